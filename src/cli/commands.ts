@@ -1,0 +1,148 @@
+/**
+ * The one table of commands. Each entry declares its help and options and how to load its handler;
+ * handlers (and whatever they import: SDKs, prompts, spinners) load only when the command runs, so
+ * `mlship --help` pays for none of them.
+ */
+import type { CommandModule } from './context.js';
+
+export interface OptionSpec {
+  /** commander flag syntax, e.g. `--since <duration>` or `--plan`. */
+  flags: string;
+  description: string;
+  default?: string | boolean;
+}
+
+export interface CommandSpec {
+  name: string;
+  /** `[dir]`, `<version>`… in commander syntax. */
+  args?: string;
+  summary: string;
+  /** Extra help text shown under `mlship <command> --help`. */
+  help?: string;
+  options?: OptionSpec[];
+  /** Whether the command reads the manifest (and so validates it first). */
+  readsManifest: boolean;
+  load(): Promise<CommandModule>;
+}
+
+export const commands: CommandSpec[] = [
+  {
+    name: 'init',
+    args: '[dir]',
+    summary: 'scaffold a project: mlship.yaml, the shared features package, train.py and a CI workflow',
+    help: `Interactive on a terminal; with --yes (or without a TTY) every answer comes from flags.
+Notebook cells tagged "mlship:features" / "mlship:train" (or starting with "# mlship: features" /
+"# mlship: train") are lifted into the features package and train.py.`,
+    options: [
+      { flags: '--name <name>', description: 'project name (lowercase letters, digits, -)' },
+      { flags: '--model <path>', description: 'model artifact, relative to the project folder' },
+      { flags: '--flavor <flavor>', description: 'sklearn | xgboost | lightgbm | onnx | pytorch | llm' },
+      { flags: '--baseline <path>', description: 'training data sample (CSV) used for the schema, drift baseline and parity check' },
+      { flags: '--notebook <path>', description: 'lift marked cells of this notebook into features/ and train.py' },
+      { flags: '--label <column>', description: 'label column in the baseline data (excluded from the feature schema)' },
+      { flags: '--force', description: 'overwrite files that already exist' },
+    ],
+    readsManifest: false,
+    load: () => import('./commands/init.js'),
+  },
+  {
+    name: 'validate',
+    summary: 'check mlship.yaml and print every problem with file:line:col',
+    readsManifest: true,
+    load: () => import('./commands/validate.js'),
+  },
+  {
+    name: 'build',
+    summary: 'render the serving container context, run the feature-parity check, prepare the local runtime',
+    options: [
+      { flags: '--no-image', description: 'skip the Docker image even when Docker is available' },
+      { flags: '--platform <platform>', description: 'image platform for docker build', default: 'linux/amd64' },
+      { flags: '--tolerance <n>', description: 'float tolerance of the parity check (overrides the manifest)' },
+    ],
+    readsManifest: true,
+    load: () => import('./commands/build.js'),
+  },
+  {
+    name: 'push',
+    summary: "register the current build as a new version in the target's registry",
+    options: [
+      { flags: '--image <uri>', description: 'an image already pushed by a builder (cloud targets without Docker)' },
+      { flags: '--require-approval', description: 'register the version as pending manual approval (cloud targets)' },
+    ],
+    readsManifest: true,
+    load: () => import('./commands/push.js'),
+  },
+  {
+    name: 'deploy',
+    summary: 'make a version live: serving, prediction logging, monitoring, autoscaling',
+    options: [
+      { flags: '--version <vN>', description: 'version to deploy (default: the newest)' },
+      { flags: '--plan', description: 'print what would change and change nothing' },
+      { flags: '--port <port>', description: 'local target: the stable port to serve on' },
+      { flags: '--timeout <seconds>', description: 'how long to wait for the new version to become healthy' },
+      { flags: '--strategy <strategy>', description: 'cloud targets: all-at-once | canary', default: 'all-at-once' },
+      { flags: '--canary-percent <n>', description: 'canary: share of traffic on the new version first' },
+      { flags: '--bake-minutes <n>', description: 'canary: minutes to watch alarms before shifting the rest' },
+    ],
+    readsManifest: true,
+    load: () => import('./commands/deploy.js'),
+  },
+  {
+    name: 'rollback',
+    summary: 'make the previous (or --to) version live again',
+    options: [
+      { flags: '--to <vN>', description: 'the version to make live' },
+      { flags: '--timeout <seconds>', description: 'how long to wait for it to become healthy' },
+    ],
+    readsManifest: true,
+    load: () => import('./commands/rollback.js'),
+  },
+  {
+    name: 'status',
+    summary: 'which version is live, where, since when, its URL and health, recent history',
+    readsManifest: true,
+    load: () => import('./commands/status.js'),
+  },
+  {
+    name: 'drift-check',
+    summary: 'compare logged inputs and outputs with the training baseline',
+    options: [
+      { flags: '--since <duration>', description: 'window of logs to read, e.g. 24h, 7d' },
+      { flags: '--from <time>', description: 'window start (ISO-8601)' },
+      { flags: '--to <time>', description: 'window end (ISO-8601)' },
+      { flags: '--logs <path>', description: 'read these logs instead (file, folder or glob)' },
+      { flags: '--baseline <path>', description: 'baseline profile or data file (CSV / JSON Lines)' },
+      { flags: '--reference <kind>', description: 'first-week: use the first 7 days of logs as the baseline' },
+      { flags: '--report <file>', description: 'write a self-contained HTML report' },
+      { flags: '--on-drift <command>', description: 'run this command when drift is found' },
+    ],
+    readsManifest: true,
+    load: () => import('./commands/drift-check.js'),
+  },
+  {
+    name: 'budget',
+    summary: 'latency budget per stage (allocated vs measured) and cost budget (instance, $/month, CPU vs GPU)',
+    options: [
+      { flags: '--url <url>', description: 'measure this endpoint instead of the live deployment' },
+      { flags: '--rps <n>', description: 'request rate of the load test' },
+      { flags: '--connections <n>', description: 'concurrent connections of the load test' },
+      { flags: '--duration <seconds>', description: 'load test duration' },
+      { flags: '--report <file>', description: 'write a self-contained HTML report' },
+    ],
+    readsManifest: true,
+    load: () => import('./commands/budget.js'),
+  },
+  {
+    name: 'serve',
+    summary: 'run the built serving app in the foreground on localhost',
+    options: [{ flags: '--port <port>', description: 'port to listen on', default: '8080' }],
+    readsManifest: true,
+    load: () => import('./commands/serve.js'),
+  },
+  {
+    name: 'stop',
+    summary: 'stop the local deployment (drain, then stop)',
+    readsManifest: true,
+    load: () => import('./commands/stop.js'),
+  },
+];

@@ -1,0 +1,54 @@
+/**
+ * Prompts that never hang in CI: on a TTY (and without `--yes`) they ask through @inquirer/prompts,
+ * loaded lazily; otherwise they return the default, or fail naming the flag to pass.
+ */
+import { UsageError } from '../core/errors.js';
+
+export interface AskBase<T> {
+  message: string;
+  /** The flag that answers this question non-interactively, e.g. `--name`. */
+  flag: string;
+  default?: T;
+}
+
+export interface Choice<T> {
+  value: T;
+  name?: string;
+  description?: string;
+}
+
+export class Prompter {
+  readonly interactive: boolean;
+
+  constructor(private readonly options: { yes: boolean; interactive: boolean; env: NodeJS.ProcessEnv }) {
+    this.interactive = options.interactive && !options.yes;
+  }
+
+  async input(q: AskBase<string> & { validate?: (value: string) => string | true }): Promise<string> {
+    if (!this.interactive) return this.fallback(q);
+    const { input } = await import('@inquirer/prompts');
+    return input({ message: q.message, default: q.default, validate: q.validate });
+  }
+
+  async select<T extends string>(q: AskBase<T> & { choices: Choice<T>[] }): Promise<T> {
+    if (!this.interactive) return this.fallback(q);
+    const { select } = await import('@inquirer/prompts');
+    return select<T>({ message: q.message, default: q.default, choices: q.choices });
+  }
+
+  async confirm(q: AskBase<boolean>): Promise<boolean> {
+    if (!this.interactive) return this.fallback(q);
+    const { confirm } = await import('@inquirer/prompts');
+    return confirm({ message: q.message, default: q.default });
+  }
+
+  private fallback<T>(q: AskBase<T>): T {
+    if (q.default !== undefined) return q.default;
+    const why = this.options.yes ? 'with --yes' : 'without a terminal to ask on';
+    throw new UsageError(`${q.message.replace(/[?:]\s*$/, '')}: no answer ${why}.`, {
+      code: 'missing_answer',
+      hint: `Pass ${q.flag}.`,
+      details: { flag: q.flag },
+    });
+  }
+}

@@ -1,0 +1,356 @@
+/**
+ * Loading `mlship.yaml` is a staged pipeline: parse YAML keeping positions → validate against the one
+ * schema → semantic checks (files exist, ranges agree) → apply defaults (`resolve.ts`) → `Manifest`.
+ * Every problem of every stage is collected and reported at once with `file:line:col`.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { ManifestError } from '../core/errors.js';
+import { choiceHint, formatDiagnostic } from './diagnostics.js';
+import { resolveManifest, type RawManifest } from './resolve.js';
+import {
+  CATEGORY_VALUE_PATTERN,
+  COMPUTE_PATTERN,
+  CRON_PATTERN,
+  GLOB_PATTERN,
+  IDENTIFIER_PATTERN,
+  manifestSchema,
+  NAME_PATTERN,
+  RELATIVE_PATH_PATTERN,
+} from './schema.js';
+import { FIELD_TYPES, type Diagnostic, type Manifest } from './types.js';
+
+/** What each strict pattern means, in words, for messages. */
+const PATTERN_WORDS: Record<string, { what: string; hint: string }> = {
+  [NAME_PATTERN]: { what: 'must be lowercase letters, digits and single hyphens, starting with a letter', hint: 'e.g. "churn-model"' },
+  [RELATIVE_PATH_PATTERN]: {
+    what: 'must be a relative path inside the project (letters, digits, . _ - /; no "..", no leading "/")',
+    hint: 'e.g. "model/model.joblib"',
+  },
+  [GLOB_PATTERN]: { what: 'must be a relative path or glob inside the project', hint: 'e.g. "data/new/*.csv"' },
+  [IDENTIFIER_PATTERN]: { what: 'must be a Python identifier (letters, digits, _; not starting with a digit)', hint: 'e.g. "tenure_months"' },
+  [CRON_PATTERN]: { what: 'must be a five-field cron expression', hint: 'e.g. "0 2 * * *" for 02:00 every day' },
+  [COMPUTE_PATTERN]: { what: 'must be auto, cpu, gpu or an instance type', hint: 'e.g. "auto" or "ml.m5.large"' },
+  [CATEGORY_VALUE_PATTERN]: { what: 'must not contain quotes, backslashes, $, ` or line breaks', hint: 'use plain words such as "basic"' },
+};
+
+let validator: ValidateFunction | undefined;
+function validate(data: unknown): ErrorObject[] {
+  validator ??= new Ajv({ allErrors: true, strict: false, verbose: true }).compile(manifestSchema);
+  return validator(data) ? [] : (validator.errors ?? []);
+}
+
+export interface LoadOptions {
+  /** `--target` from the command line. */
+  targetOverride?: string;
+}
+
+export interface CheckResult {
+  manifest?: Manifest;
+  /** Errors and warnings, in file order. */
+  diagnostics: Diagnostic[];
+}
+
+/** Read, check and resolve a manifest; throws `ManifestError` listing every problem. */
+export function loadManifestFile(file: string, options: LoadOptions = {}): Manifest {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new ManifestError(missing ? `no manifest at ${path.relative(process.cwd(), file) || file}` : `cannot read ${file}: ${(error as Error).message}`, {
+      code: missing ? 'manifest_missing' : 'manifest_unreadable',
+      hint: missing ? 'Run `mlship init` to create one, or pass -f <path>.' : 'Check the file permissions.',
+    });
+  }
+  const result = checkManifest(text, file, options);
+  const errors = result.diagnostics.filter((d) => d.severity === 'error');
+  if (!result.manifest || errors.length > 0) {
+    const lines = errors.map((d) => formatDiagnostic(d));
+    throw new ManifestError(`${errors.length} problem${errors.length === 1 ? '' : 's'} in ${path.basename(file)}:\n${lines.join('\n')}`, {
+      hint: 'Fix the fields above; `mlship validate` re-checks the file.',
+      details: { diagnostics: result.diagnostics },
+    });
+  }
+  return result.manifest;
+}
+
+/** Check a manifest's text; pure but for `exists` probes of the files it names. */
+export function checkManifest(
+  text: string,
+  file: string,
+  options: LoadOptions & { exists?: (absolutePath: string) => 'file' | 'dir' | undefined } = {},
+): CheckResult {
+  const exists = options.exists ?? probe;
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const diagnostics: Diagnostic[] = [];
+  const at = (offset: number) => lineCounter.linePos(offset);
+
+  for (const e of doc.errors) {
+    const pos = at(e.pos[0]);
+    diagnostics.push({ severity: 'error', file, ...pos, path: '', message: yamlMessage(e.message), hint: yamlHint(e.code, e.message) });
+  }
+  if (diagnostics.length > 0) return { diagnostics: sortDiagnostics(diagnostics) };
+
+  const data: unknown = doc.toJS();
+  if (data === null || data === undefined) {
+    diagnostics.push({ severity: 'error', file, line: 1, col: 1, path: '', message: 'the manifest is empty', hint: 'run `mlship init` to write one' });
+    return { diagnostics };
+  }
+
+  const locate = (segments: (string | number)[], key = false) => {
+    const node = findNode(doc, segments, key);
+    const offset = node?.range?.[0] ?? 0;
+    return at(offset);
+  };
+
+  for (const e of validate(data)) {
+    const d = schemaDiagnostic(e, file, locate);
+    if (d) diagnostics.push(d);
+  }
+  // Semantic checks run even when the schema failed, on whatever parts have the right shape, so one
+  // run reports every problem.
+  diagnostics.push(...semanticDiagnostics(data as Partial<RawManifest>, file, path.dirname(file), locate, exists, options.targetOverride));
+  const sorted = sortDiagnostics(dedupe(diagnostics));
+  if (sorted.some((d) => d.severity === 'error')) return { diagnostics: sorted };
+  return { manifest: resolveManifest(data as RawManifest, file, options.targetOverride), diagnostics: sorted };
+}
+
+type Locate = (segments: (string | number)[], key?: boolean) => { line: number; col: number };
+
+function probe(p: string): 'file' | 'dir' | undefined {
+  try {
+    const s = statSync(p);
+    return s.isDirectory() ? 'dir' : 'file';
+  } catch {
+    return undefined;
+  }
+}
+
+function segmentsOf(instancePath: string): string[] {
+  return instancePath === '' ? [] : instancePath.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+function dotted(segments: (string | number)[]): string {
+  return segments.map(String).join('.');
+}
+
+/** The node at a path; with `key`, the key node of the last segment (for unknown keys). */
+function findNode(doc: Document, segments: (string | number)[], key: boolean): Node | undefined {
+  let node: unknown = doc.contents;
+  let keyNode: unknown;
+  for (const seg of segments) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
+      if (!pair) return node as Node;
+      keyNode = pair.key;
+      node = pair.value ?? pair.key;
+    } else if (isSeq(node)) {
+      const item = node.items[Number(seg)];
+      if (item === undefined) return node as Node;
+      keyNode = item;
+      node = item;
+    } else {
+      return node as Node;
+    }
+  }
+  return (key ? keyNode ?? node : node) as Node | undefined;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'string') return `a string ("${value.length > 30 ? `${value.slice(0, 30)}…` : value}")`;
+  return `${typeof value === 'number' ? 'a number' : `a ${typeof value}`} (${String(value)})`;
+}
+
+function typeWords(t: unknown): string {
+  const words: Record<string, string> = { number: 'a number', integer: 'an integer', string: 'a string', boolean: 'true or false', object: 'a mapping', array: 'a list' };
+  return (Array.isArray(t) ? t : [t]).map((x) => words[String(x)] ?? String(x)).join(' or ');
+}
+
+function schemaDiagnostic(e: ErrorObject, file: string, locate: Locate): Diagnostic | undefined {
+  const segments = segmentsOf(e.instancePath);
+  const base = { severity: 'error' as const, file };
+  const propertyName = (e as ErrorObject & { propertyName?: string }).propertyName;
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const extra = String(e.params.additionalProperty);
+      const parentSchema = e.parentSchema as { properties?: Record<string, unknown> } | undefined;
+      const allowed = Object.keys(parentSchema?.properties ?? {});
+      return { ...base, ...locate([...segments, extra], true), path: dotted([...segments, extra]), message: `unknown key "${extra}"`, hint: choiceHint(extra, allowed) };
+    }
+    case 'required': {
+      const missing = String(e.params.missingProperty);
+      return {
+        ...base,
+        ...(segments.length > 0 ? locate(segments, true) : { line: 1, col: 1 }),
+        path: dotted([...segments, missing]),
+        message: `missing required field "${missing}"`,
+        hint: requiredHint(dotted([...segments, missing])),
+      };
+    }
+    case 'type':
+      return { ...base, ...locate(segments), path: dotted(segments), message: `expected ${typeWords(e.params.type)}, got ${describe(e.data)}` };
+    case 'enum': {
+      const allowed = (e.params.allowedValues as unknown[]).map(String);
+      return { ...base, ...locate(segments), path: dotted(segments), message: `${JSON.stringify(e.data)} is not allowed`, hint: choiceHint(String(e.data), allowed) };
+    }
+    case 'pattern': {
+      const words = PATTERN_WORDS[String(e.params.pattern)] ?? { what: `must match ${String(e.params.pattern)}`, hint: '' };
+      if (propertyName !== undefined) {
+        const where = [...segments, propertyName];
+        return { ...base, ...locate(where, true), path: dotted(where), message: `key ${JSON.stringify(propertyName)} ${words.what}`, hint: words.hint || undefined };
+      }
+      return { ...base, ...locate(segments), path: dotted(segments), message: `${JSON.stringify(e.data)} ${words.what}`, hint: words.hint || undefined };
+    }
+    case 'propertyNames':
+      return undefined; // reported by the inner keyword (pattern/maxLength) with the key's position
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum': {
+      const ops: Record<string, string> = { minimum: '>=', maximum: '<=', exclusiveMinimum: '>', exclusiveMaximum: '<' };
+      return { ...base, ...locate(segments), path: dotted(segments), message: `must be ${ops[e.keyword]} ${String(e.params.limit)}, got ${String(e.data)}` };
+    }
+    case 'minLength':
+    case 'maxLength': {
+      const where = propertyName !== undefined ? [...segments, propertyName] : segments;
+      const size = e.keyword === 'minLength' ? 'at least' : 'at most';
+      return { ...base, ...locate(where, propertyName !== undefined), path: dotted(where), message: `must be ${size} ${String(e.params.limit)} characters long` };
+    }
+    case 'minProperties':
+    case 'minItems':
+      return { ...base, ...locate(segments), path: dotted(segments), message: `must not be empty` };
+    case 'maxProperties':
+      return { ...base, ...locate(segments), path: dotted(segments), message: `must have exactly one entry`, hint: 'e.g. { p95: 150 }' };
+    case 'uniqueItems':
+      return { ...base, ...locate(segments), path: dotted(segments), message: `has duplicate values (items ${String(e.params.j)} and ${String(e.params.i)})` };
+    default:
+      return { ...base, ...locate(segments), path: dotted(segments), message: e.message ?? 'is invalid' };
+  }
+}
+
+function requiredHint(fieldPath: string): string | undefined {
+  const examples: Record<string, string> = {
+    name: 'e.g. name: churn',
+    model: 'e.g. model: { path: model/model.joblib, flavor: sklearn }',
+    'model.path': 'e.g. path: model/model.joblib',
+    'model.flavor': 'one of sklearn, xgboost, lightgbm, onnx, pytorch, llm',
+    features: 'e.g. features: { package: features, schema: { … } }',
+    'features.package': 'the Python package shared by training and serving, e.g. features',
+    'features.schema': 'the raw request fields, e.g. { tenure_months: { type: number } }',
+  };
+  return examples[fieldPath] ?? (fieldPath.endsWith('.type') ? 'one of number, integer, category, string, boolean' : undefined);
+}
+
+/** Checks the schema cannot express: files on disk, ranges that must agree, cross references. */
+function semanticDiagnostics(
+  raw: Partial<RawManifest>,
+  file: string,
+  projectDir: string,
+  locate: Locate,
+  exists: (p: string) => 'file' | 'dir' | undefined,
+  targetOverride: string | undefined,
+): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const error = (segments: (string | number)[], message: string, hint?: string, key = false) =>
+    out.push({ severity: 'error', file, ...locate(segments, key), path: dotted(segments), message, hint });
+  const warning = (segments: (string | number)[], message: string, hint?: string) =>
+    out.push({ severity: 'warning', file, ...locate(segments), path: dotted(segments), message, hint });
+
+  // Only values that passed their pattern are used as paths (a hostile path is never probed).
+  const safePath = (v: unknown): v is string => typeof v === 'string' && new RegExp(RELATIVE_PATH_PATTERN).test(v);
+  const modelPath = raw.model?.path;
+  if (safePath(modelPath) && exists(path.join(projectDir, modelPath)) !== 'file') {
+    error(['model', 'path'], `file not found: ${modelPath}`, 'train the model first (e.g. `python train.py`) or fix the path');
+  }
+  const features = isObject(raw.features) ? raw.features : undefined;
+  if (safePath(features?.baseline) && exists(path.join(projectDir, features.baseline)) !== 'file') {
+    error(['features', 'baseline'], `file not found: ${features.baseline}`, 'point it at a CSV sample of the training data');
+  }
+  const pkg = features?.package;
+  if (typeof pkg === 'string' && new RegExp(IDENTIFIER_PATTERN).test(pkg) && exists(path.join(projectDir, pkg, '__init__.py')) !== 'file') {
+    error(['features', 'package'], `no Python package "${pkg}" next to the manifest (${pkg}/__init__.py)`, '`mlship init` writes one');
+  }
+  const schema = isObject(features?.schema) ? features.schema : {};
+  for (const [name, f] of Object.entries(schema)) {
+    if (!isObject(f) || !(FIELD_TYPES as readonly unknown[]).includes(f.type)) continue;
+    const numeric = f.type === 'number' || f.type === 'integer';
+    if (f.type === 'category' && f.values === undefined) error(['features', 'schema', name, 'type'], 'a category field needs its "values"', 'e.g. values: [basic, pro]');
+    if (f.values !== undefined && f.type !== 'category') error(['features', 'schema', name, 'values'], `"values" applies to category fields, not ${f.type}`);
+    for (const bound of ['min', 'max'] as const) {
+      if (f[bound] !== undefined && !numeric) error(['features', 'schema', name, bound], `"${bound}" applies to number and integer fields, not ${f.type}`);
+    }
+    if (f.min !== undefined && f.max !== undefined && f.min > f.max) error(['features', 'schema', name, 'max'], `max (${f.max}) is below min (${f.min})`);
+  }
+  if (typeof features?.label === 'string' && schema[features.label] !== undefined) {
+    error(['features', 'label'], `the label "${features.label}" is also a request field`, 'remove it from features.schema: clients do not send the label');
+  }
+  const replicas = raw.serving?.replicas;
+  if (typeof replicas?.min === 'number' && typeof replicas.max === 'number' && replicas.min > replicas.max) {
+    error(['serving', 'replicas', 'max'], `max (${replicas.max}) is below min (${replicas.min})`);
+  }
+  const driftFeatures = raw.monitoring?.drift?.features;
+  for (const name of Object.keys(isObject(driftFeatures) ? driftFeatures : {})) {
+    if (schema[name] === undefined && name !== 'output') {
+      error(['monitoring', 'drift', 'features', name], `"${name}" is not a field of features.schema`, choiceHint(name, [...Object.keys(schema), 'output']), true);
+    }
+  }
+  const target = targetOverride ?? raw.target ?? 'local';
+  if (typeof target === 'string' && ['sagemaker', 'vertex', 'azure'].includes(target) && !isObject(raw.targets?.[target as 'sagemaker'])) {
+    const where: (string | number)[] = raw.target === target ? ['target'] : [];
+    out.push({
+      severity: 'error',
+      file,
+      ...(where.length ? locate(where) : { line: 1, col: 1 }),
+      path: `targets.${target}`,
+      message: `target "${target}" is selected but targets.${target} is not configured`,
+      hint: target === 'sagemaker' ? 'add targets: { sagemaker: { region: us-east-1, role: arn:aws:iam::…:role/… } }' : `add a targets.${target} block`,
+    });
+  }
+  const latency = raw.budget?.latency_ms;
+  const stages = raw.budget?.stages_ms;
+  if (isObject(latency) && isObject(stages)) {
+    const total = Object.values(stages).reduce<number>((a, b) => a + (typeof b === 'number' ? b : 0), 0);
+    const [pct, limit] = Object.entries(latency)[0] ?? [];
+    if (typeof limit === 'number' && total > limit) {
+      warning(['budget', 'stages_ms'], `stage allocations add up to ${total} ms, more than the ${pct} target of ${limit} ms`, 'the whole chain cannot meet the target if every stage uses its share');
+    }
+  }
+  return out;
+}
+
+function isObject(v: unknown): v is Record<string, any> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function yamlMessage(message: string): string {
+  const first = message.split('\n')[0] ?? message;
+  return first.replace(/ at line \d+, column \d+:?$/, '').trim();
+}
+
+function yamlHint(code: string, message: string): string | undefined {
+  if (/tab/i.test(message)) return 'indent with spaces, not tabs';
+  if (code === 'DUPLICATE_KEY') return 'each key may appear once; remove or merge the duplicate';
+  if (code === 'BAD_INDENT' || code === 'MISSING_CHAR') return 'check the indentation and the ":" after each key';
+  return 'check the YAML syntax near this position';
+}
+
+function dedupe(list: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return list.filter((d) => {
+    const key = `${d.line}:${d.col}:${d.path}:${d.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function sortDiagnostics(list: Diagnostic[]): Diagnostic[] {
+  return [...list].sort((a, b) => a.line - b.line || a.col - b.col);
+}

@@ -1,0 +1,140 @@
+/**
+ * Defaults, in exactly one place: raw (schema-valid) manifest → resolved `Manifest`.
+ */
+import path from 'node:path';
+import type { DriftMethod, FieldSpec, FieldType, Flavor, Manifest, Quantization, TargetName } from './types.js';
+
+/** The manifest as written (already schema-valid); only the loader and this file see it. */
+export interface RawManifest {
+  name: string;
+  model: { path: string; flavor: Flavor; params?: number; quantization?: Quantization; output?: 'probability' | 'label' | 'value' };
+  features: {
+    package: string;
+    schema: Record<string, { type: FieldType; min?: number; max?: number; values?: (string | number | boolean)[]; nullable?: boolean; description?: string }>;
+    baseline?: string;
+    label?: string;
+    tolerance?: number;
+  };
+  target?: TargetName;
+  targets?: {
+    local?: { port?: number; python?: string };
+    sagemaker?: { region?: string; role?: string; bucket?: string; prefix?: string };
+    vertex?: { project?: string; region?: string; bucket?: string };
+    azure?: { subscription?: string; resource_group?: string; workspace?: string; region?: string };
+  };
+  serving?: { compute?: string; expected_rps?: number; replicas?: { min?: number; max?: number }; max_body_kb?: number; max_batch?: number };
+  budget?: { latency_ms?: Partial<Record<'p50' | 'p95' | 'p99', number>>; stages_ms?: Record<string, number>; monthly_usd?: number };
+  monitoring?: {
+    drift?: {
+      threshold?: number;
+      schedule?: string;
+      share?: number;
+      method?: DriftMethod;
+      features?: Record<string, { method?: DriftMethod; threshold?: number; critical?: boolean }>;
+    };
+  };
+  retraining?: {
+    command?: string;
+    schedule?: string;
+    on_drift?: boolean;
+    data?: string | string[];
+    gate?: { metric?: string; min_delta?: number };
+    auto_deploy?: boolean;
+  };
+  quality?: { metric: string; max_drop?: number };
+}
+
+export const DEFAULTS = {
+  localPort: 8080,
+  tolerance: 1e-9,
+  compute: 'auto',
+  expectedRps: 10,
+  maxBodyKb: 1024,
+  maxBatch: 1000,
+  latency: { percentile: 'p95' as const, value: 200 },
+  driftSchedule: '0 2 * * *',
+  driftShare: 0.5,
+  retrainCommand: 'python train.py',
+  gateMetric: 'auc',
+  sagemakerPrefix: 'mlship',
+  vertexRegion: 'us-central1',
+};
+
+export function resolveManifest(raw: RawManifest, file: string, targetOverride?: string): Manifest {
+  const projectDir = path.dirname(path.resolve(file));
+  const abs = (p: string) => path.resolve(projectDir, p);
+  const schema: Record<string, FieldSpec> = {};
+  for (const [name, f] of Object.entries(raw.features.schema)) {
+    schema[name] = {
+      type: f.type,
+      ...(f.min !== undefined && { min: f.min }),
+      ...(f.max !== undefined && { max: f.max }),
+      ...(f.values !== undefined && { values: f.values.map(String) }),
+      nullable: f.nullable ?? false,
+      ...(f.description !== undefined && { description: f.description }),
+    };
+  }
+  const [percentile, value] = Object.entries(raw.budget?.latency_ms ?? {})[0] ?? [DEFAULTS.latency.percentile, DEFAULTS.latency.value];
+  const drift = raw.monitoring?.drift ?? {};
+  const data = raw.retraining?.data;
+  return {
+    file: path.resolve(file),
+    projectDir,
+    name: raw.name,
+    model: {
+      path: abs(raw.model.path),
+      relativePath: raw.model.path,
+      flavor: raw.model.flavor,
+      ...(raw.model.params !== undefined && { params: raw.model.params }),
+      quantization: raw.model.quantization ?? (raw.model.flavor === 'llm' ? 'fp16' : 'fp32'),
+      output: raw.model.output ?? (raw.model.flavor === 'llm' ? 'value' : 'probability'),
+    },
+    features: {
+      package: raw.features.package,
+      packageDir: abs(raw.features.package),
+      schema,
+      ...(raw.features.baseline !== undefined && { baseline: abs(raw.features.baseline), baselineRelative: raw.features.baseline }),
+      ...(raw.features.label !== undefined && { label: raw.features.label }),
+      tolerance: raw.features.tolerance ?? DEFAULTS.tolerance,
+    },
+    target: (targetOverride as TargetName | undefined) ?? raw.target ?? 'local',
+    targets: {
+      local: { port: raw.targets?.local?.port ?? DEFAULTS.localPort, ...(raw.targets?.local?.python !== undefined && { python: raw.targets.local.python }) },
+      ...(raw.targets?.sagemaker && { sagemaker: { ...raw.targets.sagemaker, prefix: raw.targets.sagemaker.prefix ?? DEFAULTS.sagemakerPrefix } }),
+      ...(raw.targets?.vertex && { vertex: { ...raw.targets.vertex, region: raw.targets.vertex.region ?? DEFAULTS.vertexRegion } }),
+      ...(raw.targets?.azure && { azure: raw.targets.azure }),
+    },
+    serving: {
+      compute: raw.serving?.compute ?? DEFAULTS.compute,
+      expected_rps: raw.serving?.expected_rps ?? DEFAULTS.expectedRps,
+      replicas: { min: raw.serving?.replicas?.min ?? 1, max: raw.serving?.replicas?.max ?? Math.max(1, raw.serving?.replicas?.min ?? 1) },
+      max_body_bytes: (raw.serving?.max_body_kb ?? DEFAULTS.maxBodyKb) * 1024,
+      max_batch: raw.serving?.max_batch ?? DEFAULTS.maxBatch,
+    },
+    budget: {
+      latency_ms: { percentile: percentile as 'p50' | 'p95' | 'p99', value: value ?? DEFAULTS.latency.value },
+      stages_ms: { ...(raw.budget?.stages_ms ?? {}) },
+      ...(raw.budget?.monthly_usd !== undefined && { monthly_usd: raw.budget.monthly_usd }),
+    },
+    monitoring: {
+      drift: {
+        schedule: drift.schedule ?? DEFAULTS.driftSchedule,
+        share: drift.share ?? DEFAULTS.driftShare,
+        method: drift.method ?? 'auto',
+        ...(drift.threshold !== undefined && { threshold: drift.threshold }),
+        features: Object.fromEntries(
+          Object.entries(drift.features ?? {}).map(([k, v]) => [k, { method: v.method ?? drift.method ?? 'auto', ...(v.threshold !== undefined && { threshold: v.threshold }), critical: v.critical ?? false }]),
+        ),
+      },
+    },
+    retraining: {
+      command: raw.retraining?.command ?? DEFAULTS.retrainCommand,
+      ...(raw.retraining?.schedule !== undefined && { schedule: raw.retraining.schedule }),
+      on_drift: raw.retraining?.on_drift ?? false,
+      data: data === undefined ? [] : Array.isArray(data) ? data : [data],
+      gate: { metric: raw.retraining?.gate?.metric ?? DEFAULTS.gateMetric, min_delta: raw.retraining?.gate?.min_delta ?? 0 },
+      auto_deploy: raw.retraining?.auto_deploy ?? false,
+    },
+    ...(raw.quality && { quality: { metric: raw.quality.metric, max_drop: raw.quality.max_drop ?? 0.05 } }),
+  };
+}

@@ -1,0 +1,223 @@
+/**
+ * The one schema of `mlship.yaml`, as JSON Schema (draft-07). The loader validates with it and the
+ * build publishes it as `dist/mlship.schema.json` for editors (`# yaml-language-server: $schema=…`).
+ *
+ * Values that end up inside generated files (names, paths, package names, field names) are held to
+ * strict patterns here, so nothing a manifest says can inject text into a Dockerfile or Python file.
+ */
+import { FIELD_TYPES, FLAVORS, QUANTIZATIONS, TARGET_NAMES } from './types.js';
+
+/** Resource names: lowercase letters, digits and single hyphens; 2–40 chars. */
+export const NAME_PATTERN = '^[a-z][a-z0-9]*(-[a-z0-9]+)*$';
+/** A relative path inside the project: no absolute paths, no `..`, no shell or quote characters. */
+export const RELATIVE_PATH_PATTERN = '^(?!/)(?!.*(^|/)\\.\\.?(/|$))[A-Za-z0-9_][A-Za-z0-9._/-]*$';
+/** A Python identifier (package and field names). */
+export const IDENTIFIER_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
+/** A relative path or glob inside the project. */
+export const GLOB_PATTERN = '^(?!/)(?!.*(^|/)\\.\\.(/|$))[A-Za-z0-9_*?.\\[\\]/-]+$';
+/** Five-field cron. */
+export const CRON_PATTERN = '^[0-9*/,A-Za-z-]+( [0-9*/,A-Za-z-]+){4}$';
+/** Instance types and words like auto/cpu/gpu. */
+export const COMPUTE_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._+-]*$';
+/** A category value: printable, no quotes, backslashes or newlines. */
+export const CATEGORY_VALUE_PATTERN = '^[^"\'\\\\\\n\\r\\t`$]+$';
+
+const positive = { type: 'number', exclusiveMinimum: 0 } as const;
+const nonNegative = { type: 'number', minimum: 0 } as const;
+const relativePath = { type: 'string', pattern: RELATIVE_PATH_PATTERN, maxLength: 255 } as const;
+const cron = { type: 'string', pattern: CRON_PATTERN } as const;
+const driftMethods = ['auto', 'psi', 'ks', 'wasserstein', 'chi2', 'jensenshannon', 'linf'];
+
+const field = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['type'],
+  properties: {
+    type: { enum: [...FIELD_TYPES], description: 'number | integer | category | string | boolean' },
+    min: { type: 'number' },
+    max: { type: 'number' },
+    values: {
+      type: 'array',
+      minItems: 1,
+      uniqueItems: true,
+      items: { type: ['string', 'number', 'boolean'], pattern: CATEGORY_VALUE_PATTERN },
+    },
+    nullable: { type: 'boolean', description: 'the field may be missing or null (default false)' },
+    description: { type: 'string', maxLength: 500, pattern: '^[^\\n\\r]*$' },
+  },
+} as const;
+
+export const manifestSchema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'https://mlship.dev/schema/mlship.schema.json',
+  title: 'mlship.yaml',
+  description: 'mlship manifest: serving, features, registry, observability and retraining for one model.',
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'model', 'features'],
+  properties: {
+    name: { type: 'string', pattern: NAME_PATTERN, minLength: 2, maxLength: 40, description: 'becomes resource names' },
+    model: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['path', 'flavor'],
+      properties: {
+        path: { ...relativePath, description: 'model artifact, relative to this file' },
+        flavor: { enum: [...FLAVORS] },
+        params: { ...positive, description: 'parameter count (LLMs and deep models); estimated from the artifact otherwise' },
+        quantization: { enum: [...QUANTIZATIONS] },
+        output: { enum: ['probability', 'label', 'value'], description: 'what predictions return (default: probability for classifiers)' },
+      },
+    },
+    features: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['package', 'schema'],
+      properties: {
+        package: { type: 'string', pattern: IDENTIFIER_PATTERN, maxLength: 64 },
+        schema: {
+          type: 'object',
+          minProperties: 1,
+          propertyNames: { pattern: IDENTIFIER_PATTERN, maxLength: 64 },
+          additionalProperties: field,
+        },
+        baseline: { ...relativePath, description: 'training sample (CSV): drift baseline and parity-check rows' },
+        label: { type: 'string', pattern: IDENTIFIER_PATTERN },
+        tolerance: { ...nonNegative, description: 'absolute float tolerance of the parity check (default 1e-9)' },
+      },
+    },
+    target: { enum: [...TARGET_NAMES] },
+    targets: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        local: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            port: { type: 'integer', minimum: 1, maximum: 65535 },
+            python: { type: 'string', pattern: '^[A-Za-z0-9_./-]+$', description: 'Python interpreter for the local runtime' },
+          },
+        },
+        sagemaker: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            region: { type: 'string', pattern: '^[a-z]{2}(-[a-z]+)+-[0-9]$' },
+            role: { type: 'string', pattern: '^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$' },
+            bucket: { type: 'string', pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$' },
+            prefix: { type: 'string', pattern: '^[A-Za-z0-9!_.*()/-]*$' },
+          },
+        },
+        vertex: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            project: { type: 'string', pattern: '^[a-z][a-z0-9-]{4,28}[a-z0-9]$' },
+            region: { type: 'string', pattern: '^[a-z]+-[a-z]+[0-9]$' },
+            bucket: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$' },
+          },
+        },
+        azure: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            subscription: { type: 'string', pattern: '^[0-9a-fA-F-]{36}$' },
+            resource_group: { type: 'string', pattern: '^[A-Za-z0-9._()-]{1,90}$' },
+            workspace: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{2,32}$' },
+            region: { type: 'string', pattern: '^[a-z0-9]+$' },
+          },
+        },
+      },
+    },
+    serving: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        compute: { type: 'string', pattern: COMPUTE_PATTERN, description: 'auto | cpu | gpu | an instance type' },
+        expected_rps: positive,
+        replicas: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { min: { type: 'integer', minimum: 1 }, max: { type: 'integer', minimum: 1 } },
+        },
+        max_body_kb: { type: 'integer', minimum: 1, maximum: 1048576 },
+        max_batch: { type: 'integer', minimum: 1, maximum: 100000 },
+      },
+    },
+    budget: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        latency_ms: {
+          type: 'object',
+          additionalProperties: false,
+          minProperties: 1,
+          maxProperties: 1,
+          properties: { p50: positive, p95: positive, p99: positive },
+        },
+        stages_ms: {
+          type: 'object',
+          propertyNames: { pattern: '^[a-z][a-z0-9_-]*$', maxLength: 40 },
+          additionalProperties: nonNegative,
+        },
+        monthly_usd: nonNegative,
+      },
+    },
+    monitoring: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        drift: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            threshold: positive,
+            schedule: cron,
+            share: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
+            method: { enum: driftMethods },
+            features: {
+              type: 'object',
+              propertyNames: { pattern: IDENTIFIER_PATTERN },
+              additionalProperties: {
+                type: 'object',
+                additionalProperties: false,
+                properties: { method: { enum: driftMethods }, threshold: positive, critical: { type: 'boolean' } },
+              },
+            },
+          },
+        },
+      },
+    },
+    retraining: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        command: { type: 'string', minLength: 1, pattern: '^[^\\n\\r`]+$' },
+        schedule: cron,
+        on_drift: { type: 'boolean' },
+        data: {
+          type: ['string', 'array'],
+          description: 'new training data: a file, a glob, or a list of them',
+          pattern: GLOB_PATTERN,
+          items: { type: 'string', pattern: GLOB_PATTERN },
+        },
+        gate: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { metric: { enum: ['accuracy', 'auc', 'f1', 'rmse', 'mae'] }, min_delta: { type: 'number' } },
+        },
+        auto_deploy: { type: 'boolean' },
+      },
+    },
+    quality: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['metric'],
+      properties: {
+        metric: { enum: ['accuracy', 'auc', 'f1', 'rmse', 'mae'] },
+        max_drop: nonNegative,
+      },
+    },
+  },
+} as const;

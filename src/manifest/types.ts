@@ -1,0 +1,132 @@
+/**
+ * The resolved manifest: every default applied (in `resolve.ts`, the only place that knows them),
+ * every path absolute. Code past the loader never sees raw YAML.
+ */
+
+export const FLAVORS = ['sklearn', 'xgboost', 'lightgbm', 'onnx', 'pytorch', 'llm'] as const;
+export type Flavor = (typeof FLAVORS)[number];
+
+export const TARGET_NAMES = ['local', 'sagemaker', 'vertex', 'azure'] as const;
+export type TargetName = (typeof TARGET_NAMES)[number];
+
+export const FIELD_TYPES = ['number', 'integer', 'category', 'string', 'boolean'] as const;
+export type FieldType = (typeof FIELD_TYPES)[number];
+
+export const QUANTIZATIONS = ['fp32', 'fp16', 'bf16', 'int8', 'int4'] as const;
+export type Quantization = (typeof QUANTIZATIONS)[number];
+
+/** A raw request field, validated on every request by the serving app. */
+export interface FieldSpec {
+  type: FieldType;
+  min?: number;
+  max?: number;
+  /** Allowed values of a category field. */
+  values?: string[];
+  /** May the field be absent or null? */
+  nullable: boolean;
+  /** Drift settings for this field (from `monitoring.drift.features`). */
+  description?: string;
+}
+
+export type DriftMethod = 'auto' | 'psi' | 'ks' | 'wasserstein' | 'chi2' | 'jensenshannon' | 'linf';
+
+export interface DriftFeatureSettings {
+  method: DriftMethod;
+  /** Threshold for the method; undefined = the method's default. */
+  threshold?: number;
+  critical: boolean;
+}
+
+export interface Manifest {
+  /** Absolute path of the manifest file. */
+  file: string;
+  /** Folder holding the manifest; relative paths resolve against it. */
+  projectDir: string;
+  name: string;
+  model: {
+    /** Absolute path of the artifact. */
+    path: string;
+    /** As written, relative to the project. */
+    relativePath: string;
+    flavor: Flavor;
+    /** Parameter count when declared (LLMs, deep models); estimated from the artifact otherwise. */
+    params?: number;
+    quantization: Quantization;
+    /** What the app returns: class probability of the positive class, the label, or a raw value. */
+    output: 'probability' | 'label' | 'value';
+  };
+  features: {
+    /** Python package name shared by training and serving. */
+    package: string;
+    /** Absolute path of the package folder. */
+    packageDir: string;
+    /** Field name → spec, in declaration order. */
+    schema: Record<string, FieldSpec>;
+    /** Absolute path of the baseline data (CSV). */
+    baseline?: string;
+    baselineRelative?: string;
+    /** Label column in the baseline data, excluded from the request schema. */
+    label?: string;
+    /** Absolute float tolerance of the parity check. */
+    tolerance: number;
+  };
+  target: TargetName;
+  targets: {
+    local: { port: number; python?: string };
+    sagemaker?: {
+      region?: string;
+      role?: string;
+      bucket?: string;
+      prefix: string;
+    };
+    vertex?: { project?: string; region: string; bucket?: string };
+    azure?: { subscription?: string; resource_group?: string; workspace?: string; region?: string };
+  };
+  serving: {
+    /** `auto`, `cpu`, `gpu` or an explicit instance type. */
+    compute: string;
+    expected_rps: number;
+    replicas: { min: number; max: number };
+    /** Largest request body accepted, in bytes. */
+    max_body_bytes: number;
+    /** Largest batch of records per request. */
+    max_batch: number;
+  };
+  budget: {
+    latency_ms: { percentile: 'p50' | 'p95' | 'p99'; value: number };
+    /** Stage → allocated milliseconds, in declaration order (server stages and user-declared ones). */
+    stages_ms: Record<string, number>;
+    monthly_usd?: number;
+  };
+  monitoring: {
+    drift: {
+      schedule: string;
+      /** Share of drifted features that makes the dataset drift. */
+      share: number;
+      method: DriftMethod;
+      threshold?: number;
+      features: Record<string, DriftFeatureSettings>;
+    };
+  };
+  retraining: {
+    command: string;
+    schedule?: string;
+    on_drift: boolean;
+    data: string[];
+    gate: { metric: string; min_delta: number };
+    auto_deploy: boolean;
+  };
+  quality?: { metric: string; max_drop: number };
+}
+
+/** A problem found in the manifest, with its position. */
+export interface Diagnostic {
+  severity: 'error' | 'warning';
+  file: string;
+  line: number;
+  col: number;
+  /** Dotted field path, e.g. `features.schema.plan.type`; empty for the whole file. */
+  path: string;
+  message: string;
+  hint?: string;
+}

@@ -1,0 +1,74 @@
+/**
+ * Run the built CLI the way a user does: a spawned `bin/mlship` process, no TTY, with a clean,
+ * colour-free environment unless the test says otherwise.
+ */
+import { spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const mlshipBin = path.join(repoRoot, 'bin', 'mlship');
+export const exampleDir = path.join(repoRoot, 'examples', 'churn');
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  input?: string;
+  timeoutMs?: number;
+}
+
+/** Spawn `mlship <args>` and collect its output. */
+export function runCli(args: string[], options: RunOptions = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...options.env };
+    for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
+    const child = spawn(process.execPath, [mlshipBin, ...args], { cwd: options.cwd ?? repoRoot, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** Parse stdout as the single JSON document `--json` promises. */
+export function json<T = Record<string, unknown>>(result: RunResult): T {
+  try {
+    return JSON.parse(result.stdout) as T;
+  } catch {
+    throw new Error(`stdout is not one JSON document:\n${result.stdout}\n--- stderr ---\n${result.stderr}`);
+  }
+}
+
+/** A fresh temporary folder, removed by the returned cleanup. */
+export function tempDir(prefix = 'mlship-test-'): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * A private copy of the example project (with its trained model, which global set-up produces), so
+ * tests can build, deploy and break things without touching the repository or each other.
+ */
+export function copyExample(): { dir: string; cleanup: () => void } {
+  const t = tempDir('mlship-churn-');
+  cpSync(exampleDir, t.dir, { recursive: true, filter: (src) => !src.includes(`${path.sep}.mlship`) && !src.includes('__pycache__') });
+  return t;
+}
+
+/** The Python interpreter tests use for the serving app (has the requirements installed). */
+export const python = process.env.MLSHIP_PYTHON ?? 'python3';
