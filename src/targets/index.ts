@@ -1,0 +1,26 @@
+/**
+ * The one place that picks a target from its name. Each target loads lazily, so a command on the
+ * local target never loads a cloud SDK.
+ */
+import { UsageError } from '../core/errors.js';
+import type { TargetName } from '../manifest/types.js';
+import type { Target, TargetContext } from './types.js';
+
+const loaders: Record<TargetName, (ctx: TargetContext) => Promise<Target>> = {
+  local: async (ctx) => new (await import('./local/local-target.js')).LocalTarget(ctx) as unknown as Target,
+  sagemaker: async () => unavailable('sagemaker'),
+  vertex: async () => unavailable('vertex'),
+  azure: async () => unavailable('azure'),
+};
+
+function unavailable(name: string): never {
+  throw new UsageError(`the ${name} target is not available in this version of mlship`, {
+    code: 'target_unavailable',
+    hint: 'Use --target local (the default), which needs no cloud account.',
+  });
+}
+
+/** The target the manifest (or `--target`) names. */
+export function createTarget(ctx: TargetContext): Promise<Target> {
+  return loaders[ctx.manifest.target](ctx);
+}

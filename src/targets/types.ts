@@ -1,0 +1,187 @@
+/**
+ * The one interface every target implements (local, SageMaker, Vertex, Azure). Commands talk to a
+ * `Target` only; they never branch on which one it is. Targets return these mlship types, never SDK
+ * types.
+ */
+import type { Output } from '../cli/output.js';
+import type { Manifest, TargetName } from '../manifest/types.js';
+
+/** What a target needs from the outside world. */
+export interface TargetContext {
+  manifest: Manifest;
+  /** Progress lines, warnings and spinners (stderr). */
+  output: Output;
+  env: NodeJS.ProcessEnv;
+  /** The command that acts (`deploy`, `rollback`…), recorded in history. */
+  command: string;
+  now(): Date;
+}
+
+/** A build on disk, as `mlship build` left it (`.mlship/build/<id>/`). */
+export interface BuildRef {
+  id: string;
+  /** Absolute path of the build context. */
+  dir: string;
+}
+
+/** Who or what changed the live version, recorded in history. */
+export interface Actor {
+  command: string;
+  user: string;
+  host: string;
+}
+
+/** One registered version. */
+export interface VersionInfo {
+  /** `v1`, `v2`, … */
+  version: string;
+  buildId: string;
+  createdAt: string;
+  /** sha256 of the model artifact. */
+  digest: string;
+  gitCommit?: string;
+  /** Training metrics (metrics.json) when the training code wrote them. */
+  metrics?: Record<string, unknown>;
+  /** Lineage: the version this one was retrained from, and the data it was trained on. */
+  parent?: string;
+  data?: { path: string; sha256: string }[];
+  /** Outcome of a retraining gate, when one ran. */
+  gate?: { promoted: boolean; metric: string; candidate: number; live?: number };
+  /** Target-specific location (image URI, model package ARN…). */
+  location?: Record<string, string>;
+  live: boolean;
+}
+
+/** One entry of the append-only history of which version was live when. */
+export interface HistoryEntry {
+  ts: string;
+  action: 'deploy' | 'rollback' | 'stop';
+  version?: string;
+  previous?: string;
+  by: Actor;
+  /** Free-form facts: URL, pid, endpoint config… */
+  details?: Record<string, unknown>;
+}
+
+export interface PushOptions {
+  /** An image URI already pushed by a builder (clouds without Docker). */
+  image?: string;
+  requireApproval?: boolean;
+  /** Lineage facts to record (retraining). */
+  parent?: string;
+  data?: { path: string; sha256: string }[];
+}
+
+export interface PushResult {
+  version: VersionInfo;
+  /** False when an identical build was already registered (no duplicate version). */
+  created: boolean;
+}
+
+/** The chosen compute, from the one selection function. */
+export interface ComputeChoice {
+  instanceType: string;
+  replicas: { min: number; max: number };
+  gpu: boolean;
+  reasons: string[];
+}
+
+export interface DeployRequest {
+  /** `vN`; undefined = newest. */
+  version?: string;
+  timeoutSeconds?: number;
+  /** Local: the stable port. */
+  port?: number;
+  strategy?: { kind: 'all-at-once' } | { kind: 'canary'; percent: number; bakeMinutes: number };
+}
+
+/** One step a deploy would take (a process to start, an API call to make). */
+export interface PlanStep {
+  action: string;
+  resource: string;
+  details?: Record<string, unknown>;
+}
+
+export interface DeployPlan {
+  target: TargetName;
+  /** The live version now, if any. */
+  from?: string;
+  to: string;
+  compute?: ComputeChoice;
+  url?: string;
+  /** Prediction logging on, and where. */
+  logging: { enabled: boolean; destination: string };
+  steps: PlanStep[];
+  /** Nothing to do (the version is already live and healthy). */
+  noop: boolean;
+}
+
+export interface LiveInfo {
+  version: string;
+  url: string;
+  since: string;
+  healthy: boolean;
+  /** Local: process id of the router/app; clouds: endpoint name. */
+  details?: Record<string, unknown>;
+}
+
+export interface DeployResult {
+  live: LiveInfo;
+  previous?: string;
+  /** False when the version was already live (converged, nothing changed). */
+  changed: boolean;
+}
+
+export interface RollbackRequest {
+  to?: string;
+  timeoutSeconds?: number;
+}
+
+export interface TargetStatus {
+  target: TargetName;
+  live?: LiveInfo;
+  history: HistoryEntry[];
+  versions: VersionInfo[];
+  /** Target-specific facts (instance, capture destination, alarms…). */
+  details?: Record<string, unknown>;
+}
+
+export interface StopResult {
+  stopped: boolean;
+  version?: string;
+}
+
+/** A time window of logs; undefined ends are open. */
+export interface LogWindow {
+  from?: Date;
+  to?: Date;
+}
+
+/**
+ * A stream of raw prediction-log lines and their format; the drift readers parse them. Targets plug
+ * their storage (local files, S3, GCS, Blob) in here.
+ */
+export interface LogSource {
+  readonly description: string;
+  readonly format: 'mlship' | 'sagemaker-capture';
+  lines(): AsyncIterable<string>;
+}
+
+export interface Target {
+  readonly name: TargetName;
+  /** Register a build as a new version; an identical build returns the existing version. */
+  push(build: BuildRef, options: PushOptions): Promise<PushResult>;
+  /** What `deploy` would do; changes nothing. */
+  plan(request: DeployRequest): Promise<DeployPlan>;
+  /** Make a version live; a failed deploy leaves the previous version serving. */
+  deploy(request: DeployRequest): Promise<DeployResult>;
+  /** Make the previous live (or the named) version live again. */
+  rollback(request: RollbackRequest): Promise<DeployResult>;
+  status(): Promise<TargetStatus>;
+  /** Stop serving (local); clouds may delete the endpoint. */
+  stop(): Promise<StopResult>;
+  /** The registered versions, oldest first. */
+  versions(): Promise<VersionInfo[]>;
+  /** Prediction logs in a window, for drift-check and quality. */
+  predictionLogs(window: LogWindow): Promise<LogSource[]>;
+}
