@@ -4,6 +4,7 @@
  * types.
  */
 import type { Output } from '../cli/output.js';
+import type { BaselineProfile } from '../drift/profile.js';
 import type { Manifest, TargetName } from '../manifest/types.js';
 
 /** What a target needs from the outside world. */
@@ -182,6 +183,8 @@ export interface Target {
   stop(): Promise<StopResult>;
   /** The registered versions, oldest first. */
   versions(): Promise<VersionInfo[]>;
+  /** The baseline profile stored with a version (default: the live one). */
+  baseline(version?: string): Promise<BaselineProfile>;
   /** Prediction logs in a window, for drift-check and quality. */
   predictionLogs(window: LogWindow): Promise<LogSource[]>;
 }
