@@ -7,6 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { findInstance, instanceHint, loadCatalog } from '../budget/catalog.js';
 import { ManifestError } from '../core/errors.js';
 import { choiceHint, formatDiagnostic } from './diagnostics.js';
 import { resolveManifest, type RawManifest } from './resolve.js';
@@ -20,7 +21,7 @@ import {
   NAME_PATTERN,
   RELATIVE_PATH_PATTERN,
 } from './schema.js';
-import { FIELD_TYPES, type Diagnostic, type Manifest } from './types.js';
+import { FIELD_TYPES, TARGET_NAMES, type Diagnostic, type Manifest, type TargetName } from './types.js';
 
 /** What each strict pattern means, in words, for messages. */
 const PATTERN_WORDS: Record<string, { what: string; hint: string }> = {
@@ -312,6 +313,14 @@ function semanticDiagnostics(
       message: `target "${target}" is selected but targets.${target} is not configured`,
       hint: target === 'sagemaker' ? 'add targets: { sagemaker: { region: us-east-1, role: arn:aws:iam::…:role/… } }' : `add a targets.${target} block`,
     });
+  }
+  const compute = raw.serving?.compute;
+  if (typeof compute === 'string' && !['auto', 'cpu', 'gpu'].includes(compute) && new RegExp(COMPUTE_PATTERN).test(compute) && (TARGET_NAMES as readonly unknown[]).includes(target)) {
+    // An explicit instance type must exist in the selected target's catalog (prices, GPU memory).
+    const catalog = loadCatalog(target as TargetName);
+    if (!findInstance(catalog, compute)) {
+      error(['serving', 'compute'], `"${compute}" is not an instance type of the ${target} catalog`, instanceHint(compute, catalog));
+    }
   }
   const latency = raw.budget?.latency_ms;
   const stages = raw.budget?.stages_ms;

@@ -1,0 +1,295 @@
+/**
+ * Instance selection: ONE pure function shared by `deploy`, `deploy --plan` and `budget`. CPU unless a
+ * GPU pays off: tabular and small neural models are sized by CPU time per request against the expected
+ * rate, and a GPU is chosen only when it carries that rate for less money; LLMs are sized by the GPU
+ * memory their weights and KV cache need.
+ */
+import { statSync } from 'node:fs';
+import { ManifestError } from '../core/errors.js';
+import type { Flavor, Manifest, Quantization } from '../manifest/types.js';
+import type { ComputeChoice, ComputeSizing, ServingRuntime } from '../targets/types.js';
+import { describeInstance, findInstance, gpuMemoryGb, instanceHint, loadCatalog, type Catalog, type InstanceType } from './catalog.js';
+import {
+  cpuCapacityRps,
+  estimateCpuMs,
+  estimateParams,
+  formatCount,
+  gpuCapacityRps,
+  hostMemoryGb,
+  isTabular,
+  llmGpuMemory,
+  TARGET_UTILIZATION,
+} from './estimate.js';
+
+export { estimateParams } from './estimate.js';
+
+/** Everything selection looks at. */
+export interface SelectionInput {
+  flavor: Flavor;
+  /** Parameter count: declared in the manifest or estimated from the artifact (`estimateParams`). */
+  params: number;
+  paramsSource: 'manifest' | 'artifact';
+  quantization: Quantization;
+  expectedRps: number;
+  /** Measured CPU milliseconds per request (one vCPU); estimated from the model when absent. */
+  cpuMsPerRequest?: number;
+  /** `serving.compute`: auto, cpu, gpu or an instance type of the catalog. */
+  compute: string;
+  /** `serving.replicas` from the manifest. */
+  replicas: { min: number; max: number };
+  catalog: Catalog;
+  /** GGUF weights run on llama.cpp whatever the hardware. */
+  artifactFormat?: 'gguf' | 'other';
+}
+
+/** One instance type evaluated against the input. */
+export interface Option {
+  instance: InstanceType;
+  gpu: boolean;
+  /** Whether the model fits in its memory (GPU memory for LLMs on a GPU); unknown memory counts as fitting. */
+  fits: boolean;
+  /** Requests per second one instance carries at the target utilisation. */
+  perInstanceRps: number;
+  /** Instances needed for the expected rate. */
+  instances: number;
+  /** Price of those instances per hour. */
+  usdPerHourAtLoad: number;
+}
+
+/** Choose the instance type, replica range and runtime; explain why in words. Pure. */
+export function selectCompute(input: SelectionInput): ComputeChoice {
+  const llm = input.flavor === 'llm';
+  const cpuMs = input.cpuMsPerRequest ?? estimateCpuMs(input.flavor, input.params, input.quantization);
+  const options = evaluateOptions(input, cpuMs);
+  const cpuOptions = rank(options.filter((o) => !o.gpu && o.fits));
+  const gpuOptions = rank(options.filter((o) => o.gpu && o.fits));
+  const breakEven = llm ? null : gpuBreakEvenRps(options);
+  const reasons: string[] = [describeModel(input)];
+  const warnings: string[] = [];
+  const gpuNeed = llm ? llmGpuMemory(input.params, input.quantization) : undefined;
+  if (gpuNeed) {
+    reasons.push(
+      `needs ~${gpuNeed.totalGb} GB of GPU memory: ${gpuNeed.weightsGb} GB of ${input.quantization} weights + ${gpuNeed.kvGb} GB KV-cache headroom + ${gpuNeed.runtimeGb} GB runtime`,
+    );
+  }
+
+  let chosen: Option;
+  const compute = input.compute.toLowerCase();
+  if (compute !== 'auto' && compute !== 'cpu' && compute !== 'gpu') {
+    const instance = findInstance(input.catalog, input.compute);
+    if (!instance) throw unknownInstanceError(input.compute, input.catalog);
+    chosen = options.find((o) => o.instance === instance)!;
+    reasons.push(`serving.compute names ${describeInstance(instance)}: honoured as written`);
+    if (!chosen.fits) warnings.push(tooSmall(chosen, input, gpuNeed?.totalGb));
+  } else if (compute === 'cpu' || (compute === 'auto' && !llm && preferCpu(cpuOptions, gpuOptions))) {
+    chosen = cpuOptions[0] ?? noFit('CPU', input);
+    reasons.push(
+      compute === 'cpu' ? 'serving.compute is cpu' : `${input.expectedRps} rps: CPU is the cheapest way to carry the expected rate`,
+    );
+  } else {
+    chosen = gpuOptions[0] ?? noFit('GPU', input);
+    reasons.push(
+      compute === 'gpu'
+        ? 'serving.compute is gpu'
+        : llm
+          ? 'an LLM needs a GPU: the cheapest one whose memory holds the model'
+          : `${input.expectedRps} rps: a GPU carries the expected rate for less than CPUs`,
+    );
+  }
+
+  const sizedByLoad = input.catalog.sizing !== 'fixed' && !llm;
+  if (sizedByLoad) {
+    reasons.push(
+      `~${fmtMs(cpuMs)} ms of CPU per request (${input.cpuMsPerRequest === undefined ? 'estimated' : 'measured'}): ${chosen.instance.type} carries ~${fmtRps(chosen.perInstanceRps)} rps at ${TARGET_UTILIZATION * 100}% utilisation, so ${chosen.instances} instance${chosen.instances === 1 ? '' : 's'} for ${input.expectedRps} rps`,
+    );
+  }
+  if (!llm) reasons.push(breakEvenWords(breakEven, input, chosen));
+
+  const replicas = { ...input.replicas };
+  if (sizedByLoad && chosen.instances > replicas.max) {
+    reasons.push(`replicas.max raised from ${replicas.max} to ${chosen.instances} to carry ${input.expectedRps} rps`);
+    replicas.max = chosen.instances;
+  }
+
+  const runtime = chooseRuntime(input, chosen);
+  if (runtime !== 'python') reasons.push(`served by ${runtime === 'vllm' ? 'vLLM' : 'llama.cpp'}${runtime === 'llama.cpp' && !chosen.gpu ? ' on CPU (slow: seconds per request)' : ''}`);
+
+  const sizing: ComputeSizing = {
+    params: input.params,
+    paramsSource: input.paramsSource,
+    cpuMsPerRequest: round3(cpuMs),
+    cpuMsSource: input.cpuMsPerRequest === undefined ? 'estimated' : 'measured',
+    perInstanceRps: sizedByLoad ? round3(chosen.perInstanceRps) : null,
+    instancesForExpectedRps: sizedByLoad ? chosen.instances : replicas.min,
+    memoryNeededGb: hostMemoryGb(input.flavor, input.params, input.quantization),
+    ...(gpuNeed && { gpuMemoryNeededGb: gpuNeed.totalGb }),
+    gpuBreakEvenRps: breakEven === null ? null : Math.round(breakEven),
+    usdPerHour: chosen.instance.usdPerHour,
+  };
+  return {
+    instanceType: chosen.instance.type,
+    replicas,
+    gpu: chosen.gpu,
+    reasons,
+    runtime,
+    ...(warnings.length > 0 && { warnings }),
+    sizing,
+  };
+}
+
+/** Every catalog instance evaluated for the input (also used by the cost report for alternatives). */
+export function evaluateOptions(input: SelectionInput, cpuMs: number = input.cpuMsPerRequest ?? estimateCpuMs(input.flavor, input.params, input.quantization)): Option[] {
+  const llm = input.flavor === 'llm';
+  const hostGb = hostMemoryGb(input.flavor, input.params, input.quantization);
+  const gpuGb = llm ? llmGpuMemory(input.params, input.quantization).totalGb : 0;
+  return input.catalog.instances.map((instance) => {
+    const gpu = instance.gpu !== null;
+    const memory = gpu && llm ? gpuMemoryGb(instance) : instance.memoryGb;
+    const fits = memory === null || memory >= (gpu && llm ? gpuGb : hostGb);
+    const perInstanceRps = gpu ? gpuCapacityRps(instance, input.flavor, input.params, cpuMs) : cpuCapacityRps(instance, cpuMs);
+    // LLM throughput depends on batching and output length far more than on FLOPs: not sized by
+    // load here; `mlship budget` measures it.
+    const instances = llm ? 1 : Math.max(1, Math.ceil(input.expectedRps / perInstanceRps));
+    return { instance, gpu, fits, perInstanceRps, instances, usdPerHourAtLoad: instances * instance.usdPerHour };
+  });
+}
+
+/** Cheapest at the expected load first; ties go to fewer instances, then the cheaper type. */
+export function rank(options: Option[]): Option[] {
+  return [...options].sort(
+    (a, b) => a.usdPerHourAtLoad - b.usdPerHourAtLoad || a.instances - b.instances || a.instance.usdPerHour - b.instance.usdPerHour,
+  );
+}
+
+/** CPU unless a GPU is strictly cheaper at the expected rate. */
+function preferCpu(cpu: Option[], gpu: Option[]): boolean {
+  if (!cpu[0]) return false;
+  if (!gpu[0]) return true;
+  return cpu[0].usdPerHourAtLoad <= gpu[0].usdPerHourAtLoad;
+}
+
+/**
+ * The rate above which one GPU instance costs less than the CPUs carrying the same rate (CPU cost
+ * grows with the rate; a GPU instance is a fixed price up to its capacity). Null when no GPU is ever
+ * cheaper per prediction (tabular models, free local hardware).
+ */
+export function gpuBreakEvenRps(options: Option[]): number | null {
+  const cpu = options.filter((o) => !o.gpu && o.fits && o.instance.usdPerHour > 0);
+  const gpu = options.filter((o) => o.gpu && o.fits && o.instance.usdPerHour > 0);
+  if (cpu.length === 0 || gpu.length === 0) return null;
+  const cpuUsdPerRps = Math.min(...cpu.map((o) => o.instance.usdPerHour / o.perInstanceRps));
+  let best: number | null = null;
+  for (const g of gpu) {
+    if (g.instance.usdPerHour / g.perInstanceRps >= cpuUsdPerRps) continue;
+    const rps = g.instance.usdPerHour / cpuUsdPerRps;
+    if (best === null || rps < best) best = rps;
+  }
+  return best;
+}
+
+function chooseRuntime(input: SelectionInput, chosen: Option): ServingRuntime {
+  if (input.flavor !== 'llm') return 'python';
+  if (input.artifactFormat === 'gguf' || !chosen.gpu) return 'llama.cpp';
+  return 'vllm';
+}
+
+function describeModel(input: SelectionInput): string {
+  const kind = input.flavor === 'llm' ? 'LLM' : `${input.flavor} model`;
+  const source = input.paramsSource === 'manifest' ? 'declared in model.params' : 'estimated from the artifact size';
+  const quant = input.flavor === 'llm' || !isTabular(input.flavor) ? ` in ${input.quantization}` : '';
+  return `${formatCount(input.params)}-parameter ${kind}${quant} (${source})`;
+}
+
+function breakEvenWords(breakEven: number | null, input: SelectionInput, chosen: Option): string {
+  if (input.catalog.sizing === 'fixed') return 'runs on this machine: no hourly price to compare';
+  if (breakEven === null) {
+    return isTabular(input.flavor)
+      ? `a GPU would not pay off at any rate: ${input.flavor} models do not run faster on a GPU`
+      : 'a GPU would not pay off at any rate for this model in this catalog';
+  }
+  if (chosen.gpu) return `a GPU pays off above ~${fmtRps(breakEven)} rps; below that CPUs would be cheaper`;
+  return `a GPU would pay off above ~${fmtRps(breakEven)} rps`;
+}
+
+function tooSmall(option: Option, input: SelectionInput, gpuNeedGb: number | undefined): string {
+  const i = option.instance;
+  if (gpuNeedGb !== undefined && option.gpu) {
+    return `${i.type} has ${gpuMemoryGb(i)} GB of GPU memory; the model needs ~${gpuNeedGb} GB: it will not load (quantize it or pick a larger type)`;
+  }
+  return `${i.type} has ${i.memoryGb} GB of memory; the model needs ~${hostMemoryGb(input.flavor, input.params, input.quantization)} GB: it will not load`;
+}
+
+function noFit(kind: 'CPU' | 'GPU', input: SelectionInput): never {
+  const need = input.flavor === 'llm' && kind === 'GPU' ? `${llmGpuMemory(input.params, input.quantization).totalGb} GB of GPU memory` : `${hostMemoryGb(input.flavor, input.params, input.quantization)} GB of memory`;
+  throw new ManifestError(`no ${kind} instance in the ${input.catalog.target} catalog has the ${need} this model needs`, {
+    code: 'no_instance_fits',
+    hint: input.flavor === 'llm' ? 'quantize the model (model.quantization: int4) or name a type in serving.compute' : 'name an instance type in serving.compute',
+  });
+}
+
+/** The error for a `serving.compute` that is not in the catalog, with the closest name. */
+export function unknownInstanceError(type: string, catalog: Catalog): ManifestError {
+  return new ManifestError(`serving.compute: "${type}" is not an instance type of the ${catalog.target} catalog`, {
+    code: 'unknown_instance_type',
+    hint: instanceHint(type, catalog),
+  });
+}
+
+/** Extra inputs a caller may have: the artifact's size and a measured CPU time per request. */
+export interface ManifestSelectionOptions {
+  /** Artifact size in bytes; read from disk when absent. */
+  modelBytes?: number;
+  cpuMsPerRequest?: number;
+  /** A catalog other than the manifest target's (the cost report's cloud comparison). */
+  catalog?: Catalog;
+}
+
+/**
+ * `selectCompute` for a resolved manifest: the target's catalog, `model.params` or an estimate from
+ * the artifact size. What `deploy --plan`, the targets and `budget` call.
+ */
+export function selectForManifest(manifest: Manifest, options: ManifestSelectionOptions = {}): ComputeChoice {
+  return selectCompute(selectionInput(manifest, options));
+}
+
+/** The selection input a manifest describes (exported for the cost report's alternatives). */
+export function selectionInput(manifest: Manifest, options: ManifestSelectionOptions = {}): SelectionInput {
+  const { model, serving } = manifest;
+  let params = model.params;
+  if (params === undefined) {
+    const bytes = options.modelBytes ?? artifactBytes(model.path);
+    params = estimateParams(model.flavor, bytes, model.quantization);
+  }
+  return {
+    flavor: model.flavor,
+    params,
+    paramsSource: model.params === undefined ? 'artifact' : 'manifest',
+    quantization: model.quantization,
+    expectedRps: serving.expected_rps,
+    ...(options.cpuMsPerRequest !== undefined && { cpuMsPerRequest: options.cpuMsPerRequest }),
+    compute: serving.compute,
+    replicas: serving.replicas,
+    catalog: options.catalog ?? loadCatalog(manifest.target),
+    artifactFormat: model.path.toLowerCase().endsWith('.gguf') ? 'gguf' : 'other',
+  };
+}
+
+function artifactBytes(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+function round3(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}
+
+function fmtMs(n: number): string {
+  return n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2);
+}
+
+function fmtRps(n: number): string {
+  return n >= 100 ? String(Math.round(n)) : n.toPrecision(2);
+}
