@@ -1,7 +1,29 @@
-/** `mlship build` — not built yet; the frame, options and help are real. */
-import { OperationError } from '../../core/errors.js';
+/** `mlship build` — render the serving context, check feature parity, prepare the runtime, build the image. */
+import path from 'node:path';
+import { UsageError } from '../../core/errors.js';
 import type { CommandModule } from '../context.js';
 
-export const run: CommandModule['run'] = async () => {
-  throw new OperationError('not_implemented', '`mlship build` is not implemented yet.', { hint: 'See the open issues in the README.' });
+export const run: CommandModule['run'] = async (ctx, _args, options) => {
+  let manifest = await ctx.manifest();
+  if (options.tolerance !== undefined) {
+    const tolerance = Number(options.tolerance);
+    if (!Number.isFinite(tolerance) || tolerance < 0) throw new UsageError(`--tolerance must be a number >= 0, got "${String(options.tolerance)}"`, { hint: 'e.g. --tolerance 1e-6' });
+    manifest = { ...manifest, features: { ...manifest.features, tolerance } };
+  }
+  const { buildProject } = await import('../../build/index.js');
+  const { describeParity } = await import('../../build/parity.js');
+  const result = await buildProject(manifest, { image: options.image !== false, platform: String(options.platform ?? 'linux/amd64'), env: ctx.env }, ctx.output);
+  const { info } = result;
+  const rel = path.relative(ctx.cwd, result.dir) || '.';
+  const lines = [
+    result.reused ? `build ${result.id} reused (inputs unchanged): ${rel}` : `build ${result.id}: ${rel}`,
+    `  parity  ${'skipped' in info.parity ? `skipped: ${info.parity.skipped}` : describeParity(info.parity).split('\n')[0]!.replace(/^feature parity /, '')}`,
+    `  python  ${info.runtime.python} (${info.runtime.source})`,
+    `  image   ${info.image ? `${info.image.tag} ${info.image.id.slice(0, 19)}` : (result.imageSkipped ?? 'none')}`,
+    'next: `mlship serve` to try it here, `mlship push` to register it as a version',
+  ];
+  return {
+    data: { id: result.id, dir: result.dir, reused: result.reused, ...(result.imageSkipped !== undefined && { imageSkipped: result.imageSkipped }), build: info },
+    text: lines.join('\n'),
+  };
 };

@@ -1,0 +1,36 @@
+/**
+ * The baseline profile stored with each build: every request field of `features.baseline` profiled
+ * with the drift module's own profilers, plus the model's outputs on the same rows (from the parity
+ * run, i.e. what the serving app answers for them).
+ */
+import { column, readCsvFile } from '../core/csv.js';
+import { PROFILE_FORMAT, profileCategorical, profileNumeric, type BaselineProfile, type FeatureProfile, type Value } from '../drift/profile.js';
+import type { Manifest } from '../manifest/types.js';
+
+/** Profile the baseline CSV per schema field; `outputs` are the model's answers row by row. */
+export function baselineProfile(manifest: Manifest, baselineSha256: string | undefined, outputs: readonly unknown[] | undefined): BaselineProfile {
+  const file = manifest.features.baseline;
+  if (!file || !manifest.features.baselineRelative) throw new Error('baselineProfile needs features.baseline');
+  const table = readCsvFile(file);
+  const features: Record<string, FeatureProfile> = {};
+  for (const [name, spec] of Object.entries(manifest.features.schema)) {
+    const values = column(table, name);
+    features[name] = spec.type === 'number' || spec.type === 'integer' ? profileNumeric(values) : profileCategorical(values);
+  }
+  const profile: BaselineProfile = {
+    format: PROFILE_FORMAT,
+    source: { path: manifest.features.baselineRelative, ...(baselineSha256 !== undefined && { sha256: baselineSha256 }) },
+    rows: table.rows.length,
+    features,
+  };
+  const output = outputs && outputProfile(manifest, outputs);
+  if (output) profile.output = output;
+  return profile;
+}
+
+/** Labels are categories; probabilities and values are numbers. Multi-class probability lists are not profiled. */
+function outputProfile(manifest: Manifest, outputs: readonly unknown[]): FeatureProfile | undefined {
+  const scalar = outputs.map((o) => (o === null || typeof o === 'number' || typeof o === 'string' || typeof o === 'boolean' ? o : undefined));
+  if (scalar.some((o) => o === undefined)) return undefined;
+  return manifest.model.output === 'label' ? profileCategorical(scalar as Value[]) : profileNumeric(scalar as Value[]);
+}

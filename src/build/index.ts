@@ -1,0 +1,217 @@
+/**
+ * `mlship build`: resolve the inputs (their digests name the build), render the context into a
+ * staging folder, copy the features package and the model, prepare the local Python runtime, run the
+ * feature-parity check, profile the baseline, write build.json last and move the folder into place
+ * under `.mlship/build/<id>/`; then the image, when Docker answers. Same inputs → the folder exists →
+ * reused without any of that. `currentBuild` is how `push` finds the build of the current inputs.
+ */
+import { chmodSync, cpSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import type { Output } from '../cli/output.js';
+import { readJson, writeJsonAtomic } from '../core/fs.js';
+import type { BaselineProfile } from '../drift/profile.js';
+import type { Manifest } from '../manifest/types.js';
+import type { BuildRef } from '../targets/types.js';
+import { baselineProfile } from './baseline.js';
+import { buildImage, detectContainerCli, imageExists, type ImageInfo } from './docker.js';
+import { resolveInputs } from './inputs.js';
+import { parityError, runParity, type ParityReport } from './parity.js';
+import { preparePython, type PythonEnv } from './python-env.js';
+import { flavorRuntime } from './requirements.js';
+
+export { render, type ModelInfo, type RenderedFile } from './render.js';
+export { serverCommand, type ServerCommand, type ServerSettings } from './launch.js';
+export type { ParityReport } from './parity.js';
+export type { ImageInfo } from './docker.js';
+
+/** `build.json`: what a build is made of (other commands and the app read it). */
+export interface BuildInfo {
+  id: string;
+  name: string;
+  createdAt: string;
+  mlshipVersion: string;
+  gitCommit?: string;
+  /** The resolved manifest, paths relative to the project. */
+  manifest: Record<string, unknown>;
+  /** Project-relative path → sha256 of every input file. */
+  inputs: Record<string, string>;
+  model: { file: string; sha256: string; bytes: number; flavor: string };
+  runtime: { python: string; source: PythonEnv['source'] };
+  /** The parity report, or why it did not run. */
+  parity: ParityReport | { skipped: string };
+  /** `baseline.json` when features.baseline is set. */
+  baseline?: string;
+  image?: ImageInfo;
+}
+
+export interface BuildOptions {
+  /** Build the Docker image when Docker answers (`--no-image` sets false). */
+  image: boolean;
+  platform: string;
+  env: NodeJS.ProcessEnv;
+}
+
+export interface BuildResult {
+  id: string;
+  /** Absolute path of `.mlship/build/<id>`. */
+  dir: string;
+  reused: boolean;
+  info: BuildInfo;
+  /** Why no image was built, when none was. */
+  imageSkipped?: string;
+}
+
+/** `.mlship/build` of a project. */
+export function buildsDir(manifest: Manifest): string {
+  return path.join(manifest.projectDir, '.mlship', 'build');
+}
+
+/** Read a build folder's build.json (undefined when it is not a finished build). */
+export function readBuildInfo(dir: string): BuildInfo | undefined {
+  return readJson<BuildInfo>(path.join(dir, 'build.json'));
+}
+
+/** The finished build whose id matches the current inputs, if there is one. */
+export async function currentBuild(manifest: Manifest): Promise<BuildRef | undefined> {
+  const { id } = await resolveInputs(manifest);
+  const dir = path.join(buildsDir(manifest), id);
+  return existsSync(path.join(dir, 'build.json')) ? { id, dir } : undefined;
+}
+
+/** Make (or reuse) the build of the manifest's current inputs. */
+export async function buildProject(manifest: Manifest, options: BuildOptions, output: Output): Promise<BuildResult> {
+  const inputs = await resolveInputs(manifest);
+  const dir = path.join(buildsDir(manifest), inputs.id);
+  let info = readBuildInfo(dir);
+  let reused = info !== undefined;
+  if (info && !existsSync(info.runtime.python)) {
+    // The interpreter went away (a removed venv): prepare it again, the rest of the build stands.
+    const runtime = await preparePython({ manifest, requirementsFile: path.join(dir, 'requirements.txt'), modules: flavorRuntime(manifest.model.flavor)!.modules, env: options.env, output });
+    info = { ...info, runtime: { python: runtime.python, source: runtime.source } };
+    writeJsonAtomic(path.join(dir, 'build.json'), info);
+  }
+  if (!info) {
+    const made = await makeBuild(manifest, inputs, dir, options, output);
+    info = made.info;
+    reused = made.reused;
+  }
+  let imageSkipped: string | undefined;
+  if (!options.image) imageSkipped = 'skipped (--no-image)';
+  else {
+    const image = await imageStep(info, dir, options, output);
+    if ('skipped' in image) imageSkipped = image.skipped;
+    else if (image.info !== info.image) {
+      info = { ...info, image: image.info };
+      writeJsonAtomic(path.join(dir, 'build.json'), info);
+    }
+  }
+  return { id: inputs.id, dir, reused, info, ...(imageSkipped !== undefined && { imageSkipped }) };
+}
+
+async function makeBuild(
+  manifest: Manifest,
+  inputs: Awaited<ReturnType<typeof resolveInputs>>,
+  dir: string,
+  options: BuildOptions,
+  output: Output,
+): Promise<{ info: BuildInfo; reused: boolean }> {
+  const root = buildsDir(manifest);
+  mkdirSync(root, { recursive: true });
+  const staging = path.join(root, `.staging-${inputs.id}-${process.pid}`);
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
+  try {
+    for (const f of inputs.files) {
+      writeFileSync(path.join(staging, f.path), f.content);
+      if (f.mode) chmodSync(path.join(staging, f.path), f.mode);
+    }
+    for (const rel of inputs.featureFiles) {
+      const target = path.join(staging, rel);
+      mkdirSync(path.dirname(target), { recursive: true });
+      cpSync(path.join(manifest.projectDir, rel), target);
+    }
+    const modelFile = `model/${inputs.model.file}`;
+    mkdirSync(path.join(staging, 'model'), { recursive: true });
+    cpSync(manifest.model.path, path.join(staging, modelFile));
+
+    const runtime = await preparePython({
+      manifest,
+      requirementsFile: path.join(staging, 'requirements.txt'),
+      modules: flavorRuntime(manifest.model.flavor)!.modules,
+      env: options.env,
+      output,
+    });
+
+    let parity: BuildInfo['parity'];
+    let profile: BaselineProfile | undefined;
+    if (manifest.features.baseline && manifest.features.baselineRelative) {
+      const progress = await output.progress(`feature-parity check on ${manifest.features.baselineRelative}`);
+      let run;
+      try {
+        run = await runParity({ python: runtime.python, buildDir: staging, manifest, modelPath: path.join(staging, modelFile), tolerance: manifest.features.tolerance, env: options.env });
+      } catch (error) {
+        progress.fail();
+        throw error;
+      }
+      if (!run.report.ok) {
+        progress.fail('feature-parity check failed');
+        throw parityError(run.report);
+      }
+      progress.succeed(`feature parity ok: ${run.report.features.length} features, ${run.report.compared} rows`);
+      parity = run.report;
+      profile = baselineProfile(manifest, inputs.inputs[manifest.features.baselineRelative], run.outputs);
+      writeJsonAtomic(path.join(staging, 'baseline.json'), profile);
+    } else {
+      parity = { skipped: 'features.baseline is not set' };
+      output.warn('features.baseline is not set: no feature-parity check and no baseline profile (drift-check needs one)');
+    }
+
+    const gitCommit = await gitHead(manifest.projectDir);
+    const info: BuildInfo = {
+      id: inputs.id,
+      name: manifest.name,
+      createdAt: new Date().toISOString(),
+      mlshipVersion: inputs.mlshipVersion,
+      ...(gitCommit && { gitCommit }),
+      manifest: inputs.manifest,
+      inputs: inputs.inputs,
+      model: { file: modelFile, sha256: inputs.model.sha256, bytes: inputs.model.bytes, flavor: manifest.model.flavor },
+      runtime: { python: runtime.python, source: runtime.source },
+      parity,
+      ...(profile && { baseline: 'baseline.json' }),
+    };
+    // build.json last: a folder with it is a finished build.
+    writeJsonAtomic(path.join(staging, 'build.json'), info);
+    try {
+      renameSync(staging, dir);
+    } catch (error) {
+      // Another build of the same inputs finished first: same content, use it.
+      const existing = readBuildInfo(dir);
+      if (!existing) throw error;
+      rmSync(staging, { recursive: true, force: true });
+      return { info: existing, reused: true };
+    }
+    return { info, reused: false };
+  } catch (error) {
+    rmSync(staging, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function imageStep(info: BuildInfo, dir: string, options: BuildOptions, output: Output): Promise<{ info: ImageInfo } | { skipped: string }> {
+  const found = await detectContainerCli(options.env);
+  if ('skipped' in found) {
+    const rel = path.relative(process.cwd(), dir) || dir;
+    output.info(`image skipped: ${found.skipped}. The local runtime does not need it; to build one later: docker build --platform ${options.platform} -t mlship/${info.name}:${info.id} ${rel}`);
+    return { skipped: found.skipped };
+  }
+  if (info.image && info.image.platform === options.platform && (await imageExists(found.cli, info.image.id, options.env))) return { info: info.image };
+  const image = await buildImage({ cli: found.cli, dir, tag: `mlship/${info.name}:${info.id}`, platform: options.platform, env: options.env, output });
+  return { info: image };
+}
+
+async function gitHead(dir: string): Promise<string | undefined> {
+  const r = await execa('git', ['rev-parse', '--verify', 'HEAD'], { cwd: dir, reject: false, timeout: 10_000 });
+  return r.exitCode === 0 ? r.stdout.trim() || undefined : undefined;
+}

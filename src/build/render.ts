@@ -1,0 +1,158 @@
+/**
+ * Rendering is pure: `render(manifest, model info) → files`. Every decision (base image, requirement
+ * pins, field literals, loader section) is taken here in TypeScript; the Handlebars templates in
+ * `templates/serving` and `templates/docker` only lay out text. Templates compile with `strict`
+ * (a missing value is an error) and `noEscape` (nothing is HTML-escaped in code).
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Handlebars from 'handlebars';
+import { UsageError } from '../core/errors.js';
+import type { FieldSpec, Manifest } from '../manifest/types.js';
+import { needsGpu } from './compute.js';
+import { flavorRuntime, requirementLines } from './requirements.js';
+
+/** The templates folder shipped with the package. */
+export const TEMPLATES_DIR = fileURLToPath(new URL('../../templates/', import.meta.url));
+
+/** The model artifact as rendering needs it. */
+export interface ModelInfo {
+  /** File name of the artifact (stored as `model/<file>` in the build). */
+  file: string;
+  sha256: string;
+  bytes: number;
+}
+
+/** One rendered file, relative to the build folder. */
+export interface RenderedFile {
+  path: string;
+  content: string;
+  /** Unix mode when not 0o644. */
+  mode?: number;
+}
+
+export interface RenderOptions {
+  /** Written into headers of generated files. */
+  mlshipVersion: string;
+}
+
+const CPU_BASE = 'python:3.11-slim';
+const GPU_BASE = 'nvidia/cuda:12.6.3-cudnn-runtime-ubuntu24.04';
+
+const OUTPUT_WORDS: Record<Manifest['model']['output'], string> = {
+  probability: 'the probability of the positive class (a list of class probabilities with more than two classes)',
+  label: 'the predicted label',
+  value: "the model's output value",
+};
+
+/** Render the build context's generated files (the features package and the model are copied, not rendered). */
+export function render(manifest: Manifest, model: ModelInfo, options: RenderOptions): RenderedFile[] {
+  const runtime = flavorRuntime(manifest.model.flavor);
+  if (!runtime) {
+    throw new UsageError(`mlship build cannot serve the "${manifest.model.flavor}" flavor with its generated app`, {
+      code: 'flavor_unsupported',
+      hint: 'Use sklearn, xgboost, lightgbm, onnx or pytorch (TorchScript); serve LLMs with a dedicated server.',
+    });
+  }
+  const gpu = needsGpu(manifest, model.bytes);
+  const fields = Object.entries(manifest.features.schema).map(([name, f]) => ({
+    name,
+    type: f.type,
+    min: f.min ?? null,
+    max: f.max ?? null,
+    values: f.values ?? null,
+    nullable: f.nullable,
+  }));
+  const common = { name: manifest.name, flavor: manifest.model.flavor, mlshipVersion: options.mlshipVersion };
+  const app = template('serving/serve.py.hbs')({
+    ...common,
+    package: manifest.features.package,
+    modelFile: model.file,
+    output: manifest.model.output,
+    outputWords: OUTPUT_WORDS[manifest.model.output],
+    maxBody: manifest.serving.max_body_bytes,
+    maxBatch: manifest.serving.max_batch,
+    fields,
+    warmRecord: Object.fromEntries(Object.entries(manifest.features.schema).map(([name, f]) => [name, sampleValue(f)])),
+    loaders: { joblib: runtime.loader === 'joblib', onnx: runtime.loader === 'onnx', torchscript: runtime.loader === 'torchscript' },
+    outputs: { probability: manifest.model.output === 'probability' },
+  });
+  const docker = gpu
+    ? {
+        baseImage: GPU_BASE,
+        computeNote: `GPU image: serving.compute is "${manifest.serving.compute}".`,
+        // Ubuntu's Python is externally managed (PEP 668): the app gets its own virtualenv.
+        systemSetup: [
+          'RUN apt-get update \\\n    && apt-get install -y --no-install-recommends python3 python3-venv \\\n    && rm -rf /var/lib/apt/lists/* \\\n    && python3 -m venv /opt/venv',
+        ],
+        pip: '/opt/venv/bin/pip',
+        python: '/opt/venv/bin/python',
+      }
+    : {
+        baseImage: CPU_BASE,
+        computeNote: `CPU image: serving.compute is "${manifest.serving.compute}".`,
+        systemSetup: [],
+        pip: 'pip',
+        python: '/usr/local/bin/python',
+      };
+  return [
+    { path: 'serve.py', content: app, mode: 0o755 },
+    { path: 'requirements.txt', content: template('serving/requirements.txt.hbs')({ ...common, packages: requirementLines(manifest.model.flavor, gpu) }) },
+    { path: 'Dockerfile', content: template('docker/Dockerfile.hbs')({ ...common, ...docker }) },
+    { path: '.dockerignore', content: template('docker/dockerignore.hbs')({}) },
+  ];
+}
+
+/** A value of the field that passes validation: the model is warmed up with it before serving. */
+function sampleValue(f: FieldSpec): unknown {
+  switch (f.type) {
+    case 'number':
+      return f.min ?? f.max ?? 0;
+    case 'integer':
+      return Math.ceil(f.min ?? f.max ?? 0);
+    case 'category':
+      return f.values?.[0] ?? '';
+    case 'string':
+      return '';
+    case 'boolean':
+      return false;
+  }
+}
+
+/**
+ * A value as a Python literal. Strings go through JSON, whose escapes Python reads the same way; the
+ * manifest's patterns already keep quotes and line breaks out, this keeps it safe regardless.
+ */
+export function pyLiteral(value: unknown): string {
+  if (value === null || value === undefined) return 'None';
+  if (typeof value === 'boolean') return value ? 'True' : 'False';
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new Error(`cannot render ${value} as a Python literal`);
+    return Number.isInteger(value) ? String(value) : JSON.stringify(value);
+  }
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (Array.isArray(value)) return `(${value.map(pyLiteral).join(', ')}${value.length === 1 ? ',' : ''})`;
+  if (typeof value === 'object') {
+    return `{${Object.entries(value as Record<string, unknown>)
+      .map(([k, v]) => `${JSON.stringify(k)}: ${pyLiteral(v)}`)
+      .join(', ')}}`;
+  }
+  throw new Error(`cannot render a ${typeof value} as a Python literal`);
+}
+
+let handlebars: typeof Handlebars | undefined;
+const compiled = new Map<string, Handlebars.TemplateDelegate>();
+
+function template(name: string): Handlebars.TemplateDelegate {
+  let t = compiled.get(name);
+  if (!t) {
+    if (!handlebars) {
+      handlebars = Handlebars.create();
+      handlebars.registerHelper('py', (value: unknown) => pyLiteral(value));
+    }
+    t = handlebars.compile(readFileSync(path.join(TEMPLATES_DIR, name), 'utf8'), { strict: true, noEscape: true });
+    compiled.set(name, t);
+  }
+  return t;
+}

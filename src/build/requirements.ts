@@ -1,0 +1,50 @@
+/**
+ * What the serving app needs per model flavor: pinned pip requirements (the image and the local
+ * virtualenv install exactly these) and the modules that prove an interpreter already has them.
+ * Kept as data: bump a version here and every build that uses it gets a new id.
+ */
+import type { Flavor } from '../manifest/types.js';
+
+/** How the app loads the artifact; picks the loader section of serve.py. */
+export type LoaderKind = 'joblib' | 'onnx' | 'torchscript';
+
+export interface FlavorRuntime {
+  loader: LoaderKind;
+  /** pip requirement lines, pinned. */
+  packages: string[];
+  /** Python modules the app imports for this flavor (checked before reusing an interpreter). */
+  modules: string[];
+}
+
+/** The app itself: ASGI server, JSON, frames. */
+const BASE = ['numpy==2.4.6', 'orjson==3.12.0', 'pandas==3.0.6', 'uvicorn==0.54.0'];
+const BASE_MODULES = ['numpy', 'orjson', 'pandas', 'uvicorn'];
+const SKLEARN = ['joblib==1.6.0', 'scikit-learn==1.9.1'];
+
+const RUNTIMES: Record<Exclude<Flavor, 'llm'>, FlavorRuntime> = {
+  sklearn: { loader: 'joblib', packages: [...BASE, ...SKLEARN], modules: [...BASE_MODULES, 'joblib', 'sklearn'] },
+  xgboost: { loader: 'joblib', packages: [...BASE, ...SKLEARN, 'xgboost==3.1.2'], modules: [...BASE_MODULES, 'joblib', 'sklearn', 'xgboost'] },
+  lightgbm: { loader: 'joblib', packages: [...BASE, ...SKLEARN, 'lightgbm==4.7.0'], modules: [...BASE_MODULES, 'joblib', 'sklearn', 'lightgbm'] },
+  onnx: { loader: 'onnx', packages: [...BASE, 'onnxruntime==1.30.0'], modules: [...BASE_MODULES, 'onnxruntime'] },
+  pytorch: { loader: 'torchscript', packages: [...BASE, 'torch==2.13.0'], modules: [...BASE_MODULES, 'torch'] },
+};
+
+/** GPU images of these flavors need a different wheel or package. */
+const GPU_PACKAGES: Partial<Record<Flavor, { replace: Record<string, string>; preamble: string[] }>> = {
+  onnx: { replace: { 'onnxruntime==1.30.0': 'onnxruntime-gpu==1.30.0' }, preamble: [] },
+  pytorch: { replace: {}, preamble: ['--extra-index-url https://download.pytorch.org/whl/cu126'] },
+};
+
+/** The runtime of a flavor; undefined for flavors the generated app does not serve (llm). */
+export function flavorRuntime(flavor: Flavor): FlavorRuntime | undefined {
+  return flavor === 'llm' ? undefined : RUNTIMES[flavor];
+}
+
+/** Requirement lines for the image (GPU swaps in CUDA wheels where the flavor has them). */
+export function requirementLines(flavor: Flavor, gpu: boolean): string[] {
+  const runtime = flavorRuntime(flavor);
+  if (!runtime) return [];
+  const gpuSpec = gpu ? GPU_PACKAGES[flavor] : undefined;
+  if (!gpuSpec) return runtime.packages;
+  return [...gpuSpec.preamble, ...runtime.packages.map((p) => gpuSpec.replace[p] ?? p)];
+}
