@@ -1,7 +1,70 @@
-/** `mlship budget` — not built yet; the frame, options and help are real. */
-import { OperationError } from '../../core/errors.js';
-import type { CommandModule } from '../context.js';
+/** `mlship budget` — load-test the live deployment (or --url) and judge the latency and cost budgets. */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { measureBudget, planLoad } from '../../budget/budget.js';
+import { renderBudget } from '../../budget/render.js';
+import { ExitCode, OperationError, UsageError } from '../../core/errors.js';
+import type { Manifest } from '../../manifest/types.js';
+import type { CommandModule, Context } from '../context.js';
 
-export const run: CommandModule['run'] = async () => {
-  throw new OperationError('not_implemented', '`mlship budget` is not implemented yet.', { hint: 'See the open issues in the README.' });
+export const run: CommandModule['run'] = async (ctx, _args, options) => {
+  const manifest = await ctx.manifest();
+  const url = typeof options.url === 'string' ? checkUrl(options.url) : await liveUrl(ctx, manifest);
+  const plan = planLoad(manifest, {
+    url,
+    ...numberOption(options.rps, '--rps', 'rps'),
+    ...numberOption(options.connections, '--connections', 'connections', true),
+    ...numberOption(options.duration, '--duration', 'durationSeconds'),
+  });
+  const progress = await ctx.output.progress(`load-testing ${plan.url} for ${plan.durationSeconds} s${plan.rps === undefined ? '' : ` at ${plan.rps} rps`}`);
+  let result;
+  try {
+    result = await measureBudget(manifest, plan);
+  } catch (error) {
+    progress.fail();
+    throw error;
+  }
+  progress.succeed(`${result.load.responses} responses in ${result.load.durationSeconds} s`);
+  if (result.load.generator.saturated) ctx.output.warn(`the load generator used ${result.load.generator.cpuPercent}% of a core: it may be the bottleneck, lower --rps`);
+  if (typeof options.report === 'string') {
+    const { renderReport } = await import('../../budget/report.js');
+    const file = path.resolve(ctx.cwd, options.report);
+    writeFileSync(file, renderReport(result, { name: manifest.name, generatedAt: new Date() }));
+    ctx.output.info(`report written to ${path.relative(ctx.cwd, file) || file}`);
+  }
+  return {
+    data: result,
+    text: renderBudget(result, (style, text) => ctx.output.style(style, text)),
+    exitCode: result.verdict === 'over' ? ExitCode.checkFailed : ExitCode.ok,
+  };
 };
+
+/** The live deployment's URL from the target; a clear error when nothing is live. */
+async function liveUrl(ctx: Context, manifest: Manifest): Promise<string> {
+  const { createTarget } = await import('../../targets/index.js');
+  const target = await createTarget({ manifest, output: ctx.output, env: ctx.env, command: 'budget', now: () => new Date() });
+  const status = await target.status();
+  if (!status.live) {
+    throw new OperationError('nothing_live', `no version is live on the ${manifest.target} target`, { hint: 'run `mlship deploy` first, or pass --url of a running endpoint' });
+  }
+  return status.live.url;
+}
+
+function checkUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.protocol === 'http:' || url.protocol === 'https:') return value;
+  } catch {
+    // reported below
+  }
+  throw new UsageError(`--url: "${value}" is not an http(s) URL`, { hint: 'e.g. --url http://127.0.0.1:8080' });
+}
+
+function numberOption<K extends string>(value: unknown, flag: string, key: K, integer = false): Partial<Record<K, number>> {
+  if (value === undefined) return {};
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
+    throw new UsageError(`${flag}: expected a positive ${integer ? 'integer' : 'number'}, got "${String(value)}"`);
+  }
+  return { [key]: n } as Partial<Record<K, number>>;
+}

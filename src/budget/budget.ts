@@ -1,0 +1,105 @@
+/**
+ * `mlship budget` as a library call: load-test the endpoint, judge the latency budget stage by stage,
+ * feed the measured time per request into instance selection, and cost the result.
+ */
+import type { Manifest } from '../manifest/types.js';
+import type { ComputeChoice } from '../targets/types.js';
+import { loadCatalog } from './catalog.js';
+import { estimateCost, type CostReport } from './cost.js';
+import { analyzeLatency, type LatencyReport } from './latency.js';
+import { runLoadTest, type LoadTestResult } from './load-test.js';
+import { requestBodies } from './requests.js';
+import { selectCompute, selectionInput } from './select.js';
+
+/** Defaults: a few seconds at the manifest's expected rate. */
+export const DEFAULT_DURATION_SECONDS = 5;
+
+export interface BudgetRequest {
+  /** The endpoint: a base URL (`/predict` is appended) or the full prediction route. */
+  url: string;
+  /** Overall request rate; default `serving.expected_rps` unless only `connections` is given. */
+  rps?: number;
+  connections?: number;
+  durationSeconds?: number;
+}
+
+/** The load the test will apply, after defaults. */
+export interface LoadPlan {
+  url: string;
+  rps?: number;
+  connections: number;
+  durationSeconds: number;
+}
+
+export interface BudgetResult {
+  url: string;
+  verdict: 'within' | 'over';
+  /** Why the verdict is "over" (empty when within). */
+  reasons: string[];
+  load: Omit<LoadTestResult, 'samples'>;
+  latency: LatencyReport;
+  compute: ComputeChoice;
+  cost: CostReport;
+  /** For a target without prices (local): what the same load would cost on a cloud. */
+  cloudReference?: CostReport;
+}
+
+/** The prediction route of an endpoint: a bare base URL gets `/predict`. */
+export function predictUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.pathname === '' || parsed.pathname === '/') parsed.pathname = '/predict';
+  return parsed.toString();
+}
+
+/** Apply the defaults: rate from the manifest, a few connections, a few seconds. */
+export function planLoad(manifest: Manifest, request: BudgetRequest): LoadPlan {
+  const rps = request.rps ?? (request.connections === undefined ? manifest.serving.expected_rps : undefined);
+  return {
+    url: predictUrl(request.url),
+    ...(rps !== undefined && { rps }),
+    connections: request.connections ?? defaultConnections(rps),
+    durationSeconds: request.durationSeconds ?? DEFAULT_DURATION_SECONDS,
+  };
+}
+
+/** Enough connections that a rate is not held back by waiting for answers, few enough to not queue. */
+function defaultConnections(rps: number | undefined): number {
+  if (rps === undefined) return 4;
+  return Math.min(8, Math.max(1, Math.ceil(rps / 25)));
+}
+
+/** Run the whole measurement. */
+export async function measureBudget(manifest: Manifest, plan: LoadPlan): Promise<BudgetResult> {
+  const run = await runLoadTest({
+    url: plan.url,
+    bodies: requestBodies(manifest),
+    durationSeconds: plan.durationSeconds,
+    connections: plan.connections,
+    ...(plan.rps !== undefined && { rps: plan.rps }),
+  });
+  const { samples, ...load } = run;
+  const latency = analyzeLatency(samples, manifest.budget, run.errors + run.timeouts);
+  return judge(manifest, plan.url, load, latency);
+}
+
+/** Selection and cost from a latency report (pure apart from reading the artifact size). */
+export function judge(manifest: Manifest, url: string, load: Omit<LoadTestResult, 'samples'>, latency: LatencyReport): BudgetResult {
+  // The server's own time per request (sum of its stages) is what one worker spends on a request.
+  const measuredMs = latency.server?.mean ?? (latency.client.count > 0 ? latency.client.mean : undefined);
+  const input = selectionInput(manifest, measuredMs !== undefined && measuredMs > 0 ? { cpuMsPerRequest: measuredMs } : {});
+  const compute = selectCompute(input);
+  const cost = estimateCost(input, compute, manifest.budget.monthly_usd);
+  let cloudReference: CostReport | undefined;
+  if (input.catalog.sizing === 'fixed') {
+    const cloud = { ...input, catalog: loadCatalog('sagemaker'), compute: input.compute === 'gpu' || input.compute === 'cpu' ? input.compute : 'auto' };
+    cloudReference = estimateCost(cloud, selectCompute(cloud), manifest.budget.monthly_usd);
+  }
+  const reasons: string[] = [];
+  if (latency.verdict === 'over') {
+    if (latency.overStages.length > 0) reasons.push(`over budget in ${latency.overStages.join(', ')}`);
+    if (latency.endToEndMs > latency.targetMs) reasons.push(`end to end ${latency.endToEndMs} ms > ${latency.percentile} target ${latency.targetMs} ms`);
+    if (latency.failed > 0 && reasons.length === 0) reasons.push(`${latency.failed} of ${latency.requests} requests failed`);
+  }
+  if (cost.withinBudget === false) reasons.push(`$${cost.selected.monthlyUsd.expected}/month > monthly budget $${cost.monthlyBudgetUsd}`);
+  return { url, verdict: reasons.length > 0 ? 'over' : 'within', reasons, load, latency, compute, cost, ...(cloudReference && { cloudReference }) };
+}

@@ -1,0 +1,168 @@
+/**
+ * The bounded load test behind `mlship budget`: autocannon (loaded lazily, only when a test runs)
+ * sends real requests at a rate or a concurrency for a few seconds; every response's client-side
+ * latency and `Server-Timing` stages become one sample. The generator's own CPU use is measured so a
+ * saturated load generator is reported instead of mistaken for a slow server.
+ */
+import { OperationError } from '../core/errors.js';
+import { parseServerTiming } from './server-timing.js';
+
+export interface LoadTestOptions {
+  /** Full URL of the prediction route. */
+  url: string;
+  /** Request bodies (JSON text), sent in turn. */
+  bodies: string[];
+  durationSeconds: number;
+  /** Concurrent connections (each one request at a time). */
+  connections: number;
+  /** Overall requests per second; undefined = as fast as the connections go. */
+  rps?: number;
+  /** Requests sent one by one before the test (not measured): checks the endpoint and warms it up. */
+  warmupRequests?: number;
+  timeoutSeconds?: number;
+}
+
+/** One measured response. */
+export interface Sample {
+  status: number;
+  /** Client-side latency: request written → response complete (ms). */
+  totalMs: number;
+  /** Server-reported stages (ms). */
+  stages: Record<string, number>;
+}
+
+/** The load generator's own footprint. */
+export interface GeneratorUsage {
+  /** CPU time of this process over the test, as a share of one core (100 = one core busy). */
+  cpuPercent: number;
+  cpuMs: number;
+  /** Above ~80 % of a core the generator, not the server, may limit the rate. */
+  saturated: boolean;
+}
+
+export interface LoadTestResult {
+  url: string;
+  durationSeconds: number;
+  connections: number;
+  targetRps: number | null;
+  /** Responses received (any status). */
+  responses: number;
+  achievedRps: number;
+  /** Connection errors and timeouts (no response). */
+  errors: number;
+  timeouts: number;
+  /** Responses by status code. */
+  statusCounts: Record<string, number>;
+  samples: Sample[];
+  generator: GeneratorUsage;
+}
+
+/** The narrow slice of autocannon this module uses. */
+interface AutocannonClient {
+  on(event: 'headers', listener: (info: { statusCode: number; headers: string[] }) => void): void;
+  on(event: 'response', listener: (statusCode: number, bytes: number, durationMs: number) => void): void;
+}
+interface AutocannonResult {
+  errors: number;
+  timeouts: number;
+  duration: number;
+}
+type Autocannon = (options: Record<string, unknown>) => Promise<AutocannonResult>;
+
+/** Run the load test. Throws `OperationError` when the endpoint is unreachable or rejects the requests. */
+export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestResult> {
+  if (options.bodies.length === 0) throw new OperationError('budget_no_requests', 'no request bodies to send', { hint: 'set features.baseline so mlship can build requests from its rows' });
+  await preflight(options);
+  const { default: autocannon } = (await import('autocannon')) as unknown as { default: Autocannon };
+
+  const samples: Sample[] = [];
+  const statusCounts: Record<string, number> = {};
+  const setupClient = (client: AutocannonClient) => {
+    // One request in flight per connection: each `headers` event belongs to the next `response`.
+    let stages: Record<string, number> = {};
+    client.on('headers', (info) => {
+      stages = parseServerTiming(headerValues(info.headers, 'server-timing'));
+    });
+    client.on('response', (statusCode, _bytes, durationMs) => {
+      samples.push({ status: statusCode, totalMs: durationMs, stages });
+      statusCounts[statusCode] = (statusCounts[statusCode] ?? 0) + 1;
+      stages = {};
+    });
+  };
+
+  const cpuBefore = process.cpuUsage();
+  const started = process.hrtime.bigint();
+  let result: AutocannonResult;
+  try {
+    result = await autocannon({
+      url: options.url,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      requests: options.bodies.map((body) => ({ method: 'POST', body })),
+      duration: options.durationSeconds,
+      connections: options.connections,
+      ...(options.rps !== undefined && { overallRate: options.rps }),
+      timeout: options.timeoutSeconds ?? 10,
+      setupClient,
+    });
+  } catch (error) {
+    throw new OperationError('budget_load_failed', `the load test against ${options.url} failed: ${(error as Error).message}`, { cause: error });
+  }
+  const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  const cpuPercent = Math.round((cpuMs / wallMs) * 1000) / 10;
+  const seconds = wallMs / 1000;
+  return {
+    url: options.url,
+    durationSeconds: Math.round(seconds * 100) / 100,
+    connections: options.rps !== undefined ? Math.min(options.connections, options.rps) : options.connections,
+    targetRps: options.rps ?? null,
+    responses: samples.length,
+    achievedRps: Math.round((samples.length / seconds) * 10) / 10,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    statusCounts,
+    samples,
+    generator: { cpuPercent, cpuMs: Math.round(cpuMs), saturated: cpuPercent > 80 },
+  };
+}
+
+/** All values of a header in autocannon's flat `[name, value, name, value…]` list. */
+function headerValues(flat: string[], name: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) if (flat[i]!.toLowerCase() === name) out.push(flat[i + 1]!);
+  return out;
+}
+
+/**
+ * A few requests one at a time before measuring: an unreachable endpoint or a rejected body becomes a
+ * clear error here (with the server's answer), not a load test full of failures; the server warms up.
+ */
+async function preflight(options: LoadTestOptions): Promise<void> {
+  const count = Math.max(1, options.warmupRequests ?? 5);
+  for (let i = 0; i < count; i++) {
+    const body = options.bodies[i % options.bodies.length]!;
+    let response: Response;
+    try {
+      response = await fetch(options.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+        signal: AbortSignal.timeout((options.timeoutSeconds ?? 10) * 1000),
+      });
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+      throw new OperationError('endpoint_unreachable', `cannot reach ${options.url} (${cause})`, {
+        hint: 'start the deployment (`mlship deploy` or `mlship serve`) or pass --url of a running endpoint',
+      });
+    }
+    const text = await response.text();
+    if (!response.ok) {
+      throw new OperationError('budget_request_rejected', `${options.url} answered ${response.status} to a test request: ${text.slice(0, 300)}`, {
+        hint: 'check that the URL is the prediction route and that features.baseline rows match features.schema',
+        details: { status: response.status, body: body.slice(0, 500) },
+      });
+    }
+  }
+}
