@@ -19,7 +19,9 @@ describe('runLoadTest', () => {
     expect(r.samples.every((s) => s.stages.model === 1.1 && s.stages.features === 0.4 && s.totalMs > 0)).toBe(true);
     expect(r.generator.cpuPercent).toBeGreaterThanOrEqual(0);
     expect(r.generator.saturated).toBe(false);
-    expect(server.requests()).toBe(r.responses + 2);
+    // Two warm-up requests, then the measured ones (a request in flight when the test stops is not counted).
+    expect(server.requests() - 2 - r.responses).toBeGreaterThanOrEqual(0);
+    expect(server.requests() - 2 - r.responses).toBeLessThanOrEqual(2);
   });
 
   it('fails clearly when the endpoint rejects the request or is unreachable', async () => {
