@@ -28,6 +28,7 @@ export interface BenchModule {
 /** Registered benchmark modules: add one line per area. */
 const modules: Record<string, () => Promise<BenchModule>> = {
   startup: () => import('./startup.js'),
+  budget: () => import('./budget.js'),
 };
 
 async function main(): Promise<void> {
