@@ -1,0 +1,279 @@
+/**
+ * Pure request builders: manifest, resources and a version in, AWS request bodies out. Everything
+ * the SageMaker target sends is decided here, so the bodies are golden-tested and `--plan` shows
+ * exactly what `deploy` will send.
+ */
+import { createHash } from 'node:crypto';
+import type * as AAS from '@aws-sdk/client-application-auto-scaling';
+import type * as CW from '@aws-sdk/client-cloudwatch';
+import type * as S3 from '@aws-sdk/client-s3';
+import type * as SM from '@aws-sdk/client-sagemaker';
+import type { Manifest } from '../../manifest/types.js';
+import type { ComputeChoice, DeployRequest } from '../types.js';
+import { keys, s3Uri, type Resources } from './resources.js';
+
+/** What mlship stores about a version next to its model package (`versions/vN/version.json`). */
+export interface VersionRecord {
+  version: string;
+  buildId: string;
+  createdAt: string;
+  digest: string;
+  image: string;
+  modelDataUrl: string;
+  modelPackageArn: string;
+  gitCommit?: string;
+  metrics?: Record<string, unknown>;
+  parent?: string;
+  data?: { path: string; sha256: string }[];
+  /** S3 URIs of the baseline profile and its Model Monitor export, when the build had a baseline. */
+  baseline?: { profile: string; statistics: string; constraints: string };
+}
+
+/** Short stable digest of a request body: names that change exactly when the request does. */
+export function shortHash(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 8);
+}
+
+/** The artifact bucket: created with default encryption and every kind of public access blocked. */
+export function bucketRequests(r: Resources): {
+  create: S3.CreateBucketCommandInput;
+  encryption: S3.PutBucketEncryptionCommandInput;
+  publicAccess: S3.PutPublicAccessBlockCommandInput;
+} {
+  return {
+    create: {
+      Bucket: r.bucket,
+      // us-east-1 is the one region that rejects an explicit LocationConstraint.
+      ...(r.region !== 'us-east-1' && { CreateBucketConfiguration: { LocationConstraint: r.region as S3.BucketLocationConstraint } }),
+    },
+    encryption: {
+      Bucket: r.bucket,
+      ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' }, BucketKeyEnabled: true }] },
+    },
+    publicAccess: {
+      Bucket: r.bucket,
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true },
+    },
+  };
+}
+
+/** Environment of the serving container: which contract to speak and which version it serves. */
+export function containerEnvironment(manifest: Manifest, version: string, digest: string): Record<string, string> {
+  return { MLSHIP_MODEL_NAME: manifest.name, MLSHIP_VERSION: version, MLSHIP_MODEL_SHA256: digest };
+}
+
+/** The model package of a new version in the project's Model Package Group. */
+export function modelPackageRequest(
+  manifest: Manifest,
+  r: Resources,
+  input: { image: string; modelDataUrl: string; digest: string; buildId: string; instanceTypes: string[]; requireApproval: boolean; statistics?: string; constraints?: string },
+): SM.CreateModelPackageCommandInput {
+  return {
+    ModelPackageGroupName: r.packageGroup,
+    ModelPackageDescription: `${manifest.name} build ${input.buildId}`,
+    InferenceSpecification: {
+      Containers: [{ Image: input.image, ModelDataUrl: input.modelDataUrl }],
+      SupportedContentTypes: ['application/json'],
+      SupportedResponseMIMETypes: ['application/json'],
+      SupportedRealtimeInferenceInstanceTypes: input.instanceTypes as SM.ProductionVariantInstanceType[],
+    },
+    ModelApprovalStatus: input.requireApproval ? 'PendingManualApproval' : 'Approved',
+    CustomerMetadataProperties: { 'mlship:build': input.buildId, 'mlship:sha256': input.digest },
+    ...(input.statistics &&
+      input.constraints && {
+        ModelMetrics: {
+          ModelDataQuality: {
+            Statistics: { ContentType: 'application/json', S3Uri: input.statistics },
+            Constraints: { ContentType: 'application/json', S3Uri: input.constraints },
+          },
+        },
+      }),
+  };
+}
+
+/** The SageMaker Model of a version: its image and artifact, named by version and digest. */
+export function modelRequest(manifest: Manifest, r: Resources, v: VersionRecord, role: string): SM.CreateModelCommandInput {
+  return {
+    ModelName: `${manifest.name}-${v.version}-${v.digest.slice(0, 8)}`,
+    ExecutionRoleArn: role,
+    PrimaryContainer: { Image: v.image, ModelDataUrl: v.modelDataUrl, Environment: containerEnvironment(manifest, v.version, v.digest) },
+  };
+}
+
+/**
+ * A new endpoint configuration (never an overwrite): the instance type and count, and Data Capture
+ * of 100% of requests and responses as JSON. Its name carries a digest of its body, so the same
+ * deploy finds the same configuration and a changed one gets a new name.
+ */
+export function endpointConfigRequest(r: Resources, modelName: string, version: string, compute: ComputeChoice): SM.CreateEndpointConfigCommandInput {
+  const body: Omit<SM.CreateEndpointConfigCommandInput, 'EndpointConfigName'> = {
+    ProductionVariants: [
+      {
+        VariantName: r.variant,
+        ModelName: modelName,
+        InstanceType: compute.instanceType as SM.ProductionVariantInstanceType,
+        InitialInstanceCount: compute.replicas.min,
+        InitialVariantWeight: 1,
+        // GPU images are large and load big models: give them longer to answer /ping.
+        ...(compute.gpu && { ContainerStartupHealthCheckTimeoutInSeconds: 900, ModelDataDownloadTimeoutInSeconds: 900 }),
+      },
+    ],
+    DataCaptureConfig: {
+      EnableCapture: true,
+      InitialSamplingPercentage: 100,
+      DestinationS3Uri: s3Uri(r, keys.capture(r)),
+      CaptureOptions: [{ CaptureMode: 'Input' }, { CaptureMode: 'Output' }],
+      CaptureContentTypeHeader: { JsonContentTypes: ['application/json'] },
+    },
+  };
+  return { EndpointConfigName: `${r.endpoint}-${version}-${shortHash(body)}`, ...body };
+}
+
+/** The alarms that roll a deployment back: any 5xx, and model latency over the budget's percentile. */
+export function alarmRequests(manifest: Manifest, r: Resources): CW.PutMetricAlarmCommandInput[] {
+  const dimensions = [
+    { Name: 'EndpointName', Value: r.endpoint },
+    { Name: 'VariantName', Value: r.variant },
+  ];
+  const { percentile, value } = manifest.budget.latency_ms;
+  return [
+    {
+      AlarmName: r.alarms.errors,
+      AlarmDescription: `mlship: ${manifest.name} answers with 5xx errors; rolls a deployment back`,
+      Namespace: 'AWS/SageMaker',
+      MetricName: 'Invocation5XXErrors',
+      Dimensions: dimensions,
+      Statistic: 'Sum',
+      Period: 60,
+      EvaluationPeriods: 1,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    },
+    {
+      AlarmName: r.alarms.latency,
+      AlarmDescription: `mlship: ${manifest.name} model latency ${percentile} above the ${value} ms budget; rolls a deployment back`,
+      Namespace: 'AWS/SageMaker',
+      MetricName: 'ModelLatency',
+      Dimensions: dimensions,
+      // ModelLatency is reported in microseconds.
+      ExtendedStatistic: percentile,
+      Period: 60,
+      EvaluationPeriods: 3,
+      Threshold: value * 1000,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    },
+  ];
+}
+
+/** Blue/green traffic shifting (all at once, or a canary that bakes), rolled back on the alarms. */
+export function deploymentConfig(r: Resources, strategy: DeployRequest['strategy']): SM.DeploymentConfig {
+  const routing: SM.TrafficRoutingConfig =
+    strategy?.kind === 'canary'
+      ? { Type: 'CANARY', CanarySize: { Type: 'CAPACITY_PERCENT', Value: strategy.percent }, WaitIntervalInSeconds: strategy.bakeMinutes * 60 }
+      : { Type: 'ALL_AT_ONCE', WaitIntervalInSeconds: 0 };
+  return {
+    BlueGreenUpdatePolicy: { TrafficRoutingConfiguration: routing, TerminationWaitInSeconds: 300 },
+    AutoRollbackConfiguration: { Alarms: [{ AlarmName: r.alarms.errors }, { AlarmName: r.alarms.latency }] },
+  };
+}
+
+/** A new endpoint on a configuration. */
+export function createEndpointRequest(r: Resources, configName: string): SM.CreateEndpointCommandInput {
+  return { EndpointName: r.endpoint, EndpointConfigName: configName, Tags: [{ Key: 'mlship:project', Value: r.endpoint }] };
+}
+
+/** Switch a live endpoint to a configuration, blue/green, keeping the current instance count. */
+export function updateEndpointRequest(r: Resources, configName: string, strategy: DeployRequest['strategy']): SM.UpdateEndpointCommandInput {
+  return {
+    EndpointName: r.endpoint,
+    EndpointConfigName: configName,
+    // Autoscaling owns the instance count once the endpoint is live.
+    RetainAllVariantProperties: true,
+    DeploymentConfig: deploymentConfig(r, strategy),
+  };
+}
+
+/** Autoscaling between the manifest's replicas: target tracking on invocations per instance. */
+export function scalingRequests(manifest: Manifest, r: Resources): { target: AAS.RegisterScalableTargetCommandInput; policy: AAS.PutScalingPolicyCommandInput } {
+  const resourceId = `endpoint/${r.endpoint}/variant/${r.variant}`;
+  const { min, max } = manifest.serving.replicas;
+  // At the expected rate the minimum fleet sits at the target; more traffic adds instances.
+  const perInstancePerMinute = Math.max(1, Math.ceil((manifest.serving.expected_rps * 60) / Math.max(1, min)));
+  return {
+    target: { ServiceNamespace: 'sagemaker', ResourceId: resourceId, ScalableDimension: 'sagemaker:variant:DesiredInstanceCount', MinCapacity: min, MaxCapacity: max },
+    policy: {
+      PolicyName: r.scalingPolicy,
+      ServiceNamespace: 'sagemaker',
+      ResourceId: resourceId,
+      ScalableDimension: 'sagemaker:variant:DesiredInstanceCount',
+      PolicyType: 'TargetTrackingScaling',
+      TargetTrackingScalingPolicyConfiguration: {
+        TargetValue: perInstancePerMinute,
+        PredefinedMetricSpecification: { PredefinedMetricType: 'SageMakerVariantInvocationsPerInstance' },
+        ScaleInCooldown: 300,
+        ScaleOutCooldown: 60,
+      },
+    },
+  };
+}
+
+/**
+ * Accounts hosting SageMaker's Model Monitor analyzer image (`sagemaker-model-monitor-analyzer`),
+ * from the SageMaker developer guide's "Model Monitor prebuilt container" table.
+ */
+const MONITOR_ACCOUNTS: Record<string, string> = {
+  'us-east-1': '156813124566',
+  'us-east-2': '777275614652',
+  'us-west-1': '890145073186',
+  'us-west-2': '159807026194',
+  'ca-central-1': '536280801234',
+  'eu-west-1': '468650794304',
+  'eu-west-2': '749857270468',
+  'eu-west-3': '680080141114',
+  'eu-central-1': '048819808253',
+  'eu-north-1': '895015795356',
+  'ap-northeast-1': '574779866223',
+  'ap-northeast-2': '709848358524',
+  'ap-southeast-1': '245545462676',
+  'ap-southeast-2': '563025443158',
+  'ap-south-1': '126357580389',
+  'sa-east-1': '539772159869',
+};
+
+/** The Model Monitor analyzer image of a region, or undefined where mlship does not know it. */
+export function monitorImage(region: string): string | undefined {
+  const account = MONITOR_ACCOUNTS[region];
+  return account ? `${account}.dkr.ecr.${region}.amazonaws.com/sagemaker-model-monitor-analyzer` : undefined;
+}
+
+/** The data-quality job: captured traffic of the endpoint against the version's baseline. */
+export function dataQualityJobRequest(
+  r: Resources,
+  version: string,
+  baseline: { statistics: string; constraints: string },
+  image: string,
+  role: string,
+): SM.CreateDataQualityJobDefinitionCommandInput {
+  const body: Omit<SM.CreateDataQualityJobDefinitionCommandInput, 'JobDefinitionName'> = {
+    DataQualityAppSpecification: { ImageUri: image },
+    DataQualityBaselineConfig: { ConstraintsResource: { S3Uri: baseline.constraints }, StatisticsResource: { S3Uri: baseline.statistics } },
+    DataQualityJobInput: { EndpointInput: { EndpointName: r.endpoint, LocalPath: '/opt/ml/processing/input/endpoint', S3InputMode: 'File', S3DataDistributionType: 'FullyReplicated' } },
+    DataQualityJobOutputConfig: { MonitoringOutputs: [{ S3Output: { S3Uri: s3Uri(r, keys.monitoringReports(r)), LocalPath: '/opt/ml/processing/output', S3UploadMode: 'EndOfJob' } }] },
+    JobResources: { ClusterConfig: { InstanceCount: 1, InstanceType: 'ml.m5.large', VolumeSizeInGB: 20 } },
+    RoleArn: role,
+    StoppingCondition: { MaxRuntimeInSeconds: 3600 },
+  };
+  // Job definitions are immutable: a changed baseline or version gets a new one.
+  return { JobDefinitionName: `${r.monitoringSchedule}-${version}-${shortHash(body)}`, ...body };
+}
+
+/** The monitoring schedule running a data-quality job definition on the manifest's schedule. */
+export function monitoringScheduleConfig(jobDefinitionName: string, expression: string): SM.MonitoringScheduleConfig {
+  return {
+    ScheduleConfig: { ScheduleExpression: expression },
+    MonitoringJobDefinitionName: jobDefinitionName,
+    MonitoringType: 'DataQuality',
+  };
+}

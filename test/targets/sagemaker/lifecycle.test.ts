@@ -1,0 +1,198 @@
+/**
+ * The SageMaker target end to end at the target level, through the real SDK clients:
+ *   moto covers S3, STS, model package groups and packages, CreateModel, CreateEndpointConfig,
+ *   CreateEndpoint/DescribeEndpoint/DeleteEndpoint, pipelines, Application Auto Scaling, CloudWatch
+ *   alarms and EventBridge Scheduler;
+ *   the contract fake (contract-fake.ts, in front of moto) covers UpdateEndpoint, the data-quality
+ *   job definition and the monitoring schedule, and checks every SageMaker request body against the
+ *   API model shipped in @aws-sdk/client-sagemaker.
+ */
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { ApplicationAutoScalingClient, DescribeScalingPoliciesCommand, DescribeScalableTargetsCommand } from '@aws-sdk/client-application-auto-scaling';
+import { DescribeModelPackageCommand, DescribeEndpointConfigCommand, DescribePipelineCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import { GetBucketEncryptionCommand, GetPublicAccessBlockCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { OperationError } from '../../../src/core/errors.js';
+import { SageMakerTarget } from '../../../src/targets/sagemaker/sagemaker-target.js';
+import { ContractFake } from './contract-fake.js';
+import { awsTestEnv, startMoto, type Moto } from './moto.js';
+import { makeBuild, sagemakerProject, targetContext } from './project.js';
+
+let moto: Moto;
+let fake: ContractFake;
+let project: ReturnType<typeof sagemakerProject>;
+
+const instant = { sleep: async () => undefined };
+
+function target(command = 'deploy') {
+  const { ctx, stderr } = targetContext(project.manifestFile, command);
+  return { target: new SageMakerTarget(ctx, instant), ctx, stderr };
+}
+
+beforeAll(async () => {
+  moto = await startMoto();
+  fake = new ContractFake(moto.url);
+  await fake.start();
+  Object.assign(process.env, awsTestEnv(fake.url));
+});
+
+afterAll(async () => {
+  await fake?.stop();
+  await moto?.stop();
+});
+
+beforeEach(async () => {
+  await moto.reset();
+  fake.reset();
+  project = sagemakerProject('');
+});
+
+afterEach(() => {
+  expect(fake.violations).toEqual([]);
+  project.cleanup();
+});
+
+describe('SageMaker target against moto and the contract fake', () => {
+  it('push creates the bucket, artifact, package group and package; an identical push creates nothing', async () => {
+    const { target: t, ctx } = target('push');
+    const build = makeBuild(ctx.manifest);
+    const first = await t.push(build, { image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/mlship/churn:abc' });
+    expect(first.created).toBe(true);
+    expect(first.version.version).toBe('v1');
+    expect(first.version.digest).toMatch(/^[0-9a-f]{64}$/);
+
+    const s3 = new S3Client({});
+    const enc = await s3.send(new GetBucketEncryptionCommand({ Bucket: 'mlship-test-bucket' }));
+    expect(enc.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault?.SSEAlgorithm).toBe('AES256');
+    const pab = await s3.send(new GetPublicAccessBlockCommand({ Bucket: 'mlship-test-bucket' }));
+    expect(pab.PublicAccessBlockConfiguration?.BlockPublicAcls).toBe(true);
+    await s3.send(new HeadObjectCommand({ Bucket: 'mlship-test-bucket', Key: `models/churn/artifacts/${first.version.digest}/model.tar.gz` }));
+
+    const pkg = await new SageMakerClient({}).send(new DescribeModelPackageCommand({ ModelPackageName: first.version.location!.modelPackageArn }));
+    expect(pkg.ModelApprovalStatus).toBe('Approved');
+    expect(pkg.InferenceSpecification?.Containers?.[0]?.ModelDataUrl).toBe(`s3://mlship-test-bucket/models/churn/artifacts/${first.version.digest}/model.tar.gz`);
+    expect(pkg.InferenceSpecification?.SupportedRealtimeInferenceInstanceTypes).toEqual(['ml.m5.large']);
+
+    const again = await t.push(build, {});
+    expect(again.created).toBe(false);
+    expect(again.version.version).toBe('v1');
+    expect((await t.versions()).map((v) => v.version)).toEqual(['v1']);
+
+    const pending = await target('push').target.push(makeBuild(ctx.manifest, 1), { image: 'img:2', requireApproval: true });
+    expect(pending.version.version).toBe('v2');
+    expect(pending.version.location?.approval).toBe('PendingManualApproval');
+    await expect(target().target.deploy({ version: 'v2' })).rejects.toThrow(/pending manual approval/);
+  });
+
+  it('deploy, a second deploy, status, rollback, and a failed update that keeps the old config', async () => {
+    const { target: pusher, ctx } = target('push');
+    await pusher.push(makeBuild(ctx.manifest), { image: 'img:1' });
+
+    const first = await target().target.deploy({});
+    expect(first.changed).toBe(true);
+    expect(first.live.version).toBe('v1');
+    expect(first.live.url).toBe('https://runtime.sagemaker.us-east-1.amazonaws.com/endpoints/churn/invocations');
+    const sm = new SageMakerClient({});
+    const config1 = String(first.live.details?.endpointConfig);
+    const described = await sm.send(new DescribeEndpointConfigCommand({ EndpointConfigName: config1 }));
+    expect(described.ProductionVariants?.[0]?.InstanceType).toBe('ml.m5.large');
+    expect(described.DataCaptureConfig?.InitialSamplingPercentage).toBe(100);
+    expect(described.DataCaptureConfig?.DestinationS3Uri).toBe('s3://mlship-test-bucket/models/churn/capture');
+
+    // Autoscaling, alarms, monitoring, pipeline and schedule were converged with the deploy.
+    const aas = new ApplicationAutoScalingClient({});
+    const targets = await aas.send(new DescribeScalableTargetsCommand({ ServiceNamespace: 'sagemaker' }));
+    expect(targets.ScalableTargets?.[0]).toMatchObject({ ResourceId: 'endpoint/churn/variant/AllTraffic', MinCapacity: 1, MaxCapacity: 4 });
+    const policies = await aas.send(new DescribeScalingPoliciesCommand({ ServiceNamespace: 'sagemaker' }));
+    expect(policies.ScalingPolicies?.[0]?.TargetTrackingScalingPolicyConfiguration?.PredefinedMetricSpecification?.PredefinedMetricType).toBe('SageMakerVariantInvocationsPerInstance');
+    const alarms = await new CloudWatchClient({}).send(new DescribeAlarmsCommand({}));
+    expect(alarms.MetricAlarms?.map((a) => a.AlarmName).sort()).toEqual(['churn-5xx-errors', 'churn-model-latency']);
+    expect(alarms.MetricAlarms?.find((a) => a.AlarmName === 'churn-model-latency')?.Threshold).toBe(150_000);
+    expect(fake.monitoringSchedules()[0]).toMatchObject({ MonitoringScheduleName: 'churn-data-quality', MonitoringScheduleConfig: { ScheduleConfig: { ScheduleExpression: 'cron(0 2 ? * * *)' } } });
+    const pipeline = await sm.send(new DescribePipelineCommand({ PipelineName: 'churn-retrain' }));
+    const definition = JSON.parse(pipeline.PipelineDefinition ?? '{}') as { Steps: { Name: string }[] };
+    expect(definition.Steps.map((s) => s.Name)).toEqual(['Train', 'Register']);
+    const schedule = await new SchedulerClient({}).send(new GetScheduleCommand({ Name: 'churn-retrain' }));
+    expect(schedule.ScheduleExpression).toBe('cron(0 3 ? * 1 *)');
+
+    // Re-running the same deploy converges: no new model, config or endpoint call.
+    fake.calls.length = 0;
+    const again = await target().target.deploy({});
+    expect(again.changed).toBe(false);
+    expect(fake.operations().filter((o) => /^(Create|Update)(Model|EndpointConfig|Endpoint)$/.test(o))).toEqual([]);
+
+    // A second version: a new config, the endpoint updated blue/green (UpdateEndpoint: contract fake).
+    await target('push').target.push(makeBuild(ctx.manifest, 1), { image: 'img:2' });
+    const second = await target().target.deploy({});
+    expect(second.live.version).toBe('v2');
+    expect(second.previous).toBe('v1');
+    const config2 = String(second.live.details?.endpointConfig);
+    expect(config2).not.toBe(config1);
+    expect(fake.endpoint('churn')?.config).toBe(config2);
+    const update = fake.calls.find((c) => c.operation === 'UpdateEndpoint');
+    expect(update?.faked).toBe(true);
+    expect(update?.body).toMatchObject({ EndpointConfigName: config2, DeploymentConfig: { AutoRollbackConfiguration: { Alarms: [{ AlarmName: 'churn-5xx-errors' }, { AlarmName: 'churn-model-latency' }] } } });
+
+    const status = await target('status').target.status();
+    expect(status.live?.version).toBe('v2');
+    expect(status.live?.healthy).toBe(true);
+    expect(status.history.map((h) => [h.action, h.version])).toEqual([
+      ['deploy', 'v1'],
+      ['deploy', 'v2'],
+    ]);
+    expect(status.details).toMatchObject({ endpointStatus: 'InService', instanceType: 'ml.m5.large', capture: expect.stringContaining('s3://mlship-test-bucket/models/churn/capture') });
+    expect(status.versions.map((v) => [v.version, v.live])).toEqual([
+      ['v1', false],
+      ['v2', true],
+    ]);
+
+    // Rollback: back to v1's exact configuration; v2's package is marked Rejected.
+    const back = await target('rollback').target.rollback({});
+    expect(back.live.version).toBe('v1');
+    expect(back.previous).toBe('v2');
+    expect(fake.endpoint('churn')?.config).toBe(config1);
+    const v2 = (await target('status').target.versions()).find((v) => v.version === 'v2');
+    expect(v2?.location?.approval).toBe('Rejected');
+    const history = (await target('status').target.status()).history;
+    expect(history.at(-1)).toMatchObject({ action: 'rollback', version: 'v1', previous: 'v2', by: { command: 'rollback' } });
+
+    // Failure injection: the update to v2 fails → exit-1 error with the reason, v1's config still serves.
+    fake.failNextUpdate = 'The primary container for production variant AllTraffic did not pass the ping health check.';
+    const failed = target().target.deploy({ version: 'v2' });
+    await expect(failed).rejects.toBeInstanceOf(OperationError);
+    await expect(failed).rejects.toThrow(/did not pass the ping health check/);
+    expect(fake.endpoint('churn')?.config).toBe(config1);
+    const after = await target('status').target.status();
+    expect(after.history.at(-1)?.version).toBe('v1');
+  });
+
+  it('drift inputs: the baseline stored with the version and Data Capture files read from S3', async () => {
+    const { target: t, ctx } = target('push');
+    await t.push(makeBuild(ctx.manifest), { image: 'img:1' });
+    await target().target.deploy({});
+    const baseline = await target('drift-check').target.baseline();
+    expect(Object.keys(baseline.features)).toEqual(Object.keys(ctx.manifest.features.schema));
+
+    const s3 = new S3Client({});
+    const record = (i: number) =>
+      JSON.stringify({
+        captureData: {
+          endpointInput: { observedContentType: 'application/json', mode: 'INPUT', data: JSON.stringify({ tenure_months: i, monthly_charges: 50, support_calls: 1, plan: 'pro', payment_method: 'card' }), encoding: 'JSON' },
+          endpointOutput: { observedContentType: 'application/json', mode: 'OUTPUT', data: '{"prediction":0.3}', encoding: 'JSON' },
+        },
+        eventMetadata: { eventId: `e${i}`, inferenceTime: '2026-11-27T10:15:00Z' },
+        eventVersion: '0',
+      });
+    const put = (key: string, lines: string[]) => s3.send(new PutObjectCommand({ Bucket: 'mlship-test-bucket', Key: key, Body: `${lines.join('\n')}\n` }));
+    await put('models/churn/capture/churn/AllTraffic/2026/11/27/10/15-00-000-aaaa.jsonl', [record(1), record(2)]);
+    await put('models/churn/capture/churn/AllTraffic/2026/11/27/11/05-00-000-bbbb.jsonl', [record(3)]);
+    await put('models/churn/capture/churn/AllTraffic/2026/11/20/09/00-00-000-cccc.jsonl', [record(4)]);
+
+    const sources = await target('drift-check').target.predictionLogs({ from: new Date('2026-11-27T00:00:00Z'), to: new Date('2026-11-28T00:00:00Z') });
+    expect(sources.map((s) => s.format)).toEqual(['sagemaker-capture', 'sagemaker-capture']);
+    const lines: string[] = [];
+    for (const s of sources) for await (const line of s.lines()) lines.push(line);
+    expect(lines.map((l) => (JSON.parse(l) as { eventMetadata: { eventId: string } }).eventMetadata.eventId)).toEqual(['e1', 'e2', 'e3']);
+  });
+});
