@@ -1,0 +1,243 @@
+/**
+ * Streaming drift statistics for one numeric feature against its baseline profile, in memory that
+ * depends on the baseline only (never on the number of logged predictions).
+ *
+ * The baseline's sorted values split the line into its distinct points u0 < u1 < … < u(k−1) and the
+ * open intervals between them. For every current value we keep only counters per interval:
+ * `eq[i]` (values equal to u_i), `between[i]` (values in the open interval (u_(i−1), u_i)), and two
+ * sums of offsets within that interval (from its left end and to its right end).
+ *
+ * - KS, exactly: on an open interval the baseline CDF F is constant and the current CDF V only
+ *   rises, so |F − V| over the current points inside it is extreme at its first and last point;
+ *   the values V takes there and at every u_i follow from the counts alone. These are exactly the
+ *   points scipy evaluates (every value of either sample), with the same i/n1 − j/n2 arithmetic.
+ * - Wasserstein, exactly: ∫|F − V| over an interval where V stays on one side of F is
+ *   |F − V_end|·L + Σ offsets / m (the offset sums above), so no values are needed. Only where V
+ *   crosses F inside an interval do we need the current values there in order; those intervals are
+ *   resolved after the stream from a spool of the current values (memory while the stream runs: one
+ *   block; afterwards: only the values inside crossing intervals, in batches).
+ * - PSI: counts per baseline-quantile bin (the profile's edges).
+ */
+import type { NumericProfile } from './profile.js';
+import type { Spool } from './spill.js';
+import { cdfGap, ksPValue, ksStatistic, type KsResult } from './stats/ks.js';
+import { psi } from './stats/distances.js';
+
+/** Evidently's floor for the baseline standard deviation when normalising Wasserstein. */
+export const WASSERSTEIN_STD_FLOOR = 0.001;
+/** Most crossing-interval values held in memory at once while resolving Wasserstein. */
+const CROSSING_BATCH = 1_000_000;
+
+export interface NumericStats {
+  /** Current (non-missing) values. */
+  count: number;
+  /** Baseline values the KS and Wasserstein comparisons use (the profile's sorted values). */
+  baselineCount: number;
+  ks: KsResult;
+  /** scipy.stats.wasserstein_distance(baseline, current). */
+  wasserstein: number;
+  /** Wasserstein / max(population std of the baseline, 0.001), as Evidently normalises it. */
+  wassersteinNorm: number;
+  psi: number;
+  /** Baseline and current counts per PSI bin (for the report). */
+  bins: { edges: number[]; baseline: number[]; current: number[] };
+  current: { mean: number; std: number; min: number; max: number };
+}
+
+/** Accumulates one numeric feature's current values; call `finish()` once after the stream. */
+export class NumericAccumulator {
+  private readonly u: Float64Array;
+  /** Baseline count <= u_i. */
+  private readonly cumB: Float64Array;
+  private readonly n1: number;
+  private readonly eq: Float64Array;
+  private readonly between: Float64Array;
+  private readonly leftSum: Float64Array;
+  private readonly rightSum: Float64Array;
+  private readonly edges: number[];
+  private readonly psiCounts: number[];
+  private n = 0;
+  private mean = 0;
+  private m2 = 0;
+  private min = Infinity;
+  private max = -Infinity;
+
+  constructor(
+    readonly profile: NumericProfile,
+    private readonly spool: Spool,
+  ) {
+    const sorted = profile.sorted;
+    this.n1 = sorted.length;
+    const distinct: number[] = [];
+    const cum: number[] = [];
+    for (let i = 0; i < sorted.length; i++) {
+      if (distinct.length === 0 || sorted[i]! !== distinct[distinct.length - 1]) {
+        distinct.push(sorted[i]!);
+        cum.push(i + 1);
+      } else cum[cum.length - 1] = i + 1;
+    }
+    this.u = Float64Array.from(distinct);
+    this.cumB = Float64Array.from(cum);
+    const k = distinct.length;
+    this.eq = new Float64Array(k);
+    this.between = new Float64Array(k + 1);
+    this.leftSum = new Float64Array(k + 1);
+    this.rightSum = new Float64Array(k + 1);
+    this.edges = profile.edges;
+    this.psiCounts = new Array<number>(profile.edges.length + 1).fill(0);
+  }
+
+  /** Index of the first distinct baseline value >= x (k when none). */
+  private locate(x: number): number {
+    const u = this.u;
+    let lo = 0;
+    let hi = u.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (u[mid]! < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** One current value (finite). */
+  add(x: number): void {
+    this.n++;
+    const d = x - this.mean;
+    this.mean += d / this.n;
+    this.m2 += d * (x - this.mean);
+    if (x < this.min) this.min = x;
+    if (x > this.max) this.max = x;
+    const i = this.locate(x);
+    const u = this.u;
+    if (i < u.length && u[i] === x) this.eq[i]!++;
+    else {
+      this.between[i]!++;
+      if (i > 0) this.leftSum[i]! += x - u[i - 1]!;
+      if (i < u.length) this.rightSum[i]! += u[i]! - x;
+    }
+    const edges = this.edges;
+    let b = 0;
+    while (b < edges.length && x > edges[b]!) b++;
+    this.psiCounts[b]!++;
+    this.spool.push(x);
+  }
+
+  /** The statistics; undefined when there are no current values or no baseline values. */
+  finish(): NumericStats | undefined {
+    const m = this.n;
+    const n1 = this.n1;
+    if (m === 0 || n1 === 0) return undefined;
+    const { u, cumB, eq, between, leftSum, rightSum } = this;
+    const k = u.length;
+    let maxDiff = -Infinity;
+    let minDiff = Infinity;
+    const seen = (diff: number): void => {
+      if (diff > maxDiff) maxDiff = diff;
+      if (diff < minDiff) minDiff = diff;
+    };
+    let w = 0;
+    const crossings: Crossing[] = [];
+    let b = 0; // baseline count <= left end of the interval
+    let c = 0; // current count <= left end of the interval
+    for (let i = 0; i <= k; i++) {
+      const inside = between[i]!;
+      if (inside > 0) {
+        seen(cdfGap(b, n1, c + 1, m));
+        seen(cdfGap(b, n1, c + inside, m));
+      }
+      if (i === 0) w += rightSum[0]! / m;
+      else if (i === k) w += leftSum[k]! / m;
+      else {
+        const length = u[i]! - u[i - 1]!;
+        if (inside === 0) w += Math.abs(cdfGap(b, n1, c, m)) * length;
+        else if ((c + inside) * n1 <= b * m) w += Math.abs(cdfGap(b, n1, c + inside, m)) * length + leftSum[i]! / m;
+        else if (c * n1 >= b * m) w += Math.abs(cdfGap(b, n1, c, m)) * length + rightSum[i]! / m;
+        else crossings.push({ interval: i, count: inside, b, c });
+      }
+      c += inside;
+      if (i < k) {
+        b = cumB[i]!;
+        c += eq[i]!;
+        seen(cdfGap(b, n1, c, m));
+      }
+    }
+    w += this.resolveCrossings(crossings, m);
+    const ks = ksPValue(ksStatistic(maxDiff, minDiff), n1, m);
+    return {
+      count: m,
+      baselineCount: n1,
+      ks,
+      wasserstein: w,
+      wassersteinNorm: w / Math.max(populationStd(this.profile.sorted), WASSERSTEIN_STD_FLOOR),
+      psi: psi(this.profile.counts, this.psiCounts),
+      bins: { edges: [...this.edges], baseline: [...this.profile.counts], current: [...this.psiCounts] },
+      current: { mean: this.mean, std: m > 1 ? Math.sqrt(this.m2 / (m - 1)) : 0, min: this.min, max: this.max },
+    };
+  }
+
+  /**
+   * ∫|F − V| over the intervals where V crosses F: read the spool, keep the values that fall in a
+   * batch of crossing intervals, sort each interval's values and integrate step by step exactly as
+   * scipy does. Batches keep at most CROSSING_BATCH values in memory (one interval larger than that
+   * is taken whole: it is the one case where memory follows the data, and needs that many current
+   * values strictly between two adjacent baseline values).
+   */
+  private resolveCrossings(crossings: Crossing[], m: number): number {
+    let total = 0;
+    for (let start = 0; start < crossings.length; ) {
+      let end = start;
+      let size = 0;
+      while (end < crossings.length && (end === start || size + crossings[end]!.count <= CROSSING_BATCH)) size += crossings[end++]!.count;
+      const batch = crossings.slice(start, end);
+      const slot = new Map<number, number>();
+      const offsets = new Int32Array(batch.length + 1);
+      batch.forEach((cr, j) => {
+        slot.set(cr.interval, j);
+        offsets[j + 1] = offsets[j]! + cr.count;
+      });
+      const fill = offsets.slice(0, batch.length);
+      const values = new Float64Array(size);
+      const lo = batch[0]!.interval;
+      const hi = batch[batch.length - 1]!.interval;
+      this.spool.forEach((x) => {
+        const i = this.locate(x);
+        if (i < lo || i > hi || (i < this.u.length && this.u[i] === x)) return;
+        const j = slot.get(i);
+        if (j !== undefined) values[fill[j]!++] = x;
+      });
+      batch.forEach((cr, j) => {
+        const part = values.subarray(offsets[j]!, offsets[j + 1]!).sort();
+        let prev = this.u[cr.interval - 1]!;
+        let cur = cr.c;
+        for (const x of part) {
+          total += Math.abs(cdfGap(cr.b, this.n1, cur, m)) * (x - prev);
+          cur++;
+          prev = x;
+        }
+        total += Math.abs(cdfGap(cr.b, this.n1, cur, m)) * (this.u[cr.interval]! - prev);
+      });
+      start = end;
+    }
+    return total;
+  }
+}
+
+interface Crossing {
+  interval: number;
+  count: number;
+  /** Baseline and current counts <= the interval's left end. */
+  b: number;
+  c: number;
+}
+
+/** numpy's np.std (ddof = 0), two-pass. */
+export function populationStd(values: readonly number[]): number {
+  if (values.length === 0) return 0;
+  let sum = 0;
+  for (const x of values) sum += x;
+  const mean = sum / values.length;
+  let ss = 0;
+  for (const x of values) ss += (x - mean) ** 2;
+  return Math.sqrt(ss / values.length);
+}
