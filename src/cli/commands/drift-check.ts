@@ -1,7 +1,26 @@
-/** `mlship drift-check` — not built yet; the frame, options and help are real. */
-import { OperationError } from '../../core/errors.js';
+/** `mlship drift-check` — compare logged inputs and outputs with the baseline (src/drift/). */
+import { ExitCode } from '../../core/errors.js';
 import type { CommandModule } from '../context.js';
 
-export const run: CommandModule['run'] = async () => {
-  throw new OperationError('not_implemented', '`mlship drift-check` is not implemented yet.', { hint: 'See the open issues in the README.' });
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+export const run: CommandModule['run'] = async (ctx, _args, options) => {
+  const manifest = await ctx.manifest();
+  const { checkDrift } = await import('../../drift/run.js');
+  const { result, text } = await checkDrift(
+    { manifest, output: ctx.output, env: ctx.env, cwd: ctx.cwd, now: new Date() },
+    {
+      since: str(options.since),
+      from: str(options.from),
+      to: str(options.to),
+      logs: str(options.logs),
+      baseline: str(options.baseline),
+      reference: str(options.reference),
+      report: str(options.report),
+      onDrift: str(options.onDrift),
+    },
+  );
+  return { data: result, text, exitCode: result.drift ? ExitCode.checkFailed : ExitCode.ok };
 };

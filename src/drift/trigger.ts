@@ -1,0 +1,42 @@
+/**
+ * What runs when drift is found: `--on-drift "<command>"`, else `retraining.command` when the
+ * manifest says `retraining.on_drift: true`. One function, so retraining can later route this
+ * through `mlship retrain` in one place.
+ */
+import type { Manifest } from '../manifest/types.js';
+
+export interface TriggerResult {
+  command: string;
+  /** Where the command came from. */
+  source: '--on-drift' | 'retraining.on_drift';
+  exit_code: number;
+}
+
+/** The command to run on drift, if any. */
+export function driftCommand(flag: string | undefined, manifest: Manifest): { command: string; source: TriggerResult['source'] } | undefined {
+  if (flag && flag.trim() !== '') return { command: flag, source: '--on-drift' };
+  if (manifest.retraining.on_drift && manifest.retraining.command.trim() !== '') return { command: manifest.retraining.command, source: 'retraining.on_drift' };
+  return undefined;
+}
+
+/**
+ * Run the drift command through the shell in the project folder. Its output goes to stderr so
+ * stdout keeps only the check's result; MLSHIP_DRIFT_REPORT names the HTML report when written.
+ */
+export async function runDriftTrigger(
+  trigger: { command: string; source: TriggerResult['source'] },
+  options: { cwd: string; env: NodeJS.ProcessEnv; report?: string },
+): Promise<TriggerResult> {
+  const { execa } = await import('execa');
+  const result = await execa(trigger.command, {
+    shell: true,
+    cwd: options.cwd,
+    env: { ...options.env, MLSHIP_DRIFT: '1', ...(options.report && { MLSHIP_DRIFT_REPORT: options.report }) },
+    stdin: 'ignore',
+    // fd 2 for both: the child's output lands on our stderr, never on stdout.
+    stdout: 2,
+    stderr: 2,
+    reject: false,
+  });
+  return { command: trigger.command, source: trigger.source, exit_code: result.exitCode ?? 1 };
+}
