@@ -62,12 +62,13 @@ def main():
         X_train, y_train = X_train.iloc[: args.sample], y_train.iloc[: args.sample]
     model = train(X_train, y_train)
 
+    positive = model.classes_[1]
     proba = model.predict_proba(X_test)[:, 1]
-    labels = (proba >= 0.5).astype(int)
+    labels = model.predict(X_test)
     metrics = {
-        "auc": float(roc_auc_score(y_test, proba)),
+        "auc": float(roc_auc_score(y_test == positive, proba)),
         "accuracy": float(accuracy_score(y_test, labels)),
-        "f1": float(f1_score(y_test, labels)),
+        "f1": float(f1_score(y_test == positive, labels == positive)),
         "rows": {"train": int(len(X_train)), "holdout": int(len(X_test))},
         "data": files,
     }

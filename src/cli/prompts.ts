@@ -27,19 +27,36 @@ export class Prompter {
   async input(q: AskBase<string> & { validate?: (value: string) => string | true }): Promise<string> {
     if (!this.interactive) return this.fallback(q);
     const { input } = await import('@inquirer/prompts');
-    return input({ message: q.message, default: q.default, validate: q.validate });
+    return this.asked(input({ message: q.message, default: q.default, validate: q.validate }, this.streams()));
   }
 
   async select<T extends string>(q: AskBase<T> & { choices: Choice<T>[] }): Promise<T> {
     if (!this.interactive) return this.fallback(q);
     const { select } = await import('@inquirer/prompts');
-    return select<T>({ message: q.message, default: q.default, choices: q.choices });
+    return this.asked(select<T>({ message: q.message, default: q.default, choices: q.choices, pageSize: 12 }, this.streams()));
   }
 
   async confirm(q: AskBase<boolean>): Promise<boolean> {
     if (!this.interactive) return this.fallback(q);
     const { confirm } = await import('@inquirer/prompts');
-    return confirm({ message: q.message, default: q.default });
+    return this.asked(confirm({ message: q.message, default: q.default }, this.streams()));
+  }
+
+  /** Prompts draw on stderr, so stdout keeps only the result (and `--json` stays one document). */
+  private streams() {
+    return { input: process.stdin, output: process.stderr };
+  }
+
+  /** Ctrl-C on a prompt is the user's choice, not a bug: report it as a cancelled command. */
+  private async asked<T>(answer: Promise<T>): Promise<T> {
+    try {
+      return await answer;
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ExitPromptError') {
+        throw new UsageError('cancelled at a prompt', { code: 'cancelled', hint: 'Run the command again, or pass every answer as a flag with --yes.' });
+      }
+      throw error;
+    }
   }
 
   private fallback<T>(q: AskBase<T>): T {

@@ -1,7 +1,36 @@
-/** `mlship init` — not built yet; the frame, options and help are real. */
-import { OperationError } from '../../core/errors.js';
+/** `mlship init [dir]`: scaffold a project (the logic is in src/init/). */
+import path from 'node:path';
 import type { CommandModule } from '../context.js';
 
-export const run: CommandModule['run'] = async () => {
-  throw new OperationError('not_implemented', '`mlship init` is not implemented yet.', { hint: 'See the open issues in the README.' });
+export const run: CommandModule['run'] = async (ctx, args, options) => {
+  const { initProject } = await import('../../init/scaffold.js');
+  const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  const dir = path.resolve(ctx.cwd, args[0] ?? '.');
+  const result = await initProject(
+    {
+      dir,
+      name: str(options.name),
+      model: str(options.model),
+      flavor: str(options.flavor),
+      target: ctx.globals.target,
+      baseline: str(options.baseline),
+      notebook: str(options.notebook),
+      label: str(options.label),
+      force: options.force === true,
+    },
+    ctx.prompts,
+  );
+  for (const w of result.warnings) ctx.output.warn(w);
+  const where = path.relative(ctx.cwd, dir) || '.';
+  const cd = where === '.' ? '' : `cd ${where} && `;
+  const lines = [
+    `${result.name}: ${result.fields} request field${result.fields === 1 ? '' : 's'} from ${result.baseline} (label ${result.label}, ${result.task}), ${result.model.flavor} model, target ${result.target}`,
+    ...(result.notebook ? [`lifted from ${result.notebook.file}: ${result.notebook.features} features cell(s), ${result.notebook.train} train cell(s)`] : []),
+    ...result.files.map((f) => `  ${f.action.padEnd(11)} ${path.join(where, f.path)}`),
+    'next:',
+    ...(result.model.exists ? [] : [`  ${cd}python train.py`]),
+    `  ${cd}mlship validate`,
+    `  ${cd}mlship build && mlship push && mlship deploy`,
+  ];
+  return { data: { ok: true, ...result, dir: where }, text: lines.join('\n') };
 };
