@@ -30,9 +30,12 @@ export const commands: CommandSpec[] = [
     name: 'init',
     args: '[dir]',
     summary: 'scaffold a project: mlship.yaml, the shared features package, train.py and a CI workflow',
-    help: `Interactive on a terminal; with --yes (or without a TTY) every answer comes from flags.
-Notebook cells tagged "mlship:features" / "mlship:train" (or starting with "# mlship: features" /
-"# mlship: train") are lifted into the features package and train.py.`,
+    help: [
+      'Interactive on a terminal; with --yes (or without a terminal) every answer comes from flags or defaults, and a missing one is an error naming its flag. Paths are relative to the project folder [dir].',
+      'Notebook cells tagged "mlship:features" / "mlship:train" (or whose first line is "# mlship: features" / "# mlship: train") are lifted into the features package (transform(df) -> DataFrame) and train.py (train(X, y) -> model).',
+      'The request schema is inferred from the baseline CSV; the label column is --label, or the first column named label, target, y, class, outcome, churned, churn, converted, fraud or is_fraud (or ending in _label / _target).',
+      'Existing files are never overwritten without --force.',
+    ].join('\n\n'),
     options: [
       { flags: '--name <name>', description: 'project name (lowercase letters, digits, -)' },
       { flags: '--model <path>', description: 'model artifact, relative to the project folder' },

@@ -60,9 +60,11 @@ export function createContext(globals: GlobalOptions, output: Output, env: NodeJ
     manifestPath,
     projectDir: path.dirname(manifestPath),
     manifest() {
-      cached ??= import('../manifest/load.js').then((m) =>
-        m.loadManifestFile(manifestPath, { targetOverride: globals.target }),
-      );
+      cached ??= Promise.all([import('../manifest/load.js'), import('../manifest/diagnostics.js')]).then(([m, d]) => {
+        const manifest = m.loadManifestFile(manifestPath, { targetOverride: globals.target });
+        for (const w of manifest.warnings ?? []) output.warn(d.formatDiagnostic({ ...w, severity: 'error' }, cwd));
+        return manifest;
+      });
       return cached;
     },
   };

@@ -75,7 +75,8 @@ export function loadManifestFile(file: string, options: LoadOptions = {}): Manif
       details: { diagnostics: result.diagnostics },
     });
   }
-  return result.manifest;
+  const warnings = result.diagnostics.filter((d) => d.severity === 'warning');
+  return warnings.length > 0 ? { ...result.manifest, warnings } : result.manifest;
 }
 
 /** Check a manifest's text; pure but for `exists` probes of the files it names. */
@@ -91,8 +92,17 @@ export function checkManifest(
   const at = (offset: number) => lineCounter.linePos(offset);
 
   for (const e of doc.errors) {
+    const opening = unclosedAt(text, e.pos[0], e.message);
+    if (opening) {
+      diagnostics.push({ severity: 'error', file, ...at(opening.offset), path: pathAt(doc, opening.offset), message: opening.message, hint: opening.hint });
+      continue;
+    }
     const pos = at(e.pos[0]);
-    diagnostics.push({ severity: 'error', file, ...pos, path: '', message: yamlMessage(e.message), hint: yamlHint(e.code, e.message) });
+    const key = e.code === 'DUPLICATE_KEY' ? /^\s*(?:"([^"\n]*)"|'([^'\n]*)'|([^:\n#]+?))\s*:/.exec(text.slice(e.pos[0])) : null;
+    const message = key ? `duplicate key "${key[1] ?? key[2] ?? key[3]}"` : yamlMessage(e.message);
+    // A tab error points at the indentation; the field is whatever follows it on that line.
+    const lineStart = text.slice(e.pos[0]).match(/^[\t ]*/)![0].length + e.pos[0];
+    diagnostics.push({ severity: 'error', file, ...pos, path: pathAt(doc, /tab/i.test(e.message) ? lineStart : e.pos[0]), message, hint: yamlHint(e.code, e.message) });
   }
   if (diagnostics.length > 0) return { diagnostics: sortDiagnostics(diagnostics) };
 
@@ -108,7 +118,9 @@ export function checkManifest(
     return at(offset);
   };
 
-  for (const e of validate(data)) {
+  const schemaErrors = validate(data);
+  for (const e of schemaErrors) {
+    if (e.keyword === 'required' && misspelled(e, schemaErrors)) continue; // "unknown key … did you mean" says it
     const d = schemaDiagnostic(e, file, locate);
     if (d) diagnostics.push(d);
   }
@@ -137,6 +149,40 @@ function segmentsOf(instancePath: string): string[] {
 
 function dotted(segments: (string | number)[]): string {
   return segments.map(String).join('.');
+}
+
+/**
+ * The dotted path of the deepest field whose key or value spans `offset`, so a syntax error still
+ * names its field when the parser got that far ('' when it did not).
+ */
+function pathAt(doc: Document, offset: number): string {
+  const segments: string[] = [];
+  let node: unknown = doc.contents;
+  for (let depth = 0; depth < 50; depth++) {
+    let next: unknown;
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        const start = (pair.key as Node | null)?.range?.[0];
+        const end = (pair.value as Node | null)?.range?.[1] ?? (pair.key as Node | null)?.range?.[1];
+        if (start !== undefined && end !== undefined && offset >= start && offset < end) {
+          segments.push(String(isScalar(pair.key) ? pair.key.value : pair.key));
+          next = pair.value;
+          break;
+        }
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => {
+        const r = (item as Node | null)?.range;
+        if (r && offset >= r[0] && offset < r[1]) {
+          segments.push(String(i));
+          next = item;
+        }
+      });
+    }
+    if (next === undefined) break;
+    node = next;
+  }
+  return segments.join('.');
 }
 
 /** The node at a path; with `key`, the key node of the last segment (for unknown keys). */
@@ -202,7 +248,8 @@ function schemaDiagnostic(e: ErrorObject, file: string, locate: Locate): Diagnos
       return { ...base, ...locate(segments), path: dotted(segments), message: `${JSON.stringify(e.data)} is not allowed`, hint: choiceHint(String(e.data), allowed) };
     }
     case 'pattern': {
-      const words = PATTERN_WORDS[String(e.params.pattern)] ?? { what: `must match ${String(e.params.pattern)}`, hint: '' };
+      const expected = (e.parentSchema as { 'x-expected'?: string } | undefined)?.['x-expected'];
+      const words = PATTERN_WORDS[String(e.params.pattern)] ?? { what: expected ? `must be ${expected}` : `must match ${String(e.params.pattern)}`, hint: '' };
       if (propertyName !== undefined) {
         const where = [...segments, propertyName];
         return { ...base, ...locate(where, true), path: dotted(where), message: `key ${JSON.stringify(propertyName)} ${words.what}`, hint: words.hint || undefined };
@@ -234,6 +281,16 @@ function schemaDiagnostic(e: ErrorObject, file: string, locate: Locate): Diagnos
     default:
       return { ...base, ...locate(segments), path: dotted(segments), message: e.message ?? 'is invalid' };
   }
+}
+
+/** A missing field whose misspelling sits beside it as an unknown key (`flavour:` for `flavor:`). */
+function misspelled(required: ErrorObject, all: ErrorObject[]): boolean {
+  const missing = String(required.params.missingProperty);
+  return all.some((e) => {
+    if (e.keyword !== 'additionalProperties' || e.instancePath !== required.instancePath) return false;
+    const allowed = Object.keys((e.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties ?? {});
+    return choiceHint(String(e.params.additionalProperty), allowed) === `did you mean "${missing}"?`;
+  });
 }
 
 function requiredHint(fieldPath: string): string | undefined {
@@ -336,6 +393,21 @@ function semanticDiagnostics(
 
 function isObject(v: unknown): v is Record<string, any> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * The YAML parser notices an unclosed `[`, `{` or quote where the file or block ends; point at the
+ * opening character instead, which is where the mistake is.
+ */
+function unclosedAt(text: string, offset: number, message: string): { offset: number; message: string; hint: string } | undefined {
+  const flow = /end with a ([\]}])/.exec(message);
+  const quote = /Missing closing (["'])quote/.exec(message);
+  const open = flow ? (flow[1] === ']' ? '[' : '{') : quote?.[1];
+  if (!open) return undefined;
+  const at = text.lastIndexOf(open, Math.max(0, offset - 1));
+  if (at < 0) return undefined;
+  const close = flow ? flow[1]! : open;
+  return { offset: at, message: `this ${open} is never closed`, hint: `add the closing ${close} on the same line, or write the value without ${open}` };
 }
 
 function yamlMessage(message: string): string {

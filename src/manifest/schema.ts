@@ -2,6 +2,8 @@
  * The one schema of `mlship.yaml`, as JSON Schema (draft-07). The loader validates with it and the
  * build publishes it as `dist/mlship.schema.json` for editors (`# yaml-language-server: $schema=…`).
  *
+ * `x-expected` (ignored by validators and editors) words a pattern for error messages.
+ *
  * Values that end up inside generated files (names, paths, package names, field names) are held to
  * strict patterns here, so nothing a manifest says can inject text into a Dockerfile or Python file.
  */
@@ -43,7 +45,7 @@ const field = {
       items: { type: ['string', 'number', 'boolean'], pattern: CATEGORY_VALUE_PATTERN },
     },
     nullable: { type: 'boolean', description: 'the field may be missing or null (default false)' },
-    description: { type: 'string', maxLength: 500, pattern: '^[^\\n\\r]*$' },
+    description: { type: 'string', maxLength: 500, pattern: '^[^\\n\\r]*$', 'x-expected': 'one line of text' },
   },
 } as const;
 
@@ -96,36 +98,36 @@ export const manifestSchema = {
           additionalProperties: false,
           properties: {
             port: { type: 'integer', minimum: 1, maximum: 65535 },
-            python: { type: 'string', pattern: '^[A-Za-z0-9_./-]+$', description: 'Python interpreter for the local runtime' },
+            python: { type: 'string', pattern: '^[A-Za-z0-9_./-]+$', 'x-expected': 'a path or command name of a Python interpreter (letters, digits, . _ - /)', description: 'Python interpreter for the local runtime' },
           },
         },
         sagemaker: {
           type: 'object',
           additionalProperties: false,
           properties: {
-            region: { type: 'string', pattern: '^[a-z]{2}(-[a-z]+)+-[0-9]$' },
-            role: { type: 'string', pattern: '^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$' },
-            bucket: { type: 'string', pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$' },
-            prefix: { type: 'string', pattern: '^[A-Za-z0-9!_.*()/-]*$' },
+            region: { type: 'string', pattern: '^[a-z]{2}(-[a-z]+)+-[0-9]$', 'x-expected': 'an AWS region such as us-east-1' },
+            role: { type: 'string', pattern: '^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$', 'x-expected': 'an IAM role ARN such as arn:aws:iam::123456789012:role/mlship' },
+            bucket: { type: 'string', pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$', 'x-expected': 'an S3 bucket name (3-63 lowercase letters, digits, . and -)' },
+            prefix: { type: 'string', pattern: '^[A-Za-z0-9!_.*()/-]*$', 'x-expected': 'an S3 key prefix (letters, digits and ! _ . * ( ) / -)' },
           },
         },
         vertex: {
           type: 'object',
           additionalProperties: false,
           properties: {
-            project: { type: 'string', pattern: '^[a-z][a-z0-9-]{4,28}[a-z0-9]$' },
-            region: { type: 'string', pattern: '^[a-z]+-[a-z]+[0-9]$' },
-            bucket: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$' },
+            project: { type: 'string', pattern: '^[a-z][a-z0-9-]{4,28}[a-z0-9]$', 'x-expected': 'a Google Cloud project id (6-30 lowercase letters, digits and -)' },
+            region: { type: 'string', pattern: '^[a-z]+-[a-z]+[0-9]$', 'x-expected': 'a Google Cloud region such as us-central1' },
+            bucket: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$', 'x-expected': 'a Cloud Storage bucket name (3-63 lowercase letters, digits, . _ and -)' },
           },
         },
         azure: {
           type: 'object',
           additionalProperties: false,
           properties: {
-            subscription: { type: 'string', pattern: '^[0-9a-fA-F-]{36}$' },
-            resource_group: { type: 'string', pattern: '^[A-Za-z0-9._()-]{1,90}$' },
-            workspace: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{2,32}$' },
-            region: { type: 'string', pattern: '^[a-z0-9]+$' },
+            subscription: { type: 'string', pattern: '^[0-9a-fA-F-]{36}$', 'x-expected': 'an Azure subscription id (a GUID)' },
+            resource_group: { type: 'string', pattern: '^[A-Za-z0-9._()-]{1,90}$', 'x-expected': 'an Azure resource group name (letters, digits and . _ ( ) -)' },
+            workspace: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{2,32}$', 'x-expected': 'an Azure ML workspace name (3-33 letters, digits, _ and -)' },
+            region: { type: 'string', pattern: '^[a-z0-9]+$', 'x-expected': 'an Azure region such as westeurope' },
           },
         },
       },
@@ -158,7 +160,7 @@ export const manifestSchema = {
         },
         stages_ms: {
           type: 'object',
-          propertyNames: { pattern: '^[a-z][a-z0-9_-]*$', maxLength: 40 },
+          propertyNames: { pattern: '^[a-z][a-z0-9_-]*$', maxLength: 40, 'x-expected': 'a stage name (lowercase letters, digits, _ and -)' },
           additionalProperties: nonNegative,
         },
         monthly_usd: nonNegative,
@@ -193,7 +195,7 @@ export const manifestSchema = {
       type: 'object',
       additionalProperties: false,
       properties: {
-        command: { type: 'string', minLength: 1, pattern: '^[^\\n\\r`]+$' },
+        command: { type: 'string', minLength: 1, pattern: '^[^\\n\\r`]+$', 'x-expected': 'one command line without backquotes', description: 'run from the project folder to (re)train; writes the model and metrics.json' },
         schedule: cron,
         on_drift: { type: 'boolean' },
         data: {

@@ -117,6 +117,8 @@ export interface Manifest {
     auto_deploy: boolean;
   };
   quality?: { metric: string; max_drop: number };
+  /** Problems that do not stop the manifest from loading (e.g. stage budgets above the total). */
+  warnings?: Diagnostic[];
 }
 
 /** A problem found in the manifest, with its position. */
