@@ -3,32 +3,22 @@
  * the serving app looks for it) and the serving image in ECR. The ECR token goes to `docker login`
  * on stdin only; it is never written to a file or a log.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { OperationError, UsageError } from '../../core/errors.js';
 import type { Output } from '../../cli/output.js';
+import { readBuildInfo, type BuildInfo } from '../../build/index.js';
+import { buildImage, detectContainerCli, imageExists } from '../../build/docker.js';
 import type { AwsApi } from './api.js';
 import { ifExists } from './aws-client.js';
 import type { Resources } from './resources.js';
 
-/** The parts of a build's `build.json` that push reads. */
-export interface BuildInfo {
-  id?: string;
-  model: { file: string; sha256: string };
-  git?: { commit?: string } | string;
-}
-
-/** Read `build.json` of a build folder. */
-export function readBuildInfo(dir: string): BuildInfo {
-  let info: BuildInfo;
-  try {
-    info = JSON.parse(readFileSync(path.join(dir, 'build.json'), 'utf8')) as BuildInfo;
-  } catch {
-    throw new OperationError('build_invalid', `no readable build.json in ${dir}`, { hint: 'Run `mlship build` again.' });
-  }
-  if (!info.model?.file || !info.model?.sha256) {
-    throw new OperationError('build_invalid', `build.json in ${dir} names no model file and digest`, { hint: 'Run `mlship build` again.' });
+/** Read `build.json` of a build folder (the build area's reader), failing clearly when it is absent. */
+export function readBuild(dir: string): BuildInfo {
+  const info = readBuildInfo(dir);
+  if (!info?.model?.file || !info.model.sha256) {
+    throw new OperationError('build_invalid', `no finished build in ${dir} (build.json missing or incomplete)`, { hint: 'Run `mlship build` again.' });
   }
   return info;
 }
@@ -50,17 +40,6 @@ export async function packModel(modelPath: string): Promise<{ file: string; clea
   return { file, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Whether a Docker CLI is installed and its daemon answers. */
-export async function dockerAnswers(): Promise<boolean> {
-  const { execa } = await import('execa');
-  try {
-    await execa('docker', ['version', '--format', '{{.Server.Version}}'], { timeout: 10_000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * The image the version runs: `--image` as given, else built from the build context and pushed to
  * the project's ECR repository (created if missing). Without Docker and without `--image` this is a
@@ -70,11 +49,12 @@ export async function resolveImage(
   api: AwsApi,
   r: Resources,
   build: { id: string; dir: string },
-  options: { image?: string; output: Output; plan?: boolean },
+  options: { image?: string; output: Output; env: NodeJS.ProcessEnv },
 ): Promise<string> {
   if (options.image) return options.image;
-  if (!(await dockerAnswers())) {
-    throw new UsageError('no Docker is available here to build and push the serving image to ECR', {
+  const cli = await detectContainerCli(options.env);
+  if ('skipped' in cli) {
+    throw new UsageError(`no container engine is available here to push the serving image to ECR (${cli.skipped})`, {
       code: 'image_required',
       hint: `Build and push the image from ${build.dir} with a builder (CI, CodeBuild), then pass it: mlship push --target sagemaker --image <account>.dkr.ecr.${r.region}.amazonaws.com/${r.repository}:${build.id}`,
     });
@@ -89,22 +69,22 @@ export async function resolveImage(
   const [user, password] = Buffer.from(auth.authorizationToken, 'base64').toString('utf8').split(':');
   const { execa } = await import('execa');
   const run = async (args: string[], input?: string) => {
-    try {
-      const child = execa('docker', args, { ...(input !== undefined && { input }), all: true });
-      if (options.output.verbose) child.all?.pipe(options.output.stderr, { end: false });
-      await child;
-    } catch (error) {
-      const all = (error as { all?: string }).all ?? '';
-      throw new OperationError('docker_failed', `docker ${args[0]} failed: ${all.split('\n').slice(-5).join(' ').trim() || (error as Error).message}`, {
-        hint: 'Check that Docker is running and can reach ECR; or push the image yourself and pass --image URI.',
-        cause: error,
+    const result = await execa(cli.cli, args, { reject: false, env: options.env, extendEnv: false, all: true, ...(input !== undefined && { input }) });
+    if (result.exitCode !== 0) {
+      const tail = String(result.all ?? '').trim().split('\n').slice(-5).join(' ');
+      throw new OperationError('image_push_failed', `${cli.cli} ${args[0]} failed: ${tail || 'no output'}`, {
+        hint: `Check that ${cli.cli} can reach ${auth.proxyEndpoint}; or push the image yourself and pass --image URI.`,
       });
     }
   };
+  // The image the build made, when it is still there; otherwise build it now under the ECR name.
+  const built = readBuildInfo(build.dir)?.image;
+  if (built && (await imageExists(cli.cli, built.id, options.env))) await run(['tag', built.id, uri]);
+  else await buildImage({ cli: cli.cli, dir: build.dir, tag: uri, platform: 'linux/amd64', env: options.env, output: options.output });
   const progress = await options.output.progress(`pushing image ${uri}`);
   try {
+    // The token goes to the engine on stdin only.
     await run(['login', '--username', user ?? 'AWS', '--password-stdin', auth.proxyEndpoint], password ?? '');
-    await run(['build', '--platform', 'linux/amd64', '-t', uri, build.dir]);
     await run(['push', uri]);
     progress.succeed(`pushed image ${uri}`);
   } catch (error) {

@@ -33,7 +33,7 @@ import type {
   VersionInfo,
 } from '../types.js';
 import type { AwsApi } from './api.js';
-import { packModel, readBuildInfo, resolveImage } from './artifact.js';
+import { packModel, readBuild, resolveImage } from './artifact.js';
 import { createAwsApi, ifExists, withErrorTranslation } from './aws-client.js';
 import { captureSources } from './capture.js';
 import { chooseCompute } from './compute.js';
@@ -126,7 +126,7 @@ export class SageMakerTarget implements Target {
   // push
 
   async push(build: BuildRef, options: PushOptions): Promise<PushResult> {
-    const info = readBuildInfo(build.dir);
+    const info = readBuild(build.dir);
     const modelPath = path.join(build.dir, info.model.file);
     const digest = await sha256File(modelPath);
     if (digest !== info.model.sha256) {
@@ -166,10 +166,10 @@ export class SageMakerTarget implements Target {
         packed.cleanup();
       }
     }
-    const image = await resolveImage(api, r, build, { image: options.image, output: out });
+    const image = await resolveImage(api, r, build, { image: options.image, output: out, env: this.ctx.env });
 
     // The baseline and its Model Monitor export, stored by build (content-addressed) before the package refers to them.
-    const baseline = await this.uploadBaseline(r, registry, build);
+    const baseline = await this.uploadBaseline(r, registry, build, info.baseline ?? 'baseline.json');
 
     if (!(await ifExists(() => api.describeModelPackageGroup({ ModelPackageGroupName: r.packageGroup })))) {
       await api.createModelPackageGroup({ ModelPackageGroupName: r.packageGroup, ModelPackageGroupDescription: `mlship versions of ${this.ctx.manifest.name}` });
@@ -189,7 +189,7 @@ export class SageMakerTarget implements Target {
     const arn = created.ModelPackageArn;
     const pkg = arn ? (await registry.packages()).find((p) => p.arn === arn) : undefined;
     if (!arn || !pkg) throw new OperationError('aws_error', `SageMaker did not return the new model package of group ${r.packageGroup}`);
-    const gitCommit = typeof info.git === 'string' ? info.git : info.git?.commit;
+    const gitCommit = info.gitCommit;
     const record: VersionRecord = {
       version: pkg.version,
       buildId: build.id,
@@ -227,8 +227,8 @@ export class SageMakerTarget implements Target {
     await api.putPublicAccessBlock(req.publicAccess);
   }
 
-  private async uploadBaseline(r: Resources, registry: S3Registry, build: BuildRef): Promise<VersionRecord['baseline']> {
-    const file = path.join(build.dir, 'baseline.json');
+  private async uploadBaseline(r: Resources, registry: S3Registry, build: BuildRef, name: string): Promise<VersionRecord['baseline']> {
+    const file = path.join(build.dir, name);
     if (!existsSync(file)) return undefined;
     const profile = JSON.parse(readFileSync(file, 'utf8')) as BaselineProfile;
     const dir = `${r.root}/builds/${build.id}`;

@@ -14,6 +14,7 @@ import { DescribeModelPackageCommand, DescribeEndpointConfigCommand, DescribePip
 import { GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { GetBucketEncryptionCommand, GetPublicAccessBlockCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { OperationError } from '../../../src/core/errors.js';
+import { chooseCompute } from '../../../src/targets/sagemaker/compute.js';
 import { SageMakerTarget } from '../../../src/targets/sagemaker/sagemaker-target.js';
 import { ContractFake } from './contract-fake.js';
 import { awsTestEnv, startMoto, type Moto } from './moto.js';
@@ -72,7 +73,7 @@ describe('SageMaker target against moto and the contract fake', () => {
     const pkg = await new SageMakerClient({}).send(new DescribeModelPackageCommand({ ModelPackageName: first.version.location!.modelPackageArn }));
     expect(pkg.ModelApprovalStatus).toBe('Approved');
     expect(pkg.InferenceSpecification?.Containers?.[0]?.ModelDataUrl).toBe(`s3://mlship-test-bucket/models/churn/artifacts/${first.version.digest}/model.tar.gz`);
-    expect(pkg.InferenceSpecification?.SupportedRealtimeInferenceInstanceTypes).toEqual(['ml.m5.large']);
+    expect(pkg.InferenceSpecification?.SupportedRealtimeInferenceInstanceTypes).toEqual([chooseCompute(ctx.manifest).instanceType]);
 
     const again = await t.push(build, {});
     expect(again.created).toBe(false);
@@ -96,7 +97,7 @@ describe('SageMaker target against moto and the contract fake', () => {
     const sm = new SageMakerClient({});
     const config1 = String(first.live.details?.endpointConfig);
     const described = await sm.send(new DescribeEndpointConfigCommand({ EndpointConfigName: config1 }));
-    expect(described.ProductionVariants?.[0]?.InstanceType).toBe('ml.m5.large');
+    expect(described.ProductionVariants?.[0]?.InstanceType).toBe(chooseCompute(ctx.manifest).instanceType);
     expect(described.DataCaptureConfig?.InitialSamplingPercentage).toBe(100);
     expect(described.DataCaptureConfig?.DestinationS3Uri).toBe('s3://mlship-test-bucket/models/churn/capture');
 
@@ -141,7 +142,7 @@ describe('SageMaker target against moto and the contract fake', () => {
       ['deploy', 'v1'],
       ['deploy', 'v2'],
     ]);
-    expect(status.details).toMatchObject({ endpointStatus: 'InService', instanceType: 'ml.m5.large', capture: expect.stringContaining('s3://mlship-test-bucket/models/churn/capture') });
+    expect(status.details).toMatchObject({ endpointStatus: 'InService', instanceType: chooseCompute(ctx.manifest).instanceType, capture: expect.stringContaining('s3://mlship-test-bucket/models/churn/capture') });
     expect(status.versions.map((v) => [v.version, v.live])).toEqual([
       ['v1', false],
       ['v2', true],
