@@ -1,0 +1,170 @@
+/**
+ * Golden request bodies for the example: what push and deploy send to AWS, built by the pure
+ * builders from the example manifest, fixed resources and a fixed version. Every SageMaker body is
+ * also checked against the API model in @aws-sdk/client-sagemaker. Update the golden files with
+ * UPDATE_GOLDEN=1 after an intended change, and read the diff.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadManifestFile } from '../../../src/manifest/load.js';
+import type { Manifest } from '../../../src/manifest/types.js';
+import { monitorCron, schedulerCron } from '../../../src/targets/sagemaker/cron.js';
+import { monitorConstraints, monitorStatistics } from '../../../src/targets/sagemaker/monitor-baseline.js';
+import { pipelineRequest, renderPipelineDefinition, scheduleRequest, trainingScript } from '../../../src/targets/sagemaker/pipeline.js';
+import {
+  alarmRequests,
+  bucketRequests,
+  createEndpointRequest,
+  dataQualityJobRequest,
+  endpointConfigRequest,
+  modelPackageRequest,
+  modelRequest,
+  monitorImage,
+  monitoringScheduleConfig,
+  scalingRequests,
+  updateEndpointRequest,
+  type VersionRecord,
+} from '../../../src/targets/sagemaker/requests.js';
+import { resolveResources } from '../../../src/targets/sagemaker/resources.js';
+import type { ComputeChoice } from '../../../src/targets/types.js';
+import { exampleBaseline, ROLE, sagemakerProject } from './project.js';
+import { validateSageMakerInput } from './sdk-shapes.js';
+
+const GOLDEN = path.join(path.dirname(new URL(import.meta.url).pathname), 'golden');
+
+function golden(name: string, value: unknown): void {
+  const file = path.join(GOLDEN, name);
+  const text = `${JSON.stringify(value, null, 2)}\n`;
+  if (process.env.UPDATE_GOLDEN === '1' || !existsSync(file)) {
+    mkdirSync(GOLDEN, { recursive: true });
+    writeFileSync(file, text);
+  }
+  expect(text).toBe(readFileSync(file, 'utf8'));
+}
+
+let project: ReturnType<typeof sagemakerProject>;
+let manifest: Manifest;
+const compute: ComputeChoice = { instanceType: 'ml.c5.large', replicas: { min: 1, max: 4 }, gpu: false, reasons: ['golden'] };
+const digest = 'a'.repeat(64);
+const record: VersionRecord = {
+  version: 'v3',
+  buildId: '0123456789ab',
+  createdAt: '2026-11-28T12:00:00.000Z',
+  digest,
+  image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/mlship/churn:0123456789ab',
+  modelDataUrl: `s3://mlship-test-bucket/models/churn/artifacts/${digest}/model.tar.gz`,
+  modelPackageArn: 'arn:aws:sagemaker:us-east-1:123456789012:model-package/churn/3',
+  baseline: {
+    profile: 's3://mlship-test-bucket/models/churn/builds/0123456789ab/baseline.json',
+    statistics: 's3://mlship-test-bucket/models/churn/builds/0123456789ab/statistics.json',
+    constraints: 's3://mlship-test-bucket/models/churn/builds/0123456789ab/constraints.json',
+  },
+};
+
+beforeAll(() => {
+  project = sagemakerProject();
+  manifest = loadManifestFile(project.manifestFile);
+});
+afterAll(() => project.cleanup());
+
+function sageMakerValid(operation: string, body: unknown): void {
+  expect(validateSageMakerInput(operation, body)).toEqual([]);
+}
+
+describe('SageMaker request builders (golden)', () => {
+  it('push: bucket and model package', () => {
+    const r = resolveResources(manifest, '123456789012', 'us-east-1');
+    const pkg = modelPackageRequest(manifest, r, {
+      image: record.image,
+      modelDataUrl: record.modelDataUrl,
+      digest,
+      buildId: record.buildId,
+      instanceTypes: [compute.instanceType],
+      requireApproval: false,
+      statistics: record.baseline!.statistics,
+      constraints: record.baseline!.constraints,
+    });
+    sageMakerValid('CreateModelPackage', pkg);
+    golden('push-requests.json', { bucket: bucketRequests(r), bucketOutsideUsEast1: bucketRequests(resolveResources(manifest, '123456789012', 'eu-west-1')).create, modelPackage: pkg });
+  });
+
+  it('deploy: model, endpoint config with capture, alarms, endpoint create and blue/green update, autoscaling', () => {
+    const r = resolveResources(manifest, '123456789012', 'us-east-1');
+    const model = modelRequest(manifest, r, record, ROLE);
+    const config = endpointConfigRequest(r, model.ModelName!, record.version, compute);
+    const update = updateEndpointRequest(r, config.EndpointConfigName!, { kind: 'all-at-once' });
+    const canary = updateEndpointRequest(r, config.EndpointConfigName!, { kind: 'canary', percent: 10, bakeMinutes: 15 });
+    sageMakerValid('CreateModel', model);
+    sageMakerValid('CreateEndpointConfig', config);
+    sageMakerValid('CreateEndpoint', createEndpointRequest(r, config.EndpointConfigName!));
+    sageMakerValid('UpdateEndpoint', update);
+    sageMakerValid('UpdateEndpoint', canary);
+    golden('deploy-requests.json', {
+      model,
+      endpointConfig: config,
+      alarms: alarmRequests(manifest, r),
+      createEndpoint: createEndpointRequest(r, config.EndpointConfigName!),
+      updateEndpoint: update,
+      updateEndpointCanary: canary,
+      scaling: scalingRequests(manifest, r),
+    });
+    // The same inputs name the same config (a re-run converges); another instance type, a new one.
+    expect(endpointConfigRequest(r, model.ModelName!, record.version, compute).EndpointConfigName).toBe(config.EndpointConfigName);
+    expect(endpointConfigRequest(r, model.ModelName!, record.version, { ...compute, instanceType: 'ml.m5.large' }).EndpointConfigName).not.toBe(config.EndpointConfigName);
+  });
+
+  it('GPU instance types the real API accepts pass the shape check', () => {
+    const r = resolveResources(manifest, '123456789012', 'us-east-1');
+    const gpu = endpointConfigRequest(r, 'churn-v3-aaaaaaaa', 'v3', { instanceType: 'ml.g5.xlarge', replicas: { min: 1, max: 2 }, gpu: true, reasons: [] });
+    sageMakerValid('CreateEndpointConfig', gpu);
+    expect(gpu.ProductionVariants?.[0]?.ContainerStartupHealthCheckTimeoutInSeconds).toBe(900);
+    const bogus = endpointConfigRequest(r, 'churn-v3-aaaaaaaa', 'v3', { instanceType: 'ml.g99.huge', replicas: { min: 1, max: 2 }, gpu: true, reasons: [] });
+    expect(validateSageMakerInput('CreateEndpointConfig', bogus).join()).toMatch(/not a ProductionVariantInstanceType/);
+  });
+
+  it('monitoring: Model Monitor statistics and constraints, job definition, schedule', () => {
+    const r = resolveResources(manifest, '123456789012', 'us-east-1');
+    const profile = exampleBaseline(manifest);
+    const stats = monitorStatistics(manifest, profile) as { dataset: { item_count: number }; features: { name: string; inferred_type: string }[] };
+    expect(stats.dataset.item_count).toBe(profile.rows);
+    expect(stats.features.map((f) => [f.name, f.inferred_type])).toEqual([
+      ['tenure_months', 'Integral'],
+      ['monthly_charges', 'Fractional'],
+      ['support_calls', 'Integral'],
+      ['plan', 'String'],
+      ['payment_method', 'String'],
+    ]);
+    golden('monitor-constraints.json', monitorConstraints(manifest, profile, 0.1));
+    const job = dataQualityJobRequest(r, 'v3', record.baseline!, monitorImage('us-east-1')!, ROLE);
+    sageMakerValid('CreateDataQualityJobDefinition', job);
+    const schedule = { MonitoringScheduleName: r.monitoringSchedule, MonitoringScheduleConfig: monitoringScheduleConfig(job.JobDefinitionName!, monitorCron(manifest.monitoring.drift.schedule).expression) };
+    sageMakerValid('CreateMonitoringSchedule', schedule);
+    golden('monitoring-requests.json', { dataQualityJobDefinition: job, monitoringSchedule: schedule });
+  });
+
+  it('retraining: pipeline definition from the template and the schedule', () => {
+    const r = resolveResources(manifest, '123456789012', 'us-east-1');
+    const definition = renderPipelineDefinition(manifest, r, { image: record.image, role: ROLE, compute });
+    const pipeline = pipelineRequest(manifest, r, definition, ROLE);
+    sageMakerValid('CreatePipeline', { ...pipeline, ClientRequestToken: 'token-token-token-token-token-token' });
+    const doc = JSON.parse(definition) as { Steps: { Name: string; Type: string; Arguments: Record<string, unknown> }[] };
+    expect(doc.Steps.map((s) => s.Type)).toEqual(['Training', 'RegisterModel']);
+    // The register step is a CreateModelPackage request whose model data comes from the training step.
+    const register = { ...doc.Steps[1]!.Arguments, ModelApprovalStatus: 'PendingManualApproval', InferenceSpecification: { ...(doc.Steps[1]!.Arguments.InferenceSpecification as object), Containers: [{ Image: record.image, ModelDataUrl: 's3://x/model.tar.gz' }] } };
+    sageMakerValid('CreateModelPackage', register);
+    expect(trainingScript(manifest)).toContain('python train.py');
+    golden('pipeline-definition.json', doc);
+    golden('retrain-schedule.json', scheduleRequest(manifest, r, 'arn:aws:sagemaker:us-east-1:123456789012:pipeline/churn-retrain', ROLE));
+  });
+
+  it('cron expressions in the AWS dialects', () => {
+    expect(schedulerCron('0 3 * * 0')).toBe('cron(0 3 ? * 1 *)');
+    expect(schedulerCron('30 4 1 * *')).toBe('cron(30 4 1 * ? *)');
+    expect(schedulerCron('0 6 * * 1-5')).toBe('cron(0 6 ? * 2-6 *)');
+    expect(monitorCron('0 2 * * *')).toEqual({ expression: 'cron(0 2 ? * * *)' });
+    expect(monitorCron('0 * * * *')).toEqual({ expression: 'cron(0 * ? * * *)' });
+    expect(monitorCron('15 2 * * 1').note).toMatch(/only hourly or daily/);
+    expect(() => schedulerCron('0 3 * *')).toThrow(/five-field/);
+  });
+});
