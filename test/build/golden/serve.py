@@ -76,7 +76,10 @@ class BadRequest(Exception):
 
 
 def _short(value):
-    text = repr(value)
+    try:
+        text = repr(value)
+    except RecursionError:  # a deeply nested value
+        return f"a deeply nested {type(value).__name__}"
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -380,12 +383,13 @@ def create_app(version, build_id, log_folder):
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
-    async def error(send, route, status, message, rid, field=None):
+    async def error(send, route, status, message, rid, field=None, close=False):
         err = {"status": status, "message": message}
         if field is not None:
             err["field"] = field
         metrics.count(route, status)
-        await respond(send, status, orjson.dumps({"error": err}), rid)
+        # A body left unread (413, 415) would be taken for the next request: close the connection.
+        await respond(send, status, orjson.dumps({"error": err}), rid, ((b"connection", b"close"),) if close else ())
 
     async def read_body(receive, headers):
         declared = None
@@ -426,7 +430,7 @@ def create_app(version, build_id, log_folder):
                 raise BadRequest(400, f"malformed JSON: {e}") from None
             records, batch = check_payload(payload)
         except BadRequest as e:
-            return await error(send, route, e.status, e.message, rid, e.field)
+            return await error(send, route, e.status, e.message, rid, e.field, e.status in (413, 415))
         t1 = perf()
         try:
             X = features_of(records)
