@@ -62,10 +62,13 @@ export function planLoad(manifest: Manifest, request: BudgetRequest): LoadPlan {
   };
 }
 
-/** Enough connections that a rate is not held back by waiting for answers, few enough to not queue. */
+/**
+ * Rate mode: one lane (connection) per request per second up to 16, so requests are spread over the
+ * second (see `runLoadTest`). Unthrottled mode: a few connections.
+ */
 function defaultConnections(rps: number | undefined): number {
   if (rps === undefined) return 4;
-  return Math.min(8, Math.max(1, Math.ceil(rps / 25)));
+  return Math.min(16, Math.max(1, Math.round(rps)));
 }
 
 /** Run the whole measurement. */

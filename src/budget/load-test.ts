@@ -92,40 +92,67 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
 
   const cpuBefore = process.cpuUsage();
   const started = process.hrtime.bigint();
-  let result: AutocannonResult;
+  const base = {
+    url: options.url,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    requests: options.bodies.map((body) => ({ method: 'POST', body })),
+    duration: options.durationSeconds,
+    timeout: options.timeoutSeconds ?? 10,
+    setupClient,
+  };
+  let results: AutocannonResult[];
   try {
-    result = await autocannon({
-      url: options.url,
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      requests: options.bodies.map((body) => ({ method: 'POST', body })),
-      duration: options.durationSeconds,
-      connections: options.connections,
-      ...(options.rps !== undefined && { overallRate: options.rps }),
-      timeout: options.timeoutSeconds ?? 10,
-      setupClient,
-    });
+    results = options.rps === undefined ? [await autocannon({ ...base, connections: options.connections })] : await paced(autocannon, base, options.rps, options.connections);
   } catch (error) {
     throw new OperationError('budget_load_failed', `the load test against ${options.url} failed: ${(error as Error).message}`, { cause: error });
   }
+  const result = { errors: results.reduce((a, r) => a + r.errors, 0), timeouts: results.reduce((a, r) => a + r.timeouts, 0) };
   const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
   const cpu = process.cpuUsage(cpuBefore);
   const cpuMs = (cpu.user + cpu.system) / 1000;
   const cpuPercent = Math.round((cpuMs / wallMs) * 1000) / 10;
-  const seconds = wallMs / 1000;
   return {
     url: options.url,
-    durationSeconds: Math.round(seconds * 100) / 100,
-    connections: options.rps !== undefined ? Math.min(options.connections, options.rps) : options.connections,
+    durationSeconds: options.durationSeconds,
+    connections: options.rps === undefined ? options.connections : lanesFor(options.rps, options.connections).length,
     targetRps: options.rps ?? null,
     responses: samples.length,
-    achievedRps: Math.round((samples.length / seconds) * 10) / 10,
+    // Paced lanes start staggered over up to a second, each running the full duration.
+    achievedRps: Math.round((samples.length / options.durationSeconds) * 10) / 10,
     errors: result.errors,
     timeouts: result.timeouts,
     statusCounts,
     samples,
     generator: { cpuPercent, cpuMs: Math.round(cpuMs), saturated: cpuPercent > 80 },
   };
+}
+
+/**
+ * A rate spread evenly over the second. autocannon's rate limit sends each second's share of a
+ * connection back to back at the start of the second; those bursts queue at the server and would be
+ * measured as latency no real traffic at that rate has. So the rate is split over several lanes of one
+ * connection each, started at evenly staggered offsets: at most one request per lane in flight, and
+ * the bursts interleave instead of piling up.
+ */
+async function paced(autocannon: Autocannon, base: Record<string, unknown>, rps: number, connections: number): Promise<AutocannonResult[]> {
+  const lanes = lanesFor(rps, connections);
+  const step = 1000 / lanes.length;
+  return Promise.all(
+    lanes.map(
+      (rate, i) =>
+        new Promise<AutocannonResult>((resolve, reject) => {
+          setTimeout(() => autocannon({ ...base, connections: 1, overallRate: rate }).then(resolve, reject), i * step);
+        }),
+    ),
+  );
+}
+
+/** Per-lane whole rates adding up to `rps` (at least 1 rps in all), over at most `connections` lanes. */
+export function lanesFor(rps: number, connections: number): number[] {
+  const total = Math.max(1, Math.round(rps));
+  const count = Math.max(1, Math.min(total, Math.floor(connections)));
+  return Array.from({ length: count }, (_, i) => Math.floor(total / count) + (i < total % count ? 1 : 0));
 }
 
 /** All values of a header in autocannon's flat `[name, value, name, value…]` list. */

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { runLoadTest } from '../../src/budget/load-test.js';
+import { lanesFor, runLoadTest } from '../../src/budget/load-test.js';
 import { OperationError } from '../../src/core/errors.js';
 import { startTimingServer, type TimingServer } from './timing-server.js';
 
@@ -7,6 +7,15 @@ let server: TimingServer | undefined;
 afterEach(async () => {
   await server?.close();
   server = undefined;
+});
+
+describe('lanesFor', () => {
+  it('splits a rate into whole per-lane rates over at most the connections', () => {
+    expect(lanesFor(50, 16)).toEqual([4, 4, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3]);
+    expect(lanesFor(50, 16).reduce((a, b) => a + b)).toBe(50);
+    expect(lanesFor(3, 16)).toEqual([1, 1, 1]);
+    expect(lanesFor(0.2, 4)).toEqual([1]);
+  });
 });
 
 describe('runLoadTest', () => {
