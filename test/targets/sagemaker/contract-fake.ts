@@ -47,6 +47,8 @@ export class ContractFake {
   failNextUpdate?: string;
   /** Describes an update stays `Updating`. */
   updatePolls = 1;
+  /** Errors to answer SageMaker operations with, as AWS would (awsJson error documents); `times` answers that many calls. */
+  readonly injected: { operation: string; status: number; type: string; message: string; times: number }[] = [];
   private endpoints = new Map<string, EndpointState>();
   private configs = new Set<string>();
   private jobDefinitions = new Map<string, Record<string, unknown>>();
@@ -71,6 +73,7 @@ export class ContractFake {
     this.violations.length = 0;
     this.failNextUpdate = undefined;
     this.updatePolls = 1;
+    this.injected.length = 0;
     this.endpoints.clear();
     this.configs.clear();
     this.jobDefinitions.clear();
@@ -99,6 +102,11 @@ export class ContractFake {
     const faked = service === 'SageMaker' && (FAKED_OPERATIONS as readonly string[]).includes(operation);
     this.calls.push({ service, operation, body, faked });
     try {
+      const injected = this.injected.find((e) => service === 'SageMaker' && e.operation === operation && e.times > 0);
+      if (injected) {
+        injected.times--;
+        return this.json(res, injected.status, { __type: injected.type, message: injected.message });
+      }
       if (service === 'SageMaker') {
         const problems = validateSageMakerInput(operation, body);
         if (problems.length > 0) {

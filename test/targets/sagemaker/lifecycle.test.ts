@@ -13,6 +13,8 @@ import { ApplicationAutoScalingClient, DescribeScalingPoliciesCommand, DescribeS
 import { DescribeModelPackageCommand, DescribeEndpointConfigCommand, DescribePipelineCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { GetBucketEncryptionCommand, GetPublicAccessBlockCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { OperationError } from '../../../src/core/errors.js';
 import { chooseCompute } from '../../../src/targets/sagemaker/compute.js';
 import { SageMakerTarget } from '../../../src/targets/sagemaker/sagemaker-target.js';
@@ -25,6 +27,11 @@ let fake: ContractFake;
 let project: ReturnType<typeof sagemakerProject>;
 
 const instant = { sleep: async () => undefined };
+
+/** The selected instance type as a pattern (the selection's data may change; the plan's shape may not). */
+function chooseComputeRe(manifest: Parameters<typeof chooseCompute>[0]): RegExp {
+  return new RegExp(chooseCompute(manifest).instanceType.replace(/\./g, '\\.'), 'g');
+}
 
 function target(command = 'deploy') {
   const { ctx, stderr } = targetContext(project.manifestFile, command);
@@ -195,5 +202,60 @@ describe('SageMaker target against moto and the contract fake', () => {
     const lines: string[] = [];
     for (const s of sources) for await (const line of s.lines()) lines.push(line);
     expect(lines.map((l) => (JSON.parse(l) as { eventMetadata: { eventId: string } }).eventMetadata.eventId)).toEqual(['e1', 'e2', 'e3']);
+  });
+
+  it('--plan lists the exact calls for a fresh account (golden) and changes nothing', async () => {
+    const { target: pusher, ctx } = target('push');
+    await pusher.push(makeBuild(ctx.manifest), { image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/mlship/churn:build' });
+    fake.calls.length = 0;
+    const plan = await target().target.plan({});
+    expect(plan.noop).toBe(false);
+    const sagemakerOps = fake.operations();
+    expect(sagemakerOps.every((o) => /^(Describe|List)/.test(o))).toBe(true);
+    const otherWrites = fake.calls.filter((c) => c.service !== 'SageMaker' && c.service !== 'sts' && !/^(GET|HEAD) /.test(c.operation));
+    expect(otherWrites).toEqual([]);
+    // Digests of the model and of request bodies vary with the trained artifact: normalise them.
+    // The selection's reasoning belongs to the budget tests; the plan golden keeps what deploy uses.
+    const { instanceType, replicas, gpu } = plan.compute!;
+    const text = JSON.stringify({ ...plan, compute: { instanceType, replicas, gpu } }, null, 2)
+      .replace(/[0-9a-f]{64}/g, '<sha256>')
+      .replace(/-(v\d+)-[0-9a-f]{8}\b/g, '-$1-<hash>')
+      .replace(chooseComputeRe(ctx.manifest), '<instance>');
+    const file = path.join(path.dirname(new URL(import.meta.url).pathname), 'golden', 'plan-fresh.json');
+    if (process.env.UPDATE_GOLDEN === '1' || !existsSync(file)) {
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, `${text}\n`);
+    }
+    expect(`${text}\n`).toBe(readFileSync(file, 'utf8'));
+    expect(plan.steps.map((s) => s.action)).toEqual([
+      'sagemaker:CreateModel',
+      'sagemaker:CreateEndpointConfig',
+      'cloudwatch:PutMetricAlarm',
+      'cloudwatch:PutMetricAlarm',
+      'sagemaker:CreateEndpoint',
+      'sagemaker:DescribeEndpoint',
+      'application-autoscaling:RegisterScalableTarget',
+      'application-autoscaling:PutScalingPolicy',
+      'sagemaker:CreateDataQualityJobDefinition',
+      'sagemaker:CreateMonitoringSchedule',
+      's3:PutObject',
+      'sagemaker:CreatePipeline',
+      'scheduler:CreateSchedule',
+    ]);
+  });
+
+  it('an interrupted deploy: the next run waits for the running update instead of starting another', async () => {
+    const { target: pusher, ctx } = target('push');
+    await pusher.push(makeBuild(ctx.manifest), { image: 'img:1' });
+    await target().target.deploy({});
+    await target('push').target.push(makeBuild(ctx.manifest, 1), { image: 'img:2' });
+    fake.updatePolls = 4;
+    // The first run gives up right after starting the update (as if interrupted): v1 still serves.
+    const first = target().target.deploy({ timeoutSeconds: 0 });
+    await expect(first).rejects.toThrow(/still Updating/);
+    expect((await target('status').target.status()).live?.version).toBe('v1');
+    const second = await target().target.deploy({});
+    expect(second.live.version).toBe('v2');
+    expect(fake.operations().filter((o) => o === 'UpdateEndpoint')).toHaveLength(1);
   });
 });
