@@ -1,14 +1,42 @@
 /**
- * Once per test run: make sure the example's model exists (trained by the example's own train.py,
- * the one command the README names), so every test copies a real, trained project.
+ * Once per test run: make sure Python has what the tests need, and that the example's model exists
+ * (trained by the example's own train.py, the one command the README names), so every test copies a
+ * real, trained project.
+ *
+ * `npm test` must work on a fresh machine as the README says: when the interpreter at hand cannot
+ * import the test requirements (and MLSHIP_PYTHON names none), a virtualenv is made in
+ * test/.tmp/venv from test/requirements.txt and used for the whole run. Nothing is installed globally.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { exampleDir, python } from './helpers/cli.js';
+import { exampleDir, python, repoRoot } from './helpers/cli.js';
+
+const MODULES = 'fastapi, uvicorn, orjson, sklearn, pandas, numpy, scipy, joblib, moto';
+
+function hasModules(interpreter: string): boolean {
+  return spawnSync(interpreter, ['-c', `import ${MODULES}`], { stdio: 'ignore' }).status === 0;
+}
+
+function preparePython(): string {
+  if (process.env.MLSHIP_PYTHON || hasModules(python)) return python;
+  const venv = path.join(repoRoot, 'test', '.tmp', 'venv');
+  const venvPython = path.join(venv, 'bin', 'python');
+  if (!existsSync(venvPython) || !hasModules(venvPython)) {
+    process.stderr.write(`${python} lacks the test requirements: preparing ${path.relative(repoRoot, venv)} (once)\n`);
+    mkdirSync(path.dirname(venv), { recursive: true });
+    // System site-packages stay visible: whatever is installed already is reused, pip adds the rest.
+    if (!existsSync(venvPython)) execFileSync(python, ['-m', 'venv', '--system-site-packages', venv], { stdio: 'inherit' });
+    execFileSync(venvPython, ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', '-r', path.join(repoRoot, 'test', 'requirements.txt')], { stdio: 'inherit' });
+  }
+  // Test workers start after this and inherit the environment: helpers/cli.ts reads MLSHIP_PYTHON.
+  process.env.MLSHIP_PYTHON = venvPython;
+  return venvPython;
+}
 
 export default function setup(): void {
+  const interpreter = preparePython();
   if (!existsSync(path.join(exampleDir, 'model', 'model.joblib'))) {
-    execFileSync(python, ['train.py'], { cwd: exampleDir, stdio: 'inherit' });
+    execFileSync(interpreter, ['train.py'], { cwd: exampleDir, stdio: 'inherit' });
   }
 }

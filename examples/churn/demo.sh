@@ -16,7 +16,8 @@ MLSHIP=(node ../../bin/mlship)
 PORT="${MLSHIP_DEMO_PORT:-8080}"
 DEPLOYED=0
 
-say() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
+if [ -t 2 ] && [ -z "${NO_COLOR:-}" ]; then BOLD=$'\033[1m' PLAIN=$'\033[0m'; else BOLD='' PLAIN=''; fi
+say() { printf '\n%s== %s%s\n' "$BOLD" "$*" "$PLAIN" >&2; }
 
 # Run `mlship ARGS…`, showing its output as it comes. Returns 0 on success, 10 when the command is
 # not in this version yet; exits the demo on any real failure.
