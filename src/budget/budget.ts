@@ -82,6 +82,12 @@ export async function measureBudget(manifest: Manifest, plan: LoadPlan): Promise
   });
   const { samples, ...load } = run;
   const latency = analyzeLatency(samples, manifest.budget, run.errors + run.timeouts);
+  if (plan.rps !== undefined && run.achievedRps < plan.rps * 0.9) {
+    latency.findings.push(`the endpoint answered ${run.achievedRps} rps of the ${plan.rps} asked: it cannot keep up, so requests queued (see the remainder)`);
+  }
+  if (run.generator.saturated) {
+    latency.findings.push(`the load generator used ${run.generator.cpuPercent}% of a core: it may have limited the rate; the latencies are a lower bound`);
+  }
   return judge(manifest, plan.url, load, latency);
 }
 
