@@ -1,5 +1,5 @@
 /** `mlship budget --url` as a user runs it, against a tiny server that reports Server-Timing. */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { copyExample, json, runCli } from '../helpers/cli.js';
@@ -9,6 +9,10 @@ let project: { dir: string; cleanup: () => void };
 let server: TimingServer | undefined;
 beforeAll(() => {
   project = copyExample();
+  // A generous end-to-end target: this test is about the stages the server reports, and a busy shared
+  // machine must not stall the client total past the example's 150 ms.
+  const file = path.join(project.dir, 'mlship.yaml');
+  writeFileSync(file, readFileSync(file, 'utf8').replace('latency_ms: { p95: 150 }', 'latency_ms: { p95: 5000 }'));
 });
 afterAll(() => project.cleanup());
 afterEach(async () => {
