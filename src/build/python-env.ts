@@ -40,12 +40,12 @@ function venvPython(dir: string): string {
 /**
  * `sys.executable` of an interpreter that imports every module, else undefined (with the reason).
  */
-export async function probePython(python: string, modules: string[], env: NodeJS.ProcessEnv): Promise<{ executable?: string; problem?: string }> {
+export async function probePython(python: string, modules: string[], env: NodeJS.ProcessEnv): Promise<{ executable?: string; problem?: string; cannotRun?: boolean }> {
   const script = `import sys\nimport ${modules.join(', ')}\nsys.stdout.write(sys.executable)`;
   const r = await execa(python, ['-c', script], { reject: false, env, extendEnv: false, timeout: 120_000 });
   if (r.exitCode === 0 && r.stdout.trim()) return { executable: r.stdout.trim() };
-  const lastLine = (r.stderr || r.message || '').trim().split('\n').pop() ?? '';
-  return { problem: r.failed && r.exitCode === undefined ? `cannot run ${python}` : lastLine };
+  if (r.exitCode === undefined) return { problem: `cannot run it (${(r as { code?: string }).code ?? r.shortMessage})`, cannotRun: true };
+  return { problem: (String(r.stderr ?? '') || r.message || '').trim().split('\n').pop() ?? '' };
 }
 
 /** Find or make the interpreter the local runtime uses. */
@@ -54,9 +54,12 @@ export async function preparePython(options: PythonEnvOptions): Promise<PythonEn
   const named: [PythonEnv['source'], string][] = [];
   if (manifest.targets.local.python) named.push(['manifest', manifest.targets.local.python]);
   if (env.MLSHIP_PYTHON) named.push(['MLSHIP_PYTHON', env.MLSHIP_PYTHON]);
+  // The interpreter a new virtualenv is made from: the first named one that runs at all.
+  let base: string | undefined;
   for (const [source, python] of named) {
     const probe = await probePython(python, modules, env);
     if (probe.executable) return { python: probe.executable, source, installed: false };
+    if (!probe.cannotRun) base ??= python;
     output.info(`${source === 'manifest' ? 'targets.local.python' : 'MLSHIP_PYTHON'} (${python}) cannot serve the app: ${probe.problem}; using a virtualenv in .mlship/venv`);
   }
   const dir = venvDir(manifest);
@@ -65,7 +68,7 @@ export async function preparePython(options: PythonEnvOptions): Promise<PythonEn
     const probe = await probePython(python, modules, env);
     if (probe.executable) return { python: probe.executable, source: 'venv', installed: false };
   }
-  const base = named[0]?.[1] ?? 'python3';
+  base ??= 'python3';
   const progress = await output.progress(`preparing the Python environment in ${path.relative(manifest.projectDir, dir)}`);
   try {
     if (!existsSync(python)) {

@@ -29,6 +29,7 @@ export interface BenchModule {
 const modules: Record<string, () => Promise<BenchModule>> = {
   startup: () => import('./startup.js'),
   budget: () => import('./budget.js'),
+  serving: () => import('./serving.js'),
 };
 
 async function main(): Promise<void> {
