@@ -187,7 +187,10 @@ async function preflight(options: LoadTestOptions): Promise<void> {
     const text = await response.text();
     if (!response.ok) {
       throw new OperationError('budget_request_rejected', `${options.url} answered ${response.status} to a test request: ${text.slice(0, 300)}`, {
-        hint: 'check that the URL is the prediction route and that features.baseline rows match features.schema',
+        hint:
+          response.status === 401 || response.status === 403
+            ? 'the endpoint wants credentials mlship does not send; measure the same build locally (`mlship serve`, then --url http://127.0.0.1:8080) with --target naming the cloud to cost'
+            : 'check that the URL is the prediction route and that features.baseline rows match features.schema',
         details: { status: response.status, body: body.slice(0, 500) },
       });
     }
