@@ -6,8 +6,6 @@
  */
 import type { LogSource, LogWindow } from '../types.js';
 import type { AwsApi } from './api.js';
-import type { S3Registry } from './registry.js';
-import type { Resources } from './resources.js';
 
 /** The UTC hour a capture key belongs to, from its `yyyy/mm/dd/hh/` path. */
 export function captureHour(key: string): Date | undefined {
@@ -40,20 +38,34 @@ export async function* splitLines(chunks: AsyncIterable<Uint8Array>): AsyncItera
   if (rest.trim() !== '') yield rest;
 }
 
-/** The capture files of the endpoint in a window, oldest first, one source per file. */
-export async function captureSources(api: AwsApi, r: Resources, registry: S3Registry, destinationPrefix: string, window: LogWindow): Promise<LogSource[]> {
-  const prefix = `${destinationPrefix.replace(/\/+$/, '')}/${r.endpoint}/`;
-  const listed = await registry.list(prefix);
+/** Bucket and key prefix of an `s3://bucket/prefix` URI. */
+export function parseS3Uri(uri: string): { bucket: string; prefix: string } {
+  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri);
+  if (!m) throw new Error(`not an S3 URI: ${uri}`);
+  return { bucket: m[1]!, prefix: m[2]!.replace(/\/+$/, '') };
+}
+
+/** The capture files of the endpoint under a Data Capture destination in a window, oldest first, one source per file. */
+export async function captureSources(api: AwsApi, endpoint: string, destination: string, window: LogWindow): Promise<LogSource[]> {
+  const { bucket, prefix: root } = parseS3Uri(destination);
+  const prefix = `${root ? `${root}/` : ''}${endpoint}/`;
+  const listed: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await api.listObjectsV2({ Bucket: bucket, Prefix: prefix, ...(token && { ContinuationToken: token }) });
+    for (const o of page.Contents ?? []) if (o.Key) listed.push(o.Key);
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
   return listed
     .filter((key) => key.endsWith('.jsonl'))
     .map((key) => ({ key, hour: captureHour(key) }))
     .filter((f): f is { key: string; hour: Date } => f.hour !== undefined && hourInWindow(f.hour, window))
     .sort((a, b) => a.hour.getTime() - b.hour.getTime() || a.key.localeCompare(b.key))
     .map(({ key }) => ({
-      description: `s3://${r.bucket}/${key}`,
+      description: `s3://${bucket}/${key}`,
       format: 'sagemaker-capture' as const,
       lines: async function* () {
-        const body = await api.getObject({ Bucket: r.bucket, Key: key });
+        const body = await api.getObject({ Bucket: bucket, Key: key });
         yield* splitLines(body.stream());
       },
     }));

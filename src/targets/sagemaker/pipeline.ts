@@ -5,17 +5,14 @@
  * approval), and the EventBridge Scheduler schedule that starts it. The template only lays out JSON;
  * every value is decided and JSON-encoded here, so no manifest value can break the document.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import Handlebars from 'handlebars';
 import type * as SCH from '@aws-sdk/client-scheduler';
 import type * as SM from '@aws-sdk/client-sagemaker';
+import { renderTemplate } from '../../core/templates.js';
 import type { Manifest } from '../../manifest/types.js';
 import type { ComputeChoice } from '../types.js';
 import { schedulerCron } from './cron.js';
 import { keys, s3Uri, type Resources } from './resources.js';
-
-const TEMPLATE = new URL('../../../templates/sagemaker/pipeline.json.hbs', import.meta.url);
 
 /** POSIX shell single-quoting. */
 function shellQuote(value: string): string {
@@ -53,9 +50,8 @@ export function trainingScript(manifest: Manifest): string {
 
 /** The pipeline definition (a JSON string) for a project, image and role. */
 export function renderPipelineDefinition(manifest: Manifest, r: Resources, input: { image: string; role: string; compute: ComputeChoice }): string {
-  const template = Handlebars.compile(readFileSync(TEMPLATE, 'utf8'), { strict: true, noEscape: true });
   const j = (v: unknown) => JSON.stringify(v);
-  const text = template({
+  const text = renderTemplate('sagemaker/pipeline.json.hbs', {
     project: j(manifest.name),
     trainingData: j(`${s3Uri(r, keys.trainingData(r))}/`),
     image: j(input.image),

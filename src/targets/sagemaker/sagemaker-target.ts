@@ -756,7 +756,6 @@ export class SageMakerTarget implements Target {
     const session = await this.open();
     const state = await this.endpointState(session);
     const destination = state?.raw.DataCaptureConfig?.DestinationS3Uri ?? s3Uri(session.r, keys.capture(session.r));
-    const prefix = destination.replace(`s3://${session.r.bucket}/`, '');
-    return captureSources(session.api, session.r, session.registry, prefix, window);
+    return captureSources(session.api, session.r.endpoint, destination, window);
   }
 }
