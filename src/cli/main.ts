@@ -3,11 +3,17 @@
  * that turns errors into messages and exit codes.
  */
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
+import { createRequire } from 'node:module';
+import type * as CommanderModule from 'commander';
 import { ExitCode, isMlshipError, type MlshipError } from '../core/errors.js';
 import { commands, type CommandSpec } from './commands.js';
 import type { GlobalOptions } from './context.js';
 import { Output, resolveOutputOptions } from './output.js';
+
+// commander is CommonJS: `require` loads it without the ESM wrapper and its export scan, which is a
+// measurable share of `mlship --help` start-up (see `npm run bench -- startup`).
+const { Command, CommanderError, Option } = createRequire(import.meta.url)('commander') as typeof CommanderModule;
+type Command = CommanderModule.Command;
 
 const TARGETS = ['local', 'sagemaker', 'vertex', 'azure'];
 

@@ -115,7 +115,9 @@ describe('start-up', () => {
     const r = await runCli(['--help'], { env: { NODE_OPTIONS: `--import=${hook}`, MLSHIP_IMPORT_LOG: log } });
     expect(r.code).toBe(0);
     const urls = readFileSync(log, 'utf8').trim().split('\n');
-    expect(urls.some((u) => u.endsWith('/dist/cli/main.js'))).toBe(true); // the hook saw the CLI load
+    // The hooks saw the CLI load, both its ES modules and commander's CommonJS files.
+    expect(urls.some((u) => u.endsWith('/dist/cli/main.js'))).toBe(true);
+    expect(urls.some((u) => u.includes('/node_modules/commander/lib/command.js'))).toBe(true);
     const loaded = urls.filter((u) => /node_modules\/(@aws-sdk|@google-cloud|@azure|@inquirer|ora|handlebars|ajv|yaml)\//.test(u));
     expect(loaded).toEqual([]);
     expect(urls.filter((u) => /\/dist\/cli\/commands\//.test(u))).toEqual([]);
