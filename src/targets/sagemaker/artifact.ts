@@ -41,17 +41,11 @@ export async function packModel(modelPath: string): Promise<{ file: string; clea
 }
 
 /**
- * The image the version runs: `--image` as given, else built from the build context and pushed to
- * the project's ECR repository (created if missing). Without Docker and without `--image` this is a
- * usage error naming the flag.
+ * Where the version's image comes from: `--image` as given, or a container engine that answers
+ * (checked before anything is uploaded). Without either, a usage error naming the flag.
  */
-export async function resolveImage(
-  api: AwsApi,
-  r: Resources,
-  build: { id: string; dir: string },
-  options: { image?: string; output: Output; env: NodeJS.ProcessEnv },
-): Promise<string> {
-  if (options.image) return options.image;
+export async function imageSource(r: Resources, build: { id: string; dir: string }, options: { image?: string; env: NodeJS.ProcessEnv }): Promise<{ uri: string } | { cli: 'docker' | 'podman' }> {
+  if (options.image) return { uri: options.image };
   const cli = await detectContainerCli(options.env);
   if ('skipped' in cli) {
     throw new UsageError(`no container engine is available here to push the serving image to ECR (${cli.skipped})`, {
@@ -59,6 +53,20 @@ export async function resolveImage(
       hint: `Build and push the image from ${build.dir} with a builder (CI, CodeBuild), then pass it: mlship push --target sagemaker --image <account>.dkr.ecr.${r.region}.amazonaws.com/${r.repository}:${build.id}`,
     });
   }
+  return cli;
+}
+
+/**
+ * Push the build's image to the project's ECR repository (created if missing): the image the build
+ * made when it still exists, else built now under the ECR name. Returns the image URI.
+ */
+export async function pushImage(
+  api: AwsApi,
+  r: Resources,
+  build: { id: string; dir: string },
+  cli: { cli: 'docker' | 'podman' },
+  options: { output: Output; env: NodeJS.ProcessEnv },
+): Promise<string> {
   const repo =
     (await ifExists(() => api.describeRepositories({ repositoryNames: [r.repository] })))?.repositories?.[0] ??
     (await api.createRepository({ repositoryName: r.repository, imageScanningConfiguration: { scanOnPush: true }, encryptionConfiguration: { encryptionType: 'AES256' } })).repository;

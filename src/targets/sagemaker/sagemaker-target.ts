@@ -33,7 +33,7 @@ import type {
   VersionInfo,
 } from '../types.js';
 import type { AwsApi } from './api.js';
-import { packModel, readBuild, resolveImage } from './artifact.js';
+import { imageSource, packModel, pushImage, readBuild } from './artifact.js';
 import { createAwsApi, ifExists, withErrorTranslation } from './aws-client.js';
 import { captureSources } from './capture.js';
 import { chooseCompute } from './compute.js';
@@ -147,6 +147,8 @@ export class SageMakerTarget implements Target {
       }
     }
 
+    // Know where the image comes from before uploading anything.
+    const source = await imageSource(r, build, { image: options.image, env: this.ctx.env });
     await this.ensureBucket(api, r);
     const artifactKey = keys.artifact(r, digest);
     if (!(await ifExists(() => api.headObject({ Bucket: r.bucket, Key: artifactKey })))) {
@@ -166,7 +168,7 @@ export class SageMakerTarget implements Target {
         packed.cleanup();
       }
     }
-    const image = await resolveImage(api, r, build, { image: options.image, output: out, env: this.ctx.env });
+    const image = 'uri' in source ? source.uri : await pushImage(api, r, build, source, { output: out, env: this.ctx.env });
 
     // The baseline and its Model Monitor export, stored by build (content-addressed) before the package refers to them.
     const baseline = await this.uploadBaseline(r, registry, build, info.baseline ?? 'baseline.json');

@@ -258,4 +258,33 @@ describe('SageMaker target against moto and the contract fake', () => {
     expect(second.live.version).toBe('v2');
     expect(fake.operations().filter((o) => o === 'UpdateEndpoint')).toHaveLength(1);
   });
+
+  it('push without --image: ECR repository, login with the token on stdin only, tag and push; no engine → usage error', async () => {
+    const bin = path.join(project.dir, 'fake-bin');
+    mkdirSync(bin);
+    const log = path.join(project.dir, 'docker.log');
+    // A stand-in docker CLI that records its arguments and stdin (the engine is not what is under test).
+    writeFileSync(
+      path.join(bin, 'docker'),
+      `#!/bin/sh\necho "ARGS $*" >> ${log}\nif [ "$1" = login ]; then echo "STDIN $(cat)" >> ${log}; fi\nif [ "$1" = image ]; then echo sha256:feedfacefeedface; fi\nexit 0\n`,
+      { mode: 0o755 },
+    );
+    const { ctx } = targetContext(project.manifestFile, 'push');
+    const withDocker = new SageMakerTarget({ ...ctx, env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } }, instant);
+    const build = makeBuild(ctx.manifest);
+    const pushed = await withDocker.push(build, {});
+    const uri = pushed.version.location?.image;
+    expect(uri).toMatch(new RegExp(`^123456789012\\.dkr\\.ecr\\.us-east-1\\.amazonaws\\.com/mlship/churn:${build.id}$`));
+    const calls = readFileSync(log, 'utf8');
+    expect(calls).toContain(`ARGS build --platform linux/amd64 -t ${uri}`);
+    expect(calls).toContain(`ARGS push ${uri}`);
+    const login = /ARGS (login .*)\nSTDIN (.*)\n/.exec(calls);
+    expect(login?.[1]).toMatch(/^login --username AWS --password-stdin /);
+    // The password travels on stdin, never in the arguments.
+    expect(login?.[2]).toBeTruthy();
+    expect(login?.[1]).not.toContain(login?.[2] ?? '');
+
+    const noEngine = new SageMakerTarget({ ...ctx, env: { ...process.env, PATH: path.join(project.dir, 'empty') } }, instant);
+    await expect(noEngine.push(makeBuild(ctx.manifest, 7), {})).rejects.toMatchObject({ code: 'image_required', exitCode: 2 });
+  });
 });
