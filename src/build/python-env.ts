@@ -1,7 +1,8 @@
 /**
  * The Python environment of the local runtime. The interpreter named by `targets.local.python` or
- * `MLSHIP_PYTHON` is used as is when it already imports what the app needs; otherwise mlship makes
- * (or reuses) a virtualenv under `.mlship/venv` and installs the build's pinned requirements there.
+ * `MLSHIP_PYTHON` (when neither is set, `python3`) is used as is when it already imports what the app
+ * needs; otherwise mlship makes (or reuses) a virtualenv under `.mlship/venv` and installs the build's
+ * pinned requirements there.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -13,7 +14,7 @@ import type { Manifest } from '../manifest/types.js';
 export interface PythonEnv {
   /** Absolute path of the interpreter (`sys.executable`). */
   python: string;
-  source: 'manifest' | 'MLSHIP_PYTHON' | 'venv';
+  source: 'manifest' | 'MLSHIP_PYTHON' | 'python3' | 'venv';
   /** Whether packages were installed during this call. */
   installed: boolean;
 }
@@ -61,6 +62,12 @@ export async function preparePython(options: PythonEnvOptions): Promise<PythonEn
     if (probe.executable) return { python: probe.executable, source, installed: false };
     if (!probe.cannotRun) base ??= python;
     output.info(`${source === 'manifest' ? 'targets.local.python' : 'MLSHIP_PYTHON'} (${python}) cannot serve the app: ${probe.problem}; using a virtualenv in .mlship/venv`);
+  }
+  // Nothing named: the user's own python3 serves when it already has everything (DESIGN: reuse the
+  // user's interpreter); a named interpreter that cannot is respected as the venv's base instead.
+  if (named.length === 0) {
+    const probe = await probePython('python3', modules, env);
+    if (probe.executable) return { python: probe.executable, source: 'python3', installed: false };
   }
   const dir = venvDir(manifest);
   const python = venvPython(dir);
