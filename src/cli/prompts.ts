@@ -3,6 +3,7 @@
  * loaded lazily; otherwise they return the default, or fail naming the flag to pass.
  */
 import { UsageError } from '../core/errors.js';
+import { isCi } from './output.js';
 
 export interface AskBase<T> {
   message: string;
@@ -61,7 +62,7 @@ export class Prompter {
 
   private fallback<T>(q: AskBase<T>): T {
     if (q.default !== undefined) return q.default;
-    const why = this.options.yes ? 'with --yes' : 'without a terminal to ask on';
+    const why = this.options.yes ? 'with --yes' : isCi(this.options.env) ? 'in CI (CI is set, so nothing prompts)' : 'without a terminal to ask on';
     throw new UsageError(`${q.message.replace(/[?:]\s*$/, '')}: no answer ${why}.`, {
       code: 'missing_answer',
       hint: `Pass ${q.flag}.`,

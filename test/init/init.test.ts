@@ -213,7 +213,7 @@ describe('init without a notebook', () => {
 describe('init without a terminal', () => {
   it('fails naming the flag when an answer has no default, and exits 2', async () => {
     const dir = temp();
-    const r = await runCli(['init'], { cwd: dir });
+    const r = await runCli(['init'], { cwd: dir, env: { CI: undefined } });
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe('error Baseline data (CSV sample of the training data), relative to the project folder: no answer without a terminal to ask on.\nhint  Pass --baseline.\n');
@@ -274,7 +274,26 @@ describe('init without a terminal', () => {
   });
 });
 
+/** Run the CLI in a pseudo-terminal through test/helpers/pty-driver.py. */
+function inPty(dir: string, steps: [string, string][], args: string[], env: NodeJS.ProcessEnv): { code: number; output: string; error?: string } {
+  const out = execFileSync(python, [path.join(repoRoot, 'test', 'helpers', 'pty-driver.py'), JSON.stringify(steps), process.execPath, mlshipBin, ...args], {
+    cwd: dir,
+    env,
+    encoding: 'utf8',
+  });
+  return JSON.parse(out) as { code: number; output: string; error?: string };
+}
+
 describe('init on a terminal', () => {
+  it('does not prompt on a terminal when CI is set: the missing answer names its flag', () => {
+    const dir = temp();
+    const result = inPty(dir, [], ['init'], { ...process.env, TERM: 'xterm-256color', NO_COLOR: '1', CI: 'true' });
+    expect(result.code).toBe(2);
+    expect(result.output).not.toContain('?');
+    expect(result.output).toContain('no answer in CI (CI is set, so nothing prompts).');
+    expect(result.output).toContain('hint  Pass --baseline.');
+  });
+
   it('asks each question through a real pseudo-terminal and writes what was answered', () => {
     const dir = bareExample();
     rmSync(path.join(dir, 'model'), { recursive: true, force: true });
@@ -293,12 +312,7 @@ describe('init on a terminal', () => {
     ];
     const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm-256color', NO_COLOR: '1' };
     delete env.CI;
-    const out = execFileSync(python, [path.join(repoRoot, 'test', 'helpers', 'pty-driver.py'), JSON.stringify(steps), process.execPath, mlshipBin, 'init'], {
-      cwd: dir,
-      env,
-      encoding: 'utf8',
-    });
-    const result = JSON.parse(out) as { code: number; output: string; error?: string };
+    const result = inPty(dir, steps as [string, string][], ['init'], env);
     expect(result.error, result.output).toBeUndefined();
     expect(result.code, result.output).toBe(0);
     expect(result.output).toContain('✔ Model file models/b.onnx');
