@@ -10,7 +10,7 @@ import { readCsvFile } from '../core/csv.js';
 import type { FieldSpec } from '../manifest/types.js';
 import type { LogSource, LogWindow } from '../targets/types.js';
 import { PROFILE_FORMAT, profileCategorical, profileNumeric, type BaselineProfile, type FeatureProfile, type Value } from './profile.js';
-import { fileLogSource, readSource, ReadStats } from './readers.js';
+import { fileLogSource, parseTime, readSource, ReadStats } from './readers.js';
 
 const WEEK_MS = 7 * 86_400_000;
 
@@ -73,11 +73,12 @@ export async function loadBaselineFile(file: string, schema: Record<string, Fiel
   const source = fileLogSource(full);
   const isLog = /"input"\s*:/.test(text.slice(0, 4096)) || source.format === 'sagemaker-capture';
   if (isLog) {
+    const fields = Object.keys(schema);
     await readSource(source, (r) => {
-      rows.push(r.input);
+      rows.push(Object.fromEntries(fields.map((f, i) => [f, r.values[i]])));
       outputs.push(r.output);
       return undefined;
-    }, { fields: Object.keys(schema), stats });
+    }, { fields, stats });
   } else {
     for (const line of text.split('\n')) {
       if (line.trim() === '') continue;
@@ -102,7 +103,8 @@ export async function firstWeekReference(sources: LogSource[], schema: Record<st
   let earliest = Infinity;
   for (const s of sources) {
     await readSource(s, (r) => {
-      if (r.time !== undefined && r.time < earliest) earliest = r.time;
+      const time = parseTime(r.ts);
+      if (time !== undefined && time < earliest) earliest = time;
       return undefined;
     }, { fields, stats: new ReadStats() });
   }
@@ -114,7 +116,7 @@ export async function firstWeekReference(sources: LogSource[], schema: Record<st
   const outputs: unknown[] = [];
   for (const s of sources) {
     await readSource(s, (r) => {
-      rows.push(r.input);
+      rows.push(Object.fromEntries(fields.map((f, i) => [f, r.values[i]])));
       outputs.push(r.output);
       return undefined;
     }, { fields, window: { from: new Date(earliest), to: end }, stats: new ReadStats() });

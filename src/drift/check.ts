@@ -126,7 +126,7 @@ export async function runDriftCheck(input: DriftCheckInput): Promise<DriftResult
     let outputUnsupported = 0;
     let outputAbsent = 0;
     const stats = new ReadStats();
-    const fields = schemaOrder.length > 0 ? schemaOrder : names;
+    const csvFields = schemaOrder.length > 0 ? schemaOrder : names;
 
     const feed = (slot: Slot, raw: unknown): boolean => {
       const v = slot.coerce(raw);
@@ -136,15 +136,26 @@ export async function runDriftCheck(input: DriftCheckInput): Promise<DriftResult
       else slot.categorical!.add(v as string);
       return true;
     };
+    const values: unknown[] = new Array(slots.length);
     const onRecord = (r: LogRecord): [string, string] | undefined => {
-      // Type-check the whole row first so a malformed line contributes nothing.
-      for (const slot of slots) {
-        if (slot.coerce(r.input[slot.name]) === WRONG) {
+      // Coerce the whole row first so a malformed line contributes nothing.
+      for (let i = 0; i < slots.length; i++) {
+        const slot = slots[i]!;
+        const raw = r.values[i];
+        const v = slot.coerce(raw);
+        if (v === WRONG) {
           slot.invalid++;
-          return ['wrong_type', `field "${slot.name}" is ${JSON.stringify(r.input[slot.name])?.slice(0, 40)}`];
+          return ['wrong_type', `field "${slot.name}" is ${JSON.stringify(raw)?.slice(0, 40)}`];
         }
+        values[i] = v;
       }
-      for (const slot of slots) feed(slot, r.input[slot.name]);
+      for (let i = 0; i < slots.length; i++) {
+        const slot = slots[i]!;
+        const v = values[i];
+        if (v === null) slot.missing++;
+        else if (slot.numeric) slot.numeric.add(v as number);
+        else slot.categorical!.add(v as string);
+      }
       if (outputSlot) {
         if (!r.hasOutput || r.output === undefined) outputAbsent++;
         else if (typeof r.output === 'object' && r.output !== null) outputUnsupported++;
@@ -152,7 +163,7 @@ export async function runDriftCheck(input: DriftCheckInput): Promise<DriftResult
       }
       return undefined;
     };
-    for (const source of input.sources) await readSource(source, onRecord, { fields, window: input.window, stats });
+    for (const source of input.sources) await readSource(source, onRecord, { fields: names, csvFields, window: input.window, stats });
 
     if (stats.records === 0) {
       throw new OperationError('no_predictions', `no predictions to check in ${describeSources(input.sources)}${describeWindow(input.window)}`, {

@@ -22,9 +22,13 @@ import type { LogSource, LogWindow } from '../targets/types.js';
 
 /** One prediction as drift-check sees it. */
 export interface LogRecord {
-  /** Epoch milliseconds of the prediction, when the line says. */
-  time?: number;
-  input: Record<string, unknown>;
+  /** The prediction's timestamp as logged (ISO-8601); parsed only when a window needs it. */
+  ts?: unknown;
+  /**
+   * The input fields asked for (`ReadOptions.fields`), by position; undefined when absent. The
+   * array is reused for the next record: copy what you keep.
+   */
+  values: unknown[];
   /** The model's output; undefined when the line has none. */
   output?: unknown;
   hasOutput: boolean;
@@ -49,8 +53,10 @@ export class ReadStats {
 }
 
 export interface ReadOptions {
-  /** Schema field order, for CSV rows. */
+  /** The input fields to extract, in the order of `LogRecord.values`. */
   fields: string[];
+  /** Field order of CSV rows (the schema's declaration order); defaults to `fields`. */
+  csvFields?: string[];
   window?: LogWindow;
   stats: ReadStats;
 }
@@ -60,7 +66,7 @@ export interface ReadOptions {
  * a reason (and detail) when the record is unusable, and the record then counts as malformed.
  */
 export async function readSource(source: LogSource, onRecord: (r: LogRecord) => [string, string] | undefined, options: ReadOptions): Promise<void> {
-  const parse = source.format === 'sagemaker-capture' ? parseCaptureLine : parseMlshipLine;
+  const parse = source.format === 'sagemaker-capture' ? captureParser(options.fields, options.csvFields ?? options.fields) : mlshipParser(options.fields);
   const from = options.window?.from?.getTime();
   const to = options.window?.to?.getTime();
   const windowed = from !== undefined || to !== undefined;
@@ -68,11 +74,12 @@ export async function readSource(source: LogSource, onRecord: (r: LogRecord) => 
   let lineNo = 0;
   const emit = (r: LogRecord): void => {
     if (windowed) {
-      if (r.time === undefined) {
+      const time = parseTime(r.ts);
+      if (time === undefined) {
         stats.reject('missing_timestamp', `${source.description}:${lineNo}`);
         return;
       }
-      if ((from !== undefined && r.time < from) || (to !== undefined && r.time >= to)) {
+      if ((from !== undefined && time < from) || (to !== undefined && time >= to)) {
         stats.outsideWindow++;
         return;
       }
@@ -85,37 +92,46 @@ export async function readSource(source: LogSource, onRecord: (r: LogRecord) => 
     lineNo++;
     if (line.length === 0 || (line.length < 3 && line.trim() === '')) continue;
     stats.lines++;
-    const problem = parse(line, emit, options.fields);
+    const problem = parse(line, emit);
     if (problem !== undefined) stats.reject(problem, `${source.description}:${lineNo}`);
   }
 }
 
-type Parser = (line: string, emit: (r: LogRecord) => void, fields: string[]) => string | undefined;
+type Parser = (line: string, emit: (r: LogRecord) => void) => string | undefined;
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function parseTime(v: unknown): number | undefined {
+/** Epoch milliseconds of a logged timestamp, if it is one. */
+export function parseTime(v: unknown): number | undefined {
   if (typeof v !== 'string') return undefined;
   const t = Date.parse(v);
   return Number.isNaN(t) ? undefined : t;
 }
 
-/** A line of mlship's own prediction log. */
-const parseMlshipLine: Parser = (line, emit) => {
-  let obj: unknown;
-  try {
-    obj = JSON.parse(line);
-  } catch {
-    return 'invalid_json';
-  }
-  if (!isObject(obj)) return 'not_an_object';
-  const input = obj.input;
-  if (!isObject(input)) return 'missing_input';
-  emit({ time: parseTime(obj.ts), input, output: obj.output, hasOutput: 'output' in obj });
-  return undefined;
-};
+/** Lines of mlship's own prediction log. */
+function mlshipParser(fields: string[]): Parser {
+  const values = new Array<unknown>(fields.length);
+  const record: LogRecord = { values, hasOutput: false };
+  return (line, emit) => {
+    let obj: unknown;
+    try {
+      obj = JSON.parse(line);
+    } catch {
+      return 'invalid_json';
+    }
+    if (!isObject(obj)) return 'not_an_object';
+    const input = obj.input;
+    if (!isObject(input)) return 'missing_input';
+    for (let i = 0; i < fields.length; i++) values[i] = input[fields[i]!];
+    record.ts = obj.ts;
+    record.output = obj.output;
+    record.hasOutput = 'output' in obj;
+    emit(record);
+    return undefined;
+  };
+}
 
 /** The body of one side of a capture, decoded to text, and whether it is CSV. */
 function decodeCapture(side: unknown): { text: string; csv: boolean } | undefined {
@@ -174,37 +190,41 @@ function csvScalar(cell: string): unknown {
   return t !== '' && Number.isFinite(n) ? n : t;
 }
 
-/** A SageMaker Data Capture line: possibly a batch of records. */
-const parseCaptureLine: Parser = (line, emit, fields) => {
-  let obj: unknown;
-  try {
-    obj = JSON.parse(line);
-  } catch {
-    return 'invalid_json';
-  }
-  if (!isObject(obj) || !isObject(obj.captureData)) return 'missing_capture_data';
-  const inputBody = decodeCapture(obj.captureData.endpointInput);
-  if (!inputBody) return 'missing_input';
-  const records = inputRecords(inputBody, fields);
-  if (!records || records.length === 0) return 'unreadable_input';
-  const outputBody = decodeCapture(obj.captureData.endpointOutput);
-  const outputs = outputBody ? outputValues(outputBody) : undefined;
-  const meta = isObject(obj.eventMetadata) ? obj.eventMetadata : {};
-  const time = parseTime(meta.inferenceTime);
-  records.forEach((input, i) => {
-    let output: unknown;
-    let hasOutput = false;
-    if (outputs && outputs.length === records.length) {
-      output = outputs[i];
-      hasOutput = true;
-    } else if (outputs && records.length === 1) {
-      output = outputs.length === 1 ? outputs[0] : outputs;
-      hasOutput = true;
+/** SageMaker Data Capture lines: each possibly a batch of records. */
+function captureParser(fields: string[], csvFields: string[]): Parser {
+  const values = new Array<unknown>(fields.length);
+  return (line, emit) => {
+    let obj: unknown;
+    try {
+      obj = JSON.parse(line);
+    } catch {
+      return 'invalid_json';
     }
-    emit({ time, input, output, hasOutput });
-  });
-  return undefined;
-};
+    if (!isObject(obj) || !isObject(obj.captureData)) return 'missing_capture_data';
+    const inputBody = decodeCapture(obj.captureData.endpointInput);
+    if (!inputBody) return 'missing_input';
+    const records = inputRecords(inputBody, csvFields);
+    if (!records || records.length === 0) return 'unreadable_input';
+    const outputBody = decodeCapture(obj.captureData.endpointOutput);
+    const outputs = outputBody ? outputValues(outputBody) : undefined;
+    const meta = isObject(obj.eventMetadata) ? obj.eventMetadata : {};
+    const ts = meta.inferenceTime;
+    records.forEach((input, i) => {
+      let output: unknown;
+      let hasOutput = false;
+      if (outputs && outputs.length === records.length) {
+        output = outputs[i];
+        hasOutput = true;
+      } else if (outputs && records.length === 1) {
+        output = outputs.length === 1 ? outputs[0] : outputs;
+        hasOutput = true;
+      }
+      for (let f = 0; f < fields.length; f++) values[f] = input[fields[f]!];
+      emit({ ts, values, output, hasOutput });
+    });
+    return undefined;
+  };
+}
 
 // ---- local files ----
 

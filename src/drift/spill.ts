@@ -66,6 +66,18 @@ export class Spool {
     this.used = 0;
   }
 
+  /** Append many values. */
+  pushAll(values: Float64Array): void {
+    let from = 0;
+    while (from < values.length) {
+      if (this.used === this.buffer.length) this.flush();
+      const n = Math.min(values.length - from, this.buffer.length - this.used);
+      this.buffer.set(values.subarray(from, from + n), this.used);
+      this.used += n;
+      from += n;
+    }
+  }
+
   /** Visit every value in the order written, one block at a time. */
   forEach(visit: (x: number) => void): void {
     if (this.fd !== undefined) {

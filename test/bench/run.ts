@@ -28,6 +28,7 @@ export interface BenchModule {
 /** Registered benchmark modules: add one line per area. */
 const modules: Record<string, () => Promise<BenchModule>> = {
   startup: () => import('./startup.js'),
+  drift: () => import('./drift.js'),
   budget: () => import('./budget.js'),
   serving: () => import('./serving.js'),
 };
