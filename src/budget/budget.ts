@@ -106,7 +106,7 @@ export function judge(manifest: Manifest, url: string, load: Omit<LoadTestResult
   const reasons: string[] = [];
   if (latency.verdict === 'over') {
     if (latency.overStages.length > 0) reasons.push(`over budget in ${latency.overStages.join(', ')}`);
-    if (latency.endToEndMs > latency.targetMs) reasons.push(`end to end ${latency.endToEndMs} ms > ${latency.percentile} target ${latency.targetMs} ms`);
+    if (latency.endToEndMs > latency.targetMs) reasons.push(`end to end ${latency.endToEndMs.toFixed(1)} ms > ${latency.percentile} target ${latency.targetMs} ms`);
     if (latency.failed > 0 && reasons.length === 0) reasons.push(`${latency.failed} of ${latency.requests} requests failed`);
   }
   if (cost.withinBudget === false) reasons.push(`$${cost.selected.monthlyUsd.expected}/month > monthly budget $${cost.monthlyBudgetUsd}`);
