@@ -14,6 +14,7 @@ import { selectCompute, selectionInput } from './select.js';
 /** Defaults: a few seconds at the manifest's expected rate. */
 export const DEFAULT_DURATION_SECONDS = 5;
 
+/** What to measure: the endpoint and, optionally, the load. */
 export interface BudgetRequest {
   /** The endpoint: a base URL (`/predict` is appended) or the full prediction route. */
   url: string;
@@ -31,6 +32,7 @@ export interface LoadPlan {
   durationSeconds: number;
 }
 
+/** Everything `mlship budget` found: the `--json` document. */
 export interface BudgetResult {
   url: string;
   verdict: 'within' | 'over';

@@ -24,6 +24,7 @@ export interface PriceSource {
   verified: boolean;
 }
 
+/** One instance type of a catalog: its size, GPUs and on-demand price. */
 export interface InstanceType {
   /** The name users write in `serving.compute` (for Vertex `machine+accelerator`). */
   type: string;
@@ -38,6 +39,7 @@ export interface InstanceType {
   vertex?: { machineType: string; acceleratorType?: string; acceleratorCount?: number };
 }
 
+/** One target's catalog (`catalogs/<target>.json`). */
 export interface Catalog {
   target: TargetName;
   region: string;
@@ -55,6 +57,7 @@ export interface Catalog {
 // Type queries on the data files: they make tsc check each file against `Catalog`'s shape at compile
 // time, and they put the JSON in the program so the build copies it to dist next to this module.
 type Assert<T extends { target: string; asOf: string; source: string; instances: { type: string; vcpu: number; usdPerHour: number; price: PriceSource }[] }> = T;
+/** The data files, each checked against the catalog shape (see above). */
 export type CatalogFiles = [
   Assert<typeof import('./catalogs/local.json')>,
   Assert<typeof import('./catalogs/sagemaker.json')>,

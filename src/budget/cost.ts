@@ -26,6 +26,7 @@ export interface CostLine {
   usdPerMillion: { atCapacity: number | null; atExpectedRps: number };
 }
 
+/** The cost budget: the selected instance, its alternatives and the monthly ceiling. */
 export interface CostReport {
   target: string;
   pricing: string;

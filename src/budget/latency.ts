@@ -25,8 +25,10 @@ const STAGE_ALIASES: Record<string, string> = {
 /** Share of failed requests above which the budget cannot be said to hold. */
 const MAX_ERROR_RATE = 0.01;
 
+/** The percentile a budget is stated at. */
 export type PercentileName = 'p50' | 'p95' | 'p99';
 
+/** One stage of the request chain, judged against its allocation. */
 export interface StageReport {
   /** The name as the manifest declares it (or as the server reports it when undeclared). */
   name: string;
@@ -41,6 +43,7 @@ export interface StageReport {
   status: 'ok' | 'over' | 'declared' | 'unallocated';
 }
 
+/** The latency budget, stage by stage and end to end. */
 export interface LatencyReport {
   percentile: PercentileName;
   targetMs: number;

@@ -7,6 +7,7 @@
 import { OperationError } from '../core/errors.js';
 import { parseServerTiming } from './server-timing.js';
 
+/** What to send, how fast and for how long. */
 export interface LoadTestOptions {
   /** Full URL of the prediction route. */
   url: string;
@@ -40,6 +41,7 @@ export interface GeneratorUsage {
   saturated: boolean;
 }
 
+/** What came back: every sample and the load generator's own footprint. */
 export interface LoadTestResult {
   url: string;
   durationSeconds: number;

@@ -7,6 +7,7 @@ import type { BudgetResult } from './budget.js';
 import { money, type CostLine, type CostReport } from './cost.js';
 import type { StageReport } from './latency.js';
 
+/** Colours text (the CLI passes its Output's `style`; tests pass none). */
 export type Styler = (style: 'red' | 'green' | 'yellow' | 'dim' | 'bold', text: string) => string;
 
 const plain: Styler = (_s, t) => t;

@@ -6,6 +6,7 @@
 import type { BudgetResult } from './budget.js';
 import { money, type CostLine, type CostReport } from './cost.js';
 
+/** Facts for the report's header. */
 export interface ReportMeta {
   name: string;
   generatedAt: Date;

@@ -21,6 +21,7 @@ import {
   TARGET_UTILIZATION,
 } from './estimate.js';
 
+/** The parameter estimate from artifact size, re-exported for callers of selection. */
 export { estimateParams } from './estimate.js';
 
 /** Everything selection looks at. */
