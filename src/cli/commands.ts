@@ -127,9 +127,9 @@ export const commands: CommandSpec[] = [
     summary: 'latency budget per stage (allocated vs measured) and cost budget (instance, $/month, CPU vs GPU)',
     options: [
       { flags: '--url <url>', description: 'measure this endpoint instead of the live deployment' },
-      { flags: '--rps <n>', description: 'request rate of the load test' },
-      { flags: '--connections <n>', description: 'concurrent connections of the load test' },
-      { flags: '--duration <seconds>', description: 'load test duration' },
+      { flags: '--rps <n>', description: 'request rate of the load test (default: serving.expected_rps)' },
+      { flags: '--connections <n>', description: 'connections of the load test (alone: as fast as they go)' },
+      { flags: '--duration <seconds>', description: 'load test duration (default: 5)' },
       { flags: '--report <file>', description: 'write a self-contained HTML report' },
     ],
     readsManifest: true,
