@@ -55,7 +55,9 @@ export function predictUrl(url: string): string {
 
 /** Apply the defaults: rate from the manifest, a few connections, a few seconds. */
 export function planLoad(manifest: Manifest, request: BudgetRequest): LoadPlan {
-  const rps = request.rps ?? (request.connections === undefined ? manifest.serving.expected_rps : undefined);
+  const asked = request.rps ?? (request.connections === undefined ? manifest.serving.expected_rps : undefined);
+  // The load generator paces whole requests per second.
+  const rps = asked === undefined ? undefined : Math.max(1, Math.round(asked));
   return {
     url: predictUrl(request.url),
     ...(rps !== undefined && { rps }),
