@@ -123,7 +123,7 @@ describe('mlship build', () => {
     expect(r.stderr).toContain('--tolerance must be a number');
   });
 
-  it('mlship serve runs the build on localhost and logs to .mlship/logs', async () => {
+  it('mlship serve runs the build on localhost and logs to .mlship/logs', { timeout: 300_000 }, async () => {
     const port = await freePort();
     const child = spawn(process.execPath, [mlshipBin, 'serve', '--port', String(port)], { cwd: project.dir, env: { ...process.env, ...env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -163,7 +163,7 @@ describe('mlship build', () => {
 });
 
 describe('feature parity', () => {
-  it('fails the build with exit 3 and a report when serving computes a feature differently', async () => {
+  it('fails the build with exit 3 and a report when serving computes a feature differently', { timeout: 300_000 }, async () => {
     const skewed = copyExample();
     try {
       const init = path.join(skewed.dir, 'features', '__init__.py');
@@ -195,7 +195,7 @@ describe('feature parity', () => {
     }
   });
 
-  it('passes a small skew within an explicit tolerance', async () => {
+  it('passes a small skew within an explicit tolerance', { timeout: 300_000 }, async () => {
     const noisy = copyExample();
     try {
       const init = path.join(noisy.dir, 'features', '__init__.py');
