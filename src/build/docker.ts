@@ -7,6 +7,7 @@ import { execa } from 'execa';
 import type { Output } from '../cli/output.js';
 import { OperationError } from '../core/errors.js';
 
+/** The image a build was built into, as build.json records it. */
 export interface ImageInfo {
   /** Image id (`sha256:…`). */
   id: string;
@@ -15,6 +16,7 @@ export interface ImageInfo {
   builder: 'docker' | 'podman';
 }
 
+/** The container CLI to build with, or why there is none. */
 export type ContainerCli = { cli: 'docker' | 'podman' } | { skipped: string };
 
 /** The first container CLI whose engine answers, or why none does. */

@@ -45,6 +45,7 @@ export interface BuildInfo {
   image?: ImageInfo;
 }
 
+/** How `buildProject` runs. */
 export interface BuildOptions {
   /** Build the Docker image when Docker answers (`--no-image` sets false). */
   image: boolean;
@@ -52,6 +53,7 @@ export interface BuildOptions {
   env: NodeJS.ProcessEnv;
 }
 
+/** What `buildProject` made or found. */
 export interface BuildResult {
   id: string;
   /** Absolute path of `.mlship/build/<id>`. */

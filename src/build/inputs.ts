@@ -16,6 +16,7 @@ import { render, type ModelInfo, type RenderedFile } from './render.js';
 /** Characters of the hex digest used as the build id. */
 const ID_LENGTH = 16;
 
+/** Everything that names a build and goes into it. */
 export interface BuildInputs {
   id: string;
   /** The manifest as stored in build.json: resolved, with project-relative paths. */

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 
+/** The launch settings the app reads from its environment. */
 export interface ServerSettings {
   port: number;
   /** Default 0.0.0.0 in the app; local runs pass 127.0.0.1. */
@@ -16,6 +17,7 @@ export interface ServerSettings {
   modelDir?: string;
 }
 
+/** A ready-to-spawn command line. */
 export interface ServerCommand {
   command: string;
   args: string[];

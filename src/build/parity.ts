@@ -36,6 +36,7 @@ export interface ParityReport {
   errors: { row: number; message: string }[];
 }
 
+/** A parity run: the report and the serving outputs used for the baseline profile. */
 export interface ParityRun {
   report: ParityReport;
   /** The serving path's prediction per baseline row (null where the row was rejected). */

@@ -11,6 +11,7 @@ import type { Output } from '../cli/output.js';
 import { OperationError } from '../core/errors.js';
 import type { Manifest } from '../manifest/types.js';
 
+/** The interpreter the local runtime uses, and where it came from. */
 export interface PythonEnv {
   /** Absolute path of the interpreter (`sys.executable`). */
   python: string;
@@ -19,6 +20,7 @@ export interface PythonEnv {
   installed: boolean;
 }
 
+/** What preparing the interpreter needs. */
 export interface PythonEnvOptions {
   manifest: Manifest;
   /** The build's requirements.txt. */

@@ -32,6 +32,7 @@ export interface RenderedFile {
   mode?: number;
 }
 
+/** Facts rendering takes from outside the manifest. */
 export interface RenderOptions {
   /** Written into headers of generated files. */
   mlshipVersion: string;

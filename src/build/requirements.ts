@@ -8,6 +8,7 @@ import type { Flavor } from '../manifest/types.js';
 /** How the app loads the artifact; picks the loader section of serve.py. */
 export type LoaderKind = 'joblib' | 'onnx' | 'torchscript';
 
+/** The serving runtime of one flavor. */
 export interface FlavorRuntime {
   loader: LoaderKind;
   /** pip requirement lines, pinned. */
