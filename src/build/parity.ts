@@ -82,6 +82,9 @@ export function describeParity(report: ParityReport): string {
       lines.push(`    training ${JSON.stringify(m.example.expected)}  serving ${JSON.stringify(m.example.got)}`);
     }
   }
+  if (!report.ok && report.compared === 0 && report.rows > 0) {
+    lines.push(`feature parity check failed: none of the ${report.rows} baseline rows passes the request schema, so nothing could be compared`);
+  }
   for (const e of report.errors.slice(0, 5)) lines.push(`  serving path failed on row ${e.row}: ${e.message}`);
   if (report.rejectedRows > 0) {
     const first = report.rejected[0];

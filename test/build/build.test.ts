@@ -195,6 +195,22 @@ describe('feature parity', () => {
     }
   });
 
+  it('fails when no baseline row passes the request schema (nothing compared is no evidence)', { timeout: 300_000 }, async () => {
+    const strict = copyExample();
+    try {
+      const yaml = path.join(strict.dir, 'mlship.yaml');
+      writeFileSync(yaml, readFileSync(yaml, 'utf8').replace('values: [basic, enterprise, pro]', 'values: [gold]'));
+      const r = await runCli(['build', '--no-image', '--json'], { cwd: strict.dir, env, timeoutMs: 280_000 });
+      expect(r.code, r.stderr).toBe(3);
+      const doc = json<{ error: { message: string; result: Record<string, any> } }>(r);
+      expect(doc.error.result).toMatchObject({ ok: false, rows: 3000, compared: 0, rejectedRows: 3000 });
+      expect(doc.error.message).toContain('none of the 3000 baseline rows passes the request schema');
+      expect(doc.error.message).toMatch(/row 0: the record: field 'plan' must be one of gold/);
+    } finally {
+      strict.cleanup();
+    }
+  });
+
   it('passes a small skew within an explicit tolerance', { timeout: 300_000 }, async () => {
     const noisy = copyExample();
     try {

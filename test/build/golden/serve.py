@@ -649,7 +649,8 @@ def parity(args):
         mismatches.append({"feature": col, "rows": len(got_rows), "example": {"row": 0, "input": {}, "expected": "(absent in training)", "got": "(present in serving)"}})
 
     report = {
-        "ok": not mismatches and not errors,
+        # Nothing compared is no evidence of parity: every row failed the request schema.
+        "ok": not mismatches and not errors and (bool(got_rows) or not rows),
         "rows": len(rows),
         "compared": len(got_rows),
         "features": [str(c) for c in expected.columns],
