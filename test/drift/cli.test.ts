@@ -3,7 +3,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyExample, json, runCli } from '../helpers/cli.js';
-import { writeLog } from './logs.js';
+import { profileRows } from '../../src/drift/baseline.js';
+import type { FieldSpec } from '../../src/manifest/types.js';
+import { exampleRows, writeLog } from './logs.js';
 
 let project: { dir: string; cleanup: () => void };
 let baseline: string;
@@ -108,5 +110,37 @@ describe('mlship drift-check (explicit --logs and --baseline)', () => {
     expect([0, 3], r.stderr).toContain(r.code);
     // The generator spreads 200 predictions over 00:00:00–23:59:59: rows 0…100 fall before noon.
     expect(json<{ rows: number; outside_window: number; sources: string[] }>(r)).toMatchObject({ rows: 101, outside_window: 99, sources: [expect.stringContaining('predictions-2026-11-21.jsonl')] });
+  });
+
+  it('compares against the first week of logs with --reference first-week', async () => {
+    const dir = path.join(project.dir, 'weeks');
+    for (let d = 1; d <= 7; d++) writeLog(dir, { rows: 400, seed: d, day: `2026-11-0${d}` });
+    writeLog(dir, { rows: 2000, seed: 42, day: '2026-11-20', shiftCharges: 20, enterpriseShare: 0.45 });
+    const r = await runCli(['drift-check', '--logs', 'weeks', '--reference', 'first-week', '--json'], { cwd: project.dir });
+    expect(r.code, r.stderr).toBe(3);
+    const doc = json<{ rows: number; baseline: { source: string; rows: number }; drifted: string[] }>(r);
+    expect(doc.baseline.rows).toBe(2800);
+    expect(doc.baseline.source).toMatch(/^first week of logs \(2026-11-01T00:00:00.000Z/);
+    expect(doc.rows).toBe(2000);
+    expect(doc.drifted).toEqual(['monthly_charges', 'plan']);
+  });
+
+  it('compares the model output when the baseline profile has outputs (number or label)', async () => {
+    const num: FieldSpec = { type: 'number', nullable: false };
+    const cat: FieldSpec = { type: 'category', nullable: false };
+    const schema: Record<string, FieldSpec> = { tenure_months: num, monthly_charges: num, support_calls: num, plan: cat, payment_method: cat };
+    const score = (i: Record<string, unknown>) => Math.round(Math.min(1, (i.monthly_charges as number) / 140) * 1000) / 1000;
+    const rows = exampleRows();
+    writeFileSync(path.join(project.dir, 'profile.json'), JSON.stringify(profileRows(rows, schema, 'data/train.csv', rows.map(score))));
+    writeFileSync(path.join(project.dir, 'labels.json'), JSON.stringify(profileRows(rows, schema, 'data/train.csv', rows.map((i) => (score(i) > 0.5 ? 'churn' : 'stay')))));
+    writeLog(path.join(project.dir, 'scored'), { rows: 3000, seed: 3, shiftCharges: 20, output: score });
+    writeLog(path.join(project.dir, 'labelled'), { rows: 3000, seed: 3, shiftCharges: 20, output: (i) => (score(i) > 0.5 ? 'churn' : 'stay') });
+    writeLog(path.join(project.dir, 'multi'), { rows: 500, seed: 3, output: () => [0.2, 0.8] });
+    const numeric = json<{ output: Record<string, unknown> }>(await runCli(['drift-check', '--logs', 'scored', '--baseline', 'profile.json', '--json'], { cwd: project.dir }));
+    expect(numeric.output).toMatchObject({ supported: true, kind: 'numeric', method: 'wasserstein', drift: true });
+    const labels = json<{ output: Record<string, unknown> }>(await runCli(['drift-check', '--logs', 'labelled', '--baseline', 'labels.json', '--json'], { cwd: project.dir }));
+    expect(labels.output).toMatchObject({ supported: true, kind: 'categorical', method: 'jensenshannon', drift: true });
+    const multi = json<{ output: Record<string, unknown> }>(await runCli(['drift-check', '--logs', 'multi', '--baseline', 'profile.json', '--json'], { cwd: project.dir }));
+    expect(multi.output).toMatchObject({ supported: false, reason: expect.stringMatching(/multi-output/) });
   });
 });
