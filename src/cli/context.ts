@@ -5,6 +5,7 @@
 import path from 'node:path';
 import type { ExitCode } from '../core/errors.js';
 import type { Manifest } from '../manifest/types.js';
+import type { Target } from '../targets/types.js';
 import { Output } from './output.js';
 import { Prompter } from './prompts.js';
 
@@ -30,6 +31,8 @@ export interface Context {
   readonly projectDir: string;
   /** Load, validate and resolve the manifest (cached); throws `ManifestError` with every problem. */
   manifest(): Promise<Manifest>;
+  /** The manifest's (or `--target`'s) target, created once; `command` is recorded in its history. */
+  target(command: string): Promise<Target>;
 }
 
 /** What a command returns; the entry point prints it and sets the exit code. */
@@ -51,6 +54,7 @@ export function createContext(globals: GlobalOptions, output: Output, env: NodeJ
   const cwd = process.cwd();
   const manifestPath = path.resolve(cwd, globals.file);
   let cached: Promise<Manifest> | undefined;
+  let target: Promise<Target> | undefined;
   return {
     cwd,
     env,
@@ -66,6 +70,12 @@ export function createContext(globals: GlobalOptions, output: Output, env: NodeJ
         return manifest;
       });
       return cached;
+    },
+    target(command) {
+      target ??= Promise.all([this.manifest(), import('../targets/index.js')]).then(([manifest, targets]) =>
+        targets.createTarget({ manifest, output, env, command, now: () => new Date() }),
+      );
+      return target;
     },
   };
 }

@@ -1,7 +1,29 @@
-/** `mlship deploy` — not built yet; the frame, options and help are real. */
-import { OperationError } from '../../core/errors.js';
+/** `mlship deploy [--version vN] [--plan]`: make a version live on the target. */
+import { UsageError } from '../../core/errors.js';
 import type { CommandModule } from '../context.js';
+import { formatPlan, formatLive } from '../format.js';
 
-export const run: CommandModule['run'] = async () => {
-  throw new OperationError('not_implemented', '`mlship deploy` is not implemented yet.', { hint: 'See the open issues in the README.' });
+export const run: CommandModule['run'] = async (ctx, _args, options) => {
+  const target = await ctx.target('deploy');
+  const request = {
+    ...(typeof options.version === 'string' && { version: options.version }),
+    ...(options.timeout !== undefined && { timeoutSeconds: positive(options.timeout, '--timeout') }),
+    ...(options.port !== undefined && { port: positive(options.port, '--port') }),
+    ...(options.strategy === 'canary'
+      ? { strategy: { kind: 'canary' as const, percent: positive(options.canaryPercent ?? 10, '--canary-percent'), bakeMinutes: positive(options.bakeMinutes ?? 10, '--bake-minutes') } }
+      : {}),
+  };
+  if (options.plan === true) {
+    const plan = await target.plan(request);
+    return { data: { plan }, text: formatPlan(plan, ctx.output) };
+  }
+  const result = await target.deploy(request);
+  const verb = result.changed ? `${result.live.version} is live` : `${result.live.version} was already live (nothing changed)`;
+  return { data: result, text: `${ctx.output.style('green', '✔')} ${verb}${result.previous ? ` (was ${result.previous})` : ''}\n${formatLive(result.live)}` };
 };
+
+function positive(value: unknown, flag: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} must be a positive number, got "${String(value)}"`, { hint: `e.g. ${flag} 30` });
+  return n;
+}

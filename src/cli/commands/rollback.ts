@@ -1,7 +1,13 @@
-/** `mlship rollback` — not built yet; the frame, options and help are real. */
-import { OperationError } from '../../core/errors.js';
+/** `mlship rollback [--to vN]`: make the previous live (or the named) version live again. */
 import type { CommandModule } from '../context.js';
+import { formatLive } from '../format.js';
 
-export const run: CommandModule['run'] = async () => {
-  throw new OperationError('not_implemented', '`mlship rollback` is not implemented yet.', { hint: 'See the open issues in the README.' });
+export const run: CommandModule['run'] = async (ctx, _args, options) => {
+  const target = await ctx.target('rollback');
+  const result = await target.rollback({
+    ...(typeof options.to === 'string' && { to: options.to }),
+    ...(options.timeout !== undefined && { timeoutSeconds: Number(options.timeout) }),
+  });
+  const verb = result.changed ? `rolled back to ${result.live.version}` : `${result.live.version} was already live`;
+  return { data: result, text: `${ctx.output.style('green', '✔')} ${verb}${result.previous ? ` (from ${result.previous})` : ''}\n${formatLive(result.live)}` };
 };

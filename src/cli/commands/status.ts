@@ -1,7 +1,8 @@
-/** `mlship status` — not built yet; the frame, options and help are real. */
-import { OperationError } from '../../core/errors.js';
+/** `mlship status`: which version is live, where, since when, its health, history and versions. */
 import type { CommandModule } from '../context.js';
+import { formatStatus } from '../format.js';
 
-export const run: CommandModule['run'] = async () => {
-  throw new OperationError('not_implemented', '`mlship status` is not implemented yet.', { hint: 'See the open issues in the README.' });
+export const run: CommandModule['run'] = async (ctx) => {
+  const status = await (await ctx.target('status')).status();
+  return { data: status, text: formatStatus(status, ctx.output) };
 };

@@ -1,7 +1,7 @@
-/** `mlship stop` — not built yet; the frame, options and help are real. */
-import { OperationError } from '../../core/errors.js';
+/** `mlship stop`: stop the deployment (drain, then stop the processes). */
 import type { CommandModule } from '../context.js';
 
-export const run: CommandModule['run'] = async () => {
-  throw new OperationError('not_implemented', '`mlship stop` is not implemented yet.', { hint: 'See the open issues in the README.' });
+export const run: CommandModule['run'] = async (ctx) => {
+  const result = await (await ctx.target('stop')).stop();
+  return { data: result, text: result.stopped ? `stopped ${result.version ?? 'the deployment'}` : 'nothing was running' };
 };

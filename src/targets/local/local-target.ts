@@ -1,10 +1,355 @@
-/** The local target: registry under .mlship/registry, serving processes behind a local router. */
-import { OperationError } from '../../core/errors.js';
-import type { Target, TargetContext } from '../types.js';
+/**
+ * The local target: the whole deployment shape on the user's machine, no cloud account, no Docker.
+ *
+ *   .mlship/registry/   versions and history (registry.ts)
+ *   .mlship/deploy/     state.json (router + live version), process logs
+ *   .mlship/logs/       prediction logs written by the serving app
+ *
+ * A deployment is a router on the stable port (router.ts) in front of one serving-app process per
+ * live version. Deploy and rollback start the new version on a free port, wait for its health, switch
+ * the router, wait for the old version's requests to finish, then stop it: no request fails.
+ */
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { OperationError, UsageError } from '../../core/errors.js';
+import { isAlive, readJson, withLock, writeJsonAtomic } from '../../core/fs.js';
+import type { BaselineProfile } from '../../drift/profile.js';
+import type {
+  Actor,
+  BuildRef,
+  DeployPlan,
+  DeployRequest,
+  DeployResult,
+  HistoryEntry,
+  LiveInfo,
+  LogSource,
+  LogWindow,
+  PushOptions,
+  PushResult,
+  RollbackRequest,
+  StopResult,
+  Target,
+  TargetContext,
+  TargetStatus,
+  VersionInfo,
+} from '../types.js';
+import { freePort, probe, startDetached, stopProcess, waitHealthy } from './processes.js';
+import { LocalRegistry } from './registry.js';
+import { localLogSources } from './logs.js';
 
-export class LocalTarget implements Partial<Target> {
+/** What `.mlship/deploy/state.json` holds. */
+interface DeployState {
+  router?: { pid: number; port: number; controlPort: number; token: string };
+  live?: { version: string; pid: number; port: number; since: string; logFile: string };
+}
+
+const DEFAULT_TIMEOUT_S = 60;
+const ROUTER_MAIN = fileURLToPath(new URL('./router-main.js', import.meta.url));
+
+export class LocalTarget implements Target {
   readonly name = 'local' as const;
-  constructor(readonly ctx: TargetContext) {
-    throw new OperationError('local_unavailable', 'the local target is being built');
+  private readonly mlshipDir: string;
+  private readonly registry: LocalRegistry;
+
+  constructor(private readonly ctx: TargetContext) {
+    this.mlshipDir = path.join(ctx.manifest.projectDir, '.mlship');
+    this.registry = new LocalRegistry(this.mlshipDir);
   }
+
+  private get deployDir(): string {
+    return path.join(this.mlshipDir, 'deploy');
+  }
+
+  private get stateFile(): string {
+    return path.join(this.deployDir, 'state.json');
+  }
+
+  /** Prediction logs written by the serving app. */
+  get logDir(): string {
+    return path.join(this.mlshipDir, 'logs');
+  }
+
+  async push(build: BuildRef, options: PushOptions): Promise<PushResult> {
+    const metrics = readJson<Record<string, unknown>>(path.join(this.ctx.manifest.projectDir, 'metrics.json'));
+    const { record, created } = await this.registry.push(build, { ...options, ...(metrics && { metrics }), now: this.ctx.now() });
+    return { version: { ...record, live: this.readState().live?.version === record.version }, created };
+  }
+
+  async versions(): Promise<VersionInfo[]> {
+    const live = this.readState().live?.version;
+    return this.registry.list().map((r) => ({ ...r, live: r.version === live }));
+  }
+
+  async baseline(version?: string): Promise<BaselineProfile> {
+    const v = version ?? this.readState().live?.version ?? this.registry.newest()?.version;
+    if (!v) throw new UsageError('no version to take the baseline from', { code: 'no_versions', hint: 'Push a version first, or pass --baseline.' });
+    return this.registry.baseline(v);
+  }
+
+  async predictionLogs(window: LogWindow): Promise<LogSource[]> {
+    return localLogSources(this.logDir, window);
+  }
+
+  async plan(request: DeployRequest): Promise<DeployPlan> {
+    const state = await this.cleanStale();
+    const to = this.resolveVersion(request.version);
+    const port = this.stablePort(request, state);
+    const url = `http://127.0.0.1:${port}`;
+    const from = state.live?.version;
+    const noop = from === to && state.live !== undefined && (await probe(`${url}/health`)) === 200;
+    const steps = noop
+      ? []
+      : [
+          { action: 'verify', resource: `artifact of ${to}`, details: { sha256: this.registry.get(to).digest } },
+          { action: 'start', resource: `serving app ${to}`, details: { host: '127.0.0.1', port: 'a free port', python: this.pythonFor(to) } },
+          { action: 'wait', resource: `health of ${to}`, details: { timeoutSeconds: request.timeoutSeconds ?? DEFAULT_TIMEOUT_S } },
+          state.router
+            ? { action: 'switch', resource: `router on ${url}`, details: { from, to } }
+            : { action: 'start', resource: `router on ${url}`, details: { to } },
+          ...(state.live ? [{ action: 'drain and stop', resource: `serving app ${state.live.version}`, details: { pid: state.live.pid } }] : []),
+          { action: 'record', resource: 'registry history', details: { action: 'deploy', version: to } },
+        ];
+    return {
+      target: 'local',
+      ...(from && { from }),
+      to,
+      compute: { instanceType: 'local', replicas: { min: 1, max: 1 }, gpu: false, reasons: ['the local target serves one process on this machine (CPU)'] },
+      url,
+      logging: { enabled: true, destination: this.logDir },
+      steps,
+      noop,
+    };
+  }
+
+  async deploy(request: DeployRequest): Promise<DeployResult> {
+    return this.makeLive(this.resolveVersion(request.version), request, 'deploy');
+  }
+
+  async rollback(request: RollbackRequest): Promise<DeployResult> {
+    const state = await this.cleanStale();
+    const current = state.live?.version;
+    let to = request.to;
+    if (!to) {
+      const last = [...this.registry.history()].reverse().find((e) => (e.action === 'deploy' || e.action === 'rollback') && e.version === current);
+      to = last?.previous;
+      if (!current || !to) {
+        throw new UsageError(current ? `no version was live before ${current}` : 'nothing is live to roll back from', {
+          code: 'no_previous_version',
+          hint: 'Name the version with `mlship rollback --to vN` (see `mlship status`).',
+        });
+      }
+    }
+    this.registry.get(to);
+    return this.makeLive(to, { timeoutSeconds: request.timeoutSeconds }, 'rollback');
+  }
+
+  async status(): Promise<TargetStatus> {
+    const state = await this.cleanStale();
+    const history = this.registry.history();
+    let live: LiveInfo | undefined;
+    if (state.live && state.router) {
+      const url = `http://127.0.0.1:${state.router.port}`;
+      live = {
+        version: state.live.version,
+        url,
+        since: state.live.since,
+        healthy: (await probe(`${url}/health`)) === 200,
+        details: { pid: state.live.pid, routerPid: state.router.pid, appPort: state.live.port, log: state.live.logFile },
+      };
+    }
+    return {
+      target: 'local',
+      ...(live && { live }),
+      history: history.slice(-10),
+      versions: await this.versions(),
+      details: { registry: this.registry.root, logs: this.logDir },
+    };
+  }
+
+  async stop(): Promise<StopResult> {
+    return withLock(path.join(this.deployDir, '.lock'), async () => {
+      const state = this.readState();
+      if (!state.router && !state.live) return { stopped: false };
+      // Router first: it stops taking requests and finishes the ones in flight; then the app drains.
+      await stopProcess(state.router?.pid);
+      await stopProcess(state.live?.pid);
+      writeJsonAtomic(this.stateFile, {});
+      if (state.live) await this.registry.record(this.entry('stop', state.live.version, undefined, {}));
+      return { stopped: true, ...(state.live && { version: state.live.version }) };
+    });
+  }
+
+  /** Start `version`, wait for health, switch the router to it, drain and stop the old one. */
+  private async makeLive(version: string, request: DeployRequest, action: 'deploy' | 'rollback'): Promise<DeployResult> {
+    return withLock(path.join(this.deployDir, '.lock'), async () => {
+      const state = await this.cleanStale();
+      const port = this.stablePort(request, state);
+      const url = `http://127.0.0.1:${port}`;
+      if (state.live?.version === version && state.router && (await probe(`${url}/health`)) === 200) {
+        return { live: this.liveInfo(state, true), changed: false };
+      }
+      // Refuse a corrupted or tampered artifact before anything changes.
+      const { python } = await this.registry.verify(version);
+      const appPort = await freePort();
+      const logFile = path.join(this.deployDir, `${version}-${appPort}.log`);
+      const pid = startDetached({
+        command: this.pythonFor(version, python),
+        args: [path.join(this.registry.contextDir(version), 'serve.py'), 'serve'],
+        cwd: this.ctx.manifest.projectDir,
+        env: {
+          ...this.ctx.env,
+          PORT: String(appPort),
+          MLSHIP_HOST: '127.0.0.1',
+          MLSHIP_MODEL_DIR: this.registry.modelDir(version),
+          MLSHIP_LOG_DIR: this.logDir,
+          MLSHIP_VERSION: version,
+        },
+        logFile,
+      });
+      const timeoutMs = (request.timeoutSeconds ?? DEFAULT_TIMEOUT_S) * 1000;
+      try {
+        await waitHealthy(`http://127.0.0.1:${appPort}/health`, pid, { timeoutMs, logFile, what: `${version} (serving app)` });
+      } catch (error) {
+        await stopProcess(pid, 2000);
+        if (state.live) this.ctx.output.warn(`${state.live.version} is still live and serving on ${url}.`);
+        throw error;
+      }
+
+      const backend = { url: `http://127.0.0.1:${appPort}`, version };
+      const previous = state.live;
+      let router = state.router;
+      if (router) {
+        await this.control(router, '/switch', backend);
+      } else {
+        router = await this.startRouter(port, backend);
+      }
+      const since = this.ctx.now().toISOString();
+      const next: DeployState = { router, live: { version, pid, port: appPort, since, logFile } };
+      writeJsonAtomic(this.stateFile, next);
+      await this.registry.record(this.entry(action, version, previous?.version, { url, pid }));
+
+      if (previous) {
+        await this.control(router, '/drain', { url: `http://127.0.0.1:${previous.port}`, timeoutMs: 30_000 });
+        await stopProcess(previous.pid);
+      }
+      return { live: this.liveInfo(next, true), ...(previous && { previous: previous.version }), changed: true };
+    });
+  }
+
+  private async startRouter(port: number, backend: { url: string; version: string }): Promise<NonNullable<DeployState['router']>> {
+    const token = randomBytes(16).toString('hex');
+    const readyFile = path.join(this.deployDir, `router-${process.pid}.ready`);
+    rmSync(readyFile, { force: true });
+    const logFile = path.join(this.deployDir, 'router.log');
+    const pid = startDetached({
+      command: process.execPath,
+      args: [ROUTER_MAIN, JSON.stringify({ port, backend, token, readyFile })],
+      cwd: this.ctx.manifest.projectDir,
+      env: { PATH: this.ctx.env.PATH },
+      logFile,
+    });
+    const deadline = Date.now() + 10_000;
+    try {
+      while (Date.now() < deadline) {
+        const ready = readJson<{ pid: number; port?: number; controlPort?: number; error?: string }>(readyFile);
+        if (ready?.error === 'EADDRINUSE') {
+          throw new OperationError('port_in_use', `port ${port} is already in use`, { hint: 'Pass --port N, or set targets.local.port in mlship.yaml.' });
+        }
+        if (ready?.error) throw new OperationError('router_failed', `the local router could not start: ${ready.error}`, { hint: `See ${logFile}.` });
+        if (ready?.port && ready.controlPort) return { pid, port: ready.port, controlPort: ready.controlPort, token };
+        if (!isAlive(pid)) break;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    } finally {
+      rmSync(readyFile, { force: true });
+    }
+    throw new OperationError('router_failed', 'the local router did not start', { hint: `See ${logFile}.` });
+  }
+
+  private async control(router: NonNullable<DeployState['router']>, route: string, body: unknown): Promise<unknown> {
+    const response = await fetch(`http://127.0.0.1:${router.controlPort}${route}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${router.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    }).catch((error: Error) => {
+      throw new OperationError('router_unreachable', `the local router does not answer: ${error.message}`, { hint: 'Run `mlship stop`, then deploy again.' });
+    });
+    if (!response.ok) throw new OperationError('router_failed', `the local router refused ${route}: ${await response.text()}`);
+    return response.json();
+  }
+
+  private liveInfo(state: DeployState, healthy: boolean): LiveInfo {
+    const live = state.live!;
+    return {
+      version: live.version,
+      url: `http://127.0.0.1:${state.router!.port}`,
+      since: live.since,
+      healthy,
+      details: { pid: live.pid, routerPid: state.router!.pid, appPort: live.port, log: live.logFile },
+    };
+  }
+
+  private readState(): DeployState {
+    return readJson<DeployState>(this.stateFile) ?? {};
+  }
+
+  /**
+   * Detect what a crash left behind: a router or app whose process is gone. A dead router means no
+   * deployment (its app is stopped too); a dead app behind a live router is reported as unhealthy
+   * and replaced by the next deploy.
+   */
+  private async cleanStale(): Promise<DeployState> {
+    const state = this.readState();
+    if (state.router && !isAlive(state.router.pid)) {
+      if (state.live) await stopProcess(state.live.pid, 2000);
+      this.ctx.output.warn(`the local deployment had stopped (router pid ${state.router.pid} is gone); cleaned up its state.`);
+      writeJsonAtomic(this.stateFile, {});
+      return {};
+    }
+    return state;
+  }
+
+  private stablePort(request: DeployRequest, state: DeployState): number {
+    if (state.router && request.port !== undefined && request.port !== state.router.port) {
+      throw new UsageError(`the deployment already serves on port ${state.router.port}`, { code: 'port_change', hint: 'Run `mlship stop` first to move it to another port.' });
+    }
+    return state.router?.port ?? request.port ?? this.ctx.manifest.targets.local.port;
+  }
+
+  private resolveVersion(version: string | undefined): string {
+    if (version) return this.registry.get(version).version;
+    const newest = this.registry.newest();
+    if (!newest) throw new UsageError('no version to deploy', { code: 'no_versions', hint: 'Run `mlship build` and `mlship push` first.' });
+    return newest.version;
+  }
+
+  /** The interpreter the build prepared for this version (else MLSHIP_PYTHON, the manifest's, python3). */
+  private pythonFor(version: string, recorded?: string): string {
+    const build = recorded ?? readJson<{ runtime?: { python?: string } }>(path.join(this.registry.contextDir(version), 'build.json'))?.runtime?.python;
+    return build ?? this.ctx.env.MLSHIP_PYTHON ?? this.ctx.manifest.targets.local.python ?? 'python3';
+  }
+
+  private entry(action: HistoryEntry['action'], version: string | undefined, previous: string | undefined, details: Record<string, unknown>): HistoryEntry {
+    return {
+      ts: this.ctx.now().toISOString(),
+      action,
+      ...(version && { version }),
+      ...(previous && { previous }),
+      by: actor(this.ctx.command),
+      details,
+    };
+  }
+}
+
+function actor(command: string): Actor {
+  let user = process.env.USER ?? 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    // no passwd entry (containers): keep $USER
+  }
+  return { command, user, host: hostname() };
 }

@@ -1,0 +1,92 @@
+/**
+ * Pure text rendering of target results for the terminal (status, plans, live info). `--json`
+ * prints the objects themselves.
+ */
+import type { DeployPlan, LiveInfo, TargetStatus } from '../targets/types.js';
+import type { Output } from './output.js';
+
+type Styler = Pick<Output, 'style'>;
+
+/** Two-column key/value lines, aligned. */
+export function keyValues(rows: [string, string][]): string {
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n');
+}
+
+/** A plain table with a header row. */
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => `  ${cells.map((c, i) => (c ?? '').padEnd(widths[i]!)).join('  ')}`.trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+export function formatLive(live: LiveInfo): string {
+  return keyValues([
+    ['version', live.version],
+    ['url', live.url],
+    ['since', live.since],
+    ['health', live.healthy ? 'healthy' : 'NOT HEALTHY'],
+  ]);
+}
+
+export function formatStatus(status: TargetStatus, out: Styler): string {
+  const lines: string[] = [];
+  if (status.live) {
+    lines.push(`${out.style('bold', status.live.version)} is live on ${status.target}`);
+    const pid = status.live.details?.pid;
+    lines.push(keyValues([
+      ['url', status.live.url],
+      ['since', status.live.since],
+      ['health', status.live.healthy ? out.style('green', 'healthy') : out.style('red', 'NOT HEALTHY')],
+      ...(pid !== undefined ? ([['pid', String(pid)]] as [string, string][]) : []),
+    ]));
+  } else {
+    lines.push(`nothing is live on ${status.target}`);
+  }
+  if (status.history.length > 0) {
+    lines.push('', 'history');
+    lines.push(table(['when', 'action', 'version', 'from', 'by'], status.history.slice(-5).map((h) => [h.ts, h.action, h.version ?? '', h.previous ?? '', `${h.by.user}@${h.by.host}`])));
+  }
+  lines.push('', 'versions');
+  if (status.versions.length === 0) lines.push('  none yet: run `mlship build && mlship push`');
+  else {
+    lines.push(table(['version', 'created', 'sha256', 'metrics', ''], status.versions.map((v) => [
+      v.version,
+      v.createdAt,
+      v.digest.slice(0, 12),
+      metricSummary(v.metrics),
+      v.live ? out.style('green', 'live') : '',
+    ])));
+  }
+  return lines.join('\n');
+}
+
+function metricSummary(metrics: Record<string, unknown> | undefined): string {
+  if (!metrics) return '';
+  return Object.entries(metrics)
+    .filter(([, v]) => typeof v === 'number')
+    .slice(0, 3)
+    .map(([k, v]) => `${k}=${(v as number).toFixed(3)}`)
+    .join(' ');
+}
+
+export function formatPlan(plan: DeployPlan, out: Styler): string {
+  const head = plan.noop
+    ? `${plan.to} is already live on ${plan.target}: nothing to do`
+    : `deploy ${plan.from ? `${plan.from} → ` : ''}${out.style('bold', plan.to)} on ${plan.target}${plan.url ? ` (${plan.url})` : ''}`;
+  const lines = [head];
+  if (plan.compute) {
+    lines.push(`  compute   ${plan.compute.instanceType} × ${plan.compute.replicas.min}${plan.compute.replicas.max > plan.compute.replicas.min ? `–${plan.compute.replicas.max}` : ''}${plan.compute.gpu ? ' (GPU)' : ''}`);
+    for (const r of plan.compute.reasons) lines.push(`            ${r}`);
+  }
+  lines.push(`  logging   ${plan.logging.enabled ? `on → ${plan.logging.destination}` : 'off'}`);
+  if (plan.steps.length > 0) {
+    lines.push('  steps');
+    plan.steps.forEach((s, i) => {
+      const details = s.details ? ` ${Object.entries(s.details).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ')}` : '';
+      lines.push(`   ${String(i + 1).padStart(2)}. ${s.action} ${s.resource}${out.style('dim', details)}`);
+    });
+  }
+  lines.push(out.style('dim', '(plan only: nothing was changed)'));
+  return lines.join('\n');
+}

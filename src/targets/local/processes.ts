@@ -1,0 +1,118 @@
+/**
+ * Background processes of the local target: start one detached, wait for it to become healthy (or
+ * report why it died), stop it gracefully, find a free loopback port.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { createServer, request } from 'node:http';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { OperationError } from '../../core/errors.js';
+import { isAlive } from '../../core/fs.js';
+
+/** A free TCP port on 127.0.0.1 (the kernel picks; the port is released before use). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface StartOptions {
+  command: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** stdout and stderr go here (appended). */
+  logFile: string;
+}
+
+/** Start a detached process that outlives this command; returns its pid. */
+export function startDetached(options: StartOptions): number {
+  mkdirSync(path.dirname(options.logFile), { recursive: true });
+  const fd = openSync(options.logFile, 'a');
+  try {
+    const child = spawn(options.command, options.args, {
+      cwd: options.cwd,
+      env: options.env,
+      detached: true,
+      stdio: ['ignore', fd, fd],
+    });
+    if (child.pid === undefined) throw new OperationError('spawn_failed', `could not start ${options.command}`, { hint: 'Check that the interpreter exists and is executable.' });
+    child.unref();
+    return child.pid;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** GET a URL on loopback; resolves with the status code, or undefined when nothing answers. */
+export function probe(url: string, timeoutMs = 2000): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const req = request(url, { method: 'GET', timeout: timeoutMs, agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(undefined));
+    req.end();
+  });
+}
+
+/**
+ * Poll `url` until it answers 200. Fails early, with the tail of the process log, when the process
+ * exits first (an app that crashes at start-up), and after `timeoutMs` otherwise.
+ */
+export async function waitHealthy(url: string, pid: number, options: { timeoutMs: number; logFile: string; what: string }): Promise<void> {
+  const deadline = Date.now() + options.timeoutMs;
+  while (Date.now() < deadline) {
+    if ((await probe(url, 1000)) === 200) return;
+    if (!isAlive(pid)) {
+      throw new OperationError('start_failed', `${options.what} exited during start-up:\n${tail(options.logFile)}`, {
+        hint: `The full log is ${options.logFile}.`,
+      });
+    }
+    await sleep(100);
+  }
+  throw new OperationError('health_timeout', `${options.what} did not become healthy within ${Math.round(options.timeoutMs / 1000)} s (${url}):\n${tail(options.logFile)}`, {
+    hint: `Raise --timeout, or look at ${options.logFile}.`,
+  });
+}
+
+/** The last lines of a log file, indented, for error messages. */
+export function tail(file: string, lines = 15): string {
+  try {
+    const text = readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines);
+    return text.map((l) => `  ${l}`).join('\n');
+  } catch {
+    return '  (no log)';
+  }
+}
+
+/** SIGTERM, wait up to `graceMs` for the process to exit (it drains), then SIGKILL. */
+export async function stopProcess(pid: number | undefined, graceMs = 10_000): Promise<boolean> {
+  if (!isAlive(pid)) return false;
+  signal(pid!, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline) {
+    if (!isAlive(pid)) return true;
+    await sleep(50);
+  }
+  signal(pid!, 'SIGKILL');
+  for (let i = 0; i < 40 && isAlive(pid); i++) await sleep(25);
+  return true;
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // already gone
+  }
+}

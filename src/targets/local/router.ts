@@ -1,0 +1,182 @@
+/**
+ * The local router: a small reverse proxy on the stable port in front of the version processes.
+ *
+ * Why a proxy: switching versions must not fail a single request. The router sends new requests to
+ * the new version the moment it is switched, lets requests already in flight on the old version
+ * finish (the deploy waits for `inflight` to reach zero before stopping it), and retries a request
+ * whose connection failed before any response arrived (a keep-alive socket closed by a stopping app)
+ * on the current version. Bodies are buffered (they are small, bounded JSON), so a retry resends
+ * exactly what the client sent.
+ *
+ * Control: a second loopback listener takes `POST /switch {url, version}`, `GET /state`,
+ * `POST /drain {url}` (answers when that backend has no request in flight), each with the token
+ * from the deploy state file.
+ */
+import { Agent, createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+
+export interface Backend {
+  url: string;
+  version: string;
+}
+
+interface LiveBackend extends Backend {
+  agent: Agent;
+  inflight: number;
+}
+
+/** Headers that belong to one hop and are not forwarded. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host', 'content-length']);
+const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+/** Largest body the router buffers; the app enforces its own, smaller limit with a 413. */
+const MAX_BODY = 64 * 1024 * 1024;
+
+export class Router {
+  private current: LiveBackend | undefined;
+  private readonly draining = new Set<LiveBackend>();
+  private readonly waiters = new Set<() => void>();
+  /** Requests served, for `GET /state`. */
+  private served = 0;
+
+  /** Point new requests at a backend; returns the one it replaces (still draining). */
+  switchTo(backend: Backend): Backend | undefined {
+    const previous = this.current;
+    this.current = { ...backend, agent: new Agent({ keepAlive: true, maxSockets: Infinity }), inflight: 0 };
+    if (previous) {
+      this.draining.add(previous);
+      this.settle(previous);
+    }
+    return previous && { url: previous.url, version: previous.version };
+  }
+
+  /** Resolves once no request is in flight on `url` (or after `timeoutMs`). */
+  async drain(url: string, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    const busy = () => [...this.draining].some((b) => b.url === url && b.inflight > 0) || (this.current?.url === url && this.current.inflight > 0);
+    while (busy()) {
+      if (Date.now() >= deadline) return false;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          this.waiters.delete(done);
+          resolve();
+        };
+        this.waiters.add(done);
+        setTimeout(done, Math.max(1, Math.min(100, deadline - Date.now())));
+      });
+    }
+    return true;
+  }
+
+  state(): { current?: Backend & { inflight: number }; draining: (Backend & { inflight: number })[]; served: number } {
+    const view = (b: LiveBackend) => ({ url: b.url, version: b.version, inflight: b.inflight });
+    return { ...(this.current && { current: view(this.current) }), draining: [...this.draining].map(view), served: this.served };
+  }
+
+  /** The request handler of the stable port. */
+  handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY) {
+        reply(res, 413, { error: 'request body too large' });
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (res.headersSent) return;
+      this.forward(req, res, Buffer.concat(chunks), 0);
+    });
+    req.on('error', () => undefined);
+  };
+
+  private forward(req: IncomingMessage, res: ServerResponse, body: Buffer, attempt: number): void {
+    const backend = this.current;
+    if (!backend) {
+      reply(res, 503, { error: 'no version is live', hint: 'run `mlship deploy`' });
+      return;
+    }
+    backend.inflight++;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      backend.inflight--;
+      this.settle(backend);
+    };
+    const upstream = request(
+      backend.url + (req.url ?? '/'),
+      { method: req.method, headers: { ...forwardHeaders(req.headers), 'content-length': String(body.length) }, agent: backend.agent },
+      (response) => {
+        this.served++;
+        res.writeHead(response.statusCode ?? 502, forwardHeaders(response.headers));
+        response.pipe(res);
+        response.on('end', release);
+        response.on('error', () => {
+          release();
+          res.destroy();
+        });
+      },
+    );
+    upstream.on('error', (error: NodeJS.ErrnoException) => {
+      release();
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      // The request never reached a version that answered: try again on the live one.
+      if (RETRYABLE.has(error.code ?? '') && attempt < 3) {
+        setTimeout(() => this.forward(req, res, body, attempt + 1), attempt * 10);
+        return;
+      }
+      reply(res, 502, { error: `the live version did not answer: ${error.code ?? error.message}` });
+    });
+    upstream.end(body);
+  }
+
+  private settle(backend: LiveBackend): void {
+    if (backend !== this.current && backend.inflight === 0 && this.draining.has(backend)) {
+      this.draining.delete(backend);
+      backend.agent.destroy();
+    }
+    for (const w of [...this.waiters]) w();
+  }
+}
+
+function forwardHeaders(headers: IncomingHttpHeaders): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
+  return out;
+}
+
+function reply(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** The control listener: switch, drain and state, guarded by a token. */
+export function controlServer(router: Router, token: string): Server {
+  return createServer((req, res) => {
+    if (req.headers.authorization !== `Bearer ${token}`) return reply(res, 401, { error: 'bad token' });
+    let text = '';
+    req.on('data', (c: Buffer) => (text += c.toString()));
+    req.on('end', () => {
+      void (async () => {
+        const body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+        if (req.method === 'POST' && req.url === '/switch') {
+          const previous = router.switchTo({ url: String(body.url), version: String(body.version) });
+          return reply(res, 200, { previous: previous ?? null });
+        }
+        if (req.method === 'POST' && req.url === '/drain') {
+          const drained = await router.drain(String(body.url), Number(body.timeoutMs ?? 30_000));
+          return reply(res, 200, { drained });
+        }
+        if (req.method === 'GET' && req.url === '/state') return reply(res, 200, router.state());
+        reply(res, 404, { error: 'unknown control route' });
+      })().catch((error: Error) => reply(res, 400, { error: error.message }));
+    });
+  });
+}
