@@ -69,6 +69,7 @@ export const commands: CommandSpec[] = [
     name: 'push',
     summary: "register the current build as a new version in the target's registry",
     options: [
+      { flags: '--build <id>', description: 'push this build (an id under .mlship/build) instead of the current one' },
       { flags: '--image <uri>', description: 'an image already pushed by a builder (cloud targets without Docker)' },
       { flags: '--require-approval', description: 'register the version as pending manual approval (cloud targets)' },
     ],

@@ -31,6 +31,7 @@ const modules: Record<string, () => Promise<BenchModule>> = {
   drift: () => import('./drift.js'),
   budget: () => import('./budget.js'),
   serving: () => import('./serving.js'),
+  local: () => import('./local.js'),
 };
 
 async function main(): Promise<void> {
