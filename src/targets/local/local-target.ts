@@ -36,6 +36,7 @@ import type {
   TargetStatus,
   VersionInfo,
 } from '../types.js';
+import { serverCommand } from '../../build/launch.js';
 import { freePort, probe, startDetached, stopProcess, waitHealthy } from './processes.js';
 import { LocalRegistry } from './registry.js';
 import { localLogSources } from './logs.js';
@@ -195,20 +196,14 @@ export class LocalTarget implements Target {
       const { python } = await this.registry.verify(version);
       const appPort = await freePort();
       const logFile = path.join(this.deployDir, `${version}-${appPort}.log`);
-      const pid = startDetached({
-        command: this.pythonFor(version, python),
-        args: [path.join(this.registry.contextDir(version), 'serve.py'), 'serve'],
-        cwd: this.ctx.manifest.projectDir,
-        env: {
-          ...this.ctx.env,
-          PORT: String(appPort),
-          MLSHIP_HOST: '127.0.0.1',
-          MLSHIP_MODEL_DIR: this.registry.modelDir(version),
-          MLSHIP_LOG_DIR: this.logDir,
-          MLSHIP_VERSION: version,
-        },
-        logFile,
+      const server = serverCommand(this.pythonFor(version, python), this.registry.contextDir(version), {
+        port: appPort,
+        host: '127.0.0.1',
+        logDir: this.logDir,
+        version,
+        modelDir: this.registry.modelDir(version),
       });
+      const pid = startDetached({ command: server.command, args: server.args, cwd: this.ctx.manifest.projectDir, env: { ...this.ctx.env, ...server.env }, logFile });
       const timeoutMs = (request.timeoutSeconds ?? DEFAULT_TIMEOUT_S) * 1000;
       try {
         await waitHealthy(`http://127.0.0.1:${appPort}/health`, pid, { timeoutMs, logFile, what: `${version} (serving app)` });

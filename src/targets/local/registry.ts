@@ -16,17 +16,9 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { OperationError, UsageError } from '../../core/errors.js';
 import { readJson, sha256File, withLock, writeJsonAtomic } from '../../core/fs.js';
+import type { BuildInfo } from '../../build/index.js';
 import type { BaselineProfile } from '../../drift/profile.js';
 import type { BuildRef, HistoryEntry, PushOptions, VersionInfo } from '../types.js';
-
-/** The parts of `build.json` the registry reads. */
-export interface BuildInfo {
-  id: string;
-  createdAt?: string;
-  gitCommit?: string;
-  model: { file: string; sha256: string; bytes?: number; flavor?: string };
-  runtime?: { python?: string };
-}
 
 /** The stored record of a version (`version.json`). */
 export type VersionRecord = Omit<VersionInfo, 'live'>;

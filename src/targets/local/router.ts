@@ -25,7 +25,7 @@ interface LiveBackend extends Backend {
 }
 
 /** Headers that belong to one hop and are not forwarded. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host', 'content-length']);
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
 const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 /** Largest body the router buffers; the app enforces its own, smaller limit with a 413. */
 const MAX_BODY = 64 * 1024 * 1024;
@@ -107,7 +107,7 @@ export class Router {
     };
     const upstream = request(
       backend.url + (req.url ?? '/'),
-      { method: req.method, headers: { ...forwardHeaders(req.headers), 'content-length': String(body.length) }, agent: backend.agent },
+      { method: req.method, headers: { ...forwardHeaders(req.headers), host: new URL(backend.url).host, 'content-length': String(body.length) }, agent: backend.agent },
       (response) => {
         this.served++;
         res.writeHead(response.statusCode ?? 502, forwardHeaders(response.headers));
