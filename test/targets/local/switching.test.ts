@@ -75,13 +75,15 @@ describe('local target under pressure', () => {
         }
       }
     });
-    const switches: { version: string; done: number }[] = [];
+    const switches: { version: string; started: number; done: number }[] = [];
     const order = ['v2', 'v1', 'v3', 'v2', 'v4', 'v1', 'v5', 'v6', 'v2', 'v7'];
     for (const version of order) {
+      const started = Date.now();
       const r = await cli(['deploy', '--version', version, '--json']);
       expect(r.code, r.stderr).toBe(0);
-      switches.push({ version, done: Date.now() });
+      switches.push({ version, started, done: Date.now() });
     }
+    await new Promise((r) => setTimeout(r, 500));
     stop = true;
     await Promise.all(clients);
     agent.destroy();
@@ -92,9 +94,9 @@ describe('local target under pressure', () => {
     const seconds = (Date.now() - responses[0]!.at) / 1000;
     console.info(`switching under load: ${responses.length} requests in ${seconds.toFixed(1)} s (${(responses.length / seconds).toFixed(0)}/s), 0 failed`);
     expect(responses.length).toBeGreaterThan(500);
-    // After each switch returned, new requests are answered by that version only.
+    // Between one switch returning and the next one starting, requests are answered by that version only.
     for (const [i, s] of switches.entries()) {
-      const until = switches[i + 1]?.done ?? Infinity;
+      const until = switches[i + 1]?.started ?? Infinity;
       const window = responses.filter((r) => r.at > s.done + 5 && r.at < until);
       expect(window.length, `no traffic after switching to ${s.version}`).toBeGreaterThan(0);
       expect(window.every((r) => r.version === s.version), `${s.version}: ${[...new Set(window.map((r) => r.version))].join(',')}`).toBe(true);
