@@ -45,7 +45,7 @@ describe('local lifecycle', () => {
     expect((await cli('build', '--json', '--no-image')).code).toBe(0);
     const second = await cli('push', '--json');
     expect(json(second)).toMatchObject({ version: { version: 'v2' }, created: true });
-  });
+  }, 600_000);
 
   it('plans without changing anything', async () => {
     const plan = await cli('deploy', '--plan', '--json', '--port', String(port));

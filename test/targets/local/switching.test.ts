@@ -82,6 +82,8 @@ describe('local target under pressure', () => {
       const r = await cli(['deploy', '--version', version, '--json']);
       expect(r.code, r.stderr).toBe(0);
       switches.push({ version, started, done: Date.now() });
+      // Let traffic run on this version for a moment before the next switch.
+      await new Promise((r) => setTimeout(r, 300));
     }
     await new Promise((r) => setTimeout(r, 500));
     stop = true;
