@@ -83,8 +83,13 @@ describe('Router', () => {
     });
 
     const switches: { version: string; at: number }[] = [];
+    // Each version serves some traffic before the next switch (counted, not timed: machines are noisy).
+    const served = async (n: number) => {
+      const target = results.length + n;
+      while (results.length < target) await new Promise((r) => setTimeout(r, 5));
+    };
     for (let i = 1; i <= 10; i++) {
-      await new Promise((r) => setTimeout(r, 60));
+      await served(20);
       const next = await backend(`v${i}`);
       const old = live;
       router.switchTo({ url: next.url, version: `v${i}` });
@@ -95,7 +100,7 @@ describe('Router', () => {
       old.server.closeAllConnections();
       old.server.close();
     }
-    await new Promise((r) => setTimeout(r, 60));
+    await served(20);
     stop = true;
     await Promise.all(clients);
     agent.destroy();
