@@ -368,7 +368,19 @@ export class SageMakerTarget implements Target {
 
     const onConfig = state?.config === finalConfig && state.status === 'InService';
     const timeoutS = request.timeoutSeconds ?? DEFAULT_TIMEOUT_S;
-    if (!state) {
+    if (state?.status === 'Failed') {
+      // A Failed endpoint serves nothing and SageMaker allows only DeleteEndpoint on it: replace it.
+      steps.push({
+        action: 'sagemaker:DeleteEndpoint',
+        resource: r.endpoint,
+        details: { reason: `the endpoint is Failed${state.failureReason ? ` (${state.failureReason})` : ''}; SageMaker allows only deleting it` },
+        run: async () => {
+          await api.deleteEndpoint({ EndpointName: r.endpoint });
+          await this.waitGone(session, timeoutS);
+        },
+      });
+    }
+    if (!state || state.status === 'Failed') {
       const req = createEndpointRequest(r, finalConfig);
       steps.push({ action: 'sagemaker:CreateEndpoint', resource: r.endpoint, details: { endpointConfig: finalConfig }, run: async () => void (await api.createEndpoint(req)) });
     } else if (!onConfig) {
@@ -534,6 +546,19 @@ export class SageMakerTarget implements Target {
 
   private sleep(ms: number): Promise<void> {
     return this.options.sleep ? this.options.sleep(ms) : new Promise((resolve) => setTimeout(resolve, ms));
+  }
+
+  /** Wait until a deleted endpoint is gone. */
+  private async waitGone(session: Session, timeoutS: number): Promise<void> {
+    const started = Date.now();
+    let pause = 1000;
+    while (await this.endpointState(session)) {
+      if ((Date.now() - started) / 1000 >= timeoutS) {
+        throw new OperationError('deploy_timeout', `endpoint ${session.r.endpoint} is still being deleted after ${timeoutS}s`, { hint: 'Run `mlship deploy` again later.' });
+      }
+      await this.sleep(pause);
+      pause = Math.min(pause * 2, this.options.maxPollMs ?? 15_000);
+    }
   }
 
   /** Wait until the endpoint leaves a transitional status. */

@@ -45,6 +45,11 @@ export class ContractFake {
   readonly violations: string[] = [];
   /** The next UpdateEndpoint fails with this reason. */
   failNextUpdate?: string;
+  /**
+   * Where a failed update leaves the endpoint: `Failed` (broken; SageMaker then allows only
+   * DeleteEndpoint) or `InService` on the old configuration (a blue/green update rolled back).
+   */
+  failedUpdateStatus: 'Failed' | 'InService' = 'Failed';
   /** Describes an update stays `Updating`. */
   updatePolls = 1;
   /** Errors to answer SageMaker operations with, as AWS would (awsJson error documents); `times` answers that many calls. */
@@ -72,6 +77,7 @@ export class ContractFake {
     this.calls.length = 0;
     this.violations.length = 0;
     this.failNextUpdate = undefined;
+    this.failedUpdateStatus = 'Failed';
     this.updatePolls = 1;
     this.injected.length = 0;
     this.endpoints.clear();
@@ -157,7 +163,7 @@ export class ContractFake {
         if (state.pending.polls > 0) state.pending.polls--;
         else {
           if (state.pending.fail) {
-            state.status = 'Failed';
+            state.status = this.failedUpdateStatus;
             state.failureReason = state.pending.fail;
           } else {
             state.config = state.pending.config;

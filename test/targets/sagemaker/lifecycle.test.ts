@@ -173,6 +173,18 @@ describe('SageMaker target against moto and the contract fake', () => {
     expect(fake.endpoint('churn')?.config).toBe(config1);
     const after = await target('status').target.status();
     expect(after.history.at(-1)?.version).toBe('v1');
+    expect(after.details?.endpointStatus).toBe('Failed');
+
+    // The next deploy replaces the Failed endpoint (the only thing SageMaker allows on it).
+    const replaced = await target().target.deploy({ version: 'v2' });
+    expect(replaced.live.version).toBe('v2');
+    expect(fake.operations().slice(-8)).toEqual(expect.arrayContaining(['DeleteEndpoint', 'CreateEndpoint']));
+
+    // A blue/green update that SageMaker rolls back leaves the endpoint InService on the old config.
+    fake.failedUpdateStatus = 'InService';
+    fake.failNextUpdate = 'Auto-rollback: alarm churn-5xx-errors went into ALARM during the baking period.';
+    await expect(target().target.deploy({ version: 'v1' })).rejects.toThrow(/Auto-rollback.*still serves churn-v2-/);
+    expect((await target('status').target.status()).live?.version).toBe('v2');
   });
 
   it('drift inputs: the baseline stored with the version and Data Capture files read from S3', async () => {
