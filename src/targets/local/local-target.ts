@@ -37,9 +37,9 @@ import type {
   VersionInfo,
 } from '../types.js';
 import { serverCommand } from '../../build/launch.js';
+import { localLogSources } from '../../drift/readers.js';
 import { freePort, probe, startDetached, stopProcess, waitHealthy } from './processes.js';
 import { LocalRegistry } from './registry.js';
-import { localLogSources } from './logs.js';
 
 /** What `.mlship/deploy/state.json` holds. */
 interface DeployState {
@@ -91,7 +91,8 @@ export class LocalTarget implements Target {
   }
 
   async predictionLogs(window: LogWindow): Promise<LogSource[]> {
-    return localLogSources(this.logDir, window);
+    // Only the prediction files: feedback logs share the folder.
+    return localLogSources(path.join(this.logDir, 'predictions-*.jsonl'), window);
   }
 
   async plan(request: DeployRequest): Promise<DeployPlan> {
