@@ -17,8 +17,11 @@ export interface FlavorRuntime {
   modules: string[];
 }
 
-/** The app itself: ASGI server, JSON, frames. */
-const BASE = ['numpy==2.4.6', 'orjson==3.12.0', 'pandas==3.0.6', 'uvicorn==0.54.0'];
+/**
+ * The app itself: ASGI server, JSON, frames. httptools and uvloop are uvicorn's fast HTTP parser and
+ * event loop: installed where they can be, never required (uvicorn falls back to h11 and asyncio).
+ */
+const BASE = ['httptools==0.8.0', 'numpy==2.4.6', 'orjson==3.12.0', 'pandas==3.0.6', 'uvicorn==0.54.0', 'uvloop==0.23.0; sys_platform != "win32"'];
 const BASE_MODULES = ['numpy', 'orjson', 'pandas', 'uvicorn'];
 const SKLEARN = ['joblib==1.6.0', 'scikit-learn==1.9.1'];
 
