@@ -17,9 +17,11 @@ import { fileURLToPath } from 'node:url';
 import { OperationError, UsageError } from '../../core/errors.js';
 import { isAlive, readJson, withLock, writeJsonAtomic } from '../../core/fs.js';
 import type { BaselineProfile } from '../../drift/profile.js';
+import type { Manifest } from '../../manifest/types.js';
 import type {
   Actor,
   BuildRef,
+  ComputeChoice,
   DeployPlan,
   DeployRequest,
   DeployResult,
@@ -37,6 +39,7 @@ import type {
   VersionInfo,
 } from '../types.js';
 import { serverCommand } from '../../build/launch.js';
+import { selectForManifest } from '../../budget/select.js';
 import { localLogSources } from '../../drift/readers.js';
 import { freePort, probe, startDetached, stopProcess, waitHealthy } from './processes.js';
 import { LocalRegistry } from './registry.js';
@@ -118,7 +121,7 @@ export class LocalTarget implements Target {
       target: 'local',
       ...(from && { from }),
       to,
-      compute: { instanceType: 'local', replicas: { min: 1, max: 1 }, gpu: false, reasons: ['the local target serves one process on this machine (CPU)'] },
+      compute: localCompute(this.ctx.manifest),
       url,
       logging: { enabled: true, destination: this.logDir },
       steps,
@@ -338,6 +341,13 @@ export class LocalTarget implements Target {
       details,
     };
   }
+}
+
+/** The one selection, held to what this machine runs: a single serving process. */
+function localCompute(manifest: Manifest): ComputeChoice {
+  const choice = selectForManifest(manifest);
+  if (choice.replicas.max <= 1) return choice;
+  return { ...choice, replicas: { min: 1, max: 1 }, reasons: [...choice.reasons, `the local target runs one replica (serving.replicas ${choice.replicas.min}–${choice.replicas.max} applies on clouds)`] };
 }
 
 function actor(command: string): Actor {

@@ -50,8 +50,11 @@ describe('local lifecycle', () => {
   it('plans without changing anything', async () => {
     const plan = await cli('deploy', '--plan', '--json', '--port', String(port));
     expect(plan.code, plan.stderr).toBe(0);
-    const doc = json<{ plan: { to: string; noop: boolean; url: string; logging: { enabled: boolean }; steps: unknown[] } }>(plan);
+    const doc = json<{ plan: { to: string; noop: boolean; url: string; logging: { enabled: boolean }; steps: unknown[]; compute: { instanceType: string; gpu: boolean; reasons: string[] } } }>(plan);
     expect(doc.plan).toMatchObject({ to: 'v2', noop: false, url: `http://127.0.0.1:${port}`, logging: { enabled: true } });
+    // The instance comes from the one selection function, with its reasons in words.
+    expect(doc.plan.compute).toMatchObject({ instanceType: 'local', gpu: false, replicas: { min: 1, max: 1 } });
+    expect(doc.plan.compute.reasons.join(' ')).toMatch(/sklearn model.*CPU/s);
     expect(json<{ live?: unknown }>(await cli('status', '--json')).live).toBeUndefined();
   });
 
