@@ -124,6 +124,52 @@ export const commands: CommandSpec[] = [
     load: () => import('./commands/drift-check.js'),
   },
   {
+    name: 'quality',
+    summary: 'live quality: the metric on predictions joined with their feedback labels vs the validation metric',
+    help: 'Labels come from POST /feedback ({"id": <prediction id>, "label": ...}) and are joined with the prediction log by id; a later label for the same id replaces an earlier one. Exits 3 when the live metric is worse than the validation metric (metrics.json of the version) by more than quality.max_drop.',
+    options: [
+      { flags: '--since <duration>', description: 'window of predictions, e.g. 24h, 7d' },
+      { flags: '--from <time>', description: 'window start (ISO-8601)' },
+      { flags: '--to <time>', description: 'window end (ISO-8601)' },
+      { flags: '--logs <folder>', description: 'read predictions-*.jsonl and feedback-*.jsonl from this folder' },
+      { flags: '--version <vN>', description: 'score this version (default: the live one)' },
+    ],
+    readsManifest: true,
+    load: () => import('./commands/quality.js'),
+  },
+  {
+    name: 'retrain',
+    summary: 'retrain: run retraining.command on new data, build, push with lineage, promote through the gate',
+    help: [
+      'The command runs in the project folder with MLSHIP_DATA (training files, separated by ":") and MLSHIP_HOLDOUT (where to write the holdout rows, as CSV with the label column) in its environment; it writes the model and metrics.json.',
+      'The gate scores the candidate and the live version on that holdout with retraining.gate.metric; the candidate becomes live (with --deploy or retraining.auto_deploy) only if it is better by at least retraining.gate.min_delta. Otherwise it stays registered, not live, and the command exits 3.',
+    ].join('\n\n'),
+    options: [
+      { flags: '--from-logs', description: 'train on logged inputs joined with their feedback labels' },
+      { flags: '--deploy', description: 'make the candidate live when it passes the gate' },
+      { flags: '--dry-run', description: 'show what would run and change nothing' },
+      { flags: '--since <duration>', description: '--from-logs: window of predictions, e.g. 30d' },
+      { flags: '--from <time>', description: '--from-logs: window start (ISO-8601)' },
+      { flags: '--to <time>', description: '--from-logs: window end (ISO-8601)' },
+      { flags: '--logs <folder>', description: '--from-logs: read the logs from this folder instead of the target' },
+      { flags: '--no-image', description: 'skip the Docker image even when Docker is available' },
+      { flags: '--timeout <seconds>', description: 'how long to wait for the new version to become healthy' },
+    ],
+    readsManifest: true,
+    load: () => import('./commands/retrain.js'),
+  },
+  {
+    name: 'schedule',
+    summary: 'crontab lines for monitoring.drift.schedule and retraining.schedule; --install writes them',
+    help: 'Installing replaces this project\'s block (between "# >>> mlship" marker comments) and keeps every other line, so running it again leaves one entry per schedule. Times are the machine\'s local time.',
+    options: [
+      { flags: '--install', description: "write the lines into the user's crontab (crontab -l / crontab -)" },
+      { flags: '--crontab <file>', description: 'install into this crontab file instead (implies --install)' },
+    ],
+    readsManifest: true,
+    load: () => import('./commands/schedule.js'),
+  },
+  {
     name: 'budget',
     summary: 'latency budget per stage (allocated vs measured) and cost budget (instance, $/month, CPU vs GPU)',
     options: [

@@ -274,7 +274,8 @@ export function fileLogSource(file: string, format: LogSource['format'] = detect
 }
 
 function isLogFile(name: string): boolean {
-  return /\.(jsonl|json|log|ndjson)(\.gz)?$/.test(name);
+  // feedback-*.jsonl beside the predictions holds labels (POST /feedback), not predictions.
+  return /\.(jsonl|json|log|ndjson)(\.gz)?$/.test(name) && !/^feedback-/.test(name);
 }
 
 function walk(dir: string, out: string[]): void {
@@ -300,7 +301,8 @@ function globRegExp(glob: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
-function expandGlob(pattern: string): string[] {
+/** Files matching a glob (`*`, `**`, `?`), sorted. */
+export function expandGlob(pattern: string): string[] {
   const parts = pattern.split('/');
   const firstGlob = parts.findIndex((p) => /[*?]/.test(p));
   const base = parts.slice(0, firstGlob).join('/') || (pattern.startsWith('/') ? '/' : '.');

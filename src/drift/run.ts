@@ -13,7 +13,7 @@ import { runDriftCheck, type DriftResult } from './check.js';
 import { formatDriftTable } from './format.js';
 import type { BaselineProfile } from './profile.js';
 import { localLogSources } from './readers.js';
-import { driftCommand, runDriftTrigger, type TriggerResult } from './trigger.js';
+import { driftCommand, RETRAIN, runDriftTrigger, type TriggerResult } from './trigger.js';
 import { windowFromFlags } from './window.js';
 
 export interface DriftFlags {
@@ -85,11 +85,38 @@ export async function checkDrift(ctx: DriftRunContext, flags: DriftFlags): Promi
   }
   if (result.drift) {
     const trigger = driftCommand(flags.onDrift, ctx.manifest);
-    if (trigger) {
-      ctx.output.info(`drift found: running ${trigger.source === '--on-drift' ? '--on-drift' : 'retraining.command'}: ${trigger.command}`);
+    if (trigger?.command === RETRAIN) {
+      ctx.output.info(`drift found: retraining (${trigger.source === '--on-drift' ? '--on-drift retrain' : 'retraining.on_drift'})`);
+      result.trigger = await retrainOnDrift(ctx, trigger.source, getTarget);
+    } else if (trigger) {
+      ctx.output.info(`drift found: running --on-drift: ${trigger.command}`);
       result.trigger = await runDriftTrigger(trigger, { cwd: ctx.manifest.projectDir, env: ctx.env, report: result.report });
       if (result.trigger.exit_code !== 0) ctx.output.warn(`the drift command exited with ${result.trigger.exit_code}`);
     }
   }
   return { result, text: formatDriftTable(result) };
+}
+
+/**
+ * The retraining path on drift, in process: `mlship retrain` with the manifest's settings (from the
+ * logs when `retraining.data` is not set; deployed when `retraining.auto_deploy` says so). Its
+ * failure or a held-back candidate is reported in the trigger result; drift-check still exits 3.
+ */
+async function retrainOnDrift(ctx: DriftRunContext, source: TriggerResult['source'], target: () => Promise<Target>): Promise<TriggerResult> {
+  const [{ retrain }, { defaultFromLogs }, { isMlshipError }] = await Promise.all([import('../retrain/pipeline.js'), import('../retrain/dataset.js'), import('../core/errors.js')]);
+  const command = `mlship retrain${defaultFromLogs(ctx.manifest) ? ' --from-logs' : ''}`;
+  try {
+    const { result, text } = await retrain(
+      { manifest: ctx.manifest, output: ctx.output, env: ctx.env, cwd: ctx.cwd, now: () => ctx.now, target },
+      { fromLogs: defaultFromLogs(ctx.manifest), deploy: false, dryRun: false, window: {}, image: true },
+    );
+    ctx.output.info(text);
+    const promoted = result.gate?.promoted;
+    if (promoted === false) ctx.output.warn(`the retrained ${result.version} was held back by the gate`);
+    return { command, source, exit_code: promoted === false ? 3 : 0, retrain: { ...(result.version && { version: result.version }), ...(promoted !== undefined && { promoted }), ...(result.live && { live: result.live }) } };
+  } catch (error) {
+    if (!isMlshipError(error)) throw error;
+    ctx.output.warn(`retraining failed: ${error.message}${error.hint ? ` (${error.hint})` : ''}`);
+    return { command, source, exit_code: error.exitCode, retrain: { error: error.message } };
+  }
 }

@@ -1,7 +1,7 @@
 /**
- * What runs when drift is found: `--on-drift "<command>"`, else `retraining.command` when the
- * manifest says `retraining.on_drift: true`. One function, so retraining can later route this
- * through `mlship retrain` in one place.
+ * What runs when drift is found: `--on-drift "<command>"`, else `mlship retrain` when the manifest
+ * says `retraining.on_drift: true`. `--on-drift retrain` runs the same retraining path in process
+ * (src/retrain/pipeline.ts): train, build, push, gate, promote.
  */
 import type { Manifest } from '../manifest/types.js';
 
@@ -10,12 +10,20 @@ export interface TriggerResult {
   /** Where the command came from. */
   source: '--on-drift' | 'retraining.on_drift';
   exit_code: number;
+  /** When the trigger was a retraining run: the candidate version and whether the gate promoted it. */
+  retrain?: { version?: string; promoted?: boolean; live?: string; error?: string };
 }
 
-/** The command to run on drift, if any. */
+/** The word that runs mlship's own retraining (`mlship retrain`) instead of a shell command. */
+export const RETRAIN = 'retrain';
+
+/**
+ * The command to run on drift, if any: `--on-drift "<command>"` (the word `retrain` runs
+ * `mlship retrain`), else `retrain` when the manifest says `retraining.on_drift: true`.
+ */
 export function driftCommand(flag: string | undefined, manifest: Manifest): { command: string; source: TriggerResult['source'] } | undefined {
-  if (flag && flag.trim() !== '') return { command: flag, source: '--on-drift' };
-  if (manifest.retraining.on_drift && manifest.retraining.command.trim() !== '') return { command: manifest.retraining.command, source: 'retraining.on_drift' };
+  if (flag && flag.trim() !== '') return { command: flag.trim(), source: '--on-drift' };
+  if (manifest.retraining.on_drift) return { command: RETRAIN, source: 'retraining.on_drift' };
   return undefined;
 }
 

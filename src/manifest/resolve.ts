@@ -41,7 +41,7 @@ export interface RawManifest {
     gate?: { metric?: string; min_delta?: number };
     auto_deploy?: boolean;
   };
-  quality?: { metric: string; max_drop?: number };
+  quality?: { metric?: string; max_drop?: number; min_labels?: number };
 }
 
 export const DEFAULTS = {
@@ -56,6 +56,8 @@ export const DEFAULTS = {
   driftShare: 0.5,
   retrainCommand: 'python train.py',
   gateMetric: 'auc',
+  qualityMaxDrop: 0.05,
+  qualityMinLabels: 20,
   sagemakerPrefix: 'mlship',
   vertexRegion: 'us-central1',
 };
@@ -135,6 +137,10 @@ export function resolveManifest(raw: RawManifest, file: string, targetOverride?:
       gate: { metric: raw.retraining?.gate?.metric ?? DEFAULTS.gateMetric, min_delta: raw.retraining?.gate?.min_delta ?? 0 },
       auto_deploy: raw.retraining?.auto_deploy ?? false,
     },
-    ...(raw.quality && { quality: { metric: raw.quality.metric, max_drop: raw.quality.max_drop ?? 0.05 } }),
+    quality: {
+      metric: raw.quality?.metric ?? raw.retraining?.gate?.metric ?? DEFAULTS.gateMetric,
+      max_drop: raw.quality?.max_drop ?? DEFAULTS.qualityMaxDrop,
+      min_labels: raw.quality?.min_labels ?? DEFAULTS.qualityMinLabels,
+    },
   };
 }

@@ -215,10 +215,11 @@ export const manifestSchema = {
     quality: {
       type: 'object',
       additionalProperties: false,
-      required: ['metric'],
+      description: 'live quality: the metric on predictions joined with their feedback labels, against the validation metric in metrics.json',
       properties: {
-        metric: { enum: ['accuracy', 'auc', 'f1', 'rmse', 'mae'] },
-        max_drop: nonNegative,
+        metric: { enum: ['accuracy', 'auc', 'f1', 'rmse', 'mae'], description: 'default: retraining.gate.metric' },
+        max_drop: { ...nonNegative, description: 'alert (exit 3) when the live metric is worse than the validation one by more than this' },
+        min_labels: { type: 'integer', minimum: 1, description: 'fewer labelled predictions than this: no verdict' },
       },
     },
   },

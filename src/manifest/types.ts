@@ -116,7 +116,8 @@ export interface Manifest {
     gate: { metric: string; min_delta: number };
     auto_deploy: boolean;
   };
-  quality?: { metric: string; max_drop: number };
+  /** Live quality (`mlship quality`): metric on labelled predictions vs the validation metric. */
+  quality: { metric: string; max_drop: number; min_labels: number };
   /** Problems that do not stop the manifest from loading (e.g. stage budgets above the total). */
   warnings?: Diagnostic[];
 }

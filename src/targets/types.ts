@@ -47,7 +47,16 @@ export interface VersionInfo {
   parent?: string;
   data?: { path: string; sha256: string }[];
   /** Outcome of a retraining gate, when one ran. */
-  gate?: { promoted: boolean; metric: string; candidate: number; live?: number };
+  gate?: {
+    promoted: boolean;
+    metric: string;
+    candidate: number;
+    live?: number;
+    /** The version the candidate was compared with, the required improvement and the holdout size. */
+    liveVersion?: string;
+    minDelta?: number;
+    rows?: number;
+  };
   /** Target-specific location (image URI, model package ARN…). */
   location?: Record<string, string>;
   live: boolean;
@@ -71,6 +80,8 @@ export interface PushOptions {
   /** Lineage facts to record (retraining). */
   parent?: string;
   data?: { path: string; sha256: string }[];
+  /** The retraining gate's outcome, recorded on the new version. */
+  gate?: VersionInfo['gate'];
 }
 
 export interface PushResult {
@@ -216,4 +227,9 @@ export interface Target {
   baseline(version?: string): Promise<BaselineProfile>;
   /** Prediction logs in a window, for drift-check and quality. */
   predictionLogs(window: LogWindow): Promise<LogSource[]>;
+  /**
+   * Ground-truth feedback logs (`{"ts", "id", "label"}` lines, what `POST /feedback` appends) that
+   * can hold labels for predictions in the window; targets without them leave this out.
+   */
+  feedbackLogs?(window: LogWindow): Promise<LogSource[]>;
 }

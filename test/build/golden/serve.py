@@ -15,6 +15,7 @@ Environment, read once at start-up:
 Routes:
     GET  /ping /health /live /ready /  (and AIP_HEALTH_ROUTE)     200 once the model is loaded
     POST /predict /invocations /score  (and AIP_PREDICT_ROUTE)    predictions
+    POST /feedback                                                 ground truth for earlier predictions
     GET  /metrics                                                  Prometheus text
 
 Prediction requests (application/json; a missing Content-Type is taken as JSON):
@@ -28,6 +29,13 @@ stages validate, features, model, post and log (milliseconds). The log line of r
 has the id "ID-i". Errors: {"error": {"status": S, "message": M, "field": F}} with 400 (malformed
 JSON), 404, 405, 413 (body over 1048576 bytes or batch over 1000 records), 415 (not JSON),
 422 (a field missing, unknown, of the wrong type or out of range).
+
+Feedback: {"id": ID, "label": L} or a list of them -> {"accepted": N}, appended to
+feedback-YYYY-MM-DD.jsonl beside the prediction log as {"ts", "id", "label"} before the answer. ID is
+a prediction's id (the response's "id", or "ID-i" for record i of a batch); ids are not looked up
+(labels may come from another replica or after a restart), so unknown ones are accepted and the join
+in `mlship quality` counts them. L is the true outcome: a number when the model outputs a value (regression), else
+the class (a string, integer or boolean). Bad input gets 400/413/415/422, never a 500.
 
 Why a raw ASGI app and not FastAPI: the hot path must cost less than FastAPI's request parsing and
 response encoding (the `mlship bench` aim is at least the throughput of a bare FastAPI endpoint doing
@@ -50,6 +58,9 @@ FLAVOR = "sklearn"
 OUTPUT = "probability"
 MAX_BODY = 1048576
 MAX_BATCH = 1000
+# Feedback labels: a number for regression models (model.output "value"), else a class.
+LABEL_NUMERIC = OUTPUT == "value"
+MAX_LABEL_CHARS = 256
 # (name, type, minimum, maximum, allowed values, nullable), in schema order.
 FIELDS = (
     ("tenure_months", "integer", 0, 72, None, False),
@@ -257,14 +268,15 @@ class PredictionLog:
     """JSON Lines per UTC day; each request's lines go out in one os.write on an O_APPEND descriptor
     before its response is sent, so a client never holds a prediction the log does not."""
 
-    def __init__(self, folder):
+    def __init__(self, folder, kind="predictions"):
         self.folder = folder
+        self.kind = kind
         os.makedirs(folder, exist_ok=True)
         self.day = -1
         self.fd = -1
 
     def _open(self, day):
-        name = datetime.datetime.fromtimestamp(day * 86400, datetime.timezone.utc).strftime("predictions-%Y-%m-%d.jsonl")
+        name = self.kind + datetime.datetime.fromtimestamp(day * 86400, datetime.timezone.utc).strftime("-%Y-%m-%d.jsonl")
         fd = os.open(os.path.join(self.folder, name), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         if self.fd >= 0:
             os.close(self.fd)
@@ -277,6 +289,42 @@ class PredictionLog:
         view = memoryview(data)
         while view:
             view = view[os.write(self.fd, view):]
+
+
+def check_feedback(payload):
+    """A feedback body -> [(id, label)]; 422 naming the field for anything else."""
+    items = payload if type(payload) is list else [payload]
+    if not items:
+        raise BadRequest(422, "the feedback list is empty: send at least one {\"id\": ..., \"label\": ...}")
+    if len(items) > MAX_BATCH:
+        raise BadRequest(413, f"the feedback has {len(items)} labels; at most {MAX_BATCH} per request")
+    out = []
+    for i, item in enumerate(items):
+        where = "the feedback" if type(payload) is not list else f"feedback {i}"
+        if type(item) is not dict:
+            raise BadRequest(422, where + ' must be an object {"id": ..., "label": ...}, got ' + type(item).__name__)
+        for key in item:
+            if key not in ("id", "label"):
+                raise BadRequest(422, f"{where}: unknown field {_short(key)}; send only id and label", str(key)[:100])
+        rid = item.get("id")
+        if type(rid) is not str or not 0 < len(rid) <= 100 or not all(c in _ID_CHARS for c in rid):
+            raise BadRequest(422, f"{where}: field 'id' must be a prediction id (1-100 letters, digits, '.', '_' or '-'), got {_short(rid)}", "id")
+        if "label" not in item or item["label"] is None:
+            raise BadRequest(422, f"{where}: field 'label' is {'missing' if 'label' not in item else 'null'}", "label")
+        label = item["label"]
+        t = type(label)
+        if t is float and (label != label or label == _INF or label == -_INF):
+            raise BadRequest(422, f"{where}: field 'label' must be a finite number", "label")
+        if LABEL_NUMERIC:
+            if t is not int and t is not float:
+                raise BadRequest(422, f"{where}: field 'label' must be a number, got {_short(label)}", "label")
+        elif t is str:
+            if not 0 < len(label) <= MAX_LABEL_CHARS:
+                raise BadRequest(422, f"{where}: field 'label' must be 1-{MAX_LABEL_CHARS} characters", "label")
+        elif t is not int and t is not bool and t is not float:
+            raise BadRequest(422, f"{where}: field 'label' must be a class (string, integer or boolean), got {_short(label)}", "label")
+        out.append((rid, label))
+    return out
 
 
 def _iso(now):
@@ -293,6 +341,7 @@ class Metrics:
     def __init__(self):
         self.requests = {}  # (route, status) -> count
         self.predictions = 0
+        self.feedback = 0
         self.buckets = [0] * (len(_BUCKETS) + 1)
         self.latency_sum = 0.0
         self.latency_count = 0
@@ -333,6 +382,9 @@ class Metrics:
             "# HELP mlship_predictions_total Records predicted.",
             "# TYPE mlship_predictions_total counter",
             f"mlship_predictions_total {self.predictions}",
+            "# HELP mlship_feedback_labels_total Ground-truth labels received on /feedback.",
+            "# TYPE mlship_feedback_labels_total counter",
+            f"mlship_feedback_labels_total {self.feedback}",
             "# HELP mlship_request_duration_seconds Time from request to response of successful predictions.",
             "# TYPE mlship_request_duration_seconds histogram",
         ]
@@ -352,6 +404,7 @@ class Metrics:
 
 _JSON_HEADER = (b"content-type", b"application/json")
 _ID_OK = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+_ID_CHARS = frozenset(chr(c) for c in _ID_OK)  # the same characters, for ids inside JSON bodies
 
 
 def _request_id(headers):
@@ -367,6 +420,7 @@ def create_app(version, build_id, log_folder):
     """The ASGI callable; routes are fixed at start-up from the environment."""
     metrics = Metrics()
     plog = PredictionLog(log_folder)
+    flog = PredictionLog(log_folder, "feedback")
     version_b = version.encode()
     health_routes = {"/ping", "/health", "/live", "/ready", "/"}
     predict_routes = {"/predict": "predict", "/invocations": "predict", "/score": "predict"}
@@ -478,6 +532,29 @@ def create_app(version, build_id, log_folder):
         metrics.observe(route, t5 - t0)
         await respond(send, 200, orjson.dumps(out), rid, ((b"server-timing", timing.encode()),))
 
+    async def feedback(scope, receive, send):
+        rid = _request_id(scope["headers"])
+        try:
+            body = await read_body(receive, scope["headers"])
+            try:
+                payload = orjson.loads(body)
+            except orjson.JSONDecodeError as e:
+                raise BadRequest(400, f"malformed JSON: {e}") from None
+            labels = check_feedback(payload)
+        except BadRequest as e:
+            return await error(send, "/feedback", e.status, e.message, rid, e.field, e.status in (413, 415))
+        now = time.time()
+        ts = _iso(now)
+        data = b"".join(orjson.dumps({"ts": ts, "id": i, "label": label}, option=orjson.OPT_APPEND_NEWLINE) for i, label in labels)
+        try:
+            flog.write(now, data)
+        except OSError as e:
+            sys.stderr.write(f"mlship serve: cannot write the feedback log in {log_folder}: {e}\n")
+            return await error(send, "/feedback", 503, "the feedback log is not writable; no label was recorded", rid)
+        metrics.feedback += len(labels)
+        metrics.count("/feedback", 200)
+        await respond(send, 200, orjson.dumps({"accepted": len(labels)}), rid)
+
     async def app(scope, receive, send):
         if scope["type"] != "http":
             return
@@ -488,6 +565,10 @@ def create_app(version, build_id, log_folder):
             if method == "POST":
                 return await predict(scope, receive, send, kind)
             return await error(send, path, 405, f"{path} accepts POST", _request_id(scope["headers"]))
+        if path == "/feedback":
+            if method == "POST":
+                return await feedback(scope, receive, send)
+            return await error(send, path, 405, "/feedback accepts POST", _request_id(scope["headers"]))
         if path in health_routes:
             if method in ("GET", "HEAD"):
                 return await respond(send, 200, health_body, _request_id(scope["headers"]))
