@@ -5,12 +5,13 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { findInstance, instanceHint, loadCatalog } from '../budget/catalog.js';
 import { ManifestError } from '../core/errors.js';
 import { choiceHint, formatDiagnostic } from './diagnostics.js';
 import { resolveManifest, type RawManifest } from './resolve.js';
+import { schemaErrors } from './validate.js';
 import {
   CATEGORY_VALUE_PATTERN,
   COMPUTE_PATTERN,
@@ -37,11 +38,6 @@ const PATTERN_WORDS: Record<string, { what: string; hint: string }> = {
   [CATEGORY_VALUE_PATTERN]: { what: 'must not contain quotes, backslashes, $, ` or line breaks', hint: 'use plain words such as "basic"' },
 };
 
-let validator: ValidateFunction | undefined;
-function validate(data: unknown): ErrorObject[] {
-  validator ??= new Ajv({ allErrors: true, strict: false, verbose: true }).compile(manifestSchema);
-  return validator(data) ? [] : (validator.errors ?? []);
-}
 
 export interface LoadOptions {
   /** `--target` from the command line. */
@@ -118,9 +114,9 @@ export function checkManifest(
     return at(offset);
   };
 
-  const schemaErrors = validate(data);
-  for (const e of schemaErrors) {
-    if (e.keyword === 'required' && misspelled(e, schemaErrors)) continue; // "unknown key … did you mean" says it
+  const errors = schemaErrors(data);
+  for (const e of errors) {
+    if (e.keyword === 'required' && misspelled(e, errors)) continue; // "unknown key … did you mean" says it
     const d = schemaDiagnostic(e, file, locate);
     if (d) diagnostics.push(d);
   }
