@@ -1,14 +1,17 @@
 /**
  * The spawned CLI with `--target sagemaker` against moto behind the contract fake (AWS_ENDPOINT_URL,
- * static test credentials). Calls covered: S3 (capture files, baseline), STS, SageMaker
- * DescribeEndpoint (moto, overlaid by the fake) — drift-check reads SageMaker Data Capture files
- * written to moto's S3 in SageMaker's own layout and format.
+ * static test credentials), as a user runs it: build → push → deploy --plan → deploy → a second
+ * version → status → rollback, and drift-check over SageMaker Data Capture files written to moto's S3
+ * in SageMaker's own layout and format. UpdateEndpoint and the Model Monitor calls are answered by
+ * the contract fake; everything else by moto.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { readCsvFile } from '../../../src/core/csv.js';
 import { SageMakerTarget } from '../../../src/targets/sagemaker/sagemaker-target.js';
-import { json, runCli } from '../../helpers/cli.js';
+import { json, python, runCli } from '../../helpers/cli.js';
 import { ContractFake } from './contract-fake.js';
 import { awsTestEnv, startMoto, type Moto } from './moto.js';
 import { makeBuild, sagemakerProject, targetContext } from './project.js';
@@ -100,4 +103,52 @@ describe('mlship --target sagemaker (spawned CLI)', () => {
     expect(badDoc.drift).toBe(true);
     expect(badDoc.drifted).toEqual(expect.arrayContaining(['tenure_months', 'monthly_charges', 'support_calls']));
   });
+
+  it('build → push → deploy --plan → deploy → v2 → status → rollback', async () => {
+    const env = awsTestEnv(fake.url);
+    const cli = (args: string[], extra: Record<string, string> = {}) => runCli([...args, '--json'], { cwd: project.dir, env: { ...env, MLSHIP_PYTHON: python, ...extra }, timeoutMs: 180_000 });
+    const image = '123456789012.dkr.ecr.us-east-1.amazonaws.com/mlship/churn:ci';
+
+    expect((await cli(['build', '--no-image'])).code).toBe(0);
+    // No container engine and no --image: a usage error naming the flag, before anything is uploaded.
+    const noImage = await cli(['push'], { PATH: path.dirname(process.execPath) });
+    expect(noImage.code).toBe(2);
+    expect(json<{ error: { code: string; hint: string } }>(noImage).error).toMatchObject({ code: 'image_required', hint: expect.stringContaining('--image') });
+
+    const pushed = await cli(['push', '--image', image]);
+    expect(pushed.code).toBe(0);
+    expect(json<{ version: { version: string }; created: boolean }>(pushed)).toMatchObject({ version: { version: 'v1' }, created: true });
+
+    const planned = await cli(['deploy', '--plan']);
+    expect(planned.code).toBe(0);
+    const plan = json<{ plan: { to: string; steps: { action: string }[] } }>(planned).plan;
+    expect(plan.to).toBe('v1');
+    expect(plan.steps.map((s) => s.action)).toContain('sagemaker:CreateEndpoint');
+    expect(fake.operations().filter((o) => /^(Create|Update)/.test(o) && o !== 'CreateModelPackage' && o !== 'CreateModelPackageGroup')).toEqual([]);
+
+    const first = await cli(['deploy']);
+    expect(first.code).toBe(0);
+    expect(json<{ live: { version: string } }>(first).live.version).toBe('v1');
+
+    // A changed manifest is a new build and a new version with the same model.
+    writeFileSync(project.manifestFile, readFileSync(project.manifestFile, 'utf8').replace('expected_rps: 50', 'expected_rps: 80'));
+    expect((await cli(['build', '--no-image'])).code).toBe(0);
+    expect(json<{ version: { version: string } }>(await cli(['push', '--image', image])).version.version).toBe('v2');
+    const second = await cli(['deploy', '--timeout', '120']);
+    expect(second.code).toBe(0);
+    expect(json<{ live: { version: string }; previous: string }>(second)).toMatchObject({ live: { version: 'v2' }, previous: 'v1' });
+    expect(fake.calls.filter((c) => c.operation === 'UpdateEndpoint')).toHaveLength(1);
+
+    const status = json<{ target: string; live: { version: string; url: string; healthy: boolean }; history: { action: string; version: string }[] }>(await cli(['status']));
+    expect(status.target).toBe('sagemaker');
+    expect(status.live).toMatchObject({ version: 'v2', healthy: true, url: 'https://runtime.sagemaker.us-east-1.amazonaws.com/endpoints/churn/invocations' });
+    expect(status.history.map((h) => `${h.action} ${h.version}`)).toEqual(['deploy v1', 'deploy v2']);
+
+    const back = await cli(['rollback']);
+    expect(back.code).toBe(0);
+    expect(json<{ live: { version: string } }>(back).live.version).toBe('v1');
+    const after = json<{ live: { version: string }; versions: { version: string; location: { approval: string } }[] }>(await cli(['status']));
+    expect(after.live.version).toBe('v1');
+    expect(after.versions.find((v) => v.version === 'v2')?.location.approval).toBe('Rejected');
+  }, 300_000);
 });
