@@ -265,6 +265,19 @@ describe('init without a terminal', () => {
     expect(existsSync(path.join(dir, 'pwned'))).toBe(false);
   });
 
+  it('writes next to -f …/mlship.yaml, and refuses another manifest name', async () => {
+    const dir = temp();
+    mkdirSync(path.join(dir, 'proj'));
+    writeFileSync(path.join(dir, 'proj', 'train.csv'), 'x,label\n1,0\n2,1\n');
+    const r = await runCli(['init', '--yes', '-f', 'proj/mlship.yaml', '--json'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(json(r)).toMatchObject({ dir: 'proj', name: 'proj', baseline: 'train.csv', label: 'label' });
+    expect(existsSync(path.join(dir, 'proj', 'mlship.yaml'))).toBe(true);
+    const other = await runCli(['init', '--yes', '-f', 'ml.yaml', '--json'], { cwd: dir });
+    expect(other.code).toBe(2);
+    expect(json(other)).toMatchObject({ error: { code: 'invalid_option', message: 'init writes mlship.yaml, not ml.yaml' } });
+  });
+
   it('rejects a baseline whose column names cannot be fields', async () => {
     const dir = temp();
     writeFileSync(path.join(dir, 'data.csv'), 'ok,"bad name",label\n1,2,0\n');

@@ -1,11 +1,19 @@
 /** `mlship init [dir]`: scaffold a project (the logic is in src/init/). */
 import path from 'node:path';
+import { UsageError } from '../../core/errors.js';
 import type { CommandModule } from '../context.js';
 
 export const run: CommandModule['run'] = async (ctx, args, options) => {
+  if (path.basename(ctx.globals.file) !== 'mlship.yaml') {
+    throw new UsageError(`init writes mlship.yaml, not ${ctx.globals.file}`, {
+      code: 'invalid_option',
+      hint: 'Pass the project folder instead: `mlship init <dir>`; then `-f <dir>/mlship.yaml` points other commands at it.',
+    });
+  }
   const { initProject } = await import('../../init/scaffold.js');
   const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
-  const dir = path.resolve(ctx.cwd, args[0] ?? '.');
+  // `mlship init` writes next to the manifest: [dir], else the folder of `-f …/mlship.yaml`.
+  const dir = args[0] !== undefined ? path.resolve(ctx.cwd, args[0]) : ctx.projectDir;
   const result = await initProject(
     {
       dir,
