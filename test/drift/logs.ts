@@ -39,6 +39,20 @@ export function exampleRows(): Record<string, unknown>[] {
   }));
 }
 
+/** Raw request records drawn from the example's training rows, drifted as the options say. */
+export function sampleRecords(options: LogOptions): Record<string, unknown>[] {
+  const rows = exampleRows();
+  const rand = rng(options.seed ?? 7);
+  const out: Record<string, unknown>[] = [];
+  for (let i = 0; i < options.rows; i++) {
+    const input = { ...rows[Math.floor(rand() * rows.length)]! };
+    if (options.shiftCharges) input.monthly_charges = Math.min(134.82, Math.round(((input.monthly_charges as number) + options.shiftCharges) * 100) / 100);
+    if (options.enterpriseShare && rand() < options.enterpriseShare) input.plan = 'enterprise';
+    out.push(input);
+  }
+  return out;
+}
+
 /** Lines of an mlship prediction log. */
 export function logLines(options: LogOptions): string[] {
   const rows = exampleRows();
