@@ -1,7 +1,8 @@
 /**
  * The baseline profile stored with each build: every request field of `features.baseline` profiled
  * with the drift module's own profilers, plus the model's outputs on the same rows (from the parity
- * run, i.e. what the serving app answers for them).
+ * run: the model on the features package's output for the whole baseline, which parity proves is
+ * what the serving path computes).
  */
 import { column, readCsvFile } from '../core/csv.js';
 import { PROFILE_FORMAT, profileCategorical, profileNumeric, type BaselineProfile, type FeatureProfile, type Value } from '../drift/profile.js';

@@ -11,6 +11,13 @@ import { execa } from 'execa';
 import { CheckFailedError, OperationError } from '../core/errors.js';
 import type { Manifest } from '../manifest/types.js';
 
+/**
+ * Rows compared record by record. The training path always sees the whole baseline; the serving path
+ * (about a millisecond a row) sees an even sample of larger ones, so a big baseline does not make a
+ * build take hours.
+ */
+export const MAX_PARITY_ROWS = 20_000;
+
 /** One feature that differs between training and serving. */
 export interface ParityMismatch {
   feature: string;
@@ -36,10 +43,10 @@ export interface ParityReport {
   errors: { row: number; message: string }[];
 }
 
-/** A parity run: the report and the serving outputs used for the baseline profile. */
+/** A parity run: the report, and the model's outputs on the baseline rows for its profile. */
 export interface ParityRun {
   report: ParityReport;
-  /** The serving path's prediction per baseline row (null where the row was rejected). */
+  /** The model's output per baseline row (on the training path's features). */
   outputs: unknown[];
 }
 
@@ -51,7 +58,7 @@ export async function runParity(options: { python: string; buildDir: string; man
   const tmp = mkdtempSync(path.join(tmpdir(), 'mlship-parity-'));
   const out = path.join(tmp, 'report.json');
   try {
-    const args = [path.join(options.buildDir, 'serve.py'), 'parity', '--baseline', baseline, '--tolerance', String(options.tolerance), '--model', options.modelPath, '--out', out];
+    const args = [path.join(options.buildDir, 'serve.py'), 'parity', '--baseline', baseline, '--tolerance', String(options.tolerance), '--model', options.modelPath, '--out', out, '--max-rows', String(MAX_PARITY_ROWS)];
     if (manifest.features.label) args.push('--label', manifest.features.label);
     const r = await execa(options.python, args, { cwd: options.buildDir, reject: false, env: { ...options.env, PYTHONDONTWRITEBYTECODE: '1' }, extendEnv: false, all: true });
     if (r.exitCode !== 0) {

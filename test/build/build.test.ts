@@ -3,7 +3,7 @@
  * build.json contract, reuse, the parity check failing on a skewed features package (exit 3), the
  * image step with a Docker that answers, one that does not and none at all, and `mlship serve`.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -57,6 +57,15 @@ describe('mlship build', () => {
     expect(baseline.output).toMatchObject({ kind: 'numeric', count: 3000 });
     expect(baseline.output.min).toBeGreaterThanOrEqual(0);
     expect(baseline.output.max).toBeLessThanOrEqual(1);
+  });
+
+  it('compares an even sample of a large baseline record by record, the whole of it on the training path', async () => {
+    const out = path.join(project.dir, 'parity-sample.json');
+    const r = spawnSync(python, [path.join(first.dir, 'serve.py'), 'parity', '--baseline', path.join(project.dir, 'data', 'train.csv'), '--label', 'churned', '--tolerance', '1e-9', '--model', path.join(first.dir, 'model', 'model.joblib'), '--out', out, '--max-rows', '250'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const report = JSON.parse(readFileSync(out, 'utf8'));
+    expect(report).toMatchObject({ ok: true, rows: 3000, compared: 250 });
+    expect(report.outputs).toHaveLength(3000);
   });
 
   it('reuses the build when nothing changed, and says so', async () => {

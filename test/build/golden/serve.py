@@ -656,6 +656,7 @@ def parity(args):
     parser.add_argument("--tolerance", type=float, required=True)
     parser.add_argument("--model", required=True)
     parser.add_argument("--out", required=True)
+    parser.add_argument("--max-rows", type=int, default=0, help="compare at most N evenly spaced rows (0: all)")
     opts = parser.parse_args(args)
     global MODEL
     MODEL = load_model(opts.model)
@@ -669,11 +670,18 @@ def parity(args):
     kinds = {f[0]: f[1] for f in FIELDS}
     present = [c for c in _COLUMNS if c in df.columns]
     rows = df[present].to_dict("records")
+    # The whole frame always goes through the training path (batch statistics need all of it); the
+    # per-record serving path, ~1 ms a row, runs on an even sample of a large baseline.
+    picked = range(len(rows))
+    if opts.max_rows and len(rows) > opts.max_rows:
+        step = len(rows) / opts.max_rows
+        picked = sorted({int(k * step) for k in range(opts.max_rows)})
 
     rejected = []
     got_rows = {}
     errors = []
-    for i, row in enumerate(rows):
+    for i in picked:
+        row = rows[i]
         record = {}
         for c, v in row.items():
             v = _native(v)
@@ -695,16 +703,13 @@ def parity(args):
             errors.append({"row": i, "message": f"{type(e).__name__}: {e}"})
             if len(errors) >= 20:
                 break
-    # The model's answers on the serving path's features, in one call (a row's output does not depend
-    # on its batch): the output part of the baseline profile.
+    # The model's answers on every baseline row, from the training path's features in one call (the
+    # same as the serving path's wherever parity holds): the output part of the baseline profile.
     outputs = [None] * len(rows)
-    if got_rows:
-        try:
-            predicted = post(run_model(pd.concat(list(got_rows.values()), ignore_index=True)))
-            for i, p in zip(got_rows.keys(), predicted):
-                outputs[i] = p
-        except Exception as e:
-            errors.append({"row": -1, "message": f"the model failed on the serving features: {type(e).__name__}: {e}"})
+    try:
+        outputs = post(run_model(expected))
+    except Exception as e:
+        errors.append({"row": -1, "message": f"the model failed on the training features: {type(e).__name__}: {e}"})
 
     mismatches = []
     for col in expected.columns:
