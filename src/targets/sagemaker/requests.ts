@@ -9,7 +9,7 @@ import type * as CW from '@aws-sdk/client-cloudwatch';
 import type * as S3 from '@aws-sdk/client-s3';
 import type * as SM from '@aws-sdk/client-sagemaker';
 import type { Manifest } from '../../manifest/types.js';
-import type { ComputeChoice, DeployRequest } from '../types.js';
+import type { ComputeChoice, DeployRequest, VersionInfo } from '../types.js';
 import { keys, s3Uri, type Resources } from './resources.js';
 
 /** What mlship stores about a version next to its model package (`versions/vN/version.json`). */
@@ -25,6 +25,8 @@ export interface VersionRecord {
   metrics?: Record<string, unknown>;
   parent?: string;
   data?: { path: string; sha256: string }[];
+  /** Outcome of the retraining gate that produced this version. */
+  gate?: VersionInfo['gate'];
   /** S3 URIs of the baseline profile and its Model Monitor export, when the build had a baseline. */
   baseline?: { profile: string; statistics: string; constraints: string };
 }

@@ -192,6 +192,8 @@ export class SageMakerTarget implements Target {
     const pkg = arn ? (await registry.packages()).find((p) => p.arn === arn) : undefined;
     if (!arn || !pkg) throw new OperationError('aws_error', `SageMaker did not return the new model package of group ${r.packageGroup}`);
     const gitCommit = info.gitCommit;
+    // Training metrics as the training code left them (beside the manifest, as on the local target).
+    const metrics = this.readMetrics(this.ctx.manifest.projectDir) ?? this.readMetrics(build.dir);
     const record: VersionRecord = {
       version: pkg.version,
       buildId: build.id,
@@ -201,9 +203,10 @@ export class SageMakerTarget implements Target {
       modelDataUrl: s3Uri(r, artifactKey),
       modelPackageArn: arn,
       ...(gitCommit && { gitCommit }),
-      ...(this.readMetrics(build.dir) && { metrics: this.readMetrics(build.dir) }),
+      ...(metrics && { metrics }),
       ...(options.parent && { parent: options.parent }),
       ...(options.data && { data: options.data }),
+      ...(options.gate && { gate: options.gate }),
       ...(baseline && { baseline }),
     };
     await registry.writeRecord(record);
@@ -254,6 +257,7 @@ export class SageMakerTarget implements Target {
       ...(rec?.metrics && { metrics: rec.metrics }),
       ...(rec?.parent && { parent: rec.parent }),
       ...(rec?.data && { data: rec.data }),
+      ...(rec?.gate && { gate: rec.gate }),
       location: { modelPackageArn: p.arn, approval: p.approval, ...(rec && { image: rec.image, modelDataUrl: rec.modelDataUrl }) },
       live: p.version === live,
     };

@@ -299,4 +299,22 @@ describe('SageMaker target against moto and the contract fake', () => {
     const noEngine = new SageMakerTarget({ ...ctx, env: { ...process.env, PATH: path.join(project.dir, 'empty') } }, instant);
     await expect(noEngine.push(makeBuild(ctx.manifest, 7), {})).rejects.toMatchObject({ code: 'image_required', exitCode: 2 });
   });
+
+  it('stop deletes the endpoint (configs, models and versions stay) and records it; a retraining gate is kept with the version', async () => {
+    const { target: pusher, ctx } = target('push');
+    const gate = { promoted: true, metric: 'auc', candidate: 0.91, live: 0.88 };
+    await pusher.push(makeBuild(ctx.manifest), { image: 'img:1', parent: 'v0', gate });
+    await target().target.deploy({});
+    const stopped = await target('stop').target.stop();
+    expect(stopped).toEqual({ stopped: true, version: 'v1' });
+    const status = await target('status').target.status();
+    expect(status.live).toBeUndefined();
+    expect(status.history.at(-1)).toMatchObject({ action: 'stop', version: 'v1' });
+    expect(status.versions[0]).toMatchObject({ version: 'v1', parent: 'v0', gate, live: false });
+    const targets = await new ApplicationAutoScalingClient({}).send(new DescribeScalableTargetsCommand({ ServiceNamespace: 'sagemaker' }));
+    expect(targets.ScalableTargets ?? []).toEqual([]);
+    expect(await target('stop').target.stop()).toEqual({ stopped: false });
+    // Deploying again brings the same configuration back.
+    expect((await target().target.deploy({})).live.version).toBe('v1');
+  });
 });
