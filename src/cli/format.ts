@@ -50,15 +50,33 @@ export function formatStatus(status: TargetStatus, out: Styler): string {
   lines.push('', 'versions');
   if (status.versions.length === 0) lines.push('  none yet: run `mlship build && mlship push`');
   else {
-    lines.push(table(['version', 'created', 'sha256', 'metrics', ''], status.versions.map((v) => [
+    lines.push(table(['version', 'created', 'sha256', 'metrics', 'parent', 'gate', ''], status.versions.map((v) => [
       v.version,
       v.createdAt,
       v.digest.slice(0, 12),
       metricSummary(v.metrics),
+      v.parent ?? '',
+      gateSummary(v.gate, out),
       v.live ? out.style('green', 'live') : '',
     ])));
+    const lineage = status.versions.filter((v) => v.data?.length || v.gitCommit);
+    if (lineage.some((v) => v.data?.length)) {
+      lines.push('', 'lineage');
+      for (const v of lineage) {
+        const data = (v.data ?? []).map((d) => `${d.path} (sha256 ${d.sha256.slice(0, 12)})`).join(', ');
+        lines.push(`  ${v.version.padEnd(5)} ${[v.gitCommit && `commit ${v.gitCommit.slice(0, 12)}`, data && `data ${data}`].filter(Boolean).join('  ')}`);
+      }
+    }
   }
   return lines.join('\n');
+}
+
+/** A retraining gate's verdict in a few words: promoted/held back and both scores. */
+function gateSummary(gate: TargetStatus['versions'][number]['gate'], out: Styler): string {
+  if (!gate) return '';
+  const score = (v: number | null | undefined) => (typeof v !== "number" || Number.isNaN(v) ? '-' : v.toFixed(3));
+  const words = `${gate.metric} ${score(gate.candidate)} vs ${score(gate.live)}${gate.liveVersion ? ` (${gate.liveVersion})` : ''}`;
+  return gate.promoted ? `${out.style('green', 'promoted')} ${words}` : `${out.style('yellow', 'held back')} ${words}`;
 }
 
 function metricSummary(metrics: Record<string, unknown> | undefined): string {

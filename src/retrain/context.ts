@@ -39,16 +39,12 @@ export async function labelledLogs(ctx: RetrainContext, window: LogWindow, logs?
 /** The library context from the CLI's: the manifest, output, environment, a clock and the target (made once, lazily). */
 export async function retrainContext(ctx: Context, command: string): Promise<RetrainContext> {
   const manifest = await ctx.manifest();
-  let target: Promise<Target> | undefined;
   return {
     manifest,
     output: ctx.output,
     env: ctx.env,
     cwd: ctx.cwd,
     now: () => new Date(),
-    target() {
-      target ??= import('../targets/index.js').then(({ createTarget }) => createTarget({ manifest, output: ctx.output, env: ctx.env, command, now: () => new Date() }));
-      return target;
-    },
+    target: () => ctx.target(command),
   };
 }

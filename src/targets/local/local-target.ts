@@ -41,6 +41,7 @@ import type {
 import { serverCommand } from '../../build/launch.js';
 import { selectForManifest } from '../../budget/select.js';
 import { localLogSources } from '../../drift/readers.js';
+import { feedbackSources } from '../../retrain/join.js';
 import { freePort, probe, startDetached, stopProcess, waitHealthy } from './processes.js';
 import { LocalRegistry } from './registry.js';
 
@@ -96,6 +97,10 @@ export class LocalTarget implements Target {
   async predictionLogs(window: LogWindow): Promise<LogSource[]> {
     // Only the prediction files: feedback logs share the folder.
     return localLogSources(path.join(this.logDir, 'predictions-*.jsonl'), window);
+  }
+
+  async feedbackLogs(window: LogWindow): Promise<LogSource[]> {
+    return feedbackSources(this.logDir, window);
   }
 
   async plan(request: DeployRequest): Promise<DeployPlan> {

@@ -112,6 +112,7 @@ export class LocalRegistry {
           ...(options.metrics && { metrics: options.metrics }),
           ...(options.parent && { parent: options.parent }),
           ...(options.data && { data: options.data }),
+          ...(options.gate && { gate: options.gate }),
           ...(options.image && { location: { image: options.image } }),
         };
         writeJsonAtomic(path.join(tmp, 'version.json'), record);
