@@ -46,6 +46,8 @@ export interface Catalog {
   currency: 'USD';
   /** `by-load`: replicas sized from the expected rate; `fixed`: the manifest's replicas as written (local). */
   sizing: 'by-load' | 'fixed';
+  /** Most replicas the target runs (the local target: one serving process). */
+  maxReplicas?: number;
   /** What the prices are (on-demand inference instance-hours, VM hours…). */
   pricing: string;
   source: string;

@@ -112,6 +112,13 @@ export function selectCompute(input: SelectionInput): ComputeChoice {
     replicas.max = chosen.instances;
   }
 
+  const cap = input.catalog.maxReplicas;
+  if (cap !== undefined && replicas.max > cap) {
+    reasons.push(`the ${input.catalog.target} target runs ${cap} replica${cap === 1 ? '' : 's'} (serving.replicas ${replicas.min}–${replicas.max} applies on clouds)`);
+    replicas.min = Math.min(replicas.min, cap);
+    replicas.max = cap;
+  }
+
   const runtime = chooseRuntime(input, chosen);
   if (runtime !== 'python') reasons.push(`served by ${runtime === 'vllm' ? 'vLLM' : 'llama.cpp'}${runtime === 'llama.cpp' && !chosen.gpu ? ' on CPU (slow: seconds per request)' : ''}`);
 

@@ -125,9 +125,10 @@ describe('selectCompute', () => {
 
   it('keeps the local target on this machine with the manifest replicas', () => {
     const local = loadCatalog('local');
-    const choice = selectCompute(input({ catalog: local, expectedRps: 5000, replicas: { min: 1, max: 1 } }));
+    const choice = selectCompute(input({ catalog: local, expectedRps: 5000, replicas: { min: 1, max: 4 } }));
     expect(choice.instanceType).toBe('local');
     expect(choice.replicas).toEqual({ min: 1, max: 1 });
+    expect(choice.reasons.join('\n')).toContain('the local target runs 1 replica (serving.replicas 1–4 applies on clouds)');
     expect(selectCompute(input({ catalog: local, flavor: 'llm', params: 7e9, quantization: 'fp16' })).instanceType).toBe('local-gpu');
   });
 });
