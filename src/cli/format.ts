@@ -29,6 +29,12 @@ export function formatLive(live: LiveInfo): string {
   ]);
 }
 
+/** One target fact as text: lists of records as `a b, c d`, other objects as JSON. */
+function factText(value: unknown): string {
+  if (Array.isArray(value)) return value.map((item) => (item !== null && typeof item === 'object' ? Object.values(item).join(' ') : String(item))).join(', ') || 'none';
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
 export function formatStatus(status: TargetStatus, out: Styler): string {
   const lines: string[] = [];
   if (status.live) {
@@ -43,6 +49,9 @@ export function formatStatus(status: TargetStatus, out: Styler): string {
   } else {
     lines.push(`nothing is live on ${status.target}`);
   }
+  // Target-specific facts (a cloud endpoint's status, instance, capture destination, alarms…), shown as given.
+  const facts = Object.entries(status.details ?? {}).filter(([, v]) => v !== undefined && v !== null && v !== '');
+  if (facts.length > 0) lines.push('', status.target, keyValues(facts.map(([k, v]) => [k, factText(v)])));
   if (status.history.length > 0) {
     lines.push('', 'history');
     lines.push(table(['when', 'action', 'version', 'from', 'by'], status.history.slice(-5).map((h) => [h.ts, h.action, h.version ?? '', h.previous ?? '', `${h.by.user}@${h.by.host}`])));
