@@ -83,6 +83,8 @@ export class NumericAccumulator {
   constructor(
     readonly profile: NumericProfile,
     private readonly spool: Spool,
+    /** Most crossing-interval values held at once (tests make it small). */
+    private readonly crossingBatch = CROSSING_BATCH,
   ) {
     const sorted = profile.sorted;
     this.n1 = sorted.length;
@@ -278,16 +280,21 @@ export class NumericAccumulator {
   /**
    * ∫|F − V| over the intervals where V crosses F: read the spool, keep the values that fall in a
    * batch of crossing intervals, sort each interval's values and integrate step by step exactly as
-   * scipy does. Batches keep at most CROSSING_BATCH values in memory (one interval larger than that
-   * is taken whole: it is the one case where memory follows the data, and needs that many current
-   * values strictly between two adjacent baseline values).
+   * scipy does. Batches keep at most `crossingBatch` values in memory; an interval holding more than
+   * that on its own is resolved by selection instead (`resolveLargeCrossing`).
    */
   private resolveCrossings(crossings: Crossing[], m: number): number {
     let total = 0;
+    const small: Crossing[] = [];
+    for (const cr of crossings) {
+      if (cr.count > this.crossingBatch) total += this.resolveLargeCrossing(cr, m);
+      else small.push(cr);
+    }
+    crossings = small;
     for (let start = 0; start < crossings.length; ) {
       let end = start;
       let size = 0;
-      while (end < crossings.length && (end === start || size + crossings[end]!.count <= CROSSING_BATCH)) size += crossings[end++]!.count;
+      while (end < crossings.length && (end === start || size + crossings[end]!.count <= this.crossingBatch)) size += crossings[end++]!.count;
       const batch = crossings.slice(start, end);
       const slot = new Map<number, number>();
       const offsets = new Int32Array(batch.length + 1);
@@ -325,6 +332,113 @@ export class NumericAccumulator {
       start = end;
     }
     return total;
+  }
+
+  /** Visit the spooled values strictly inside interval `interval` (between u[interval-1] and u[interval]). */
+  private forEachIn(interval: number, visit: (x: number) => void): void {
+    const a = this.u[interval - 1]!;
+    const b = this.u[interval]!;
+    this.spool.forEach((x) => {
+      if (x > a && x < b) visit(x);
+    });
+  }
+
+  /**
+   * ∫|F − V| over one crossing interval with more values than fit a batch, in bounded memory.
+   * V rises past F at the kStar-th smallest value x* inside the interval; selection finds x* by
+   * narrowing a value range with 4096-bin histograms over the spool (each pass divides the range
+   * by 4096) until the values left in range fit a batch, then sorts those. One last pass sums the
+   * offsets on either side of x*:
+   *   ∫_a^x* (F − V) = (F − V0)(x* − a) − Σ_{x<x*} (x* − x)/m
+   *   ∫_x*^b (V − F) = (V(x*) − F)(b − x*) + Σ_{x>x*} (b − x)/m
+   */
+  private resolveLargeCrossing(cr: Crossing, m: number): number {
+    const a = this.u[cr.interval - 1]!;
+    const b = this.u[cr.interval]!;
+    const n1 = this.n1;
+    // Smallest number of interval values that lifts V to F or above: (c + kStar)·n1 >= b·m.
+    let rank = Math.ceil((cr.b * m - cr.c * n1) / n1);
+    // Invariant: x* is the rank-th smallest interval value in (lo, hi].
+    let lo = a;
+    let hi = b;
+    let xStar = Number.NaN;
+    const BINS = 4096;
+    const edges = new Float64Array(BINS + 1);
+    const counts = new Float64Array(BINS);
+    while (Number.isNaN(xStar)) {
+      const width = (hi - lo) / BINS;
+      for (let j = 0; j < BINS; j++) edges[j] = lo + j * width;
+      edges[BINS] = hi;
+      counts.fill(0);
+      let inRange = 0;
+      let vmin = Infinity;
+      let vmax = -Infinity;
+      this.forEachIn(cr.interval, (x) => {
+        if (x <= lo || x > hi) return;
+        // Bin j holds (edges[j], edges[j+1]]: start from the arithmetic guess, settle on the edges.
+        let j = width > 0 ? Math.floor((x - lo) / width) : BINS - 1;
+        if (j > BINS - 1) j = BINS - 1;
+        if (j < 0) j = 0;
+        while (j > 0 && x <= edges[j]!) j--;
+        while (j < BINS - 1 && x > edges[j + 1]!) j++;
+        counts[j]!++;
+        inRange++;
+        if (x < vmin) vmin = x;
+        if (x > vmax) vmax = x;
+      });
+      if (vmin === vmax) {
+        xStar = vmin;
+        break;
+      }
+      if (inRange <= this.crossingBatch) {
+        const values = new Float64Array(inRange);
+        let f = 0;
+        this.forEachIn(cr.interval, (x) => {
+          if (x > lo && x <= hi) values[f++] = x;
+        });
+        xStar = values.sort()[rank - 1]!;
+        break;
+      }
+      let j = 0;
+      while (rank > counts[j]!) rank -= counts[j++]!;
+      if (edges[j] === lo && edges[j + 1] === hi) {
+        // The range no longer splits (a few ulps wide): step through its distinct values.
+        let cur = lo;
+        while (Number.isNaN(xStar)) {
+          let next = Infinity;
+          let c = 0;
+          this.forEachIn(cr.interval, (x) => {
+            if (x <= cur || x > hi) return;
+            if (x < next) {
+              next = x;
+              c = 1;
+            } else if (x === next) c++;
+          });
+          if (rank <= c) xStar = next;
+          else {
+            rank -= c;
+            cur = next;
+          }
+        }
+        break;
+      }
+      lo = edges[j]!;
+      hi = edges[j + 1]!;
+    }
+    let cntLess = 0;
+    let cntEq = 0;
+    let sumLess = 0; // Σ (x* − x) over x < x*
+    let sumMore = 0; // Σ (b − x) over x > x*
+    this.forEachIn(cr.interval, (x) => {
+      if (x < xStar) {
+        cntLess++;
+        sumLess += xStar - x;
+      } else if (x === xStar) cntEq++;
+      else sumMore += b - x;
+    });
+    const left = Math.abs(cdfGap(cr.b, n1, cr.c, m)) * (xStar - a) - sumLess / m;
+    const right = Math.abs(cdfGap(cr.b, n1, cr.c + cntLess + cntEq, m)) * (b - xStar) + sumMore / m;
+    return left + right;
   }
 }
 

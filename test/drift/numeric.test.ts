@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { NumericAccumulator } from '../../src/drift/numeric.js';
 import { profileNumeric } from '../../src/drift/profile.js';
 import { SpillDir } from '../../src/drift/spill.js';
+import { wasserstein } from '../../src/drift/stats/distances.js';
 import { closeRel, samples, type NumericCase, type Reference } from './generate.js';
 
 const reference = JSON.parse(readFileSync(new URL('./fixtures/reference.json', import.meta.url), 'utf8')) as Reference;
@@ -44,5 +45,27 @@ describe('streaming numeric statistics match scipy', () => {
     // Ten copies of the current sample have the same CDF, so the same Wasserstein distance.
     expectClose(s.wasserstein, c.expected.wasserstein, 'wasserstein over a spilled sample');
     expect(s.count).toBe(current.length * 10);
+  });
+
+  it.each([
+    ['continuous values', (r: () => number) => 1 + r()],
+    ['two tied values', (r: () => number) => (r() < 0.5 ? 1.25 : 1.75)],
+    ['values a few ulps apart', (r: () => number) => 1.5 + Math.floor(r() * 3) * Number.EPSILON],
+  ] as const)('resolves one crossing interval larger than a batch by selection: %s', (_name, draw) => {
+    let x = 99;
+    const r = () => {
+      x = (48271 * x) % 2147483647;
+      return x / 2147483647;
+    };
+    const baseline = [0, 1, 2, 3];
+    // 20% at or below 1, 60% inside (1, 2), 20% at or above 2: V crosses F = 0.5 inside (1, 2).
+    const current = Array.from({ length: 1000 }, (_, i) => (i % 5 === 0 ? r() : i % 5 === 1 ? 2 + r() : draw(r)));
+    for (const batch of [50, 7]) {
+      const acc = new NumericAccumulator(profileNumeric(baseline), spill.spool(), batch);
+      for (const v of current) acc.add(v);
+      const s = acc.finish()!;
+      const expected = wasserstein(Float64Array.from(baseline), Float64Array.from(current).sort());
+      expect(closeRel(s.wasserstein, expected, 1e-12), `${s.wasserstein} vs ${expected}`).toBe(true);
+    }
   });
 });
