@@ -10,6 +10,9 @@
  *   - CreateDataQualityJobDefinition, DescribeDataQualityJobDefinition
  *   - CreateMonitoringSchedule, DescribeMonitoringSchedule, UpdateMonitoringSchedule
  * and it overlays DescribeEndpoint (status, config, FailureReason) so the update is visible.
+ * CreateEndpointConfig with an instance type the real API accepts (the SDK's enum) but moto rejects
+ * (ml.g5, ml.g6, ml.p4d…) is passed to moto with a stand-in type moto knows, and DescribeEndpointConfig
+ * answers with the real type again.
  * Everything else (S3, STS, ECR, model package groups and packages, models, endpoint configs,
  * CreateEndpoint, pipelines, Application Auto Scaling, CloudWatch, EventBridge Scheduler) is moto.
  */
@@ -55,6 +58,8 @@ export class ContractFake {
   /** Errors to answer SageMaker operations with, as AWS would (awsJson error documents); `times` answers that many calls. */
   readonly injected: { operation: string; status: number; type: string; message: string; times: number }[] = [];
   private endpoints = new Map<string, EndpointState>();
+  /** Endpoint config → the instance types moto was not shown (variant index → type). */
+  private substituted = new Map<string, string[]>();
   private configs = new Set<string>();
   private jobDefinitions = new Map<string, Record<string, unknown>>();
   private schedules = new Map<string, Record<string, unknown>>();
@@ -81,6 +86,7 @@ export class ContractFake {
     this.updatePolls = 1;
     this.injected.length = 0;
     this.endpoints.clear();
+    this.substituted.clear();
     this.configs.clear();
     this.jobDefinitions.clear();
     this.schedules.clear();
@@ -121,7 +127,15 @@ export class ContractFake {
         }
         if (faked) return this.fake(operation, body, res);
       }
-      const forwarded = await this.forward(req, raw);
+      let forwarded = await this.forward(req, raw);
+      if (service === 'SageMaker' && operation === 'CreateEndpointConfig' && forwarded.status === 400 && /instance/i.test(forwarded.body.toString('utf8'))) {
+        // An instance type the real API accepts (checked above against the SDK's enum) that moto does not know.
+        const variants = (body.ProductionVariants ?? []) as { InstanceType?: string }[];
+        this.substituted.set(String(body.EndpointConfigName), variants.map((v) => v.InstanceType ?? ''));
+        const standIn = { ...body, ProductionVariants: variants.map((v) => ({ ...v, InstanceType: 'ml.p3.2xlarge' })) };
+        this.calls[this.calls.length - 1]!.faked = true;
+        forwarded = await this.forward(req, Buffer.from(JSON.stringify(standIn)));
+      }
       if (service === 'SageMaker' && forwarded.status === 200) this.observe(operation, body, forwarded);
       res.writeHead(forwarded.status, forwarded.headers);
       res.end(forwarded.body);
@@ -156,6 +170,12 @@ export class ContractFake {
     if (operation === 'CreateEndpointConfig') this.configs.add(String(body.EndpointConfigName));
     if (operation === 'CreateEndpoint') this.endpoints.set(String(body.EndpointName), { config: String(body.EndpointConfigName), status: 'InService' });
     if (operation === 'DeleteEndpoint') this.endpoints.delete(String(body.EndpointName));
+    if (operation === 'DescribeEndpointConfig' && this.substituted.has(String(body.EndpointConfigName))) {
+      const real = this.substituted.get(String(body.EndpointConfigName))!;
+      const doc = JSON.parse(forwarded.body.toString('utf8')) as { ProductionVariants?: { InstanceType?: string }[] };
+      doc.ProductionVariants?.forEach((v, i) => (v.InstanceType = real[i] ?? v.InstanceType));
+      forwarded.body = Buffer.from(JSON.stringify(doc));
+    }
     if (operation === 'DescribeEndpoint') {
       const state = this.endpoints.get(String(body.EndpointName));
       if (!state) return;

@@ -317,4 +317,16 @@ describe('SageMaker target against moto and the contract fake', () => {
     // Deploying again brings the same configuration back.
     expect((await target().target.deploy({})).live.version).toBe('v1');
   });
+
+  it('a GPU instance type the real API accepts and moto rejects (ml.g5.xlarge: contract fake)', async () => {
+    writeFileSync(project.manifestFile, readFileSync(project.manifestFile, 'utf8').replace('compute: auto', 'compute: ml.g5.xlarge'));
+    const { target: pusher, ctx } = target('push');
+    expect(chooseCompute(ctx.manifest)).toMatchObject({ instanceType: 'ml.g5.xlarge', gpu: true });
+    await pusher.push(makeBuild(ctx.manifest), { image: 'img:gpu' });
+    const deployed = await target().target.deploy({});
+    const config = await new SageMakerClient({}).send(new DescribeEndpointConfigCommand({ EndpointConfigName: String(deployed.live.details?.endpointConfig) }));
+    expect(config.ProductionVariants?.[0]).toMatchObject({ InstanceType: 'ml.g5.xlarge', ContainerStartupHealthCheckTimeoutInSeconds: 900 });
+    expect(fake.calls.find((c) => c.operation === 'CreateEndpointConfig')?.faked).toBe(true);
+    expect((await target('status').target.status()).details).toMatchObject({ instanceType: 'ml.g5.xlarge' });
+  });
 });
