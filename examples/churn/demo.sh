@@ -73,7 +73,7 @@ fi
 # POST a JSON body to the deployment's /predict and show the answer with its HTTP status.
 post() {
   local url="http://127.0.0.1:$PORT/predict"
-  printf '$ curl -d %s %s\n' "'$(echo "$1" | tr -s ' \n' ' ')'" "$url" >&2
+  printf '$ curl -d %s %s\n' "'$(printf '%s' "$1" | tr -s ' \n' ' ')'" "$url" >&2
   if command -v curl >/dev/null 2>&1; then
     curl -sS -X POST "$url" -H 'content-type: application/json' -d "$1" -w '  (HTTP %{http_code})\n'
   else
