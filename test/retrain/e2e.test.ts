@@ -122,6 +122,7 @@ describe('retraining on the local target', () => {
     expect(doc).toMatchObject({ metric: 'accuracy', version: 'v1', verdict: 'degraded', alert: true, labels: { matched: 480, unknownIds: 1, duplicateLabels: 1 } });
     expect(doc.validation).toBeCloseTo(0.7233, 3);
     expect(doc.live).toBeLessThan(doc.validation - 0.05);
+    process.stderr.write(`retrain e2e: live accuracy ${doc.live} vs validation ${doc.validation}\n`);
     expect(r.stdout).toContain(`accuracy ${doc.live.toFixed(4)} live vs ${doc.validation.toFixed(4)} in validation`);
   }, 120_000);
 
@@ -136,6 +137,7 @@ describe('retraining on the local target', () => {
     expect(doc).toMatchObject({ version: 'v2', parent: 'v1', deployed: true, live: 'v2', gate: { promoted: true, metric: 'auc', liveVersion: 'v1' } });
     expect(doc.gate.rows).toBe(96); // 20% of the 480 labelled predictions
     expect(doc.gate.candidate).toBeGreaterThan(doc.gate.live);
+    process.stderr.write(`retrain e2e: promoted v2, auc ${doc.gate.candidate} vs v1 ${doc.gate.live} on ${doc.gate.rows} rows\n`);
 
     const status = json<{ live: { version: string }; versions: VersionDoc[] }>(await cli('status', '--json'));
     expect(status.live.version).toBe('v2');
@@ -163,6 +165,7 @@ describe('retraining on the local target', () => {
     const v3 = status.versions.find((v) => v.version === 'v3')!;
     expect(v3).toMatchObject({ live: false, parent: 'v2', gate: { promoted: false, metric: 'auc', liveVersion: 'v2' } });
     expect(v3.gate!.candidate).toBeLessThan(v3.gate!.live!);
+    process.stderr.write(`retrain e2e: held back v3, auc ${v3.gate!.candidate} vs v2 ${v3.gate!.live}\n`);
     // The project's model file is v2's again (the held-back candidate lives in the registry only).
     expect(readFileSync(path.join(dir, 'model', 'model.joblib')).equals(modelBefore)).toBe(true);
     const text = await cli('status');
