@@ -85,7 +85,11 @@ export function selectCompute(input: SelectionInput): ComputeChoice {
   } else if (compute === 'cpu' || (compute === 'auto' && !llm && preferCpu(cpuOptions, gpuOptions))) {
     chosen = cpuOptions[0] ?? noFit('CPU', input);
     reasons.push(
-      compute === 'cpu' ? 'serving.compute is cpu' : `${input.expectedRps} rps: CPU is the cheapest way to carry the expected rate`,
+      compute === 'cpu'
+        ? 'serving.compute is cpu'
+        : input.catalog.sizing === 'fixed'
+          ? `CPU: ${isTabular(input.flavor) ? `${input.flavor} models do not run faster on a GPU` : 'set serving.compute: gpu to use this machine’s GPU'}`
+          : `${input.expectedRps} rps: CPU is the cheapest way to carry the expected rate`,
     );
   } else {
     chosen = gpuOptions[0] ?? noFit('GPU', input);
