@@ -133,7 +133,11 @@ Docs: README.md · manifest schema: mlship.schema.json in the package`,
       // Help and --version exit 0 through here; every parse error is a usage error (2).
       exitCode = error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
       if (exitCode !== ExitCode.ok && argv.includes('--json')) {
-        process.stdout.write(`${JSON.stringify({ error: { code: 'usage', message: error.message.replace(/^error: /, ''), exitCode } }, null, 2)}\n`);
+        // No command at all: commander printed the help (to stderr) and says only "(outputHelp)".
+        const noCommand = error.code === 'commander.help';
+        const message = noCommand ? 'no command given' : error.message.replace(/^error: /, '');
+        const hint = noCommand ? { hint: 'Run `mlship --help` for the commands.' } : {};
+        process.stdout.write(`${JSON.stringify({ error: { code: 'usage', message, exitCode, ...hint } }, null, 2)}\n`);
       }
     } else {
       exitCode = report(error, new Output(resolveOutputOptions({ json: argv.includes('--json') })));

@@ -51,6 +51,10 @@ describe('exit codes and --json', () => {
     const j = await runCli(['deplyo', '--json']);
     expect(j.code).toBe(2);
     expect(json(j)).toEqual({ error: { code: 'usage', message: "unknown command 'deplyo'\n(Did you mean deploy?)", exitCode: 2 } });
+    const none = await runCli(['--json']);
+    expect(none.code).toBe(2);
+    expect(json(none)).toEqual({ error: { code: 'usage', message: 'no command given', exitCode: 2, hint: 'Run `mlship --help` for the commands.' } });
+    expect(none.stderr).toContain('Usage: mlship [options] [command]');
     const option = await runCli(['validate', '--nope', '--json']);
     expect(option.code).toBe(2);
     expect(json(option)).toEqual({ error: { code: 'usage', message: "unknown option '--nope'", exitCode: 2 } });
