@@ -11,6 +11,7 @@ export const MAX_UNSEEN = 1000;
 /** The bucket for unseen categories past MAX_UNSEEN. */
 export const OTHER_UNSEEN = '(other unseen)';
 
+/** One categorical feature's statistics against its baseline frequencies. */
 export interface CategoricalStats {
   count: number;
   /**
@@ -31,6 +32,7 @@ export interface CategoricalStats {
   distribution: { categories: string[]; baseline: number[]; current: number[] };
 }
 
+/** Accumulates one categorical feature's current values; call `finish()` once after the stream. */
 export class CategoricalAccumulator {
   private readonly counts = new Map<string, number>();
   private unseenKinds = 0;

@@ -13,6 +13,7 @@ import type { BaselineProfile, FeatureProfile } from './profile.js';
 import { readSource, ReadStats, type LogRecord } from './readers.js';
 import { SpillDir } from './spill.js';
 
+/** Everything one check needs: the baseline, the logs, the window, the schema and the settings. */
 export interface DriftCheckInput {
   baseline: BaselineProfile;
   /** Where the baseline came from, for the result. */
@@ -47,12 +48,14 @@ export interface FeatureResult {
   note?: string;
 }
 
+/** The model output's verdict, or why the output could not be compared. */
 export interface OutputResult extends Partial<FeatureResult> {
   supported: boolean;
   drift: boolean;
   reason?: string;
 }
 
+/** The whole result: the `--json` document of `mlship drift-check`. */
 export interface DriftResult {
   drift: boolean;
   /** Share of evaluated input features that drifted. */

@@ -10,9 +10,12 @@ import type { DriftFeatureSettings, DriftMethod, Manifest } from '../manifest/ty
 /** Baseline sizes up to this use the statistical tests under `auto`. */
 export const AUTO_SMALL_N = 1000;
 
+/** A method that computes a score (what `auto` resolves to). */
 export type ConcreteMethod = Exclude<DriftMethod, 'auto'>;
+/** Numeric features get KS/Wasserstein/PSI; categorical ones chi-square/Jensen–Shannon/L-infinity. */
 export type FeatureKind = 'numeric' | 'categorical';
 
+/** Per method: the feature kinds it applies to, what its score is, its default threshold and its name. */
 export const METHOD_INFO: Record<ConcreteMethod, { kinds: FeatureKind[]; score: 'p_value' | 'distance'; threshold: number; label: string }> = {
   ks: { kinds: ['numeric'], score: 'p_value', threshold: 0.05, label: 'Kolmogorov–Smirnov p-value' },
   wasserstein: { kinds: ['numeric'], score: 'distance', threshold: 0.1, label: 'normalised Wasserstein distance' },
@@ -22,6 +25,7 @@ export const METHOD_INFO: Record<ConcreteMethod, { kinds: FeatureKind[]; score: 
   linf: { kinds: ['categorical'], score: 'distance', threshold: 0.1, label: 'L-infinity distance' },
 };
 
+/** The method, threshold and criticality one feature is judged by. */
 export interface MethodChoice {
   method: ConcreteMethod;
   threshold: number;

@@ -37,6 +37,7 @@ const BATCH = 32_768;
 /** Coarse groups of a batch (a 16 KiB count table that stays in the first-level cache). */
 const GROUPS = 4096;
 
+/** One numeric feature's statistics against its baseline profile. */
 export interface NumericStats {
   /** Current (non-missing) values. */
   count: number;

@@ -3,12 +3,14 @@
  * same rows) and stored with each version; the reference `drift-check` compares logs against.
  */
 
+/** Version of the profile file format. */
 export const PROFILE_FORMAT = 1;
 /** Baseline values kept for exact KS / Wasserstein; larger baselines keep an even sample. */
 export const MAX_SORTED_VALUES = 200_000;
 /** Quantile bins for PSI and the report's histograms. */
 export const DEFAULT_BINS = 10;
 
+/** A numeric column: summary, quantile bins and its sorted values (for exact KS and Wasserstein). */
 export interface NumericProfile {
   kind: 'numeric';
   count: number;
@@ -25,6 +27,7 @@ export interface NumericProfile {
   sorted: number[];
 }
 
+/** A categorical column: category frequencies. */
 export interface CategoricalProfile {
   kind: 'categorical';
   count: number;
@@ -33,8 +36,10 @@ export interface CategoricalProfile {
   frequencies: Record<string, number>;
 }
 
+/** One column's profile. */
 export type FeatureProfile = NumericProfile | CategoricalProfile;
 
+/** The stored baseline: one profile per feature and one for the model's outputs. */
 export interface BaselineProfile {
   format: typeof PROFILE_FORMAT;
   /** Where the rows came from (relative path) and its sha256. */
@@ -45,6 +50,7 @@ export interface BaselineProfile {
   output?: FeatureProfile;
 }
 
+/** A raw cell as profiling reads it. */
 export type Value = number | string | boolean | null | undefined;
 
 function isMissing(v: Value): boolean {

@@ -52,6 +52,7 @@ export class ReadStats {
   }
 }
 
+/** What to extract from each record, the window, and where to count problems. */
 export interface ReadOptions {
   /** The input fields to extract, in the order of `LogRecord.values`. */
   fields: string[];

@@ -16,6 +16,7 @@ import { localLogSources } from './readers.js';
 import { driftCommand, RETRAIN, runDriftTrigger, type TriggerResult } from './trigger.js';
 import { windowFromFlags } from './window.js';
 
+/** The command's flags, as given. */
 export interface DriftFlags {
   since?: string;
   from?: string;
@@ -27,6 +28,7 @@ export interface DriftFlags {
   onDrift?: string;
 }
 
+/** What the command hands over from its context. */
 export interface DriftRunContext {
   manifest: Manifest;
   output: Output;
@@ -35,6 +37,7 @@ export interface DriftRunContext {
   now: Date;
 }
 
+/** The result (with the report path and the trigger outcome) and the table for stdout. */
 export interface DriftOutcome {
   result: DriftResult & { report?: string; trigger?: TriggerResult };
   text: string;

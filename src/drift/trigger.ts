@@ -5,6 +5,7 @@
  */
 import type { Manifest } from '../manifest/types.js';
 
+/** What ran on drift and how it ended. */
 export interface TriggerResult {
   command: string;
   /** Where the command came from. */

@@ -48,6 +48,7 @@ export function wasserstein(sortedA: ArrayLike<number>, sortedB: ArrayLike<numbe
   return total;
 }
 
+/** scipy.stats.chisquare's statistic and p-value, with the degrees of freedom. */
 export interface ChiSquareResult {
   statistic: number;
   pvalue: number;

@@ -16,6 +16,7 @@ import { logFactorial } from './special.js';
 /** The exact distribution is used when both samples are at most this large (scipy's MAX_AUTO_N). */
 export const KS_MAX_EXACT_N = 10_000;
 
+/** The KS statistic, its p-value and which distribution gave it. */
 export interface KsResult {
   statistic: number;
   pvalue: number;
