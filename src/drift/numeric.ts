@@ -58,7 +58,7 @@ export interface NumericStats {
 export class NumericAccumulator {
   private readonly u: Float64Array;
   /** Baseline count <= u_i. */
-  private readonly cumB: Float64Array;
+  private readonly cumB: Uint32Array;
   private readonly n1: number;
   private readonly eq: Float64Array;
   private readonly between: Float64Array;
@@ -98,7 +98,7 @@ export class NumericAccumulator {
       } else cum[cum.length - 1] = i + 1;
     }
     this.u = Float64Array.from(distinct);
-    this.cumB = Float64Array.from(cum);
+    this.cumB = Uint32Array.from(cum);
     const k = distinct.length;
     this.eq = new Float64Array(k);
     this.between = new Float64Array(k + 1);
@@ -106,7 +106,7 @@ export class NumericAccumulator {
     this.rightSum = new Float64Array(k + 1);
     this.lo = k > 0 ? distinct[0]! : 0;
     const range = k > 1 ? distinct[k - 1]! - this.lo : 0;
-    const buckets = range > 0 ? Math.min(1 << 18, 4 * k) : 1;
+    const buckets = range > 0 ? Math.min(1 << 16, 2 * k) : 1;
     this.invWidth = range > 0 ? buckets / range : 0;
     this.bucketStart = new Uint32Array(buckets);
     for (let b = 0, i = 0; b < buckets; b++) {
