@@ -17,11 +17,9 @@ import { fileURLToPath } from 'node:url';
 import { OperationError, UsageError } from '../../core/errors.js';
 import { isAlive, readJson, withLock, writeJsonAtomic } from '../../core/fs.js';
 import type { BaselineProfile } from '../../drift/profile.js';
-import type { Manifest } from '../../manifest/types.js';
 import type {
   Actor,
   BuildRef,
-  ComputeChoice,
   DeployPlan,
   DeployRequest,
   DeployResult,
@@ -126,7 +124,7 @@ export class LocalTarget implements Target {
       target: 'local',
       ...(from && { from }),
       to,
-      compute: localCompute(this.ctx.manifest),
+      compute: selectForManifest(this.ctx.manifest),
       url,
       logging: { enabled: true, destination: this.logDir },
       steps,
@@ -346,13 +344,6 @@ export class LocalTarget implements Target {
       details,
     };
   }
-}
-
-/** The one selection, held to what this machine runs: a single serving process. */
-function localCompute(manifest: Manifest): ComputeChoice {
-  const choice = selectForManifest(manifest);
-  if (choice.replicas.max <= 1) return choice;
-  return { ...choice, replicas: { min: 1, max: 1 }, reasons: [...choice.reasons, `the local target runs one replica (serving.replicas ${choice.replicas.min}–${choice.replicas.max} applies on clouds)`] };
 }
 
 function actor(command: string): Actor {
