@@ -6,7 +6,7 @@
  * machine with access to the bucket sees the same history.
  */
 import { randomBytes } from 'node:crypto';
-import type { HistoryEntry } from '../types.js';
+import type { HistoryEntry, VersionInfo } from '../types.js';
 import type { AwsApi } from './api.js';
 import { ifExists } from './aws-client.js';
 import type { VersionRecord } from './requests.js';
@@ -29,6 +29,23 @@ export function versionFromArn(arn: string): string | undefined {
 /** The version number of `vN`, for sorting. */
 export function versionNumber(version: string): number {
   return Number(version.replace(/^v/, ''));
+}
+
+/** mlship's view of a version: the package and, when mlship pushed it, its record. */
+export function versionInfo(p: PackageInfo, rec: VersionRecord | undefined, live: string | undefined): VersionInfo {
+  return {
+    version: p.version,
+    buildId: rec?.buildId ?? 'unknown',
+    createdAt: rec?.createdAt ?? p.createdAt ?? '',
+    digest: rec?.digest ?? '',
+    ...(rec?.gitCommit && { gitCommit: rec.gitCommit }),
+    ...(rec?.metrics && { metrics: rec.metrics }),
+    ...(rec?.parent && { parent: rec.parent }),
+    ...(rec?.data && { data: rec.data }),
+    ...(rec?.gate && { gate: rec.gate }),
+    location: { modelPackageArn: p.arn, approval: p.approval, ...(rec && { image: rec.image, modelDataUrl: rec.modelDataUrl }) },
+    live: p.version === live,
+  };
 }
 
 export class S3Registry {

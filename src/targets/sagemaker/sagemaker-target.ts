@@ -5,16 +5,12 @@
  * and the retraining pipeline. A deploy is a list of planned steps: `plan` returns them, `deploy`
  * runs exactly those, so `--plan` shows what deploy would send.
  */
-import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
-import path from 'node:path';
 import { OperationError, UsageError } from '../../core/errors.js';
-import { sha256File } from '../../core/fs.js';
 import type { BaselineProfile } from '../../drift/profile.js';
 import type {
   Actor,
   BuildRef,
-  ComputeChoice,
   DeployPlan,
   DeployRequest,
   DeployResult,
@@ -22,7 +18,6 @@ import type {
   LiveInfo,
   LogSource,
   LogWindow,
-  PlanStep,
   PushOptions,
   PushResult,
   RollbackRequest,
@@ -33,29 +28,24 @@ import type {
   VersionInfo,
 } from '../types.js';
 import type { AwsApi } from './api.js';
-import { imageSource, packModel, pushImage, readBuild } from './artifact.js';
 import { createAwsApi, ifExists, withErrorTranslation } from './aws-client.js';
 import { captureSources } from './capture.js';
 import { chooseCompute } from './compute.js';
-import { monitorCron } from './cron.js';
-import { monitorConstraints, monitorStatistics } from './monitor-baseline.js';
-import { pipelineArn, pipelineRequest, renderPipelineDefinition, scheduleRequest } from './pipeline.js';
-import { S3Registry, versionNumber, type PackageInfo } from './registry.js';
+import { monitoringSteps, retrainingSteps } from './converge-steps.js';
+import { EndpointWaiter } from './endpoint-wait.js';
+import { pushVersion } from './push.js';
+import { S3Registry, versionInfo, versionNumber, type PackageInfo } from './registry.js';
 import {
   alarmRequests,
-  bucketRequests,
   createEndpointRequest,
-  dataQualityJobRequest,
   endpointConfigRequest,
-  modelPackageRequest,
   modelRequest,
-  monitorImage,
-  monitoringScheduleConfig,
   scalingRequests,
   updateEndpointRequest,
   type VersionRecord,
 } from './requests.js';
 import { invokeUrl, keys, resolveResources, s3Uri, type Resources } from './resources.js';
+import { endpointState, TRANSITIONAL, type Session, type Step } from './session.js';
 
 /** How the target reaches AWS; tests pass a double in front of moto. */
 export interface SageMakerTargetOptions {
@@ -66,18 +56,6 @@ export interface SageMakerTargetOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-interface Session {
-  api: AwsApi;
-  r: Resources;
-  registry: S3Registry;
-}
-
-/** A planned step and the call that carries it out. */
-interface Step extends PlanStep {
-  run(): Promise<void>;
-}
-
-const TRANSITIONAL = new Set(['Creating', 'Updating', 'SystemUpdating', 'RollingBack', 'Deleting']);
 const DEFAULT_TIMEOUT_S = 1800;
 
 export class SageMakerTarget implements Target {
@@ -100,6 +78,10 @@ export class SageMakerTarget implements Target {
       return { api, r, registry: new S3Registry(api, r) };
     })();
     return this.session;
+  }
+
+  private waiter(session: Session): EndpointWaiter {
+    return new EndpointWaiter(session, this.ctx.output, this.options);
   }
 
   private role(r: Resources): string {
@@ -126,148 +108,17 @@ export class SageMakerTarget implements Target {
   // push
 
   async push(build: BuildRef, options: PushOptions): Promise<PushResult> {
-    const info = readBuild(build.dir);
-    const modelPath = path.join(build.dir, info.model.file);
-    const digest = await sha256File(modelPath);
-    if (digest !== info.model.sha256) {
-      throw new OperationError('artifact_digest_mismatch', `the build's model artifact changed after the build (sha256 ${digest.slice(0, 12)}…, build.json says ${info.model.sha256.slice(0, 12)}…)`, {
-        hint: 'Run `mlship build` again.',
-      });
-    }
-    const { api, r, registry } = await this.open();
-    const out = this.ctx.output;
-
-    // An identical build (same model, same build, same image) is already a version: no duplicate.
-    const packages = await registry.packages();
-    for (const p of [...packages].reverse()) {
-      const rec = await registry.record(p.version);
-      if (rec && rec.digest === digest && rec.buildId === build.id && (options.image === undefined || rec.image === options.image)) {
-        out.info(`${p.version} already holds build ${build.id}; nothing pushed`);
-        return { version: this.toVersionInfo(p, rec, undefined), created: false };
-      }
-    }
-
-    // Know where the image comes from before uploading anything.
-    const source = await imageSource(r, build, { image: options.image, env: this.ctx.env });
-    await this.ensureBucket(api, r);
-    const artifactKey = keys.artifact(r, digest);
-    if (!(await ifExists(() => api.headObject({ Bucket: r.bucket, Key: artifactKey })))) {
-      const packed = await packModel(modelPath);
-      try {
-        const progress = await out.progress(`uploading model.tar.gz to ${s3Uri(r, artifactKey)}`);
-        await api.putObject({
-          Bucket: r.bucket,
-          Key: artifactKey,
-          Body: createReadStream(packed.file),
-          ContentLength: statSync(packed.file).size,
-          ContentType: 'application/gzip',
-          Metadata: { 'mlship-sha256': digest },
-        });
-        progress.succeed(`uploaded ${s3Uri(r, artifactKey)}`);
-      } finally {
-        packed.cleanup();
-      }
-    }
-    const image = 'uri' in source ? source.uri : await pushImage(api, r, build, source, { output: out, env: this.ctx.env });
-
-    // The baseline and its Model Monitor export, stored by build (content-addressed) before the package refers to them.
-    const baseline = await this.uploadBaseline(r, registry, build, info.baseline ?? 'baseline.json');
-
-    if (!(await ifExists(() => api.describeModelPackageGroup({ ModelPackageGroupName: r.packageGroup })))) {
-      await api.createModelPackageGroup({ ModelPackageGroupName: r.packageGroup, ModelPackageGroupDescription: `mlship versions of ${this.ctx.manifest.name}` });
-    }
-    const compute = chooseCompute(this.ctx.manifest);
-    const created = await api.createModelPackage(
-      modelPackageRequest(this.ctx.manifest, r, {
-        image,
-        modelDataUrl: s3Uri(r, artifactKey),
-        digest,
-        buildId: build.id,
-        instanceTypes: [compute.instanceType],
-        requireApproval: options.requireApproval === true,
-        ...(baseline && { statistics: baseline.statistics, constraints: baseline.constraints }),
-      }),
-    );
-    const arn = created.ModelPackageArn;
-    const pkg = arn ? (await registry.packages()).find((p) => p.arn === arn) : undefined;
-    if (!arn || !pkg) throw new OperationError('aws_error', `SageMaker did not return the new model package of group ${r.packageGroup}`);
-    const gitCommit = info.gitCommit;
-    // Training metrics as the training code left them (beside the manifest, as on the local target).
-    const metrics = this.readMetrics(this.ctx.manifest.projectDir) ?? this.readMetrics(build.dir);
-    const record: VersionRecord = {
-      version: pkg.version,
-      buildId: build.id,
-      createdAt: this.ctx.now().toISOString(),
-      digest,
-      image,
-      modelDataUrl: s3Uri(r, artifactKey),
-      modelPackageArn: arn,
-      ...(gitCommit && { gitCommit }),
-      ...(metrics && { metrics }),
-      ...(options.parent && { parent: options.parent }),
-      ...(options.data && { data: options.data }),
-      ...(options.gate && { gate: options.gate }),
-      ...(baseline && { baseline }),
-    };
-    await registry.writeRecord(record);
-    return { version: this.toVersionInfo(pkg, record, undefined), created: true };
-  }
-
-  private readMetrics(dir: string): Record<string, unknown> | undefined {
-    const file = path.join(dir, 'metrics.json');
-    if (!existsSync(file)) return undefined;
-    try {
-      return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-    } catch {
-      return undefined;
-    }
-  }
-
-  private async ensureBucket(api: AwsApi, r: Resources): Promise<void> {
-    if (await ifExists(() => api.headBucket({ Bucket: r.bucket }))) return;
-    const req = bucketRequests(r);
-    this.ctx.output.info(`creating bucket s3://${r.bucket} (encrypted, public access blocked)`);
-    await api.createBucket(req.create);
-    await api.putBucketEncryption(req.encryption);
-    await api.putPublicAccessBlock(req.publicAccess);
-  }
-
-  private async uploadBaseline(r: Resources, registry: S3Registry, build: BuildRef, name: string): Promise<VersionRecord['baseline']> {
-    const file = path.join(build.dir, name);
-    if (!existsSync(file)) return undefined;
-    const profile = JSON.parse(readFileSync(file, 'utf8')) as BaselineProfile;
-    const dir = `${r.root}/builds/${build.id}`;
-    const threshold = this.ctx.manifest.monitoring.drift.threshold ?? 0.1;
-    await registry.putJson(`${dir}/baseline.json`, profile);
-    await registry.putJson(`${dir}/statistics.json`, monitorStatistics(this.ctx.manifest, profile));
-    await registry.putJson(`${dir}/constraints.json`, monitorConstraints(this.ctx.manifest, profile, threshold));
-    return { profile: s3Uri(r, `${dir}/baseline.json`), statistics: s3Uri(r, `${dir}/statistics.json`), constraints: s3Uri(r, `${dir}/constraints.json`) };
+    return pushVersion(await this.open(), this.ctx, build, options);
   }
 
   // ---------------------------------------------------------------------------------------------
   // versions and records
 
-  private toVersionInfo(p: PackageInfo, rec: VersionRecord | undefined, live: string | undefined): VersionInfo {
-    return {
-      version: p.version,
-      buildId: rec?.buildId ?? 'unknown',
-      createdAt: rec?.createdAt ?? p.createdAt ?? '',
-      digest: rec?.digest ?? '',
-      ...(rec?.gitCommit && { gitCommit: rec.gitCommit }),
-      ...(rec?.metrics && { metrics: rec.metrics }),
-      ...(rec?.parent && { parent: rec.parent }),
-      ...(rec?.data && { data: rec.data }),
-      ...(rec?.gate && { gate: rec.gate }),
-      location: { modelPackageArn: p.arn, approval: p.approval, ...(rec && { image: rec.image, modelDataUrl: rec.modelDataUrl }) },
-      live: p.version === live,
-    };
-  }
-
   async versions(): Promise<VersionInfo[]> {
     const { registry } = await this.open();
     const [packages, live] = await Promise.all([registry.packages(), this.liveVersion()]);
     const records = await Promise.all(packages.map((p) => registry.record(p.version)));
-    return packages.map((p, i) => this.toVersionInfo(p, records[i], live?.version));
+    return packages.map((p, i) => versionInfo(p, records[i], live?.version));
   }
 
   /** The version record, or one derived from the model package when mlship did not push it (retraining pipeline). */
@@ -288,18 +139,9 @@ export class SageMakerTarget implements Target {
     };
   }
 
-  /** The live endpoint: its status, configuration and the version that configuration serves. */
-  private async endpointState(session: Session) {
-    const ep = await ifExists(() => session.api.describeEndpoint({ EndpointName: session.r.endpoint }));
-    if (!ep) return undefined;
-    const config = ep.EndpointConfigName ?? '';
-    const version = new RegExp(`^${session.r.endpoint}-(v\\d+)-`).exec(config)?.[1];
-    return { status: ep.EndpointStatus ?? 'Unknown', config, version, failureReason: ep.FailureReason, raw: ep };
-  }
-
   private async liveVersion(): Promise<{ version: string; config: string } | undefined> {
     const session = await this.open();
-    const state = await this.endpointState(session);
+    const state = await endpointState(session);
     return state?.version ? { version: state.version, config: state.config } : undefined;
   }
 
@@ -327,7 +169,7 @@ export class SageMakerTarget implements Target {
     const role = this.role(r);
     const rec = await this.recordOf(session, pkg);
     const compute = chooseCompute(manifest);
-    const state = await this.endpointState(session);
+    const state = await endpointState(session);
     const steps: Step[] = [];
 
     // Model and endpoint configuration: reuse the named ones when they exist (a re-run converges).
@@ -380,7 +222,7 @@ export class SageMakerTarget implements Target {
         details: { reason: `the endpoint is Failed${state.failureReason ? ` (${state.failureReason})` : ''}; SageMaker allows only deleting it` },
         run: async () => {
           await api.deleteEndpoint({ EndpointName: r.endpoint });
-          await this.waitGone(session, timeoutS);
+          await this.waiter(session).gone(timeoutS);
         },
       });
     }
@@ -403,9 +245,9 @@ export class SageMakerTarget implements Target {
         },
         // An update still running (an interrupted deploy) is waited for, not stacked on.
         run: async () => {
-          const now = await this.endpointState(session);
-          if (now && TRANSITIONAL.has(now.status)) await this.waitSettled(session, timeoutS);
-          const settled = await this.endpointState(session);
+          const now = await endpointState(session);
+          if (now && TRANSITIONAL.has(now.status)) await this.waiter(session).settled(timeoutS);
+          const settled = await endpointState(session);
           if (settled?.config === finalConfig && settled.status === 'InService') return;
           await api.updateEndpoint(req);
         },
@@ -416,7 +258,7 @@ export class SageMakerTarget implements Target {
         action: 'sagemaker:DescribeEndpoint',
         resource: r.endpoint,
         details: { waitFor: 'InService', endpointConfig: finalConfig, timeoutSeconds: timeoutS },
-        run: () => this.waitForConfig(session, finalConfig, timeoutS),
+        run: () => this.waiter(session).inService(finalConfig, timeoutS),
       });
     }
 
@@ -435,8 +277,8 @@ export class SageMakerTarget implements Target {
       run: async () => void (await api.putScalingPolicy(scaling.policy)),
     });
 
-    steps.push(...(await this.monitoringSteps(session, rec, role)));
-    steps.push(...(await this.retrainingSteps(session, rec, role, compute)));
+    steps.push(...(await monitoringSteps(session, this.ctx, rec, role)));
+    steps.push(...(await retrainingSteps(session, this.ctx, rec, role, compute)));
 
     const plan: DeployPlan = {
       target: 'sagemaker',
@@ -449,185 +291,6 @@ export class SageMakerTarget implements Target {
       noop: onConfig,
     };
     return { session, plan, steps, pkg, rec, configName: finalConfig, previous: state?.version, compute };
-  }
-
-  private async monitoringSteps(session: Session, rec: VersionRecord, role: string): Promise<Step[]> {
-    const { api, r } = session;
-    const image = monitorImage(r.region);
-    if (!rec.baseline || !image) {
-      this.ctx.output.debug(!rec.baseline ? `no baseline stored with ${rec.version}: Model Monitor schedule skipped` : `no Model Monitor image known for ${r.region}: schedule skipped`);
-      return [];
-    }
-    const job = dataQualityJobRequest(r, rec.version, rec.baseline, image, role);
-    const cron = monitorCron(this.ctx.manifest.monitoring.drift.schedule);
-    const config = monitoringScheduleConfig(job.JobDefinitionName!, cron.expression);
-    const steps: Step[] = [];
-    if (!(await ifExists(() => api.describeDataQualityJobDefinition({ JobDefinitionName: job.JobDefinitionName })))) {
-      steps.push({
-        action: 'sagemaker:CreateDataQualityJobDefinition',
-        resource: job.JobDefinitionName!,
-        details: { baseline: rec.baseline.statistics, reports: job.DataQualityJobOutputConfig?.MonitoringOutputs?.[0]?.S3Output?.S3Uri },
-        run: async () => void (await api.createDataQualityJobDefinition(job)),
-      });
-    }
-    const existing = await ifExists(() => api.describeMonitoringSchedule({ MonitoringScheduleName: r.monitoringSchedule }));
-    const current = existing?.MonitoringScheduleConfig;
-    if (!existing || current?.MonitoringJobDefinitionName !== config.MonitoringJobDefinitionName || current?.ScheduleConfig?.ScheduleExpression !== cron.expression) {
-      steps.push({
-        action: existing ? 'sagemaker:UpdateMonitoringSchedule' : 'sagemaker:CreateMonitoringSchedule',
-        resource: r.monitoringSchedule,
-        details: { schedule: cron.expression, jobDefinition: job.JobDefinitionName, ...(cron.note && { note: cron.note }) },
-        run: async () => {
-          if (cron.note) this.ctx.output.warn(cron.note);
-          if (existing) await api.updateMonitoringSchedule({ MonitoringScheduleName: r.monitoringSchedule, MonitoringScheduleConfig: config });
-          else await api.createMonitoringSchedule({ MonitoringScheduleName: r.monitoringSchedule, MonitoringScheduleConfig: config, Tags: [{ Key: 'mlship:project', Value: r.endpoint }] });
-        },
-      });
-    }
-    return steps;
-  }
-
-  private async retrainingSteps(session: Session, rec: VersionRecord, role: string, compute: ComputeChoice): Promise<Step[]> {
-    const { api, r } = session;
-    const manifest = this.ctx.manifest;
-    if (!manifest.retraining.schedule) return [];
-    const definition = renderPipelineDefinition(manifest, r, { image: rec.image, role, compute });
-    const pipeline = pipelineRequest(manifest, r, definition, role);
-    const existing = await ifExists(() => api.describePipeline({ PipelineName: r.pipeline }));
-    const steps: Step[] = [
-      {
-        action: 's3:PutObject',
-        resource: s3Uri(r, keys.pipelineSource(r)),
-        details: { contents: 'project source for the training step (without .mlship, .git, node_modules)' },
-        run: () => this.uploadSource(session),
-      },
-    ];
-    if (!existing || existing.PipelineDefinition !== definition) {
-      steps.push({
-        action: existing ? 'sagemaker:UpdatePipeline' : 'sagemaker:CreatePipeline',
-        resource: r.pipeline,
-        details: { steps: ['Train', 'Register'], image: rec.image, command: manifest.retraining.command },
-        run: async () => {
-          if (existing) await api.updatePipeline({ PipelineName: pipeline.PipelineName, PipelineDefinition: pipeline.PipelineDefinition, PipelineDescription: pipeline.PipelineDescription, RoleArn: pipeline.RoleArn });
-          else await api.createPipeline({ ...pipeline, ClientRequestToken: `${r.pipeline}-${Date.now()}` });
-        },
-      });
-    }
-    const schedule = scheduleRequest(manifest, r, existing?.PipelineArn ?? pipelineArn(r), role);
-    if (schedule) {
-      const current = await ifExists(() => api.getSchedule({ Name: schedule.Name }));
-      if (!current || current.ScheduleExpression !== schedule.ScheduleExpression || current.Target?.Arn !== schedule.Target?.Arn) {
-        steps.push({
-          action: current ? 'scheduler:UpdateSchedule' : 'scheduler:CreateSchedule',
-          resource: schedule.Name!,
-          details: { expression: schedule.ScheduleExpression, timezone: 'UTC', target: r.pipeline },
-          run: async () => {
-            const arn = (await api.describePipeline({ PipelineName: r.pipeline })).PipelineArn ?? pipelineArn(r);
-            const body = { ...schedule, Target: { ...schedule.Target!, Arn: arn } };
-            if (current) await api.updateSchedule(body);
-            else await api.createSchedule(body);
-          },
-        });
-      }
-    }
-    return steps;
-  }
-
-  private async uploadSource(session: Session): Promise<void> {
-    const { execa } = await import('execa');
-    const { mkdtempSync, rmSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const dir = mkdtempSync(path.join(tmpdir(), 'mlship-source-'));
-    const file = path.join(dir, 'source.tar.gz');
-    try {
-      const excludes = ['.mlship', '.git', 'node_modules', '__pycache__', '.venv', 'venv'].flatMap((e) => [`--exclude=${e}`]);
-      await execa('tar', ['-czf', file, ...excludes, '-C', this.ctx.manifest.projectDir, '.']);
-      await session.api.putObject({ Bucket: session.r.bucket, Key: keys.pipelineSource(session.r), Body: readFileSync(file), ContentType: 'application/gzip' });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return this.options.sleep ? this.options.sleep(ms) : new Promise((resolve) => setTimeout(resolve, ms));
-  }
-
-  /** Wait until a deleted endpoint is gone. */
-  private async waitGone(session: Session, timeoutS: number): Promise<void> {
-    const started = Date.now();
-    let pause = 1000;
-    while (await this.endpointState(session)) {
-      if ((Date.now() - started) / 1000 >= timeoutS) {
-        throw new OperationError('deploy_timeout', `endpoint ${session.r.endpoint} is still being deleted after ${timeoutS}s`, { hint: 'Run `mlship deploy` again later.' });
-      }
-      await this.sleep(pause);
-      pause = Math.min(pause * 2, this.options.maxPollMs ?? 15_000);
-    }
-  }
-
-  /** Wait until the endpoint leaves a transitional status. */
-  private async waitSettled(session: Session, timeoutS: number): Promise<void> {
-    const started = Date.now();
-    const progress = await this.ctx.output.progress(`endpoint ${session.r.endpoint}: waiting for the running update to finish`);
-    let pause = 1000;
-    for (;;) {
-      const state = await this.endpointState(session);
-      if (!state || !TRANSITIONAL.has(state.status)) {
-        progress.stop();
-        return;
-      }
-      const elapsed = Math.round((Date.now() - started) / 1000);
-      progress.update(`endpoint ${session.r.endpoint}: ${state.status} (${elapsed}s)`);
-      if (elapsed >= timeoutS) {
-        progress.fail();
-        throw new OperationError('deploy_timeout', `endpoint ${session.r.endpoint} is still ${state.status} after ${timeoutS}s`, { hint: 'Run the command again later (or with a larger --timeout); it continues where this one stopped.' });
-      }
-      await this.sleep(pause);
-      pause = Math.min(pause * 2, this.options.maxPollMs ?? 15_000);
-    }
-  }
-
-  /**
-   * Wait until the endpoint serves `config` and is InService, with progress; a failure (or an
-   * automatic rollback) reports SageMaker's FailureReason and leaves the previous config serving.
-   */
-  private async waitForConfig(session: Session, config: string, timeoutS: number): Promise<void> {
-    const { r } = session;
-    const started = Date.now();
-    const progress = await this.ctx.output.progress(`endpoint ${r.endpoint}: deploying ${config}`);
-    let pause = 1000;
-    let sawTransition = false;
-    for (;;) {
-      const state = await this.endpointState(session);
-      const elapsed = Math.round((Date.now() - started) / 1000);
-      if (!state) {
-        progress.fail();
-        throw new OperationError('endpoint_missing', `endpoint ${r.endpoint} disappeared while deploying`, { hint: 'Run `mlship deploy` again.' });
-      }
-      if (state.status === 'InService' && state.config === config) {
-        progress.succeed(`endpoint ${r.endpoint}: InService on ${config} (${elapsed}s)`);
-        return;
-      }
-      const rolledBack = state.status === 'InService' && state.config !== config && (sawTransition || state.failureReason);
-      if (state.status === 'Failed' || state.status === 'OutOfService' || rolledBack) {
-        progress.fail(`endpoint ${r.endpoint}: ${state.status}`);
-        const kept = state.config && state.config !== config ? ` The endpoint still serves ${state.config}${state.version ? ` (${state.version})` : ''}.` : '';
-        throw new OperationError('deploy_failed', `SageMaker could not put ${config} into service on endpoint ${r.endpoint}: ${state.failureReason ?? `status ${state.status}`}.${kept}`, {
-          hint: 'Fix the cause named above (the container logs are in CloudWatch under /aws/sagemaker/Endpoints/' + r.endpoint + ') and deploy again.',
-          details: { endpointStatus: state.status, failureReason: state.failureReason, endpointConfig: state.config },
-        });
-      }
-      if (TRANSITIONAL.has(state.status)) sawTransition = true;
-      progress.update(`endpoint ${r.endpoint}: ${state.status} (${elapsed}s)`);
-      if (elapsed >= timeoutS) {
-        progress.fail();
-        throw new OperationError('deploy_timeout', `endpoint ${r.endpoint} is still ${state.status} after ${timeoutS}s; the previous configuration keeps serving until SageMaker finishes`, {
-          hint: 'Run `mlship deploy` again (or with a larger --timeout) to keep waiting; it does not start a second update.',
-        });
-      }
-      await this.sleep(pause);
-      pause = Math.min(pause * 2, this.options.maxPollMs ?? 15_000);
-    }
   }
 
   async plan(request: DeployRequest): Promise<DeployPlan> {
@@ -686,7 +349,7 @@ export class SageMakerTarget implements Target {
   async rollback(request: RollbackRequest): Promise<DeployResult> {
     const session = await this.open();
     const { api, registry } = session;
-    const state = await this.endpointState(session);
+    const state = await endpointState(session);
     if (!state?.version) {
       throw new OperationError('nothing_live', `endpoint ${session.r.endpoint} is not serving a version, so there is nothing to roll back`, { hint: 'Deploy a version with `mlship deploy --target sagemaker`.' });
     }
@@ -717,7 +380,7 @@ export class SageMakerTarget implements Target {
   async status(): Promise<TargetStatus> {
     const session = await this.open();
     const { api, r, registry } = session;
-    const [state, history, versions] = await Promise.all([this.endpointState(session), registry.history(), this.versions()]);
+    const [state, history, versions] = await Promise.all([endpointState(session), registry.history(), this.versions()]);
     const details: Record<string, unknown> = { region: r.region, endpoint: r.endpoint, bucket: r.bucket, modelPackageGroup: r.packageGroup };
     let live: LiveInfo | undefined;
     if (state) {
@@ -751,7 +414,7 @@ export class SageMakerTarget implements Target {
   async stop(): Promise<StopResult> {
     const session = await this.open();
     const { api, r, registry } = session;
-    const state = await this.endpointState(session);
+    const state = await endpointState(session);
     if (!state) return { stopped: false };
     const resourceId = `endpoint/${r.endpoint}/variant/${r.variant}`;
     const scaling = await api.describeScalableTargets({ ServiceNamespace: 'sagemaker', ResourceIds: [resourceId], ScalableDimension: 'sagemaker:variant:DesiredInstanceCount' });
@@ -785,7 +448,7 @@ export class SageMakerTarget implements Target {
 
   async predictionLogs(window: LogWindow): Promise<LogSource[]> {
     const session = await this.open();
-    const state = await this.endpointState(session);
+    const state = await endpointState(session);
     const destination = state?.raw.DataCaptureConfig?.DestinationS3Uri ?? s3Uri(session.r, keys.capture(session.r));
     return captureSources(session.api, session.r.endpoint, destination, window);
   }

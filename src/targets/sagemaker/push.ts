@@ -1,0 +1,145 @@
+/**
+ * `push` on SageMaker: the model as `model.tar.gz` in S3 (content-addressed by its sha256), the image
+ * in ECR (or `--image`), the baseline and its Model Monitor export, and a model package in the
+ * project's Model Package Group, with mlship's version record beside it.
+ */
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { OperationError } from '../../core/errors.js';
+import { sha256File } from '../../core/fs.js';
+import type { BaselineProfile } from '../../drift/profile.js';
+import type { BuildRef, PushOptions, PushResult, TargetContext } from '../types.js';
+import type { AwsApi } from './api.js';
+import { imageSource, packModel, pushImage, readBuild } from './artifact.js';
+import { ifExists } from './aws-client.js';
+import { chooseCompute } from './compute.js';
+import { monitorConstraints, monitorStatistics } from './monitor-baseline.js';
+import { versionInfo, type S3Registry } from './registry.js';
+import { bucketRequests, modelPackageRequest, type VersionRecord } from './requests.js';
+import { keys, s3Uri, type Resources } from './resources.js';
+import type { Session } from './session.js';
+
+/**
+ * Register a build as a new version; an identical build (same model digest, build and image) returns
+ * the version that holds it.
+ */
+export async function pushVersion(session: Session, ctx: TargetContext, build: BuildRef, options: PushOptions): Promise<PushResult> {
+  const info = readBuild(build.dir);
+  const modelPath = path.join(build.dir, info.model.file);
+  const digest = await sha256File(modelPath);
+  if (digest !== info.model.sha256) {
+    throw new OperationError('artifact_digest_mismatch', `the build's model artifact changed after the build (sha256 ${digest.slice(0, 12)}…, build.json says ${info.model.sha256.slice(0, 12)}…)`, {
+      hint: 'Run `mlship build` again.',
+    });
+  }
+  const { api, r, registry } = session;
+  const out = ctx.output;
+
+  // An identical build (same model, same build, same image) is already a version: no duplicate.
+  const packages = await registry.packages();
+  for (const p of [...packages].reverse()) {
+    const rec = await registry.record(p.version);
+    if (rec && rec.digest === digest && rec.buildId === build.id && (options.image === undefined || rec.image === options.image)) {
+      out.info(`${p.version} already holds build ${build.id}; nothing pushed`);
+      return { version: versionInfo(p, rec, undefined), created: false };
+    }
+  }
+
+  // Know where the image comes from before uploading anything.
+  const source = await imageSource(r, build, { image: options.image, env: ctx.env });
+  await ensureBucket(api, r, ctx);
+  const artifactKey = keys.artifact(r, digest);
+  if (!(await ifExists(() => api.headObject({ Bucket: r.bucket, Key: artifactKey })))) {
+    const packed = await packModel(modelPath);
+    try {
+      const progress = await out.progress(`uploading model.tar.gz to ${s3Uri(r, artifactKey)}`);
+      await api.putObject({
+        Bucket: r.bucket,
+        Key: artifactKey,
+        Body: createReadStream(packed.file),
+        ContentLength: statSync(packed.file).size,
+        ContentType: 'application/gzip',
+        Metadata: { 'mlship-sha256': digest },
+      });
+      progress.succeed(`uploaded ${s3Uri(r, artifactKey)}`);
+    } finally {
+      packed.cleanup();
+    }
+  }
+  const image = 'uri' in source ? source.uri : await pushImage(api, r, build, source, { output: out, env: ctx.env });
+
+  // The baseline and its Model Monitor export, stored by build (content-addressed) before the package refers to them.
+  const baseline = await uploadBaseline(ctx, r, registry, build, info.baseline ?? 'baseline.json');
+
+  if (!(await ifExists(() => api.describeModelPackageGroup({ ModelPackageGroupName: r.packageGroup })))) {
+    await api.createModelPackageGroup({ ModelPackageGroupName: r.packageGroup, ModelPackageGroupDescription: `mlship versions of ${ctx.manifest.name}` });
+  }
+  const compute = chooseCompute(ctx.manifest);
+  const created = await api.createModelPackage(
+    modelPackageRequest(ctx.manifest, r, {
+      image,
+      modelDataUrl: s3Uri(r, artifactKey),
+      digest,
+      buildId: build.id,
+      instanceTypes: [compute.instanceType],
+      requireApproval: options.requireApproval === true,
+      ...(baseline && { statistics: baseline.statistics, constraints: baseline.constraints }),
+    }),
+  );
+  const arn = created.ModelPackageArn;
+  const pkg = arn ? (await registry.packages()).find((p) => p.arn === arn) : undefined;
+  if (!arn || !pkg) throw new OperationError('aws_error', `SageMaker did not return the new model package of group ${r.packageGroup}`);
+  const gitCommit = info.gitCommit;
+  // Training metrics as the training code left them (beside the manifest, as on the local target).
+  const metrics = readMetrics(ctx.manifest.projectDir) ?? readMetrics(build.dir);
+  const record: VersionRecord = {
+    version: pkg.version,
+    buildId: build.id,
+    createdAt: ctx.now().toISOString(),
+    digest,
+    image,
+    modelDataUrl: s3Uri(r, artifactKey),
+    modelPackageArn: arn,
+    ...(gitCommit && { gitCommit }),
+    ...(metrics && { metrics }),
+    ...(options.parent && { parent: options.parent }),
+    ...(options.data && { data: options.data }),
+    ...(options.gate && { gate: options.gate }),
+    ...(baseline && { baseline }),
+  };
+  await registry.writeRecord(record);
+  return { version: versionInfo(pkg, record, undefined), created: true };
+}
+
+function readMetrics(dir: string): Record<string, unknown> | undefined {
+  const file = path.join(dir, 'metrics.json');
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The artifact bucket, created encrypted and private when missing. */
+async function ensureBucket(api: AwsApi, r: Resources, ctx: TargetContext): Promise<void> {
+  if (await ifExists(() => api.headBucket({ Bucket: r.bucket }))) return;
+  const req = bucketRequests(r);
+  ctx.output.info(`creating bucket s3://${r.bucket} (encrypted, public access blocked)`);
+  await api.createBucket(req.create);
+  await api.putBucketEncryption(req.encryption);
+  await api.putPublicAccessBlock(req.publicAccess);
+}
+
+/** The build's baseline profile and its Model Monitor export, stored by build id (content-addressed). */
+async function uploadBaseline(ctx: TargetContext, r: Resources, registry: S3Registry, build: BuildRef, name: string): Promise<VersionRecord['baseline']> {
+  const file = path.join(build.dir, name);
+  if (!existsSync(file)) return undefined;
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as BaselineProfile;
+  const dir = `${r.root}/builds/${build.id}`;
+  const threshold = ctx.manifest.monitoring.drift.threshold ?? 0.1;
+  await registry.putJson(`${dir}/baseline.json`, profile);
+  await registry.putJson(`${dir}/statistics.json`, monitorStatistics(ctx.manifest, profile));
+  await registry.putJson(`${dir}/constraints.json`, monitorConstraints(ctx.manifest, profile, threshold));
+  return { profile: s3Uri(r, `${dir}/baseline.json`), statistics: s3Uri(r, `${dir}/statistics.json`), constraints: s3Uri(r, `${dir}/constraints.json`) };
+}

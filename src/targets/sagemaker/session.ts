@@ -1,0 +1,33 @@
+/**
+ * What the SageMaker target's parts share: an open session (the AWS client, the project's resource
+ * names, the S3 registry), a planned step, and the endpoint's state as mlship reads it.
+ */
+import type { PlanStep } from '../types.js';
+import type { AwsApi } from './api.js';
+import { ifExists } from './aws-client.js';
+import type { S3Registry } from './registry.js';
+import type { Resources } from './resources.js';
+
+/** The AWS client, resource names and registry of one project in one account and region. */
+export interface Session {
+  api: AwsApi;
+  r: Resources;
+  registry: S3Registry;
+}
+
+/** A planned step and the call that carries it out (`plan` shows the first, `deploy` runs the second). */
+export interface Step extends PlanStep {
+  run(): Promise<void>;
+}
+
+/** Endpoint statuses that end on their own; a deploy waits for them rather than stacking an update. */
+export const TRANSITIONAL = new Set(['Creating', 'Updating', 'SystemUpdating', 'RollingBack', 'Deleting']);
+
+/** The endpoint: its status, configuration, the version that configuration serves, and the raw description. */
+export async function endpointState(session: Session) {
+  const ep = await ifExists(() => session.api.describeEndpoint({ EndpointName: session.r.endpoint }));
+  if (!ep) return undefined;
+  const config = ep.EndpointConfigName ?? '';
+  const version = new RegExp(`^${session.r.endpoint}-(v\\d+)-`).exec(config)?.[1];
+  return { status: ep.EndpointStatus ?? 'Unknown', config, version, failureReason: ep.FailureReason, raw: ep };
+}
