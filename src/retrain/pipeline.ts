@@ -17,7 +17,7 @@
 import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { OperationError } from '../core/errors.js';
-import { readJson } from '../core/fs.js';
+import { readJson, withLock } from '../core/fs.js';
 import { buildProject } from '../build/index.js';
 import type { LogWindow, VersionInfo } from '../targets/types.js';
 import { labelledLogs, type RetrainContext } from './context.js';
@@ -25,7 +25,10 @@ import { assembleFromLogs, lineage, resolveDataFiles, type DataFile } from './da
 import { decideGate, fmt, type GateDecision } from './gate.js';
 import type { JoinStats } from './join.js';
 import { asMetric } from './metrics.js';
-import { buildDirOf, holdoutLabels, scoreBuild } from './score.js';
+import { buildDirOf, holdoutLabels, holdoutOutputs, scoreTogether } from './score.js';
+
+/** How long a run waits for another one on the same project before giving up. */
+const LOCK_WAIT_MS = 10_000;
 
 export interface RetrainFlags {
   fromLogs: boolean;
@@ -103,87 +106,93 @@ export async function retrain(ctx: RetrainContext, flags: RetrainFlags): Promise
     return { result, text: ['retrain (dry run: nothing was run or changed)', ...steps.map((s, i) => `  ${i + 1}. ${s}`)].join('\n') };
   }
 
-  mkdirSync(runDir, { recursive: true });
-  const data = await lineage(manifest, files);
-  const restore = backupOutputs(manifest.model.path, path.join(manifest.projectDir, 'metrics.json'), path.join(runDir, 'previous'));
-  let keep = false;
-  try {
-    await runCommand(ctx, command, files, holdout);
-    if (!existsSync(manifest.model.path)) {
-      throw new OperationError('retrain_no_model', `the retraining command did not write the model ${manifest.model.relativePath}`, { hint: 'The command must write the model where model.path in mlship.yaml says.' });
-    }
-    if (!existsSync(holdout)) {
-      throw new OperationError('retrain_no_holdout', `the retraining command did not write its holdout to MLSHIP_HOLDOUT (${rel(manifest.projectDir, holdout)})`, {
-        hint: 'The gate scores the candidate and the live model on the rows the training code held out: write them (raw fields and the label column) as CSV to the path in $MLSHIP_HOLDOUT (python train.py --holdout PATH does).',
-      });
-    }
-    const metrics = readJson<Record<string, unknown>>(path.join(manifest.projectDir, 'metrics.json'));
-
-    const built = await buildProject(manifest, { image: flags.image, platform: 'linux/amd64', env: ctx.env }, output);
-    output.info(`built ${built.id}${built.reused ? ' (reused: same inputs)' : ''}`);
-
-    const labels = holdoutLabels(manifest, holdout);
-    const progress = await output.progress(`gate: scoring the candidate${liveBefore ? ` and ${liveBefore.version}` : ''} on ${labels.length} holdout rows (${metric})`);
-    let decision: GateDecision;
-    let rows: number;
+  // One run at a time per project: runs share the project's model file and metrics.json.
+  return withLock(path.join(manifest.projectDir, '.mlship', 'retrain', '.lock'), async () => {
+    mkdirSync(runDir, { recursive: true });
+    const data = await lineage(manifest, files);
+    const restore = backupOutputs(manifest.model.path, path.join(manifest.projectDir, 'metrics.json'), path.join(runDir, 'previous'));
+    let keep = false;
     try {
-      const candidate = await scoreBuild({ manifest, buildDir: built.dir, holdout, labels, metric, env: ctx.env });
-      const live = liveBefore ? await scoreBuild({ manifest, buildDir: buildDirOf(manifest, liveBefore.buildId, liveBefore.version), holdout, labels, metric, env: ctx.env }) : undefined;
-      decision = decideGate({ metric, minDelta, candidate: candidate.value, ...(live && { live: live.value }) });
-      rows = candidate.rows;
-    } catch (error) {
-      progress.fail();
-      throw error;
-    }
-    (decision.promoted ? progress.succeed : progress.fail)(`gate: ${decision.reason}`);
-    const gate = { ...decision, rows, ...(liveBefore && { liveVersion: liveBefore.version }) };
-
-    const pushed = await target.push(
-      { id: built.id, dir: built.dir },
-      {
-        ...(liveBefore && { parent: liveBefore.version }),
-        data,
-        gate: { promoted: decision.promoted, metric, candidate: decision.candidate, ...(decision.live !== undefined && { live: decision.live }), ...(liveBefore && { liveVersion: liveBefore.version }), minDelta, rows },
-      },
-    );
-    const version = pushed.version.version;
-    if (!pushed.created) output.warn(`the candidate is identical to ${version}, already registered; its record is unchanged`);
-    else output.info(`registered ${version}${liveBefore ? ` (parent ${liveBefore.version})` : ''}`);
-
-    let deployed = false;
-    let liveAfter = liveBefore?.version;
-    if (decision.promoted) {
-      keep = true;
-      if (deploy && liveBefore?.version !== version) {
-        const done = await target.deploy({ version, ...(flags.timeoutSeconds !== undefined && { timeoutSeconds: flags.timeoutSeconds }) });
-        deployed = done.changed;
-        liveAfter = done.live.version;
-        output.info(`${version} is live on ${done.live.url}`);
+      await runCommand(ctx, command, files, holdout);
+      if (!existsSync(manifest.model.path)) {
+        throw new OperationError('retrain_no_model', `the retraining command did not write the model ${manifest.model.relativePath}`, { hint: 'The command must write the model where model.path in mlship.yaml says.' });
       }
+      if (!existsSync(holdout)) {
+        throw new OperationError('retrain_no_holdout', `the retraining command did not write its holdout to MLSHIP_HOLDOUT (${rel(manifest.projectDir, holdout)})`, {
+          hint: 'The gate scores the candidate and the live model on the rows the training code held out: write them (raw fields and the label column) as CSV to the path in $MLSHIP_HOLDOUT (python train.py --holdout PATH does).',
+        });
+      }
+      const metrics = readJson<Record<string, unknown>>(path.join(manifest.projectDir, 'metrics.json'));
+
+      const built = await buildProject(manifest, { image: flags.image, platform: 'linux/amd64', env: ctx.env }, output);
+      output.info(`built ${built.id}${built.reused ? ' (reused: same inputs)' : ''}`);
+
+      const labels = holdoutLabels(manifest, holdout);
+      const progress = await output.progress(`gate: scoring the candidate${liveBefore ? ` and ${liveBefore.version}` : ''} on ${labels.length} holdout rows (${metric})`);
+      let decision: GateDecision;
+      let rows: number;
+      try {
+        const builds = [built.dir, ...(liveBefore ? [buildDirOf(manifest, liveBefore.buildId, liveBefore.version)] : [])];
+        const outputs: unknown[][] = [];
+        for (const buildDir of builds) outputs.push(await holdoutOutputs({ manifest, buildDir, holdout, env: ctx.env }));
+        const [candidate, live] = scoreTogether(metric, manifest.model.output, labels, outputs);
+        decision = decideGate({ metric, minDelta, candidate: candidate!.value, ...(live && { live: live.value }) });
+        rows = candidate!.rows;
+        if (candidate!.skipped > 0) output.warn(`${candidate!.skipped} holdout rows were left out of the gate (no label, or a build's schema rejects them)`);
+      } catch (error) {
+        progress.fail();
+        throw error;
+      }
+      (decision.promoted ? progress.succeed : progress.fail)(`gate: ${decision.reason}`);
+      const gate = { ...decision, rows, ...(liveBefore && { liveVersion: liveBefore.version }) };
+
+      const pushed = await target.push(
+        { id: built.id, dir: built.dir },
+        {
+          ...(liveBefore && { parent: liveBefore.version }),
+          data,
+          gate: { promoted: decision.promoted, metric, candidate: decision.candidate, ...(decision.live !== undefined && { live: decision.live }), ...(liveBefore && { liveVersion: liveBefore.version }), minDelta, rows },
+        },
+      );
+      const version = pushed.version.version;
+      if (!pushed.created) output.warn(`the candidate is identical to ${version}, already registered; its record is unchanged`);
+      else output.info(`registered ${version}${liveBefore ? ` (parent ${liveBefore.version})` : ''}`);
+
+      let deployed = false;
+      let liveAfter = liveBefore?.version;
+      if (decision.promoted) {
+        keep = true;
+        if (deploy && liveBefore?.version !== version) {
+          const done = await target.deploy({ version, ...(flags.timeoutSeconds !== undefined && { timeoutSeconds: flags.timeoutSeconds }) });
+          deployed = done.changed;
+          liveAfter = done.live.version;
+          output.info(`${version} is live on ${done.live.url}`);
+        }
+      }
+      const result: RetrainResult = {
+        dryRun: false,
+        command,
+        data,
+        ...(fromLogs && { fromLogs }),
+        runDir,
+        ...(liveBefore && { parent: liveBefore.version }),
+        ...(metrics && { metrics }),
+        build: { id: built.id, reused: built.reused },
+        version,
+        created: pushed.created,
+        gate,
+        deployed,
+        ...(liveAfter && { live: liveAfter }),
+      };
+      let text = formatRetrain(result, deploy);
+      if (!decision.promoted) {
+        text += `\n${version} stays registered but not live${liveBefore ? `; ${liveBefore.version} keeps serving` : ''}. Deploy it anyway with \`mlship deploy --version ${version}\`.`;
+      }
+      return { result, text };
+    } finally {
+      if (!keep) restore();
     }
-    const result: RetrainResult = {
-      dryRun: false,
-      command,
-      data,
-      ...(fromLogs && { fromLogs }),
-      runDir,
-      ...(liveBefore && { parent: liveBefore.version }),
-      ...(metrics && { metrics }),
-      build: { id: built.id, reused: built.reused },
-      version,
-      created: pushed.created,
-      gate,
-      deployed,
-      ...(liveAfter && { live: liveAfter }),
-    };
-    let text = formatRetrain(result, deploy);
-    if (!decision.promoted) {
-      text += `\n${version} stays registered but not live${liveBefore ? `; ${liveBefore.version} keeps serving` : ''}. Deploy it anyway with \`mlship deploy --version ${version}\`.`;
-    }
-    return { result, text };
-  } finally {
-    if (!keep) restore();
-  }
+  }, LOCK_WAIT_MS);
 }
 
 /** Run the training command with its data and holdout paths; its output goes to stderr. */

@@ -12,7 +12,7 @@ import { readCsvFile } from '../core/csv.js';
 import { buildsDir, readBuildInfo } from '../build/index.js';
 import { runParity } from '../build/parity.js';
 import type { Manifest } from '../manifest/types.js';
-import { computeMetric, type MetricName, type Scored } from './metrics.js';
+import { computeMetric, type MetricName, type OutputKind, type Scored } from './metrics.js';
 
 export interface HoldoutScore {
   value: number;
@@ -45,17 +45,29 @@ export function buildDirOf(manifest: Manifest, buildId: string, version: string)
   return dir;
 }
 
-/** One build's metric on the holdout. */
-export async function scoreBuild(options: { manifest: Manifest; buildDir: string; holdout: string; labels: string[]; metric: MetricName; env: NodeJS.ProcessEnv }): Promise<HoldoutScore> {
+/** A build's serving-path output for every holdout row (null where its schema rejects the row). */
+export async function holdoutOutputs(options: { manifest: Manifest; buildDir: string; holdout: string; env: NodeJS.ProcessEnv }): Promise<unknown[]> {
   const { manifest, buildDir, holdout } = options;
   const info = readBuildInfo(buildDir);
   if (!info) throw new OperationError('build_invalid', `no build.json in ${buildDir}`, { hint: 'Run `mlship build` again.' });
+  // The parity mode reads its rows from features.baseline: point it at the holdout.
   const scoringManifest: Manifest = { ...manifest, features: { ...manifest.features, baseline: holdout, baselineRelative: path.relative(manifest.projectDir, holdout) } };
   const run = await runParity({ python: info.runtime.python, buildDir, manifest: scoringManifest, modelPath: path.join(buildDir, info.model.file), tolerance: manifest.features.tolerance, env: options.env });
-  const rows: Scored[] = [];
-  run.outputs.forEach((output, i) => {
-    const label = options.labels[i];
-    if (output !== null && output !== undefined && label !== undefined && label !== '') rows.push({ output, label });
+  return run.outputs;
+}
+
+/**
+ * Score the candidate and the live model on the same rows: rows with a label that every build
+ * answered (a row one build's schema rejects is left out of both scores, so they stay comparable).
+ */
+export function scoreTogether(metric: MetricName, kind: OutputKind, labels: string[], outputs: unknown[][]): HoldoutScore[] {
+  const usable = labels.map((label, i) => label !== '' && outputs.every((o) => o[i] !== null && o[i] !== undefined));
+  const rows = usable.filter(Boolean).length;
+  return outputs.map((o) => {
+    const scored: Scored[] = [];
+    usable.forEach((ok, i) => {
+      if (ok) scored.push({ output: o[i], label: labels[i] });
+    });
+    return { value: computeMetric(metric, scored, kind), rows, skipped: labels.length - rows };
   });
-  return { value: computeMetric(options.metric, rows, manifest.model.output), rows: rows.length, skipped: run.outputs.length - rows.length };
 }
