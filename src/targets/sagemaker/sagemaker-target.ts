@@ -34,6 +34,7 @@ import { chooseCompute } from './compute.js';
 import { monitoringSteps, retrainingSteps } from './converge-steps.js';
 import { EndpointWaiter } from './endpoint-wait.js';
 import { pushVersion } from './push.js';
+import { runRetrainingPipeline, type PipelineRun } from './retrain-run.js';
 import { S3Registry, versionInfo, versionNumber, type PackageInfo } from './registry.js';
 import {
   alarmRequests,
@@ -451,5 +452,13 @@ export class SageMakerTarget implements Target {
     const state = await endpointState(session);
     const destination = state?.raw.DataCaptureConfig?.DestinationS3Uri ?? s3Uri(session.r, keys.capture(session.r));
     return captureSources(session.api, session.r.endpoint, destination, window);
+  }
+
+  /**
+   * Run the project's SageMaker retraining pipeline now and follow it. Not part of `Target`: the
+   * retrain command can call it when the target offers it (training then happens on SageMaker).
+   */
+  async startRetraining(timeoutSeconds = 6 * 3600): Promise<PipelineRun> {
+    return runRetrainingPipeline(await this.open(), this.ctx.output, { ...this.options, timeoutS: timeoutSeconds, now: this.ctx.now });
   }
 }

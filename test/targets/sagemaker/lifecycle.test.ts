@@ -329,4 +329,14 @@ describe('SageMaker target against moto and the contract fake', () => {
     expect(fake.calls.find((c) => c.operation === 'CreateEndpointConfig')?.faked).toBe(true);
     expect((await target('status').target.status()).details).toMatchObject({ instanceType: 'ml.g5.xlarge' });
   });
+
+  it('the retraining pipeline runs on demand after deploy created it (StartPipelineExecution: moto)', async () => {
+    const { target: pusher, ctx } = target('push');
+    await expect(target('retrain').target.startRetraining()).rejects.toMatchObject({ code: 'pipeline_missing' });
+    await pusher.push(makeBuild(ctx.manifest), { image: 'img:1' });
+    await target().target.deploy({});
+    const run = await target('retrain').target.startRetraining();
+    expect(run).toMatchObject({ pipeline: 'churn-retrain', status: 'Succeeded' });
+    expect(run.executionArn).toContain('pipeline/churn-retrain/execution/');
+  });
 });
