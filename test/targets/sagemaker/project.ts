@@ -22,7 +22,8 @@ export const ROLE = 'arn:aws:iam::123456789012:role/mlship-sagemaker';
 export function sagemakerProject(extra = ''): { dir: string; cleanup: () => void; manifestFile: string } {
   const project = copyExample();
   const manifestFile = path.join(project.dir, 'mlship.yaml');
-  const text = readFileSync(manifestFile, 'utf8').replace(/^target: local$/m, 'target: sagemaker');
+  // Drift found in a test must not start a real retraining run (retraining.on_drift runs `mlship retrain`).
+  const text = readFileSync(manifestFile, 'utf8').replace(/^target: local$/m, 'target: sagemaker').replace('on_drift: true', 'on_drift: false');
   writeFileSync(manifestFile, `${text}targets:\n  sagemaker: { region: us-east-1, role: ${ROLE}, bucket: mlship-test-bucket, prefix: models }\n${extra}`);
   return { ...project, manifestFile };
 }
