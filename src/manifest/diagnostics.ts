@@ -6,11 +6,17 @@ import type { Diagnostic } from './types.js';
 
 /** `mlship.yaml:3:5: model.flavor: "skl" is not … (did you mean "sklearn"?)` */
 export function formatDiagnostic(d: Diagnostic, cwd = process.cwd()): string {
-  const file = path.relative(cwd, d.file) || d.file;
+  const file = displayPath(d.file, cwd);
   const where = d.path ? `${d.path}: ` : '';
   const hint = d.hint ? ` (${d.hint})` : '';
   const prefix = d.severity === 'warning' ? 'warning: ' : '';
   return `${file}:${d.line}:${d.col}: ${prefix}${where}${d.message}${hint}`;
+}
+
+/** A path as messages show it: relative to where the user stands, unless that climbs out more than one level. */
+export function displayPath(file: string, cwd = process.cwd()): string {
+  const relative = path.relative(cwd, file);
+  return relative === '' || relative.startsWith(`..${path.sep}..${path.sep}`) ? file : relative;
 }
 
 /** Edit distance with adjacent transpositions (optimal string alignment); small strings only. */

@@ -9,7 +9,7 @@ import type { ErrorObject } from 'ajv';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { findInstance, instanceHint, loadCatalog } from '../budget/catalog.js';
 import { ManifestError } from '../core/errors.js';
-import { choiceHint, formatDiagnostic } from './diagnostics.js';
+import { choiceHint, displayPath, formatDiagnostic } from './diagnostics.js';
 import { resolveManifest, type RawManifest } from './resolve.js';
 import { schemaErrors } from './validate.js';
 import {
@@ -57,7 +57,7 @@ export function loadManifestFile(file: string, options: LoadOptions = {}): Manif
     text = readFileSync(file, 'utf8');
   } catch (error) {
     const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new ManifestError(missing ? `no manifest at ${path.relative(process.cwd(), file) || file}` : `cannot read ${file}: ${(error as Error).message}`, {
+    throw new ManifestError(missing ? `no manifest at ${displayPath(file)}` : `cannot read ${file}: ${(error as Error).message}`, {
       code: missing ? 'manifest_missing' : 'manifest_unreadable',
       hint: missing ? 'Run `mlship init` to create one, or pass -f <path>.' : 'Check the file permissions.',
     });
