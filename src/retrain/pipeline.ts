@@ -7,7 +7,8 @@
  *        MLSHIP_DATA     the training files, separated by ':' (path.delimiter)
  *        MLSHIP_HOLDOUT  where to write the holdout rows (CSV: raw fields + label) it scored on
  *      it writes the model (model.path) and metrics.json, as `python train.py` always does
- *   3. build: `buildProject` (the parity check runs), as `mlship build` does
+ *   3. build: `buildProject` (the parity check runs), as `mlship build` does; with `--from-logs` the
+ *      assembled data is the new version's baseline (drift is then measured against what it learnt)
  *   4. gate: candidate and live scored on that holdout, with `retraining.gate.metric`
  *   5. push: a new version with metrics, lineage (data + sha256, git commit, parent) and the gate
  *   6. promote: deploy through the target when the gate passes and `--deploy` / `auto_deploy` ask;
@@ -124,7 +125,11 @@ export async function retrain(ctx: RetrainContext, flags: RetrainFlags): Promise
       }
       const metrics = readJson<Record<string, unknown>>(path.join(manifest.projectDir, 'metrics.json'));
 
-      const built = await buildProject(manifest, { image: flags.image, platform: 'linux/amd64', env: ctx.env }, output);
+      // Trained on logged traffic: that traffic is the new version's drift baseline and parity rows.
+    const buildManifest = fromLogs
+      ? { ...manifest, features: { ...manifest.features, baseline: files[0]!, baselineRelative: path.relative(manifest.projectDir, files[0]!) } }
+      : manifest;
+    const built = await buildProject(buildManifest, { image: flags.image, platform: 'linux/amd64', env: ctx.env }, output);
       output.info(`built ${built.id}${built.reused ? ' (reused: same inputs)' : ''}`);
 
       const labels = holdoutLabels(manifest, holdout);

@@ -147,6 +147,9 @@ describe('retraining on the local target', () => {
     expect(v2.data).toEqual([{ path: expect.stringMatching(/^\.mlship\/retrain\/.+\/from-logs\.csv$/), sha256: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
     expect(readCsvFile(path.join(dir, v2.data![0]!.path)).rows).toHaveLength(480);
     expect(v2.metrics).toMatchObject({ rows: { train: 384, holdout: 96 } });
+    // Trained on the logged traffic, v2 measures drift against it: the shifted segment is its baseline now.
+    const baseline = JSON.parse(readFileSync(path.join(dir, '.mlship', 'registry', 'versions', 'v2', 'context', 'baseline.json'), 'utf8'));
+    expect(baseline.rows).toBe(480);
     // The serving app answers as v2.
     expect((await post('/predict', { tenure_months: 50, monthly_charges: 30, support_calls: 0, plan: 'basic', payment_method: 'invoice' })).version).toBe('v2');
   }, 600_000);
