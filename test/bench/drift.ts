@@ -102,20 +102,28 @@ export function prepare(dir: string, rows: number): { log: string; baseline: str
   return { log, baseline, columns };
 }
 
-/** Peak resident memory (VmHWM) of a child, polled from /proc while it runs. */
-function runMeasured(args: string[], cwd: string): Promise<{ ms: number; peakMb: number; code: number; stdout: string; stderr: string }> {
+/**
+ * Wall time, CPU time (user + system, from /proc/<pid>/stat) and peak resident memory (VmHWM) of a
+ * child, polled while it runs. CPU time is the steadier number on a shared, loaded machine.
+ */
+function runMeasured(args: string[], cwd: string): Promise<{ ms: number; cpuMs: number; peakMb: number; code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
     const child = spawn(process.execPath, args, { cwd, env: { ...process.env, NO_COLOR: '1' } });
     let stdout = '';
     let stderr = '';
     let peakKb = 0;
+    let cpuTicks = 0;
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const poll = setInterval(() => {
       try {
         const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
         if (m) peakKb = Math.max(peakKb, Number(m[1]));
+        // Fields 14 and 15 of /proc/<pid>/stat: utime and stime in clock ticks (after the "(comm)").
+        const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        cpuTicks = Math.max(cpuTicks, Number(fields[11]) + Number(fields[12]));
       } catch {
         // The process just ended.
       }
@@ -123,10 +131,13 @@ function runMeasured(args: string[], cwd: string): Promise<{ ms: number; peakMb:
     child.on('error', reject);
     child.on('close', (code) => {
       clearInterval(poll);
-      resolve({ ms: Number(process.hrtime.bigint() - t0) / 1e6, peakMb: peakKb / 1024, code: code ?? 1, stdout, stderr });
+      resolve({ ms: Number(process.hrtime.bigint() - t0) / 1e6, cpuMs: cpuTicks * CLOCK_TICK_MS, peakMb: peakKb / 1024, code: code ?? 1, stdout, stderr });
     });
   });
 }
+
+/** Linux USER_HZ is 100: one clock tick is 10 ms. */
+const CLOCK_TICK_MS = 10;
 
 const REFERENCE_PY = `
 import json, sys, time
@@ -176,6 +187,7 @@ async function benchRows(rows: number, label: string): Promise<BenchRow[]> {
         aim: '< 5 s at 1 M rows',
         ok: rows > 1_000_000 ? undefined : seconds < 5,
       },
+      { name: `drift-check ${label} CPU time (user + system)`, value: run.cpuMs / 1000, unit: 's', aim: '< 5 s at 1 M rows', ok: rows > 1_000_000 ? undefined : run.cpuMs < 5000 },
       { name: `drift-check ${label} peak memory (VmHWM)`, value: run.peakMb, unit: 'MB', aim: '< 300 MB', ok: run.peakMb < 300 },
       { name: `drift-check ${label} vs scipy: worst relative difference (KS D, p, PSI)`, value: worst, unit: '', aim: '<= 1e-9', ok: worst <= 1e-9 },
     ];
