@@ -10,7 +10,10 @@ import { CategoricalAccumulator, type CategoricalStats } from './categorical.js'
 import { chooseMethod, isDrift, METHOD_INFO, type ConcreteMethod, type FeatureKind } from './methods.js';
 import { NumericAccumulator, type NumericStats } from './numeric.js';
 import type { BaselineProfile, FeatureProfile } from './profile.js';
-import { readSource, ReadStats, type LogRecord } from './readers.js';
+import { parseBatch, type BatchSpec, type ParsedBatch } from './batch.js';
+import { categoryValue, numericValue, WRONG } from './coerce.js';
+import { ParsePool, parserThreads } from './parse-pool.js';
+import { ReadStats } from './readers.js';
 import { SpillDir } from './spill.js';
 
 /** Everything one check needs: the baseline, the logs, the window, the schema and the settings. */
@@ -23,7 +26,12 @@ export interface DriftCheckInput {
   /** The feature schema, in declaration order (field order of CSV captures). */
   schema: Record<string, FieldSpec>;
   settings: Manifest['monitoring']['drift'];
+  /** Parser threads for large logs (default: from the cores and MLSHIP_DRIFT_WORKERS; 0 = inline). */
+  workers?: number;
 }
+
+/** Lines per parse batch; a log longer than one batch is parsed on worker threads. */
+const BATCH_LINES = 8192;
 
 /** One feature's (or the output's) verdict. The first six keys are the `--json` contract. */
 export interface FeatureResult {
@@ -76,26 +84,6 @@ export interface DriftResult {
 }
 
 type Coerce = (v: unknown) => number | string | null | typeof WRONG;
-const WRONG = Symbol('wrong type');
-
-function numericValue(v: unknown): number | null | typeof WRONG {
-  if (v === null || v === undefined) return null;
-  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
-  if (typeof v === 'string') {
-    const t = v.trim();
-    if (t === '' || t.toLowerCase() === 'nan' || t.toLowerCase() === 'null') return null;
-    const n = Number(t);
-    return Number.isFinite(n) ? n : WRONG;
-  }
-  return WRONG;
-}
-
-function categoryValue(v: unknown): string | null | typeof WRONG {
-  if (v === null || v === undefined || v === '') return null;
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  return WRONG;
-}
 
 interface Slot {
   name: string;
@@ -131,42 +119,86 @@ export async function runDriftCheck(input: DriftCheckInput): Promise<DriftResult
     const stats = new ReadStats();
     const csvFields = schemaOrder.length > 0 ? schemaOrder : names;
 
-    const feed = (slot: Slot, raw: unknown): boolean => {
-      const v = slot.coerce(raw);
-      if (v === WRONG) return false;
-      if (v === null) slot.missing++;
-      else if (slot.numeric) slot.numeric.add(v as number);
-      else slot.categorical!.add(v as string);
-      return true;
+    const spec: BatchSpec = {
+      fields: names,
+      csvFields,
+      kinds: slots.map((sl) => sl.profile.kind),
+      output: outputSlot?.profile.kind,
+      from: input.window?.from?.getTime(),
+      to: input.window?.to?.getTime(),
     };
-    const values: unknown[] = new Array(slots.length);
-    const onRecord = (r: LogRecord): [string, string] | undefined => {
-      // Coerce the whole row first so a malformed line contributes nothing.
-      for (let i = 0; i < slots.length; i++) {
-        const slot = slots[i]!;
-        const raw = r.values[i];
-        const v = slot.coerce(raw);
-        if (v === WRONG) {
-          slot.invalid++;
-          return ['wrong_type', `field "${slot.name}" is ${JSON.stringify(raw)?.slice(0, 40)}`];
+    const consume = (b: ParsedBatch): void => {
+      slots.forEach((slot, i) => {
+        slot.invalid += b.invalid[i]!;
+        const col = b.numeric[i];
+        if (col) {
+          const acc = slot.numeric!;
+          for (let r = 0; r < b.records; r++) {
+            const x = col[r]!;
+            if (x !== x) slot.missing++;
+            else acc.add(x);
+          }
+        } else {
+          const acc = slot.categorical!;
+          for (const v of b.categorical[i]!) {
+            if (v === null) slot.missing++;
+            else acc.add(v);
+          }
         }
-        values[i] = v;
+      });
+      if (outputSlot && b.output) {
+        outputAbsent += b.outputAbsent;
+        outputUnsupported += b.outputUnsupported;
+        if (b.output instanceof Float64Array) {
+          for (let r = 0; r < b.outputCount; r++) {
+            const x = b.output[r]!;
+            if (x !== x) outputSlot.missing++;
+            else outputSlot.numeric!.add(x);
+          }
+        } else for (const v of b.output) v === null ? outputSlot.missing++ : outputSlot.categorical!.add(v);
       }
-      for (let i = 0; i < slots.length; i++) {
-        const slot = slots[i]!;
-        const v = values[i];
-        if (v === null) slot.missing++;
-        else if (slot.numeric) slot.numeric.add(v as number);
-        else slot.categorical!.add(v as string);
-      }
-      if (outputSlot) {
-        if (!r.hasOutput || r.output === undefined) outputAbsent++;
-        else if (typeof r.output === 'object' && r.output !== null) outputUnsupported++;
-        else if (!feed(outputSlot, r.output)) outputUnsupported++;
-      }
-      return undefined;
+      stats.lines += b.lines;
+      stats.records += b.records;
+      stats.outsideWindow += b.outsideWindow;
+      stats.malformed += b.malformed;
+      for (const [k, v] of Object.entries(b.reasons)) stats.reasons[k] = (stats.reasons[k] ?? 0) + v;
+      for (const e of b.examples) if (stats.examples.length < 5) stats.examples.push(e);
     };
-    for (const source of input.sources) await readSource(source, onRecord, { fields: names, csvFields, window: input.window, stats });
+
+    // Read each source once, in batches; past the first full batch, parse on worker threads (in
+    // order, at most two batches in flight per thread) while this thread accumulates.
+    const threads = input.workers ?? parserThreads(process.env);
+    let pool: ParsePool | undefined;
+    const inFlight: Promise<ParsedBatch>[] = [];
+    const dispatch = async (source: LogSource, firstLine: number, lines: string[], full: boolean): Promise<void> => {
+      if (!pool && full && threads > 0) pool = new ParsePool(threads);
+      if (!pool) {
+        consume(parseBatch(spec, source.format, source.description, firstLine, lines));
+        return;
+      }
+      inFlight.push(pool.run({ spec, format: source.format, description: source.description, firstLine, lines }));
+      while (inFlight.length > 2 * threads) consume(await inFlight.shift()!);
+    };
+    try {
+      for (const source of input.sources) {
+        let lines: string[] = [];
+        let lineNo = 0;
+        let first = 1;
+        for await (const line of source.lines()) {
+          lines.push(line);
+          lineNo++;
+          if (lines.length === BATCH_LINES) {
+            await dispatch(source, first, lines, true);
+            lines = [];
+            first = lineNo + 1;
+          }
+        }
+        if (lines.length > 0) await dispatch(source, first, lines, false);
+      }
+      while (inFlight.length > 0) consume(await inFlight.shift()!);
+    } finally {
+      await pool?.close();
+    }
 
     if (stats.records === 0) {
       throw new OperationError('no_predictions', `no predictions to check in ${describeSources(input.sources)}${describeWindow(input.window)}`, {

@@ -62,22 +62,29 @@ export interface ReadOptions {
   stats: ReadStats;
 }
 
+/** What to do with one record: undefined when used, else [reason, detail] to count it as malformed. */
+export type RecordHandler = (r: LogRecord) => [string, string] | undefined;
+
 /**
- * Read every line of a source, calling `onRecord` for each prediction inside the window; it returns
- * a reason (and detail) when the record is unusable, and the record then counts as malformed.
+ * The per-line logic every reader shares: parse by format, apply the window, hand records to
+ * `onRecord`, count what is malformed with its location. Returns `(line, lineNo) => void`.
  */
-export async function readSource(source: LogSource, onRecord: (r: LogRecord) => [string, string] | undefined, options: ReadOptions): Promise<void> {
-  const parse = source.format === 'sagemaker-capture' ? captureParser(options.fields, options.csvFields ?? options.fields) : mlshipParser(options.fields);
-  const from = options.window?.from?.getTime();
-  const to = options.window?.to?.getTime();
+export function lineHandler(
+  format: LogSource['format'],
+  description: string,
+  options: { fields: string[]; csvFields?: string[]; from?: number; to?: number },
+  stats: ReadStats,
+  onRecord: RecordHandler,
+): (line: string, lineNo: number) => void {
+  const parse = format === 'sagemaker-capture' ? captureParser(options.fields, options.csvFields ?? options.fields) : mlshipParser(options.fields);
+  const { from, to } = options;
   const windowed = from !== undefined || to !== undefined;
-  const { stats } = options;
-  let lineNo = 0;
+  let current = 0;
   const emit = (r: LogRecord): void => {
     if (windowed) {
       const time = parseTime(r.ts);
       if (time === undefined) {
-        stats.reject('missing_timestamp', `${source.description}:${lineNo}`);
+        stats.reject('missing_timestamp', `${description}:${current}`);
         return;
       }
       if ((from !== undefined && time < from) || (to !== undefined && time >= to)) {
@@ -86,16 +93,26 @@ export async function readSource(source: LogSource, onRecord: (r: LogRecord) => 
       }
     }
     const problem = onRecord(r);
-    if (problem) stats.reject(problem[0], `${source.description}:${lineNo}`, problem[1]);
+    if (problem) stats.reject(problem[0], `${description}:${current}`, problem[1]);
     else stats.records++;
   };
-  for await (const line of source.lines()) {
-    lineNo++;
-    if (line.length === 0 || (line.length < 3 && line.trim() === '')) continue;
+  return (line, lineNo) => {
+    if (line.length === 0 || (line.length < 3 && line.trim() === '')) return;
+    current = lineNo;
     stats.lines++;
     const problem = parse(line, emit);
-    if (problem !== undefined) stats.reject(problem, `${source.description}:${lineNo}`);
-  }
+    if (problem !== undefined) stats.reject(problem, `${description}:${lineNo}`);
+  };
+}
+
+/**
+ * Read every line of a source, calling `onRecord` for each prediction inside the window; it returns
+ * a reason (and detail) when the record is unusable, and the record then counts as malformed.
+ */
+export async function readSource(source: LogSource, onRecord: RecordHandler, options: ReadOptions): Promise<void> {
+  const handle = lineHandler(source.format, source.description, { ...options, from: options.window?.from?.getTime(), to: options.window?.to?.getTime() }, options.stats, onRecord);
+  let lineNo = 0;
+  for await (const line of source.lines()) handle(line, ++lineNo);
 }
 
 type Parser = (line: string, emit: (r: LogRecord) => void) => string | undefined;

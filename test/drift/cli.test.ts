@@ -143,4 +143,14 @@ describe('mlship drift-check (explicit --logs and --baseline)', () => {
     const multi = json<{ output: Record<string, unknown> }>(await runCli(['drift-check', '--logs', 'multi', '--baseline', 'profile.json', '--json'], { cwd: project.dir }));
     expect(multi.output).toMatchObject({ supported: false, reason: expect.stringMatching(/multi-output/) });
   });
+
+  it('gives the same result parsing on worker threads as inline', async () => {
+    // Three batches of lines and a partial one: parsed on worker threads unless told otherwise.
+    writeLog(path.join(project.dir, 'big'), { rows: 30_000, seed: 9, shiftCharges: 3 }, ['{"broken', '{"input": {"tenure_months": "x"}}']);
+    const threaded = await runCli(['drift-check', '--baseline', baseline, '--logs', 'big', '--json'], { cwd: project.dir, env: { MLSHIP_DRIFT_WORKERS: '2' } });
+    const inline = await runCli(['drift-check', '--baseline', baseline, '--logs', 'big', '--json'], { cwd: project.dir, env: { MLSHIP_DRIFT_WORKERS: '0' } });
+    expect(threaded.code, threaded.stderr).toBe(inline.code);
+    expect(json(threaded)).toEqual(json(inline));
+    expect(json<{ rows: number; malformed: number; malformed_examples: string[] }>(threaded)).toMatchObject({ rows: 30_000, malformed: 2, malformed_examples: [expect.stringMatching(/predictions-2026-11-27\.jsonl:30001: invalid json/), expect.stringMatching(/:30002: wrong type/)] });
+  });
 });
