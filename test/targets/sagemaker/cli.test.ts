@@ -87,7 +87,7 @@ describe('mlship --target sagemaker (spawned CLI)', () => {
     const env = awsTestEnv(fake.url);
     const window = ['--from', '2026-11-27T00:00:00Z', '--to', '2026-11-28T00:00:00Z'];
 
-    const ok = await runCli(['drift-check', '--target', 'sagemaker', ...window, '--json'], { cwd: project.dir, env });
+    const ok = await runCli(['drift-check', '--target', 'sagemaker', ...window, '--json'], { cwd: project.dir, env, timeoutMs: 180_000 });
     expect(ok.stderr).not.toMatch(/\n\s+at /);
     const okDoc = json<{ drift: boolean; rows: number; sources: string[] }>(ok);
     expect(ok.code).toBe(0);
@@ -97,12 +97,12 @@ describe('mlship --target sagemaker (spawned CLI)', () => {
 
     const shifted = like.map((r) => ({ ...r, tenure_months: 70, monthly_charges: 130, support_calls: 8, plan: 'enterprise' }));
     await put('models/churn/capture/churn/AllTraffic/2026/11/26/09/00-00-000-c.jsonl', captureLines(shifted, '2026-11-26T09'));
-    const bad = await runCli(['drift-check', '--target', 'sagemaker', '--from', '2026-11-26T00:00:00Z', '--to', '2026-11-27T00:00:00Z', '--json'], { cwd: project.dir, env });
+    const bad = await runCli(['drift-check', '--target', 'sagemaker', '--from', '2026-11-26T00:00:00Z', '--to', '2026-11-27T00:00:00Z', '--json'], { cwd: project.dir, env, timeoutMs: 180_000 });
     const badDoc = json<{ drift: boolean; drifted: string[] }>(bad);
     expect(bad.code).toBe(3);
     expect(badDoc.drift).toBe(true);
     expect(badDoc.drifted).toEqual(expect.arrayContaining(['tenure_months', 'monthly_charges', 'support_calls']));
-  });
+  }, 240_000);
 
   it('build → push → deploy --plan → deploy → v2 → status → rollback', async () => {
     const env = awsTestEnv(fake.url);

@@ -69,7 +69,7 @@ async function withEnv<T>(vars: Record<string, string | undefined>, fn: () => Pr
   }
 }
 
-describe('AWS errors people meet', () => {
+describe('AWS errors people meet', { timeout: 180_000 }, () => {
   it('no credentials anywhere in the chain', async () => {
     const e = await withEnv(
       { AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_PROFILE: undefined, AWS_CONFIG_FILE: path.join(project.dir, 'none'), AWS_SHARED_CREDENTIALS_FILE: path.join(project.dir, 'none'), AWS_EC2_METADATA_DISABLED: 'true', AWS_CONTAINER_CREDENTIALS_FULL_URI: undefined, AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: undefined, AWS_WEB_IDENTITY_TOKEN_FILE: undefined },

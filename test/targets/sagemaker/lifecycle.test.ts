@@ -61,7 +61,7 @@ afterEach(() => {
   project.cleanup();
 });
 
-describe('SageMaker target against moto and the contract fake', () => {
+describe('SageMaker target against moto and the contract fake', { timeout: 180_000 }, () => {
   it('push creates the bucket, artifact, package group and package; an identical push creates nothing', async () => {
     const { target: t, ctx } = target('push');
     const build = makeBuild(ctx.manifest);
