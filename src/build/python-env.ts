@@ -78,6 +78,7 @@ export async function preparePython(options: PythonEnvOptions): Promise<PythonEn
     if (probe.executable) return { python: probe.executable, source: 'venv', installed: false };
   }
   base ??= 'python3';
+  await requireVersion(base, options);
   const progress = await output.progress(`preparing the Python environment in ${path.relative(manifest.projectDir, dir)}`);
   try {
     if (!existsSync(python)) {
@@ -110,6 +111,25 @@ async function run(command: string, args: string[], options: PythonEnvOptions): 
     const tail = (r.all ?? '').trim().split('\n').slice(-15).join('\n');
     throw new OperationError('python_env_failed', `\`${command} ${args.join(' ')}\` failed (exit ${r.exitCode ?? 'none'})${tail ? `:\n${tail}` : ''}`, {
       hint: r.exitCode === undefined ? `Install Python 3 (python3 must be on the PATH), or set MLSHIP_PYTHON.` : 'Re-run with --verbose for the whole output; set MLSHIP_PYTHON to an interpreter that already has the requirements to skip the install.',
+    });
+  }
+}
+
+/** The pinned requirements (pandas 3, numpy 2.4) need this Python or newer. */
+export const MIN_PYTHON: [number, number] = [3, 11];
+
+/** Fail early, with the fix, when the venv's base interpreter is too old for the pins. */
+async function requireVersion(python: string, options: PythonEnvOptions): Promise<void> {
+  const r = await execa(python, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { reject: false, env: options.env, extendEnv: false, timeout: 60_000 });
+  if (r.exitCode !== 0) {
+    throw new OperationError('python_missing', `cannot run ${python} to make the virtualenv for the serving app`, {
+      hint: `Install Python ${MIN_PYTHON.join('.')} or newer, or set MLSHIP_PYTHON (or targets.local.python) to an interpreter that has the app's requirements.`,
+    });
+  }
+  const [major, minor] = r.stdout.trim().split('.').map(Number) as [number, number];
+  if (major < MIN_PYTHON[0] || (major === MIN_PYTHON[0] && minor < MIN_PYTHON[1])) {
+    throw new OperationError('python_too_old', `${python} is Python ${major}.${minor}; the serving app's pinned requirements need ${MIN_PYTHON.join('.')} or newer`, {
+      hint: `Set MLSHIP_PYTHON (or targets.local.python) to a Python ${MIN_PYTHON.join('.')}+ interpreter.`,
     });
   }
 }

@@ -126,6 +126,22 @@ describe('mlship build', () => {
     }
   });
 
+  it('says which Python to use when the one it would make the virtualenv from is too old', async () => {
+    const other = copyExample();
+    try {
+      const fake = path.join(other.dir, 'old-python');
+      writeFileSync(fake, `#!/bin/sh\ncase "$2" in *version_info*) echo 3.9; exit 0;; esac\necho "ModuleNotFoundError: No module named 'pandas'" >&2\nexit 1\n`);
+      chmodSync(fake, 0o755);
+      const r = await runCli(['build', '--no-image'], { cwd: other.dir, env: { MLSHIP_PYTHON: fake } });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`MLSHIP_PYTHON (${fake}) cannot serve the app: ModuleNotFoundError: No module named 'pandas'`);
+      expect(r.stderr).toContain(`${fake} is Python 3.9; the serving app's pinned requirements need 3.11 or newer`);
+      expect(r.stderr).toContain('Set MLSHIP_PYTHON (or targets.local.python) to a Python 3.11+ interpreter.');
+    } finally {
+      other.cleanup();
+    }
+  });
+
   it('rejects a bad --tolerance with exit 2', async () => {
     const r = await runCli(['build', '--tolerance', 'lots'], { cwd: project.dir, env });
     expect(r.code).toBe(2);
