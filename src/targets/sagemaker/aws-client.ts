@@ -87,9 +87,9 @@ export async function createAwsApi(options: AwsClientOptions = {}): Promise<AwsA
 }
 
 /**
- * Wrap an `AwsApi` so every failure except "not found" (which callers handle: describe → create)
- * becomes a one-paragraph `OperationError` naming the IAM action. Applied to the real client and to
- * test doubles alike.
+ * Wrap an `AwsApi` so every failure becomes a one-paragraph `OperationError` naming the IAM action
+ * ("not found" as `aws_not_found`, which callers that expect absence test with `isNotFound`).
+ * Applied to the real client and to test doubles alike.
  */
 export function withErrorTranslation(api: AwsApi, context: { role?: string }): AwsApi {
   const wrapped: Record<string, unknown> = { region: api.region };
@@ -99,7 +99,6 @@ export function withErrorTranslation(api: AwsApi, context: { role?: string }): A
       try {
         return await fn.call(api, input);
       } catch (error) {
-        if (isNotFound(error)) throw error;
         throw translateAwsError(error, call, { role: context.role, region: api.region });
       }
     };

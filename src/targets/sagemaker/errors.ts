@@ -15,8 +15,9 @@ interface AwsErrorLike {
   $fault?: string;
 }
 
-/** Whether an SDK error says the resource does not exist (404s and SageMaker's ValidationException "Could not find"). */
+/** Whether an error says the resource does not exist: an SDK 404, SageMaker's "Could not find", or its translation. */
 export function isNotFound(error: unknown): boolean {
+  if (error instanceof OperationError) return error.code === 'aws_not_found';
   const e = error as AwsErrorLike;
   const name = e?.name ?? e?.Code ?? '';
   if (['NotFound', 'NoSuchKey', 'NoSuchBucket', 'ResourceNotFound', 'ResourceNotFoundException', 'RepositoryNotFoundException'].includes(name)) return true;
@@ -40,6 +41,10 @@ export function translateAwsError(error: unknown, call: CallName, context: { rol
   const details = { awsError: name, action, region: context.region };
   const opts = (hint: string) => ({ hint, details, cause: error });
 
+  if (isNotFound(error)) {
+    // Callers that expect absence (describe → create) test for this code with `isNotFound`.
+    return new OperationError('aws_not_found', `AWS call ${action} found nothing: ${message}`, opts('Something mlship expected was deleted outside mlship; run the command again, or push and deploy again.'));
+  }
   if (CREDENTIAL_ERRORS.has(name) || /could not load credentials|credential/i.test(name)) {
     if (/sso|token/i.test(message)) {
       return new OperationError('aws_sso_expired', `Your AWS SSO session has expired or was never started (${message}), so mlship could not call ${action}.`, opts('Run `aws sso login` (with `--profile NAME` if you use AWS_PROFILE) and run the command again.'));
