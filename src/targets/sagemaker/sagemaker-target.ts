@@ -4,6 +4,13 @@
  * blue/green endpoint update guarded by CloudWatch alarms, then converges autoscaling, Model Monitor
  * and the retraining pipeline. A deploy is a list of planned steps: `plan` returns them, `deploy`
  * runs exactly those, so `--plan` shows what deploy would send.
+ *
+ * The folder: `api.ts` (the narrow client: every AWS call used) · `aws-client.ts` (the SDK behind it,
+ * loaded lazily) · `errors.ts` (AWS failures → messages with the fix) · `resources.ts` (names, S3
+ * layout) · `requests.ts` (pure request builders) · `push.ts` · `registry.ts` (versions, history) ·
+ * `session.ts`, `endpoint-wait.ts` · `converge-steps.ts` (monitoring, retraining) · `monitor-baseline.ts`
+ * (Model Monitor statistics/constraints) · `pipeline.ts` + `templates/sagemaker/` · `cron.ts` ·
+ * `capture.ts` (Data Capture files for drift-check) · `retrain-run.ts` · `compute.ts`.
  */
 import { hostname, userInfo } from 'node:os';
 import { OperationError, UsageError } from '../../core/errors.js';
