@@ -196,6 +196,7 @@ export async function retrain(ctx: RetrainContext, flags: RetrainFlags): Promise
       return { result, text };
     } finally {
       if (!keep) restore();
+      rmSync(path.join(runDir, 'previous'), { recursive: true, force: true });
     }
   }, LOCK_WAIT_MS);
 }
