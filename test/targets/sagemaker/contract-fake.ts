@@ -2,7 +2,8 @@
  * The SageMaker contract fake: an HTTP server in front of moto that the real SDK clients talk to
  * (AWS_ENDPOINT_URL points here). Every SageMaker request body is checked against the API model in
  * @aws-sdk/client-sagemaker (`sdk-shapes.ts`); a mismatch is answered with a ValidationException and
- * recorded in `violations`. Everything else is forwarded to moto unchanged.
+ * recorded in `violations` (Application Auto Scaling bodies likewise, against its SDK). Everything else
+ * is forwarded to moto unchanged.
  *
  * Calls this fake answers itself, because moto 5 lacks them:
  *   - UpdateEndpoint (blue/green switch; the endpoint goes Updating → InService on the new config,
@@ -17,7 +18,7 @@
  * CreateEndpoint, pipelines, Application Auto Scaling, CloudWatch, EventBridge Scheduler) is moto.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { validateSageMakerInput } from './sdk-shapes.js';
+import { validateAutoScalingInput, validateSageMakerInput } from './sdk-shapes.js';
 
 export const FAKED_OPERATIONS = [
   'UpdateEndpoint',
@@ -126,6 +127,14 @@ export class ContractFake {
           return this.json(res, 400, { __type: 'ValidationException', message: `contract fake: ${problems.join('; ')}` });
         }
         if (faked) return this.fake(operation, body, res);
+      }
+      if (service === 'AnyScaleFrontendService') {
+        // Application Auto Scaling speaks the same awsJson protocol: its bodies are checked against its SDK model too.
+        const problems = validateAutoScalingInput(operation, body);
+        if (problems.length > 0) {
+          this.violations.push(...problems);
+          return this.json(res, 400, { __type: 'ValidationException', message: `contract fake: ${problems.join('; ')}` });
+        }
       }
       let forwarded = await this.forward(req, raw);
       if (service === 'SageMaker' && operation === 'CreateEndpointConfig' && forwarded.status === 400 && /instance/i.test(forwarded.body.toString('utf8'))) {

@@ -112,6 +112,8 @@ describe('SageMaker target against moto and the contract fake', { timeout: 180_0
     const aas = new ApplicationAutoScalingClient({});
     const targets = await aas.send(new DescribeScalableTargetsCommand({ ServiceNamespace: 'sagemaker' }));
     expect(targets.ScalableTargets?.[0]).toMatchObject({ ResourceId: 'endpoint/churn/variant/AllTraffic', MinCapacity: 1, MaxCapacity: 4 });
+    // Their request bodies went through the fake's check against the Application Auto Scaling model.
+    expect(fake.operations('AnyScaleFrontendService')).toEqual(expect.arrayContaining(['RegisterScalableTarget', 'PutScalingPolicy']));
     const policies = await aas.send(new DescribeScalingPoliciesCommand({ ServiceNamespace: 'sagemaker' }));
     expect(policies.ScalingPolicies?.[0]?.TargetTrackingScalingPolicyConfiguration?.PredefinedMetricSpecification?.PredefinedMetricType).toBe('SageMakerVariantInvocationsPerInstance');
     const alarms = await new CloudWatchClient({}).send(new DescribeAlarmsCommand({}));

@@ -29,7 +29,7 @@ import {
 import { resolveResources } from '../../../src/targets/sagemaker/resources.js';
 import type { ComputeChoice } from '../../../src/targets/types.js';
 import { exampleBaseline, ROLE, sagemakerProject } from './project.js';
-import { validateSageMakerInput } from './sdk-shapes.js';
+import { validateAutoScalingInput, validateSageMakerInput } from './sdk-shapes.js';
 
 const GOLDEN = path.join(path.dirname(new URL(import.meta.url).pathname), 'golden');
 
@@ -100,6 +100,9 @@ describe('SageMaker request builders (golden)', () => {
     sageMakerValid('CreateEndpoint', createEndpointRequest(r, config.EndpointConfigName!));
     sageMakerValid('UpdateEndpoint', update);
     sageMakerValid('UpdateEndpoint', canary);
+    const scaling = scalingRequests(manifest, r);
+    expect(validateAutoScalingInput('RegisterScalableTarget', scaling.target)).toEqual([]);
+    expect(validateAutoScalingInput('PutScalingPolicy', scaling.policy)).toEqual([]);
     golden('deploy-requests.json', {
       model,
       endpointConfig: config,

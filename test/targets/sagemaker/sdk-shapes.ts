@@ -1,5 +1,6 @@
 /**
- * Request-shape checks against the SageMaker API model shipped in @aws-sdk/client-sagemaker: the
+ * Request-shape checks against the API models shipped in @aws-sdk/client-sagemaker (and
+ * @aws-sdk/client-application-auto-scaling, same awsJson protocol): the
  * SDK's static schemas (`<Operation>$` → input structure, member names, member types and the count
  * of required members) and its enums. A request body (as sent on the wire, awsJson 1.1) is checked
  * against them — not against what mlship happens to send.
@@ -11,10 +12,11 @@
  * simple types are numbers: 0 string, 1 number, 2 boolean, 4–7 timestamp, 15 document, 17/19 big
  * numbers, 21/42 blob, 64+n a list of n, 128+n a map of n.
  */
+import * as aas from '@aws-sdk/client-application-auto-scaling';
 import * as sm from '@aws-sdk/client-sagemaker';
 
 type Ref = unknown;
-const sdk = sm as unknown as Record<string, unknown>;
+type SdkModule = Record<string, unknown>;
 
 function deref(ref: Ref): unknown {
   let x = typeof ref === 'function' ? (ref as () => unknown)() : ref;
@@ -38,6 +40,13 @@ const ENUM_MEMBERS: Record<string, string> = {
   'EndpointInput.S3InputMode': 'ProcessingS3InputMode',
   'EndpointInput.S3DataDistributionType': 'ProcessingS3DataDistributionType',
   'MonitoringS3Output.S3UploadMode': 'ProcessingS3UploadMode',
+  // Application Auto Scaling
+  'RegisterScalableTargetRequest.ServiceNamespace': 'ServiceNamespace',
+  'RegisterScalableTargetRequest.ScalableDimension': 'ScalableDimension',
+  'PutScalingPolicyRequest.ServiceNamespace': 'ServiceNamespace',
+  'PutScalingPolicyRequest.ScalableDimension': 'ScalableDimension',
+  'PutScalingPolicyRequest.PolicyType': 'PolicyType',
+  'PredefinedMetricSpecification.PredefinedMetricType': 'MetricType',
 };
 
 function simpleCheck(code: number, value: unknown, where: string, errors: string[]): void {
@@ -61,20 +70,20 @@ function simpleCheck(code: number, value: unknown, where: string, errors: string
   if (!ok) errors.push(`${where}: wrong type ${typeof value} (schema type ${code})`);
 }
 
-function check(ref: Ref, value: unknown, where: string, errors: string[]): void {
+function check(sdk: SdkModule, ref: Ref, value: unknown, where: string, errors: string[]): void {
   const schema = deref(ref);
   if (typeof schema === 'number') return simpleCheck(schema, value, where, errors);
   if (!Array.isArray(schema)) return;
   const kind = schema[0] as number;
-  if (kind === 0) return check(schema[4], value, where, errors);
+  if (kind === 0) return check(sdk, schema[4], value, where, errors);
   if (kind === 1) {
     if (!Array.isArray(value)) return void errors.push(`${where}: expected a list`);
-    value.forEach((v, i) => check(schema[4], v, `${where}[${i}]`, errors));
+    value.forEach((v, i) => check(sdk, schema[4], v, `${where}[${i}]`, errors));
     return;
   }
   if (kind === 2) {
     if (typeof value !== 'object' || value === null) return void errors.push(`${where}: expected a map`);
-    for (const [k, v] of Object.entries(value)) check(schema[5], v, `${where}.${k}`, errors);
+    for (const [k, v] of Object.entries(value)) check(sdk, schema[5], v, `${where}.${k}`, errors);
     return;
   }
   if (kind === 3 || kind === 4) {
@@ -98,16 +107,26 @@ function check(ref: Ref, value: unknown, where: string, errors: string[]): void 
         const values = Object.values((sdk[enumName] ?? {}) as Record<string, string>);
         if (values.length > 0 && !values.includes(v)) errors.push(`${where}.${member}: "${v}" is not a ${enumName}`);
       }
-      check(members[i], v, `${where}.${member}`, errors);
+      check(sdk, members[i], v, `${where}.${member}`, errors);
     });
   }
 }
 
+/** Problems of a request body for an operation of an SDK's service (empty when it matches the model). */
+function validateInput(sdk: SdkModule, service: string, operation: string, body: unknown): string[] {
+  const op = sdk[`${operation}$`];
+  if (!Array.isArray(op) || op[0] !== 9) return [`unknown ${service} operation ${operation}`];
+  const errors: string[] = [];
+  check(sdk, op[4], body ?? {}, operation, errors);
+  return errors;
+}
+
 /** Problems of a request body for a SageMaker operation (empty when it matches the SDK's model). */
 export function validateSageMakerInput(operation: string, body: unknown): string[] {
-  const op = sdk[`${operation}$`];
-  if (!Array.isArray(op) || op[0] !== 9) return [`unknown SageMaker operation ${operation}`];
-  const errors: string[] = [];
-  check(op[4], body ?? {}, operation, errors);
-  return errors;
+  return validateInput(sm as unknown as SdkModule, 'SageMaker', operation, body);
+}
+
+/** Problems of a request body for an Application Auto Scaling operation. */
+export function validateAutoScalingInput(operation: string, body: unknown): string[] {
+  return validateInput(aas as unknown as SdkModule, 'Application Auto Scaling', operation, body);
 }
