@@ -11,7 +11,6 @@ import { chooseMethod, isDrift, METHOD_INFO, type ConcreteMethod, type FeatureKi
 import { NumericAccumulator, type NumericStats } from './numeric.js';
 import type { BaselineProfile, FeatureProfile } from './profile.js';
 import { parseBatch, type BatchSpec, type ParsedBatch } from './batch.js';
-import { categoryValue, numericValue, WRONG } from './coerce.js';
 import { ParsePool, parserThreads } from './parse-pool.js';
 import { ReadStats } from './readers.js';
 import { SpillDir } from './spill.js';
@@ -83,12 +82,9 @@ export interface DriftResult {
   sources: string[];
 }
 
-type Coerce = (v: unknown) => number | string | null | typeof WRONG;
-
 interface Slot {
   name: string;
   profile: FeatureProfile;
-  coerce: Coerce;
   numeric?: NumericAccumulator;
   categorical?: CategoricalAccumulator;
   missing: number;
@@ -97,8 +93,8 @@ interface Slot {
 
 function makeSlot(name: string, profile: FeatureProfile, spill: SpillDir): Slot {
   return profile.kind === 'numeric'
-    ? { name, profile, coerce: numericValue, numeric: new NumericAccumulator(profile, spill.spool()), missing: 0, invalid: 0 }
-    : { name, profile, coerce: categoryValue, categorical: new CategoricalAccumulator(profile), missing: 0, invalid: 0 };
+    ? { name, profile, numeric: new NumericAccumulator(profile, spill.spool()), missing: 0, invalid: 0 }
+    : { name, profile, categorical: new CategoricalAccumulator(profile), missing: 0, invalid: 0 };
 }
 
 /** Run the check. Throws OperationError when there is nothing to compare. */
