@@ -5,7 +5,7 @@
  * the verdict to over budget (exit 3) and be named.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../../src/targets/local/processes.js';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { copyExample, json, python, runCli } from '../helpers/cli.js';
@@ -42,14 +42,6 @@ afterEach(async () => {
 });
 
 afterAll(() => project.cleanup());
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 async function deploy(extraEnv: NodeJS.ProcessEnv = {}): Promise<void> {
   const r = await runCli(['deploy', '--port', String(await freePort())], { cwd: project.dir, env: { ...env, ...extraEnv } });

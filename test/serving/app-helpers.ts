@@ -5,9 +5,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { copyExample, json, python, runCli } from '../helpers/cli.js';
+import { freePort } from '../../src/targets/local/processes.js';
+
+/** A port nobody listens on right now (the helper the local target uses). */
+export { freePort };
 
 export interface BuiltExample {
   project: string;
@@ -25,18 +28,6 @@ export async function buildExample(): Promise<BuiltExample> {
   return { project: dir, buildDir: doc.dir, build: doc.build, cleanup };
 }
 
-/** A port nobody listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 export interface RunningApp {
   url: string;
