@@ -3,7 +3,7 @@
  * pip when missing, reset between tests (POST /moto-api/reset) and stopped by pid.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from '../../../src/targets/local/processes.js';
 import { python } from '../../helpers/cli.js';
 
 export interface Moto {
@@ -13,17 +13,7 @@ export interface Moto {
   stop(): Promise<void>;
 }
 
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 function ensureMoto(): void {
   try {
