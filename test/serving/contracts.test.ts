@@ -154,4 +154,14 @@ describe('artifact digest', () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/refusing to start: the model artifact .*model\.joblib has sha256 [0-9a-f]{64}, but build\.json expects [0-9a-f]{64}/);
   });
+
+  it('checks the registered digest a deployment names in MLSHIP_MODEL_SHA256 instead of build.json', async () => {
+    const other = path.join(scratch, 'registered');
+    mkdirSync(other, { recursive: true });
+    writeFileSync(path.join(other, 'model.joblib'), 'an artifact registered after the image was built');
+    const wrong = '0'.repeat(64);
+    const r = await runAppToExit(built.buildDir, { MLSHIP_MODEL_DIR: other, MLSHIP_MODEL_SHA256: wrong, MLSHIP_LOG_DIR: path.join(scratch, 'y-logs') });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(`but MLSHIP_MODEL_SHA256 expects ${wrong}`);
+  });
 });

@@ -246,16 +246,22 @@ def _sha256(path):
 
 
 def load_checked_model():
-    """Load the model only if its sha256 is the one recorded at build time."""
+    """Load the model only if its sha256 is the one registered for it.
+
+    That is build.json's digest, unless the deployment names the registered version's own digest in
+    MLSHIP_MODEL_SHA256 (a cloud registry can hold a retrained artifact served by an earlier image).
+    """
     global MODEL
     build = _read_build()
-    expected = build.get("model", {}).get("sha256")
+    registered = os.environ.get("MLSHIP_MODEL_SHA256", "").strip().lower()
+    expected = registered or build.get("model", {}).get("sha256")
+    source = "MLSHIP_MODEL_SHA256" if registered else "build.json"
     path = _find_artifact()
     digest = _sha256(path)
     if digest != expected:
         _fail(
-            f"refusing to start: the model artifact {path} has sha256 {digest}, but build.json expects {expected}. "
-            "The artifact changed after `mlship build`; rebuild, or deploy the version that matches it."
+            f"refusing to start: the model artifact {path} has sha256 {digest}, but {source} expects {expected}. "
+            "The artifact changed after it was registered; rebuild, or deploy the version that matches it."
         )
     MODEL = load_model(path)
     return build
