@@ -146,6 +146,7 @@ export const commands: CommandSpec[] = [
     ].join('\n\n'),
     options: [
       { flags: '--from-logs', description: 'train on logged inputs joined with their feedback labels' },
+      { flags: '--local', description: "train here even when the target has its own retraining pipeline (SageMaker)" },
       { flags: '--deploy', description: 'make the candidate live when it passes the gate' },
       { flags: '--dry-run', description: 'show what would run and change nothing' },
       { flags: '--since <duration>', description: '--from-logs: window of predictions, e.g. 30d' },

@@ -208,6 +208,15 @@ export interface LogSource {
   lines(): AsyncIterable<string>;
 }
 
+/** A run of a target's own retraining pipeline (clouds), followed to its end. */
+export interface RetrainingRun {
+  pipeline: string;
+  /** The platform's id of the execution (an ARN on SageMaker). */
+  executionArn: string;
+  status: string;
+  seconds: number;
+}
+
 export interface Target {
   readonly name: TargetName;
   /** Register a build as a new version; an identical build returns the existing version. */
@@ -232,4 +241,9 @@ export interface Target {
    * can hold labels for predictions in the window; targets without them leave this out.
    */
   feedbackLogs?(window: LogWindow): Promise<LogSource[]>;
+  /**
+   * Targets with a managed retraining pipeline (SageMaker Pipelines…): start it and follow it to its
+   * end; failures throw. Absent on targets that retrain where mlship runs (local).
+   */
+  startRetraining?(timeoutSeconds?: number): Promise<RetrainingRun>;
 }

@@ -7,15 +7,12 @@ import type { Output } from '../../cli/output.js';
 import { OperationError } from '../../core/errors.js';
 import { ifExists } from './aws-client.js';
 import type { WaitOptions } from './endpoint-wait.js';
+import type { RetrainingRun } from '../types.js';
 import type { Session } from './session.js';
 
 /** How a pipeline execution ended. */
-export interface PipelineRun {
-  pipeline: string;
-  executionArn: string;
-  status: string;
-  seconds: number;
-}
+/** What a followed pipeline execution ended as (the Target interface's `RetrainingRun`). */
+export type PipelineRun = RetrainingRun;
 
 const RUNNING = new Set(['Executing', 'Stopping']);
 
