@@ -52,7 +52,7 @@ trap cleanup EXIT
 # 1. A Python that can train the example: the user's, or a project-local virtualenv.
 PY="${MLSHIP_PYTHON:-python3}"
 if ! command -v "$PY" >/dev/null 2>&1; then
-  echo "demo: $PY not found; install Python 3.9+ (e.g. apt-get install python3 python3-venv)" >&2
+  echo "demo: $PY not found; install Python 3.11+ (e.g. apt-get install python3 python3-venv)" >&2
   exit 1
 fi
 if ! "$PY" -c 'import pandas, sklearn, joblib' >/dev/null 2>&1; then
