@@ -22,6 +22,10 @@ export interface Backend {
 interface LiveBackend extends Backend {
   agent: Agent;
   inflight: number;
+  /** `url` parsed once, not per request. */
+  hostname: string;
+  port: number;
+  host: string;
 }
 
 /** Headers that belong to one hop and are not forwarded. */
@@ -40,7 +44,8 @@ export class Router {
   /** Point new requests at a backend; returns the one it replaces (still draining). */
   switchTo(backend: Backend): Backend | undefined {
     const previous = this.current;
-    this.current = { ...backend, agent: new Agent({ keepAlive: true, maxSockets: Infinity }), inflight: 0 };
+    const url = new URL(backend.url);
+    this.current = { ...backend, agent: new Agent({ keepAlive: true, maxSockets: Infinity }), inflight: 0, hostname: url.hostname, port: Number(url.port), host: url.host };
     if (previous) {
       this.draining.add(previous);
       this.settle(previous);
@@ -106,8 +111,14 @@ export class Router {
       this.settle(backend);
     };
     const upstream = request(
-      backend.url + (req.url ?? '/'),
-      { method: req.method, headers: { ...forwardHeaders(req.headers), host: new URL(backend.url).host, 'content-length': String(body.length) }, agent: backend.agent },
+      {
+        hostname: backend.hostname,
+        port: backend.port,
+        path: req.url ?? '/',
+        method: req.method,
+        headers: { ...forwardHeaders(req.headers), host: backend.host, 'content-length': String(body.length) },
+        agent: backend.agent,
+      },
       (response) => {
         this.served++;
         res.writeHead(response.statusCode ?? 502, forwardHeaders(response.headers));
