@@ -30,7 +30,7 @@ export interface DriftCheckInput {
 }
 
 /** Lines per parse batch; a log longer than one batch is parsed on worker threads. */
-const BATCH_LINES = 8192;
+const BATCH_LINES = 2048;
 
 /** One feature's (or the output's) verdict. The first six keys are the `--json` contract. */
 export interface FeatureResult {
