@@ -12,10 +12,12 @@ import type { Output } from '../cli/output.js';
 import { readJson, writeJsonAtomic } from '../core/fs.js';
 import type { BaselineProfile } from '../drift/profile.js';
 import type { Manifest } from '../manifest/types.js';
+import { selectForManifest } from '../budget/select.js';
 import type { BuildRef } from '../targets/types.js';
 import { baselineProfile } from './baseline.js';
 import { buildImage, detectContainerCli, imageExists, type ImageInfo } from './docker.js';
 import { resolveInputs } from './inputs.js';
+import { isLlmRuntime, LLM_CONTRACT_NOTE, weightsWarning, type LlmRuntime } from './llm.js';
 import { parityError, runParity, type ParityReport } from './parity.js';
 import { preparePython, type PythonEnv } from './python-env.js';
 import { flavorRuntime } from './requirements.js';
@@ -24,6 +26,14 @@ export { render, type ModelInfo, type RenderedFile } from './render.js';
 export { serverCommand, type ServerCommand, type ServerSettings } from './launch.js';
 export type { ParityReport } from './parity.js';
 export type { ImageInfo } from './docker.js';
+export type { LlmRuntime } from './llm.js';
+export { localPython } from './local-python.js';
+
+/** The local Python runtime a build prepared for the generated app. */
+export interface PythonRuntime {
+  python: string;
+  source: PythonEnv['source'];
+}
 
 /** `build.json`: what a build is made of (other commands and the app read it). */
 export interface BuildInfo {
@@ -37,7 +47,12 @@ export interface BuildInfo {
   /** Project-relative path → sha256 of every input file. */
   inputs: Record<string, string>;
   model: { file: string; sha256: string; bytes: number; flavor: string };
-  runtime: { python: string; source: PythonEnv['source'] };
+  /** The generated app's Python runtime, or the LLM server the image runs (no local runtime then). */
+  runtime: PythonRuntime | LlmRuntime;
+  /** LLM builds: the instance selection that chose the server, and why. */
+  compute?: { instanceType: string; gpu: boolean; reasons: string[] };
+  /** LLM builds: the steps of a generated-app build left out, and why. */
+  skipped?: string[];
   /** The parity report, or why it did not run. */
   parity: ParityReport | { skipped: string };
   /** `baseline.json` when features.baseline is set. */
@@ -87,7 +102,7 @@ export async function buildProject(manifest: Manifest, options: BuildOptions, ou
   const dir = path.join(buildsDir(manifest), inputs.id);
   let info = readBuildInfo(dir);
   let reused = info !== undefined;
-  if (info && !existsSync(info.runtime.python)) {
+  if (info && typeof info.runtime === 'object' && !existsSync(info.runtime.python)) {
     // The interpreter went away (a removed venv): prepare it again, the rest of the build stands.
     const runtime = await preparePython({ manifest, requirementsFile: path.join(dir, 'requirements.txt'), modules: flavorRuntime(manifest.model.flavor)!.modules, env: options.env, output });
     info = { ...info, runtime: { python: runtime.python, source: runtime.source } };
@@ -137,36 +152,31 @@ async function makeBuild(
     mkdirSync(path.join(staging, 'model'), { recursive: true });
     cpSync(manifest.model.path, path.join(staging, modelFile));
 
-    const runtime = await preparePython({
-      manifest,
-      requirementsFile: path.join(staging, 'requirements.txt'),
-      modules: flavorRuntime(manifest.model.flavor)!.modules,
-      env: options.env,
-      output,
-    });
-
+    let runtime: BuildInfo['runtime'];
+    let compute: BuildInfo['compute'];
     let parity: BuildInfo['parity'];
     let profile: BaselineProfile | undefined;
-    if (manifest.features.baseline && manifest.features.baselineRelative) {
-      const progress = await output.progress(`feature-parity check on ${manifest.features.baselineRelative}`);
-      let run;
-      try {
-        run = await runParity({ python: runtime.python, buildDir: staging, manifest, modelPath: path.join(staging, modelFile), tolerance: manifest.features.tolerance, env: options.env });
-      } catch (error) {
-        progress.fail();
-        throw error;
-      }
-      if (!run.report.ok) {
-        progress.fail('feature-parity check failed');
-        throw parityError(run.report);
-      }
-      progress.succeed(`feature parity ok: ${run.report.features.length} features, ${run.report.compared} rows`);
-      parity = run.report;
-      profile = baselineProfile(manifest, inputs.inputs[manifest.features.baselineRelative], run.outputs);
-      writeJsonAtomic(path.join(staging, 'baseline.json'), profile);
+    if (manifest.model.flavor === 'llm') {
+      const choice = selectForManifest(manifest, { modelBytes: inputs.model.bytes });
+      if (!isLlmRuntime(choice.runtime)) throw new Error(`instance selection chose the "${choice.runtime ?? 'python'}" runtime for an LLM`);
+      runtime = choice.runtime;
+      compute = { instanceType: choice.instanceType, gpu: choice.gpu, reasons: choice.reasons };
+      output.info(`LLM build: ${runtime === 'vllm' ? 'vLLM' : 'llama.cpp'} on ${choice.instanceType} (${choice.reasons.join('; ')})`);
+      output.info(`${LLM_CONTRACT_NOTE}.`);
+      output.info(`skipped for an LLM: ${LLM_SKIPPED.join('; ')}`);
+      const warning = weightsWarning(runtime, inputs.model.file);
+      if (warning) output.warn(warning);
+      parity = { skipped: LLM_SKIPPED[0]! };
     } else {
-      parity = { skipped: 'features.baseline is not set' };
-      output.warn('features.baseline is not set: no feature-parity check and no baseline profile (drift-check needs one)');
+      const python = await preparePython({
+        manifest,
+        requirementsFile: path.join(staging, 'requirements.txt'),
+        modules: flavorRuntime(manifest.model.flavor)!.modules,
+        env: options.env,
+        output,
+      });
+      runtime = { python: python.python, source: python.source };
+      ({ parity, profile } = await parityStep(manifest, inputs, staging, modelFile, python.python, options, output));
     }
 
     const gitCommit = await gitHead(manifest.projectDir);
@@ -179,7 +189,8 @@ async function makeBuild(
       manifest: inputs.manifest,
       inputs: inputs.inputs,
       model: { file: modelFile, sha256: inputs.model.sha256, bytes: inputs.model.bytes, flavor: manifest.model.flavor },
-      runtime: { python: runtime.python, source: runtime.source },
+      runtime,
+      ...(compute && { compute, skipped: LLM_SKIPPED }),
       parity,
       ...(profile && { baseline: 'baseline.json' }),
     };
@@ -201,11 +212,51 @@ async function makeBuild(
   }
 }
 
+/** What an LLM build leaves out, and why: each needs the generated Python app or a tabular baseline. */
+const LLM_SKIPPED = [
+  'feature-parity check (an LLM takes text, not the features package)',
+  'local Python runtime (the LLM server runs in its container)',
+  'baseline profile (drift-check profiles tabular features)',
+];
+
+/** The feature-parity check and the baseline profile of a generated-app build. */
+async function parityStep(
+  manifest: Manifest,
+  inputs: Awaited<ReturnType<typeof resolveInputs>>,
+  staging: string,
+  modelFile: string,
+  python: string,
+  options: BuildOptions,
+  output: Output,
+): Promise<{ parity: BuildInfo['parity']; profile?: BaselineProfile }> {
+  if (manifest.features.baseline && manifest.features.baselineRelative) {
+    const progress = await output.progress(`feature-parity check on ${manifest.features.baselineRelative}`);
+    let run;
+    try {
+      run = await runParity({ python, buildDir: staging, manifest, modelPath: path.join(staging, modelFile), tolerance: manifest.features.tolerance, env: options.env });
+    } catch (error) {
+      progress.fail();
+      throw error;
+    }
+    if (!run.report.ok) {
+      progress.fail('feature-parity check failed');
+      throw parityError(run.report);
+    }
+    progress.succeed(`feature parity ok: ${run.report.features.length} features, ${run.report.compared} rows`);
+    const profile = baselineProfile(manifest, inputs.inputs[manifest.features.baselineRelative], run.outputs);
+    writeJsonAtomic(path.join(staging, 'baseline.json'), profile);
+    return { parity: run.report, profile };
+  }
+  output.warn('features.baseline is not set: no feature-parity check and no baseline profile (drift-check needs one)');
+  return { parity: { skipped: 'features.baseline is not set' } };
+}
+
 async function imageStep(info: BuildInfo, dir: string, options: BuildOptions, output: Output): Promise<{ info: ImageInfo } | { skipped: string }> {
   const found = await detectContainerCli(options.env);
   if ('skipped' in found) {
     const rel = path.relative(process.cwd(), dir) || dir;
-    output.info(`image skipped: ${found.skipped}. The local runtime does not need it; to build one later: docker build --platform ${options.platform} -t mlship/${info.name}:${info.id} ${rel}`);
+    const why = typeof info.runtime === 'object' ? 'The local runtime does not need it' : 'An LLM build runs only as an image';
+    output.info(`image skipped: ${found.skipped}. ${why}; to build one later: docker build --platform ${options.platform} -t mlship/${info.name}:${info.id} ${rel}`);
     return { skipped: found.skipped };
   }
   if (info.image && info.image.platform === options.platform && (await imageExists(found.cli, info.image.id, options.env))) return { info: info.image };

@@ -10,7 +10,9 @@ import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import { UsageError } from '../core/errors.js';
 import type { FieldSpec, Manifest } from '../manifest/types.js';
+import { selectForManifest } from '../budget/select.js';
 import { needsGpu } from './compute.js';
+import { isLlmRuntime, renderLlm } from './llm.js';
 import { flavorRuntime, requirementLines } from './requirements.js';
 
 /** The templates folder shipped with the package. */
@@ -49,11 +51,17 @@ const OUTPUT_WORDS: Record<Manifest['model']['output'], string> = {
 
 /** Render the build context's generated files (the features package and the model are copied, not rendered). */
 export function render(manifest: Manifest, model: ModelInfo, options: RenderOptions): RenderedFile[] {
+  if (manifest.model.flavor === 'llm') {
+    // The selection decides the server (vLLM or llama.cpp); the build renders that server's context.
+    const choice = selectForManifest(manifest, { modelBytes: model.bytes });
+    if (!isLlmRuntime(choice.runtime)) throw new Error(`instance selection chose the "${choice.runtime ?? 'python'}" runtime for an LLM`);
+    return renderLlm(manifest, model, { ...choice, runtime: choice.runtime }, options);
+  }
   const runtime = flavorRuntime(manifest.model.flavor);
   if (!runtime) {
     throw new UsageError(`mlship build cannot serve the "${manifest.model.flavor}" flavor with its generated app`, {
       code: 'flavor_unsupported',
-      hint: 'Use sklearn, xgboost, lightgbm, onnx or pytorch (TorchScript); serve LLMs with a dedicated server.',
+      hint: 'Use sklearn, xgboost, lightgbm, onnx, pytorch (TorchScript) or llm (a vLLM or llama.cpp server).',
     });
   }
   const gpu = needsGpu(manifest, model.bytes);
@@ -145,7 +153,8 @@ export function pyLiteral(value: unknown): string {
 let handlebars: typeof Handlebars | undefined;
 const compiled = new Map<string, Handlebars.TemplateDelegate>();
 
-function template(name: string): Handlebars.TemplateDelegate {
+/** A template of `templates/`, compiled once with the shared helpers (`py`), strict and unescaped. */
+export function template(name: string): Handlebars.TemplateDelegate {
   let t = compiled.get(name);
   if (!t) {
     if (!handlebars) {

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { OperationError } from '../core/errors.js';
 import { readCsvFile } from '../core/csv.js';
-import { buildsDir, readBuildInfo } from '../build/index.js';
+import { buildsDir, localPython, readBuildInfo } from '../build/index.js';
 import { runParity } from '../build/parity.js';
 import type { Manifest } from '../manifest/types.js';
 import { computeMetric, type MetricName, type OutputKind, type Scored } from './metrics.js';
@@ -52,7 +52,7 @@ export async function holdoutOutputs(options: { manifest: Manifest; buildDir: st
   if (!info) throw new OperationError('build_invalid', `no build.json in ${buildDir}`, { hint: 'Run `mlship build` again.' });
   // The parity mode reads its rows from features.baseline: point it at the holdout.
   const scoringManifest: Manifest = { ...manifest, features: { ...manifest.features, baseline: holdout, baselineRelative: path.relative(manifest.projectDir, holdout) } };
-  const run = await runParity({ python: info.runtime.python, buildDir, manifest: scoringManifest, modelPath: path.join(buildDir, info.model.file), tolerance: manifest.features.tolerance, env: options.env });
+  const run = await runParity({ python: localPython(info, 'score it on the holdout'), buildDir, manifest: scoringManifest, modelPath: path.join(buildDir, info.model.file), tolerance: manifest.features.tolerance, env: options.env });
   return run.outputs;
 }
 

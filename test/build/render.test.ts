@@ -4,6 +4,7 @@
  * rendering, regenerate them with `UPDATE_GOLDEN=1 npx vitest run test/build/render.test.ts` and
  * review the diff.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -11,6 +12,7 @@ import { pyLiteral, render, type RenderedFile } from '../../src/build/render.js'
 import { loadManifestFile } from '../../src/manifest/load.js';
 import type { Manifest } from '../../src/manifest/types.js';
 import { exampleDir } from '../helpers/cli.js';
+import { llmProject, type LlmFixture } from './llm-fixture.js';
 
 const goldenDir = path.join(path.dirname(new URL(import.meta.url).pathname), 'golden');
 const model = { file: 'model.joblib', sha256: '0'.repeat(64), bytes: 4096 };
@@ -58,7 +60,6 @@ describe('render', () => {
     const torch = render({ ...m, model: { ...m.model, flavor: 'pytorch', output: 'value' } }, { ...model, file: 'model.pt' }, { mlshipVersion: '0' });
     expect(byPath(torch, 'serve.py')).toContain('torch.jit.load');
     expect(byPath(torch, 'requirements.txt')).toMatch(/^torch==/m);
-    expect(() => render({ ...m, model: { ...m.model, flavor: 'llm' } }, model, { mlshipVersion: '0' })).toThrow(/llm/);
   });
 
   it('is pure: the same inputs give the same files', () => {
@@ -75,3 +76,42 @@ describe('render', () => {
     expect(pyLiteral({ k: [1, 'b'] })).toBe('{"k": (1, "b")}');
   });
 });
+
+describe('render for an LLM (the server the instance selection chose)', () => {
+  const renderLlm = (fixture: LlmFixture) => {
+    const project = llmProject(fixture);
+    try {
+      return render(loadManifestFile(path.join(project.dir, 'mlship.yaml')), { file: fixture.file, sha256: '0'.repeat(64), bytes: 64 }, { mlshipVersion: '0.0.0-golden' });
+    } finally {
+      project.cleanup();
+    }
+  };
+
+  it('renders a 7 B fp16 model as a vLLM image on a GPU, exactly as the golden files', () => {
+    const files = renderLlm({ file: 'weights.tar.gz', quantization: 'fp16' });
+    expect(files.map((f) => f.path).sort()).toEqual(['.dockerignore', 'Dockerfile', 'entrypoint.sh']);
+    expect(files.find((f) => f.path === 'entrypoint.sh')?.mode).toBe(0o755);
+    golden('Dockerfile.vllm', byPath(files, 'Dockerfile'));
+    golden('entrypoint.vllm.sh', byPath(files, 'entrypoint.sh'));
+  });
+
+  it('renders a 4-bit gguf model as a llama.cpp image, exactly as the golden files', () => {
+    const files = renderLlm({ file: 'model.Q4_K_M.gguf', quantization: 'int4', compute: 'cpu' });
+    golden('Dockerfile.llama-cpp', byPath(files, 'Dockerfile'));
+    golden('entrypoint.llama-cpp.sh', byPath(files, 'entrypoint.sh'));
+    // On a GPU the same weights get llama.cpp's CUDA image and every layer offloaded.
+    const gpu = renderLlm({ file: 'model.Q4_K_M.gguf', quantization: 'int4' });
+    expect(byPath(gpu, 'Dockerfile')).toMatch(/^FROM ghcr\.io\/ggml-org\/llama\.cpp:server-cuda12-b\d+$/m);
+    expect(byPath(gpu, 'entrypoint.sh')).toContain('--n-gpu-layers 999');
+  });
+
+  it('maps model.quantization to vLLM flags, and renders entrypoints sh can parse', () => {
+    const int4 = renderLlm({ file: 'weights.tar.gz', quantization: 'int4' });
+    expect(byPath(int4, 'entrypoint.sh')).toContain('--quantization bitsandbytes');
+    for (const files of [int4, renderLlm({ file: 'model.gguf', quantization: 'int4' })]) {
+      const check = spawnSync('sh', ['-n'], { input: byPath(files, 'entrypoint.sh'), encoding: 'utf8' });
+      expect(check.status, check.stderr).toBe(0);
+    }
+  });
+});
+

@@ -18,9 +18,13 @@ export const run: CommandModule['run'] = async (ctx, _args, options) => {
   const lines = [
     result.reused ? `build ${result.id} reused (inputs unchanged): ${rel}` : `build ${result.id}: ${rel}`,
     `  parity  ${'skipped' in info.parity ? `skipped: ${info.parity.skipped}` : describeParity(info.parity).split('\n')[0]!.replace(/^feature parity /, '')}`,
-    `  python  ${info.runtime.python} (${info.runtime.source})`,
+    typeof info.runtime === 'object'
+      ? `  python  ${info.runtime.python} (${info.runtime.source})`
+      : `  server  ${info.runtime} on ${info.compute?.instanceType ?? 'a GPU'} (an LLM image: its own OpenAI-compatible routes, not mlship's serving contract; see entrypoint.sh)`,
     `  image   ${info.image ? `${info.image.tag} ${info.image.id.slice(0, 19)}` : (result.imageSkipped ?? 'none')}`,
-    'next: `mlship serve` to try it here, `mlship push` to register it as a version',
+    typeof info.runtime === 'object'
+      ? 'next: `mlship serve` to try it here, `mlship push` to register it as a version'
+      : 'next: `mlship push` to register it as a version, then deploy it to a cloud target (an LLM build does not run on the local target)',
   ];
   return {
     data: { id: result.id, dir: result.dir, reused: result.reused, ...(result.imageSkipped !== undefined && { imageSkipped: result.imageSkipped }), build: info },

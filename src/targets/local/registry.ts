@@ -17,6 +17,7 @@ import path from 'node:path';
 import { OperationError, UsageError } from '../../core/errors.js';
 import { readJson, sha256File, withLock, writeJsonAtomic } from '../../core/fs.js';
 import type { BuildInfo } from '../../build/index.js';
+import { localPython } from '../../build/local-python.js';
 import type { BaselineProfile } from '../../drift/profile.js';
 import type { BuildRef, HistoryEntry, PushOptions, VersionInfo } from '../types.js';
 
@@ -137,8 +138,8 @@ export class LocalRegistry {
     return blob;
   }
 
-  /** Check a version's artifact against its recorded digest; throws when it was corrupted or tampered with. */
-  async verify(version: string): Promise<{ artifact: string; python?: string }> {
+  /** Check a version's artifact against its recorded digest (throws when it was corrupted or tampered with) and that it runs here. */
+  async verify(version: string): Promise<{ artifact: string; python: string }> {
     const record = this.get(version);
     const build = readJson<BuildInfo>(path.join(this.contextDir(version), 'build.json'));
     if (!build) throw new OperationError('version_corrupt', `version ${version} has no build.json`, { hint: 'Push the build again.' });
@@ -155,7 +156,7 @@ export class LocalRegistry {
         details: { version, expected: record.digest, actual: digest, artifact },
       });
     }
-    return { artifact, python: build.runtime?.python };
+    return { artifact, python: localPython(build, `serve ${version} on the local target`) };
   }
 
   /** The baseline profile stored with a version. */
