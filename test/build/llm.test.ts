@@ -6,11 +6,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { json, runCli } from '../helpers/cli.js';
+import { json, runCli, type RunResult } from '../helpers/cli.js';
 import { llmProject } from './llm-fixture.js';
 
 let project: { dir: string; cleanup: () => void };
-let built: { code: number | null; stdout: string; stderr: string };
+let built: RunResult;
 
 beforeAll(async () => {
   project = llmProject({ file: 'weights.tar.gz', quantization: 'fp16' });

@@ -139,7 +139,7 @@ export class LocalRegistry {
   }
 
   /** Check a version's artifact against its recorded digest (throws when it was corrupted or tampered with) and that it runs here. */
-  async verify(version: string): Promise<{ artifact: string; python: string }> {
+  async verify(version: string): Promise<{ artifact: string; python?: string }> {
     const record = this.get(version);
     const build = readJson<BuildInfo>(path.join(this.contextDir(version), 'build.json'));
     if (!build) throw new OperationError('version_corrupt', `version ${version} has no build.json`, { hint: 'Push the build again.' });
@@ -156,7 +156,8 @@ export class LocalRegistry {
         details: { version, expected: record.digest, actual: digest, artifact },
       });
     }
-    return { artifact, python: localPython(build, `serve ${version} on the local target`) };
+    // A build.json without a runtime (older, hand-made) falls back to the configured interpreter.
+    return { artifact, python: build.runtime === undefined ? undefined : localPython(build, `serve ${version} on the local target`) };
   }
 
   /** The baseline profile stored with a version. */
