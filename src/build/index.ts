@@ -3,7 +3,8 @@
  * staging folder, copy the features package and the model, prepare the local Python runtime, run the
  * feature-parity check, profile the baseline, write build.json last and move the folder into place
  * under `.mlship/build/<id>/`; then the image, when Docker answers. Same inputs → the folder exists →
- * reused without any of that. `currentBuild` is how `push` finds the build of the current inputs.
+ * reused without any of that. An LLM build renders its server's context instead (src/build/llm.ts)
+ * and skips the Python runtime, the parity check and the baseline. `currentBuild` is how `push` finds the build of the current inputs.
  */
 import { chmodSync, cpSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -12,12 +13,11 @@ import type { Output } from '../cli/output.js';
 import { readJson, writeJsonAtomic } from '../core/fs.js';
 import type { BaselineProfile } from '../drift/profile.js';
 import type { Manifest } from '../manifest/types.js';
-import { selectForManifest } from '../budget/select.js';
 import type { BuildRef } from '../targets/types.js';
 import { baselineProfile } from './baseline.js';
 import { buildImage, detectContainerCli, imageExists, type ImageInfo } from './docker.js';
 import { resolveInputs } from './inputs.js';
-import { isLlmRuntime, LLM_CONTRACT_NOTE, weightsWarning, type LlmRuntime } from './llm.js';
+import { LLM_CONTRACT_NOTE, selectLlm, weightsWarning, type LlmRuntime } from './llm.js';
 import { parityError, runParity, type ParityReport } from './parity.js';
 import { preparePython, type PythonEnv } from './python-env.js';
 import { flavorRuntime } from './requirements.js';
@@ -157,8 +157,7 @@ async function makeBuild(
     let parity: BuildInfo['parity'];
     let profile: BaselineProfile | undefined;
     if (manifest.model.flavor === 'llm') {
-      const choice = selectForManifest(manifest, { modelBytes: inputs.model.bytes });
-      if (!isLlmRuntime(choice.runtime)) throw new Error(`instance selection chose the "${choice.runtime ?? 'python'}" runtime for an LLM`);
+      const choice = selectLlm(manifest, inputs.model.bytes);
       runtime = choice.runtime;
       compute = { instanceType: choice.instanceType, gpu: choice.gpu, reasons: choice.reasons };
       output.info(`LLM build: ${runtime === 'vllm' ? 'vLLM' : 'llama.cpp'} on ${choice.instanceType} (${choice.reasons.join('; ')})`);

@@ -7,6 +7,7 @@
  * The servers answer their own OpenAI-style routes, not mlship's serving contract (no Server-Timing
  * stages, no prediction log, no field validation): `LLM_CONTRACT_NOTE` says so wherever it matters.
  */
+import { selectForManifest } from '../budget/select.js';
 import type { Manifest, Quantization } from '../manifest/types.js';
 import type { ComputeChoice } from '../targets/types.js';
 import { template, type ModelInfo, type RenderedFile, type RenderOptions } from './render.js';
@@ -39,9 +40,12 @@ const VLLM_QUANTIZATION: Record<Quantization, string[]> = {
   int4: ['--dtype', 'float16', '--quantization', 'bitsandbytes'],
 };
 
-/** Whether the chosen runtime is an LLM server (and so whether a build renders this context). */
-export function isLlmRuntime(runtime: ComputeChoice['runtime']): runtime is LlmRuntime {
-  return runtime === 'vllm' || runtime === 'llama.cpp';
+/** The instance selection for an LLM manifest: the one function deploy and budget use, which picks the server too. */
+export function selectLlm(manifest: Manifest, modelBytes: number): ComputeChoice & { runtime: LlmRuntime } {
+  const choice = selectForManifest(manifest, { modelBytes });
+  const runtime = choice.runtime;
+  if (runtime !== 'vllm' && runtime !== 'llama.cpp') throw new Error(`instance selection chose the "${runtime ?? 'python'}" runtime for an LLM`);
+  return { ...choice, runtime };
 }
 
 /** Render the LLM server context (Dockerfile, entrypoint.sh, .dockerignore) for the selection's runtime. */

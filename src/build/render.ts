@@ -10,9 +10,8 @@ import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import { UsageError } from '../core/errors.js';
 import type { FieldSpec, Manifest } from '../manifest/types.js';
-import { selectForManifest } from '../budget/select.js';
 import { needsGpu } from './compute.js';
-import { isLlmRuntime, renderLlm } from './llm.js';
+import { renderLlm, selectLlm } from './llm.js';
 import { flavorRuntime, requirementLines } from './requirements.js';
 
 /** The templates folder shipped with the package. */
@@ -53,9 +52,7 @@ const OUTPUT_WORDS: Record<Manifest['model']['output'], string> = {
 export function render(manifest: Manifest, model: ModelInfo, options: RenderOptions): RenderedFile[] {
   if (manifest.model.flavor === 'llm') {
     // The selection decides the server (vLLM or llama.cpp); the build renders that server's context.
-    const choice = selectForManifest(manifest, { modelBytes: model.bytes });
-    if (!isLlmRuntime(choice.runtime)) throw new Error(`instance selection chose the "${choice.runtime ?? 'python'}" runtime for an LLM`);
-    return renderLlm(manifest, model, { ...choice, runtime: choice.runtime }, options);
+    return renderLlm(manifest, model, selectLlm(manifest, model.bytes), options);
   }
   const runtime = flavorRuntime(manifest.model.flavor);
   if (!runtime) {
