@@ -7,32 +7,21 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { readCsvFile } from '../../../src/core/csv.js';
 import { SageMakerTarget } from '../../../src/targets/sagemaker/sagemaker-target.js';
 import { json, python, runCli } from '../../helpers/cli.js';
-import { ContractFake } from './contract-fake.js';
-import { awsTestEnv, startMoto, type Moto } from './moto.js';
+import type { ContractFake } from './contract-fake.js';
+import { awsTestEnv, useAwsDoubles, type Moto } from './moto.js';
 import { makeBuild, sagemakerProject, targetContext } from './project.js';
 
 let moto: Moto;
 let fake: ContractFake;
 let project: ReturnType<typeof sagemakerProject>;
 
-beforeAll(async () => {
-  moto = await startMoto();
-  fake = new ContractFake(moto.url);
-  await fake.start();
-  Object.assign(process.env, awsTestEnv(fake.url));
-});
-afterAll(async () => {
-  await fake?.stop();
-  await moto?.stop();
-});
+useAwsDoubles((d) => ({ moto, fake } = d));
 beforeEach(async () => {
-  await moto.reset();
-  fake.reset();
   project = sagemakerProject();
 });
 afterEach(() => {

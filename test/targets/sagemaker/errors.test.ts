@@ -6,12 +6,12 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OperationError } from '../../../src/core/errors.js';
 import { SageMakerTarget } from '../../../src/targets/sagemaker/sagemaker-target.js';
 import { runCli } from '../../helpers/cli.js';
-import { ContractFake } from './contract-fake.js';
-import { awsTestEnv, startMoto, type Moto } from './moto.js';
+import type { ContractFake } from './contract-fake.js';
+import { awsTestEnv, useAwsDoubles, type Moto } from './moto.js';
 import { makeBuild, sagemakerProject, targetContext } from './project.js';
 
 let moto: Moto;
@@ -19,19 +19,8 @@ let fake: ContractFake;
 let project: ReturnType<typeof sagemakerProject>;
 const instant = { sleep: async () => undefined };
 
-beforeAll(async () => {
-  moto = await startMoto();
-  fake = new ContractFake(moto.url);
-  await fake.start();
-  Object.assign(process.env, awsTestEnv(fake.url));
-});
-afterAll(async () => {
-  await fake?.stop();
-  await moto?.stop();
-});
+useAwsDoubles((d) => ({ moto, fake } = d));
 beforeEach(async () => {
-  await moto.reset();
-  fake.reset();
   project = sagemakerProject();
 });
 afterEach(() => project.cleanup());

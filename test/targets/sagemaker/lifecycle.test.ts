@@ -7,7 +7,7 @@
  *   job definition and the monitoring schedule, and checks every SageMaker request body against the
  *   API model shipped in @aws-sdk/client-sagemaker.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { ApplicationAutoScalingClient, DescribeScalingPoliciesCommand, DescribeScalableTargetsCommand } from '@aws-sdk/client-application-auto-scaling';
 import { DescribeModelPackageCommand, DescribeEndpointConfigCommand, DescribePipelineCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
@@ -18,8 +18,8 @@ import path from 'node:path';
 import { OperationError } from '../../../src/core/errors.js';
 import { chooseCompute } from '../../../src/targets/sagemaker/compute.js';
 import { SageMakerTarget } from '../../../src/targets/sagemaker/sagemaker-target.js';
-import { ContractFake } from './contract-fake.js';
-import { awsTestEnv, startMoto, type Moto } from './moto.js';
+import type { ContractFake } from './contract-fake.js';
+import { awsTestEnv, useAwsDoubles, type Moto } from './moto.js';
 import { makeBuild, sagemakerProject, targetContext } from './project.js';
 
 let moto: Moto;
@@ -38,21 +38,9 @@ function target(command = 'deploy') {
   return { target: new SageMakerTarget(ctx, instant), ctx, stderr };
 }
 
-beforeAll(async () => {
-  moto = await startMoto();
-  fake = new ContractFake(moto.url);
-  await fake.start();
-  Object.assign(process.env, awsTestEnv(fake.url));
-});
-
-afterAll(async () => {
-  await fake?.stop();
-  await moto?.stop();
-});
+useAwsDoubles((d) => ({ moto, fake } = d));
 
 beforeEach(async () => {
-  await moto.reset();
-  fake.reset();
   project = sagemakerProject('');
 });
 

@@ -4,7 +4,9 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { freePort } from '../../../src/targets/local/processes.js';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { python } from '../../helpers/cli.js';
+import { ContractFake } from './contract-fake.js';
 
 export interface Moto {
   url: string;
@@ -72,4 +74,29 @@ export function awsTestEnv(endpoint: string): Record<string, string> {
     AWS_REGION: 'us-east-1',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
+}
+
+/**
+ * The AWS doubles of a test file: moto behind the contract fake, started once for the file with
+ * the SDK pointed at the fake (AWS_ENDPOINT_URL, static credentials), both reset before each test
+ * and stopped after the file. `set` receives them once they run.
+ */
+export function useAwsDoubles(set: (doubles: { moto: Moto; fake: ContractFake }) => void): void {
+  let doubles: { moto: Moto; fake: ContractFake } | undefined;
+  beforeAll(async () => {
+    const moto = await startMoto();
+    const fake = new ContractFake(moto.url);
+    await fake.start();
+    Object.assign(process.env, awsTestEnv(fake.url));
+    doubles = { moto, fake };
+    set(doubles);
+  });
+  afterAll(async () => {
+    await doubles?.fake.stop();
+    await doubles?.moto.stop();
+  });
+  beforeEach(async () => {
+    await doubles!.moto.reset();
+    doubles!.fake.reset();
+  });
 }
