@@ -5,6 +5,7 @@
  */
 import type { BudgetResult } from './budget.js';
 import { money, type CostLine, type CostReport } from './cost.js';
+import { escapeHtml as esc } from '../core/html.js';
 
 /** Facts for the report's header. */
 export interface ReportMeta {
@@ -122,6 +123,3 @@ function n(v: number | null | undefined): string {
 }
 
 /** Escape text for HTML content and attribute values. */
-function esc(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}

@@ -7,13 +7,11 @@
 import { writeFileSync } from 'node:fs';
 import type { DriftResult, FeatureResult, OutputResult } from './check.js';
 import { METHOD_INFO } from './methods.js';
+import { escapeHtml as esc } from '../core/html.js';
 
 /** Most categories drawn per chart; the rest are summed into one bar. */
 const MAX_CATEGORIES = 30;
 
-function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
 
 function num(n: number | null | undefined): string {
   if (n === null || n === undefined) return '—';

@@ -478,16 +478,20 @@ def create_app(version, build_id, log_folder):
                 break
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
+    async def read_json(receive, headers):
+        """The request body as JSON; 400 when it is not JSON, 413/415 from read_body."""
+        body = await read_body(receive, headers)
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError as e:
+            raise BadRequest(400, f"malformed JSON: {e}") from None
+
     async def predict(scope, receive, send, kind):
         t0 = perf()
         rid = _request_id(scope["headers"])
         route = scope["path"]
         try:
-            body = await read_body(receive, scope["headers"])
-            try:
-                payload = orjson.loads(body)
-            except orjson.JSONDecodeError as e:
-                raise BadRequest(400, f"malformed JSON: {e}") from None
+            payload = await read_json(receive, scope["headers"])
             records, batch = check_payload(payload)
         except BadRequest as e:
             return await error(send, route, e.status, e.message, rid, e.field, e.status in (413, 415))
@@ -541,11 +545,7 @@ def create_app(version, build_id, log_folder):
     async def feedback(scope, receive, send):
         rid = _request_id(scope["headers"])
         try:
-            body = await read_body(receive, scope["headers"])
-            try:
-                payload = orjson.loads(body)
-            except orjson.JSONDecodeError as e:
-                raise BadRequest(400, f"malformed JSON: {e}") from None
+            payload = await read_json(receive, scope["headers"])
             labels = check_feedback(payload)
         except BadRequest as e:
             return await error(send, "/feedback", e.status, e.message, rid, e.field, e.status in (413, 415))
