@@ -199,8 +199,8 @@ export class ArmFake {
       }
     }
     const apiVersion = url.searchParams.get('api-version');
-    const opStatus = /\/providers\/Microsoft\.MachineLearningServices\/locations\/[^/]+\/mfeOperation(Status|Result)s\/([^/]+)$/i.exec(url.pathname);
-    if (opStatus && method === 'GET') return this.operationStatus(res, opStatus[1]!, opStatus[2]!);
+    const opStatus = /\/providers\/Microsoft\.MachineLearningServices\/locations\/[^/]+\/(mfeOperationsStatus|mfeOperationResults)\/([^/]+)$/i.exec(url.pathname);
+    if (opStatus && method === 'GET') return this.operationStatus(res, opStatus[1]!.endsWith('Status') ? 'Status' : 'Result', opStatus[2]!);
     if (/\/providers\/Microsoft\.Insights\/metrics$/i.test(url.pathname)) return this.metrics(req, res, url);
     if (/\/providers\/Microsoft\.Insights\/autoscalesettings\/[^/]+$/i.test(url.pathname)) return this.autoscale(res, method, url, body);
 
