@@ -6,24 +6,21 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import type { TokenCredential } from '@azure/core-auth';
 import { OperationError } from '../../core/errors.js';
+import { splitLines, type ObjectStore } from '../shared/object-store.js';
 import type { ArmResource } from './client.js';
 
-export interface BlobStore {
+/** The datastore's container as mlship's object store, plus what Azure ML assets need. */
+export interface BlobStore extends ObjectStore {
   /** `azureml://datastores/<name>/paths/<path>`: how Azure ML assets point at a blob path. */
-  assetUri(blobPath: string): string;
+  assetUri(key: string): string;
   /** Upload every file under `dir` to `prefix/…`; returns how many were uploaded. */
   uploadFolder(dir: string, prefix: string): Promise<number>;
-  uploadFile(file: string, blobPath: string): Promise<void>;
-  exists(blobPath: string): Promise<boolean>;
-  /** Write a blob only if it does not exist yet (false: it did). */
-  createText(blobPath: string, text: string): Promise<boolean>;
-  readText(blobPath: string): Promise<string | undefined>;
-  list(prefix: string): AsyncIterable<{ name: string; lastModified?: Date }>;
+  /** Blobs under a prefix with their modification time. */
+  listDetailed(prefix: string): AsyncIterable<{ name: string; lastModified?: Date }>;
   /** A blob's lines, streamed. */
-  lines(blobPath: string): AsyncIterable<string>;
+  lines(key: string): AsyncIterable<string>;
 }
 
 export async function openBlobStore(datastore: ArmResource, credential: TokenCredential): Promise<BlobStore> {
@@ -38,8 +35,11 @@ export async function openBlobStore(datastore: ArmResource, credential: TokenCre
   const url = /:\d+$/.test(suffix) ? `${p.protocol ?? 'https'}://${suffix}/${p.accountName}` : `${p.protocol ?? 'https'}://${p.accountName}.blob.${suffix}`;
   const container = new BlobServiceClient(url, credential).getContainerClient(p.containerName);
   const name = datastore.name ?? 'workspaceblobstore';
-  return {
-    assetUri: (blobPath) => `azureml://datastores/${name}/paths/${blobPath}`,
+  const missing = (error: unknown) => (error as { statusCode?: number }).statusCode === 404;
+  const store: BlobStore = {
+    description: `${url}/${p.containerName}`,
+    uri: (key) => `${url}/${p.containerName}/${key}`,
+    assetUri: (key) => `azureml://datastores/${name}/paths/${key}`,
     async uploadFolder(dir, prefix) {
       let n = 0;
       const walk = async (d: string): Promise<void> => {
@@ -55,36 +55,43 @@ export async function openBlobStore(datastore: ArmResource, credential: TokenCre
       await walk(dir);
       return n;
     },
-    async uploadFile(file, blobPath) {
-      await container.getBlockBlobClient(blobPath).uploadFile(file);
+    async putFile(key, file, contentType) {
+      await container.getBlockBlobClient(key).uploadFile(file, { ...(contentType && { blobHTTPHeaders: { blobContentType: contentType } }) });
     },
-    exists: (blobPath) => container.getBlobClient(blobPath).exists(),
-    async createText(blobPath, text) {
+    async put(key, body, contentType) {
+      const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+      await container.getBlockBlobClient(key).upload(bytes, bytes.length, { ...(contentType && { blobHTTPHeaders: { blobContentType: contentType } }) });
+    },
+    exists: (key) => container.getBlobClient(key).exists(),
+    async getText(key) {
       try {
-        await container.getBlockBlobClient(blobPath).upload(text, Buffer.byteLength(text), { conditions: { ifNoneMatch: '*' }, blobHTTPHeaders: { blobContentType: 'application/json' } });
-        return true;
+        return (await container.getBlobClient(key).downloadToBuffer()).toString('utf8');
       } catch (error) {
-        if ((error as { statusCode?: number }).statusCode === 409) return false;
+        if (missing(error)) return undefined;
         throw error;
       }
     },
-    async readText(blobPath) {
+    async getStream(key) {
       try {
-        return (await container.getBlobClient(blobPath).downloadToBuffer()).toString('utf8');
+        const body = (await container.getBlobClient(key).download()).readableStreamBody;
+        return (body ?? undefined) as AsyncIterable<Uint8Array> | undefined;
       } catch (error) {
-        if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+        if (missing(error)) return undefined;
         throw error;
       }
     },
-    async *list(prefix) {
+    async list(prefix) {
+      const keys: string[] = [];
+      for await (const b of container.listBlobsFlat({ prefix })) keys.push(b.name);
+      return keys;
+    },
+    async *listDetailed(prefix) {
       for await (const b of container.listBlobsFlat({ prefix })) yield { name: b.name, lastModified: b.properties.lastModified };
     },
-    async *lines(blobPath) {
-      const response = await container.getBlobClient(blobPath).download();
-      const stream = response.readableStreamBody;
-      if (!stream) return;
-      for await (const line of createInterface({ input: stream as NodeJS.ReadableStream, crlfDelay: Infinity })) if (line) yield line;
+    async *lines(key) {
+      const chunks = await store.getStream(key);
+      if (chunks) yield* splitLines(chunks);
     },
   };
+  return store;
 }
-
