@@ -325,8 +325,8 @@ export class AzureTarget implements Target {
     } catch (error) {
       if (error instanceof CanaryRevertedError && stable) {
         // Back to 0% (done by the controller), then the new deployment goes.
+        // The candidate never became live, so history is unchanged (a later rollback goes before the stable one).
         await s.api.deleteDeployment(s.r.endpoint, candidate).catch(() => undefined);
-        await s.registry.appendHistory(historyEntry(this.ctx, 'rollback', stable, candidate, { reason: error.message, endpoint: s.r.endpoint }));
       }
       throw error;
     }

@@ -167,6 +167,23 @@ export class ArmFake {
     return { resource_group: RESOURCE_GROUP, workspace: WORKSPACE, region: LOCATION, arm_endpoint: this.armUrl };
   }
 
+  /** The primary key of an endpoint (what `az ml online-endpoint get-credentials` shows). */
+  endpointKey(name: string): string | undefined {
+    const e = this.resource(`onlineEndpoints/${name}`);
+    return e && this.keyOf(e);
+  }
+
+  /** Every data-collector line in the datastore for an endpoint, by collection. */
+  async collectedLines(endpoint: string): Promise<Record<string, string[]>> {
+    const out: Record<string, string[]> = {};
+    for await (const blob of this.blobs.listBlobsFlat({ prefix: `modelDataCollector/${endpoint}/` })) {
+      const collection = blob.name.split('/')[3]!;
+      const text = (await this.blobs.getBlobClient(blob.name).downloadToBuffer()).toString('utf8');
+      (out[collection] ??= []).push(...text.split('\n').filter(Boolean));
+    }
+    return out;
+  }
+
   /** A resource as stored (tests inspect what mlship created). */
   resource(relativeId: string): Resource | undefined {
     return this.resources.get(`${this.workspaceId}/${relativeId}`.toLowerCase());
@@ -241,9 +258,9 @@ export class ArmFake {
     if (verb === 'Delete') return this.delete(res, kind, key, existing);
     switch (operation) {
       case 'OnlineEndpoints_ListKeys':
-        return existing ? send(res, 200, { primaryKey: keyOf(existing), secondaryKey: `${keyOf(existing)}-2` }) : notFound(res, id);
+        return existing ? send(res, 200, { primaryKey: this.keyOf(existing), secondaryKey: `${this.keyOf(existing)}-2` }) : notFound(res, id);
       case 'OnlineEndpoints_GetToken':
-        return existing ? send(res, 200, { accessToken: keyOf(existing), tokenType: 'Bearer', expiryTimeUtc: Date.now() + 3600_000 }) : notFound(res, id);
+        return existing ? send(res, 200, { accessToken: this.keyOf(existing), tokenType: 'Bearer', expiryTimeUtc: Date.now() + 3600_000 }) : notFound(res, id);
       case 'OnlineDeployments_GetLogs': {
         const tail = Number((body as { tail?: number } | undefined)?.tail ?? 100);
         const log = this.running.get(key)?.log ?? this.logs.get(key) ?? '';
@@ -289,7 +306,7 @@ export class ArmFake {
       resource.properties.scoringUri = `${this.dataUrl}/endpoints/${name}/score`;
       resource.properties.swaggerUri = `${this.dataUrl}/endpoints/${name}/swagger.json`;
       resource.properties.provisioningState = existing ? 'Updating' : 'Creating';
-      resource.properties.primaryKey = existing?.properties.primaryKey ?? randomUUID().replace(/-/g, '');
+      if (!this.keys.has(key)) this.keys.set(key, randomUUID().replace(/-/g, ''));
       delete resource.properties.keys;
       this.resources.set(key, resource);
       return this.startOp(res, 'async', id, async () => {
@@ -398,6 +415,11 @@ export class ArmFake {
   // Provisioning a managed online deployment: download the model, run the image's serving app.
 
   private readonly logs = new Map<string, string>();
+  private readonly keys = new Map<string, string>();
+
+  private keyOf(endpoint: Resource): string {
+    return this.keys.get(endpoint.id.toLowerCase()) ?? '';
+  }
 
   private async provision(key: string, deployment: Resource): Promise<void> {
     const name = deployment.name;
@@ -550,7 +572,7 @@ export class ArmFake {
     const endpointKey = `${this.workspaceId}/onlineEndpoints/${scoring[1]}`.toLowerCase();
     const endpoint = this.resources.get(endpointKey);
     if (!endpoint) return send(res, 404, { error: { code: 'EndpointNotFound', message: `endpoint ${scoring[1]} not found` } });
-    if (req.headers.authorization !== `Bearer ${keyOf(endpoint)}`) return send(res, 401, { message: 'Authentication failed: the key is missing or wrong' });
+    if (req.headers.authorization !== `Bearer ${this.keyOf(endpoint)}`) return send(res, 401, { message: 'Authentication failed: the key is missing or wrong' });
     const body = await readBody(req);
     const traffic = (endpoint.properties.traffic ?? {}) as Record<string, number>;
     const pinned = req.headers['azureml-model-deployment'] as string | undefined;
@@ -620,9 +642,6 @@ export function datastorePath(uri: string): string {
   return new URL(uri).pathname.split('/').slice(3).join('/');
 }
 
-function keyOf(endpoint: Resource): string {
-  return String(endpoint.properties.primaryKey);
-}
 
 function pick(traffic: Record<string, number>): string | undefined {
   const entries = Object.entries(traffic).filter(([, w]) => w > 0);
