@@ -18,7 +18,7 @@
  *   data-collector files.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCsvFile } from '../../../src/core/csv.js';
@@ -103,9 +103,31 @@ async function trafficWhile<T>(endpoint: Live, done: Promise<T>): Promise<{ resu
   return { result, answers };
 }
 
+/** `deploy --plan --json` against a golden file (UPDATE_GOLDEN=1 rewrites it); the plan only reads. */
+async function planGolden(name: string, extra: string[] = []): Promise<void> {
+  const before = doubles.arm.calls.length;
+  const planned = await cli('deploy', '--plan', '--json', ...extra);
+  expect(planned.code, planned.stderr).toBe(0);
+  expect(doubles.arm.calls.slice(before).filter((c) => c.method !== 'GET')).toEqual([]);
+  const doc = json<{ plan: { compute: { instanceType: string; replicas: unknown; gpu: boolean } } }>(planned);
+  const { instanceType, replicas, gpu } = doc.plan.compute;
+  // Build ids and ports vary from run to run; the selection's reasoning belongs to the budget tests.
+  const text = `${JSON.stringify({ ...doc.plan, compute: { instanceType, replicas, gpu } }, null, 2)}\n`
+    .replace(/[0-9a-f]{64}/g, '<sha256>')
+    .replace(/churn:[0-9a-f]{12}/g, 'churn:<build>')
+    .replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:<port>');
+  const file = path.join(path.dirname(new URL(import.meta.url).pathname), 'golden', name);
+  if (process.env.UPDATE_GOLDEN === '1' || !existsSync(file)) {
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, text);
+  }
+  expect(text).toBe(readFileSync(file, 'utf8'));
+}
+
 describe('mlship --target azure (spawned CLI against the Azure doubles)', () => {
   it('pushes v1, deploys it, scores through the endpoint and collects every prediction in blob storage', async () => {
     await buildAndPush('v1');
+    await planGolden('plan-fresh.json');
     const deployed = await cli('deploy', '--json');
     expect(deployed.code, deployed.stderr).toBe(0);
     expect(json(deployed)).toMatchObject({ live: { version: 'v1', healthy: true }, changed: true });
@@ -138,6 +160,7 @@ describe('mlship --target azure (spawned CLI against the Azure doubles)', () => 
 
   it('promotes a healthy canary (v2) and reverts a failing one (v3), leaving v2 serving', async () => {
     await buildAndPush('v2', 2);
+    await planGolden('plan-update.json', ['--strategy', 'canary', '--canary-percent', '50', '--bake-minutes', '0.1']);
     const endpoint = await live();
     const canary = await trafficWhile(endpoint, cli('deploy', '--json', '--strategy', 'canary', '--canary-percent', '50', '--bake-minutes', '0.1'));
     expect(canary.result.code, canary.result.stderr).toBe(0);
