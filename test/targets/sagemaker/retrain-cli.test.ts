@@ -28,7 +28,7 @@ const env = () => awsTestEnv(moto.url);
 const mlship = (...args: string[]) => runCli(args, { cwd: project.dir, env: env(), timeoutMs: 180_000 });
 
 async function executions(): Promise<number> {
-  const sm = new SageMakerClient({ region: 'us-east-1', endpoint: moto.url });
+  const sm = new SageMakerClient({ region: 'us-east-1', endpoint: moto.url, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
   const listed = await sm.send(new ListPipelineExecutionsCommand({ PipelineName: 'churn-retrain' }));
   return (listed.PipelineExecutionSummaries ?? []).length;
 }
@@ -51,7 +51,7 @@ describe('mlship retrain on SageMaker', () => {
 
   it('starts the SageMaker pipeline and follows it; drift-check --on-drift retrain takes the same path', async () => {
     // The pipeline as `deploy` leaves it (its definition is golden-tested in requests.test.ts).
-    const sm = new SageMakerClient({ region: 'us-east-1', endpoint: moto.url });
+    const sm = new SageMakerClient({ region: 'us-east-1', endpoint: moto.url, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
     await sm.send(new CreatePipelineCommand({ PipelineName: 'churn-retrain', RoleArn: ROLE, PipelineDefinition: JSON.stringify({ Version: '2020-12-01', Steps: [] }) }));
 
     const r = await mlship('retrain', '--json');
