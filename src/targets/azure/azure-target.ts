@@ -146,10 +146,10 @@ export class AzureTarget implements Target {
       progress.succeed(`uploaded ${count} model file(s) to ${store.uri(modelPrefix)}`);
     }
     const baselineFile = path.join(build.dir, 'baseline.json');
-    if (existsSync(baselineFile)) await store.putFile(registry.keys.versionFile(version, 'baseline.json'), baselineFile, 'application/json');
+    if (existsSync(baselineFile)) await store.putFile(registry.keys.versionFile(version, 'baseline.json'), baselineFile, { contentType: 'application/json' });
     // The training sample: the reference data of the drift monitor.
     if (this.ctx.manifest.features.baseline && existsSync(this.ctx.manifest.features.baseline)) {
-      await store.putFile(registry.keys.versionFile(version, 'baseline.csv'), this.ctx.manifest.features.baseline, 'text/csv');
+      await store.putFile(registry.keys.versionFile(version, 'baseline.csv'), this.ctx.manifest.features.baseline, { contentType: 'text/csv' });
     }
     const rec: AzureVersionRecord = {
       version,

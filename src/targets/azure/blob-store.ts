@@ -55,8 +55,11 @@ export async function openBlobStore(datastore: ArmResource, credential: TokenCre
       await walk(dir);
       return n;
     },
-    async putFile(key, file, contentType) {
-      await container.getBlockBlobClient(key).uploadFile(file, { ...(contentType && { blobHTTPHeaders: { blobContentType: contentType } }) });
+    async putFile(key, file, options = {}) {
+      await container.getBlockBlobClient(key).uploadFile(file, {
+        ...(options.contentType && { blobHTTPHeaders: { blobContentType: options.contentType } }),
+        ...(options.metadata && { metadata: options.metadata }),
+      });
     },
     async put(key, body, contentType) {
       const bytes = typeof body === 'string' ? Buffer.from(body) : body;

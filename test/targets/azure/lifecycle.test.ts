@@ -18,11 +18,12 @@
  *   data-collector files.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCsvFile } from '../../../src/core/csv.js';
 import { copyExample, json, python, runCli, type RunResult } from '../../helpers/cli.js';
+import { expectGolden } from '../../helpers/golden.js';
 import { startAzureDoubles, type AzureDoubles } from './doubles/index.js';
 
 let doubles: AzureDoubles;
@@ -103,7 +104,7 @@ async function trafficWhile<T>(endpoint: Live, done: Promise<T>): Promise<{ resu
   return { result, answers };
 }
 
-/** `deploy --plan --json` against a golden file (UPDATE_GOLDEN=1 rewrites it); the plan only reads. */
+/** `deploy --plan --json` against a golden file; the plan only reads. */
 async function planGolden(name: string, extra: string[] = []): Promise<void> {
   const before = doubles.arm.calls.length;
   const planned = await cli('deploy', '--plan', '--json', ...extra);
@@ -116,12 +117,7 @@ async function planGolden(name: string, extra: string[] = []): Promise<void> {
     .replace(/[0-9a-f]{64}/g, '<sha256>')
     .replace(/churn:[0-9a-f]{12}/g, 'churn:<build>')
     .replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:<port>');
-  const file = path.join(path.dirname(new URL(import.meta.url).pathname), 'golden', name);
-  if (process.env.UPDATE_GOLDEN === '1' || !existsSync(file)) {
-    mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(file, text);
-  }
-  expect(text).toBe(readFileSync(file, 'utf8'));
+  expectGolden(path.join(path.dirname(new URL(import.meta.url).pathname), 'golden'), name, text);
 }
 
 describe('mlship --target azure (spawned CLI against the Azure doubles)', () => {
@@ -174,7 +170,7 @@ describe('mlship --target azure (spawned CLI against the Azure doubles)', () => 
     doubles.arm.failingDeployments.add('v3');
     const bad = await trafficWhile(endpoint, cli('deploy', '--json', '--strategy', 'canary', '--canary-percent', '50', '--bake-minutes', '0.1'));
     expect(bad.result.code, bad.result.stderr).toBe(3);
-    expect(bad.result.stderr).toMatch(/canary of v3 was reverted/);
+    expect(json<{ error: { code: string; message: string } }>(bad.result).error).toMatchObject({ code: 'canary_reverted', message: expect.stringMatching(/canary of v3 was reverted: .* 5xx/) });
     expect(bad.result.stderr).not.toMatch(/\n\s+at /);
     expect(doubles.arm.list(`onlineEndpoints/${endpointName}/deployments/`).map((d) => d.name)).toEqual(['v2']);
     expect(doubles.arm.resource(`onlineEndpoints/${endpointName}`)!.properties.traffic).toEqual({ v2: 100 });

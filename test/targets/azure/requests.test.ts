@@ -4,7 +4,7 @@
  * (`contract/`, the same check the ARM fake runs), including bodies the SDK sends for mlship.
  * No double: nothing is sent.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadManifestFile } from '../../../src/manifest/load.js';
@@ -13,6 +13,7 @@ import { deploymentBody, endpointBody, environmentVersionBody, modelVersionBody,
 import { resolveResources } from '../../../src/targets/azure/resources.js';
 import { DRIFT_METRICS, monitorScheduleBody, retrainJobBody, retrainScheduleBody } from '../../../src/targets/azure/schedules.js';
 import { copyExample } from '../../helpers/cli.js';
+import { expectGolden } from '../../helpers/golden.js';
 import { matchOperation, validateRequest } from './contract/spec-validator.js';
 
 const GOLDEN = path.join(path.dirname(new URL(import.meta.url).pathname), 'golden');
@@ -46,13 +47,7 @@ const bodies = {
 
 describe('Azure request builders', () => {
   it('match the golden bodies', () => {
-    const file = path.join(GOLDEN, 'requests.json');
-    const text = `${JSON.stringify(Object.fromEntries(Object.entries(bodies).map(([k, [, b]]) => [k, b])), null, 2)}\n`;
-    if (process.env.UPDATE_GOLDEN === '1' || !existsSync(file)) {
-      mkdirSync(GOLDEN, { recursive: true });
-      writeFileSync(file, text);
-    }
-    expect(text).toBe(readFileSync(file, 'utf8'));
+    expectGolden(GOLDEN, 'requests.json', `${JSON.stringify(Object.fromEntries(Object.entries(bodies).map(([k, [, b]]) => [k, b])), null, 2)}\n`);
   });
 
   for (const [name, [id, body]] of Object.entries(bodies)) {

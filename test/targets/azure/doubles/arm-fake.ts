@@ -253,6 +253,16 @@ export class ArmFake {
     const existing = this.resources.get(key);
     const kind = operation.split('_')[0]!;
     const verb = operation.split('_')[1]!;
+    if (verb === 'Get' && kind === 'Jobs' && existing?.properties.status === 'Running') {
+      // A submitted job runs for two reads, then completes (the fake does not run the command).
+      existing.properties.polls = Number(existing.properties.polls ?? 0) + 1;
+      if (Number(existing.properties.polls) > 2) {
+        existing.properties.status = 'Completed';
+        delete existing.properties.polls;
+      }
+      const { polls: _polls, ...properties } = existing.properties;
+      return send(res, 200, { ...existing, properties });
+    }
     if (verb === 'Get') return existing ? send(res, 200, existing) : notFound(res, id);
     if (verb === 'List') return send(res, 200, { value: this.listUnder(key, url) });
     if (verb === 'Delete') return this.delete(res, kind, key, existing);
