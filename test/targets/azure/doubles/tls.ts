@@ -5,7 +5,7 @@
  * where that variable cannot take effect any more, sends through `trustingHttpClient`, which sets
  * the certificate as the request's CA on the Azure SDKs' default HTTP client (the same pipeline).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -23,6 +23,8 @@ export function makeCertificate(): TestCertificate {
   const dir = mkdtempSync(path.join(tmpdir(), 'mlship-azure-tls-'));
   const certFile = path.join(dir, 'cert.pem');
   const keyFile = path.join(dir, 'key.pem');
+  const openssl = spawnSync('openssl', ['version'], { stdio: 'ignore' });
+  if (openssl.status !== 0) throw new Error('the Azure doubles need the system `openssl` to make a throwaway certificate (apt-get install openssl)');
   execFileSync('openssl', [
     'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1',
     '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', keyFile, '-out', certFile,
