@@ -152,7 +152,7 @@ describe('mlship --target azure (spawned CLI against the Azure doubles)', () => 
 
     const again = await cli('deploy', '--json');
     expect(json(again)).toMatchObject({ live: { version: 'v1' }, changed: false });
-  }, 600_000);
+  }, 900_000);
 
   it('promotes a healthy canary (v2) and reverts a failing one (v3), leaving v2 serving', async () => {
     await buildAndPush('v2', 2);
@@ -174,7 +174,7 @@ describe('mlship --target azure (spawned CLI against the Azure doubles)', () => 
     expect(bad.result.stderr).not.toMatch(/\n\s+at /);
     expect(doubles.arm.list(`onlineEndpoints/${endpointName}/deployments/`).map((d) => d.name)).toEqual(['v2']);
     expect(doubles.arm.resource(`onlineEndpoints/${endpointName}`)!.properties.traffic).toEqual({ v2: 100 });
-  }, 600_000);
+  }, 900_000);
 
   it('rolls back to v1 (recreating its deployment), shows status, and finds drift in shifted traffic (exit 3)', async () => {
     const back = await cli('rollback', '--json');
@@ -193,7 +193,7 @@ describe('mlship --target azure (spawned CLI against the Azure doubles)', () => 
     const drift = await cli('drift-check', '--json', '--from', from);
     expect(drift.code, drift.stderr).toBe(3);
     expect(drift.stderr).not.toMatch(/\n\s+at /);
-  }, 600_000);
+  }, 900_000);
 
   it('sent nothing the published contract refuses', () => {
     expect(doubles.arm.violations).toEqual([]);
