@@ -7,7 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { ErrorObject } from 'ajv';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
-import { findInstance, instanceHint, loadCatalog } from '../budget/catalog.js';
+import { findInstance, instanceHint, loadCatalog } from '../compute/catalog.js';
 import { ManifestError } from '../core/errors.js';
 import { choiceHint, displayPath, formatDiagnostic } from './diagnostics.js';
 import { resolveManifest, type RawManifest } from './resolve.js';
@@ -366,6 +366,15 @@ function semanticDiagnostics(
       message: `target "${target}" is selected but targets.${target} is not configured`,
       hint: target === 'sagemaker' ? 'add targets: { sagemaker: { region: us-east-1, role: arn:aws:iam::…:role/… } }' : `add a targets.${target} block`,
     });
+  }
+  const azure = raw.targets?.azure;
+  if (target === 'azure' && isObject(azure)) {
+    // The subscription may come from AZURE_SUBSCRIPTION_ID (checked when the target connects); the rest must be here.
+    for (const key of ['resource_group', 'workspace'] as const) {
+      if (azure[key] === undefined) {
+        out.push({ severity: 'error', file, ...locate(['targets', 'azure'], true), path: `targets.azure.${key}`, message: `targets.azure.${key} is required for the azure target`, hint: `add ${key}: <your Azure ML ${key === 'workspace' ? 'workspace name' : 'resource group'}> to targets.azure` });
+      }
+    }
   }
   const compute = raw.serving?.compute;
   if (typeof compute === 'string' && !['auto', 'cpu', 'gpu'].includes(compute) && new RegExp(COMPUTE_PATTERN).test(compute) && (TARGET_NAMES as readonly unknown[]).includes(target)) {
