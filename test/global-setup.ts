@@ -11,6 +11,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { exampleDir, python, repoRoot } from './helpers/cli.js';
+import { aptInstall, ensureImageTools } from './helpers/image-tools.js';
 
 const MODULES = 'fastapi, uvicorn, orjson, sklearn, pandas, numpy, scipy, joblib, moto';
 
@@ -35,6 +36,13 @@ function preparePython(): string {
 }
 
 export default function setup(): void {
+  // The real image test's tools (buildah, debootstrap): found, else installed when root, else the
+  // test is skipped with this reason (MLSHIP_IMAGE_TEST_SKIP=<reason> skips it on purpose). Workers
+  // inherit it: build/image.test.ts reads it.
+  if (!process.env.MLSHIP_IMAGE_TEST_SKIP) {
+    const skip = ensureImageTools({ env: process.env, isRoot: process.getuid?.() === 0, install: aptInstall, log: (line) => process.stderr.write(`${line}\n`) });
+    if (skip) process.env.MLSHIP_IMAGE_TEST_SKIP = skip;
+  }
   const interpreter = preparePython();
   if (!existsSync(path.join(exampleDir, 'model', 'model.joblib'))) {
     execFileSync(interpreter, ['train.py'], { cwd: exampleDir, stdio: 'inherit' });

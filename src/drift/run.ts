@@ -111,7 +111,7 @@ async function retrainOnDrift(ctx: DriftRunContext, source: TriggerResult['sourc
   try {
     const { result, text } = await retrain(
       { manifest: ctx.manifest, output: ctx.output, env: ctx.env, cwd: ctx.cwd, now: () => ctx.now, target },
-      { fromLogs: defaultFromLogs(ctx.manifest), deploy: false, dryRun: false, window: {}, image: true },
+      { fromLogs: defaultFromLogs(ctx.manifest), deploy: false, dryRun: false, window: {} },
     );
     ctx.output.info(text);
     const promoted = result.gate?.promoted;

@@ -30,7 +30,9 @@ export const run: CommandModule['run'] = async (ctx, _args, options) => {
     dryRun: options.dryRun === true,
     window,
     logs: str(options.logs),
-    image: options.image !== false,
+    // The image only when the target deploys one: retraining on the local target never builds it.
+    ...(options.image === false && { image: false }),
+    ...(str(options.builder) !== undefined && { builder: str(options.builder)! }),
     ...(timeout !== undefined && { timeoutSeconds: Number(timeout) }),
   });
   return { data: result, text, exitCode: result.gate && !result.gate.promoted ? ExitCode.checkFailed : ExitCode.ok };

@@ -1,7 +1,8 @@
 /**
  * What `push` uploads: the model as `model.tar.gz` (SageMaker unpacks it into /opt/ml/model, where
- * the serving app looks for it) and the serving image in ECR. The ECR token goes to `docker login`
- * on stdin only; it is never written to a file or a log.
+ * the serving app looks for it) and the serving image in ECR, pushed with the builder that built it
+ * (docker, podman or buildah). The ECR token reaches the tool on stdin only, into a throwaway auth
+ * folder; it is never on a command line, in the user's credential store or in a log.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,8 @@ import path from 'node:path';
 import { OperationError, UsageError } from '../../core/errors.js';
 import type { Output } from '../../cli/output.js';
 import { readBuildInfo, type BuildInfo } from '../../build/index.js';
-import { buildImage, detectContainerCli, imageExists } from '../../build/docker.js';
+import type { ImageBuilder } from '../../build/image/builder.js';
+import { selectBuilder } from '../../build/image/select.js';
 import type { AwsApi } from './api.js';
 import { ifExists } from './aws-client.js';
 import type { Resources } from './resources.js';
@@ -41,32 +43,34 @@ export async function packModel(modelPath: string): Promise<{ file: string; clea
 }
 
 /**
- * Where the version's image comes from: `--image` as given, or a container engine that answers
- * (checked before anything is uploaded). Without either, a usage error naming the flag.
+ * Where the version's image comes from: `--image` as given, or a builder that works here (the one the
+ * build used when it still works; checked before anything is uploaded). Without either, a usage
+ * error naming the flag.
  */
-export async function imageSource(r: Resources, build: { id: string; dir: string }, options: { image?: string; env: NodeJS.ProcessEnv }): Promise<{ uri: string } | { cli: 'docker' | 'podman' }> {
+export async function imageSource(r: Resources, build: { id: string; dir: string }, options: { image?: string; env: NodeJS.ProcessEnv; builder?: string }): Promise<{ uri: string } | { builder: ImageBuilder }> {
   if (options.image) return { uri: options.image };
-  const cli = await detectContainerCli(options.env);
-  if ('skipped' in cli) {
-    throw new UsageError(`no container engine is available here to push the serving image to ECR (${cli.skipped})`, {
+  const choice = await selectBuilder(options.env, options.builder, readBuildInfo(build.dir)?.image?.builder);
+  if ('skipped' in choice) {
+    throw new UsageError(`no image builder works here to push the serving image to ECR (${choice.skipped})`, {
       code: 'image_required',
       hint: `Build and push the image from ${build.dir} with a builder (CI, CodeBuild), then pass it: mlship push --target sagemaker --image <account>.dkr.ecr.${r.region}.amazonaws.com/${r.repository}:${build.id}`,
     });
   }
-  return cli;
+  return choice;
 }
 
 /**
  * Push the build's image to the project's ECR repository (created if missing): the image the build
- * made when it still exists, else built now under the ECR name. Returns the image URI.
+ * made when the builder still has it, else built now under the ECR name. Returns the image URI.
  */
 export async function pushImage(
   api: AwsApi,
   r: Resources,
   build: { id: string; dir: string },
-  cli: { cli: 'docker' | 'podman' },
+  source: { builder: ImageBuilder },
   options: { output: Output; env: NodeJS.ProcessEnv },
 ): Promise<string> {
+  const { builder } = source;
   const repo =
     (await ifExists(() => api.describeRepositories({ repositoryNames: [r.repository] })))?.repositories?.[0] ??
     (await api.createRepository({ repositoryName: r.repository, imageScanningConfiguration: { scanOnPush: true }, encryptionConfiguration: { encryptionType: 'AES256' } })).repository;
@@ -74,27 +78,15 @@ export async function pushImage(
   const uri = `${repo.repositoryUri}:${build.id}`;
   const auth = (await api.getAuthorizationToken({})).authorizationData?.[0];
   if (!auth?.authorizationToken || !auth.proxyEndpoint) throw new OperationError('aws_error', 'ECR returned no authorization token');
-  const [user, password] = Buffer.from(auth.authorizationToken, 'base64').toString('utf8').split(':');
-  const { execa } = await import('execa');
-  const run = async (args: string[], input?: string) => {
-    const result = await execa(cli.cli, args, { reject: false, env: options.env, extendEnv: false, all: true, ...(input !== undefined && { input }) });
-    if (result.exitCode !== 0) {
-      const tail = String(result.all ?? '').trim().split('\n').slice(-5).join(' ');
-      throw new OperationError('image_push_failed', `${cli.cli} ${args[0]} failed: ${tail || 'no output'}`, {
-        hint: `Check that ${cli.cli} can reach ${auth.proxyEndpoint}; or push the image yourself and pass --image URI.`,
-      });
-    }
-  };
-  // The image the build made, when it is still there; otherwise build it now under the ECR name.
+  const [username, password] = Buffer.from(auth.authorizationToken, 'base64').toString('utf8').split(':');
+  // The image the build made, when the builder still has it; otherwise build it now under the ECR name.
   const built = readBuildInfo(build.dir)?.image;
-  if (built && (await imageExists(cli.cli, built.id, options.env))) await run(['tag', built.id, uri]);
-  else await buildImage({ cli: cli.cli, dir: build.dir, tag: uri, platform: 'linux/amd64', env: options.env, output: options.output });
-  const progress = await options.output.progress(`pushing image ${uri}`);
+  if (built && built.builder === builder.name && (await builder.inspect(built.id))) await builder.tag(built.id, uri);
+  else await builder.build({ dir: build.dir, tag: uri, platform: 'linux/amd64', output: options.output });
+  const progress = await options.output.progress(`pushing image ${uri} with ${builder.name}`);
   try {
-    // The token goes to the engine on stdin only.
-    await run(['login', '--username', user ?? 'AWS', '--password-stdin', auth.proxyEndpoint], password ?? '');
-    await run(['push', uri]);
-    progress.succeed(`pushed image ${uri}`);
+    const pushed = await builder.push(uri, { registry: auth.proxyEndpoint.replace(/^https?:\/\//, ''), username: username ?? 'AWS', password: password ?? '' });
+    progress.succeed(`pushed image ${uri}${pushed.digest ? ` (${pushed.digest.slice(0, 19)})` : ''} with ${builder.name}`);
   } catch (error) {
     progress.fail();
     throw error;

@@ -46,7 +46,7 @@ export async function pushVersion(session: Session, ctx: TargetContext, build: B
   }
 
   // Know where the image comes from before uploading anything.
-  const source = await imageSource(r, build, { image: options.image, env: ctx.env });
+  const source = await imageSource(r, build, { image: options.image, env: ctx.env, ...(options.builder && { builder: options.builder }) });
   await ensureBucket(api, r, ctx);
   const artifactKey = keys.artifact(r, digest);
   if (!(await ifExists(() => api.headObject({ Bucket: r.bucket, Key: artifactKey })))) {
