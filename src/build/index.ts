@@ -7,7 +7,7 @@
  * reused without any of that. An LLM build renders its server's context instead (src/build/llm.ts)
  * and skips the Python runtime, the parity check and the baseline. `currentBuild` is how `push` finds the build of the current inputs.
  */
-import { chmodSync, cpSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import type { Output } from '../cli/output.js';
@@ -169,6 +169,8 @@ async function makeBuild(
     const modelFile = `model/${inputs.model.file}`;
     mkdirSync(path.join(staging, 'model'), { recursive: true });
     cpSync(manifest.model.path, path.join(staging, modelFile));
+    // The image copies these as they are and runs as a non-root user: a model saved 0600 would not load.
+    readableByAll(staging);
 
     let runtime: BuildInfo['runtime'];
     let compute: BuildInfo['compute'];
@@ -226,6 +228,19 @@ async function makeBuild(
   } catch (error) {
     rmSync(staging, { recursive: true, force: true });
     throw error;
+  }
+}
+
+/** Make every file readable and every folder searchable by everyone (modes only ever widened by a+rX). */
+function readableByAll(dir: string): void {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const file = path.join(dir, entry.name);
+    if (entry.isSymbolicLink()) continue;
+    const mode = statSync(file).mode & 0o7777;
+    if (entry.isDirectory()) {
+      chmodSync(file, mode | 0o555);
+      readableByAll(file);
+    } else chmodSync(file, mode | 0o444);
   }
 }
 

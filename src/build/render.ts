@@ -112,7 +112,7 @@ export function render(manifest: Manifest, model: ModelInfo, options: RenderOpti
     { path: 'serve.py', content: app, mode: 0o755 },
     ...servingRuntimeFiles(),
     { path: 'requirements.txt', content: template('serving/requirements.txt.hbs')({ ...common, packages: requirementLines(manifest.model.flavor, gpu) }) },
-    { path: 'Dockerfile', content: template('docker/Dockerfile.hbs')({ ...common, ...docker }) },
+    { path: 'Dockerfile', content: template('docker/Dockerfile.hbs')({ ...common, ...docker, package: manifest.features.package }) },
     { path: '.dockerignore', content: template('docker/dockerignore.hbs')({}) },
   ];
 }

@@ -10,7 +10,7 @@
  * could neither find nor install buildah and debootstrap (helpers/image-tools.ts).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/targets/local/processes.js';
@@ -77,6 +77,8 @@ describe.skipIf(Boolean(skip))(`the serving image, built with buildah and run un
 
   beforeAll(async () => {
     project = copyExample();
+    // A model saved private (umask 077, a secrets-minded notebook): the image's non-root user must still read it.
+    chmodSync(path.join(project.dir, 'model', 'model.joblib'), 0o600);
     const cli = (args: string[]) => runCli(args, { cwd: project.dir, env: { MLSHIP_PYTHON: python }, timeoutMs: 15 * 60_000 });
     // The context first: its requirements.txt says which wheels the stand-in base must hold.
     const context = await timed('mlship build (context, parity)', () => cli(['build', '--no-image', '--json']));
