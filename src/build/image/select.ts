@@ -17,6 +17,14 @@ export function isBuilderName(name: string): name is BuilderName {
   return (BUILDER_NAMES as readonly string[]).includes(name);
 }
 
+/** The `--builder` flag's value, checked (a usage error when it names no builder). */
+export function builderOption(value: unknown): BuilderName | undefined {
+  if (value === undefined) return undefined;
+  const name = String(value);
+  if (!isBuilderName(name)) throw unknownBuilder(name);
+  return name;
+}
+
 /** A working builder, or why there is none (one reason per tool tried). */
 export type BuilderChoice = { builder: ImageBuilder } | { skipped: string };
 

@@ -14,7 +14,8 @@ export const run: CommandModule['run'] = async (ctx, _args, options) => {
   const { describeParity } = await import('../../build/parity.js');
   const { imageNeeds } = await import('../../targets/index.js');
   const image = imageWanted(typeof options.image === 'boolean' ? options.image : undefined, imageNeeds(manifest.target));
-  const builder = typeof options.builder === 'string' ? options.builder : undefined;
+  const { builderOption } = await import('../../build/image/select.js');
+  const builder = builderOption(options.builder);
   const result = await buildProject(manifest, { image, ...(builder && { builder }), platform: String(options.platform ?? 'linux/amd64'), env: ctx.env }, ctx.output);
   const { info } = result;
   const rel = path.relative(ctx.cwd, result.dir) || '.';

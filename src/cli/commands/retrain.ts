@@ -32,7 +32,7 @@ export const run: CommandModule['run'] = async (ctx, _args, options) => {
     logs: str(options.logs),
     // The image only when the target deploys one: retraining on the local target never builds it.
     ...(options.image === false && { image: false }),
-    ...(str(options.builder) !== undefined && { builder: str(options.builder)! }),
+    ...(options.builder !== undefined && { builder: (await import('../../build/image/select.js')).builderOption(options.builder) }),
     ...(timeout !== undefined && { timeoutSeconds: Number(timeout) }),
   });
   return { data: result, text, exitCode: result.gate && !result.gate.promoted ? ExitCode.checkFailed : ExitCode.ok };
