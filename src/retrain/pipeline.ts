@@ -20,7 +20,7 @@ import path from 'node:path';
 import { OperationError } from '../core/errors.js';
 import { readJson, withLock } from '../core/fs.js';
 import { buildProject, imageWanted } from '../build/index.js';
-import { imageNeeds } from '../targets/index.js';
+import { descriptorOf } from '../targets/descriptors.js';
 import type { LogWindow, VersionInfo } from '../targets/types.js';
 import { labelledLogs, type RetrainContext } from './context.js';
 import { assembleFromLogs, lineage, resolveDataFiles, type DataFile } from './dataset.js';
@@ -132,7 +132,7 @@ export async function retrain(ctx: RetrainContext, flags: RetrainFlags): Promise
     const buildManifest = fromLogs
       ? { ...manifest, features: { ...manifest.features, baseline: files[0]!, baselineRelative: path.relative(manifest.projectDir, files[0]!) } }
       : manifest;
-    const built = await buildProject(buildManifest, { image: imageWanted(flags.image, imageNeeds(manifest.target)), ...(flags.builder && { builder: flags.builder }), platform: 'linux/amd64', env: ctx.env }, output);
+    const built = await buildProject(buildManifest, { image: imageWanted(flags.image, descriptorOf(manifest.target)), ...(flags.builder && { builder: flags.builder }), platform: 'linux/amd64', env: ctx.env }, output);
       output.info(`built ${built.id}${built.reused ? ' (reused: same inputs)' : ''}`);
 
       const labels = holdoutLabels(manifest, holdout);

@@ -20,17 +20,6 @@ function unavailable(name: string): never {
   });
 }
 
-/**
- * Whether a target deploys container images (so `build` makes one): the clouds do; the local target
- * runs the app in a Python runtime.
- */
-const DEPLOYS_IMAGES: Record<TargetName, boolean> = { local: false, sagemaker: true, vertex: true, azure: true };
-
-/** The facts `build` needs about a target, without loading it. */
-export function imageNeeds(name: TargetName): { name: TargetName; deploysImages: boolean } {
-  return { name, deploysImages: DEPLOYS_IMAGES[name] };
-}
-
 /** The target the manifest (or `--target`) names. */
 export function createTarget(ctx: TargetContext): Promise<Target> {
   return loaders[ctx.manifest.target](ctx);

@@ -6,9 +6,9 @@
  * pulls the base only when it is not in the store, as `docker build` does.
  */
 import path from 'node:path';
-import type { Output } from '../../cli/output.js';
+import type { Reporter } from '../../core/reporter.js';
 import { readDigest } from './docker.js';
-import { lastLine, normaliseId, runner, streamBuild, toolFailed, withCredentialsDir, type ImageBuilder, type ImageInfo } from './builder.js';
+import { lastLine, normaliseId, runner, streamBuild, toolFailed, withCredentialsDir, registryHost, type ImageBuilder, type ImageInfo } from './builder.js';
 
 export function buildahBuilder(env: NodeJS.ProcessEnv): ImageBuilder {
   const run = runner('buildah', env);
@@ -20,7 +20,7 @@ export function buildahBuilder(env: NodeJS.ProcessEnv): ImageBuilder {
       if (r.missing) return 'no buildah on the PATH';
       return r.exitCode === 0 ? undefined : `buildah is installed but cannot use its storage (${lastLine(r.stderr || r.all)})`;
     },
-    async build({ dir, tag, platform, output }: { dir: string; tag: string; platform: string; output: Output }): Promise<ImageInfo> {
+    async build({ dir, tag, platform, output }: { dir: string; tag: string; platform: string; output: Reporter }): Promise<ImageInfo> {
       const isolation = env.BUILDAH_ISOLATION || 'chroot';
       const args = ['bud', '--isolation', isolation, '--format', 'docker', '--layers', '--pull=false', '--platform', platform, '-t', tag, dir];
       await streamBuild('buildah', args, tag, env, output);
@@ -47,13 +47,14 @@ export function buildahBuilder(env: NodeJS.ProcessEnv): ImageBuilder {
       if (r.exitCode !== 0) throw toolFailed('image_push_failed', `buildah tag ${image} ${ref}`, r.all, 'Check that buildah still has the image (`buildah images`), or build again.');
     },
     async push(ref, auth) {
+      const server = registryHost(auth.server);
       return withCredentialsDir(async (dir) => {
         const authFile = path.join(dir, 'auth.json');
-        const login = await run(['login', '--authfile', authFile, '--username', auth.username, '--password-stdin', auth.registry], { input: auth.password });
-        if (login.exitCode !== 0) throw toolFailed('image_push_failed', `buildah login ${auth.registry}`, login.all, `Check that buildah can reach ${auth.registry} and that the credentials are current.`);
+        const login = await run(['login', '--authfile', authFile, '--username', auth.username, '--password-stdin', server], { input: auth.password });
+        if (login.exitCode !== 0) throw toolFailed('image_push_failed', `buildah login ${server}`, login.all, `Check that buildah can reach ${server} and that the credentials are current.`);
         const digestFile = path.join(dir, 'digest');
         const r = await run(['push', '--authfile', authFile, '--format', 'v2s2', '--digestfile', digestFile, ref, `docker://${ref}`]);
-        if (r.exitCode !== 0) throw toolFailed('image_push_failed', `buildah push ${ref}`, r.all, `Check that buildah can reach ${auth.registry}; or push the image yourself and pass --image URI.`);
+        if (r.exitCode !== 0) throw toolFailed('image_push_failed', `buildah push ${ref}`, r.all, `Check that buildah can reach ${server}; or push the image yourself and pass --image URI.`);
         const digest = readDigest(digestFile);
         return digest ? { digest } : {};
       });

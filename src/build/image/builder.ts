@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import type { Output } from '../../cli/output.js';
+import type { Reporter } from '../../core/reporter.js';
 import { OperationError, UsageError } from '../../core/errors.js';
 
 /** The container tools mlship builds and pushes images with, in the order it tries them. */
@@ -26,10 +26,10 @@ export interface ImageInfo {
   bytes?: number;
 }
 
-/** Credentials for one registry, e.g. from the cloud's token; they reach the tool on stdin only. */
-export interface RegistryAuth {
-  /** Host (and optional port) of the registry, e.g. `123456789012.dkr.ecr.us-east-1.amazonaws.com`. */
-  registry: string;
+/** A login for one registry, e.g. from the cloud's token; the password reaches the tool on stdin only. */
+export interface RegistryCredentials {
+  /** The registry host (a URL's scheme is dropped), e.g. `123456789012.dkr.ecr.us-east-1.amazonaws.com`. */
+  server: string;
   username: string;
   password: string;
 }
@@ -40,7 +40,7 @@ export interface ImageBuilder {
   /** Undefined when the tool works here, else why not (one line). */
   probe(): Promise<string | undefined>;
   /** Build the context in `dir` into `tag`; progress streams to the output (all of it with --verbose). */
-  build(options: { dir: string; tag: string; platform: string; output: Output }): Promise<ImageInfo>;
+  build(options: { dir: string; tag: string; platform: string; output: Reporter }): Promise<ImageInfo>;
   /** The image's id and size when `ref` (an id or a name) is in the tool's store. */
   inspect(ref: string): Promise<{ id: string; bytes?: number } | undefined>;
   /** Give an image one more name. */
@@ -50,7 +50,7 @@ export interface ImageBuilder {
    * a throwaway folder (DOCKER_CONFIG / --authfile), removed afterwards: never on a command line, never
    * in the user's own credential store. Returns the pushed manifest digest when the tool reports it.
    */
-  push(ref: string, auth: RegistryAuth): Promise<{ digest?: string }>;
+  push(ref: string, login: RegistryCredentials): Promise<{ digest?: string }>;
 }
 
 /** A builder's process runner: its own binary, the caller's environment only. */
@@ -96,6 +96,11 @@ export function toolFailed(code: 'image_build_failed' | 'image_push_failed', wha
   return new OperationError(code, `${what} failed${tail ? `:\n${tail}` : ''}`, { hint });
 }
 
+/** The registry host of a login (`https://host/` → `host`): what `login` takes from every tool. */
+export function registryHost(server: string): string {
+  return server.replace(/^[a-z]+:\/\//i, '').replace(/\/+$/, '');
+}
+
 /** A temporary 0700 folder for a login's credentials, removed when `use` returns or throws. */
 export async function withCredentialsDir<T>(use: (dir: string) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(path.join(tmpdir(), 'mlship-auth-'));
@@ -107,7 +112,7 @@ export async function withCredentialsDir<T>(use: (dir: string) => Promise<T>): P
 }
 
 /** Stream a build's output: progress lines, everything with --verbose; returns the whole output. */
-export async function streamBuild(name: BuilderName, args: string[], tag: string, env: NodeJS.ProcessEnv, output: Output): Promise<string> {
+export async function streamBuild(name: BuilderName, args: string[], tag: string, env: NodeJS.ProcessEnv, output: Reporter): Promise<string> {
   const progress = await output.progress(`${name} build ${tag}`);
   const child = execa(name, args, { reject: false, env, extendEnv: false, all: true, stdin: 'ignore', buffer: { all: true } });
   child.all?.on('data', (chunk: Buffer) => {

@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Output } from '../../cli/output.js';
-import { lastLine, normaliseId, runner, streamBuild, toolFailed, withCredentialsDir, type ImageBuilder, type ImageInfo, type RegistryAuth } from './builder.js';
+import type { Reporter } from '../../core/reporter.js';
+import { lastLine, normaliseId, runner, streamBuild, toolFailed, withCredentialsDir, registryHost, type ImageBuilder, type ImageInfo, type RegistryCredentials } from './builder.js';
 
 /** docker (`docker version` must reach the daemon) or podman. */
 export function dockerLikeBuilder(name: 'docker' | 'podman', env: NodeJS.ProcessEnv): ImageBuilder {
@@ -18,7 +18,7 @@ export function dockerLikeBuilder(name: 'docker' | 'podman', env: NodeJS.Process
       if (r.missing) return `no ${name} on the PATH`;
       return r.exitCode === 0 ? undefined : `${name} is installed but does not answer (${lastLine(r.stderr || r.all)})`;
     },
-    async build({ dir, tag, platform, output }: { dir: string; tag: string; platform: string; output: Output }): Promise<ImageInfo> {
+    async build({ dir, tag, platform, output }: { dir: string; tag: string; platform: string; output: Reporter }): Promise<ImageInfo> {
       const args = ['build', '--platform', platform, '-t', tag, ...(name === 'docker' ? ['--progress=plain'] : ['--format', 'docker', '--layers']), dir];
       await streamBuild(name, args, tag, env, output);
       const image = await builder.inspect(tag);
@@ -37,18 +37,19 @@ export function dockerLikeBuilder(name: 'docker' | 'podman', env: NodeJS.Process
       const r = await run(['tag', image, ref]);
       if (r.exitCode !== 0) throw toolFailed('image_push_failed', `${name} tag ${image} ${ref}`, r.all, `Check that ${name} still has the image (\`${name} images\`), or build again.`);
     },
-    async push(ref, auth: RegistryAuth) {
+    async push(ref, auth: RegistryCredentials) {
+      const server = registryHost(auth.server);
       return withCredentialsDir(async (dir) => {
         // docker keeps logins in $DOCKER_CONFIG/config.json, podman in --authfile: both in the throwaway folder.
         const authFile = path.join(dir, 'auth.json');
         const scoped = name === 'docker' ? { env: { DOCKER_CONFIG: dir } } : {};
         const authArgs = name === 'docker' ? [] : ['--authfile', authFile];
-        const login = await run(['login', ...authArgs, '--username', auth.username, '--password-stdin', auth.registry], { ...scoped, input: auth.password });
-        if (login.exitCode !== 0) throw toolFailed('image_push_failed', `${name} login ${auth.registry}`, login.all, `Check that ${name} can reach ${auth.registry} and that the credentials are current.`);
+        const login = await run(['login', ...authArgs, '--username', auth.username, '--password-stdin', server], { ...scoped, input: auth.password });
+        if (login.exitCode !== 0) throw toolFailed('image_push_failed', `${name} login ${server}`, login.all, `Check that ${name} can reach ${server} and that the credentials are current.`);
         const digestFile = path.join(dir, 'digest');
         const args = name === 'docker' ? ['push', ref] : ['push', ...authArgs, '--format', 'v2s2', '--digestfile', digestFile, ref];
         const r = await run(args, scoped);
-        if (r.exitCode !== 0) throw toolFailed('image_push_failed', `${name} push ${ref}`, r.all, `Check that ${name} can reach ${auth.registry}; or push the image yourself and pass --image URI.`);
+        if (r.exitCode !== 0) throw toolFailed('image_push_failed', `${name} push ${ref}`, r.all, `Check that ${name} can reach ${server}; or push the image yourself and pass --image URI.`);
         const digest = name === 'docker' ? /digest: (sha256:[0-9a-f]{64})/.exec(r.all)?.[1] : readDigest(digestFile);
         return digest ? { digest } : {};
       });

@@ -12,8 +12,8 @@ export const run: CommandModule['run'] = async (ctx, _args, options) => {
   }
   const { buildProject, formatMb, imageWanted } = await import('../../build/index.js');
   const { describeParity } = await import('../../build/parity.js');
-  const { imageNeeds } = await import('../../targets/index.js');
-  const image = imageWanted(typeof options.image === 'boolean' ? options.image : undefined, imageNeeds(manifest.target));
+  const { descriptorOf } = await import('../../targets/descriptors.js');
+  const image = imageWanted(typeof options.image === 'boolean' ? options.image : undefined, descriptorOf(manifest.target));
   const { builderOption } = await import('../../build/image/select.js');
   const builder = builderOption(options.builder);
   const result = await buildProject(manifest, { image, ...(builder && { builder }), platform: String(options.platform ?? 'linux/amd64'), env: ctx.env }, ctx.output);

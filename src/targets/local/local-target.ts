@@ -8,22 +8,27 @@
  * A deployment is a router on the stable port (router.ts) in front of one serving-app process per
  * live version. Deploy and rollback start the new version on a free port, wait for its health, switch
  * the router, wait for the old version's requests to finish, then stop it: no request fails.
+ *
+ * Built on the shared deploy core (src/targets/shared/): its history and rollback policy and errors,
+ * the poller for health and router start-up. Its descriptor (descriptor.ts) says what it cannot do
+ * (canary, approval); its log format is mlship's own (log-format.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { hostname, userInfo } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OperationError, UsageError } from '../../core/errors.js';
 import { isAlive, readJson, withLock, writeJsonAtomic } from '../../core/fs.js';
 import type { BaselineProfile } from '../../drift/profile.js';
+import { silentReporter } from '../../core/reporter.js';
+import { checkStrategy } from '../descriptors.js';
+import { pollUntil, systemClock } from '../shared/poll.js';
+import { chooseRollback, historyEntry, NoVersionsError, recentHistory } from '../shared/history.js';
 import type {
-  Actor,
   BuildRef,
   DeployPlan,
   DeployRequest,
   DeployResult,
-  HistoryEntry,
   LiveInfo,
   LogSource,
   LogWindow,
@@ -37,7 +42,7 @@ import type {
   VersionInfo,
 } from '../types.js';
 import { serverCommand } from '../../build/launch.js';
-import { selectForManifest } from '../../budget/select.js';
+import { selectForManifest } from '../../compute/select.js';
 import { localLogSources } from '../../drift/readers.js';
 import { feedbackSources } from '../../retrain/join.js';
 import { freePort, probe, startDetached, stopProcess, waitHealthy } from './processes.js';
@@ -88,7 +93,7 @@ export class LocalTarget implements Target {
 
   async baseline(version?: string): Promise<BaselineProfile> {
     const v = version ?? this.readState().live?.version ?? this.registry.newest()?.version;
-    if (!v) throw new UsageError('no version to take the baseline from', { code: 'no_versions', hint: 'Push a version first, or pass --baseline.' });
+    if (!v) throw new NoVersionsError('the local registry', 'Push a version first, or pass --baseline FILE to drift-check.');
     return this.registry.baseline(v);
   }
 
@@ -133,30 +138,25 @@ export class LocalTarget implements Target {
   }
 
   async deploy(request: DeployRequest): Promise<DeployResult> {
+    if (request.strategy) checkStrategy('local', request.strategy.kind);
     return this.makeLive(this.resolveVersion(request.version), request, 'deploy');
   }
 
   async rollback(request: RollbackRequest): Promise<DeployResult> {
     const state = await this.cleanStale();
-    const current = state.live?.version;
-    let to = request.to;
-    if (!to) {
-      const last = [...this.registry.history()].reverse().find((e) => (e.action === 'deploy' || e.action === 'rollback') && e.version === current);
-      to = last?.previous;
-      if (!current || !to) {
-        throw new UsageError(current ? `no version was live before ${current}` : 'nothing is live to roll back from', {
-          code: 'no_previous_version',
-          hint: 'Name the version with `mlship rollback --to vN` (see `mlship status`).',
-        });
-      }
-    }
-    this.registry.get(to);
+    const to = chooseRollback({
+      where: 'the local target',
+      live: state.live?.version,
+      ...(request.to && { to: request.to }),
+      history: await this.registry.history(),
+      versions: this.registry.list(),
+    });
     return this.makeLive(to, { timeoutSeconds: request.timeoutSeconds }, 'rollback');
   }
 
   async status(): Promise<TargetStatus> {
     const state = await this.cleanStale();
-    const history = this.registry.history();
+    const history = await this.registry.history();
     let live: LiveInfo | undefined;
     if (state.live && state.router) {
       const url = `http://127.0.0.1:${state.router.port}`;
@@ -171,7 +171,7 @@ export class LocalTarget implements Target {
     return {
       target: 'local',
       ...(live && { live }),
-      history: history.slice(-10),
+      history: recentHistory(history),
       versions: await this.versions(),
       details: { registry: this.registry.root, logs: this.logDir },
     };
@@ -185,7 +185,7 @@ export class LocalTarget implements Target {
       await stopProcess(state.router?.pid);
       await stopProcess(state.live?.pid);
       writeJsonAtomic(this.stateFile, {});
-      if (state.live) await this.registry.record(this.entry('stop', state.live.version, undefined, {}));
+      if (state.live) await this.registry.appendHistory(historyEntry(this.ctx, 'stop', state.live.version, undefined));
       return { stopped: true, ...(state.live && { version: state.live.version }) };
     });
   }
@@ -231,7 +231,7 @@ export class LocalTarget implements Target {
       const since = this.ctx.now().toISOString();
       const next: DeployState = { router, live: { version, pid, port: appPort, since, logFile } };
       writeJsonAtomic(this.stateFile, next);
-      await this.registry.record(this.entry(action, version, previous?.version, { url, pid }));
+      await this.registry.appendHistory(historyEntry(this.ctx, action, version, previous?.version, { url, pid }));
 
       if (previous) {
         await this.control(router, '/drain', { url: `http://127.0.0.1:${previous.port}`, timeoutMs: 30_000 });
@@ -253,22 +253,31 @@ export class LocalTarget implements Target {
       env: { PATH: this.ctx.env.PATH },
       logFile,
     });
-    const deadline = Date.now() + 10_000;
+    type Ready = { pid: number; port?: number; controlPort?: number; error?: string };
     try {
-      while (Date.now() < deadline) {
-        const ready = readJson<{ pid: number; port?: number; controlPort?: number; error?: string }>(readyFile);
-        if (ready?.error === 'EADDRINUSE') {
-          throw new OperationError('port_in_use', `port ${port} is already in use`, { hint: 'Pass --port N, or set targets.local.port in mlship.yaml.' });
-        }
-        if (ready?.error) throw new OperationError('router_failed', `the local router could not start: ${ready.error}`, { hint: `See ${logFile}.` });
-        if (ready?.port && ready.controlPort) return { pid, port: ready.port, controlPort: ready.controlPort, token };
-        if (!isAlive(pid)) break;
-        await new Promise((r) => setTimeout(r, 25));
-      }
+      const { value } = await pollUntil({
+        what: 'the local router',
+        read: async () => ({ ready: readJson<Ready>(readyFile), alive: isAlive(pid) }),
+        classify: ({ ready, alive }) => {
+          if (ready?.error === 'EADDRINUSE') {
+            return { kind: 'failed', error: new OperationError('port_in_use', `port ${port} is already in use`, { hint: 'Pass --port N, or set targets.local.port in mlship.yaml.' }) };
+          }
+          if (ready?.error) return { kind: 'failed', error: new OperationError('router_failed', `the local router could not start: ${ready.error}`, { hint: `See ${logFile}.` }) };
+          if (ready?.port && ready.controlPort) return { kind: 'done', value: { pid, port: ready.port, controlPort: ready.controlPort, token } };
+          if (!alive) return { kind: 'failed', error: new OperationError('router_failed', 'the local router exited during start-up', { hint: `See ${logFile}.` }) };
+          return { kind: 'pending', status: 'starting' };
+        },
+        timeoutSeconds: 10,
+        onTimeout: () => new OperationError('router_failed', 'the local router did not start within 10 s', { hint: `See ${logFile}.` }),
+        clock: systemClock,
+        reporter: silentReporter,
+        firstPollMs: 25,
+        maxPollMs: 25,
+      });
+      return value;
     } finally {
       rmSync(readyFile, { force: true });
     }
-    throw new OperationError('router_failed', 'the local router did not start', { hint: `See ${logFile}.` });
   }
 
   private async control(router: NonNullable<DeployState['router']>, route: string, body: unknown): Promise<unknown> {
@@ -324,7 +333,7 @@ export class LocalTarget implements Target {
   private resolveVersion(version: string | undefined): string {
     if (version) return this.registry.get(version).version;
     const newest = this.registry.newest();
-    if (!newest) throw new UsageError('no version to deploy', { code: 'no_versions', hint: 'Run `mlship build` and `mlship push` first.' });
+    if (!newest) throw new NoVersionsError('the local registry');
     return newest.version;
   }
 
@@ -333,25 +342,4 @@ export class LocalTarget implements Target {
     const build = recorded ?? readJson<{ runtime?: { python?: string } }>(path.join(this.registry.contextDir(version), 'build.json'))?.runtime?.python;
     return build ?? this.ctx.env.MLSHIP_PYTHON ?? this.ctx.manifest.targets.local.python ?? 'python3';
   }
-
-  private entry(action: HistoryEntry['action'], version: string | undefined, previous: string | undefined, details: Record<string, unknown>): HistoryEntry {
-    return {
-      ts: this.ctx.now().toISOString(),
-      action,
-      ...(version && { version }),
-      ...(previous && { previous }),
-      by: actor(this.ctx.command),
-      details,
-    };
-  }
-}
-
-function actor(command: string): Actor {
-  let user = process.env.USER ?? 'unknown';
-  try {
-    user = userInfo().username;
-  } catch {
-    // no passwd entry (containers): keep $USER
-  }
-  return { command, user, host: hostname() };
 }

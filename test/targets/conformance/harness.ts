@@ -1,0 +1,46 @@
+/**
+ * What a target brings to the conformance suite (conformance.test.ts): a harness that starts a fresh
+ * world — a project, the target constructed on its fakes, a clock that only moves when slept on —
+ * and the few levers the scenarios pull. Each target's harness is its own file in this folder
+ * (`local.ts`, `sagemaker.ts`, `vertex.ts`, `azure.ts`) exporting `harness`; joining the suite is
+ * adding that file and one line in `targets.ts`. Scenarios talk to the `Target` interface only.
+ */
+import type { TargetDescriptor } from '../../../src/targets/shared/descriptor.js';
+import type { CloudErrorKind } from '../../../src/targets/shared/cloud-errors.js';
+import type { BuildRef, PushOptions, Target } from '../../../src/targets/types.js';
+
+/** How a version behaves once it runs (the fakes and the local stub app read it). */
+export interface VersionBehaviour {
+  /** False: it never passes its health check. */
+  healthy?: boolean;
+  /** Share of requests answered 5xx while it serves. */
+  errorRate?: number;
+  /** Latency of its answers, ms. */
+  latencyMs?: number;
+}
+
+export interface ConformanceWorld {
+  readonly target: Target;
+  /** The n-th distinct build of the project (1, 2, …); pushed in order, build n becomes version `vn`. */
+  build(n: number): Promise<BuildRef>;
+  /** Options every push passes (an `--image` for clouds without an engine here). */
+  readonly pushOptions: PushOptions;
+  /** How version `vn` behaves when it serves (set before deploying it). */
+  behave(version: string, behaviour: VersionBehaviour): void;
+  /** A deploy timeout (seconds) long enough for a healthy version and short enough to give up on a broken one. */
+  readonly timeoutSeconds: number;
+  /** The version that serves all traffic now, as the platform itself (the fake) says. */
+  serving(): Promise<string | undefined>;
+  /** The next call to the cloud fails with the provider's error of this kind (clouds only). */
+  failNextCall?(kind: CloudErrorKind): void;
+  /** How many state-changing calls the target has made so far (no-ops make none). */
+  mutations(): number;
+  close(): Promise<void>;
+}
+
+export interface ConformanceHarness {
+  readonly descriptor: TargetDescriptor;
+  /** A cloud is behind the target: `failNextCall` injects its errors (the error-category scenarios run). */
+  readonly cloud: boolean;
+  start(): Promise<ConformanceWorld>;
+}
