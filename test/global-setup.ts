@@ -12,7 +12,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { exampleDir, python, repoRoot } from './helpers/cli.js';
 
-const MODULES = 'fastapi, uvicorn, orjson, sklearn, pandas, numpy, scipy, joblib, moto';
+const MODULES = 'fastapi, uvicorn, orjson, sklearn, pandas, numpy, scipy, joblib, moto, pytest';
 
 function hasModules(interpreter: string): boolean {
   return spawnSync(interpreter, ['-c', `import ${MODULES}`], { stdio: 'ignore' }).status === 0;
