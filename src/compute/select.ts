@@ -38,6 +38,8 @@ export interface SelectionInput {
   compute: string;
   /** `serving.replicas` from the manifest. */
   replicas: { min: number; max: number };
+  /** `serving.workers`: worker processes per replica; unset, the app runs one per vCPU (as sized here). */
+  workers?: number;
   catalog: Catalog;
   /** GGUF weights run on llama.cpp whatever the hardware. */
   artifactFormat?: 'gguf' | 'other';
@@ -109,6 +111,10 @@ export function selectCompute(input: SelectionInput): ComputeChoice {
     );
   }
   if (!llm) reasons.push(breakEvenWords(breakEven, input, chosen));
+  if (!llm && !chosen.gpu && input.workers !== undefined && input.workers < chosen.instance.vcpu) {
+    // Sized with the worker count the app will run: say that the rest of the machine idles.
+    warnings.push(`serving.workers is ${input.workers}: the app uses ${input.workers} of ${chosen.instance.type}'s ${chosen.instance.vcpu} vCPUs (unset it to use them all)`);
+  }
 
   const replicas = { ...input.replicas };
   if (sizedByLoad && chosen.instances > replicas.max) {
@@ -158,7 +164,7 @@ export function evaluateOptions(input: SelectionInput, cpuMs: number = input.cpu
     const gpu = instance.gpu !== null;
     const memory = gpu && llm ? gpuMemoryGb(instance) : instance.memoryGb;
     const fits = memory === null || memory >= (gpu && llm ? gpuGb : hostGb);
-    const perInstanceRps = gpu ? gpuCapacityRps(instance, input.flavor, input.params, cpuMs) : cpuCapacityRps(instance, cpuMs);
+    const perInstanceRps = gpu ? gpuCapacityRps(instance, input.flavor, input.params, cpuMs) : cpuCapacityRps(instance, cpuMs, input.workers);
     // LLM throughput depends on batching and output length far more than on FLOPs: not sized by
     // load here; `mlship budget` measures it.
     const instances = llm ? 1 : Math.max(1, Math.ceil(input.expectedRps / perInstanceRps));
@@ -281,6 +287,7 @@ export function selectionInput(manifest: Manifest, options: ManifestSelectionOpt
     ...(options.cpuMsPerRequest !== undefined && { cpuMsPerRequest: options.cpuMsPerRequest }),
     compute: serving.compute,
     replicas: serving.replicas,
+    ...(serving.workers !== undefined && { workers: serving.workers }),
     catalog: options.catalog ?? loadCatalog(manifest.target),
     artifactFormat: model.path.toLowerCase().endsWith('.gguf') ? 'gguf' : 'other',
   };
