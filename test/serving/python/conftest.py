@@ -1,5 +1,6 @@
 """pytest setup for the serving runtime: import mlship_serving from the templates folder (what the npm
-package ships) and give tests the example project's spec, features package and trained model."""
+package ships) and give tests the example project's spec (from the golden generated serve.py),
+features package and trained model."""
 import os
 import sys
 
@@ -10,31 +11,21 @@ EXAMPLE = os.path.join(REPO, "examples", "churn")
 sys.path.insert(0, os.path.join(REPO, "templates", "serving"))
 sys.path.insert(0, EXAMPLE)  # the example's features package
 
-from mlship_serving import Field, Spec  # noqa: E402
+import importlib.util  # noqa: E402
 
-EXAMPLE_FIELDS = (
-    Field("tenure_months", "integer", 0, 72, None, False),
-    Field("monthly_charges", "number", 5, 134.82, None, False),
-    Field("support_calls", "integer", 0, 8, None, False),
-    Field("plan", "category", None, None, ("basic", "enterprise", "pro"), False),
-    Field("payment_method", "category", None, None, ("bank_transfer", "card", "invoice"), False),
-)
+# The example's spec is the one `mlship build` generates: load it from the golden serve.py.
+_golden = importlib.util.spec_from_file_location("golden_serve", os.path.join(REPO, "test", "build", "golden", "serve.py"))
+_module = importlib.util.module_from_spec(_golden)
+_golden.loader.exec_module(_module)
+EXAMPLE_SPEC = _module.SPEC
+EXAMPLE_FIELDS = EXAMPLE_SPEC.fields
 
 GOOD = {"tenure_months": 3, "monthly_charges": 80.5, "support_calls": 2, "plan": "pro", "payment_method": "card"}
 
 
 @pytest.fixture
 def spec():
-    return Spec(
-        name="churn",
-        features_package="features",
-        model_file="model.joblib",
-        flavor="sklearn",
-        loader="joblib",
-        output="probability",
-        fields=EXAMPLE_FIELDS,
-        warm_record=dict(GOOD),
-    )
+    return EXAMPLE_SPEC
 
 
 @pytest.fixture
