@@ -41,7 +41,9 @@ async def predict(record: dict):
 if __name__ == "__main__":
     workers = int(os.environ["WORKERS"])
     target = "bare_fastapi:app" if workers > 1 else app
-    uvicorn.run(target, host="127.0.0.1", port=int(os.environ["PORT"]), workers=workers, log_level="warning", access_log=False)
+    # A generous worker health-check: on a busy machine a worker importing pandas and sklearn takes
+    # longer than uvicorn's default 5 s, and its supervisor would restart it forever.
+    uvicorn.run(target, host="127.0.0.1", port=int(os.environ["PORT"]), workers=workers, log_level="warning", access_log=False, timeout_worker_healthcheck=120)
 `;
 
 /** The ids of a process and all its descendants (Linux). */
