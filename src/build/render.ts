@@ -104,6 +104,8 @@ export function render(manifest: Manifest, model: ModelInfo, options: RenderOpti
       };
   return [
     { path: 'serve.py', content: app, mode: 0o755 },
+    // Static: the build's CPU cost calibration (src/build/calibrate.ts runs it).
+    { path: 'calibrate.py', content: readFileSync(path.join(TEMPLATES_DIR, 'serving', 'calibrate.py'), 'utf8') },
     { path: 'requirements.txt', content: template('serving/requirements.txt.hbs')({ ...common, packages: requirementLines(manifest.model.flavor, gpu) }) },
     { path: 'Dockerfile', content: template('docker/Dockerfile.hbs')({ ...common, ...docker }) },
     { path: '.dockerignore', content: template('docker/dockerignore.hbs')({}) },

@@ -1,0 +1,50 @@
+/**
+ * The build's CPU cost calibration: the app's per-request path (schema check, features, model,
+ * output) timed in-process on baseline records with one thread, first one record per call, then
+ * batches (`templates/serving/calibrate.py`). The result goes into build.json as `cost`, and instance
+ * selection sizes from it instead of the parameter-count estimate (src/budget/measured.ts).
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import type { Manifest } from '../manifest/types.js';
+
+/** What a calibration measured, as stored in build.json (`cost`). */
+export interface MeasuredCost {
+  method: string;
+  /** Threads the model ran with (1: the figure is per vCPU). */
+  threads: number;
+  /** The machine it ran on: per-vCPU performance factors scale from it (src/budget/vcpu-performance.json). */
+  machine: { cpu: string; cores: number; python: string };
+  /** Milliseconds to load the model (wall clock). */
+  loadMs: number;
+  perRequest: { cpuMs: number; wallP50Ms: number; wallP95Ms: number; calls: number };
+  perBatch: { size: number; cpuMs: number; cpuMsPerRecord: number; wallP50Ms: number; calls: number };
+  /** When it ran (ISO 8601). */
+  measuredAt: string;
+}
+
+/** Threads of every numeric library the app may load, pinned to one for the run. */
+const ONE_THREAD = { MLSHIP_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' };
+
+/**
+ * Run the calibration in a prepared build folder. Returns undefined (and says why) when it cannot run:
+ * a missing measurement falls back to the estimate, it never fails a build that passed parity.
+ */
+export async function calibrate(options: { python: string; buildDir: string; manifest: Manifest; modelPath: string; env: NodeJS.ProcessEnv }): Promise<{ cost: MeasuredCost } | { failed: string }> {
+  const { manifest } = options;
+  const tmp = mkdtempSync(path.join(tmpdir(), 'mlship-calibrate-'));
+  const out = path.join(tmp, 'cost.json');
+  try {
+    const args = [path.join(options.buildDir, 'calibrate.py'), '--model', options.modelPath, '--out', out];
+    if (manifest.features.baseline) args.push('--baseline', manifest.features.baseline);
+    if (manifest.features.label) args.push('--label', manifest.features.label);
+    const r = await execa(options.python, args, { cwd: options.buildDir, reject: false, env: { ...options.env, ...ONE_THREAD, PYTHONDONTWRITEBYTECODE: '1' }, extendEnv: false, all: true, timeout: 300_000 });
+    if (r.exitCode !== 0) return { failed: (r.all ?? r.message).trim().split('\n').slice(-3).join(' ') };
+    const cost = JSON.parse(readFileSync(out, 'utf8')) as Omit<MeasuredCost, 'measuredAt'>;
+    return { cost: { ...cost, measuredAt: new Date().toISOString() } };
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
