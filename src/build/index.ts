@@ -9,7 +9,7 @@
 import { chmodSync, cpSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import type { Output } from '../cli/output.js';
+import type { Reporter } from '../core/reporter.js';
 import { readJson, writeJsonAtomic } from '../core/fs.js';
 import type { BaselineProfile } from '../drift/profile.js';
 import type { Manifest } from '../manifest/types.js';
@@ -101,7 +101,7 @@ export async function currentBuild(manifest: Manifest): Promise<BuildRef | undef
 }
 
 /** Make (or reuse) the build of the manifest's current inputs. */
-export async function buildProject(manifest: Manifest, options: BuildOptions, output: Output): Promise<BuildResult> {
+export async function buildProject(manifest: Manifest, options: BuildOptions, output: Reporter): Promise<BuildResult> {
   const inputs = await resolveInputs(manifest);
   const dir = path.join(buildsDir(manifest), inputs.id);
   let info = readBuildInfo(dir);
@@ -135,7 +135,7 @@ async function makeBuild(
   inputs: Awaited<ReturnType<typeof resolveInputs>>,
   dir: string,
   options: BuildOptions,
-  output: Output,
+  output: Reporter,
 ): Promise<{ info: BuildInfo; reused: boolean }> {
   const root = buildsDir(manifest);
   mkdirSync(root, { recursive: true });
@@ -233,7 +233,7 @@ async function parityStep(
   modelFile: string,
   python: string,
   options: BuildOptions,
-  output: Output,
+  output: Reporter,
 ): Promise<{ parity: BuildInfo['parity']; profile?: BaselineProfile }> {
   if (manifest.features.baseline && manifest.features.baselineRelative) {
     const progress = await output.progress(`feature-parity check on ${manifest.features.baselineRelative}`);
@@ -258,7 +258,7 @@ async function parityStep(
 }
 
 /** The CPU cost calibration: measured per request and per batch, or the reason it is not. */
-async function costStep(manifest: Manifest, staging: string, modelFile: string, python: string, options: BuildOptions, output: Output): Promise<BuildInfo['cost']> {
+async function costStep(manifest: Manifest, staging: string, modelFile: string, python: string, options: BuildOptions, output: Reporter): Promise<BuildInfo['cost']> {
   const progress = await output.progress('measuring the CPU cost per request (one thread)');
   const run = await calibrate({ python, buildDir: staging, manifest, modelPath: path.join(staging, modelFile), env: options.env });
   if ('failed' in run) {
@@ -271,7 +271,7 @@ async function costStep(manifest: Manifest, staging: string, modelFile: string, 
   return run.cost;
 }
 
-async function imageStep(info: BuildInfo, dir: string, options: BuildOptions, output: Output): Promise<{ info: ImageInfo } | { skipped: string }> {
+async function imageStep(info: BuildInfo, dir: string, options: BuildOptions, output: Reporter): Promise<{ info: ImageInfo } | { skipped: string }> {
   const found = await detectContainerCli(options.env);
   if ('skipped' in found) {
     const rel = path.relative(process.cwd(), dir) || dir;
