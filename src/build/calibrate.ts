@@ -8,22 +8,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
+import type { MeasuredCost } from '../compute/measured.js';
 import type { Manifest } from '../manifest/types.js';
 
-/** What a calibration measured, as stored in build.json (`cost`). */
-export interface MeasuredCost {
-  method: string;
-  /** Threads the model ran with (1: the figure is per vCPU). */
-  threads: number;
-  /** The machine it ran on: per-vCPU performance factors scale from it (src/budget/vcpu-performance.json). */
-  machine: { cpu: string; cores: number; python: string };
-  /** Milliseconds to load the model (wall clock). */
-  loadMs: number;
-  perRequest: { cpuMs: number; wallP50Ms: number; wallP95Ms: number; calls: number };
-  perBatch: { size: number; cpuMs: number; cpuMsPerRecord: number; wallP50Ms: number; calls: number };
-  /** When it ran (ISO 8601). */
-  measuredAt: string;
-}
+export type { MeasuredCost } from '../compute/measured.js';
 
 /** Threads of every numeric library the app may load, pinned to one for the run. */
 const ONE_THREAD = { MLSHIP_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' };

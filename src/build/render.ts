@@ -80,7 +80,7 @@ export function render(manifest: Manifest, model: ModelInfo, options: RenderOpti
     maxBatch: manifest.serving.max_batch,
     fields,
     warmRecord: Object.fromEntries(Object.entries(manifest.features.schema).map(([name, f]) => [name, sampleValue(f)])),
-    loaders: { joblib: runtime.loader === 'joblib', onnx: runtime.loader === 'onnx', torchscript: runtime.loader === 'torchscript' },
+    loaders: { joblib: runtime.loader === 'joblib' || runtime.loader === 'lightgbm', onnx: runtime.loader === 'onnx', torchscript: runtime.loader === 'pytorch' },
     outputs: { probability: manifest.model.output === 'probability' },
   });
   const docker = gpu
