@@ -154,7 +154,7 @@ async function makeBuild(
     }
     const modelFile = `model/${inputs.model.file}`;
     mkdirSync(path.join(staging, 'model'), { recursive: true });
-    cpSync(manifest.model.path, path.join(staging, modelFile));
+    cpSync(manifest.model.path, path.join(staging, modelFile), { recursive: true }); // a file, or a transformers folder
 
     let runtime: BuildInfo['runtime'];
     let compute: BuildInfo['compute'];

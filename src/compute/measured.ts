@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { folderFiles } from '../core/fs.js';
 import type { Manifest } from '../manifest/types.js';
 
 /** What a calibration measured, as stored in build.json (`cost`); made by src/build/calibrate.ts. */
@@ -100,15 +101,8 @@ function artifactStamp(file: string): { bytes: number; mtimeMs: number } | undef
   try {
     const st = statSync(file);
     if (!st.isDirectory()) return { bytes: st.size, mtimeMs: st.mtimeMs };
-    let bytes = 0;
-    let mtimeMs = 0;
-    for (const entry of readdirSync(file, { recursive: true, withFileTypes: true })) {
-      if (!entry.isFile()) continue;
-      const s = statSync(path.join(entry.parentPath, entry.name));
-      bytes += s.size;
-      mtimeMs = Math.max(mtimeMs, s.mtimeMs);
-    }
-    return { bytes, mtimeMs };
+    const stats = folderFiles(file).map((rel) => statSync(path.join(file, rel)));
+    return { bytes: stats.reduce((sum, s) => sum + s.size, 0), mtimeMs: Math.max(0, ...stats.map((s) => s.mtimeMs)) };
   } catch {
     return undefined;
   }

@@ -4,7 +4,7 @@
  * rate, and a GPU is chosen only when it carries that rate for less money; LLMs are sized by the GPU
  * memory their weights and KV cache need.
  */
-import { statSync } from 'node:fs';
+import { artifactBytes } from '../core/fs.js';
 import { ManifestError } from '../core/errors.js';
 import type { Flavor, Manifest, Quantization } from '../manifest/types.js';
 import { buildCostFor, scaledCpuMs, vcpuFactor, type MeasuredCost } from './measured.js';
@@ -289,7 +289,7 @@ export function selectionInput(manifest: Manifest, options: ManifestSelectionOpt
   const { model, serving } = manifest;
   let params = model.params;
   if (params === undefined) {
-    const bytes = options.modelBytes ?? artifactBytes(model.path);
+    const bytes = options.modelBytes ?? modelBytes(model.path);
     params = estimateParams(model.flavor, bytes, model.quantization);
   }
   let measured: { cpuMsPerRequest: number; cpuMsBasis: string } | undefined;
@@ -318,9 +318,9 @@ export function describeCalibration(cost: MeasuredCost): string {
   return `the build's calibration on ${cost.machine.cpu} (one thread, ${cost.measuredAt.slice(0, 10)})`;
 }
 
-function artifactBytes(file: string): number {
+function modelBytes(file: string): number {
   try {
-    return statSync(file).size;
+    return artifactBytes(file);
   } catch {
     return 0;
   }
