@@ -1,7 +1,7 @@
 /**
  * The build's CPU cost calibration: the app's per-request path (schema check, features, model,
  * output) timed in-process on baseline records with one thread, first one record per call, then
- * batches (`templates/serving/calibrate.py`). The result goes into build.json as `cost`, and instance
+ * batches (`serve.py calibrate`: templates/serving/mlship_serving/calibrate.py). The result goes into build.json as `cost`, and instance
  * selection sizes from it instead of the parameter-count estimate (src/budget/measured.ts).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -25,7 +25,7 @@ export async function calibrate(options: { python: string; buildDir: string; man
   const tmp = mkdtempSync(path.join(tmpdir(), 'mlship-calibrate-'));
   const out = path.join(tmp, 'cost.json');
   try {
-    const args = [path.join(options.buildDir, 'calibrate.py'), '--model', options.modelPath, '--out', out];
+    const args = [path.join(options.buildDir, 'serve.py'), 'calibrate', '--model', options.modelPath, '--out', out];
     if (manifest.features.baseline) args.push('--baseline', manifest.features.baseline);
     if (manifest.features.label) args.push('--label', manifest.features.label);
     const r = await execa(options.python, args, { cwd: options.buildDir, reject: false, env: { ...options.env, ...ONE_THREAD, PYTHONDONTWRITEBYTECODE: '1' }, extendEnv: false, all: true, timeout: 300_000 });

@@ -144,6 +144,7 @@ async function makeBuild(
   mkdirSync(staging, { recursive: true });
   try {
     for (const f of inputs.files) {
+      mkdirSync(path.dirname(path.join(staging, f.path)), { recursive: true });
       writeFileSync(path.join(staging, f.path), f.content);
       if (f.mode) chmodSync(path.join(staging, f.path), f.mode);
     }

@@ -5,7 +5,7 @@
  */
 import type { Flavor } from '../manifest/types.js';
 
-/** How the app loads the artifact; picks the loader section of serve.py. */
+/** How the app loads the artifact: a key of LOADERS in templates/serving/mlship_serving/loaders.py. */
 export type LoaderKind = 'joblib' | 'lightgbm' | 'onnx' | 'pytorch' | 'transformers';
 
 /** The serving runtime of one flavor. */

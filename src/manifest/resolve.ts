@@ -25,7 +25,7 @@ export interface RawManifest {
     vertex?: { project?: string; region?: string; bucket?: string };
     azure?: { subscription?: string; resource_group?: string; workspace?: string; region?: string };
   };
-  serving?: { compute?: string; expected_rps?: number; replicas?: { min?: number; max?: number }; max_body_kb?: number; max_batch?: number };
+  serving?: { compute?: string; expected_rps?: number; replicas?: { min?: number; max?: number }; max_body_kb?: number; max_batch?: number; batching?: false | { max_batch?: number; max_wait_ms?: number }; workers?: number };
   budget?: { latency_ms?: Partial<Record<'p50' | 'p95' | 'p99', number>>; stages_ms?: Record<string, number>; monthly_usd?: number };
   monitoring?: {
     drift?: {
@@ -54,6 +54,7 @@ export const DEFAULTS = {
   expectedRps: 10,
   maxBodyKb: 1024,
   maxBatch: 1000,
+  batching: { max_batch: 64, max_wait_ms: 0 },
   latency: { percentile: 'p95' as const, value: 200 },
   driftSchedule: '0 2 * * *',
   driftShare: 0.5,
@@ -116,6 +117,8 @@ export function resolveManifest(raw: RawManifest, file: string, targetOverride?:
       replicas: { min: raw.serving?.replicas?.min ?? 1, max: raw.serving?.replicas?.max ?? Math.max(1, raw.serving?.replicas?.min ?? 1) },
       max_body_bytes: (raw.serving?.max_body_kb ?? DEFAULTS.maxBodyKb) * 1024,
       max_batch: raw.serving?.max_batch ?? DEFAULTS.maxBatch,
+      batching: raw.serving?.batching === false ? false : { ...DEFAULTS.batching, ...raw.serving?.batching },
+      ...(raw.serving?.workers !== undefined && { workers: raw.serving.workers }),
     },
     budget: {
       latency_ms: { percentile: percentile as 'p50' | 'p95' | 'p99', value: value ?? DEFAULTS.latency.value },

@@ -147,6 +147,21 @@ export const manifestSchema = {
         },
         max_body_kb: { type: 'integer', minimum: 1, maximum: 1048576 },
         max_batch: { type: 'integer', minimum: 1, maximum: 100000 },
+        batching: {
+          description: 'adaptive micro-batching of concurrent requests (one transform + one predict per batch); false turns it off',
+          oneOf: [
+            { type: 'boolean', const: false },
+            {
+              type: 'object',
+              additionalProperties: false,
+              properties: {
+                max_batch: { type: 'integer', minimum: 1, maximum: 4096, description: 'records per transform + predict call (default 64)' },
+                max_wait_ms: { type: 'number', minimum: 0, maximum: 1000, description: 'extra wait for a fuller batch; 0 never waits when idle (default 0)' },
+              },
+            },
+          ],
+        },
+        workers: { type: 'integer', minimum: 1, maximum: 256, description: 'worker processes per replica (default: the CPUs the container may use)' },
       },
     },
     budget: {

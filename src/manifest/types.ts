@@ -99,6 +99,10 @@ export interface Manifest {
     max_body_bytes: number;
     /** Largest batch of records per request. */
     max_batch: number;
+    /** Adaptive micro-batching of concurrent requests, or false (one predict call per request). */
+    batching: false | { max_batch: number; max_wait_ms: number };
+    /** Worker processes per replica; unset: the CPUs the container may use (decided at start-up). */
+    workers?: number;
   };
   budget: {
     latency_ms: { percentile: 'p50' | 'p95' | 'p99'; value: number };

@@ -1,6 +1,6 @@
-"""CPU cost calibration of a build, run by `mlship build` (not for humans):
+"""`serve.py calibrate`: the CPU cost calibration `mlship build` runs (not for humans):
 
-    python calibrate.py --model PATH [--baseline CSV] [--label COL] --out JSON
+    python serve.py calibrate --model PATH [--baseline CSV] [--label COL] --out JSON
 
 Loads the model the way the serving app does and times the app's own per-request path (schema check,
 features, model, output) on records from the baseline: first one record per call, then batches. It
@@ -13,11 +13,13 @@ wall clock counts other processes' turns too. The wall-clock p50/p95 are recorde
 import argparse
 import os
 import platform
-import sys
 import time
 
-BUILD_DIR = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, BUILD_DIR)
+import orjson
+
+from . import loaders
+from .predictor import Predictor
+from .validation import Validator
 
 # Each phase runs for about this long (CPU seconds), within these counts.
 PHASE_SECONDS = 1.0
@@ -27,8 +29,7 @@ BATCH_SIZE = 16
 WARM_CALLS = 3
 
 
-def _records(app, baseline, label):
-    import orjson
+def _records(spec, validator, baseline, label):
     import pandas as pd
 
     records = []
@@ -36,7 +37,7 @@ def _records(app, baseline, label):
         df = pd.read_csv(baseline, nrows=200)
         if label and label in df.columns:
             df = df.drop(columns=[label])
-        kinds = {f[0]: f[1] for f in app.FIELDS}
+        kinds = {f.name: f.type for f in spec.fields}
         for row in df.to_dict("records"):
             rec = {}
             for c, v in row.items():
@@ -45,11 +46,11 @@ def _records(app, baseline, label):
                 rec[c] = str(v) if kinds[c] in ("category", "string") else (v.item() if hasattr(v, "item") else v)
             try:
                 records.append(orjson.dumps(rec))
-                app.check_payload(orjson.loads(records[-1]))
+                validator.check_payload(orjson.loads(records[-1]))
             except Exception:
                 records.pop()
     if not records:
-        records.append(orjson.dumps(app.WARM_RECORD))
+        records.append(orjson.dumps(spec.warm_record))
     return records
 
 
@@ -72,26 +73,23 @@ def _phase(call, bodies, limits):
     return (time.process_time() - cpu_start) * 1000 / i, walls
 
 
-def main(argv):
-    parser = argparse.ArgumentParser(prog="calibrate.py")
+def calibrate(spec, argv):
+    parser = argparse.ArgumentParser(prog="serve.py calibrate")
     parser.add_argument("--model", required=True)
     parser.add_argument("--baseline")
     parser.add_argument("--label")
     parser.add_argument("--out", required=True)
     opts = parser.parse_args(argv)
 
-    import orjson
-
-    import serve as app
-
+    validator = Validator(spec.fields, max(spec.max_request_records, BATCH_SIZE), spec.output == "value")
     t0 = time.perf_counter()
-    app.MODEL = app.load_model(opts.model)
+    predictor = Predictor(spec, loaders.load_for(spec, opts.model))
     load_ms = (time.perf_counter() - t0) * 1000
-    bodies = _records(app, opts.baseline, opts.label)
+    bodies = _records(spec, validator, opts.baseline, opts.label)
 
     def one(body):
-        records, _ = app.check_payload(orjson.loads(body))
-        return app.post(app.run_model(app.features_of(records)))
+        records, _ = validator.check_payload(orjson.loads(body))
+        return predictor(records)
 
     batches = []
     for start in range(0, max(len(bodies), BATCH_SIZE), BATCH_SIZE):
@@ -126,6 +124,3 @@ def _cpu_model():
         pass
     return platform.processor() or platform.machine()
 
-
-if __name__ == "__main__":
-    main(sys.argv[1:])
