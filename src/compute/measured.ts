@@ -38,6 +38,9 @@ interface VcpuPerformanceFile {
   families: ({ prefix: string } & VcpuFactor)[];
 }
 
+/** The data file's type: the type query also puts the JSON in the program, so the build copies it to dist. */
+export type VcpuPerformanceData = typeof import('./vcpu-performance.json');
+
 const require = createRequire(import.meta.url);
 let perf: VcpuPerformanceFile | undefined;
 

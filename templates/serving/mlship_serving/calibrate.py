@@ -22,7 +22,7 @@ from .predictor import Predictor
 from .validation import Validator
 
 # Each phase runs for about this long (CPU seconds), within these counts.
-PHASE_SECONDS = 1.0
+PHASE_SECONDS = 0.5
 SINGLE_CALLS = (5, 400)
 BATCH_CALLS = (3, 40)
 BATCH_SIZE = 16

@@ -146,6 +146,7 @@ def transformers_model(path, output, options):
     torch = _torch(options)
     import transformers
 
+    transformers.utils.logging.disable_progress_bar()
     task = options.get("task", "classification")
     max_tokens = int(options.get("max_tokens", 128))
     tokenizer = transformers.AutoTokenizer.from_pretrained(path, local_files_only=True)
