@@ -15,7 +15,7 @@ import { exampleDir, python, repoRoot } from './helpers/cli.js';
 import { makeFlavorProjects } from './helpers/flavors.js';
 
 // The flavor tests' libraries (test/requirements-flavors.txt) are part of the test requirements.
-const MODULES = 'fastapi, uvicorn, orjson, sklearn, pandas, numpy, scipy, joblib, moto, torch, transformers, tokenizers, safetensors, onnx, onnxruntime, lightgbm';
+const MODULES = 'fastapi, uvicorn, orjson, sklearn, pandas, numpy, scipy, joblib, moto, pytest, torch, transformers, tokenizers, safetensors, onnx, onnxruntime, lightgbm';
 const REQUIREMENTS = ['requirements.txt', 'requirements-flavors.txt'];
 
 function hasModules(interpreter: string): boolean {

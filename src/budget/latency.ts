@@ -10,7 +10,7 @@ import type { Sample } from './load-test.js';
 import { round, summarize, type Percentiles } from './stats.js';
 
 /** The stages the generated serving app reports in `Server-Timing`, in request order. */
-export const SERVER_STAGES = ['validate', 'features', 'model', 'post', 'log'] as const;
+export const SERVER_STAGES = ['validate', 'queue', 'features', 'model', 'post', 'log'] as const;
 
 /** Manifest stage names that mean a server stage by another word. */
 const STAGE_ALIASES: Record<string, string> = {
@@ -20,6 +20,7 @@ const STAGE_ALIASES: Record<string, string> = {
   predict: 'model',
   postprocess: 'post',
   logging: 'log',
+  batching: 'queue',
 };
 
 /** Share of failed requests above which the budget cannot be said to hold. */

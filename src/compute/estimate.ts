@@ -52,9 +52,12 @@ export function estimateCpuMs(flavor: Flavor, params: number, quantization: Quan
   return 1 + (params / 1e6) * 0.75;
 }
 
-/** Requests per second an instance carries at the target utilisation, one worker per vCPU. */
-export function cpuCapacityRps(instance: InstanceType, cpuMs: number): number {
-  return (instance.vcpu * 1000 * TARGET_UTILIZATION) / cpuMs;
+/**
+ * Requests per second an instance carries at the target utilisation: the serving app runs one worker
+ * process per vCPU (the container's CPUs), or `workers` when `serving.workers` caps it.
+ */
+export function cpuCapacityRps(instance: InstanceType, cpuMs: number, workers?: number): number {
+  return (Math.min(instance.vcpu, workers ?? instance.vcpu) * 1000 * TARGET_UTILIZATION) / cpuMs;
 }
 
 /**

@@ -46,6 +46,8 @@ export interface SelectionInput {
   compute: string;
   /** `serving.replicas` from the manifest. */
   replicas: { min: number; max: number };
+  /** `serving.workers`: worker processes per replica; unset, the app runs one per vCPU (as sized here). */
+  workers?: number;
   catalog: Catalog;
   /** GGUF weights run on llama.cpp whatever the hardware. */
   artifactFormat?: 'gguf' | 'other';
@@ -122,6 +124,10 @@ export function selectCompute(input: SelectionInput): ComputeChoice {
     );
   }
   if (!llm) reasons.push(breakEvenWords(breakEven, input, chosen));
+  if (!llm && !chosen.gpu && input.workers !== undefined && input.workers < chosen.instance.vcpu) {
+    // Sized with the worker count the app will run: say that the rest of the machine idles.
+    warnings.push(`serving.workers is ${input.workers}: the app uses ${input.workers} of ${chosen.instance.type}'s ${chosen.instance.vcpu} vCPUs (unset it to use them all)`);
+  }
 
   const replicas = { ...input.replicas };
   if (sizedByLoad && chosen.instances > replicas.max) {
@@ -174,7 +180,7 @@ export function evaluateOptions(input: SelectionInput, cpuMs: number = input.cpu
     const fits = memory === null || memory >= (gpu && llm ? gpuGb : hostGb);
     // A measured figure is per vCPU of the measuring machine: scale it to this type's vCPU.
     const ms = input.cpuMsPerRequest === undefined ? cpuMs : scaledCpuMs(cpuMs, instance.type);
-    const perInstanceRps = gpu ? gpuCapacityRps(instance, input.flavor, input.params, ms, input.tokensPerRequest) : cpuCapacityRps(instance, ms);
+    const perInstanceRps = gpu ? gpuCapacityRps(instance, input.flavor, input.params, ms, input.tokensPerRequest) : cpuCapacityRps(instance, ms, input.workers);
     // LLM throughput depends on batching and output length far more than on FLOPs: not sized by
     // load here; `mlship budget` measures it.
     const instances = llm ? 1 : Math.max(1, Math.ceil(input.expectedRps / perInstanceRps));
@@ -308,6 +314,7 @@ export function selectionInput(manifest: Manifest, options: ManifestSelectionOpt
     ...(model.max_tokens !== undefined && { tokensPerRequest: model.max_tokens }),
     compute: serving.compute,
     replicas: serving.replicas,
+    ...(serving.workers !== undefined && { workers: serving.workers }),
     catalog: options.catalog ?? loadCatalog(manifest.target),
     artifactFormat: model.path.toLowerCase().endsWith('.gguf') ? 'gguf' : 'other',
   };
