@@ -21,6 +21,7 @@ import type { ImageInfo } from './image/builder.js';
 import { selectBuilder } from './image/select.js';
 import { resolveInputs } from './inputs.js';
 import { LLM_CONTRACT_NOTE, selectLlm, weightsWarning, type LlmRuntime } from './llm.js';
+import { calibrate, type MeasuredCost } from './calibrate.js';
 import { parityError, runParity, type ParityReport } from './parity.js';
 import { preparePython, type PythonEnv } from './python-env.js';
 import { flavorRuntime } from './requirements.js';
@@ -30,6 +31,7 @@ export { serverCommand, type ServerCommand, type ServerSettings } from './launch
 export type { ParityReport } from './parity.js';
 export type { ImageInfo } from './image/builder.js';
 export type { LlmRuntime } from './llm.js';
+export type { MeasuredCost } from './calibrate.js';
 export { localPython } from './local-python.js';
 
 /** The local Python runtime a build prepared for the generated app. */
@@ -60,6 +62,8 @@ export interface BuildInfo {
   parity: ParityReport | { skipped: string };
   /** `baseline.json` when features.baseline is set. */
   baseline?: string;
+  /** CPU cost measured on the build machine (one thread), or why it was not: selection sizes from it. */
+  cost?: MeasuredCost | { skipped: string };
   image?: ImageInfo;
 }
 
@@ -168,7 +172,7 @@ async function makeBuild(
     }
     const modelFile = `model/${inputs.model.file}`;
     mkdirSync(path.join(staging, 'model'), { recursive: true });
-    cpSync(manifest.model.path, path.join(staging, modelFile));
+    cpSync(manifest.model.path, path.join(staging, modelFile), { recursive: true }); // a file, or a transformers folder
     // The image copies these as they are and runs as a non-root user: a model saved 0600 would not load.
     readableByAll(staging);
 
@@ -176,6 +180,7 @@ async function makeBuild(
     let compute: BuildInfo['compute'];
     let parity: BuildInfo['parity'];
     let profile: BaselineProfile | undefined;
+    let cost: BuildInfo['cost'];
     if (manifest.model.flavor === 'llm') {
       const choice = selectLlm(manifest, inputs.model.bytes);
       runtime = choice.runtime;
@@ -196,6 +201,7 @@ async function makeBuild(
       });
       runtime = { python: python.python, source: python.source };
       ({ parity, profile } = await parityStep(manifest, inputs, staging, modelFile, python.python, options, output));
+      cost = await costStep(manifest, staging, modelFile, python.python, options, output);
     }
 
     const gitCommit = await gitHead(manifest.projectDir);
@@ -212,6 +218,7 @@ async function makeBuild(
       ...(compute && { compute, skipped: LLM_SKIPPED }),
       parity,
       ...(profile && { baseline: 'baseline.json' }),
+      ...(cost && { cost }),
     };
     // build.json last: a folder with it is a finished build.
     writeJsonAtomic(path.join(staging, 'build.json'), info);
@@ -281,6 +288,20 @@ async function parityStep(
   }
   output.warn('features.baseline is not set: no feature-parity check and no baseline profile (drift-check needs one)');
   return { parity: { skipped: 'features.baseline is not set' } };
+}
+
+/** The CPU cost calibration: measured per request and per batch, or the reason it is not. */
+async function costStep(manifest: Manifest, staging: string, modelFile: string, python: string, options: BuildOptions, output: Reporter): Promise<BuildInfo['cost']> {
+  const progress = await output.progress('measuring the CPU cost per request (one thread)');
+  const run = await calibrate({ python, buildDir: staging, manifest, modelPath: path.join(staging, modelFile), env: options.env });
+  if ('failed' in run) {
+    progress.fail('CPU cost not measured: instance selection uses the estimate');
+    output.warn(`the CPU cost calibration failed: ${run.failed}`);
+    return { skipped: `calibration failed: ${run.failed}` };
+  }
+  const { perRequest, perBatch } = run.cost;
+  progress.succeed(`CPU cost measured: ${perRequest.cpuMs} ms per request, ${perBatch.cpuMs} ms per batch of ${perBatch.size} (one thread, ${run.cost.machine.cpu})`);
+  return run.cost;
 }
 
 async function imageStep(info: BuildInfo, dir: string, options: BuildOptions, output: Reporter): Promise<{ info: ImageInfo } | { skipped: string }> {

@@ -60,7 +60,7 @@ export function render(manifest: Manifest, model: ModelInfo, options: RenderOpti
   if (!runtime) {
     throw new UsageError(`mlship build cannot serve the "${manifest.model.flavor}" flavor with its generated app`, {
       code: 'flavor_unsupported',
-      hint: 'Use sklearn, xgboost, lightgbm, onnx, pytorch (TorchScript) or llm (a vLLM or llama.cpp server).',
+      hint: 'Use sklearn, xgboost, lightgbm, onnx, pytorch, transformers or llm (a vLLM or llama.cpp server).',
     });
   }
   const gpu = needsGpu(manifest, model.bytes);
@@ -86,6 +86,7 @@ export function render(manifest: Manifest, model: ModelInfo, options: RenderOpti
     batchMax: batching === false ? null : batching.max_batch,
     batchWaitMs: batching === false ? 0 : batching.max_wait_ms,
     workers: manifest.serving.workers ?? null,
+    modelOptions: manifest.model.flavor === 'transformers' ? { task: manifest.model.task, max_tokens: manifest.model.max_tokens } : null,
     fields,
     warmRecord: Object.fromEntries(Object.entries(manifest.features.schema).map(([name, f]) => [name, sampleValue(f)])),
   });

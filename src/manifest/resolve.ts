@@ -2,12 +2,15 @@
  * Defaults, in exactly one place: raw (schema-valid) manifest → resolved `Manifest`.
  */
 import path from 'node:path';
-import type { DriftMethod, FieldSpec, FieldType, Flavor, Manifest, Quantization, TargetName } from './types.js';
+import type { DriftMethod, FieldSpec, FieldType, Flavor, Manifest, Quantization, TargetName, TransformerTask } from './types.js';
+
+/** Tokens a transformers request is truncated to unless `model.max_tokens` says otherwise. */
+const DEFAULT_MAX_TOKENS = 128;
 
 /** The manifest as written (already schema-valid); only the loader and this file see it. */
 export interface RawManifest {
   name: string;
-  model: { path: string; flavor: Flavor; params?: number; quantization?: Quantization; output?: 'probability' | 'label' | 'value' };
+  model: { path: string; flavor: Flavor; params?: number; quantization?: Quantization; output?: 'probability' | 'label' | 'value'; task?: TransformerTask; max_tokens?: number };
   features: {
     package: string;
     schema: Record<string, { type: FieldType; min?: number; max?: number; values?: (string | number | boolean)[]; nullable?: boolean; description?: string }>;
@@ -90,7 +93,8 @@ export function resolveManifest(raw: RawManifest, file: string, targetOverride?:
       flavor: raw.model.flavor,
       ...(raw.model.params !== undefined && { params: raw.model.params }),
       quantization: raw.model.quantization ?? (raw.model.flavor === 'llm' ? 'fp16' : 'fp32'),
-      output: raw.model.output ?? (raw.model.flavor === 'llm' ? 'value' : 'probability'),
+      output: raw.model.output ?? (raw.model.flavor === 'llm' || raw.model.task === 'embedding' ? 'value' : 'probability'),
+      ...(raw.model.flavor === 'transformers' && { task: raw.model.task ?? 'classification', max_tokens: raw.model.max_tokens ?? DEFAULT_MAX_TOKENS }),
     },
     features: {
       package: raw.features.package,

@@ -56,6 +56,10 @@ def main(spec, build_dir, argv):
         from .parity import parity
 
         parity(spec, argv[1:])
+    elif command == "calibrate":
+        from .calibrate import calibrate
+
+        calibrate(spec, argv[1:])
     else:
-        sys.stderr.write(f"usage: serve.py serve | parity ...  (got {command!r})\n")
+        sys.stderr.write(f"usage: serve.py serve | parity ... | calibrate ...  (got {command!r})\n")
         sys.exit(2)

@@ -5,6 +5,7 @@ response encoding (`npm run bench` compares it with a bare FastAPI endpoint doin
 call). One dict lookup routes a request, orjson parses and encodes, the schema check is a loop over a
 tuple, and concurrent requests share one transform + predict call (batching.py).
 """
+import asyncio
 import os
 import sys
 import time
@@ -18,6 +19,28 @@ from .validation import BadRequest
 _JSON_HEADER = (b"content-type", b"application/json")
 _ID_OK = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
 _perf = time.perf_counter
+# A refused body is read and dropped before the answer, so the client sees the 413/415 instead of a
+# connection reset (closing a socket with unread data resets it): up to this many bytes, and only
+# while the client keeps sending (it may have declared a body it never sends).
+DRAIN_LIMIT = 64 << 20
+DRAIN_IDLE_SECONDS = 0.5
+
+
+async def drain(receive, headers, received=0):
+    """Read and drop the rest of a refused request body (bounded in bytes and idle time)."""
+    for k, v in headers:
+        if k == b"expect" and v.lower() == b"100-continue":
+            return  # the client waits for our answer before sending the body
+    while received < DRAIN_LIMIT:
+        try:
+            message = await asyncio.wait_for(receive(), DRAIN_IDLE_SECONDS)
+        except asyncio.TimeoutError:
+            return
+        if message["type"] != "http.request":
+            return
+        received += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
 
 
 def request_id(headers):
@@ -121,8 +144,6 @@ def create_app(spec, settings, predictor, validator, shared, metrics):
         await respond(send, status, dumps(BadRequest(status, message, field).body()), rid)
 
     async def bad_request(send, route, e, rid):
-        # No "Connection: close" on 413/415: uvicorn reads and drops the rest of the body after the
-        # response, so the client sees the answer instead of a reset, and the connection stays usable.
         metrics.count(route, e.status)
         await respond(send, e.status, dumps(e.body()), rid)
 
@@ -137,8 +158,10 @@ def create_app(spec, settings, predictor, validator, shared, metrics):
         if content_type is not None:
             mime = content_type.split(b";", 1)[0].strip().lower()
             if mime != b"application/json" and not mime.endswith(b"+json"):
+                await drain(receive, headers)
                 raise BadRequest(415, f"Content-Type must be application/json, got {content_type.decode('latin-1')[:60]} (curl: add -H 'Content-Type: application/json')")
         if declared is not None and (not declared.isdigit() or int(declared) > max_body):
+            await drain(receive, headers)
             raise BadRequest(413, f"the body is larger than {max_body} bytes")
         chunks = []
         size = 0
@@ -147,6 +170,8 @@ def create_app(spec, settings, predictor, validator, shared, metrics):
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > max_body:
+                if message.get("more_body", False):
+                    await drain(receive, headers, size)
                 raise BadRequest(413, f"the body is larger than {max_body} bytes")
             chunks.append(chunk)
             if not message.get("more_body", False):

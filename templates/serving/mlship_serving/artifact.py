@@ -32,12 +32,12 @@ def find_artifact(build_dir, model_file, environ=os.environ):
         if not os.path.isdir(folder):
             continue
         direct = os.path.join(folder, model_file)
-        if os.path.isfile(direct):
+        if os.path.exists(direct):  # a file, or a folder (transformers)
             return direct
         # Azure mounts registered models as <dir>/<name>/<version>/...: look a few levels down.
         base_depth = folder.rstrip(os.sep).count(os.sep)
         for root, dirs, files in os.walk(folder):
-            if model_file in files:
+            if model_file in files or model_file in dirs:
                 return os.path.join(root, model_file)
             if root.count(os.sep) - base_depth >= 3:
                 dirs[:] = []
@@ -45,6 +45,16 @@ def find_artifact(build_dir, model_file, environ=os.environ):
 
 
 def sha256(path):
+    """sha256 of a file; of a folder, sha256 over one "<relative path>\\0<sha256>\\n" line per file in
+    sorted order (as mlship computes it: src/core/fs.ts sha256Artifact)."""
+    if os.path.isdir(path):
+        files = sorted(
+            os.path.relpath(os.path.join(root, f), path).replace(os.sep, "/") for root, _, names in os.walk(path) for f in names
+        )
+        h = hashlib.sha256()
+        for rel in files:
+            h.update(f"{rel}\0{sha256(os.path.join(path, rel))}\n".encode())
+        return h.hexdigest()
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):

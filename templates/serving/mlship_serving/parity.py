@@ -53,7 +53,7 @@ def parity(spec, args):
     parser.add_argument("--out", required=True)
     parser.add_argument("--max-rows", type=int, default=0, help="compare at most N evenly spaced rows (0: all)")
     opts = parser.parse_args(args)
-    predictor = Predictor(spec, loaders.load(spec.loader, opts.model, spec.output))
+    predictor = Predictor(spec, loaders.load_for(spec, opts.model))
     validator = Validator(spec.fields, spec.max_request_records)
 
     df = pd.read_csv(opts.baseline)

@@ -111,6 +111,8 @@ def serve(spec, build_dir):
     if workers > 1:
         for name in THREAD_VARIABLES:
             environ.setdefault(name, "1")
+    # torch, onnxruntime and LightGBM threads per worker (loaders.threads): the CPUs shared among them.
+    environ.setdefault("MLSHIP_THREADS", str(max(1, available_cpus() // workers)))
     host = environ.get("MLSHIP_HOST") or "0.0.0.0"
     version = environ.get("MLSHIP_VERSION") or "dev"
     log_folder = environ.get("MLSHIP_LOG_DIR") or os.path.join(build_dir, "logs")
@@ -139,7 +141,7 @@ def serve(spec, build_dir):
         fail(str(e))
 
     def worker(index):
-        predictor.run = loaders.load(spec.loader, artifact, spec.output)
+        predictor.run = loaders.load_for(spec, artifact)
         try:
             predictor([validator.check_record(spec.warm_record)])
         except Exception as e:  # warming is an optimisation; a real request reports real errors

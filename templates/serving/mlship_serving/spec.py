@@ -22,7 +22,7 @@ class Spec(NamedTuple):
     name: str  # the model's name: in logs, metrics and /ping
     features_package: str  # the package whose transform() train.py applies
     model_file: str  # file name of the artifact
-    flavor: str  # sklearn | xgboost | lightgbm | onnx | pytorch (in /metrics)
+    flavor: str  # sklearn | xgboost | lightgbm | onnx | pytorch | transformers (in /metrics)
     loader: str  # a key of loaders.LOADERS
     output: str  # probability | label | value
     fields: tuple  # of Field
@@ -33,3 +33,4 @@ class Spec(NamedTuple):
     max_batch: Optional[int] = 64  # records per transform + predict call
     max_wait_ms: float = 0  # extra wait for a fuller batch; 0: never wait when idle
     workers: Optional[int] = None  # worker processes; None: the CPUs the container may use
+    model_options: Optional[dict] = None  # transformers: {"task": ..., "max_tokens": ...}

@@ -39,6 +39,7 @@ SPEC = Spec(
     max_batch=64,
     max_wait_ms=0,
     workers=None,
+    model_options=None,
 )
 
 if __name__ == "__main__":
