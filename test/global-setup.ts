@@ -5,14 +5,19 @@
  *
  * `npm test` must work on a fresh machine as the README says: when the interpreter at hand cannot
  * import the test requirements (and MLSHIP_PYTHON names none), a virtualenv is made in
- * test/.tmp/venv from test/requirements.txt and used for the whole run. Nothing is installed globally.
+ * test/.tmp/venv from test/requirements.txt and test/requirements-flavors.txt and used for the whole
+ * run. Nothing is installed globally. The flavor tests' small models are made here too (cached).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { exampleDir, python, repoRoot } from './helpers/cli.js';
+import { makeFlavorProjects } from './helpers/flavors.js';
+import { aptInstall, ensureImageTools } from './helpers/image-tools.js';
 
-const MODULES = 'fastapi, uvicorn, orjson, sklearn, pandas, numpy, scipy, joblib, moto';
+// The flavor tests' libraries (test/requirements-flavors.txt) are part of the test requirements.
+const MODULES = 'fastapi, uvicorn, orjson, sklearn, pandas, numpy, scipy, joblib, moto, pytest, torch, transformers, tokenizers, safetensors, onnx, onnxruntime, lightgbm';
+const REQUIREMENTS = ['requirements.txt', 'requirements-flavors.txt'];
 
 function hasModules(interpreter: string): boolean {
   return spawnSync(interpreter, ['-c', `import ${MODULES}`], { stdio: 'ignore' }).status === 0;
@@ -27,7 +32,8 @@ function preparePython(): string {
     mkdirSync(path.dirname(venv), { recursive: true });
     // System site-packages stay visible: whatever is installed already is reused, pip adds the rest.
     if (!existsSync(venvPython)) execFileSync(python, ['-m', 'venv', '--system-site-packages', venv], { stdio: 'inherit' });
-    execFileSync(venvPython, ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', '-r', path.join(repoRoot, 'test', 'requirements.txt')], { stdio: 'inherit' });
+    const files = REQUIREMENTS.flatMap((f) => ['-r', path.join(repoRoot, 'test', f)]);
+    execFileSync(venvPython, ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', ...files], { stdio: 'inherit' });
   }
   // Test workers start after this and inherit the environment: helpers/cli.ts reads MLSHIP_PYTHON.
   process.env.MLSHIP_PYTHON = venvPython;
@@ -35,8 +41,16 @@ function preparePython(): string {
 }
 
 export default function setup(): void {
+  // The real image test's tools (buildah, debootstrap): found, else installed when root, else the
+  // test is skipped with this reason (MLSHIP_IMAGE_TEST_SKIP=<reason> skips it on purpose). Workers
+  // inherit it: build/image.test.ts reads it.
+  if (!process.env.MLSHIP_IMAGE_TEST_SKIP) {
+    const skip = ensureImageTools({ env: process.env, isRoot: process.getuid?.() === 0, install: aptInstall, log: (line) => process.stderr.write(`${line}\n`) });
+    if (skip) process.env.MLSHIP_IMAGE_TEST_SKIP = skip;
+  }
   const interpreter = preparePython();
   if (!existsSync(path.join(exampleDir, 'model', 'model.joblib'))) {
     execFileSync(interpreter, ['train.py'], { cwd: exampleDir, stdio: 'inherit' });
   }
+  makeFlavorProjects(interpreter);
 }

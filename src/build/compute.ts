@@ -11,5 +11,6 @@ export function needsGpu(manifest: Manifest, modelBytes: number): boolean {
   const compute = manifest.serving.compute;
   if (compute === 'gpu') return true;
   if (compute === 'cpu') return false;
-  return selectForManifest(manifest, { modelBytes }).gpu;
+  // Not the build's measured cost: a build's id (its rendered files) must not depend on earlier builds.
+  return selectForManifest(manifest, { modelBytes, useBuildCost: false }).gpu;
 }

@@ -2,22 +2,26 @@
  * `mlship build`: resolve the inputs (their digests name the build), render the context into a
  * staging folder, copy the features package and the model, prepare the local Python runtime, run the
  * feature-parity check, profile the baseline, write build.json last and move the folder into place
- * under `.mlship/build/<id>/`; then the image, when Docker answers. Same inputs → the folder exists →
+ * under `.mlship/build/<id>/`; then the image, when it will be used (a target that deploys images, or
+ * `--image`) and a builder works here (src/build/image/). Same inputs → the folder exists →
  * reused without any of that. An LLM build renders its server's context instead (src/build/llm.ts)
  * and skips the Python runtime, the parity check and the baseline. `currentBuild` is how `push` finds the build of the current inputs.
  */
-import { chmodSync, cpSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
+import { OperationError } from '../core/errors.js';
 import type { Reporter } from '../core/reporter.js';
 import { readJson, writeJsonAtomic } from '../core/fs.js';
 import type { BaselineProfile } from '../drift/profile.js';
 import type { Manifest } from '../manifest/types.js';
 import type { BuildRef } from '../targets/types.js';
 import { baselineProfile } from './baseline.js';
-import { buildImage, detectContainerCli, imageExists, type ImageInfo } from './docker.js';
+import type { ImageInfo } from './image/builder.js';
+import { selectBuilder } from './image/select.js';
 import { resolveInputs } from './inputs.js';
 import { LLM_CONTRACT_NOTE, selectLlm, weightsWarning, type LlmRuntime } from './llm.js';
+import { calibrate, type MeasuredCost } from './calibrate.js';
 import { parityError, runParity, type ParityReport } from './parity.js';
 import { preparePython, type PythonEnv } from './python-env.js';
 import { flavorRuntime } from './requirements.js';
@@ -25,8 +29,9 @@ import { flavorRuntime } from './requirements.js';
 export { render, type ModelInfo, type RenderedFile } from './render.js';
 export { serverCommand, type ServerCommand, type ServerSettings } from './launch.js';
 export type { ParityReport } from './parity.js';
-export type { ImageInfo } from './docker.js';
+export type { ImageInfo } from './image/builder.js';
 export type { LlmRuntime } from './llm.js';
+export type { MeasuredCost } from './calibrate.js';
 export { localPython } from './local-python.js';
 
 /** The local Python runtime a build prepared for the generated app. */
@@ -57,15 +62,31 @@ export interface BuildInfo {
   parity: ParityReport | { skipped: string };
   /** `baseline.json` when features.baseline is set. */
   baseline?: string;
+  /** CPU cost measured on the build machine (one thread), or why it was not: selection sizes from it. */
+  cost?: MeasuredCost | { skipped: string };
   image?: ImageInfo;
 }
 
 /** How `buildProject` runs. */
 export interface BuildOptions {
-  /** Build the Docker image when Docker answers (`--no-image` sets false). */
-  image: boolean;
+  /** Whether to build the image (`imageWanted` decides): `required` fails when no builder works. */
+  image: 'required' | 'if-available' | { skip: string };
+  /** `--builder`: the tool to build with; default the first of docker, podman, buildah that works. */
+  builder?: string;
   platform: string;
   env: NodeJS.ProcessEnv;
+}
+
+/**
+ * Whether a build makes an image: `--image` / `--no-image` decide when given; otherwise only when the
+ * target deploys images (the clouds). The local target runs the app in a Python runtime and never
+ * needs one, so a broken container tool cannot fail its build.
+ */
+export function imageWanted(flag: boolean | undefined, target: { name: string; deploysImages: boolean }): BuildOptions['image'] {
+  if (flag === false) return { skip: 'skipped (--no-image)' };
+  if (flag === true) return 'required';
+  if (target.deploysImages) return 'if-available';
+  return { skip: `not needed: the ${target.name} target runs the app without an image (--image builds one)` };
 }
 
 /** What `buildProject` made or found. */
@@ -114,7 +135,7 @@ export async function buildProject(manifest: Manifest, options: BuildOptions, ou
     reused = made.reused;
   }
   let imageSkipped: string | undefined;
-  if (!options.image) imageSkipped = 'skipped (--no-image)';
+  if (typeof options.image === 'object') imageSkipped = options.image.skip;
   else {
     const image = await imageStep(info, dir, options, output);
     if ('skipped' in image) imageSkipped = image.skipped;
@@ -140,6 +161,7 @@ async function makeBuild(
   mkdirSync(staging, { recursive: true });
   try {
     for (const f of inputs.files) {
+      mkdirSync(path.dirname(path.join(staging, f.path)), { recursive: true });
       writeFileSync(path.join(staging, f.path), f.content);
       if (f.mode) chmodSync(path.join(staging, f.path), f.mode);
     }
@@ -150,12 +172,15 @@ async function makeBuild(
     }
     const modelFile = `model/${inputs.model.file}`;
     mkdirSync(path.join(staging, 'model'), { recursive: true });
-    cpSync(manifest.model.path, path.join(staging, modelFile));
+    cpSync(manifest.model.path, path.join(staging, modelFile), { recursive: true }); // a file, or a transformers folder
+    // The image copies these as they are and runs as a non-root user: a model saved 0600 would not load.
+    readableByAll(staging);
 
     let runtime: BuildInfo['runtime'];
     let compute: BuildInfo['compute'];
     let parity: BuildInfo['parity'];
     let profile: BaselineProfile | undefined;
+    let cost: BuildInfo['cost'];
     if (manifest.model.flavor === 'llm') {
       const choice = selectLlm(manifest, inputs.model.bytes);
       runtime = choice.runtime;
@@ -176,6 +201,7 @@ async function makeBuild(
       });
       runtime = { python: python.python, source: python.source };
       ({ parity, profile } = await parityStep(manifest, inputs, staging, modelFile, python.python, options, output));
+      cost = await costStep(manifest, staging, modelFile, python.python, options, output);
     }
 
     const gitCommit = await gitHead(manifest.projectDir);
@@ -192,6 +218,7 @@ async function makeBuild(
       ...(compute && { compute, skipped: LLM_SKIPPED }),
       parity,
       ...(profile && { baseline: 'baseline.json' }),
+      ...(cost && { cost }),
     };
     // build.json last: a folder with it is a finished build.
     writeJsonAtomic(path.join(staging, 'build.json'), info);
@@ -208,6 +235,19 @@ async function makeBuild(
   } catch (error) {
     rmSync(staging, { recursive: true, force: true });
     throw error;
+  }
+}
+
+/** Make every file readable and every folder searchable by everyone (modes only ever widened by a+rX). */
+function readableByAll(dir: string): void {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const file = path.join(dir, entry.name);
+    if (entry.isSymbolicLink()) continue;
+    const mode = statSync(file).mode & 0o7777;
+    if (entry.isDirectory()) {
+      chmodSync(file, mode | 0o555);
+      readableByAll(file);
+    } else chmodSync(file, mode | 0o444);
   }
 }
 
@@ -250,17 +290,48 @@ async function parityStep(
   return { parity: { skipped: 'features.baseline is not set' } };
 }
 
+/** The CPU cost calibration: measured per request and per batch, or the reason it is not. */
+async function costStep(manifest: Manifest, staging: string, modelFile: string, python: string, options: BuildOptions, output: Reporter): Promise<BuildInfo['cost']> {
+  const progress = await output.progress('measuring the CPU cost per request (one thread)');
+  const run = await calibrate({ python, buildDir: staging, manifest, modelPath: path.join(staging, modelFile), env: options.env });
+  if ('failed' in run) {
+    progress.fail('CPU cost not measured: instance selection uses the estimate');
+    output.warn(`the CPU cost calibration failed: ${run.failed}`);
+    return { skipped: `calibration failed: ${run.failed}` };
+  }
+  const { perRequest, perBatch } = run.cost;
+  progress.succeed(`CPU cost measured: ${perRequest.cpuMs} ms per request, ${perBatch.cpuMs} ms per batch of ${perBatch.size} (one thread, ${run.cost.machine.cpu})`);
+  return run.cost;
+}
+
 async function imageStep(info: BuildInfo, dir: string, options: BuildOptions, output: Reporter): Promise<{ info: ImageInfo } | { skipped: string }> {
-  const found = await detectContainerCli(options.env);
+  const found = await selectBuilder(options.env, options.builder);
   if ('skipped' in found) {
+    if (options.image === 'required') {
+      throw new OperationError('builder_unavailable', `--image asks for an image, but no builder works here: ${found.skipped}`, {
+        hint: 'Install docker, podman or buildah (buildah needs no daemon), or leave out --image.',
+      });
+    }
     const rel = path.relative(process.cwd(), dir) || dir;
     const why = typeof info.runtime === 'object' ? 'The local runtime does not need it' : 'An LLM build runs only as an image';
-    output.info(`image skipped: ${found.skipped}. ${why}; to build one later: docker build --platform ${options.platform} -t mlship/${info.name}:${info.id} ${rel}`);
+    output.info(`image skipped: ${found.skipped}. ${why}; to build one later: docker build --platform ${options.platform} -t mlship/${info.name}:${info.id} ${rel} (or buildah bud, podman build)`);
     return { skipped: found.skipped };
   }
-  if (info.image && info.image.platform === options.platform && (await imageExists(found.cli, info.image.id, options.env))) return { info: info.image };
-  const image = await buildImage({ cli: found.cli, dir, tag: `mlship/${info.name}:${info.id}`, platform: options.platform, env: options.env, output });
+  const { builder } = found;
+  if (info.image && info.image.platform === options.platform && info.image.builder === builder.name && (await builder.inspect(info.image.id))) {
+    output.info(`image ${info.image.tag} reused (${builder.name}, ${info.image.id.slice(0, 19)})`);
+    return { info: info.image };
+  }
+  const started = Date.now();
+  const image = await builder.build({ dir, tag: `mlship/${info.name}:${info.id}`, platform: options.platform, output });
+  const size = image.bytes === undefined ? '' : `, ${formatMb(image.bytes)}`;
+  output.info(`image built with ${builder.name} in ${((Date.now() - started) / 1000).toFixed(0)} s: ${image.tag} ${image.id}${size}`);
   return { info: image };
+}
+
+/** Bytes as megabytes (10^6), the unit registries and `docker images` show. */
+export function formatMb(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(0)} MB`;
 }
 
 async function gitHead(dir: string): Promise<string | undefined> {

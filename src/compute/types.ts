@@ -28,6 +28,10 @@ export interface ComputeSizing {
   /** CPU milliseconds one request costs on one vCPU. */
   cpuMsPerRequest: number;
   cpuMsSource: 'measured' | 'estimated';
+  /** Measured: where the figure comes from (the build's calibration, or a load test). */
+  cpuMsBasis?: string;
+  /** Measured: the chosen type's per-vCPU speed relative to the measuring machine (vcpu-performance.json). */
+  vcpuFactor?: number;
   /** Requests per second one instance carries at the target utilisation (null: not sized by load). */
   perInstanceRps: number | null;
   /** Instances the expected rate needs. */

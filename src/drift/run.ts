@@ -117,7 +117,7 @@ async function retrainOnDrift(ctx: DriftRunContext, source: TriggerResult['sourc
   try {
     const outcome = await runRetraining(
       { manifest: ctx.manifest, output: ctx.output, env: ctx.env, cwd: ctx.cwd, now: () => ctx.now, target },
-      { fromLogs, deploy: false, dryRun: false, window: {}, image: true },
+      { fromLogs, deploy: false, dryRun: false, window: {} },
     );
     ctx.output.info(outcome.text);
     if (outcome.where !== 'local') {

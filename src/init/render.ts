@@ -105,6 +105,7 @@ const PIP_PACKAGES: Record<Flavor, string> = {
   lightgbm: 'pandas scikit-learn joblib lightgbm',
   onnx: 'pandas scikit-learn joblib onnxruntime',
   pytorch: 'pandas scikit-learn joblib torch',
+  transformers: 'pandas torch transformers',
   llm: 'pandas scikit-learn joblib transformers',
 };
 

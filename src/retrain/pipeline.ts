@@ -19,7 +19,8 @@ import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { OperationError } from '../core/errors.js';
 import { readJson, withLock } from '../core/fs.js';
-import { buildProject } from '../build/index.js';
+import { buildProject, imageWanted } from '../build/index.js';
+import { descriptorOf } from '../targets/descriptors.js';
 import type { LogWindow, VersionInfo } from '../targets/types.js';
 import { labelledLogs, type RetrainContext } from './context.js';
 import { assembleFromLogs, lineage, resolveDataFiles, type DataFile } from './dataset.js';
@@ -39,8 +40,10 @@ export interface RetrainFlags {
   window: LogWindow;
   /** `--logs <folder>` instead of the target's logs. */
   logs?: string;
-  /** Build the Docker image too (when Docker answers). */
-  image: boolean;
+  /** `--no-image` (false); otherwise the build makes an image only when the target deploys one. */
+  image?: boolean;
+  /** `--builder`: the image tool. */
+  builder?: string;
   /** Deploy health timeout. */
   timeoutSeconds?: number;
 }
@@ -129,7 +132,7 @@ export async function retrain(ctx: RetrainContext, flags: RetrainFlags): Promise
     const buildManifest = fromLogs
       ? { ...manifest, features: { ...manifest.features, baseline: files[0]!, baselineRelative: path.relative(manifest.projectDir, files[0]!) } }
       : manifest;
-    const built = await buildProject(buildManifest, { image: flags.image, platform: 'linux/amd64', env: ctx.env }, output);
+    const built = await buildProject(buildManifest, { image: imageWanted(flags.image, descriptorOf(manifest.target)), ...(flags.builder && { builder: flags.builder }), platform: 'linux/amd64', env: ctx.env }, output);
       output.info(`built ${built.id}${built.reused ? ' (reused: same inputs)' : ''}`);
 
       const labels = holdoutLabels(manifest, holdout);

@@ -81,6 +81,8 @@ export interface HistoryEntry {
 export interface PushOptions {
   /** An image URI already pushed by a builder (clouds without Docker). */
   image?: string;
+  /** `--builder`: the tool that pushes the image (default: the one that built it, else the first that works). */
+  builder?: string;
   requireApproval?: boolean;
   /** Lineage facts to record (retraining). */
   parent?: string;

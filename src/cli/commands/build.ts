@@ -10,9 +10,13 @@ export const run: CommandModule['run'] = async (ctx, _args, options) => {
     if (!Number.isFinite(tolerance) || tolerance < 0) throw new UsageError(`--tolerance must be a number >= 0, got "${String(options.tolerance)}"`, { hint: 'e.g. --tolerance 1e-6' });
     manifest = { ...manifest, features: { ...manifest.features, tolerance } };
   }
-  const { buildProject } = await import('../../build/index.js');
+  const { buildProject, formatMb, imageWanted } = await import('../../build/index.js');
   const { describeParity } = await import('../../build/parity.js');
-  const result = await buildProject(manifest, { image: options.image !== false, platform: String(options.platform ?? 'linux/amd64'), env: ctx.env }, ctx.output);
+  const { descriptorOf } = await import('../../targets/descriptors.js');
+  const image = imageWanted(typeof options.image === 'boolean' ? options.image : undefined, descriptorOf(manifest.target));
+  const { builderOption } = await import('../../build/image/select.js');
+  const builder = builderOption(options.builder);
+  const result = await buildProject(manifest, { image, ...(builder && { builder }), platform: String(options.platform ?? 'linux/amd64'), env: ctx.env }, ctx.output);
   const { info } = result;
   const rel = path.relative(ctx.cwd, result.dir) || '.';
   const lines = [
@@ -21,7 +25,8 @@ export const run: CommandModule['run'] = async (ctx, _args, options) => {
     typeof info.runtime === 'object'
       ? `  python  ${info.runtime.python} (${info.runtime.source})`
       : `  server  ${info.runtime} on ${info.compute?.instanceType ?? 'a GPU'} (an LLM image: its own OpenAI-compatible routes, not mlship's serving contract; see entrypoint.sh)`,
-    `  image   ${info.image ? `${info.image.tag} ${info.image.id.slice(0, 19)}` : (result.imageSkipped ?? 'none')}`,
+    ...(info.cost ? [`  cost    ${'skipped' in info.cost ? `not measured (${info.cost.skipped}): selection estimates it` : `${info.cost.perRequest.cpuMs} ms CPU per request, ${info.cost.perBatch.cpuMsPerRecord} ms per record in batches of ${info.cost.perBatch.size} (one thread on ${info.cost.machine.cpu}, measured)`}`] : []),
+    `  image   ${info.image ? `${info.image.tag} ${info.image.id} (${info.image.builder}${info.image.bytes === undefined ? '' : `, ${formatMb(info.image.bytes)}`})` : (result.imageSkipped ?? 'none')}`,
     typeof info.runtime === 'object'
       ? 'next: `mlship serve` to try it here, `mlship push` to register it as a version'
       : 'next: `mlship push` to register it as a version, then deploy it to a cloud target (an LLM build does not run on the local target)',

@@ -24,6 +24,7 @@ export const run: CommandModule['run'] = async (ctx, _args, options) => {
   const target = await ctx.target('push');
   const result = await target.push(build, {
     ...(typeof options.image === 'string' && { image: options.image }),
+    ...(options.builder !== undefined && { builder: (await import('../../build/image/select.js')).builderOption(options.builder) }),
     ...(options.requireApproval === true && { requireApproval: true }),
   });
   const v = result.version;

@@ -24,7 +24,9 @@ export const run: CommandModule['run'] = async (ctx, _args, options) => {
     dryRun: options.dryRun === true,
     window,
     logs: str(options.logs),
-    image: options.image !== false,
+    // The image only when the target deploys one: retraining on the local target never builds it.
+    ...(options.image === false && { image: false }),
+    ...(options.builder !== undefined && { builder: (await import('../../build/image/select.js')).builderOption(options.builder) }),
     ...(timeout !== undefined && { timeoutSeconds: Number(timeout) }),
   });
   if (outcome.where === 'remote-dry-run') return { data: { dryRun: true, remote: outcome.target }, text: outcome.text };

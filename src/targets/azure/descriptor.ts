@@ -26,6 +26,7 @@ export const azureDescriptor: TargetDescriptor = {
     '    subscription-id: ${{ secrets.AZURE_SUBSCRIPTION_ID }}',
   ],
   catalog: 'azure',
+  deploysImages: true,
   capabilities: { strategies: ['all-at-once', 'canary'], approval: false, managedRetraining: true, managedMonitoring: true, stop: true },
   logFormats: [azureCollectorFormat],
 };

@@ -15,6 +15,8 @@ export const localDescriptor: TargetDescriptor = {
   initSnippet: [],
   ciLogin: [],
   catalog: 'local',
+  // The app runs in a Python runtime here: `build` makes an image only with --image.
+  deploysImages: false,
   capabilities: { strategies: ['all-at-once'], approval: false, managedRetraining: false, managedMonitoring: false, stop: true },
   logFormats: [mlshipLogFormat],
 };

@@ -16,6 +16,7 @@ export const sagemakerDescriptor: TargetDescriptor = {
   initSnippet: ['sagemaker:', '  region: us-east-1', '  # role: arn:aws:iam::123456789012:role/mlship  # the execution role SageMaker assumes (needed to deploy)'],
   ciLogin: ['- uses: aws-actions/configure-aws-credentials@v4', '  with:', '    role-to-assume: ${{ secrets.AWS_ROLE_ARN }}', '    aws-region: us-east-1'],
   catalog: 'sagemaker',
+  deploysImages: true,
   capabilities: { strategies: ['all-at-once', 'canary'], approval: true, managedRetraining: true, managedMonitoring: true, stop: true },
   logFormats: [sagemakerCaptureFormat, mlshipLogFormat],
 };

@@ -48,7 +48,7 @@ export async function pushVersion(session: Session, ctx: TargetContext, build: B
 
   // Know where the image comes from before uploading anything.
   const images = ecrRegistry(api, r);
-  const source = await imageSource(images, build, { image: options.image, env: ctx.env });
+  const source = await imageSource(images, build, { image: options.image, env: ctx.env, ...(options.builder && { builder: options.builder }) });
   await ensureBucket(api, r, ctx);
   const artifactKey = keys.artifact(r, digest);
   if (!(await registry.store.exists(artifactKey))) {

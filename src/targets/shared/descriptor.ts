@@ -38,6 +38,8 @@ export interface TargetDescriptor {
   ciLogin: readonly string[];
   /** The instance catalog (`src/compute/catalogs/<catalog>.json`). */
   catalog: TargetName;
+  /** Whether its deployments run the serving image, so `build` (and `retrain`) make one; else only with `--image`. */
+  deploysImages: boolean;
   capabilities: TargetCapabilities;
   /** The prediction-log formats this target's `predictionLogs` hands out (parsers, SDK-free). */
   logFormats: readonly LogFormat[];

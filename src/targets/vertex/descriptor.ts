@@ -17,6 +17,7 @@ export const vertexDescriptor: TargetDescriptor = {
     '    service_account: ${{ secrets.GCP_SERVICE_ACCOUNT }}',
   ],
   catalog: 'vertex',
+  deploysImages: true,
   capabilities: { strategies: ['all-at-once', 'canary'], approval: false, managedRetraining: false, managedMonitoring: false, stop: true },
   logFormats: [],
 };

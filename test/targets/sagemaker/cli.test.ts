@@ -5,7 +5,7 @@
  * in SageMaker's own layout and format. UpdateEndpoint and the Model Monitor calls are answered by
  * the contract fake; everything else by moto.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -100,7 +100,11 @@ describe('mlship --target sagemaker (spawned CLI)', () => {
 
     expect((await cli(['build', '--no-image'])).code).toBe(0);
     // No container engine and no --image: a usage error naming the flag, before anything is uploaded.
-    const noImage = await cli(['push'], { PATH: path.dirname(process.execPath) });
+    // A PATH with node alone: node's own folder may hold buildah or docker too (/usr/bin on Debian).
+    const nodeOnly = path.join(project.dir, 'node-only');
+    mkdirSync(nodeOnly);
+    symlinkSync(process.execPath, path.join(nodeOnly, 'node'));
+    const noImage = await cli(['push'], { PATH: nodeOnly });
     expect(noImage.code).toBe(2);
     expect(json<{ error: { code: string; hint: string } }>(noImage).error).toMatchObject({ code: 'image_required', hint: expect.stringContaining('--image') });
 
