@@ -367,6 +367,15 @@ function semanticDiagnostics(
       hint: target === 'sagemaker' ? 'add targets: { sagemaker: { region: us-east-1, role: arn:aws:iam::…:role/… } }' : `add a targets.${target} block`,
     });
   }
+  const azure = raw.targets?.azure;
+  if (target === 'azure' && isObject(azure)) {
+    // The subscription may come from AZURE_SUBSCRIPTION_ID (checked when the target connects); the rest must be here.
+    for (const key of ['resource_group', 'workspace'] as const) {
+      if (azure[key] === undefined) {
+        out.push({ severity: 'error', file, ...locate(['targets', 'azure'], true), path: `targets.azure.${key}`, message: `targets.azure.${key} is required for the azure target`, hint: `add ${key}: <your Azure ML ${key === 'workspace' ? 'workspace name' : 'resource group'}> to targets.azure` });
+      }
+    }
+  }
   const compute = raw.serving?.compute;
   if (typeof compute === 'string' && !['auto', 'cpu', 'gpu'].includes(compute) && new RegExp(COMPUTE_PATTERN).test(compute) && (TARGET_NAMES as readonly unknown[]).includes(target)) {
     // An explicit instance type must exist in the selected target's catalog (prices, GPU memory).

@@ -20,7 +20,7 @@ export interface RawManifest {
     local?: { port?: number; python?: string };
     sagemaker?: { region?: string; role?: string; bucket?: string; prefix?: string };
     vertex?: { project?: string; region?: string; bucket?: string };
-    azure?: { subscription?: string; resource_group?: string; workspace?: string; region?: string };
+    azure?: { subscription?: string; resource_group?: string; workspace?: string; region?: string; datastore?: string; arm_endpoint?: string; auth_mode?: 'key' | 'aad_token' };
   };
   serving?: { compute?: string; expected_rps?: number; replicas?: { min?: number; max?: number }; max_body_kb?: number; max_batch?: number };
   budget?: { latency_ms?: Partial<Record<'p50' | 'p95' | 'p99', number>>; stages_ms?: Record<string, number>; monthly_usd?: number };

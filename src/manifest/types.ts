@@ -80,7 +80,7 @@ export interface Manifest {
       prefix: string;
     };
     vertex?: { project?: string; region: string; bucket?: string };
-    azure?: { subscription?: string; resource_group?: string; workspace?: string; region?: string };
+    azure?: { subscription?: string; resource_group?: string; workspace?: string; region?: string; datastore?: string; arm_endpoint?: string; auth_mode?: 'key' | 'aad_token' };
   };
   serving: {
     /** `auto`, `cpu`, `gpu` or an explicit instance type. */

@@ -10,7 +10,7 @@ const loaders: Record<TargetName, (ctx: TargetContext) => Promise<Target>> = {
   local: async (ctx) => new (await import('./local/local-target.js')).LocalTarget(ctx) as unknown as Target,
   sagemaker: async (ctx) => new (await import('./sagemaker/sagemaker-target.js')).SageMakerTarget(ctx),
   vertex: async () => unavailable('vertex'),
-  azure: async () => unavailable('azure'),
+  azure: async (ctx) => new (await import('./azure/azure-target.js')).AzureTarget(ctx),
 };
 
 function unavailable(name: string): never {

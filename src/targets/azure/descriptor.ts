@@ -1,14 +1,16 @@
 /**
  * What mlship knows about the Azure ML target without loading it or an Azure SDK (see
- * shared/descriptor.ts). Written by the deploy core as a starting point; the Azure lane owns it.
+ * shared/descriptor.ts): the manifest block, its defaults, the catalog (src/compute/catalogs/azure.json,
+ * prices with date and source), capabilities and the data collector's log format. Imports no SDK.
  */
 import type { TargetDescriptor } from '../shared/descriptor.js';
+import { azureCollectorFormat } from './data-collector.js';
 
 export const azureDescriptor: TargetDescriptor = {
   name: 'azure',
   title: 'Azure Machine Learning',
   manifestBlock: 'targets.azure',
-  defaults: {},
+  defaults: { arm_endpoint: 'https://management.azure.com', auth_mode: 'key' },
   initSnippet: [
     'azure:',
     '  region: westeurope',
@@ -24,6 +26,6 @@ export const azureDescriptor: TargetDescriptor = {
     '    subscription-id: ${{ secrets.AZURE_SUBSCRIPTION_ID }}',
   ],
   catalog: 'azure',
-  capabilities: { strategies: ['all-at-once', 'canary'], approval: false, managedRetraining: false, managedMonitoring: false, stop: true },
-  logFormats: [],
+  capabilities: { strategies: ['all-at-once', 'canary'], approval: false, managedRetraining: true, managedMonitoring: true, stop: true },
+  logFormats: [azureCollectorFormat],
 };

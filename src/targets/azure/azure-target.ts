@@ -1,0 +1,515 @@
+/**
+ * The Azure Machine Learning target. push registers a build as model version N (the model folder in
+ * the workspace's blob datastore, tags with build, digest, git commit and mlship version) and
+ * environment version N (the image and its inferenceConfig routes); deploy puts one managed online
+ * endpoint per project in front of one managed online deployment per version (`vN`, instance type from
+ * the shared compute selection, probes, the model data collector on), moves traffic with the shared
+ * rollout controller reading Azure Monitor, removes the old deployment, and converges autoscale and
+ * the drift-monitor and retraining schedules. A deploy is a list of steps: `plan` returns them,
+ * `deploy` runs exactly those.
+ *
+ * The folder: `client.ts` (every Azure call, SDK or raw through the same pipeline) · `errors.ts` ·
+ * `resources.ts` (names) · `requests.ts` + `schedules.ts` (pure request builders) · `blob-store.ts`
+ * (the datastore as the shared ObjectStore) · `data-collector.ts` (prediction logs for drift-check) ·
+ * `descriptor.ts` (SDK-free facts).
+ */
+import path from 'node:path';
+import { existsSync } from 'node:fs';
+import { OperationError, UsageError } from '../../core/errors.js';
+import { mlshipVersion } from '../../core/version.js';
+import { readBuildInfo } from '../../build/index.js';
+import { loadCatalog } from '../../compute/catalog.js';
+import { selectForManifest } from '../../compute/select.js';
+import type { BaselineProfile } from '../../drift/profile.js';
+import { CloudError } from '../shared/cloud-errors.js';
+import { chooseRollback, historyEntry, liveSince, NoVersionsError, recentHistory, VersionNotFoundError } from '../shared/history.js';
+import { imageSource, type ImageRegistry } from '../shared/image.js';
+import { pollUntil, systemClock, type Clock } from '../shared/poll.js';
+import { ObjectRegistry } from '../shared/registry.js';
+import { ALL_AT_ONCE, CanaryRevertedError, guardsFromManifest, runRollout, type MetricsReader, type TrafficControl } from '../shared/rollout.js';
+import { runSteps, toPlan, type Step } from '../shared/steps.js';
+import type {
+  BuildRef,
+  DeployPlan,
+  DeployRequest,
+  DeployResult,
+  LogSource,
+  LogWindow,
+  PushOptions,
+  PushResult,
+  RetrainingRun,
+  RollbackRequest,
+  StopResult,
+  Target,
+  TargetContext,
+  TargetStatus,
+  VersionInfo,
+} from '../types.js';
+import { openBlobStore, type BlobStore } from './blob-store.js';
+import { API_VERSION, connectAzureMl, type ArmResource, type AzureMl } from './client.js';
+import { collectorSources } from './data-collector.js';
+import { translateAzureError } from './errors.js';
+import { autoscaleBody, autoscaleName, deploymentBody, endpointBody, environmentVersionBody, modelVersionBody, recordFromModelVersion, type AzureVersionRecord } from './requests.js';
+import { deploymentName, resolveResources, workspaceChildId, type AzureResources } from './resources.js';
+import { monitorScheduleBody, retrainJobBody, retrainScheduleBody } from './schedules.js';
+
+/** How the target reaches Azure; tests may pass their own client. */
+export interface AzureTargetOptions {
+  api?: AzureMl;
+  /** Longest pause between polls of a long-running operation. */
+  pollMs?: number;
+}
+
+interface Session {
+  api: AzureMl;
+  r: AzureResources;
+  store: BlobStore;
+  registry: ObjectRegistry<AzureVersionRecord>;
+}
+
+/** The endpoint as a deploy reads it: its traffic, its deployments, the live version. */
+interface EndpointState {
+  endpoint?: ArmResource;
+  traffic: Record<string, number>;
+  deployments: ArmResource[];
+  live?: string;
+}
+
+const DEFAULT_TIMEOUT_S = 1800;
+
+export class AzureTarget implements Target {
+  readonly name = 'azure' as const;
+  private session?: Promise<Session>;
+  private readonly clock: Clock;
+
+  constructor(
+    private readonly ctx: TargetContext,
+    private readonly options: AzureTargetOptions = {},
+  ) {
+    this.clock = { now: ctx.now, sleep: ctx.sleep ?? systemClock.sleep };
+  }
+
+  private open(): Promise<Session> {
+    this.session ??= (async () => {
+      const r = resolveResources(this.ctx.manifest, this.ctx.env);
+      const raw = this.options.api ?? (await connectAzureMl({ ...r, ...(this.options.pollMs !== undefined && { pollMs: this.options.pollMs }) }));
+      const api = withTranslation(raw, r);
+      const datastore = await api.getDatastore(r.datastore);
+      const store = await openBlobStore(datastore, api.credential);
+      return { api, r, store: withStoreTranslation(store, r), registry: new ObjectRegistry<AzureVersionRecord>(withStoreTranslation(store, r), r.prefix) };
+    })();
+    return this.session;
+  }
+
+  private where(r: AzureResources): string {
+    return `endpoint ${r.endpoint} (workspace ${r.workspace})`;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // versions
+
+  /** mlship's versions: Azure ML model versions pushed by mlship, oldest first. */
+  private async records(s: Session): Promise<AzureVersionRecord[]> {
+    const models = await s.api.listModelVersions(s.r.model);
+    const recs = models.map(recordFromModelVersion).filter((x): x is AzureVersionRecord => x !== undefined);
+    return recs.sort((a, b) => Number(a.version.slice(1)) - Number(b.version.slice(1)));
+  }
+
+  async versions(): Promise<VersionInfo[]> {
+    const s = await this.open();
+    const [recs, state] = await Promise.all([this.records(s), this.endpointState(s)]);
+    return recs.map((rec) => info(rec, state.live));
+  }
+
+  async push(build: BuildRef, options: PushOptions): Promise<PushResult> {
+    const s = await this.open();
+    const { api, r, store, registry } = s;
+    const built = readBuildInfo(build.dir);
+    if (!built?.model?.file || !built.model.sha256) {
+      throw new OperationError('build_invalid', `no finished build in ${build.dir} (build.json missing or incomplete)`, { hint: 'Run `mlship build` again.' });
+    }
+    const digest = built.model.sha256;
+    const recs = await this.records(s);
+    const same = recs.find((x) => x.digest === digest && x.buildId === build.id && (options.image === undefined || x.image === options.image));
+    if (same) return { version: info(same, (await this.endpointState(s)).live), created: false };
+
+    const source = await imageSource(workspaceRegistry(r), build, { image: options.image, env: this.ctx.env });
+    if (!('uri' in source)) throw imagePushUnsupported(r, build.id);
+    const version = `v${recs.reduce((n, x) => Math.max(n, Number(x.version.slice(1))), 0) + 1}`;
+    const n = version.slice(1);
+
+    // The model folder, content-addressed: an identical model is uploaded once.
+    const modelPrefix = `${r.prefix}/models/${digest}`;
+    if (!(await store.exists(`${modelPrefix}/${path.basename(built.model.file)}`))) {
+      const progress = await this.ctx.output.progress(`uploading the model folder to ${store.uri(modelPrefix)}`);
+      const count = await store.uploadFolder(path.join(build.dir, path.dirname(built.model.file)), modelPrefix);
+      progress.succeed(`uploaded ${count} model file(s) to ${store.uri(modelPrefix)}`);
+    }
+    const baselineFile = path.join(build.dir, 'baseline.json');
+    if (existsSync(baselineFile)) await store.putFile(registry.keys.versionFile(version, 'baseline.json'), baselineFile, { contentType: 'application/json' });
+    // The training sample: the reference data of the drift monitor.
+    if (this.ctx.manifest.features.baseline && existsSync(this.ctx.manifest.features.baseline)) {
+      await store.putFile(registry.keys.versionFile(version, 'baseline.csv'), this.ctx.manifest.features.baseline, { contentType: 'text/csv' });
+    }
+    const rec: AzureVersionRecord = {
+      version,
+      buildId: build.id,
+      createdAt: this.ctx.now().toISOString(),
+      digest,
+      image: source.uri,
+      modelUri: store.assetUri(`${modelPrefix}/`),
+      mlshipVersion: mlshipVersion(),
+      ...(built.gitCommit && { gitCommit: built.gitCommit }),
+      ...(options.parent && { parent: options.parent }),
+    };
+    await api.putEnvironmentVersion(r.environment, n, environmentVersionBody(rec));
+    await api.putModelVersion(r.model, n, modelVersionBody(rec));
+    await registry.writeRecord(rec);
+    this.ctx.output.info(`registered ${version}: model ${r.model}:${n}, environment ${r.environment}:${n} (${rec.image})`);
+    return { version: info(rec, undefined), created: true };
+  }
+
+  async baseline(version?: string): Promise<BaselineProfile> {
+    const s = await this.open();
+    const v = version ?? (await this.endpointState(s)).live ?? (await this.records(s)).at(-1)?.version;
+    if (!v) throw new NoVersionsError(`model ${s.r.model} of workspace ${s.r.workspace}`);
+    const profile = await s.registry.getJson<BaselineProfile>(s.registry.keys.versionFile(v, 'baseline.json'));
+    if (!profile) throw new OperationError('baseline_missing', `${v} has no baseline profile in ${s.store.uri(s.registry.keys.versionFile(v, 'baseline.json'))}`, { hint: 'Set features.baseline in mlship.yaml, build and push again.' });
+    return profile;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // endpoint state
+
+  private async endpointState(s: Session): Promise<EndpointState> {
+    const endpoint = await s.api.getEndpoint(s.r.endpoint);
+    if (!endpoint) return { traffic: {}, deployments: [] };
+    const traffic = (endpoint.properties.traffic ?? {}) as Record<string, number>;
+    const deployments = await s.api.listDeployments(s.r.endpoint);
+    const live = Object.entries(traffic).sort(([, a], [, b]) => b - a).find(([, w]) => w > 0)?.[0];
+    return { endpoint, traffic, deployments, ...(live && { live }) };
+  }
+
+  private location(r: AzureResources, state: EndpointState): string {
+    const location = state.endpoint?.location ?? r.region;
+    if (!location) {
+      throw new UsageError('targets.azure.region is needed to create the online endpoint (it must be the workspace\'s region)', {
+        code: 'azure_region_missing',
+        hint: 'Add region: <the workspace region, e.g. westeurope> to targets.azure in mlship.yaml (`az ml workspace show --query location`).',
+      });
+    }
+    return location;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // plan and deploy
+
+  private async prepare(request: DeployRequest, mode: 'deploy' | 'rollback') {
+    const s = await this.open();
+    const { api, r } = s;
+    const manifest = this.ctx.manifest;
+    const recs = await this.records(s);
+    if (recs.length === 0) throw new NoVersionsError(`model ${r.model} of workspace ${r.workspace}`);
+    const rec = request.version ? recs.find((x) => x.version === request.version) : recs.at(-1);
+    if (!rec) throw new VersionNotFoundError(request.version!, `model ${r.model} of workspace ${r.workspace}`, recs.map((x) => x.version));
+    const state = await this.endpointState(s);
+    const location = this.location(r, state);
+    const compute = selectForManifest(manifest, { catalog: loadCatalog('azure') });
+    const name = deploymentName(rec.version);
+    const existing = state.deployments.find((d) => d.name === name);
+    const healthy = existing?.properties.provisioningState === 'Succeeded';
+    const strategy = request.strategy ?? ALL_AT_ONCE;
+    const steps: Step[] = [];
+    const noop = state.live === rec.version && state.traffic[name] === 100 && healthy;
+
+    if (!state.endpoint) {
+      steps.push({
+        action: 'azureml:OnlineEndpoints_CreateOrUpdate',
+        resource: r.endpoint,
+        details: { api: `SDK ${API_VERSION.sdk}`, authMode: r.authMode, location },
+        run: async () => void (await api.putEndpoint(r.endpoint, endpointBody(r, location, {}))),
+      });
+    }
+    if (!healthy) {
+      const body = deploymentBody(r, manifest, rec, compute, location);
+      steps.push({
+        action: 'azureml:OnlineDeployments_CreateOrUpdate',
+        resource: `${r.endpoint}/${name}`,
+        details: { api: `raw ${API_VERSION.ml}`, instanceType: compute.instanceType, instanceCount: compute.replicas.min, image: rec.image, dataCollector: ['model_inputs', 'model_outputs'], ...(existing && { replaces: `a ${String(existing.properties.provisioningState)} deployment` }) },
+        run: () => this.createDeployment(s, name, body),
+      });
+    }
+    if (!noop) {
+      steps.push({
+        action: 'azureml:OnlineEndpoints_CreateOrUpdate',
+        resource: `${r.endpoint} traffic`,
+        details: { api: `SDK ${API_VERSION.sdk}`, strategy: state.live && state.live !== name ? strategy : ALL_AT_ONCE, from: state.traffic, to: { [name]: 100 } },
+        run: () => this.rollout(s, location, state.live, name, mode === 'rollback' ? ALL_AT_ONCE : strategy),
+      });
+    }
+    for (const d of state.deployments) {
+      if (d.name && d.name !== name) {
+        steps.push({ action: 'azureml:OnlineDeployments_Delete', resource: `${r.endpoint}/${d.name}`, details: { api: `SDK ${API_VERSION.sdk}`, after: 'the new version takes all traffic' }, run: () => api.deleteDeployment(r.endpoint, d.name!) });
+      }
+    }
+    const deploymentId = workspaceChildId(r, `onlineEndpoints/${r.endpoint}/deployments/${name}`);
+    if (!noop || compute.replicas.max > compute.replicas.min) {
+      const scale = autoscaleBody(r, deploymentId, compute, location);
+      steps.push({ action: 'insights:AutoscaleSettings_CreateOrUpdate', resource: autoscaleName(r), details: { api: `raw ${API_VERSION.autoscale}`, min: compute.replicas.min, max: compute.replicas.max }, run: () => api.putAutoscale(autoscaleName(r), scale) });
+    }
+    steps.push(...(await this.scheduleSteps(s, rec, deploymentId)));
+    return { s, rec, state, compute, steps, noop, name };
+  }
+
+  /** The drift monitor (CreateMonitor) and retraining (CreateJob) schedules, converged. */
+  private async scheduleSteps(s: Session, rec: AzureVersionRecord, deploymentId: string): Promise<Step[]> {
+    const { api, r, store, registry } = s;
+    const manifest = this.ctx.manifest;
+    const steps: Step[] = [];
+    const wanted: [string, ArmResource, string][] = [
+      [r.monitorSchedule, monitorScheduleBody(r, manifest, rec, { deploymentId, production: store.assetUri(`modelDataCollector/${r.endpoint}/${deploymentName(rec.version)}/model_inputs/`), reference: store.assetUri(registry.keys.versionFile(rec.version, 'baseline.csv')) }), 'CreateMonitor'],
+    ];
+    if (manifest.retraining.schedule) wanted.push([r.retrainSchedule, retrainScheduleBody(r, manifest, rec), 'CreateJob']);
+    for (const [name, body, action] of wanted) {
+      const current = await api.getSchedule(name);
+      if (current && sameSchedule(current, body)) continue;
+      steps.push({ action: 'azureml:Schedules_CreateOrUpdate', resource: name, details: { api: `raw ${API_VERSION.ml}`, action, cron: (body.properties.trigger as { expression: string }).expression }, run: () => api.putSchedule(name, body) });
+    }
+    return steps;
+  }
+
+  /** Create or replace a deployment; a failure leaves traffic where it was and says why, with the container's log tail. */
+  private async createDeployment(s: Session, name: string, body: ArmResource): Promise<void> {
+    const progress = await this.ctx.output.progress(`creating deployment ${name} on ${s.r.endpoint} (${String(body.properties.instanceType)})`);
+    try {
+      await s.api.putDeployment(s.r.endpoint, name, body);
+      progress.succeed(`deployment ${name} is ready`);
+    } catch (error) {
+      progress.fail(`deployment ${name} failed`);
+      const logs = await s.api.deploymentLogs(s.r.endpoint, name, 20).catch(() => '');
+      const cause = error as Error;
+      throw new OperationError('azure_deployment_failed', `deployment ${name} of ${s.r.endpoint} failed: ${cause.message}; traffic is unchanged`, {
+        hint: logs ? `Container log tail:\n${logs.trim()}` : 'See the deployment logs: az ml online-deployment get-logs.',
+        details: { deployment: name, logs, ...(cause instanceof CloudError && { kind: cause.kind }) },
+        cause: error,
+      });
+    }
+  }
+
+  private traffic(s: Session, location: string): TrafficControl {
+    const put = (traffic: Record<string, number>) => s.api.putEndpoint(s.r.endpoint, endpointBody(s.r, location, traffic)).then(() => undefined);
+    return {
+      split: (stable, candidate, percent) => put({ [stable]: 100 - percent, [candidate]: percent }),
+      routeAll: (version) => put({ [version]: 100 }),
+    };
+  }
+
+  /** Azure Monitor metrics of one deployment: requests and 5xx by status class, latency percentile. */
+  private metrics(s: Session): MetricsReader {
+    const endpointId = workspaceChildId(s.r, `onlineEndpoints/${s.r.endpoint}`);
+    return {
+      read: async (version, window, percentile) => {
+        const latencyMetric = `RequestLatency_P${percentile.slice(1)}`;
+        const series = await s.api.metrics(endpointId, { names: ['RequestsPerMinute', latencyMetric], from: window.from, to: window.to, aggregation: 'Total,Average', filter: `deployment eq '${deploymentName(version)}' and statusCodeClass eq '*'` });
+        const requests = series.filter((x) => x.name === 'RequestsPerMinute');
+        const latency = series.find((x) => x.name === latencyMetric)?.average;
+        const total = requests.reduce((a, x) => a + x.total, 0);
+        return { requests: total, errors5xx: requests.filter((x) => x.dimensions.statusCodeClass === '5xx').reduce((a, x) => a + x.total, 0), ...(total > 0 && latency !== undefined && { latencyMs: latency }) };
+      },
+    };
+  }
+
+  private async rollout(s: Session, location: string, stable: string | undefined, candidate: string, strategy: NonNullable<DeployRequest['strategy']>): Promise<void> {
+    try {
+      await runRollout({ strategy, stable, candidate, traffic: this.traffic(s, location), metrics: this.metrics(s), guards: guardsFromManifest(this.ctx.manifest), clock: this.clock, reporter: this.ctx.output });
+    } catch (error) {
+      if (error instanceof CanaryRevertedError && stable) {
+        // Back to 0% (done by the controller), then the new deployment goes.
+        // The candidate never became live, so history is unchanged (a later rollback goes before the stable one).
+        await s.api.deleteDeployment(s.r.endpoint, candidate).catch(() => undefined);
+      }
+      throw error;
+    }
+  }
+
+  async plan(request: DeployRequest): Promise<DeployPlan> {
+    const { s, rec, state, compute, steps, noop } = await this.prepare(request, 'deploy');
+    return {
+      target: 'azure',
+      ...(state.live && { from: state.live }),
+      to: rec.version,
+      compute,
+      ...(typeof state.endpoint?.properties.scoringUri === 'string' && { url: state.endpoint.properties.scoringUri }),
+      logging: { enabled: true, destination: s.store.assetUri(`modelDataCollector/${s.r.endpoint}/`) },
+      steps: toPlan(steps),
+      noop,
+    };
+  }
+
+  async deploy(request: DeployRequest): Promise<DeployResult> {
+    return this.apply(request, 'deploy');
+  }
+
+  private async apply(request: DeployRequest, mode: 'deploy' | 'rollback'): Promise<DeployResult> {
+    const { s, rec, state, steps, noop } = await this.prepare(request, mode);
+    await runSteps(steps, this.ctx.output);
+    if (!noop) {
+      await s.registry.appendHistory(historyEntry(this.ctx, mode, rec.version, state.live, { endpoint: s.r.endpoint, deployment: deploymentName(rec.version) }));
+    }
+    const live = await this.liveInfo(s);
+    if (!live) throw new OperationError('azure_not_live', `${rec.version} is not serving on ${this.where(s.r)} after the deploy`, { hint: 'Run `mlship status --target azure` and look at the deployment logs.' });
+    return { live, ...(state.live && state.live !== rec.version && { previous: state.live }), changed: !noop };
+  }
+
+  async rollback(request: RollbackRequest): Promise<DeployResult> {
+    const s = await this.open();
+    const [state, history, recs] = await Promise.all([this.endpointState(s), s.registry.history(), this.records(s)]);
+    const rejected = new Set(history.filter((h) => h.action === 'rollback' && h.previous).map((h) => h.previous!));
+    const to = chooseRollback({ where: this.where(s.r), live: state.live, ...(request.to && { to: request.to }), history, versions: recs.map((x) => ({ version: x.version, rejected: rejected.has(x.version) })) });
+    return this.apply({ version: to, ...(request.timeoutSeconds && { timeoutSeconds: request.timeoutSeconds }) }, 'rollback');
+  }
+
+  private async liveInfo(s: Session) {
+    const state = await this.endpointState(s);
+    if (!state.live || !state.endpoint) return undefined;
+    const history = await s.registry.history();
+    const dep = state.deployments.find((d) => d.name === state.live);
+    return {
+      version: state.live,
+      url: String(state.endpoint.properties.scoringUri ?? ''),
+      since: liveSince(history, state.live) ?? String((state.endpoint as { systemData?: { lastModifiedAt?: string } }).systemData?.lastModifiedAt ?? ''),
+      healthy: dep?.properties.provisioningState === 'Succeeded',
+      details: { endpoint: s.r.endpoint, authMode: state.endpoint.properties.authMode },
+    };
+  }
+
+  async status(): Promise<TargetStatus> {
+    const s = await this.open();
+    const [state, history, recs, monitor, retrain] = await Promise.all([this.endpointState(s), s.registry.history(), this.records(s), s.api.getSchedule(s.r.monitorSchedule), s.api.getSchedule(s.r.retrainSchedule)]);
+    const live = await this.liveInfo(s);
+    const schedule = (x: ArmResource | undefined) => x && { cron: (x.properties.trigger as { expression?: string } | undefined)?.expression, enabled: x.properties.isEnabled !== false, state: x.properties.provisioningState };
+    return {
+      target: 'azure',
+      ...(live && { live }),
+      history: recentHistory(history),
+      versions: recs.map((x) => info(x, state.live)),
+      details: {
+        workspace: s.r.workspace,
+        endpoint: s.r.endpoint,
+        ...(state.endpoint && { scoringUri: state.endpoint.properties.scoringUri, provisioningState: state.endpoint.properties.provisioningState }),
+        deployments: state.deployments.map((d) => ({
+          name: d.name,
+          traffic: state.traffic[d.name ?? ''] ?? 0,
+          instanceType: d.properties.instanceType,
+          instanceCount: d.sku?.capacity,
+          provisioningState: d.properties.provisioningState,
+          dataCollection: d.properties.dataCollector ? s.store.assetUri(`modelDataCollector/${s.r.endpoint}/${d.name}/`) : 'off',
+        })),
+        ...(monitor && { monitor: schedule(monitor) }),
+        ...(retrain && { retraining: schedule(retrain) }),
+      },
+    };
+  }
+
+  async stop(): Promise<StopResult> {
+    const s = await this.open();
+    const state = await this.endpointState(s);
+    if (!state.endpoint) return { stopped: false };
+    const progress = await this.ctx.output.progress(`deleting endpoint ${s.r.endpoint} and its deployments`);
+    await s.api.deleteEndpoint(s.r.endpoint);
+    progress.succeed(`deleted endpoint ${s.r.endpoint}`);
+    await s.registry.appendHistory(historyEntry(this.ctx, 'stop', state.live, undefined, { endpoint: s.r.endpoint }));
+    return { stopped: true, ...(state.live && { version: state.live }) };
+  }
+
+  async predictionLogs(window: LogWindow): Promise<LogSource[]> {
+    const s = await this.open();
+    return collectorSources(s.store, s.r.endpoint, window);
+  }
+
+  /** Submit the retraining command job in the live (or newest) version's environment and follow it. */
+  async startRetraining(timeoutSeconds = DEFAULT_TIMEOUT_S): Promise<RetrainingRun> {
+    const s = await this.open();
+    const state = await this.endpointState(s);
+    const recs = await this.records(s);
+    const rec = recs.find((x) => x.version === state.live) ?? recs.at(-1);
+    if (!rec) throw new NoVersionsError(`model ${s.r.model} of workspace ${s.r.workspace}`);
+    const job = `${s.r.name}-retrain-${this.ctx.now().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}`;
+    await s.api.putJob(job, retrainJobBody(s.r, this.ctx.manifest, rec));
+    const result = await pollUntil({
+      what: `retraining job ${job}`,
+      read: () => s.api.getJob(job),
+      classify: (j) => {
+        const status = String(j?.properties.status ?? 'NotStarted');
+        if (status === 'Completed') return { kind: 'done', value: status };
+        if (['Failed', 'Canceled', 'NotResponding'].includes(status)) return { kind: 'failed', error: new OperationError('azure_retraining_failed', `retraining job ${job} ended ${status}`, { hint: `Look at the job's logs in Azure ML studio (job ${job}).` }) };
+        return { kind: 'pending', status };
+      },
+      timeoutSeconds,
+      onTimeout: (status, seconds) => new OperationError('azure_retraining_timeout', `retraining job ${job} is still ${status} after ${seconds}s`, { hint: 'It keeps running in Azure ML; follow it in the studio, or wait and run `mlship status`.' }),
+      clock: this.clock,
+      reporter: this.ctx.output,
+    });
+    return { pipeline: `${s.r.workspace}/jobs`, executionId: job, status: result.value, seconds: result.seconds };
+  }
+}
+
+function info(rec: AzureVersionRecord, live: string | undefined): VersionInfo {
+  return {
+    version: rec.version,
+    buildId: rec.buildId,
+    createdAt: rec.createdAt,
+    digest: rec.digest,
+    ...(rec.gitCommit && { gitCommit: rec.gitCommit }),
+    ...(rec.parent && { parent: rec.parent }),
+    location: { image: rec.image, model: rec.modelUri },
+    live: rec.version === live,
+  };
+}
+
+/** Whether a stored schedule already says what mlship would send (trigger and action). */
+function sameSchedule(current: ArmResource, wanted: ArmResource): boolean {
+  const pick = (x: ArmResource) => JSON.stringify([x.properties.trigger, x.properties.action]);
+  return pick(current) === pick(wanted);
+}
+
+/** The workspace's container registry, for the shared image flow: pushing there needs an engine and ACR. */
+function workspaceRegistry(r: AzureResources): ImageRegistry {
+  return {
+    description: `the container registry of workspace ${r.workspace}`,
+    ensureRepository: async () => {
+      throw imagePushUnsupported(r, 'BUILD');
+    },
+    credentials: async () => {
+      throw imagePushUnsupported(r, 'BUILD');
+    },
+    exampleUri: (buildId) => `<registry>.azurecr.io/${r.name}:${buildId}`,
+  };
+}
+
+function imagePushUnsupported(r: AzureResources, buildId: string): UsageError {
+  return new UsageError(`mlship does not push images to the workspace's container registry yet`, {
+    code: 'image_required',
+    hint: `Push the build's image yourself (az acr build, or docker push to the workspace's registry), then pass it: mlship push --target azure --image <registry>.azurecr.io/${r.name}:${buildId}`,
+  });
+}
+
+/** Every client call's failures through the one translation. */
+function withTranslation(api: AzureMl, r: AzureResources): AzureMl {
+  return new Proxy(api, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        const result = (value as (...a: unknown[]) => unknown).apply(target, args);
+        // Promises are translated; async iterables (listings, lines) pass through as they are.
+        return result instanceof Promise ? result.catch((error: unknown) => Promise.reject(translateAzureError(error, r))) : result;
+      };
+    },
+  });
+}
+
+/** Storage failures (no role on the storage account…) through the same translation. */
+function withStoreTranslation(store: BlobStore, r: AzureResources): BlobStore {
+  return withTranslation(store as unknown as AzureMl, r) as unknown as BlobStore;
+}

@@ -1,0 +1,100 @@
+/**
+ * mlship's files in the workspace's blob datastore (`@azure/storage-blob`, loaded lazily, with the
+ * same DefaultAzureCredential as the ARM client): model folders, baselines, the append-only history,
+ * and the model data collector's JSON lines. The datastore's ARM record says where the container is;
+ * an `endpoint` with a port (an emulator such as Azurite) is addressed path-style.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { TokenCredential } from '@azure/core-auth';
+import { OperationError } from '../../core/errors.js';
+import { splitLines, type ObjectStore } from '../shared/object-store.js';
+import type { ArmResource } from './client.js';
+
+/** The datastore's container as mlship's object store, plus what Azure ML assets need. */
+export interface BlobStore extends ObjectStore {
+  /** `azureml://datastores/<name>/paths/<path>`: how Azure ML assets point at a blob path. */
+  assetUri(key: string): string;
+  /** Upload every file under `dir` to `prefix/…`; returns how many were uploaded. */
+  uploadFolder(dir: string, prefix: string): Promise<number>;
+  /** Blobs under a prefix with their modification time. */
+  listDetailed(prefix: string): AsyncIterable<{ name: string; lastModified?: Date }>;
+  /** A blob's lines, streamed. */
+  lines(key: string): AsyncIterable<string>;
+}
+
+export async function openBlobStore(datastore: ArmResource, credential: TokenCredential): Promise<BlobStore> {
+  const p = datastore.properties as { datastoreType?: string; accountName?: string; containerName?: string; endpoint?: string; protocol?: string };
+  if (p.datastoreType !== 'AzureBlob' || !p.accountName || !p.containerName) {
+    throw new OperationError('azure_datastore_unsupported', `datastore ${datastore.name} is ${p.datastoreType ?? 'of an unknown type'}, not an Azure Blob datastore`, {
+      hint: 'Point targets.azure.datastore at an AzureBlob datastore of the workspace (the default workspaceblobstore is one).',
+    });
+  }
+  const { BlobServiceClient } = await import('@azure/storage-blob');
+  const suffix = p.endpoint ?? 'core.windows.net';
+  const url = /:\d+$/.test(suffix) ? `${p.protocol ?? 'https'}://${suffix}/${p.accountName}` : `${p.protocol ?? 'https'}://${p.accountName}.blob.${suffix}`;
+  const container = new BlobServiceClient(url, credential).getContainerClient(p.containerName);
+  const name = datastore.name ?? 'workspaceblobstore';
+  const missing = (error: unknown) => (error as { statusCode?: number }).statusCode === 404;
+  const store: BlobStore = {
+    description: `${url}/${p.containerName}`,
+    uri: (key) => `${url}/${p.containerName}/${key}`,
+    assetUri: (key) => `azureml://datastores/${name}/paths/${key}`,
+    async uploadFolder(dir, prefix) {
+      let n = 0;
+      const walk = async (d: string): Promise<void> => {
+        for (const entry of readdirSync(d)) {
+          const full = path.join(d, entry);
+          if (statSync(full).isDirectory()) await walk(full);
+          else {
+            await container.getBlockBlobClient(`${prefix}/${path.relative(dir, full).split(path.sep).join('/')}`).uploadFile(full);
+            n += 1;
+          }
+        }
+      };
+      await walk(dir);
+      return n;
+    },
+    async putFile(key, file, options = {}) {
+      await container.getBlockBlobClient(key).uploadFile(file, {
+        ...(options.contentType && { blobHTTPHeaders: { blobContentType: options.contentType } }),
+        ...(options.metadata && { metadata: options.metadata }),
+      });
+    },
+    async put(key, body, contentType) {
+      const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+      await container.getBlockBlobClient(key).upload(bytes, bytes.length, { ...(contentType && { blobHTTPHeaders: { blobContentType: contentType } }) });
+    },
+    exists: (key) => container.getBlobClient(key).exists(),
+    async getText(key) {
+      try {
+        return (await container.getBlobClient(key).downloadToBuffer()).toString('utf8');
+      } catch (error) {
+        if (missing(error)) return undefined;
+        throw error;
+      }
+    },
+    async getStream(key) {
+      try {
+        const body = (await container.getBlobClient(key).download()).readableStreamBody;
+        return (body ?? undefined) as AsyncIterable<Uint8Array> | undefined;
+      } catch (error) {
+        if (missing(error)) return undefined;
+        throw error;
+      }
+    },
+    async list(prefix) {
+      const keys: string[] = [];
+      for await (const b of container.listBlobsFlat({ prefix })) keys.push(b.name);
+      return keys;
+    },
+    async *listDetailed(prefix) {
+      for await (const b of container.listBlobsFlat({ prefix })) yield { name: b.name, lastModified: b.properties.lastModified };
+    },
+    async *lines(key) {
+      const chunks = await store.getStream(key);
+      if (chunks) yield* splitLines(chunks);
+    },
+  };
+  return store;
+}

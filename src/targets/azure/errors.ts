@@ -1,0 +1,69 @@
+/**
+ * Azure failures people meet, as one-paragraph errors that say what went wrong, where, and how to
+ * fix it: no credential, the wrong subscription / resource group / workspace (404 naming which),
+ * AuthorizationFailed naming the role, quota per VM family, a VM size the region does not offer, an
+ * endpoint name taken in the region, a request the service refused. The SDK pipeline's own retries
+ * run before anything reaches here. Each becomes a `CloudError` of the shared categories (the kind
+ * fixes the exit code); a 404 of a resource mlship looks for is `not_found` (`ifFound` tests it).
+ */
+import { isMlshipError, type ErrorOptions, type MlshipError } from '../../core/errors.js';
+import { CloudError, type CloudErrorKind } from '../shared/cloud-errors.js';
+import { AzureCallError } from './client.js';
+import type { AzureResources } from './resources.js';
+
+export function translateAzureError(error: unknown, r: Pick<AzureResources, 'subscription' | 'resourceGroup' | 'workspace'>): MlshipError {
+  if (isMlshipError(error)) return error;
+  const name = (error as { name?: string })?.name ?? '';
+  const message = ((error as Error)?.message ?? String(error)).trim();
+  if (name === 'CredentialUnavailableError' || name === 'AggregateAuthenticationError' || name === 'AuthenticationRequiredError') {
+    return cloudError('credentials', 'azure_no_credentials', `No Azure credential was found (DefaultAzureCredential tried environment variables, workload identity, managed identity and the Azure CLI): ${firstLine(message)}`, {
+      hint: 'Run `az login` (and `az account set --subscription <id>`), or export AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_CLIENT_SECRET for a service principal, then run the command again.',
+      cause: error,
+    });
+  }
+  if (!(error instanceof AzureCallError)) {
+    return cloudError('service', 'azure_error', `Azure call failed: ${firstLine(message)}`, { hint: 'Run with --verbose for the full error.', cause: error });
+  }
+  const e = error;
+  const details = { operation: e.operation, azureError: e.code, status: e.status };
+  const opts = (hint: string) => ({ hint, details, cause: error });
+  const ws = `workspace ${r.workspace} (resource group ${r.resourceGroup}, subscription ${r.subscription})`;
+  if (e.code === 'SubscriptionNotFound') {
+    return cloudError('not_found', 'azure_subscription_not_found', `Azure subscription ${r.subscription} was not found or your identity cannot see it (${e.operation}).`, opts('Check targets.azure.subscription / AZURE_SUBSCRIPTION_ID (`az account list -o table`).'));
+  }
+  if (e.code === 'ResourceGroupNotFound') {
+    return cloudError('not_found', 'azure_resource_group_not_found', `Resource group ${r.resourceGroup} was not found in subscription ${r.subscription}.`, opts('Fix targets.azure.resource_group in mlship.yaml (`az group list -o table`), or create the group and workspace.'));
+  }
+  if (e.status === 404 && /workspaces\/[^']+' under resource group/i.test(e.message)) {
+    return cloudError('not_found', 'azure_workspace_not_found', `Azure ML workspace ${r.workspace} was not found in resource group ${r.resourceGroup}.`, opts('Fix targets.azure.workspace in mlship.yaml (`az ml workspace list -g <group> -o table`), or create it (`az ml workspace create`).'));
+  }
+  if (e.code === 'AuthorizationFailed' || e.status === 403) {
+    const action = /action '([^']+)'/.exec(e.message)?.[1];
+    return cloudError('permission', 'azure_access_denied', `Access denied on ${ws}${action ? `: your identity may not perform ${action}` : ''} (${e.operation}).`, opts('Ask an owner to grant your identity the "AzureML Data Scientist" role on the workspace (and "Storage Blob Data Contributor" on its storage account), then run the command again.'));
+  }
+  if (e.status === 401 || e.code === 'InvalidAuthenticationToken' || e.code === 'ExpiredAuthenticationToken') {
+    return cloudError('credentials', 'azure_credentials_rejected', `Azure rejected the access token for ${e.operation}: ${firstLine(e.message)}`, opts('Sign in again (`az login`) or refresh the service principal secret, then run the command again.'));
+  }
+  if (/QuotaExceeded|NotEnoughQuota|OutOfQuota/i.test(e.code) || /quota/i.test(e.message)) {
+    const family = /(standard\w*family)/i.exec(e.message)?.[1];
+    return cloudError('quota', 'azure_quota_exceeded', `An Azure quota stopped ${e.operation}${family ? ` (VM family ${family})` : ''}: ${firstLine(e.message)}`, opts('Request more quota for that VM family for Azure Machine Learning in the region (Azure portal → Azure ML → Quotas), or choose another instance type with serving.compute.'));
+  }
+  if (/SkuNotAvailable|SkuNotSupported|InvalidSku|NotSupportedInRegion/i.test(e.code) || /not (available|supported) in (this )?region/i.test(e.message)) {
+    return cloudError('invalid_request', 'azure_sku_unavailable', `The instance type is not available in this region: ${firstLine(e.message)}`, opts('Pick an instance type the region offers (serving.compute in mlship.yaml), or use a workspace in another region.'));
+  }
+  if (/EndpointNameAlreadyInUse|NameNotAvailable|Conflict/i.test(e.code) && e.operation.startsWith('OnlineEndpoints')) {
+    return cloudError('conflict', 'azure_endpoint_name_taken', `The endpoint name is already taken in this region: ${firstLine(e.message)}`, opts('Endpoint names are unique per region; rename the project (name in mlship.yaml) or delete the other endpoint.'));
+  }
+  if (e.status === 400) {
+    return cloudError('invalid_request', 'azure_request_rejected', `Azure ML refused ${e.operation}: ${e.code}: ${firstLine(e.message)}`, opts('This is likely a bug in mlship or an unsupported setting; run with --verbose and report it.'));
+  }
+  return cloudError('service', 'azure_error', `Azure call ${e.operation} failed: ${e.code}: ${firstLine(e.message)}`, opts('Check the message above; run with --verbose for the full error.'));
+}
+
+function cloudError(kind: CloudErrorKind, code: string, message: string, options: ErrorOptions): CloudError {
+  return new CloudError(kind, 'azure', message, { ...options, code });
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0]!.slice(0, 500);
+}

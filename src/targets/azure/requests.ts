@@ -1,0 +1,156 @@
+/**
+ * Pure request builders: a version record and the manifest in, Azure ML / Azure Monitor request
+ * bodies out (golden-tested). Shapes follow the 2026-07-01 contract (and the SDK's 2022-10-01
+ * models for the bodies the SDK sends).
+ */
+import type { ComputeChoice } from '../../compute/types.js';
+import type { Manifest } from '../../manifest/types.js';
+import type { ArmResource } from './client.js';
+import { workspaceChildId, type AzureResources } from './resources.js';
+
+/** What mlship records about a version on its Azure ML model version (tags) and datastore. */
+export interface AzureVersionRecord {
+  version: string;
+  buildId: string;
+  createdAt: string;
+  digest: string;
+  image: string;
+  gitCommit?: string;
+  mlshipVersion?: string;
+  /** Datastore folder of the model files (`azureml://datastores/…/paths/…/`). */
+  modelUri: string;
+  parent?: string;
+}
+
+/** The serving app's routes, which the managed endpoint probes and scores (port 8080: the app's default). */
+export const INFERENCE_ROUTES = {
+  livenessRoute: { path: '/live', port: 8080 },
+  readinessRoute: { path: '/ready', port: 8080 },
+  scoringRoute: { path: '/score', port: 8080 },
+} as const;
+
+const TAG = { build: 'mlship.build', digest: 'mlship.sha256', git: 'mlship.git_commit', mlship: 'mlship.version', image: 'mlship.image', created: 'mlship.created', parent: 'mlship.parent' } as const;
+
+export function modelVersionBody(rec: AzureVersionRecord): ArmResource {
+  const tags: Record<string, string> = {
+    [TAG.build]: rec.buildId,
+    [TAG.digest]: rec.digest,
+    [TAG.image]: rec.image,
+    [TAG.created]: rec.createdAt,
+    ...(rec.gitCommit && { [TAG.git]: rec.gitCommit }),
+    ...(rec.mlshipVersion && { [TAG.mlship]: rec.mlshipVersion }),
+    ...(rec.parent && { [TAG.parent]: rec.parent }),
+  };
+  return { properties: { modelUri: rec.modelUri, modelType: 'custom_model', description: `mlship ${rec.version} (build ${rec.buildId})`, tags, isAnonymous: false, isArchived: false } };
+}
+
+/** The record a model version carries (undefined: not pushed by mlship). */
+export function recordFromModelVersion(m: ArmResource): AzureVersionRecord | undefined {
+  const tags = (m.properties.tags ?? {}) as Record<string, string>;
+  const digest = tags[TAG.digest];
+  if (!digest || !m.name) return undefined;
+  return {
+    version: `v${m.name}`,
+    buildId: tags[TAG.build] ?? 'unknown',
+    createdAt: tags[TAG.created] ?? '',
+    digest,
+    image: tags[TAG.image] ?? '',
+    modelUri: String(m.properties.modelUri ?? ''),
+    ...(tags[TAG.git] && { gitCommit: tags[TAG.git] }),
+    ...(tags[TAG.mlship] && { mlshipVersion: tags[TAG.mlship] }),
+    ...(tags[TAG.parent] && { parent: tags[TAG.parent] }),
+  };
+}
+
+export function environmentVersionBody(rec: AzureVersionRecord): ArmResource {
+  return {
+    properties: {
+      image: rec.image,
+      osType: 'Linux',
+      description: `mlship serving image of ${rec.version}`,
+      inferenceConfig: INFERENCE_ROUTES,
+      tags: { [TAG.build]: rec.buildId },
+    },
+  };
+}
+
+export function endpointBody(r: AzureResources, location: string, traffic: Record<string, number>): ArmResource {
+  return {
+    location,
+    tags: { 'mlship.project': r.name },
+    properties: { authMode: r.authMode, description: `mlship endpoint of ${r.name}`, publicNetworkAccess: 'Enabled', traffic },
+  };
+}
+
+/**
+ * A managed online deployment of one version: the instance type from the shared selection,
+ * `instanceCount` (sku capacity) from serving.replicas.min, probes on the app's routes, request
+ * settings, and the model data collector on for inputs and outputs (every prediction in blob storage).
+ */
+export function deploymentBody(r: AzureResources, manifest: Manifest, rec: AzureVersionRecord, compute: ComputeChoice, location: string): ArmResource {
+  const probe = (failureThreshold: number) => ({ initialDelay: 'PT10S', period: 'PT10S', timeout: 'PT2S', failureThreshold, successThreshold: 1 });
+  const collection = { dataCollectionMode: 'Enabled', samplingRate: 1.0 };
+  const n = rec.version.replace(/^v/, '');
+  return {
+    location,
+    sku: { name: 'Default', capacity: compute.replicas.min },
+    tags: { 'mlship.version': rec.version, 'mlship.sha256': rec.digest },
+    properties: {
+      endpointComputeType: 'Managed',
+      description: `${manifest.name} ${rec.version}`,
+      model: workspaceChildId(r, `models/${r.model}/versions/${n}`),
+      environmentId: workspaceChildId(r, `environments/${r.environment}/versions/${n}`),
+      environmentVariables: { MLSHIP_VERSION: rec.version, MLSHIP_MODEL_SHA256: rec.digest },
+      instanceType: compute.instanceType,
+      appInsightsEnabled: false,
+      egressPublicNetworkAccess: 'Enabled',
+      requestSettings: { maxConcurrentRequestsPerInstance: 8, requestTimeout: 'PT5S', maxQueueWait: 'PT0.5S' },
+      livenessProbe: probe(30),
+      readinessProbe: probe(3),
+      startupProbe: probe(60),
+      scaleSettings: { scaleType: 'Default' },
+      dataCollector: {
+        collections: { model_inputs: collection, model_outputs: collection },
+        requestLogging: { captureHeaders: ['x-request-id'] },
+        rollingRate: 'Hour',
+      },
+    },
+  };
+}
+
+/** Azure Monitor autoscale between serving.replicas on CPU utilisation of the deployment. */
+export function autoscaleBody(r: AzureResources, deploymentId: string, compute: ComputeChoice, location: string): Record<string, unknown> {
+  const trigger = (operator: string, threshold: number) => ({
+    metricName: 'CpuUtilizationPercentage',
+    metricResourceUri: deploymentId,
+    timeGrain: 'PT1M',
+    statistic: 'Average',
+    timeWindow: 'PT5M',
+    timeAggregation: 'Average',
+    operator,
+    threshold,
+  });
+  return {
+    location,
+    tags: { 'mlship.project': r.name },
+    properties: {
+      name: autoscaleName(r),
+      enabled: true,
+      targetResourceUri: deploymentId,
+      profiles: [
+        {
+          name: 'mlship',
+          capacity: { minimum: String(compute.replicas.min), maximum: String(compute.replicas.max), default: String(compute.replicas.min) },
+          rules: [
+            { metricTrigger: trigger('GreaterThan', 70), scaleAction: { direction: 'Increase', type: 'ChangeCount', value: '1', cooldown: 'PT5M' } },
+            { metricTrigger: trigger('LessThan', 25), scaleAction: { direction: 'Decrease', type: 'ChangeCount', value: '1', cooldown: 'PT10M' } },
+          ],
+        },
+      ],
+    },
+  };
+}
+
+export function autoscaleName(r: AzureResources): string {
+  return `${r.endpoint}-autoscale`;
+}

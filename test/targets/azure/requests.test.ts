@@ -1,0 +1,86 @@
+/**
+ * The Azure request builders, pure: whole bodies against golden files (`golden/requests.json`;
+ * UPDATE_GOLDEN=1 rewrites it) and each body against the published 2026-07-01 contract
+ * (`contract/`, the same check the ARM fake runs), including bodies the SDK sends for mlship.
+ * No double: nothing is sent.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadManifestFile } from '../../../src/manifest/load.js';
+import type { ComputeChoice } from '../../../src/targets/types.js';
+import { deploymentBody, endpointBody, environmentVersionBody, modelVersionBody, recordFromModelVersion, type AzureVersionRecord } from '../../../src/targets/azure/requests.js';
+import { resolveResources } from '../../../src/targets/azure/resources.js';
+import { DRIFT_METRICS, monitorScheduleBody, retrainJobBody, retrainScheduleBody } from '../../../src/targets/azure/schedules.js';
+import { copyExample } from '../../helpers/cli.js';
+import { expectGolden } from '../../helpers/golden.js';
+import { matchOperation, validateRequest } from './contract/spec-validator.js';
+
+const GOLDEN = path.join(path.dirname(new URL(import.meta.url).pathname), 'golden');
+const SUB = '00000000-0000-4000-8000-000000000001';
+
+function manifest() {
+  const project = copyExample();
+  const file = path.join(project.dir, 'mlship.yaml');
+  writeFileSync(file, `${readFileSync(file, 'utf8').replace(/^target: local$/m, 'target: azure')}targets:\n  azure: { subscription: ${SUB}, resource_group: rg, workspace: my-ws, region: westeurope }\n`);
+  const m = loadManifestFile(file);
+  project.cleanup();
+  return m;
+}
+
+const m = manifest();
+const r = resolveResources(m, {});
+const rec: AzureVersionRecord = { version: 'v3', buildId: 'b1234567890a', createdAt: '2026-11-30T00:00:00.000Z', digest: 'a'.repeat(64), image: 'reg.azurecr.io/churn:b1234567890a', modelUri: 'azureml://datastores/workspaceblobstore/paths/mlship/churn/models/aaaa/', mlshipVersion: '0.1.0', gitCommit: 'abc123' };
+const compute: ComputeChoice = { instanceType: 'Standard_F2s_v2', replicas: { min: 1, max: 4 }, gpu: false, reasons: ['golden'] };
+const ws = `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/my-ws`;
+const depId = `${ws}/onlineEndpoints/${r.endpoint}/deployments/v3`;
+
+const bodies = {
+  endpoint: [`${ws}/onlineEndpoints/${r.endpoint}`, endpointBody(r, 'westeurope', { v2: 90, v3: 10 })],
+  deployment: [depId, deploymentBody(r, m, rec, compute, 'westeurope')],
+  model: [`${ws}/models/churn/versions/3`, modelVersionBody(rec)],
+  environment: [`${ws}/environments/churn-serving/versions/3`, environmentVersionBody(rec)],
+  monitor: [`${ws}/schedules/${r.monitorSchedule}`, monitorScheduleBody(r, m, rec, { deploymentId: depId, production: 'azureml://datastores/workspaceblobstore/paths/modelDataCollector/x/v3/model_inputs/', reference: 'azureml://datastores/workspaceblobstore/paths/mlship/churn/versions/v3/baseline.csv' })],
+  retrainSchedule: [`${ws}/schedules/${r.retrainSchedule}`, retrainScheduleBody(r, m, rec)],
+  retrainJob: [`${ws}/jobs/churn-retrain-1`, retrainJobBody(r, m, rec)],
+} as const;
+
+describe('Azure request builders', () => {
+  it('match the golden bodies', () => {
+    expectGolden(GOLDEN, 'requests.json', `${JSON.stringify(Object.fromEntries(Object.entries(bodies).map(([k, [, b]]) => [k, b])), null, 2)}\n`);
+  });
+
+  for (const [name, [id, body]] of Object.entries(bodies)) {
+    it(`${name}: the contract accepts the body`, () => {
+      const match = matchOperation('PUT', id)!;
+      expect(match, id).toBeDefined();
+      expect(validateRequest(match.op, match.params, new URLSearchParams('api-version=2026-07-01'), body)).toEqual([]);
+    });
+  }
+
+  it('the contract refuses what the real service would (a check of the check)', () => {
+    const match = matchOperation('PUT', depId)!;
+    const bad = structuredClone(bodies.deployment[1]) as { properties: Record<string, unknown> };
+    bad.properties.endpointComputeType = 'Serverless';
+    (bad.properties.dataCollector as { collections: Record<string, unknown> }).collections.model_inputs = { dataCollectionMode: 'On' };
+    bad.properties.livenessProbe = { period: '10s' };
+    const problems = validateRequest(match.op, match.params, new URLSearchParams('api-version=2026-07-01'), bad);
+    expect(problems.join('\n')).toMatch(/endpointComputeType/);
+    expect(problems.join('\n')).toMatch(/dataCollectionMode/);
+    expect(problems.join('\n')).toMatch(/livenessProbe\/period/);
+    const monitor = matchOperation('PUT', bodies.monitor[0])!;
+    const noCompute = structuredClone(bodies.monitor[1]) as { properties: { action: { monitorDefinition: Record<string, unknown> } } };
+    delete noCompute.properties.action.monitorDefinition.computeConfiguration;
+    expect(validateRequest(monitor.op, monitor.params, new URLSearchParams('api-version=2026-07-01'), noCompute)).toEqual(["body/properties/action/monitorDefinition: must have required property 'computeConfiguration'"]);
+  });
+
+  it('a model version carries the record back (tags)', () => {
+    expect(recordFromModelVersion({ name: '3', ...modelVersionBody(rec) })).toEqual(rec);
+  });
+
+  it("maps every mlship drift method to Azure's metric names", () => {
+    expect(DRIFT_METRICS.psi).toEqual({ numerical: 'PopulationStabilityIndex', categorical: 'PopulationStabilityIndex' });
+    expect(DRIFT_METRICS.ks.numerical).toBe('TwoSampleKolmogorovSmirnovTest');
+    expect(DRIFT_METRICS.chi2.categorical).toBe('PearsonsChiSquaredTest');
+  });
+});
