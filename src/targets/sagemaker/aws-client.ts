@@ -7,6 +7,7 @@
  */
 import { OperationError } from '../../core/errors.js';
 import { CALLS, type AwsApi, type CallName, type S3Body } from './api.js';
+import { ifFound } from '../shared/cloud-errors.js';
 import { isNotFound, translateAwsError } from './errors.js';
 
 type Service = (typeof CALLS)[CallName][0];
@@ -106,12 +107,7 @@ export function withErrorTranslation(api: AwsApi, context: { role?: string }): A
   return wrapped as unknown as AwsApi;
 }
 
-/** Run a describe/head call; `undefined` when the resource does not exist. */
-export async function ifExists<T>(fn: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await fn();
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
+/** Run a describe/head call; `undefined` when the resource does not exist (raw or translated AWS "not found"). */
+export function ifExists<T>(fn: () => Promise<T>): Promise<T | undefined> {
+  return ifFound(fn, isNotFound);
 }

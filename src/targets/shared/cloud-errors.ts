@@ -80,12 +80,15 @@ export function isCloudNotFound(error: unknown): boolean {
   return error instanceof CloudError && error.kind === 'not_found';
 }
 
-/** Run a describe/get call; `undefined` when the resource does not exist (a translated `not_found`). */
-export async function ifFound<T>(fn: () => Promise<T>): Promise<T | undefined> {
+/**
+ * Run a describe/get call; `undefined` when the resource does not exist (a translated `not_found`,
+ * or what `notFound` recognises for a cloud whose raw errors may reach here).
+ */
+export async function ifFound<T>(fn: () => Promise<T>, notFound: (error: unknown) => boolean = isCloudNotFound): Promise<T | undefined> {
   try {
     return await fn();
   } catch (error) {
-    if (isCloudNotFound(error)) return undefined;
+    if (notFound(error)) return undefined;
     throw error;
   }
 }
