@@ -55,6 +55,8 @@ export interface LatencyReport {
   remainder: Percentiles | null;
   /** Client-side latency of successful requests. */
   client: Percentiles;
+  /** Records per micro-batch the server predicted each request in (X-Batch-Size), when it says. */
+  batchSize: Percentiles | null;
   /** Sum of the allocations of declared (unmeasured) stages. */
   declaredMs: number;
   /** Client total at the percentile plus the declared stages: the whole chain. */
@@ -134,6 +136,9 @@ export function analyzeLatency(samples: readonly Sample[], budget: Manifest['bud
     findings.push('the server sent no Server-Timing header: its stages could not be measured, only the client-side total');
   }
   if (ok.length === 0) findings.push('no request succeeded: nothing to measure');
+  const batched = ok.filter((s) => s.batchSize !== undefined);
+  const batchSize = batched.length > 0 ? summarize(batched.map((s) => s.batchSize!)) : null;
+  if (batchSize) findings.push(`the server predicted requests in micro-batches of ${round(batchSize.p50)} records at p50 (p99 ${round(batchSize.p99)}); their wait is the queue stage`);
 
   return {
     percentile,
@@ -142,6 +147,7 @@ export function analyzeLatency(samples: readonly Sample[], budget: Manifest['bud
     server,
     remainder,
     client,
+    batchSize,
     declaredMs,
     endToEndMs,
     requests: total,

@@ -41,7 +41,9 @@ async def predict(record: dict):
 if __name__ == "__main__":
     workers = int(os.environ["WORKERS"])
     target = "bare_fastapi:app" if workers > 1 else app
-    uvicorn.run(target, host="127.0.0.1", port=int(os.environ["PORT"]), workers=workers, log_level="warning", access_log=False)
+    # A generous worker health-check: on a busy machine a worker importing pandas and sklearn takes
+    # longer than uvicorn's default 5 s, and its supervisor would restart it forever.
+    uvicorn.run(target, host="127.0.0.1", port=int(os.environ["PORT"]), workers=workers, log_level="warning", access_log=False, timeout_worker_healthcheck=120)
 `;
 
 /** The ids of a process and all its descendants (Linux). */
@@ -165,11 +167,11 @@ export async function bench(options: { large: boolean }): Promise<BenchRow[]> {
     const bareEnv = { FEATURES_PARENT: buildDir, MODEL_PATH: path.join(buildDir, 'model', 'model.joblib'), WORKERS: workers };
 
     // Start-up with N workers, interleaved: spawn to first 200 on /ping (the app answers 200 only
-    // once every worker has loaded). The minimum of 5 is the estimate least disturbed by the other
+    // once every worker has loaded). The minimum of 3 is the estimate least disturbed by the other
     // processes of a shared machine.
     const startApp: number[] = [];
     const startBare: number[] = [];
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < 3; i++) {
       const a = await start(appArgs, appEnv);
       startApp.push(a.startupMs);
       await stop(a);
@@ -215,7 +217,7 @@ export async function bench(options: { large: boolean }): Promise<BenchRow[]> {
       ...(cpu.app !== undefined && cpu.bare !== undefined
         ? [{ name: 'serving app server CPU per prediction, 32 connections', value: cpu.app, unit: 'µs', baseline: { name: bareName, value: cpu.bare }, ratio: cpu.app / cpu.bare, aim: '<= 0.25', ok: cpu.app / cpu.bare <= 0.25 }]
         : []),
-      { name: `serving app start-up to first 200 on /ping, ${workers} workers (min of 5)`, value: su.app, unit: 'ms', baseline: { name: bareName, value: su.bare }, ratio: su.app / su.bare, aim: '<= 1.0', ok: su.app / su.bare <= 1.0 },
+      { name: `serving app start-up to first 200 on /ping, ${workers} workers (min of 3)`, value: su.app, unit: 'ms', baseline: { name: bareName, value: su.bare }, ratio: su.app / su.bare, aim: '<= 1.0', ok: su.app / su.bare <= 1.0 },
     ];
   } finally {
     rmSync(scratch, { recursive: true, force: true });
