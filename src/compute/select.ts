@@ -115,13 +115,15 @@ export function selectCompute(input: SelectionInput): ComputeChoice {
   const sizedByLoad = input.catalog.sizing !== 'fixed' && !llm;
   const measured = input.cpuMsPerRequest !== undefined;
   const factor = vcpuFactor(chosen.instance.type);
+  const basis = measured
+    ? `measured: ${input.cpuMsBasis ?? 'on this machine'}${factor.factor === 1 ? '' : `; ${fmtMs(scaledCpuMs(cpuMs, chosen.instance.type))} ms on a ${chosen.instance.type} vCPU (×1/${factor.factor}, ${factor.cpu})`}`
+    : 'estimated from the parameter count: `mlship build` measures it';
   if (sizedByLoad) {
-    const basis = measured
-      ? `measured: ${input.cpuMsBasis ?? 'on this machine'}${factor.factor === 1 ? '' : `; ${fmtMs(scaledCpuMs(cpuMs, chosen.instance.type))} ms on a ${chosen.instance.type} vCPU (×1/${factor.factor}, ${factor.cpu})`}`
-      : 'estimated from the parameter count: `mlship build` measures it';
     reasons.push(
       `~${fmtMs(cpuMs)} ms of CPU per request (${basis}): ${chosen.instance.type} carries ~${fmtRps(chosen.perInstanceRps)} rps at ${TARGET_UTILIZATION * 100}% utilisation, so ${chosen.instances} instance${chosen.instances === 1 ? '' : 's'} for ${input.expectedRps} rps`,
     );
+  } else if (!llm) {
+    reasons.push(`~${fmtMs(cpuMs)} ms of CPU per request (${basis})`);
   }
   if (!llm) reasons.push(breakEvenWords(breakEven, input, chosen));
   if (!llm && !chosen.gpu && input.workers !== undefined && input.workers < chosen.instance.vcpu) {

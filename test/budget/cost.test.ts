@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadCatalog } from '../../src/compute/catalog.js';
 import { estimateCost, HOURS_PER_MONTH } from '../../src/budget/cost.js';
 import type { SelectionInput } from '../../src/compute/select.js';
+import { vcpuFactor } from '../../src/compute/measured.js';
 
 const input = (over: Partial<SelectionInput> = {}): SelectionInput => ({
   flavor: 'sklearn',
@@ -25,9 +26,11 @@ describe('estimateCost', () => {
     expect(c.selected.monthlyUsd.expected).toBeCloseTo(0.102 * HOURS_PER_MONTH, 2);
     // $0.102/h over 50 rps × 3600 s = 180,000 predictions an hour.
     expect(c.selected.usdPerMillion.atExpectedRps).toBeCloseTo((0.102 / 180_000) * 1e6, 3);
-    // 2 vCPU × 500 rps per vCPU × 60 % = 600 rps at capacity.
-    expect(c.selected.perInstanceRps).toBe(600);
-    expect(c.selected.usdPerMillion.atCapacity).toBeCloseTo((0.102 / (600 * 3600)) * 1e6, 4);
+    // 2 vCPU × 500 rps per vCPU × 60 % = 600 rps at capacity on the measuring machine, × the c5 vCPU's
+    // speed relative to it (src/compute/vcpu-performance.json).
+    const capacity = 600 * vcpuFactor('ml.c5.large').factor;
+    expect(c.selected.perInstanceRps).toBeCloseTo(capacity, 6);
+    expect(c.selected.usdPerMillion.atCapacity).toBeCloseTo((0.102 / (capacity * 3600)) * 1e6, 4);
     expect(c.msPerRequestSource).toBe('measured');
     expect(c.rpsPerWorker).toBe(500);
     expect(c.withinBudget).toBe(true);

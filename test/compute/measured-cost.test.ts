@@ -38,6 +38,12 @@ describe('per-vCPU performance factors', () => {
     expect(choice.reasons.join('\n')).toMatch(/ms of CPU per request \(measured: a test; .* ms on a ml\.\w+\.\w+ vCPU/);
   });
 
+  it('say measured or estimated on the local target too (no sizing there)', () => {
+    const local = loadCatalog('local');
+    expect(selectCompute(input({ catalog: local, cpuMsPerRequest: 7, cpuMsBasis: 'a test' })).reasons.join('\n')).toContain('~7.00 ms of CPU per request (measured: a test)');
+    expect(selectCompute(input({ catalog: local })).reasons.join('\n')).toContain('(estimated from the parameter count');
+  });
+
   it('leave an estimate unscaled and say it is one', () => {
     const choice = selectCompute(input({}));
     expect(choice.sizing).toMatchObject({ cpuMsSource: 'estimated' });

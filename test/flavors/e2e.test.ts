@@ -64,13 +64,13 @@ describe.each(CASES)('the $project flavor, end to end', ({ project, records, bad
   beforeAll(async () => {
     ({ dir, cleanup } = copyFlavorProject(project));
     logDir = path.join(dir, 'logs');
-    const r = await runCli(['build', '--no-image', '--json'], { cwd: dir, env: { MLSHIP_PYTHON: python }, timeoutMs: 280_000 });
+    const r = await runCli(['build', '--no-image', '--json'], { cwd: dir, env: { MLSHIP_PYTHON: python }, timeoutMs: 600_000 });
     if (r.code !== 0) throw new Error(`mlship build failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
     const doc = json<{ dir: string; build: Record<string, any> }>(r);
     build = doc.build;
     buildDir = doc.dir;
     app = await startApp(buildDir, { MLSHIP_LOG_DIR: logDir, MLSHIP_WORKERS: '1' });
-  }, 400_000);
+  }, 900_000);
 
   afterAll(async () => {
     await app?.stop();
