@@ -5,11 +5,14 @@
  *
  * `npm test` must work on a fresh machine as the README says: when the interpreter at hand cannot
  * import the test requirements (and MLSHIP_PYTHON names none), a virtualenv is made in
- * test/.tmp/venv from test/requirements.txt and used for the whole run. Nothing is installed globally.
+ * test/.tmp/venv from test/requirements.txt and used for the whole run. Nothing is installed globally
+ * but the browser of the HTML-report test: an existing Chrome/Chromium, else Debian's chromium when
+ * root, else the run stops with the one line that fixes it (helpers/chromium.ts).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { aptInstallChromium, ensureChromium } from './helpers/chromium.js';
 import { exampleDir, python, repoRoot } from './helpers/cli.js';
 
 const MODULES = 'fastapi, uvicorn, orjson, sklearn, pandas, numpy, scipy, joblib, moto';
@@ -35,6 +38,13 @@ function preparePython(): string {
 }
 
 export default function setup(): void {
+  // Test workers start after this and inherit the environment: drift/report.test.ts reads MLSHIP_CHROMIUM.
+  process.env.MLSHIP_CHROMIUM = ensureChromium({
+    env: process.env,
+    isRoot: process.getuid?.() === 0,
+    install: aptInstallChromium,
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
   const interpreter = preparePython();
   if (!existsSync(path.join(exampleDir, 'model', 'model.joblib'))) {
     execFileSync(interpreter, ['train.py'], { cwd: exampleDir, stdio: 'inherit' });
