@@ -3,7 +3,7 @@
  * it brings the Python venv: the one MLSHIP_CHROMIUM names, else a Chrome/Chromium on PATH; when
  * there is none and we are root, Debian's `chromium` from apt-get; else one line saying what to run.
  */
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 
@@ -61,7 +61,7 @@ export function ensureChromium(deps: ChromiumDeps): string {
 
 /** The real installer: `apt-get update && apt-get install -y chromium`, quietly. */
 export function aptInstallChromium(): boolean {
-  const opts = { stdio: ['ignore', 'ignore', 'inherit'] as const, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } };
+  const opts: SpawnSyncOptions = { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } };
   if (spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).status !== 0) return false;
   if (spawnSync('apt-get', ['update', '-qq'], opts).status !== 0) return false;
   return spawnSync('apt-get', ['install', '-y', '-qq', 'chromium'], opts).status === 0;
