@@ -252,6 +252,8 @@ function schemaDiagnostic(e: ErrorObject, file: string, locate: Locate): Diagnos
       }
       return { ...base, ...locate(segments), path: dotted(segments), message: `${JSON.stringify(e.data)} ${words.what}`, hint: words.hint || undefined };
     }
+    case 'if':
+      return undefined; // reported by the inner `else` keyword (the missing field) with its position
     case 'propertyNames':
       return undefined; // reported by the inner keyword (pattern/maxLength) with the key's position
     case 'minimum':

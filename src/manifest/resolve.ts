@@ -8,7 +8,8 @@ import type { DriftMethod, FieldSpec, FieldType, Flavor, Manifest, Quantization,
 export interface RawManifest {
   name: string;
   model: { path: string; flavor: Flavor; params?: number; quantization?: Quantization; output?: 'probability' | 'label' | 'value' };
-  features: {
+  /** Absent only for flavor llm (the schema requires it for every other flavor). */
+  features?: {
     package: string;
     schema: Record<string, { type: FieldType; min?: number; max?: number; values?: (string | number | boolean)[]; nullable?: boolean; description?: string }>;
     baseline?: string;
@@ -66,7 +67,7 @@ export function resolveManifest(raw: RawManifest, file: string, targetOverride?:
   const projectDir = path.dirname(path.resolve(file));
   const abs = (p: string) => path.resolve(projectDir, p);
   const schema: Record<string, FieldSpec> = {};
-  for (const [name, f] of Object.entries(raw.features.schema)) {
+  for (const [name, f] of Object.entries(raw.features?.schema ?? {})) {
     schema[name] = {
       type: f.type,
       ...(f.min !== undefined && { min: f.min }),
@@ -91,13 +92,13 @@ export function resolveManifest(raw: RawManifest, file: string, targetOverride?:
       quantization: raw.model.quantization ?? (raw.model.flavor === 'llm' ? 'fp16' : 'fp32'),
       output: raw.model.output ?? (raw.model.flavor === 'llm' ? 'value' : 'probability'),
     },
+    // An LLM manifest without a features block resolves to no package and no fields.
     features: {
-      package: raw.features.package,
-      packageDir: abs(raw.features.package),
+      ...(raw.features && { package: raw.features.package, packageDir: abs(raw.features.package) }),
       schema,
-      ...(raw.features.baseline !== undefined && { baseline: abs(raw.features.baseline), baselineRelative: raw.features.baseline }),
-      ...(raw.features.label !== undefined && { label: raw.features.label }),
-      tolerance: raw.features.tolerance ?? DEFAULTS.tolerance,
+      ...(raw.features?.baseline !== undefined && { baseline: abs(raw.features.baseline), baselineRelative: raw.features.baseline }),
+      ...(raw.features?.label !== undefined && { label: raw.features.label }),
+      tolerance: raw.features?.tolerance ?? DEFAULTS.tolerance,
     },
     target: (targetOverride as TargetName | undefined) ?? raw.target ?? 'local',
     targets: {

@@ -56,7 +56,11 @@ export const manifestSchema = {
   description: 'mlship manifest: serving, features, registry, observability and retraining for one model.',
   type: 'object',
   additionalProperties: false,
-  required: ['name', 'model', 'features'],
+  required: ['name', 'model'],
+  // `features` (the package and request schema) applies to every flavor but llm: an LLM server takes
+  // text through its own OpenAI-compatible routes, so the block is optional there.
+  if: { properties: { model: { properties: { flavor: { const: 'llm' } }, required: ['flavor'] } }, required: ['model'] },
+  else: { required: ['features'] },
   properties: {
     name: { type: 'string', pattern: NAME_PATTERN, minLength: 2, maxLength: 40, description: 'becomes resource names' },
     model: {
