@@ -18,7 +18,7 @@ import { baselineProfile } from './baseline.js';
 import { buildImage, detectContainerCli, imageExists, type ImageInfo } from './docker.js';
 import { resolveInputs } from './inputs.js';
 import { LLM_CONTRACT_NOTE, selectLlm, weightsWarning, type LlmRuntime } from './llm.js';
-import { parityError, runParity, type ParityReport } from './parity.js';
+import { describeParity, parityError, runParity, type ParityReport } from './parity.js';
 import { preparePython, type PythonEnv } from './python-env.js';
 import { flavorRuntime } from './requirements.js';
 
@@ -242,6 +242,8 @@ async function parityStep(
       throw parityError(run.report);
     }
     progress.succeed(`feature parity ok: ${run.report.features.length} features, ${run.report.compared} rows`);
+    // Rows left out are said, with their field and why: the user decides whether the data is wrong.
+    if (run.report.rejectedRows > 0) output.warn(describeParity(run.report).split('\n').slice(1).join('\n').trim());
     const profile = baselineProfile(manifest, inputs.inputs[manifest.features.baselineRelative], run.outputs);
     writeJsonAtomic(path.join(staging, 'baseline.json'), profile);
     return { parity: run.report, profile };

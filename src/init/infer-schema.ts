@@ -4,9 +4,11 @@
  * A column is `integer` when every non-empty cell is a whole number, `number` when every one is a
  * finite number (both get the observed min and max), `boolean` when every one is true/false, a
  * `category` when it has at most MAX_CATEGORIES distinct values that are safe to write into
- * generated files (listed sorted), else `string`. A column with empty cells is `nullable`.
+ * generated files (listed sorted), else `string`. A column with missing cells (blank, or an NA
+ * marker such as `NA`: core/typed-rows.ts) is `nullable`.
  */
 import type { CsvTable } from '../core/csv.js';
+import { isMissingCell, NUMBER_TEXT } from '../core/typed-rows.js';
 import { UsageError } from '../core/errors.js';
 import { CATEGORY_VALUE_PATTERN, IDENTIFIER_PATTERN } from '../manifest/schema.js';
 import type { FieldType } from '../manifest/types.js';
@@ -42,7 +44,7 @@ export interface InferredSchema {
 }
 
 const INTEGER = /^[+-]?\d+$/;
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+const NUMBER = NUMBER_TEXT;
 const BOOLEAN = /^(true|false)$/i;
 
 /** The label column: the one named, or the first column whose name reads like a label. */
@@ -96,7 +98,8 @@ export function inferSchema(table: CsvTable, options: { label?: string; source: 
 }
 
 function inferField(name: string, cells: string[]): InferredField {
-  const present = cells.map((c) => c.trim()).filter((c) => c !== '');
+  // Blank cells and pandas' NA markers are missing, as train.py's pd.read_csv reads them.
+  const present = cells.filter((c) => !isMissingCell(c)).map((c) => c.trim());
   const nullable = present.length < cells.length;
   if (present.length === 0) return { name, type: 'string', nullable: true };
   if (present.every((c) => INTEGER.test(c)) || present.every((c) => NUMBER.test(c))) {
