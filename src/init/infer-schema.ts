@@ -10,7 +10,7 @@
 import type { CsvTable } from '../core/csv.js';
 import { isMissingCell, NUMBER_TEXT } from '../core/typed-rows.js';
 import { UsageError } from '../core/errors.js';
-import { CATEGORY_VALUE_PATTERN, IDENTIFIER_PATTERN } from '../manifest/schema.js';
+import { CATEGORY_VALUE_PATTERN, FIELD_NAME_PATTERN } from '../manifest/schema.js';
 import type { FieldType } from '../manifest/types.js';
 
 /** More distinct values than this make a text column a free `string`, not a `category`. */
@@ -69,12 +69,14 @@ export function inferSchema(table: CsvTable, options: { label?: string; source: 
       hint: `Pass --label with one of: ${table.columns.join(', ')}.`,
     });
   }
-  const identifier = new RegExp(IDENTIFIER_PATTERN);
-  const bad = table.columns.filter((c) => !identifier.test(c));
+  // Any printable name is a field name (`Monthly Charges`, `customer-id`): generated files carry it as
+  // a quoted literal. Control characters (a line break inside a quoted header) and empty names are not.
+  const fieldName = new RegExp(FIELD_NAME_PATTERN);
+  const bad = table.columns.filter((c) => !fieldName.test(c) || c.length > 200);
   if (bad.length > 0) {
     throw new UsageError(`column name${bad.length > 1 ? 's' : ''} ${bad.map((c) => JSON.stringify(c)).join(', ')} in ${source} cannot be a request field`, {
       code: 'baseline_invalid',
-      hint: 'Field names must be Python identifiers (letters, digits and _, not starting with a digit): rename the columns in the CSV.',
+      hint: 'Field names must be non-empty, at most 200 characters, without control characters (line breaks, tabs): rename those columns in the CSV.',
     });
   }
   const duplicate = table.columns.find((c, i) => table.columns.indexOf(c) !== i);

@@ -95,9 +95,11 @@ const CASES: [string, string, string[]][] = [
     ['mlship.yaml:10:13: features.baseline: "/etc/passwd" must be a relative path inside the project (letters, digits, . _ - /; no "..", no leading "/") (e.g. "model/model.joblib")'],
   ],
   [
-    'hostile field name',
-    BASE.replace('    plan:', '    "plan\\"] = 1; import os; x = [\\"":'),
-    ['mlship.yaml:9:5: features.schema.plan"] = 1; import os; x = [": key "plan\\"] = 1; import os; x = [\\"" must be a Python identifier (letters, digits, _; not starting with a digit) (e.g. "tenure_months")'],
+    // Any printable name is a field (issue 17, item 8: quotes and code-like names are data, quoted
+    // where generated files carry them); a control character is not.
+    'hostile field name: a line break',
+    BASE.replace('    plan:', '    "plan\\nimport os":'),
+    ['mlship.yaml:9:5: features.schema.plan\nimport os: key "plan\\nimport os" must not contain control characters (line breaks, tabs, …) (name the column with printable characters, e.g. "Monthly Charges")'],
   ],
   [
     'hostile category value',
@@ -107,7 +109,7 @@ const CASES: [string, string, string[]][] = [
   [
     'hostile package name',
     BASE.replace('package: features', 'package: ../features'),
-    ['mlship.yaml:6:12: features.package: "../features" must be a Python identifier (letters, digits, _; not starting with a digit) (e.g. "tenure_months")'],
+    ['mlship.yaml:6:12: features.package: "../features" must be a Python identifier (letters, digits, _; not starting with a digit) (e.g. "features")'],
   ],
   [
     'hostile retraining command',
