@@ -5,7 +5,8 @@
  *
  * `npm test` must work on a fresh machine as the README says: when the interpreter at hand cannot
  * import the test requirements (and MLSHIP_PYTHON names none), a virtualenv is made in
- * test/.tmp/venv from test/requirements.txt and used for the whole run. Nothing is installed globally
+ * test/.tmp/venv from test/requirements.txt and test/requirements-flavors.txt and used for the whole
+ * run. The flavor tests' small models are made here too (cached). Nothing is installed globally
  * but the browser of the HTML-report test: an existing Chrome/Chromium, else Debian's chromium when
  * root, else the run stops with the one line that fixes it (helpers/chromium.ts).
  */
@@ -14,8 +15,11 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { aptInstallChromium, ensureChromium } from './helpers/chromium.js';
 import { exampleDir, python, repoRoot } from './helpers/cli.js';
+import { makeFlavorProjects } from './helpers/flavors.js';
 
-const MODULES = 'fastapi, uvicorn, orjson, sklearn, pandas, numpy, scipy, joblib, moto';
+// The flavor tests' libraries (test/requirements-flavors.txt) are part of the test requirements.
+const MODULES = 'fastapi, uvicorn, orjson, sklearn, pandas, numpy, scipy, joblib, moto, pytest, torch, transformers, tokenizers, safetensors, onnx, onnxruntime, lightgbm';
+const REQUIREMENTS = ['requirements.txt', 'requirements-flavors.txt'];
 
 function hasModules(interpreter: string): boolean {
   return spawnSync(interpreter, ['-c', `import ${MODULES}`], { stdio: 'ignore' }).status === 0;
@@ -30,7 +34,8 @@ function preparePython(): string {
     mkdirSync(path.dirname(venv), { recursive: true });
     // System site-packages stay visible: whatever is installed already is reused, pip adds the rest.
     if (!existsSync(venvPython)) execFileSync(python, ['-m', 'venv', '--system-site-packages', venv], { stdio: 'inherit' });
-    execFileSync(venvPython, ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', '-r', path.join(repoRoot, 'test', 'requirements.txt')], { stdio: 'inherit' });
+    const files = REQUIREMENTS.flatMap((f) => ['-r', path.join(repoRoot, 'test', f)]);
+    execFileSync(venvPython, ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', ...files], { stdio: 'inherit' });
   }
   // Test workers start after this and inherit the environment: helpers/cli.ts reads MLSHIP_PYTHON.
   process.env.MLSHIP_PYTHON = venvPython;
@@ -49,4 +54,5 @@ export default function setup(): void {
   if (!existsSync(path.join(exampleDir, 'model', 'model.joblib'))) {
     execFileSync(interpreter, ['train.py'], { cwd: exampleDir, stdio: 'inherit' });
   }
+  makeFlavorProjects(interpreter);
 }

@@ -3,13 +3,14 @@
  * feed the measured time per request into instance selection, and cost the result.
  */
 import type { Manifest } from '../manifest/types.js';
-import type { ComputeChoice } from '../targets/types.js';
-import { loadCatalog } from './catalog.js';
+import type { ComputeChoice } from '../compute/types.js';
+import { loadCatalog } from '../compute/catalog.js';
 import { estimateCost, type CostReport } from './cost.js';
 import { analyzeLatency, type LatencyReport } from './latency.js';
 import { runLoadTest, type LoadTestResult } from './load-test.js';
 import { requestBodies } from './requests.js';
-import { selectCompute, selectionInput } from './select.js';
+import { buildCostFor } from '../compute/measured.js';
+import { selectCompute, selectionInput } from '../compute/select.js';
 
 /** Defaults: a few seconds at the manifest's expected rate. */
 export const DEFAULT_DURATION_SECONDS = 5;
@@ -97,9 +98,12 @@ export async function measureBudget(manifest: Manifest, plan: LoadPlan): Promise
 
 /** Selection and cost from a latency report (pure apart from reading the artifact size). */
 export function judge(manifest: Manifest, url: string, load: Omit<LoadTestResult, 'samples'>, latency: LatencyReport): BudgetResult {
-  // The server's own time per request (sum of its stages) is what one worker spends on a request.
+  // The build's calibration (CPU time on one thread) sizes instances when there is one; else the
+  // server's own time per request in the load test (the sum of its stages, wall clock).
+  const calibrated = buildCostFor(manifest) !== undefined;
   const measuredMs = latency.server?.mean ?? (latency.client.count > 0 ? latency.client.mean : undefined);
-  const input = selectionInput(manifest, measuredMs !== undefined && measuredMs > 0 ? { cpuMsPerRequest: measuredMs } : {});
+  const loadTest = !calibrated && measuredMs !== undefined && measuredMs > 0 ? { cpuMsPerRequest: measuredMs, cpuMsBasis: 'the load test: the server’s time per request (wall clock)' } : {};
+  const input = selectionInput(manifest, loadTest);
   const compute = selectCompute(input);
   const cost = estimateCost(input, compute, manifest.budget.monthly_usd);
   let cloudReference: CostReport | undefined;

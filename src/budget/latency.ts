@@ -10,7 +10,7 @@ import type { Sample } from './load-test.js';
 import { round, summarize, type Percentiles } from './stats.js';
 
 /** The stages the generated serving app reports in `Server-Timing`, in request order. */
-export const SERVER_STAGES = ['validate', 'features', 'model', 'post', 'log'] as const;
+export const SERVER_STAGES = ['validate', 'queue', 'features', 'model', 'post', 'log'] as const;
 
 /** Manifest stage names that mean a server stage by another word. */
 const STAGE_ALIASES: Record<string, string> = {
@@ -20,6 +20,7 @@ const STAGE_ALIASES: Record<string, string> = {
   predict: 'model',
   postprocess: 'post',
   logging: 'log',
+  batching: 'queue',
 };
 
 /** Share of failed requests above which the budget cannot be said to hold. */
@@ -54,6 +55,8 @@ export interface LatencyReport {
   remainder: Percentiles | null;
   /** Client-side latency of successful requests. */
   client: Percentiles;
+  /** Records per micro-batch the server predicted each request in (X-Batch-Size), when it says. */
+  batchSize: Percentiles | null;
   /** Sum of the allocations of declared (unmeasured) stages. */
   declaredMs: number;
   /** Client total at the percentile plus the declared stages: the whole chain. */
@@ -133,6 +136,9 @@ export function analyzeLatency(samples: readonly Sample[], budget: Manifest['bud
     findings.push('the server sent no Server-Timing header: its stages could not be measured, only the client-side total');
   }
   if (ok.length === 0) findings.push('no request succeeded: nothing to measure');
+  const batched = ok.filter((s) => s.batchSize !== undefined);
+  const batchSize = batched.length > 0 ? summarize(batched.map((s) => s.batchSize!)) : null;
+  if (batchSize) findings.push(`the server predicted requests in micro-batches of ${round(batchSize.p50)} records at p50 (p99 ${round(batchSize.p99)}); their wait is the queue stage`);
 
   return {
     percentile,
@@ -141,6 +147,7 @@ export function analyzeLatency(samples: readonly Sample[], budget: Manifest['bud
     server,
     remainder,
     client,
+    batchSize,
     declaredMs,
     endToEndMs,
     requests: total,

@@ -30,6 +30,8 @@ export interface Sample {
   totalMs: number;
   /** Server-reported stages (ms). */
   stages: Record<string, number>;
+  /** Records predicted together with this request (the app's X-Batch-Size), when reported. */
+  batchSize?: number;
 }
 
 /** The load generator's own footprint. */
@@ -82,13 +84,17 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
   const setupClient = (client: AutocannonClient) => {
     // One request in flight per connection: each `headers` event belongs to the next `response`.
     let stages: Record<string, number> = {};
+    let batchSize: number | undefined;
     client.on('headers', (info) => {
       stages = parseServerTiming(headerValues(info.headers, 'server-timing'));
+      const batch = Number(headerValues(info.headers, 'x-batch-size')[0]);
+      batchSize = Number.isFinite(batch) && batch > 0 ? batch : undefined;
     });
     client.on('response', (statusCode, _bytes, durationMs) => {
-      samples.push({ status: statusCode, totalMs: durationMs, stages });
+      samples.push({ status: statusCode, totalMs: durationMs, stages, ...(batchSize !== undefined && { batchSize }) });
       statusCounts[statusCode] = (statusCounts[statusCode] ?? 0) + 1;
       stages = {};
+      batchSize = undefined;
     });
   };
 

@@ -3,7 +3,7 @@
  * (`auto`, an instance type) asks the one instance-selection function the budget and deploy use, so
  * the image always matches the instance it will run on.
  */
-import { selectForManifest } from '../budget/select.js';
+import { selectForManifest } from '../compute/select.js';
 import type { Manifest } from '../manifest/types.js';
 
 /** Whether the serving image needs a CUDA base. */
@@ -11,5 +11,6 @@ export function needsGpu(manifest: Manifest, modelBytes: number): boolean {
   const compute = manifest.serving.compute;
   if (compute === 'gpu') return true;
   if (compute === 'cpu') return false;
-  return selectForManifest(manifest, { modelBytes }).gpu;
+  // Not the build's measured cost: a build's id (its rendered files) must not depend on earlier builds.
+  return selectForManifest(manifest, { modelBytes, useBuildCost: false }).gpu;
 }

@@ -9,7 +9,7 @@
 import { chmodSync, cpSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import type { Output } from '../cli/output.js';
+import type { Reporter } from '../core/reporter.js';
 import { readJson, writeJsonAtomic } from '../core/fs.js';
 import type { BaselineProfile } from '../drift/profile.js';
 import type { Manifest } from '../manifest/types.js';
@@ -18,6 +18,7 @@ import { baselineProfile } from './baseline.js';
 import { buildImage, detectContainerCli, imageExists, type ImageInfo } from './docker.js';
 import { resolveInputs } from './inputs.js';
 import { LLM_CONTRACT_NOTE, selectLlm, weightsWarning, type LlmRuntime } from './llm.js';
+import { calibrate, type MeasuredCost } from './calibrate.js';
 import { describeParity, parityError, runParity, type ParityReport } from './parity.js';
 import { preparePython, type PythonEnv } from './python-env.js';
 import { flavorRuntime } from './requirements.js';
@@ -27,6 +28,7 @@ export { serverCommand, type ServerCommand, type ServerSettings } from './launch
 export type { ParityReport } from './parity.js';
 export type { ImageInfo } from './docker.js';
 export type { LlmRuntime } from './llm.js';
+export type { MeasuredCost } from './calibrate.js';
 export { localPython } from './local-python.js';
 
 /** The local Python runtime a build prepared for the generated app. */
@@ -57,6 +59,8 @@ export interface BuildInfo {
   parity: ParityReport | { skipped: string };
   /** `baseline.json` when features.baseline is set. */
   baseline?: string;
+  /** CPU cost measured on the build machine (one thread), or why it was not: selection sizes from it. */
+  cost?: MeasuredCost | { skipped: string };
   image?: ImageInfo;
 }
 
@@ -97,7 +101,7 @@ export async function currentBuild(manifest: Manifest): Promise<BuildRef | undef
 }
 
 /** Make (or reuse) the build of the manifest's current inputs. */
-export async function buildProject(manifest: Manifest, options: BuildOptions, output: Output): Promise<BuildResult> {
+export async function buildProject(manifest: Manifest, options: BuildOptions, output: Reporter): Promise<BuildResult> {
   const inputs = await resolveInputs(manifest);
   const dir = path.join(buildsDir(manifest), inputs.id);
   let info = readBuildInfo(dir);
@@ -131,7 +135,7 @@ async function makeBuild(
   inputs: Awaited<ReturnType<typeof resolveInputs>>,
   dir: string,
   options: BuildOptions,
-  output: Output,
+  output: Reporter,
 ): Promise<{ info: BuildInfo; reused: boolean }> {
   const root = buildsDir(manifest);
   mkdirSync(root, { recursive: true });
@@ -140,6 +144,7 @@ async function makeBuild(
   mkdirSync(staging, { recursive: true });
   try {
     for (const f of inputs.files) {
+      mkdirSync(path.dirname(path.join(staging, f.path)), { recursive: true });
       writeFileSync(path.join(staging, f.path), f.content);
       if (f.mode) chmodSync(path.join(staging, f.path), f.mode);
     }
@@ -150,12 +155,13 @@ async function makeBuild(
     }
     const modelFile = `model/${inputs.model.file}`;
     mkdirSync(path.join(staging, 'model'), { recursive: true });
-    cpSync(manifest.model.path, path.join(staging, modelFile));
+    cpSync(manifest.model.path, path.join(staging, modelFile), { recursive: true }); // a file, or a transformers folder
 
     let runtime: BuildInfo['runtime'];
     let compute: BuildInfo['compute'];
     let parity: BuildInfo['parity'];
     let profile: BaselineProfile | undefined;
+    let cost: BuildInfo['cost'];
     if (manifest.model.flavor === 'llm') {
       const choice = selectLlm(manifest, inputs.model.bytes);
       runtime = choice.runtime;
@@ -176,6 +182,7 @@ async function makeBuild(
       });
       runtime = { python: python.python, source: python.source };
       ({ parity, profile } = await parityStep(manifest, inputs, staging, modelFile, python.python, options, output));
+      cost = await costStep(manifest, staging, modelFile, python.python, options, output);
     }
 
     const gitCommit = await gitHead(manifest.projectDir);
@@ -192,6 +199,7 @@ async function makeBuild(
       ...(compute && { compute, skipped: LLM_SKIPPED }),
       parity,
       ...(profile && { baseline: 'baseline.json' }),
+      ...(cost && { cost }),
     };
     // build.json last: a folder with it is a finished build.
     writeJsonAtomic(path.join(staging, 'build.json'), info);
@@ -226,7 +234,7 @@ async function parityStep(
   modelFile: string,
   python: string,
   options: BuildOptions,
-  output: Output,
+  output: Reporter,
 ): Promise<{ parity: BuildInfo['parity']; profile?: BaselineProfile }> {
   if (manifest.features.baseline && manifest.features.baselineRelative) {
     const progress = await output.progress(`feature-parity check on ${manifest.features.baselineRelative}`);
@@ -252,7 +260,21 @@ async function parityStep(
   return { parity: { skipped: 'features.baseline is not set' } };
 }
 
-async function imageStep(info: BuildInfo, dir: string, options: BuildOptions, output: Output): Promise<{ info: ImageInfo } | { skipped: string }> {
+/** The CPU cost calibration: measured per request and per batch, or the reason it is not. */
+async function costStep(manifest: Manifest, staging: string, modelFile: string, python: string, options: BuildOptions, output: Reporter): Promise<BuildInfo['cost']> {
+  const progress = await output.progress('measuring the CPU cost per request (one thread)');
+  const run = await calibrate({ python, buildDir: staging, manifest, modelPath: path.join(staging, modelFile), env: options.env });
+  if ('failed' in run) {
+    progress.fail('CPU cost not measured: instance selection uses the estimate');
+    output.warn(`the CPU cost calibration failed: ${run.failed}`);
+    return { skipped: `calibration failed: ${run.failed}` };
+  }
+  const { perRequest, perBatch } = run.cost;
+  progress.succeed(`CPU cost measured: ${perRequest.cpuMs} ms per request, ${perBatch.cpuMs} ms per batch of ${perBatch.size} (one thread, ${run.cost.machine.cpu})`);
+  return run.cost;
+}
+
+async function imageStep(info: BuildInfo, dir: string, options: BuildOptions, output: Reporter): Promise<{ info: ImageInfo } | { skipped: string }> {
   const found = await detectContainerCli(options.env);
   if ('skipped' in found) {
     const rel = path.relative(process.cwd(), dir) || dir;

@@ -6,10 +6,10 @@
  * mlship version. Same inputs, same id: a second `mlship build` finds the folder and reuses it.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { sha256File } from '../core/fs.js';
+import { artifactBytes, sha256Artifact, sha256File } from '../core/fs.js';
 import type { Manifest } from '../manifest/types.js';
 import { render, type ModelInfo, type RenderedFile } from './render.js';
 
@@ -68,14 +68,14 @@ export function featurePackageFiles(m: Manifest): string[] {
 export async function resolveInputs(manifest: Manifest): Promise<BuildInputs> {
   const version = mlshipVersion();
   const inputs: Record<string, string> = {};
-  const modelSha = await sha256File(manifest.model.path);
+  const modelSha = await sha256Artifact(manifest.model.path);
   inputs[manifest.model.relativePath] = modelSha;
   const featureFiles = featurePackageFiles(manifest);
   for (const rel of featureFiles) inputs[rel] = await sha256File(path.join(manifest.projectDir, rel));
   if (manifest.features.baseline && manifest.features.baselineRelative) {
     inputs[manifest.features.baselineRelative] = await sha256File(manifest.features.baseline);
   }
-  const model: ModelInfo = { file: path.basename(manifest.model.path), sha256: modelSha, bytes: statSync(manifest.model.path).size };
+  const model: ModelInfo = { file: path.basename(manifest.model.path), sha256: modelSha, bytes: artifactBytes(manifest.model.path) };
   const files = render(manifest, model, { mlshipVersion: version });
   const snapshot = manifestSnapshot(manifest);
   const { target: _t, targets: _ts, ...identity } = snapshot;

@@ -1,21 +1,20 @@
 /**
  * Rendering is pure: `render(manifest, model info) → files`. Every decision (base image, requirement
- * pins, field literals, loader section) is taken here in TypeScript; the Handlebars templates in
+ * pins, field literals, loader, batching) is taken here in TypeScript; the Handlebars templates in
  * `templates/serving` and `templates/docker` only lay out text. Templates compile with `strict`
  * (a missing value is an error) and `noEscape` (nothing is HTML-escaped in code).
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import Handlebars from 'handlebars';
 import { UsageError } from '../core/errors.js';
+import { registerTemplateHelper, template, templatesDir } from '../core/templates.js';
 import type { FieldSpec, Manifest } from '../manifest/types.js';
 import { needsGpu } from './compute.js';
 import { renderLlm, selectLlm } from './llm.js';
 import { flavorRuntime, requirementLines } from './requirements.js';
 
 /** The templates folder shipped with the package. */
-export const TEMPLATES_DIR = fileURLToPath(new URL('../../templates/', import.meta.url));
+export const TEMPLATES_DIR = templatesDir;
 
 /** The model artifact as rendering needs it. */
 export interface ModelInfo {
@@ -39,6 +38,9 @@ export interface RenderOptions {
   mlshipVersion: string;
 }
 
+/** The serving runtime's Python package name (a folder of the build and of the image). */
+export const SERVING_PACKAGE = 'mlship_serving';
+
 const CPU_BASE = 'python:3.11-slim';
 const GPU_BASE = 'nvidia/cuda:12.6.3-cudnn-runtime-ubuntu24.04';
 
@@ -58,7 +60,7 @@ export function render(manifest: Manifest, model: ModelInfo, options: RenderOpti
   if (!runtime) {
     throw new UsageError(`mlship build cannot serve the "${manifest.model.flavor}" flavor with its generated app`, {
       code: 'flavor_unsupported',
-      hint: 'Use sklearn, xgboost, lightgbm, onnx, pytorch (TorchScript) or llm (a vLLM or llama.cpp server).',
+      hint: 'Use sklearn, xgboost, lightgbm, onnx, pytorch, transformers or llm (a vLLM or llama.cpp server).',
     });
   }
   const gpu = needsGpu(manifest, model.bytes);
@@ -71,18 +73,22 @@ export function render(manifest: Manifest, model: ModelInfo, options: RenderOpti
     nullable: f.nullable,
   }));
   const common = { name: manifest.name, flavor: manifest.model.flavor, mlshipVersion: options.mlshipVersion };
+  const { batching } = manifest.serving;
   const app = template('serving/serve.py.hbs')({
     ...common,
     package: manifest.features.package,
     modelFile: model.file,
+    loader: runtime.loader,
     output: manifest.model.output,
     outputWords: OUTPUT_WORDS[manifest.model.output],
     maxBody: manifest.serving.max_body_bytes,
-    maxBatch: manifest.serving.max_batch,
+    maxRequestRecords: manifest.serving.max_batch,
+    batchMax: batching === false ? null : batching.max_batch,
+    batchWaitMs: batching === false ? 0 : batching.max_wait_ms,
+    workers: manifest.serving.workers ?? null,
+    modelOptions: manifest.model.flavor === 'transformers' ? { task: manifest.model.task, max_tokens: manifest.model.max_tokens } : null,
     fields,
     warmRecord: Object.fromEntries(Object.entries(manifest.features.schema).map(([name, f]) => [name, sampleValue(f)])),
-    loaders: { joblib: runtime.loader === 'joblib', onnx: runtime.loader === 'onnx', torchscript: runtime.loader === 'torchscript' },
-    outputs: { probability: manifest.model.output === 'probability' },
   });
   const docker = gpu
     ? {
@@ -104,10 +110,28 @@ export function render(manifest: Manifest, model: ModelInfo, options: RenderOpti
       };
   return [
     { path: 'serve.py', content: app, mode: 0o755 },
+    ...servingRuntimeFiles(),
     { path: 'requirements.txt', content: template('serving/requirements.txt.hbs')({ ...common, packages: requirementLines(manifest.model.flavor, gpu) }) },
     { path: 'Dockerfile', content: template('docker/Dockerfile.hbs')({ ...common, ...docker }) },
     { path: '.dockerignore', content: template('docker/dockerignore.hbs')({}) },
   ];
+}
+
+/** The folder of the static serving runtime, shipped in the npm package as real Python files. */
+export const SERVING_RUNTIME_DIR = path.join(TEMPLATES_DIR, 'serving', SERVING_PACKAGE);
+
+let runtimeFiles: RenderedFile[] | undefined;
+
+/**
+ * The `mlship_serving` package, copied verbatim into every build beside the generated serve.py (its
+ * content goes into the build id like every rendered file, so a new runtime makes a new build).
+ */
+export function servingRuntimeFiles(): RenderedFile[] {
+  runtimeFiles ??= readdirSync(SERVING_RUNTIME_DIR)
+    .filter((f) => f.endsWith('.py'))
+    .sort()
+    .map((f) => ({ path: `${SERVING_PACKAGE}/${f}`, content: readFileSync(path.join(SERVING_RUNTIME_DIR, f), 'utf8') }));
+  return runtimeFiles;
 }
 
 /** A value of the field that passes validation: the model is warmed up with it before serving. */
@@ -147,19 +171,7 @@ export function pyLiteral(value: unknown): string {
   throw new Error(`cannot render a ${typeof value} as a Python literal`);
 }
 
-let handlebars: typeof Handlebars | undefined;
-const compiled = new Map<string, Handlebars.TemplateDelegate>();
+registerTemplateHelper('py', (value: unknown) => pyLiteral(value));
 
-/** A template of `templates/`, compiled once with the shared helpers (`py`), strict and unescaped. */
-export function template(name: string): Handlebars.TemplateDelegate {
-  let t = compiled.get(name);
-  if (!t) {
-    if (!handlebars) {
-      handlebars = Handlebars.create();
-      handlebars.registerHelper('py', (value: unknown) => pyLiteral(value));
-    }
-    t = handlebars.compile(readFileSync(path.join(TEMPLATES_DIR, name), 'utf8'), { strict: true, noEscape: true });
-    compiled.set(name, t);
-  }
-  return t;
-}
+/** A template of `templates/`, from the one loader (src/core/templates.ts), with the `py` helper. */
+export { template } from '../core/templates.js';

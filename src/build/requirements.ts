@@ -5,8 +5,8 @@
  */
 import type { Flavor } from '../manifest/types.js';
 
-/** How the app loads the artifact; picks the loader section of serve.py. */
-export type LoaderKind = 'joblib' | 'onnx' | 'torchscript';
+/** How the app loads the artifact: a key of LOADERS in templates/serving/mlship_serving/loaders.py. */
+export type LoaderKind = 'joblib' | 'lightgbm' | 'onnx' | 'pytorch' | 'transformers';
 
 /** The serving runtime of one flavor. */
 export interface FlavorRuntime {
@@ -24,19 +24,30 @@ export interface FlavorRuntime {
 const BASE = ['httptools==0.8.0', 'numpy==2.4.6', 'orjson==3.12.0', 'pandas==3.0.6', 'uvicorn==0.54.0', 'uvloop==0.23.0; sys_platform != "win32"'];
 const BASE_MODULES = ['numpy', 'orjson', 'pandas', 'uvicorn'];
 const SKLEARN = ['joblib==1.6.0', 'scikit-learn==1.9.1'];
+/**
+ * The versions the flavor tests ran with (test/requirements-flavors.txt). torch: the CPU wheel on CPU
+ * images (PyTorch's CPU index, below), the CUDA one on GPU images.
+ */
+const TORCH = 'torch==2.13.0';
+const TRANSFORMERS = ['safetensors==0.8.0', 'tokenizers==0.23.2', 'transformers==5.18.0'];
+const TORCH_CPU_INDEX = '--extra-index-url https://download.pytorch.org/whl/cpu';
+const TORCH_CUDA_INDEX = '--extra-index-url https://download.pytorch.org/whl/cu126';
 
 const RUNTIMES: Record<Exclude<Flavor, 'llm'>, FlavorRuntime> = {
   sklearn: { loader: 'joblib', packages: [...BASE, ...SKLEARN], modules: [...BASE_MODULES, 'joblib', 'sklearn'] },
   xgboost: { loader: 'joblib', packages: [...BASE, ...SKLEARN, 'xgboost==3.1.2'], modules: [...BASE_MODULES, 'joblib', 'sklearn', 'xgboost'] },
-  lightgbm: { loader: 'joblib', packages: [...BASE, ...SKLEARN, 'lightgbm==4.7.0'], modules: [...BASE_MODULES, 'joblib', 'sklearn', 'lightgbm'] },
+  // joblib and scikit-learn too: a pickled LGBMClassifier loads through them (a Booster's .txt does not need them).
+  lightgbm: { loader: 'lightgbm', packages: [...BASE, ...SKLEARN, 'lightgbm==4.7.0'], modules: [...BASE_MODULES, 'joblib', 'sklearn', 'lightgbm'] },
   onnx: { loader: 'onnx', packages: [...BASE, 'onnxruntime==1.30.0'], modules: [...BASE_MODULES, 'onnxruntime'] },
-  pytorch: { loader: 'torchscript', packages: [...BASE, 'torch==2.13.0'], modules: [...BASE_MODULES, 'torch'] },
+  pytorch: { loader: 'pytorch', packages: [TORCH_CPU_INDEX, ...BASE, TORCH], modules: [...BASE_MODULES, 'torch'] },
+  transformers: { loader: 'transformers', packages: [TORCH_CPU_INDEX, ...BASE, TORCH, ...TRANSFORMERS], modules: [...BASE_MODULES, 'torch', 'transformers', 'tokenizers', 'safetensors'] },
 };
 
 /** GPU images of these flavors need a different wheel or package. */
 const GPU_PACKAGES: Partial<Record<Flavor, { replace: Record<string, string>; preamble: string[] }>> = {
   onnx: { replace: { 'onnxruntime==1.30.0': 'onnxruntime-gpu==1.30.0' }, preamble: [] },
-  pytorch: { replace: {}, preamble: ['--extra-index-url https://download.pytorch.org/whl/cu126'] },
+  pytorch: { replace: { [TORCH_CPU_INDEX]: TORCH_CUDA_INDEX }, preamble: [] },
+  transformers: { replace: { [TORCH_CPU_INDEX]: TORCH_CUDA_INDEX }, preamble: [] },
 };
 
 /** The runtime of a flavor; undefined for flavors the generated app does not serve (llm). */

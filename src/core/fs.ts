@@ -3,7 +3,7 @@
  * (temp file + rename), an inter-process lock with stale-owner detection, and sha256 of files.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, mkdirSync, openSync, closeSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { createReadStream, mkdirSync, openSync, closeSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OperationError } from './errors.js';
@@ -102,4 +102,31 @@ export function sha256File(file: string): Promise<string> {
       .on('error', reject)
       .on('end', () => resolve(hash.digest('hex')));
   });
+}
+
+/** Regular files under a folder, as sorted `/`-separated relative paths. */
+export function folderFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)).split(path.sep).join('/'))
+    .sort();
+}
+
+/**
+ * sha256 of a model artifact: of the file, or of a folder (a Hugging Face `save_pretrained` folder)
+ * as sha256 over one `<relative path>\0<sha256 of the file>\n` line per file in sorted order. The
+ * serving app computes the same (mlship_serving/artifact.py) before it loads the model.
+ */
+export async function sha256Artifact(target: string): Promise<string> {
+  if (!statSync(target).isDirectory()) return sha256File(target);
+  const hash = createHash('sha256');
+  for (const rel of folderFiles(target)) hash.update(`${rel}\0${await sha256File(path.join(target, rel))}\n`);
+  return hash.digest('hex');
+}
+
+/** Bytes of a file, or of every file in a folder. */
+export function artifactBytes(target: string): number {
+  const st = statSync(target);
+  if (!st.isDirectory()) return st.size;
+  return folderFiles(target).reduce((sum, rel) => sum + statSync(path.join(target, rel)).size, 0);
 }

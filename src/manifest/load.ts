@@ -7,7 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { ErrorObject } from 'ajv';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
-import { findInstance, instanceHint, loadCatalog } from '../budget/catalog.js';
+import { findInstance, instanceHint, loadCatalog } from '../compute/catalog.js';
 import { ManifestError } from '../core/errors.js';
 import { choiceHint, displayPath, formatDiagnostic } from './diagnostics.js';
 import { resolveManifest, type RawManifest } from './resolve.js';
@@ -324,8 +324,17 @@ function semanticDiagnostics(
   // Only values that passed their pattern are used as paths (a hostile path is never probed).
   const safePath = (v: unknown): v is string => typeof v === 'string' && new RegExp(RELATIVE_PATH_PATTERN).test(v);
   const modelPath = raw.model?.path;
-  if (safePath(modelPath) && exists(path.join(projectDir, modelPath)) !== 'file') {
-    error(['model', 'path'], `file not found: ${modelPath}`, 'train the model first (e.g. `python train.py`) or fix the path');
+  // A transformers model is the folder `save_pretrained` writes; every other flavor is one file.
+  const folderModel = raw.model?.flavor === 'transformers';
+  if (safePath(modelPath) && exists(path.join(projectDir, modelPath)) !== (folderModel ? 'dir' : 'file')) {
+    error(
+      ['model', 'path'],
+      folderModel ? `not a folder: ${modelPath}` : `file not found: ${modelPath}`,
+      folderModel ? 'a transformers model is the folder save_pretrained() writes (config.json, model.safetensors, tokenizer files)' : 'train the model first (e.g. `python train.py`) or fix the path',
+    );
+  }
+  for (const key of ['task', 'max_tokens'] as const) {
+    if (isObject(raw.model) && raw.model[key] !== undefined && !folderModel) error(['model', key], `"${key}" applies to the transformers flavor, not ${String(raw.model.flavor)}`);
   }
   const features = isObject(raw.features) ? raw.features : undefined;
   if (safePath(features?.baseline) && exists(path.join(projectDir, features.baseline)) !== 'file') {

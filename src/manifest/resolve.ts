@@ -2,12 +2,15 @@
  * Defaults, in exactly one place: raw (schema-valid) manifest → resolved `Manifest`.
  */
 import path from 'node:path';
-import type { DriftMethod, FieldSpec, FieldType, Flavor, Manifest, Quantization, TargetName } from './types.js';
+import type { DriftMethod, FieldSpec, FieldType, Flavor, Manifest, Quantization, TargetName, TransformerTask } from './types.js';
+
+/** Tokens a transformers request is truncated to unless `model.max_tokens` says otherwise. */
+const DEFAULT_MAX_TOKENS = 128;
 
 /** The manifest as written (already schema-valid); only the loader and this file see it. */
 export interface RawManifest {
   name: string;
-  model: { path: string; flavor: Flavor; params?: number; quantization?: Quantization; output?: 'probability' | 'label' | 'value' };
+  model: { path: string; flavor: Flavor; params?: number; quantization?: Quantization; output?: 'probability' | 'label' | 'value'; task?: TransformerTask; max_tokens?: number };
   /** Absent only for flavor llm (the schema requires it for every other flavor). */
   features?: {
     package: string;
@@ -23,7 +26,7 @@ export interface RawManifest {
     vertex?: { project?: string; region?: string; bucket?: string };
     azure?: { subscription?: string; resource_group?: string; workspace?: string; region?: string };
   };
-  serving?: { compute?: string; expected_rps?: number; replicas?: { min?: number; max?: number }; max_body_kb?: number; max_batch?: number };
+  serving?: { compute?: string; expected_rps?: number; replicas?: { min?: number; max?: number }; max_body_kb?: number; max_batch?: number; batching?: false | { max_batch?: number; max_wait_ms?: number }; workers?: number };
   budget?: { latency_ms?: Partial<Record<'p50' | 'p95' | 'p99', number>>; stages_ms?: Record<string, number>; monthly_usd?: number };
   monitoring?: {
     drift?: {
@@ -52,6 +55,7 @@ export const DEFAULTS = {
   expectedRps: 10,
   maxBodyKb: 1024,
   maxBatch: 1000,
+  batching: { max_batch: 64, max_wait_ms: 0 },
   latency: { percentile: 'p95' as const, value: 200 },
   driftSchedule: '0 2 * * *',
   driftShare: 0.5,
@@ -90,7 +94,8 @@ export function resolveManifest(raw: RawManifest, file: string, targetOverride?:
       flavor: raw.model.flavor,
       ...(raw.model.params !== undefined && { params: raw.model.params }),
       quantization: raw.model.quantization ?? (raw.model.flavor === 'llm' ? 'fp16' : 'fp32'),
-      output: raw.model.output ?? (raw.model.flavor === 'llm' ? 'value' : 'probability'),
+      output: raw.model.output ?? (raw.model.flavor === 'llm' || raw.model.task === 'embedding' ? 'value' : 'probability'),
+      ...(raw.model.flavor === 'transformers' && { task: raw.model.task ?? 'classification', max_tokens: raw.model.max_tokens ?? DEFAULT_MAX_TOKENS }),
     },
     // An LLM manifest without a features block resolves to no package and no fields.
     features: {
@@ -113,6 +118,8 @@ export function resolveManifest(raw: RawManifest, file: string, targetOverride?:
       replicas: { min: raw.serving?.replicas?.min ?? 1, max: raw.serving?.replicas?.max ?? Math.max(1, raw.serving?.replicas?.min ?? 1) },
       max_body_bytes: (raw.serving?.max_body_kb ?? DEFAULTS.maxBodyKb) * 1024,
       max_batch: raw.serving?.max_batch ?? DEFAULTS.maxBatch,
+      batching: raw.serving?.batching === false ? false : { ...DEFAULTS.batching, ...raw.serving?.batching },
+      ...(raw.serving?.workers !== undefined && { workers: raw.serving.workers }),
     },
     budget: {
       latency_ms: { percentile: percentile as 'p50' | 'p95' | 'p99', value: value ?? DEFAULTS.latency.value },

@@ -7,7 +7,7 @@
  * Values that end up inside generated files (names, paths, package names, field names) are held to
  * strict patterns here, so nothing a manifest says can inject text into a Dockerfile or Python file.
  */
-import { FIELD_TYPES, FLAVORS, QUANTIZATIONS, TARGET_NAMES } from './types.js';
+import { FIELD_TYPES, FLAVORS, QUANTIZATIONS, TARGET_NAMES, TRANSFORMER_TASKS } from './types.js';
 
 /** Resource names: lowercase letters, digits and single hyphens; 2–40 chars. */
 export const NAME_PATTERN = '^[a-z][a-z0-9]*(-[a-z0-9]+)*$';
@@ -79,6 +79,8 @@ export const manifestSchema = {
         params: { ...positive, description: 'parameter count (LLMs and deep models); estimated from the artifact otherwise' },
         quantization: { enum: [...QUANTIZATIONS] },
         output: { enum: ['probability', 'label', 'value'], description: 'what predictions return (default: probability for classifiers)' },
+        task: { enum: [...TRANSFORMER_TASKS], description: 'transformers: classification (default) or embedding (a mean-pooled vector; set output: value)' },
+        max_tokens: { type: 'integer', minimum: 1, maximum: 8192, description: 'transformers: longest input in tokens; longer texts are truncated (default 128)' },
       },
     },
     features: {
@@ -155,6 +157,21 @@ export const manifestSchema = {
         },
         max_body_kb: { type: 'integer', minimum: 1, maximum: 1048576 },
         max_batch: { type: 'integer', minimum: 1, maximum: 100000 },
+        batching: {
+          description: 'adaptive micro-batching of concurrent requests (one transform + one predict per batch); false turns it off',
+          oneOf: [
+            { type: 'boolean', const: false },
+            {
+              type: 'object',
+              additionalProperties: false,
+              properties: {
+                max_batch: { type: 'integer', minimum: 1, maximum: 4096, description: 'records per transform + predict call (default 64)' },
+                max_wait_ms: { type: 'number', minimum: 0, maximum: 1000, description: 'extra wait for a fuller batch; 0 never waits when idle (default 0)' },
+              },
+            },
+          ],
+        },
+        workers: { type: 'integer', minimum: 1, maximum: 256, description: 'worker processes per replica (default: the CPUs the container may use)' },
       },
     },
     budget: {

@@ -3,7 +3,7 @@
  * every path absolute. Code past the loader never sees raw YAML.
  */
 
-export const FLAVORS = ['sklearn', 'xgboost', 'lightgbm', 'onnx', 'pytorch', 'llm'] as const;
+export const FLAVORS = ['sklearn', 'xgboost', 'lightgbm', 'onnx', 'pytorch', 'transformers', 'llm'] as const;
 export type Flavor = (typeof FLAVORS)[number];
 
 export const TARGET_NAMES = ['local', 'sagemaker', 'vertex', 'azure'] as const;
@@ -11,6 +11,10 @@ export type TargetName = (typeof TARGET_NAMES)[number];
 
 export const FIELD_TYPES = ['number', 'integer', 'category', 'string', 'boolean'] as const;
 export type FieldType = (typeof FIELD_TYPES)[number];
+
+/** What a `transformers` model does with its text: classify it, or embed it (mean-pooled vector). */
+export const TRANSFORMER_TASKS = ['classification', 'embedding'] as const;
+export type TransformerTask = (typeof TRANSFORMER_TASKS)[number];
 
 export const QUANTIZATIONS = ['fp32', 'fp16', 'bf16', 'int8', 'int4'] as const;
 export type Quantization = (typeof QUANTIZATIONS)[number];
@@ -54,6 +58,10 @@ export interface Manifest {
     quantization: Quantization;
     /** What the app returns: class probability of the positive class, the label, or a raw value. */
     output: 'probability' | 'label' | 'value';
+    /** `transformers`: the task (default classification). */
+    task?: TransformerTask;
+    /** `transformers`: longest input in tokens, longer texts are truncated (default 128). */
+    max_tokens?: number;
   };
   features: {
     /** Python package name shared by training and serving (absent for an LLM without a features block). */
@@ -91,6 +99,10 @@ export interface Manifest {
     max_body_bytes: number;
     /** Largest batch of records per request. */
     max_batch: number;
+    /** Adaptive micro-batching of concurrent requests, or false (one predict call per request). */
+    batching: false | { max_batch: number; max_wait_ms: number };
+    /** Worker processes per replica; unset: the CPUs the container may use (decided at start-up). */
+    workers?: number;
   };
   budget: {
     latency_ms: { percentile: 'p50' | 'p95' | 'p99'; value: number };

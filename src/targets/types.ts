@@ -3,7 +3,7 @@
  * `Target` only; they never branch on which one it is. Targets return these mlship types, never SDK
  * types.
  */
-import type { Output } from '../cli/output.js';
+import type { Reporter } from '../core/reporter.js';
 import type { BaselineProfile } from '../drift/profile.js';
 import type { Manifest, TargetName } from '../manifest/types.js';
 
@@ -11,11 +11,13 @@ import type { Manifest, TargetName } from '../manifest/types.js';
 export interface TargetContext {
   manifest: Manifest;
   /** Progress lines, warnings and spinners (stderr). */
-  output: Output;
+  output: Reporter;
   env: NodeJS.ProcessEnv;
   /** The command that acts (`deploy`, `rollback`…), recorded in history. */
   command: string;
   now(): Date;
+  /** Pause between polls (tests make it instant and move `now` with it); default: real time. */
+  sleep?(ms: number): Promise<void>;
 }
 
 /** A build on disk, as `mlship build` left it (`.mlship/build/<id>/`). */
@@ -90,42 +92,8 @@ export interface PushResult {
   created: boolean;
 }
 
-/** How a model is served: the generated Python app, or an LLM server container. */
-export type ServingRuntime = 'python' | 'vllm' | 'llama.cpp';
-
-/** The chosen compute, from the one selection function (`selectCompute` in src/budget/select.ts). */
-export interface ComputeChoice {
-  instanceType: string;
-  replicas: { min: number; max: number };
-  gpu: boolean;
-  /** Why, in words, one sentence each. */
-  reasons: string[];
-  /** What the build renders: the Python app, or a vLLM / llama.cpp container (LLMs). Absent = python. */
-  runtime?: ServingRuntime;
-  /** Problems with the choice that do not stop a deploy (an explicit type too small for the model…). */
-  warnings?: string[];
-  /** The numbers behind the choice, for `budget` and `deploy --plan --json`. */
-  sizing?: ComputeSizing;
-}
-
-/** The estimates selection worked from. */
-export interface ComputeSizing {
-  params: number;
-  paramsSource: 'manifest' | 'artifact';
-  /** CPU milliseconds one request costs on one vCPU. */
-  cpuMsPerRequest: number;
-  cpuMsSource: 'measured' | 'estimated';
-  /** Requests per second one instance carries at the target utilisation (null: not sized by load). */
-  perInstanceRps: number | null;
-  /** Instances the expected rate needs. */
-  instancesForExpectedRps: number;
-  /** Memory the model needs: host memory, and GPU memory when it runs on a GPU (GB). */
-  memoryNeededGb: number;
-  gpuMemoryNeededGb?: number;
-  /** Rate above which a GPU costs less per prediction than CPUs; null = never (or a GPU is required). */
-  gpuBreakEvenRps: number | null;
-  usdPerHour: number;
-}
+export type { ComputeChoice, ComputeSizing, ServingRuntime } from '../compute/types.js';
+import type { ComputeChoice } from '../compute/types.js';
 
 export interface DeployRequest {
   /** `vN`; undefined = newest. */
@@ -199,20 +167,22 @@ export interface LogWindow {
 }
 
 /**
- * A stream of raw prediction-log lines and their format; the drift readers parse them. Targets plug
- * their storage (local files, S3, GCS, Blob) in here.
+ * A stream of raw prediction-log lines and the name of their format, one of the `LogFormat`s the
+ * target's descriptor lists (src/targets/shared/logs.ts), which turns lines into neutral records.
+ * Targets plug their storage (local files, S3, GCS, Blob) in here.
  */
 export interface LogSource {
   readonly description: string;
-  readonly format: 'mlship' | 'sagemaker-capture';
+  /** A `LogFormat.name`: `mlship`, `sagemaker-capture`, … */
+  readonly format: string;
   lines(): AsyncIterable<string>;
 }
 
 /** A run of a target's own retraining pipeline (clouds), followed to its end. */
 export interface RetrainingRun {
   pipeline: string;
-  /** The platform's id of the execution (an ARN on SageMaker). */
-  executionArn: string;
+  /** The platform's id of the execution (an ARN on SageMaker, a resource name on Vertex, a job name on Azure). */
+  executionId: string;
   status: string;
   seconds: number;
 }

@@ -32,6 +32,8 @@ const modules: Record<string, () => Promise<BenchModule>> = {
   budget: () => import('./budget.js'),
   serving: () => import('./serving.js'),
   local: () => import('./local.js'),
+  router: () => import('./router.js'),
+  transformer: () => import('./transformer.js'),
 };
 
 async function main(): Promise<void> {

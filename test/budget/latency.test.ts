@@ -82,3 +82,15 @@ describe('analyzeLatency', () => {
     expect(none.findings.join('\n')).toMatch(/no Server-Timing header/);
   });
 });
+
+describe('analyzeLatency with micro-batches', () => {
+  it('reports the batch sizes the server said (X-Batch-Size) and judges the queue stage like any other', () => {
+    const s = samples({ validate: 1, queue: 3, features: 4, model: 10, post: 1, log: 1 }).map((x, i) => ({ ...x, batchSize: (i % 4) + 1 }));
+    const r = analyzeLatency(s, { ...budget, stages_ms: { ...budget.stages_ms, queue: 2 } });
+    expect(r.batchSize?.p50).toBe(2);
+    expect(r.batchSize?.max).toBe(4);
+    expect(r.findings.join('\n')).toContain('micro-batches of 2 records at p50');
+    expect(r.stages.find((x) => x.name === 'queue')?.status).toBe('over');
+    expect(analyzeLatency(samples({ model: 1 }), budget).batchSize).toBeNull();
+  });
+});

@@ -12,19 +12,14 @@ import { pyLiteral, render, type RenderedFile } from '../../src/build/render.js'
 import { loadManifestFile } from '../../src/manifest/load.js';
 import type { Manifest } from '../../src/manifest/types.js';
 import { exampleDir } from '../helpers/cli.js';
+import { expectGolden } from '../helpers/golden.js';
 import { llmProject, type LlmFixture } from './llm-fixture.js';
 
 const goldenDir = path.join(path.dirname(new URL(import.meta.url).pathname), 'golden');
 const model = { file: 'model.joblib', sha256: '0'.repeat(64), bytes: 4096 };
 
 function golden(name: string, content: string): void {
-  const file = path.join(goldenDir, name);
-  if (process.env.UPDATE_GOLDEN === '1') {
-    mkdirSync(goldenDir, { recursive: true });
-    writeFileSync(file, content);
-  }
-  if (!existsSync(file)) throw new Error(`no golden file ${name}: run with UPDATE_GOLDEN=1 to write it`);
-  expect(content).toBe(readFileSync(file, 'utf8'));
+  expectGolden(goldenDir, name, content);
 }
 
 function byPath(files: RenderedFile[], p: string): string {
@@ -38,7 +33,8 @@ const example = (): Manifest => loadManifestFile(path.join(exampleDir, 'mlship.y
 describe('render', () => {
   it('renders the example (CPU) exactly as the golden files', () => {
     const files = render(example(), model, { mlshipVersion: '0.0.0-golden' });
-    expect(files.map((f) => f.path).sort()).toEqual(['.dockerignore', 'Dockerfile', 'requirements.txt', 'serve.py']);
+    expect(files.map((f) => f.path).filter((p) => !p.startsWith('mlship_serving/')).sort()).toEqual(['.dockerignore', 'Dockerfile', 'requirements.txt', 'serve.py']);
+    expect(files.map((f) => f.path)).toContain('mlship_serving/app.py');
     golden('serve.py', byPath(files, 'serve.py'));
     golden('requirements.txt', byPath(files, 'requirements.txt'));
     golden('Dockerfile.cpu', byPath(files, 'Dockerfile'));
@@ -55,11 +51,24 @@ describe('render', () => {
   it('renders the loader and requirements of each flavor', () => {
     const m = example();
     const onnx = render({ ...m, model: { ...m.model, flavor: 'onnx' } }, { ...model, file: 'model.onnx' }, { mlshipVersion: '0' });
-    expect(byPath(onnx, 'serve.py')).toContain('onnxruntime.InferenceSession');
+    expect(byPath(onnx, 'serve.py')).toContain('loader="onnx"');
     expect(byPath(onnx, 'requirements.txt')).toContain('onnxruntime==');
     const torch = render({ ...m, model: { ...m.model, flavor: 'pytorch', output: 'value' } }, { ...model, file: 'model.pt' }, { mlshipVersion: '0' });
-    expect(byPath(torch, 'serve.py')).toContain('torch.jit.load');
+    expect(byPath(torch, 'serve.py')).toContain('loader="pytorch"');
     expect(byPath(torch, 'requirements.txt')).toMatch(/^torch==/m);
+    // CPU images get PyTorch's CPU wheel, GPU images the CUDA one.
+    expect(byPath(torch, 'requirements.txt')).toContain('--extra-index-url https://download.pytorch.org/whl/cpu');
+    const torchGpu = render({ ...m, model: { ...m.model, flavor: 'pytorch' }, serving: { ...m.serving, compute: 'gpu' } }, { ...model, file: 'model.pt' }, { mlshipVersion: '0' });
+    expect(byPath(torchGpu, 'requirements.txt')).toContain('--extra-index-url https://download.pytorch.org/whl/cu126');
+    expect(byPath(torchGpu, 'requirements.txt')).not.toContain('whl/cpu');
+    const lgbm = render({ ...m, model: { ...m.model, flavor: 'lightgbm' } }, { ...model, file: 'model.txt' }, { mlshipVersion: '0' });
+    expect(byPath(lgbm, 'serve.py')).toContain('loader="lightgbm"');
+    expect(byPath(lgbm, 'requirements.txt')).toMatch(/^lightgbm==/m);
+    const hf = render({ ...m, model: { ...m.model, flavor: 'transformers', task: 'embedding', max_tokens: 64, output: 'value' } }, { ...model, file: 'model' }, { mlshipVersion: '0' });
+    expect(byPath(hf, 'serve.py')).toContain('loader="transformers"');
+    expect(byPath(hf, 'serve.py')).toContain('model_options={"task": "embedding", "max_tokens": 64}');
+    expect(byPath(hf, 'requirements.txt')).toMatch(/^transformers==/m);
+    expect(byPath(hf, 'requirements.txt')).toMatch(/^tokenizers==/m);
   });
 
   it('is pure: the same inputs give the same files', () => {

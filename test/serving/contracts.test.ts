@@ -19,7 +19,7 @@ beforeAll(async () => {
 
 afterAll(() => built?.cleanup());
 
-const STAGES = ['validate', 'features', 'model', 'post', 'log'];
+const STAGES = ['validate', 'queue', 'features', 'model', 'post', 'log'];
 
 function serverTiming(header: string | null): Record<string, number> {
   expect(header).toBeTruthy();

@@ -21,6 +21,7 @@ export const run: CommandModule['run'] = async (ctx, _args, options) => {
     typeof info.runtime === 'object'
       ? `  python  ${info.runtime.python} (${info.runtime.source})`
       : `  server  ${info.runtime} on ${info.compute?.instanceType ?? 'a GPU'} (an LLM image: its own OpenAI-compatible routes, not mlship's serving contract; see entrypoint.sh)`,
+    ...(info.cost ? [`  cost    ${'skipped' in info.cost ? `not measured (${info.cost.skipped}): selection estimates it` : `${info.cost.perRequest.cpuMs} ms CPU per request, ${info.cost.perBatch.cpuMsPerRecord} ms per record in batches of ${info.cost.perBatch.size} (one thread on ${info.cost.machine.cpu}, measured)`}`] : []),
     `  image   ${info.image ? `${info.image.tag} ${info.image.id.slice(0, 19)}` : (result.imageSkipped ?? 'none')}`,
     typeof info.runtime === 'object'
       ? 'next: `mlship serve` to try it here, `mlship push` to register it as a version'

@@ -12,7 +12,7 @@
  * `POST /drain {url}` (answers when that backend has no request in flight), each with the token
  * from the deploy state file.
  */
-import { Agent, createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Agent, createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
 export interface Backend {
   url: string;
@@ -82,16 +82,15 @@ export class Router {
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY) {
-        reply(res, 413, { error: 'request body too large' });
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
+      // Past the bound the body is read and dropped, then answered 413: closing a socket with unread
+      // data would reset it, and the client would see the reset instead of the answer.
+      if (size <= MAX_BODY) chunks.push(chunk);
+      else if (size > 2 * MAX_BODY) req.destroy();
     });
     req.on('end', () => {
       if (res.headersSent) return;
-      this.forward(req, res, Buffer.concat(chunks), 0);
+      if (size > MAX_BODY) return reply(res, 413, { error: 'request body too large' });
+      this.forward(req, res, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), 0);
     });
     req.on('error', () => undefined);
   };
@@ -116,12 +115,12 @@ export class Router {
         port: backend.port,
         path: req.url ?? '/',
         method: req.method,
-        headers: { ...forwardHeaders(req.headers), host: backend.host, 'content-length': String(body.length) },
+        headers: requestHeaders(req.rawHeaders, backend.host, body.length),
         agent: backend.agent,
       },
       (response) => {
         this.served++;
-        res.writeHead(response.statusCode ?? 502, forwardHeaders(response.headers));
+        res.writeHead(response.statusCode ?? 502, endToEnd(response.rawHeaders));
         response.pipe(res);
         response.on('end', release);
         response.on('error', () => {
@@ -155,9 +154,26 @@ export class Router {
   }
 }
 
-function forwardHeaders(headers: IncomingHttpHeaders): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
+/**
+ * The end-to-end headers of a raw header list ([name, value, name, value, ...], as received), still
+ * flat: Node takes that shape as is, so no header object is built per request in either direction.
+ */
+function endToEnd(raw: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (!HOP_BY_HOP.has(name.toLowerCase())) out.push(name, raw[i + 1]!);
+  }
+  return out;
+}
+
+/** The client's end-to-end headers for the backend, with its Host and the buffered body's length. */
+function requestHeaders(raw: string[], host: string, length: number): string[] {
+  const out = ['host', host, 'content-length', String(length)];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    if (name !== 'host' && name !== 'content-length' && !HOP_BY_HOP.has(name)) out.push(raw[i]!, raw[i + 1]!);
+  }
   return out;
 }
 

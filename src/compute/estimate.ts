@@ -52,19 +52,22 @@ export function estimateCpuMs(flavor: Flavor, params: number, quantization: Quan
   return 1 + (params / 1e6) * 0.75;
 }
 
-/** Requests per second an instance carries at the target utilisation, one worker per vCPU. */
-export function cpuCapacityRps(instance: InstanceType, cpuMs: number): number {
-  return (instance.vcpu * 1000 * TARGET_UTILIZATION) / cpuMs;
+/**
+ * Requests per second an instance carries at the target utilisation: the serving app runs one worker
+ * process per vCPU (the container's CPUs), or `workers` when `serving.workers` caps it.
+ */
+export function cpuCapacityRps(instance: InstanceType, cpuMs: number, workers?: number): number {
+  return (Math.min(instance.vcpu, workers ?? instance.vcpu) * 1000 * TARGET_UTILIZATION) / cpuMs;
 }
 
 /**
  * Requests per second a GPU instance carries at the target utilisation. Only neural models speed up:
  * 2 FLOPs per parameter per token at a fraction of peak; tabular models run as on the host CPUs.
  */
-export function gpuCapacityRps(instance: InstanceType, flavor: Flavor, params: number, cpuMs: number): number {
+export function gpuCapacityRps(instance: InstanceType, flavor: Flavor, params: number, cpuMs: number, tokens: number = TOKENS_PER_REQUEST): number {
   const gpu = instance.gpu;
   if (!gpu || isTabular(flavor) || gpu.fp16Tflops === null) return cpuCapacityRps(instance, cpuMs);
-  const perGpu = Math.min(GPU_HOST_LIMIT_RPS, (GPU_EFFICIENCY * gpu.fp16Tflops * 1e12) / (2 * params * TOKENS_PER_REQUEST));
+  const perGpu = Math.min(GPU_HOST_LIMIT_RPS, (GPU_EFFICIENCY * gpu.fp16Tflops * 1e12) / (2 * params * tokens));
   return perGpu * gpu.count * TARGET_UTILIZATION;
 }
 

@@ -4,10 +4,11 @@
  * rate, and a GPU is chosen only when it carries that rate for less money; LLMs are sized by the GPU
  * memory their weights and KV cache need.
  */
-import { statSync } from 'node:fs';
+import { artifactBytes } from '../core/fs.js';
 import { ManifestError } from '../core/errors.js';
 import type { Flavor, Manifest, Quantization } from '../manifest/types.js';
-import type { ComputeChoice, ComputeSizing, ServingRuntime } from '../targets/types.js';
+import { buildCostFor, scaledCpuMs, vcpuFactor, type MeasuredCost } from './measured.js';
+import type { ComputeChoice, ComputeSizing, ServingRuntime } from './types.js';
 import { describeInstance, findInstance, gpuMemoryGb, instanceHint, loadCatalog, type Catalog, type InstanceType } from './catalog.js';
 import {
   cpuCapacityRps,
@@ -32,12 +33,21 @@ export interface SelectionInput {
   paramsSource: 'manifest' | 'artifact';
   quantization: Quantization;
   expectedRps: number;
-  /** Measured CPU milliseconds per request (one vCPU); estimated from the model when absent. */
+  /**
+   * Measured CPU milliseconds per request on one vCPU of the machine that measured it; estimated from
+   * the model when absent. A measured figure is scaled to each instance type's vCPU (measured.ts).
+   */
   cpuMsPerRequest?: number;
+  /** Where the measured figure comes from, in words ("the build's calibration on …"). */
+  cpuMsBasis?: string;
+  /** Tokens one request carries (text models: `model.max_tokens`), for the GPU's FLOP count. */
+  tokensPerRequest?: number;
   /** `serving.compute`: auto, cpu, gpu or an instance type of the catalog. */
   compute: string;
   /** `serving.replicas` from the manifest. */
   replicas: { min: number; max: number };
+  /** `serving.workers`: worker processes per replica; unset, the app runs one per vCPU (as sized here). */
+  workers?: number;
   catalog: Catalog;
   /** GGUF weights run on llama.cpp whatever the hardware. */
   artifactFormat?: 'gguf' | 'other';
@@ -103,12 +113,21 @@ export function selectCompute(input: SelectionInput): ComputeChoice {
   }
 
   const sizedByLoad = input.catalog.sizing !== 'fixed' && !llm;
+  const measured = input.cpuMsPerRequest !== undefined;
+  const factor = vcpuFactor(chosen.instance.type);
   if (sizedByLoad) {
+    const basis = measured
+      ? `measured: ${input.cpuMsBasis ?? 'on this machine'}${factor.factor === 1 ? '' : `; ${fmtMs(scaledCpuMs(cpuMs, chosen.instance.type))} ms on a ${chosen.instance.type} vCPU (×1/${factor.factor}, ${factor.cpu})`}`
+      : 'estimated from the parameter count: `mlship build` measures it';
     reasons.push(
-      `~${fmtMs(cpuMs)} ms of CPU per request (${input.cpuMsPerRequest === undefined ? 'estimated' : 'measured'}): ${chosen.instance.type} carries ~${fmtRps(chosen.perInstanceRps)} rps at ${TARGET_UTILIZATION * 100}% utilisation, so ${chosen.instances} instance${chosen.instances === 1 ? '' : 's'} for ${input.expectedRps} rps`,
+      `~${fmtMs(cpuMs)} ms of CPU per request (${basis}): ${chosen.instance.type} carries ~${fmtRps(chosen.perInstanceRps)} rps at ${TARGET_UTILIZATION * 100}% utilisation, so ${chosen.instances} instance${chosen.instances === 1 ? '' : 's'} for ${input.expectedRps} rps`,
     );
   }
   if (!llm) reasons.push(breakEvenWords(breakEven, input, chosen));
+  if (!llm && !chosen.gpu && input.workers !== undefined && input.workers < chosen.instance.vcpu) {
+    // Sized with the worker count the app will run: say that the rest of the machine idles.
+    warnings.push(`serving.workers is ${input.workers}: the app uses ${input.workers} of ${chosen.instance.type}'s ${chosen.instance.vcpu} vCPUs (unset it to use them all)`);
+  }
 
   const replicas = { ...input.replicas };
   if (sizedByLoad && chosen.instances > replicas.max) {
@@ -130,7 +149,8 @@ export function selectCompute(input: SelectionInput): ComputeChoice {
     params: input.params,
     paramsSource: input.paramsSource,
     cpuMsPerRequest: round3(cpuMs),
-    cpuMsSource: input.cpuMsPerRequest === undefined ? 'estimated' : 'measured',
+    cpuMsSource: measured ? 'measured' : 'estimated',
+    ...(measured && { cpuMsBasis: input.cpuMsBasis ?? 'measured on this machine', vcpuFactor: factor.factor }),
     perInstanceRps: sizedByLoad ? round3(chosen.perInstanceRps) : null,
     instancesForExpectedRps: sizedByLoad ? chosen.instances : replicas.min,
     memoryNeededGb: hostMemoryGb(input.flavor, input.params, input.quantization),
@@ -158,7 +178,9 @@ export function evaluateOptions(input: SelectionInput, cpuMs: number = input.cpu
     const gpu = instance.gpu !== null;
     const memory = gpu && llm ? gpuMemoryGb(instance) : instance.memoryGb;
     const fits = memory === null || memory >= (gpu && llm ? gpuGb : hostGb);
-    const perInstanceRps = gpu ? gpuCapacityRps(instance, input.flavor, input.params, cpuMs) : cpuCapacityRps(instance, cpuMs);
+    // A measured figure is per vCPU of the measuring machine: scale it to this type's vCPU.
+    const ms = input.cpuMsPerRequest === undefined ? cpuMs : scaledCpuMs(cpuMs, instance.type);
+    const perInstanceRps = gpu ? gpuCapacityRps(instance, input.flavor, input.params, ms, input.tokensPerRequest) : cpuCapacityRps(instance, ms, input.workers);
     // LLM throughput depends on batching and output length far more than on FLOPs: not sized by
     // load here; `mlship budget` measures it.
     const instances = llm ? 1 : Math.max(1, Math.ceil(input.expectedRps / perInstanceRps));
@@ -251,7 +273,11 @@ export function unknownInstanceError(type: string, catalog: Catalog): ManifestEr
 export interface ManifestSelectionOptions {
   /** Artifact size in bytes; read from disk when absent. */
   modelBytes?: number;
+  /** A measured CPU time per request (one vCPU); without it, the current build's calibration when there is one. */
   cpuMsPerRequest?: number;
+  cpuMsBasis?: string;
+  /** Look for the build's calibration (default true; the build's own rendering passes false so a build id never depends on an earlier build). */
+  useBuildCost?: boolean;
   /** A catalog other than the manifest target's (the cost report's cloud comparison). */
   catalog?: Catalog;
 }
@@ -269,8 +295,14 @@ export function selectionInput(manifest: Manifest, options: ManifestSelectionOpt
   const { model, serving } = manifest;
   let params = model.params;
   if (params === undefined) {
-    const bytes = options.modelBytes ?? artifactBytes(model.path);
+    const bytes = options.modelBytes ?? modelBytes(model.path);
     params = estimateParams(model.flavor, bytes, model.quantization);
+  }
+  let measured: { cpuMsPerRequest: number; cpuMsBasis: string } | undefined;
+  if (options.cpuMsPerRequest !== undefined) measured = { cpuMsPerRequest: options.cpuMsPerRequest, cpuMsBasis: options.cpuMsBasis ?? 'measured on this machine' };
+  else if (options.useBuildCost !== false && model.flavor !== 'llm') {
+    const cost = buildCostFor(manifest);
+    if (cost) measured = { cpuMsPerRequest: cost.perRequest.cpuMs, cpuMsBasis: describeCalibration(cost) };
   }
   return {
     flavor: model.flavor,
@@ -278,17 +310,24 @@ export function selectionInput(manifest: Manifest, options: ManifestSelectionOpt
     paramsSource: model.params === undefined ? 'artifact' : 'manifest',
     quantization: model.quantization,
     expectedRps: serving.expected_rps,
-    ...(options.cpuMsPerRequest !== undefined && { cpuMsPerRequest: options.cpuMsPerRequest }),
+    ...measured,
+    ...(model.max_tokens !== undefined && { tokensPerRequest: model.max_tokens }),
     compute: serving.compute,
     replicas: serving.replicas,
+    ...(serving.workers !== undefined && { workers: serving.workers }),
     catalog: options.catalog ?? loadCatalog(manifest.target),
     artifactFormat: model.path.toLowerCase().endsWith('.gguf') ? 'gguf' : 'other',
   };
 }
 
-function artifactBytes(file: string): number {
+/** `the build's calibration on AMD EPYC (one thread, 2026-11-30)` */
+export function describeCalibration(cost: MeasuredCost): string {
+  return `the build's calibration on ${cost.machine.cpu} (one thread, ${cost.measuredAt.slice(0, 10)})`;
+}
+
+function modelBytes(file: string): number {
   try {
-    return statSync(file).size;
+    return artifactBytes(file);
   } catch {
     return 0;
   }

@@ -1,0 +1,36 @@
+"""What the manifest decides, as data: the one input of the runtime that differs between projects.
+
+The generated `serve.py` beside this package builds one `Spec` and hands it to `mlship_serving.main`.
+"""
+from typing import NamedTuple, Optional
+
+
+class Field(NamedTuple):
+    """One request field of `features.schema`, in schema order."""
+
+    name: str
+    type: str  # number | integer | category | string | boolean
+    min: Optional[float] = None
+    max: Optional[float] = None
+    values: Optional[tuple] = None  # the allowed categories
+    nullable: bool = False
+
+
+class Spec(NamedTuple):
+    """A project's serving decisions (all of them come from mlship.yaml and the build)."""
+
+    name: str  # the model's name: in logs, metrics and /ping
+    features_package: str  # the package whose transform() train.py applies
+    model_file: str  # file name of the artifact
+    flavor: str  # sklearn | xgboost | lightgbm | onnx | pytorch | transformers (in /metrics)
+    loader: str  # a key of loaders.LOADERS
+    output: str  # probability | label | value
+    fields: tuple  # of Field
+    warm_record: dict  # a valid record, predicted once before the port opens
+    max_body: int = 1 << 20  # bytes of a request body
+    max_request_records: int = 1000  # records of one request (a client batch)
+    # Adaptive micro-batching: None turns it off (one request, one predict call).
+    max_batch: Optional[int] = 64  # records per transform + predict call
+    max_wait_ms: float = 0  # extra wait for a fuller batch; 0: never wait when idle
+    workers: Optional[int] = None  # worker processes; None: the CPUs the container may use
+    model_options: Optional[dict] = None  # transformers: {"task": ..., "max_tokens": ...}
