@@ -62,7 +62,14 @@ describe('column names as data', () => {
   it('the serving app carries the names as data (FIELDS and the warm-up record)', () => {
     const manifest = loadManifestFile(path.join(project.dir, 'mlship.yaml'));
     const serve = render(manifest, { file: 'model.joblib', sha256: '0'.repeat(64), bytes: 1 }, { mlshipVersion: '0' }).find((f) => f.path === 'serve.py')!.content;
-    const probe = 'import ast, json, sys\nsrc = sys.stdin.read()\nfor n in ast.parse(src).body:\n    if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") in ("FIELDS", "WARM_RECORD"):\n        v = ast.literal_eval(n.value)\n        print(json.dumps([f[0] for f in v] if isinstance(v, tuple) else list(v)))';
+    // The generated file's SPEC: Field(name, …) per field and the warm-up record, all literals.
+    const probe = [
+      'import ast, json, sys',
+      'spec = [n.value for n in ast.parse(sys.stdin.read()).body if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "SPEC"][0]',
+      'kw = {k.arg: k.value for k in spec.keywords}',
+      'print(json.dumps([ast.literal_eval(f.args[0]) for f in kw["fields"].elts]))',
+      'print(json.dumps(list(ast.literal_eval(kw["warm_record"]))))',
+    ].join('\n');
     const r = spawnSync(python, ['-c', probe], { input: serve, encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout.trim().split('\n').map((l) => JSON.parse(l) as string[])).toEqual([NAMES, NAMES]);
