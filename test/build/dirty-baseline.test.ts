@@ -15,23 +15,13 @@ import { parseCsv } from '../../src/core/csv.js';
 import { loadBaselineFile } from '../../src/drift/baseline.js';
 import type { FieldSpec } from '../../src/manifest/types.js';
 import { json, python, runCli, tempDir } from '../helpers/cli.js';
+import { seededRandom } from '../helpers/random.js';
 
 const env = { MLSHIP_PYTHON: python };
 
-/** A seeded generator (mulberry32): the same dirty file on every run. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Rows like the Telco churn CSV: total_charges blank for tenure 0, sometimes NA; monthly charges quoted or padded. */
 function dirtyCsv(rows: number, seed: number): { text: string; blanks: number; na: number } {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const lines = ['tenure_months,monthly_charges,total_charges,plan,churned'];
   let blanks = 0;
   let na = 0;
