@@ -6,14 +6,18 @@
  * `npm test` must work on a fresh machine as the README says: when the interpreter at hand cannot
  * import the test requirements (and MLSHIP_PYTHON names none), a virtualenv is made in
  * test/.tmp/venv from test/requirements.txt and test/requirements-flavors.txt and used for the whole
- * run. Nothing is installed globally. The flavor tests' small models are made here too (cached).
+ * run. The flavor tests' small models are made here too (cached). Nothing is installed globally
+ * but the browser of the HTML-report test: an existing Chrome/Chromium, else Debian's chromium when
+ * root, else the run stops with the one line that fixes it (helpers/chromium.ts).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { aptInstall } from './helpers/apt.js';
+import { ensureChromium } from './helpers/chromium.js';
 import { exampleDir, python, repoRoot } from './helpers/cli.js';
 import { makeFlavorProjects } from './helpers/flavors.js';
-import { aptInstall, ensureImageTools } from './helpers/image-tools.js';
+import { ensureImageTools } from './helpers/image-tools.js';
 
 // The flavor tests' libraries (test/requirements-flavors.txt) are part of the test requirements.
 const MODULES = 'fastapi, uvicorn, orjson, sklearn, pandas, numpy, scipy, joblib, moto, pytest, torch, transformers, tokenizers, safetensors, onnx, onnxruntime, lightgbm';
@@ -41,12 +45,23 @@ function preparePython(): string {
 }
 
 export default function setup(): void {
+  // Test workers start after this and inherit the environment: drift/report.test.ts reads MLSHIP_CHROMIUM.
+  process.env.MLSHIP_CHROMIUM = ensureChromium({
+    env: process.env,
+    isRoot: process.getuid?.() === 0,
+    install: () => aptInstall(['chromium']),
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
   // The real image test's tools (buildah, debootstrap): found, else installed when root, else the
   // test is skipped with this reason (MLSHIP_IMAGE_TEST_SKIP=<reason> skips it on purpose). Workers
   // inherit it: build/image.test.ts reads it.
   if (!process.env.MLSHIP_IMAGE_TEST_SKIP) {
     const skip = ensureImageTools({ env: process.env, isRoot: process.getuid?.() === 0, install: aptInstall, log: (line) => process.stderr.write(`${line}\n`) });
     if (skip) process.env.MLSHIP_IMAGE_TEST_SKIP = skip;
+  }
+  // openssl makes the throwaway TLS certificate of the Azure doubles (test/targets/azure/doubles/tls.ts).
+  if (spawnSync('openssl', ['version'], { stdio: 'ignore' }).status !== 0 && !aptInstall(['openssl'])) {
+    throw new Error('the Azure tests need openssl: run `sudo apt-get install -y openssl` (Debian/Ubuntu)');
   }
   const interpreter = preparePython();
   if (!existsSync(path.join(exampleDir, 'model', 'model.joblib'))) {

@@ -6,9 +6,8 @@
 #   MLSHIP_DEMO_PORT=9090 npm run demo # serve on another port (default 8080)
 #
 # Nothing is installed globally: when the Python at hand lacks pandas / scikit-learn, a virtualenv is
-# made in examples/churn/.mlship/venv (the one `mlship build` reuses for the serving app). A step
-# whose command this version of mlship does not have yet ends the flow with a note and exit 0; any
-# real failure stops the demo with that command's exit code.
+# made in examples/churn/.mlship/venv (the one `mlship build` reuses for the serving app). A failing
+# step stops the demo with that command's exit code (and stops the deployment it started).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -19,22 +18,14 @@ DEPLOYED=0
 if [ -t 2 ] && [ -z "${NO_COLOR:-}" ]; then BOLD=$'\033[1m' PLAIN=$'\033[0m'; else BOLD='' PLAIN=''; fi
 say() { printf '\n%s== %s%s\n' "$BOLD" "$*" "$PLAIN" >&2; }
 
-# Run `mlship ARGS…`, showing its output as it comes. Returns 0 on success, 10 when the command is
-# not in this version yet; exits the demo on any real failure.
+# Run `mlship ARGS…`, showing its output as it comes; exits the demo with its exit code when it fails.
 step() {
-  local log status
-  log="$(mktemp)"
+  local status
   say "mlship $*"
   set +e
-  "${MLSHIP[@]}" "$@" 2>&1 | tee "$log"
-  status=${PIPESTATUS[0]}
+  "${MLSHIP[@]}" "$@"
+  status=$?
   set -e
-  if [ "$status" -eq 1 ] && grep -q 'is not implemented yet' "$log"; then
-    rm -f "$log"
-    say "\`mlship $1\` is not in this version yet: the demo stops here (everything before it ran for real)"
-    return 10
-  fi
-  rm -f "$log"
   if [ "$status" -ne 0 ]; then
     say "mlship $1 failed (exit code $status)"
     exit "$status"
@@ -82,12 +73,12 @@ post() {
   fi
 }
 
-# 3. The flow, as far as this version of mlship goes.
+# 3. The flow.
 run_flow() {
-  step validate || return 0
-  step build || return 0
-  step push || return 0
-  step deploy --port "$PORT" || return 0
+  step validate
+  step build
+  step push
+  step deploy --port "$PORT"
   DEPLOYED=1
 
   say "predictions on http://127.0.0.1:$PORT/predict"
@@ -99,6 +90,6 @@ run_flow() {
     post "$body"
   done
 
-  step status || return 0
+  step status
 }
 run_flow

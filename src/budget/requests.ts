@@ -4,6 +4,7 @@
  * baseline.
  */
 import { readCsvFile } from '../core/csv.js';
+import { typeRows } from '../core/typed-rows.js';
 import type { FieldSpec, Manifest } from '../manifest/types.js';
 
 /** Up to `max` JSON record bodies, one per baseline row that fits the schema. */
@@ -11,14 +12,8 @@ export function requestBodies(manifest: Manifest, max = 64): string[] {
   const schema = manifest.features.schema;
   const bodies: string[] = [];
   if (manifest.features.baseline) {
-    const table = readCsvFile(manifest.features.baseline);
-    const index = new Map(table.columns.map((c, i) => [c, i]));
-    for (const row of table.rows) {
-      const record = recordOf(schema, (name) => {
-        const i = index.get(name);
-        return i === undefined ? '' : row[i]!;
-      });
-      if (record) bodies.push(JSON.stringify(record));
+    for (const record of typeRows(readCsvFile(manifest.features.baseline), schema).records) {
+      if (record && Object.keys(schema).every((name) => fits(record[name] ?? null, schema[name]!))) bodies.push(JSON.stringify(record));
       if (bodies.length >= max) break;
     }
   }
@@ -26,38 +21,11 @@ export function requestBodies(manifest: Manifest, max = 64): string[] {
   return bodies;
 }
 
-function recordOf(schema: Record<string, FieldSpec>, cell: (name: string) => string): Record<string, unknown> | undefined {
-  const record: Record<string, unknown> = {};
-  for (const [name, spec] of Object.entries(schema)) {
-    const raw = cell(name).trim();
-    if (raw === '') {
-      if (!spec.nullable) return undefined;
-      record[name] = null;
-      continue;
-    }
-    const value = convert(raw, spec);
-    if (value === undefined) return undefined;
-    record[name] = value;
-  }
-  return record;
-}
-
-function convert(raw: string, spec: FieldSpec): unknown {
-  switch (spec.type) {
-    case 'number':
-    case 'integer': {
-      const n = Number(raw);
-      if (!Number.isFinite(n) || (spec.type === 'integer' && !Number.isInteger(n))) return undefined;
-      if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) return undefined;
-      return n;
-    }
-    case 'boolean':
-      return /^(true|1|yes)$/i.test(raw) ? true : /^(false|0|no)$/i.test(raw) ? false : undefined;
-    case 'category':
-      return spec.values === undefined || spec.values.includes(raw) ? raw : undefined;
-    default:
-      return raw;
-  }
+/** Would the app accept this typed value (range, category values, null only where nullable)? */
+function fits(value: string | number | boolean | null, spec: FieldSpec): boolean {
+  if (value === null) return spec.nullable;
+  if (typeof value === 'number') return !((spec.min !== undefined && value < spec.min) || (spec.max !== undefined && value > spec.max));
+  return spec.type !== 'category' || spec.values === undefined || spec.values.includes(String(value));
 }
 
 /** A record every schema accepts: bounds' midpoint, the first category, false, a short string. */

@@ -2,9 +2,12 @@
  * The baseline profile stored with each build: every request field of `features.baseline` profiled
  * with the drift module's own profilers, plus the model's outputs on the same rows (from the parity
  * run: the model on the features package's output for the whole baseline, which parity proves is
- * what the serving path computes).
+ * what the serving path computes). Cells are read as a JSON client sends them (core/typed-rows.ts):
+ * the profile sees 29.85, not "29.85", and null for a blank; rows whose cells cannot be typed (the
+ * parity check names them) are left out.
  */
-import { column, readCsvFile } from '../core/csv.js';
+import { readCsvFile } from '../core/csv.js';
+import { fieldValues, typeRows } from '../core/typed-rows.js';
 import { PROFILE_FORMAT, profileCategorical, profileNumeric, type BaselineProfile, type FeatureProfile, type Value } from '../drift/profile.js';
 import type { Manifest } from '../manifest/types.js';
 
@@ -12,16 +15,17 @@ import type { Manifest } from '../manifest/types.js';
 export function baselineProfile(manifest: Manifest, baselineSha256: string | undefined, outputs: readonly unknown[] | undefined): BaselineProfile {
   const file = manifest.features.baseline;
   if (!file || !manifest.features.baselineRelative) throw new Error('baselineProfile needs features.baseline');
-  const table = readCsvFile(file);
+  const rows = typeRows(readCsvFile(file), manifest.features.schema);
+  const typed = rows.records.filter((r) => r !== undefined);
   const features: Record<string, FeatureProfile> = {};
   for (const [name, spec] of Object.entries(manifest.features.schema)) {
-    const values = column(table, name);
+    const values = fieldValues(rows, name).filter((_, i) => rows.records[i] !== undefined);
     features[name] = spec.type === 'number' || spec.type === 'integer' ? profileNumeric(values) : profileCategorical(values);
   }
   const profile: BaselineProfile = {
     format: PROFILE_FORMAT,
     source: { path: manifest.features.baselineRelative, ...(baselineSha256 !== undefined && { sha256: baselineSha256 }) },
-    rows: table.rows.length,
+    rows: typed.length,
     features,
   };
   const output = outputs && outputProfile(manifest, outputs);

@@ -22,7 +22,7 @@ import { selectBuilder } from './image/select.js';
 import { resolveInputs } from './inputs.js';
 import { LLM_CONTRACT_NOTE, selectLlm, weightsWarning, type LlmRuntime } from './llm.js';
 import { calibrate, type MeasuredCost } from './calibrate.js';
-import { parityError, runParity, type ParityReport } from './parity.js';
+import { describeParity, parityError, runParity, type ParityReport } from './parity.js';
 import { preparePython, type PythonEnv } from './python-env.js';
 import { flavorRuntime } from './requirements.js';
 
@@ -282,6 +282,8 @@ async function parityStep(
       throw parityError(run.report);
     }
     progress.succeed(`feature parity ok: ${run.report.features.length} features, ${run.report.compared} rows`);
+    // Rows left out are said, with their field and why: the user decides whether the data is wrong.
+    if (run.report.rejectedRows > 0) output.warn(describeParity(run.report).split('\n').slice(1).join('\n').trim());
     const profile = baselineProfile(manifest, inputs.inputs[manifest.features.baselineRelative], run.outputs);
     writeJsonAtomic(path.join(staging, 'baseline.json'), profile);
     return { parity: run.report, profile };

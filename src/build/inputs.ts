@@ -59,7 +59,8 @@ export function featurePackageFiles(m: Manifest): string[] {
       else if (entry.isFile()) out.push(path.relative(m.projectDir, full).split(path.sep).join('/'));
     }
   };
-  walk(m.features.packageDir);
+  // An LLM manifest may have no features package (nothing to copy).
+  if (m.features.packageDir) walk(m.features.packageDir);
   return out;
 }
 

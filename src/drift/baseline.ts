@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ManifestError, OperationError, UsageError } from '../core/errors.js';
 import { readCsvFile } from '../core/csv.js';
+import { typeRows } from '../core/typed-rows.js';
 import type { FieldSpec } from '../manifest/types.js';
 import type { LogSource, LogWindow } from '../targets/types.js';
 import { PROFILE_FORMAT, profileCategorical, profileNumeric, type BaselineProfile, type FeatureProfile, type Value } from './profile.js';
@@ -50,8 +51,16 @@ export async function loadBaselineFile(file: string, schema: Record<string, Fiel
     throw new UsageError(`cannot read the baseline ${file}`, { code: 'baseline_not_found', hint: 'Pass --baseline with a profile (.json) or a data file (.csv / .jsonl) that exists.' });
   }
   if (/\.csv$/i.test(full)) {
-    const table = readCsvFile(full);
-    return profileRows(table.rows.map((r) => Object.fromEntries(table.columns.map((c, i) => [c, r[i]]))), schema, file);
+    // Cells read as a JSON client sends them, as the build's profile reads them (core/typed-rows.ts).
+    const typed = typeRows(readCsvFile(full), schema);
+    const first = typed.problems[0];
+    if (first) {
+      throw new UsageError(`the baseline ${file} has ${typed.rejectedRows} row${typed.rejectedRows === 1 ? '' : 's'} that do not fit features.schema; row ${first.row}: ${first.message}`, {
+        code: 'baseline_invalid',
+        hint: 'Fix those cells (README "Baseline data" says how cells are read) or the field\'s schema, or pass the baseline.json a build wrote.',
+      });
+    }
+    return profileRows(typed.records.filter((r) => r !== undefined), schema, file);
   }
   if (/\.json$/i.test(full)) {
     let doc: unknown;

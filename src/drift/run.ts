@@ -62,6 +62,14 @@ export async function checkDrift(ctx: DriftRunContext, flags: DriftFlags): Promi
     return target;
   };
   const schema = ctx.manifest.features.schema;
+  if (ctx.manifest.model.flavor === 'llm') {
+    // Until mlship serves LLMs with its own contract, the image is the LLM server's own: it writes no
+    // prediction log and validates no fields, so there is nothing to compare with a baseline.
+    throw new UsageError(`drift-check does not apply to an LLM yet: the ${ctx.manifest.name} image is the LLM server's own (no prediction log, no request fields)`, {
+      code: 'drift_not_applicable',
+      hint: "Watch an LLM with its server's own metrics (vLLM: /metrics) until mlship serves LLMs with its prediction log.",
+    });
+  }
   const allSources = async (w: LogWindow): Promise<LogSource[]> => (flags.logs ? localLogSources(flags.logs, w, ctx.cwd) : (await getTarget()).predictionLogs(w));
 
   let baseline: BaselineProfile;

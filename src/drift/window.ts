@@ -1,15 +1,7 @@
 /** The time window of logs to check, from `--since`, `--from` and `--to`. */
+import { parseDuration } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
 import type { LogWindow } from '../targets/types.js';
-
-const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-
-/** `24h`, `7d`, `30m`, `2w`, `90s` → milliseconds. */
-export function parseDuration(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([smhdw])$/.exec(text.trim());
-  if (!m) throw new UsageError(`--since ${text} is not a duration`, { code: 'bad_duration', hint: 'Use a number and a unit: 90s, 30m, 24h, 7d or 2w.' });
-  return Number(m[1]) * UNITS[m[2]!]!;
-}
 
 function parseTime(flag: string, text: string): Date {
   const t = Date.parse(text);
@@ -21,7 +13,7 @@ function parseTime(flag: string, text: string): Date {
 export function windowFromFlags(flags: { since?: string; from?: string; to?: string }, now: Date): LogWindow {
   if (flags.since && flags.from) throw new UsageError('--since and --from both set the window start', { code: 'bad_window', hint: 'Pass one of them.' });
   const window: LogWindow = {};
-  if (flags.since) window.from = new Date(now.getTime() - parseDuration(flags.since));
+  if (flags.since) window.from = new Date(now.getTime() - parseDuration(flags.since, '--since'));
   if (flags.from) window.from = parseTime('--from', flags.from);
   if (flags.to) window.to = parseTime('--to', flags.to);
   if (window.from && window.to && window.from >= window.to) throw new UsageError('the window is empty: --from is not before --to', { code: 'bad_window', hint: 'Swap or widen the times.' });

@@ -4,11 +4,13 @@
  * A column is `integer` when every non-empty cell is a whole number, `number` when every one is a
  * finite number (both get the observed min and max), `boolean` when every one is true/false, a
  * `category` when it has at most MAX_CATEGORIES distinct values that are safe to write into
- * generated files (listed sorted), else `string`. A column with empty cells is `nullable`.
+ * generated files (listed sorted), else `string`. A column with missing cells (blank, or an NA
+ * marker such as `NA`: core/typed-rows.ts) is `nullable`.
  */
 import type { CsvTable } from '../core/csv.js';
+import { isMissingCell, NUMBER_TEXT } from '../core/typed-rows.js';
 import { UsageError } from '../core/errors.js';
-import { CATEGORY_VALUE_PATTERN, IDENTIFIER_PATTERN } from '../manifest/schema.js';
+import { CATEGORY_VALUE_PATTERN, FIELD_NAME_PATTERN } from '../manifest/schema.js';
 import type { FieldType } from '../manifest/types.js';
 
 /** More distinct values than this make a text column a free `string`, not a `category`. */
@@ -42,7 +44,7 @@ export interface InferredSchema {
 }
 
 const INTEGER = /^[+-]?\d+$/;
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+const NUMBER = NUMBER_TEXT;
 const BOOLEAN = /^(true|false)$/i;
 
 /** The label column: the one named, or the first column whose name reads like a label. */
@@ -67,12 +69,14 @@ export function inferSchema(table: CsvTable, options: { label?: string; source: 
       hint: `Pass --label with one of: ${table.columns.join(', ')}.`,
     });
   }
-  const identifier = new RegExp(IDENTIFIER_PATTERN);
-  const bad = table.columns.filter((c) => !identifier.test(c));
+  // Any printable name is a field name (`Monthly Charges`, `customer-id`): generated files carry it as
+  // a quoted literal. Control characters (a line break inside a quoted header) and empty names are not.
+  const fieldName = new RegExp(FIELD_NAME_PATTERN);
+  const bad = table.columns.filter((c) => !fieldName.test(c) || c.length > 200);
   if (bad.length > 0) {
     throw new UsageError(`column name${bad.length > 1 ? 's' : ''} ${bad.map((c) => JSON.stringify(c)).join(', ')} in ${source} cannot be a request field`, {
       code: 'baseline_invalid',
-      hint: 'Field names must be Python identifiers (letters, digits and _, not starting with a digit): rename the columns in the CSV.',
+      hint: 'Field names must be non-empty, at most 200 characters, without control characters (line breaks, tabs): rename those columns in the CSV.',
     });
   }
   const duplicate = table.columns.find((c, i) => table.columns.indexOf(c) !== i);
@@ -96,7 +100,8 @@ export function inferSchema(table: CsvTable, options: { label?: string; source: 
 }
 
 function inferField(name: string, cells: string[]): InferredField {
-  const present = cells.map((c) => c.trim()).filter((c) => c !== '');
+  // Blank cells and pandas' NA markers are missing, as train.py's pd.read_csv reads them.
+  const present = cells.filter((c) => !isMissingCell(c)).map((c) => c.trim());
   const nullable = present.length < cells.length;
   if (present.length === 0) return { name, type: 'string', nullable: true };
   if (present.every((c) => INTEGER.test(c)) || present.every((c) => NUMBER.test(c))) {

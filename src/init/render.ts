@@ -4,6 +4,7 @@
  * made here.
  */
 import path from 'node:path';
+import { pyLiteral } from '../build/render.js';
 import { renderTemplate } from '../core/templates.js';
 import { descriptorOf } from '../targets/descriptors.js';
 import type { Flavor, TargetName } from '../manifest/types.js';
@@ -45,7 +46,8 @@ export const RETRAIN_COMMAND = 'python train.py';
 /** Render every file of the scaffold. */
 export function renderInit(plan: InitPlan): RenderedFile[] {
   const notebook = plan.notebook;
-  const common = { name: plan.name, featuresPackage: FEATURES_PACKAGE, label: plan.schema.label, baseline: plan.baseline, modelPath: plan.model.path };
+  // The label reaches train.py as a Python string literal: a column name is data, never code.
+  const common = { name: plan.name, featuresPackage: FEATURES_PACKAGE, label: pyLiteral(plan.schema.label), baseline: plan.baseline, modelPath: plan.model.path };
   return [
     { path: INIT_FILES.manifest, content: renderTemplate('init/mlship.yaml.hbs', manifestData(plan)) },
     {
@@ -158,7 +160,7 @@ function pythonField(f: InferredField): string {
   if (f.max !== undefined) parts.push(`"max": ${numberText(f.max)}`);
   if (f.values) parts.push(`"values": [${f.values.map((v) => JSON.stringify(v)).join(', ')}]`);
   if (f.nullable) parts.push('"nullable": True');
-  return `"${f.name}": {${parts.join(', ')}},`;
+  return `${pyLiteral(f.name)}: {${parts.join(', ')}},`;
 }
 
 /** A number as both YAML and Python read it back (shortest round-trip form). */

@@ -17,6 +17,7 @@ import {
   COMPUTE_PATTERN,
   CRON_PATTERN,
   GLOB_PATTERN,
+  FIELD_NAME_PATTERN,
   IDENTIFIER_PATTERN,
   manifestSchema,
   NAME_PATTERN,
@@ -32,7 +33,8 @@ const PATTERN_WORDS: Record<string, { what: string; hint: string }> = {
     hint: 'e.g. "model/model.joblib"',
   },
   [GLOB_PATTERN]: { what: 'must be a relative path or glob inside the project', hint: 'e.g. "data/new/*.csv"' },
-  [IDENTIFIER_PATTERN]: { what: 'must be a Python identifier (letters, digits, _; not starting with a digit)', hint: 'e.g. "tenure_months"' },
+  [IDENTIFIER_PATTERN]: { what: 'must be a Python identifier (letters, digits, _; not starting with a digit)', hint: 'e.g. "features"' },
+  [FIELD_NAME_PATTERN]: { what: 'must not contain control characters (line breaks, tabs, …)', hint: 'name the column with printable characters, e.g. "Monthly Charges"' },
   [CRON_PATTERN]: { what: 'must be a five-field cron expression', hint: 'e.g. "0 2 * * *" for 02:00 every day' },
   [COMPUTE_PATTERN]: { what: 'must be auto, cpu, gpu or an instance type', hint: 'e.g. "auto" or "ml.m5.large"' },
   [CATEGORY_VALUE_PATTERN]: { what: 'must not contain quotes, backslashes, $, ` or line breaks', hint: 'use plain words such as "basic"' },
@@ -252,6 +254,8 @@ function schemaDiagnostic(e: ErrorObject, file: string, locate: Locate): Diagnos
       }
       return { ...base, ...locate(segments), path: dotted(segments), message: `${JSON.stringify(e.data)} ${words.what}`, hint: words.hint || undefined };
     }
+    case 'if':
+      return undefined; // reported by the inner `else` keyword (the missing field) with its position
     case 'propertyNames':
       return undefined; // reported by the inner keyword (pattern/maxLength) with the key's position
     case 'minimum':

@@ -11,7 +11,8 @@ const DEFAULT_MAX_TOKENS = 128;
 export interface RawManifest {
   name: string;
   model: { path: string; flavor: Flavor; params?: number; quantization?: Quantization; output?: 'probability' | 'label' | 'value'; task?: TransformerTask; max_tokens?: number };
-  features: {
+  /** Absent only for flavor llm (the schema requires it for every other flavor). */
+  features?: {
     package: string;
     schema: Record<string, { type: FieldType; min?: number; max?: number; values?: (string | number | boolean)[]; nullable?: boolean; description?: string }>;
     baseline?: string;
@@ -70,7 +71,7 @@ export function resolveManifest(raw: RawManifest, file: string, targetOverride?:
   const projectDir = path.dirname(path.resolve(file));
   const abs = (p: string) => path.resolve(projectDir, p);
   const schema: Record<string, FieldSpec> = {};
-  for (const [name, f] of Object.entries(raw.features.schema)) {
+  for (const [name, f] of Object.entries(raw.features?.schema ?? {})) {
     schema[name] = {
       type: f.type,
       ...(f.min !== undefined && { min: f.min }),
@@ -96,13 +97,13 @@ export function resolveManifest(raw: RawManifest, file: string, targetOverride?:
       output: raw.model.output ?? (raw.model.flavor === 'llm' || raw.model.task === 'embedding' ? 'value' : 'probability'),
       ...(raw.model.flavor === 'transformers' && { task: raw.model.task ?? 'classification', max_tokens: raw.model.max_tokens ?? DEFAULT_MAX_TOKENS }),
     },
+    // An LLM manifest without a features block resolves to no package and no fields.
     features: {
-      package: raw.features.package,
-      packageDir: abs(raw.features.package),
+      ...(raw.features && { package: raw.features.package, packageDir: abs(raw.features.package) }),
       schema,
-      ...(raw.features.baseline !== undefined && { baseline: abs(raw.features.baseline), baselineRelative: raw.features.baseline }),
-      ...(raw.features.label !== undefined && { label: raw.features.label }),
-      tolerance: raw.features.tolerance ?? DEFAULTS.tolerance,
+      ...(raw.features?.baseline !== undefined && { baseline: abs(raw.features.baseline), baselineRelative: raw.features.baseline }),
+      ...(raw.features?.label !== undefined && { label: raw.features.label }),
+      tolerance: raw.features?.tolerance ?? DEFAULTS.tolerance,
     },
     target: (targetOverride as TargetName | undefined) ?? raw.target ?? 'local',
     targets: {

@@ -13,8 +13,14 @@ import { FIELD_TYPES, FLAVORS, QUANTIZATIONS, TARGET_NAMES, TRANSFORMER_TASKS } 
 export const NAME_PATTERN = '^[a-z][a-z0-9]*(-[a-z0-9]+)*$';
 /** A relative path inside the project: no absolute paths, no `..`, no shell or quote characters. */
 export const RELATIVE_PATH_PATTERN = '^(?!/)(?!.*(^|/)\\.\\.?(/|$))[A-Za-z0-9_][A-Za-z0-9._/-]*$';
-/** A Python identifier (package and field names). */
+/** A Python identifier (the features package name). */
 export const IDENTIFIER_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
+/**
+ * A field (column) name: any JSON string without control characters — `Monthly Charges`,
+ * `customer-id`, `age (years)` are real column names. Names reach generated files only as quoted
+ * data literals (Python/JSON/YAML string escapes), never as code.
+ */
+export const FIELD_NAME_PATTERN = '^[^\\u0000-\\u001f\\u007f]+$';
 /** A relative path or glob inside the project. */
 export const GLOB_PATTERN = '^(?!/)(?!.*(^|/)\\.\\.(/|$))[A-Za-z0-9_*?.\\[\\]/-]+$';
 /** Five-field cron. */
@@ -56,7 +62,11 @@ export const manifestSchema = {
   description: 'mlship manifest: serving, features, registry, observability and retraining for one model.',
   type: 'object',
   additionalProperties: false,
-  required: ['name', 'model', 'features'],
+  required: ['name', 'model'],
+  // `features` (the package and request schema) applies to every flavor but llm: an LLM server takes
+  // text through its own OpenAI-compatible routes, so the block is optional there.
+  if: { properties: { model: { properties: { flavor: { const: 'llm' } }, required: ['flavor'] } }, required: ['model'] },
+  else: { required: ['features'] },
   properties: {
     name: { type: 'string', pattern: NAME_PATTERN, minLength: 2, maxLength: 40, description: 'becomes resource names' },
     model: {
@@ -82,11 +92,11 @@ export const manifestSchema = {
         schema: {
           type: 'object',
           minProperties: 1,
-          propertyNames: { pattern: IDENTIFIER_PATTERN, maxLength: 64 },
+          propertyNames: { pattern: FIELD_NAME_PATTERN, maxLength: 200 },
           additionalProperties: field,
         },
         baseline: { ...relativePath, description: 'training sample (CSV): drift baseline and parity-check rows' },
-        label: { type: 'string', pattern: IDENTIFIER_PATTERN },
+        label: { type: 'string', pattern: FIELD_NAME_PATTERN, maxLength: 200 },
         tolerance: { ...nonNegative, description: 'absolute float tolerance of the parity check (default 1e-9)' },
       },
     },
@@ -200,7 +210,7 @@ export const manifestSchema = {
             method: { enum: driftMethods },
             features: {
               type: 'object',
-              propertyNames: { pattern: IDENTIFIER_PATTERN },
+              propertyNames: { pattern: FIELD_NAME_PATTERN, maxLength: 200 },
               additionalProperties: {
                 type: 'object',
                 additionalProperties: false,

@@ -64,10 +64,10 @@ export interface Manifest {
     max_tokens?: number;
   };
   features: {
-    /** Python package name shared by training and serving. */
-    package: string;
+    /** Python package name shared by training and serving (absent for an LLM without a features block). */
+    package?: string;
     /** Absolute path of the package folder. */
-    packageDir: string;
+    packageDir?: string;
     /** Field name → spec, in declaration order. */
     schema: Record<string, FieldSpec>;
     /** Absolute path of the baseline data (CSV). */

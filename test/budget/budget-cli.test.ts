@@ -55,7 +55,7 @@ describe('mlship budget --url', () => {
   it('exits 3 naming a slowed stage, prints a waterfall and writes an HTML report', async () => {
     server = await startTimingServer({ stages: { validate: 0.1, features: 30, model: 0.5, post: 0.1, log: 0.1 } });
     const report = path.join(project.dir, 'budget.html');
-    const r = await runCli(['budget', '--url', `${server.url}/predict`, '--duration', '1', '--rps', '20', '--report', 'budget.html'], { cwd: project.dir });
+    const r = await runCli(['budget', '--url', `${server.url}/predict`, '--duration', '1s', '--rps', '20', '--report', 'budget.html'], { cwd: project.dir });
     expect(r.code, r.stderr).toBe(3);
     expect(r.stdout).toMatch(/features .*OVER by/);
     expect(r.stdout).toMatch(/Over budget: over budget in features/);

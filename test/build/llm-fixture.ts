@@ -18,10 +18,8 @@ export interface LlmFixture {
 /** A 7 B-parameter LLM project in a temporary folder (removed by `cleanup`). */
 export function llmProject(fixture: LlmFixture): { dir: string; cleanup: () => void } {
   const t = tempDir('mlship-llm-');
-  mkdirSync(path.join(t.dir, 'features'));
   mkdirSync(path.join(t.dir, 'model'));
-  // The manifest requires a features package and schema: the LLM build copies them and nothing reads them.
-  writeFileSync(path.join(t.dir, 'features', '__init__.py'), '');
+  // No features block: an LLM takes text through its server's own routes (issue 17, item 5).
   writeFileSync(path.join(t.dir, 'model', fixture.file), 'placeholder weights: the build only hashes and copies this file\n');
   writeFileSync(
     path.join(t.dir, 'mlship.yaml'),
@@ -32,10 +30,6 @@ export function llmProject(fixture: LlmFixture): { dir: string; cleanup: () => v
       '  flavor: llm',
       '  params: 7000000000',
       `  quantization: ${fixture.quantization}`,
-      'features:',
-      '  package: features',
-      '  schema:',
-      '    prompt: { type: string }',
       'target: local',
       'serving:',
       `  compute: ${fixture.compute ?? 'auto'}`,

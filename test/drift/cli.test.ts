@@ -100,7 +100,7 @@ describe('mlship drift-check (explicit --logs and --baseline)', () => {
     expect(json<{ error: { code: string } }>(empty).error.code).toBe('no_predictions');
     const bad = await drift(['--logs', 'same', '--since', 'yesterday']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/--since yesterday is not a duration/);
+    expect(bad.stderr).toMatch(/--since "yesterday" is not a duration/);
   });
 
   it('reads a time window from the daily file names and the line timestamps', async () => {

@@ -5,7 +5,6 @@
  * with apt-get, Debian's packages are installed; otherwise the image test is skipped with the reason.
  * Root is needed either way: debootstrap and chroot run as root.
  */
-import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 
@@ -42,12 +41,4 @@ export function ensureImageTools(deps: ImageToolDeps): string | undefined {
   deps.log(`the image test needs ${missing.join(' and ')}: installing Debian's package${missing.length > 1 ? 's' : ''} with apt-get (once)`);
   if (deps.install([...missing])) missing = missing.filter((t) => !onPath(t, deps.env));
   return missing.length === 0 ? undefined : `${missing.join(' and ')} could not be installed: run \`apt-get install -y ${missing.join(' ')}\` (Debian/Ubuntu) to run the real image test`;
-}
-
-/** The real installer: `apt-get update && apt-get install -y <packages>`, quietly. */
-export function aptInstall(packages: string[]): boolean {
-  const opts: SpawnSyncOptions = { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } };
-  if (spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).status !== 0) return false;
-  if (spawnSync('apt-get', ['update', '-qq'], opts).status !== 0) return false;
-  return spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], opts).status === 0;
 }

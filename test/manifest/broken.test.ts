@@ -56,6 +56,8 @@ const CASES: [string, string, string[]][] = [
     BASE.replace('  flavor: sklearn\n', ''),
     ['mlship.yaml:2:1: model.flavor: missing required field "flavor" (one of sklearn, xgboost, lightgbm, onnx, pytorch, llm)'],
   ],
+  // `features` applies to every flavor but llm (issue 17, item 5): its absence is one clear error.
+  ['missing features for a non-LLM model', BASE.replace(/features:\n(  .*\n)+/, ''), ['mlship.yaml:1:1: features: missing required field "features" (e.g. features: { package: features, schema: { … } })']],
   ['a category without values', BASE.replace('{ type: category, values: [basic, pro] }', '{ type: category }'), ['mlship.yaml:9:19: features.schema.plan.type: a category field needs its "values" (e.g. values: [basic, pro])']],
   [
     'several errors in one file, in file order',
@@ -93,9 +95,11 @@ const CASES: [string, string, string[]][] = [
     ['mlship.yaml:10:13: features.baseline: "/etc/passwd" must be a relative path inside the project (letters, digits, . _ - /; no "..", no leading "/") (e.g. "model/model.joblib")'],
   ],
   [
-    'hostile field name',
-    BASE.replace('    plan:', '    "plan\\"] = 1; import os; x = [\\"":'),
-    ['mlship.yaml:9:5: features.schema.plan"] = 1; import os; x = [": key "plan\\"] = 1; import os; x = [\\"" must be a Python identifier (letters, digits, _; not starting with a digit) (e.g. "tenure_months")'],
+    // Any printable name is a field (issue 17, item 8: quotes and code-like names are data, quoted
+    // where generated files carry them); a control character is not.
+    'hostile field name: a line break',
+    BASE.replace('    plan:', '    "plan\\nimport os":'),
+    ['mlship.yaml:9:5: features.schema.plan\nimport os: key "plan\\nimport os" must not contain control characters (line breaks, tabs, …) (name the column with printable characters, e.g. "Monthly Charges")'],
   ],
   [
     'hostile category value',
@@ -105,7 +109,7 @@ const CASES: [string, string, string[]][] = [
   [
     'hostile package name',
     BASE.replace('package: features', 'package: ../features'),
-    ['mlship.yaml:6:12: features.package: "../features" must be a Python identifier (letters, digits, _; not starting with a digit) (e.g. "tenure_months")'],
+    ['mlship.yaml:6:12: features.package: "../features" must be a Python identifier (letters, digits, _; not starting with a digit) (e.g. "features")'],
   ],
   [
     'hostile retraining command',
@@ -169,6 +173,17 @@ describe('broken manifests', () => {
     writeFileSync(file, BASE);
     const r = await runCli(['validate', '-f', 'base.yaml'], { cwd: project.dir });
     expect(r).toEqual({ code: 0, stdout: 'ok  base.yaml: churn (sklearn, 2 fields, target local)\n', stderr: '' });
+  });
+
+  it('an LLM manifest needs no features block (issue 17, item 5)', async () => {
+    const file = path.join(project.dir, 'llm.yaml');
+    writeFileSync(file, 'name: chat\nmodel:\n  path: model/model.joblib\n  flavor: llm\n  params: 7000000000\n');
+    const r = await runCli(['validate', '-f', 'llm.yaml'], { cwd: project.dir });
+    expect(r).toEqual({ code: 0, stdout: 'ok  llm.yaml: chat (llm, no features block, target local)\n', stderr: '' });
+    // drift-check says what drift means for an LLM now, instead of failing on an empty schema.
+    const drift = await runCli(['drift-check', '-f', 'llm.yaml', '--logs', 'nowhere'], { cwd: project.dir });
+    expect(drift.code).toBe(2);
+    expect(drift.stderr).toMatch(/drift-check does not apply to an LLM yet: .*no prediction log/);
   });
 
   it.each(CASES)('%s', async (name, text, expected) => {

@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { measureBudget, planLoad } from '../../budget/budget.js';
 import { renderBudget } from '../../budget/render.js';
+import { durationSeconds } from '../../core/duration.js';
 import { ExitCode, OperationError, UsageError } from '../../core/errors.js';
 import type { Manifest } from '../../manifest/types.js';
 import type { CommandModule, Context } from '../context.js';
@@ -14,7 +15,7 @@ export const run: CommandModule['run'] = async (ctx, _args, options) => {
     url,
     ...numberOption(options.rps, '--rps', 'rps'),
     ...numberOption(options.connections, '--connections', 'connections', true),
-    ...numberOption(options.duration, '--duration', 'durationSeconds'),
+    ...(options.duration !== undefined && { durationSeconds: durationSeconds(options.duration, '--duration') }),
   });
   const progress = await ctx.output.progress(`load-testing ${plan.url} for ${plan.durationSeconds} s${plan.rps === undefined ? '' : ` at ${plan.rps} rps`}`);
   let result;

@@ -1,4 +1,5 @@
 /** `mlship deploy [--version vN] [--plan]`: make a version live on the target. */
+import { durationSeconds } from '../../core/duration.js';
 import { UsageError } from '../../core/errors.js';
 import type { CommandModule } from '../context.js';
 import { formatPlan, formatLive } from '../format.js';
@@ -19,10 +20,10 @@ export const run: CommandModule['run'] = async (ctx, _args, options) => {
   const target = await ctx.target('deploy');
   const request = {
     ...(typeof options.version === 'string' && { version: options.version }),
-    ...(options.timeout !== undefined && { timeoutSeconds: positive(options.timeout, '--timeout') }),
+    ...(options.timeout !== undefined && { timeoutSeconds: durationSeconds(options.timeout, '--timeout') }),
     ...(options.port !== undefined && { port: positive(options.port, '--port') }),
     ...(strategy === 'canary'
-      ? { strategy: { kind: 'canary' as const, percent: positive(options.canaryPercent ?? 10, '--canary-percent'), bakeMinutes: positive(options.bakeMinutes ?? 10, '--bake-minutes') } }
+      ? { strategy: { kind: 'canary' as const, percent: positive(options.canaryPercent ?? 10, '--canary-percent'), bakeMinutes: bakeMinutes(options) } }
       : {}),
   };
   if (options.plan === true) {
@@ -33,6 +34,12 @@ export const run: CommandModule['run'] = async (ctx, _args, options) => {
   const verb = result.changed ? `${result.live.version} is live` : `${result.live.version} was already live (nothing changed)`;
   return { data: result, text: `${ctx.output.style('green', '✔')} ${verb}${result.previous ? ` (was ${result.previous})` : ''}\n${formatLive(result.live)}` };
 };
+
+/** Canary bake time in minutes from `--bake` (or its former name `--bake-minutes`); a plain number is minutes. */
+function bakeMinutes(options: Record<string, unknown>): number {
+  const flag = options.bake !== undefined ? '--bake' : '--bake-minutes';
+  return (durationSeconds(options.bake ?? options.bakeMinutes ?? 10, flag, 'm') ?? 600) / 60;
+}
 
 function positive(value: unknown, flag: string): number {
   const n = Number(value);

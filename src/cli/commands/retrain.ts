@@ -1,5 +1,6 @@
 /** `mlship retrain` — train, build, push with lineage, gate, promote (src/retrain/pipeline.ts). */
-import { ExitCode, UsageError } from '../../core/errors.js';
+import { durationSeconds } from '../../core/duration.js';
+import { ExitCode } from '../../core/errors.js';
 import type { CommandModule } from '../context.js';
 
 function str(v: unknown): string | undefined {
@@ -12,8 +13,7 @@ export const run: CommandModule['run'] = async (ctx, _args, options) => {
     import('../../retrain/context.js'),
     import('../../drift/window.js'),
   ]);
-  const timeout = str(options.timeout);
-  if (timeout !== undefined && !(Number(timeout) > 0)) throw new UsageError(`--timeout ${timeout} is not a number of seconds`, { code: 'bad_timeout', hint: 'Pass a positive number, e.g. --timeout 120.' });
+  const timeout = durationSeconds(options.timeout, '--timeout');
   const rctx = await retrainContext(ctx, 'retrain');
   const window = windowFromFlags({ since: str(options.since), from: str(options.from), to: str(options.to) }, rctx.now());
   // On a target with its own pipeline (SageMaker) the run happens there, unless --local.
@@ -27,7 +27,7 @@ export const run: CommandModule['run'] = async (ctx, _args, options) => {
     // The image only when the target deploys one: retraining on the local target never builds it.
     ...(options.image === false && { image: false }),
     ...(options.builder !== undefined && { builder: (await import('../../build/image/select.js')).builderOption(options.builder) }),
-    ...(timeout !== undefined && { timeoutSeconds: Number(timeout) }),
+    ...(timeout !== undefined && { timeoutSeconds: timeout }),
   });
   if (outcome.where === 'remote-dry-run') return { data: { dryRun: true, remote: outcome.target }, text: outcome.text };
   if (outcome.where === 'remote') return { data: { remote: outcome.run }, text: outcome.text };

@@ -17,6 +17,33 @@ function inferredType(manifest: Manifest, name: string, profile: FeatureProfile)
   return profile.sorted.every((v) => Number.isInteger(v)) ? 'Integral' : 'Fractional';
 }
 
+/** The analyzer's KLL parameters (Deequ's defaults: sketch size 2048, shrinking factor 0.64). */
+export const KLL_PARAMETERS = { c: 0.64, k: 2048 } as const;
+
+/**
+ * The KLL sketch the Model Monitor analyzer writes beside the buckets (`sketch.data[h]` holds the
+ * items of compactor level h, each standing for 2^h values), from the baseline's sorted values:
+ * all of them at level 0 when they fit in k; else an even sample at the level whose weight makes
+ * the counts add up, the remainder at level 0. AWS documents the sketch as part of statistics.json
+ * and its Robust comparison reads it, so the baseline carries it (issue 17, item 4).
+ */
+export function kllSketch(sorted: readonly number[], count: number): { parameters: { c: number; k: number }; data: number[][] } {
+  const k = KLL_PARAMETERS.k;
+  if (sorted.length <= k) return { parameters: { ...KLL_PARAMETERS }, data: [[...sorted]] };
+  const h = Math.ceil(Math.log2(count / k));
+  const weight = 2 ** h;
+  const top: number[] = [];
+  const items = Math.floor(count / weight);
+  for (let i = 0; i < items; i++) top.push(sorted[Math.min(sorted.length - 1, Math.floor(((i + 0.5) * weight * sorted.length) / count))]!);
+  const rest = count - items * weight;
+  const level0: number[] = [];
+  for (let i = 0; i < rest; i++) level0.push(sorted[Math.floor(((i + 0.5) * sorted.length) / rest)]!);
+  const data: number[][] = Array.from({ length: h + 1 }, () => []);
+  data[0] = level0;
+  data[h] = top;
+  return { parameters: { ...KLL_PARAMETERS }, data };
+}
+
 /** Histogram buckets of a numeric profile, bounded by its min and max. */
 function buckets(p: Extract<FeatureProfile, { kind: 'numeric' }>): { lower_bound: number; upper_bound: number; count: number }[] {
   if (p.min === null || p.max === null) return [];
@@ -49,7 +76,7 @@ function featureStatistics(manifest: Manifest, name: string, p: FeatureProfile):
       std_dev: p.std ?? 0,
       min: p.min ?? 0,
       max: p.max ?? 0,
-      distribution: { kll: { buckets: buckets(p) } },
+      distribution: { kll: { buckets: buckets(p), sketch: kllSketch(p.sorted, p.count) } },
     },
   };
 }

@@ -5,6 +5,8 @@ per-request code, one record at a time, from JSON bytes through the schema check
 report to --out, with the model's outputs on every baseline row for the baseline profile.
 """
 import argparse
+import os
+import sys
 
 import numpy as np
 import orjson
@@ -65,6 +67,15 @@ def parity(spec, args):
     kinds = {f.name: f.type for f in spec.fields}
     present = [f.name for f in spec.fields if f.name in df.columns]
     rows = df[present].to_dict("records")
+    # mlship types the rows as a JSON client sends them (numbers as numbers, blanks as null) and
+    # passes them as JSON lines, one per row, null for a row it rejected (and reported) already.
+    typed = None
+    if os.environ.get("MLSHIP_PARITY_RECORDS"):
+        with open(os.environ["MLSHIP_PARITY_RECORDS"], "rb") as f:
+            typed = f.read().splitlines()
+        if len(typed) != len(rows):
+            sys.stderr.write(f"parity: {len(typed)} typed records for the {len(rows)} rows pandas reads in {opts.baseline}\n")
+            sys.exit(2)
     # The whole frame always goes through the training path (batch statistics need all of it); the
     # per-record serving path, ~1 ms a row, runs on an even sample of a large baseline.
     picked = range(len(rows))
@@ -76,15 +87,21 @@ def parity(spec, args):
     got_rows = {}
     errors = []
     for i in picked:
-        record = {}
-        for c, v in rows[i].items():
-            v = _native(v)
-            if v is not None and kinds[c] == "category":
-                v = str(v)
-            if v is not None:
-                record[c] = v
+        if typed is not None:
+            body = typed[i]
+            if body == b"null":
+                continue
+        else:
+            record = {}
+            for c, v in rows[i].items():
+                v = _native(v)
+                if v is not None and kinds[c] == "category":
+                    v = str(v)
+                if v is not None:
+                    record[c] = v
+            body = orjson.dumps(record)
         try:
-            records, _ = validator.check_payload(orjson.loads(orjson.dumps(record)))
+            records, _ = validator.check_payload(orjson.loads(body))
         except BadRequest as e:
             rejected.append({"row": i, "field": e.field, "message": e.message})
             continue

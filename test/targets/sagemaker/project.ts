@@ -9,8 +9,8 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { Output } from '../../../src/cli/output.js';
-import { column, readCsvFile } from '../../../src/core/csv.js';
-import { PROFILE_FORMAT, profileCategorical, profileNumeric, type BaselineProfile } from '../../../src/drift/profile.js';
+import { baselineProfile } from '../../../src/build/baseline.js';
+import type { BaselineProfile } from '../../../src/drift/profile.js';
 import { loadManifestFile } from '../../../src/manifest/load.js';
 import type { Manifest } from '../../../src/manifest/types.js';
 import type { BuildRef, TargetContext } from '../../../src/targets/types.js';
@@ -28,15 +28,9 @@ export function sagemakerProject(extra = ''): { dir: string; cleanup: () => void
   return { ...project, manifestFile };
 }
 
-/** The baseline profile of the example's training data, as the build computes it. */
+/** The baseline profile of the example's training data, as the build computes it (without outputs). */
 export function exampleBaseline(manifest: Manifest): BaselineProfile {
-  const table = readCsvFile(manifest.features.baseline!);
-  const features: BaselineProfile['features'] = {};
-  for (const [name, spec] of Object.entries(manifest.features.schema)) {
-    const values = column(table, name);
-    features[name] = spec.type === 'category' || spec.type === 'string' ? profileCategorical(values) : profileNumeric(values);
-  }
-  return { format: PROFILE_FORMAT, source: { path: manifest.features.baselineRelative ?? 'data/train.csv' }, rows: table.rows.length, features };
+  return baselineProfile(manifest, undefined, undefined);
 }
 
 /**

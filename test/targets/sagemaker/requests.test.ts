@@ -166,3 +166,21 @@ describe('SageMaker request builders (golden)', () => {
     expect(() => schedulerCron('0 3 * *')).toThrow(/five-field/);
   });
 });
+
+describe('Model Monitor statistics: the KLL sketch (issue 17, item 4)', () => {
+  it('writes distribution.kll.sketch {parameters: {c, k}, data} from the baseline values, weights adding up to the count', async () => {
+    const { kllSketch } = await import('../../../src/targets/sagemaker/monitor-baseline.js');
+    const small = kllSketch([1, 2, 3], 3);
+    expect(small).toEqual({ parameters: { c: 0.64, k: 2048 }, data: [[1, 2, 3]] });
+    const values = Array.from({ length: 10_000 }, (_, i) => i);
+    const big = kllSketch(values, values.length);
+    expect(big.data.reduce((n, level, h) => n + level.length * 2 ** h, 0)).toBe(10_000);
+    expect(big.data.every((level) => level.length <= 2048)).toBe(true);
+    const stats = monitorStatistics(manifest, exampleBaseline(manifest)) as { features: { numerical_statistics?: { common: { num_present: number }; distribution: { kll: { sketch: { parameters: unknown; data: number[][] } } } } }[] };
+    for (const f of stats.features.filter((x) => x.numerical_statistics)) {
+      const { sketch } = f.numerical_statistics!.distribution.kll;
+      expect(sketch.parameters).toEqual({ c: 0.64, k: 2048 });
+      expect(sketch.data.reduce((n, level, h) => n + level.length * 2 ** h, 0)).toBe(f.numerical_statistics!.common.num_present);
+    }
+  });
+});
