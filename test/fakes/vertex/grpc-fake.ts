@@ -82,6 +82,8 @@ export interface FakeOptions {
   runner?: ContainerRunner;
   /** Whether a gs:// object or prefix exists (the GCS fake). */
   gcsExists?: (uri: string) => boolean;
+  /** The location of a bucket (lowercase), for the same-region rule of artifactUri. */
+  gcsBucketLocation?: (bucket: string) => string | undefined;
 }
 
 /** One call the fake answered, for tests that list what mlship sent. */
@@ -238,6 +240,10 @@ export class VertexGrpcFake {
     if (model.artifactUri) {
       if (!/^gs:\/\/[a-z0-9][a-z0-9._-]+\//.test(model.artifactUri)) throw new FakeError(S.INVALID_ARGUMENT, `artifact_uri "${model.artifactUri}" is not a gs:// directory`);
       if (this.options.gcsExists && !this.options.gcsExists(model.artifactUri)) throw new FakeError(S.INVALID_ARGUMENT, `artifact_uri ${model.artifactUri} holds no objects`);
+      const where = this.options.gcsBucketLocation?.(model.artifactUri.split('/')[2]);
+      if (where && where !== this.options.location) {
+        throw new FakeError(S.FAILED_PRECONDITION, `The Cloud Storage bucket of artifact_uri ${model.artifactUri} is in ${where}; it must be in the model's region ${this.options.location}`);
+      }
     }
     for (const a of model.versionAliases ?? []) {
       const problem = checkAlias(a);
