@@ -3,13 +3,13 @@
  * feed the measured time per request into instance selection, and cost the result.
  */
 import type { Manifest } from '../manifest/types.js';
-import type { ComputeChoice } from '../targets/types.js';
-import { loadCatalog } from './catalog.js';
+import type { ComputeChoice } from '../compute/types.js';
+import { loadCatalog } from '../compute/catalog.js';
 import { estimateCost, type CostReport } from './cost.js';
 import { analyzeLatency, type LatencyReport } from './latency.js';
 import { runLoadTest, type LoadTestResult } from './load-test.js';
 import { requestBodies } from './requests.js';
-import { selectCompute, selectionInput } from './select.js';
+import { selectCompute, selectionInput } from '../compute/select.js';
 
 /** Defaults: a few seconds at the manifest's expected rate. */
 export const DEFAULT_DURATION_SECONDS = 5;

@@ -3,9 +3,9 @@
  * predictions at the measured throughput; the same for the nearest CPU and GPU alternatives; the
  * GPU break-even rate; and the comparison with `budget.monthly_usd`.
  */
-import type { ComputeChoice } from '../targets/types.js';
-import { estimateCpuMs, TARGET_UTILIZATION } from './estimate.js';
-import { evaluateOptions, rank, selectCompute, type Option, type SelectionInput } from './select.js';
+import type { ComputeChoice } from '../compute/types.js';
+import { estimateCpuMs, TARGET_UTILIZATION } from '../compute/estimate.js';
+import { evaluateOptions, rank, selectCompute, type Option, type SelectionInput } from '../compute/select.js';
 
 /** Hours in an average month (8760 / 12), the figure cloud price pages use. */
 export const HOURS_PER_MONTH = 730;

@@ -3,7 +3,7 @@
  * (`auto`, an instance type) asks the one instance-selection function the budget and deploy use, so
  * the image always matches the instance it will run on.
  */
-import { selectForManifest } from '../budget/select.js';
+import { selectForManifest } from '../compute/select.js';
 import type { Manifest } from '../manifest/types.js';
 
 /** Whether the serving image needs a CUDA base. */

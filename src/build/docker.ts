@@ -4,7 +4,7 @@
  * it by hand. Nothing else in a build needs Docker.
  */
 import { execa } from 'execa';
-import type { Output } from '../cli/output.js';
+import type { Reporter } from '../core/reporter.js';
 import { OperationError } from '../core/errors.js';
 
 /** The image a build was built into, as build.json records it. */
@@ -34,7 +34,7 @@ export async function detectContainerCli(env: NodeJS.ProcessEnv): Promise<Contai
 }
 
 /** `docker build` the context; progress streams to stderr (all of it with --verbose). */
-export async function buildImage(options: { cli: 'docker' | 'podman'; dir: string; tag: string; platform: string; env: NodeJS.ProcessEnv; output: Output }): Promise<ImageInfo> {
+export async function buildImage(options: { cli: 'docker' | 'podman'; dir: string; tag: string; platform: string; env: NodeJS.ProcessEnv; output: Reporter }): Promise<ImageInfo> {
   const { cli, dir, tag, platform, output } = options;
   if (process.platform === 'darwin' && process.arch === 'arm64' && platform === 'linux/amd64') {
     output.info('note: building a linux/amd64 image on Apple Silicon (emulated, slower); the clouds run amd64. Pass --platform linux/arm64 for a local-only image.');

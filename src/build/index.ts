@@ -9,7 +9,7 @@
 import { chmodSync, cpSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import type { Output } from '../cli/output.js';
+import type { Reporter } from '../core/reporter.js';
 import { readJson, writeJsonAtomic } from '../core/fs.js';
 import type { BaselineProfile } from '../drift/profile.js';
 import type { Manifest } from '../manifest/types.js';
@@ -97,7 +97,7 @@ export async function currentBuild(manifest: Manifest): Promise<BuildRef | undef
 }
 
 /** Make (or reuse) the build of the manifest's current inputs. */
-export async function buildProject(manifest: Manifest, options: BuildOptions, output: Output): Promise<BuildResult> {
+export async function buildProject(manifest: Manifest, options: BuildOptions, output: Reporter): Promise<BuildResult> {
   const inputs = await resolveInputs(manifest);
   const dir = path.join(buildsDir(manifest), inputs.id);
   let info = readBuildInfo(dir);
@@ -131,7 +131,7 @@ async function makeBuild(
   inputs: Awaited<ReturnType<typeof resolveInputs>>,
   dir: string,
   options: BuildOptions,
-  output: Output,
+  output: Reporter,
 ): Promise<{ info: BuildInfo; reused: boolean }> {
   const root = buildsDir(manifest);
   mkdirSync(root, { recursive: true });
@@ -226,7 +226,7 @@ async function parityStep(
   modelFile: string,
   python: string,
   options: BuildOptions,
-  output: Output,
+  output: Reporter,
 ): Promise<{ parity: BuildInfo['parity']; profile?: BaselineProfile }> {
   if (manifest.features.baseline && manifest.features.baselineRelative) {
     const progress = await output.progress(`feature-parity check on ${manifest.features.baselineRelative}`);
@@ -250,7 +250,7 @@ async function parityStep(
   return { parity: { skipped: 'features.baseline is not set' } };
 }
 
-async function imageStep(info: BuildInfo, dir: string, options: BuildOptions, output: Output): Promise<{ info: ImageInfo } | { skipped: string }> {
+async function imageStep(info: BuildInfo, dir: string, options: BuildOptions, output: Reporter): Promise<{ info: ImageInfo } | { skipped: string }> {
   const found = await detectContainerCli(options.env);
   if ('skipped' in found) {
     const rel = path.relative(process.cwd(), dir) || dir;

@@ -7,9 +7,9 @@
  * The servers answer their own OpenAI-style routes, not mlship's serving contract (no Server-Timing
  * stages, no prediction log, no field validation): `LLM_CONTRACT_NOTE` says so wherever it matters.
  */
-import { selectForManifest } from '../budget/select.js';
+import { selectForManifest } from '../compute/select.js';
 import type { Manifest, Quantization } from '../manifest/types.js';
-import type { ComputeChoice } from '../targets/types.js';
+import type { ComputeChoice } from '../compute/types.js';
 import { template, type ModelInfo, type RenderedFile, type RenderOptions } from './render.js';
 
 /** The two LLM servers a build can render. */

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import type { Output } from '../cli/output.js';
+import type { Reporter } from '../core/reporter.js';
 import { OperationError } from '../core/errors.js';
 import type { Manifest } from '../manifest/types.js';
 
@@ -28,7 +28,7 @@ export interface PythonEnvOptions {
   /** Modules the app imports (the proof an interpreter is ready). */
   modules: string[];
   env: NodeJS.ProcessEnv;
-  output: Output;
+  output: Reporter;
 }
 
 /** The virtualenv mlship manages for a project. */

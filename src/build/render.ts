@@ -4,18 +4,15 @@
  * `templates/serving` and `templates/docker` only lay out text. Templates compile with `strict`
  * (a missing value is an error) and `noEscape` (nothing is HTML-escaped in code).
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import Handlebars from 'handlebars';
 import { UsageError } from '../core/errors.js';
+import { registerTemplateHelper, template, templatesDir } from '../core/templates.js';
 import type { FieldSpec, Manifest } from '../manifest/types.js';
 import { needsGpu } from './compute.js';
 import { renderLlm, selectLlm } from './llm.js';
 import { flavorRuntime, requirementLines } from './requirements.js';
 
 /** The templates folder shipped with the package. */
-export const TEMPLATES_DIR = fileURLToPath(new URL('../../templates/', import.meta.url));
+export const TEMPLATES_DIR = templatesDir;
 
 /** The model artifact as rendering needs it. */
 export interface ModelInfo {
@@ -147,19 +144,7 @@ export function pyLiteral(value: unknown): string {
   throw new Error(`cannot render a ${typeof value} as a Python literal`);
 }
 
-let handlebars: typeof Handlebars | undefined;
-const compiled = new Map<string, Handlebars.TemplateDelegate>();
+registerTemplateHelper('py', (value: unknown) => pyLiteral(value));
 
-/** A template of `templates/`, compiled once with the shared helpers (`py`), strict and unescaped. */
-export function template(name: string): Handlebars.TemplateDelegate {
-  let t = compiled.get(name);
-  if (!t) {
-    if (!handlebars) {
-      handlebars = Handlebars.create();
-      handlebars.registerHelper('py', (value: unknown) => pyLiteral(value));
-    }
-    t = handlebars.compile(readFileSync(path.join(TEMPLATES_DIR, name), 'utf8'), { strict: true, noEscape: true });
-    compiled.set(name, t);
-  }
-  return t;
-}
+/** A template of `templates/`, from the one loader (src/core/templates.ts), with the `py` helper. */
+export { template } from '../core/templates.js';

@@ -3,6 +3,9 @@
  * else — progress, notes, warnings, spinners — to stderr. Spinners only on a TTY outside CI.
  */
 import type { Writable } from 'node:stream';
+import type { Progress, Reporter } from '../core/reporter.js';
+
+export type { Progress } from '../core/reporter.js';
 
 export interface OutputOptions {
   json: boolean;
@@ -14,18 +17,11 @@ export interface OutputOptions {
   stderr?: Writable & { isTTY?: boolean };
 }
 
-/** A running progress indicator; plain lines when not interactive. */
-export interface Progress {
-  update(text: string): void;
-  succeed(text?: string): void;
-  fail(text?: string): void;
-  stop(): void;
-}
-
 const codes = { red: 31, green: 32, yellow: 33, blue: 34, dim: 2, bold: 1, cyan: 36 } as const;
 export type Style = keyof typeof codes;
 
-export class Output {
+/** The CLI's reporter: library code sees it only as a `Reporter` (src/core/reporter.ts). */
+export class Output implements Reporter {
   readonly json: boolean;
   readonly verbose: boolean;
   readonly color: boolean;

@@ -1,7 +1,7 @@
 /**
  * Handlebars templates from `templates/`, compiled the one way mlship allows: `strict` (a missing
  * value is an error, never an empty string in a generated file) and `noEscape` (we write code, not
- * HTML). Templates only lay out text; every decision is made in TypeScript before rendering.
+ * HTML). The one template loader: init, build and the targets all render through it. Templates only lay out text; every decision is made in TypeScript before rendering.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,11 @@ export const templatesDir = fileURLToPath(new URL('../../templates/', import.met
 const handlebars = Handlebars.create();
 const cache = new Map<string, Handlebars.TemplateDelegate>();
 
+/** Register a helper (e.g. the build's `py` literal) on mlship's one Handlebars instance. */
+export function registerTemplateHelper(name: string, helper: Handlebars.HelperDelegate): void {
+  handlebars.registerHelper(name, helper);
+}
+
 /** Compile template text with mlship's settings. */
 export function compileTemplate(text: string): Handlebars.TemplateDelegate {
   return handlebars.compile(text, { strict: true, noEscape: true });
@@ -23,10 +28,15 @@ export function compileTemplate(text: string): Handlebars.TemplateDelegate {
  * to a value `data` does not have: that is a bug in mlship, not a user error.
  */
 export function renderTemplate(name: string, data: object): string {
-  let template = cache.get(name);
-  if (!template) {
-    template = compileTemplate(readFileSync(new URL(name, new URL('../../templates/', import.meta.url)), 'utf8'));
-    cache.set(name, template);
+  return template(name)(data);
+}
+
+/** `templates/<name>`, compiled once with mlship's settings and registered helpers. */
+export function template(name: string): Handlebars.TemplateDelegate {
+  let compiled = cache.get(name);
+  if (!compiled) {
+    compiled = compileTemplate(readFileSync(new URL(name, new URL('../../templates/', import.meta.url)), 'utf8'));
+    cache.set(name, compiled);
   }
-  return template(data);
+  return compiled;
 }

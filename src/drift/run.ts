@@ -4,7 +4,7 @@
  * profile from the target), run the check, write the HTML report, fire the drift command.
  */
 import path from 'node:path';
-import type { Output } from '../cli/output.js';
+import type { Reporter } from '../core/reporter.js';
 import { UsageError } from '../core/errors.js';
 import type { Manifest } from '../manifest/types.js';
 import type { LogSource, LogWindow, Target } from '../targets/types.js';
@@ -31,7 +31,7 @@ export interface DriftFlags {
 /** What the command hands over from its context. */
 export interface DriftRunContext {
   manifest: Manifest;
-  output: Output;
+  output: Reporter;
   env: NodeJS.ProcessEnv;
   cwd: string;
   now: Date;

@@ -7,7 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { ErrorObject } from 'ajv';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
-import { findInstance, instanceHint, loadCatalog } from '../budget/catalog.js';
+import { findInstance, instanceHint, loadCatalog } from '../compute/catalog.js';
 import { ManifestError } from '../core/errors.js';
 import { choiceHint, displayPath, formatDiagnostic } from './diagnostics.js';
 import { resolveManifest, type RawManifest } from './resolve.js';

@@ -1,6 +1,6 @@
 /** What the retraining library needs from its caller (the `retrain`, `quality` and `drift-check` commands). */
 import type { Context } from '../cli/context.js';
-import type { Output } from '../cli/output.js';
+import type { Reporter } from '../core/reporter.js';
 import type { Manifest } from '../manifest/types.js';
 import type { LogSource, LogWindow, Target } from '../targets/types.js';
 import { localLogSources } from '../drift/readers.js';
@@ -9,7 +9,7 @@ import { OperationError } from '../core/errors.js';
 
 export interface RetrainContext {
   manifest: Manifest;
-  output: Output;
+  output: Reporter;
   env: NodeJS.ProcessEnv;
   cwd: string;
   now(): Date;

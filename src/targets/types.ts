@@ -3,7 +3,7 @@
  * `Target` only; they never branch on which one it is. Targets return these mlship types, never SDK
  * types.
  */
-import type { Output } from '../cli/output.js';
+import type { Reporter } from '../core/reporter.js';
 import type { BaselineProfile } from '../drift/profile.js';
 import type { Manifest, TargetName } from '../manifest/types.js';
 
@@ -11,7 +11,7 @@ import type { Manifest, TargetName } from '../manifest/types.js';
 export interface TargetContext {
   manifest: Manifest;
   /** Progress lines, warnings and spinners (stderr). */
-  output: Output;
+  output: Reporter;
   env: NodeJS.ProcessEnv;
   /** The command that acts (`deploy`, `rollback`…), recorded in history. */
   command: string;
@@ -90,42 +90,8 @@ export interface PushResult {
   created: boolean;
 }
 
-/** How a model is served: the generated Python app, or an LLM server container. */
-export type ServingRuntime = 'python' | 'vllm' | 'llama.cpp';
-
-/** The chosen compute, from the one selection function (`selectCompute` in src/budget/select.ts). */
-export interface ComputeChoice {
-  instanceType: string;
-  replicas: { min: number; max: number };
-  gpu: boolean;
-  /** Why, in words, one sentence each. */
-  reasons: string[];
-  /** What the build renders: the Python app, or a vLLM / llama.cpp container (LLMs). Absent = python. */
-  runtime?: ServingRuntime;
-  /** Problems with the choice that do not stop a deploy (an explicit type too small for the model…). */
-  warnings?: string[];
-  /** The numbers behind the choice, for `budget` and `deploy --plan --json`. */
-  sizing?: ComputeSizing;
-}
-
-/** The estimates selection worked from. */
-export interface ComputeSizing {
-  params: number;
-  paramsSource: 'manifest' | 'artifact';
-  /** CPU milliseconds one request costs on one vCPU. */
-  cpuMsPerRequest: number;
-  cpuMsSource: 'measured' | 'estimated';
-  /** Requests per second one instance carries at the target utilisation (null: not sized by load). */
-  perInstanceRps: number | null;
-  /** Instances the expected rate needs. */
-  instancesForExpectedRps: number;
-  /** Memory the model needs: host memory, and GPU memory when it runs on a GPU (GB). */
-  memoryNeededGb: number;
-  gpuMemoryNeededGb?: number;
-  /** Rate above which a GPU costs less per prediction than CPUs; null = never (or a GPU is required). */
-  gpuBreakEvenRps: number | null;
-  usdPerHour: number;
-}
+export type { ComputeChoice, ComputeSizing, ServingRuntime } from '../compute/types.js';
+import type { ComputeChoice } from '../compute/types.js';
 
 export interface DeployRequest {
   /** `vN`; undefined = newest. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { loadCatalog } from '../../src/budget/catalog.js';
+import { loadCatalog } from '../../src/compute/catalog.js';
 import { estimateCost, HOURS_PER_MONTH } from '../../src/budget/cost.js';
-import type { SelectionInput } from '../../src/budget/select.js';
+import type { SelectionInput } from '../../src/compute/select.js';
 
 const input = (over: Partial<SelectionInput> = {}): SelectionInput => ({
   flavor: 'sklearn',

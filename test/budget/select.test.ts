@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { findInstance, gpuMemoryGb, loadCatalog } from '../../src/budget/catalog.js';
-import { estimateParams } from '../../src/budget/estimate.js';
-import { selectCompute, type SelectionInput } from '../../src/budget/select.js';
+import { findInstance, gpuMemoryGb, loadCatalog } from '../../src/compute/catalog.js';
+import { estimateParams } from '../../src/compute/estimate.js';
+import { selectCompute, type SelectionInput } from '../../src/compute/select.js';
 import { ManifestError } from '../../src/core/errors.js';
 import { TARGET_NAMES } from '../../src/manifest/types.js';
 

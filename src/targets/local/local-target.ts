@@ -37,7 +37,7 @@ import type {
   VersionInfo,
 } from '../types.js';
 import { serverCommand } from '../../build/launch.js';
-import { selectForManifest } from '../../budget/select.js';
+import { selectForManifest } from '../../compute/select.js';
 import { localLogSources } from '../../drift/readers.js';
 import { feedbackSources } from '../../retrain/join.js';
 import { freePort, probe, startDetached, stopProcess, waitHealthy } from './processes.js';

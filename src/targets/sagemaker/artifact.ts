@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { OperationError, UsageError } from '../../core/errors.js';
-import type { Output } from '../../cli/output.js';
+import type { Reporter } from '../../core/reporter.js';
 import { readBuildInfo, type BuildInfo } from '../../build/index.js';
 import { buildImage, detectContainerCli, imageExists } from '../../build/docker.js';
 import type { AwsApi } from './api.js';
@@ -65,7 +65,7 @@ export async function pushImage(
   r: Resources,
   build: { id: string; dir: string },
   cli: { cli: 'docker' | 'podman' },
-  options: { output: Output; env: NodeJS.ProcessEnv },
+  options: { output: Reporter; env: NodeJS.ProcessEnv },
 ): Promise<string> {
   const repo =
     (await ifExists(() => api.describeRepositories({ repositoryNames: [r.repository] })))?.repositories?.[0] ??

@@ -1,9 +1,9 @@
 /**
  * The instance for the endpoint: the one selection function shared with `deploy --plan` and
- * `budget` (src/budget/select.ts), always against the SageMaker catalog.
+ * `budget` (src/compute/select.ts), always against the SageMaker catalog.
  */
-import { loadCatalog } from '../../budget/catalog.js';
-import { selectForManifest } from '../../budget/select.js';
+import { loadCatalog } from '../../compute/catalog.js';
+import { selectForManifest } from '../../compute/select.js';
 import type { Manifest } from '../../manifest/types.js';
 import type { ComputeChoice } from '../types.js';
 

@@ -3,7 +3,7 @@
  * terminal, plain lines otherwise). Polls start after a second and back off to `maxPollMs`;
  * SageMaker takes minutes, and a re-run of an interrupted deploy picks the wait up again.
  */
-import type { Output } from '../../cli/output.js';
+import type { Reporter } from '../../core/reporter.js';
 import { OperationError } from '../../core/errors.js';
 import { endpointState, TRANSITIONAL, type Session } from './session.js';
 
@@ -18,7 +18,7 @@ export interface WaitOptions {
 export class EndpointWaiter {
   constructor(
     private readonly session: Session,
-    private readonly output: Output,
+    private readonly output: Reporter,
     private readonly options: WaitOptions = {},
   ) {}
 

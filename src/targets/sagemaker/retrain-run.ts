@@ -3,7 +3,7 @@
  * `deploy` created from `retraining.schedule`) and follow it with progress until it ends. A
  * successful run has registered a new model package, pending approval, in the project's group.
  */
-import type { Output } from '../../cli/output.js';
+import type { Reporter } from '../../core/reporter.js';
 import { OperationError } from '../../core/errors.js';
 import { ifExists } from './aws-client.js';
 import type { WaitOptions } from './endpoint-wait.js';
@@ -17,7 +17,7 @@ export type PipelineRun = RetrainingRun;
 const RUNNING = new Set(['Executing', 'Stopping']);
 
 /** Start the project's retraining pipeline and wait for it (`timeoutS`), reporting each status change. */
-export async function runRetrainingPipeline(session: Session, output: Output, options: WaitOptions & { timeoutS: number; now: () => Date }): Promise<PipelineRun> {
+export async function runRetrainingPipeline(session: Session, output: Reporter, options: WaitOptions & { timeoutS: number; now: () => Date }): Promise<PipelineRun> {
   const { api, r } = session;
   if (!(await ifExists(() => api.describePipeline({ PipelineName: r.pipeline })))) {
     throw new OperationError('pipeline_missing', `there is no retraining pipeline ${r.pipeline} in ${r.region}`, {

@@ -7,7 +7,7 @@
 import { statSync } from 'node:fs';
 import { ManifestError } from '../core/errors.js';
 import type { Flavor, Manifest, Quantization } from '../manifest/types.js';
-import type { ComputeChoice, ComputeSizing, ServingRuntime } from '../targets/types.js';
+import type { ComputeChoice, ComputeSizing, ServingRuntime } from './types.js';
 import { describeInstance, findInstance, gpuMemoryGb, instanceHint, loadCatalog, type Catalog, type InstanceType } from './catalog.js';
 import {
   cpuCapacityRps,
