@@ -45,7 +45,7 @@ export interface MethodInfo {
 export interface Protos {
   root: protobuf.Root;
   /** grpc-js service definitions by service name. */
-  definitions: Record<ServiceName, grpc.ServiceDefinition>;
+  definitions: Record<ServiceName, import('@grpc/grpc-js').ServiceDefinition>;
   methods: Record<ServiceName, Record<string, MethodInfo>>;
 }
 
@@ -108,7 +108,8 @@ export function pack(type: string, object: Record<string, unknown>): { type_url:
 }
 
 function behaviours(field: protobuf.Field): string[] {
-  return (field.parsedOptions ?? []).map((o: Record<string, unknown>) => o['(google.api.field_behavior)']).filter((b: unknown): b is string => typeof b === 'string');
+  const options = (field.parsedOptions ?? []) as Record<string, unknown>[];
+  return options.map((o) => o['(google.api.field_behavior)']).filter((b): b is string => typeof b === 'string');
 }
 
 /**
