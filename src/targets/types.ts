@@ -16,6 +16,8 @@ export interface TargetContext {
   /** The command that acts (`deploy`, `rollback`…), recorded in history. */
   command: string;
   now(): Date;
+  /** Pause between polls (tests make it instant and move `now` with it); default: real time. */
+  sleep?(ms: number): Promise<void>;
 }
 
 /** A build on disk, as `mlship build` left it (`.mlship/build/<id>/`). */
@@ -165,20 +167,22 @@ export interface LogWindow {
 }
 
 /**
- * A stream of raw prediction-log lines and their format; the drift readers parse them. Targets plug
- * their storage (local files, S3, GCS, Blob) in here.
+ * A stream of raw prediction-log lines and the name of their format, one of the `LogFormat`s the
+ * target's descriptor lists (src/targets/shared/logs.ts), which turns lines into neutral records.
+ * Targets plug their storage (local files, S3, GCS, Blob) in here.
  */
 export interface LogSource {
   readonly description: string;
-  readonly format: 'mlship' | 'sagemaker-capture';
+  /** A `LogFormat.name`: `mlship`, `sagemaker-capture`, … */
+  readonly format: string;
   lines(): AsyncIterable<string>;
 }
 
 /** A run of a target's own retraining pipeline (clouds), followed to its end. */
 export interface RetrainingRun {
   pipeline: string;
-  /** The platform's id of the execution (an ARN on SageMaker). */
-  executionArn: string;
+  /** The platform's id of the execution (an ARN on SageMaker, a resource name on Vertex, a job name on Azure). */
+  executionId: string;
   status: string;
   seconds: number;
 }

@@ -20,7 +20,7 @@ export const run: CommandModule['run'] = async (ctx, _args, options) => {
     if (options.fromLogs === true) throw new UsageError(`--from-logs trains where mlship runs; the ${target.name} pipeline reads its own data`, { code: 'remote_from_logs', hint: 'Add --local to train here and push to the target.' });
     if (options.dryRun === true) return { data: { dryRun: true, remote: target.name }, text: `would start the ${target.name} retraining pipeline and follow it to its end` };
     const run = await target.startRetraining(timeout === undefined ? undefined : Number(timeout));
-    return { data: { remote: run }, text: `retraining pipeline ${run.pipeline}: ${run.status} in ${run.seconds} s (${run.executionArn})` };
+    return { data: { remote: run }, text: `retraining pipeline ${run.pipeline}: ${run.status} in ${run.seconds} s (${run.executionId})` };
   }
   const rctx = await retrainContext(ctx, 'retrain');
   const window = windowFromFlags({ since: str(options.since), from: str(options.from), to: str(options.to) }, rctx.now());

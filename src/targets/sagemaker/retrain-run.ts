@@ -42,12 +42,12 @@ export async function runRetrainingPipeline(session: Session, output: Reporter, 
     if (!RUNNING.has(status)) {
       if (status === 'Succeeded') {
         progress.succeed(`pipeline ${r.pipeline}: Succeeded (${seconds}s); the new version waits for approval in model package group ${r.packageGroup}`);
-        return { pipeline: r.pipeline, executionArn: arn, status, seconds };
+        return { pipeline: r.pipeline, executionId: arn, status, seconds };
       }
       progress.fail(`pipeline ${r.pipeline}: ${status}`);
       throw new OperationError('pipeline_failed', `the retraining pipeline ${r.pipeline} ended ${status}${run.FailureReason ? `: ${run.FailureReason}` : ''}`, {
         hint: `See the execution's steps in SageMaker Studio (${arn}); the training step's logs are in CloudWatch under /aws/sagemaker/TrainingJobs.`,
-        details: { executionArn: arn, status },
+        details: { executionId: arn, status },
       });
     }
     progress.update(`pipeline ${r.pipeline}: ${status} (${seconds}s)`);

@@ -327,6 +327,6 @@ describe('SageMaker target against moto and the contract fake', { timeout: 180_0
     await target().target.deploy({});
     const run = await target('retrain').target.startRetraining();
     expect(run).toMatchObject({ pipeline: 'churn-retrain', status: 'Succeeded' });
-    expect(run.executionArn).toContain('pipeline/churn-retrain/execution/');
+    expect(run.executionId).toContain('pipeline/churn-retrain/execution/');
   });
 });

@@ -1,0 +1,20 @@
+/**
+ * What mlship knows about the local target without loading it (SDK-free; see shared/descriptor.ts).
+ * Canary: the local router switches versions whole (no request fails while it does), but it does not
+ * split traffic or measure a version's 5xx and latency, so `--strategy canary` is refused (exit 2)
+ * naming the cloud targets that run it. `--require-approval` is refused the same way.
+ */
+import type { TargetDescriptor } from '../shared/descriptor.js';
+import { mlshipLogFormat } from './log-format.js';
+
+export const localDescriptor: TargetDescriptor = {
+  name: 'local',
+  title: 'the local machine',
+  manifestBlock: 'targets.local',
+  defaults: { port: 8080 },
+  initSnippet: [],
+  ciLogin: [],
+  catalog: 'local',
+  capabilities: { strategies: ['all-at-once'], approval: false, managedRetraining: false, managedMonitoring: false, stop: true },
+  logFormats: [mlshipLogFormat],
+};

@@ -1,0 +1,21 @@
+/**
+ * What mlship knows about the SageMaker target without loading it or the AWS SDK (see
+ * shared/descriptor.ts): its manifest block, what `init` writes for it, the CI login, the catalog,
+ * its capabilities (native blue/green canary with alarm auto-rollback, model package approval,
+ * SageMaker Pipelines retraining, Model Monitor) and the Data Capture log format.
+ */
+import { mlshipLogFormat } from '../local/log-format.js';
+import type { TargetDescriptor } from '../shared/descriptor.js';
+import { sagemakerCaptureFormat } from './capture-format.js';
+
+export const sagemakerDescriptor: TargetDescriptor = {
+  name: 'sagemaker',
+  title: 'AWS SageMaker',
+  manifestBlock: 'targets.sagemaker',
+  defaults: { prefix: 'mlship' },
+  initSnippet: ['sagemaker:', '  region: us-east-1', '  # role: arn:aws:iam::123456789012:role/mlship  # the execution role SageMaker assumes (needed to deploy)'],
+  ciLogin: ['- uses: aws-actions/configure-aws-credentials@v4', '  with:', '    role-to-assume: ${{ secrets.AWS_ROLE_ARN }}', '    aws-region: us-east-1'],
+  catalog: 'sagemaker',
+  capabilities: { strategies: ['all-at-once', 'canary'], approval: true, managedRetraining: true, managedMonitoring: true, stop: true },
+  logFormats: [sagemakerCaptureFormat, mlshipLogFormat],
+};

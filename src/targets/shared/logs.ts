@@ -1,0 +1,67 @@
+/**
+ * Prediction logs, cloud-neutral. Each target owns the format its platform writes (mlship's JSON
+ * lines locally, SageMaker Data Capture, Vertex request-response logging, Azure's data collector)
+ * as a `LogFormat`: a pure parser from one line to neutral `PredictionRecord`s. drift-check and
+ * quality read only those records. Which format a line is in is decided by parsing it (`accepts` on
+ * the parsed object), never by its first characters: JSON key order is not part of any format.
+ */
+
+/** One prediction, as every reader downstream sees it. */
+export interface PredictionRecord {
+  /** When it was made (ISO-8601 as logged; parsed only when a window needs it). */
+  ts?: unknown;
+  /** The request id, when the log has one. */
+  id?: unknown;
+  /** The version that answered, when the log says. */
+  version?: unknown;
+  /** The raw input fields of the record. */
+  input: Record<string, unknown>;
+  /** The model's output; `hasOutput` false when the line has none. */
+  output?: unknown;
+  hasOutput: boolean;
+}
+
+/** What a format needs to know to read records: the schema's field order (for CSV rows). */
+export interface LogFormatOptions {
+  /** Field names in the schema's declaration order (CSV bodies map onto it). */
+  csvFields: readonly string[];
+}
+
+/**
+ * A prediction-log format. `parse` emits each record of a line (a line may hold a batch) to `emit`
+ * and returns a malformed-line reason (`invalid_json`, `missing_input`…) or undefined. The emitted
+ * object may be reused for the next record: copy what you keep.
+ */
+export interface LogFormat {
+  /** Stable id, carried by `LogSource.format` and across worker threads: `mlship`, `sagemaker-capture`. */
+  readonly name: string;
+  /** Whether a parsed JSON line is in this format (detection by structure, not by text). */
+  accepts(parsed: unknown): boolean;
+  /** A line parser for a schema (built once per reader; it may keep buffers). */
+  parser(options: LogFormatOptions): (line: string, emit: (record: PredictionRecord) => void) => string | undefined;
+}
+
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * The format of a sample of lines: the first line that parses as JSON and that exactly one format
+ * accepts decides; `fallback` when no line decides (an empty file, a file of broken lines).
+ */
+export function detectLogFormat(lines: Iterable<string>, formats: readonly LogFormat[], fallback: string): string {
+  let tried = 0;
+  for (const line of lines) {
+    if (line.trim() === '') continue;
+    if (++tried > 20) break;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    const matches = formats.filter((f) => f.accepts(parsed));
+    if (matches.length === 1) return matches[0]!.name;
+  }
+  return fallback;
+}
