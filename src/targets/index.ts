@@ -9,7 +9,7 @@ import type { Target, TargetContext } from './types.js';
 const loaders: Record<TargetName, (ctx: TargetContext) => Promise<Target>> = {
   local: async (ctx) => new (await import('./local/local-target.js')).LocalTarget(ctx) as unknown as Target,
   sagemaker: async (ctx) => new (await import('./sagemaker/sagemaker-target.js')).SageMakerTarget(ctx),
-  vertex: async () => unavailable('vertex'),
+  vertex: async (ctx) => new (await import('./vertex/vertex-target.js')).VertexTarget(ctx),
   azure: async () => unavailable('azure'),
 };
 

@@ -436,7 +436,7 @@ export class VertexGrpcFake {
     }
     const name = `${req.parent}/modelDeploymentMonitoringJobs/${++this.ids}`;
     const ts = timestamp(new Date());
-    const stored = { ...job, name, state: 'JOB_STATE_RUNNING', scheduleState: 'SCHEDULED', createTime: ts, updateTime: ts };
+    const stored = { ...job, name, state: 'JOB_STATE_RUNNING', scheduleState: 'RUNNING', createTime: ts, updateTime: ts };
     this.monitoringJobs.set(name, stored);
     return stored;
   }
@@ -490,12 +490,12 @@ export class VertexGrpcFake {
   }
 
   pauseModelDeploymentMonitoringJob(req: { name: string }): Record<string, unknown> {
-    this.monitoringJob(req.name).scheduleState = 'PAUSED';
+    Object.assign(this.monitoringJob(req.name), { state: 'JOB_STATE_PAUSED', scheduleState: 'OFFLINE' });
     return {};
   }
 
   resumeModelDeploymentMonitoringJob(req: { name: string }): Record<string, unknown> {
-    this.monitoringJob(req.name).scheduleState = 'SCHEDULED';
+    Object.assign(this.monitoringJob(req.name), { state: 'JOB_STATE_RUNNING', scheduleState: 'RUNNING' });
     return {};
   }
 

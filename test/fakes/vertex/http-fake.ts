@@ -271,7 +271,7 @@ export class VertexHttpFake {
       return notFound(res, this.datasets.has(dataset) ? `Table ${from.replace('.', ':')} was not found` : `Dataset ${dataset.replace('.', ':')} was not found`);
     }
     const params = Object.fromEntries((body.queryParameters ?? []).map((q: any) => [q.name, q.parameterValue?.value]));
-    const where = /logging_time\s*>=\s*@(\w+)\s+AND\s+logging_time\s*<\s*@(\w+)/i.exec(sql);
+    const where = /logging_time\s*>=\s*(?:TIMESTAMP\()?@(\w+)\)?\s+AND\s+logging_time\s*<\s*(?:TIMESTAMP\()?@(\w+)/i.exec(sql);
     const lo = where ? Date.parse(params[where[1]!]) : -Infinity;
     const hi = where ? Date.parse(params[where[2]!]) : Infinity;
     const rows = table.rows.filter((r) => {
