@@ -158,11 +158,12 @@ export async function createVertexApi(settings: ClientSettings): Promise<VertexA
           });
       }),
     getObject: (bucket, name) => maybe('storage.objects.get', async () => (await storage.bucket(bucket).file(name).download())[0]),
-    listObjects: (bucket, prefix) =>
-      call('storage.objects.list', async () => {
+    // A bucket that does not exist yet holds nothing (the first push creates it).
+    listObjects: async (bucket, prefix) =>
+      (await maybe('storage.objects.list', async () => {
         const [files] = await storage.bucket(bucket).getFiles({ prefix, autoPaginate: true });
         return files.map((f): StoredObject => ({ name: f.name, size: Number(f.metadata.size ?? 0), ...(f.metadata.updated && { updated: String(f.metadata.updated) }) }));
-      }),
+      })) ?? [],
     ensureDataset: (project, dataset, location) =>
       call('bigquery.datasets.create', async () => {
         const ds = bigquery.dataset(dataset, { projectId: project });

@@ -136,16 +136,15 @@ export async function retrainingSteps(session: VertexSession, manifest: Manifest
   const { api, r } = session;
   const wanted = scheduleFor(manifest, r, rec, compute);
   const existing = await api.findSchedule(r.pipeline);
-  const steps: Step[] = [
-    { action: 'storage:UploadSource', resource: gcsUri(r, `${r.root}/source/`), details: { contents: 'project source for the train step (without .mlship, .git, node_modules)' }, run: () => uploadSource(session, manifest.projectDir) },
-  ];
+  const steps: Step[] = [];
   const image = (existing?.createPipelineJobRequest?.pipelineJob?.pipelineSpec?.fields?.deploymentSpec?.structValue?.fields?.executors?.structValue?.fields?.['exec-train']?.structValue?.fields?.container?.structValue?.fields?.image?.stringValue) ?? undefined;
   if (!existing || existing.cron !== wanted.cron || image !== rec.image) {
     steps.push({
       action: existing ? 'aiplatform:UpdateSchedule' : 'aiplatform:CreateSchedule',
       resource: existing?.name ?? `${r.parent}/schedules/${r.pipeline}`,
-      details: { cron: wanted.cron, pipeline: r.pipeline, steps: ['train', 'register'], image: rec.image, command: manifest.retraining.command },
+      details: { cron: wanted.cron, pipeline: r.pipeline, steps: ['train', 'register'], image: rec.image, command: manifest.retraining.command, source: gcsUri(r, `${r.root}/source/`) },
       run: async () => {
+        await uploadSource(session, manifest.projectDir);
         if (existing?.name) await api.updateSchedule({ schedule: { ...wanted, name: existing.name }, updateMask: { paths: ['cron', 'create_pipeline_job_request'] } });
         else await api.createSchedule({ parent: r.parent, schedule: wanted });
       },

@@ -206,7 +206,8 @@ export class VertexTarget implements Target {
           } catch (error) {
             if (error instanceof CanaryRevertedError && run.deployedId) {
               await api.undeployModel({ endpoint: r.endpoint, deployedModelId: run.deployedId });
-              await session.registry.appendHistory(historyEntry(this.ctx, 'rollback', stable, rec.version, { endpoint: r.endpoint, reason: error.message, undeployed: run.deployedId }));
+              // Recorded without `previous`: a later rollback must not go "back" to the rejected candidate.
+              await session.registry.appendHistory(historyEntry(this.ctx, 'rollback', stable, undefined, { endpoint: r.endpoint, reverted: rec.version, reason: error.message, undeployed: run.deployedId }));
             }
             throw error;
           }
@@ -413,7 +414,7 @@ export class VertexTarget implements Target {
     for (const h of history) if (h.version && typeof h.details?.deployedModelId === 'string') versions.set(h.details.deployedModelId, h.version);
     for (const d of state?.deployed ?? []) versions.set(d.id, d.version);
     const table = state?.loggingUri?.replace(/^bq:\/\//, '') ?? session.r.loggingTable;
-    return [bigQueryLogSource(session.api, table, window, (id) => versions.get(id))];
+    return [bigQueryLogSource(session.api, table, window, (id) => versions.get(id), Object.keys(this.ctx.manifest.features.schema))];
   }
 
   async startRetraining(timeoutSeconds = 6 * 3600): Promise<RetrainingRun> {

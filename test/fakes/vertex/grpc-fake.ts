@@ -154,6 +154,7 @@ export class VertexGrpcFake {
     const request = call.request as Record<string, any>;
     const record: RecordedCall = { service: info.service, method: info.name, request };
     this.calls.push(record);
+    if (process.env.MLSHIP_FAKE_LOG) process.stderr.write(`vertex fake: gRPC ${info.name}\n`);
     try {
       if (info.service !== 'Operations') this.checkRouting(info, request, call.metadata.get('x-goog-request-params')[0]?.toString() ?? '');
       const missing = missingRequired(info.requestType, request);

@@ -111,8 +111,11 @@ export class VertexHttpFake {
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake');
+    // With STORAGE_EMULATOR_HOST the client drops the /storage/v1 base path (uploads keep /upload/storage/v1).
+    if (/^\/b(\/|$)/.test(url.pathname)) url.pathname = `/storage/v1${url.pathname}`;
     const p = decodeURIComponent(url.pathname);
     this.requests.push({ method: req.method ?? 'GET', path: p });
+    if (process.env.MLSHIP_FAKE_LOG) process.stderr.write(`vertex fake: ${req.method} ${req.url}\n`);
     const body = await readBody(req);
     let m: RegExpExecArray | null;
     // ---- Cloud Storage
@@ -280,7 +283,8 @@ export class VertexHttpFake {
     });
     const jobId = `job_${++this.ids}`;
     this.queries.set(jobId, rows);
-    this.queryPage(project, jobId, new URL(`http://fake/?maxResults=${body.maxResults ?? 1000}`), res);
+    const int64 = body.formatOptions?.useInt64Timestamp === true ? '&formatOptions.useInt64Timestamp=true' : '';
+    this.queryPage(project, jobId, new URL(`http://fake/?maxResults=${body.maxResults ?? 1000}${int64}`), res);
   }
 
   private queryPage(project: string, jobId: string, url: URL, res: ServerResponse): void {
@@ -289,6 +293,7 @@ export class VertexHttpFake {
     const start = Number(url.searchParams.get('pageToken') ?? url.searchParams.get('startIndex') ?? 0);
     const max = Number(url.searchParams.get('maxResults') ?? 1000);
     const page = rows.slice(start, start + max);
+    const int64 = url.searchParams.get('formatOptions.useInt64Timestamp') === 'true';
     const next = start + max < rows.length ? String(start + max) : undefined;
     send(res, 200, {
       kind: 'bigquery#queryResponse',
@@ -296,7 +301,7 @@ export class VertexHttpFake {
       jobComplete: true,
       totalRows: String(rows.length),
       schema: { fields: LOGGING_SCHEMA },
-      rows: page.map((r) => ({ f: LOGGING_SCHEMA.map((f) => ({ v: encodeCell(r[f.name], f.mode === 'REPEATED') })) })),
+      rows: page.map((r) => ({ f: LOGGING_SCHEMA.map((f) => ({ v: encodeCell(r[f.name], f.mode === 'REPEATED', int64) })) })),
       ...(next && { pageToken: next }),
     });
   }
@@ -395,10 +400,10 @@ export const LOGGING_SCHEMA = [
   { name: 'response_payload', type: 'STRING', mode: 'REPEATED' },
 ];
 
-/** BigQuery's REST row encoding: TIMESTAMP as epoch seconds, REPEATED as [{v}]. */
-function encodeCell(value: unknown, repeated: boolean): unknown {
+/** BigQuery's REST row encoding: TIMESTAMP as epoch microseconds (useInt64Timestamp) or seconds, REPEATED as [{v}]. */
+function encodeCell(value: unknown, repeated: boolean, int64Timestamp: boolean): unknown {
   if (repeated) return ((value as unknown[]) ?? []).map((v) => ({ v: String(v) }));
-  if (typeof value === 'string' && /^\d{4}-\d\d-\d\dT/.test(value)) return String(Date.parse(value) / 1000);
+  if (typeof value === 'string' && /^\d{4}-\d\d-\d\dT/.test(value)) return int64Timestamp ? String(Date.parse(value) * 1000) : String(Date.parse(value) / 1000);
   return value === undefined || value === null ? null : String(value);
 }
 
