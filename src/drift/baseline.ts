@@ -10,7 +10,7 @@ import { readCsvFile } from '../core/csv.js';
 import type { FieldSpec } from '../manifest/types.js';
 import type { LogSource, LogWindow } from '../targets/types.js';
 import { PROFILE_FORMAT, profileCategorical, profileNumeric, type BaselineProfile, type FeatureProfile, type Value } from './profile.js';
-import { fileLogSource, parseTime, readSource, ReadStats } from './readers.js';
+import { detectFileFormat, fileLogSource, parseTime, readSource, ReadStats } from './readers.js';
 
 const WEEK_MS = 7 * 86_400_000;
 
@@ -70,8 +70,10 @@ export async function loadBaselineFile(file: string, schema: Record<string, Fiel
   const rows: Record<string, unknown>[] = [];
   const outputs: unknown[] = [];
   const stats = new ReadStats();
-  const source = fileLogSource(full);
-  const isLog = /"input"\s*:/.test(text.slice(0, 4096)) || source.format === 'sagemaker-capture';
+  // Prediction-log lines of any target's format, or flat data rows: decided by parsing the lines.
+  const format = detectFileFormat(full);
+  const isLog = format !== undefined;
+  const source = fileLogSource(full, format);
   if (isLog) {
     const fields = Object.keys(schema);
     await readSource(source, (r) => {

@@ -1,23 +1,21 @@
 /**
  * Prediction-log readers behind one interface. A `LogSource` (src/targets/types.ts) yields raw
- * lines; `readSource` turns each line into prediction records according to the source's format:
- *
- * - `mlship`: one JSON object per prediction, `{ts, id, model, version, input: {…}, output, latency_ms}`
- *   (DESIGN.md "Prediction log");
- * - `sagemaker-capture`: SageMaker Data Capture lines, `{captureData: {endpointInput,
- *   endpointOutput}, eventMetadata: {eventId, inferenceTime}, eventVersion}`, where each side is
- *   `{observedContentType, mode, data, encoding: JSON | CSV | BASE64}`; one line may hold a batch.
- *   CSV rows map onto the feature schema's field order.
+ * lines and names their format; the format itself belongs to the target that writes it (a
+ * `LogFormat` in its descriptor: mlship's own log in src/targets/local/log-format.ts, SageMaker Data
+ * Capture in src/targets/sagemaker/capture-format.ts, …) and turns lines into neutral
+ * `PredictionRecord`s. `readSource` applies the window and picks the fields drift-check needs.
  *
  * Lines that cannot be read are counted by reason (with the first few locations), never fatal.
- * `localLogSources` makes sources from a file, folder or glob on disk; S3/GCS/Blob readers plug in
- * by implementing `LogSource` the same way.
+ * `localLogSources` makes sources from a file, folder or glob on disk (its format detected by
+ * parsing the first lines, never by their first characters); S3/GCS/Blob readers plug in by
+ * implementing `LogSource` the same way.
  */
 import { createReadStream, existsSync, openSync, readSync, closeSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { createGunzip } from 'node:zlib';
+import { constants as zlibConstants, createGunzip, gunzipSync } from 'node:zlib';
 import { OperationError } from '../core/errors.js';
-import { parseCsv } from '../core/csv.js';
+import { ALL_DESCRIPTORS, logFormat } from '../targets/descriptors.js';
+import { detectLogFormat, type PredictionRecord } from '../targets/shared/logs.js';
 import type { LogSource, LogWindow } from '../targets/types.js';
 
 /** One prediction as drift-check sees it. */
@@ -70,17 +68,23 @@ export type RecordHandler = (r: LogRecord) => [string, string] | undefined;
  * `onRecord`, count what is malformed with its location. Returns `(line, lineNo) => void`.
  */
 export function lineHandler(
-  format: LogSource['format'],
+  format: string,
   description: string,
   options: { fields: string[]; csvFields?: string[]; from?: number; to?: number },
   stats: ReadStats,
   onRecord: RecordHandler,
 ): (line: string, lineNo: number) => void {
-  const parse = format === 'sagemaker-capture' ? captureParser(options.fields, options.csvFields ?? options.fields) : mlshipParser(options.fields);
-  const { from, to } = options;
+  const parse = logFormat(format).parser({ csvFields: options.csvFields ?? options.fields });
+  const { from, to, fields } = options;
   const windowed = from !== undefined || to !== undefined;
   let current = 0;
-  const emit = (r: LogRecord): void => {
+  const values = new Array<unknown>(fields.length);
+  const r: LogRecord = { values, hasOutput: false };
+  const emit = (p: PredictionRecord): void => {
+    for (let i = 0; i < fields.length; i++) values[i] = p.input[fields[i]!];
+    r.ts = p.ts;
+    r.output = p.output;
+    r.hasOutput = p.hasOutput;
     if (windowed) {
       const time = parseTime(r.ts);
       if (time === undefined) {
@@ -115,133 +119,11 @@ export async function readSource(source: LogSource, onRecord: RecordHandler, opt
   for await (const line of source.lines()) handle(line, ++lineNo);
 }
 
-type Parser = (line: string, emit: (r: LogRecord) => void) => string | undefined;
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /** Epoch milliseconds of a logged timestamp, if it is one. */
 export function parseTime(v: unknown): number | undefined {
   if (typeof v !== 'string') return undefined;
   const t = Date.parse(v);
   return Number.isNaN(t) ? undefined : t;
-}
-
-/** Lines of mlship's own prediction log. */
-function mlshipParser(fields: string[]): Parser {
-  const values = new Array<unknown>(fields.length);
-  const record: LogRecord = { values, hasOutput: false };
-  return (line, emit) => {
-    let obj: unknown;
-    try {
-      obj = JSON.parse(line);
-    } catch {
-      return 'invalid_json';
-    }
-    if (!isObject(obj)) return 'not_an_object';
-    const input = obj.input;
-    if (!isObject(input)) return 'missing_input';
-    for (let i = 0; i < fields.length; i++) values[i] = input[fields[i]!];
-    record.ts = obj.ts;
-    record.output = obj.output;
-    record.hasOutput = 'output' in obj;
-    emit(record);
-    return undefined;
-  };
-}
-
-/** The body of one side of a capture, decoded to text, and whether it is CSV. */
-function decodeCapture(side: unknown): { text: string; csv: boolean } | undefined {
-  if (!isObject(side) || typeof side.data !== 'string') return undefined;
-  const encoding = typeof side.encoding === 'string' ? side.encoding.toUpperCase() : 'JSON';
-  const type = typeof side.observedContentType === 'string' ? side.observedContentType.toLowerCase() : '';
-  const text = encoding === 'BASE64' ? Buffer.from(side.data, 'base64').toString('utf8') : side.data;
-  const csv = encoding === 'CSV' || (encoding === 'BASE64' && type.includes('csv'));
-  return { text, csv };
-}
-
-/** Records of a request body: one object, a list, `{instances: […]}`, or CSV rows in schema order. */
-function inputRecords(body: { text: string; csv: boolean }, fields: string[]): Record<string, unknown>[] | undefined {
-  const row = (cells: unknown[]): Record<string, unknown> => Object.fromEntries(fields.map((f, i) => [f, cells[i]]));
-  if (body.csv) return parseCsv(body.text).filter((r) => !(r.length === 1 && r[0] === '')).map(row);
-  let value: unknown;
-  try {
-    value = JSON.parse(body.text);
-  } catch {
-    return undefined;
-  }
-  if (isObject(value) && Array.isArray(value.instances)) value = value.instances;
-  else if (isObject(value) && Array.isArray(value.inputs)) value = value.inputs;
-  if (isObject(value)) return [value];
-  if (!Array.isArray(value)) return undefined;
-  if (value.length > 0 && value.every((v) => !isObject(v) && !Array.isArray(v))) return [row(value)];
-  const out: Record<string, unknown>[] = [];
-  for (const v of value) {
-    if (isObject(v)) out.push(v);
-    else if (Array.isArray(v)) out.push(row(v));
-    else return undefined;
-  }
-  return out;
-}
-
-/** Predictions of a response body: `{predictions: […]}`, a list, a scalar, or CSV rows. */
-function outputValues(body: { text: string; csv: boolean }): unknown[] | undefined {
-  if (body.csv) {
-    return parseCsv(body.text)
-      .filter((r) => !(r.length === 1 && r[0] === ''))
-      .map((r) => (r.length === 1 ? csvScalar(r[0]!) : r.map(csvScalar)));
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(body.text);
-  } catch {
-    return undefined;
-  }
-  if (isObject(value) && 'predictions' in value) value = value.predictions;
-  return Array.isArray(value) ? value : [value];
-}
-
-function csvScalar(cell: string): unknown {
-  const t = cell.trim();
-  const n = Number(t);
-  return t !== '' && Number.isFinite(n) ? n : t;
-}
-
-/** SageMaker Data Capture lines: each possibly a batch of records. */
-function captureParser(fields: string[], csvFields: string[]): Parser {
-  const values = new Array<unknown>(fields.length);
-  return (line, emit) => {
-    let obj: unknown;
-    try {
-      obj = JSON.parse(line);
-    } catch {
-      return 'invalid_json';
-    }
-    if (!isObject(obj) || !isObject(obj.captureData)) return 'missing_capture_data';
-    const inputBody = decodeCapture(obj.captureData.endpointInput);
-    if (!inputBody) return 'missing_input';
-    const records = inputRecords(inputBody, csvFields);
-    if (!records || records.length === 0) return 'unreadable_input';
-    const outputBody = decodeCapture(obj.captureData.endpointOutput);
-    const outputs = outputBody ? outputValues(outputBody) : undefined;
-    const meta = isObject(obj.eventMetadata) ? obj.eventMetadata : {};
-    const ts = meta.inferenceTime;
-    records.forEach((input, i) => {
-      let output: unknown;
-      let hasOutput = false;
-      if (outputs && outputs.length === records.length) {
-        output = outputs[i];
-        hasOutput = true;
-      } else if (outputs && records.length === 1) {
-        output = outputs.length === 1 ? outputs[0] : outputs;
-        hasOutput = true;
-      }
-      for (let f = 0; f < fields.length; f++) values[f] = input[fields[f]!];
-      emit({ ts, values, output, hasOutput });
-    });
-    return undefined;
-  };
 }
 
 // ---- local files ----
@@ -272,22 +154,38 @@ async function* fileLines(file: string): AsyncGenerator<string> {
   if (rest.length > 0) yield rest.endsWith('\r') ? rest.slice(0, -1) : rest;
 }
 
-/** Whether a file holds SageMaker capture lines (looks at its first line). */
-function detectFormat(file: string): LogSource['format'] {
-  if (file.endsWith('.gz')) return /capture/i.test(file) ? 'sagemaker-capture' : 'mlship';
+/** The first lines of a file (gzip decompressed as far as its first 64 KiB go). */
+function headLines(file: string): string[] {
   const fd = openSync(file, 'r');
   try {
     const buf = Buffer.alloc(65_536);
     const n = readSync(fd, buf, 0, buf.length, 0);
-    const head = buf.subarray(0, n).toString('utf8').trimStart();
-    return head.startsWith('{"captureData"') || /^\{\s*"captureData"/.test(head) ? 'sagemaker-capture' : 'mlship';
+    let head: Buffer = buf.subarray(0, n);
+    if (file.endsWith('.gz')) {
+      try {
+        head = gunzipSync(head, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+      } catch {
+        return [];
+      }
+    }
+    const lines = head.toString('utf8').split('\n');
+    if (n === buf.length) lines.pop(); // the last line may be cut short
+    return lines;
   } finally {
     closeSync(fd);
   }
 }
 
-/** A `LogSource` over one local file. */
-export function fileLogSource(file: string, format: LogSource['format'] = detectFormat(file)): LogSource {
+/**
+ * The log format of a file, by parsing its first lines and asking each target's formats which one
+ * they are (JSON key order is not part of a format); undefined when no line is a known format.
+ */
+export function detectFileFormat(file: string): string | undefined {
+  return detectLogFormat(headLines(file), ALL_DESCRIPTORS.flatMap((d) => d.logFormats));
+}
+
+/** A `LogSource` over one local file (mlship's own format unless its lines say otherwise). */
+export function fileLogSource(file: string, format: string = detectFileFormat(file) ?? 'mlship'): LogSource {
   return { description: file, format, lines: () => fileLines(file) };
 }
 

@@ -35,6 +35,8 @@ export interface DriftRunContext {
   env: NodeJS.ProcessEnv;
   cwd: string;
   now: Date;
+  /** The manifest's target (made once, lazily); default: created from the manifest. */
+  target?: () => Promise<Target>;
 }
 
 /** The result (with the report path and the trigger outcome) and the table for stdout. */
@@ -52,6 +54,7 @@ export async function checkDrift(ctx: DriftRunContext, flags: DriftFlags): Promi
   let window: LogWindow = windowFromFlags(flags, ctx.now);
   let target: Target | undefined;
   const getTarget = async (): Promise<Target> => {
+    if (!target && ctx.target) target = await ctx.target();
     if (!target) {
       const { createTarget } = await import('../targets/index.js');
       target = await createTarget({ manifest: ctx.manifest, output: ctx.output, env: ctx.env, command: 'drift-check', now: () => ctx.now });
@@ -101,19 +104,26 @@ export async function checkDrift(ctx: DriftRunContext, flags: DriftFlags): Promi
 }
 
 /**
- * The retraining path on drift, in process: `mlship retrain` with the manifest's settings (from the
- * logs when `retraining.data` is not set; deployed when `retraining.auto_deploy` says so). Its
- * failure or a held-back candidate is reported in the trigger result; drift-check still exits 3.
+ * The retraining path on drift, in process, the same way `mlship retrain` goes: the target's own
+ * pipeline when it has one (SageMaker), else a run here with the manifest's settings (from the logs
+ * when `retraining.data` is not set). Its failure or a held-back candidate is reported in the
+ * trigger result; drift-check still exits 3.
  */
 async function retrainOnDrift(ctx: DriftRunContext, source: TriggerResult['source'], target: () => Promise<Target>): Promise<TriggerResult> {
-  const [{ retrain }, { defaultFromLogs }, { isMlshipError }] = await Promise.all([import('../retrain/pipeline.js'), import('../retrain/dataset.js'), import('../core/errors.js')]);
-  const command = `mlship retrain${defaultFromLogs(ctx.manifest) ? ' --from-logs' : ''}`;
+  const [{ runRetraining }, { defaultFromLogs }, { isMlshipError }] = await Promise.all([import('../retrain/where.js'), import('../retrain/dataset.js'), import('../core/errors.js')]);
+  const remote = (await target()).startRetraining !== undefined;
+  const fromLogs = !remote && defaultFromLogs(ctx.manifest);
+  const command = `mlship retrain${fromLogs ? ' --from-logs' : ''}`;
   try {
-    const { result, text } = await retrain(
+    const outcome = await runRetraining(
       { manifest: ctx.manifest, output: ctx.output, env: ctx.env, cwd: ctx.cwd, now: () => ctx.now, target },
-      { fromLogs: defaultFromLogs(ctx.manifest), deploy: false, dryRun: false, window: {}, image: true },
+      { fromLogs, deploy: false, dryRun: false, window: {}, image: true },
     );
-    ctx.output.info(text);
+    ctx.output.info(outcome.text);
+    if (outcome.where !== 'local') {
+      return { command, source, exit_code: 0, retrain: outcome.where === 'remote' ? { pipeline: outcome.run.pipeline, executionId: outcome.run.executionId, status: outcome.run.status } : {} };
+    }
+    const { result } = outcome;
     const promoted = result.gate?.promoted;
     if (promoted === false) ctx.output.warn(`the retrained ${result.version} was held back by the gate`);
     return { command, source, exit_code: promoted === false ? 3 : 0, retrain: { ...(result.version && { version: result.version }), ...(promoted !== undefined && { promoted }), ...(result.live && { live: result.live }) } };

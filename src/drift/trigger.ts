@@ -11,8 +11,8 @@ export interface TriggerResult {
   /** Where the command came from. */
   source: '--on-drift' | 'retraining.on_drift';
   exit_code: number;
-  /** When the trigger was a retraining run: the candidate version and whether the gate promoted it. */
-  retrain?: { version?: string; promoted?: boolean; live?: string; error?: string };
+  /** When the trigger was a retraining run: the candidate version and whether the gate promoted it; on a target's own pipeline, its execution. */
+  retrain?: { version?: string; promoted?: boolean; live?: string; error?: string; pipeline?: string; executionId?: string; status?: string };
 }
 
 /** The word that runs mlship's own retraining (`mlship retrain`) instead of a shell command. */

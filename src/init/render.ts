@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { renderTemplate } from '../core/templates.js';
+import { descriptorOf } from '../targets/descriptors.js';
 import type { Flavor, TargetName } from '../manifest/types.js';
 import type { InferredField, InferredSchema } from './infer-schema.js';
 import type { LiftedCode } from './notebook.js';
@@ -83,7 +84,7 @@ function manifestData(plan: InitPlan) {
     baseline: yamlScalar(plan.baseline),
     label: yamlScalar(plan.schema.label),
     target: plan.target,
-    targetBlock: TARGET_BLOCKS[plan.target],
+    targetBlock: descriptorOf(plan.target).initSnippet.length > 0 ? [...descriptorOf(plan.target).initSnippet] : false,
     driftSchedule: DRIFT_SCHEDULE,
     retrainCommand: RETRAIN_COMMAND,
     retrainData: dir === '.' ? '"*.csv"' : `${dir}/*.csv`,
@@ -96,39 +97,6 @@ function manifestData(plan: InitPlan) {
 export function schemaUrl(version: string): string {
   return `https://unpkg.com/mlship@${version}/dist/mlship.schema.json`;
 }
-
-/** `targets:` entries for a cloud target: the fields a user must fill in, as comments. */
-const TARGET_BLOCKS: Record<TargetName, string[] | false> = {
-  local: false,
-  sagemaker: ['sagemaker:', '  region: us-east-1', '  # role: arn:aws:iam::123456789012:role/mlship  # the execution role SageMaker assumes (needed to deploy)'],
-  vertex: ['vertex:', '  region: us-central1', '  # project: my-gcp-project  # your Google Cloud project id (needed to deploy)'],
-  azure: [
-    'azure:',
-    '  region: westeurope',
-    '  # subscription: 00000000-0000-0000-0000-000000000000  # needed to deploy',
-    '  # resource_group: my-resource-group',
-    '  # workspace: my-workspace',
-  ],
-};
-
-/** GitHub Actions steps that log in to each cloud with OpenID Connect (secrets named, never stored). */
-const CREDENTIAL_STEPS: Record<TargetName, string[]> = {
-  local: [],
-  sagemaker: ['- uses: aws-actions/configure-aws-credentials@v4', '  with:', '    role-to-assume: ${{ secrets.AWS_ROLE_ARN }}', '    aws-region: us-east-1'],
-  vertex: [
-    '- uses: google-github-actions/auth@v2',
-    '  with:',
-    '    workload_identity_provider: ${{ secrets.GCP_WORKLOAD_IDENTITY_PROVIDER }}',
-    '    service_account: ${{ secrets.GCP_SERVICE_ACCOUNT }}',
-  ],
-  azure: [
-    '- uses: azure/login@v2',
-    '  with:',
-    '    client-id: ${{ secrets.AZURE_CLIENT_ID }}',
-    '    tenant-id: ${{ secrets.AZURE_TENANT_ID }}',
-    '    subscription-id: ${{ secrets.AZURE_SUBSCRIPTION_ID }}',
-  ],
-};
 
 /** Python packages the CI runner needs to train and check the model, by flavor. */
 const PIP_PACKAGES: Record<Flavor, string> = {
@@ -146,7 +114,7 @@ function workflowData(plan: InitPlan) {
     { cron: RETRAIN_SCHEDULE, what: 'retraining (retraining.schedule)' },
   ];
   const cloud = plan.target !== 'local';
-  const setup = renderTemplate('init/workflow-setup.yml.hbs', { pipPackages: PIP_PACKAGES[plan.model.flavor], credentials: CREDENTIAL_STEPS[plan.target] });
+  const setup = renderTemplate('init/workflow-setup.yml.hbs', { pipPackages: PIP_PACKAGES[plan.model.flavor], credentials: [...descriptorOf(plan.target).ciLogin] });
   return {
     name: plan.name,
     notes: cloud

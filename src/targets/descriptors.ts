@@ -6,7 +6,7 @@ import type { TargetName } from '../manifest/types.js';
 import { azureDescriptor } from './azure/descriptor.js';
 import { localDescriptor } from './local/descriptor.js';
 import { sagemakerDescriptor } from './sagemaker/descriptor.js';
-import type { TargetDescriptor } from './shared/descriptor.js';
+import { requireCapability, type TargetDescriptor } from './shared/descriptor.js';
 import type { LogFormat } from './shared/logs.js';
 import { vertexDescriptor } from './vertex/descriptor.js';
 
@@ -32,4 +32,18 @@ export function logFormat(name: string): LogFormat {
   const format = LOG_FORMATS.get(name);
   if (!format) throw new Error(`no log format named ${name} (known: ${[...LOG_FORMATS.keys()].join(', ')})`);
   return format;
+}
+
+/** Refuse a deploy strategy the target cannot run (exit 2, naming the targets that can). */
+export function checkStrategy(name: TargetName, strategy: 'all-at-once' | 'canary'): void {
+  requireCapability(descriptorOf(name), ALL_DESCRIPTORS, {
+    flag: `--strategy ${strategy}`,
+    allows: (d) => d.capabilities.strategies.includes(strategy),
+    ...(name === 'local' && strategy === 'canary' && { why: 'the local router switches versions whole; it does not split traffic or watch a version\'s errors' }),
+  });
+}
+
+/** Refuse `--require-approval` on a target without version approval (exit 2, naming the targets that have it). */
+export function checkApproval(name: TargetName): void {
+  requireCapability(descriptorOf(name), ALL_DESCRIPTORS, { flag: '--require-approval', allows: (d) => d.capabilities.approval, why: 'it has no approval step for versions' });
 }

@@ -12,19 +12,14 @@ import { pyLiteral, render, type RenderedFile } from '../../src/build/render.js'
 import { loadManifestFile } from '../../src/manifest/load.js';
 import type { Manifest } from '../../src/manifest/types.js';
 import { exampleDir } from '../helpers/cli.js';
+import { expectGolden } from '../helpers/golden.js';
 import { llmProject, type LlmFixture } from './llm-fixture.js';
 
 const goldenDir = path.join(path.dirname(new URL(import.meta.url).pathname), 'golden');
 const model = { file: 'model.joblib', sha256: '0'.repeat(64), bytes: 4096 };
 
 function golden(name: string, content: string): void {
-  const file = path.join(goldenDir, name);
-  if (process.env.UPDATE_GOLDEN === '1') {
-    mkdirSync(goldenDir, { recursive: true });
-    writeFileSync(file, content);
-  }
-  if (!existsSync(file)) throw new Error(`no golden file ${name}: run with UPDATE_GOLDEN=1 to write it`);
-  expect(content).toBe(readFileSync(file, 'utf8'));
+  expectGolden(goldenDir, name, content);
 }
 
 function byPath(files: RenderedFile[], p: string): string {

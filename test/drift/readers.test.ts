@@ -113,6 +113,33 @@ describe('SageMaker Data Capture lines', () => {
     ]);
   });
 
+  it('reads capture lines whatever the order of their keys (issue 17 item 3: JSON key order is not the format)', async () => {
+    // As SageMaker writes them in the wild: eventMetadata first, endpointOutput before endpointInput.
+    const reordered = JSON.stringify({
+      eventMetadata: { inferenceTime: '2026-11-27T10:30:45.123Z', eventId: 'e1' },
+      eventVersion: '0',
+      captureData: {
+        endpointOutput: { data: '0.42', encoding: 'JSON', mode: 'OUTPUT', observedContentType: 'application/json' },
+        endpointInput: { encoding: 'JSON', data: '{"plan":"pro","tenure_months":5,"monthly_charges":70.1}', mode: 'INPUT', observedContentType: 'application/json' },
+      },
+    });
+    const file = path.join(tmp.dir, 'reordered-capture.jsonl');
+    writeFileSync(file, `${reordered}\n${reordered}\n`);
+    const [source] = localLogSources(file);
+    expect(source!.format).toBe('sagemaker-capture');
+    const { records, stats } = await read(source!);
+    expect(stats.malformed).toBe(0);
+    expect(records).toHaveLength(2);
+    expect(records[0]).toMatchObject({ ts: '2026-11-27T10:30:45.123Z', values: [5, 70.1, 'pro'], output: 0.42, hasOutput: true });
+    // mlship's own lines with "input" anywhere in the object are mlship's format, and gzip is read to detect.
+    const mine = path.join(tmp.dir, 'mine.jsonl.gz');
+    writeFileSync(mine, gzipSync('{"output":0.1,"version":"v1","input":{"plan":"pro"},"ts":"2026-11-27T10:00:00Z"}\n'));
+    const gzCapture = path.join(tmp.dir, 'capture.jsonl.gz');
+    writeFileSync(gzCapture, gzipSync(`${reordered}\n`));
+    expect(localLogSources(mine)[0]!.format).toBe('mlship');
+    expect(localLogSources(gzCapture)[0]!.format).toBe('sagemaker-capture');
+  });
+
   it('counts lines it cannot read', async () => {
     const { stats } = await read(
       memorySource('sagemaker-capture', [

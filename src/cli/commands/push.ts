@@ -20,6 +20,7 @@ export const run: CommandModule['run'] = async (ctx, _args, options) => {
       });
     }
   }
+  if (options.requireApproval === true) (await import('../../targets/descriptors.js')).checkApproval(manifest.target);
   const target = await ctx.target('push');
   const result = await target.push(build, {
     ...(typeof options.image === 'string' && { image: options.image }),

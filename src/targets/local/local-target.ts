@@ -11,19 +11,18 @@
  */
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { hostname, userInfo } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OperationError, UsageError } from '../../core/errors.js';
 import { isAlive, readJson, withLock, writeJsonAtomic } from '../../core/fs.js';
 import type { BaselineProfile } from '../../drift/profile.js';
+import { checkStrategy } from '../descriptors.js';
+import { chooseRollback, historyEntry, NoVersionsError, recentHistory } from '../shared/history.js';
 import type {
-  Actor,
   BuildRef,
   DeployPlan,
   DeployRequest,
   DeployResult,
-  HistoryEntry,
   LiveInfo,
   LogSource,
   LogWindow,
@@ -88,7 +87,7 @@ export class LocalTarget implements Target {
 
   async baseline(version?: string): Promise<BaselineProfile> {
     const v = version ?? this.readState().live?.version ?? this.registry.newest()?.version;
-    if (!v) throw new UsageError('no version to take the baseline from', { code: 'no_versions', hint: 'Push a version first, or pass --baseline.' });
+    if (!v) throw new NoVersionsError('the local registry', 'Push a version first, or pass --baseline FILE to drift-check.');
     return this.registry.baseline(v);
   }
 
@@ -133,30 +132,25 @@ export class LocalTarget implements Target {
   }
 
   async deploy(request: DeployRequest): Promise<DeployResult> {
+    if (request.strategy) checkStrategy('local', request.strategy.kind);
     return this.makeLive(this.resolveVersion(request.version), request, 'deploy');
   }
 
   async rollback(request: RollbackRequest): Promise<DeployResult> {
     const state = await this.cleanStale();
-    const current = state.live?.version;
-    let to = request.to;
-    if (!to) {
-      const last = [...this.registry.history()].reverse().find((e) => (e.action === 'deploy' || e.action === 'rollback') && e.version === current);
-      to = last?.previous;
-      if (!current || !to) {
-        throw new UsageError(current ? `no version was live before ${current}` : 'nothing is live to roll back from', {
-          code: 'no_previous_version',
-          hint: 'Name the version with `mlship rollback --to vN` (see `mlship status`).',
-        });
-      }
-    }
-    this.registry.get(to);
+    const to = chooseRollback({
+      where: 'the local target',
+      live: state.live?.version,
+      ...(request.to && { to: request.to }),
+      history: await this.registry.history(),
+      versions: this.registry.list(),
+    });
     return this.makeLive(to, { timeoutSeconds: request.timeoutSeconds }, 'rollback');
   }
 
   async status(): Promise<TargetStatus> {
     const state = await this.cleanStale();
-    const history = this.registry.history();
+    const history = await this.registry.history();
     let live: LiveInfo | undefined;
     if (state.live && state.router) {
       const url = `http://127.0.0.1:${state.router.port}`;
@@ -171,7 +165,7 @@ export class LocalTarget implements Target {
     return {
       target: 'local',
       ...(live && { live }),
-      history: history.slice(-10),
+      history: recentHistory(history),
       versions: await this.versions(),
       details: { registry: this.registry.root, logs: this.logDir },
     };
@@ -185,7 +179,7 @@ export class LocalTarget implements Target {
       await stopProcess(state.router?.pid);
       await stopProcess(state.live?.pid);
       writeJsonAtomic(this.stateFile, {});
-      if (state.live) await this.registry.record(this.entry('stop', state.live.version, undefined, {}));
+      if (state.live) await this.registry.appendHistory(historyEntry(this.ctx, 'stop', state.live.version, undefined));
       return { stopped: true, ...(state.live && { version: state.live.version }) };
     });
   }
@@ -231,7 +225,7 @@ export class LocalTarget implements Target {
       const since = this.ctx.now().toISOString();
       const next: DeployState = { router, live: { version, pid, port: appPort, since, logFile } };
       writeJsonAtomic(this.stateFile, next);
-      await this.registry.record(this.entry(action, version, previous?.version, { url, pid }));
+      await this.registry.appendHistory(historyEntry(this.ctx, action, version, previous?.version, { url, pid }));
 
       if (previous) {
         await this.control(router, '/drain', { url: `http://127.0.0.1:${previous.port}`, timeoutMs: 30_000 });
@@ -324,7 +318,7 @@ export class LocalTarget implements Target {
   private resolveVersion(version: string | undefined): string {
     if (version) return this.registry.get(version).version;
     const newest = this.registry.newest();
-    if (!newest) throw new UsageError('no version to deploy', { code: 'no_versions', hint: 'Run `mlship build` and `mlship push` first.' });
+    if (!newest) throw new NoVersionsError('the local registry');
     return newest.version;
   }
 
@@ -333,25 +327,4 @@ export class LocalTarget implements Target {
     const build = recorded ?? readJson<{ runtime?: { python?: string } }>(path.join(this.registry.contextDir(version), 'build.json'))?.runtime?.python;
     return build ?? this.ctx.env.MLSHIP_PYTHON ?? this.ctx.manifest.targets.local.python ?? 'python3';
   }
-
-  private entry(action: HistoryEntry['action'], version: string | undefined, previous: string | undefined, details: Record<string, unknown>): HistoryEntry {
-    return {
-      ts: this.ctx.now().toISOString(),
-      action,
-      ...(version && { version }),
-      ...(previous && { previous }),
-      by: actor(this.ctx.command),
-      details,
-    };
-  }
-}
-
-function actor(command: string): Actor {
-  let user = process.env.USER ?? 'unknown';
-  try {
-    user = userInfo().username;
-  } catch {
-    // no passwd entry (containers): keep $USER
-  }
-  return { command, user, host: hostname() };
 }

@@ -14,7 +14,8 @@
 import { appendFileSync, chmodSync, cpSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { OperationError, UsageError } from '../../core/errors.js';
+import { OperationError } from '../../core/errors.js';
+import { VersionNotFoundError, type HistoryLog } from '../shared/history.js';
 import { readJson, sha256File, withLock, writeJsonAtomic } from '../../core/fs.js';
 import type { BuildInfo } from '../../build/index.js';
 import { localPython } from '../../build/local-python.js';
@@ -24,7 +25,8 @@ import type { BuildRef, HistoryEntry, PushOptions, VersionInfo } from '../types.
 /** The stored record of a version (`version.json`). */
 export type VersionRecord = Omit<VersionInfo, 'live'>;
 
-export class LocalRegistry {
+/** Versions in folders and the history as JSON lines; the history policy is the shared one (shared/history.ts). */
+export class LocalRegistry implements HistoryLog {
   readonly root: string;
 
   constructor(mlshipDir: string) {
@@ -67,13 +69,7 @@ export class LocalRegistry {
   /** One version, or a usage error naming the ones that exist. */
   get(version: string): VersionRecord {
     const record = readJson<VersionRecord>(path.join(this.versionDir(version), 'version.json'));
-    if (!record) {
-      const known = this.list().map((v) => v.version);
-      throw new UsageError(`no version ${version} in the local registry`, {
-        code: 'version_not_found',
-        hint: known.length ? `Registered versions: ${known.join(', ')}.` : 'Run `mlship push` to register the current build.',
-      });
-    }
+    if (!record) throw new VersionNotFoundError(version, 'the local registry', this.list().map((v) => v.version));
     return record;
   }
 
@@ -170,7 +166,7 @@ export class LocalRegistry {
   }
 
   /** Append one history entry (a single write: readers never see half a line). */
-  async record(entry: HistoryEntry): Promise<void> {
+  async appendHistory(entry: HistoryEntry): Promise<void> {
     await withLock(path.join(this.root, '.lock'), () => {
       mkdirSync(this.root, { recursive: true });
       appendFileSync(this.historyFile, `${JSON.stringify(entry)}\n`);
@@ -178,7 +174,7 @@ export class LocalRegistry {
   }
 
   /** The whole history, oldest first; a torn last line (crash mid-write) is skipped. */
-  history(): HistoryEntry[] {
+  async history(): Promise<HistoryEntry[]> {
     if (!existsSync(this.historyFile)) return [];
     const out: HistoryEntry[] = [];
     for (const line of readFileSync(this.historyFile, 'utf8').split('\n')) {

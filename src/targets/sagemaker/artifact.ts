@@ -1,15 +1,14 @@
 /**
- * What `push` uploads: the model as `model.tar.gz` (SageMaker unpacks it into /opt/ml/model, where
- * the serving app looks for it) and the serving image in ECR. The ECR token goes to `docker login`
- * on stdin only; it is never written to a file or a log.
+ * What `push` uploads on SageMaker: the model as `model.tar.gz` (SageMaker unpacks it into
+ * /opt/ml/model, where the serving app looks for it), and the ECR repository and token the shared
+ * image flow (src/targets/shared/image.ts) pushes the serving image with.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { OperationError, UsageError } from '../../core/errors.js';
-import type { Reporter } from '../../core/reporter.js';
+import { OperationError } from '../../core/errors.js';
 import { readBuildInfo, type BuildInfo } from '../../build/index.js';
-import { buildImage, detectContainerCli, imageExists } from '../../build/docker.js';
+import type { ImageRegistry } from '../shared/image.js';
 import type { AwsApi } from './api.js';
 import { ifExists } from './aws-client.js';
 import type { Resources } from './resources.js';
@@ -40,64 +39,24 @@ export async function packModel(modelPath: string): Promise<{ file: string; clea
   return { file, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/**
- * Where the version's image comes from: `--image` as given, or a container engine that answers
- * (checked before anything is uploaded). Without either, a usage error naming the flag.
- */
-export async function imageSource(r: Resources, build: { id: string; dir: string }, options: { image?: string; env: NodeJS.ProcessEnv }): Promise<{ uri: string } | { cli: 'docker' | 'podman' }> {
-  if (options.image) return { uri: options.image };
-  const cli = await detectContainerCli(options.env);
-  if ('skipped' in cli) {
-    throw new UsageError(`no container engine is available here to push the serving image to ECR (${cli.skipped})`, {
-      code: 'image_required',
-      hint: `Build and push the image from ${build.dir} with a builder (CI, CodeBuild), then pass it: mlship push --target sagemaker --image <account>.dkr.ecr.${r.region}.amazonaws.com/${r.repository}:${build.id}`,
-    });
-  }
-  return cli;
-}
-
-/**
- * Push the build's image to the project's ECR repository (created if missing): the image the build
- * made when it still exists, else built now under the ECR name. Returns the image URI.
- */
-export async function pushImage(
-  api: AwsApi,
-  r: Resources,
-  build: { id: string; dir: string },
-  cli: { cli: 'docker' | 'podman' },
-  options: { output: Reporter; env: NodeJS.ProcessEnv },
-): Promise<string> {
-  const repo =
-    (await ifExists(() => api.describeRepositories({ repositoryNames: [r.repository] })))?.repositories?.[0] ??
-    (await api.createRepository({ repositoryName: r.repository, imageScanningConfiguration: { scanOnPush: true }, encryptionConfiguration: { encryptionType: 'AES256' } })).repository;
-  if (!repo?.repositoryUri) throw new OperationError('aws_error', `ECR returned no URI for repository ${r.repository}`);
-  const uri = `${repo.repositoryUri}:${build.id}`;
-  const auth = (await api.getAuthorizationToken({})).authorizationData?.[0];
-  if (!auth?.authorizationToken || !auth.proxyEndpoint) throw new OperationError('aws_error', 'ECR returned no authorization token');
-  const [user, password] = Buffer.from(auth.authorizationToken, 'base64').toString('utf8').split(':');
-  const { execa } = await import('execa');
-  const run = async (args: string[], input?: string) => {
-    const result = await execa(cli.cli, args, { reject: false, env: options.env, extendEnv: false, all: true, ...(input !== undefined && { input }) });
-    if (result.exitCode !== 0) {
-      const tail = String(result.all ?? '').trim().split('\n').slice(-5).join(' ');
-      throw new OperationError('image_push_failed', `${cli.cli} ${args[0]} failed: ${tail || 'no output'}`, {
-        hint: `Check that ${cli.cli} can reach ${auth.proxyEndpoint}; or push the image yourself and pass --image URI.`,
-      });
-    }
+/** The project's ECR repository as the shared push flow's `ImageRegistry` (src/targets/shared/image.ts). */
+export function ecrRegistry(api: AwsApi, r: Resources): ImageRegistry {
+  return {
+    description: `ECR repository ${r.repository}`,
+    exampleUri: (buildId) => `<account>.dkr.ecr.${r.region}.amazonaws.com/${r.repository}:${buildId}`,
+    async ensureRepository() {
+      const repo =
+        (await ifExists(() => api.describeRepositories({ repositoryNames: [r.repository] })))?.repositories?.[0] ??
+        (await api.createRepository({ repositoryName: r.repository, imageScanningConfiguration: { scanOnPush: true }, encryptionConfiguration: { encryptionType: 'AES256' } })).repository;
+      if (!repo?.repositoryUri) throw new OperationError('aws_error', `ECR returned no URI for repository ${r.repository}`);
+      return repo.repositoryUri;
+    },
+    // The registry-credentials hook: an ECR token, `AWS:<password>` in base64.
+    async credentials() {
+      const auth = (await api.getAuthorizationToken({})).authorizationData?.[0];
+      if (!auth?.authorizationToken || !auth.proxyEndpoint) throw new OperationError('aws_error', 'ECR returned no authorization token');
+      const [username, password] = Buffer.from(auth.authorizationToken, 'base64').toString('utf8').split(':');
+      return { server: auth.proxyEndpoint, username: username ?? 'AWS', password: password ?? '' };
+    },
   };
-  // The image the build made, when it is still there; otherwise build it now under the ECR name.
-  const built = readBuildInfo(build.dir)?.image;
-  if (built && (await imageExists(cli.cli, built.id, options.env))) await run(['tag', built.id, uri]);
-  else await buildImage({ cli: cli.cli, dir: build.dir, tag: uri, platform: 'linux/amd64', env: options.env, output: options.output });
-  const progress = await options.output.progress(`pushing image ${uri}`);
-  try {
-    // The token goes to the engine on stdin only.
-    await run(['login', '--username', user ?? 'AWS', '--password-stdin', auth.proxyEndpoint], password ?? '');
-    await run(['push', uri]);
-    progress.succeed(`pushed image ${uri}`);
-  } catch (error) {
-    progress.fail();
-    throw error;
-  }
-  return uri;
 }

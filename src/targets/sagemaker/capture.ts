@@ -1,11 +1,14 @@
 /**
- * Data Capture files in S3 as `LogSource`s for drift-check. SageMaker writes them under
+ * Data Capture files in S3 as `LogSource`s for drift-check (parsed by capture-format.ts). SageMaker writes them under
  * `<destination>/<endpoint>/<variant>/yyyy/mm/dd/hh/<name>.jsonl`; the hour in the key selects the
  * files of a window without reading the others, and each file is streamed line by line, so memory
  * does not grow with the number of captured predictions.
  */
+import { splitLines } from '../shared/object-store.js';
 import type { LogSource, LogWindow } from '../types.js';
 import type { AwsApi } from './api.js';
+import { sagemakerCaptureFormat } from './capture-format.js';
+import { S3Store } from './s3-store.js';
 
 /** The UTC hour a capture key belongs to, from its `yyyy/mm/dd/hh/` path. */
 export function captureHour(key: string): Date | undefined {
@@ -21,23 +24,6 @@ export function hourInWindow(hour: Date, window: LogWindow): boolean {
   return true;
 }
 
-/** Split a stream of byte chunks into lines (UTF-8), without holding more than one line at a time. */
-export async function* splitLines(chunks: AsyncIterable<Uint8Array>): AsyncIterable<string> {
-  const decoder = new TextDecoder();
-  let rest = '';
-  for await (const chunk of chunks) {
-    rest += decoder.decode(chunk, { stream: true });
-    let nl: number;
-    while ((nl = rest.indexOf('\n')) >= 0) {
-      const line = rest.slice(0, nl).replace(/\r$/, '');
-      rest = rest.slice(nl + 1);
-      if (line.trim() !== '') yield line;
-    }
-  }
-  rest += decoder.decode();
-  if (rest.trim() !== '') yield rest;
-}
-
 /** Bucket and key prefix of an `s3://bucket/prefix` URI. */
 export function parseS3Uri(uri: string): { bucket: string; prefix: string } {
   const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri);
@@ -48,25 +34,19 @@ export function parseS3Uri(uri: string): { bucket: string; prefix: string } {
 /** The capture files of the endpoint under a Data Capture destination in a window, oldest first, one source per file. */
 export async function captureSources(api: AwsApi, endpoint: string, destination: string, window: LogWindow): Promise<LogSource[]> {
   const { bucket, prefix: root } = parseS3Uri(destination);
-  const prefix = `${root ? `${root}/` : ''}${endpoint}/`;
-  const listed: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await api.listObjectsV2({ Bucket: bucket, Prefix: prefix, ...(token && { ContinuationToken: token }) });
-    for (const o of page.Contents ?? []) if (o.Key) listed.push(o.Key);
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
+  const store = new S3Store(api, bucket);
+  const listed = await store.list(`${root ? `${root}/` : ''}${endpoint}/`);
   return listed
     .filter((key) => key.endsWith('.jsonl'))
     .map((key) => ({ key, hour: captureHour(key) }))
     .filter((f): f is { key: string; hour: Date } => f.hour !== undefined && hourInWindow(f.hour, window))
     .sort((a, b) => a.hour.getTime() - b.hour.getTime() || a.key.localeCompare(b.key))
     .map(({ key }) => ({
-      description: `s3://${bucket}/${key}`,
-      format: 'sagemaker-capture' as const,
+      description: store.uri(key),
+      format: sagemakerCaptureFormat.name,
       lines: async function* () {
-        const body = await api.getObject({ Bucket: bucket, Key: key });
-        yield* splitLines(body.stream());
+        const body = await store.getStream(key);
+        if (body) yield* splitLines(body);
       },
     }));
 }

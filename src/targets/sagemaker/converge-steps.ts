@@ -11,7 +11,8 @@ import { monitorCron } from './cron.js';
 import { pipelineArn, pipelineRequest, renderPipelineDefinition, scheduleRequest } from './pipeline.js';
 import { dataQualityJobRequest, monitorImage, monitoringScheduleConfig, type VersionRecord } from './requests.js';
 import { keys, s3Uri } from './resources.js';
-import type { Session, Step } from './session.js';
+import { converge, type Step } from '../shared/steps.js';
+import type { Session } from './session.js';
 
 /** Model Monitor: the data-quality job definition of the version's baseline and the schedule running it. */
 export async function monitoringSteps(session: Session, ctx: TargetContext, rec: VersionRecord, role: string): Promise<Step[]> {
@@ -24,30 +25,44 @@ export async function monitoringSteps(session: Session, ctx: TargetContext, rec:
   const job = dataQualityJobRequest(r, rec.version, rec.baseline, image, role);
   const cron = monitorCron(ctx.manifest.monitoring.drift.schedule);
   const config = monitoringScheduleConfig(job.JobDefinitionName!, cron.expression);
-  const steps: Step[] = [];
-  if (!(await ifExists(() => api.describeDataQualityJobDefinition({ JobDefinitionName: job.JobDefinitionName })))) {
-    steps.push({
-      action: 'sagemaker:CreateDataQualityJobDefinition',
+  const scheduleDetails = { schedule: cron.expression, jobDefinition: job.JobDefinitionName, ...(cron.note && { note: cron.note }) };
+  const steps = [
+    await converge({
+      // Job definitions are immutable: one per version's baseline.
       resource: job.JobDefinitionName!,
-      details: { baseline: rec.baseline.statistics, reports: job.DataQualityJobOutputConfig?.MonitoringOutputs?.[0]?.S3Output?.S3Uri },
-      run: async () => void (await api.createDataQualityJobDefinition(job)),
-    });
-  }
-  const existing = await ifExists(() => api.describeMonitoringSchedule({ MonitoringScheduleName: r.monitoringSchedule }));
-  const current = existing?.MonitoringScheduleConfig;
-  if (!existing || current?.MonitoringJobDefinitionName !== config.MonitoringJobDefinitionName || current?.ScheduleConfig?.ScheduleExpression !== cron.expression) {
-    steps.push({
-      action: existing ? 'sagemaker:UpdateMonitoringSchedule' : 'sagemaker:CreateMonitoringSchedule',
-      resource: r.monitoringSchedule,
-      details: { schedule: cron.expression, jobDefinition: job.JobDefinitionName, ...(cron.note && { note: cron.note }) },
-      run: async () => {
-        if (cron.note) ctx.output.warn(cron.note);
-        if (existing) await api.updateMonitoringSchedule({ MonitoringScheduleName: r.monitoringSchedule, MonitoringScheduleConfig: config });
-        else await api.createMonitoringSchedule({ MonitoringScheduleName: r.monitoringSchedule, MonitoringScheduleConfig: config, Tags: [{ Key: 'mlship:project', Value: r.endpoint }] });
+      describe: () => ifExists(() => api.describeDataQualityJobDefinition({ JobDefinitionName: job.JobDefinitionName })),
+      create: {
+        action: 'sagemaker:CreateDataQualityJobDefinition',
+        details: { baseline: rec.baseline.statistics, reports: job.DataQualityJobOutputConfig?.MonitoringOutputs?.[0]?.S3Output?.S3Uri },
+        run: async () => void (await api.createDataQualityJobDefinition(job)),
       },
-    });
-  }
-  return steps;
+    }),
+    await converge({
+      resource: r.monitoringSchedule,
+      describe: () => ifExists(() => api.describeMonitoringSchedule({ MonitoringScheduleName: r.monitoringSchedule })),
+      differs: (existing) => {
+        const current = existing.MonitoringScheduleConfig;
+        return current?.MonitoringJobDefinitionName !== config.MonitoringJobDefinitionName || current?.ScheduleConfig?.ScheduleExpression !== cron.expression;
+      },
+      create: {
+        action: 'sagemaker:CreateMonitoringSchedule',
+        details: scheduleDetails,
+        run: async () => {
+          if (cron.note) ctx.output.warn(cron.note);
+          await api.createMonitoringSchedule({ MonitoringScheduleName: r.monitoringSchedule, MonitoringScheduleConfig: config, Tags: [{ Key: 'mlship:project', Value: r.endpoint }] });
+        },
+      },
+      update: {
+        action: 'sagemaker:UpdateMonitoringSchedule',
+        details: scheduleDetails,
+        run: async () => {
+          if (cron.note) ctx.output.warn(cron.note);
+          await api.updateMonitoringSchedule({ MonitoringScheduleName: r.monitoringSchedule, MonitoringScheduleConfig: config });
+        },
+      },
+    }),
+  ];
+  return steps.filter((step): step is Step => step !== undefined);
 }
 
 /** Retraining: the project source for the training step, the pipeline, and the schedule starting it. */
@@ -66,33 +81,32 @@ export async function retrainingSteps(session: Session, ctx: TargetContext, rec:
       run: () => uploadSource(session, ctx.manifest.projectDir),
     },
   ];
-  if (!existing || existing.PipelineDefinition !== definition) {
-    steps.push({
-      action: existing ? 'sagemaker:UpdatePipeline' : 'sagemaker:CreatePipeline',
-      resource: r.pipeline,
-      details: { steps: ['Train', 'Register'], image: rec.image, command: manifest.retraining.command },
-      run: async () => {
-        if (existing) await api.updatePipeline({ PipelineName: pipeline.PipelineName, PipelineDefinition: pipeline.PipelineDefinition, PipelineDescription: pipeline.PipelineDescription, RoleArn: pipeline.RoleArn });
-        else await api.createPipeline({ ...pipeline, ClientRequestToken: `${r.pipeline}-${Date.now()}` });
-      },
-    });
-  }
+  const pipelineDetails = { steps: ['Train', 'Register'], image: rec.image, command: manifest.retraining.command };
+  const pipelineStep = await converge({
+    resource: r.pipeline,
+    describe: async () => existing,
+    differs: (current) => current.PipelineDefinition !== definition,
+    create: { action: 'sagemaker:CreatePipeline', details: pipelineDetails, run: async () => void (await api.createPipeline({ ...pipeline, ClientRequestToken: `${r.pipeline}-${ctx.now().getTime()}` })) },
+    update: {
+      action: 'sagemaker:UpdatePipeline',
+      details: pipelineDetails,
+      run: async () => void (await api.updatePipeline({ PipelineName: pipeline.PipelineName, PipelineDefinition: pipeline.PipelineDefinition, PipelineDescription: pipeline.PipelineDescription, RoleArn: pipeline.RoleArn })),
+    },
+  });
+  if (pipelineStep) steps.push(pipelineStep);
   const schedule = scheduleRequest(manifest, r, existing?.PipelineArn ?? pipelineArn(r), role);
   if (schedule) {
-    const current = await ifExists(() => api.getSchedule({ Name: schedule.Name }));
-    if (!current || current.ScheduleExpression !== schedule.ScheduleExpression || current.Target?.Arn !== schedule.Target?.Arn) {
-      steps.push({
-        action: current ? 'scheduler:UpdateSchedule' : 'scheduler:CreateSchedule',
-        resource: schedule.Name!,
-        details: { expression: schedule.ScheduleExpression, timezone: 'UTC', target: r.pipeline },
-        run: async () => {
-          const arn = (await api.describePipeline({ PipelineName: r.pipeline })).PipelineArn ?? pipelineArn(r);
-          const body = { ...schedule, Target: { ...schedule.Target!, Arn: arn } };
-          if (current) await api.updateSchedule(body);
-          else await api.createSchedule(body);
-        },
-      });
-    }
+    const scheduleDetails = { expression: schedule.ScheduleExpression, timezone: 'UTC', target: r.pipeline };
+    // The pipeline's ARN is known only once it exists: read when the step runs.
+    const body = async () => ({ ...schedule, Target: { ...schedule.Target!, Arn: (await api.describePipeline({ PipelineName: r.pipeline })).PipelineArn ?? pipelineArn(r) } });
+    const scheduleStep = await converge({
+      resource: schedule.Name!,
+      describe: () => ifExists(() => api.getSchedule({ Name: schedule.Name })),
+      differs: (current) => current.ScheduleExpression !== schedule.ScheduleExpression || current.Target?.Arn !== schedule.Target?.Arn,
+      create: { action: 'scheduler:CreateSchedule', details: scheduleDetails, run: async () => void (await api.createSchedule(await body())) },
+      update: { action: 'scheduler:UpdateSchedule', details: scheduleDetails, run: async () => void (await api.updateSchedule(await body())) },
+    });
+    if (scheduleStep) steps.push(scheduleStep);
   }
   return steps;
 }

@@ -1,106 +1,102 @@
 /**
- * Waiting on a SageMaker endpoint with progress (a spinner with status and elapsed time on a
- * terminal, plain lines otherwise). Polls start after a second and back off to `maxPollMs`;
- * SageMaker takes minutes, and a re-run of an interrupted deploy picks the wait up again.
+ * What "waiting on the endpoint" means on SageMaker, as `classify` functions for the shared poller
+ * (src/targets/shared/poll.ts, which owns the loop, the overall timeout, the clock and progress):
+ * gone after a delete, settled after an update already running, InService on the wanted
+ * configuration after a deploy. A blue/green update SageMaker rolled back (an alarm fired, the new
+ * fleet failed its health check) leaves the previous configuration serving and is reported as such;
+ * a rolled-back canary is the shared `CanaryRevertedError`.
  */
-import type { Reporter } from '../../core/reporter.js';
 import { OperationError } from '../../core/errors.js';
+import type { Reporter } from '../../core/reporter.js';
+import { pollUntil, type Clock, type PollVerdict } from '../shared/poll.js';
+import { CanaryRevertedError } from '../shared/rollout.js';
 import { endpointState, TRANSITIONAL, type Session } from './session.js';
 
+type State = Awaited<ReturnType<typeof endpointState>>;
+
+/** Longest pause between polls, from the target's options. */
 export interface WaitOptions {
-  /** Longest pause between polls. */
   maxPollMs?: number;
-  /** Pause function (tests make it instant). */
-  sleep?: (ms: number) => Promise<void>;
 }
 
 /** Waits on one project's endpoint. */
 export class EndpointWaiter {
   constructor(
     private readonly session: Session,
-    private readonly output: Reporter,
+    private readonly reporter: Reporter,
+    private readonly clock: Clock,
     private readonly options: WaitOptions = {},
   ) {}
 
-  private sleep(ms: number): Promise<void> {
-    return this.options.sleep ? this.options.sleep(ms) : new Promise((resolve) => setTimeout(resolve, ms));
+  private get what(): string {
+    return `endpoint ${this.session.r.endpoint}`;
+  }
+
+  private poll<T>(start: string, timeoutS: number, classify: (s: State) => PollVerdict<T>, onTimeout: (status: string, s: number) => OperationError) {
+    return pollUntil<State, T>({
+      what: this.what,
+      start,
+      read: () => endpointState(this.session),
+      classify,
+      timeoutSeconds: timeoutS,
+      onTimeout,
+      clock: this.clock,
+      reporter: this.reporter,
+      ...(this.options.maxPollMs !== undefined && { maxPollMs: this.options.maxPollMs }),
+    });
   }
 
   /** Wait until a deleted endpoint is gone. */
   async gone(timeoutS: number): Promise<void> {
-    const started = Date.now();
-    let pause = 1000;
-    while (await endpointState(this.session)) {
-      if ((Date.now() - started) / 1000 >= timeoutS) {
-        throw new OperationError('deploy_timeout', `endpoint ${this.session.r.endpoint} is still being deleted after ${timeoutS}s`, { hint: 'Run `mlship deploy` again later.' });
-      }
-      await this.sleep(pause);
-      pause = Math.min(pause * 2, this.options.maxPollMs ?? 15_000);
-    }
+    await this.poll<void>(`${this.what}: waiting for the delete to finish`, timeoutS, (s) => (s ? { kind: 'pending', status: s.status } : { kind: 'done', value: undefined, message: `${this.what}: deleted` }), (status, seconds) =>
+      new OperationError('deploy_timeout', `${this.what} is still ${status} after ${seconds}s`, { hint: 'Run `mlship deploy` again later.' }),
+    );
   }
 
   /** Wait until the endpoint leaves a transitional status. */
   async settled(timeoutS: number): Promise<void> {
-    const started = Date.now();
-    const progress = await this.output.progress(`endpoint ${this.session.r.endpoint}: waiting for the running update to finish`);
-    let pause = 1000;
-    for (;;) {
-      const state = await endpointState(this.session);
-      if (!state || !TRANSITIONAL.has(state.status)) {
-        progress.stop();
-        return;
-      }
-      const elapsed = Math.round((Date.now() - started) / 1000);
-      progress.update(`endpoint ${this.session.r.endpoint}: ${state.status} (${elapsed}s)`);
-      if (elapsed >= timeoutS) {
-        progress.fail();
-        throw new OperationError('deploy_timeout', `endpoint ${this.session.r.endpoint} is still ${state.status} after ${timeoutS}s`, { hint: 'Run the command again later (or with a larger --timeout); it continues where this one stopped.' });
-      }
-      await this.sleep(pause);
-      pause = Math.min(pause * 2, this.options.maxPollMs ?? 15_000);
-    }
+    await this.poll<void>(`${this.what}: waiting for the running update to finish`, timeoutS, (s) => (!s || !TRANSITIONAL.has(s.status) ? { kind: 'done', value: undefined, message: `${this.what}: ${s?.status ?? 'gone'}` } : { kind: 'pending', status: s.status }), (status, seconds) =>
+      new OperationError('deploy_timeout', `${this.what} is still ${status} after ${seconds}s`, { hint: 'Run the command again later (or with a larger --timeout); it continues where this one stopped.' }),
+    );
   }
 
   /**
-   * Wait until the endpoint serves `config` and is InService, with progress; a failure (or an
-   * automatic rollback) reports SageMaker's FailureReason and leaves the previous config serving.
+   * Wait until the endpoint serves `config` and is InService; a failure (or an automatic rollback)
+   * reports SageMaker's FailureReason and that the previous config keeps serving. `canary` names the
+   * versions when the update was a canary, so its rollback is reported as a reverted canary.
    */
-  async inService(config: string, timeoutS: number): Promise<void> {
+  async inService(config: string, timeoutS: number, canary?: { candidate: string; stable?: string }): Promise<void> {
     const { r } = this.session;
-    const started = Date.now();
-    const progress = await this.output.progress(`endpoint ${r.endpoint}: deploying ${config}`);
-    let pause = 1000;
     let sawTransition = false;
-    for (;;) {
-      const state = await endpointState(this.session);
-      const elapsed = Math.round((Date.now() - started) / 1000);
-      if (!state) {
-        progress.fail();
-        throw new OperationError('endpoint_missing', `endpoint ${r.endpoint} disappeared while deploying`, { hint: 'Run `mlship deploy` again.' });
-      }
-      if (state.status === 'InService' && state.config === config) {
-        progress.succeed(`endpoint ${r.endpoint}: InService on ${config} (${elapsed}s)`);
-        return;
-      }
-      const rolledBack = state.status === 'InService' && state.config !== config && (sawTransition || state.failureReason);
-      if (state.status === 'Failed' || state.status === 'OutOfService' || rolledBack) {
-        progress.fail(`endpoint ${r.endpoint}: ${state.status}`);
-        const kept = state.config && state.config !== config ? ` The endpoint still serves ${state.config}${state.version ? ` (${state.version})` : ''}.` : '';
-        throw new OperationError('deploy_failed', `SageMaker could not put ${config} into service on endpoint ${r.endpoint}: ${state.failureReason ?? `status ${state.status}`}.${kept}`, {
-          hint: 'Fix the cause named above (the container logs are in CloudWatch under /aws/sagemaker/Endpoints/' + r.endpoint + ') and deploy again.',
-          details: { endpointStatus: state.status, failureReason: state.failureReason, endpointConfig: state.config },
-        });
-      }
-      if (TRANSITIONAL.has(state.status)) sawTransition = true;
-      progress.update(`endpoint ${r.endpoint}: ${state.status} (${elapsed}s)`);
-      if (elapsed >= timeoutS) {
-        progress.fail();
-        throw new OperationError('deploy_timeout', `endpoint ${r.endpoint} is still ${state.status} after ${timeoutS}s; the previous configuration keeps serving until SageMaker finishes`, {
+    await this.poll<void>(
+      `${this.what}: deploying ${config}`,
+      timeoutS,
+      (state) => {
+        if (!state) return { kind: 'failed', error: new OperationError('endpoint_missing', `${this.what} disappeared while deploying`, { hint: 'Run `mlship deploy` again.' }) };
+        if (state.status === 'InService' && state.config === config) return { kind: 'done', value: undefined, message: `${this.what}: InService on ${config}` };
+        const rolledBack = state.status === 'InService' && state.config !== config && (sawTransition || state.failureReason !== undefined);
+        if (state.status === 'Failed' || state.status === 'OutOfService' || rolledBack) {
+          const kept = state.config && state.config !== config ? ` The endpoint still serves ${state.config}${state.version ? ` (${state.version})` : ''}.` : '';
+          const reason = state.failureReason ?? `status ${state.status}`;
+          if (rolledBack && canary?.stable && state.version === canary.stable) {
+            return { kind: 'failed', message: `${this.what}: canary rolled back`, error: new CanaryRevertedError(canary.candidate, canary.stable, `SageMaker rolled the canary back (${reason})`, { endpointConfig: state.config }) };
+          }
+          return {
+            kind: 'failed',
+            message: `${this.what}: ${state.status}`,
+            error: new OperationError('deploy_failed', `SageMaker could not put ${config} into service on ${this.what}: ${reason}.${kept}`, {
+              hint: `Fix the cause named above (the container logs are in CloudWatch under /aws/sagemaker/Endpoints/${r.endpoint}) and deploy again.`,
+              details: { endpointStatus: state.status, failureReason: state.failureReason, endpointConfig: state.config },
+            }),
+          };
+        }
+        if (TRANSITIONAL.has(state.status)) sawTransition = true;
+        return { kind: 'pending', status: state.status };
+      },
+      (status, seconds) =>
+        new OperationError('deploy_timeout', `${this.what} is still ${status} after ${seconds}s; the previous configuration keeps serving until SageMaker finishes`, {
           hint: 'Run `mlship deploy` again (or with a larger --timeout) to keep waiting; it does not start a second update.',
-        });
-      }
-      await this.sleep(pause);
-      pause = Math.min(pause * 2, this.options.maxPollMs ?? 15_000);
-    }
+        }),
+    );
   }
 }

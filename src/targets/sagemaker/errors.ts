@@ -1,9 +1,11 @@
 /**
- * AWS failures people actually meet, turned into one-paragraph `OperationError`s that say what went
- * wrong and how to fix it. The SDK's own retries (with backoff, for throttling) run before anything
- * reaches here; mlship adds no retry loop that would defeat them.
+ * The one place AWS failures are translated: each SDK error becomes a `CloudError` of one of the
+ * shared categories (src/targets/shared/cloud-errors.ts, which fix the exit code), with a
+ * one-paragraph message that names the IAM action and how to fix it. The SDK's own retries (with
+ * backoff, for throttling) run before anything reaches here; mlship adds no retry loop that would
+ * defeat them.
  */
-import { OperationError } from '../../core/errors.js';
+import { CloudError, isCloudNotFound } from '../shared/cloud-errors.js';
 import { iamAction, type CallName } from './api.js';
 
 /** The parts of an SDK error we read: its name (the AWS error code) and HTTP status. */
@@ -17,7 +19,7 @@ interface AwsErrorLike {
 
 /** Whether an error says the resource does not exist: an SDK 404, SageMaker's "Could not find", or its translation. */
 export function isNotFound(error: unknown): boolean {
-  if (error instanceof OperationError) return error.code === 'aws_not_found';
+  if (error instanceof CloudError) return isCloudNotFound(error);
   const e = error as AwsErrorLike;
   const name = e?.name ?? e?.Code ?? '';
   if (['NotFound', 'NoSuchKey', 'NoSuchBucket', 'ResourceNotFound', 'ResourceNotFoundException', 'RepositoryNotFoundException'].includes(name)) return true;
@@ -31,43 +33,51 @@ const EXPIRED = new Set(['ExpiredToken', 'ExpiredTokenException', 'TokenRefreshR
 const DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'AuthorizationError']);
 const THROTTLED = new Set(['ThrottlingException', 'Throttling', 'TooManyRequestsException', 'SlowDown', 'RequestLimitExceeded']);
 
-/** Translate an SDK error from `call` into an `OperationError` with a fix; the raw error is the cause. */
-export function translateAwsError(error: unknown, call: CallName, context: { role?: string; region: string }): OperationError {
-  if (error instanceof OperationError) return error;
+const CONFLICT = new Set(['ConflictException', 'ResourceInUse', 'ResourceInUseException', 'OperationAbortedException', 'BucketAlreadyExists']);
+
+/** Translate an SDK error from `call` into a `CloudError` with a fix; the raw error is the cause. */
+export function translateAwsError(error: unknown, call: CallName, context: { role?: string; region: string }): CloudError {
+  if (error instanceof CloudError) return error;
   const e = (error ?? {}) as AwsErrorLike;
   const name = e.name ?? e.Code ?? 'Error';
   const message = (e.message ?? String(error)).trim();
   const action = iamAction(call);
   const details = { awsError: name, action, region: context.region };
-  const opts = (hint: string) => ({ hint, details, cause: error });
+  const opts = (hint: string, code: string) => ({ hint, details, cause: error, code });
 
   if (isNotFound(error)) {
     // Callers that expect absence (describe → create) test for this code with `isNotFound`.
-    return new OperationError('aws_not_found', `AWS call ${action} found nothing: ${message}`, opts('Something mlship expected was deleted outside mlship; run the command again, or push and deploy again.'));
+    return new CloudError('not_found', 'aws', `AWS call ${action} found nothing: ${message}`, opts('Something mlship expected was deleted outside mlship; run the command again, or push and deploy again.', 'aws_not_found'));
   }
   if (CREDENTIAL_ERRORS.has(name) || /could not load credentials|credential/i.test(name)) {
     if (/sso|token/i.test(message)) {
-      return new OperationError('aws_sso_expired', `Your AWS SSO session has expired or was never started (${message}), so mlship could not call ${action}.`, opts('Run `aws sso login` (with `--profile NAME` if you use AWS_PROFILE) and run the command again.'));
+      return new CloudError('credentials', 'aws', `Your AWS SSO session has expired or was never started (${message}), so mlship could not call ${action}.`, opts('Run `aws sso login` (with `--profile NAME` if you use AWS_PROFILE) and run the command again.', 'aws_sso_expired'));
     }
-    return new OperationError('aws_no_credentials', `No AWS credentials were found, so mlship could not call ${action}. mlship reads them only from the AWS SDK's standard chain: environment variables, the shared config and credentials files (AWS_PROFILE), SSO, or an instance/container role.`, opts('Run `aws configure` or `aws sso login`, or export AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), then run the command again.'));
+    return new CloudError('credentials', 'aws', `No AWS credentials were found, so mlship could not call ${action}. mlship reads them only from the AWS SDK's standard chain: environment variables, the shared config and credentials files (AWS_PROFILE), SSO, or an instance/container role.`, opts('Run `aws configure` or `aws sso login`, or export AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), then run the command again.', 'aws_no_credentials'));
   }
   if (EXPIRED.has(name)) {
-    return new OperationError('aws_credentials_expired', `AWS rejected the credentials when mlship called ${action}: ${name} (${message}). The session token has probably expired.`, opts('Refresh your credentials (`aws sso login`, or a new session token) and run the command again.'));
+    return new CloudError('credentials', 'aws', `AWS rejected the credentials when mlship called ${action}: ${name} (${message}). The session token has probably expired.`, opts('Refresh your credentials (`aws sso login`, or a new session token) and run the command again.', 'aws_credentials_expired'));
   }
   if (DENIED.has(name) || e.$metadata?.httpStatusCode === 403) {
     const who = /arn:aws[a-z-]*:(?:iam|sts)::\d{12}:[^\s]+/.exec(message)?.[0];
     const principal = who ? who.replace(/[.,]$/, '') : 'your AWS identity';
     const roleNote = context.role ? ` SageMaker itself acts as ${context.role} (targets.sagemaker.role) for what runs inside the endpoint and jobs.` : '';
-    return new OperationError('aws_access_denied', `Access denied: ${principal} is not allowed to call ${action} in ${context.region}.${roleNote}`, opts(`Add "${action}" to the IAM policy of ${principal} (or ask your AWS administrator to), then run the command again.`));
+    return new CloudError('permission', 'aws', `Access denied: ${principal} is not allowed to call ${action} in ${context.region}.${roleNote}`, opts(`Add "${action}" to the IAM policy of ${principal} (or ask your AWS administrator to), then run the command again.`, 'aws_access_denied'));
   }
   if (THROTTLED.has(name)) {
-    return new OperationError('aws_throttled', `AWS kept throttling ${action} after the SDK's own retries (${name}).`, opts('Wait a minute and run the command again; it picks up where it stopped. If it persists, ask AWS for a higher request rate for this API.'));
+    return new CloudError('throttled', 'aws', `AWS kept throttling ${action} after the SDK's own retries (${name}).`, opts('Wait a minute and run the command again; it picks up where it stopped. If it persists, ask AWS for a higher request rate for this API.', 'aws_throttled'));
   }
   if (name === 'ResourceLimitExceeded' || name === 'LimitExceededException' || name === 'ServiceQuotaExceededException') {
-    return new OperationError('aws_quota_exceeded', `An AWS quota stopped ${action} in ${context.region}: ${message}`, opts('Request a higher limit in the Service Quotas console (SageMaker, "… for endpoint usage" of the instance type), choose another instance type with serving.compute, or free capacity by deleting unused endpoints.'));
+    return new CloudError('quota', 'aws', `An AWS quota stopped ${action} in ${context.region}: ${message}`, opts('Request a higher limit in the Service Quotas console (SageMaker, "… for endpoint usage" of the instance type), choose another instance type with serving.compute, or free capacity by deleting unused endpoints.', 'aws_quota_exceeded'));
   }
   if (name === 'ValidationException' && /instance ?type|InstanceType/i.test(message) && /(not supported|not available|invalid|failed to satisfy)/i.test(message)) {
-    return new OperationError('aws_instance_unavailable', `The instance type is not available for SageMaker endpoints in ${context.region}: ${message}`, opts('Pick an instance type offered in this region (serving.compute in mlship.yaml), or deploy to a region that has it (targets.sagemaker.region).'));
+    return new CloudError('invalid_request', 'aws', `The instance type is not available for SageMaker endpoints in ${context.region}: ${message}`, opts('Pick an instance type offered in this region (serving.compute in mlship.yaml), or deploy to a region that has it (targets.sagemaker.region).', 'aws_instance_unavailable'));
   }
-  return new OperationError('aws_error', `AWS call ${action} failed: ${name}: ${message}`, opts('Check the message above; run with --verbose for the full AWS error.'));
+  if (CONFLICT.has(name) || e.$metadata?.httpStatusCode === 409) {
+    return new CloudError('conflict', 'aws', `AWS refused ${action} because another operation is changing the same resource: ${name} (${message}).`, opts('Wait for the running operation to finish (`mlship status` shows it) and run the command again.', 'aws_conflict'));
+  }
+  if (name === 'ValidationException' || name === 'InvalidParameterValue' || name === 'InvalidParameterException') {
+    return new CloudError('invalid_request', 'aws', `AWS refused ${action} as invalid: ${message}`, opts('Check the values mlship.yaml gives for this call (instance type, names, region); run with --verbose for the full AWS error.', 'aws_invalid_request'));
+  }
+  return new CloudError('service', 'aws', `AWS call ${action} failed: ${name}: ${message}`, opts('Check the message above; run with --verbose for the full AWS error.', 'aws_error'));
 }

@@ -3,14 +3,15 @@
  * in ECR (or `--image`), the baseline and its Model Monitor export, and a model package in the
  * project's Model Package Group, with mlship's version record beside it.
  */
-import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { OperationError } from '../../core/errors.js';
 import { sha256File } from '../../core/fs.js';
 import type { BaselineProfile } from '../../drift/profile.js';
 import type { BuildRef, PushOptions, PushResult, TargetContext } from '../types.js';
 import type { AwsApi } from './api.js';
-import { imageSource, packModel, pushImage, readBuild } from './artifact.js';
+import { imageSource, pushImage } from '../shared/image.js';
+import { ecrRegistry, packModel, readBuild } from './artifact.js';
 import { ifExists } from './aws-client.js';
 import { chooseCompute } from './compute.js';
 import { monitorConstraints, monitorStatistics } from './monitor-baseline.js';
@@ -38,7 +39,7 @@ export async function pushVersion(session: Session, ctx: TargetContext, build: B
   // An identical build (same model, same build, same image) is already a version: no duplicate.
   const packages = await registry.packages();
   for (const p of [...packages].reverse()) {
-    const rec = await registry.record(p.version);
+    const rec = await registry.readRecord(p.version);
     if (rec && rec.digest === digest && rec.buildId === build.id && (options.image === undefined || rec.image === options.image)) {
       out.info(`${p.version} already holds build ${build.id}; nothing pushed`);
       return { version: versionInfo(p, rec, undefined), created: false };
@@ -46,27 +47,21 @@ export async function pushVersion(session: Session, ctx: TargetContext, build: B
   }
 
   // Know where the image comes from before uploading anything.
-  const source = await imageSource(r, build, { image: options.image, env: ctx.env });
+  const images = ecrRegistry(api, r);
+  const source = await imageSource(images, build, { image: options.image, env: ctx.env });
   await ensureBucket(api, r, ctx);
   const artifactKey = keys.artifact(r, digest);
-  if (!(await ifExists(() => api.headObject({ Bucket: r.bucket, Key: artifactKey })))) {
+  if (!(await registry.store.exists(artifactKey))) {
     const packed = await packModel(modelPath);
     try {
       const progress = await out.progress(`uploading model.tar.gz to ${s3Uri(r, artifactKey)}`);
-      await api.putObject({
-        Bucket: r.bucket,
-        Key: artifactKey,
-        Body: createReadStream(packed.file),
-        ContentLength: statSync(packed.file).size,
-        ContentType: 'application/gzip',
-        Metadata: { 'mlship-sha256': digest },
-      });
+      await registry.store.putFile(artifactKey, packed.file, { contentType: 'application/gzip', metadata: { 'mlship-sha256': digest } });
       progress.succeed(`uploaded ${s3Uri(r, artifactKey)}`);
     } finally {
       packed.cleanup();
     }
   }
-  const image = 'uri' in source ? source.uri : await pushImage(api, r, build, source, { output: out, env: ctx.env });
+  const image = 'uri' in source ? source.uri : await pushImage(images, build, source, { reporter: out, env: ctx.env });
 
   // The baseline and its Model Monitor export, stored by build (content-addressed) before the package refers to them.
   const baseline = await uploadBaseline(ctx, r, registry, build, info.baseline ?? 'baseline.json');

@@ -11,22 +11,13 @@ import type * as SM from '@aws-sdk/client-sagemaker';
 import type { Manifest } from '../../manifest/types.js';
 import type { ComputeChoice, DeployRequest, VersionInfo } from '../types.js';
 import { keys, s3Uri, type Resources } from './resources.js';
+import type { VersionRecordBase } from '../shared/registry.js';
 
 /** What mlship stores about a version next to its model package (`versions/vN/version.json`). */
-export interface VersionRecord {
-  version: string;
-  buildId: string;
-  createdAt: string;
-  digest: string;
+export interface VersionRecord extends VersionRecordBase {
   image: string;
   modelDataUrl: string;
   modelPackageArn: string;
-  gitCommit?: string;
-  metrics?: Record<string, unknown>;
-  parent?: string;
-  data?: { path: string; sha256: string }[];
-  /** Outcome of the retraining gate that produced this version. */
-  gate?: VersionInfo['gate'];
   /** S3 URIs of the baseline profile and its Model Monitor export, when the build had a baseline. */
   baseline?: { profile: string; statistics: string; constraints: string };
 }

@@ -12,21 +12,30 @@
  * (Model Monitor statistics/constraints) · `pipeline.ts` + `templates/sagemaker/` · `cron.ts` ·
  * `capture.ts` (Data Capture files for drift-check) · `retrain-run.ts` · `compute.ts`.
  */
-import { hostname, userInfo } from 'node:os';
 import { OperationError, UsageError } from '../../core/errors.js';
 import type { BaselineProfile } from '../../drift/profile.js';
+import {
+  actor,
+  chooseRollback,
+  historyEntry,
+  liveSince,
+  NoVersionsError,
+  recentHistory,
+  VersionNotFoundError,
+} from '../shared/history.js';
+import { systemClock, type Clock } from '../shared/poll.js';
+import { runSteps, toPlan, type Step } from '../shared/steps.js';
 import type {
-  Actor,
   BuildRef,
   DeployPlan,
   DeployRequest,
   DeployResult,
-  HistoryEntry,
   LiveInfo,
   LogSource,
   LogWindow,
   PushOptions,
   PushResult,
+  RetrainingRun,
   RollbackRequest,
   StopResult,
   Target,
@@ -41,8 +50,8 @@ import { chooseCompute } from './compute.js';
 import { monitoringSteps, retrainingSteps } from './converge-steps.js';
 import { EndpointWaiter } from './endpoint-wait.js';
 import { pushVersion } from './push.js';
-import { runRetrainingPipeline, type PipelineRun } from './retrain-run.js';
-import { S3Registry, versionInfo, versionNumber, type PackageInfo } from './registry.js';
+import { runRetrainingPipeline } from './retrain-run.js';
+import { S3Registry, versionInfo, type PackageInfo } from './registry.js';
 import {
   alarmRequests,
   createEndpointRequest,
@@ -53,15 +62,20 @@ import {
   type VersionRecord,
 } from './requests.js';
 import { invokeUrl, keys, resolveResources, s3Uri, type Resources } from './resources.js';
-import { endpointState, TRANSITIONAL, type Session, type Step } from './session.js';
+import { endpointState, TRANSITIONAL, type Session } from './session.js';
 
 /** How the target reaches AWS; tests pass a double in front of moto. */
 export interface SageMakerTargetOptions {
   api?: AwsApi;
   /** Longest pause between endpoint polls (the first polls come sooner). */
   maxPollMs?: number;
-  /** Pause function (tests make it instant). */
+  /** Pause function (tests make it instant); default the context's, else real time. */
   sleep?: (ms: number) => Promise<void>;
+}
+
+/** Endpoint `where` for messages. */
+function where(r: Resources): string {
+  return `endpoint ${r.endpoint} (${r.region})`;
 }
 
 const DEFAULT_TIMEOUT_S = 1800;
@@ -88,8 +102,13 @@ export class SageMakerTarget implements Target {
     return this.session;
   }
 
+  /** The command's clock: its `now`, and the sleep tests make instant. */
+  private get clock(): Clock {
+    return { now: this.ctx.now, sleep: this.options.sleep ?? this.ctx.sleep ?? systemClock.sleep };
+  }
+
   private waiter(session: Session): EndpointWaiter {
-    return new EndpointWaiter(session, this.ctx.output, this.options);
+    return new EndpointWaiter(session, this.ctx.output, this.clock, this.options);
   }
 
   private role(r: Resources): string {
@@ -100,16 +119,6 @@ export class SageMakerTarget implements Target {
       });
     }
     return r.role;
-  }
-
-  private actor(): Actor {
-    let user = 'unknown';
-    try {
-      user = userInfo().username;
-    } catch {
-      user = this.ctx.env.USER ?? 'unknown';
-    }
-    return { command: this.ctx.command, user, host: hostname() };
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -125,13 +134,13 @@ export class SageMakerTarget implements Target {
   async versions(): Promise<VersionInfo[]> {
     const { registry } = await this.open();
     const [packages, live] = await Promise.all([registry.packages(), this.liveVersion()]);
-    const records = await Promise.all(packages.map((p) => registry.record(p.version)));
+    const records = await Promise.all(packages.map((p) => registry.readRecord(p.version)));
     return packages.map((p, i) => versionInfo(p, records[i], live?.version));
   }
 
   /** The version record, or one derived from the model package when mlship did not push it (retraining pipeline). */
   private async recordOf(session: Session, p: PackageInfo): Promise<VersionRecord> {
-    const rec = await session.registry.record(p.version);
+    const rec = await session.registry.readRecord(p.version);
     if (rec) return rec;
     const d = await session.api.describeModelPackage({ ModelPackageName: p.arn });
     const c = d.InferenceSpecification?.Containers?.[0];
@@ -162,13 +171,9 @@ export class SageMakerTarget implements Target {
     const { api, r, registry } = session;
     const manifest = this.ctx.manifest;
     const packages = await registry.packages();
-    if (packages.length === 0) {
-      throw new OperationError('no_versions', `no versions in model package group ${r.packageGroup} (${r.region})`, { hint: 'Run `mlship build` and `mlship push --target sagemaker` first.' });
-    }
+    if (packages.length === 0) throw new NoVersionsError(`model package group ${r.packageGroup} (${r.region})`, 'Run `mlship build` and `mlship push --target sagemaker` first.');
     const pkg = request.version ? packages.find((p) => p.version === request.version) : packages[packages.length - 1];
-    if (!pkg) {
-      throw new UsageError(`version ${request.version} is not registered (have ${packages.map((p) => p.version).join(', ')})`, { code: 'unknown_version', hint: 'Pick one of the listed versions.' });
-    }
+    if (!pkg) throw new VersionNotFoundError(request.version!, `model package group ${r.packageGroup}`, packages.map((p) => p.version));
     if (pkg.approval === 'PendingManualApproval') {
       throw new OperationError('version_not_approved', `${pkg.version} is pending manual approval in model package group ${r.packageGroup}`, {
         hint: `Approve it (SageMaker Studio, or \`aws sagemaker update-model-package --model-package-arn ${pkg.arn} --model-approval-status Approved\`), then deploy again.`,
@@ -266,7 +271,7 @@ export class SageMakerTarget implements Target {
         action: 'sagemaker:DescribeEndpoint',
         resource: r.endpoint,
         details: { waitFor: 'InService', endpointConfig: finalConfig, timeoutSeconds: timeoutS },
-        run: () => this.waiter(session).inService(finalConfig, timeoutS),
+        run: () => this.waiter(session).inService(finalConfig, timeoutS, request.strategy?.kind === 'canary' && mode.action === 'deploy' ? { candidate: pkg.version, ...(state?.version && { stable: state.version }) } : undefined),
       });
     }
 
@@ -302,8 +307,9 @@ export class SageMakerTarget implements Target {
   }
 
   async plan(request: DeployRequest): Promise<DeployPlan> {
-    const { plan } = await this.prepare(request, { action: 'deploy' });
-    return { ...plan, steps: plan.steps.map(({ action, resource, details }) => ({ action, resource, ...(details && { details }) })) };
+    const prepared = await this.prepare(request, { action: 'deploy' });
+    const { plan } = prepared;
+    return { ...plan, steps: toPlan(prepared.steps) };
   }
 
   async deploy(request: DeployRequest): Promise<DeployResult> {
@@ -317,38 +323,22 @@ export class SageMakerTarget implements Target {
     if (pkg.approval === 'Rejected' && mode.action === 'deploy') {
       this.ctx.output.warn(`${pkg.version} was rejected (rolled back earlier); deploying it marks it Approved again`);
     }
-    for (const step of steps) {
-      this.ctx.output.debug(`${step.action} ${step.resource}`);
-      await step.run();
-    }
+    await runSteps(steps, this.ctx.output);
     if (pkg.approval === 'Rejected' && mode.action === 'deploy') {
-      await api.updateModelPackage({ ModelPackageArn: pkg.arn, ModelApprovalStatus: 'Approved', ApprovalDescription: `deployed again by mlship (${this.actor().user})` });
+      await api.updateModelPackage({ ModelPackageArn: pkg.arn, ModelApprovalStatus: 'Approved', ApprovalDescription: `deployed again by mlship (${actor(this.ctx.command, this.ctx.env).user})` });
     }
     const ts = this.ctx.now().toISOString();
     if (!plan.noop) {
-      const entry: HistoryEntry = {
-        ts,
-        action: mode.action,
-        version: pkg.version,
-        ...(previous && { previous }),
-        by: this.actor(),
-        details: { endpoint: r.endpoint, endpointConfig: configName, instanceType: compute.instanceType, region: r.region },
-      };
-      await registry.append(entry);
+      await registry.appendHistory(historyEntry(this.ctx, mode.action, pkg.version, previous, { endpoint: r.endpoint, endpointConfig: configName, instanceType: compute.instanceType, region: r.region }));
     }
     const live: LiveInfo = {
       version: pkg.version,
       url: invokeUrl(r),
-      since: plan.noop ? ((await this.sinceOf(session, pkg.version)) ?? ts) : ts,
+      since: plan.noop ? (liveSince(await registry.history(), pkg.version) ?? ts) : ts,
       healthy: true,
       details: { endpoint: r.endpoint, endpointConfig: configName, instanceType: compute.instanceType, region: r.region },
     };
     return { live, ...(previous && previous !== pkg.version && { previous }), changed: !plan.noop };
-  }
-
-  private async sinceOf(session: Session, version: string): Promise<string | undefined> {
-    const history = await session.registry.history();
-    return [...history].reverse().find((h) => h.version === version && h.action !== 'stop')?.ts;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -356,33 +346,18 @@ export class SageMakerTarget implements Target {
 
   async rollback(request: RollbackRequest): Promise<DeployResult> {
     const session = await this.open();
-    const { api, registry } = session;
-    const state = await endpointState(session);
-    if (!state?.version) {
-      throw new OperationError('nothing_live', `endpoint ${session.r.endpoint} is not serving a version, so there is nothing to roll back`, { hint: 'Deploy a version with `mlship deploy --target sagemaker`.' });
-    }
-    const history = await registry.history();
-    let to = request.to;
-    if (!to) {
-      const madeLive = [...history].reverse().find((h) => h.version === state.version && (h.action === 'deploy' || h.action === 'rollback'));
-      to = madeLive?.previous;
-      if (!to) {
-        const packages = await registry.packages();
-        to = [...packages].reverse().find((p) => versionNumber(p.version) < versionNumber(state.version!) && p.approval !== 'Rejected')?.version;
-      }
-      if (!to) throw new OperationError('nothing_to_roll_back', `${state.version} is the first version deployed on ${session.r.endpoint}; there is no previous one`, { hint: 'Name a version with --to vN.' });
-    }
-    if (to === state.version) {
-      throw new UsageError(`${to} is already live on ${session.r.endpoint}`, { code: 'already_live', hint: 'Name another version with --to vN.' });
-    }
+    const { api, registry, r } = session;
+    const [state, history, packages] = await Promise.all([endpointState(session), registry.history(), registry.packages()]);
+    const live = state?.version;
+    const to = chooseRollback({ where: where(r), live, ...(request.to && { to: request.to }), history, versions: packages.map((p) => ({ version: p.version, rejected: p.approval === 'Rejected' })) });
     // Back to the exact endpoint configuration that served it, when it still exists.
     const config = [...history].reverse().find((h) => h.version === to && typeof h.details?.endpointConfig === 'string')?.details?.endpointConfig as string | undefined;
     const result = await this.execute({ version: to, timeoutSeconds: request.timeoutSeconds }, { action: 'rollback', ...(config && { config }) });
-    const rejected = (await registry.packages()).find((p) => p.version === state.version);
+    const rejected = packages.find((p) => p.version === live);
     if (rejected && rejected.approval !== 'Rejected') {
-      await api.updateModelPackage({ ModelPackageArn: rejected.arn, ModelApprovalStatus: 'Rejected', ApprovalDescription: `rolled back to ${to} by mlship (${this.actor().user})` });
+      await api.updateModelPackage({ ModelPackageArn: rejected.arn, ModelApprovalStatus: 'Rejected', ApprovalDescription: `rolled back to ${to} by mlship (${actor(this.ctx.command, this.ctx.env).user})` });
     }
-    return { ...result, previous: state.version };
+    return { ...result, ...(live && { previous: live }) };
   }
 
   async status(): Promise<TargetStatus> {
@@ -406,7 +381,7 @@ export class SageMakerTarget implements Target {
         ...(state.failureReason && { failureReason: state.failureReason }),
       });
       if (state.version) {
-        const since = [...history].reverse().find((h) => h.version === state.version && h.action !== 'stop')?.ts;
+        const since = liveSince(history, state.version);
         live = {
           version: state.version,
           url: invokeUrl(r),
@@ -416,7 +391,7 @@ export class SageMakerTarget implements Target {
         };
       }
     }
-    return { target: 'sagemaker', ...(live && { live }), history: history.slice(-20), versions, details };
+    return { target: 'sagemaker', ...(live && { live }), history: recentHistory(history), versions, details };
   }
 
   async stop(): Promise<StopResult> {
@@ -430,7 +405,7 @@ export class SageMakerTarget implements Target {
       await api.deregisterScalableTarget({ ServiceNamespace: 'sagemaker', ResourceId: resourceId, ScalableDimension: 'sagemaker:variant:DesiredInstanceCount' });
     }
     await api.deleteEndpoint({ EndpointName: r.endpoint });
-    await registry.append({ ts: this.ctx.now().toISOString(), action: 'stop', ...(state.version && { version: state.version }), by: this.actor(), details: { endpoint: r.endpoint, endpointConfig: state.config } });
+    await registry.appendHistory(historyEntry(this.ctx, 'stop', state.version, undefined, { endpoint: r.endpoint, endpointConfig: state.config }));
     return { stopped: true, ...(state.version && { version: state.version }) };
   }
 
@@ -441,11 +416,11 @@ export class SageMakerTarget implements Target {
     const session = await this.open();
     const packages = await session.registry.packages();
     const which = version ?? (await this.liveVersion())?.version ?? packages[packages.length - 1]?.version;
-    if (!which) throw new OperationError('no_versions', `no versions in model package group ${session.r.packageGroup}`, { hint: 'Push a build first.' });
-    const rec = await session.registry.record(which);
+    if (!which) throw new NoVersionsError(`model package group ${session.r.packageGroup}`, 'Push a build first, or pass --baseline FILE to drift-check.');
+    const rec = await session.registry.readRecord(which);
     const uri = rec?.baseline?.profile;
     const key = uri?.replace(`s3://${session.r.bucket}/`, '');
-    const text = key ? await session.registry.getText(key) : undefined;
+    const text = key ? await session.registry.store.getText(key) : undefined;
     if (!text) {
       throw new OperationError('baseline_missing', `no baseline profile is stored with ${which} in s3://${session.r.bucket}/${session.r.root}/`, {
         hint: 'Set features.baseline in mlship.yaml, build and push again, or pass --baseline FILE to drift-check.',
@@ -465,7 +440,7 @@ export class SageMakerTarget implements Target {
    * Run the project's SageMaker retraining pipeline now and follow it. Not part of `Target`: the
    * retrain command can call it when the target offers it (training then happens on SageMaker).
    */
-  async startRetraining(timeoutSeconds = 6 * 3600): Promise<PipelineRun> {
-    return runRetrainingPipeline(await this.open(), this.ctx.output, { ...this.options, timeoutS: timeoutSeconds, now: this.ctx.now });
+  async startRetraining(timeoutSeconds = 6 * 3600): Promise<RetrainingRun> {
+    return runRetrainingPipeline(await this.open(), this.ctx.output, { timeoutS: timeoutSeconds, clock: this.clock, ...(this.options.maxPollMs !== undefined && { maxPollMs: this.options.maxPollMs }) });
   }
 }

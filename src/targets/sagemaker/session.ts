@@ -1,8 +1,7 @@
 /**
  * What the SageMaker target's parts share: an open session (the AWS client, the project's resource
- * names, the S3 registry), a planned step, and the endpoint's state as mlship reads it.
+ * names, the S3 registry) and the endpoint's state as mlship reads it.
  */
-import type { PlanStep } from '../types.js';
 import type { AwsApi } from './api.js';
 import { ifExists } from './aws-client.js';
 import type { S3Registry } from './registry.js';
@@ -15,10 +14,8 @@ export interface Session {
   registry: S3Registry;
 }
 
-/** A planned step and the call that carries it out (`plan` shows the first, `deploy` runs the second). */
-export interface Step extends PlanStep {
-  run(): Promise<void>;
-}
+/** A planned step (the shared step runner's, src/targets/shared/steps.ts). */
+export type { Step } from '../shared/steps.js';
 
 /** Endpoint statuses that end on their own; a deploy waits for them rather than stacking an update. */
 export const TRANSITIONAL = new Set(['Creating', 'Updating', 'SystemUpdating', 'RollingBack', 'Deleting']);

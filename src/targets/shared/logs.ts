@@ -47,9 +47,9 @@ export function isObject(v: unknown): v is Record<string, unknown> {
 
 /**
  * The format of a sample of lines: the first line that parses as JSON and that exactly one format
- * accepts decides; `fallback` when no line decides (an empty file, a file of broken lines).
+ * accepts decides; undefined when no line decides (an empty file, broken lines, flat data rows).
  */
-export function detectLogFormat(lines: Iterable<string>, formats: readonly LogFormat[], fallback: string): string {
+export function detectLogFormat(lines: Iterable<string>, formats: readonly LogFormat[]): string | undefined {
   let tried = 0;
   for (const line of lines) {
     if (line.trim() === '') continue;
@@ -63,5 +63,5 @@ export function detectLogFormat(lines: Iterable<string>, formats: readonly LogFo
     const matches = formats.filter((f) => f.accepts(parsed));
     if (matches.length === 1) return matches[0]!.name;
   }
-  return fallback;
+  return undefined;
 }

@@ -17,8 +17,8 @@ export interface ObjectStore {
   getStream(key: string): Promise<AsyncIterable<Uint8Array> | undefined>;
   /** Write an object whole (a new object, or a replacement of the same key). */
   put(key: string, body: string | Uint8Array, contentType?: string): Promise<void>;
-  /** Upload a local file (artifacts), streamed. */
-  putFile(key: string, file: string, contentType?: string): Promise<void>;
+  /** Upload a local file (artifacts), streamed; `metadata` becomes the object's user metadata. */
+  putFile(key: string, file: string, options?: { contentType?: string; metadata?: Record<string, string> }): Promise<void>;
   /** Whether the object exists. */
   exists(key: string): Promise<boolean>;
   /** Every key under a prefix (all pages), in the store's order (lexicographic on all three clouds). */

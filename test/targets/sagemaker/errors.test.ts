@@ -2,12 +2,12 @@
  * The AWS failures people meet, end to end through the real SDK clients: missing credentials and an
  * SSO profile without a session (the SDK's own credential chain), and AWS error responses injected
  * by the contract fake (AccessDenied, expired token, throttling, quota, unknown instance type) — each
- * becomes one OperationError (exit 1) with the fix.
+ * becomes one CloudError of the shared categories (exit 1; an invalid request exit 2) with the fix.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { OperationError } from '../../../src/core/errors.js';
+import { CloudError } from '../../../src/targets/shared/cloud-errors.js';
 import { SageMakerTarget } from '../../../src/targets/sagemaker/sagemaker-target.js';
 import { runCli } from '../../helpers/cli.js';
 import type { ContractFake } from './contract-fake.js';
@@ -30,12 +30,12 @@ function target(command = 'push') {
   return { t: new SageMakerTarget(ctx, instant), ctx };
 }
 
-async function failure(promise: Promise<unknown>): Promise<OperationError> {
+async function failure(promise: Promise<unknown>): Promise<CloudError> {
   try {
     await promise;
   } catch (error) {
-    expect(error).toBeInstanceOf(OperationError);
-    return error as OperationError;
+    expect(error).toBeInstanceOf(CloudError);
+    return error as CloudError;
   }
   throw new Error('expected the call to fail');
 }
@@ -121,12 +121,12 @@ describe('AWS errors people meet', { timeout: 180_000 }, () => {
     await t.push(makeBuild(ctx.manifest), { image: 'img:1' });
     fake.injected.push({ operation: 'CreateEndpointConfig', status: 400, type: 'ValidationException', message: "1 validation error detected: Value 'ml.c5.large' at 'productionVariants.1.member.instanceType' failed to satisfy constraint: Member must satisfy enum value set", times: 1 });
     const unavailable = await failure(target('deploy').t.deploy({}));
-    expect(unavailable.code).toBe('aws_instance_unavailable');
+    expect(unavailable).toMatchObject({ code: 'aws_instance_unavailable', kind: 'invalid_request', provider: 'aws', exitCode: 2 });
     expect(unavailable.hint).toContain('serving.compute');
 
     fake.injected.push({ operation: 'CreateEndpoint', status: 400, type: 'ResourceLimitExceeded', message: 'The account-level service limit \'ml.c5.large for endpoint usage\' is 0 Instances, with current utilization of 0 Instances and a request delta of 1 Instances.', times: 1 });
     const quota = await failure(target('deploy').t.deploy({}));
-    expect(quota.code).toBe('aws_quota_exceeded');
+    expect(quota).toMatchObject({ code: 'aws_quota_exceeded', kind: 'quota', exitCode: 1 });
     expect(quota.hint).toContain('Service Quotas');
   });
 

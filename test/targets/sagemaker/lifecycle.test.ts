@@ -7,6 +7,7 @@
  *   job definition and the monitoring schedule, and checks every SageMaker request body against the
  *   API model shipped in @aws-sdk/client-sagemaker.
  */
+import { expectGolden } from '../../helpers/golden.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { ApplicationAutoScalingClient, DescribeScalingPoliciesCommand, DescribeScalableTargetsCommand } from '@aws-sdk/client-application-auto-scaling';
@@ -223,12 +224,7 @@ describe('SageMaker target against moto and the contract fake', { timeout: 180_0
       .replace(/[0-9a-f]{64}/g, '<sha256>')
       .replace(/-(v\d+)-[0-9a-f]{8}\b/g, '-$1-<hash>')
       .replace(chooseComputeRe(ctx.manifest), '<instance>');
-    const file = path.join(path.dirname(new URL(import.meta.url).pathname), 'golden', 'plan-fresh.json');
-    if (process.env.UPDATE_GOLDEN === '1' || !existsSync(file)) {
-      mkdirSync(path.dirname(file), { recursive: true });
-      writeFileSync(file, `${text}\n`);
-    }
-    expect(`${text}\n`).toBe(readFileSync(file, 'utf8'));
+    expectGolden(path.join(path.dirname(new URL(import.meta.url).pathname), 'golden'), 'plan-fresh.json', `${text}\n`);
     expect(plan.steps.map((s) => s.action)).toEqual([
       'sagemaker:CreateModel',
       'sagemaker:CreateEndpointConfig',

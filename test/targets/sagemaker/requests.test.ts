@@ -28,19 +28,14 @@ import {
 } from '../../../src/targets/sagemaker/requests.js';
 import { resolveResources } from '../../../src/targets/sagemaker/resources.js';
 import type { ComputeChoice } from '../../../src/targets/types.js';
+import { expectGolden } from '../../helpers/golden.js';
 import { exampleBaseline, ROLE, sagemakerProject } from './project.js';
 import { validateAutoScalingInput, validateSageMakerInput } from './sdk-shapes.js';
 
 const GOLDEN = path.join(path.dirname(new URL(import.meta.url).pathname), 'golden');
 
 function golden(name: string, value: unknown): void {
-  const file = path.join(GOLDEN, name);
-  const text = `${JSON.stringify(value, null, 2)}\n`;
-  if (process.env.UPDATE_GOLDEN === '1' || !existsSync(file)) {
-    mkdirSync(GOLDEN, { recursive: true });
-    writeFileSync(file, text);
-  }
-  expect(text).toBe(readFileSync(file, 'utf8'));
+  expectGolden(GOLDEN, name, `${JSON.stringify(value, null, 2)}\n`);
 }
 
 let project: ReturnType<typeof sagemakerProject>;

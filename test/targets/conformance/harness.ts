@@ -1,0 +1,40 @@
+/**
+ * What a target brings to the conformance suite (conformance.test.ts): a harness that starts a fresh
+ * world — a project, the target constructed on its fakes, a clock that only moves when slept on —
+ * and the few levers the scenarios pull. Each target's harness is its own file in this folder
+ * (`local.ts`, `sagemaker.ts`, `vertex.ts`, `azure.ts`) exporting `harness`; joining the suite is
+ * adding that file and one line in `targets.ts`. Scenarios talk to the `Target` interface only.
+ */
+import type { TargetDescriptor } from '../../../src/targets/shared/descriptor.js';
+import type { CloudErrorKind } from '../../../src/targets/shared/cloud-errors.js';
+import type { BuildRef, Target } from '../../../src/targets/types.js';
+
+/** How a version behaves once it runs (the fakes and the local stub app read it). */
+export interface VersionBehaviour {
+  /** False: it never passes its health check. */
+  healthy?: boolean;
+  /** Share of requests answered 5xx while it serves. */
+  errorRate?: number;
+  /** Latency of its answers, ms. */
+  latencyMs?: number;
+}
+
+export interface ConformanceWorld {
+  readonly target: Target;
+  /** The n-th distinct build of the project (1, 2, …): pushing build n registers a new version. */
+  build(n: number): Promise<BuildRef>;
+  /** How build n behaves when it serves (set before deploying it). */
+  behave(n: number, behaviour: VersionBehaviour): void;
+  /** The version that serves all traffic now, as the platform itself (the fake) says. */
+  serving(): Promise<string | undefined>;
+  /** The next call to the cloud fails with the provider's error of this kind (clouds only). */
+  failNextCall?(kind: CloudErrorKind): void;
+  /** How many state-changing calls the target has made so far (no-ops make none). */
+  mutations(): number;
+  close(): Promise<void>;
+}
+
+export interface ConformanceHarness {
+  readonly descriptor: TargetDescriptor;
+  start(): Promise<ConformanceWorld>;
+}
