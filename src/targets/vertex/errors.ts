@@ -114,6 +114,9 @@ export function translateGoogleError(error: unknown, call: CallName, context: { 
     const role = permission.startsWith('iam.serviceAccounts.actAs') ? 'roles/iam.serviceAccountUser on the serving service account (targets.vertex.service_account)' : roleFor(call);
     return fail('permission', 'gcp_permission_denied', `Permission denied: your identity may not ${permission} ${where} (${text}).`, `Grant it ${role} (\`gcloud projects add-iam-policy-binding ${context.project} --member user:<you> --role ${role.split(' ')[0]}\`), then run the command again.`);
   }
+  if ((code === GRPC.RESOURCE_EXHAUSTED || code === 429) && /rate limit|too many requests|per minute/i.test(text) && !/quota metrics/i.test(text)) {
+    return fail('throttled', 'gcp_throttled', `Google Cloud kept throttling ${call} ${where}: ${text}`, 'Wait a minute and run the command again; it picks up where it stopped.');
+  }
   if (code === GRPC.RESOURCE_EXHAUSTED || code === 429 || /quota/i.test(text)) {
     const gpu = /gpu|nvidia|accelerator/i.test(text);
     return fail('quota', 'gcp_quota_exceeded', `A Google Cloud quota stopped ${call} ${where}: ${text}`,

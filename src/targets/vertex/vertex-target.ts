@@ -222,7 +222,9 @@ export class VertexTarget implements Target {
         run: async () => void (await api.undeployModel({ endpoint: r.endpoint, deployedModelId: d.id, trafficSplit: run.deployedId ? { [run.deployedId]: 100 } : {} })),
       });
     }
-    steps.push({
+    // The `default` alias follows the live version (converged: no call when it is there already).
+    const aliases = (await api.getModel(`${r.model}@${rec.versionId}`))?.versionAliases ?? [];
+    if (!aliases.includes('default') || !alreadyLive) steps.push({
       action: 'aiplatform:MergeVersionAliases',
       resource: `${r.model}@${rec.versionId}`,
       details: { versionAliases: ['default', rec.version] },
@@ -238,7 +240,7 @@ export class VertexTarget implements Target {
       url: r.predictUrl,
       logging: { enabled: true, destination: r.loggingUri },
       steps: toPlan(steps),
-      noop: alreadyLive && steps.every((s) => s.action === 'bigquery:EnsureDataset' || s.action === 'aiplatform:MergeVersionAliases'),
+      noop: alreadyLive && steps.every((s) => s.action === 'bigquery:EnsureDataset'),
     };
     return { session, rec, plan, steps, run, previous: live?.version, compute };
   }

@@ -102,6 +102,8 @@ export class VertexGrpcFake {
   readonly schedules = new Map<string, Record<string, any>>();
   readonly calls: RecordedCall[] = [];
   readonly injections: Injection[] = [];
+  /** Model versions (`…/models/M@2`) whose container never passes its health check: DeployModel fails as on Vertex. */
+  readonly unhealthy = new Set<string>();
   private readonly operations = new Map<string, Operation>();
   private server?: InstanceType<typeof grpc.Server>;
   private ids = 1000;
@@ -159,7 +161,7 @@ export class VertexGrpcFake {
       if (info.service !== 'Operations') this.checkRouting(info, request, call.metadata.get('x-goog-request-params')[0]?.toString() ?? '');
       const missing = missingRequired(info.requestType, request);
       if (missing.length) throw new FakeError(S.INVALID_ARGUMENT, `Required field${missing.length > 1 ? 's' : ''} not set: ${missing.join(', ')}`);
-      const at = this.injections.findIndex((i) => i.method === info.name);
+      const at = this.injections.findIndex((i) => i.method === info.name || (i.method === '*' && info.service !== 'Operations'));
       const injected = at >= 0 ? this.injections.splice(at, 1)[0] : undefined;
       if (injected && (injected.phase === 'call' || !info.lro)) throw new FakeError(injected.code, injected.message);
       if (!info.lro) return await impl(request);
@@ -387,6 +389,9 @@ export class VertexGrpcFake {
     const endpointId = req.endpoint.split('/').pop()!;
     return async () => {
       const id = String(++this.ids * 1000 + 7);
+      if (this.unhealthy.has(`${version.name}@${version.versionId}`)) {
+        throw new FakeError(S.FAILED_PRECONDITION, `Model server never became ready. Please validate that your model file or container configuration are valid. Model server logs can be found at https://console.cloud.google.com/logs (deployed model ${id}).`);
+      }
       const container = this.options.runner ? await this.options.runner(version, id, endpointId) : undefined;
       const deployed = {
         ...dm,

@@ -49,6 +49,12 @@ export class VertexHttpFake {
   readonly events: PredictionEvent[] = [];
   /** Model versions (`…/models/M@2`) whose predictions fail with 500, as a broken release would. */
   readonly failing = new Set<string>();
+  /**
+   * Synthetic serving behaviour of model versions (`…/models/M@2`) for Cloud Monitoring: each read of a
+   * window reports 100 predictions of that deployed model with this error rate and latency, besides
+   * what the predict route really served (tests with an injected clock send no traffic).
+   */
+  readonly behaviour = new Map<string, { errorRate?: number; latencyMs?: number }>();
   readonly requests: { method: string; path: string }[] = [];
   private readonly queries = new Map<string, Record<string, unknown>[]>();
   private readonly picks = new Map<string, Record<string, number>>();
@@ -318,6 +324,14 @@ export class VertexHttpFake {
     const end = Date.parse(url.searchParams.get('interval.endTime') ?? '');
     if (!metric || Number.isNaN(end)) return send(res, 400, { error: { code: 400, message: 'filter with metric.type and interval.endTime are required' } });
     const events = this.events.filter((e) => (!endpointId || e.endpointId === endpointId) && (!deployedId || e.deployedModelId === deployedId) && e.ts.getTime() <= end && (Number.isNaN(start) || e.ts.getTime() > start));
+    for (const ep of this.grpc.endpoints.values()) {
+      for (const d of ep.deployed) {
+        const b = this.behaviour.get(`${d.model}@${d.modelVersionId}`);
+        const id = ep.endpoint.name.split('/').pop();
+        if (!b || (endpointId && id !== endpointId) || (deployedId && d.id !== deployedId)) continue;
+        for (let i = 0; i < 100; i++) events.push({ ts: new Date(end), endpointId: id, deployedModelId: d.id, latencyMs: b.latencyMs ?? 5, error: i < Math.round((b.errorRate ?? 0) * 100) });
+      }
+    }
     const byModel = new Map<string, PredictionEvent[]>();
     for (const e of events) byModel.set(e.deployedModelId, [...(byModel.get(e.deployedModelId) ?? []), e]);
     const series = [...byModel.entries()].map(([id, list]) => {
