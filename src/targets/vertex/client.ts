@@ -57,8 +57,10 @@ export async function createVertexApi(settings: ClientSettings): Promise<VertexA
   const jobs = new v1.JobServiceClient(clientOptions);
   const pipelines = new v1.PipelineServiceClient(clientOptions);
   const schedules = new v1.ScheduleServiceClient(clientOptions);
-  const storage = new Storage({ projectId: settings.project });
-  const bigquery = new BigQuery({ projectId: settings.project });
+  // Against an emulator no credentials are looked up at all (ADC would be read, or the metadata server asked).
+  const noAuth = () => ({ authClient: new gax.googleAuthLibrary.PassThroughClient() as never });
+  const storage = new Storage({ projectId: settings.project, ...(env.STORAGE_EMULATOR_HOST && noAuth()) });
+  const bigquery = new BigQuery({ projectId: settings.project, ...(env.BIGQUERY_EMULATOR_HOST && noAuth()) });
   const auth = new gax.googleAuthLibrary.GoogleAuth({ scopes: SCOPES });
   const parent = `projects/${settings.project}/locations/${settings.region}`;
   const maxPoll = settings.maxPollMs ?? 10_000;
