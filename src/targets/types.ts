@@ -1,7 +1,10 @@
 /**
  * The one interface every target implements (local, SageMaker, Vertex, Azure). Commands talk to a
  * `Target` only; they never branch on which one it is. Targets return these mlship types, never SDK
- * types.
+ * types. What every target needs beside it (plan/steps, poller, history and rollback policy, object
+ * store and registry, image push, cloud error categories, rollout controller, descriptors, neutral
+ * log records) is the shared core in `shared/`; facts about a target that need no SDK are its
+ * descriptor (`descriptors.ts`).
  */
 import type { Reporter } from '../core/reporter.js';
 import type { BaselineProfile } from '../drift/profile.js';

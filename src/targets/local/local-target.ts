@@ -8,6 +8,10 @@
  * A deployment is a router on the stable port (router.ts) in front of one serving-app process per
  * live version. Deploy and rollback start the new version on a free port, wait for its health, switch
  * the router, wait for the old version's requests to finish, then stop it: no request fails.
+ *
+ * Built on the shared deploy core (src/targets/shared/): its history and rollback policy and errors,
+ * the poller for health and router start-up. Its descriptor (descriptor.ts) says what it cannot do
+ * (canary, approval); its log format is mlship's own (log-format.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
@@ -16,7 +20,9 @@ import { fileURLToPath } from 'node:url';
 import { OperationError, UsageError } from '../../core/errors.js';
 import { isAlive, readJson, withLock, writeJsonAtomic } from '../../core/fs.js';
 import type { BaselineProfile } from '../../drift/profile.js';
+import { silentReporter } from '../../core/reporter.js';
 import { checkStrategy } from '../descriptors.js';
+import { pollUntil, systemClock } from '../shared/poll.js';
 import { chooseRollback, historyEntry, NoVersionsError, recentHistory } from '../shared/history.js';
 import type {
   BuildRef,
@@ -247,22 +253,31 @@ export class LocalTarget implements Target {
       env: { PATH: this.ctx.env.PATH },
       logFile,
     });
-    const deadline = Date.now() + 10_000;
+    type Ready = { pid: number; port?: number; controlPort?: number; error?: string };
     try {
-      while (Date.now() < deadline) {
-        const ready = readJson<{ pid: number; port?: number; controlPort?: number; error?: string }>(readyFile);
-        if (ready?.error === 'EADDRINUSE') {
-          throw new OperationError('port_in_use', `port ${port} is already in use`, { hint: 'Pass --port N, or set targets.local.port in mlship.yaml.' });
-        }
-        if (ready?.error) throw new OperationError('router_failed', `the local router could not start: ${ready.error}`, { hint: `See ${logFile}.` });
-        if (ready?.port && ready.controlPort) return { pid, port: ready.port, controlPort: ready.controlPort, token };
-        if (!isAlive(pid)) break;
-        await new Promise((r) => setTimeout(r, 25));
-      }
+      const { value } = await pollUntil({
+        what: 'the local router',
+        read: async () => ({ ready: readJson<Ready>(readyFile), alive: isAlive(pid) }),
+        classify: ({ ready, alive }) => {
+          if (ready?.error === 'EADDRINUSE') {
+            return { kind: 'failed', error: new OperationError('port_in_use', `port ${port} is already in use`, { hint: 'Pass --port N, or set targets.local.port in mlship.yaml.' }) };
+          }
+          if (ready?.error) return { kind: 'failed', error: new OperationError('router_failed', `the local router could not start: ${ready.error}`, { hint: `See ${logFile}.` }) };
+          if (ready?.port && ready.controlPort) return { kind: 'done', value: { pid, port: ready.port, controlPort: ready.controlPort, token } };
+          if (!alive) return { kind: 'failed', error: new OperationError('router_failed', 'the local router exited during start-up', { hint: `See ${logFile}.` }) };
+          return { kind: 'pending', status: 'starting' };
+        },
+        timeoutSeconds: 10,
+        onTimeout: () => new OperationError('router_failed', 'the local router did not start within 10 s', { hint: `See ${logFile}.` }),
+        clock: systemClock,
+        reporter: silentReporter,
+        firstPollMs: 25,
+        maxPollMs: 25,
+      });
+      return value;
     } finally {
       rmSync(readyFile, { force: true });
     }
-    throw new OperationError('router_failed', 'the local router did not start', { hint: `See ${logFile}.` });
   }
 
   private async control(router: NonNullable<DeployState['router']>, route: string, body: unknown): Promise<unknown> {

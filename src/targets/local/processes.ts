@@ -9,6 +9,8 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OperationError } from '../../core/errors.js';
 import { isAlive } from '../../core/fs.js';
+import { silentReporter } from '../../core/reporter.js';
+import { pollUntil, systemClock } from '../shared/poll.js';
 
 /** A free TCP port on 127.0.0.1 (the kernel picks; the port is released before use). */
 export function freePort(): Promise<number> {
@@ -66,22 +68,30 @@ export function probe(url: string, timeoutMs = 2000): Promise<number | undefined
 }
 
 /**
- * Poll `url` until it answers 200. Fails early, with the tail of the process log, when the process
+ * Poll `url` (the shared poller) until it answers 200. Fails early, with the tail of the process log, when the process
  * exits first (an app that crashes at start-up), and after `timeoutMs` otherwise.
  */
 export async function waitHealthy(url: string, pid: number, options: { timeoutMs: number; logFile: string; what: string }): Promise<void> {
-  const deadline = Date.now() + options.timeoutMs;
-  while (Date.now() < deadline) {
-    if ((await probe(url, 1000)) === 200) return;
-    if (!isAlive(pid)) {
-      throw new OperationError('start_failed', `${options.what} exited during start-up:\n${tail(options.logFile)}`, {
-        hint: `The full log is ${options.logFile}.`,
-      });
-    }
-    await sleep(100);
-  }
-  throw new OperationError('health_timeout', `${options.what} did not become healthy within ${Math.round(options.timeoutMs / 1000)} s (${url}):\n${tail(options.logFile)}`, {
-    hint: `Raise --timeout, or look at ${options.logFile}.`,
+  await pollUntil({
+    what: options.what,
+    read: async () => ({ status: await probe(url, 1000), alive: isAlive(pid) }),
+    classify: ({ status, alive }) => {
+      if (status === 200) return { kind: 'done', value: undefined };
+      if (!alive) {
+        return { kind: 'failed', error: new OperationError('start_failed', `${options.what} exited during start-up:\n${tail(options.logFile)}`, { hint: `The full log is ${options.logFile}.` }) };
+      }
+      return { kind: 'pending', status: status === undefined ? 'starting' : `answering ${status}` };
+    },
+    timeoutSeconds: options.timeoutMs / 1000,
+    onTimeout: () =>
+      new OperationError('health_timeout', `${options.what} did not become healthy within ${Math.round(options.timeoutMs / 1000)} s (${url}):\n${tail(options.logFile)}`, {
+        hint: `Raise --timeout, or look at ${options.logFile}.`,
+      }),
+    clock: systemClock,
+    // Health comes in well under a second: poll often, and print nothing (the deploy reports).
+    reporter: silentReporter,
+    firstPollMs: 100,
+    maxPollMs: 100,
   });
 }
 

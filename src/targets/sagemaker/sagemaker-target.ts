@@ -5,12 +5,17 @@
  * and the retraining pipeline. A deploy is a list of planned steps: `plan` returns them, `deploy`
  * runs exactly those, so `--plan` shows what deploy would send.
  *
- * The folder: `api.ts` (the narrow client: every AWS call used) · `aws-client.ts` (the SDK behind it,
- * loaded lazily) · `errors.ts` (AWS failures → messages with the fix) · `resources.ts` (names, S3
- * layout) · `requests.ts` (pure request builders) · `push.ts` · `registry.ts` (versions, history) ·
- * `session.ts`, `endpoint-wait.ts` · `converge-steps.ts` (monitoring, retraining) · `monitor-baseline.ts`
- * (Model Monitor statistics/constraints) · `pipeline.ts` + `templates/sagemaker/` · `cron.ts` ·
- * `capture.ts` (Data Capture files for drift-check) · `retrain-run.ts` · `compute.ts`.
+ * Built on the shared deploy core (src/targets/shared/): steps/plan/converge, the poller, history
+ * and rollback policy, the object-store registry, the image flow and the cloud error categories. What
+ * is SageMaker's own is here: `api.ts` (the narrow client: every AWS call used) · `aws-client.ts` (the
+ * SDK behind it, loaded lazily) · `errors.ts` (AWS errors → the shared categories, in one place) ·
+ * `descriptor.ts` (SDK-free facts and capabilities) · `resources.ts` (names, S3 layout) · `requests.ts`
+ * (pure request builders) · `push.ts`, `artifact.ts` (model.tar.gz, ECR) · `s3-store.ts`, `registry.ts`
+ * (S3 as the shared `ObjectStore`; model package groups) · `session.ts`, `endpoint-wait.ts` (what
+ * "waiting" means, for the shared poller) · `converge-steps.ts` (monitoring, retraining) ·
+ * `monitor-baseline.ts` (Model Monitor statistics/constraints) · `pipeline.ts` + `templates/sagemaker/`
+ * · `cron.ts` · `capture.ts`, `capture-format.ts` (Data Capture files → neutral records) ·
+ * `retrain-run.ts` · `compute.ts`.
  */
 import { OperationError, UsageError } from '../../core/errors.js';
 import type { BaselineProfile } from '../../drift/profile.js';

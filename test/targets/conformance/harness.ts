@@ -7,7 +7,7 @@
  */
 import type { TargetDescriptor } from '../../../src/targets/shared/descriptor.js';
 import type { CloudErrorKind } from '../../../src/targets/shared/cloud-errors.js';
-import type { BuildRef, Target } from '../../../src/targets/types.js';
+import type { BuildRef, PushOptions, Target } from '../../../src/targets/types.js';
 
 /** How a version behaves once it runs (the fakes and the local stub app read it). */
 export interface VersionBehaviour {
@@ -21,10 +21,14 @@ export interface VersionBehaviour {
 
 export interface ConformanceWorld {
   readonly target: Target;
-  /** The n-th distinct build of the project (1, 2, …): pushing build n registers a new version. */
+  /** The n-th distinct build of the project (1, 2, …); pushed in order, build n becomes version `vn`. */
   build(n: number): Promise<BuildRef>;
-  /** How build n behaves when it serves (set before deploying it). */
-  behave(n: number, behaviour: VersionBehaviour): void;
+  /** Options every push passes (an `--image` for clouds without an engine here). */
+  readonly pushOptions: PushOptions;
+  /** How version `vn` behaves when it serves (set before deploying it). */
+  behave(version: string, behaviour: VersionBehaviour): void;
+  /** A deploy timeout (seconds) long enough for a healthy version and short enough to give up on a broken one. */
+  readonly timeoutSeconds: number;
   /** The version that serves all traffic now, as the platform itself (the fake) says. */
   serving(): Promise<string | undefined>;
   /** The next call to the cloud fails with the provider's error of this kind (clouds only). */
@@ -36,5 +40,7 @@ export interface ConformanceWorld {
 
 export interface ConformanceHarness {
   readonly descriptor: TargetDescriptor;
+  /** A cloud is behind the target: `failNextCall` injects its errors (the error-category scenarios run). */
+  readonly cloud: boolean;
   start(): Promise<ConformanceWorld>;
 }

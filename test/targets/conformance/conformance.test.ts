@@ -1,0 +1,178 @@
+/**
+ * The conformance suite: the same lifecycle scenarios against every target through its harness
+ * (targets.ts; each harness is its own file). "Every target behaves the same" is these tests: the
+ * same results, the same errors with the same codes and exit codes, the same `status` keys. A
+ * scenario a target's descriptor says it cannot run is skipped for it, by capability, and the
+ * target must then refuse it with a usage error instead.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MlshipError } from '../../../src/core/errors.js';
+import { CLOUD_ERROR_CATEGORIES, CLOUD_ERROR_KINDS } from '../../../src/targets/shared/cloud-errors.js';
+import type { DeployRequest } from '../../../src/targets/types.js';
+import type { ConformanceHarness, ConformanceWorld } from './harness.js';
+import { HARNESSES } from './targets.js';
+
+const canary: DeployRequest['strategy'] = { kind: 'canary', percent: 10, bakeMinutes: 1 };
+
+async function failure(promise: Promise<unknown>): Promise<MlshipError> {
+  try {
+    await promise;
+  } catch (error) {
+    // A typed error (the local target runs from dist/, so compare by shape, not by class).
+    expect(error).toMatchObject({ code: expect.any(String), exitCode: expect.any(Number), message: expect.any(String) });
+    return error as MlshipError;
+  }
+  throw new Error('expected the call to fail');
+}
+
+/** A world with builds 1..n pushed (v1..vn). */
+async function withVersions(h: ConformanceHarness, n: number): Promise<ConformanceWorld> {
+  const w = await h.start();
+  for (let i = 1; i <= n; i++) await w.target.push(await w.build(i), w.pushOptions);
+  return w;
+}
+
+const keys = (o: object | undefined) => Object.keys(o ?? {}).sort();
+
+describe.each(HARNESSES.map((h) => [h.descriptor.name, h] as const))('%s conforms', { timeout: 240_000 }, (_name, h) => {
+  const canCanary = h.descriptor.capabilities.strategies.includes('canary');
+
+  describe('lifecycle', () => {
+    let w: ConformanceWorld;
+    beforeAll(async () => {
+      w = await h.start();
+    }, 120_000);
+    afterAll(async () => w?.close());
+
+    it('push twice: the second push is a no-op', async () => {
+      const first = await w.target.push(await w.build(1), w.pushOptions);
+      expect(first).toMatchObject({ created: true, version: { version: 'v1' } });
+      const before = w.mutations();
+      const again = await w.target.push(await w.build(1), w.pushOptions);
+      expect(again).toMatchObject({ created: false, version: { version: 'v1' } });
+      expect(w.mutations()).toBe(before);
+    });
+
+    it('plan changes nothing', async () => {
+      await w.target.push(await w.build(2), w.pushOptions);
+      const before = w.mutations();
+      const plan = await w.target.plan({ version: 'v1' });
+      expect(plan).toMatchObject({ target: h.descriptor.name, to: 'v1', noop: false });
+      expect(plan.steps.length).toBeGreaterThan(0);
+      expect(w.mutations()).toBe(before);
+      expect((await w.target.status()).live).toBeUndefined();
+    });
+
+    it('deploy, then deploy again changes nothing', async () => {
+      const first = await w.target.deploy({ version: 'v1', timeoutSeconds: w.timeoutSeconds });
+      expect(first).toMatchObject({ changed: true, live: { version: 'v1', healthy: true } });
+      expect(await w.serving()).toBe('v1');
+      const again = await w.target.deploy({ version: 'v1', timeoutSeconds: w.timeoutSeconds });
+      expect(again).toMatchObject({ changed: false, live: { version: 'v1' } });
+      expect((await w.target.plan({ version: 'v1' })).noop).toBe(true);
+      expect(await w.serving()).toBe('v1');
+    });
+
+    it('status has the same keys on every target', async () => {
+      await w.target.deploy({ version: 'v2', timeoutSeconds: w.timeoutSeconds });
+      const status = JSON.parse(JSON.stringify(await w.target.status())) as Record<string, any>;
+      expect(keys(status)).toEqual(['details', 'history', 'live', 'target', 'versions']);
+      expect(keys(status.live)).toEqual(['details', 'healthy', 'since', 'url', 'version']);
+      expect(status.live).toMatchObject({ version: 'v2', healthy: true });
+      expect(keys(status.history.at(-1))).toEqual(['action', 'by', 'details', 'previous', 'ts', 'version']);
+      expect(status.history.map((e: { action: string; version: string }) => `${e.action} ${e.version}`)).toEqual(['deploy v1', 'deploy v2']);
+      expect(keys(status.history.at(-1).by)).toEqual(['command', 'host', 'user']);
+      expect(status.versions.map((v: { version: string; live: boolean }) => [v.version, v.live])).toEqual([['v1', false], ['v2', true]]);
+      for (const v of status.versions) expect(keys(v)).toEqual(expect.arrayContaining(['buildId', 'createdAt', 'digest', 'live', 'version']));
+    });
+
+    it('a version that fails its health check leaves the old one serving', async () => {
+      w.behave('v3', { healthy: false });
+      await w.target.push(await w.build(3), w.pushOptions);
+      const error = await failure(w.target.deploy({ version: 'v3', timeoutSeconds: w.timeoutSeconds }));
+      expect(error.exitCode).toBe(1);
+      expect(await w.serving()).toBe('v2');
+      expect((await w.target.status()).live?.version).toBe('v2');
+    });
+
+    it('rollback makes the previous version live again', async () => {
+      const back = await w.target.rollback({ timeoutSeconds: w.timeoutSeconds });
+      expect(back).toMatchObject({ changed: true, previous: 'v2', live: { version: 'v1' } });
+      expect(await w.serving()).toBe('v1');
+      const named = await failure(w.target.rollback({ to: 'v9' }));
+      expect(named).toMatchObject({ code: 'version_not_found', exitCode: 2 });
+      expect(await failure(w.target.rollback({ to: 'v1' }))).toMatchObject({ code: 'already_live', exitCode: 2 });
+    });
+  });
+
+  it('rollback with nothing before: the same errors and exit codes everywhere', async () => {
+    const w = await withVersions(h, 1);
+    try {
+      expect(await failure(w.target.rollback({}))).toMatchObject({ code: 'nothing_live', exitCode: 2 });
+      await w.target.deploy({ timeoutSeconds: w.timeoutSeconds });
+      expect(await failure(w.target.rollback({}))).toMatchObject({ code: 'no_previous_version', exitCode: 2 });
+      expect(await w.serving()).toBe('v1');
+    } finally {
+      await w.close();
+    }
+  });
+
+  it('deploy with nothing pushed: no_versions, exit 2', async () => {
+    const w = await h.start();
+    try {
+      expect(await failure(w.target.deploy({}))).toMatchObject({ code: 'no_versions', exitCode: 2 });
+    } finally {
+      await w.close();
+    }
+  });
+
+  describe.skipIf(!canCanary)('canary (the target runs canaries)', () => {
+    let w: ConformanceWorld;
+    beforeAll(async () => {
+      w = await withVersions(h, 1);
+      await w.target.deploy({ timeoutSeconds: w.timeoutSeconds });
+    }, 120_000);
+    afterAll(async () => w?.close());
+
+    it('a healthy canary is promoted', async () => {
+      await w.target.push(await w.build(2), w.pushOptions);
+      const r = await w.target.deploy({ version: 'v2', strategy: canary, timeoutSeconds: w.timeoutSeconds });
+      expect(r).toMatchObject({ changed: true, previous: 'v1', live: { version: 'v2' } });
+      expect(await w.serving()).toBe('v2');
+    });
+
+    it('a canary answering 5xx is reverted and the old version keeps serving', async () => {
+      w.behave('v3', { errorRate: 0.5 });
+      await w.target.push(await w.build(3), w.pushOptions);
+      const error = await failure(w.target.deploy({ version: 'v3', strategy: canary, timeoutSeconds: w.timeoutSeconds }));
+      expect(error).toMatchObject({ code: 'canary_reverted', exitCode: 3 });
+      expect(await w.serving()).toBe('v2');
+      expect((await w.target.status()).live?.version).toBe('v2');
+    });
+  });
+
+  it.skipIf(canCanary)('a target without canaries refuses one with a usage error naming the targets that have them', async () => {
+    const w = await withVersions(h, 1);
+    try {
+      const error = await failure(w.target.deploy({ strategy: canary }));
+      expect(error).toMatchObject({ code: 'unsupported_by_target', exitCode: 2 });
+      expect(error.hint).toMatch(/sagemaker/);
+      expect(await w.serving()).toBeUndefined();
+    } finally {
+      await w.close();
+    }
+  });
+
+  it.skipIf(!h.cloud).each(CLOUD_ERROR_KINDS)('cloud error category %s has its one exit code', async (kind) => {
+    const w = await h.start();
+    try {
+      w.failNextCall!(kind);
+      const error = await failure(w.target.status());
+      expect(error).toMatchObject({ kind, exitCode: CLOUD_ERROR_CATEGORIES[kind].exitCode });
+      expect(error.message.length).toBeGreaterThan(20);
+      expect(error.hint).toBeTruthy();
+    } finally {
+      await w.close();
+    }
+  });
+});

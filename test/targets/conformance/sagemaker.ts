@@ -1,0 +1,40 @@
+/**
+ * The SageMaker target in the conformance suite: the real `SageMakerTarget` over the in-memory fake
+ * of its AWS client (test/fakes/memory/sagemaker.ts), whose endpoint is the shared rollout state
+ * machine; time is a manual clock, so bakes and timeouts take no real time.
+ */
+import { Writable } from 'node:stream';
+import { Output } from '../../../src/cli/output.js';
+import { loadManifestFile } from '../../../src/manifest/load.js';
+import { sagemakerDescriptor } from '../../../src/targets/sagemaker/descriptor.js';
+import { SageMakerTarget } from '../../../src/targets/sagemaker/sagemaker-target.js';
+import { manualClock } from '../../../src/targets/shared/poll.js';
+import { memorySageMaker } from '../../fakes/memory/sagemaker.js';
+import { makeBuild, sagemakerProject } from '../sagemaker/project.js';
+import type { ConformanceHarness } from './harness.js';
+
+const quiet = () => new Writable({ write: (_c, _e, done) => done() });
+
+export const harness: ConformanceHarness = {
+  cloud: true,
+  descriptor: sagemakerDescriptor,
+  async start() {
+    const project = sagemakerProject();
+    const manifest = loadManifestFile(project.manifestFile);
+    const fake = memorySageMaker();
+    const clock = manualClock();
+    const output = new Output({ json: false, verbose: false, color: false, interactive: false, stdout: quiet(), stderr: quiet() });
+    const target = new SageMakerTarget({ manifest, output, env: process.env, command: 'conformance', now: clock.now, sleep: clock.sleep }, { api: fake.api });
+    return {
+      target,
+      pushOptions: { image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/mlship/churn:conformance' },
+      timeoutSeconds: 600,
+      build: async (n) => makeBuild(manifest, n - 1),
+      behave: (version, b) => void fake.behaviours.set(version, b),
+      serving: async () => fake.servingVersion(),
+      failNextCall: (kind) => fake.failNext(kind),
+      mutations: () => fake.mutations(),
+      close: async () => project.cleanup(),
+    };
+  },
+};

@@ -1,0 +1,6 @@
+/** The targets in the conformance suite: one line per target, each harness in its own file. */
+import type { ConformanceHarness } from './harness.js';
+import { harness as local } from './local.js';
+import { harness as sagemaker } from './sagemaker.js';
+
+export const HARNESSES: ConformanceHarness[] = [local, sagemaker];
