@@ -36,6 +36,7 @@ const MUTATING = /^(Create|Update|Delete|Deploy|Undeploy|Upload|Merge|Pause|Resu
 
 export const harness: ConformanceHarness = {
   descriptor: vertexDescriptor,
+  cloud: true,
   async start(): Promise<ConformanceWorld> {
     const project = await vertexProject({ serve: false, pollsUntilDone: 1 });
     const saved = { ...process.env };
@@ -46,27 +47,18 @@ export const harness: ConformanceHarness = {
     const target = new VertexTarget({ manifest, output: silentReporter, env: { ...process.env }, command: 'deploy', now: clock.now, sleep: clock.sleep }, { maxPollMs: 20 });
     const { grpc, http } = project.fakes;
     const model = `projects/${grpc.options.project}/locations/${grpc.options.location}/models/mlship-${manifest.name}`;
-    const builds = new Map<number, string>();
     return {
       target,
+      pushOptions: { image: 'us-central1-docker.pkg.dev/mlship-demo/mlship/churn:conformance' },
+      timeoutSeconds: 60,
       async build(n) {
-        const build = makeBuild(manifest, n - 1);
-        builds.set(n, build.id);
-        return build;
+        return makeBuild(manifest, n - 1);
       },
-      behave(n, behaviour) {
-        // Build n becomes the model version pushed for it: the n-th upload holding its build id.
-        const ref = () => {
-          const versions = grpc.models.get(model) ?? [];
-          const v = versions.find((x) => String(x.model.versionDescription ?? '').endsWith(builds.get(n) ?? '?'));
-          return v ? `${model}@${v.versionId}` : `${model}@${n}`;
-        };
-        const apply = () => {
-          const key = ref();
-          if (behaviour.healthy === false) grpc.unhealthy.add(key);
-          http.behaviour.set(key, { ...(behaviour.errorRate !== undefined && { errorRate: behaviour.errorRate }), ...(behaviour.latencyMs !== undefined && { latencyMs: behaviour.latencyMs }) });
-        };
-        apply();
+      behave(version, behaviour) {
+        // Versions are pushed in order: vN is Vertex model version N.
+        const key = `${model}@${version.replace(/^v/, '')}`;
+        if (behaviour.healthy === false) grpc.unhealthy.add(key);
+        http.behaviour.set(key, { ...(behaviour.errorRate !== undefined && { errorRate: behaviour.errorRate }), ...(behaviour.latencyMs !== undefined && { latencyMs: behaviour.latencyMs }) });
       },
       async serving() {
         const ep = [...grpc.endpoints.values()][0];
@@ -75,7 +67,8 @@ export const harness: ConformanceHarness = {
         return d ? `v${d.modelVersionId}` : undefined;
       },
       failNextCall(kind) {
-        grpc.inject({ method: '*', phase: 'call', ...STATUS[kind] });
+        // GetEndpoint's NOT_FOUND means "no endpoint yet" to mlship; a missing monitoring-job list does not.
+        grpc.inject({ method: kind === 'not_found' ? 'ListModelDeploymentMonitoringJobs' : '*', phase: 'call', ...STATUS[kind] });
       },
       mutations() {
         const rpc = grpc.calls.filter((c) => MUTATING.test(c.method) && !c.error).length;

@@ -9,10 +9,10 @@
  * Deployed models are not started (serve: false): the plan is about the control plane.
  * Set UPDATE_GOLDEN=1 to rewrite the golden files.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectGolden } from '../../helpers/golden.js';
 import { VertexTarget } from '../../../src/targets/vertex/vertex-target.js';
 import { pipelineSpec } from '../../../src/targets/vertex/pipeline.js';
 import { resolveResources } from '../../../src/targets/vertex/resources.js';
@@ -23,13 +23,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const IMAGE = 'us-central1-docker.pkg.dev/mlship-demo/mlship/churn';
 
 function golden(name: string, value: unknown): void {
-  const file = path.join(here, 'golden', name);
-  const text = `${JSON.stringify(value, null, 2)}\n`;
-  if (process.env.UPDATE_GOLDEN || (!existsSync(file) && !process.env.CI)) {
-    mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(file, text);
-  }
-  expect(text).toBe(readFileSync(file, 'utf8'));
+  expectGolden(path.join(here, 'golden'), name, `${JSON.stringify(value, null, 2)}\n`);
 }
 
 let project: VertexProject;
