@@ -44,7 +44,12 @@ export const harness: ConformanceHarness = {
     Object.assign(process.env, project.fakes.env);
     const manifest = loadManifestFile(project.manifestFile);
     const clock = manualClock();
-    const target = new VertexTarget({ manifest, output: silentReporter, env: { ...process.env }, command: 'deploy', now: clock.now, sleep: clock.sleep }, { maxPollMs: 20 });
+    // Every reading of the clock moves it 1 ms: history objects are ordered by their timestamps.
+    const now = () => {
+      clock.advance(1);
+      return clock.now();
+    };
+    const target = new VertexTarget({ manifest, output: silentReporter, env: { ...process.env }, command: 'deploy', now, sleep: clock.sleep }, { maxPollMs: 20 });
     const { grpc, http } = project.fakes;
     const model = `projects/${grpc.options.project}/locations/${grpc.options.location}/models/mlship-${manifest.name}`;
     return {
