@@ -23,7 +23,7 @@ export interface RawManifest {
   targets?: {
     local?: { port?: number; python?: string };
     sagemaker?: { region?: string; role?: string; bucket?: string; prefix?: string };
-    vertex?: { project?: string; region?: string; bucket?: string };
+    vertex?: { project?: string; region?: string; bucket?: string; prefix?: string; service_account?: string; api_endpoint?: string; network?: string };
     azure?: { subscription?: string; resource_group?: string; workspace?: string; region?: string; datastore?: string; arm_endpoint?: string; auth_mode?: 'key' | 'aad_token' };
   };
   serving?: { compute?: string; expected_rps?: number; replicas?: { min?: number; max?: number }; max_body_kb?: number; max_batch?: number; batching?: false | { max_batch?: number; max_wait_ms?: number }; workers?: number };
@@ -65,6 +65,7 @@ export const DEFAULTS = {
   qualityMinLabels: 20,
   sagemakerPrefix: 'mlship',
   vertexRegion: 'us-central1',
+  vertexPrefix: 'mlship',
 };
 
 export function resolveManifest(raw: RawManifest, file: string, targetOverride?: string): Manifest {
@@ -109,7 +110,7 @@ export function resolveManifest(raw: RawManifest, file: string, targetOverride?:
     targets: {
       local: { port: raw.targets?.local?.port ?? DEFAULTS.localPort, ...(raw.targets?.local?.python !== undefined && { python: raw.targets.local.python }) },
       ...(raw.targets?.sagemaker && { sagemaker: { ...raw.targets.sagemaker, prefix: raw.targets.sagemaker.prefix ?? DEFAULTS.sagemakerPrefix } }),
-      ...(raw.targets?.vertex && { vertex: { ...raw.targets.vertex, region: raw.targets.vertex.region ?? DEFAULTS.vertexRegion } }),
+      ...(raw.targets?.vertex && { vertex: { ...raw.targets.vertex, region: raw.targets.vertex.region ?? DEFAULTS.vertexRegion, prefix: raw.targets.vertex.prefix ?? DEFAULTS.vertexPrefix } }),
       ...(raw.targets?.azure && { azure: raw.targets.azure }),
     },
     serving: {

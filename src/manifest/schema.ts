@@ -130,6 +130,20 @@ export const manifestSchema = {
             project: { type: 'string', pattern: '^[a-z][a-z0-9-]{4,28}[a-z0-9]$', 'x-expected': 'a Google Cloud project id (6-30 lowercase letters, digits and -)' },
             region: { type: 'string', pattern: '^[a-z]+-[a-z]+[0-9]$', 'x-expected': 'a Google Cloud region such as us-central1' },
             bucket: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$', 'x-expected': 'a Cloud Storage bucket name (3-63 lowercase letters, digits, . _ and -)' },
+            prefix: { type: 'string', pattern: '^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$', 'x-expected': 'a Cloud Storage object prefix (letters, digits, _ . - separated by /)' },
+            service_account: {
+              type: 'string',
+              pattern: '^[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z0-9.-]+\\.iam\\.gserviceaccount\\.com$|^[0-9]+-compute@developer\\.gserviceaccount\\.com$',
+              'x-expected': 'a service account email such as mlship-serving@my-project.iam.gserviceaccount.com',
+              description: 'identity the endpoint, monitoring job and pipeline run as',
+            },
+            api_endpoint: {
+              type: 'string',
+              pattern: '^(https?://)?[a-z0-9.-]+(:[0-9]{1,5})?/?$',
+              'x-expected': 'a host[:port] such as us-central1-aiplatform.googleapis.com (http://host:port for an emulator)',
+              description: 'Vertex AI API host: regional, Private Service Connect, or an emulator',
+            },
+            network: { type: 'string', pattern: '^projects/[0-9]+/global/networks/[a-z][a-z0-9-]{0,61}[a-z0-9]$', 'x-expected': 'a VPC network such as projects/123456789/global/networks/default', description: 'VPC peered with Vertex AI for a private endpoint' },
           },
         },
         azure: {

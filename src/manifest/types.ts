@@ -87,7 +87,17 @@ export interface Manifest {
       bucket?: string;
       prefix: string;
     };
-    vertex?: { project?: string; region: string; bucket?: string };
+    vertex?: {
+      /** Project id; absent = GOOGLE_CLOUD_PROJECT or the gcloud configuration (resolved by the target). */
+      project?: string;
+      region: string;
+      /** Absent = `mlship-<project>-<region>`. */
+      bucket?: string;
+      prefix: string;
+      service_account?: string;
+      api_endpoint?: string;
+      network?: string;
+    };
     azure?: { subscription?: string; resource_group?: string; workspace?: string; region?: string; datastore?: string; arm_endpoint?: string; auth_mode?: 'key' | 'aad_token' };
   };
   serving: {

@@ -2,5 +2,6 @@
 import type { ConformanceHarness } from './harness.js';
 import { harness as local } from './local.js';
 import { harness as sagemaker } from './sagemaker.js';
+import { harness as vertex } from './vertex.js';
 
-export const HARNESSES: ConformanceHarness[] = [local, sagemaker];
+export const HARNESSES: ConformanceHarness[] = [local, sagemaker, vertex];

@@ -1,0 +1,241 @@
+/**
+ * The `VertexApi` over the official SDKs, each imported only here and only when the Vertex target
+ * runs: `@google-cloud/aiplatform` 6.x (gRPC, its default transport), `@google-cloud/storage` 7.x,
+ * `@google-cloud/bigquery` 8.x, and Cloud Monitoring's REST `timeSeries.list` through the
+ * google-auth-library client the SDKs already bring. Credentials come only from Application Default
+ * Credentials; mlship never writes one anywhere.
+ *
+ * Endpoints: `api_endpoint` (manifest) replaces `<region>-aiplatform.googleapis.com` — a regional or
+ * Private Service Connect host; `http://host:port` means plaintext gRPC without credentials (an
+ * emulator such as `npm run fake -- vertex`). Storage and BigQuery honour their SDKs' standard
+ * `STORAGE_EMULATOR_HOST` / `BIGQUERY_EMULATOR_HOST`; `MONITORING_EMULATOR_HOST` does the same for
+ * Cloud Monitoring (mlship's own variable: that API has no emulator convention).
+ */
+import { readFileSync } from 'node:fs';
+import { OperationError } from '../../core/errors.js';
+import type { MetricPoint, StoredObject, VertexApi } from './api.js';
+import { isNotFound, translateGoogleError, type CallName } from './errors.js';
+
+export interface ClientSettings {
+  project: string;
+  region: string;
+  apiEndpoint?: string;
+  env: NodeJS.ProcessEnv;
+  /** Longest pause between polls of a long-running operation, and the overall limit. */
+  maxPollMs?: number;
+  timeoutMs?: number;
+}
+
+const SCOPES = ['https://www.googleapis.com/auth/cloud-platform'];
+
+/** Load the SDKs and open clients (about 2.5 s: the aiplatform protos are large). */
+export async function createVertexApi(settings: ClientSettings): Promise<VertexApi> {
+  const [aiplatform, gax, { Storage }, { BigQuery }] = await Promise.all([
+    import('@google-cloud/aiplatform'),
+    import('google-gax'),
+    import('@google-cloud/storage'),
+    import('@google-cloud/bigquery'),
+  ]);
+  const { v1 } = aiplatform;
+  const env = settings.env;
+  // grpc-js reads only the lower-case proxy variables; people set the upper-case ones.
+  if (env.HTTPS_PROXY && !env.https_proxy) process.env.https_proxy = env.HTTPS_PROXY;
+  const endpoint = settings.apiEndpoint ?? `${settings.region}-aiplatform.googleapis.com`;
+  const plain = /^http:\/\/([^/:]+)(?::(\d+))?\/?$/.exec(endpoint);
+  const hostPort = /^(?:https:\/\/)?([^/:]+)(?::(\d+))?\/?$/.exec(endpoint);
+  const clientOptions: import('google-gax').ClientOptions = plain
+    ? {
+        apiEndpoint: plain[1],
+        port: Number(plain[2] ?? 80),
+        sslCreds: gax.grpc.credentials.createInsecure(),
+        authClient: new gax.googleAuthLibrary.PassThroughClient(),
+        'grpc.enable_http_proxy': 0,
+      }
+    : { apiEndpoint: hostPort?.[1] ?? endpoint, ...(hostPort?.[2] && { port: Number(hostPort[2]) }) };
+  const models = new v1.ModelServiceClient(clientOptions);
+  const endpoints = new v1.EndpointServiceClient(clientOptions);
+  const jobs = new v1.JobServiceClient(clientOptions);
+  const pipelines = new v1.PipelineServiceClient(clientOptions);
+  const schedules = new v1.ScheduleServiceClient(clientOptions);
+  // Against an emulator no credentials are looked up at all (ADC would be read, or the metadata server asked).
+  const noAuth = () => ({ authClient: new gax.googleAuthLibrary.PassThroughClient() as never });
+  const storage = new Storage({ projectId: settings.project, ...(env.STORAGE_EMULATOR_HOST && noAuth()) });
+  const bigquery = new BigQuery({ projectId: settings.project, ...(env.BIGQUERY_EMULATOR_HOST && noAuth()) });
+  const auth = new gax.googleAuthLibrary.GoogleAuth({ scopes: SCOPES });
+  const parent = `projects/${settings.project}/locations/${settings.region}`;
+  const maxPoll = settings.maxPollMs ?? 10_000;
+  const lro = { longrunning: gax.createBackoffSettings(Math.min(200, maxPoll), 1.5, maxPoll, null, null, null, settings.timeoutMs ?? 3_600_000) };
+  const context = { project: settings.project, region: settings.region };
+
+  const call = async <T>(name: CallName, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (error) {
+      throw translateGoogleError(error, name, context);
+    }
+  };
+  const maybe = async <T>(name: CallName, fn: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await call(name, fn);
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  };
+  const monitoringBase = env.MONITORING_EMULATOR_HOST?.replace(/\/$/, '');
+
+  return {
+    project: settings.project,
+    region: settings.region,
+    uploadModel: (req) =>
+      call('aiplatform.models.upload', async () => {
+        const [op] = await models.uploadModel(req, lro);
+        const [res] = await op.promise();
+        return { model: res.model ?? '', versionId: res.modelVersionId ?? '' };
+      }),
+    getModel: (name) => maybe('aiplatform.models.get', async () => (await models.getModel({ name }))[0]),
+    listModelVersions: async (name) => (await maybe('aiplatform.models.list', async () => (await models.listModelVersions({ name }))[0])) ?? [],
+    mergeVersionAliases: (req) => call('aiplatform.models.update', async () => (await models.mergeVersionAliases(req))[0]),
+    createEndpoint: (req) =>
+      call('aiplatform.endpoints.create', async () => {
+        const [op] = await endpoints.createEndpoint(req, lro);
+        return (await op.promise())[0];
+      }),
+    getEndpoint: (name) => maybe('aiplatform.endpoints.get', async () => (await endpoints.getEndpoint({ name }))[0]),
+    updateEndpoint: (req) => call('aiplatform.endpoints.update', async () => (await endpoints.updateEndpoint(req))[0]),
+    deployModel: (req) =>
+      call('aiplatform.endpoints.deploy', async () => {
+        const [op] = await endpoints.deployModel(req, lro);
+        const [res] = await op.promise();
+        return res.deployedModel ?? {};
+      }),
+    undeployModel: (req) =>
+      call('aiplatform.endpoints.undeploy', async () => {
+        const [op] = await endpoints.undeployModel(req, lro);
+        await op.promise();
+      }),
+    deleteEndpoint: (name) =>
+      call('aiplatform.endpoints.delete', async () => {
+        const [op] = await endpoints.deleteEndpoint({ name }, lro);
+        await op.promise();
+      }),
+    findMonitoringJob: async (displayName) =>
+      call('aiplatform.modelDeploymentMonitoringJobs.list', async () => (await jobs.listModelDeploymentMonitoringJobs({ parent, filter: `display_name="${displayName}"` }))[0][0]),
+    createMonitoringJob: (req) => call('aiplatform.modelDeploymentMonitoringJobs.create', async () => (await jobs.createModelDeploymentMonitoringJob(req))[0]),
+    updateMonitoringJob: (req) =>
+      call('aiplatform.modelDeploymentMonitoringJobs.update', async () => {
+        const [op] = await jobs.updateModelDeploymentMonitoringJob(req, lro);
+        await op.promise();
+      }),
+    pauseMonitoringJob: (name) => call('aiplatform.modelDeploymentMonitoringJobs.pause', async () => void (await jobs.pauseModelDeploymentMonitoringJob({ name }))),
+    createPipelineJob: (req) => call('aiplatform.pipelineJobs.create', async () => (await pipelines.createPipelineJob(req))[0]),
+    getPipelineJob: (name) => call('aiplatform.pipelineJobs.get', async () => (await pipelines.getPipelineJob({ name }))[0]),
+    findSchedule: (displayName) => call('aiplatform.schedules.list', async () => (await schedules.listSchedules({ parent, filter: `display_name="${displayName}"` }))[0][0]),
+    createSchedule: (req) => call('aiplatform.schedules.create', async () => (await schedules.createSchedule(req))[0]),
+    updateSchedule: (req) => call('aiplatform.schedules.update', async () => (await schedules.updateSchedule(req))[0]),
+    pauseSchedule: (name) => call('aiplatform.schedules.pause', async () => void (await schedules.pauseSchedule({ name }))),
+
+    bucketLocation: async (bucket) => {
+      const meta = await maybe('storage.buckets.get', async () => (await storage.bucket(bucket).getMetadata())[0]);
+      return meta?.location?.toLowerCase();
+    },
+    createBucket: (bucket, location) =>
+      call('storage.buckets.create', async () => {
+        await storage.createBucket(bucket, { location, iamConfiguration: { uniformBucketLevelAccess: { enabled: true }, publicAccessPrevention: 'enforced' } });
+      }),
+    uploadFile: (bucket, name, file) =>
+      call('storage.objects.create', async () => {
+        await storage.bucket(bucket).file(name).save(readFileSync(file), { resumable: false, validation: 'crc32c' });
+      }),
+    putObject: (bucket, name, data, options = {}) =>
+      call('storage.objects.create', async () => {
+        await storage
+          .bucket(bucket)
+          .file(name)
+          .save(data, {
+            resumable: false,
+            validation: 'crc32c',
+            ...(options.contentType && { contentType: options.contentType }),
+            ...(options.ifAbsent && { preconditionOpts: { ifGenerationMatch: 0 } }),
+          });
+      }),
+    getObject: (bucket, name) => maybe('storage.objects.get', async () => (await storage.bucket(bucket).file(name).download())[0]),
+    // A bucket that does not exist yet holds nothing (the first push creates it).
+    listObjects: async (bucket, prefix) =>
+      (await maybe('storage.objects.list', async () => {
+        const [files] = await storage.bucket(bucket).getFiles({ prefix, autoPaginate: true });
+        return files.map((f): StoredObject => ({ name: f.name, size: Number(f.metadata.size ?? 0), ...(f.metadata.updated && { updated: String(f.metadata.updated) }) }));
+      })) ?? [],
+    ensureDataset: (project, dataset, location) =>
+      call('bigquery.datasets.create', async () => {
+        const ds = bigquery.dataset(dataset, { projectId: project });
+        const [exists] = await ds.exists();
+        if (exists) return false;
+        await bigquery.createDataset(dataset, { location, projectId: project } as never);
+        return true;
+      }),
+    queryRows: (sql, params) => queryRows(bigquery, sql, params, context),
+    timeSeries: (filter, from, to) =>
+      call('monitoring.timeSeries.list', async () => {
+        const out: { labels: Record<string, string>; points: MetricPoint[] }[] = [];
+        let token: string | undefined;
+        do {
+          const query = new URLSearchParams({ filter, 'interval.startTime': from.toISOString(), 'interval.endTime': to.toISOString(), view: 'FULL', ...(token && { pageToken: token }) });
+          const url = `${monitoringBase ?? 'https://monitoring.googleapis.com'}/v3/projects/${settings.project}/timeSeries?${query}`;
+          const body = monitoringBase ? await plainGet(url) : ((await (await auth.getClient()).request({ url })).data as MonitoringPage);
+          for (const s of body.timeSeries ?? []) out.push({ labels: { ...s.resource?.labels, ...s.metric?.labels }, points: (s.points ?? []).map(point) });
+          token = body.nextPageToken || undefined;
+        } while (token);
+        return out;
+      }),
+    accessToken: () =>
+      call('auth.token', async () => {
+        const token = await auth.getAccessToken();
+        if (!token) throw new OperationError('gcp_no_credentials', 'Application Default Credentials returned no access token');
+        return token;
+      }),
+    async close() {
+      await Promise.all([models.close(), endpoints.close(), jobs.close(), pipelines.close(), schedules.close()]);
+    },
+  };
+}
+
+interface MonitoringPage {
+  timeSeries?: { metric?: { labels?: Record<string, string> }; resource?: { labels?: Record<string, string> }; points?: RawPoint[] }[];
+  nextPageToken?: string;
+}
+interface RawPoint {
+  interval?: { endTime?: string };
+  value?: { int64Value?: string; doubleValue?: number; distributionValue?: { count?: string; bucketOptions?: { explicitBuckets?: { bounds?: number[] } }; bucketCounts?: string[] } };
+}
+
+function point(p: RawPoint): MetricPoint {
+  const d = p.value?.distributionValue;
+  return {
+    end: p.interval?.endTime ?? '',
+    ...(p.value?.int64Value !== undefined && { int64: Number(p.value.int64Value) }),
+    ...(d && { distribution: { count: Number(d.count ?? 0), bounds: d.bucketOptions?.explicitBuckets?.bounds ?? [], bucketCounts: (d.bucketCounts ?? []).map(Number) } }),
+  };
+}
+
+async function plainGet(url: string): Promise<MonitoringPage> {
+  const res = await fetch(url);
+  const body = (await res.json()) as MonitoringPage & { error?: { code: number; message: string } };
+  if (!res.ok) throw Object.assign(new Error(body.error?.message ?? `HTTP ${res.status}`), { code: res.status });
+  return body;
+}
+
+/** Stream a query's rows page by page (memory does not grow with the table). */
+async function* queryRows(
+  bigquery: import('@google-cloud/bigquery').BigQuery,
+  sql: string,
+  params: Record<string, string>,
+  context: { project: string; region: string },
+): AsyncIterable<Record<string, unknown>> {
+  const stream = bigquery.createQueryStream({ query: sql, params, useLegacySql: false, maxResults: 2000 } as never);
+  try {
+    for await (const row of stream as AsyncIterable<Record<string, unknown>>) yield row;
+  } catch (error) {
+    throw translateGoogleError(error, 'bigquery.jobs.query', context);
+  }
+}

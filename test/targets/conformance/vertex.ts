@@ -1,0 +1,90 @@
+/**
+ * The Vertex AI target in the conformance suite: `VertexTarget` with the real Google clients against
+ * the wire-level doubles (test/fakes/vertex/), a clock that moves only when slept on.
+ * - push, deploy, rollback, status, stop: gRPC fake (ModelService, EndpointService, JobService,
+ *   ScheduleService, Operations) + GCS and BigQuery of the HTTP fake;
+ * - `behave(n, …)`: unhealthy → DeployModel's operation fails ("Model server never became ready");
+ *   5xx rate and latency → what Cloud Monitoring timeSeries.list (HTTP fake) reports for that
+ *   deployed model in every window the canary reads;
+ * - `failNextCall(kind)`: the next Vertex gRPC call answers the gRPC status Vertex uses for that kind;
+ * - `mutations()`: state-changing gRPC calls plus GCS/BigQuery writes the fakes received.
+ * Deployed models are not started (no container): the suite is about the control plane.
+ */
+import { silentReporter } from '../../../src/core/reporter.js';
+import { loadManifestFile } from '../../../src/manifest/load.js';
+import type { CloudErrorKind } from '../../../src/targets/shared/cloud-errors.js';
+import { manualClock } from '../../../src/targets/shared/poll.js';
+import { vertexDescriptor } from '../../../src/targets/vertex/descriptor.js';
+import { VertexTarget } from '../../../src/targets/vertex/vertex-target.js';
+import { makeBuild } from '../sagemaker/project.js';
+import { vertexProject } from '../vertex/project.js';
+import type { ConformanceHarness, ConformanceWorld } from './harness.js';
+
+/** The gRPC status Vertex answers for each kind (and the message that makes it that kind). */
+const STATUS: Record<CloudErrorKind, { code: number; message: string }> = {
+  credentials: { code: 16, message: 'Request had invalid authentication credentials.' },
+  permission: { code: 7, message: "Permission 'aiplatform.endpoints.deploy' denied on resource (or it may not exist)." },
+  quota: { code: 8, message: 'The following quota metrics exceed quota limits: aiplatform.googleapis.com/custom_model_serving_cpus' },
+  not_found: { code: 5, message: 'Endpoint not found.' },
+  invalid_request: { code: 3, message: 'Machine type "n1-standard-2" is not supported.' },
+  throttled: { code: 8, message: 'Too many requests: rate limit exceeded.' },
+  conflict: { code: 9, message: 'The Endpoint has an operation in progress.' },
+  service: { code: 13, message: 'Internal error encountered.' },
+};
+
+const MUTATING = /^(Create|Update|Delete|Deploy|Undeploy|Upload|Merge|Pause|Resume|Mutate)/;
+
+export const harness: ConformanceHarness = {
+  descriptor: vertexDescriptor,
+  cloud: true,
+  async start(): Promise<ConformanceWorld> {
+    const project = await vertexProject({ serve: false, pollsUntilDone: 1 });
+    const saved = { ...process.env };
+    // The storage and BigQuery SDKs read their emulator variables from the process environment.
+    Object.assign(process.env, project.fakes.env);
+    const manifest = loadManifestFile(project.manifestFile);
+    const clock = manualClock();
+    // Every reading of the clock moves it 1 ms: history objects are ordered by their timestamps.
+    const now = () => {
+      clock.advance(1);
+      return clock.now();
+    };
+    const target = new VertexTarget({ manifest, output: silentReporter, env: { ...process.env }, command: 'deploy', now, sleep: clock.sleep }, { maxPollMs: 20 });
+    const { grpc, http } = project.fakes;
+    const model = `projects/${grpc.options.project}/locations/${grpc.options.location}/models/mlship-${manifest.name}`;
+    return {
+      target,
+      pushOptions: { image: 'us-central1-docker.pkg.dev/mlship-demo/mlship/churn:conformance' },
+      timeoutSeconds: 60,
+      async build(n) {
+        return makeBuild(manifest, n - 1);
+      },
+      behave(version, behaviour) {
+        // Versions are pushed in order: vN is Vertex model version N.
+        const key = `${model}@${version.replace(/^v/, '')}`;
+        if (behaviour.healthy === false) grpc.unhealthy.add(key);
+        http.behaviour.set(key, { ...(behaviour.errorRate !== undefined && { errorRate: behaviour.errorRate }), ...(behaviour.latencyMs !== undefined && { latencyMs: behaviour.latencyMs }) });
+      },
+      async serving() {
+        const ep = [...grpc.endpoints.values()][0];
+        const id = ep && Object.entries(ep.split).find(([, pct]) => pct === 100)?.[0];
+        const d = ep?.deployed.find((x) => x.id === id);
+        return d ? `v${d.modelVersionId}` : undefined;
+      },
+      failNextCall(kind) {
+        // GetEndpoint's NOT_FOUND means "no endpoint yet" to mlship; a missing monitoring-job list does not.
+        grpc.inject({ method: kind === 'not_found' ? 'ListModelDeploymentMonitoringJobs' : '*', phase: 'call', ...STATUS[kind] });
+      },
+      mutations() {
+        const rpc = grpc.calls.filter((c) => MUTATING.test(c.method) && !c.error).length;
+        const writes = http.requests.filter((r) => r.method !== 'GET').length;
+        return rpc + writes;
+      },
+      async close() {
+        await target.close();
+        process.env = saved;
+        await project.cleanup();
+      },
+    };
+  },
+};
