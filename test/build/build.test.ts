@@ -81,20 +81,20 @@ describe('mlship build', () => {
     expect(await currentBuild(changed)).toBeUndefined();
   });
 
-  it('records the image when Docker answers', async () => {
+  it('builds and records the image when --image asks and docker answers', async () => {
     const bin = tempDir('mlship-fake-docker-');
     try {
       const calls = path.join(bin.dir, 'calls.log');
       writeFileSync(
         path.join(bin.dir, 'docker'),
-        `#!/bin/sh\necho "$@" >> "${calls}"\ncase "$1" in\n  version) echo "Server: 27.0.0"; exit 0;;\n  build) echo "#1 building"; echo "#2 DONE"; exit 0;;\n  image) echo "sha256:${'ab'.repeat(32)}"; exit 0;;\nesac\nexit 1\n`,
+        `#!/bin/sh\necho "$@" >> "${calls}"\ncase "$1" in\n  version) echo "Server: 27.0.0"; exit 0;;\n  build) echo "#1 building"; echo "#2 DONE"; exit 0;;\n  image) echo "sha256:${'ab'.repeat(32)} 123456789"; exit 0;;\nesac\nexit 1\n`,
       );
       chmodSync(path.join(bin.dir, 'docker'), 0o755);
-      const r = await runCli(['build', '--json'], { cwd: project.dir, env: { ...env, PATH: `${bin.dir}:${process.env.PATH}` } });
+      const r = await runCli(['build', '--json', '--image'], { cwd: project.dir, env: { ...env, PATH: `${bin.dir}:${process.env.PATH}` } });
       expect(r.code, r.stderr).toBe(0);
       const doc = json<Record<string, any>>(r);
       expect(doc.reused).toBe(true);
-      expect(doc.build.image).toEqual({ id: `sha256:${'ab'.repeat(32)}`, tag: `mlship/churn:${first.id}`, platform: 'linux/amd64', builder: 'docker' });
+      expect(doc.build.image).toEqual({ id: `sha256:${'ab'.repeat(32)}`, tag: `mlship/churn:${first.id}`, platform: 'linux/amd64', builder: 'docker', bytes: 123456789 });
       const log = readFileSync(calls, 'utf8');
       expect(log).toContain(`build --platform linux/amd64 -t mlship/churn:${first.id} --progress=plain ${first.dir}`);
       expect(JSON.parse(readFileSync(path.join(first.dir, 'build.json'), 'utf8')).image.tag).toBe(`mlship/churn:${first.id}`);
@@ -103,24 +103,19 @@ describe('mlship build', () => {
     }
   });
 
-  it('skips the image, once and with the command to run, when Docker does not answer or is absent', async () => {
+  it('never runs a container tool on the local target; --image without a working builder fails with the reason', async () => {
     const bin = tempDir('mlship-no-docker-');
     try {
-      writeFileSync(path.join(bin.dir, 'docker'), '#!/bin/sh\necho "Cannot connect to the Docker daemon" >&2\nexit 1\n');
+      const calls = path.join(bin.dir, 'calls.log');
+      writeFileSync(path.join(bin.dir, 'docker'), `#!/bin/sh\necho "$@" >> "${calls}"\necho "Cannot connect to the Docker daemon" >&2\nexit 1\n`);
       chmodSync(path.join(bin.dir, 'docker'), 0o755);
-      const down = await runCli(['build'], { cwd: project.dir, env: { ...env, PATH: bin.dir } });
-      expect(down.code, down.stderr).toBe(0);
-      expect(down.stderr.match(/image skipped/g)).toHaveLength(1);
-      expect(down.stderr).toContain('docker is installed but its engine does not answer (Cannot connect to the Docker daemon)');
-      expect(down.stderr).toContain(`docker build --platform linux/amd64 -t mlship/churn:${first.id} .mlship/build/${first.id}`);
-      const empty = tempDir('mlship-empty-path-');
-      try {
-        const none = await runCli(['build'], { cwd: project.dir, env: { ...env, PATH: empty.dir } });
-        expect(none.code, none.stderr).toBe(0);
-        expect(none.stderr).toContain('image skipped: no Docker or Podman CLI on the PATH');
-      } finally {
-        empty.cleanup();
-      }
+      const local = await runCli(['build'], { cwd: project.dir, env: { ...env, PATH: bin.dir } });
+      expect(local.code, local.stderr).toBe(0);
+      expect(existsSync(calls), 'the local target must not touch docker').toBe(false);
+      const asked = await runCli(['build', '--image'], { cwd: project.dir, env: { ...env, PATH: bin.dir } });
+      expect(asked.code, asked.stderr).toBe(1);
+      expect(asked.stderr).toContain('--image asks for an image, but no builder works here: docker is installed but does not answer (Cannot connect to the Docker daemon)');
+      expect(asked.stderr).not.toMatch(/\n\s+at /);
     } finally {
       bin.cleanup();
     }

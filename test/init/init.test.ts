@@ -245,7 +245,7 @@ describe('init without a terminal', () => {
       [['--name', 'a"b\nc'], 'error --name "a\\"b\\nc" is not a valid project name'],
       [['--model', '../outside.joblib'], 'error --model "../outside.joblib" is outside the project folder'],
       [['--model', 'model/it\'s "$(x)".joblib'], 'error --model "model/it\'s \\"$(x)\\".joblib" is not a path mlship can use'],
-      [['--flavor', 'sklearnn'], 'error --flavor "sklearnn" is not one of: sklearn, xgboost, lightgbm, onnx, pytorch, llm'],
+      [['--flavor', 'sklearnn'], 'error --flavor "sklearnn" is not one of: sklearn, xgboost, lightgbm, onnx, pytorch, transformers, llm'],
       [['--label', 'nope'], 'error the label column "nope" is not in data/train.csv'],
       [['--notebook', 'missing.ipynb'], 'error notebook not found: missing.ipynb'],
     ];
@@ -278,12 +278,12 @@ describe('init without a terminal', () => {
     expect(json(other)).toMatchObject({ error: { code: 'invalid_option', message: 'init writes mlship.yaml, not ml.yaml' } });
   });
 
-  it('rejects a baseline whose column names cannot be fields', async () => {
+  it('rejects a baseline whose column names cannot be fields (a control character; spaces are fine)', async () => {
     const dir = temp();
-    writeFileSync(path.join(dir, 'data.csv'), 'ok,"bad name",label\n1,2,0\n');
+    writeFileSync(path.join(dir, 'data.csv'), 'ok,"fine name","bad\tname",label\n1,2,3,0\n');
     const r = await runCli(['init', '--yes'], { cwd: dir });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('error column name "bad name" in data.csv cannot be a request field');
+    expect(r.stderr).toContain('error column name "bad\\tname" in data.csv cannot be a request field');
   });
 });
 

@@ -64,7 +64,7 @@ const CASES: [string, string, string[]][] = [
     `${BASE.replace('name: churn', 'name: Churn').replace('flavor: sklearn', 'flavor: sk')}budget:\n  latency_ms: { p95: -1 }\ntarget: sagemaker\n`,
     [
       'mlship.yaml:1:7: name: "Churn" must be lowercase letters, digits and single hyphens, starting with a letter (e.g. "churn-model")',
-      'mlship.yaml:4:11: model.flavor: "sk" is not allowed (expected one of: sklearn, xgboost, lightgbm, onnx, pytorch, llm)',
+      'mlship.yaml:4:11: model.flavor: "sk" is not allowed (expected one of: sklearn, xgboost, lightgbm, onnx, pytorch, transformers, llm)',
       'mlship.yaml:12:22: budget.latency_ms.p95: must be > 0, got -1',
       'mlship.yaml:13:9: targets.sagemaker: target "sagemaker" is selected but targets.sagemaker is not configured (add targets: { sagemaker: { region: us-east-1, role: arn:aws:iam::…:role/… } })',
     ],

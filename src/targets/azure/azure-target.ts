@@ -24,7 +24,7 @@ import type { BaselineProfile } from '../../drift/profile.js';
 import { CloudError } from '../shared/cloud-errors.js';
 import { chooseRollback, historyEntry, liveSince, NoVersionsError, recentHistory, VersionNotFoundError } from '../shared/history.js';
 import { imageSource, type ImageRegistry } from '../shared/image.js';
-import { pollUntil, systemClock, type Clock } from '../shared/poll.js';
+import { contextClock, pollUntil, type Clock } from '../shared/poll.js';
 import { ObjectRegistry } from '../shared/registry.js';
 import { ALL_AT_ONCE, CanaryRevertedError, guardsFromManifest, runRollout, type MetricsReader, type TrafficControl } from '../shared/rollout.js';
 import { runSteps, toPlan, type Step } from '../shared/steps.js';
@@ -86,7 +86,7 @@ export class AzureTarget implements Target {
     private readonly ctx: TargetContext,
     private readonly options: AzureTargetOptions = {},
   ) {
-    this.clock = { now: ctx.now, sleep: ctx.sleep ?? systemClock.sleep };
+    this.clock = contextClock(ctx);
   }
 
   private open(): Promise<Session> {

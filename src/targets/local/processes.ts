@@ -6,7 +6,6 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { OperationError } from '../../core/errors.js';
 import { isAlive } from '../../core/fs.js';
 import { silentReporter } from '../../core/reporter.js';
@@ -109,14 +108,31 @@ export function tail(file: string, lines = 15): string {
 export async function stopProcess(pid: number | undefined, graceMs = 10_000): Promise<boolean> {
   if (!isAlive(pid)) return false;
   signal(pid!, 'SIGTERM');
-  const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline) {
-    if (!isAlive(pid)) return true;
-    await sleep(50);
+  if (!(await exited(pid!, graceMs))) {
+    signal(pid!, 'SIGKILL');
+    await exited(pid!, 1000);
   }
-  signal(pid!, 'SIGKILL');
-  for (let i = 0; i < 40 && isAlive(pid); i++) await sleep(25);
   return true;
+}
+
+/** Whether `pid` is gone within `ms` (the shared poller, quietly). */
+async function exited(pid: number, ms: number): Promise<boolean> {
+  try {
+    await pollUntil({
+      what: `process ${pid}`,
+      read: async () => isAlive(pid),
+      classify: (alive) => (alive ? { kind: 'pending', status: 'running' } : { kind: 'done', value: true }),
+      timeoutSeconds: ms / 1000,
+      onTimeout: () => new OperationError('stop_timeout', `process ${pid} did not exit within ${ms} ms`),
+      clock: systemClock,
+      reporter: silentReporter,
+      firstPollMs: 25,
+      maxPollMs: 50,
+    });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function signal(pid: number, sig: NodeJS.Signals): void {

@@ -20,6 +20,11 @@ export const systemClock: Clock = {
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
 
+/** The clock of a command: its context's `now`, and its `sleep` (tests make it instant) or the wall clock's. */
+export function contextClock(ctx: { now(): Date; sleep?: (ms: number) => Promise<void> }): Clock {
+  return { now: ctx.now, sleep: ctx.sleep ?? systemClock.sleep };
+}
+
 /** A clock that only moves when slept on (tests, and the in-memory fakes). */
 export function manualClock(start = new Date('2026-01-01T00:00:00Z')): Clock & { advance(ms: number): void } {
   let t = start.getTime();

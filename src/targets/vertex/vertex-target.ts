@@ -20,7 +20,7 @@ import type { ComputeChoice } from '../../compute/types.js';
 import { OperationError } from '../../core/errors.js';
 import type { BaselineProfile } from '../../drift/profile.js';
 import { chooseRollback, historyEntry, liveSince, NoVersionsError, recentHistory, VersionNotFoundError } from '../shared/history.js';
-import { systemClock, type Clock } from '../shared/poll.js';
+import { contextClock, type Clock } from '../shared/poll.js';
 import { ObjectRegistry } from '../shared/registry.js';
 import { ALL_AT_ONCE, CanaryRevertedError, guardsFromManifest, runRollout, type RolloutStrategy, type TrafficControl } from '../shared/rollout.js';
 import { runSteps, toPlan, type Step } from '../shared/steps.js';
@@ -70,7 +70,7 @@ export class VertexTarget implements Target {
     private readonly ctx: TargetContext,
     private readonly options: VertexTargetOptions = {},
   ) {
-    this.clock = { now: ctx.now, sleep: ctx.sleep ?? systemClock.sleep };
+    this.clock = contextClock(ctx);
   }
 
   private open(): Promise<VertexSession> {

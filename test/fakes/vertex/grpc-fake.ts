@@ -146,7 +146,20 @@ export class VertexGrpcFake {
 
   async stop(): Promise<void> {
     for (const ep of this.endpoints.values()) for (const c of ep.containers.values()) await c.stop().catch(() => undefined);
-    await new Promise<void>((resolve) => (this.server ? this.server.tryShutdown(() => resolve()) : resolve()));
+    // A client still connected (a test that failed before closing its target) must not hold the stop:
+    // after a short grace, open calls are cut.
+    const server = this.server;
+    if (!server) return;
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        server.forceShutdown();
+        resolve();
+      }, 2000);
+      server.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
   }
 
   // ---------------------------------------------------------------------------------------------
