@@ -101,6 +101,10 @@ export class AzureTarget implements Target {
       const store = this.options.store ? blobStoreOver(this.options.store, datastore.name ?? 'workspaceblobstore') : await openBlobStore(datastore, api.credential);
       return { api, r, store: withStoreTranslation(store, r), registry: new ObjectRegistry<AzureVersionRecord>(withStoreTranslation(store, r), r.prefix) };
     })();
+    // A failed connection (a passing 429, an expired token) is not kept: the next call connects again.
+    this.session.catch(() => {
+      this.session = undefined;
+    });
     return this.session;
   }
 
