@@ -25,6 +25,7 @@ import { CloudError } from '../shared/cloud-errors.js';
 import { chooseRollback, historyEntry, liveSince, NoVersionsError, recentHistory, VersionNotFoundError } from '../shared/history.js';
 import { imageSource, type ImageRegistry } from '../shared/image.js';
 import { contextClock, pollUntil, type Clock } from '../shared/poll.js';
+import type { ObjectStore } from '../shared/object-store.js';
 import { ObjectRegistry } from '../shared/registry.js';
 import { ALL_AT_ONCE, CanaryRevertedError, guardsFromManifest, runRollout, type MetricsReader, type TrafficControl } from '../shared/rollout.js';
 import { runSteps, toPlan, type Step } from '../shared/steps.js';
@@ -45,7 +46,7 @@ import type {
   TargetStatus,
   VersionInfo,
 } from '../types.js';
-import { openBlobStore, type BlobStore } from './blob-store.js';
+import { blobStoreOver, openBlobStore, type BlobStore } from './blob-store.js';
 import { API_VERSION, connectAzureMl, type ArmResource, type AzureMl } from './client.js';
 import { collectorSources } from './data-collector.js';
 import { translateAzureError } from './errors.js';
@@ -56,6 +57,8 @@ import { monitorScheduleBody, retrainJobBody, retrainScheduleBody } from './sche
 /** How the target reaches Azure; tests may pass their own client. */
 export interface AzureTargetOptions {
   api?: AzureMl;
+  /** The datastore's objects (tests: a `MemoryObjectStore`); default: the datastore's blob container. */
+  store?: ObjectStore;
   /** Longest pause between polls of a long-running operation. */
   pollMs?: number;
 }
@@ -95,9 +98,13 @@ export class AzureTarget implements Target {
       const raw = this.options.api ?? (await connectAzureMl({ ...r, ...(this.options.pollMs !== undefined && { pollMs: this.options.pollMs }) }));
       const api = withTranslation(raw, r);
       const datastore = await api.getDatastore(r.datastore);
-      const store = await openBlobStore(datastore, api.credential);
+      const store = this.options.store ? blobStoreOver(this.options.store, datastore.name ?? 'workspaceblobstore') : await openBlobStore(datastore, api.credential);
       return { api, r, store: withStoreTranslation(store, r), registry: new ObjectRegistry<AzureVersionRecord>(withStoreTranslation(store, r), r.prefix) };
     })();
+    // A failed connection (a passing 429, an expired token) is not kept: the next call connects again.
+    this.session.catch(() => {
+      this.session = undefined;
+    });
     return this.session;
   }
 

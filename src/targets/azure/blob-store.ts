@@ -98,3 +98,44 @@ export async function openBlobStore(datastore: ArmResource, credential: TokenCre
   };
   return store;
 }
+
+/**
+ * Any ObjectStore (tests: the shared `MemoryObjectStore`) as the datastore's BlobStore: asset URIs
+ * name the datastore, folders upload file by file, listings carry no modification time.
+ */
+export function blobStoreOver(base: ObjectStore, datastore: string): BlobStore {
+  const store: BlobStore = {
+    description: base.description,
+    uri: (key) => base.uri(key),
+    getText: (key) => base.getText(key),
+    getStream: (key) => base.getStream(key),
+    put: (key, body, contentType) => base.put(key, body, contentType),
+    putFile: (key, file, options) => base.putFile(key, file, options),
+    exists: (key) => base.exists(key),
+    list: (prefix) => base.list(prefix),
+    assetUri: (key) => `azureml://datastores/${datastore}/paths/${key}`,
+    async uploadFolder(dir, prefix) {
+      let n = 0;
+      const walk = async (d: string): Promise<void> => {
+        for (const entry of readdirSync(d)) {
+          const full = path.join(d, entry);
+          if (statSync(full).isDirectory()) await walk(full);
+          else {
+            await base.putFile(`${prefix}/${path.relative(dir, full).split(path.sep).join('/')}`, full);
+            n += 1;
+          }
+        }
+      };
+      await walk(dir);
+      return n;
+    },
+    async *listDetailed(prefix) {
+      for (const name of await base.list(prefix)) yield { name };
+    },
+    async *lines(key) {
+      const chunks = await base.getStream(key);
+      if (chunks) yield* splitLines(chunks);
+    },
+  };
+  return store;
+}

@@ -44,6 +44,12 @@ export class AzureCallError extends Error {
   }
 }
 
+/** What an SDK call's failure (a core-client `RestError`: statusCode, code, details.error) becomes. */
+export function sdkCallError(operation: string, error: unknown): AzureCallError {
+  const e = error as { statusCode?: number; code?: string; message?: string; details?: { error?: { code?: string; message?: string } } };
+  return new AzureCallError(operation, e.statusCode ?? 0, e.details?.error?.code ?? e.code ?? 'Unknown', e.details?.error?.message ?? e.message ?? String(error));
+}
+
 /** Every Azure ML / Monitor call the target makes. */
 export interface AzureMl {
   readonly scope: { subscription: string; resourceGroup: string; workspace: string; armEndpoint: string };
@@ -112,9 +118,8 @@ export async function connectAzureMl(options: ConnectOptions): Promise<AzureMl> 
     try {
       return await call();
     } catch (error) {
-      const e = error as { statusCode?: number; code?: string; message?: string; details?: { error?: { code?: string; message?: string } } };
-      if (opts.missingOk && e.statusCode === 404) return undefined;
-      throw new AzureCallError(operation, e.statusCode ?? 0, e.details?.error?.code ?? e.code ?? 'Unknown', e.details?.error?.message ?? e.message ?? String(error));
+      if (opts.missingOk && (error as { statusCode?: number }).statusCode === 404) return undefined;
+      throw sdkCallError(operation, error);
     }
   }
 

@@ -2,9 +2,10 @@
  * Azure failures people meet, as one-paragraph errors that say what went wrong, where, and how to
  * fix it: no credential, the wrong subscription / resource group / workspace (404 naming which),
  * AuthorizationFailed naming the role, quota per VM family, a VM size the region does not offer, an
- * endpoint name taken in the region, a request the service refused. The SDK pipeline's own retries
- * run before anything reaches here. Each becomes a `CloudError` of the shared categories (the kind
- * fixes the exit code); a 404 of a resource mlship looks for is `not_found` (`ifFound` tests it).
+ * endpoint name taken in the region, ARM throttling (429), a conflicting operation (409), a request
+ * the service refused. The SDK pipeline's own retries run before anything reaches here. Each becomes
+ * a `CloudError` of the shared categories (the kind fixes the exit code); a 404 of a resource mlship
+ * looks for is `not_found` (`ifFound` tests it).
  */
 import { isMlshipError, type ErrorOptions, type MlshipError } from '../../core/errors.js';
 import { CloudError, type CloudErrorKind } from '../shared/cloud-errors.js';
@@ -44,6 +45,9 @@ export function translateAzureError(error: unknown, r: Pick<AzureResources, 'sub
   if (e.status === 401 || e.code === 'InvalidAuthenticationToken' || e.code === 'ExpiredAuthenticationToken') {
     return cloudError('credentials', 'azure_credentials_rejected', `Azure rejected the access token for ${e.operation}: ${firstLine(e.message)}`, opts('Sign in again (`az login`) or refresh the service principal secret, then run the command again.'));
   }
+  if (e.status === 429 || /TooManyRequests|Throttl/i.test(e.code)) {
+    return cloudError('throttled', 'azure_throttled', `Azure Resource Manager throttled ${e.operation} (the SDK's retries did not get through): ${firstLine(e.message)}`, opts('Wait a minute and run the command again; it picks up where it stopped.'));
+  }
   if (/QuotaExceeded|NotEnoughQuota|OutOfQuota/i.test(e.code) || /quota/i.test(e.message)) {
     const family = /(standard\w*family)/i.exec(e.message)?.[1];
     return cloudError('quota', 'azure_quota_exceeded', `An Azure quota stopped ${e.operation}${family ? ` (VM family ${family})` : ''}: ${firstLine(e.message)}`, opts('Request more quota for that VM family for Azure Machine Learning in the region (Azure portal → Azure ML → Quotas), or choose another instance type with serving.compute.'));
@@ -53,6 +57,9 @@ export function translateAzureError(error: unknown, r: Pick<AzureResources, 'sub
   }
   if (/EndpointNameAlreadyInUse|NameNotAvailable|Conflict/i.test(e.code) && e.operation.startsWith('OnlineEndpoints')) {
     return cloudError('conflict', 'azure_endpoint_name_taken', `The endpoint name is already taken in this region: ${firstLine(e.message)}`, opts('Endpoint names are unique per region; rename the project (name in mlship.yaml) or delete the other endpoint.'));
+  }
+  if (e.status === 409) {
+    return cloudError('conflict', 'azure_conflict', `Azure ML refused ${e.operation} because of a conflicting operation or state: ${e.code}: ${firstLine(e.message)}`, opts('Another operation is changing the same resource; wait for it to finish (`az ml online-endpoint show`) and run the command again.'));
   }
   if (e.status === 400) {
     return cloudError('invalid_request', 'azure_request_rejected', `Azure ML refused ${e.operation}: ${e.code}: ${firstLine(e.message)}`, opts('This is likely a bug in mlship or an unsupported setting; run with --verbose and report it.'));

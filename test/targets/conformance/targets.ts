@@ -3,5 +3,6 @@ import type { ConformanceHarness } from './harness.js';
 import { harness as local } from './local.js';
 import { harness as sagemaker } from './sagemaker.js';
 import { harness as vertex } from './vertex.js';
+import { harness as azure } from './azure.js';
 
-export const HARNESSES: ConformanceHarness[] = [local, sagemaker, vertex];
+export const HARNESSES: ConformanceHarness[] = [local, sagemaker, vertex, azure];
