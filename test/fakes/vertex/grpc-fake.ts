@@ -104,6 +104,8 @@ export class VertexGrpcFake {
   readonly injections: Injection[] = [];
   /** Model versions (`…/models/M@2`) whose container never passes its health check: DeployModel fails as on Vertex. */
   readonly unhealthy = new Set<string>();
+  /** Test lever: when set, PipelineJobs end PIPELINE_STATE_FAILED with this error message (instead of succeeding). */
+  pipelineFailure?: string;
   private readonly operations = new Map<string, Operation>();
   private server?: InstanceType<typeof grpc.Server>;
   private ids = 1000;
@@ -555,6 +557,8 @@ export class VertexGrpcFake {
     entry.gets += 1;
     const states = ['PIPELINE_STATE_PENDING', 'PIPELINE_STATE_RUNNING', 'PIPELINE_STATE_SUCCEEDED'];
     if (entry.job.state !== 'PIPELINE_STATE_FAILED') entry.job.state = states[Math.min(entry.gets, states.length - 1)];
+    // pipelineFailure lever: the run fails where it would have succeeded, with a google.rpc.Status error.
+    if (entry.job.state === 'PIPELINE_STATE_SUCCEEDED' && this.pipelineFailure) Object.assign(entry.job, { state: 'PIPELINE_STATE_FAILED', error: { code: S.INTERNAL, message: this.pipelineFailure } });
     return entry.job;
   }
 
