@@ -100,6 +100,7 @@ async function runCommand(spec: CommandSpec, cmd: Command): Promise<number> {
 
 /** Run mlship with the given arguments; sets `process.exitCode`, never calls `process.exit`. */
 export async function main(argv: string[]): Promise<void> {
+  quietOnClosedPipe();
   const program = addGlobalOptions(new Command('mlship'))
     .description('Take a model from a notebook to production and keep it alive there.')
     .version(packageVersion(), '--version', 'print the mlship version')
@@ -144,4 +145,17 @@ Docs: README.md · manifest schema: mlship.schema.json in the package`,
     }
   }
   process.exitCode = exitCode;
+}
+
+/**
+ * `mlship status | head -1`: a reader that stops early closes the pipe. That is the reader's choice,
+ * not an error: end quietly (exit 0 unless an exit code was already set) instead of an EPIPE stack trace.
+ */
+function quietOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+      process.exit(process.exitCode ?? 0);
+    });
+  }
 }

@@ -1,9 +1,10 @@
 /** The command frame as a user meets it: help, version, exit codes, `--json` shape, lazy loading. */
+import { spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { commands } from '../../src/cli/commands.js';
-import { copyExample, json, repoRoot, runCli, tempDir } from '../helpers/cli.js';
+import { copyExample, json, mlshipBin, repoRoot, runCli, tempDir } from '../helpers/cli.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -39,6 +40,18 @@ describe('help', () => {
   it('prints the version', async () => {
     const r = await runCli(['--version']);
     expect(r).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+  });
+});
+
+describe('a reader that closes the pipe early (mlship … | head)', () => {
+  it('ends quietly with exit 0, no EPIPE stack trace', async () => {
+    const child = spawn(process.execPath, [mlshipBin, '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy(); // the reader is gone before the first write
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).not.toContain('EPIPE');
+    expect(code).toBe(0);
   });
 });
 
