@@ -7,7 +7,7 @@
  * as written, plus the matching outputs under `model_outputs`. `azureCollectorFormat` turns such a
  * line into neutral records: one per row of `data`, the version from the deployment in `source`.
  */
-import { isObject, type LogFormat, type PredictionRecord } from '../shared/logs.js';
+import { isObject, jsonLines, type LogFormat, type PredictionRecord } from '../shared/logs.js';
 import type { LogSource, LogWindow } from '../types.js';
 import type { BlobStore } from './blob-store.js';
 
@@ -19,13 +19,7 @@ export const azureCollectorFormat: LogFormat = {
   accepts: (p) => isObject(p) && typeof p.type === 'string' && p.type.startsWith('azureml.inference.') && Array.isArray(p.data),
   parser: () => {
     const record: PredictionRecord = { input: {}, hasOutput: false };
-    return (line, emit) => {
-      let obj: unknown;
-      try {
-        obj = JSON.parse(line);
-      } catch {
-        return 'invalid_json';
-      }
+    return jsonLines((obj, emit) => {
       if (!isObject(obj) || !Array.isArray(obj.data)) return 'missing_input';
       const rows = obj.data;
       const outputs = Array.isArray(obj.model_outputs) ? obj.model_outputs : undefined;
@@ -41,7 +35,7 @@ export const azureCollectorFormat: LogFormat = {
         emit(record);
       }
       return undefined;
-    };
+    });
   },
 };
 

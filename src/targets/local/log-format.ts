@@ -4,20 +4,14 @@
  * `{ts, id, model, version, input: {…}, output, latency_ms}`. A line is in this format when it parses
  * to an object with an `input` object, whatever the order of its keys.
  */
-import { isObject, type LogFormat, type PredictionRecord } from '../shared/logs.js';
+import { isObject, jsonLines, type LogFormat, type PredictionRecord } from '../shared/logs.js';
 
 export const mlshipLogFormat: LogFormat = {
   name: 'mlship',
   accepts: (parsed) => isObject(parsed) && isObject(parsed.input),
   parser: () => {
     const record: PredictionRecord = { input: {}, hasOutput: false };
-    return (line, emit) => {
-      let obj: unknown;
-      try {
-        obj = JSON.parse(line);
-      } catch {
-        return 'invalid_json';
-      }
+    return jsonLines((obj, emit) => {
       if (!isObject(obj)) return 'not_an_object';
       const input = obj.input;
       if (!isObject(input)) return 'missing_input';
@@ -29,6 +23,6 @@ export const mlshipLogFormat: LogFormat = {
       record.hasOutput = 'output' in obj;
       emit(record);
       return undefined;
-    };
+    });
   },
 };

@@ -6,7 +6,7 @@
  * object with a `captureData` object — in whatever order SageMaker wrote the keys.
  */
 import { parseCsv } from '../../core/csv.js';
-import { isObject, type LogFormat } from '../shared/logs.js';
+import { isObject, jsonLines, type LogFormat } from '../shared/logs.js';
 
 /** The body of one side of a capture, decoded to text, and whether it is CSV. */
 function decodeCapture(side: unknown): { text: string; csv: boolean } | undefined {
@@ -68,13 +68,7 @@ function csvScalar(cell: string): unknown {
 export const sagemakerCaptureFormat: LogFormat = {
   name: 'sagemaker-capture',
   accepts: (parsed) => isObject(parsed) && isObject(parsed.captureData),
-  parser: ({ csvFields }) => (line, emit) => {
-    let obj: unknown;
-    try {
-      obj = JSON.parse(line);
-    } catch {
-      return 'invalid_json';
-    }
+  parser: ({ csvFields }) => jsonLines((obj, emit) => {
     if (!isObject(obj) || !isObject(obj.captureData)) return 'missing_capture_data';
     const inputBody = decodeCapture(obj.captureData.endpointInput);
     if (!inputBody) return 'missing_input';
@@ -97,5 +91,5 @@ export const sagemakerCaptureFormat: LogFormat = {
       emit({ ts: meta.inferenceTime, id: records.length === 1 ? id : `${String(id)}#${i}`, input, output, hasOutput });
     });
     return undefined;
-  },
+  }),
 };

@@ -41,6 +41,19 @@ export interface LogFormat {
   parser(options: LogFormatOptions): (line: string, emit: (record: PredictionRecord) => void) => string | undefined;
 }
 
+/** A line parser for a JSON-lines format: each line is parsed once (`invalid_json` when it does not parse), then `read` turns the value into records. */
+export function jsonLines(read: (parsed: unknown, emit: (record: PredictionRecord) => void) => string | undefined): (line: string, emit: (record: PredictionRecord) => void) => string | undefined {
+  return (line, emit) => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      return 'invalid_json';
+    }
+    return read(parsed, emit);
+  };
+}
+
 export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -6,7 +6,7 @@
  * from the deployed model; this format turns each into one record per instance. A line is in this
  * format when it parses to an object with a `request_payload` list.
  */
-import { isObject, type LogFormat, type PredictionRecord } from '../shared/logs.js';
+import { isObject, jsonLines, type LogFormat, type PredictionRecord } from '../shared/logs.js';
 
 /** A JSON string of an instance (or of `{"instances": [...]}`), parsed. */
 function parsePayload(items: unknown[]): unknown[] | undefined {
@@ -30,13 +30,7 @@ function parsePayload(items: unknown[]): unknown[] | undefined {
 export const vertexLoggingFormat: LogFormat = {
   name: 'vertex-request-response',
   accepts: (parsed) => isObject(parsed) && Array.isArray(parsed.request_payload),
-  parser: ({ csvFields }) => (line, emit) => {
-    let row: unknown;
-    try {
-      row = JSON.parse(line);
-    } catch {
-      return 'invalid_json';
-    }
+  parser: ({ csvFields }) => jsonLines((row, emit) => {
     if (!isObject(row) || !Array.isArray(row.request_payload)) return 'missing_input';
     const inputs = parsePayload(row.request_payload);
     if (!inputs) return 'invalid_json';
@@ -56,5 +50,5 @@ export const vertexLoggingFormat: LogFormat = {
       emit(record);
     }
     return undefined;
-  },
+  }),
 };
