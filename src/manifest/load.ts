@@ -10,12 +10,13 @@ import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Docume
 import { findInstance, instanceHint, loadCatalog } from '../compute/catalog.js';
 import { ManifestError } from '../core/errors.js';
 import { choiceHint, displayPath, formatDiagnostic } from './diagnostics.js';
-import { resolveManifest, type RawManifest } from './resolve.js';
+import { alertEmails, resolveManifest, type RawManifest } from './resolve.js';
 import { schemaErrors } from './validate.js';
 import {
   CATEGORY_VALUE_PATTERN,
   COMPUTE_PATTERN,
   CRON_PATTERN,
+  EMAIL_PATTERN,
   GLOB_PATTERN,
   FIELD_NAME_PATTERN,
   IDENTIFIER_PATTERN,
@@ -37,6 +38,7 @@ const PATTERN_WORDS: Record<string, { what: string; hint: string }> = {
   [FIELD_NAME_PATTERN]: { what: 'must not contain control characters (line breaks, tabs, …)', hint: 'name the column with printable characters, e.g. "Monthly Charges"' },
   [CRON_PATTERN]: { what: 'must be a five-field cron expression', hint: 'e.g. "0 2 * * *" for 02:00 every day' },
   [COMPUTE_PATTERN]: { what: 'must be auto, cpu, gpu or an instance type', hint: 'e.g. "auto" or "ml.m5.large"' },
+  [EMAIL_PATTERN]: { what: 'is not an e-mail address', hint: 'e.g. "ml-team@example.com"; write several as a list: [a@example.com, b@example.com]' },
   [CATEGORY_VALUE_PATTERN]: { what: 'must not contain quotes, backslashes, $, ` or line breaks', hint: 'use plain words such as "basic"' },
 };
 
@@ -369,6 +371,7 @@ function semanticDiagnostics(
     }
   }
   const target = targetOverride ?? raw.target ?? 'local';
+  out.push(...alertDiagnostics(raw.monitoring?.alerts?.email, target, file, locate));
   if (typeof target === 'string' && ['sagemaker', 'vertex', 'azure'].includes(target) && !isObject(raw.targets?.[target as 'sagemaker'])) {
     const where: (string | number)[] = raw.target === target ? ['target'] : [];
     out.push({
@@ -405,6 +408,36 @@ function semanticDiagnostics(
     if (typeof limit === 'number' && total > limit) {
       warning(['budget', 'stages_ms'], `stage allocations add up to ${total} ms, more than the ${pct} target of ${limit} ms`, 'the whole chain cannot meet the target if every stage uses its share');
     }
+  }
+  return out;
+}
+
+/** Azure ML's limit on a monitor's recipient list: the addresses joined with commas. */
+export const AZURE_EMAILS_MAX_CHARS = 499;
+
+/**
+ * `monitoring.alerts.email` beyond its schema (each address is checked there): an address listed
+ * twice is mailed once (a warning), and on Azure the joined list must fit the monitor's 499 characters.
+ */
+function alertDiagnostics(email: unknown, target: unknown, file: string, locate: Locate): Diagnostic[] {
+  const where = ['monitoring', 'alerts', 'email'];
+  const list = typeof email === 'string' ? [email] : Array.isArray(email) && email.every((a) => typeof a === 'string') ? (email as string[]) : undefined;
+  if (!list) return [];
+  const out: Diagnostic[] = [];
+  list.forEach((address, i) => {
+    const first = list.findIndex((a) => a.toLowerCase() === address.toLowerCase());
+    if (first < i) out.push({ severity: 'warning', file, ...locate([...where, i]), path: dotted([...where, i]), message: `${address} is listed twice (item ${first} too); it is mailed once`, hint: 'remove one of them' });
+  });
+  const joined = alertEmails(list).join(',').length;
+  if (target === 'azure' && joined > AZURE_EMAILS_MAX_CHARS) {
+    out.push({
+      severity: 'error',
+      file,
+      ...locate(where, true),
+      path: dotted(where),
+      message: `the addresses joined with commas are ${joined} characters; Azure ML allows at most ${AZURE_EMAILS_MAX_CHARS} for a monitor's e-mail recipients`,
+      hint: 'list fewer addresses, e.g. one team mailing list',
+    });
   }
   return out;
 }

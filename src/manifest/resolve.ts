@@ -36,6 +36,7 @@ export interface RawManifest {
       method?: DriftMethod;
       features?: Record<string, { method?: DriftMethod; threshold?: number; critical?: boolean }>;
     };
+    alerts?: { email?: string | string[] };
   };
   retraining?: {
     command?: string;
@@ -137,6 +138,7 @@ export function resolveManifest(raw: RawManifest, file: string, targetOverride?:
           Object.entries(drift.features ?? {}).map(([k, v]) => [k, { method: v.method ?? drift.method ?? 'auto', ...(v.threshold !== undefined && { threshold: v.threshold }), critical: v.critical ?? false }]),
         ),
       },
+      alerts: { email: alertEmails(raw.monitoring?.alerts?.email) },
     },
     retraining: {
       command: raw.retraining?.command ?? DEFAULTS.retrainCommand,
@@ -152,4 +154,18 @@ export function resolveManifest(raw: RawManifest, file: string, targetOverride?:
       min_labels: raw.quality?.min_labels ?? DEFAULTS.qualityMinLabels,
     },
   };
+}
+
+/**
+ * `monitoring.alerts.email` as a list: one address or several, each once (addresses differing only
+ * in letter case are one mailbox in practice; the first spelling is kept).
+ */
+export function alertEmails(email: string | string[] | undefined): string[] {
+  const seen = new Set<string>();
+  return (email === undefined ? [] : Array.isArray(email) ? email : [email]).filter((a) => {
+    const key = a.toLowerCase();
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }

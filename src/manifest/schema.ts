@@ -27,6 +27,12 @@ export const GLOB_PATTERN = '^(?!/)(?!.*(^|/)\\.\\.(/|$))[A-Za-z0-9_*?.\\[\\]/-]
 export const CRON_PATTERN = '^[0-9*/,A-Za-z-]+( [0-9*/,A-Za-z-]+){4}$';
 /** Instance types and words like auto/cpu/gpu. */
 export const COMPUTE_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._+-]*$';
+/**
+ * An e-mail address: the HTML form's definition (what browsers accept) with a dotted domain. No
+ * spaces, quotes or commas, so a list joins into one comma-separated recipient field unambiguously.
+ */
+export const EMAIL_PATTERN =
+  "^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$";
 /** A category value: printable, no quotes, backslashes or newlines. */
 export const CATEGORY_VALUE_PATTERN = '^[^"\'\\\\\\n\\r\\t`$]+$';
 
@@ -34,6 +40,7 @@ const positive = { type: 'number', exclusiveMinimum: 0 } as const;
 const nonNegative = { type: 'number', minimum: 0 } as const;
 const relativePath = { type: 'string', pattern: RELATIVE_PATH_PATTERN, maxLength: 255 } as const;
 const cron = { type: 'string', pattern: CRON_PATTERN } as const;
+const email = { type: 'string', pattern: EMAIL_PATTERN, maxLength: 254 } as const;
 const driftMethods = ['auto', 'psi', 'ks', 'wasserstein', 'chi2', 'jensenshannon', 'linf'];
 
 const field = {
@@ -230,6 +237,21 @@ export const manifestSchema = {
                 additionalProperties: false,
                 properties: { method: { enum: driftMethods }, threshold: positive, critical: { type: 'boolean' } },
               },
+            },
+          },
+        },
+        alerts: {
+          type: 'object',
+          additionalProperties: false,
+          description: "who the cloud's drift monitor tells when it finds drift",
+          properties: {
+            email: {
+              type: ['string', 'array'],
+              description: 'an e-mail address or a list of them (Azure ML and Vertex AI mail them; see the README for SageMaker and local)',
+              pattern: email.pattern,
+              maxLength: email.maxLength,
+              minItems: 1,
+              items: email,
             },
           },
         },

@@ -129,6 +129,8 @@ export interface Manifest {
       threshold?: number;
       features: Record<string, DriftFeatureSettings>;
     };
+    /** Who is told when the cloud's monitor finds drift: e-mail addresses, de-duplicated (empty: nobody). */
+    alerts: { email: string[] };
   };
   retraining: {
     command: string;

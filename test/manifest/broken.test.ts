@@ -20,6 +20,10 @@ features:
   baseline: data/train.csv
 `;
 
+/** More recipients than Azure ML's monitor takes: 20 × 26 characters + 19 commas = 539 > 499. */
+const MANY_EMAILS = Array.from({ length: 20 }, (_, i) => `team-member-${String(i).padStart(2, '0')}@example.com`);
+const AZURE = 'target: azure\ntargets:\n  azure: { subscription: 00000000-0000-4000-8000-000000000001, resource_group: rg, workspace: my-ws }\n';
+
 /** [name, manifest text, the exact diagnostic lines]. */
 const CASES: [string, string, string[]][] = [
   [
@@ -149,6 +153,24 @@ const CASES: [string, string, string[]][] = [
     `${BASE}monitoring:\n  drift:\n    features:\n      tenur_months: { critical: true }\n`,
     ['mlship.yaml:14:7: monitoring.drift.features.tenur_months: "tenur_months" is not a field of features.schema (did you mean "tenure_months"?)'],
   ],
+  [
+    'alert e-mail: a bad address in a list, at the item',
+    `${BASE}monitoring:\n  alerts:\n    email: [ml@example.com, "ml team at example"]\n`,
+    ['mlship.yaml:13:29: monitoring.alerts.email.1: "ml team at example" is not an e-mail address (e.g. "ml-team@example.com"; write several as a list: [a@example.com, b@example.com])'],
+  ],
+  [
+    'alert e-mail: one bad address',
+    `${BASE}monitoring:\n  alerts: { email: ops@localhost }\n`,
+    ['mlship.yaml:12:20: monitoring.alerts.email: "ops@localhost" is not an e-mail address (e.g. "ml-team@example.com"; write several as a list: [a@example.com, b@example.com])'],
+  ],
+  ['alert e-mail: an empty list', `${BASE}monitoring:\n  alerts: { email: [] }\n`, ['mlship.yaml:12:20: monitoring.alerts.email: must not be empty']],
+  [
+    "alert e-mail: more than Azure ML's 499 characters, at the key",
+    `${BASE}${AZURE}monitoring:\n  alerts:\n    email: [${MANY_EMAILS.join(', ')}]\n`,
+    [
+      "mlship.yaml:16:5: monitoring.alerts.email: the addresses joined with commas are 539 characters; Azure ML allows at most 499 for a monitor's e-mail recipients (list fewer addresses, e.g. one team mailing list)",
+    ],
+  ],
   ['an empty file', '', ['mlship.yaml:1:1: the manifest is empty (run `mlship init` to write one)']],
   ['not a mapping', 'just a string\n', ['mlship.yaml:1:1: expected a mapping, got a string ("just a string")']],
 ];
@@ -207,6 +229,22 @@ describe('broken manifests', () => {
     expect(doc.error.code).toBe('manifest_invalid');
     expect(doc.error.diagnostics.map((d) => `${d.line}:${d.col} ${d.path}`)).toEqual(['1:7 name', '4:11 model.flavor']);
     expect(r.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it('alert e-mail: the same list is fine on Vertex, where no length limit applies', async () => {
+    writeFileSync(path.join(project.dir, 'many.yaml'), `${BASE}monitoring:\n  alerts:\n    email: [${MANY_EMAILS.join(', ')}]\n`);
+    const r = await runCli(['validate', '-f', 'many.yaml'], { cwd: project.dir });
+    expect(r.code, r.stderr).toBe(0);
+    const azure = await runCli(['validate', '-f', 'many.yaml', '--target', 'azure'], { cwd: project.dir });
+    expect(azure.code).toBe(2);
+    expect(azure.stderr).toMatch(/many\.yaml:13:5: monitoring\.alerts\.email: the addresses joined with commas are 539 characters/);
+  });
+
+  it('alert e-mail: an address listed twice is a warning, and it is mailed once', async () => {
+    writeFileSync(path.join(project.dir, 'twice.yaml'), `${BASE}monitoring:\n  alerts:\n    email: [ml@example.com, ops@example.com, ML@example.com]\n`);
+    const r = await runCli(['validate', '-f', 'twice.yaml'], { cwd: project.dir });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('warning twice.yaml:13:46: monitoring.alerts.email.2: ML@example.com is listed twice (item 0 too); it is mailed once (remove one of them)\n');
   });
 
   it('prints warnings and still loads', async () => {
