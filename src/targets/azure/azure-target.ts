@@ -273,14 +273,19 @@ export class AzureTarget implements Target {
     const { api, r, store, registry } = s;
     const manifest = this.ctx.manifest;
     const steps: Step[] = [];
-    const wanted: [string, ArmResource, string][] = [
-      [r.monitorSchedule, monitorScheduleBody(r, manifest, rec, { deploymentId, production: store.assetUri(`modelDataCollector/${r.endpoint}/${deploymentName(rec.version)}/model_inputs/`), reference: store.assetUri(registry.keys.versionFile(rec.version, 'baseline.csv')) }), 'CreateMonitor'],
+    const emails = manifest.monitoring.alerts.email;
+    const wanted: [string, ArmResource, Record<string, unknown>][] = [
+      [
+        r.monitorSchedule,
+        monitorScheduleBody(r, manifest, rec, { deploymentId, production: store.assetUri(`modelDataCollector/${r.endpoint}/${deploymentName(rec.version)}/model_inputs/`), reference: store.assetUri(registry.keys.versionFile(rec.version, 'baseline.csv')) }),
+        { action: 'CreateMonitor', ...(emails.length > 0 && { alertEmails: emails }) },
+      ],
     ];
-    if (manifest.retraining.schedule) wanted.push([r.retrainSchedule, retrainScheduleBody(r, manifest, rec), 'CreateJob']);
-    for (const [name, body, action] of wanted) {
+    if (manifest.retraining.schedule) wanted.push([r.retrainSchedule, retrainScheduleBody(r, manifest, rec), { action: 'CreateJob' }]);
+    for (const [name, body, what] of wanted) {
       const current = await api.getSchedule(name);
       if (current && sameSchedule(current, body)) continue;
-      steps.push({ action: 'azureml:Schedules_CreateOrUpdate', resource: name, details: { api: `raw ${API_VERSION.ml}`, action, cron: (body.properties.trigger as { expression: string }).expression }, run: () => api.putSchedule(name, body) });
+      steps.push({ action: 'azureml:Schedules_CreateOrUpdate', resource: name, details: { api: `raw ${API_VERSION.ml}`, ...what, cron: (body.properties.trigger as { expression: string }).expression }, run: () => api.putSchedule(name, body) });
     }
     return steps;
   }

@@ -9,6 +9,9 @@
  *     wasserstein → NormalizedWassersteinDistance · jensenshannon → JensenShannonDistance ·
  *     chi2 → PearsonsChiSquaredTest · auto → JensenShannonDistance (numeric and categorical) ·
  *     linf → no Azure equivalent (JensenShannonDistance is used, and said in the plan).
+ *   With `monitoring.alerts.email`, the monitor mails those addresses when the signal fires
+ *   (`alertNotificationSettings.emailNotificationSettings.emails`; the signal's notification mode is
+ *   `AmlNotification`, the only one the contract has, as the azure-ai-ml SDK sets by default).
  * - retraining: a `CreateJob` schedule whose command job runs `retraining.command` in the version's
  *   environment (the serving image, which holds the project's code and features package), with
  *   `MLSHIP_PARENT_VERSION` so the job registers its result as a new version pending promotion.
@@ -60,6 +63,7 @@ export function monitorScheduleBody(r: AzureResources, manifest: Manifest, rec: 
       action: {
         actionType: 'CreateMonitor',
         monitorDefinition: {
+          ...(manifest.monitoring.alerts.email.length > 0 && { alertNotificationSettings: { emailNotificationSettings: { emails: manifest.monitoring.alerts.email } } }),
           computeConfiguration: { computeType: 'ServerlessSpark', computeIdentity: { computeIdentityType: 'AmlToken' }, instanceType: 'standard_e4s_v3', runtimeVersion: '3.4' },
           monitoringTarget: { taskType: manifest.model.output === 'value' ? 'Regression' : 'Classification', deploymentId: data.deploymentId, modelId: workspaceChildId(r, `models/${r.model}/versions/${n}`) },
           signals: {

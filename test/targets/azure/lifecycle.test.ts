@@ -16,6 +16,8 @@
  *   also writes the data collector's model_inputs / model_outputs lines to Azurite.
  * - Azurite (HTTPS, OAuth): the datastore: model folders, baselines, version records, history,
  *   data-collector files.
+ * The manifest sets `monitoring.alerts.email`: the monitor schedule carries the addresses, and a new
+ * list re-puts that schedule alone, once.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -38,7 +40,10 @@ beforeAll(async () => {
   env = { ...doubles.env, MLSHIP_PYTHON: python };
   const manifest = path.join(project.dir, 'mlship.yaml');
   const block = doubles.arm.manifestBlock();
-  const text = readFileSync(manifest, 'utf8').replace(/^target: local$/m, 'target: azure').replace('on_drift: true', 'on_drift: false');
+  const text = readFileSync(manifest, 'utf8')
+    .replace(/^target: local$/m, 'target: azure')
+    .replace('on_drift: true', 'on_drift: false')
+    .replace(/^monitoring:\n/m, 'monitoring:\n  alerts: { email: ml-team@example.com }\n');
   writeFileSync(manifest, `${text}targets:\n  azure:\n${Object.entries(block).map(([k, v]) => `    ${k}: ${v}\n`).join('')}`);
 }, 120_000);
 
@@ -152,6 +157,19 @@ describe('mlship --target azure (spawned CLI against the Azure doubles)', () => 
 
     const again = await cli('deploy', '--json');
     expect(json(again)).toMatchObject({ live: { version: 'v1' }, changed: false });
+
+    // Who is mailed is part of the monitor schedule: a new list re-puts that schedule alone, once.
+    const monitor = () => doubles.arm.resource('schedules/churn-drift-monitor')!.properties.action as { monitorDefinition: { alertNotificationSettings?: unknown } };
+    expect(monitor().monitorDefinition.alertNotificationSettings).toEqual({ emailNotificationSettings: { emails: ['ml-team@example.com'] } });
+    const file = path.join(project.dir, 'mlship.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('email: ml-team@example.com', 'email: [ml-team@example.com, oncall@example.com]'));
+    const planned = json<{ plan: { steps: { action: string; resource: string; details: Record<string, unknown> }[] } }>(await cli('deploy', '--plan', '--json'));
+    expect(planned.plan.steps).toEqual([
+      { action: 'azureml:Schedules_CreateOrUpdate', resource: 'churn-drift-monitor', details: { api: 'raw 2026-07-01', action: 'CreateMonitor', alertEmails: ['ml-team@example.com', 'oncall@example.com'], cron: '0 2 * * *' } },
+    ]);
+    expect((await cli('deploy', '--json')).code).toBe(0);
+    expect(monitor().monitorDefinition.alertNotificationSettings).toEqual({ emailNotificationSettings: { emails: ['ml-team@example.com', 'oncall@example.com'] } });
+    expect(json<{ plan: { steps: unknown[] } }>(await cli('deploy', '--plan', '--json')).plan.steps).toEqual([]);
   }, 900_000);
 
   it('promotes a healthy canary (v2) and reverts a failing one (v3), leaving v2 serving', async () => {

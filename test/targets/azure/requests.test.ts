@@ -19,10 +19,10 @@ import { matchOperation, validateRequest } from './contract/spec-validator.js';
 const GOLDEN = path.join(path.dirname(new URL(import.meta.url).pathname), 'golden');
 const SUB = '00000000-0000-4000-8000-000000000001';
 
-function manifest() {
+function manifest(alerts = '') {
   const project = copyExample();
   const file = path.join(project.dir, 'mlship.yaml');
-  writeFileSync(file, `${readFileSync(file, 'utf8').replace(/^target: local$/m, 'target: azure')}targets:\n  azure: { subscription: ${SUB}, resource_group: rg, workspace: my-ws, region: westeurope }\n`);
+  writeFileSync(file, `${readFileSync(file, 'utf8').replace(/^target: local$/m, 'target: azure').replace(/^monitoring:\n/m, `monitoring:\n${alerts}`)}targets:\n  azure: { subscription: ${SUB}, resource_group: rg, workspace: my-ws, region: westeurope }\n`);
   const m = loadManifestFile(file);
   project.cleanup();
   return m;
@@ -72,6 +72,29 @@ describe('Azure request builders', () => {
     const noCompute = structuredClone(bodies.monitor[1]) as { properties: { action: { monitorDefinition: Record<string, unknown> } } };
     delete noCompute.properties.action.monitorDefinition.computeConfiguration;
     expect(validateRequest(monitor.op, monitor.params, new URLSearchParams('api-version=2026-07-01'), noCompute)).toEqual(["body/properties/action/monitorDefinition: must have required property 'computeConfiguration'"]);
+  });
+
+  it('the drift monitor mails monitoring.alerts.email, and the contract accepts it', () => {
+    const withAlerts = manifest('  alerts: { email: [ml-team@example.com, oncall@example.com, ML-Team@example.com] }\n');
+    const body = monitorScheduleBody(r, withAlerts, rec, { deploymentId: depId, production: 'azureml://datastores/workspaceblobstore/paths/p/', reference: 'azureml://datastores/workspaceblobstore/paths/r.csv' });
+    const definition = (body.properties.action as { monitorDefinition: Record<string, any> }).monitorDefinition;
+    expect(definition.alertNotificationSettings).toEqual({ emailNotificationSettings: { emails: ['ml-team@example.com', 'oncall@example.com'] } });
+    expect(definition.signals['data-drift'].notificationTypes).toEqual(['AmlNotification']);
+    const match = matchOperation('PUT', bodies.monitor[0])!;
+    expect(validateRequest(match.op, match.params, new URLSearchParams('api-version=2026-07-01'), body)).toEqual([]);
+    // A check of the check: the contract wants a list of addresses and knows one notification mode.
+    const bad = structuredClone(body) as typeof body;
+    const badDefinition = (bad.properties.action as { monitorDefinition: Record<string, any> }).monitorDefinition;
+    badDefinition.alertNotificationSettings.emailNotificationSettings.emails = 'ml-team@example.com';
+    badDefinition.signals['data-drift'].notificationTypes = ['Email'];
+    expect(validateRequest(match.op, match.params, new URLSearchParams('api-version=2026-07-01'), bad)).toEqual(
+      expect.arrayContaining([
+        'body/properties/action/monitorDefinition/alertNotificationSettings/emailNotificationSettings/emails: must be array',
+        'body/properties/action/monitorDefinition/signals/data-drift/notificationTypes/0: must be equal to one of the allowed values (AmlNotification)',
+      ]),
+    );
+    // Without addresses nobody is configured: the golden monitor body has no notification settings.
+    expect((bodies.monitor[1].properties.action as { monitorDefinition: object }).monitorDefinition).not.toHaveProperty('alertNotificationSettings');
   });
 
   it('a model version carries the record back (tags)', () => {
