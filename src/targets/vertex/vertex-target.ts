@@ -245,28 +245,41 @@ export class VertexTarget implements Target {
     return { session, rec, plan, steps, run, previous: live?.version, compute };
   }
 
-  /** The monitoring job on the endpoint, for the live deployed model: created once, updated when the deployed model changes. */
+  /**
+   * The monitoring job on the endpoint, for the live deployed model: created once, updated when the
+   * deployed model changes or when `monitoring.alerts.email` names other recipients (only the changed
+   * fields are in the update mask).
+   */
   private async monitoringSteps(session: VertexSession, rec: VertexRecord, deployedId: () => string | undefined): Promise<Step[]> {
     const { api, r } = session;
     if (!rec.trainingData) return [];
+    const emails = this.ctx.manifest.monitoring.alerts.email;
     const existing = await api.findMonitoringJob(r.monitoringJob);
-    const current = existing?.modelDeploymentMonitoringObjectiveConfigs?.[0]?.deployedModelId;
     const known = deployedId();
-    if (existing && known && current === known) return [];
-    const build = () => monitoringJob(this.ctx.manifest, r, deployedId() ?? '', rec.trainingData!);
-    const details = { deployedModel: rec.version, trainingData: rec.trainingData, interval: `${Number(build().modelDeploymentMonitoringScheduleConfig!.monitorInterval!.seconds) / 3600} h`, methods: 'numeric: jensen_shannon_divergence, categorical: l_infinity' };
+    const modelChanged = !known || existing?.modelDeploymentMonitoringObjectiveConfigs?.[0]?.deployedModelId !== known;
+    const emailsChanged = JSON.stringify(existing?.modelMonitoringAlertConfig?.emailAlertConfig?.userEmails ?? []) !== JSON.stringify(emails);
+    if (existing && !modelChanged && !emailsChanged) return [];
+    const build = () => monitoringJob(this.ctx.manifest, r, deployedId() ?? '', rec.trainingData!, emails);
+    const details = {
+      deployedModel: rec.version,
+      trainingData: rec.trainingData,
+      interval: `${Number(build().modelDeploymentMonitoringScheduleConfig!.monitorInterval!.seconds) / 3600} h`,
+      methods: 'numeric: jensen_shannon_divergence, categorical: l_infinity',
+      ...(emails.length > 0 && { alertEmails: emails }),
+    };
     if (!existing) {
       return [{ action: 'aiplatform:CreateModelDeploymentMonitoringJob', resource: r.monitoringJob, details, run: async () => void (await api.createMonitoringJob(createMonitoringJobRequest(r, build()))) }];
     }
+    const updateMask = [...(modelChanged ? ['model_deployment_monitoring_objective_configs'] : []), ...(emailsChanged ? ['model_monitoring_alert_config'] : [])];
     return [
       {
         action: 'aiplatform:UpdateModelDeploymentMonitoringJob',
         resource: existing.name ?? r.monitoringJob,
-        details: { ...details, updateMask: ['model_deployment_monitoring_objective_configs'] },
+        details: { ...details, updateMask },
         run: async () =>
           api.updateMonitoringJob({
             modelDeploymentMonitoringJob: { ...build(), name: existing.name },
-            updateMask: { paths: ['model_deployment_monitoring_objective_configs'] },
+            updateMask: { paths: updateMask },
           }),
       },
     ];

@@ -478,6 +478,10 @@ export class VertexGrpcFake {
     }
     const seconds = Number(job.modelDeploymentMonitoringScheduleConfig?.monitorInterval?.seconds ?? 0);
     if (seconds < 3600 || seconds % 3600 !== 0) throw new FakeError(S.INVALID_ARGUMENT, `monitor_interval must be whole hours, at least 1 hour (got ${seconds} s)`);
+    // model_monitoring_alert_config.email_alert_config.user_emails: addresses (the service's own wording is unverified).
+    for (const email of job.modelMonitoringAlertConfig?.emailAlertConfig?.userEmails ?? []) {
+      if (typeof email !== 'string' || !/^[^@\s,]+@[^@\s,]+\.[^@\s,]+$/.test(email)) throw new FakeError(S.INVALID_ARGUMENT, `user_emails: ${JSON.stringify(email)} is not an email address`);
+    }
     const rate = job.loggingSamplingStrategy?.randomSampleConfig?.sampleRate;
     if (!(rate > 0 && rate <= 1)) throw new FakeError(S.INVALID_ARGUMENT, `logging_sampling_strategy.random_sample_config.sample_rate must be in (0, 1], got ${rate}`);
   }
