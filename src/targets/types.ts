@@ -128,6 +128,8 @@ export interface DeployPlan {
   steps: PlanStep[];
   /** Nothing to do (the version is already live and healthy). */
   noop: boolean;
+  /** What the deploy will not do that the manifest asks for (e.g. alert e-mail on a target that sends none). */
+  warnings?: string[];
 }
 
 export interface LiveInfo {

@@ -15,8 +15,9 @@ export const run: CommandModule['run'] = async (ctx, _args, options) => {
     throw new UsageError('--canary-percent and --bake-minutes apply only to --strategy canary', { code: 'bad_strategy', hint: 'Add --strategy canary, or leave them out.' });
   }
   // A strategy the target cannot run is refused before anything is loaded or changed.
-  const { checkStrategy } = await import('../../targets/descriptors.js');
-  checkStrategy((await ctx.manifest()).target, strategy as (typeof STRATEGIES)[number]);
+  const { alertEmailWarning, checkStrategy } = await import('../../targets/descriptors.js');
+  const manifest = await ctx.manifest();
+  checkStrategy(manifest.target, strategy as (typeof STRATEGIES)[number]);
   const target = await ctx.target('deploy');
   const request = {
     ...(typeof options.version === 'string' && { version: options.version }),
@@ -26,9 +27,12 @@ export const run: CommandModule['run'] = async (ctx, _args, options) => {
       ? { strategy: { kind: 'canary' as const, percent: positive(options.canaryPercent ?? 10, '--canary-percent'), bakeMinutes: bakeMinutes(options) } }
       : {}),
   };
+  // Addresses the target cannot mail: said once, on stderr, and in the plan document.
+  const alertWarning = alertEmailWarning(manifest);
+  if (alertWarning) ctx.output.warn(alertWarning);
   if (options.plan === true) {
     const plan = await target.plan(request);
-    return { data: { plan }, text: formatPlan(plan, ctx.output) };
+    return { data: { plan: alertWarning ? { ...plan, warnings: [alertWarning] } : plan }, text: formatPlan(plan, ctx.output) };
   }
   const result = await target.deploy(request);
   const verb = result.changed ? `${result.live.version} is live` : `${result.live.version} was already live (nothing changed)`;

@@ -17,6 +17,6 @@ export const localDescriptor: TargetDescriptor = {
   catalog: 'local',
   // The app runs in a Python runtime here: `build` makes an image only with --image.
   deploysImages: false,
-  capabilities: { strategies: ['all-at-once'], approval: false, managedRetraining: false, managedMonitoring: false, stop: true },
+  capabilities: { strategies: ['all-at-once'], approval: false, managedRetraining: false, managedMonitoring: false, alertEmail: false, stop: true },
   logFormats: [mlshipLogFormat],
 };

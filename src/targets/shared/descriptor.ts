@@ -18,6 +18,8 @@ export interface TargetCapabilities {
   managedRetraining: boolean;
   /** Managed drift monitoring next to `drift-check` (SageMaker Model Monitor…). */
   managedMonitoring: boolean;
+  /** That monitoring mails `monitoring.alerts.email` when it finds drift. */
+  alertEmail: boolean;
   /** Versions can be stopped / endpoints deleted with `mlship stop`. */
   stop: boolean;
 }

@@ -27,6 +27,6 @@ export const vertexDescriptor: TargetDescriptor = {
   ],
   catalog: 'vertex',
   deploysImages: true,
-  capabilities: { strategies: ['all-at-once', 'canary'], approval: false, managedRetraining: true, managedMonitoring: true, stop: true },
+  capabilities: { strategies: ['all-at-once', 'canary'], approval: false, managedRetraining: true, managedMonitoring: true, alertEmail: true, stop: true },
   logFormats: [vertexLoggingFormat],
 };
