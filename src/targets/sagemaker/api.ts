@@ -11,6 +11,7 @@ import type * as ECR from '@aws-sdk/client-ecr';
 import type * as S3 from '@aws-sdk/client-s3';
 import type * as SM from '@aws-sdk/client-sagemaker';
 import type * as SCH from '@aws-sdk/client-scheduler';
+import type * as SNS from '@aws-sdk/client-sns';
 import type * as STS from '@aws-sdk/client-sts';
 
 type Call<I, O> = (input: I) => Promise<O>;
@@ -76,9 +77,14 @@ export interface AwsApi {
   putScalingPolicy: Call<AAS.PutScalingPolicyCommandInput, AAS.PutScalingPolicyCommandOutput>;
   describeScalableTargets: Call<AAS.DescribeScalableTargetsCommandInput, AAS.DescribeScalableTargetsCommandOutput>;
 
-  // CloudWatch: the alarms that roll a bad deployment back.
+  // CloudWatch: the alarms that roll a bad deployment back, and those that mail drift.
   putMetricAlarm: Call<CW.PutMetricAlarmCommandInput, CW.PutMetricAlarmCommandOutput>;
   describeAlarms: Call<CW.DescribeAlarmsCommandInput, CW.DescribeAlarmsCommandOutput>;
+
+  // SNS: the drift-alert topic and its e-mail subscriptions (`monitoring.alerts.email`).
+  createTopic: Call<SNS.CreateTopicCommandInput, SNS.CreateTopicCommandOutput>;
+  listSubscriptionsByTopic: Call<SNS.ListSubscriptionsByTopicCommandInput, SNS.ListSubscriptionsByTopicCommandOutput>;
+  subscribe: Call<SNS.SubscribeCommandInput, SNS.SubscribeCommandOutput>;
 
   // EventBridge Scheduler: the retraining schedule.
   getSchedule: Call<SCH.GetScheduleCommandInput, SCH.GetScheduleCommandOutput>;
@@ -130,6 +136,9 @@ export const CALLS = {
   describeScalableTargets: ['application-autoscaling', 'DescribeScalableTargets'],
   putMetricAlarm: ['monitoring', 'PutMetricAlarm'],
   describeAlarms: ['monitoring', 'DescribeAlarms'],
+  createTopic: ['sns', 'CreateTopic'],
+  listSubscriptionsByTopic: ['sns', 'ListSubscriptionsByTopic'],
+  subscribe: ['sns', 'Subscribe'],
   getSchedule: ['scheduler', 'GetSchedule'],
   createSchedule: ['scheduler', 'CreateSchedule'],
   updateSchedule: ['scheduler', 'UpdateSchedule'],

@@ -27,6 +27,7 @@ const SDK: Record<Service, { load: () => Promise<SdkModule>; client: string }> =
   'application-autoscaling': { load: () => import('@aws-sdk/client-application-auto-scaling') as Promise<SdkModule>, client: 'ApplicationAutoScalingClient' },
   monitoring: { load: () => import('@aws-sdk/client-cloudwatch') as Promise<SdkModule>, client: 'CloudWatchClient' },
   scheduler: { load: () => import('@aws-sdk/client-scheduler') as Promise<SdkModule>, client: 'SchedulerClient' },
+  sns: { load: () => import('@aws-sdk/client-sns') as Promise<SdkModule>, client: 'SNSClient' },
 };
 
 export interface AwsClientOptions {

@@ -1,6 +1,6 @@
 /**
  * The parts of a deploy that converge around the endpoint once it serves: the Model Monitor
- * data-quality schedule and the retraining pipeline with its schedule. Each is created when missing
+ * data-quality schedule, its drift alerts by e-mail, and the retraining pipeline with its schedule. Each is created when missing
  * and updated when it differs, so re-running a deploy changes nothing that is already right.
  */
 import { readFileSync } from 'node:fs';
@@ -9,7 +9,9 @@ import type { ComputeChoice, TargetContext } from '../types.js';
 import { ifExists } from './aws-client.js';
 import { monitorCron } from './cron.js';
 import { pipelineArn, pipelineRequest, renderPipelineDefinition, scheduleRequest } from './pipeline.js';
-import { dataQualityJobRequest, monitorImage, monitoringScheduleConfig, type VersionRecord } from './requests.js';
+import type { MetricAlarm, PutMetricAlarmCommandInput } from '@aws-sdk/client-cloudwatch';
+import { driftThreshold } from './monitor-baseline.js';
+import { alertTopicArn, dataQualityJobRequest, driftAlarmRequests, monitorImage, monitoringScheduleConfig, type VersionRecord } from './requests.js';
 import { keys, s3Uri } from './resources.js';
 import { converge, type Step } from '../shared/steps.js';
 import { SOURCE_EXCLUDES } from '../shared/source.js';
@@ -64,6 +66,76 @@ export async function monitoringSteps(session: Session, ctx: TargetContext, rec:
     }),
   ];
   return steps.filter((step): step is Step => step !== undefined);
+}
+
+/**
+ * Drift alerts by e-mail (`monitoring.alerts.email`). Model Monitor mails nobody, so, as AWS
+ * recommends, an SNS topic `<name>-drift-alerts` with an e-mail subscription per address, and a
+ * CloudWatch alarm per feature on the drift metric the data-quality schedule publishes, notifying the
+ * topic. SNS first mails each new address a confirmation link; until it is followed, nothing is sent
+ * there. Only what is missing or different is planned (addresses already subscribed, pending or
+ * confirmed, are left alone; one removed from the manifest stays subscribed until unsubscribed).
+ */
+export async function alertSteps(session: Session, ctx: TargetContext, rec: VersionRecord): Promise<Step[]> {
+  const { api, r } = session;
+  const emails = ctx.manifest.monitoring.alerts.email;
+  // Without the monitoring schedule nothing publishes the metrics (monitoringSteps says why at --verbose).
+  if (emails.length === 0 || !rec.baseline || !monitorImage(r.region)) return [];
+  const topicArn = alertTopicArn(r);
+  const steps: Step[] = [];
+  const subscribed = await topicSubscriptions(session, topicArn);
+  if (!subscribed) {
+    steps.push({
+      action: 'sns:CreateTopic',
+      resource: r.alertTopic,
+      details: { arn: topicArn },
+      run: async () => void (await api.createTopic({ Name: r.alertTopic, Tags: [{ Key: 'mlship:project', Value: r.endpoint }] })),
+    });
+  }
+  for (const email of emails.filter((e) => !subscribed?.has(e.toLowerCase()))) {
+    steps.push({
+      action: 'sns:Subscribe',
+      resource: r.alertTopic,
+      details: { protocol: 'email', endpoint: email, note: 'SNS mails a confirmation link first' },
+      run: async () => void (await api.subscribe({ TopicArn: topicArn, Protocol: 'email', Endpoint: email })),
+    });
+  }
+  const alarms = driftAlarmRequests(ctx.manifest, r, driftThreshold(ctx.manifest));
+  const current = new Map<string, MetricAlarm>();
+  for (let i = 0; i < alarms.length; i += 100) {
+    const page = await api.describeAlarms({ AlarmNames: alarms.slice(i, i + 100).map((a) => a.AlarmName!), AlarmTypes: ['MetricAlarm'] });
+    for (const a of page.MetricAlarms ?? []) current.set(a.AlarmName ?? '', a);
+  }
+  for (const alarm of alarms.filter((a) => alarmDiffers(current.get(a.AlarmName!), a))) {
+    steps.push({
+      action: 'cloudwatch:PutMetricAlarm',
+      resource: alarm.AlarmName!,
+      details: { metric: alarm.MetricName, threshold: alarm.Threshold, notifies: r.alertTopic },
+      run: async () => void (await api.putMetricAlarm(alarm)),
+    });
+  }
+  return steps;
+}
+
+/** The topic's e-mail subscriptions (lower-cased addresses), or undefined when the topic does not exist. */
+async function topicSubscriptions(session: Session, topicArn: string): Promise<Set<string> | undefined> {
+  const out = new Set<string>();
+  let token: string | undefined;
+  do {
+    const page = await ifExists(() => session.api.listSubscriptionsByTopic({ TopicArn: topicArn, ...(token && { NextToken: token }) }));
+    if (!page) return undefined;
+    for (const s of page.Subscriptions ?? []) if (s.Protocol === 'email' && s.Endpoint) out.add(s.Endpoint.toLowerCase());
+    token = page.NextToken;
+  } while (token);
+  return out;
+}
+
+/** Whether a stored alarm differs from the one mlship would put (or is missing). */
+function alarmDiffers(current: MetricAlarm | undefined, wanted: PutMetricAlarmCommandInput): boolean {
+  if (!current) return true;
+  const pick = (a: MetricAlarm | PutMetricAlarmCommandInput) =>
+    JSON.stringify([a.Namespace, a.MetricName, [...(a.Dimensions ?? [])].map((d) => `${d.Name}=${d.Value}`).sort(), a.Statistic, a.Period, a.EvaluationPeriods, a.Threshold, a.ComparisonOperator, a.TreatMissingData, a.AlarmActions ?? []]);
+  return pick(current) !== pick(wanted);
 }
 
 /** Retraining: the project source for the training step, the pipeline, and the schedule starting it. */

@@ -17,6 +17,6 @@ export const sagemakerDescriptor: TargetDescriptor = {
   ciLogin: ['- uses: aws-actions/configure-aws-credentials@v4', '  with:', '    role-to-assume: ${{ secrets.AWS_ROLE_ARN }}', '    aws-region: us-east-1'],
   catalog: 'sagemaker',
   deploysImages: true,
-  capabilities: { strategies: ['all-at-once', 'canary'], approval: true, managedRetraining: true, managedMonitoring: true, alertEmail: false, stop: true },
+  capabilities: { strategies: ['all-at-once', 'canary'], approval: true, managedRetraining: true, managedMonitoring: true, alertEmail: true, stop: true },
   logFormats: [sagemakerCaptureFormat, mlshipLogFormat],
 };

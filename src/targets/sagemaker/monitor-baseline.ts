@@ -90,6 +90,11 @@ export function monitorStatistics(manifest: Manifest, profile: BaselineProfile):
   };
 }
 
+/** The distance above which Model Monitor reports a feature's baseline drift (and the drift alarms fire). */
+export function driftThreshold(manifest: Manifest): number {
+  return manifest.monitoring.drift.threshold ?? 0.1;
+}
+
 /** Model Monitor `constraints.json`: types, completeness and category domains from the profile and schema. */
 export function monitorConstraints(manifest: Manifest, profile: BaselineProfile, threshold: number): Record<string, unknown> {
   return {

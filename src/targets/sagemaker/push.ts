@@ -14,7 +14,7 @@ import { imageSource, pushImage } from '../shared/image.js';
 import { ecrRegistry, packModel, readBuild } from './artifact.js';
 import { ifExists } from './aws-client.js';
 import { chooseCompute } from './compute.js';
-import { monitorConstraints, monitorStatistics } from './monitor-baseline.js';
+import { driftThreshold, monitorConstraints, monitorStatistics } from './monitor-baseline.js';
 import { versionInfo, type S3Registry } from './registry.js';
 import { bucketRequests, modelPackageRequest, type VersionRecord } from './requests.js';
 import { keys, s3Uri, type Resources } from './resources.js';
@@ -132,7 +132,7 @@ async function uploadBaseline(ctx: TargetContext, r: Resources, registry: S3Regi
   if (!existsSync(file)) return undefined;
   const profile = JSON.parse(readFileSync(file, 'utf8')) as BaselineProfile;
   const dir = `${r.root}/builds/${build.id}`;
-  const threshold = ctx.manifest.monitoring.drift.threshold ?? 0.1;
+  const threshold = driftThreshold(ctx.manifest);
   await registry.putJson(`${dir}/baseline.json`, profile);
   await registry.putJson(`${dir}/statistics.json`, monitorStatistics(ctx.manifest, profile));
   await registry.putJson(`${dir}/constraints.json`, monitorConstraints(ctx.manifest, profile, threshold));

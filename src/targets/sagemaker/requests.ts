@@ -122,6 +122,42 @@ export function endpointConfigRequest(r: Resources, modelName: string, version: 
   return { EndpointConfigName: `${r.endpoint}-${version}-${shortHash(body)}`, ...body };
 }
 
+/** ARN of the project's drift-alert topic (CreateTopic returns the same; the plan needs it first). */
+export function alertTopicArn(r: Resources): string {
+  return `arn:${arnPartition(r.region)}:sns:${r.region}:${r.account}:${r.alertTopic}`;
+}
+
+function arnPartition(region: string): string {
+  return region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws';
+}
+
+/**
+ * The drift alarms, one per feature: Model Monitor's data-quality job publishes
+ * `feature_baseline_drift_<feature>` (the distance to the baseline) for the endpoint and schedule when
+ * `emit_metrics` is on in the baseline constraints; above the constraints' comparison threshold the
+ * alarm notifies the SNS topic that mails `monitoring.alerts.email`. One datapoint per monitoring run:
+ * a missing period is not a breach, so each run that drifts mails once.
+ */
+export function driftAlarmRequests(manifest: Manifest, r: Resources, threshold: number): CW.PutMetricAlarmCommandInput[] {
+  return Object.keys(manifest.features.schema).map((feature) => ({
+    AlarmName: `${r.alertTopic}-${feature.replace(/[^A-Za-z0-9_.-]/g, '_')}`,
+    AlarmDescription: `mlship: Model Monitor found drift of ${manifest.name}'s feature ${feature} against its training baseline`,
+    Namespace: 'aws/sagemaker/Endpoints/data-metrics',
+    MetricName: `feature_baseline_drift_${feature}`,
+    Dimensions: [
+      { Name: 'Endpoint', Value: r.endpoint },
+      { Name: 'MonitoringSchedule', Value: r.monitoringSchedule },
+    ],
+    Statistic: 'Maximum',
+    Period: 3600,
+    EvaluationPeriods: 1,
+    Threshold: threshold,
+    ComparisonOperator: 'GreaterThanThreshold',
+    TreatMissingData: 'notBreaching',
+    AlarmActions: [alertTopicArn(r)],
+  }));
+}
+
 /** The alarms that roll a deployment back: any 5xx, and model latency over the budget's percentile. */
 export function alarmRequests(manifest: Manifest, r: Resources): CW.PutMetricAlarmCommandInput[] {
   const dimensions = [

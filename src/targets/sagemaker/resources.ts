@@ -17,6 +17,8 @@ export interface Resources {
   packageGroup: string;
   repository: string;
   alarms: { errors: string; latency: string };
+  /** SNS topic that mails `monitoring.alerts.email` when a drift alarm fires. */
+  alertTopic: string;
   scalingPolicy: string;
   monitoringSchedule: string;
   pipeline: string;
@@ -40,6 +42,7 @@ export function resolveResources(manifest: Manifest, account: string, region: st
     packageGroup: name,
     repository: `mlship/${name}`,
     alarms: { errors: `${name}-5xx-errors`, latency: `${name}-model-latency` },
+    alertTopic: `${name}-drift-alerts`,
     scalingPolicy: `${name}-invocations-per-instance`,
     monitoringSchedule: `${name}-data-quality`,
     pipeline: `${name}-retrain`,

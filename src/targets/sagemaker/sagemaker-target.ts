@@ -52,7 +52,7 @@ import type { AwsApi } from './api.js';
 import { createAwsApi, ifExists, withErrorTranslation } from './aws-client.js';
 import { captureSources } from './capture.js';
 import { chooseCompute } from './compute.js';
-import { monitoringSteps, retrainingSteps } from './converge-steps.js';
+import { alertSteps, monitoringSteps, retrainingSteps } from './converge-steps.js';
 import { EndpointWaiter } from './endpoint-wait.js';
 import { pushVersion } from './push.js';
 import { runRetrainingPipeline } from './retrain-run.js';
@@ -296,6 +296,7 @@ export class SageMakerTarget implements Target {
     });
 
     steps.push(...(await monitoringSteps(session, this.ctx, rec, role)));
+    steps.push(...(await alertSteps(session, this.ctx, rec)));
     steps.push(...(await retrainingSteps(session, this.ctx, rec, role, compute)));
 
     const plan: DeployPlan = {

@@ -98,7 +98,7 @@ describe('mlship --target sagemaker (spawned CLI)', () => {
     const cli = (args: string[], extra: Record<string, string> = {}) => runCli([...args, '--json'], { cwd: project.dir, env: { ...env, MLSHIP_PYTHON: python, ...extra }, timeoutMs: 180_000 });
     const image = '123456789012.dkr.ecr.us-east-1.amazonaws.com/mlship/churn:ci';
 
-    // Model Monitor mails nobody: the addresses are not ignored silently (the plan below says so).
+    // Drift alerts by e-mail: an SNS topic, a subscription and CloudWatch alarms in the plan below.
     writeFileSync(project.manifestFile, readFileSync(project.manifestFile, 'utf8').replace(/^monitoring:\n/m, 'monitoring:\n  alerts: { email: ml-team@example.com }\n'));
     expect((await cli(['build', '--no-image'])).code).toBe(0);
     // No container engine and no --image: a usage error naming the flag, before anything is uploaded.
@@ -118,8 +118,8 @@ describe('mlship --target sagemaker (spawned CLI)', () => {
     expect(planned.code).toBe(0);
     const plan = json<{ plan: { to: string; steps: { action: string }[]; warnings?: string[] } }>(planned).plan;
     expect(plan.to).toBe('v1');
-    expect(plan.warnings).toEqual([expect.stringMatching(/^monitoring\.alerts\.email is set, but AWS SageMaker sends no e-mail when drift is found: nobody is mailed\./)]);
-    expect(planned.stderr.match(/monitoring\.alerts\.email is set/g)).toHaveLength(1);
+    expect(plan.warnings).toBeUndefined();
+    expect(plan.steps.map((s) => s.action)).toEqual(expect.arrayContaining(['sns:CreateTopic', 'sns:Subscribe', 'cloudwatch:PutMetricAlarm']));
     expect(plan.steps.map((s) => s.action)).toContain('sagemaker:CreateEndpoint');
     expect(fake.operations().filter((o) => /^(Create|Update)/.test(o) && o !== 'CreateModelPackage' && o !== 'CreateModelPackageGroup')).toEqual([]);
 
