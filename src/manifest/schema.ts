@@ -247,7 +247,7 @@ export const manifestSchema = {
           properties: {
             email: {
               type: ['string', 'array'],
-              description: 'an e-mail address or a list of them (Azure ML and Vertex AI mail them; see the README for SageMaker and local)',
+              description: 'an e-mail address or a list of them, mailed by the cloud target when its monitor finds drift (Azure ML and Vertex AI directly, SageMaker through an SNS topic; the local target mails nobody)',
               pattern: email.pattern,
               maxLength: email.maxLength,
               minItems: 1,
