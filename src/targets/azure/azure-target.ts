@@ -14,7 +14,7 @@
  * `descriptor.ts` (SDK-free facts).
  */
 import path from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { OperationError, UsageError } from '../../core/errors.js';
 import { mlshipVersion } from '../../core/version.js';
 import { readBuildInfo } from '../../build/index.js';
@@ -48,9 +48,9 @@ import type {
 } from '../types.js';
 import { blobStoreOver, openBlobStore, type BlobStore } from './blob-store.js';
 import { API_VERSION, connectAzureMl, type ArmResource, type AzureMl } from './client.js';
-import { collectorSources } from './data-collector.js';
+import { collectorSources, feedbackSourcesIn } from './data-collector.js';
 import { translateAzureError } from './errors.js';
-import { autoscaleBody, autoscaleName, deploymentBody, endpointBody, environmentVersionBody, modelVersionBody, recordFromModelVersion, type AzureVersionRecord } from './requests.js';
+import { autoscaleBody, autoscaleName, deploymentBody, endpointBody, environmentVersionBody, modelVersionBody, numericMetrics, type AzureVersionRecord } from './requests.js';
 import { deploymentName, resolveResources, workspaceChildId, type AzureResources } from './resources.js';
 import { newestPromoted, promotionSteps, runRetrainingJob, sourceCode, versionRecords, type AzureSession } from './retraining.js';
 import { monitorScheduleBody, retrainScheduleBody } from './schedules.js';
@@ -152,6 +152,9 @@ export class AzureTarget implements Target {
     if (this.ctx.manifest.features.baseline && existsSync(this.ctx.manifest.features.baseline)) {
       await store.putFile(registry.keys.versionFile(version, 'baseline.csv'), this.ctx.manifest.features.baseline, { contentType: 'text/csv' });
     }
+    // The training code's scores, as `python train.py` writes them beside the model.
+    const metricsFile = path.join(this.ctx.manifest.projectDir, 'metrics.json');
+    const metrics = existsSync(metricsFile) ? numericMetrics(JSON.parse(readFileSync(metricsFile, 'utf8'))) : undefined;
     const rec: AzureVersionRecord = {
       version,
       buildId: build.id,
@@ -162,6 +165,7 @@ export class AzureTarget implements Target {
       mlshipVersion: mlshipVersion(),
       ...(built.gitCommit && { gitCommit: built.gitCommit }),
       ...(options.parent && { parent: options.parent }),
+      ...(metrics && { metrics }),
     };
     await api.putEnvironmentVersion(r.environment, n, environmentVersionBody(rec));
     await api.putModelVersion(r.model, n, modelVersionBody(rec));
@@ -432,6 +436,12 @@ export class AzureTarget implements Target {
     return collectorSources(s.store, s.r.endpoint, window);
   }
 
+  /** Labels uploaded to the datastore (data-collector.ts says where and how). */
+  async feedbackLogs(window: LogWindow): Promise<LogSource[]> {
+    const s = await this.open();
+    return feedbackSourcesIn(s.store, s.r.prefix, window);
+  }
+
   /** Submit the retraining command job and follow it (retraining.ts); the result is a pending version. */
   async startRetraining(timeoutSeconds = DEFAULT_TIMEOUT_S): Promise<RetrainingRun> {
     const s = await this.open();
@@ -451,6 +461,7 @@ function info(rec: AzureVersionRecord, live: string | undefined): VersionInfo {
     location: { image: rec.image, model: rec.modelUri, ...(rec.job && { job: rec.job }) },
     live: rec.version === live,
     ...(rec.pending && { pending: true }),
+    ...(rec.metrics && { metrics: rec.metrics }),
   };
 }
 

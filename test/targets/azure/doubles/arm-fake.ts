@@ -16,7 +16,8 @@
  * - a data plane (plain HTTP, `dataUrl`): the App Service managed-identity token endpoint that
  *   `DefaultAzureCredential` uses (tokens are unsigned JWTs with issuer and audience, which Azurite's
  *   `--oauth basic` checks), and each endpoint's scoring URL, which checks the endpoint key, splits
- *   traffic by the endpoint's `traffic` map (or `azureml-model-deployment`), forwards to the
+ *   traffic by the endpoint's `traffic` map (or `azureml-model-deployment`), forwards (with the
+ *   caller's `x-request-id`, which becomes the collector's `correlationid`) to the
  *   deployment's scoring route and, like the model data collector, appends `model_inputs` and
  *   `model_outputs` JSON lines to the datastore.
  * - Azure Monitor: `Microsoft.Insights/metrics` (RequestsPerMinute by deployment and status class,
@@ -183,6 +184,11 @@ export class ArmFake {
       (out[collection] ??= []).push(...text.split('\n').filter(Boolean));
     }
     return out;
+  }
+
+  /** Write a blob of the datastore's container (what a user uploads: labels…). */
+  async putBlob(name: string, text: string): Promise<void> {
+    await this.blobs.getBlockBlobClient(name).upload(text, Buffer.byteLength(text));
   }
 
   /** A blob of the datastore's container, whole. */
@@ -683,7 +689,7 @@ export class ArmFake {
     const started = Date.now();
     const answer = this.failingDeployments.has(deployment)
       ? { status: 500, headers: {}, body: Buffer.from(JSON.stringify({ error: { status: 500, message: 'injected failure' } })) }
-      : await forward(run.port, route, body, req.headers['content-type']);
+      : await forward(run.port, route, body, req.headers['content-type'], req.headers['x-request-id'] as string | undefined);
     const ms = Date.now() - started;
     this.hits.push({ ts: Date.now(), deployment, status: answer.status, ms });
     if (answer.status < 400) await this.collect(endpoint, dep, body, answer.body, String(answer.headers['x-request-id'] ?? randomUUID()));
@@ -800,9 +806,9 @@ function probe(port: number, route: string): Promise<number> {
   });
 }
 
-function forward(port: number, route: string, body: Buffer, contentType: string | undefined): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+function forward(port: number, route: string, body: Buffer, contentType: string | undefined, requestId: string | undefined): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
   return new Promise((resolve) => {
-    const r = httpRequest({ host: '127.0.0.1', port, path: route, method: 'POST', headers: { 'content-type': contentType ?? 'application/json', 'content-length': body.length } }, (res) => {
+    const r = httpRequest({ host: '127.0.0.1', port, path: route, method: 'POST', headers: { 'content-type': contentType ?? 'application/json', 'content-length': body.length, ...(requestId && { 'x-request-id': requestId }) } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }));
