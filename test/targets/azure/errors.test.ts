@@ -18,7 +18,7 @@ import { translateAzureError } from '../../../src/targets/azure/errors.js';
 import { CloudError } from '../../../src/targets/shared/cloud-errors.js';
 import { copyExample, runCli } from '../../helpers/cli.js';
 import { makeBuild, targetContext } from '../sagemaker/project.js';
-import { startAzureDoubles, type AzureDoubles } from './doubles/index.js';
+import { pointProjectAt, startAzureDoubles, type AzureDoubles } from './doubles/index.js';
 
 const r = { subscription: '00000000-0000-4000-8000-000000000001', resourceGroup: 'rg', workspace: 'ws1' };
 
@@ -56,9 +56,7 @@ describe('Azure errors through the CLI', () => {
   beforeAll(async () => {
     project = copyExample();
     doubles = await startAzureDoubles({ buildsDir: path.join(project.dir, '.mlship', 'build') });
-    manifest = path.join(project.dir, 'mlship.yaml');
-    const text = readFileSync(manifest, 'utf8').replace(/^target: local$/m, 'target: azure').replace('on_drift: true', 'on_drift: false');
-    writeFileSync(manifest, `${text}targets:\n  azure:\n${Object.entries(doubles.arm.manifestBlock()).map(([k, v]) => `    ${k}: ${v}\n`).join('')}`);
+    manifest = pointProjectAt(project.dir, doubles.arm);
   }, 120_000);
   afterAll(async () => {
     await doubles?.stop();

@@ -18,7 +18,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { copyExample, json, python, runCli, type RunResult } from '../../helpers/cli.js';
 import { REGISTRY_ID, TENANT } from './doubles/arm-fake.js';
-import { startAzureDoubles, type AzureDoubles } from './doubles/index.js';
+import { pointProjectAt, startAzureDoubles, type AzureDoubles } from './doubles/index.js';
 
 let doubles: AzureDoubles;
 let project: { dir: string; cleanup: () => void };
@@ -40,10 +40,7 @@ beforeAll(async () => {
   project = copyExample();
   doubles = await startAzureDoubles({ buildsDir: path.join(project.dir, '.mlship', 'build') });
   env = { ...doubles.env, MLSHIP_PYTHON: python };
-  const manifest = path.join(project.dir, 'mlship.yaml');
-  const block = doubles.arm.manifestBlock();
-  const text = readFileSync(manifest, 'utf8').replace(/^target: local$/m, 'target: azure').replace('on_drift: true', 'on_drift: false');
-  writeFileSync(manifest, `${text}targets:\n  azure:\n${Object.entries(block).map(([k, v]) => `    ${k}: ${v}\n`).join('')}`);
+  pointProjectAt(project.dir, doubles.arm);
 
   // A stand-in docker CLI that records its arguments, and the stdin of `login`.
   bin = path.join(project.dir, 'fake-bin');
