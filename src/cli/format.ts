@@ -66,7 +66,7 @@ export function formatStatus(status: TargetStatus, out: Styler): string {
       metricSummary(v.metrics),
       v.parent ?? '',
       gateSummary(v.gate, out),
-      v.live ? out.style('green', 'live') : '',
+      v.live ? out.style('green', 'live') : v.pending ? out.style('yellow', 'pending') : '',
     ])));
     const lineage = status.versions.filter((v) => v.data?.length || v.gitCommit);
     if (lineage.some((v) => v.data?.length)) {

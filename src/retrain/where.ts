@@ -22,7 +22,8 @@ export async function runRetraining(ctx: RetrainContext, flags: RetrainFlags & {
     }
     if (flags.dryRun) return { where: 'remote-dry-run', target: target.name, text: `would start the ${target.name} retraining pipeline and follow it to its end` };
     const run = await target.startRetraining(flags.timeoutSeconds);
-    return { where: 'remote', run, text: `retraining pipeline ${run.pipeline}: ${run.status} in ${run.seconds} s (${run.executionId})` };
+    const registered = run.version ? `; registered ${run.version}, pending promotion: mlship deploy --version ${run.version}` : '';
+    return { where: 'remote', run, text: `retraining pipeline ${run.pipeline}: ${run.status} in ${run.seconds} s (${run.executionId})${registered}` };
   }
   const { result, text } = await retrain(ctx, flags);
   return { where: 'local', result, text };

@@ -65,6 +65,11 @@ export interface VersionInfo {
   /** Target-specific location (image URI, model package ARN…). */
   location?: Record<string, string>;
   live: boolean;
+  /**
+   * Registered by a retraining run on the target and not yet promoted: `mlship deploy --version vN`
+   * makes it live; a deploy without --version does not pick it.
+   */
+  pending?: boolean;
 }
 
 /** One entry of the append-only history of which version was live when. */
@@ -190,6 +195,8 @@ export interface RetrainingRun {
   executionId: string;
   status: string;
   seconds: number;
+  /** The version the run registered, pending promotion (when the target knows it). */
+  version?: string;
 }
 
 export interface Target {

@@ -54,7 +54,8 @@ import { collectorSources } from './data-collector.js';
 import { translateAzureError } from './errors.js';
 import { autoscaleBody, autoscaleName, deploymentBody, endpointBody, environmentVersionBody, modelVersionBody, recordFromModelVersion, type AzureVersionRecord } from './requests.js';
 import { deploymentName, resolveResources, workspaceChildId, type AzureResources } from './resources.js';
-import { monitorScheduleBody, retrainJobBody, retrainScheduleBody } from './schedules.js';
+import { newestPromoted, promotionSteps, runRetrainingJob, sourceCode, versionRecords, type AzureSession } from './retraining.js';
+import { monitorScheduleBody, retrainScheduleBody } from './schedules.js';
 
 /** How the target reaches Azure; tests may pass their own client. */
 export interface AzureTargetOptions {
@@ -65,12 +66,7 @@ export interface AzureTargetOptions {
   pollMs?: number;
 }
 
-interface Session {
-  api: AzureMl;
-  r: AzureResources;
-  store: BlobStore;
-  registry: ObjectRegistry<AzureVersionRecord>;
-}
+type Session = AzureSession;
 
 /** The endpoint as a deploy reads it: its traffic, its deployments, the live version. */
 interface EndpointState {
@@ -117,11 +113,9 @@ export class AzureTarget implements Target {
   // ---------------------------------------------------------------------------------------------
   // versions
 
-  /** mlship's versions: Azure ML model versions pushed by mlship, oldest first. */
+  /** mlship's versions, oldest first: pushed ones and pending retrained ones (retraining.ts). */
   private async records(s: Session): Promise<AzureVersionRecord[]> {
-    const models = await s.api.listModelVersions(s.r.model);
-    const recs = models.map(recordFromModelVersion).filter((x): x is AzureVersionRecord => x !== undefined);
-    return recs.sort((a, b) => Number(a.version.slice(1)) - Number(b.version.slice(1)));
+    return (await versionRecords(s)).records;
   }
 
   async versions(): Promise<VersionInfo[]> {
@@ -138,13 +132,13 @@ export class AzureTarget implements Target {
       throw new OperationError('build_invalid', `no finished build in ${build.dir} (build.json missing or incomplete)`, { hint: 'Run `mlship build` again.' });
     }
     const digest = built.model.sha256;
-    const recs = await this.records(s);
+    const { records: recs, highest } = await versionRecords(s);
     const same = recs.find((x) => x.digest === digest && x.buildId === build.id && (options.image === undefined || x.image === options.image));
     if (same) return { version: info(same, (await this.endpointState(s)).live), created: false };
 
     // The image first (`--image`, else pushed to the workspace's registry), before anything is uploaded or registered.
     const image = options.image ?? (await this.pushBuildImage(s, build, options.builder));
-    const version = `v${recs.reduce((n, x) => Math.max(n, Number(x.version.slice(1))), 0) + 1}`;
+    const version = `v${highest + 1}`;
     const n = version.slice(1);
 
     // The model folder, content-addressed: an identical model is uploaded once.
@@ -187,7 +181,7 @@ export class AzureTarget implements Target {
 
   async baseline(version?: string): Promise<BaselineProfile> {
     const s = await this.open();
-    const v = version ?? (await this.endpointState(s)).live ?? (await this.records(s)).at(-1)?.version;
+    const v = version ?? (await this.endpointState(s)).live ?? newestPromoted(await this.records(s))?.version;
     if (!v) throw new NoVersionsError(`model ${s.r.model} of workspace ${s.r.workspace}`);
     const profile = await s.registry.getJson<BaselineProfile>(s.registry.keys.versionFile(v, 'baseline.json'));
     if (!profile) throw new OperationError('baseline_missing', `${v} has no baseline profile in ${s.store.uri(s.registry.keys.versionFile(v, 'baseline.json'))}`, { hint: 'Set features.baseline in mlship.yaml, build and push again.' });
@@ -226,7 +220,7 @@ export class AzureTarget implements Target {
     const manifest = this.ctx.manifest;
     const recs = await this.records(s);
     if (recs.length === 0) throw new NoVersionsError(`model ${r.model} of workspace ${r.workspace}`);
-    const rec = request.version ? recs.find((x) => x.version === request.version) : recs.at(-1);
+    const rec = request.version ? recs.find((x) => x.version === request.version) : newestPromoted(recs);
     if (!rec) throw new VersionNotFoundError(request.version!, `model ${r.model} of workspace ${r.workspace}`, recs.map((x) => x.version));
     const state = await this.endpointState(s);
     const location = this.location(r, state);
@@ -235,7 +229,7 @@ export class AzureTarget implements Target {
     const existing = state.deployments.find((d) => d.name === name);
     const healthy = existing?.properties.provisioningState === 'Succeeded';
     const strategy = request.strategy ?? ALL_AT_ONCE;
-    const steps: Step[] = [];
+    const steps: Step[] = promotionSteps(s, rec);
     const noop = state.live === rec.version && state.traffic[name] === 100 && healthy;
 
     if (!state.endpoint) {
@@ -285,7 +279,11 @@ export class AzureTarget implements Target {
     const wanted: [string, ArmResource, string][] = [
       [r.monitorSchedule, monitorScheduleBody(r, manifest, rec, { deploymentId, production: store.assetUri(`modelDataCollector/${r.endpoint}/${deploymentName(rec.version)}/model_inputs/`), reference: store.assetUri(registry.keys.versionFile(rec.version, 'baseline.csv')) }), 'CreateMonitor'],
     ];
-    if (manifest.retraining.schedule) wanted.push([r.retrainSchedule, retrainScheduleBody(r, manifest, rec), 'CreateJob']);
+    if (manifest.retraining.schedule) {
+      const code = await sourceCode(s, manifest);
+      if (code.step) steps.push(code.step);
+      wanted.push([r.retrainSchedule, retrainScheduleBody(r, manifest, rec, code.id), 'CreateJob']);
+    }
     for (const [name, body, action] of wanted) {
       const current = await api.getSchedule(name);
       if (current && sameSchedule(current, body)) continue;
@@ -443,30 +441,11 @@ export class AzureTarget implements Target {
     return collectorSources(s.store, s.r.endpoint, window);
   }
 
-  /** Submit the retraining command job in the live (or newest) version's environment and follow it. */
+  /** Submit the retraining command job and follow it (retraining.ts); the result is a pending version. */
   async startRetraining(timeoutSeconds = DEFAULT_TIMEOUT_S): Promise<RetrainingRun> {
     const s = await this.open();
-    const state = await this.endpointState(s);
-    const recs = await this.records(s);
-    const rec = recs.find((x) => x.version === state.live) ?? recs.at(-1);
-    if (!rec) throw new NoVersionsError(`model ${s.r.model} of workspace ${s.r.workspace}`);
-    const job = `${s.r.name}-retrain-${this.ctx.now().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}`;
-    await s.api.putJob(job, retrainJobBody(s.r, this.ctx.manifest, rec));
-    const result = await pollUntil({
-      what: `retraining job ${job}`,
-      read: () => s.api.getJob(job),
-      classify: (j) => {
-        const status = String(j?.properties.status ?? 'NotStarted');
-        if (status === 'Completed') return { kind: 'done', value: status };
-        if (['Failed', 'Canceled', 'NotResponding'].includes(status)) return { kind: 'failed', error: new OperationError('azure_retraining_failed', `retraining job ${job} ended ${status}`, { hint: `Look at the job's logs in Azure ML studio (job ${job}).` }) };
-        return { kind: 'pending', status };
-      },
-      timeoutSeconds,
-      onTimeout: (status, seconds) => new OperationError('azure_retraining_timeout', `retraining job ${job} is still ${status} after ${seconds}s`, { hint: 'It keeps running in Azure ML; follow it in the studio, or wait and run `mlship status`.' }),
-      clock: this.clock,
-      reporter: this.ctx.output,
-    });
-    return { pipeline: `${s.r.workspace}/jobs`, executionId: job, status: result.value, seconds: result.seconds };
+    const { live } = await this.endpointState(s);
+    return runRetrainingJob(s, this.ctx.manifest, { ...(live && { live }), now: this.ctx.now(), timeoutSeconds, clock: this.clock, reporter: this.ctx.output });
   }
 }
 
@@ -478,8 +457,9 @@ function info(rec: AzureVersionRecord, live: string | undefined): VersionInfo {
     digest: rec.digest,
     ...(rec.gitCommit && { gitCommit: rec.gitCommit }),
     ...(rec.parent && { parent: rec.parent }),
-    location: { image: rec.image, model: rec.modelUri },
+    location: { image: rec.image, model: rec.modelUri, ...(rec.job && { job: rec.job }) },
     live: rec.version === live,
+    ...(rec.pending && { pending: true }),
   };
 }
 

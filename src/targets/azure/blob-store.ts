@@ -15,6 +15,8 @@ import type { ArmResource } from './client.js';
 export interface BlobStore extends ObjectStore {
   /** `azureml://datastores/<name>/paths/<path>`: how Azure ML assets point at a blob path. */
   assetUri(key: string): string;
+  /** The blob path an asset URI points at in this datastore (either form, or the blob's URL); undefined for another place. */
+  keyOf(uri: string): string | undefined;
   /** Upload every file under `dir` to `prefix/…`; returns how many were uploaded. */
   uploadFolder(dir: string, prefix: string): Promise<number>;
   /** Blobs under a prefix with their modification time. */
@@ -40,6 +42,7 @@ export async function openBlobStore(datastore: ArmResource, credential: TokenCre
     description: `${url}/${p.containerName}`,
     uri: (key) => `${url}/${p.containerName}/${key}`,
     assetUri: (key) => `azureml://datastores/${name}/paths/${key}`,
+    keyOf: (uri) => datastoreKey(uri, name, `${url}/${p.containerName}/`),
     async uploadFolder(dir, prefix) {
       let n = 0;
       const walk = async (d: string): Promise<void> => {
@@ -114,6 +117,7 @@ export function blobStoreOver(base: ObjectStore, datastore: string): BlobStore {
     exists: (key) => base.exists(key),
     list: (prefix) => base.list(prefix),
     assetUri: (key) => `azureml://datastores/${datastore}/paths/${key}`,
+    keyOf: (uri) => datastoreKey(uri, datastore, base.uri('')),
     async uploadFolder(dir, prefix) {
       let n = 0;
       const walk = async (d: string): Promise<void> => {
@@ -138,4 +142,14 @@ export function blobStoreOver(base: ObjectStore, datastore: string): BlobStore {
     },
   };
   return store;
+}
+
+/**
+ * `azureml://[subscriptions/…/workspaces/<ws>/]datastores/<name>/paths/<path>` or `<container URL>/<path>`
+ * → `<path>`, when it names this datastore.
+ */
+export function datastoreKey(uri: string, datastore: string, containerUrl: string): string | undefined {
+  const m = /^azureml:\/\/(?:subscriptions\/[^/]+\/resourcegroups\/[^/]+\/workspaces\/[^/]+\/)?datastores\/([^/]+)\/paths\/(.*)$/i.exec(uri);
+  if (m) return m[1]!.toLowerCase() === datastore.toLowerCase() ? m[2]! : undefined;
+  return uri.startsWith(containerUrl) ? decodeURIComponent(uri.slice(containerUrl.length)) : undefined;
 }

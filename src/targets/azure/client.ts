@@ -6,11 +6,14 @@
  *
  * - through the SDK (api-version 2022-10-01, what 2.1.1 speaks), where its models carry everything
  *   mlship sends: endpoints (get, create/update with traffic, delete, listKeys), deployment
- *   get/delete/getLogs, model versions, environment versions (inferenceConfig), datastores, jobs.
+ *   get/delete/getLogs, model versions, environment versions (inferenceConfig), code versions,
+ *   datastores.
  * - raw, through the same client's `sendRequest` and `@azure/core-lro`'s poller (the SDK's own LRO
  *   engine), at a pinned api-version: deployment create/update and reads (2026-07-01: the SDK's
  *   serializer drops `dataCollector` and `startupProbe`, its deserializer drops them on read),
  *   schedules (2026-07-01: CreateMonitor has no SDK model; CreateJob schedules take the same path),
+ *   jobs (2026-07-01: the SDK's job output model has no `assetName`, which registers the retrained
+ *   model),
  *   Azure Monitor metrics (Microsoft.Insights 2023-10-01) and autoscale settings (2022-10-01): no
  *   SDK in package.json covers those two; the workspace's container registry, `Registries_Get`
  *   (Microsoft.ContainerRegistry 2023-07-01) for its login server.
@@ -85,6 +88,8 @@ export interface AzureMl {
   getSchedule(name: string): Promise<ArmResource | undefined>;
   putSchedule(name: string, body: ArmResource): Promise<void>;
   deleteSchedule(name: string): Promise<void>;
+  getCodeVersion(name: string, version: string): Promise<ArmResource | undefined>;
+  putCodeVersion(name: string, version: string, body: ArmResource): Promise<void>;
   putJob(name: string, body: ArmResource): Promise<ArmResource>;
   getJob(name: string): Promise<ArmResource | undefined>;
   putAutoscale(name: string, body: Record<string, unknown>): Promise<void>;
@@ -305,12 +310,19 @@ export async function connectAzureMl(options: ConnectOptions): Promise<AzureMl> 
       check('Schedules_Delete', r);
       if (r.status === 202) await longRunning('Schedules_Delete', 'DELETE', `${wsPath}/schedules/${name}`, undefined, 'location').catch(() => undefined);
     },
+    async getCodeVersion(name, version) {
+      const r = await sdk('CodeVersions_Get', () => client.codeVersions.get(rg, ws, name, version), { missingOk: true });
+      return r && plain(r);
+    },
+    async putCodeVersion(name, version, body) {
+      await sdk('CodeVersions_CreateOrUpdate', () => client.codeVersions.createOrUpdate(rg, ws, name, version, body as never));
+    },
     async putJob(name, body) {
-      return plain(await sdk('Jobs_CreateOrUpdate', () => client.jobs.createOrUpdate(rg, ws, name, body as never)));
+      return check('Jobs_CreateOrUpdate', await send('Jobs_CreateOrUpdate', 'PUT', `${wsPath}/jobs/${name}`, body))!.body as ArmResource;
     },
     async getJob(name) {
-      const r = await sdk('Jobs_Get', () => client.jobs.get(rg, ws, name), { missingOk: true });
-      return r && plain(r);
+      const r = check('Jobs_Get', await send('Jobs_Get', 'GET', `${wsPath}/jobs/${name}`), true);
+      return r?.body as ArmResource | undefined;
     },
     async putAutoscale(name, body) {
       const path = `/subscriptions/${options.subscription}/resourceGroups/${rg}/providers/Microsoft.Insights/autoscalesettings/${name}`;

@@ -20,6 +20,10 @@ export interface AzureVersionRecord {
   /** Datastore folder of the model files (`azureml://datastores/…/paths/…/`). */
   modelUri: string;
   parent?: string;
+  /** Registered by a retraining job and not promoted yet (no mlship tags on the model version). */
+  pending?: boolean;
+  /** The retraining job that produced the model. */
+  job?: string;
 }
 
 /** The serving app's routes, which the managed endpoint probes and scores (port 8080: the app's default). */
@@ -29,7 +33,7 @@ export const INFERENCE_ROUTES = {
   scoringRoute: { path: '/score', port: 8080 },
 } as const;
 
-const TAG = { build: 'mlship.build', digest: 'mlship.sha256', git: 'mlship.git_commit', mlship: 'mlship.version', image: 'mlship.image', created: 'mlship.created', parent: 'mlship.parent' } as const;
+const TAG = { build: 'mlship.build', digest: 'mlship.sha256', git: 'mlship.git_commit', mlship: 'mlship.version', image: 'mlship.image', created: 'mlship.created', parent: 'mlship.parent', job: 'mlship.job' } as const;
 
 export function modelVersionBody(rec: AzureVersionRecord): ArmResource {
   const tags: Record<string, string> = {
@@ -40,6 +44,7 @@ export function modelVersionBody(rec: AzureVersionRecord): ArmResource {
     ...(rec.gitCommit && { [TAG.git]: rec.gitCommit }),
     ...(rec.mlshipVersion && { [TAG.mlship]: rec.mlshipVersion }),
     ...(rec.parent && { [TAG.parent]: rec.parent }),
+    ...(rec.job && { [TAG.job]: rec.job }),
   };
   return { properties: { modelUri: rec.modelUri, modelType: 'custom_model', description: `mlship ${rec.version} (build ${rec.buildId})`, tags, isAnonymous: false, isArchived: false } };
 }
@@ -59,6 +64,7 @@ export function recordFromModelVersion(m: ArmResource): AzureVersionRecord | und
     ...(tags[TAG.git] && { gitCommit: tags[TAG.git] }),
     ...(tags[TAG.mlship] && { mlshipVersion: tags[TAG.mlship] }),
     ...(tags[TAG.parent] && { parent: tags[TAG.parent] }),
+    ...(tags[TAG.job] && { job: tags[TAG.job] }),
   };
 }
 

@@ -2,7 +2,7 @@
  * Names and places of one project in an Azure ML workspace, derived once from the manifest and the
  * environment: the subscription (`targets.azure.subscription`, else `AZURE_SUBSCRIPTION_ID`), the
  * online endpoint (one per project, its name made unique per workspace because endpoint names are
- * unique per region), the model and environment asset names, schedules, and where mlship keeps its
+ * unique per region), the model, environment and code asset names, schedules, and where mlship keeps its
  * files in the datastore (`mlship/<name>/…`).
  */
 import { createHash } from 'node:crypto';
@@ -26,6 +26,8 @@ export interface AzureResources {
   /** Model and environment asset names (versions are mlship's N of vN). */
   model: string;
   environment: string;
+  /** Code asset of the project source a retraining job runs in (versions named by content). */
+  code: string;
   monitorSchedule: string;
   retrainSchedule: string;
   /** Blob prefix of mlship's own files in the datastore. */
@@ -58,6 +60,7 @@ export function resolveResources(manifest: Manifest, env: NodeJS.ProcessEnv): Az
     endpoint: `${manifest.name.slice(0, 25)}-${suffix}`,
     model: manifest.name,
     environment: `${manifest.name}-serving`,
+    code: `${manifest.name}-source`,
     monitorSchedule: `${manifest.name}-drift-monitor`,
     retrainSchedule: `${manifest.name}-retrain`,
     prefix: `mlship/${manifest.name}`,

@@ -9,11 +9,14 @@
  *     wasserstein → NormalizedWassersteinDistance · jensenshannon → JensenShannonDistance ·
  *     chi2 → PearsonsChiSquaredTest · auto → JensenShannonDistance (numeric and categorical) ·
  *     linf → no Azure equivalent (JensenShannonDistance is used, and said in the plan).
- * - retraining: a `CreateJob` schedule whose command job runs `retraining.command` in the version's
- *   environment (the serving image, which holds the project's code and features package), with
- *   `MLSHIP_PARENT_VERSION` so the job registers its result as a new version pending promotion.
+ * - retraining: a `CreateJob` schedule whose command job runs `retraining.command` on the project
+ *   source (a code asset) in the version's environment (the serving image), copies the artifact into
+ *   its `model` output, which Azure ML registers as the next version of the project's model, pending
+ *   promotion (`mlship deploy --version vN`).
  */
+import path from 'node:path';
 import type { DriftMethod, Manifest } from '../../manifest/types.js';
+import { shellQuote } from '../shared/source.js';
 import type { ArmResource } from './client.js';
 import type { AzureVersionRecord } from './requests.js';
 import { workspaceChildId, type AzureResources } from './resources.js';
@@ -82,24 +85,79 @@ export function monitorScheduleBody(r: AzureResources, manifest: Manifest, rec: 
   };
 }
 
-/** The command job that retrains: the manifest's command in the version's environment. */
-export function retrainJobDefinition(r: AzureResources, manifest: Manifest, rec: AzureVersionRecord): Record<string, unknown> {
+/** The file a retraining job leaves beside the model it trained: what mlship needs to promote it. */
+export const RETRAINED_MARKER = 'mlship.json';
+
+/** What the marker holds: the artifact's sha256 (as mlship and the serving app compute it), its name, the parent version. */
+export interface RetrainedMarker {
+  sha256: string;
+  artifact: string;
+  parent: string;
+}
+
+/**
+ * The job's command: run `retraining.command` in the project source (the code asset), copy the
+ * artifact into the job's `model` output, and leave the marker beside it. Azure ML substitutes
+ * `${{outputs.model}}` and registers the output as the next version of the project's model when the
+ * job completes (pending promotion: mlship tags it when it is deployed).
+ */
+export function trainCommand(manifest: Manifest): string {
+  const artifact = manifest.model.relativePath.split(path.sep).join('/');
+  return [
+    'set -eu',
+    manifest.retraining.command,
+    'out="${{outputs.model}}"',
+    'mkdir -p "$out"',
+    `cp -R ${shellQuote(artifact)} "$out/"`,
+    `python3 - "$out" ${shellQuote(path.posix.basename(artifact))} "$MLSHIP_PARENT_VERSION" <<'PY'`,
+    ...MARKER_SCRIPT,
+    'PY',
+  ].join('\n');
+}
+
+/** Python (the serving image has it) writing the marker; the digest is mlship's (src/core/fs.ts sha256Artifact). */
+const MARKER_SCRIPT = [
+  'import hashlib, json, os, sys',
+  'out, name, parent = sys.argv[1:4]',
+  'def digest(p):',
+  '    if os.path.isdir(p):',
+  '        h = hashlib.sha256()',
+  '        for rel in sorted(os.path.relpath(os.path.join(r, f), p).replace(os.sep, "/") for r, _, fs in os.walk(p) for f in fs):',
+  '            h.update((rel + "\\0" + digest(os.path.join(p, rel)) + "\\n").encode())',
+  '        return h.hexdigest()',
+  '    h = hashlib.sha256()',
+  '    with open(p, "rb") as f:',
+  '        for chunk in iter(lambda: f.read(1 << 20), b""):',
+  '            h.update(chunk)',
+  '    return h.hexdigest()',
+  `with open(os.path.join(out, "${RETRAINED_MARKER}"), "w") as f:`,
+  '    json.dump({"sha256": digest(os.path.join(out, name)), "artifact": name, "parent": parent}, f)',
+];
+
+
+/**
+ * The command job that retrains: the training command in the project source (code asset `codeId`)
+ * and the version's environment; its `model` output is registered as a new version of the model.
+ */
+export function retrainJobDefinition(r: AzureResources, manifest: Manifest, rec: AzureVersionRecord, codeId: string): Record<string, unknown> {
   return {
     jobType: 'Command',
     displayName: `${manifest.name} retraining`,
     experimentName: `${manifest.name}-retraining`,
-    command: manifest.retraining.command,
+    command: trainCommand(manifest),
+    codeId,
     environmentId: workspaceChildId(r, `environments/${r.environment}/versions/${rec.version.replace(/^v/, '')}`),
     environmentVariables: { MLSHIP_PARENT_VERSION: rec.version, MLSHIP_TARGET: 'azure' },
+    outputs: { model: { jobOutputType: 'custom_model', mode: 'Upload', assetName: r.model, description: `retrained by mlship from ${rec.version}` } },
     tags: { 'mlship.project': manifest.name, 'mlship.parent': rec.version },
   };
 }
 
-export function retrainJobBody(r: AzureResources, manifest: Manifest, rec: AzureVersionRecord): ArmResource {
-  return { properties: retrainJobDefinition(r, manifest, rec) };
+export function retrainJobBody(r: AzureResources, manifest: Manifest, rec: AzureVersionRecord, codeId: string): ArmResource {
+  return { properties: retrainJobDefinition(r, manifest, rec, codeId) };
 }
 
-export function retrainScheduleBody(r: AzureResources, manifest: Manifest, rec: AzureVersionRecord): ArmResource {
+export function retrainScheduleBody(r: AzureResources, manifest: Manifest, rec: AzureVersionRecord, codeId: string): ArmResource {
   return {
     properties: {
       displayName: `${manifest.name} retraining`,
@@ -107,7 +165,7 @@ export function retrainScheduleBody(r: AzureResources, manifest: Manifest, rec: 
       isEnabled: true,
       tags: { 'mlship.project': manifest.name },
       trigger: cronTrigger(manifest.retraining.schedule!),
-      action: { actionType: 'CreateJob', jobDefinition: retrainJobDefinition(r, manifest, rec) },
+      action: { actionType: 'CreateJob', jobDefinition: retrainJobDefinition(r, manifest, rec, codeId) },
     },
   };
 }

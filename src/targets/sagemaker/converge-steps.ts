@@ -12,6 +12,7 @@ import { pipelineArn, pipelineRequest, renderPipelineDefinition, scheduleRequest
 import { dataQualityJobRequest, monitorImage, monitoringScheduleConfig, type VersionRecord } from './requests.js';
 import { keys, s3Uri } from './resources.js';
 import { converge, type Step } from '../shared/steps.js';
+import { SOURCE_EXCLUDES } from '../shared/source.js';
 import type { Session } from './session.js';
 
 /** Model Monitor: the data-quality job definition of the version's baseline and the schedule running it. */
@@ -119,7 +120,7 @@ async function uploadSource(session: Session, projectDir: string): Promise<void>
   const dir = mkdtempSync(path.join(tmpdir(), 'mlship-source-'));
   const file = path.join(dir, 'source.tar.gz');
   try {
-    const excludes = ['.mlship', '.git', 'node_modules', '__pycache__', '.venv', 'venv'].flatMap((e) => [`--exclude=${e}`]);
+    const excludes = SOURCE_EXCLUDES.map((e) => `--exclude=${e}`);
     await execa('tar', ['-czf', file, ...excludes, '-C', projectDir, '.']);
     await session.api.putObject({ Bucket: session.r.bucket, Key: keys.pipelineSource(session.r), Body: readFileSync(file), ContentType: 'application/gzip' });
   } finally {

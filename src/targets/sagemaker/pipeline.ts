@@ -13,11 +13,8 @@ import type { Manifest } from '../../manifest/types.js';
 import type { ComputeChoice } from '../types.js';
 import { schedulerCron } from './cron.js';
 import { keys, s3Uri, type Resources } from './resources.js';
+import { shellQuote } from '../shared/source.js';
 
-/** POSIX shell single-quoting. */
-function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
 
 /** The folder the training command reads its data from, relative to the project (from `retraining.data`). */
 function dataFolder(manifest: Manifest): string {

@@ -14,10 +14,10 @@ import { renderTemplate } from '../../core/templates.js';
 import { mlshipVersion } from '../../core/version.js';
 import type { Manifest } from '../../manifest/types.js';
 import { pollUntil, type Clock } from '../shared/poll.js';
+import { projectSourceFiles, shellQuote } from '../shared/source.js';
 import type { Step } from '../shared/steps.js';
 import type { RetrainingRun, TargetContext } from '../types.js';
 import type { ICreatePipelineJobRequest, ISchedule } from './api.js';
-import { contextFiles } from './push.js';
 import { CONTAINER } from './requests.js';
 import { gcsUri, keys, type VertexResources } from './resources.js';
 import type { VertexRecord, VertexSession } from './session.js';
@@ -43,9 +43,6 @@ function toValue(v: JsonValue): IValue {
   return { structValue: toStruct(v) };
 }
 
-function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
 
 /** The train step's script: copy the source, run the training command, leave the model in the output folder. */
 export function trainScript(manifest: Manifest): string {
@@ -125,7 +122,7 @@ export function scheduleFor(manifest: Manifest, r: VertexResources, rec: VertexR
 
 /** Copy the project source (what the training command needs) to `<root>/source/`. */
 async function uploadSource(session: VertexSession, projectDir: string): Promise<void> {
-  for (const f of contextFiles(projectDir).filter((f) => !f.startsWith('.git/') && !f.startsWith('node_modules/'))) {
+  for (const f of projectSourceFiles(projectDir)) {
     await session.api.uploadFile(session.r.bucket, `${session.r.root}/source/${f}`, path.join(projectDir, f));
   }
 }

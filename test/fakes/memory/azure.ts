@@ -87,6 +87,7 @@ export function memoryAzure(): MemoryAzure {
   const store = new CountingStore(`https://mlshipfake.blob.core.windows.net/azureml-blobstore`);
   const models = new Map<string, Map<string, ArmResource>>();
   const environments = new Map<string, Map<string, ArmResource>>();
+  const codes = new Map<string, Map<string, ArmResource>>();
   const schedules = new Map<string, ArmResource>();
   const jobs = new Map<string, ArmResource>();
   const autoscale = new Map<string, Record<string, unknown>>();
@@ -133,9 +134,10 @@ export function memoryAzure(): MemoryAzure {
 
   const versions = (assets: Map<string, Map<string, ArmResource>>, kind: string, name: string, version: string, body: ArmResource) => {
     const all = assets.get(name) ?? assets.set(name, new Map()).get(name)!;
-    // Asset versions are immutable.
-    if (all.has(version)) throw restError(409, 'UserError', `Conflict: ${kind} version ${name}:${version} already exists and its content cannot change.`);
-    all.set(version, { ...clone(body), id: id(`${kind}s/${name}/versions/${version}`), name: version, properties: { ...clone(body.properties), provisioningState: 'Succeeded' } });
+    // Asset versions are immutable apart from tags, description, stage and archive state.
+    const existing = all.get(version);
+    if (existing && changesContent(existing, body)) throw restError(409, 'UserError', `Conflict: ${kind} version ${name}:${version} already exists and its content cannot change.`);
+    all.set(version, { ...clone(body), id: id(`${kind}s/${name}/versions/${version}`), name: version, properties: { ...clone(existing?.properties ?? {}), ...clone(body.properties), provisioningState: 'Succeeded' } });
   };
   const getVersion = (assets: Map<string, Map<string, ArmResource>>, kind: string, name: string, version: string) => {
     const v = assets.get(name)?.get(version);
@@ -159,6 +161,8 @@ export function memoryAzure(): MemoryAzure {
     }, { missingOk: true, missing: [] }) as AzureMl['listModelVersions'],
     putModelVersion: call('putModelVersion', 'ModelVersions_CreateOrUpdate', (name: string, version: string, body: ArmResource) => versions(models, 'model', name, version, body)) as AzureMl['putModelVersion'],
     getEnvironmentVersion: call('getEnvironmentVersion', 'EnvironmentVersions_Get', (name: string, version: string) => getVersion(environments, 'environment', name, version), { missingOk: true }),
+    getCodeVersion: call('getCodeVersion', 'CodeVersions_Get', (name: string, version: string) => getVersion(codes, 'code', name, version), { missingOk: true }),
+    putCodeVersion: call('putCodeVersion', 'CodeVersions_CreateOrUpdate', (name: string, version: string, body: ArmResource) => versions(codes, 'code', name, version, body)) as AzureMl['putCodeVersion'],
     putEnvironmentVersion: call('putEnvironmentVersion', 'EnvironmentVersions_CreateOrUpdate', (name: string, version: string, body: ArmResource) => versions(environments, 'environment', name, version, body)) as AzureMl['putEnvironmentVersion'],
     getEndpoint: call('getEndpoint', 'OnlineEndpoints_Get', (name: string) => {
       const view = endpoint?.name === name ? endpointView() : undefined;
@@ -280,4 +284,12 @@ export function memoryAzure(): MemoryAzure {
     mutations: () => calls.filter((c) => MUTATING.test(c)).length + store.writes,
     manifestBlock: { subscription: SUBSCRIPTION, resource_group: RESOURCE_GROUP, workspace: WORKSPACE, region: LOCATION },
   };
+}
+
+/** The properties an asset version update may change (Azure: tags, description, stage, archive state). */
+const MUTABLE = new Set(['tags', 'description', 'stage', 'isArchived', 'isAnonymous', 'provisioningState', 'jobName']);
+
+/** Whether a PUT on an existing asset version changes more than what may change. */
+export function changesContent(existing: { properties: Record<string, unknown> }, body: { properties: Record<string, unknown> }): boolean {
+  return Object.entries(body.properties).some(([k, v]) => !MUTABLE.has(k) && v !== undefined && JSON.stringify(v) !== JSON.stringify(existing.properties[k]));
 }

@@ -34,6 +34,7 @@ const rec: AzureVersionRecord = { version: 'v3', buildId: 'b1234567890a', create
 const compute: ComputeChoice = { instanceType: 'Standard_F2s_v2', replicas: { min: 1, max: 4 }, gpu: false, reasons: ['golden'] };
 const ws = `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/my-ws`;
 const depId = `${ws}/onlineEndpoints/${r.endpoint}/deployments/v3`;
+const codeId = `${ws}/codes/churn-source/versions/0123456789ab`;
 
 const bodies = {
   endpoint: [`${ws}/onlineEndpoints/${r.endpoint}`, endpointBody(r, 'westeurope', { v2: 90, v3: 10 })],
@@ -41,8 +42,8 @@ const bodies = {
   model: [`${ws}/models/churn/versions/3`, modelVersionBody(rec)],
   environment: [`${ws}/environments/churn-serving/versions/3`, environmentVersionBody(rec)],
   monitor: [`${ws}/schedules/${r.monitorSchedule}`, monitorScheduleBody(r, m, rec, { deploymentId: depId, production: 'azureml://datastores/workspaceblobstore/paths/modelDataCollector/x/v3/model_inputs/', reference: 'azureml://datastores/workspaceblobstore/paths/mlship/churn/versions/v3/baseline.csv' })],
-  retrainSchedule: [`${ws}/schedules/${r.retrainSchedule}`, retrainScheduleBody(r, m, rec)],
-  retrainJob: [`${ws}/jobs/churn-retrain-1`, retrainJobBody(r, m, rec)],
+  retrainSchedule: [`${ws}/schedules/${r.retrainSchedule}`, retrainScheduleBody(r, m, rec, codeId)],
+  retrainJob: [`${ws}/jobs/churn-retrain-1`, retrainJobBody(r, m, rec, codeId)],
 } as const;
 
 describe('Azure request builders', () => {

@@ -30,13 +30,14 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer as createHttpServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BlobServiceClient, newPipeline, StorageSharedKeyCredential, type ContainerClient } from '@azure/storage-blob';
 import { freePort } from '../../../../src/targets/local/processes.js';
+import { changesContent } from '../../../fakes/memory/azure.js';
 import { matchOperation, validateRequest } from '../contract/spec-validator.js';
 import { ACCOUNT } from './azurite.js';
 import { trustingHttpClient, type TestCertificate } from './tls.js';
@@ -211,6 +212,11 @@ export class ArmFake {
     return out;
   }
 
+  /** A blob of the datastore's container, whole. */
+  async blob(name: string): Promise<Buffer> {
+    return this.blobs.getBlobClient(name).downloadToBuffer();
+  }
+
   /** A resource as stored (tests inspect what mlship created). */
   resource(relativeId: string): Resource | undefined {
     return this.resources.get(`${this.workspaceId}/${relativeId}`.toLowerCase());
@@ -284,16 +290,6 @@ export class ArmFake {
     const existing = this.resources.get(key);
     const kind = operation.split('_')[0]!;
     const verb = operation.split('_')[1]!;
-    if (verb === 'Get' && kind === 'Jobs' && existing?.properties.status === 'Running') {
-      // A submitted job runs for two reads, then completes (the fake does not run the command).
-      existing.properties.polls = Number(existing.properties.polls ?? 0) + 1;
-      if (Number(existing.properties.polls) > 2) {
-        existing.properties.status = 'Completed';
-        delete existing.properties.polls;
-      }
-      const { polls: _polls, ...properties } = existing.properties;
-      return send(res, 200, { ...existing, properties });
-    }
     if (verb === 'Get') return existing ? send(res, 200, existing) : notFound(res, id);
     if (verb === 'List') return send(res, 200, { value: this.listUnder(key, url) });
     if (verb === 'Delete') return this.delete(res, kind, key, existing);
@@ -380,24 +376,114 @@ export class ArmFake {
       if (existing) return send(res, 409, { error: { code: 'UserError', message: `A job with this name already exists: ${name}` } });
       resource.properties.status = 'Running';
       this.resources.set(key, resource);
+      void this.runJob(resource);
       return send(res, 201, resource);
     }
     if (kind === 'ModelVersions' || kind === 'EnvironmentVersions' || kind === 'CodeVersions') {
       if (existing) {
         // Asset versions are immutable apart from tags, description, stage and archive state.
-        return send(res, 409, { error: { code: 'UserError', message: `Conflict: ${kind.replace('Versions', '')} version ${p.name}:${p.version} already exists and its content cannot change.` } });
+        if (changesContent(existing, body)) return send(res, 409, { error: { code: 'UserError', message: `Conflict: ${kind.replace('Versions', '')} version ${p.name}:${p.version} already exists and its content cannot change.` } });
+        resource.properties = { ...existing.properties, ...body.properties, provisioningState: 'Succeeded' };
+        this.resources.set(key, resource);
+        return send(res, 200, resource);
       }
-      resource.properties.provisioningState = 'Succeeded';
-      this.resources.set(key, resource);
-      const containerKey = key.replace(/\/versions\/[^/]+$/, '');
-      const container = this.resources.get(containerKey);
-      if (container) container.properties.latestVersion = p.version;
-      else this.resources.set(containerKey, { id: id.replace(/\/versions\/[^/]+$/, ''), name: p.name!, type: type.replace(/\/versions$/, ''), properties: { latestVersion: p.version } });
+      this.registerVersion(key, resource);
       return send(res, 201, resource);
     }
     this.resources.set(key, resource);
     return send(res, existing ? 200 : 201, resource);
   }
+
+  /** Store a new asset version and keep its container's latest version. */
+  private registerVersion(key: string, resource: Resource): void {
+    resource.properties.provisioningState = 'Succeeded';
+    this.resources.set(key, resource);
+    const containerKey = key.replace(/\/versions\/[^/]+$/, '');
+    const container = this.resources.get(containerKey);
+    if (container) container.properties.latestVersion = resource.name;
+    else this.resources.set(containerKey, { id: resource.id.replace(/\/versions\/[^/]+$/, ''), name: containerKey.split('/').pop()!, type: resource.type.replace(/\/versions$/, ''), properties: { latestVersion: resource.name } });
+  }
+
+  /**
+   * A command job, run as Azure ML compute runs it: the code asset downloaded as the working folder,
+   * `${{outputs.<name>}}` in the command replaced by a local output folder, the command under
+   * `/bin/sh` with the job's environment variables (the environment's image is the serving build's
+   * Python: `python`/`python3` on the PATH); then each output with `assetName` uploaded to the
+   * datastore (`azureml/<job>/<output>/`) and registered as the next version of that model, with
+   * `jobName`. The job stays Running until the command ends.
+   */
+  private async runJob(job: Resource): Promise<void> {
+    const props = job.properties as { command: string; codeId?: string; environmentVariables?: Record<string, string>; outputs?: Record<string, { jobOutputType: string; assetName?: string; description?: string }> };
+    const dir = path.join(this.work, 'jobs', job.name);
+    const finish = (status: 'Completed' | 'Failed', log: string) => {
+      job.properties.status = status;
+      this.jobLogs.set(job.name, log);
+    };
+    try {
+      const code = path.join(dir, 'code');
+      mkdirSync(code, { recursive: true });
+      const codeRes = this.resourceById(props.codeId);
+      if (props.codeId && !codeRes) return finish('Failed', `code ${props.codeId} not found`);
+      if (codeRes) {
+        const prefix = datastorePath(codeRes.properties.codeUri as string);
+        for await (const blob of this.blobs.listBlobsFlat({ prefix })) {
+          const target = path.join(code, blob.name.slice(prefix.length).replace(/^\/+/, ''));
+          mkdirSync(path.dirname(target), { recursive: true });
+          await this.blobs.getBlobClient(blob.name).downloadToFile(target);
+        }
+      }
+      const bin = path.join(dir, 'bin');
+      mkdirSync(bin, { recursive: true });
+      for (const name of ['python', 'python3']) symlinkSync(this.options.python, path.join(bin, name));
+      let command = props.command;
+      const outputs: [string, string, { assetName?: string; description?: string }][] = [];
+      for (const [name, spec] of Object.entries(props.outputs ?? {})) {
+        const folder = path.join(dir, 'outputs', name);
+        mkdirSync(folder, { recursive: true });
+        command = command.split(`\${{outputs.${name}}}`).join(folder);
+        outputs.push([name, folder, spec]);
+      }
+      const env = { ...process.env, ...props.environmentVariables, PATH: `${bin}:${process.env.PATH}`, AZUREML_RUN_ID: job.name };
+      const { code: exit, log } = await new Promise<{ code: number | null; log: string }>((resolve) => {
+        const child = spawn('/bin/sh', ['-c', command], { cwd: code, env, stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+        child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+        child.on('close', (c) => resolve({ code: c, log: out }));
+        child.on('error', (e) => resolve({ code: 127, log: e.message }));
+      });
+      if (exit !== 0) return finish('Failed', log);
+      for (const [name, folder, spec] of outputs) {
+        if (!spec.assetName) continue;
+        const prefix = `azureml/${job.name}/${name}`;
+        for (const rel of readdirSync(folder, { recursive: true, withFileTypes: true }).filter((e) => e.isFile())) {
+          const full = path.join(rel.parentPath, rel.name);
+          await this.blobs.getBlockBlobClient(`${prefix}/${path.relative(folder, full).split(path.sep).join('/')}`).uploadFile(full);
+        }
+        const versions = this.list(`models/${spec.assetName}/versions/`).map((v) => Number(v.name) || 0);
+        const version = String(Math.max(0, ...versions) + 1);
+        const id = `${this.workspaceId}/models/${spec.assetName}/versions/${version}`;
+        const now = new Date().toISOString();
+        this.registerVersion(id.toLowerCase(), {
+          id,
+          name: version,
+          type: 'Microsoft.MachineLearningServices/workspaces/models/versions',
+          properties: { modelUri: `azureml://subscriptions/${SUBSCRIPTION}/resourcegroups/${RESOURCE_GROUP}/workspaces/${WORKSPACE}/datastores/workspaceblobstore/paths/${prefix}/`, modelType: 'custom_model', jobName: job.name, description: spec.description ?? null, tags: {}, isAnonymous: false, isArchived: false },
+          systemData: { createdAt: now, lastModifiedAt: now },
+        });
+      }
+      finish('Completed', log);
+    } catch (error) {
+      finish('Failed', String((error as Error).stack ?? error));
+    }
+  }
+
+  /** A job's output (the fake's stand-in for the job's user logs). */
+  jobLog(name: string): string | undefined {
+    return this.jobLogs.get(name);
+  }
+
+  private readonly jobLogs = new Map<string, string>();
 
   private delete(res: ServerResponse, kind: string, key: string, existing: Resource | undefined): void {
     if (!existing) return void send(res, 204, undefined);
