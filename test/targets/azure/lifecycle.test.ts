@@ -18,12 +18,13 @@
  *   data-collector files.
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCsvFile } from '../../../src/core/csv.js';
 import { copyExample, json, python, runCli, type RunResult } from '../../helpers/cli.js';
 import { expectGolden } from '../../helpers/golden.js';
-import { pointProjectAt, startAzureDoubles, type AzureDoubles } from './doubles/index.js';
+import { startAzureDoubles, type AzureDoubles } from './doubles/index.js';
 
 let doubles: AzureDoubles;
 let project: { dir: string; cleanup: () => void };
@@ -35,7 +36,10 @@ beforeAll(async () => {
   project = copyExample();
   doubles = await startAzureDoubles({ buildsDir: path.join(project.dir, '.mlship', 'build') });
   env = { ...doubles.env, MLSHIP_PYTHON: python };
-  pointProjectAt(project.dir, doubles.arm);
+  const manifest = path.join(project.dir, 'mlship.yaml');
+  const block = doubles.arm.manifestBlock();
+  const text = readFileSync(manifest, 'utf8').replace(/^target: local$/m, 'target: azure').replace('on_drift: true', 'on_drift: false');
+  writeFileSync(manifest, `${text}targets:\n  azure:\n${Object.entries(block).map(([k, v]) => `    ${k}: ${v}\n`).join('')}`);
 }, 120_000);
 
 afterAll(async () => {
