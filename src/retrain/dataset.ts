@@ -92,7 +92,7 @@ export async function assembleFromLogs(
   const stats = await joinFeedback(sources.predictions, sources.feedback, window, (row) => {
     rows++;
     out?.write(`${[...fields.map((f) => row.input[f]), row.label].map(cell).join(',')}\n`);
-  });
+  }, { csvFields: fields });
   if (out) {
     out.end();
     await once(out, 'finish');

@@ -16,7 +16,10 @@
 import { createReadStream, existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { logFormat } from '../targets/descriptors.js';
+import type { PredictionRecord } from '../targets/shared/logs.js';
 import type { LogSource, LogWindow } from '../targets/types.js';
+import { feedbackFileNames } from './feedback-files.js';
 
 /** One prediction with its label. */
 export interface JoinedRow {
@@ -50,7 +53,6 @@ export interface JoinStats {
   malformed: number;
 }
 
-const FEEDBACK_FILE = /^feedback-(\d{4}-\d{2}-\d{2})\.jsonl$/;
 
 function fileSource(file: string): LogSource {
   return {
@@ -63,18 +65,10 @@ function fileSource(file: string): LogSource {
   };
 }
 
-/**
- * The feedback logs in a folder that can hold labels for predictions in the window: every day from
- * the window's start on (labels come late, so the window's end does not limit them).
- */
+/** The feedback logs in a folder that can hold labels for predictions in the window (`feedbackFileNames`). */
 export function feedbackSources(dir: string, window: LogWindow): LogSource[] {
   if (!existsSync(dir)) return [];
-  const fromDay = window.from?.toISOString().slice(0, 10);
-  return readdirSync(dir)
-    .map((f) => ({ f, day: FEEDBACK_FILE.exec(f)?.[1] }))
-    .filter((x): x is { f: string; day: string } => x.day !== undefined && (!fromDay || x.day >= fromDay))
-    .sort((a, b) => a.day.localeCompare(b.day))
-    .map(({ f }) => fileSource(path.join(dir, f)));
+  return feedbackFileNames(readdirSync(dir), window).map((f) => fileSource(path.join(dir, f)));
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -130,6 +124,7 @@ export async function joinFeedback(
   feedback: LogSource[],
   window: LogWindow,
   onRow: (row: JoinedRow) => void,
+  options: { csvFields: readonly string[] } = { csvFields: [] },
 ): Promise<JoinStats> {
   const stats = emptyJoinStats();
   const labels = await readLabels(feedback, stats);
@@ -137,35 +132,35 @@ export async function joinFeedback(
   const from = window.from?.getTime();
   const to = window.to?.getTime();
   for (const source of predictions) {
-    for await (const line of source.lines()) {
-      if (line.trim() === '') continue;
-      const obj = parse(line);
-      if (!obj || typeof obj.id !== 'string' || !isObject(obj.input)) {
+    // Each target's log format, read into neutral records (a line may hold a batch).
+    const parseLine = logFormat(source.format).parser({ csvFields: options.csvFields });
+    const onRecord = (p: PredictionRecord): void => {
+      const time = typeof p.ts === 'string' ? Date.parse(p.ts) : Number.NaN;
+      if (typeof p.id !== 'string' || ((from !== undefined || to !== undefined) && Number.isNaN(time))) {
         stats.malformed++;
-        continue;
+        return;
       }
-      const time = typeof obj.ts === 'string' ? Date.parse(obj.ts) : Number.NaN;
-      if ((from !== undefined || to !== undefined) && Number.isNaN(time)) {
-        stats.malformed++;
-        continue;
-      }
-      if ((from !== undefined && time < from) || (to !== undefined && time >= to)) continue;
+      if ((from !== undefined && time < from) || (to !== undefined && time >= to)) return;
       stats.predictions++;
-      const label = labels.get(obj.id);
+      const label = labels.get(p.id);
       if (!label) {
         stats.unlabelled++;
-        continue;
+        return;
       }
-      seen.add(obj.id);
+      seen.add(p.id);
       stats.matched++;
       onRow({
-        id: obj.id,
+        id: p.id,
         ...(!Number.isNaN(time) && { time }),
-        input: obj.input,
-        output: obj.output,
+        input: { ...p.input },
+        output: p.output,
         label: label.label,
-        ...(typeof obj.version === 'string' && { version: obj.version }),
+        ...(typeof p.version === 'string' && { version: p.version }),
       });
+    };
+    for await (const line of source.lines()) {
+      if (line.trim() === '') continue;
+      if (parseLine(line, onRecord) !== undefined) stats.malformed++;
     }
   }
   stats.unknownIds = labels.size - seen.size;

@@ -1,7 +1,8 @@
 /**
  * The Azure Machine Learning target. push registers a build as model version N (the model folder in
  * the workspace's blob datastore, tags with build, digest, git commit and mlship version) and
- * environment version N (the image and its inferenceConfig routes); deploy puts one managed online
+ * environment version N (the image and its inferenceConfig routes; the image is `--image`, else the
+ * build's image pushed to the workspace's container registry through the shared flow); deploy puts one managed online
  * endpoint per project in front of one managed online deployment per version (`vN`, instance type from
  * the shared compute selection, probes, the model data collector on), moves traffic with the shared
  * rollout controller reading Azure Monitor, removes the old deployment, and converges autoscale and
@@ -10,11 +11,11 @@
  *
  * The folder: `client.ts` (every Azure call, SDK or raw through the same pipeline) · `errors.ts` ·
  * `resources.ts` (names) · `requests.ts` + `schedules.ts` (pure request builders) · `blob-store.ts`
- * (the datastore as the shared ObjectStore) · `data-collector.ts` (prediction logs for drift-check) ·
+ * (the datastore as the shared ObjectStore) · `container-registry.ts` (the workspace's ACR for push) · `data-collector.ts` (prediction logs for drift-check) ·
  * `descriptor.ts` (SDK-free facts).
  */
 import path from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { OperationError, UsageError } from '../../core/errors.js';
 import { mlshipVersion } from '../../core/version.js';
 import { readBuildInfo } from '../../build/index.js';
@@ -23,7 +24,7 @@ import { selectForManifest } from '../../compute/select.js';
 import type { BaselineProfile } from '../../drift/profile.js';
 import { CloudError } from '../shared/cloud-errors.js';
 import { chooseRollback, historyEntry, liveSince, NoVersionsError, recentHistory, VersionNotFoundError } from '../shared/history.js';
-import { imageSource, type ImageRegistry } from '../shared/image.js';
+import { imageSource, pushImage } from '../shared/image.js';
 import { contextClock, pollUntil, type Clock } from '../shared/poll.js';
 import type { ObjectStore } from '../shared/object-store.js';
 import { ObjectRegistry } from '../shared/registry.js';
@@ -48,9 +49,10 @@ import type {
 } from '../types.js';
 import { blobStoreOver, openBlobStore, type BlobStore } from './blob-store.js';
 import { API_VERSION, connectAzureMl, type ArmResource, type AzureMl } from './client.js';
-import { collectorSources } from './data-collector.js';
+import { workspaceRegistry } from './container-registry.js';
+import { collectorSources, feedbackSourcesIn } from './data-collector.js';
 import { translateAzureError } from './errors.js';
-import { autoscaleBody, autoscaleName, deploymentBody, endpointBody, environmentVersionBody, modelVersionBody, recordFromModelVersion, type AzureVersionRecord } from './requests.js';
+import { autoscaleBody, autoscaleName, deploymentBody, endpointBody, environmentVersionBody, modelVersionBody, numericMetrics, type AzureVersionRecord } from './requests.js';
 import { deploymentName, resolveResources, workspaceChildId, type AzureResources } from './resources.js';
 import { newestPromoted, promotionSteps, runRetrainingJob, sourceCode, versionRecords, type AzureSession } from './retraining.js';
 import { monitorScheduleBody, retrainScheduleBody } from './schedules.js';
@@ -134,8 +136,8 @@ export class AzureTarget implements Target {
     const same = recs.find((x) => x.digest === digest && x.buildId === build.id && (options.image === undefined || x.image === options.image));
     if (same) return { version: info(same, (await this.endpointState(s)).live), created: false };
 
-    const source = await imageSource(workspaceRegistry(r), build, { image: options.image, env: this.ctx.env });
-    if (!('uri' in source)) throw imagePushUnsupported(r, build.id);
+    // The image first (`--image`, else pushed to the workspace's registry), before anything is uploaded or registered.
+    const image = options.image ?? (await this.pushBuildImage(s, build, options.builder));
     const version = `v${highest + 1}`;
     const n = version.slice(1);
 
@@ -152,22 +154,33 @@ export class AzureTarget implements Target {
     if (this.ctx.manifest.features.baseline && existsSync(this.ctx.manifest.features.baseline)) {
       await store.putFile(registry.keys.versionFile(version, 'baseline.csv'), this.ctx.manifest.features.baseline, { contentType: 'text/csv' });
     }
+    // The training code's scores, as `python train.py` writes them beside the model.
+    const metricsFile = path.join(this.ctx.manifest.projectDir, 'metrics.json');
+    const metrics = existsSync(metricsFile) ? numericMetrics(JSON.parse(readFileSync(metricsFile, 'utf8'))) : undefined;
     const rec: AzureVersionRecord = {
       version,
       buildId: build.id,
       createdAt: this.ctx.now().toISOString(),
       digest,
-      image: source.uri,
+      image,
       modelUri: store.assetUri(`${modelPrefix}/`),
       mlshipVersion: mlshipVersion(),
       ...(built.gitCommit && { gitCommit: built.gitCommit }),
       ...(options.parent && { parent: options.parent }),
+      ...(metrics && { metrics }),
     };
     await api.putEnvironmentVersion(r.environment, n, environmentVersionBody(rec));
     await api.putModelVersion(r.model, n, modelVersionBody(rec));
     await registry.writeRecord(rec);
     this.ctx.output.info(`registered ${version}: model ${r.model}:${n}, environment ${r.environment}:${n} (${rec.image})`);
     return { version: info(rec, undefined), created: true };
+  }
+
+  /** Push the build's image to the workspace's registry with a builder that works here, through the shared flow. */
+  private async pushBuildImage(s: Session, build: BuildRef, builder: string | undefined): Promise<string> {
+    const images = await workspaceRegistry(s.api, s.r);
+    const source = await imageSource(images, build, { env: this.ctx.env, ...(builder && { builder }) });
+    return 'uri' in source ? source.uri : pushImage(images, build, source, { reporter: this.ctx.output, env: this.ctx.env });
   }
 
   async baseline(version?: string): Promise<BaselineProfile> {
@@ -437,6 +450,12 @@ export class AzureTarget implements Target {
     return collectorSources(s.store, s.r.endpoint, window);
   }
 
+  /** Labels uploaded to the datastore (data-collector.ts says where and how). */
+  async feedbackLogs(window: LogWindow): Promise<LogSource[]> {
+    const s = await this.open();
+    return feedbackSourcesIn(s.store, s.r.prefix, window);
+  }
+
   /** Submit the retraining command job and follow it (retraining.ts); the result is a pending version. */
   async startRetraining(timeoutSeconds = DEFAULT_TIMEOUT_S): Promise<RetrainingRun> {
     const s = await this.open();
@@ -456,6 +475,7 @@ function info(rec: AzureVersionRecord, live: string | undefined): VersionInfo {
     location: { image: rec.image, model: rec.modelUri, ...(rec.job && { job: rec.job }) },
     live: rec.version === live,
     ...(rec.pending && { pending: true }),
+    ...(rec.metrics && { metrics: rec.metrics }),
   };
 }
 
@@ -463,27 +483,6 @@ function info(rec: AzureVersionRecord, live: string | undefined): VersionInfo {
 function sameSchedule(current: ArmResource, wanted: ArmResource): boolean {
   const pick = (x: ArmResource) => JSON.stringify([x.properties.trigger, x.properties.action]);
   return pick(current) === pick(wanted);
-}
-
-/** The workspace's container registry, for the shared image flow: pushing there needs an engine and ACR. */
-function workspaceRegistry(r: AzureResources): ImageRegistry {
-  return {
-    description: `the container registry of workspace ${r.workspace}`,
-    ensureRepository: async () => {
-      throw imagePushUnsupported(r, 'BUILD');
-    },
-    credentials: async () => {
-      throw imagePushUnsupported(r, 'BUILD');
-    },
-    exampleUri: (buildId) => `<registry>.azurecr.io/${r.name}:${buildId}`,
-  };
-}
-
-function imagePushUnsupported(r: AzureResources, buildId: string): UsageError {
-  return new UsageError(`mlship does not push images to the workspace's container registry yet`, {
-    code: 'image_required',
-    hint: `Push the build's image yourself (az acr build, or docker push to the workspace's registry), then pass it: mlship push --target azure --image <registry>.azurecr.io/${r.name}:${buildId}`,
-  });
 }
 
 /** Every client call's failures through the one translation. */

@@ -15,7 +15,13 @@
  *   jobs (2026-07-01: the SDK's job output model has no `assetName`, which registers the retrained
  *   model),
  *   Azure Monitor metrics (Microsoft.Insights 2023-10-01) and autoscale settings (2022-10-01): no
- *   SDK in package.json covers those two.
+ *   SDK in package.json covers those two; the workspace's container registry, `Registries_Get`
+ *   (Microsoft.ContainerRegistry 2023-07-01) for its login server.
+ * - the ACR token exchange (`POST https://<login server>/oauth2/exchange`, form-encoded: an AAD token
+ *   of the same credential and ARM audience for an ACR refresh token, the docker password), through
+ *   a clone of the same pipeline without its ARM bearer policy: a data-plane call, not ARM.
+ *
+ * Workspaces_Get (the workspace's `containerRegistry`) goes through the SDK.
  *
  * Blobs (`@azure/storage-blob`, same credential) live in `blob-store.ts`. All three SDKs load
  * lazily, when the target first connects.
@@ -23,7 +29,13 @@
 import type { TokenCredential } from '@azure/core-auth';
 
 /** Api-versions of the raw calls (the SDK's own calls use its 2022-10-01). */
-export const API_VERSION = { ml: '2026-07-01', sdk: '2022-10-01', metrics: '2023-10-01', autoscale: '2022-10-01' } as const;
+export const API_VERSION = { ml: '2026-07-01', sdk: '2022-10-01', metrics: '2023-10-01', autoscale: '2022-10-01', registry: '2023-07-01' } as const;
+
+/** The ACR data-plane operation (its REST spec's name) that trades an AAD token for a registry refresh token. */
+export const EXCHANGE_OPERATION = 'Authentication_ExchangeAadAccessTokenForAcrRefreshToken';
+
+/** The user name of an ACR login with a refresh token from the AAD exchange (what `az acr login --expose-token` tells docker). */
+export const ACR_TOKEN_USERNAME = '00000000-0000-0000-0000-000000000000';
 
 /** An ARM resource as JSON (`properties` as the API has it). */
 export interface ArmResource {
@@ -81,6 +93,12 @@ export interface AzureMl {
   putJob(name: string, body: ArmResource): Promise<ArmResource>;
   getJob(name: string): Promise<ArmResource | undefined>;
   putAutoscale(name: string, body: Record<string, unknown>): Promise<void>;
+  /** The ARM id of the workspace's container registry; undefined while the workspace has none. */
+  workspaceRegistryId(): Promise<string | undefined>;
+  /** A container registry's login server (`myacr.azurecr.io`; other clouds have other suffixes). */
+  registryLoginServer(registryId: string): Promise<string>;
+  /** An ACR refresh token for the login server, from an AAD token of this credential (the docker password). */
+  registryRefreshToken(loginServer: string): Promise<string>;
   /** Azure Monitor metric totals/averages of an endpoint over a window, split by status class. */
   metrics(resourceId: string, query: { names: string[]; from: Date; to: Date; filter?: string; aggregation: string }): Promise<MetricSeries[]>;
 }
@@ -105,7 +123,7 @@ export interface ConnectOptions {
 
 /** Connect: load the SDKs, build the credential and the one ARM client. */
 export async function connectAzureMl(options: ConnectOptions): Promise<AzureMl> {
-  const [{ DefaultAzureCredential }, { AzureMachineLearningWorkspaces }, { createPipelineRequest }, { createHttpPoller }] = await Promise.all([
+  const [{ DefaultAzureCredential }, { AzureMachineLearningWorkspaces }, { createPipelineRequest, createDefaultHttpClient, bearerTokenAuthenticationPolicyName }, { createHttpPoller }] = await Promise.all([
     import('@azure/identity'),
     import('@azure/arm-machinelearning'),
     import('@azure/core-rest-pipeline'),
@@ -139,9 +157,25 @@ export async function connectAzureMl(options: ConnectOptions): Promise<AzureMl> 
     const request = createPipelineRequest({ url, method, ...(body !== undefined && { body: JSON.stringify(body) }) });
     request.headers.set('Accept', 'application/json');
     if (body !== undefined) request.headers.set('Content-Type', 'application/json');
+    return transmit(operation, () => client.sendRequest(request));
+  }
+  // The same pipeline (retries, logging) without the ARM bearer token, for a registry's token
+  // endpoint: the AAD token travels in the form, and ARM's token has no business in a header there.
+  const tokenless = client.pipeline.clone();
+  tokenless.removePolicy({ name: bearerTokenAuthenticationPolicyName });
+  const httpClient = createDefaultHttpClient();
+  /** A form POST through the tokenless pipeline. */
+  async function sendForm(operation: string, url: string, form: Record<string, string>): Promise<RawResponse> {
+    const request = createPipelineRequest({ url, method: 'POST', body: new URLSearchParams(form).toString() });
+    request.headers.set('Accept', 'application/json');
+    request.headers.set('Content-Type', 'application/x-www-form-urlencoded');
+    return transmit(operation, () => tokenless.sendRequest(httpClient, request));
+  }
+  /** Send, and read the answer as JSON (text when it is not); a transport failure is an AzureCallError. */
+  async function transmit(operation: string, go: () => Promise<{ status: number; bodyAsText?: string | null; headers: { toJSON(): Record<string, string> } }>): Promise<RawResponse> {
     let response;
     try {
-      response = await client.sendRequest(request);
+      response = await go();
     } catch (error) {
       throw new AzureCallError(operation, 0, (error as { code?: string }).code ?? 'RequestFailed', (error as Error).message);
     }
@@ -294,6 +328,31 @@ export async function connectAzureMl(options: ConnectOptions): Promise<AzureMl> 
       const path = `/subscriptions/${options.subscription}/resourceGroups/${rg}/providers/Microsoft.Insights/autoscalesettings/${name}`;
       check('AutoscaleSettings_CreateOrUpdate', await send('AutoscaleSettings_CreateOrUpdate', 'PUT', path, body, API_VERSION.autoscale));
     },
+    async workspaceRegistryId() {
+      const workspace = await sdk('Workspaces_Get', () => client.workspaces.get(rg, ws));
+      return workspace?.containerRegistry || undefined;
+    },
+    async registryLoginServer(registryId) {
+      const r = check('Registries_Get', await send('Registries_Get', 'GET', registryId, undefined, API_VERSION.registry))!;
+      const loginServer = (r.body as ArmResource).properties?.loginServer;
+      if (typeof loginServer !== 'string' || !loginServer) throw new AzureCallError('Registries_Get', r.status, 'NoLoginServer', `container registry ${registryId} has no login server`);
+      return loginServer;
+    },
+    async registryRefreshToken(loginServer) {
+      const operation = EXCHANGE_OPERATION;
+      // The AAD token the ARM calls use (same credential, same audience), as `az acr login` exchanges it.
+      const aad = await credential.getToken(`${endpoint}/.default`);
+      if (!aad) throw new AzureCallError(operation, 401, 'NoToken', 'the Azure credential returned no access token');
+      const tenant = tokenTenant(aad.token);
+      const r = await sendForm(operation, `https://${loginServer}/oauth2/exchange`, { grant_type: 'access_token', service: loginServer, ...(tenant && { tenant }), access_token: aad.token });
+      const body = r.body as { refresh_token?: string; errors?: { code?: string; message?: string }[] } | undefined;
+      if (r.status >= 300 || !body?.refresh_token) {
+        // ACR answers errors as `{errors: [{code, message}]}`, not ARM's `{error}`.
+        const e = body?.errors?.[0];
+        throw new AzureCallError(operation, r.status, e?.code ?? `Http${r.status}`, e?.message ?? (r.status < 300 ? 'the registry answered without a refresh token' : `HTTP ${r.status}`));
+      }
+      return body.refresh_token;
+    },
     async metrics(resourceId, q) {
       const params = new URLSearchParams({
         metricnames: q.names.join(','),
@@ -319,4 +378,14 @@ export async function connectAzureMl(options: ConnectOptions): Promise<AzureMl> 
     },
   };
   return api;
+}
+
+/** The tenant an AAD access token was issued in (its `tid` claim), which the ACR exchange takes; undefined when unreadable. */
+function tokenTenant(token: string): string | undefined {
+  try {
+    const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { tid?: unknown };
+    return typeof claims.tid === 'string' ? claims.tid : undefined;
+  } catch {
+    return undefined;
+  }
 }

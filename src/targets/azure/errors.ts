@@ -5,11 +5,12 @@
  * endpoint name taken in the region, ARM throttling (429), a conflicting operation (409), a request
  * the service refused. The SDK pipeline's own retries run before anything reaches here. Each becomes
  * a `CloudError` of the shared categories (the kind fixes the exit code); a 404 of a resource mlship
- * looks for is `not_found` (`ifFound` tests it).
+ * looks for is `not_found` (`ifFound` tests it). The workspace's container registry has its own: a
+ * registry that is gone, and a token exchange or registry read refused (the AcrPush / Reader roles).
  */
 import { isMlshipError, type ErrorOptions, type MlshipError } from '../../core/errors.js';
 import { CloudError, type CloudErrorKind } from '../shared/cloud-errors.js';
-import { AzureCallError } from './client.js';
+import { AzureCallError, EXCHANGE_OPERATION } from './client.js';
 import type { AzureResources } from './resources.js';
 
 export function translateAzureError(error: unknown, r: Pick<AzureResources, 'subscription' | 'resourceGroup' | 'workspace'>): MlshipError {
@@ -29,6 +30,8 @@ export function translateAzureError(error: unknown, r: Pick<AzureResources, 'sub
   const details = { operation: e.operation, azureError: e.code, status: e.status };
   const opts = (hint: string) => ({ hint, details, cause: error });
   const ws = `workspace ${r.workspace} (resource group ${r.resourceGroup}, subscription ${r.subscription})`;
+  const registry = registryError(e, r.workspace, opts);
+  if (registry) return registry;
   if (e.code === 'SubscriptionNotFound') {
     return cloudError('not_found', 'azure_subscription_not_found', `Azure subscription ${r.subscription} was not found or your identity cannot see it (${e.operation}).`, opts('Check targets.azure.subscription / AZURE_SUBSCRIPTION_ID (`az account list -o table`).'));
   }
@@ -65,6 +68,22 @@ export function translateAzureError(error: unknown, r: Pick<AzureResources, 'sub
     return cloudError('invalid_request', 'azure_request_rejected', `Azure ML refused ${e.operation}: ${e.code}: ${firstLine(e.message)}`, opts('This is likely a bug in mlship or an unsupported setting; run with --verbose and report it.'));
   }
   return cloudError('service', 'azure_error', `Azure call ${e.operation} failed: ${e.code}: ${firstLine(e.message)}`, opts('Check the message above; run with --verbose for the full error.'));
+}
+
+/** The workspace's container registry: it may sit in another resource group, and its roles are ACR's, not Azure ML's. */
+function registryError(e: AzureCallError, workspace: string, opts: (hint: string) => ErrorOptions): CloudError | undefined {
+  const roles = 'Ask an owner of the registry to grant your identity "AcrPush" on it (az role assignment create --assignee <your identity> --role AcrPush --scope <registry ARM id>) and "Reader" to look it up, then run the command again; or push the image yourself and pass --image.';
+  if (e.operation === EXCHANGE_OPERATION && (e.status === 401 || e.status === 403)) {
+    return cloudError('permission', 'azure_registry_access_denied', `The container registry of workspace ${workspace} refused to exchange your Azure token for a registry login (${e.code}: ${firstLine(e.message)}).`, opts(`${roles} The identity must belong to the registry's tenant.`));
+  }
+  if (e.operation !== 'Registries_Get') return undefined;
+  if (e.status === 404) {
+    return cloudError('not_found', 'azure_registry_not_found', `The container registry that workspace ${workspace} names was not found: ${firstLine(e.message)}`, opts('It was deleted or moved: attach a registry to the workspace (az ml workspace update --container-registry <registry ARM id>), or pass --image.'));
+  }
+  if (e.status === 403 || e.code === 'AuthorizationFailed') {
+    return cloudError('permission', 'azure_registry_access_denied', `Access denied reading the container registry of workspace ${workspace}: ${firstLine(e.message)}`, opts(roles));
+  }
+  return undefined;
 }
 
 function cloudError(kind: CloudErrorKind, code: string, message: string, options: ErrorOptions): CloudError {

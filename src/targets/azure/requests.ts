@@ -24,6 +24,8 @@ export interface AzureVersionRecord {
   pending?: boolean;
   /** The retraining job that produced the model. */
   job?: string;
+  /** The training code's holdout scores (metrics.json), numbers only: `quality` compares with them. */
+  metrics?: Record<string, number>;
 }
 
 /** The serving app's routes, which the managed endpoint probes and scores (port 8080: the app's default). */
@@ -35,6 +37,9 @@ export const INFERENCE_ROUTES = {
 
 const TAG = { build: 'mlship.build', digest: 'mlship.sha256', git: 'mlship.git_commit', mlship: 'mlship.version', image: 'mlship.image', created: 'mlship.created', parent: 'mlship.parent', job: 'mlship.job' } as const;
 
+/** Tags `mlship.metric.<name>` hold the training scores (Azure ML studio shows tags beside the version). */
+const METRIC_TAG = 'mlship.metric.';
+
 export function modelVersionBody(rec: AzureVersionRecord): ArmResource {
   const tags: Record<string, string> = {
     [TAG.build]: rec.buildId,
@@ -45,6 +50,7 @@ export function modelVersionBody(rec: AzureVersionRecord): ArmResource {
     ...(rec.mlshipVersion && { [TAG.mlship]: rec.mlshipVersion }),
     ...(rec.parent && { [TAG.parent]: rec.parent }),
     ...(rec.job && { [TAG.job]: rec.job }),
+    ...Object.fromEntries(Object.entries(rec.metrics ?? {}).map(([k, v]) => [`${METRIC_TAG}${k}`, String(v)])),
   };
   return { properties: { modelUri: rec.modelUri, modelType: 'custom_model', description: `mlship ${rec.version} (build ${rec.buildId})`, tags, isAnonymous: false, isArchived: false } };
 }
@@ -54,6 +60,7 @@ export function recordFromModelVersion(m: ArmResource): AzureVersionRecord | und
   const tags = (m.properties.tags ?? {}) as Record<string, string>;
   const digest = tags[TAG.digest];
   if (!digest || !m.name) return undefined;
+  const metrics = numericMetrics(Object.fromEntries(Object.entries(tags).filter(([k]) => k.startsWith(METRIC_TAG)).map(([k, v]) => [k.slice(METRIC_TAG.length), Number(v)])));
   return {
     version: `v${m.name}`,
     buildId: tags[TAG.build] ?? 'unknown',
@@ -65,7 +72,15 @@ export function recordFromModelVersion(m: ArmResource): AzureVersionRecord | und
     ...(tags[TAG.mlship] && { mlshipVersion: tags[TAG.mlship] }),
     ...(tags[TAG.parent] && { parent: tags[TAG.parent] }),
     ...(tags[TAG.job] && { job: tags[TAG.job] }),
+    ...(metrics && { metrics }),
   };
+}
+
+/** The numbers of a metrics.json (what the training code wrote), for the model version's tags. */
+export function numericMetrics(value: unknown): Record<string, number> | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const out = Object.fromEntries(Object.entries(value).filter((e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1])));
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 export function environmentVersionBody(rec: AzureVersionRecord): ArmResource {

@@ -26,7 +26,7 @@ import type { RetrainingRun } from '../types.js';
 import type { ObjectRegistry } from '../shared/registry.js';
 import type { BlobStore } from './blob-store.js';
 import { API_VERSION, type ArmResource, type AzureMl } from './client.js';
-import { environmentVersionBody, modelVersionBody, recordFromModelVersion, type AzureVersionRecord } from './requests.js';
+import { environmentVersionBody, modelVersionBody, numericMetrics, recordFromModelVersion, type AzureVersionRecord } from './requests.js';
 import { workspaceChildId, type AzureResources } from './resources.js';
 import { RETRAINED_MARKER, retrainJobBody, type RetrainedMarker } from './schedules.js';
 
@@ -77,6 +77,7 @@ async function pendingRecord(s: AzureSession, m: ArmResource, pushed: AzureVersi
   const parent = pushed.find((x) => x.version === marker.parent);
   if (!parent || !/^[0-9a-f]{64}$/.test(String(marker.sha256))) return undefined;
   const created = (m as { systemData?: { createdAt?: string } }).systemData?.createdAt;
+  const metrics = numericMetrics(marker.metrics);
   return {
     version: `v${m.name}`,
     buildId: parent.buildId,
@@ -87,6 +88,7 @@ async function pendingRecord(s: AzureSession, m: ArmResource, pushed: AzureVersi
     parent: parent.version,
     pending: true,
     job: String(m.properties.jobName),
+    ...(metrics && { metrics }),
   };
 }
 

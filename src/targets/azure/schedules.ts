@@ -92,11 +92,12 @@ export function monitorScheduleBody(r: AzureResources, manifest: Manifest, rec: 
 /** The file a retraining job leaves beside the model it trained: what mlship needs to promote it. */
 export const RETRAINED_MARKER = 'mlship.json';
 
-/** What the marker holds: the artifact's sha256 (as mlship and the serving app compute it), its name, the parent version. */
+/** What the marker holds: the artifact's sha256 (as mlship and the serving app compute it), its name, the parent version, the run's metrics.json. */
 export interface RetrainedMarker {
   sha256: string;
   artifact: string;
   parent: string;
+  metrics?: unknown;
 }
 
 /**
@@ -135,7 +136,11 @@ const MARKER_SCRIPT = [
   '            h.update(chunk)',
   '    return h.hexdigest()',
   `with open(os.path.join(out, "${RETRAINED_MARKER}"), "w") as f:`,
-  '    json.dump({"sha256": digest(os.path.join(out, name)), "artifact": name, "parent": parent}, f)',
+  '    marker = {"sha256": digest(os.path.join(out, name)), "artifact": name, "parent": parent}',
+  '    if os.path.isfile("metrics.json"):',
+  '        with open("metrics.json") as m:',
+  '            marker["metrics"] = json.load(m)',
+  '    json.dump(marker, f)',
 ];
 
 

@@ -3,8 +3,8 @@
  * or an image builder that works here, checked before anything is uploaded), and pushing the build's
  * image to the cloud's registry under `<repository>:<build id>` with the builder that built it
  * (docker, podman or buildah: src/build/image/). The cloud supplies an `ImageRegistry`: its
- * repository (created if missing) and a short-lived login (ECR token now; Artifact Registry and ACR
- * tokens next). The password goes to the builder's `login --password-stdin`, into a throwaway auth
+ * repository (created if missing) and a short-lived login (an ECR token, an Artifact Registry access
+ * token, an ACR refresh token). The password goes to the builder's `login --password-stdin`, into a throwaway auth
  * folder: never to an argument, the user's credential store or a log.
  */
 import { UsageError } from '../../core/errors.js';

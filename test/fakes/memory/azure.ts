@@ -23,6 +23,7 @@ const RESOURCE_GROUP = 'mlship-rg';
 const WORKSPACE = 'mlship-ws';
 const LOCATION = 'westeurope';
 const WS_PATH = `/subscriptions/${SUBSCRIPTION}/resourceGroups/${RESOURCE_GROUP}/providers/Microsoft.MachineLearningServices/workspaces/${WORKSPACE}`;
+const REGISTRY_ID = `/subscriptions/${SUBSCRIPTION}/resourceGroups/${RESOURCE_GROUP}/providers/Microsoft.ContainerRegistry/registries/mlshipfake`;
 /** Requests per minute the fake's monitoring reports for the endpoint. */
 const RPM = 100;
 
@@ -252,6 +253,10 @@ export function memoryAzure(): MemoryAzure {
       return clone(job);
     }, { missingOk: true }),
     putAutoscale: call('putAutoscale', 'AutoscaleSettings_CreateOrUpdate', (name: string, body: Record<string, unknown>) => void autoscale.set(name, clone(body))) as AzureMl['putAutoscale'],
+    // The workspace's container registry (push without --image): one registry, any token exchanges.
+    workspaceRegistryId: call('workspaceRegistryId', 'Workspaces_Get', () => REGISTRY_ID) as AzureMl['workspaceRegistryId'],
+    registryLoginServer: call('registryLoginServer', 'Registries_Get', () => 'mlshipfake.azurecr.io') as AzureMl['registryLoginServer'],
+    registryRefreshToken: call('registryRefreshToken', 'Authentication_ExchangeAadAccessTokenForAcrRefreshToken', () => 'fake-acr-refresh-token') as AzureMl['registryRefreshToken'],
     metrics: call('metrics', 'Metrics_List', (_resourceId: string, q: { names: string[]; from: Date; to: Date; filter?: string; aggregation: string }): MetricSeries[] => {
       const deployment = /deployment eq '([^']+)'/.exec(q.filter ?? '')?.[1] ?? '';
       const minutes = Math.max(1, Math.round((q.to.getTime() - q.from.getTime()) / 60_000));

@@ -1,7 +1,8 @@
 /**
  * Azure failures people meet, as the user sees them: a translated message naming what and where, the
  * shared CloudError category and its exit code, never a stack trace.
- * - unit: `translateAzureError` on the errors ARM returns (codes as the real service spells them).
+ * - unit: `translateAzureError` on the errors ARM returns (codes as the real service spells them),
+ *   and ACR's token exchange (its `{errors: [{code}]}` codes).
  * - spawned CLI against the doubles (ARM fake + Azurite): a workspace that does not exist (the fake's
  *   404 for Datastores_List), and a deployment whose provisioning fails (injected in the fake's
  *   OnlineDeployments_CreateOrUpdate long-running operation), which leaves traffic unchanged and prints
@@ -11,12 +12,12 @@
 import path from 'node:path';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AzureCallError } from '../../../src/targets/azure/client.js';
+import { AzureCallError, EXCHANGE_OPERATION } from '../../../src/targets/azure/client.js';
 import { translateAzureError } from '../../../src/targets/azure/errors.js';
 import { CloudError } from '../../../src/targets/shared/cloud-errors.js';
 import { copyExample, runCli } from '../../helpers/cli.js';
 import { makeBuild, targetContext } from '../sagemaker/project.js';
-import { startAzureDoubles, type AzureDoubles } from './doubles/index.js';
+import { pointProjectAt, startAzureDoubles, type AzureDoubles } from './doubles/index.js';
 
 const r = { subscription: '00000000-0000-4000-8000-000000000001', resourceGroup: 'rg', workspace: 'ws1' };
 
@@ -29,6 +30,10 @@ describe('translateAzureError', () => {
     [new AzureCallError('OnlineDeployments_CreateOrUpdate', 400, 'QuotaExceeded', 'Not enough quota available for Standard_NC4as_T4_v3 in StandardNCASv3_T4Family.'), 'quota', 'azure_quota_exceeded', /StandardNCASv3_T4Family/],
     [new AzureCallError('OnlineDeployments_CreateOrUpdate', 400, 'BadArgument', 'The VM size Standard_NC24ads_A100_v4 is not available in this region.'), 'invalid_request', 'azure_sku_unavailable', /not available/],
     [Object.assign(new Error('DefaultAzureCredential failed to retrieve a token'), { name: 'AggregateAuthenticationError' }), 'credentials', 'azure_no_credentials', /No Azure credential/],
+    // The workspace's container registry (push without --image): possibly in another resource group, with ACR's roles.
+    [new AzureCallError('Registries_Get', 404, 'ResourceNotFound', "The Resource 'Microsoft.ContainerRegistry/registries/acr1' under resource group 'shared' was not found."), 'not_found', 'azure_registry_not_found', /registry that workspace ws1 names was not found: .*acr1/],
+    [new AzureCallError('Registries_Get', 403, 'AuthorizationFailed', "The client 'abc' does not have authorization to perform action 'Microsoft.ContainerRegistry/registries/read' over scope '/subscriptions/x'."), 'permission', 'azure_registry_access_denied', /registries\/read/],
+    [new AzureCallError(EXCHANGE_OPERATION, 401, 'UNAUTHORIZED', 'authentication required'), 'permission', 'azure_registry_access_denied', /refused to exchange your Azure token/],
   ];
   for (const [error, kind, code, message] of cases) {
     it(`${code}`, () => {
@@ -37,6 +42,7 @@ describe('translateAzureError', () => {
       expect(e).toMatchObject({ kind, code });
       expect(e.message).toMatch(message);
       expect(e.hint).toBeTruthy();
+      if (code.startsWith('azure_registry')) expect(e.hint).toMatch(code === 'azure_registry_not_found' ? /--container-registry/ : /AcrPush/);
     });
   }
 });
@@ -49,9 +55,7 @@ describe('Azure errors through the CLI', () => {
   beforeAll(async () => {
     project = copyExample();
     doubles = await startAzureDoubles({ buildsDir: path.join(project.dir, '.mlship', 'build') });
-    manifest = path.join(project.dir, 'mlship.yaml');
-    const text = readFileSync(manifest, 'utf8').replace(/^target: local$/m, 'target: azure').replace('on_drift: true', 'on_drift: false');
-    writeFileSync(manifest, `${text}targets:\n  azure:\n${Object.entries(doubles.arm.manifestBlock()).map(([k, v]) => `    ${k}: ${v}\n`).join('')}`);
+    manifest = pointProjectAt(project.dir, doubles.arm);
   }, 120_000);
   afterAll(async () => {
     await doubles?.stop();

@@ -121,6 +121,9 @@ async function planGolden(name: string, extra: string[] = []): Promise<void> {
   const text = `${JSON.stringify({ ...doc.plan, compute: { instanceType, replicas, gpu } }, null, 2)}\n`
     .replace(/[0-9a-f]{64}/g, '<sha256>')
     .replace(/churn:[0-9a-f]{12,}/g, 'churn:<build>')
+    // The source's code asset version is its content digest (the manifest holds the fake's port).
+    .replace(/(churn-source:|versions\/)[0-9a-f]{12}\b/g, '$1<source>')
+    .replace(/"files": \d+/g, '"files": "<n>"')
     .replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:<port>');
   expectGolden(path.join(path.dirname(new URL(import.meta.url).pathname), 'golden'), name, text);
 }

@@ -2,8 +2,9 @@
  * Retraining on Azure ML end to end, the spawned CLI against the Azure doubles, zero contract
  * violations: push v1 → deploy → `mlship retrain` (the project source as a code asset, a command job
  * run for real, its model output registered as v2) → v2 listed as pending and not taken by a plain
- * deploy → `deploy --version v2` promotes it and serves the retrained model → a failing training
- * command ends the run with exit 1.
+ * deploy → `deploy --version v2` promotes it and serves the retrained model → `quality` joins the
+ * collected predictions with labels uploaded to the datastore → a failing training command ends the
+ * run with exit 1.
  *
  * Which double answers what:
  * - ARM fake (HTTPS, contract-checked): CodeVersions_{Get,CreateOrUpdate}, ModelVersions_{List,
@@ -11,7 +12,8 @@
  *   (raw 2026-07-01). The fake runs the job as Azure ML compute would: the code asset downloaded as the
  *   working folder, `${{outputs.model}}` replaced, the command run with the serving build's Python, the
  *   output uploaded to the datastore and registered as the next model version with its `jobName`.
- * - Azurite: the source files, the job's output folder (model + mlship.json marker), version records.
+ * - Azurite: the source files, the job's output folder (model + mlship.json marker), version records,
+ *   the data collector's lines and the uploaded feedback file.
  * - ARM fake data plane: the scoring URL forwarding to the real serving app (the retrained artifact
  *   checked against the digest mlship registered).
  */
@@ -37,6 +39,7 @@ interface Version {
   live: boolean;
   pending?: boolean;
   location: Record<string, string>;
+  metrics?: Record<string, number>;
 }
 
 beforeAll(async () => {
@@ -130,6 +133,28 @@ describe('mlship retrain --target azure (a real command job in the ARM fake)', (
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ version: 'v2' });
   }, 900_000);
+
+  it('quality joins the data collector\'s predictions with labels uploaded to the datastore', async () => {
+    const status = json<{ live: { url: string; details: { endpoint: string } }; versions: Version[] }>(await cli('status', '--json'));
+    expect(status.versions.find((v) => v.version === 'v2')).toMatchObject({ metrics: { auc: expect.any(Number) } });
+    const table = readCsvFile(path.join(project.dir, 'data', 'train.csv'));
+    const labels: string[] = [];
+    for (const [i, row] of table.rows.slice(0, 30).entries()) {
+      const record = Object.fromEntries(table.columns.filter((c) => c !== 'churned').map((c) => [c, ['plan', 'payment_method'].includes(c) ? row[table.columns.indexOf(c)] : Number(row[table.columns.indexOf(c)])]));
+      const res = await fetch(status.live.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': `q-${i}`, authorization: `Bearer ${doubles.arm.endpointKey(status.live.details.endpoint)!}` }, body: JSON.stringify(record) });
+      expect(res.status).toBe(200);
+      labels.push(JSON.stringify({ ts: new Date().toISOString(), id: `q-${i}`, label: Number(row[table.columns.indexOf('churned')]) }));
+    }
+    labels.push(JSON.stringify({ ts: new Date().toISOString(), id: 'no-such-request', label: 1 }));
+    await doubles.arm.putBlob(`mlship/churn/feedback/feedback-${new Date().toISOString().slice(0, 10)}.jsonl`, `${labels.join('\n')}\n`);
+
+    const q = await cli('quality', '--json', '--since', '1h');
+    expect([0, 3], q.stderr).toContain(q.code);
+    const result = json<{ version: string; live: number; validation: number; verdict: string; labels: { matched: number; unknownIds: number } }>(q);
+    expect(result).toMatchObject({ version: 'v2', verdict: expect.stringMatching(/^(ok|degraded)$/), labels: { matched: 30, unknownIds: 1 } });
+    expect(result.live).toBeGreaterThan(0);
+    expect(result.validation).toBe(status.versions.find((v) => v.version === 'v2')!.metrics!.auc);
+  }, 300_000);
 
   it('a training command that fails ends the run: exit 1, the job named, nothing registered', async () => {
     writeFileSync(manifest, readFileSync(manifest, 'utf8').replace('command: python train.py --seed 7', 'command: python -c "raise SystemExit(4)"'));

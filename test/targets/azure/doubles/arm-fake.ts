@@ -16,9 +16,15 @@
  * - a data plane (plain HTTP, `dataUrl`): the App Service managed-identity token endpoint that
  *   `DefaultAzureCredential` uses (tokens are unsigned JWTs with issuer and audience, which Azurite's
  *   `--oauth basic` checks), and each endpoint's scoring URL, which checks the endpoint key, splits
- *   traffic by the endpoint's `traffic` map (or `azureml-model-deployment`), forwards to the
+ *   traffic by the endpoint's `traffic` map (or `azureml-model-deployment`), forwards (with the
+ *   caller's `x-request-id`, which becomes the collector's `correlationid`) to the
  *   deployment's scoring route and, like the model data collector, appends `model_inputs` and
  *   `model_outputs` JSON lines to the datastore.
+ * - the workspace and its container registry (shapes checked by hand: not in the ML contract):
+ *   `Workspaces_Get` (with `containerRegistry`, or without: `workspaceRegistry = undefined`),
+ *   `Registries_Get` (2023-07-01, `loginServer` = this server's host) and, acting as that login
+ *   server, ACR's `POST /oauth2/exchange` (form fields and an ARM-audience AAD token checked; answers
+ *   a refresh token, recorded in `exchanges`, or the injected `exchangeRefusal`).
  * - Azure Monitor: `Microsoft.Insights/metrics` (RequestsPerMinute by deployment and status class,
  *   RequestLatency_P95) computed from the traffic the scoring URL saw, and
  *   `Microsoft.Insights/autoscalesettings` stored as sent (shape checked by hand: not in the contract).
@@ -44,7 +50,19 @@ export const WORKSPACE = 'mlship-ws';
 export const LOCATION = 'eastus';
 export const TENANT = '00000000-0000-4000-8000-0000000000aa';
 /** Api-versions the fake accepts: the SDK's (2.1.1) and the one mlship pins for raw calls. */
-export const API_VERSIONS = { sdk: '2022-10-01', raw: '2026-07-01', metrics: '2023-10-01', autoscale: '2022-10-01' } as const;
+export const API_VERSIONS = { sdk: '2022-10-01', raw: '2026-07-01', metrics: '2023-10-01', autoscale: '2022-10-01', registry: '2023-07-01' } as const;
+/** The workspace's container registry (Azure creates one lazily; `ArmFake.workspaceRegistry` can take it away). */
+export const REGISTRY_ID = `/subscriptions/${SUBSCRIPTION}/resourceGroups/${RESOURCE_GROUP}/providers/Microsoft.ContainerRegistry/registries/mlshipfakeacr`;
+
+/** One ACR token exchange as the fake's login server saw it. */
+export interface Exchange {
+  service: string;
+  tenant?: string;
+  /** Whether an `Authorization` header came along (the AAD token belongs in the form only). */
+  authorization: boolean;
+  /** The refresh token handed out (the docker password), when the exchange succeeded. */
+  refreshToken?: string;
+}
 
 export interface Violation {
   method: string;
@@ -109,6 +127,11 @@ export class ArmFake {
   readonly failingDeployments = new Set<string>();
   /** Provisioning of these deployments fails with this error (quota, image pull…). */
   readonly provisioningFailures = new Map<string, { code: string; message: string }>();
+  /** The workspace's `containerRegistry` (an ARM id); undefined: the workspace has none yet. */
+  workspaceRegistry: string | undefined = REGISTRY_ID;
+  /** The ACR token exchange answers this error (e.g. 401 UNAUTHORIZED) instead of a refresh token. */
+  exchangeRefusal?: { status: number; code: string; message: string };
+  readonly exchanges: Exchange[] = [];
   armUrl = '';
   dataUrl = '';
   /** The datastore's container in Azurite. */
@@ -153,6 +176,11 @@ export class ArmFake {
     rmSync(this.work, { recursive: true, force: true });
   }
 
+  /** The registry's login server: this fake (its `/oauth2/exchange`) at 127.0.0.1:port, as `Registries_Get` reports it. */
+  get loginServer(): string {
+    return new URL(this.armUrl).host;
+  }
+
   /** Environment for mlship: the managed-identity endpoint DefaultAzureCredential finds, the CA to trust. */
   env(): Record<string, string> {
     return {
@@ -185,6 +213,11 @@ export class ArmFake {
     return out;
   }
 
+  /** Write a blob of the datastore's container (what a user uploads: labels…). */
+  async putBlob(name: string, text: string): Promise<void> {
+    await this.blobs.getBlockBlobClient(name).upload(text, Buffer.byteLength(text));
+  }
+
   /** A blob of the datastore's container, whole. */
   async blob(name: string): Promise<Buffer> {
     return this.blobs.getBlobClient(name).downloadToBuffer();
@@ -208,6 +241,8 @@ export class ArmFake {
     const url = new URL(req.url ?? '/', this.armUrl);
     const raw = await readBody(req);
     const method = req.method ?? 'GET';
+    // The registry's data plane (the same server acts as the login server): no ARM token here.
+    if (url.pathname === '/oauth2/exchange') return this.exchange(req, res, method, url, raw);
     const auth = req.headers.authorization ?? '';
     const claims = parseJwt(auth.replace(/^Bearer /, ''));
     if (!claims || claims.aud !== this.armUrl) {
@@ -226,6 +261,8 @@ export class ArmFake {
     if (opStatus && method === 'GET') return this.operationStatus(res, opStatus[1]!.endsWith('Status') ? 'Status' : 'Result', opStatus[2]!);
     if (/\/providers\/Microsoft\.Insights\/metrics$/i.test(url.pathname)) return this.metrics(req, res, url);
     if (/\/providers\/Microsoft\.Insights\/autoscalesettings\/[^/]+$/i.test(url.pathname)) return this.autoscale(res, method, url, body);
+    if (/\/providers\/Microsoft\.MachineLearningServices\/workspaces\/[^/]+$/i.test(url.pathname) && method === 'GET') return this.workspace(res, url);
+    if (/\/providers\/Microsoft\.ContainerRegistry\/registries\/[^/]+$/i.test(url.pathname) && method === 'GET') return this.registry(res, url);
 
     const match = matchOperation(method, url.pathname);
     if (!match) return this.reject(res, method, url, undefined, [`${method} ${url.pathname}: no such operation in the contract`], 404);
@@ -653,6 +690,85 @@ export class ArmFake {
   }
 
   // ----------------------------------------------------------------------------------------------
+  // The workspace and its container registry (not in the ML contract: shapes checked by hand).
+
+  /** Workspaces_Get (the SDK's 2022-10-01): the workspace with its `containerRegistry`, when it has one. */
+  private workspace(res: ServerResponse, url: URL): void {
+    const apiVersion = url.searchParams.get('api-version');
+    this.calls.push({ method: 'GET', operation: 'Workspaces_Get', apiVersion });
+    if (apiVersion !== API_VERSIONS.sdk) return this.reject(res, 'GET', url, 'Workspaces_Get', [`api-version ${apiVersion}: the fake serves the SDK's ${API_VERSIONS.sdk}`]);
+    if (url.pathname.toLowerCase() !== this.workspaceId.toLowerCase()) {
+      const name = url.pathname.split('/').pop();
+      return send(res, 404, { error: { code: 'ResourceNotFound', message: `The Resource 'Microsoft.MachineLearningServices/workspaces/${name}' under resource group '${url.pathname.split('/')[4]}' was not found.` } });
+    }
+    const account = `/subscriptions/${SUBSCRIPTION}/resourceGroups/${RESOURCE_GROUP}/providers/Microsoft.Storage/storageAccounts/${ACCOUNT}`;
+    send(res, 200, {
+      id: this.workspaceId,
+      name: WORKSPACE,
+      type: 'Microsoft.MachineLearningServices/workspaces',
+      location: LOCATION,
+      sku: { name: 'Basic', tier: 'Basic' },
+      identity: { type: 'SystemAssigned', principalId: randomUUID(), tenantId: TENANT },
+      properties: {
+        friendlyName: WORKSPACE,
+        storageAccount: account,
+        keyVault: `/subscriptions/${SUBSCRIPTION}/resourceGroups/${RESOURCE_GROUP}/providers/Microsoft.KeyVault/vaults/mlshipfakekv`,
+        applicationInsights: `/subscriptions/${SUBSCRIPTION}/resourceGroups/${RESOURCE_GROUP}/providers/Microsoft.Insights/components/mlshipfakeai`,
+        ...(this.workspaceRegistry && { containerRegistry: this.workspaceRegistry }),
+        provisioningState: 'Succeeded',
+        publicNetworkAccess: 'Enabled',
+        v1LegacyMode: false,
+      },
+    });
+  }
+
+  /** Registries_Get (Microsoft.ContainerRegistry 2023-07-01): the workspace's registry, its login server this fake. */
+  private registry(res: ServerResponse, url: URL): void {
+    const apiVersion = url.searchParams.get('api-version');
+    this.calls.push({ method: 'GET', operation: 'Registries_Get', apiVersion });
+    if (apiVersion !== API_VERSIONS.registry) return this.reject(res, 'GET', url, 'Registries_Get', [`api-version ${apiVersion}: the fake serves ${API_VERSIONS.registry}`]);
+    const name = url.pathname.split('/').pop()!;
+    if (!this.workspaceRegistry || url.pathname.toLowerCase() !== this.workspaceRegistry.toLowerCase()) {
+      return send(res, 404, { error: { code: 'ResourceNotFound', message: `The Resource 'Microsoft.ContainerRegistry/registries/${name}' under resource group '${url.pathname.split('/')[4]}' was not found.` } });
+    }
+    send(res, 200, {
+      id: this.workspaceRegistry,
+      name,
+      type: 'Microsoft.ContainerRegistry/registries',
+      location: LOCATION,
+      sku: { name: 'Basic', tier: 'Basic' },
+      properties: { loginServer: this.loginServer, provisioningState: 'Succeeded', adminUserEnabled: false, publicNetworkAccess: 'Enabled', anonymousPullEnabled: false },
+    });
+  }
+
+  /**
+   * The ACR token exchange (`POST /oauth2/exchange`, form-encoded): `grant_type=access_token`,
+   * `service` = the login server, `tenant` (optional) and an AAD access token for the ARM audience;
+   * answers `{refresh_token}`, or ACR's `{errors: [{code, message}]}`.
+   */
+  private exchange(req: IncomingMessage, res: ServerResponse, method: string, url: URL, raw: Buffer): void {
+    const form = new URLSearchParams(raw.toString('utf8'));
+    const problems: string[] = [];
+    if (method !== 'POST') problems.push(`${method}: the exchange takes POST`);
+    if (!/^application\/x-www-form-urlencoded/.test(req.headers['content-type'] ?? '')) problems.push(`content-type ${req.headers['content-type']}: want application/x-www-form-urlencoded`);
+    if (form.get('grant_type') !== 'access_token') problems.push(`grant_type ${form.get('grant_type')}: want access_token`);
+    if (form.get('service') !== this.loginServer) problems.push(`service ${form.get('service')}: want the login server ${this.loginServer}`);
+    const tenant = form.get('tenant') ?? undefined;
+    if (tenant !== undefined && tenant !== TENANT) problems.push(`tenant ${tenant}: the registry's tenant is ${TENANT}`);
+    const claims = parseJwt(form.get('access_token') ?? '') as { aud?: string; exp?: number } | undefined;
+    if (!claims || claims.aud !== this.armUrl || !claims.exp || claims.exp * 1000 < Date.now()) problems.push(`access_token: want an unexpired AAD token for the ARM audience ${this.armUrl}`);
+    const exchange: Exchange = { service: form.get('service') ?? '', ...(tenant && { tenant }), authorization: req.headers.authorization !== undefined };
+    this.exchanges.push(exchange);
+    if (problems.length > 0) {
+      this.violations.push({ method, url: url.pathname, operation: 'Authentication_ExchangeAadAccessTokenForAcrRefreshToken', problems });
+      return send(res, 400, { errors: [{ code: 'UNSUPPORTED', message: problems[0] }] });
+    }
+    if (this.exchangeRefusal) return send(res, this.exchangeRefusal.status, { errors: [{ code: this.exchangeRefusal.code, message: this.exchangeRefusal.message }] });
+    exchange.refreshToken = makeJwt(this.loginServer).replace(/\.[^.]+$/, `.${randomUUID()}`);
+    send(res, 200, { refresh_token: exchange.refreshToken });
+  }
+
+  // ----------------------------------------------------------------------------------------------
   // Data plane: managed identity tokens, scoring, data collection.
 
   private async handleData(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -683,7 +799,7 @@ export class ArmFake {
     const started = Date.now();
     const answer = this.failingDeployments.has(deployment)
       ? { status: 500, headers: {}, body: Buffer.from(JSON.stringify({ error: { status: 500, message: 'injected failure' } })) }
-      : await forward(run.port, route, body, req.headers['content-type']);
+      : await forward(run.port, route, body, req.headers['content-type'], req.headers['x-request-id'] as string | undefined);
     const ms = Date.now() - started;
     this.hits.push({ ts: Date.now(), deployment, status: answer.status, ms });
     if (answer.status < 400) await this.collect(endpoint, dep, body, answer.body, String(answer.headers['x-request-id'] ?? randomUUID()));
@@ -800,9 +916,9 @@ function probe(port: number, route: string): Promise<number> {
   });
 }
 
-function forward(port: number, route: string, body: Buffer, contentType: string | undefined): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+function forward(port: number, route: string, body: Buffer, contentType: string | undefined, requestId: string | undefined): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
   return new Promise((resolve) => {
-    const r = httpRequest({ host: '127.0.0.1', port, path: route, method: 'POST', headers: { 'content-type': contentType ?? 'application/json', 'content-length': body.length } }, (res) => {
+    const r = httpRequest({ host: '127.0.0.1', port, path: route, method: 'POST', headers: { 'content-type': contentType ?? 'application/json', 'content-length': body.length, ...(requestId && { 'x-request-id': requestId }) } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }));

@@ -3,7 +3,8 @@
  * ARM fake (Azure ML operations, long-running behaviour, the contract check, Azure Monitor, managed
  * identity tokens, scoring and data collection). Used by the tests and by `npm run fake -- azure`.
  */
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { python } from '../../../helpers/cli.js';
 import { ArmFake } from './arm-fake.js';
 import { startAzurite, type Azurite } from './azurite.js';
@@ -39,4 +40,16 @@ export async function startAzureDoubles(options: { buildsDir: string }): Promise
       rmSync(tls.dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Point a copy of the example project at the doubles: `target: azure` and the fake's `targets.azure`
+ * block, retraining on drift off (drift found in a test must not start a real run). Returns the
+ * manifest's path.
+ */
+export function pointProjectAt(projectDir: string, arm: ArmFake): string {
+  const manifest = path.join(projectDir, 'mlship.yaml');
+  const text = readFileSync(manifest, 'utf8').replace(/^target: local$/m, 'target: azure').replace('on_drift: true', 'on_drift: false');
+  writeFileSync(manifest, `${text}targets:\n  azure:\n${Object.entries(arm.manifestBlock()).map(([k, v]) => `    ${k}: ${v}\n`).join('')}`);
+  return manifest;
 }
