@@ -26,7 +26,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCsvFile } from '../../../src/core/csv.js';
 import { copyExample, json, python, runCli, type RunResult } from '../../helpers/cli.js';
 import { expectGolden } from '../../helpers/golden.js';
-import { startAzureDoubles, type AzureDoubles } from './doubles/index.js';
+import { pointProjectAt, startAzureDoubles, type AzureDoubles } from './doubles/index.js';
 
 let doubles: AzureDoubles;
 let project: { dir: string; cleanup: () => void };
@@ -38,13 +38,8 @@ beforeAll(async () => {
   project = copyExample();
   doubles = await startAzureDoubles({ buildsDir: path.join(project.dir, '.mlship', 'build') });
   env = { ...doubles.env, MLSHIP_PYTHON: python };
-  const manifest = path.join(project.dir, 'mlship.yaml');
-  const block = doubles.arm.manifestBlock();
-  const text = readFileSync(manifest, 'utf8')
-    .replace(/^target: local$/m, 'target: azure')
-    .replace('on_drift: true', 'on_drift: false')
-    .replace(/^monitoring:\n/m, 'monitoring:\n  alerts: { email: ml-team@example.com }\n');
-  writeFileSync(manifest, `${text}targets:\n  azure:\n${Object.entries(block).map(([k, v]) => `    ${k}: ${v}\n`).join('')}`);
+  const manifest = pointProjectAt(project.dir, doubles.arm);
+  writeFileSync(manifest, readFileSync(manifest, 'utf8').replace(/^monitoring:\n/m, 'monitoring:\n  alerts: { email: ml-team@example.com }\n'));
 }, 120_000);
 
 afterAll(async () => {
