@@ -441,6 +441,11 @@ export class SageMakerTarget implements Target {
     return captureSources(session.api, session.r.endpoint, destination, window);
   }
 
+  /** Labels uploaded to the bucket (`<root>/feedback/`: shared/registry.ts). */
+  async feedbackLogs(window: LogWindow): Promise<LogSource[]> {
+    return (await this.open()).registry.feedbackSources(window);
+  }
+
   /**
    * Run the project's SageMaker retraining pipeline now and follow it. Not part of `Target`: the
    * retrain command can call it when the target offers it (training then happens on SageMaker).
