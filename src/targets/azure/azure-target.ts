@@ -25,7 +25,7 @@ import type { BaselineProfile } from '../../drift/profile.js';
 import { CloudError } from '../shared/cloud-errors.js';
 import { chooseRollback, historyEntry, liveSince, NoVersionsError, recentHistory, VersionNotFoundError } from '../shared/history.js';
 import { imageSource, pushImage } from '../shared/image.js';
-import { contextClock, pollUntil, type Clock } from '../shared/poll.js';
+import { contextClock, type Clock } from '../shared/poll.js';
 import type { ObjectStore } from '../shared/object-store.js';
 import { ObjectRegistry } from '../shared/registry.js';
 import { ALL_AT_ONCE, CanaryRevertedError, guardsFromManifest, runRollout, type MetricsReader, type TrafficControl } from '../shared/rollout.js';
