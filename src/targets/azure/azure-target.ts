@@ -25,7 +25,7 @@ import type { BaselineProfile } from '../../drift/profile.js';
 import { CloudError } from '../shared/cloud-errors.js';
 import { chooseRollback, historyEntry, liveSince, NoVersionsError, recentHistory, VersionNotFoundError } from '../shared/history.js';
 import { imageSource, pushImage } from '../shared/image.js';
-import { contextClock, pollUntil, type Clock } from '../shared/poll.js';
+import { contextClock, type Clock } from '../shared/poll.js';
 import type { ObjectStore } from '../shared/object-store.js';
 import { ObjectRegistry } from '../shared/registry.js';
 import { ALL_AT_ONCE, CanaryRevertedError, guardsFromManifest, runRollout, type MetricsReader, type TrafficControl } from '../shared/rollout.js';
@@ -50,7 +50,7 @@ import type {
 import { blobStoreOver, openBlobStore, type BlobStore } from './blob-store.js';
 import { API_VERSION, connectAzureMl, type ArmResource, type AzureMl } from './client.js';
 import { workspaceRegistry } from './container-registry.js';
-import { collectorSources, feedbackSourcesIn } from './data-collector.js';
+import { collectorSources } from './data-collector.js';
 import { translateAzureError } from './errors.js';
 import { autoscaleBody, autoscaleName, deploymentBody, endpointBody, environmentVersionBody, modelVersionBody, numericMetrics, type AzureVersionRecord } from './requests.js';
 import { deploymentName, resolveResources, workspaceChildId, type AzureResources } from './resources.js';
@@ -450,10 +450,9 @@ export class AzureTarget implements Target {
     return collectorSources(s.store, s.r.endpoint, window);
   }
 
-  /** Labels uploaded to the datastore (data-collector.ts says where and how). */
+  /** Labels uploaded to the datastore (`mlship/<name>/feedback/`: shared/registry.ts). */
   async feedbackLogs(window: LogWindow): Promise<LogSource[]> {
-    const s = await this.open();
-    return feedbackSourcesIn(s.store, s.r.prefix, window);
+    return (await this.open()).registry.feedbackSources(window);
   }
 
   /** Submit the retraining command job and follow it (retraining.ts); the result is a pending version. */

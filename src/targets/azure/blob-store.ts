@@ -8,7 +8,7 @@ import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { TokenCredential } from '@azure/core-auth';
 import { OperationError } from '../../core/errors.js';
-import { splitLines, type ObjectStore } from '../shared/object-store.js';
+import { objectLines, type ObjectStore } from '../shared/object-store.js';
 import type { ArmResource } from './client.js';
 
 /** The datastore's container as mlship's object store, plus what Azure ML assets need. */
@@ -94,10 +94,7 @@ export async function openBlobStore(datastore: ArmResource, credential: TokenCre
     async *listDetailed(prefix) {
       for await (const b of container.listBlobsFlat({ prefix })) yield { name: b.name, lastModified: b.properties.lastModified };
     },
-    async *lines(key) {
-      const chunks = await store.getStream(key);
-      if (chunks) yield* splitLines(chunks);
-    },
+    lines: (key) => objectLines(store, key),
   };
   return store;
 }
@@ -136,10 +133,7 @@ export function blobStoreOver(base: ObjectStore, datastore: string): BlobStore {
     async *listDetailed(prefix) {
       for (const name of await base.list(prefix)) yield { name };
     },
-    async *lines(key) {
-      const chunks = await base.getStream(key);
-      if (chunks) yield* splitLines(chunks);
-    },
+    lines: (key) => objectLines(base, key),
   };
   return store;
 }

@@ -6,14 +6,9 @@
  * hour (only one hour's outputs are held in memory) and hands drift-check each `model_inputs` line
  * as written, plus the matching outputs under `model_outputs`. `azureCollectorFormat` turns such a
  * line into neutral records: one per row of `data`, the version from the deployment in `source`.
- *
- * Ground truth for `quality` (Azure routes only the scoring route to the container, so the serving
- * app's `POST /feedback` is not reachable there): `feedback-YYYY-MM-DD.jsonl` files of `{"ts", "id",
- * "label"}` lines (the serving app's own feedback format) uploaded to `mlship/<name>/feedback/` in the
- * datastore, `id` being the scoring call's `x-request-id` (the collector's `correlationid`; for a
- * batch of n records, `<x-request-id>-<i>`).
+ * A record's id is the scoring call's `x-request-id` (for a batch of n records, `<x-request-id>-<i>`):
+ * what ground truth uploaded to `mlship/<name>/feedback/` names (shared/registry.ts).
  */
-import { feedbackFileNames } from '../../retrain/feedback-files.js';
 import { isObject, jsonLines, type LogFormat, type PredictionRecord } from '../shared/logs.js';
 import type { LogSource, LogWindow } from '../types.js';
 import type { BlobStore } from './blob-store.js';
@@ -112,11 +107,4 @@ function predictionsOf(data: unknown): unknown[] {
   if (first && Array.isArray(first.predictions)) return first.predictions;
   if (first && 'prediction' in first) return [first.prediction];
   return [];
-}
-
-
-/** The feedback files in the datastore that can hold labels for predictions in the window. */
-export async function feedbackSourcesIn(store: BlobStore, prefix: string, window: LogWindow): Promise<LogSource[]> {
-  const names = feedbackFileNames(await store.list(`${prefix}/feedback/`), window);
-  return names.map((key) => ({ description: store.uri(key), format: 'mlship', lines: () => store.lines(key) }));
 }

@@ -55,7 +55,9 @@ function outputValues(body: { text: string; csv: boolean }): unknown[] | undefin
   } catch {
     return undefined;
   }
+  // The serving app answers `{prediction}` for one record and `{predictions: […]}` for a batch.
   if (isObject(value) && 'predictions' in value) value = value.predictions;
+  else if (isObject(value) && 'prediction' in value) return [value.prediction];
   return Array.isArray(value) ? value : [value];
 }
 

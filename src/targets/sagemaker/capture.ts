@@ -4,7 +4,7 @@
  * files of a window without reading the others, and each file is streamed line by line, so memory
  * does not grow with the number of captured predictions.
  */
-import { splitLines } from '../shared/object-store.js';
+import { objectLines } from '../shared/object-store.js';
 import type { LogSource, LogWindow } from '../types.js';
 import type { AwsApi } from './api.js';
 import { sagemakerCaptureFormat } from './capture-format.js';
@@ -44,9 +44,6 @@ export async function captureSources(api: AwsApi, endpoint: string, destination:
     .map(({ key }) => ({
       description: store.uri(key),
       format: sagemakerCaptureFormat.name,
-      lines: async function* () {
-        const body = await store.getStream(key);
-        if (body) yield* splitLines(body);
-      },
+      lines: () => objectLines(store, key),
     }));
 }

@@ -41,6 +41,7 @@ export function versionInfo(p: PackageInfo, rec: VersionRecord | undefined, live
     ...(rec?.gate && { gate: rec.gate }),
     location: { modelPackageArn: p.arn, approval: p.approval, ...(rec && { image: rec.image, modelDataUrl: rec.modelDataUrl }) },
     live: p.version === live,
+    ...(p.approval === 'PendingManualApproval' && { pending: true }),
   };
 }
 

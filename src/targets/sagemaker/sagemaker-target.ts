@@ -177,7 +177,8 @@ export class SageMakerTarget implements Target {
     const manifest = this.ctx.manifest;
     const packages = await registry.packages();
     if (packages.length === 0) throw new NoVersionsError(`model package group ${r.packageGroup} (${r.region})`, 'Run `mlship build` and `mlship push --target sagemaker` first.');
-    const pkg = request.version ? packages.find((p) => p.version === request.version) : packages[packages.length - 1];
+    // Without --version: the newest version not waiting for approval (a retraining run's result is promoted by name).
+    const pkg = request.version ? packages.find((p) => p.version === request.version) : (packages.filter((p) => p.approval !== 'PendingManualApproval').at(-1) ?? packages.at(-1));
     if (!pkg) throw new VersionNotFoundError(request.version!, `model package group ${r.packageGroup}`, packages.map((p) => p.version));
     if (pkg.approval === 'PendingManualApproval') {
       throw new OperationError('version_not_approved', `${pkg.version} is pending manual approval in model package group ${r.packageGroup}`, {
@@ -440,6 +441,11 @@ export class SageMakerTarget implements Target {
     const state = await endpointState(session);
     const destination = state?.raw.DataCaptureConfig?.DestinationS3Uri ?? s3Uri(session.r, keys.capture(session.r));
     return captureSources(session.api, session.r.endpoint, destination, window);
+  }
+
+  /** Labels uploaded to the bucket (`<root>/feedback/`: shared/registry.ts). */
+  async feedbackLogs(window: LogWindow): Promise<LogSource[]> {
+    return (await this.open()).registry.feedbackSources(window);
   }
 
   /**

@@ -25,6 +25,12 @@ export interface ObjectStore {
   list(prefix: string): Promise<string[]>;
 }
 
+/** An object's lines, streamed (none when it does not exist). */
+export async function* objectLines(store: ObjectStore, key: string): AsyncIterable<string> {
+  const chunks = await store.getStream(key);
+  if (chunks) yield* splitLines(chunks);
+}
+
 /** Split a stream of byte chunks into lines (UTF-8) without holding more than one line; blank lines are skipped. */
 export async function* splitLines(chunks: AsyncIterable<Uint8Array>): AsyncIterable<string> {
   const decoder = new TextDecoder();

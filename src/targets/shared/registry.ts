@@ -5,15 +5,21 @@
  *   versions/vN/baseline.json    the drift baseline profile (and any other per-version files)
  *   history/<ts>-<random>.json   one object per event, never rewritten: concurrent writers cannot tear
  *                                it, and any machine with access to the bucket sees the same history
+ *   feedback/feedback-YYYY-MM-DD.jsonl
+ *                                ground truth the user uploads (`{"ts", "id", "label"}` lines, the
+ *                                serving app's own feedback format) for `mlship quality` and
+ *                                `retrain --from-logs`: a cloud endpoint routes only predictions to
+ *                                the container, so its `POST /feedback` is not reachable there
  *
  * A cloud's own model registry (SageMaker model package groups, Vertex Model Registry, Azure ML
  * models) may hold the list of versions; these records hold what mlship needs beside it.
  */
 import { randomBytes } from 'node:crypto';
-import type { HistoryEntry, VersionInfo } from '../types.js';
+import type { HistoryEntry, LogSource, LogWindow, VersionInfo } from '../types.js';
 import type { HistoryLog } from './history.js';
 import { versionNumber } from './history.js';
-import type { ObjectStore } from './object-store.js';
+import { objectLines, type ObjectStore } from './object-store.js';
+import { feedbackFileNames } from '../../retrain/feedback-files.js';
 
 /** What every target's stored version record has; clouds add their locations (image, artifact URI…). */
 export type VersionRecordBase = Omit<VersionInfo, 'live' | 'location'>;
@@ -27,6 +33,7 @@ export function registryKeys(root: string) {
     versionRecord: (version: string) => `${base}versions/${version}/version.json`,
     versionFile: (version: string, name: string) => `${base}versions/${version}/${name}`,
     historyDir: `${base}history/`,
+    feedbackDir: `${base}feedback/`,
   };
 }
 
@@ -80,6 +87,13 @@ export class ObjectRegistry<R extends VersionRecordBase = VersionRecordBase> imp
     const listed = await this.store.list(this.keys.historyDir);
     const entries = await Promise.all(listed.map(async (key) => JSON.parse((await this.store.getText(key)) ?? 'null') as HistoryEntry | null));
     return entries.filter((e): e is HistoryEntry => e !== null).sort((a, b) => a.ts.localeCompare(b.ts));
+  }
+
+  /** The uploaded feedback files that can hold labels for predictions in the window. */
+  async feedbackSources(window: LogWindow): Promise<LogSource[]> {
+    const names = feedbackFileNames(await this.store.list(this.keys.feedbackDir), window);
+    const store = this.store;
+    return names.map((key) => ({ description: store.uri(key), format: 'mlship', lines: () => objectLines(store, key) }));
   }
 
   async putJson(key: string, value: unknown): Promise<void> {

@@ -15,12 +15,17 @@ export const SOURCE_EXCLUDES = ['.mlship', '.git', 'node_modules', '__pycache__'
 const EXCLUDED = new Set<string>(SOURCE_EXCLUDES);
 
 /** The project's source files, `/`-separated paths relative to the project, sorted. */
-export function projectSourceFiles(projectDir: string, rel = ''): string[] {
+export function projectSourceFiles(projectDir: string): string[] {
+  return filesUnder(projectDir, EXCLUDED);
+}
+
+/** Every regular file under a folder but those in excluded folders (by name, at any depth): sorted `/`-separated relative paths. */
+export function filesUnder(dir: string, excluded: ReadonlySet<string>, rel = ''): string[] {
   const out: string[] = [];
-  for (const entry of readdirSync(path.join(projectDir, rel), { withFileTypes: true })) {
-    if (EXCLUDED.has(entry.name)) continue;
+  for (const entry of readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+    if (excluded.has(entry.name)) continue;
     const p = rel ? `${rel}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) out.push(...projectSourceFiles(projectDir, p));
+    if (entry.isDirectory()) out.push(...filesUnder(dir, excluded, p));
     else if (entry.isFile()) out.push(p);
   }
   return out.sort();

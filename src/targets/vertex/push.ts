@@ -5,13 +5,14 @@
  * version of the project's one Vertex model (`parentModel`) with the alias `vN`, and mlship's version
  * record and baseline in the shared registry.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { readBuildInfo, type BuildInfo } from '../../build/index.js';
 import { OperationError, UsageError } from '../../core/errors.js';
 import { sha256File } from '../../core/fs.js';
 import type { Manifest } from '../../manifest/types.js';
 import { imageSource, pushImage, type ImageRegistry } from '../shared/image.js';
+import { filesUnder } from '../shared/source.js';
 import type { BuildRef, PushOptions, PushResult, TargetContext, VersionInfo } from '../types.js';
 import type { VertexApi } from './api.js';
 import { uploadModelRequest } from './requests.js';
@@ -22,15 +23,8 @@ import type { VertexSession, VertexRecord } from './session.js';
 const SKIP = new Set(['logs', '.venv', 'venv', '__pycache__', '.mlship']);
 
 /** Every file of a build context, relative paths. */
-export function contextFiles(dir: string, rel = ''): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(path.join(dir, rel), { withFileTypes: true })) {
-    if (SKIP.has(entry.name)) continue;
-    const p = rel ? `${rel}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) out.push(...contextFiles(dir, p));
-    else if (entry.isFile()) out.push(p);
-  }
-  return out.sort();
+export function contextFiles(dir: string): string[] {
+  return filesUnder(dir, SKIP);
 }
 
 /** Artifact Registry as the shared image flow needs it (the `mlship` repository in the region). */

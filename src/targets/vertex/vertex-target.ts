@@ -431,6 +431,10 @@ export class VertexTarget implements Target {
     const table = state?.loggingUri?.replace(/^bq:\/\//, '') ?? session.r.loggingTable;
     return [bigQueryLogSource(session.api, table, window, (id) => versions.get(id), Object.keys(this.ctx.manifest.features.schema))];
   }
+  /** Labels uploaded to the bucket (`<root>/feedback/`: shared/registry.ts). */
+  async feedbackLogs(window: LogWindow): Promise<LogSource[]> {
+    return (await this.open()).registry.feedbackSources(window);
+  }
 
   async startRetraining(timeoutSeconds = 6 * 3600): Promise<RetrainingRun> {
     const session = await this.open();

@@ -80,6 +80,9 @@ describe('SageMaker target against moto and the contract fake', { timeout: 180_0
     expect(pending.version.version).toBe('v2');
     expect(pending.version.location?.approval).toBe('PendingManualApproval');
     await expect(target().target.deploy({ version: 'v2' })).rejects.toThrow(/pending manual approval/);
+    // Pending is the same flag on every target; a deploy without --version passes over it.
+    expect(pending.version.pending).toBe(true);
+    expect((await target().target.plan({})).to).toBe('v1');
   });
 
   it('deploy, a second deploy, status, rollback, and a failed update that keeps the old config', async () => {
