@@ -68,5 +68,10 @@ describe('vertex: drift alerts by e-mail', () => {
     await changed.deploy({});
     expect(storedEmails()).toEqual([['ml-team@example.com', 'oncall@example.com']]);
     expect(await monitoringSteps(target())).toEqual([]);
+
+    // A check of the fake's check: an item that is not an address is refused, as the service would.
+    const [job] = [...project.fakes.grpc.monitoringJobs.values()];
+    const bad = { ...job, modelMonitoringAlertConfig: { emailAlertConfig: { userEmails: ['ml team'] } } };
+    expect(() => project.fakes.grpc.createModelDeploymentMonitoringJob({ parent: 'p', modelDeploymentMonitoringJob: bad })).toThrow(/user_emails: "ml team" is not an email address/);
   }, 300_000);
 });
