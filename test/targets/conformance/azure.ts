@@ -43,6 +43,7 @@ export const harness: ConformanceHarness = {
       behave: (version, b) => void fake.behaviours.set(version, b),
       serving: async () => fake.servingVersion(),
       failNextCall: (kind) => fake.failNext(kind),
+      uploadFeedback: (file, text) => fake.store.put(`mlship/${manifest.name}/feedback/${file}`, text),
       mutations: () => fake.mutations(),
       close: async () => project.cleanup(),
     };

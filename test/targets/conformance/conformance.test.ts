@@ -105,6 +105,23 @@ describe.each(HARNESSES.map((h) => [h.descriptor.name, h] as const))('%s conform
     });
   });
 
+  it('ground truth put where the README says is what quality reads: the window\'s days, oldest first', async () => {
+    const w = await withVersions(h, 1);
+    try {
+      const day = (d: string, ids: string[]) => `${ids.map((id, i) => JSON.stringify({ ts: `${d}T00:00:0${i}Z`, id, label: i % 2 })).join('\n')}\n`;
+      await w.uploadFeedback('feedback-2026-11-30.jsonl', day('2026-11-30', ['c', 'd']));
+      await w.uploadFeedback('feedback-2026-11-01.jsonl', day('2026-11-01', ['too-old']));
+      await w.uploadFeedback('feedback-2026-11-29.jsonl', day('2026-11-29', ['a', 'b']));
+      await w.uploadFeedback('notes.txt', 'not ground truth\n');
+      const sources = await w.target.feedbackLogs!({ from: new Date('2026-11-29T12:00:00Z') });
+      const ids: unknown[] = [];
+      for (const s of sources) for await (const line of s.lines()) ids.push((JSON.parse(line) as { id: unknown }).id);
+      expect(ids).toEqual(['a', 'b', 'c', 'd']);
+    } finally {
+      await w.close();
+    }
+  });
+
   it('rollback with nothing before: the same errors and exit codes everywhere', async () => {
     const w = await withVersions(h, 1);
     try {

@@ -33,6 +33,11 @@ export interface ConformanceWorld {
   serving(): Promise<string | undefined>;
   /** The next call to the cloud fails with the provider's error of this kind (clouds only). */
   failNextCall?(kind: CloudErrorKind): void;
+  /**
+   * Write a ground-truth file (`feedback-YYYY-MM-DD.jsonl`) where the README tells users to put it:
+   * the serving app's log folder locally, the `feedback/` folder beside mlship's registry on a cloud.
+   */
+  uploadFeedback(file: string, text: string): Promise<void>;
   /** How many state-changing calls the target has made so far (no-ops make none). */
   mutations(): number;
   close(): Promise<void>;

@@ -71,6 +71,12 @@ export const harness: ConformanceHarness = {
         const r = await fetch(`${live.url}/predict`, { method: 'POST', body: '{}' }).catch(() => undefined);
         return r?.headers.get('x-model-version') ?? undefined;
       },
+      async uploadFeedback(file, text) {
+        // Locally the serving app writes them itself (POST /feedback), beside its prediction log.
+        const logs = (target as unknown as { logDir: string }).logDir;
+        mkdirSync(logs, { recursive: true });
+        writeFileSync(path.join(logs, file), text);
+      },
       mutations() {
         const now = fingerprint();
         if (now !== last) changes++;

@@ -8,6 +8,7 @@ import { Output } from '../../../src/cli/output.js';
 import { loadManifestFile } from '../../../src/manifest/load.js';
 import { sagemakerDescriptor } from '../../../src/targets/sagemaker/descriptor.js';
 import { SageMakerTarget } from '../../../src/targets/sagemaker/sagemaker-target.js';
+import { resolveResources } from '../../../src/targets/sagemaker/resources.js';
 import { manualClock } from '../../../src/targets/shared/poll.js';
 import { memorySageMaker } from '../../fakes/memory/sagemaker.js';
 import { makeBuild, sagemakerProject } from '../sagemaker/project.js';
@@ -33,6 +34,10 @@ export const harness: ConformanceHarness = {
       behave: (version, b) => void fake.behaviours.set(version, b),
       serving: async () => fake.servingVersion(),
       failNextCall: (kind) => fake.failNext(kind),
+      uploadFeedback: async (file, text) => {
+        const r = resolveResources(manifest, '123456789012', 'us-east-1');
+        await fake.api.putObject({ Bucket: r.bucket, Key: `${r.root}/feedback/${file}`, Body: text });
+      },
       mutations: () => fake.mutations(),
       close: async () => project.cleanup(),
     };

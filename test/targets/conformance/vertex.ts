@@ -15,6 +15,7 @@ import { loadManifestFile } from '../../../src/manifest/load.js';
 import type { CloudErrorKind } from '../../../src/targets/shared/cloud-errors.js';
 import { manualClock } from '../../../src/targets/shared/poll.js';
 import { vertexDescriptor } from '../../../src/targets/vertex/descriptor.js';
+import { resolveResources } from '../../../src/targets/vertex/resources.js';
 import { VertexTarget } from '../../../src/targets/vertex/vertex-target.js';
 import { makeBuild } from '../sagemaker/project.js';
 import { vertexProject } from '../vertex/project.js';
@@ -74,6 +75,10 @@ export const harness: ConformanceHarness = {
       failNextCall(kind) {
         // GetEndpoint's NOT_FOUND means "no endpoint yet" to mlship; a missing monitoring-job list does not.
         grpc.inject({ method: kind === 'not_found' ? 'ListModelDeploymentMonitoringJobs' : '*', phase: 'call', ...STATUS[kind] });
+      },
+      async uploadFeedback(file, text) {
+        const r = resolveResources(manifest, process.env);
+        http.buckets.get(r.bucket)!.objects.set(`${r.root}/feedback/${file}`, { data: Buffer.from(text), contentType: 'application/x-ndjson', generation: 1, updated: new Date() });
       },
       mutations() {
         const rpc = grpc.calls.filter((c) => MUTATING.test(c.method) && !c.error).length;
