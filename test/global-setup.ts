@@ -20,7 +20,7 @@ import { makeFlavorProjects } from './helpers/flavors.js';
 import { ensureImageTools } from './helpers/image-tools.js';
 
 // The flavor tests' libraries (test/requirements-flavors.txt) are part of the test requirements.
-const MODULES = 'fastapi, uvicorn, orjson, sklearn, pandas, numpy, scipy, joblib, moto, pytest, torch, transformers, tokenizers, safetensors, onnx, onnxruntime, lightgbm';
+const MODULES = 'fastapi, uvicorn, httptools, uvloop, orjson, sklearn, pandas, numpy, scipy, joblib, moto, pytest, torch, transformers, tokenizers, safetensors, onnx, onnxruntime, lightgbm';
 const REQUIREMENTS = ['requirements.txt', 'requirements-flavors.txt'];
 
 function hasModules(interpreter: string): boolean {

@@ -8,7 +8,7 @@
  * first 200 on /ping. Rounds alternate between the two servers so the shared machine's load hits both
  * alike.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -152,6 +152,11 @@ function median(xs: number[]): number {
 }
 
 export async function bench(options: { large: boolean }): Promise<BenchRow[]> {
+  // The image serves with uvicorn's httptools parser and uvloop; without them (h11, asyncio) the
+  // numbers would be another server's (one connection: ~50 ms of Nagle/delayed-ACK per request).
+  if (spawnSync(python, ['-c', 'import httptools, uvloop'], { stdio: 'ignore' }).status !== 0) {
+    throw new Error(`${python} lacks httptools and uvloop, which the serving image installs: pip install -r test/requirements.txt (or set MLSHIP_PYTHON)`);
+  }
   const project = copyExample();
   const scratch = mkdtempSync(path.join(tmpdir(), 'mlship-bench-serving-'));
   const workers = String(availableParallelism());
