@@ -25,6 +25,7 @@ export async function workspaceRegistry(api: AzureMl, r: AzureResources): Promis
     ensureRepository: async () => `${server()}/${r.name}`,
     credentials: async () => ({ server: server(), username: ACR_TOKEN_USERNAME, password: await api.registryRefreshToken(server()) }),
     exampleUri: (buildId) => `${loginServer ?? '<registry>.azurecr.io'}/${r.name}:${buildId}`,
+    pushPermission: 'your identity needs the AcrPush role on that registry (az role assignment create --role AcrPush --assignee <you> --scope <registry ARM id>), or push the image yourself and pass --image.',
   };
 }
 

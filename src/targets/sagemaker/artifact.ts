@@ -44,6 +44,7 @@ export function ecrRegistry(api: AwsApi, r: Resources): ImageRegistry {
   return {
     description: `ECR repository ${r.repository}`,
     exampleUri: (buildId) => `<account>.dkr.ecr.${r.region}.amazonaws.com/${r.repository}:${buildId}`,
+    pushPermission: `your identity needs ecr:InitiateLayerUpload, ecr:UploadLayerPart, ecr:CompleteLayerUpload, ecr:BatchCheckLayerAvailability and ecr:PutImage on repository ${r.repository} (the AmazonEC2ContainerRegistryPowerUser policy has them), or push the image yourself and pass --image.`,
     async ensureRepository() {
       const repo =
         (await ifExists(() => api.describeRepositories({ repositoryNames: [r.repository] })))?.repositories?.[0] ??

@@ -7,7 +7,10 @@
  * token, an ACR refresh token). The password goes to the builder's `login --password-stdin`, into a throwaway auth
  * folder: never to an argument, the user's credential store or a log.
  */
-import { UsageError } from '../../core/errors.js';
+import { OperationError, UsageError } from '../../core/errors.js';
+
+/** What registries answer when the identity may log in but not push (ACR, ECR, Artifact Registry, Docker Hub). */
+const DENIED = /\b(denied|unauthori[sz]ed|forbidden|403)\b/i;
 import type { Reporter } from '../../core/reporter.js';
 import { readBuildInfo } from '../../build/index.js';
 import type { ImageBuilder, RegistryCredentials } from '../../build/image/builder.js';
@@ -30,6 +33,8 @@ export interface ImageRegistry {
   credentials(): Promise<RegistryCredentials>;
   /** The `--image` URI a user would pass for a build, for the hint when no builder works. */
   exampleUri(buildId: string): string;
+  /** What the registry needs to let a push in (a role, a policy), for the hint when it refuses one. */
+  readonly pushPermission?: string;
 }
 
 /** Where a version's image comes from: a URI already pushed, or a builder to push with. */
@@ -69,6 +74,9 @@ export async function pushImage(registry: ImageRegistry, build: { id: string; di
     progress.succeed(`pushed image ${uri} with ${builder.name}${pushed.digest ? ` (${pushed.digest})` : ''}`);
   } catch (error) {
     progress.fail();
+    if (registry.pushPermission && error instanceof OperationError && error.code === 'image_push_failed' && DENIED.test(error.message)) {
+      throw new OperationError(error.code, error.message, { hint: `${registry.description} refused the push: ${registry.pushPermission}`, cause: error });
+    }
     throw error;
   }
   return uri;

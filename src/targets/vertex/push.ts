@@ -34,6 +34,7 @@ export function artifactRegistry(api: VertexApi, r: VertexResources): ImageRegis
     ensureRepository: async () => r.imageRepository,
     credentials: async () => ({ server: `${r.region}-docker.pkg.dev`, username: 'oauth2accesstoken', password: await api.accessToken() }),
     exampleUri: (buildId) => `${r.imageRepository}:${buildId}`,
+    pushPermission: 'your identity needs roles/artifactregistry.writer on that repository (gcloud artifacts repositories add-iam-policy-binding), or push the image yourself and pass --image.',
   };
 }
 

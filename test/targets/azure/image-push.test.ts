@@ -53,7 +53,8 @@ echo "ARGS $*" >> "${log}"
 case "$1" in
   login) echo "STDIN $(cat)" >> "${log}" ;;
   image) echo "sha256:$(printf '%064d' 5) 123456" ;;
-  push) echo "digest: sha256:$(printf '%064d' 9) size: 1" ;;
+  push) if [ -n "$FAKE_PUSH_DENIED" ]; then echo "denied: requested access to the resource is denied" >&2; exit 1; fi
+        echo "digest: sha256:$(printf '%064d' 9) size: 1" ;;
 esac
 exit 0
 `,
@@ -119,6 +120,17 @@ describe('mlship push --target azure without --image (spawned CLI, stand-in dock
     expect(error.hint).toMatch(/AcrPush/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(readFileSync(log, 'utf8')).not.toMatch(/ARGS (login|push)/);
+    nothingRegistered();
+  }, 300_000);
+
+  it('the registry lets the login in but refuses the push: exit 1, the hint names AcrPush, nothing registered', async () => {
+    const r = await cli(['push', '--json'], { ...withDocker(), FAKE_PUSH_DENIED: '1' });
+    expect(r.code, r.stderr).toBe(1);
+    const { error } = json<ErrorDoc>(r);
+    expect(error.code).toBe('image_push_failed');
+    expect(error.message).toMatch(/denied: requested access to the resource is denied/);
+    expect(error.hint).toMatch(/refused the push: .*AcrPush role/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
     nothingRegistered();
   }, 300_000);
 
