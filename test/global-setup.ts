@@ -37,7 +37,8 @@ function preparePython(): string {
     // System site-packages stay visible: whatever is installed already is reused, pip adds the rest.
     if (!existsSync(venvPython)) execFileSync(python, ['-m', 'venv', '--system-site-packages', venv], { stdio: 'inherit' });
     const files = REQUIREMENTS.flatMap((f) => ['-r', path.join(repoRoot, 'test', f)]);
-    execFileSync(venvPython, ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', ...files], { stdio: 'inherit' });
+    // An index that cannot be reached fails fast instead of being retried per package (mirrors answer at once).
+    execFileSync(venvPython, ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', ...files], { stdio: 'inherit', env: { PIP_RETRIES: '0', ...process.env } });
   }
   // Test workers start after this and inherit the environment: helpers/cli.ts reads MLSHIP_PYTHON.
   process.env.MLSHIP_PYTHON = venvPython;

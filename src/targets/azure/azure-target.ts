@@ -26,6 +26,7 @@ import { CloudError } from '../shared/cloud-errors.js';
 import { chooseRollback, historyEntry, liveSince, NoVersionsError, recentHistory, VersionNotFoundError } from '../shared/history.js';
 import { imageSource, pushImage } from '../shared/image.js';
 import { contextClock, type Clock } from '../shared/poll.js';
+import { LazySession } from '../shared/session.js';
 import type { ObjectStore } from '../shared/object-store.js';
 import { ObjectRegistry } from '../shared/registry.js';
 import { ALL_AT_ONCE, CanaryRevertedError, guardsFromManifest, runRollout, type MetricsReader, type TrafficControl } from '../shared/rollout.js';
@@ -80,7 +81,7 @@ const DEFAULT_TIMEOUT_S = 1800;
 
 export class AzureTarget implements Target {
   readonly name = 'azure' as const;
-  private session?: Promise<Session>;
+  private readonly session = new LazySession(() => this.connect());
   private readonly clock: Clock;
 
   constructor(
@@ -91,19 +92,17 @@ export class AzureTarget implements Target {
   }
 
   private open(): Promise<Session> {
-    this.session ??= (async () => {
-      const r = resolveResources(this.ctx.manifest, this.ctx.env);
-      const raw = this.options.api ?? (await connectAzureMl({ ...r, ...(this.options.pollMs !== undefined && { pollMs: this.options.pollMs }) }));
-      const api = withTranslation(raw, r);
-      const datastore = await api.getDatastore(r.datastore);
-      const store = this.options.store ? blobStoreOver(this.options.store, datastore.name ?? 'workspaceblobstore') : await openBlobStore(datastore, api.credential);
-      return { api, r, store: withStoreTranslation(store, r), registry: new ObjectRegistry<AzureVersionRecord>(withStoreTranslation(store, r), r.prefix) };
-    })();
-    // A failed connection (a passing 429, an expired token) is not kept: the next call connects again.
-    this.session.catch(() => {
-      this.session = undefined;
-    });
-    return this.session;
+    return this.session.get();
+  }
+
+  private async connect(): Promise<Session> {
+    const r = resolveResources(this.ctx.manifest, this.ctx.env);
+    const raw = this.options.api ?? (await connectAzureMl({ ...r, ...(this.options.pollMs !== undefined && { pollMs: this.options.pollMs }) }));
+    const api = withTranslation(raw, r);
+    const datastore = await api.getDatastore(r.datastore);
+    const blobs = this.options.store ? blobStoreOver(this.options.store, datastore.name ?? 'workspaceblobstore') : await openBlobStore(datastore, api.credential);
+    const store = withStoreTranslation(blobs, r);
+    return { api, r, store, registry: new ObjectRegistry<AzureVersionRecord>(store, r.prefix) };
   }
 
   private where(r: AzureResources): string {

@@ -4,10 +4,10 @@
  * and the model data collector's JSON lines. The datastore's ARM record says where the container is;
  * an `endpoint` with a port (an emulator such as Azurite) is addressed path-style.
  */
-import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { TokenCredential } from '@azure/core-auth';
 import { OperationError } from '../../core/errors.js';
+import { folderFiles } from '../../core/fs.js';
 import { objectLines, type ObjectStore } from '../shared/object-store.js';
 import type { ArmResource } from './client.js';
 
@@ -43,21 +43,7 @@ export async function openBlobStore(datastore: ArmResource, credential: TokenCre
     uri: (key) => `${url}/${p.containerName}/${key}`,
     assetUri: (key) => `azureml://datastores/${name}/paths/${key}`,
     keyOf: (uri) => datastoreKey(uri, name, `${url}/${p.containerName}/`),
-    async uploadFolder(dir, prefix) {
-      let n = 0;
-      const walk = async (d: string): Promise<void> => {
-        for (const entry of readdirSync(d)) {
-          const full = path.join(d, entry);
-          if (statSync(full).isDirectory()) await walk(full);
-          else {
-            await container.getBlockBlobClient(`${prefix}/${path.relative(dir, full).split(path.sep).join('/')}`).uploadFile(full);
-            n += 1;
-          }
-        }
-      };
-      await walk(dir);
-      return n;
-    },
+    uploadFolder: (dir, prefix) => uploadFiles(dir, prefix, (key, file) => container.getBlockBlobClient(key).uploadFile(file).then(() => undefined)),
     async putFile(key, file, options = {}) {
       await container.getBlockBlobClient(key).uploadFile(file, {
         ...(options.contentType && { blobHTTPHeaders: { blobContentType: options.contentType } }),
@@ -115,21 +101,7 @@ export function blobStoreOver(base: ObjectStore, datastore: string): BlobStore {
     list: (prefix) => base.list(prefix),
     assetUri: (key) => `azureml://datastores/${datastore}/paths/${key}`,
     keyOf: (uri) => datastoreKey(uri, datastore, base.uri('')),
-    async uploadFolder(dir, prefix) {
-      let n = 0;
-      const walk = async (d: string): Promise<void> => {
-        for (const entry of readdirSync(d)) {
-          const full = path.join(d, entry);
-          if (statSync(full).isDirectory()) await walk(full);
-          else {
-            await base.putFile(`${prefix}/${path.relative(dir, full).split(path.sep).join('/')}`, full);
-            n += 1;
-          }
-        }
-      };
-      await walk(dir);
-      return n;
-    },
+    uploadFolder: (dir, prefix) => uploadFiles(dir, prefix, (key, file) => base.putFile(key, file)),
     async *listDetailed(prefix) {
       for (const name of await base.list(prefix)) yield { name };
     },
@@ -146,4 +118,11 @@ export function datastoreKey(uri: string, datastore: string, containerUrl: strin
   const m = /^azureml:\/\/(?:subscriptions\/[^/]+\/resourcegroups\/[^/]+\/workspaces\/[^/]+\/)?datastores\/([^/]+)\/paths\/(.*)$/i.exec(uri);
   if (m) return m[1]!.toLowerCase() === datastore.toLowerCase() ? m[2]! : undefined;
   return uri.startsWith(containerUrl) ? decodeURIComponent(uri.slice(containerUrl.length)) : undefined;
+}
+
+/** Every file under `dir` to `prefix/<relative path>`, one at a time; returns how many. */
+async function uploadFiles(dir: string, prefix: string, put: (key: string, file: string) => Promise<void>): Promise<number> {
+  const files = folderFiles(dir);
+  for (const rel of files) await put(`${prefix}/${rel}`, path.join(dir, rel));
+  return files.length;
 }

@@ -29,6 +29,7 @@ import {
   VersionNotFoundError,
 } from '../shared/history.js';
 import { systemClock, type Clock } from '../shared/poll.js';
+import { LazySession } from '../shared/session.js';
 import { runSteps, toPlan, type Step } from '../shared/steps.js';
 import type {
   BuildRef,
@@ -87,7 +88,7 @@ const DEFAULT_TIMEOUT_S = 1800;
 
 export class SageMakerTarget implements Target {
   readonly name = 'sagemaker' as const;
-  private session?: Promise<Session>;
+  private readonly session = new LazySession(() => this.connect());
 
   constructor(
     private readonly ctx: TargetContext,
@@ -95,16 +96,17 @@ export class SageMakerTarget implements Target {
   ) {}
 
   private open(): Promise<Session> {
-    this.session ??= (async () => {
-      const sm = this.ctx.manifest.targets.sagemaker;
-      const raw = this.options.api ?? (await createAwsApi({ region: sm?.region }));
-      const api = withErrorTranslation(raw, { role: sm?.role });
-      const identity = await api.getCallerIdentity({});
-      if (!identity.Account) throw new OperationError('aws_error', 'STS returned no account id');
-      const r = resolveResources(this.ctx.manifest, identity.Account, api.region);
-      return { api, r, registry: new S3Registry(api, r) };
-    })();
-    return this.session;
+    return this.session.get();
+  }
+
+  private async connect(): Promise<Session> {
+    const sm = this.ctx.manifest.targets.sagemaker;
+    const raw = this.options.api ?? (await createAwsApi({ region: sm?.region }));
+    const api = withErrorTranslation(raw, { role: sm?.role });
+    const identity = await api.getCallerIdentity({});
+    if (!identity.Account) throw new OperationError('aws_error', 'STS returned no account id');
+    const r = resolveResources(this.ctx.manifest, identity.Account, api.region);
+    return { api, r, registry: new S3Registry(api, r) };
   }
 
   /** The command's clock: its `now`, and the sleep tests make instant. */

@@ -22,6 +22,7 @@ import type { BaselineProfile } from '../../drift/profile.js';
 import { chooseRollback, historyEntry, liveSince, NoVersionsError, recentHistory, VersionNotFoundError } from '../shared/history.js';
 import { contextClock, type Clock } from '../shared/poll.js';
 import { ObjectRegistry } from '../shared/registry.js';
+import { LazySession } from '../shared/session.js';
 import { ALL_AT_ONCE, CanaryRevertedError, guardsFromManifest, runRollout, type RolloutStrategy, type TrafficControl } from '../shared/rollout.js';
 import { runSteps, toPlan, type Step } from '../shared/steps.js';
 import type {
@@ -63,7 +64,7 @@ const DEFAULT_TIMEOUT_S = 1800;
 
 export class VertexTarget implements Target {
   readonly name = 'vertex' as const;
-  private session?: Promise<VertexSession>;
+  private readonly session = new LazySession(() => this.connect());
   private readonly clock: Clock;
 
   constructor(
@@ -74,25 +75,27 @@ export class VertexTarget implements Target {
   }
 
   private open(): Promise<VertexSession> {
-    this.session ??= (async () => {
-      const r = resolveResources(this.ctx.manifest, this.ctx.env);
-      const api =
-        this.options.api ??
-        (await (await import('./client.js')).createVertexApi({
-          project: r.project,
-          region: r.region,
-          ...(r.apiEndpoint && { apiEndpoint: r.apiEndpoint }),
-          env: this.ctx.env,
-          ...(this.options.maxPollMs && { maxPollMs: this.options.maxPollMs }),
-        }));
-      return { api, r, registry: new ObjectRegistry<VertexRecord>(new GcsObjectStore(api, r.bucket), r.root) };
-    })();
-    return this.session;
+    return this.session.get();
+  }
+
+  private async connect(): Promise<VertexSession> {
+    const r = resolveResources(this.ctx.manifest, this.ctx.env);
+    const api =
+      this.options.api ??
+      (await (await import('./client.js')).createVertexApi({
+        project: r.project,
+        region: r.region,
+        ...(r.apiEndpoint && { apiEndpoint: r.apiEndpoint }),
+        env: this.ctx.env,
+        ...(this.options.maxPollMs && { maxPollMs: this.options.maxPollMs }),
+      }));
+    return { api, r, registry: new ObjectRegistry<VertexRecord>(new GcsObjectStore(api, r.bucket), r.root) };
   }
 
   /** Release the gRPC channels (the CLI process exits anyway; tests and library users call this). */
   async close(): Promise<void> {
-    if (this.session) await (await this.session).api.close();
+    const started = this.session.started;
+    if (started) await (await started).api.close();
   }
 
   private where(session: VertexSession): string {
