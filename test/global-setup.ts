@@ -60,7 +60,7 @@ export default function setup(): void {
     const skip = ensureImageTools({ env: process.env, isRoot: process.getuid?.() === 0, install: aptInstall, log: (line) => process.stderr.write(`${line}\n`) });
     if (skip) process.env.MLSHIP_IMAGE_TEST_SKIP = skip;
   }
-  // openssl makes the throwaway TLS certificate of the Azure doubles (test/targets/azure/doubles/tls.ts).
+  // openssl makes the throwaway TLS certificate of the Azure doubles (test/doubles/azure/tls.ts).
   if (spawnSync('openssl', ['version'], { stdio: 'ignore' }).status !== 0 && !aptInstall(['openssl'])) {
     throw new Error('the Azure tests need openssl: run `sudo apt-get install -y openssl` (Debian/Ubuntu)');
   }

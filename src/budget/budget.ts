@@ -4,7 +4,7 @@
  */
 import type { Manifest } from '../manifest/types.js';
 import type { ComputeChoice } from '../compute/types.js';
-import { loadCatalog } from '../compute/catalog.js';
+import { loadCatalog } from '../instances/catalog.js';
 import { estimateCost, type CostReport } from './cost.js';
 import { analyzeLatency, type LatencyReport } from './latency.js';
 import { runLoadTest, type LoadTestResult } from './load-test.js';

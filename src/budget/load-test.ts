@@ -4,7 +4,7 @@
  * latency and `Server-Timing` stages become one sample. The generator's own CPU use is measured so a
  * saturated load generator is reported instead of mistaken for a slow server.
  */
-import { OperationError } from '../core/errors.js';
+import { OperationError } from '../util/errors.js';
 import { parseServerTiming } from './server-timing.js';
 
 /** What to send, how fast and for how long. */

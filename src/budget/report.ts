@@ -5,7 +5,7 @@
  */
 import type { BudgetResult } from './budget.js';
 import { money, type CostLine, type CostReport } from './cost.js';
-import { escapeHtml as esc } from '../core/html.js';
+import { escapeHtml as esc } from '../util/html.js';
 
 /** Facts for the report's header. */
 export interface ReportMeta {

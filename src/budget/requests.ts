@@ -3,8 +3,8 @@
  * by the feature schema, so the server runs its normal path; one synthetic record when there is no
  * baseline.
  */
-import { readCsvFile } from '../core/csv.js';
-import { typeRows } from '../core/typed-rows.js';
+import { readCsvFile } from '../util/csv.js';
+import { typeRows } from '../manifest/typed-rows.js';
 import type { FieldSpec, Manifest } from '../manifest/types.js';
 
 /** Up to `max` JSON record bodies, one per baseline row that fits the schema. */

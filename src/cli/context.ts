@@ -3,9 +3,10 @@
  * output, prompts, the manifest loader and the environment.
  */
 import path from 'node:path';
-import type { ExitCode } from '../core/errors.js';
+import type { ExitCode } from '../util/errors.js';
 import type { Manifest } from '../manifest/types.js';
-import type { Target } from '../targets/types.js';
+import type { Target } from '../deploy/types.js';
+import type { RetrainContext } from '../retrain/context.js';
 import { Output } from './output.js';
 import { Prompter } from './prompts.js';
 
@@ -77,5 +78,18 @@ export function createContext(globals: GlobalOptions, output: Output, env: NodeJ
       );
       return target;
     },
+  };
+}
+
+/** The library context from the CLI's: the manifest, output, environment, a clock and the target (made once, lazily). */
+export async function retrainContext(ctx: Context, command: string): Promise<RetrainContext> {
+  const manifest = await ctx.manifest();
+  return {
+    manifest,
+    output: ctx.output,
+    env: ctx.env,
+    cwd: ctx.cwd,
+    now: () => new Date(),
+    target: () => ctx.target(command),
   };
 }

@@ -2,7 +2,7 @@
  * Pure text rendering of target results for the terminal (status, plans, live info). `--json`
  * prints the objects themselves.
  */
-import type { DeployPlan, LiveInfo, TargetStatus } from '../targets/types.js';
+import type { DeployPlan, LiveInfo, TargetStatus } from '../deploy/types.js';
 import type { Output } from './output.js';
 
 type Styler = Pick<Output, 'style'>;

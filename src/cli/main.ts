@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type * as CommanderModule from 'commander';
-import { ExitCode, isMlshipError, type MlshipError } from '../core/errors.js';
+import { ExitCode, isMlshipError, type MlshipError } from '../util/errors.js';
 import { commands, type CommandSpec } from './commands.js';
 import type { GlobalOptions } from './context.js';
 import { Output, resolveOutputOptions } from './output.js';

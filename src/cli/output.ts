@@ -3,9 +3,9 @@
  * else — progress, notes, warnings, spinners — to stderr. Spinners only on a TTY outside CI.
  */
 import type { Writable } from 'node:stream';
-import type { Progress, Reporter } from '../core/reporter.js';
+import type { Progress, Reporter } from '../util/reporter.js';
 
-export type { Progress } from '../core/reporter.js';
+export type { Progress } from '../util/reporter.js';
 
 export interface OutputOptions {
   json: boolean;
@@ -20,7 +20,7 @@ export interface OutputOptions {
 const codes = { red: 31, green: 32, yellow: 33, blue: 34, dim: 2, bold: 1, cyan: 36 } as const;
 export type Style = keyof typeof codes;
 
-/** The CLI's reporter: library code sees it only as a `Reporter` (src/core/reporter.ts). */
+/** The CLI's reporter: library code sees it only as a `Reporter` (src/util/reporter.ts). */
 export class Output implements Reporter {
   readonly json: boolean;
   readonly verbose: boolean;

@@ -2,7 +2,7 @@
  * Prompts that never hang in CI: on a TTY (and without `--yes`) they ask through @inquirer/prompts,
  * loaded lazily; otherwise they return the default, or fail naming the flag to pass.
  */
-import { UsageError } from '../core/errors.js';
+import { UsageError } from '../util/errors.js';
 import { isCi } from './output.js';
 
 export interface AskBase<T> {

@@ -3,7 +3,7 @@
  * parameter count from artifact size, CPU time per request, GPU throughput, memory needs. They are
  * deliberately simple; `mlship budget` replaces the CPU-time estimate with a measurement.
  */
-import type { InstanceType } from './catalog.js';
+import type { InstanceType } from '../instances/catalog.js';
 import type { Flavor, Quantization } from '../manifest/types.js';
 
 /** Bytes one parameter takes at a quantization. */

@@ -6,10 +6,10 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { folderFiles } from '../core/fs.js';
+import { folderFiles } from '../util/fs.js';
 import type { Manifest } from '../manifest/types.js';
 
-/** What a calibration measured, as stored in build.json (`cost`); made by src/build/calibrate.ts. */
+/** What a calibration measured, as stored in build.json (`cost`); made by src/packaging/calibrate.ts. */
 export interface MeasuredCost {
   method: string;
   /** Threads the model ran with (1: the figure is per vCPU). */
@@ -91,7 +91,7 @@ export function buildCostFor(manifest: Manifest): MeasuredCost | undefined {
   return best?.cost;
 }
 
-/** The parts of build.json read here (src/build owns the full type). */
+/** The parts of build.json read here (src/packaging owns the full type). */
 interface BuildJson {
   createdAt: string;
   manifest?: { model?: { path?: string } };

@@ -4,12 +4,12 @@
  * rate, and a GPU is chosen only when it carries that rate for less money; LLMs are sized by the GPU
  * memory their weights and KV cache need.
  */
-import { artifactBytes } from '../core/fs.js';
-import { ManifestError } from '../core/errors.js';
+import { artifactBytes } from '../util/fs.js';
+import { ManifestError } from '../util/errors.js';
 import type { Flavor, Manifest, Quantization } from '../manifest/types.js';
 import { buildCostFor, scaledCpuMs, vcpuFactor, type MeasuredCost } from './measured.js';
 import type { ComputeChoice, ComputeSizing, ServingRuntime } from './types.js';
-import { describeInstance, findInstance, gpuMemoryGb, instanceHint, loadCatalog, type Catalog, type InstanceType } from './catalog.js';
+import { describeInstance, findInstance, gpuMemoryGb, instanceHint, loadCatalog, type Catalog, type InstanceType } from '../instances/catalog.js';
 import {
   cpuCapacityRps,
   estimateCpuMs,

@@ -5,11 +5,11 @@
  * finite number (both get the observed min and max), `boolean` when every one is true/false, a
  * `category` when it has at most MAX_CATEGORIES distinct values that are safe to write into
  * generated files (listed sorted), else `string`. A column with missing cells (blank, or an NA
- * marker such as `NA`: core/typed-rows.ts) is `nullable`.
+ * marker such as `NA`: manifest/typed-rows.ts) is `nullable`.
  */
-import type { CsvTable } from '../core/csv.js';
-import { isMissingCell, NUMBER_TEXT } from '../core/typed-rows.js';
-import { UsageError } from '../core/errors.js';
+import type { CsvTable } from '../util/csv.js';
+import { isMissingCell, NUMBER_TEXT } from '../manifest/typed-rows.js';
+import { UsageError } from '../util/errors.js';
 import { CATEGORY_VALUE_PATTERN, FIELD_NAME_PATTERN } from '../manifest/schema.js';
 import type { FieldType } from '../manifest/types.js';
 

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { UsageError } from '../core/errors.js';
+import { UsageError } from '../util/errors.js';
 
 export const CELL_KINDS = ['features', 'train'] as const;
 export type CellKind = (typeof CELL_KINDS)[number];

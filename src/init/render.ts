@@ -4,8 +4,8 @@
  * made here.
  */
 import path from 'node:path';
-import { pyLiteral } from '../build/render.js';
-import { renderTemplate } from '../core/templates.js';
+import { pyLiteral } from '../packaging/render.js';
+import { renderTemplate } from '../util/templates.js';
 import { descriptorOf } from '../targets/descriptors.js';
 import type { Flavor, TargetName } from '../manifest/types.js';
 import type { InferredField, InferredSchema } from './infer-schema.js';

@@ -5,9 +5,9 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { readCsvFile } from '../core/csv.js';
-import { UsageError } from '../core/errors.js';
-import { mlshipVersion } from '../core/version.js';
+import { readCsvFile } from '../util/csv.js';
+import { UsageError } from '../util/errors.js';
+import { mlshipVersion } from '../util/version.js';
 import { checkManifest } from '../manifest/load.js';
 import { NAME_PATTERN, RELATIVE_PATH_PATTERN } from '../manifest/schema.js';
 import { FLAVORS, TARGET_NAMES, type Flavor, type TargetName } from '../manifest/types.js';

@@ -1,11 +1,11 @@
 /** What the retraining library needs from its caller (the `retrain`, `quality` and `drift-check` commands). */
-import type { Context } from '../cli/context.js';
-import type { Reporter } from '../core/reporter.js';
+import type { Reporter } from '../util/reporter.js';
 import type { Manifest } from '../manifest/types.js';
-import type { LogSource, LogWindow, Target } from '../targets/types.js';
-import { localLogSources } from '../drift/readers.js';
-import { feedbackSources } from './join.js';
-import { OperationError } from '../core/errors.js';
+import type { Target } from '../deploy/types.js';
+import type { LogSource, LogWindow } from '../logs/types.js';
+import { localLogSources } from '../logs/readers.js';
+import { feedbackSources } from '../logs/join.js';
+import { OperationError } from '../util/errors.js';
 
 export interface RetrainContext {
   manifest: Manifest;
@@ -34,17 +34,4 @@ export async function labelledLogs(ctx: RetrainContext, window: LogWindow, logs?
     });
   }
   return { predictions: await target.predictionLogs(window), feedback: await target.feedbackLogs(window) };
-}
-
-/** The library context from the CLI's: the manifest, output, environment, a clock and the target (made once, lazily). */
-export async function retrainContext(ctx: Context, command: string): Promise<RetrainContext> {
-  const manifest = await ctx.manifest();
-  return {
-    manifest,
-    output: ctx.output,
-    env: ctx.env,
-    cwd: ctx.cwd,
-    now: () => new Date(),
-    target: () => ctx.target(command),
-  };
 }

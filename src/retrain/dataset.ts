@@ -7,12 +7,12 @@
 import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
-import { OperationError, UsageError } from '../core/errors.js';
-import { sha256File } from '../core/fs.js';
-import { expandGlob } from '../drift/readers.js';
+import { OperationError, UsageError } from '../util/errors.js';
+import { sha256File } from '../util/fs.js';
+import { expandGlob } from '../logs/readers.js';
 import type { Manifest } from '../manifest/types.js';
-import type { LogSource, LogWindow } from '../targets/types.js';
-import { joinFeedback, type JoinStats } from './join.js';
+import type { LogSource, LogWindow } from '../logs/types.js';
+import { joinFeedback, type JoinStats } from '../logs/join.js';
 
 /** A data file of the lineage: project-relative path and digest. */
 export interface DataFile {

@@ -9,7 +9,7 @@
  * classes) and the predicted class is positive when it is above 0.5, as sklearn's `predict` decides;
  * with `model.output: label` a prediction is the class itself.
  */
-import { UsageError } from '../core/errors.js';
+import { UsageError } from '../util/errors.js';
 
 export const METRICS = ['accuracy', 'auc', 'f1', 'rmse', 'mae'] as const;
 export type MetricName = (typeof METRICS)[number];

@@ -17,15 +17,16 @@
  */
 import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { OperationError } from '../core/errors.js';
-import { readJson, withLock } from '../core/fs.js';
-import { buildProject, imageWanted } from '../build/index.js';
+import { OperationError } from '../util/errors.js';
+import { readJson, withLock } from '../util/fs.js';
+import { buildProject, imageWanted } from '../packaging/index.js';
 import { descriptorOf } from '../targets/descriptors.js';
-import type { LogWindow, VersionInfo } from '../targets/types.js';
+import type { VersionInfo } from '../deploy/types.js';
+import type { LogWindow } from '../logs/types.js';
 import { labelledLogs, type RetrainContext } from './context.js';
 import { assembleFromLogs, lineage, resolveDataFiles, type DataFile } from './dataset.js';
 import { decideGate, fmt, type GateDecision } from './gate.js';
-import type { JoinStats } from './join.js';
+import type { JoinStats } from '../logs/join.js';
 import { asMetric } from './metrics.js';
 import { buildDirOf, holdoutLabels, holdoutOutputs, scoreTogether } from './score.js';
 

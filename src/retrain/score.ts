@@ -1,16 +1,16 @@
 /**
  * Score a build's model on a holdout CSV through the serving app's own code path: the build's
- * `serve.py parity` mode (src/build/parity.ts) runs every row through the schema check, the build's
+ * `serve.py parity` mode (src/packaging/parity.ts) runs every row through the schema check, the build's
  * features package and the model, exactly as a request would, and returns one output per row. The
  * candidate (its new build) and the live version (the build it was pushed from) are scored this way
  * on the same rows, so the gate compares like with like.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { OperationError } from '../core/errors.js';
-import { readCsvFile } from '../core/csv.js';
-import { buildsDir, localPython, readBuildInfo } from '../build/index.js';
-import { runParity } from '../build/parity.js';
+import { OperationError } from '../util/errors.js';
+import { readCsvFile } from '../util/csv.js';
+import { buildsDir, localPython, readBuildInfo } from '../packaging/index.js';
+import { runParity } from '../packaging/parity.js';
 import type { Manifest } from '../manifest/types.js';
 import { computeMetric, type MetricName, type OutputKind, type Scored } from './metrics.js';
 

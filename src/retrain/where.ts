@@ -3,8 +3,8 @@
  * retrain` alike: on the target's own pipeline when it has one (SageMaker Pipelines…) unless
  * `--local` asks for a run here; otherwise here (train, build, push with lineage, gate).
  */
-import { UsageError } from '../core/errors.js';
-import type { RetrainingRun } from '../targets/types.js';
+import { UsageError } from '../util/errors.js';
+import type { RetrainingRun } from '../deploy/types.js';
 import type { RetrainContext } from './context.js';
 import { retrain, type RetrainFlags, type RetrainResult } from './pipeline.js';
 

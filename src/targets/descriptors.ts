@@ -1,13 +1,12 @@
 /**
  * Every target's SDK-free descriptor, by name: the one list `init`, the CLI's capability checks,
- * `budget` and drift-check's log-format detection read. Importing this loads no cloud SDK.
+ * `budget` read (log formats: src/logs/formats/). Importing this loads no cloud SDK.
  */
 import type { Manifest, TargetName } from '../manifest/types.js';
 import { azureDescriptor } from './azure/descriptor.js';
 import { localDescriptor } from './local/descriptor.js';
 import { sagemakerDescriptor } from './sagemaker/descriptor.js';
-import { requireCapability, type TargetDescriptor } from './shared/descriptor.js';
-import type { LogFormat } from './shared/logs.js';
+import { requireCapability, type TargetDescriptor } from '../deploy/descriptor.js';
 import { vertexDescriptor } from './vertex/descriptor.js';
 
 export const DESCRIPTORS: Record<TargetName, TargetDescriptor> = {
@@ -22,16 +21,6 @@ export const ALL_DESCRIPTORS: readonly TargetDescriptor[] = Object.values(DESCRI
 /** The descriptor of a target. */
 export function descriptorOf(name: TargetName): TargetDescriptor {
   return DESCRIPTORS[name];
-}
-
-/** Every log format any target hands out, by name (drift-check and its worker threads look them up here). */
-export const LOG_FORMATS: ReadonlyMap<string, LogFormat> = new Map(ALL_DESCRIPTORS.flatMap((d) => d.logFormats.map((f) => [f.name, f] as const)));
-
-/** A log format by name; an unknown name is a bug in the target that handed it out. */
-export function logFormat(name: string): LogFormat {
-  const format = LOG_FORMATS.get(name);
-  if (!format) throw new Error(`no log format named ${name} (known: ${[...LOG_FORMATS.keys()].join(', ')})`);
-  return format;
 }
 
 /** Refuse a deploy strategy the target cannot run (exit 2, naming the targets that can). */

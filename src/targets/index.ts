@@ -3,7 +3,7 @@
  * local target never loads a cloud SDK.
  */
 import type { TargetName } from '../manifest/types.js';
-import type { Target, TargetContext } from './types.js';
+import type { Target, TargetContext } from '../deploy/types.js';
 
 const loaders: Record<TargetName, (ctx: TargetContext) => Promise<Target>> = {
   local: async (ctx) => new (await import('./local/local-target.js')).LocalTarget(ctx) as unknown as Target,

@@ -10,7 +10,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { profileRows } from '../../src/drift/baseline.js';
+import { profileRows } from '../../src/monitoring/drift/baseline.js';
 import type { FieldSpec } from '../../src/manifest/types.js';
 import { mlshipBin, python } from '../helpers/cli.js';
 import type { BenchRow } from './run.js';

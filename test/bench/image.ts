@@ -1,7 +1,7 @@
 /**
  * The serving image of the example: its size (aim: under 450 MB on python:3.11-slim) and how long
  * `mlship build --image` takes, built for real with the first builder that works (buildah here, on the
- * stand-in base of test/build/image/stand-in.ts when Docker Hub is unreachable).
+ * stand-in base of test/packaging/image/stand-in.ts when Docker Hub is unreachable).
  *
  * On the stand-in, the total is not the user's: the stand-in is Debian's python3 plus the wheels the
  * build installs, not python:3.11-slim. So the aim is checked on what mlship adds (the image minus its
@@ -10,7 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { copyExample, json, python, runCli } from '../helpers/cli.js';
-import { ensureStandInBase, STAND_IN_TAG } from '../build/image/stand-in.js';
+import { ensureStandInBase, STAND_IN_TAG } from '../packaging/image/stand-in.js';
 import type { BenchRow } from './run.js';
 
 /** python:3.11-slim (Debian bookworm, linux/amd64) uncompressed, as `docker images` shows it. */

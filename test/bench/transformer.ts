@@ -15,7 +15,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadCatalog } from '../../src/compute/catalog.js';
+import { loadCatalog } from '../../src/instances/catalog.js';
 import { selectCompute, selectionInput } from '../../src/compute/select.js';
 import { loadManifestFile } from '../../src/manifest/load.js';
 import { json, python, repoRoot, runCli } from '../helpers/cli.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadCatalog } from '../../src/compute/catalog.js';
+import { loadCatalog } from '../../src/instances/catalog.js';
 import { estimateCost, HOURS_PER_MONTH } from '../../src/budget/cost.js';
 import type { SelectionInput } from '../../src/compute/select.js';
 import { vcpuFactor } from '../../src/compute/measured.js';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { lanesFor, runLoadTest } from '../../src/budget/load-test.js';
-import { OperationError } from '../../src/core/errors.js';
+import { OperationError } from '../../src/util/errors.js';
 import { startTimingServer, type TimingServer } from './timing-server.js';
 
 let server: TimingServer | undefined;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { findInstance, gpuMemoryGb, loadCatalog } from '../../src/compute/catalog.js';
+import { findInstance, gpuMemoryGb, loadCatalog } from '../../src/instances/catalog.js';
 import { estimateParams } from '../../src/compute/estimate.js';
 import { selectCompute, type SelectionInput } from '../../src/compute/select.js';
-import { ManifestError } from '../../src/core/errors.js';
+import { ManifestError } from '../../src/util/errors.js';
 import { TARGET_NAMES } from '../../src/manifest/types.js';
 
 const sagemaker = loadCatalog('sagemaker');

@@ -4,7 +4,7 @@
  * break-even rate follows the measured cost.
  */
 import { describe, expect, it } from 'vitest';
-import { loadCatalog } from '../../src/compute/catalog.js';
+import { loadCatalog } from '../../src/instances/catalog.js';
 import { TARGET_UTILIZATION } from '../../src/compute/estimate.js';
 import { scaledCpuMs, vcpuFactor } from '../../src/compute/measured.js';
 import { selectCompute, type SelectionInput } from '../../src/compute/select.js';

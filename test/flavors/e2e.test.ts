@@ -3,7 +3,7 @@
  * (test/fixtures/flavors/make_models.py): `mlship build` (feature parity, baseline profile, the CPU
  * cost calibration) → the app serving on loopback → one prediction → a batch → bad input → the
  * prediction log → drift-check against the build's baseline. xgboost is not installable here: its
- * rendering is golden-tested only (test/build/render.test.ts).
+ * rendering is golden-tested only (test/packaging/render.test.ts).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';

@@ -1,5 +1,5 @@
 /**
- * The tools of the real image test (test/build/image.test.ts), found or brought by `npm test` itself
+ * The tools of the real image test (test/packaging/image.test.ts), found or brought by `npm test` itself
  * (global-setup), as it brings Chromium: `buildah` (builds and runs the image without a daemon) and
  * `debootstrap` (makes the stand-in base image). When they are missing and we are root on a machine
  * with apt-get, Debian's packages are installed; otherwise the image test is skipped with the reason.

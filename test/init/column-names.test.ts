@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { render } from '../../src/build/render.js';
+import { render } from '../../src/packaging/render.js';
 import { loadManifestFile } from '../../src/manifest/load.js';
 import { json, python, runCli, tempDir } from '../helpers/cli.js';
 

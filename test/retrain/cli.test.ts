@@ -8,7 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyExample, json, python, runCli } from '../helpers/cli.js';
-import { writeLog } from '../drift/logs.js';
+import { writeLog } from '../monitoring/drift/logs.js';
 
 let project: { dir: string; cleanup: () => void };
 const env = { MLSHIP_PYTHON: python };

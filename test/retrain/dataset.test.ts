@@ -3,9 +3,9 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseCsv } from '../../src/core/csv.js';
+import { parseCsv } from '../../src/util/csv.js';
 import { assembleFromLogs, lineage, resolveDataFiles } from '../../src/retrain/dataset.js';
-import type { LogSource } from '../../src/targets/types.js';
+import type { LogSource } from '../../src/logs/types.js';
 import type { Manifest } from '../../src/manifest/types.js';
 import { tempDir } from '../helpers/cli.js';
 

@@ -11,7 +11,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readCsvFile } from '../../src/core/csv.js';
+import { readCsvFile } from '../../src/util/csv.js';
 import { freePort } from '../../src/targets/local/processes.js';
 import { copyExample, json, python, runCli } from '../helpers/cli.js';
 

@@ -3,8 +3,8 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { measureBudget, planLoad } from '../../budget/budget.js';
 import { renderBudget } from '../../budget/render.js';
-import { durationSeconds } from '../../core/duration.js';
-import { ExitCode, OperationError, UsageError } from '../../core/errors.js';
+import { durationSeconds } from '../../util/duration.js';
+import { ExitCode, OperationError, UsageError } from '../../util/errors.js';
 import type { Manifest } from '../../manifest/types.js';
 import type { CommandModule, Context } from '../context.js';
 

@@ -1,6 +1,6 @@
 /** `mlship build` — render the serving context, check feature parity, prepare the runtime, build the image. */
 import path from 'node:path';
-import { UsageError } from '../../core/errors.js';
+import { UsageError } from '../../util/errors.js';
 import type { CommandModule } from '../context.js';
 
 export const run: CommandModule['run'] = async (ctx, _args, options) => {
@@ -10,11 +10,11 @@ export const run: CommandModule['run'] = async (ctx, _args, options) => {
     if (!Number.isFinite(tolerance) || tolerance < 0) throw new UsageError(`--tolerance must be a number >= 0, got "${String(options.tolerance)}"`, { hint: 'e.g. --tolerance 1e-6' });
     manifest = { ...manifest, features: { ...manifest.features, tolerance } };
   }
-  const { buildProject, formatMb, imageWanted } = await import('../../build/index.js');
-  const { describeParity } = await import('../../build/parity.js');
+  const { buildProject, formatMb, imageWanted } = await import('../../packaging/index.js');
+  const { describeParity } = await import('../../packaging/parity.js');
   const { descriptorOf } = await import('../../targets/descriptors.js');
   const image = imageWanted(typeof options.image === 'boolean' ? options.image : undefined, descriptorOf(manifest.target));
-  const { builderOption } = await import('../../build/image/select.js');
+  const { builderOption } = await import('../../packaging/image/select.js');
   const builder = builderOption(options.builder);
   const result = await buildProject(manifest, { image, ...(builder && { builder }), platform: String(options.platform ?? 'linux/amd64'), env: ctx.env }, ctx.output);
   const { info } = result;

@@ -1,6 +1,6 @@
 /** `mlship deploy [--version vN] [--plan]`: make a version live on the target. */
-import { durationSeconds } from '../../core/duration.js';
-import { UsageError } from '../../core/errors.js';
+import { durationSeconds } from '../../util/duration.js';
+import { UsageError } from '../../util/errors.js';
 import type { CommandModule } from '../context.js';
 import { formatPlan, formatLive } from '../format.js';
 

@@ -1,5 +1,5 @@
-/** `mlship drift-check` — compare logged inputs and outputs with the baseline (src/drift/). */
-import { ExitCode } from '../../core/errors.js';
+/** `mlship drift-check` — compare logged inputs and outputs with the baseline (src/monitoring/drift/). */
+import { ExitCode } from '../../util/errors.js';
 import type { CommandModule } from '../context.js';
 
 function str(v: unknown): string | undefined {
@@ -8,7 +8,7 @@ function str(v: unknown): string | undefined {
 
 export const run: CommandModule['run'] = async (ctx, _args, options) => {
   const manifest = await ctx.manifest();
-  const { checkDrift } = await import('../../drift/run.js');
+  const { checkDrift } = await import('../../monitoring/drift/run.js');
   const { result, text } = await checkDrift(
     { manifest, output: ctx.output, env: ctx.env, cwd: ctx.cwd, now: new Date() },
     {

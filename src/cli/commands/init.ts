@@ -1,6 +1,6 @@
 /** `mlship init [dir]`: scaffold a project (the logic is in src/init/). */
 import path from 'node:path';
-import { UsageError } from '../../core/errors.js';
+import { UsageError } from '../../util/errors.js';
 import type { CommandModule } from '../context.js';
 
 export const run: CommandModule['run'] = async (ctx, args, options) => {

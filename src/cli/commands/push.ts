@@ -1,11 +1,11 @@
 /** `mlship push [--build id]`: register the current build as a new version in the target's registry. */
 import path from 'node:path';
-import { UsageError } from '../../core/errors.js';
+import { UsageError } from '../../util/errors.js';
 import type { CommandModule } from '../context.js';
 
 export const run: CommandModule['run'] = async (ctx, _args, options) => {
   const manifest = await ctx.manifest();
-  const { buildsDir, currentBuild, readBuildInfo } = await import('../../build/index.js');
+  const { buildsDir, currentBuild, readBuildInfo } = await import('../../packaging/index.js');
   let build;
   if (typeof options.build === 'string') {
     const dir = path.join(buildsDir(manifest), path.basename(options.build));
@@ -24,7 +24,7 @@ export const run: CommandModule['run'] = async (ctx, _args, options) => {
   const target = await ctx.target('push');
   const result = await target.push(build, {
     ...(typeof options.image === 'string' && { image: options.image }),
-    ...(options.builder !== undefined && { builder: (await import('../../build/image/select.js')).builderOption(options.builder) }),
+    ...(options.builder !== undefined && { builder: (await import('../../packaging/image/select.js')).builderOption(options.builder) }),
     ...(options.requireApproval === true && { requireApproval: true }),
   });
   const v = result.version;

@@ -1,16 +1,15 @@
-/** `mlship quality` — live metric on labelled predictions vs the validation metric (src/retrain/quality.ts). */
-import { ExitCode } from '../../core/errors.js';
-import type { CommandModule } from '../context.js';
+/** `mlship quality` — live metric on labelled predictions vs the validation metric (src/monitoring/quality.ts). */
+import { ExitCode } from '../../util/errors.js';
+import { retrainContext, type CommandModule } from '../context.js';
 
 function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
 export const run: CommandModule['run'] = async (ctx, _args, options) => {
-  const [{ checkQuality }, { retrainContext }, { windowFromFlags }] = await Promise.all([
-    import('../../retrain/quality.js'),
-    import('../../retrain/context.js'),
-    import('../../drift/window.js'),
+  const [{ checkQuality }, { windowFromFlags }] = await Promise.all([
+    import('../../monitoring/quality.js'),
+    import('../../monitoring/drift/window.js'),
   ]);
   const rctx = await retrainContext(ctx, 'quality');
   const window = windowFromFlags({ since: str(options.since), from: str(options.from), to: str(options.to) }, rctx.now());

@@ -1,17 +1,16 @@
 /** `mlship retrain` — train, build, push with lineage, gate, promote (src/retrain/pipeline.ts). */
-import { durationSeconds } from '../../core/duration.js';
-import { ExitCode } from '../../core/errors.js';
-import type { CommandModule } from '../context.js';
+import { durationSeconds } from '../../util/duration.js';
+import { ExitCode } from '../../util/errors.js';
+import { retrainContext, type CommandModule } from '../context.js';
 
 function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
 export const run: CommandModule['run'] = async (ctx, _args, options) => {
-  const [{ runRetraining }, { retrainContext }, { windowFromFlags }] = await Promise.all([
+  const [{ runRetraining }, { windowFromFlags }] = await Promise.all([
     import('../../retrain/where.js'),
-    import('../../retrain/context.js'),
-    import('../../drift/window.js'),
+    import('../../monitoring/drift/window.js'),
   ]);
   const timeout = durationSeconds(options.timeout, '--timeout');
   const rctx = await retrainContext(ctx, 'retrain');
@@ -26,7 +25,7 @@ export const run: CommandModule['run'] = async (ctx, _args, options) => {
     logs: str(options.logs),
     // The image only when the target deploys one: retraining on the local target never builds it.
     ...(options.image === false && { image: false }),
-    ...(options.builder !== undefined && { builder: (await import('../../build/image/select.js')).builderOption(options.builder) }),
+    ...(options.builder !== undefined && { builder: (await import('../../packaging/image/select.js')).builderOption(options.builder) }),
     ...(timeout !== undefined && { timeoutSeconds: timeout }),
   });
   if (outcome.where === 'remote-dry-run') return { data: { dryRun: true, remote: outcome.target }, text: outcome.text };

@@ -1,5 +1,5 @@
 /** `mlship rollback [--to vN]`: make the previous live (or the named) version live again. */
-import { durationSeconds } from '../../core/duration.js';
+import { durationSeconds } from '../../util/duration.js';
 import type { CommandModule } from '../context.js';
 import { formatLive } from '../format.js';
 

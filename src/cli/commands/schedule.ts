@@ -1,9 +1,9 @@
-/** `mlship schedule` — the manifest's schedules as crontab lines; `--install` writes them idempotently (src/retrain/schedule.ts). */
+/** `mlship schedule` — the manifest's schedules as crontab lines; `--install` writes them idempotently (src/monitoring/schedule.ts). */
 import type { CommandModule } from '../context.js';
 
 export const run: CommandModule['run'] = async (ctx, _args, options) => {
   const manifest = await ctx.manifest();
-  const { scheduleEntries, installSchedule, crontabPath } = await import('../../retrain/schedule.js');
+  const { scheduleEntries, installSchedule, crontabPath } = await import('../../monitoring/schedule.js');
   const entries = scheduleEntries(manifest);
   const file = typeof options.crontab === 'string' ? crontabPath(ctx.cwd, options.crontab) : undefined;
   const lines = entries.map((e) => `# ${e.command} (${e.source})\n${e.line}`);

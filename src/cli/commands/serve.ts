@@ -1,14 +1,14 @@
 /** `mlship serve` — run the current build's serving app in the foreground on 127.0.0.1. */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { OperationError, UsageError } from '../../core/errors.js';
+import { OperationError, UsageError } from '../../util/errors.js';
 import type { CommandModule } from '../context.js';
 
 export const run: CommandModule['run'] = async (ctx, _args, options) => {
   const manifest = await ctx.manifest();
   const port = Number(options.port ?? manifest.targets.local.port);
   if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new UsageError(`--port must be a port number, got "${String(options.port)}"`);
-  const { currentBuild, localPython, readBuildInfo, serverCommand } = await import('../../build/index.js');
+  const { currentBuild, localPython, readBuildInfo, serverCommand } = await import('../../packaging/index.js');
   const build = await currentBuild(manifest);
   const info = build && readBuildInfo(build.dir);
   if (!build || !info) {

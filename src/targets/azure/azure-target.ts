@@ -16,38 +16,24 @@
  */
 import path from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
-import { OperationError, UsageError } from '../../core/errors.js';
-import { mlshipVersion } from '../../core/version.js';
-import { readBuildInfo } from '../../build/index.js';
-import { loadCatalog } from '../../compute/catalog.js';
+import { OperationError, UsageError } from '../../util/errors.js';
+import { mlshipVersion } from '../../util/version.js';
+import { readBuildInfo } from '../../packaging/index.js';
+import { loadCatalog } from '../../instances/catalog.js';
 import { selectForManifest } from '../../compute/select.js';
-import type { BaselineProfile } from '../../drift/profile.js';
-import { CloudError } from '../shared/cloud-errors.js';
-import { chooseRollback, historyEntry, liveSince, NoVersionsError, recentHistory, VersionNotFoundError } from '../shared/history.js';
-import { imageSource, pushImage } from '../shared/image.js';
-import { contextClock, type Clock } from '../shared/poll.js';
-import { LazySession } from '../shared/session.js';
-import type { ObjectStore } from '../shared/object-store.js';
-import { ObjectRegistry } from '../shared/registry.js';
-import { ALL_AT_ONCE, CanaryRevertedError, guardsFromManifest, runRollout, type MetricsReader, type TrafficControl } from '../shared/rollout.js';
-import { runSteps, toPlan, type Step } from '../shared/steps.js';
-import type {
-  BuildRef,
-  DeployPlan,
-  DeployRequest,
-  DeployResult,
-  LogSource,
-  LogWindow,
-  PushOptions,
-  PushResult,
-  RetrainingRun,
-  RollbackRequest,
-  StopResult,
-  Target,
-  TargetContext,
-  TargetStatus,
-  VersionInfo,
-} from '../types.js';
+import type { BaselineProfile } from '../../baseline/profile.js';
+import { CloudError } from '../../deploy/cloud-errors.js';
+import { chooseRollback, historyEntry, liveSince, NoVersionsError, recentHistory, VersionNotFoundError } from '../../deploy/history.js';
+import { imageSource, pushImage } from '../../deploy/image.js';
+import { contextClock, type Clock } from '../../deploy/poll.js';
+import { LazySession } from '../../deploy/session.js';
+import type { ObjectStore } from '../../deploy/object-store.js';
+import { ObjectRegistry } from '../../deploy/registry.js';
+import { ALL_AT_ONCE, CanaryRevertedError, guardsFromManifest, runRollout, type MetricsReader, type TrafficControl } from '../../deploy/rollout.js';
+import { runSteps, toPlan, type Step } from '../../deploy/steps.js';
+import type { DeployPlan, DeployRequest, DeployResult, PushOptions, PushResult, RetrainingRun, RollbackRequest, StopResult, Target, TargetContext, TargetStatus, VersionInfo } from '../../deploy/types.js';
+import type { LogSource, LogWindow } from '../../logs/types.js';
+import type { BuildRef } from '../../packaging/index.js';
 import { blobStoreOver, openBlobStore, type BlobStore } from './blob-store.js';
 import { API_VERSION, connectAzureMl, type ArmResource, type AzureMl } from './client.js';
 import { workspaceRegistry } from './container-registry.js';

@@ -6,9 +6,9 @@
  */
 import path from 'node:path';
 import type { TokenCredential } from '@azure/core-auth';
-import { OperationError } from '../../core/errors.js';
-import { folderFiles } from '../../core/fs.js';
-import { objectLines, type ObjectStore } from '../shared/object-store.js';
+import { OperationError } from '../../util/errors.js';
+import { folderFiles } from '../../util/fs.js';
+import { objectLines, type ObjectStore } from '../../deploy/object-store.js';
 import type { ArmResource } from './client.js';
 
 /** The datastore's container as mlship's object store, plus what Azure ML assets need. */

@@ -7,8 +7,8 @@
  * `00000000-0000-0000-0000-000000000000` and an ACR refresh token from the AAD exchange as the
  * password, which the builder reads on stdin.
  */
-import { UsageError } from '../../core/errors.js';
-import type { ImageRegistry } from '../shared/image.js';
+import { UsageError } from '../../util/errors.js';
+import type { ImageRegistry } from '../../deploy/image.js';
 import { ACR_TOKEN_USERNAME, type AzureMl } from './client.js';
 import type { AzureResources } from './resources.js';
 

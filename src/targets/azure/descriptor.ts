@@ -1,10 +1,10 @@
 /**
  * What mlship knows about the Azure ML target without loading it or an Azure SDK (see
- * shared/descriptor.ts): the manifest block, its defaults, the catalog (src/compute/catalogs/azure.json,
+ * shared/descriptor.ts): the manifest block, its defaults, the catalog (src/instances/catalogs/azure.json,
  * prices with date and source), capabilities and the data collector's log format. Imports no SDK.
  */
-import type { TargetDescriptor } from '../shared/descriptor.js';
-import { azureCollectorFormat } from './data-collector.js';
+import type { TargetDescriptor } from '../../deploy/descriptor.js';
+import { azureCollectorFormat } from '../../logs/formats/azure.js';
 
 export const azureDescriptor: TargetDescriptor = {
   name: 'azure',

@@ -8,8 +8,8 @@
  * looks for is `not_found` (`ifFound` tests it). The workspace's container registry has its own: a
  * registry that is gone, and a token exchange or registry read refused (the AcrPush / Reader roles).
  */
-import { isMlshipError, type ErrorOptions, type MlshipError } from '../../core/errors.js';
-import { CloudError, type CloudErrorKind } from '../shared/cloud-errors.js';
+import { isMlshipError, type ErrorOptions, type MlshipError } from '../../util/errors.js';
+import { CloudError, type CloudErrorKind } from '../../deploy/cloud-errors.js';
 import { AzureCallError, EXCHANGE_OPERATION } from './client.js';
 import type { AzureResources } from './resources.js';
 

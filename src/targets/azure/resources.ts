@@ -6,7 +6,7 @@
  * files in the datastore (`mlship/<name>/…`).
  */
 import { createHash } from 'node:crypto';
-import { UsageError } from '../../core/errors.js';
+import { UsageError } from '../../util/errors.js';
 import type { Manifest } from '../../manifest/types.js';
 
 export const DEFAULT_ARM_ENDPOINT = 'https://management.azure.com';

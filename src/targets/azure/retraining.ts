@@ -14,16 +14,16 @@
  *   model version like a pushed one; a deploy without --version never picks a pending version.
  */
 import path from 'node:path';
-import { OperationError } from '../../core/errors.js';
-import { mlshipVersion } from '../../core/version.js';
+import { OperationError } from '../../util/errors.js';
+import { mlshipVersion } from '../../util/version.js';
 import type { Manifest } from '../../manifest/types.js';
-import type { Reporter } from '../../core/reporter.js';
-import { NoVersionsError } from '../shared/history.js';
-import { pollUntil, type Clock } from '../shared/poll.js';
-import { projectSourceFiles, sourceDigest } from '../shared/source.js';
-import type { Step } from '../shared/steps.js';
-import type { RetrainingRun } from '../types.js';
-import type { ObjectRegistry } from '../shared/registry.js';
+import type { Reporter } from '../../util/reporter.js';
+import { NoVersionsError } from '../../deploy/history.js';
+import { pollUntil, type Clock } from '../../deploy/poll.js';
+import { projectSourceFiles, sourceDigest } from '../../deploy/source.js';
+import type { Step } from '../../deploy/steps.js';
+import type { RetrainingRun } from '../../deploy/types.js';
+import type { ObjectRegistry } from '../../deploy/registry.js';
 import type { BlobStore } from './blob-store.js';
 import { API_VERSION, type ArmResource, type AzureMl } from './client.js';
 import { environmentVersionBody, modelVersionBody, numericMetrics, recordFromModelVersion, type AzureVersionRecord } from './requests.js';

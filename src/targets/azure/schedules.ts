@@ -19,7 +19,7 @@
  */
 import path from 'node:path';
 import type { DriftMethod, Manifest } from '../../manifest/types.js';
-import { shellQuote } from '../shared/source.js';
+import { shellQuote } from '../../deploy/source.js';
 import type { ArmResource } from './client.js';
 import type { AzureVersionRecord } from './requests.js';
 import { workspaceChildId, type AzureResources } from './resources.js';
@@ -120,7 +120,7 @@ export function trainCommand(manifest: Manifest): string {
   ].join('\n');
 }
 
-/** Python (the serving image has it) writing the marker; the digest is mlship's (src/core/fs.ts sha256Artifact). */
+/** Python (the serving image has it) writing the marker; the digest is mlship's (src/util/fs.ts sha256Artifact). */
 const MARKER_SCRIPT = [
   'import hashlib, json, os, sys',
   'out, name, parent = sys.argv[1:4]',

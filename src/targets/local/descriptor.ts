@@ -4,8 +4,8 @@
  * split traffic or measure a version's 5xx and latency, so `--strategy canary` is refused (exit 2)
  * naming the cloud targets that run it. `--require-approval` is refused the same way.
  */
-import type { TargetDescriptor } from '../shared/descriptor.js';
-import { mlshipLogFormat } from './log-format.js';
+import type { TargetDescriptor } from '../../deploy/descriptor.js';
+import { mlshipLogFormat } from '../../logs/formats/local.js';
 
 export const localDescriptor: TargetDescriptor = {
   name: 'local',

@@ -9,42 +9,28 @@
  * live version. Deploy and rollback start the new version on a free port, wait for its health, switch
  * the router, wait for the old version's requests to finish, then stop it: no request fails.
  *
- * Built on the shared deploy core (src/targets/shared/): its history and rollback policy and errors,
+ * Built on the shared deploy core (src/deploy/): its history and rollback policy and errors,
  * the poller for health and router start-up. Its descriptor (descriptor.ts) says what it cannot do
- * (canary, approval); its log format is mlship's own (log-format.ts).
+ * (canary, approval); its log format is mlship's own (src/logs/formats/local.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { OperationError, UsageError } from '../../core/errors.js';
-import { isAlive, readJson, withLock, writeJsonAtomic } from '../../core/fs.js';
-import type { BaselineProfile } from '../../drift/profile.js';
-import { silentReporter } from '../../core/reporter.js';
+import { OperationError, UsageError } from '../../util/errors.js';
+import { isAlive, readJson, withLock, writeJsonAtomic } from '../../util/fs.js';
+import type { BaselineProfile } from '../../baseline/profile.js';
+import { silentReporter } from '../../util/reporter.js';
 import { checkStrategy } from '../descriptors.js';
-import { pollUntil, systemClock } from '../shared/poll.js';
-import { chooseRollback, historyEntry, NoVersionsError, recentHistory } from '../shared/history.js';
-import type {
-  BuildRef,
-  DeployPlan,
-  DeployRequest,
-  DeployResult,
-  LiveInfo,
-  LogSource,
-  LogWindow,
-  PushOptions,
-  PushResult,
-  RollbackRequest,
-  StopResult,
-  Target,
-  TargetContext,
-  TargetStatus,
-  VersionInfo,
-} from '../types.js';
-import { serverCommand } from '../../build/launch.js';
+import { pollUntil, systemClock } from '../../deploy/poll.js';
+import { chooseRollback, historyEntry, NoVersionsError, recentHistory } from '../../deploy/history.js';
+import type { DeployPlan, DeployRequest, DeployResult, LiveInfo, PushOptions, PushResult, RollbackRequest, StopResult, Target, TargetContext, TargetStatus, VersionInfo } from '../../deploy/types.js';
+import type { LogSource, LogWindow } from '../../logs/types.js';
+import type { BuildRef } from '../../packaging/index.js';
+import { serverCommand } from '../../packaging/launch.js';
 import { selectForManifest } from '../../compute/select.js';
-import { localLogSources } from '../../drift/readers.js';
-import { feedbackSources } from '../../retrain/join.js';
+import { localLogSources } from '../../logs/readers.js';
+import { feedbackSources } from '../../logs/join.js';
 import { freePort, probe, startDetached, stopProcess, waitHealthy } from './processes.js';
 import { LocalRegistry } from './registry.js';
 

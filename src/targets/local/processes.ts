@@ -6,10 +6,10 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import path from 'node:path';
-import { OperationError } from '../../core/errors.js';
-import { isAlive } from '../../core/fs.js';
-import { silentReporter } from '../../core/reporter.js';
-import { pollUntil, systemClock } from '../shared/poll.js';
+import { OperationError } from '../../util/errors.js';
+import { isAlive } from '../../util/fs.js';
+import { silentReporter } from '../../util/reporter.js';
+import { pollUntil, systemClock } from '../../deploy/poll.js';
 
 /** A free TCP port on 127.0.0.1 (the kernel picks; the port is released before use). */
 export function freePort(): Promise<number> {

@@ -14,13 +14,14 @@
 import { appendFileSync, chmodSync, cpSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { OperationError } from '../../core/errors.js';
-import { VersionNotFoundError, type HistoryLog } from '../shared/history.js';
-import { readJson, sha256File, withLock, writeJsonAtomic } from '../../core/fs.js';
-import type { BuildInfo } from '../../build/index.js';
-import { localPython } from '../../build/local-python.js';
-import type { BaselineProfile } from '../../drift/profile.js';
-import type { BuildRef, HistoryEntry, PushOptions, VersionInfo } from '../types.js';
+import { OperationError } from '../../util/errors.js';
+import { VersionNotFoundError, type HistoryLog } from '../../deploy/history.js';
+import { readJson, sha256File, withLock, writeJsonAtomic } from '../../util/fs.js';
+import type { BuildInfo } from '../../packaging/index.js';
+import { localPython } from '../../packaging/local-python.js';
+import type { BaselineProfile } from '../../baseline/profile.js';
+import type { HistoryEntry, PushOptions, VersionInfo } from '../../deploy/types.js';
+import type { BuildRef } from '../../packaging/index.js';
 
 /** The stored record of a version (`version.json`). */
 export type VersionRecord = Omit<VersionInfo, 'live'>;

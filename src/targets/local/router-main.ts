@@ -6,7 +6,7 @@
  * Writes `{pid, port, controlPort}` to `readyFile` once both listeners are up; on SIGTERM stops
  * accepting, lets requests in flight finish, and exits.
  */
-import { writeJsonAtomic } from '../../core/fs.js';
+import { writeJsonAtomic } from '../../util/fs.js';
 import { controlServer, Router, type Backend } from './router.js';
 import { createServer, type Server } from 'node:http';
 

@@ -1,14 +1,14 @@
 /**
  * What `push` uploads on SageMaker: the model as `model.tar.gz` (SageMaker unpacks it into
  * /opt/ml/model, where the serving app looks for it), and the ECR repository and token the shared
- * image flow (src/targets/shared/image.ts) pushes the serving image with.
+ * image flow (src/deploy/image.ts) pushes the serving image with.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { OperationError } from '../../core/errors.js';
-import { readBuildInfo, type BuildInfo } from '../../build/index.js';
-import type { ImageRegistry } from '../shared/image.js';
+import { OperationError } from '../../util/errors.js';
+import { readBuildInfo, type BuildInfo } from '../../packaging/index.js';
+import type { ImageRegistry } from '../../deploy/image.js';
 import type { AwsApi } from './api.js';
 import { ifExists } from './aws-client.js';
 import type { Resources } from './resources.js';
@@ -39,7 +39,7 @@ export async function packModel(modelPath: string): Promise<{ file: string; clea
   return { file, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** The project's ECR repository as the shared push flow's `ImageRegistry` (src/targets/shared/image.ts). */
+/** The project's ECR repository as the shared push flow's `ImageRegistry` (src/deploy/image.ts). */
 export function ecrRegistry(api: AwsApi, r: Resources): ImageRegistry {
   return {
     description: `ECR repository ${r.repository}`,

@@ -5,9 +5,9 @@
  * credentials files, SSO, instance or container role); `AWS_ENDPOINT_URL` and the per-service
  * `AWS_ENDPOINT_URL_<SERVICE>` variables are honoured by the SDK itself.
  */
-import { OperationError } from '../../core/errors.js';
+import { OperationError } from '../../util/errors.js';
 import { CALLS, type AwsApi, type CallName, type S3Body } from './api.js';
-import { ifFound } from '../shared/cloud-errors.js';
+import { ifFound } from '../../deploy/cloud-errors.js';
 import { isNotFound, translateAwsError } from './errors.js';
 
 type Service = (typeof CALLS)[CallName][0];

@@ -1,13 +1,13 @@
 /**
- * Data Capture files in S3 as `LogSource`s for drift-check (parsed by capture-format.ts). SageMaker writes them under
+ * Data Capture files in S3 as `LogSource`s for drift-check (parsed by src/logs/formats/sagemaker.ts). SageMaker writes them under
  * `<destination>/<endpoint>/<variant>/yyyy/mm/dd/hh/<name>.jsonl`; the hour in the key selects the
  * files of a window without reading the others, and each file is streamed line by line, so memory
  * does not grow with the number of captured predictions.
  */
-import { objectLines } from '../shared/object-store.js';
-import type { LogSource, LogWindow } from '../types.js';
+import { objectLines } from '../../deploy/object-store.js';
+import type { LogSource, LogWindow } from '../../logs/types.js';
 import type { AwsApi } from './api.js';
-import { sagemakerCaptureFormat } from './capture-format.js';
+import { sagemakerCaptureFormat } from '../../logs/formats/sagemaker.js';
 import { S3Store } from './s3-store.js';
 
 /** The UTC hour a capture key belongs to, from its `yyyy/mm/dd/hh/` path. */

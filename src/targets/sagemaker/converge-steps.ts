@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { ComputeChoice, TargetContext } from '../types.js';
+import type { ComputeChoice, TargetContext } from '../../deploy/types.js';
 import { ifExists } from './aws-client.js';
 import { monitorCron } from './cron.js';
 import { pipelineArn, pipelineRequest, renderPipelineDefinition, scheduleRequest } from './pipeline.js';
@@ -13,8 +13,8 @@ import type { MetricAlarm, PutMetricAlarmCommandInput } from '@aws-sdk/client-cl
 import { driftThreshold } from './monitor-baseline.js';
 import { alertTopicArn, dataQualityJobRequest, driftAlarmRequests, monitorImage, monitoringScheduleConfig, type VersionRecord } from './requests.js';
 import { keys, s3Uri } from './resources.js';
-import { converge, type Step } from '../shared/steps.js';
-import { SOURCE_EXCLUDES } from '../shared/source.js';
+import { converge, type Step } from '../../deploy/steps.js';
+import { SOURCE_EXCLUDES } from '../../deploy/source.js';
 import type { Session } from './session.js';
 
 /** Model Monitor: the data-quality job definition of the version's baseline and the schedule running it. */

@@ -3,7 +3,7 @@
  * Scheduler's six-field `cron(min hour dom month dow year)` with `?` and Sunday = 1, and Model
  * Monitor's, which only runs hourly or daily.
  */
-import { UsageError } from '../../core/errors.js';
+import { UsageError } from '../../util/errors.js';
 
 function fields(expr: string, where: string): [string, string, string, string, string] {
   const parts = expr.trim().split(/\s+/);

@@ -4,9 +4,9 @@
  * its capabilities (native blue/green canary with alarm auto-rollback, model package approval,
  * SageMaker Pipelines retraining, Model Monitor) and the Data Capture log format.
  */
-import { mlshipLogFormat } from '../local/log-format.js';
-import type { TargetDescriptor } from '../shared/descriptor.js';
-import { sagemakerCaptureFormat } from './capture-format.js';
+import { mlshipLogFormat } from '../../logs/formats/local.js';
+import type { TargetDescriptor } from '../../deploy/descriptor.js';
+import { sagemakerCaptureFormat } from '../../logs/formats/sagemaker.js';
 
 export const sagemakerDescriptor: TargetDescriptor = {
   name: 'sagemaker',

@@ -1,15 +1,15 @@
 /**
  * What "waiting on the endpoint" means on SageMaker, as `classify` functions for the shared poller
- * (src/targets/shared/poll.ts, which owns the loop, the overall timeout, the clock and progress):
+ * (src/deploy/poll.ts, which owns the loop, the overall timeout, the clock and progress):
  * gone after a delete, settled after an update already running, InService on the wanted
  * configuration after a deploy. A blue/green update SageMaker rolled back (an alarm fired, the new
  * fleet failed its health check) leaves the previous configuration serving and is reported as such;
  * a rolled-back canary is the shared `CanaryRevertedError`.
  */
-import { OperationError } from '../../core/errors.js';
-import type { Reporter } from '../../core/reporter.js';
-import { pollUntil, type Clock, type PollVerdict } from '../shared/poll.js';
-import { CanaryRevertedError } from '../shared/rollout.js';
+import { OperationError } from '../../util/errors.js';
+import type { Reporter } from '../../util/reporter.js';
+import { pollUntil, type Clock, type PollVerdict } from '../../deploy/poll.js';
+import { CanaryRevertedError } from '../../deploy/rollout.js';
 import { endpointState, TRANSITIONAL, type Session } from './session.js';
 
 type State = Awaited<ReturnType<typeof endpointState>>;

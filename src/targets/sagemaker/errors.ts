@@ -1,11 +1,11 @@
 /**
  * The one place AWS failures are translated: each SDK error becomes a `CloudError` of one of the
- * shared categories (src/targets/shared/cloud-errors.ts, which fix the exit code), with a
+ * shared categories (src/deploy/cloud-errors.ts, which fix the exit code), with a
  * one-paragraph message that names the IAM action and how to fix it. The SDK's own retries (with
  * backoff, for throttling) run before anything reaches here; mlship adds no retry loop that would
  * defeat them.
  */
-import { CloudError, isCloudNotFound } from '../shared/cloud-errors.js';
+import { CloudError, isCloudNotFound } from '../../deploy/cloud-errors.js';
 import { iamAction, type CallName } from './api.js';
 
 /** The parts of an SDK error we read: its name (the AWS error code) and HTTP status. */

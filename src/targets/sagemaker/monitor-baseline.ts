@@ -4,7 +4,7 @@
  * `constraints.json` (types, completeness, domains), so the data-quality schedule compares captured
  * traffic with the same baseline `drift-check` uses.
  */
-import type { BaselineProfile, FeatureProfile } from '../../drift/profile.js';
+import type { BaselineProfile, FeatureProfile } from '../../baseline/profile.js';
 import type { Manifest } from '../../manifest/types.js';
 
 type InferredType = 'Integral' | 'Fractional' | 'String';

@@ -8,12 +8,12 @@
 import path from 'node:path';
 import type * as SCH from '@aws-sdk/client-scheduler';
 import type * as SM from '@aws-sdk/client-sagemaker';
-import { renderTemplate } from '../../core/templates.js';
+import { renderTemplate } from '../../util/templates.js';
 import type { Manifest } from '../../manifest/types.js';
-import type { ComputeChoice } from '../types.js';
+import type { ComputeChoice } from '../../deploy/types.js';
 import { schedulerCron } from './cron.js';
 import { keys, s3Uri, type Resources } from './resources.js';
-import { shellQuote } from '../shared/source.js';
+import { shellQuote } from '../../deploy/source.js';
 
 
 /** The folder the training command reads its data from, relative to the project (from `retraining.data`). */

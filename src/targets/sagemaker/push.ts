@@ -5,15 +5,16 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { OperationError } from '../../core/errors.js';
-import { sha256File } from '../../core/fs.js';
-import type { BaselineProfile } from '../../drift/profile.js';
-import type { BuildRef, PushOptions, PushResult, TargetContext } from '../types.js';
+import { OperationError } from '../../util/errors.js';
+import { sha256File } from '../../util/fs.js';
+import type { BaselineProfile } from '../../baseline/profile.js';
+import type { PushOptions, PushResult, TargetContext } from '../../deploy/types.js';
+import type { BuildRef } from '../../packaging/index.js';
 import type { AwsApi } from './api.js';
-import { imageSource, pushImage } from '../shared/image.js';
+import { imageSource, pushImage } from '../../deploy/image.js';
 import { ecrRegistry, packModel, readBuild } from './artifact.js';
 import { ifExists } from './aws-client.js';
-import { chooseCompute } from './compute.js';
+import { chooseCompute } from './instance.js';
 import { driftThreshold, monitorConstraints, monitorStatistics } from './monitor-baseline.js';
 import { versionInfo, type S3Registry } from './registry.js';
 import { bucketRequests, modelPackageRequest, type VersionRecord } from './requests.js';

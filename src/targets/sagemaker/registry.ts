@@ -1,12 +1,12 @@
 /**
  * The registry on SageMaker. The Model Package Group is the list of versions (package version N is
- * mlship's `vN`); beside it, the shared layout of src/targets/shared/registry.ts in the project's S3
+ * mlship's `vN`); beside it, the shared layout of src/deploy/registry.ts in the project's S3
  * root: `versions/vN/version.json` (digest, build, image, baseline locations) and the append-only
  * `history/`, one object per event.
  */
-import { versionNumber } from '../shared/history.js';
-import { ObjectRegistry } from '../shared/registry.js';
-import type { VersionInfo } from '../types.js';
+import { versionNumber } from '../../deploy/history.js';
+import { ObjectRegistry } from '../../deploy/registry.js';
+import type { VersionInfo } from '../../deploy/types.js';
 import type { AwsApi } from './api.js';
 import { ifExists } from './aws-client.js';
 import type { VersionRecord } from './requests.js';

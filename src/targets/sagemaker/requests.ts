@@ -9,9 +9,9 @@ import type * as CW from '@aws-sdk/client-cloudwatch';
 import type * as S3 from '@aws-sdk/client-s3';
 import type * as SM from '@aws-sdk/client-sagemaker';
 import type { Manifest } from '../../manifest/types.js';
-import type { ComputeChoice, DeployRequest, VersionInfo } from '../types.js';
+import type { ComputeChoice, DeployRequest, VersionInfo } from '../../deploy/types.js';
 import { keys, s3Uri, type Resources } from './resources.js';
-import type { VersionRecordBase } from '../shared/registry.js';
+import type { VersionRecordBase } from '../../deploy/registry.js';
 
 /** What mlship stores about a version next to its model package (`versions/vN/version.json`). */
 export interface VersionRecord extends VersionRecordBase {

@@ -3,10 +3,10 @@
  * `deploy` created from `retraining.schedule`) and follow it with the shared poller until it ends. A
  * successful run has registered a new model package, pending approval, in the project's group.
  */
-import { OperationError } from '../../core/errors.js';
-import type { Reporter } from '../../core/reporter.js';
-import { pollUntil, type Clock } from '../shared/poll.js';
-import type { RetrainingRun } from '../types.js';
+import { OperationError } from '../../util/errors.js';
+import type { Reporter } from '../../util/reporter.js';
+import { pollUntil, type Clock } from '../../deploy/poll.js';
+import type { RetrainingRun } from '../../deploy/types.js';
 import { ifExists } from './aws-client.js';
 import type { Session } from './session.js';
 

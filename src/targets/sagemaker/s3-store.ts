@@ -1,9 +1,9 @@
 /**
- * The `ObjectStore` (src/targets/shared/object-store.ts) over S3, through the narrow AWS client: the
+ * The `ObjectStore` (src/deploy/object-store.ts) over S3, through the narrow AWS client: the
  * project's bucket as the registry, artifacts and baselines need it. Absent objects are `undefined`.
  */
 import { createReadStream, statSync } from 'node:fs';
-import type { ObjectStore } from '../shared/object-store.js';
+import type { ObjectStore } from '../../deploy/object-store.js';
 import type { AwsApi } from './api.js';
 import { ifExists } from './aws-client.js';
 

@@ -5,7 +5,7 @@
  * and the retraining pipeline. A deploy is a list of planned steps: `plan` returns them, `deploy`
  * runs exactly those, so `--plan` shows what deploy would send.
  *
- * Built on the shared deploy core (src/targets/shared/): steps/plan/converge, the poller, history
+ * Built on the shared deploy core (src/deploy/): steps/plan/converge, the poller, history
  * and rollback policy, the object-store registry, the image flow and the cloud error categories. What
  * is SageMaker's own is here: `api.ts` (the narrow client: every AWS call used) · `aws-client.ts` (the
  * SDK behind it, loaded lazily) · `errors.ts` (AWS errors → the shared categories, in one place) ·
@@ -14,11 +14,11 @@
  * (S3 as the shared `ObjectStore`; model package groups) · `session.ts`, `endpoint-wait.ts` (what
  * "waiting" means, for the shared poller) · `converge-steps.ts` (monitoring, retraining) ·
  * `monitor-baseline.ts` (Model Monitor statistics/constraints) · `pipeline.ts` + `templates/sagemaker/`
- * · `cron.ts` · `capture.ts`, `capture-format.ts` (Data Capture files → neutral records) ·
+ * · `cron.ts` · `capture.ts`, `src/logs/formats/sagemaker.ts` (Data Capture files → neutral records) ·
  * `retrain-run.ts` · `compute.ts`.
  */
-import { OperationError, UsageError } from '../../core/errors.js';
-import type { BaselineProfile } from '../../drift/profile.js';
+import { OperationError, UsageError } from '../../util/errors.js';
+import type { BaselineProfile } from '../../baseline/profile.js';
 import {
   actor,
   chooseRollback,
@@ -27,32 +27,17 @@ import {
   NoVersionsError,
   recentHistory,
   VersionNotFoundError,
-} from '../shared/history.js';
-import { systemClock, type Clock } from '../shared/poll.js';
-import { LazySession } from '../shared/session.js';
-import { runSteps, toPlan, type Step } from '../shared/steps.js';
-import type {
-  BuildRef,
-  DeployPlan,
-  DeployRequest,
-  DeployResult,
-  LiveInfo,
-  LogSource,
-  LogWindow,
-  PushOptions,
-  PushResult,
-  RetrainingRun,
-  RollbackRequest,
-  StopResult,
-  Target,
-  TargetContext,
-  TargetStatus,
-  VersionInfo,
-} from '../types.js';
+} from '../../deploy/history.js';
+import { systemClock, type Clock } from '../../deploy/poll.js';
+import { LazySession } from '../../deploy/session.js';
+import { runSteps, toPlan, type Step } from '../../deploy/steps.js';
+import type { DeployPlan, DeployRequest, DeployResult, LiveInfo, PushOptions, PushResult, RetrainingRun, RollbackRequest, StopResult, Target, TargetContext, TargetStatus, VersionInfo } from '../../deploy/types.js';
+import type { LogSource, LogWindow } from '../../logs/types.js';
+import type { BuildRef } from '../../packaging/index.js';
 import type { AwsApi } from './api.js';
 import { createAwsApi, ifExists, withErrorTranslation } from './aws-client.js';
 import { captureSources } from './capture.js';
-import { chooseCompute } from './compute.js';
+import { chooseCompute } from './instance.js';
 import { alertSteps, monitoringSteps, retrainingSteps } from './converge-steps.js';
 import { EndpointWaiter } from './endpoint-wait.js';
 import { pushVersion } from './push.js';

@@ -14,8 +14,8 @@ export interface Session {
   registry: S3Registry;
 }
 
-/** A planned step (the shared step runner's, src/targets/shared/steps.ts). */
-export type { Step } from '../shared/steps.js';
+/** A planned step (the shared step runner's, src/deploy/steps.ts). */
+export type { Step } from '../../deploy/steps.js';
 
 /** Endpoint statuses that end on their own; a deploy waits for them rather than stacking an update. */
 export const TRANSITIONAL = new Set(['Creating', 'Updating', 'SystemUpdating', 'RollingBack', 'Deleting']);

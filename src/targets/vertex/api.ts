@@ -1,7 +1,7 @@
 /**
  * Every Google Cloud call the Vertex target makes, in one narrow interface: the target depends on
  * this, `client.ts` implements it over the official SDKs (loaded lazily), and tests run the real
- * implementation against the doubles in test/fakes/vertex/. Requests are typed with the SDK's own
+ * implementation against the doubles in test/doubles/vertex/. Requests are typed with the SDK's own
  * `protos.google.cloud.aiplatform.v1.I*` interfaces (type-only imports: nothing loads at run time),
  * so a misspelt field or enum name is a compile error — the client itself would drop it silently.
  */

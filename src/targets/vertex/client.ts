@@ -12,7 +12,7 @@
  * Cloud Monitoring (mlship's own variable: that API has no emulator convention).
  */
 import { readFileSync } from 'node:fs';
-import { OperationError } from '../../core/errors.js';
+import { OperationError } from '../../util/errors.js';
 import type { MetricPoint, StoredObject, VertexApi } from './api.js';
 import { isNotFound, translateGoogleError, type CallName } from './errors.js';
 

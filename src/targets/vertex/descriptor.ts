@@ -5,8 +5,8 @@
  * controller, Vertex Pipelines retraining, Model Monitoring v1) and the request-response logging
  * format. Environment-dependent defaults (project, bucket) are resolved in resources.ts.
  */
-import type { TargetDescriptor } from '../shared/descriptor.js';
-import { vertexLoggingFormat } from './log-format.js';
+import type { TargetDescriptor } from '../../deploy/descriptor.js';
+import { vertexLoggingFormat } from '../../logs/formats/vertex.js';
 
 export const vertexDescriptor: TargetDescriptor = {
   name: 'vertex',

@@ -6,7 +6,7 @@
  * carry a status code (`code`), Storage/BigQuery errors an HTTP status; both are read, never the
  * message alone, except to pick the hint.
  */
-import { CloudError, type CloudErrorKind } from '../shared/cloud-errors.js';
+import { CloudError, type CloudErrorKind } from '../../deploy/cloud-errors.js';
 
 /** The permission-style name of each call mlship makes (what IAM checks). */
 export type CallName =

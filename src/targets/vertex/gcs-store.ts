@@ -1,5 +1,5 @@
 /** The shared `ObjectStore` over Cloud Storage (one bucket), through the narrow client. */
-import type { ObjectStore } from '../shared/object-store.js';
+import type { ObjectStore } from '../../deploy/object-store.js';
 import type { VertexApi } from './api.js';
 
 export class GcsObjectStore implements ObjectStore {

@@ -1,14 +1,14 @@
 /**
  * Prediction logs on Vertex AI: the rows request-response logging wrote to BigQuery in a window,
  * streamed page by page (memory does not grow with the table). Each row is parsed by the Vertex
- * logging format (log-format.ts: one record per instance, `request_payload`/`response_payload`) and
+ * logging format (src/logs/formats/vertex.ts: one record per instance, `request_payload`/`response_payload`) and
  * handed to drift-check and quality as mlship's neutral log lines `{ts, id, version, input, output}`,
  * with the mlship version of the deployed model that answered.
  */
-import type { PredictionRecord } from '../shared/logs.js';
-import type { LogSource, LogWindow } from '../types.js';
+import type { PredictionRecord } from '../../logs/format.js';
+import type { LogSource, LogWindow } from '../../logs/types.js';
 import type { VertexApi } from './api.js';
-import { vertexLoggingFormat } from './log-format.js';
+import { vertexLoggingFormat } from '../../logs/formats/vertex.js';
 
 /** Standard SQL over the logging table, the window as TIMESTAMP parameters. */
 export function loggingQuery(table: string): string {

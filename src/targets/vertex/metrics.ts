@@ -5,7 +5,7 @@
  * does not split client and server errors; mlship treats every counted error as a failed request
  * (stricter than a 5xx-only guard, which is the safe side for a canary).
  */
-import type { MetricsReader, VersionMetrics } from '../shared/rollout.js';
+import type { MetricsReader, VersionMetrics } from '../../deploy/rollout.js';
 import type { MetricPoint, VertexApi } from './api.js';
 
 const PREFIX = 'aiplatform.googleapis.com/prediction/online/';

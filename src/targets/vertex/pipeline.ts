@@ -9,14 +9,14 @@
  */
 import path from 'node:path';
 import type { ComputeChoice } from '../../compute/types.js';
-import { OperationError } from '../../core/errors.js';
-import { renderTemplate } from '../../core/templates.js';
-import { mlshipVersion } from '../../core/version.js';
+import { OperationError } from '../../util/errors.js';
+import { renderTemplate } from '../../util/templates.js';
+import { mlshipVersion } from '../../util/version.js';
 import type { Manifest } from '../../manifest/types.js';
-import { pollUntil, type Clock } from '../shared/poll.js';
-import { projectSourceFiles, shellQuote } from '../shared/source.js';
-import type { Step } from '../shared/steps.js';
-import type { RetrainingRun, TargetContext } from '../types.js';
+import { pollUntil, type Clock } from '../../deploy/poll.js';
+import { projectSourceFiles, shellQuote } from '../../deploy/source.js';
+import type { Step } from '../../deploy/steps.js';
+import type { RetrainingRun, TargetContext } from '../../deploy/types.js';
 import type { ICreatePipelineJobRequest, ISchedule } from './api.js';
 import { CONTAINER } from './requests.js';
 import { gcsUri, keys, type VertexResources } from './resources.js';

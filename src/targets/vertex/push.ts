@@ -7,13 +7,14 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { readBuildInfo, type BuildInfo } from '../../build/index.js';
-import { OperationError, UsageError } from '../../core/errors.js';
-import { sha256File } from '../../core/fs.js';
+import { readBuildInfo, type BuildInfo } from '../../packaging/index.js';
+import { OperationError, UsageError } from '../../util/errors.js';
+import { sha256File } from '../../util/fs.js';
 import type { Manifest } from '../../manifest/types.js';
-import { imageSource, pushImage, type ImageRegistry } from '../shared/image.js';
-import { filesUnder } from '../shared/source.js';
-import type { BuildRef, PushOptions, PushResult, TargetContext, VersionInfo } from '../types.js';
+import { imageSource, pushImage, type ImageRegistry } from '../../deploy/image.js';
+import { filesUnder } from '../../deploy/source.js';
+import type { PushOptions, PushResult, TargetContext, VersionInfo } from '../../deploy/types.js';
+import type { BuildRef } from '../../packaging/index.js';
 import type { VertexApi } from './api.js';
 import { uploadModelRequest } from './requests.js';
 import { gcsUri, keys, type VertexResources } from './resources.js';

@@ -4,8 +4,8 @@
  * error). Golden tests compare what these produce; the target only sends them.
  */
 import type { ComputeChoice } from '../../compute/types.js';
-import { loadCatalog, findInstance } from '../../compute/catalog.js';
-import { mlshipVersion } from '../../core/version.js';
+import { loadCatalog, findInstance } from '../../instances/catalog.js';
+import { mlshipVersion } from '../../util/version.js';
 import type { Manifest } from '../../manifest/types.js';
 import type {
   ICreateEndpointRequest,

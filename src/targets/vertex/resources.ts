@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { UsageError } from '../../core/errors.js';
+import { UsageError } from '../../util/errors.js';
 import type { Manifest } from '../../manifest/types.js';
 
 export interface VertexResources {

@@ -3,7 +3,7 @@
  * the shared registry over GCS), the version record mlship keeps beside the Vertex model version, and
  * the endpoint's state as mlship reads it (which version each deployed model serves, and its traffic).
  */
-import type { ObjectRegistry, VersionRecordBase } from '../shared/registry.js';
+import type { ObjectRegistry, VersionRecordBase } from '../../deploy/registry.js';
 import type { IDeployedModel, IEndpoint, VertexApi } from './api.js';
 import type { VertexResources } from './resources.js';
 

@@ -11,38 +11,23 @@
  * `errors.ts` (→ shared CloudError categories) · `resources.ts` (settings, names) · `requests.ts`
  * (pure request builders) · `push.ts` · `session.ts` (records, endpoint state) · `gcs-store.ts`
  * (shared ObjectStore over GCS) · `metrics.ts` (MetricsReader over Cloud Monitoring) · `logs.ts` +
- * `log-format.ts` (BigQuery logging rows → neutral records) · `pipeline.ts` (retraining) ·
+ * `src/logs/formats/vertex.ts` (BigQuery logging rows → neutral records) · `pipeline.ts` (retraining) ·
  * `descriptor.ts` (SDK-free facts).
  */
-import { loadCatalog } from '../../compute/catalog.js';
+import { loadCatalog } from '../../instances/catalog.js';
 import { selectForManifest } from '../../compute/select.js';
 import type { ComputeChoice } from '../../compute/types.js';
-import { OperationError } from '../../core/errors.js';
-import type { BaselineProfile } from '../../drift/profile.js';
-import { chooseRollback, historyEntry, liveSince, NoVersionsError, recentHistory, VersionNotFoundError } from '../shared/history.js';
-import { contextClock, type Clock } from '../shared/poll.js';
-import { ObjectRegistry } from '../shared/registry.js';
-import { LazySession } from '../shared/session.js';
-import { ALL_AT_ONCE, CanaryRevertedError, guardsFromManifest, runRollout, type RolloutStrategy, type TrafficControl } from '../shared/rollout.js';
-import { runSteps, toPlan, type Step } from '../shared/steps.js';
-import type {
-  BuildRef,
-  DeployPlan,
-  DeployRequest,
-  DeployResult,
-  LiveInfo,
-  LogSource,
-  LogWindow,
-  PushOptions,
-  PushResult,
-  RetrainingRun,
-  RollbackRequest,
-  StopResult,
-  Target,
-  TargetContext,
-  TargetStatus,
-  VersionInfo,
-} from '../types.js';
+import { OperationError } from '../../util/errors.js';
+import type { BaselineProfile } from '../../baseline/profile.js';
+import { chooseRollback, historyEntry, liveSince, NoVersionsError, recentHistory, VersionNotFoundError } from '../../deploy/history.js';
+import { contextClock, type Clock } from '../../deploy/poll.js';
+import { ObjectRegistry } from '../../deploy/registry.js';
+import { LazySession } from '../../deploy/session.js';
+import { ALL_AT_ONCE, CanaryRevertedError, guardsFromManifest, runRollout, type RolloutStrategy, type TrafficControl } from '../../deploy/rollout.js';
+import { runSteps, toPlan, type Step } from '../../deploy/steps.js';
+import type { DeployPlan, DeployRequest, DeployResult, LiveInfo, PushOptions, PushResult, RetrainingRun, RollbackRequest, StopResult, Target, TargetContext, TargetStatus, VersionInfo } from '../../deploy/types.js';
+import type { LogSource, LogWindow } from '../../logs/types.js';
+import type { BuildRef } from '../../packaging/index.js';
 import type { VertexApi } from './api.js';
 import { GcsObjectStore } from './gcs-store.js';
 import { bigQueryLogSource } from './logs.js';

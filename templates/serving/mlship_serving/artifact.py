@@ -46,7 +46,7 @@ def find_artifact(build_dir, model_file, environ=os.environ):
 
 def sha256(path):
     """sha256 of a file; of a folder, sha256 over one "<relative path>\\0<sha256>\\n" line per file in
-    sorted order (as mlship computes it: src/core/fs.ts sha256Artifact)."""
+    sorted order (as mlship computes it: src/util/fs.ts sha256Artifact)."""
     if os.path.isdir(path):
         files = sorted(
             os.path.relpath(os.path.join(root, f), path).replace(os.sep, "/") for root, _, names in os.walk(path) for f in names

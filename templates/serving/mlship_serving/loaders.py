@@ -6,7 +6,7 @@ the features package's output for a batch of records (a DataFrame, or whatever t
 the model's raw answer with one row per record: class probabilities (n, k) when output is
 "probability", else labels or values (n,) or (n, 1). The app turns that into predictions
 (`predictor.post`). Heavy libraries are imported inside the loader, so a flavor costs nothing to the
-others. `mlship build` picks the key (src/build/requirements.ts); a new flavor is a new function here
+others. `mlship build` picks the key (src/packaging/requirements.ts); a new flavor is a new function here
 and a row in LOADERS.
 """
 import importlib

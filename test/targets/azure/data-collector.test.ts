@@ -5,11 +5,12 @@
  * standing in for the datastore (no Azure call is made).
  */
 import { describe, expect, it } from 'vitest';
-import { LOG_FORMATS } from '../../../src/targets/descriptors.js';
+import { LOG_FORMATS } from '../../../src/logs/formats/index.js';
 import type { BlobStore } from '../../../src/targets/azure/blob-store.js';
-import { azureCollectorFormat, collectorSources, COLLECTOR_FORMAT } from '../../../src/targets/azure/data-collector.js';
-import { MemoryObjectStore, splitLines } from '../../../src/targets/shared/object-store.js';
-import type { PredictionRecord } from '../../../src/targets/shared/logs.js';
+import { azureCollectorFormat, COLLECTOR_FORMAT } from '../../../src/logs/formats/azure.js';
+import { collectorSources } from '../../../src/targets/azure/data-collector.js';
+import { MemoryObjectStore, splitLines } from '../../../src/deploy/object-store.js';
+import type { PredictionRecord } from '../../../src/logs/format.js';
 
 function memoryBlobs(): BlobStore & MemoryObjectStore {
   const m = new MemoryObjectStore('https://acct.blob.core.windows.net/c') as MemoryObjectStore & BlobStore;

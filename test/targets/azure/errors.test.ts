@@ -14,10 +14,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AzureCallError, EXCHANGE_OPERATION } from '../../../src/targets/azure/client.js';
 import { translateAzureError } from '../../../src/targets/azure/errors.js';
-import { CloudError } from '../../../src/targets/shared/cloud-errors.js';
+import { CloudError } from '../../../src/deploy/cloud-errors.js';
 import { copyExample, runCli } from '../../helpers/cli.js';
 import { makeBuild, targetContext } from '../sagemaker/project.js';
-import { pointProjectAt, startAzureDoubles, type AzureDoubles } from './doubles/index.js';
+import { pointProjectAt, startAzureDoubles, type AzureDoubles } from '../../doubles/azure/index.js';
 
 const r = { subscription: '00000000-0000-4000-8000-000000000001', resourceGroup: 'rg', workspace: 'ws1' };
 

@@ -2,7 +2,7 @@
  * `mlship push --target azure` without `--image`, as a spawned CLI: the build's image goes to the
  * workspace's container registry through the shared push flow, with a stand-in docker CLI on the PATH
  * that records its arguments and stdin (the engine is not what is under test; the real tools are
- * exercised by test/build/image.test.ts).
+ * exercised by test/packaging/image.test.ts).
  *
  * Which double answers what:
  * - ARM fake (HTTPS): Workspaces_Get (SDK 2022-10-01; the workspace with `containerRegistry`, or
@@ -17,8 +17,8 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { copyExample, json, python, runCli, type RunResult } from '../../helpers/cli.js';
-import { REGISTRY_ID, TENANT } from './doubles/arm-fake.js';
-import { pointProjectAt, startAzureDoubles, type AzureDoubles } from './doubles/index.js';
+import { REGISTRY_ID, TENANT } from '../../doubles/azure/arm-fake.js';
+import { pointProjectAt, startAzureDoubles, type AzureDoubles } from '../../doubles/azure/index.js';
 
 let doubles: AzureDoubles;
 let project: { dir: string; cleanup: () => void };

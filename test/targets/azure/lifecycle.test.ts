@@ -23,10 +23,10 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readCsvFile } from '../../../src/core/csv.js';
+import { readCsvFile } from '../../../src/util/csv.js';
 import { copyExample, json, python, runCli, type RunResult } from '../../helpers/cli.js';
 import { expectGolden } from '../../helpers/golden.js';
-import { pointProjectAt, startAzureDoubles, type AzureDoubles } from './doubles/index.js';
+import { pointProjectAt, startAzureDoubles, type AzureDoubles } from '../../doubles/azure/index.js';
 
 let doubles: AzureDoubles;
 let project: { dir: string; cleanup: () => void };

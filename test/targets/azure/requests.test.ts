@@ -8,13 +8,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadManifestFile } from '../../../src/manifest/load.js';
-import type { ComputeChoice } from '../../../src/targets/types.js';
+import type { ComputeChoice } from '../../../src/deploy/types.js';
 import { deploymentBody, endpointBody, environmentVersionBody, modelVersionBody, recordFromModelVersion, type AzureVersionRecord } from '../../../src/targets/azure/requests.js';
 import { resolveResources } from '../../../src/targets/azure/resources.js';
 import { DRIFT_METRICS, monitorScheduleBody, retrainJobBody, retrainScheduleBody } from '../../../src/targets/azure/schedules.js';
 import { copyExample } from '../../helpers/cli.js';
 import { expectGolden } from '../../helpers/golden.js';
-import { matchOperation, validateRequest } from './contract/spec-validator.js';
+import { matchOperation, validateRequest } from '../../doubles/azure/contract/spec-validator.js';
 
 const GOLDEN = path.join(path.dirname(new URL(import.meta.url).pathname), 'golden');
 const SUB = '00000000-0000-4000-8000-000000000001';

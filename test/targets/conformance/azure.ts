@@ -1,6 +1,6 @@
 /**
  * The Azure ML target in the conformance suite: the real `AzureTarget` over the in-memory fake of its
- * Azure client (test/fakes/memory/azure.ts), whose online endpoint is the shared rollout state machine
+ * Azure client (test/doubles/azure/memory.ts), whose online endpoint is the shared rollout state machine
  * (deployments provision then succeed or fail, traffic moves at once) and whose datastore is a
  * `MemoryObjectStore`; the canary reads the fake's Azure Monitor metrics. Time is a manual clock that
  * moves 1 ms on every reading (history objects are ordered by their timestamps), so bakes take no
@@ -8,13 +8,13 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { silentReporter } from '../../../src/core/reporter.js';
+import { silentReporter } from '../../../src/util/reporter.js';
 import { loadManifestFile } from '../../../src/manifest/load.js';
 import { AzureTarget } from '../../../src/targets/azure/azure-target.js';
 import { azureDescriptor } from '../../../src/targets/azure/descriptor.js';
-import { manualClock } from '../../../src/targets/shared/poll.js';
+import { manualClock } from '../../../src/deploy/poll.js';
 import { copyExample } from '../../helpers/cli.js';
-import { memoryAzure } from '../../fakes/memory/azure.js';
+import { memoryAzure } from '../../doubles/azure/memory.js';
 import { makeBuild } from '../sagemaker/project.js';
 import type { ConformanceHarness } from './harness.js';
 

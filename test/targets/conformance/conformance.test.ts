@@ -6,9 +6,9 @@
  * target must then refuse it with a usage error instead.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MlshipError } from '../../../src/core/errors.js';
-import { CLOUD_ERROR_CATEGORIES, CLOUD_ERROR_KINDS } from '../../../src/targets/shared/cloud-errors.js';
-import type { DeployRequest } from '../../../src/targets/types.js';
+import type { MlshipError } from '../../../src/util/errors.js';
+import { CLOUD_ERROR_CATEGORIES, CLOUD_ERROR_KINDS } from '../../../src/deploy/cloud-errors.js';
+import type { DeployRequest } from '../../../src/deploy/types.js';
 import type { ConformanceHarness, ConformanceWorld } from './harness.js';
 import { HARNESSES } from './targets.js';
 

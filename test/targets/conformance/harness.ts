@@ -5,9 +5,10 @@
  * (`local.ts`, `sagemaker.ts`, `vertex.ts`, `azure.ts`) exporting `harness`; joining the suite is
  * adding that file and one line in `targets.ts`. Scenarios talk to the `Target` interface only.
  */
-import type { TargetDescriptor } from '../../../src/targets/shared/descriptor.js';
-import type { CloudErrorKind } from '../../../src/targets/shared/cloud-errors.js';
-import type { BuildRef, PushOptions, Target } from '../../../src/targets/types.js';
+import type { TargetDescriptor } from '../../../src/deploy/descriptor.js';
+import type { CloudErrorKind } from '../../../src/deploy/cloud-errors.js';
+import type { PushOptions, Target } from '../../../src/deploy/types.js';
+import type { BuildRef } from '../../../src/packaging/index.js';
 
 /** How a version behaves once it runs (the fakes and the local stub app read it). */
 export interface VersionBehaviour {

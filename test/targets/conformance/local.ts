@@ -13,7 +13,7 @@ import { Output } from '../../../src/cli/output.js';
 import { loadManifestFile } from '../../../src/manifest/load.js';
 import { localDescriptor } from '../../../src/targets/local/descriptor.js';
 import { freePort } from '../../../src/targets/local/processes.js';
-import type { Target, TargetContext } from '../../../src/targets/types.js';
+import type { Target, TargetContext } from '../../../src/deploy/types.js';
 import { copyExample, python } from '../../helpers/cli.js';
 import type { ConformanceHarness } from './harness.js';
 

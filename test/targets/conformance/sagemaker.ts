@@ -1,6 +1,6 @@
 /**
  * The SageMaker target in the conformance suite: the real `SageMakerTarget` over the in-memory fake
- * of its AWS client (test/fakes/memory/sagemaker.ts), whose endpoint is the shared rollout state
+ * of its AWS client (test/doubles/sagemaker/memory.ts), whose endpoint is the shared rollout state
  * machine; time is a manual clock, so bakes and timeouts take no real time.
  */
 import { Writable } from 'node:stream';
@@ -9,8 +9,8 @@ import { loadManifestFile } from '../../../src/manifest/load.js';
 import { sagemakerDescriptor } from '../../../src/targets/sagemaker/descriptor.js';
 import { SageMakerTarget } from '../../../src/targets/sagemaker/sagemaker-target.js';
 import { resolveResources } from '../../../src/targets/sagemaker/resources.js';
-import { manualClock } from '../../../src/targets/shared/poll.js';
-import { memorySageMaker } from '../../fakes/memory/sagemaker.js';
+import { manualClock } from '../../../src/deploy/poll.js';
+import { memorySageMaker } from '../../doubles/sagemaker/memory.js';
 import { makeBuild, sagemakerProject } from '../sagemaker/project.js';
 import type { ConformanceHarness } from './harness.js';
 

@@ -1,6 +1,6 @@
 /**
  * The Vertex AI target in the conformance suite: `VertexTarget` with the real Google clients against
- * the wire-level doubles (test/fakes/vertex/), a clock that moves only when slept on.
+ * the wire-level doubles (test/doubles/vertex/), a clock that moves only when slept on.
  * - push, deploy, rollback, status, stop: gRPC fake (ModelService, EndpointService, JobService,
  *   ScheduleService, Operations) + GCS and BigQuery of the HTTP fake;
  * - `behave(n, …)`: unhealthy → DeployModel's operation fails ("Model server never became ready");
@@ -10,10 +10,10 @@
  * - `mutations()`: state-changing gRPC calls plus GCS/BigQuery writes the fakes received.
  * Deployed models are not started (no container): the suite is about the control plane.
  */
-import { silentReporter } from '../../../src/core/reporter.js';
+import { silentReporter } from '../../../src/util/reporter.js';
 import { loadManifestFile } from '../../../src/manifest/load.js';
-import type { CloudErrorKind } from '../../../src/targets/shared/cloud-errors.js';
-import { manualClock } from '../../../src/targets/shared/poll.js';
+import type { CloudErrorKind } from '../../../src/deploy/cloud-errors.js';
+import { manualClock } from '../../../src/deploy/poll.js';
 import { vertexDescriptor } from '../../../src/targets/vertex/descriptor.js';
 import { resolveResources } from '../../../src/targets/vertex/resources.js';
 import { VertexTarget } from '../../../src/targets/vertex/vertex-target.js';

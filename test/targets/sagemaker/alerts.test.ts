@@ -11,8 +11,8 @@ import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwa
 import { ListSubscriptionsByTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SageMakerTarget } from '../../../src/targets/sagemaker/sagemaker-target.js';
-import type { ContractFake } from './contract-fake.js';
-import { useAwsDoubles, type Moto } from './moto.js';
+import type { ContractFake } from '../../doubles/sagemaker/contract-fake.js';
+import { useAwsDoubles, type Moto } from '../../doubles/sagemaker/moto.js';
 import { makeBuild, sagemakerProject, targetContext } from './project.js';
 
 let moto: Moto;

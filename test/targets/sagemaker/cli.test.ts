@@ -9,11 +9,11 @@ import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { readCsvFile } from '../../../src/core/csv.js';
+import { readCsvFile } from '../../../src/util/csv.js';
 import { SageMakerTarget } from '../../../src/targets/sagemaker/sagemaker-target.js';
 import { json, python, runCli } from '../../helpers/cli.js';
-import type { ContractFake } from './contract-fake.js';
-import { awsTestEnv, useAwsDoubles, type Moto } from './moto.js';
+import type { ContractFake } from '../../doubles/sagemaker/contract-fake.js';
+import { awsTestEnv, useAwsDoubles, type Moto } from '../../doubles/sagemaker/moto.js';
 import { makeBuild, sagemakerProject, targetContext } from './project.js';
 
 let moto: Moto;

@@ -7,11 +7,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CloudError } from '../../../src/targets/shared/cloud-errors.js';
+import { CloudError } from '../../../src/deploy/cloud-errors.js';
 import { SageMakerTarget } from '../../../src/targets/sagemaker/sagemaker-target.js';
 import { runCli } from '../../helpers/cli.js';
-import type { ContractFake } from './contract-fake.js';
-import { awsTestEnv, useAwsDoubles, type Moto } from './moto.js';
+import type { ContractFake } from '../../doubles/sagemaker/contract-fake.js';
+import { awsTestEnv, useAwsDoubles, type Moto } from '../../doubles/sagemaker/moto.js';
 import { makeBuild, sagemakerProject, targetContext } from './project.js';
 
 let moto: Moto;

@@ -16,11 +16,11 @@ import { GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { GetBucketEncryptionCommand, GetPublicAccessBlockCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { OperationError } from '../../../src/core/errors.js';
-import { chooseCompute } from '../../../src/targets/sagemaker/compute.js';
+import { OperationError } from '../../../src/util/errors.js';
+import { chooseCompute } from '../../../src/targets/sagemaker/instance.js';
 import { SageMakerTarget } from '../../../src/targets/sagemaker/sagemaker-target.js';
-import type { ContractFake } from './contract-fake.js';
-import { awsTestEnv, useAwsDoubles, type Moto } from './moto.js';
+import type { ContractFake } from '../../doubles/sagemaker/contract-fake.js';
+import { awsTestEnv, useAwsDoubles, type Moto } from '../../doubles/sagemaker/moto.js';
 import { makeBuild, sagemakerProject, targetContext } from './project.js';
 
 let moto: Moto;

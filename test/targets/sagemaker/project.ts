@@ -9,11 +9,12 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { Output } from '../../../src/cli/output.js';
-import { baselineProfile } from '../../../src/build/baseline.js';
-import type { BaselineProfile } from '../../../src/drift/profile.js';
+import { baselineProfile } from '../../../src/packaging/baseline.js';
+import type { BaselineProfile } from '../../../src/baseline/profile.js';
 import { loadManifestFile } from '../../../src/manifest/load.js';
 import type { Manifest } from '../../../src/manifest/types.js';
-import type { BuildRef, TargetContext } from '../../../src/targets/types.js';
+import type { TargetContext } from '../../../src/deploy/types.js';
+import type { BuildRef } from '../../../src/packaging/index.js';
 import { copyExample } from '../../helpers/cli.js';
 
 export const ROLE = 'arn:aws:iam::123456789012:role/mlship-sagemaker';

@@ -27,10 +27,10 @@ import {
   type VersionRecord,
 } from '../../../src/targets/sagemaker/requests.js';
 import { resolveResources } from '../../../src/targets/sagemaker/resources.js';
-import type { ComputeChoice } from '../../../src/targets/types.js';
+import type { ComputeChoice } from '../../../src/deploy/types.js';
 import { expectGolden } from '../../helpers/golden.js';
 import { exampleBaseline, ROLE, sagemakerProject } from './project.js';
-import { validateAutoScalingInput, validateSageMakerInput } from './sdk-shapes.js';
+import { validateAutoScalingInput, validateSageMakerInput } from '../../doubles/sagemaker/sdk-shapes.js';
 
 const GOLDEN = path.join(path.dirname(new URL(import.meta.url).pathname), 'golden');
 

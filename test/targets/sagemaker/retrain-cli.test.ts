@@ -9,7 +9,7 @@ import path from 'node:path';
 import { CreatePipelineCommand, ListPipelineExecutionsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { json, runCli } from '../../helpers/cli.js';
-import { awsTestEnv, startMoto, type Moto } from './moto.js';
+import { awsTestEnv, startMoto, type Moto } from '../../doubles/sagemaker/moto.js';
 import { ROLE, sagemakerProject } from './project.js';
 
 let moto: Moto;

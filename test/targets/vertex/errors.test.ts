@@ -7,10 +7,10 @@
  * - HTTP fake: GCS bucket insert/get (the bucket's location).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CloudError } from '../../../src/targets/shared/cloud-errors.js';
+import { CloudError } from '../../../src/deploy/cloud-errors.js';
 import type { VertexApi } from '../../../src/targets/vertex/api.js';
 import { createVertexApi } from '../../../src/targets/vertex/client.js';
-import { startVertexFakes, type VertexFakes } from '../../fakes/vertex.js';
+import { startVertexFakes, type VertexFakes } from '../../doubles/vertex/run-fake.js';
 
 let fakes: VertexFakes;
 let api: VertexApi;

@@ -4,7 +4,7 @@
  * logging table → push v2 → canary promoted → v3 with failing predictions: canary reverted → rollback
  * → status → drift-check on shifted rows exits 3.
  *
- * Doubles (test/fakes/vertex/, started in this process, the CLI talks to them over the wire):
+ * Doubles (test/doubles/vertex/, started in this process, the CLI talks to them over the wire):
  * - gRPC fake (grpc-fake.ts) with the real `@google-cloud/aiplatform` client: ModelService
  *   UploadModel/GetModel/ListModelVersions/MergeVersionAliases; EndpointService Create/GetEndpoint,
  *   UpdateEndpoint (traffic split), Deploy/UndeployModel; JobService Create/List/Update

@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { copyExample, python } from '../../helpers/cli.js';
-import { startVertexFakes, type VertexFakes } from '../../fakes/vertex.js';
+import { startVertexFakes, type VertexFakes } from '../../doubles/vertex/run-fake.js';
 
 export interface VertexProject {
   dir: string;

@@ -3,7 +3,7 @@
  * one build + push (v1) shared by every case, then a pipeline run that succeeds, one that fails, and
  * `--local` (dry run) that stays off Vertex Pipelines.
  *
- * Doubles (test/fakes/vertex/, started in this process, the CLI talks to them over the wire):
+ * Doubles (test/doubles/vertex/, started in this process, the CLI talks to them over the wire):
  * - gRPC fake (grpc-fake.ts) with the real `@google-cloud/aiplatform` client: PipelineService
  *   CreatePipelineJob (its recorded request is checked: display name, compiled pipeline spec, the
  *   train step's image and command) and GetPipelineJob (PENDING → RUNNING → SUCCEEDED, or FAILED with
@@ -14,7 +14,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { json, runCli } from '../../helpers/cli.js';
-import { fromStruct } from '../../fakes/vertex/checks.js';
+import { fromStruct } from '../../doubles/vertex/checks.js';
 import { vertexProject, type VertexProject } from './project.js';
 
 let project: VertexProject;
