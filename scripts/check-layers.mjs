@@ -46,7 +46,8 @@ export function layerViolations(root) {
       const target = path.resolve(path.dirname(file), m[1] ?? m[2]);
       const to = folderOf(target);
       if (to === from || to.startsWith('..')) continue;
-      if (!(rank.get(to) > rank.get(from))) problems.push({ from: file, to: path.relative(process.cwd(), target), why: `${from} may not import ${to} (same or higher layer)` });
+      if (!(rank.get(to) > rank.get(from)))
+        problems.push({ from: file, to: path.relative(process.cwd(), target), why: `${from} may not import ${to} (same or higher layer)` });
     }
   }
   return problems;

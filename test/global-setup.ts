@@ -20,7 +20,8 @@ import { makeFlavorProjects } from './helpers/flavors.js';
 import { ensureImageTools } from './helpers/image-tools.js';
 
 // The flavor tests' libraries (test/requirements-flavors.txt) are part of the test requirements.
-const MODULES = 'fastapi, uvicorn, httptools, uvloop, orjson, sklearn, pandas, numpy, scipy, joblib, moto, pytest, torch, transformers, tokenizers, safetensors, onnx, onnxruntime, lightgbm';
+const MODULES =
+  'fastapi, uvicorn, httptools, uvloop, orjson, sklearn, pandas, numpy, scipy, joblib, moto, pytest, ruff, mypy, torch, transformers, tokenizers, safetensors, onnx, onnxruntime, lightgbm';
 const REQUIREMENTS = ['requirements.txt', 'requirements-flavors.txt'];
 
 function hasModules(interpreter: string): boolean {
@@ -38,7 +39,10 @@ function preparePython(): string {
     if (!existsSync(venvPython)) execFileSync(python, ['-m', 'venv', '--system-site-packages', venv], { stdio: 'inherit' });
     const files = REQUIREMENTS.flatMap((f) => ['-r', path.join(repoRoot, 'test', f)]);
     // An index that cannot be reached fails fast instead of being retried per package (mirrors answer at once).
-    execFileSync(venvPython, ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', ...files], { stdio: 'inherit', env: { PIP_RETRIES: '0', ...process.env } });
+    execFileSync(venvPython, ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', ...files], {
+      stdio: 'inherit',
+      env: { PIP_RETRIES: '0', ...process.env },
+    });
   }
   // Test workers start after this and inherit the environment: helpers/cli.ts reads MLSHIP_PYTHON.
   process.env.MLSHIP_PYTHON = venvPython;
@@ -57,7 +61,12 @@ export default function setup(): void {
   // test is skipped with this reason (MLSHIP_IMAGE_TEST_SKIP=<reason> skips it on purpose). Workers
   // inherit it: build/image.test.ts reads it.
   if (!process.env.MLSHIP_IMAGE_TEST_SKIP) {
-    const skip = ensureImageTools({ env: process.env, isRoot: process.getuid?.() === 0, install: aptInstall, log: (line) => process.stderr.write(`${line}\n`) });
+    const skip = ensureImageTools({
+      env: process.env,
+      isRoot: process.getuid?.() === 0,
+      install: aptInstall,
+      log: (line) => process.stderr.write(`${line}\n`),
+    });
     if (skip) process.env.MLSHIP_IMAGE_TEST_SKIP = skip;
   }
   // openssl makes the throwaway TLS certificate of the Azure doubles (test/doubles/azure/tls.ts).

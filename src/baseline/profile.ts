@@ -82,7 +82,18 @@ export function profileNumeric(values: readonly Value[], bins = DEFAULT_BINS): N
   }
   if (edges.length > 0 && edges[edges.length - 1] === present[count - 1]) edges.pop();
   const counts = binCounts(present, edges);
-  return { kind: 'numeric', count, missing, mean, std, min: present[0]!, max: present[count - 1]!, edges, counts, sorted: evenSample(present, MAX_SORTED_VALUES) };
+  return {
+    kind: 'numeric',
+    count,
+    missing,
+    mean,
+    std,
+    min: present[0]!,
+    max: present[count - 1]!,
+    edges,
+    counts,
+    sorted: evenSample(present, MAX_SORTED_VALUES),
+  };
 }
 
 /** Profile of one categorical column. */

@@ -102,7 +102,10 @@ export function judge(manifest: Manifest, url: string, load: Omit<LoadTestResult
   // server's own time per request in the load test (the sum of its stages, wall clock).
   const calibrated = buildCostFor(manifest) !== undefined;
   const measuredMs = latency.server?.mean ?? (latency.client.count > 0 ? latency.client.mean : undefined);
-  const loadTest = !calibrated && measuredMs !== undefined && measuredMs > 0 ? { cpuMsPerRequest: measuredMs, cpuMsBasis: 'the load test: the server’s time per request (wall clock)' } : {};
+  const loadTest =
+    !calibrated && measuredMs !== undefined && measuredMs > 0
+      ? { cpuMsPerRequest: measuredMs, cpuMsBasis: 'the load test: the server’s time per request (wall clock)' }
+      : {};
   const input = selectionInput(manifest, loadTest);
   const compute = selectCompute(input);
   const cost = estimateCost(input, compute, manifest.budget.monthly_usd);
@@ -114,7 +117,8 @@ export function judge(manifest: Manifest, url: string, load: Omit<LoadTestResult
   const reasons: string[] = [];
   if (latency.verdict === 'over') {
     if (latency.overStages.length > 0) reasons.push(`over budget in ${latency.overStages.join(', ')}`);
-    if (latency.endToEndMs > latency.targetMs) reasons.push(`end to end ${latency.endToEndMs.toFixed(1)} ms > ${latency.percentile} target ${latency.targetMs} ms`);
+    if (latency.endToEndMs > latency.targetMs)
+      reasons.push(`end to end ${latency.endToEndMs.toFixed(1)} ms > ${latency.percentile} target ${latency.targetMs} ms`);
     if (latency.failed > 0 && reasons.length === 0) reasons.push(`${latency.failed} of ${latency.requests} requests failed`);
   }
   if (cost.withinBudget === false) reasons.push(`$${cost.selected.monthlyUsd.expected}/month > monthly budget $${cost.monthlyBudgetUsd}`);

@@ -128,17 +128,24 @@ export function analyzeLatency(samples: readonly Sample[], budget: Manifest['bud
     findings.push(`${s.name} is over its allocation: ${percentile} ${fmt(s.valueMs)} ms > ${fmt(s.allocatedMs!)} ms`);
   }
   const chainOver = endToEndMs > targetMs;
-  const chainWords = declaredMs > 0 ? `client ${percentile} ${fmt(client[percentile])} ms + ${fmt(declaredMs)} ms declared outside the server` : `client ${percentile} ${fmt(client[percentile])} ms`;
+  const chainWords =
+    declaredMs > 0
+      ? `client ${percentile} ${fmt(client[percentile])} ms + ${fmt(declaredMs)} ms declared outside the server`
+      : `client ${percentile} ${fmt(client[percentile])} ms`;
   findings.push(`end to end ${fmt(endToEndMs)} ms (${chainWords}) ${chainOver ? '>' : '<='} the ${percentile} target of ${fmt(targetMs)} ms`);
   const errorsOver = errorRate > MAX_ERROR_RATE;
-  if (failed > 0) findings.push(`${failed} of ${total} requests failed (${(errorRate * 100).toFixed(1)}%)${errorsOver ? ', more than the 1% a budget can hold with' : ''}`);
+  if (failed > 0)
+    findings.push(`${failed} of ${total} requests failed (${(errorRate * 100).toFixed(1)}%)${errorsOver ? ', more than the 1% a budget can hold with' : ''}`);
   if (ok.length > 0 && withStages.length === 0) {
     findings.push('the server sent no Server-Timing header: its stages could not be measured, only the client-side total');
   }
   if (ok.length === 0) findings.push('no request succeeded: nothing to measure');
   const batched = ok.filter((s) => s.batchSize !== undefined);
   const batchSize = batched.length > 0 ? summarize(batched.map((s) => s.batchSize!)) : null;
-  if (batchSize) findings.push(`the server predicted requests in micro-batches of ${round(batchSize.p50)} records at p50 (p99 ${round(batchSize.p99)}); their wait is the queue stage`);
+  if (batchSize)
+    findings.push(
+      `the server predicted requests in micro-batches of ${round(batchSize.p50)} records at p50 (p99 ${round(batchSize.p99)}); their wait is the queue stage`,
+    );
 
   return {
     percentile,

@@ -75,7 +75,8 @@ type Autocannon = (options: Record<string, unknown>) => Promise<AutocannonResult
 
 /** Run the load test. Throws `OperationError` when the endpoint is unreachable or rejects the requests. */
 export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestResult> {
-  if (options.bodies.length === 0) throw new OperationError('budget_no_requests', 'no request bodies to send', { hint: 'set features.baseline so mlship can build requests from its rows' });
+  if (options.bodies.length === 0)
+    throw new OperationError('budget_no_requests', 'no request bodies to send', { hint: 'set features.baseline so mlship can build requests from its rows' });
   await preflight(options);
   const { default: autocannon } = (await import('autocannon')) as unknown as { default: Autocannon };
 
@@ -111,7 +112,10 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
   };
   let results: AutocannonResult[];
   try {
-    results = options.rps === undefined ? [await autocannon({ ...base, connections: options.connections })] : await paced(autocannon, base, options.rps, options.connections);
+    results =
+      options.rps === undefined
+        ? [await autocannon({ ...base, connections: options.connections })]
+        : await paced(autocannon, base, options.rps, options.connections);
   } catch (error) {
     throw new OperationError('budget_load_failed', `the load test against ${options.url} failed: ${(error as Error).message}`, { cause: error });
   }

@@ -34,7 +34,9 @@ export function renderBudget(result: BudgetResult, style: Styler = plain): strin
   const { latency, load } = result;
   const lines: string[] = [];
   const verdict = result.verdict === 'within' ? style('green', '✔ within budget') : style('red', '✖ over budget');
-  lines.push(`${style('bold', 'Latency budget')}  ${latency.percentile} target ${fmt(latency.targetMs)} ms · end to end ${fmt(latency.endToEndMs)} ms · ${verdict}`);
+  lines.push(
+    `${style('bold', 'Latency budget')}  ${latency.percentile} target ${fmt(latency.targetMs)} ms · end to end ${fmt(latency.endToEndMs)} ms · ${verdict}`,
+  );
   const rate = load.targetRps === null ? 'unthrottled' : `${load.targetRps} rps`;
   lines.push(
     style(
@@ -53,7 +55,9 @@ export function renderBudget(result: BudgetResult, style: Styler = plain): strin
     lines.push(...renderCost(result.cloudReference, style, `For comparison on ${result.cloudReference.target}`));
   }
   lines.push('');
-  lines.push(`${style('bold', 'Instance')}  ${result.compute.instanceType}${result.compute.gpu ? ' (GPU)' : ''}, replicas ${result.compute.replicas.min}–${result.compute.replicas.max}`);
+  lines.push(
+    `${style('bold', 'Instance')}  ${result.compute.instanceType}${result.compute.gpu ? ' (GPU)' : ''}, replicas ${result.compute.replicas.min}–${result.compute.replicas.max}`,
+  );
   for (const r of result.compute.reasons) lines.push(`  ${r}`);
   for (const w of result.compute.warnings ?? []) lines.push(`  ${style('yellow', `warning: ${w}`)}`);
   if (result.verdict === 'over') {
@@ -81,7 +85,14 @@ function waterfall(result: BudgetResult, style: Styler): string[] {
       length,
       allocEnd: s.allocatedMs === null ? null : cursor + s.allocatedMs,
       fill: s.kind === 'declared' ? '░' : '█',
-      note: s.status === 'declared' ? 'declared, not measured' : s.status === 'unallocated' ? 'no allocation' : s.status === 'over' ? `OVER by ${fmt(s.valueMs - s.allocatedMs!)} ms` : 'ok',
+      note:
+        s.status === 'declared'
+          ? 'declared, not measured'
+          : s.status === 'unallocated'
+            ? 'no allocation'
+            : s.status === 'over'
+              ? `OVER by ${fmt(s.valueMs - s.allocatedMs!)} ms`
+              : 'ok',
       over: s.status === 'over',
     });
     cursor += length;
@@ -110,7 +121,9 @@ function waterfall(result: BudgetResult, style: Styler): string[] {
   for (const r of rows) {
     const bar = drawBar(r, scale, targetCol);
     const note = r.over ? style('red', r.note) : r.note === 'ok' ? style('green', r.note) : style('dim', r.note);
-    out.push(`${pad(r.label, 12)}${lpad(num(r.alloc), 8)}${lpad(num(r.p50), 8)}${lpad(num(r.p95), 8)}${lpad(num(r.p99), 8)}  ${r.over ? style('red', bar) : bar}  ${note}`);
+    out.push(
+      `${pad(r.label, 12)}${lpad(num(r.alloc), 8)}${lpad(num(r.p50), 8)}${lpad(num(r.p95), 8)}${lpad(num(r.p99), 8)}  ${r.over ? style('red', bar) : bar}  ${note}`,
+    );
   }
   const totalAlloc = Object.values(latency.stages).reduce((a, s) => a + (s.allocatedMs ?? 0), 0);
   out.push(
@@ -139,7 +152,10 @@ function drawBar(r: Row, scale: number, targetCol: number): string {
 export function renderCost(cost: CostReport, style: Styler = plain, title = 'Cost'): string[] {
   const lines = [
     `${style('bold', title)}  ${cost.target} prices as of ${cost.pricesAsOf} (${cost.pricing})`,
-    style('dim', `  ${cost.msPerRequestSource} ${fmt(cost.msPerRequest)} ms per request → ${fmt(cost.rpsPerWorker)} rps per worker; expected ${cost.expectedRps} rps`),
+    style(
+      'dim',
+      `  ${cost.msPerRequestSource} ${fmt(cost.msPerRequest)} ms per request → ${fmt(cost.rpsPerWorker)} rps per worker; expected ${cost.expectedRps} rps`,
+    ),
   ];
   const row = (label: string, l: CostLine) => [
     `  ${pad(label, 10)}${pad(`${l.instanceType}${l.gpu ? ' (GPU)' : ''}`, 32)}${lpad(`$${hourly(l.usdPerHour)}/h`, 10)}   ×${l.instancesAtExpectedRps} at ${cost.expectedRps} rps → $${money(l.monthlyUsd.expected)}/month   replicas ${l.replicas.min}–${l.replicas.max}: $${money(l.monthlyUsd.min)}–${money(l.monthlyUsd.max)}/month`,

@@ -19,7 +19,8 @@ export function renderReport(result: BudgetResult, meta: ReportMeta): string {
   const over = result.verdict === 'over';
   const stageRows = latency.stages
     .map(
-      (s) => `<tr class="${s.status}"><td>${esc(s.name)}${s.serverName ? ` <small>(${esc(s.serverName)})</small>` : ''}</td><td>${s.kind === 'server' ? 'measured' : 'declared'}</td><td>${n(s.allocatedMs)}</td><td>${n(s.measured?.p50)}</td><td>${n(s.measured?.p95)}</td><td>${n(s.measured?.p99)}</td><td>${esc(statusWords(s.status))}</td></tr>`,
+      (s) =>
+        `<tr class="${s.status}"><td>${esc(s.name)}${s.serverName ? ` <small>(${esc(s.serverName)})</small>` : ''}</td><td>${s.kind === 'server' ? 'measured' : 'declared'}</td><td>${n(s.allocatedMs)}</td><td>${n(s.measured?.p50)}</td><td>${n(s.measured?.p95)}</td><td>${n(s.measured?.p99)}</td><td>${esc(statusWords(s.status))}</td></tr>`,
     )
     .join('\n');
   const remainderRow = latency.remainder
@@ -72,7 +73,13 @@ function waterfallSvg(result: BudgetResult): string {
   const rows: { label: string; start: number; length: number; alloc: number | null; fill: string }[] = [];
   let cursor = 0;
   for (const s of latency.stages) {
-    rows.push({ label: s.name, start: cursor, length: s.valueMs, alloc: s.allocatedMs, fill: s.status === 'over' ? '#c0392b' : s.kind === 'declared' ? '#b8c2d1' : '#2e86c1' });
+    rows.push({
+      label: s.name,
+      start: cursor,
+      length: s.valueMs,
+      alloc: s.allocatedMs,
+      fill: s.status === 'over' ? '#c0392b' : s.kind === 'declared' ? '#b8c2d1' : '#2e86c1',
+    });
     cursor += s.valueMs;
   }
   if (latency.remainder) rows.push({ label: 'remainder', start: cursor, length: latency.remainder[pct], alloc: null, fill: '#85929e' });
@@ -85,7 +92,10 @@ function waterfallSvg(result: BudgetResult): string {
   const bars = rows
     .map((r, i) => {
       const y = 10 + i * rowH;
-      const alloc = r.alloc === null ? '' : `<line x1="${x(r.start + r.alloc).toFixed(1)}" x2="${x(r.start + r.alloc).toFixed(1)}" y1="${y}" y2="${y + rowH - 6}" stroke="#1d2430" stroke-dasharray="3,2"/>`;
+      const alloc =
+        r.alloc === null
+          ? ''
+          : `<line x1="${x(r.start + r.alloc).toFixed(1)}" x2="${x(r.start + r.alloc).toFixed(1)}" y1="${y}" y2="${y + rowH - 6}" stroke="#1d2430" stroke-dasharray="3,2"/>`;
       return `<text x="0" y="${y + 13}">${esc(r.label)}</text><rect x="${x(r.start).toFixed(1)}" y="${y}" width="${Math.max(1, x(r.start + r.length) - x(r.start)).toFixed(1)}" height="${rowH - 6}" fill="${r.fill}"><title>${esc(r.label)}: ${n(r.length)} ms${r.alloc === null ? '' : ` of ${n(r.alloc)} ms`}</title></rect>${alloc}<text x="${(x(r.start + r.length) + 4).toFixed(1)}" y="${y + 13}">${n(r.length)} ms</text>`;
     })
     .join('\n');

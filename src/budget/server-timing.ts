@@ -14,7 +14,12 @@ export function parseServerTiming(header: string | string[] | undefined): Record
     for (const param of params) {
       const eq = param.indexOf('=');
       if (eq < 0 || param.slice(0, eq).trim().toLowerCase() !== 'dur') continue;
-      const value = Number(param.slice(eq + 1).trim().replace(/^"|"$/g, ''));
+      const value = Number(
+        param
+          .slice(eq + 1)
+          .trim()
+          .replace(/^"|"$/g, ''),
+      );
       if (Number.isFinite(value) && value >= 0) out[rawName] = (out[rawName] ?? 0) + value;
     }
   }

@@ -89,7 +89,10 @@ export const commands: CommandSpec[] = [
       { flags: '--timeout <duration>', description: 'how long to wait for the new version to become healthy, e.g. 90s, 10m (a plain number: seconds)' },
       { flags: '--strategy <strategy>', description: 'cloud targets: all-at-once | canary', default: 'all-at-once' },
       { flags: '--canary-percent <n>', description: 'canary: share of traffic on the new version first' },
-      { flags: '--bake <duration>', description: 'canary: how long to watch alarms before shifting the rest, e.g. 10m, 90s (a plain number: minutes; default 10m)' },
+      {
+        flags: '--bake <duration>',
+        description: 'canary: how long to watch alarms before shifting the rest, e.g. 10m, 90s (a plain number: minutes; default 10m)',
+      },
       { flags: '--bake-minutes <duration>', description: 'the former name of --bake' },
     ],
     readsManifest: true,
@@ -150,7 +153,7 @@ export const commands: CommandSpec[] = [
     ].join('\n\n'),
     options: [
       { flags: '--from-logs', description: 'train on logged inputs joined with their feedback labels' },
-      { flags: '--local', description: "train here even when the target has its own retraining pipeline (SageMaker)" },
+      { flags: '--local', description: 'train here even when the target has its own retraining pipeline (SageMaker)' },
       { flags: '--deploy', description: 'make the candidate live when it passes the gate' },
       { flags: '--dry-run', description: 'show what would run and change nothing' },
       { flags: '--since <duration>', description: '--from-logs: window of predictions, e.g. 30d' },

@@ -7,7 +7,7 @@ import type { ExitCode } from '../util/errors.js';
 import type { Manifest } from '../manifest/types.js';
 import type { Target } from '../deploy/types.js';
 import type { RetrainContext } from '../retrain/context.js';
-import { Output } from './output.js';
+import type { Output } from './output.js';
 import { Prompter } from './prompts.js';
 
 /** Global options shared by every command (DESIGN.md "Commands"). */

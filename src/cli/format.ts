@@ -31,7 +31,8 @@ export function formatLive(live: LiveInfo): string {
 
 /** One target fact as text: lists of records as `a b, c d`, other objects as JSON. */
 function factText(value: unknown): string {
-  if (Array.isArray(value)) return value.map((item) => (item !== null && typeof item === 'object' ? Object.values(item).join(' ') : String(item))).join(', ') || 'none';
+  if (Array.isArray(value))
+    return value.map((item) => (item !== null && typeof item === 'object' ? Object.values(item).join(' ') : String(item))).join(', ') || 'none';
   return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
 
@@ -40,12 +41,14 @@ export function formatStatus(status: TargetStatus, out: Styler): string {
   if (status.live) {
     lines.push(`${out.style('bold', status.live.version)} is live on ${status.target}`);
     const pid = status.live.details?.pid;
-    lines.push(keyValues([
-      ['url', status.live.url],
-      ['since', status.live.since],
-      ['health', status.live.healthy ? out.style('green', 'healthy') : out.style('red', 'NOT HEALTHY')],
-      ...(pid !== undefined ? ([['pid', String(pid)]] as [string, string][]) : []),
-    ]));
+    lines.push(
+      keyValues([
+        ['url', status.live.url],
+        ['since', status.live.since],
+        ['health', status.live.healthy ? out.style('green', 'healthy') : out.style('red', 'NOT HEALTHY')],
+        ...(pid !== undefined ? ([['pid', String(pid)]] as [string, string][]) : []),
+      ]),
+    );
   } else {
     lines.push(`nothing is live on ${status.target}`);
   }
@@ -54,20 +57,30 @@ export function formatStatus(status: TargetStatus, out: Styler): string {
   if (facts.length > 0) lines.push('', status.target, keyValues(facts.map(([k, v]) => [k, factText(v)])));
   if (status.history.length > 0) {
     lines.push('', 'history');
-    lines.push(table(['when', 'action', 'version', 'from', 'by'], status.history.slice(-5).map((h) => [h.ts, h.action, h.version ?? '', h.previous ?? '', `${h.by.user}@${h.by.host}`])));
+    lines.push(
+      table(
+        ['when', 'action', 'version', 'from', 'by'],
+        status.history.slice(-5).map((h) => [h.ts, h.action, h.version ?? '', h.previous ?? '', `${h.by.user}@${h.by.host}`]),
+      ),
+    );
   }
   lines.push('', 'versions');
   if (status.versions.length === 0) lines.push('  none yet: run `mlship build && mlship push`');
   else {
-    lines.push(table(['version', 'created', 'sha256', 'metrics', 'parent', 'gate', ''], status.versions.map((v) => [
-      v.version,
-      v.createdAt,
-      v.digest.slice(0, 12),
-      metricSummary(v.metrics),
-      v.parent ?? '',
-      gateSummary(v.gate, out),
-      v.live ? out.style('green', 'live') : v.pending ? out.style('yellow', 'pending') : '',
-    ])));
+    lines.push(
+      table(
+        ['version', 'created', 'sha256', 'metrics', 'parent', 'gate', ''],
+        status.versions.map((v) => [
+          v.version,
+          v.createdAt,
+          v.digest.slice(0, 12),
+          metricSummary(v.metrics),
+          v.parent ?? '',
+          gateSummary(v.gate, out),
+          v.live ? out.style('green', 'live') : v.pending ? out.style('yellow', 'pending') : '',
+        ]),
+      ),
+    );
     const lineage = status.versions.filter((v) => v.data?.length || v.gitCommit);
     if (lineage.some((v) => v.data?.length)) {
       lines.push('', 'lineage');
@@ -83,7 +96,7 @@ export function formatStatus(status: TargetStatus, out: Styler): string {
 /** A retraining gate's verdict in a few words: promoted/held back and both scores. */
 function gateSummary(gate: TargetStatus['versions'][number]['gate'], out: Styler): string {
   if (!gate) return '';
-  const score = (v: number | null | undefined) => (typeof v !== "number" || Number.isNaN(v) ? '-' : v.toFixed(3));
+  const score = (v: number | null | undefined) => (typeof v !== 'number' || Number.isNaN(v) ? '-' : v.toFixed(3));
   const words = `${gate.metric} ${score(gate.candidate)} vs ${score(gate.live)}${gate.liveVersion ? ` (${gate.liveVersion})` : ''}`;
   return gate.promoted ? `${out.style('green', 'promoted')} ${words}` : `${out.style('yellow', 'held back')} ${words}`;
 }
@@ -103,14 +116,20 @@ export function formatPlan(plan: DeployPlan, out: Styler): string {
     : `deploy ${plan.from ? `${plan.from} → ` : ''}${out.style('bold', plan.to)} on ${plan.target}${plan.url ? ` (${plan.url})` : ''}`;
   const lines = [head];
   if (plan.compute) {
-    lines.push(`  compute   ${plan.compute.instanceType} × ${plan.compute.replicas.min}${plan.compute.replicas.max > plan.compute.replicas.min ? `–${plan.compute.replicas.max}` : ''}${plan.compute.gpu ? ' (GPU)' : ''}`);
+    lines.push(
+      `  compute   ${plan.compute.instanceType} × ${plan.compute.replicas.min}${plan.compute.replicas.max > plan.compute.replicas.min ? `–${plan.compute.replicas.max}` : ''}${plan.compute.gpu ? ' (GPU)' : ''}`,
+    );
     for (const r of plan.compute.reasons) lines.push(`            ${r}`);
   }
   lines.push(`  logging   ${plan.logging.enabled ? `on → ${plan.logging.destination}` : 'off'}`);
   if (plan.steps.length > 0) {
     lines.push('  steps');
     plan.steps.forEach((s, i) => {
-      const details = s.details ? ` ${Object.entries(s.details).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ')}` : '';
+      const details = s.details
+        ? ` ${Object.entries(s.details)
+            .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+            .join(' ')}`
+        : '';
       lines.push(`   ${String(i + 1).padStart(2)}. ${s.action} ${s.resource}${out.style('dim', details)}`);
     });
   }

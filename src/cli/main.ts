@@ -89,7 +89,11 @@ async function runCommand(spec: CommandSpec, cmd: Command): Promise<number> {
     const [{ createContext }, mod] = await Promise.all([import('./context.js'), spec.load()]);
     const ctx = createContext(globals, output);
     if (spec.readsManifest) await ctx.manifest();
-    const result = await mod.run(ctx, cmd.args.slice(0, cmd.registeredArguments.length).filter((a) => a !== undefined), cmd.opts());
+    const result = await mod.run(
+      ctx,
+      cmd.args.slice(0, cmd.registeredArguments.length).filter((a) => a !== undefined),
+      cmd.opts(),
+    );
     if (output.json) output.document(result.data);
     else output.result(result.text);
     return result.exitCode ?? ExitCode.ok;

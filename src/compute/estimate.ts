@@ -48,7 +48,7 @@ export function estimateParams(flavor: Flavor, artifactBytes: number, quantizati
  */
 export function estimateCpuMs(flavor: Flavor, params: number, quantization: Quantization): number {
   if (isTabular(flavor)) return 1 + (params / 1e6) * 0.5;
-  if (flavor === 'llm') return (LLM_TOKENS_PER_REQUEST * params * BYTES_PER_PARAM[quantization]) / (CPU_MEMORY_BANDWIDTH_GBPS * 1e9) * 1000;
+  if (flavor === 'llm') return ((LLM_TOKENS_PER_REQUEST * params * BYTES_PER_PARAM[quantization]) / (CPU_MEMORY_BANDWIDTH_GBPS * 1e9)) * 1000;
   return 1 + (params / 1e6) * 0.75;
 }
 

@@ -85,7 +85,8 @@ export function buildCostFor(manifest: Manifest): MeasuredCost | undefined {
     const cost = info.cost;
     if (!cost || 'skipped' in cost) continue;
     const at = Date.parse(info.createdAt);
-    const sameModel = info.manifest?.model?.path === manifest.model.relativePath && info.model?.flavor === manifest.model.flavor && info.model.bytes === artifact.bytes;
+    const sameModel =
+      info.manifest?.model?.path === manifest.model.relativePath && info.model?.flavor === manifest.model.flavor && info.model.bytes === artifact.bytes;
     if (sameModel && at >= artifact.mtimeMs && (!best || at > best.at)) best = { at, cost };
   }
   return best?.cost;

@@ -128,7 +128,9 @@ export function selectCompute(input: SelectionInput): ComputeChoice {
   if (!llm) reasons.push(breakEvenWords(breakEven, input, chosen));
   if (!llm && !chosen.gpu && input.workers !== undefined && input.workers < chosen.instance.vcpu) {
     // Sized with the worker count the app will run: say that the rest of the machine idles.
-    warnings.push(`serving.workers is ${input.workers}: the app uses ${input.workers} of ${chosen.instance.type}'s ${chosen.instance.vcpu} vCPUs (unset it to use them all)`);
+    warnings.push(
+      `serving.workers is ${input.workers}: the app uses ${input.workers} of ${chosen.instance.type}'s ${chosen.instance.vcpu} vCPUs (unset it to use them all)`,
+    );
   }
 
   const replicas = { ...input.replicas };
@@ -139,13 +141,18 @@ export function selectCompute(input: SelectionInput): ComputeChoice {
 
   const cap = input.catalog.maxReplicas;
   if (cap !== undefined && replicas.max > cap) {
-    reasons.push(`the ${input.catalog.target} target runs ${cap} replica${cap === 1 ? '' : 's'} (serving.replicas ${replicas.min}–${replicas.max} applies on clouds)`);
+    reasons.push(
+      `the ${input.catalog.target} target runs ${cap} replica${cap === 1 ? '' : 's'} (serving.replicas ${replicas.min}–${replicas.max} applies on clouds)`,
+    );
     replicas.min = Math.min(replicas.min, cap);
     replicas.max = cap;
   }
 
   const runtime = chooseRuntime(input, chosen);
-  if (runtime !== 'python') reasons.push(`served by ${runtime === 'vllm' ? 'vLLM' : 'llama.cpp'}${runtime === 'llama.cpp' && !chosen.gpu ? ' on CPU (slow: seconds per request)' : ''}`);
+  if (runtime !== 'python')
+    reasons.push(
+      `served by ${runtime === 'vllm' ? 'vLLM' : 'llama.cpp'}${runtime === 'llama.cpp' && !chosen.gpu ? ' on CPU (slow: seconds per request)' : ''}`,
+    );
 
   const sizing: ComputeSizing = {
     params: input.params,
@@ -172,7 +179,10 @@ export function selectCompute(input: SelectionInput): ComputeChoice {
 }
 
 /** Every catalog instance evaluated for the input (also used by the cost report for alternatives). */
-export function evaluateOptions(input: SelectionInput, cpuMs: number = input.cpuMsPerRequest ?? estimateCpuMs(input.flavor, input.params, input.quantization)): Option[] {
+export function evaluateOptions(
+  input: SelectionInput,
+  cpuMs: number = input.cpuMsPerRequest ?? estimateCpuMs(input.flavor, input.params, input.quantization),
+): Option[] {
   const llm = input.flavor === 'llm';
   const hostGb = hostMemoryGb(input.flavor, input.params, input.quantization);
   const gpuGb = llm ? llmGpuMemory(input.params, input.quantization).totalGb : 0;
@@ -192,9 +202,7 @@ export function evaluateOptions(input: SelectionInput, cpuMs: number = input.cpu
 
 /** Cheapest at the expected load first; ties go to fewer instances, then the cheaper type. */
 export function rank(options: Option[]): Option[] {
-  return [...options].sort(
-    (a, b) => a.usdPerHourAtLoad - b.usdPerHourAtLoad || a.instances - b.instances || a.instance.usdPerHour - b.instance.usdPerHour,
-  );
+  return [...options].sort((a, b) => a.usdPerHourAtLoad - b.usdPerHourAtLoad || a.instances - b.instances || a.instance.usdPerHour - b.instance.usdPerHour);
 }
 
 /** CPU unless a GPU is strictly cheaper at the expected rate. */
@@ -256,10 +264,14 @@ function tooSmall(option: Option, input: SelectionInput, gpuNeedGb: number | und
 }
 
 function noFit(kind: 'CPU' | 'GPU', input: SelectionInput): never {
-  const need = input.flavor === 'llm' && kind === 'GPU' ? `${llmGpuMemory(input.params, input.quantization).totalGb} GB of GPU memory` : `${hostMemoryGb(input.flavor, input.params, input.quantization)} GB of memory`;
+  const need =
+    input.flavor === 'llm' && kind === 'GPU'
+      ? `${llmGpuMemory(input.params, input.quantization).totalGb} GB of GPU memory`
+      : `${hostMemoryGb(input.flavor, input.params, input.quantization)} GB of memory`;
   throw new ManifestError(`no ${kind} instance in the ${input.catalog.target} catalog has the ${need} this model needs`, {
     code: 'no_instance_fits',
-    hint: input.flavor === 'llm' ? 'quantize the model (model.quantization: int4) or name a type in serving.compute' : 'name an instance type in serving.compute',
+    hint:
+      input.flavor === 'llm' ? 'quantize the model (model.quantization: int4) or name a type in serving.compute' : 'name an instance type in serving.compute',
   });
 }
 
@@ -301,7 +313,8 @@ export function selectionInput(manifest: Manifest, options: ManifestSelectionOpt
     params = estimateParams(model.flavor, bytes, model.quantization);
   }
   let measured: { cpuMsPerRequest: number; cpuMsBasis: string } | undefined;
-  if (options.cpuMsPerRequest !== undefined) measured = { cpuMsPerRequest: options.cpuMsPerRequest, cpuMsBasis: options.cpuMsBasis ?? 'measured on this machine' };
+  if (options.cpuMsPerRequest !== undefined)
+    measured = { cpuMsPerRequest: options.cpuMsPerRequest, cpuMsBasis: options.cpuMsBasis ?? 'measured on this machine' };
   else if (options.useBuildCost !== false && model.flavor !== 'llm') {
     const cost = buildCostFor(manifest);
     if (cost) measured = { cpuMsPerRequest: cost.perRequest.cpuMs, cpuMsBasis: describeCalibration(cost) };

@@ -43,4 +43,3 @@ export interface ComputeSizing {
   gpuBreakEvenRps: number | null;
   usdPerHour: number;
 }
-

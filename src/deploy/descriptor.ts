@@ -60,7 +60,10 @@ export function requireCapability(
   const can = all.filter(what.allows).map((d) => d.name);
   throw new UsageError(`the ${target.name} target cannot honour ${what.flag}${what.why ? ` (${what.why})` : ''}`, {
     code: 'unsupported_by_target',
-    hint: can.length > 0 ? `Targets that can: ${can.join(', ')} (--target ${can[0]}); or leave ${what.flag} out.` : `No target supports it yet; leave ${what.flag} out.`,
+    hint:
+      can.length > 0
+        ? `Targets that can: ${can.join(', ')} (--target ${can[0]}); or leave ${what.flag} out.`
+        : `No target supports it yet; leave ${what.flag} out.`,
     details: { target: target.name, flag: what.flag, targets: can },
   });
 }

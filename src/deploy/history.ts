@@ -90,7 +90,10 @@ export class VersionNotFoundError extends UsageError {
 /** Rollback with nothing live. Exit 2. */
 export class NothingLiveError extends UsageError {
   constructor(where: string) {
-    super(`nothing is live on ${where}, so there is nothing to roll back`, { code: 'nothing_live', hint: 'Deploy a version with `mlship deploy`, or name one: `mlship rollback --to vN`.' });
+    super(`nothing is live on ${where}, so there is nothing to roll back`, {
+      code: 'nothing_live',
+      hint: 'Deploy a version with `mlship deploy`, or name one: `mlship rollback --to vN`.',
+    });
   }
 }
 
@@ -133,7 +136,12 @@ export function chooseRollback(input: {
 }): string {
   const { where, live, to, history, versions } = input;
   if (to !== undefined) {
-    if (!versions.some((v) => v.version === to)) throw new VersionNotFoundError(to, where, versions.map((v) => v.version));
+    if (!versions.some((v) => v.version === to))
+      throw new VersionNotFoundError(
+        to,
+        where,
+        versions.map((v) => v.version),
+      );
     if (to === live) throw new AlreadyLiveError(to, where);
     return to;
   }

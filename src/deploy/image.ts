@@ -45,7 +45,11 @@ export type ImageSource = { uri: string } | Engine;
  * build's image when it still works, else the first that works. Without any, a usage error naming
  * the flag.
  */
-export async function imageSource(registry: ImageRegistry, build: { id: string; dir: string }, options: { image?: string; env: NodeJS.ProcessEnv; builder?: string }): Promise<ImageSource> {
+export async function imageSource(
+  registry: ImageRegistry,
+  build: { id: string; dir: string },
+  options: { image?: string; env: NodeJS.ProcessEnv; builder?: string },
+): Promise<ImageSource> {
   if (options.image) return { uri: options.image };
   const choice = await selectBuilder(options.env, options.builder, readBuildInfo(build.dir)?.image?.builder);
   if ('skipped' in choice) {
@@ -61,7 +65,12 @@ export async function imageSource(registry: ImageRegistry, build: { id: string; 
  * Push the build's image to the registry: the image the build made when the builder still has it
  * (tagged), else built now under the registry's name. Returns the pushed image URI.
  */
-export async function pushImage(registry: ImageRegistry, build: { id: string; dir: string }, engine: Engine, options: { reporter: Reporter; env: NodeJS.ProcessEnv }): Promise<string> {
+export async function pushImage(
+  registry: ImageRegistry,
+  build: { id: string; dir: string },
+  engine: Engine,
+  options: { reporter: Reporter; env: NodeJS.ProcessEnv },
+): Promise<string> {
   const { builder } = engine;
   const uri = `${await registry.ensureRepository()}:${build.id}`;
   const login = await registry.credentials();

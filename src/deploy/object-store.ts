@@ -61,9 +61,11 @@ export class MemoryObjectStore implements ObjectStore {
   }
   async getStream(key: string): Promise<AsyncIterable<Uint8Array> | undefined> {
     const body = this.objects.get(key);
-    return body === undefined ? undefined : (async function* () {
-      yield body;
-    })();
+    return body === undefined
+      ? undefined
+      : (async function* () {
+          yield body;
+        })();
   }
   async put(key: string, body: string | Uint8Array): Promise<void> {
     this.objects.set(key, typeof body === 'string' ? new TextEncoder().encode(body) : body);

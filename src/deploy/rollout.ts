@@ -122,7 +122,9 @@ export async function runRollout(options: {
       throw new CanaryRevertedError(candidate, stable, reason, { checks });
     }
     const elapsed = Math.round((to.getTime() - begin) / 1000);
-    progress.update(`canary ${candidate}: ${m.requests} requests, ${m.errors5xx} 5xx${m.latencyMs !== undefined ? `, ${guards.latency.percentile} ${Math.round(m.latencyMs)} ms` : ''} (${elapsed}s of ${strategy.bakeMinutes * 60}s)`);
+    progress.update(
+      `canary ${candidate}: ${m.requests} requests, ${m.errors5xx} 5xx${m.latencyMs !== undefined ? `, ${guards.latency.percentile} ${Math.round(m.latencyMs)} ms` : ''} (${elapsed}s of ${strategy.bakeMinutes * 60}s)`,
+    );
   }
   await traffic.routeAll(candidate);
   progress.succeed(`canary ${candidate}: healthy for ${strategy.bakeMinutes} min; promoted to all traffic`);

@@ -61,7 +61,10 @@ export function detectLabel(columns: readonly string[]): string | undefined {
 export function inferSchema(table: CsvTable, options: { label?: string; source: string }): InferredSchema {
   const { label, source } = options;
   if (table.columns.length === 0) {
-    throw new UsageError(`${source} has no header row`, { code: 'baseline_invalid', hint: 'The baseline must be a CSV file whose first line names the columns.' });
+    throw new UsageError(`${source} has no header row`, {
+      code: 'baseline_invalid',
+      hint: 'The baseline must be a CSV file whose first line names the columns.',
+    });
   }
   if (label !== undefined && !table.columns.includes(label)) {
     throw new UsageError(`the label column "${label}" is not in ${source}`, {

@@ -44,7 +44,10 @@ export function liftNotebook(file: string, displayName = path.basename(file)): L
     });
   }
   if (typeof nb !== 'object' || nb === null || !Array.isArray(nb.cells) || nb.nbformat !== 4) {
-    throw new UsageError(`${displayName} is not a Jupyter notebook in nbformat 4`, { code: 'notebook_invalid', hint: 'Save it with Jupyter 4 or newer (File → Save).' });
+    throw new UsageError(`${displayName} is not a Jupyter notebook in nbformat 4`, {
+      code: 'notebook_invalid',
+      hint: 'Save it with Jupyter 4 or newer (File → Save).',
+    });
   }
   const parts: Record<CellKind, string[]> = { features: [], train: [] };
   for (const cell of nb.cells as NotebookCell[]) {

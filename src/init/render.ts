@@ -47,7 +47,13 @@ export const RETRAIN_COMMAND = 'python train.py';
 export function renderInit(plan: InitPlan): RenderedFile[] {
   const notebook = plan.notebook;
   // The label reaches train.py as a Python string literal: a column name is data, never code.
-  const common = { name: plan.name, featuresPackage: FEATURES_PACKAGE, label: pyLiteral(plan.schema.label), baseline: plan.baseline, modelPath: plan.model.path };
+  const common = {
+    name: plan.name,
+    featuresPackage: FEATURES_PACKAGE,
+    label: pyLiteral(plan.schema.label),
+    baseline: plan.baseline,
+    modelPath: plan.model.path,
+  };
   return [
     { path: INIT_FILES.manifest, content: renderTemplate('init/mlship.yaml.hbs', manifestData(plan)) },
     {
@@ -117,14 +123,17 @@ function workflowData(plan: InitPlan) {
     { cron: RETRAIN_SCHEDULE, what: 'retraining (retraining.schedule)' },
   ];
   const cloud = plan.target !== 'local';
-  const setup = renderTemplate('init/workflow-setup.yml.hbs', { pipPackages: PIP_PACKAGES[plan.model.flavor], credentials: [...descriptorOf(plan.target).ciLogin] });
+  const setup = renderTemplate('init/workflow-setup.yml.hbs', {
+    pipPackages: PIP_PACKAGES[plan.model.flavor],
+    credentials: [...descriptorOf(plan.target).ciLogin],
+  });
   return {
     name: plan.name,
     notes: cloud
       ? [`Target ${plan.target}: the jobs log in with OpenID Connect; add the secrets named below to the repository.`]
       : [
           'Target local: the runner itself serves the model while the job runs (a smoke test of the whole flow).',
-          'Its drift check sees only that run\'s predictions; set `target:` to a cloud to deploy for real.',
+          "Its drift check sees only that run's predictions; set `target:` to a cloud to deploy for real.",
         ],
     schedules,
     permissions: cloud ? ['contents: read', 'id-token: write'] : ['contents: read'],

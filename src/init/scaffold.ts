@@ -66,11 +66,14 @@ export async function initProject(req: InitRequest, ask: Ask): Promise<InitResul
   // Refuse before asking anything: a user should not answer six questions to hear "file exists".
   const existing = Object.values(INIT_FILES).filter((f) => existsSync(path.join(dir, f)));
   if (existing.length > 0 && !req.force) {
-    throw new UsageError(`${existing.length === 1 ? 'a file' : 'files'} init would write already exist${existing.length === 1 ? 's' : ''}: ${existing.join(', ')}`, {
-      code: 'files_exist',
-      hint: 'Pass --force to overwrite them, or run init in another folder.',
-      details: { files: existing },
-    });
+    throw new UsageError(
+      `${existing.length === 1 ? 'a file' : 'files'} init would write already exist${existing.length === 1 ? 's' : ''}: ${existing.join(', ')}`,
+      {
+        code: 'files_exist',
+        hint: 'Pass --force to overwrite them, or run init in another folder.',
+        details: { files: existing },
+      },
+    );
   }
 
   const warnings: string[] = [];
@@ -152,7 +155,11 @@ async function askName(req: InitRequest, ask: Ask, dir: string): Promise<string>
     pattern.test(v) && v.length >= 2 && v.length <= 40 ? true : 'lowercase letters, digits and single hyphens, starting with a letter (2–40 characters)';
   if (req.name !== undefined) {
     const ok = check(req.name);
-    if (ok !== true) throw new UsageError(`--name ${JSON.stringify(req.name)} is not a valid project name: ${ok}`, { code: 'invalid_option', hint: 'e.g. --name churn-model' });
+    if (ok !== true)
+      throw new UsageError(`--name ${JSON.stringify(req.name)} is not a valid project name: ${ok}`, {
+        code: 'invalid_option',
+        hint: 'e.g. --name churn-model',
+      });
     return req.name;
   }
   return ask.input({ message: 'Project name', flag: '--name', default: nameFrom(path.basename(dir)), validate: check });
@@ -173,7 +180,10 @@ export function nameFrom(folder: string): string {
 async function askChoice<T extends string>(ask: Ask, given: string | undefined, flag: string, message: string, choices: readonly T[], fallback: T): Promise<T> {
   if (given !== undefined) {
     if (!(choices as readonly string[]).includes(given)) {
-      throw new UsageError(`${flag} ${JSON.stringify(given)} is not one of: ${choices.join(', ')}`, { code: 'invalid_option', hint: `e.g. ${flag} ${fallback}` });
+      throw new UsageError(`${flag} ${JSON.stringify(given)} is not one of: ${choices.join(', ')}`, {
+        code: 'invalid_option',
+        hint: `e.g. ${flag} ${fallback}`,
+      });
     }
     return given as T;
   }
@@ -247,12 +257,18 @@ function toProjectPath(dir: string, given: string, flag: string, strict: boolean
 function readBaseline(dir: string, baseline: string) {
   const file = path.join(dir, baseline);
   if (!existsSync(file)) {
-    throw new UsageError(`baseline data not found: ${baseline}`, { code: 'baseline_missing', hint: 'Pass --baseline with a CSV sample of the training data (relative to the project folder).' });
+    throw new UsageError(`baseline data not found: ${baseline}`, {
+      code: 'baseline_missing',
+      hint: 'Pass --baseline with a CSV sample of the training data (relative to the project folder).',
+    });
   }
   try {
     return readCsvFile(file);
   } catch (error) {
-    throw new UsageError(`cannot read ${baseline}: ${(error as Error).message}`, { code: 'baseline_invalid', hint: 'The baseline must be a readable CSV file.' });
+    throw new UsageError(`cannot read ${baseline}: ${(error as Error).message}`, {
+      code: 'baseline_invalid',
+      hint: 'The baseline must be a readable CSV file.',
+    });
   }
 }
 

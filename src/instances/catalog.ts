@@ -60,7 +60,8 @@ export interface Catalog {
 
 // Type queries on the data files: they make tsc check each file against `Catalog`'s shape at compile
 // time, and they put the JSON in the program so the build copies it to dist next to this module.
-type Assert<T extends { target: string; asOf: string; source: string; instances: { type: string; vcpu: number; usdPerHour: number; price: PriceSource }[] }> = T;
+type Assert<T extends { target: string; asOf: string; source: string; instances: { type: string; vcpu: number; usdPerHour: number; price: PriceSource }[] }> =
+  T;
 /** The data files, each checked against the catalog shape (see above). */
 export type CatalogFiles = [
   Assert<typeof import('./catalogs/local.json')>,

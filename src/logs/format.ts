@@ -42,7 +42,9 @@ export interface LogFormat {
 }
 
 /** A line parser for a JSON-lines format: each line is parsed once (`invalid_json` when it does not parse), then `read` turns the value into records. */
-export function jsonLines(read: (parsed: unknown, emit: (record: PredictionRecord) => void) => string | undefined): (line: string, emit: (record: PredictionRecord) => void) => string | undefined {
+export function jsonLines(
+  read: (parsed: unknown, emit: (record: PredictionRecord) => void) => string | undefined,
+): (line: string, emit: (record: PredictionRecord) => void) => string | undefined {
   return (line, emit) => {
     let parsed: unknown;
     try {

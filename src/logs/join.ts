@@ -53,7 +53,6 @@ export interface JoinStats {
   malformed: number;
 }
 
-
 function fileSource(file: string): LogSource {
   return {
     description: file,

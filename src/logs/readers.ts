@@ -114,7 +114,13 @@ export function lineHandler(
  * a reason (and detail) when the record is unusable, and the record then counts as malformed.
  */
 export async function readSource(source: LogSource, onRecord: RecordHandler, options: ReadOptions): Promise<void> {
-  const handle = lineHandler(source.format, source.description, { ...options, from: options.window?.from?.getTime(), to: options.window?.to?.getTime() }, options.stats, onRecord);
+  const handle = lineHandler(
+    source.format,
+    source.description,
+    { ...options, from: options.window?.from?.getTime(), to: options.window?.to?.getTime() },
+    options.stats,
+    onRecord,
+  );
   let lineNo = 0;
   for await (const line of source.lines()) handle(line, ++lineNo);
 }

@@ -20,7 +20,6 @@ import {
   GLOB_PATTERN,
   FIELD_NAME_PATTERN,
   IDENTIFIER_PATTERN,
-  manifestSchema,
   NAME_PATTERN,
   RELATIVE_PATH_PATTERN,
 } from './schema.js';
@@ -35,13 +34,15 @@ const PATTERN_WORDS: Record<string, { what: string; hint: string }> = {
   },
   [GLOB_PATTERN]: { what: 'must be a relative path or glob inside the project', hint: 'e.g. "data/new/*.csv"' },
   [IDENTIFIER_PATTERN]: { what: 'must be a Python identifier (letters, digits, _; not starting with a digit)', hint: 'e.g. "features"' },
-  [FIELD_NAME_PATTERN]: { what: 'must not contain control characters (line breaks, tabs, …)', hint: 'name the column with printable characters, e.g. "Monthly Charges"' },
+  [FIELD_NAME_PATTERN]: {
+    what: 'must not contain control characters (line breaks, tabs, …)',
+    hint: 'name the column with printable characters, e.g. "Monthly Charges"',
+  },
   [CRON_PATTERN]: { what: 'must be a five-field cron expression', hint: 'e.g. "0 2 * * *" for 02:00 every day' },
   [COMPUTE_PATTERN]: { what: 'must be auto, cpu, gpu or an instance type', hint: 'e.g. "auto" or "ml.m5.large"' },
   [EMAIL_PATTERN]: { what: 'is not an e-mail address', hint: 'e.g. "ml-team@example.com"; write several as a list: [a@example.com, b@example.com]' },
   [CATEGORY_VALUE_PATTERN]: { what: 'must not contain quotes, backslashes, $, ` or line breaks', hint: 'use plain words such as "basic"' },
 };
-
 
 export interface LoadOptions {
   /** `--target` from the command line. */
@@ -102,7 +103,14 @@ export function checkManifest(
     const message = key ? `duplicate key "${key[1] ?? key[2] ?? key[3]}"` : yamlMessage(e.message);
     // A tab error points at the indentation; the field is whatever follows it on that line.
     const lineStart = text.slice(e.pos[0]).match(/^[\t ]*/)![0].length + e.pos[0];
-    diagnostics.push({ severity: 'error', file, ...pos, path: pathAt(doc, /tab/i.test(e.message) ? lineStart : e.pos[0]), message, hint: yamlHint(e.code, e.message) });
+    diagnostics.push({
+      severity: 'error',
+      file,
+      ...pos,
+      path: pathAt(doc, /tab/i.test(e.message) ? lineStart : e.pos[0]),
+      message,
+      hint: yamlHint(e.code, e.message),
+    });
   }
   if (diagnostics.length > 0) return { diagnostics: sortDiagnostics(diagnostics) };
 
@@ -144,7 +152,12 @@ function probe(p: string): 'file' | 'dir' | undefined {
 }
 
 function segmentsOf(instancePath: string): string[] {
-  return instancePath === '' ? [] : instancePath.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return instancePath === ''
+    ? []
+    : instancePath
+        .slice(1)
+        .split('/')
+        .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
 function dotted(segments: (string | number)[]): string {
@@ -204,7 +217,7 @@ function findNode(doc: Document, segments: (string | number)[], key: boolean): N
       return node as Node;
     }
   }
-  return (key ? keyNode ?? node : node) as Node | undefined;
+  return (key ? (keyNode ?? node) : node) as Node | undefined;
 }
 
 function describe(value: unknown): string {
@@ -216,7 +229,14 @@ function describe(value: unknown): string {
 }
 
 function typeWords(t: unknown): string {
-  const words: Record<string, string> = { number: 'a number', integer: 'an integer', string: 'a string', boolean: 'true or false', object: 'a mapping', array: 'a list' };
+  const words: Record<string, string> = {
+    number: 'a number',
+    integer: 'an integer',
+    string: 'a string',
+    boolean: 'true or false',
+    object: 'a mapping',
+    array: 'a list',
+  };
   return (Array.isArray(t) ? t : [t]).map((x) => words[String(x)] ?? String(x)).join(' or ');
 }
 
@@ -229,7 +249,13 @@ function schemaDiagnostic(e: ErrorObject, file: string, locate: Locate): Diagnos
       const extra = String(e.params.additionalProperty);
       const parentSchema = e.parentSchema as { properties?: Record<string, unknown> } | undefined;
       const allowed = Object.keys(parentSchema?.properties ?? {});
-      return { ...base, ...locate([...segments, extra], true), path: dotted([...segments, extra]), message: `unknown key "${extra}"`, hint: choiceHint(extra, allowed) };
+      return {
+        ...base,
+        ...locate([...segments, extra], true),
+        path: dotted([...segments, extra]),
+        message: `unknown key "${extra}"`,
+        hint: choiceHint(extra, allowed),
+      };
     }
     case 'required': {
       const missing = String(e.params.missingProperty);
@@ -245,14 +271,26 @@ function schemaDiagnostic(e: ErrorObject, file: string, locate: Locate): Diagnos
       return { ...base, ...locate(segments), path: dotted(segments), message: `expected ${typeWords(e.params.type)}, got ${describe(e.data)}` };
     case 'enum': {
       const allowed = (e.params.allowedValues as unknown[]).map(String);
-      return { ...base, ...locate(segments), path: dotted(segments), message: `${JSON.stringify(e.data)} is not allowed`, hint: choiceHint(String(e.data), allowed) };
+      return {
+        ...base,
+        ...locate(segments),
+        path: dotted(segments),
+        message: `${JSON.stringify(e.data)} is not allowed`,
+        hint: choiceHint(String(e.data), allowed),
+      };
     }
     case 'pattern': {
       const expected = (e.parentSchema as { 'x-expected'?: string } | undefined)?.['x-expected'];
       const words = PATTERN_WORDS[String(e.params.pattern)] ?? { what: expected ? `must be ${expected}` : `must match ${String(e.params.pattern)}`, hint: '' };
       if (propertyName !== undefined) {
         const where = [...segments, propertyName];
-        return { ...base, ...locate(where, true), path: dotted(where), message: `key ${JSON.stringify(propertyName)} ${words.what}`, hint: words.hint || undefined };
+        return {
+          ...base,
+          ...locate(where, true),
+          path: dotted(where),
+          message: `key ${JSON.stringify(propertyName)} ${words.what}`,
+          hint: words.hint || undefined,
+        };
       }
       return { ...base, ...locate(segments), path: dotted(segments), message: `${JSON.stringify(e.data)} ${words.what}`, hint: words.hint || undefined };
     }
@@ -271,7 +309,12 @@ function schemaDiagnostic(e: ErrorObject, file: string, locate: Locate): Diagnos
     case 'maxLength': {
       const where = propertyName !== undefined ? [...segments, propertyName] : segments;
       const size = e.keyword === 'minLength' ? 'at least' : 'at most';
-      return { ...base, ...locate(where, propertyName !== undefined), path: dotted(where), message: `must be ${size} ${String(e.params.limit)} characters long` };
+      return {
+        ...base,
+        ...locate(where, propertyName !== undefined),
+        path: dotted(where),
+        message: `must be ${size} ${String(e.params.limit)} characters long`,
+      };
     }
     case 'minProperties':
     case 'minItems':
@@ -332,11 +375,14 @@ function semanticDiagnostics(
     error(
       ['model', 'path'],
       folderModel ? `not a folder: ${modelPath}` : `file not found: ${modelPath}`,
-      folderModel ? 'a transformers model is the folder save_pretrained() writes (config.json, model.safetensors, tokenizer files)' : 'train the model first (e.g. `python train.py`) or fix the path',
+      folderModel
+        ? 'a transformers model is the folder save_pretrained() writes (config.json, model.safetensors, tokenizer files)'
+        : 'train the model first (e.g. `python train.py`) or fix the path',
     );
   }
   for (const key of ['task', 'max_tokens'] as const) {
-    if (isObject(raw.model) && raw.model[key] !== undefined && !folderModel) error(['model', key], `"${key}" applies to the transformers flavor, not ${String(raw.model.flavor)}`);
+    if (isObject(raw.model) && raw.model[key] !== undefined && !folderModel)
+      error(['model', key], `"${key}" applies to the transformers flavor, not ${String(raw.model.flavor)}`);
   }
   const features = isObject(raw.features) ? raw.features : undefined;
   if (safePath(features?.baseline) && exists(path.join(projectDir, features.baseline)) !== 'file') {
@@ -350,7 +396,8 @@ function semanticDiagnostics(
   for (const [name, f] of Object.entries(schema)) {
     if (!isObject(f) || !(FIELD_TYPES as readonly unknown[]).includes(f.type)) continue;
     const numeric = f.type === 'number' || f.type === 'integer';
-    if (f.type === 'category' && f.values === undefined) error(['features', 'schema', name, 'type'], 'a category field needs its "values"', 'e.g. values: [basic, pro]');
+    if (f.type === 'category' && f.values === undefined)
+      error(['features', 'schema', name, 'type'], 'a category field needs its "values"', 'e.g. values: [basic, pro]');
     if (f.values !== undefined && f.type !== 'category') error(['features', 'schema', name, 'values'], `"values" applies to category fields, not ${f.type}`);
     for (const bound of ['min', 'max'] as const) {
       if (f[bound] !== undefined && !numeric) error(['features', 'schema', name, bound], `"${bound}" applies to number and integer fields, not ${f.type}`);
@@ -367,7 +414,12 @@ function semanticDiagnostics(
   const driftFeatures = raw.monitoring?.drift?.features;
   for (const name of Object.keys(isObject(driftFeatures) ? driftFeatures : {})) {
     if (schema[name] === undefined && name !== 'output') {
-      error(['monitoring', 'drift', 'features', name], `"${name}" is not a field of features.schema`, choiceHint(name, [...Object.keys(schema), 'output']), true);
+      error(
+        ['monitoring', 'drift', 'features', name],
+        `"${name}" is not a field of features.schema`,
+        choiceHint(name, [...Object.keys(schema), 'output']),
+        true,
+      );
     }
   }
   const target = targetOverride ?? raw.target ?? 'local';
@@ -388,12 +440,24 @@ function semanticDiagnostics(
     // The subscription may come from AZURE_SUBSCRIPTION_ID (checked when the target connects); the rest must be here.
     for (const key of ['resource_group', 'workspace'] as const) {
       if (azure[key] === undefined) {
-        out.push({ severity: 'error', file, ...locate(['targets', 'azure'], true), path: `targets.azure.${key}`, message: `targets.azure.${key} is required for the azure target`, hint: `add ${key}: <your Azure ML ${key === 'workspace' ? 'workspace name' : 'resource group'}> to targets.azure` });
+        out.push({
+          severity: 'error',
+          file,
+          ...locate(['targets', 'azure'], true),
+          path: `targets.azure.${key}`,
+          message: `targets.azure.${key} is required for the azure target`,
+          hint: `add ${key}: <your Azure ML ${key === 'workspace' ? 'workspace name' : 'resource group'}> to targets.azure`,
+        });
       }
     }
   }
   const compute = raw.serving?.compute;
-  if (typeof compute === 'string' && !['auto', 'cpu', 'gpu'].includes(compute) && new RegExp(COMPUTE_PATTERN).test(compute) && (TARGET_NAMES as readonly unknown[]).includes(target)) {
+  if (
+    typeof compute === 'string' &&
+    !['auto', 'cpu', 'gpu'].includes(compute) &&
+    new RegExp(COMPUTE_PATTERN).test(compute) &&
+    (TARGET_NAMES as readonly unknown[]).includes(target)
+  ) {
     // An explicit instance type must exist in the selected target's catalog (prices, GPU memory).
     const catalog = loadCatalog(target as TargetName);
     if (!findInstance(catalog, compute)) {
@@ -406,7 +470,11 @@ function semanticDiagnostics(
     const total = Object.values(stages).reduce<number>((a, b) => a + (typeof b === 'number' ? b : 0), 0);
     const [pct, limit] = Object.entries(latency)[0] ?? [];
     if (typeof limit === 'number' && total > limit) {
-      warning(['budget', 'stages_ms'], `stage allocations add up to ${total} ms, more than the ${pct} target of ${limit} ms`, 'the whole chain cannot meet the target if every stage uses its share');
+      warning(
+        ['budget', 'stages_ms'],
+        `stage allocations add up to ${total} ms, more than the ${pct} target of ${limit} ms`,
+        'the whole chain cannot meet the target if every stage uses its share',
+      );
     }
   }
   return out;
@@ -426,7 +494,15 @@ function alertDiagnostics(email: unknown, target: unknown, file: string, locate:
   const out: Diagnostic[] = [];
   list.forEach((address, i) => {
     const first = list.findIndex((a) => a.toLowerCase() === address.toLowerCase());
-    if (first < i) out.push({ severity: 'warning', file, ...locate([...where, i]), path: dotted([...where, i]), message: `${address} is listed twice (item ${first} too); it is mailed once`, hint: 'remove one of them' });
+    if (first < i)
+      out.push({
+        severity: 'warning',
+        file,
+        ...locate([...where, i]),
+        path: dotted([...where, i]),
+        message: `${address} is listed twice (item ${first} too); it is mailed once`,
+        hint: 'remove one of them',
+      });
   });
   const joined = alertEmails(list).join(',').length;
   if (target === 'azure' && joined > AZURE_EMAILS_MAX_CHARS) {

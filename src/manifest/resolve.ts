@@ -10,7 +10,15 @@ const DEFAULT_MAX_TOKENS = 128;
 /** The manifest as written (already schema-valid); only the loader and this file see it. */
 export interface RawManifest {
   name: string;
-  model: { path: string; flavor: Flavor; params?: number; quantization?: Quantization; output?: 'probability' | 'label' | 'value'; task?: TransformerTask; max_tokens?: number };
+  model: {
+    path: string;
+    flavor: Flavor;
+    params?: number;
+    quantization?: Quantization;
+    output?: 'probability' | 'label' | 'value';
+    task?: TransformerTask;
+    max_tokens?: number;
+  };
   /** Absent only for flavor llm (the schema requires it for every other flavor). */
   features?: {
     package: string;
@@ -24,9 +32,25 @@ export interface RawManifest {
     local?: { port?: number; python?: string };
     sagemaker?: { region?: string; role?: string; bucket?: string; prefix?: string };
     vertex?: { project?: string; region?: string; bucket?: string; prefix?: string; service_account?: string; api_endpoint?: string; network?: string };
-    azure?: { subscription?: string; resource_group?: string; workspace?: string; region?: string; datastore?: string; arm_endpoint?: string; auth_mode?: 'key' | 'aad_token' };
+    azure?: {
+      subscription?: string;
+      resource_group?: string;
+      workspace?: string;
+      region?: string;
+      datastore?: string;
+      arm_endpoint?: string;
+      auth_mode?: 'key' | 'aad_token';
+    };
   };
-  serving?: { compute?: string; expected_rps?: number; replicas?: { min?: number; max?: number }; max_body_kb?: number; max_batch?: number; batching?: false | { max_batch?: number; max_wait_ms?: number }; workers?: number };
+  serving?: {
+    compute?: string;
+    expected_rps?: number;
+    replicas?: { min?: number; max?: number };
+    max_body_kb?: number;
+    max_batch?: number;
+    batching?: false | { max_batch?: number; max_wait_ms?: number };
+    workers?: number;
+  };
   budget?: { latency_ms?: Partial<Record<'p50' | 'p95' | 'p99', number>>; stages_ms?: Record<string, number>; monthly_usd?: number };
   monitoring?: {
     drift?: {
@@ -111,7 +135,13 @@ export function resolveManifest(raw: RawManifest, file: string, targetOverride?:
     targets: {
       local: { port: raw.targets?.local?.port ?? DEFAULTS.localPort, ...(raw.targets?.local?.python !== undefined && { python: raw.targets.local.python }) },
       ...(raw.targets?.sagemaker && { sagemaker: { ...raw.targets.sagemaker, prefix: raw.targets.sagemaker.prefix ?? DEFAULTS.sagemakerPrefix } }),
-      ...(raw.targets?.vertex && { vertex: { ...raw.targets.vertex, region: raw.targets.vertex.region ?? DEFAULTS.vertexRegion, prefix: raw.targets.vertex.prefix ?? DEFAULTS.vertexPrefix } }),
+      ...(raw.targets?.vertex && {
+        vertex: {
+          ...raw.targets.vertex,
+          region: raw.targets.vertex.region ?? DEFAULTS.vertexRegion,
+          prefix: raw.targets.vertex.prefix ?? DEFAULTS.vertexPrefix,
+        },
+      }),
       ...(raw.targets?.azure && { azure: raw.targets.azure }),
     },
     serving: {
@@ -135,7 +165,10 @@ export function resolveManifest(raw: RawManifest, file: string, targetOverride?:
         method: drift.method ?? 'auto',
         ...(drift.threshold !== undefined && { threshold: drift.threshold }),
         features: Object.fromEntries(
-          Object.entries(drift.features ?? {}).map(([k, v]) => [k, { method: v.method ?? drift.method ?? 'auto', ...(v.threshold !== undefined && { threshold: v.threshold }), critical: v.critical ?? false }]),
+          Object.entries(drift.features ?? {}).map(([k, v]) => [
+            k,
+            { method: v.method ?? drift.method ?? 'auto', ...(v.threshold !== undefined && { threshold: v.threshold }), critical: v.critical ?? false },
+          ]),
         ),
       },
       alerts: { email: alertEmails(raw.monitoring?.alerts?.email) },

@@ -87,7 +87,12 @@ export const manifestSchema = {
         quantization: { enum: [...QUANTIZATIONS] },
         output: { enum: ['probability', 'label', 'value'], description: 'what predictions return (default: probability for classifiers)' },
         task: { enum: [...TRANSFORMER_TASKS], description: 'transformers: classification (default) or embedding (a mean-pooled vector; set output: value)' },
-        max_tokens: { type: 'integer', minimum: 1, maximum: 8192, description: 'transformers: longest input in tokens; longer texts are truncated (default 128)' },
+        max_tokens: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 8192,
+          description: 'transformers: longest input in tokens; longer texts are truncated (default 128)',
+        },
       },
     },
     features: {
@@ -117,7 +122,12 @@ export const manifestSchema = {
           additionalProperties: false,
           properties: {
             port: { type: 'integer', minimum: 1, maximum: 65535 },
-            python: { type: 'string', pattern: '^[A-Za-z0-9_./-]+$', 'x-expected': 'a path or command name of a Python interpreter (letters, digits, . _ - /)', description: 'Python interpreter for the local runtime' },
+            python: {
+              type: 'string',
+              pattern: '^[A-Za-z0-9_./-]+$',
+              'x-expected': 'a path or command name of a Python interpreter (letters, digits, . _ - /)',
+              description: 'Python interpreter for the local runtime',
+            },
           },
         },
         sagemaker: {
@@ -125,8 +135,16 @@ export const manifestSchema = {
           additionalProperties: false,
           properties: {
             region: { type: 'string', pattern: '^[a-z]{2}(-[a-z]+)+-[0-9]$', 'x-expected': 'an AWS region such as us-east-1' },
-            role: { type: 'string', pattern: '^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$', 'x-expected': 'an IAM role ARN such as arn:aws:iam::123456789012:role/mlship' },
-            bucket: { type: 'string', pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$', 'x-expected': 'an S3 bucket name (3-63 lowercase letters, digits, . and -)' },
+            role: {
+              type: 'string',
+              pattern: '^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$',
+              'x-expected': 'an IAM role ARN such as arn:aws:iam::123456789012:role/mlship',
+            },
+            bucket: {
+              type: 'string',
+              pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$',
+              'x-expected': 'an S3 bucket name (3-63 lowercase letters, digits, . and -)',
+            },
             prefix: { type: 'string', pattern: '^[A-Za-z0-9!_.*()/-]*$', 'x-expected': 'an S3 key prefix (letters, digits and ! _ . * ( ) / -)' },
           },
         },
@@ -134,10 +152,22 @@ export const manifestSchema = {
           type: 'object',
           additionalProperties: false,
           properties: {
-            project: { type: 'string', pattern: '^[a-z][a-z0-9-]{4,28}[a-z0-9]$', 'x-expected': 'a Google Cloud project id (6-30 lowercase letters, digits and -)' },
+            project: {
+              type: 'string',
+              pattern: '^[a-z][a-z0-9-]{4,28}[a-z0-9]$',
+              'x-expected': 'a Google Cloud project id (6-30 lowercase letters, digits and -)',
+            },
             region: { type: 'string', pattern: '^[a-z]+-[a-z]+[0-9]$', 'x-expected': 'a Google Cloud region such as us-central1' },
-            bucket: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$', 'x-expected': 'a Cloud Storage bucket name (3-63 lowercase letters, digits, . _ and -)' },
-            prefix: { type: 'string', pattern: '^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$', 'x-expected': 'a Cloud Storage object prefix (letters, digits, _ . - separated by /)' },
+            bucket: {
+              type: 'string',
+              pattern: '^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$',
+              'x-expected': 'a Cloud Storage bucket name (3-63 lowercase letters, digits, . _ and -)',
+            },
+            prefix: {
+              type: 'string',
+              pattern: '^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$',
+              'x-expected': 'a Cloud Storage object prefix (letters, digits, _ . - separated by /)',
+            },
             service_account: {
               type: 'string',
               pattern: '^[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z0-9.-]+\\.iam\\.gserviceaccount\\.com$|^[0-9]+-compute@developer\\.gserviceaccount\\.com$',
@@ -150,7 +180,12 @@ export const manifestSchema = {
               'x-expected': 'a host[:port] such as us-central1-aiplatform.googleapis.com (http://host:port for an emulator)',
               description: 'Vertex AI API host: regional, Private Service Connect, or an emulator',
             },
-            network: { type: 'string', pattern: '^projects/[0-9]+/global/networks/[a-z][a-z0-9-]{0,61}[a-z0-9]$', 'x-expected': 'a VPC network such as projects/123456789/global/networks/default', description: 'VPC peered with Vertex AI for a private endpoint' },
+            network: {
+              type: 'string',
+              pattern: '^projects/[0-9]+/global/networks/[a-z][a-z0-9-]{0,61}[a-z0-9]$',
+              'x-expected': 'a VPC network such as projects/123456789/global/networks/default',
+              description: 'VPC peered with Vertex AI for a private endpoint',
+            },
           },
         },
         azure: {
@@ -158,11 +193,29 @@ export const manifestSchema = {
           additionalProperties: false,
           properties: {
             subscription: { type: 'string', pattern: '^[0-9a-fA-F-]{36}$', 'x-expected': 'an Azure subscription id (a GUID)' },
-            resource_group: { type: 'string', pattern: '^[A-Za-z0-9._()-]{1,90}$', 'x-expected': 'an Azure resource group name (letters, digits and . _ ( ) -)' },
-            workspace: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{2,32}$', 'x-expected': 'an Azure ML workspace name (3-33 letters, digits, _ and -)' },
+            resource_group: {
+              type: 'string',
+              pattern: '^[A-Za-z0-9._()-]{1,90}$',
+              'x-expected': 'an Azure resource group name (letters, digits and . _ ( ) -)',
+            },
+            workspace: {
+              type: 'string',
+              pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{2,32}$',
+              'x-expected': 'an Azure ML workspace name (3-33 letters, digits, _ and -)',
+            },
             region: { type: 'string', pattern: '^[a-z0-9]+$', 'x-expected': 'an Azure region such as westeurope' },
-            datastore: { type: 'string', pattern: '^[A-Za-z0-9_]{1,255}$', 'x-expected': 'an Azure ML datastore name (letters, digits and _)', description: 'blob datastore for artifacts, history and data collection (default: the workspace default)' },
-            arm_endpoint: { type: 'string', pattern: '^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$', 'x-expected': 'an https Azure Resource Manager endpoint such as https://management.usgovcloudapi.net', description: 'Resource Manager endpoint (sovereign clouds); default https://management.azure.com' },
+            datastore: {
+              type: 'string',
+              pattern: '^[A-Za-z0-9_]{1,255}$',
+              'x-expected': 'an Azure ML datastore name (letters, digits and _)',
+              description: 'blob datastore for artifacts, history and data collection (default: the workspace default)',
+            },
+            arm_endpoint: {
+              type: 'string',
+              pattern: '^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$',
+              'x-expected': 'an https Azure Resource Manager endpoint such as https://management.usgovcloudapi.net',
+              description: 'Resource Manager endpoint (sovereign clouds); default https://management.azure.com',
+            },
             auth_mode: { enum: ['key', 'aad_token'], description: 'how clients authenticate to the online endpoint (default key)' },
           },
         },
@@ -247,7 +300,8 @@ export const manifestSchema = {
           properties: {
             email: {
               type: ['string', 'array'],
-              description: 'an e-mail address or a list of them, mailed by the cloud target when its monitor finds drift (Azure ML and Vertex AI directly, SageMaker through an SNS topic; the local target mails nobody)',
+              description:
+                'an e-mail address or a list of them, mailed by the cloud target when its monitor finds drift (Azure ML and Vertex AI directly, SageMaker through an SNS topic; the local target mails nobody)',
               pattern: email.pattern,
               maxLength: email.maxLength,
               minItems: 1,
@@ -261,7 +315,13 @@ export const manifestSchema = {
       type: 'object',
       additionalProperties: false,
       properties: {
-        command: { type: 'string', minLength: 1, pattern: '^[^\\n\\r`]+$', 'x-expected': 'one command line without backquotes', description: 'run from the project folder to (re)train; writes the model and metrics.json' },
+        command: {
+          type: 'string',
+          minLength: 1,
+          pattern: '^[^\\n\\r`]+$',
+          'x-expected': 'one command line without backquotes',
+          description: 'run from the project folder to (re)train; writes the model and metrics.json',
+        },
         schedule: cron,
         on_drift: { type: 'boolean' },
         data: {

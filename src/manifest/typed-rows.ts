@@ -23,7 +23,25 @@ import type { FieldSpec } from './types.js';
 
 /** pandas' default NA markers (`pd.read_csv(na_values=…)` defaults), compared after trimming. */
 export const NA_MARKERS: ReadonlySet<string> = new Set([
-  '', '#N/A', '#N/A N/A', '#NA', '-1.#IND', '-1.#QNAN', '-NaN', '-nan', '1.#IND', '1.#QNAN', '<NA>', 'N/A', 'NA', 'NULL', 'NaN', 'None', 'n/a', 'nan', 'null',
+  '',
+  '#N/A',
+  '#N/A N/A',
+  '#NA',
+  '-1.#IND',
+  '-1.#QNAN',
+  '-NaN',
+  '-nan',
+  '1.#IND',
+  '1.#QNAN',
+  '<NA>',
+  'N/A',
+  'NA',
+  'NULL',
+  'NaN',
+  'None',
+  'n/a',
+  'nan',
+  'null',
 ]);
 
 /** A decimal number as JSON and Python's float() read it (with an optional sign). */
@@ -44,7 +62,11 @@ export type CellResult = { value: string | number | boolean | null } | { error: 
 export function typeCell(cell: string, spec: FieldSpec): CellResult {
   const text = cell.trim();
   if (isMissingCell(text)) {
-    return spec.nullable ? { value: null } : { error: `is ${text === '' ? 'empty' : JSON.stringify(text)} (missing), and the field is not nullable: add "nullable: true" to its schema or fill the cell` };
+    return spec.nullable
+      ? { value: null }
+      : {
+          error: `is ${text === '' ? 'empty' : JSON.stringify(text)} (missing), and the field is not nullable: add "nullable: true" to its schema or fill the cell`,
+        };
   }
   switch (spec.type) {
     case 'number':

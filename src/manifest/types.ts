@@ -98,7 +98,15 @@ export interface Manifest {
       api_endpoint?: string;
       network?: string;
     };
-    azure?: { subscription?: string; resource_group?: string; workspace?: string; region?: string; datastore?: string; arm_endpoint?: string; auth_mode?: 'key' | 'aad_token' };
+    azure?: {
+      subscription?: string;
+      resource_group?: string;
+      workspace?: string;
+      region?: string;
+      datastore?: string;
+      arm_endpoint?: string;
+      auth_mode?: 'key' | 'aad_token';
+    };
   };
   serving: {
     /** `auto`, `cpu`, `gpu` or an explicit instance type. */

@@ -51,10 +51,16 @@ export async function checkQuality(ctx: RetrainContext, flags: QualityFlags): Pr
   const { predictions, feedback } = await labelledLogs(ctx, flags.window, flags.logs);
   const rows: Scored[] = [];
   let otherVersions = 0;
-  const stats = await joinFeedback(predictions, feedback, flags.window, (row) => {
-    if (version && row.version !== undefined && row.version !== version) otherVersions++;
-    else rows.push({ output: row.output, label: row.label });
-  }, { csvFields: Object.keys(ctx.manifest.features.schema) });
+  const stats = await joinFeedback(
+    predictions,
+    feedback,
+    flags.window,
+    (row) => {
+      if (version && row.version !== undefined && row.version !== version) otherVersions++;
+      else rows.push({ output: row.output, label: row.label });
+    },
+    { csvFields: Object.keys(ctx.manifest.features.schema) },
+  );
   const value = rows.length >= settings.min_labels ? computeMetric(metric, rows, ctx.manifest.model.output) : Number.NaN;
   const live = Number.isNaN(value) ? null : value;
   let verdict: QualityResult['verdict'];

@@ -89,14 +89,19 @@ export async function installSchedule(manifest: Manifest, entries: ScheduleEntry
     });
   }
   // `crontab -l` exits 1 with "no crontab for USER" when there is none yet.
-  const before = listed.exitCode === 0 ? listed.stdout.endsWith('\n') || listed.stdout === '' ? listed.stdout : `${listed.stdout}\n` : '';
+  const before = listed.exitCode === 0 ? (listed.stdout.endsWith('\n') || listed.stdout === '' ? listed.stdout : `${listed.stdout}\n`) : '';
   if (listed.exitCode !== 0 && !/no crontab/i.test(listed.stderr)) {
-    throw new OperationError('crontab_failed', `crontab -l failed: ${listed.stderr.trim()}`, { hint: 'Write the lines into a file with --crontab FILE instead.' });
+    throw new OperationError('crontab_failed', `crontab -l failed: ${listed.stderr.trim()}`, {
+      hint: 'Write the lines into a file with --crontab FILE instead.',
+    });
   }
   const after = mergeCrontab(before, manifest, entries);
   if (after === before) return { destination: 'the user crontab', changed: false };
   const written = await execa('crontab', ['-'], { input: after, reject: false });
-  if (written.exitCode !== 0) throw new OperationError('crontab_failed', `crontab - failed: ${written.stderr.trim()}`, { hint: 'Write the lines into a file with --crontab FILE instead.' });
+  if (written.exitCode !== 0)
+    throw new OperationError('crontab_failed', `crontab - failed: ${written.stderr.trim()}`, {
+      hint: 'Write the lines into a file with --crontab FILE instead.',
+    });
   return { destination: 'the user crontab', changed: true };
 }
 

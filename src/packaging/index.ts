@@ -131,7 +131,13 @@ export async function buildProject(manifest: Manifest, options: BuildOptions, ou
   let reused = info !== undefined;
   if (info && typeof info.runtime === 'object' && !existsSync(info.runtime.python)) {
     // The interpreter went away (a removed venv): prepare it again, the rest of the build stands.
-    const runtime = await preparePython({ manifest, requirementsFile: path.join(dir, 'requirements.txt'), modules: flavorRuntime(manifest.model.flavor)!.modules, env: options.env, output });
+    const runtime = await preparePython({
+      manifest,
+      requirementsFile: path.join(dir, 'requirements.txt'),
+      modules: flavorRuntime(manifest.model.flavor)!.modules,
+      env: options.env,
+      output,
+    });
     info = { ...info, runtime: { python: runtime.python, source: runtime.source } };
     writeJsonAtomic(path.join(dir, 'build.json'), info);
   }
@@ -278,7 +284,14 @@ async function parityStep(
     const progress = await output.progress(`feature-parity check on ${manifest.features.baselineRelative}`);
     let run;
     try {
-      run = await runParity({ python, buildDir: staging, manifest, modelPath: path.join(staging, modelFile), tolerance: manifest.features.tolerance, env: options.env });
+      run = await runParity({
+        python,
+        buildDir: staging,
+        manifest,
+        modelPath: path.join(staging, modelFile),
+        tolerance: manifest.features.tolerance,
+        env: options.env,
+      });
     } catch (error) {
       progress.fail();
       throw error;
@@ -299,7 +312,14 @@ async function parityStep(
 }
 
 /** The CPU cost calibration: measured per request and per batch, or the reason it is not. */
-async function costStep(manifest: Manifest, staging: string, modelFile: string, python: string, options: BuildOptions, output: Reporter): Promise<BuildInfo['cost']> {
+async function costStep(
+  manifest: Manifest,
+  staging: string,
+  modelFile: string,
+  python: string,
+  options: BuildOptions,
+  output: Reporter,
+): Promise<BuildInfo['cost']> {
   const progress = await output.progress('measuring the CPU cost per request (one thread)');
   const run = await calibrate({ python, buildDir: staging, manifest, modelPath: path.join(staging, modelFile), env: options.env });
   if ('failed' in run) {
@@ -308,7 +328,9 @@ async function costStep(manifest: Manifest, staging: string, modelFile: string, 
     return { skipped: `calibration failed: ${run.failed}` };
   }
   const { perRequest, perBatch } = run.cost;
-  progress.succeed(`CPU cost measured: ${perRequest.cpuMs} ms per request, ${perBatch.cpuMs} ms per batch of ${perBatch.size} (one thread, ${run.cost.machine.cpu})`);
+  progress.succeed(
+    `CPU cost measured: ${perRequest.cpuMs} ms per request, ${perBatch.cpuMs} ms per batch of ${perBatch.size} (one thread, ${run.cost.machine.cpu})`,
+  );
   return run.cost;
 }
 
@@ -322,7 +344,9 @@ async function imageStep(info: BuildInfo, dir: string, options: BuildOptions, ou
     }
     const rel = path.relative(process.cwd(), dir) || dir;
     const why = typeof info.runtime === 'object' ? 'The local runtime does not need it' : 'An LLM build runs only as an image';
-    output.info(`image skipped: ${found.skipped}. ${why}; to build one later: docker build --platform ${options.platform} -t mlship/${info.name}:${info.id} ${rel} (or buildah bud, podman build)`);
+    output.info(
+      `image skipped: ${found.skipped}. ${why}; to build one later: docker build --platform ${options.platform} -t mlship/${info.name}:${info.id} ${rel} (or buildah bud, podman build)`,
+    );
     return { skipped: found.skipped };
   }
   const { builder } = found;

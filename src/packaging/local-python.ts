@@ -10,7 +10,11 @@ import type { BuildInfo } from './index.js';
 export function localPython(info: BuildInfo, action: string): string {
   if (typeof info.runtime === 'object') return info.runtime.python;
   const server = info.runtime === 'vllm' ? 'vLLM' : 'llama.cpp';
-  throw new OperationError('llm_not_local', `cannot ${action}: build ${info.id} is an LLM build served by ${server} in its container, and this runs the generated Python app on this machine`, {
-    hint: `Deploy it to a cloud target (target: sagemaker in mlship.yaml), or run its image where Docker${info.runtime === 'vllm' ? ' and an NVIDIA GPU' : ''} are available: docker run${info.runtime === 'vllm' ? ' --gpus all' : ''} -p 8080:8080 mlship/${info.name}:${info.id}`,
-  });
+  throw new OperationError(
+    'llm_not_local',
+    `cannot ${action}: build ${info.id} is an LLM build served by ${server} in its container, and this runs the generated Python app on this machine`,
+    {
+      hint: `Deploy it to a cloud target (target: sagemaker in mlship.yaml), or run its image where Docker${info.runtime === 'vllm' ? ' and an NVIDIA GPU' : ''} are available: docker run${info.runtime === 'vllm' ? ' --gpus all' : ''} -p 8080:8080 mlship/${info.name}:${info.id}`,
+    },
+  );
 }

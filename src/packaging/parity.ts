@@ -58,7 +58,14 @@ export interface ParityRun {
 }
 
 /** Run the app's parity mode in a prepared build folder. */
-export async function runParity(options: { python: string; buildDir: string; manifest: Manifest; modelPath: string; tolerance: number; env: NodeJS.ProcessEnv }): Promise<ParityRun> {
+export async function runParity(options: {
+  python: string;
+  buildDir: string;
+  manifest: Manifest;
+  modelPath: string;
+  tolerance: number;
+  env: NodeJS.ProcessEnv;
+}): Promise<ParityRun> {
   const { manifest } = options;
   const baseline = manifest.features.baseline;
   if (!baseline) throw new Error('runParity needs features.baseline');
@@ -69,7 +76,20 @@ export async function runParity(options: { python: string; buildDir: string; man
   // One line per data row, aligned with pandas' rows; null where a cell cannot be typed.
   writeFileSync(records, typed.records.map((r) => `${JSON.stringify(r ?? null)}\n`).join(''));
   try {
-    const args = [path.join(options.buildDir, 'serve.py'), 'parity', '--baseline', baseline, '--tolerance', String(options.tolerance), '--model', options.modelPath, '--out', out, '--max-rows', String(MAX_PARITY_ROWS)];
+    const args = [
+      path.join(options.buildDir, 'serve.py'),
+      'parity',
+      '--baseline',
+      baseline,
+      '--tolerance',
+      String(options.tolerance),
+      '--model',
+      options.modelPath,
+      '--out',
+      out,
+      '--max-rows',
+      String(MAX_PARITY_ROWS),
+    ];
     if (manifest.features.label) args.push('--label', manifest.features.label);
     const env = { ...options.env, PYTHONDONTWRITEBYTECODE: '1', MLSHIP_PARITY_RECORDS: records };
     const r = await execa(options.python, args, { cwd: options.buildDir, reject: false, env, extendEnv: false, all: true });
@@ -119,7 +139,9 @@ export function describeParity(report: ParityReport): string {
       const key = `${r.field ?? ''}\0${r.message.replace(/got .*/, '')}`;
       return seen.has(key) ? false : (seen.add(key), true);
     });
-    lines.push(`  ${noneCompared ? '' : 'note: '}${report.rejectedRows} baseline row${report.rejectedRows === 1 ? '' : 's'} fail the request schema${noneCompared ? '' : ' and were not compared'}:`);
+    lines.push(
+      `  ${noneCompared ? '' : 'note: '}${report.rejectedRows} baseline row${report.rejectedRows === 1 ? '' : 's'} fail the request schema${noneCompared ? '' : ' and were not compared'}:`,
+    );
     for (const r of reasons.slice(0, 5)) lines.push(`    row ${r.row}: ${r.message}`);
   }
   return lines.join('\n');

@@ -43,7 +43,11 @@ function venvPython(dir: string): string {
 /**
  * `sys.executable` of an interpreter that imports every module, else undefined (with the reason).
  */
-export async function probePython(python: string, modules: string[], env: NodeJS.ProcessEnv): Promise<{ executable?: string; problem?: string; cannotRun?: boolean }> {
+export async function probePython(
+  python: string,
+  modules: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ executable?: string; problem?: string; cannotRun?: boolean }> {
   const script = `import sys\nimport ${modules.join(', ')}\nsys.stdout.write(sys.executable)`;
   const r = await execa(python, ['-c', script], { reject: false, env, extendEnv: false, timeout: 120_000 });
   if (r.exitCode === 0 && r.stdout.trim()) return { executable: r.stdout.trim() };
@@ -63,7 +67,9 @@ export async function preparePython(options: PythonEnvOptions): Promise<PythonEn
     const probe = await probePython(python, modules, env);
     if (probe.executable) return { python: probe.executable, source, installed: false };
     if (!probe.cannotRun) base ??= python;
-    output.info(`${source === 'manifest' ? 'targets.local.python' : 'MLSHIP_PYTHON'} (${python}) cannot serve the app: ${probe.problem}; using a virtualenv in .mlship/venv`);
+    output.info(
+      `${source === 'manifest' ? 'targets.local.python' : 'MLSHIP_PYTHON'} (${python}) cannot serve the app: ${probe.problem}; using a virtualenv in .mlship/venv`,
+    );
   }
   // Nothing named: the user's own python3 serves when it already has everything (DESIGN: reuse the
   // user's interpreter); a named interpreter that cannot is respected as the venv's base instead.
@@ -110,7 +116,10 @@ async function run(command: string, args: string[], options: PythonEnvOptions): 
   if (r.exitCode !== 0) {
     const tail = (r.all ?? '').trim().split('\n').slice(-15).join('\n');
     throw new OperationError('python_env_failed', `\`${command} ${args.join(' ')}\` failed (exit ${r.exitCode ?? 'none'})${tail ? `:\n${tail}` : ''}`, {
-      hint: r.exitCode === undefined ? `Install Python 3 (python3 must be on the PATH), or set MLSHIP_PYTHON.` : 'Re-run with --verbose for the whole output; set MLSHIP_PYTHON to an interpreter that already has the requirements to skip the install.',
+      hint:
+        r.exitCode === undefined
+          ? `Install Python 3 (python3 must be on the PATH), or set MLSHIP_PYTHON.`
+          : 'Re-run with --verbose for the whole output; set MLSHIP_PYTHON to an interpreter that already has the requirements to skip the install.',
     });
   }
 }
@@ -120,7 +129,12 @@ export const MIN_PYTHON: [number, number] = [3, 11];
 
 /** Fail early, with the fix, when the venv's base interpreter is too old for the pins. */
 async function requireVersion(python: string, options: PythonEnvOptions): Promise<void> {
-  const r = await execa(python, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { reject: false, env: options.env, extendEnv: false, timeout: 60_000 });
+  const r = await execa(python, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], {
+    reject: false,
+    env: options.env,
+    extendEnv: false,
+    timeout: 60_000,
+  });
   if (r.exitCode !== 0) {
     throw new OperationError('python_missing', `cannot run ${python} to make the virtualenv for the serving app`, {
       hint: `Install Python ${MIN_PYTHON.join('.')} or newer, or set MLSHIP_PYTHON (or targets.local.python) to an interpreter that has the app's requirements.`,
@@ -128,8 +142,12 @@ async function requireVersion(python: string, options: PythonEnvOptions): Promis
   }
   const [major, minor] = r.stdout.trim().split('.').map(Number) as [number, number];
   if (major < MIN_PYTHON[0] || (major === MIN_PYTHON[0] && minor < MIN_PYTHON[1])) {
-    throw new OperationError('python_too_old', `${python} is Python ${major}.${minor}; the serving app's pinned requirements need ${MIN_PYTHON.join('.')} or newer`, {
-      hint: `Set MLSHIP_PYTHON (or targets.local.python) to a Python ${MIN_PYTHON.join('.')}+ interpreter.`,
-    });
+    throw new OperationError(
+      'python_too_old',
+      `${python} is Python ${major}.${minor}; the serving app's pinned requirements need ${MIN_PYTHON.join('.')} or newer`,
+      {
+        hint: `Set MLSHIP_PYTHON (or targets.local.python) to a Python ${MIN_PYTHON.join('.')}+ interpreter.`,
+      },
+    );
   }
 }

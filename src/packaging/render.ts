@@ -6,6 +6,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { UsageError } from '../util/errors.js';
 import { registerTemplateHelper, template, templatesDir } from '../util/templates.js';
 import type { FieldSpec, Manifest } from '../manifest/types.js';
@@ -118,7 +119,7 @@ export function render(manifest: Manifest, model: ModelInfo, options: RenderOpti
 }
 
 /** The folder of the static serving runtime, shipped in the npm package as real Python files. */
-export const SERVING_RUNTIME_DIR = path.join(TEMPLATES_DIR, 'serving', SERVING_PACKAGE);
+export const SERVING_RUNTIME_DIR = fileURLToPath(new URL(`../../python/${SERVING_PACKAGE}/`, import.meta.url));
 
 let runtimeFiles: RenderedFile[] | undefined;
 

@@ -5,7 +5,7 @@
  */
 import type { Flavor } from '../manifest/types.js';
 
-/** How the app loads the artifact: a key of LOADERS in templates/serving/mlship_serving/loaders.py. */
+/** How the app loads the artifact: a key of LOADERS in python/mlship_serving/loaders.py. */
 export type LoaderKind = 'joblib' | 'lightgbm' | 'onnx' | 'pytorch' | 'transformers';
 
 /** The serving runtime of one flavor. */
@@ -40,7 +40,11 @@ const RUNTIMES: Record<Exclude<Flavor, 'llm'>, FlavorRuntime> = {
   lightgbm: { loader: 'lightgbm', packages: [...BASE, ...SKLEARN, 'lightgbm==4.7.0'], modules: [...BASE_MODULES, 'joblib', 'sklearn', 'lightgbm'] },
   onnx: { loader: 'onnx', packages: [...BASE, 'onnxruntime==1.30.0'], modules: [...BASE_MODULES, 'onnxruntime'] },
   pytorch: { loader: 'pytorch', packages: [TORCH_CPU_INDEX, ...BASE, TORCH], modules: [...BASE_MODULES, 'torch'] },
-  transformers: { loader: 'transformers', packages: [TORCH_CPU_INDEX, ...BASE, TORCH, ...TRANSFORMERS], modules: [...BASE_MODULES, 'torch', 'transformers', 'tokenizers', 'safetensors'] },
+  transformers: {
+    loader: 'transformers',
+    packages: [TORCH_CPU_INDEX, ...BASE, TORCH, ...TRANSFORMERS],
+    modules: [...BASE_MODULES, 'torch', 'transformers', 'tokenizers', 'safetensors'],
+  },
 };
 
 /** GPU images of these flavors need a different wheel or package. */

@@ -38,7 +38,10 @@ export function resolveDataFiles(manifest: Manifest): string[] {
     const abs = path.resolve(manifest.projectDir, pattern);
     const found = /[*?]/.test(pattern) ? expandGlob(abs) : existsSync(abs) ? [abs] : [];
     if (found.length === 0) {
-      throw new UsageError(`retraining.data "${pattern}" matches no file`, { code: 'no_training_data', hint: 'Check the path or glob, relative to the folder of mlship.yaml.' });
+      throw new UsageError(`retraining.data "${pattern}" matches no file`, {
+        code: 'no_training_data',
+        hint: 'Check the path or glob, relative to the folder of mlship.yaml.',
+      });
     }
     for (const f of found) files.add(f);
   }
@@ -89,19 +92,29 @@ export async function assembleFromLogs(
   }
   let rows = 0;
   // Rows are bounded by the labels (already held in memory by the join), so buffering the writes is fine.
-  const stats = await joinFeedback(sources.predictions, sources.feedback, window, (row) => {
-    rows++;
-    out?.write(`${[...fields.map((f) => row.input[f]), row.label].map(cell).join(',')}\n`);
-  }, { csvFields: fields });
+  const stats = await joinFeedback(
+    sources.predictions,
+    sources.feedback,
+    window,
+    (row) => {
+      rows++;
+      out?.write(`${[...fields.map((f) => row.input[f]), row.label].map(cell).join(',')}\n`);
+    },
+    { csvFields: fields },
+  );
   if (out) {
     out.end();
     await once(out, 'finish');
   }
   if (rows === 0) {
-    throw new OperationError('no_training_data', `no logged prediction has a feedback label${window.from ? ' in the window' : ''} (${stats.predictions} predictions, ${stats.labelLines} labels)`, {
-      hint: 'Send labels to POST /feedback with the prediction ids, or widen the window (--since).',
-      details: { stats },
-    });
+    throw new OperationError(
+      'no_training_data',
+      `no logged prediction has a feedback label${window.from ? ' in the window' : ''} (${stats.predictions} predictions, ${stats.labelLines} labels)`,
+      {
+        hint: 'Send labels to POST /feedback with the prediction ids, or widen the window (--since).',
+        details: { stats },
+      },
+    );
   }
   return { rows, stats };
 }

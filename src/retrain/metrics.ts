@@ -71,7 +71,8 @@ export function labelKey(label: unknown): string {
 
 function toNumber(v: unknown, what: string): number {
   const n = typeof v === 'number' ? v : typeof v === 'boolean' ? Number(v) : Number(String(v));
-  if (!Number.isFinite(n)) throw new UsageError(`${what} ${JSON.stringify(v)} is not a number`, { code: 'bad_value', hint: 'RMSE and MAE need numeric predictions and labels.' });
+  if (!Number.isFinite(n))
+    throw new UsageError(`${what} ${JSON.stringify(v)} is not a number`, { code: 'bad_value', hint: 'RMSE and MAE need numeric predictions and labels.' });
   return n;
 }
 
@@ -148,10 +149,17 @@ export function computeMetric(metric: MetricName, rows: Scored[], kind: OutputKi
     return metric === 'rmse' ? rmse(p, t) : mae(p, t);
   }
   if (kind === 'value') {
-    throw new UsageError(`${metric} needs a classifier, but model.output is "value" (regression)`, { code: 'bad_metric', hint: 'Use rmse or mae for regression models.' });
+    throw new UsageError(`${metric} needs a classifier, but model.output is "value" (regression)`, {
+      code: 'bad_metric',
+      hint: 'Use rmse or mae for regression models.',
+    });
   }
   if (kind === 'label') {
-    if (metric === 'auc') throw new UsageError('AUC needs probabilities, but model.output is "label"', { code: 'bad_metric', hint: 'Use accuracy or f1, or serve probabilities (model.output: probability).' });
+    if (metric === 'auc')
+      throw new UsageError('AUC needs probabilities, but model.output is "label"', {
+        code: 'bad_metric',
+        hint: 'Use accuracy or f1, or serve probabilities (model.output: probability).',
+      });
     if (metric === 'accuracy') return accuracy(outputs, labels);
     const bin = binaryLabeler([...labels, ...outputs]);
     return f1(outputs.map(bin), labels.map(bin));

@@ -107,102 +107,139 @@ export async function retrain(ctx: RetrainContext, flags: RetrainFlags): Promise
       `push: register the candidate with its metrics, data lineage${liveBefore ? ` and parent ${liveBefore.version}` : ''}`,
       deploy ? 'deploy: make the candidate live when it passes the gate' : 'deploy: no (pass --deploy or set retraining.auto_deploy: true)',
     ];
-    const result: RetrainResult = { dryRun: true, command, data, ...(fromLogs && { fromLogs }), ...(liveBefore && { parent: liveBefore.version, live: liveBefore.version }), deployed: false, steps };
+    const result: RetrainResult = {
+      dryRun: true,
+      command,
+      data,
+      ...(fromLogs && { fromLogs }),
+      ...(liveBefore && { parent: liveBefore.version, live: liveBefore.version }),
+      deployed: false,
+      steps,
+    };
     return { result, text: ['retrain (dry run: nothing was run or changed)', ...steps.map((s, i) => `  ${i + 1}. ${s}`)].join('\n') };
   }
 
   // One run at a time per project: runs share the project's model file and metrics.json.
-  return withLock(path.join(manifest.projectDir, '.mlship', 'retrain', '.lock'), async () => {
-    mkdirSync(runDir, { recursive: true });
-    const data = await lineage(manifest, files);
-    const restore = backupOutputs(manifest.model.path, path.join(manifest.projectDir, 'metrics.json'), path.join(runDir, 'previous'));
-    let keep = false;
-    try {
-      await runCommand(ctx, command, files, holdout);
-      if (!existsSync(manifest.model.path)) {
-        throw new OperationError('retrain_no_model', `the retraining command did not write the model ${manifest.model.relativePath}`, { hint: 'The command must write the model where model.path in mlship.yaml says.' });
-      }
-      if (!existsSync(holdout)) {
-        throw new OperationError('retrain_no_holdout', `the retraining command did not write its holdout to MLSHIP_HOLDOUT (${rel(manifest.projectDir, holdout)})`, {
-          hint: 'The gate scores the candidate and the live model on the rows the training code held out: write them (raw fields and the label column) as CSV to the path in $MLSHIP_HOLDOUT (python train.py --holdout PATH does).',
-        });
-      }
-      const metrics = readJson<Record<string, unknown>>(path.join(manifest.projectDir, 'metrics.json'));
-
-      // Trained on logged traffic: that traffic is the new version's drift baseline and parity rows.
-    const buildManifest = fromLogs
-      ? { ...manifest, features: { ...manifest.features, baseline: files[0]!, baselineRelative: path.relative(manifest.projectDir, files[0]!) } }
-      : manifest;
-    const built = await buildProject(buildManifest, { image: imageWanted(flags.image, descriptorOf(manifest.target)), ...(flags.builder && { builder: flags.builder }), platform: 'linux/amd64', env: ctx.env }, output);
-      output.info(`built ${built.id}${built.reused ? ' (reused: same inputs)' : ''}`);
-
-      const labels = holdoutLabels(manifest, holdout);
-      const progress = await output.progress(`gate: scoring the candidate${liveBefore ? ` and ${liveBefore.version}` : ''} on ${labels.length} holdout rows (${metric})`);
-      let decision: GateDecision;
-      let rows: number;
+  return withLock(
+    path.join(manifest.projectDir, '.mlship', 'retrain', '.lock'),
+    async () => {
+      mkdirSync(runDir, { recursive: true });
+      const data = await lineage(manifest, files);
+      const restore = backupOutputs(manifest.model.path, path.join(manifest.projectDir, 'metrics.json'), path.join(runDir, 'previous'));
+      let keep = false;
       try {
-        const builds = [built.dir, ...(liveBefore ? [buildDirOf(manifest, liveBefore.buildId, liveBefore.version)] : [])];
-        const outputs: unknown[][] = [];
-        for (const buildDir of builds) outputs.push(await holdoutOutputs({ manifest, buildDir, holdout, env: ctx.env }));
-        const [candidate, live] = scoreTogether(metric, manifest.model.output, labels, outputs);
-        decision = decideGate({ metric, minDelta, candidate: candidate!.value, ...(live && { live: live.value }) });
-        rows = candidate!.rows;
-        if (candidate!.skipped > 0) output.warn(`${candidate!.skipped} holdout rows were left out of the gate (no label, or a build's schema rejects them)`);
-      } catch (error) {
-        progress.fail();
-        throw error;
-      }
-      (decision.promoted ? progress.succeed : progress.fail)(`gate: ${decision.reason}`);
-      const gate = { ...decision, rows, ...(liveBefore && { liveVersion: liveBefore.version }) };
-
-      const pushed = await target.push(
-        { id: built.id, dir: built.dir },
-        {
-          ...(liveBefore && { parent: liveBefore.version }),
-          data,
-          gate: { promoted: decision.promoted, metric, candidate: decision.candidate, ...(decision.live !== undefined && { live: decision.live }), ...(liveBefore && { liveVersion: liveBefore.version }), minDelta, rows },
-        },
-      );
-      const version = pushed.version.version;
-      if (!pushed.created) output.warn(`the candidate is identical to ${version}, already registered; its record is unchanged`);
-      else output.info(`registered ${version}${liveBefore ? ` (parent ${liveBefore.version})` : ''}`);
-
-      let deployed = false;
-      let liveAfter = liveBefore?.version;
-      if (decision.promoted) {
-        keep = true;
-        if (deploy && liveBefore?.version !== version) {
-          const done = await target.deploy({ version, ...(flags.timeoutSeconds !== undefined && { timeoutSeconds: flags.timeoutSeconds }) });
-          deployed = done.changed;
-          liveAfter = done.live.version;
-          output.info(`${version} is live on ${done.live.url}`);
+        await runCommand(ctx, command, files, holdout);
+        if (!existsSync(manifest.model.path)) {
+          throw new OperationError('retrain_no_model', `the retraining command did not write the model ${manifest.model.relativePath}`, {
+            hint: 'The command must write the model where model.path in mlship.yaml says.',
+          });
         }
+        if (!existsSync(holdout)) {
+          throw new OperationError(
+            'retrain_no_holdout',
+            `the retraining command did not write its holdout to MLSHIP_HOLDOUT (${rel(manifest.projectDir, holdout)})`,
+            {
+              hint: 'The gate scores the candidate and the live model on the rows the training code held out: write them (raw fields and the label column) as CSV to the path in $MLSHIP_HOLDOUT (python train.py --holdout PATH does).',
+            },
+          );
+        }
+        const metrics = readJson<Record<string, unknown>>(path.join(manifest.projectDir, 'metrics.json'));
+
+        // Trained on logged traffic: that traffic is the new version's drift baseline and parity rows.
+        const buildManifest = fromLogs
+          ? { ...manifest, features: { ...manifest.features, baseline: files[0]!, baselineRelative: path.relative(manifest.projectDir, files[0]!) } }
+          : manifest;
+        const built = await buildProject(
+          buildManifest,
+          {
+            image: imageWanted(flags.image, descriptorOf(manifest.target)),
+            ...(flags.builder && { builder: flags.builder }),
+            platform: 'linux/amd64',
+            env: ctx.env,
+          },
+          output,
+        );
+        output.info(`built ${built.id}${built.reused ? ' (reused: same inputs)' : ''}`);
+
+        const labels = holdoutLabels(manifest, holdout);
+        const progress = await output.progress(
+          `gate: scoring the candidate${liveBefore ? ` and ${liveBefore.version}` : ''} on ${labels.length} holdout rows (${metric})`,
+        );
+        let decision: GateDecision;
+        let rows: number;
+        try {
+          const builds = [built.dir, ...(liveBefore ? [buildDirOf(manifest, liveBefore.buildId, liveBefore.version)] : [])];
+          const outputs: unknown[][] = [];
+          for (const buildDir of builds) outputs.push(await holdoutOutputs({ manifest, buildDir, holdout, env: ctx.env }));
+          const [candidate, live] = scoreTogether(metric, manifest.model.output, labels, outputs);
+          decision = decideGate({ metric, minDelta, candidate: candidate!.value, ...(live && { live: live.value }) });
+          rows = candidate!.rows;
+          if (candidate!.skipped > 0) output.warn(`${candidate!.skipped} holdout rows were left out of the gate (no label, or a build's schema rejects them)`);
+        } catch (error) {
+          progress.fail();
+          throw error;
+        }
+        (decision.promoted ? progress.succeed : progress.fail)(`gate: ${decision.reason}`);
+        const gate = { ...decision, rows, ...(liveBefore && { liveVersion: liveBefore.version }) };
+
+        const pushed = await target.push(
+          { id: built.id, dir: built.dir },
+          {
+            ...(liveBefore && { parent: liveBefore.version }),
+            data,
+            gate: {
+              promoted: decision.promoted,
+              metric,
+              candidate: decision.candidate,
+              ...(decision.live !== undefined && { live: decision.live }),
+              ...(liveBefore && { liveVersion: liveBefore.version }),
+              minDelta,
+              rows,
+            },
+          },
+        );
+        const version = pushed.version.version;
+        if (!pushed.created) output.warn(`the candidate is identical to ${version}, already registered; its record is unchanged`);
+        else output.info(`registered ${version}${liveBefore ? ` (parent ${liveBefore.version})` : ''}`);
+
+        let deployed = false;
+        let liveAfter = liveBefore?.version;
+        if (decision.promoted) {
+          keep = true;
+          if (deploy && liveBefore?.version !== version) {
+            const done = await target.deploy({ version, ...(flags.timeoutSeconds !== undefined && { timeoutSeconds: flags.timeoutSeconds }) });
+            deployed = done.changed;
+            liveAfter = done.live.version;
+            output.info(`${version} is live on ${done.live.url}`);
+          }
+        }
+        const result: RetrainResult = {
+          dryRun: false,
+          command,
+          data,
+          ...(fromLogs && { fromLogs }),
+          runDir,
+          ...(liveBefore && { parent: liveBefore.version }),
+          ...(metrics && { metrics }),
+          build: { id: built.id, reused: built.reused },
+          version,
+          created: pushed.created,
+          gate,
+          deployed,
+          ...(liveAfter && { live: liveAfter }),
+        };
+        let text = formatRetrain(result, deploy);
+        if (!decision.promoted) {
+          text += `\n${version} stays registered but not live${liveBefore ? `; ${liveBefore.version} keeps serving` : ''}. Deploy it anyway with \`mlship deploy --version ${version}\`.`;
+        }
+        return { result, text };
+      } finally {
+        if (!keep) restore();
+        rmSync(path.join(runDir, 'previous'), { recursive: true, force: true });
       }
-      const result: RetrainResult = {
-        dryRun: false,
-        command,
-        data,
-        ...(fromLogs && { fromLogs }),
-        runDir,
-        ...(liveBefore && { parent: liveBefore.version }),
-        ...(metrics && { metrics }),
-        build: { id: built.id, reused: built.reused },
-        version,
-        created: pushed.created,
-        gate,
-        deployed,
-        ...(liveAfter && { live: liveAfter }),
-      };
-      let text = formatRetrain(result, deploy);
-      if (!decision.promoted) {
-        text += `\n${version} stays registered but not live${liveBefore ? `; ${liveBefore.version} keeps serving` : ''}. Deploy it anyway with \`mlship deploy --version ${version}\`.`;
-      }
-      return { result, text };
-    } finally {
-      if (!keep) restore();
-      rmSync(path.join(runDir, 'previous'), { recursive: true, force: true });
-    }
-  }, LOCK_WAIT_MS);
+    },
+    LOCK_WAIT_MS,
+  );
 }
 
 /** Run the training command with its data and holdout paths; its output goes to stderr. */
@@ -255,13 +292,24 @@ export function formatRetrain(r: RetrainResult, deployAsked: boolean): string {
   const lines: string[] = [];
   const g = r.gate;
   if (g) {
-    const verdict = g.promoted ? (r.deployed ? 'promoted and live' : deployAsked ? 'promoted' : 'passed the gate (not deployed: pass --deploy)') : 'HELD BACK by the gate';
+    const verdict = g.promoted
+      ? r.deployed
+        ? 'promoted and live'
+        : deployAsked
+          ? 'promoted'
+          : 'passed the gate (not deployed: pass --deploy)'
+      : 'HELD BACK by the gate';
     lines.push(`${r.version}: ${verdict}`);
-    lines.push(`  gate      ${g.metric} candidate ${fmt(g.candidate)} vs live${g.liveVersion ? ` ${g.liveVersion}` : ''} ${fmt(g.live)} on ${g.rows} holdout rows (min_delta ${g.minDelta})`);
+    lines.push(
+      `  gate      ${g.metric} candidate ${fmt(g.candidate)} vs live${g.liveVersion ? ` ${g.liveVersion}` : ''} ${fmt(g.live)} on ${g.rows} holdout rows (min_delta ${g.minDelta})`,
+    );
   }
   if (r.parent) lines.push(`  parent    ${r.parent}`);
   lines.push(`  data      ${r.data.map((d) => `${d.path} (sha256 ${d.sha256.slice(0, 12)})`).join(', ')}`);
-  if (r.fromLogs) lines.push(`  from logs ${r.fromLogs.rows} labelled predictions (${r.fromLogs.labels.unknownIds} labels for unknown ids, ${r.fromLogs.labels.duplicateLabels} superseded)`);
+  if (r.fromLogs)
+    lines.push(
+      `  from logs ${r.fromLogs.rows} labelled predictions (${r.fromLogs.labels.unknownIds} labels for unknown ids, ${r.fromLogs.labels.duplicateLabels} superseded)`,
+    );
   if (r.build) lines.push(`  build     ${r.build.id}`);
   if (r.live) lines.push(`  live      ${r.live}`);
   return lines.join('\n');

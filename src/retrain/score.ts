@@ -38,9 +38,13 @@ export function holdoutLabels(manifest: Manifest, holdout: string): string[] {
 export function buildDirOf(manifest: Manifest, buildId: string, version: string): string {
   const dir = path.join(buildsDir(manifest), buildId);
   if (!existsSync(path.join(dir, 'build.json'))) {
-    throw new OperationError('live_build_missing', `cannot score ${version} on the holdout: its build ${buildId} is no longer in ${path.relative(manifest.projectDir, buildsDir(manifest))}`, {
-      hint: `Rebuild it (check out the commit it was built from and run \`mlship build\`), or deploy the candidate by hand with \`mlship deploy --version\`.`,
-    });
+    throw new OperationError(
+      'live_build_missing',
+      `cannot score ${version} on the holdout: its build ${buildId} is no longer in ${path.relative(manifest.projectDir, buildsDir(manifest))}`,
+      {
+        hint: `Rebuild it (check out the commit it was built from and run \`mlship build\`), or deploy the candidate by hand with \`mlship deploy --version\`.`,
+      },
+    );
   }
   return dir;
 }
@@ -51,8 +55,18 @@ export async function holdoutOutputs(options: { manifest: Manifest; buildDir: st
   const info = readBuildInfo(buildDir);
   if (!info) throw new OperationError('build_invalid', `no build.json in ${buildDir}`, { hint: 'Run `mlship build` again.' });
   // The parity mode reads its rows from features.baseline: point it at the holdout.
-  const scoringManifest: Manifest = { ...manifest, features: { ...manifest.features, baseline: holdout, baselineRelative: path.relative(manifest.projectDir, holdout) } };
-  const run = await runParity({ python: localPython(info, 'score it on the holdout'), buildDir, manifest: scoringManifest, modelPath: path.join(buildDir, info.model.file), tolerance: manifest.features.tolerance, env: options.env });
+  const scoringManifest: Manifest = {
+    ...manifest,
+    features: { ...manifest.features, baseline: holdout, baselineRelative: path.relative(manifest.projectDir, holdout) },
+  };
+  const run = await runParity({
+    python: localPython(info, 'score it on the holdout'),
+    buildDir,
+    manifest: scoringManifest,
+    modelPath: path.join(buildDir, info.model.file),
+    tolerance: manifest.features.tolerance,
+    env: options.env,
+  });
   return run.outputs;
 }
 

@@ -18,9 +18,13 @@ export async function runRetraining(ctx: RetrainContext, flags: RetrainFlags & {
   const target = await ctx.target();
   if (target.startRetraining && flags.local !== true) {
     if (flags.fromLogs) {
-      throw new UsageError(`--from-logs trains where mlship runs; the ${target.name} pipeline reads its own data`, { code: 'remote_from_logs', hint: 'Add --local to train here and push to the target.' });
+      throw new UsageError(`--from-logs trains where mlship runs; the ${target.name} pipeline reads its own data`, {
+        code: 'remote_from_logs',
+        hint: 'Add --local to train here and push to the target.',
+      });
     }
-    if (flags.dryRun) return { where: 'remote-dry-run', target: target.name, text: `would start the ${target.name} retraining pipeline and follow it to its end` };
+    if (flags.dryRun)
+      return { where: 'remote-dry-run', target: target.name, text: `would start the ${target.name} retraining pipeline and follow it to its end` };
     const run = await target.startRetraining(flags.timeoutSeconds);
     const registered = run.version ? `; registered ${run.version}, pending promotion: mlship deploy --version ${run.version}` : '';
     return { where: 'remote', run, text: `retraining pipeline ${run.pipeline}: ${run.status} in ${run.seconds} s (${run.executionId})${registered}` };

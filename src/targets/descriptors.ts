@@ -28,13 +28,18 @@ export function checkStrategy(name: TargetName, strategy: 'all-at-once' | 'canar
   requireCapability(descriptorOf(name), ALL_DESCRIPTORS, {
     flag: `--strategy ${strategy}`,
     allows: (d) => d.capabilities.strategies.includes(strategy),
-    ...(name === 'local' && strategy === 'canary' && { why: 'the local router switches versions whole; it does not split traffic or watch a version\'s errors' }),
+    ...(name === 'local' &&
+      strategy === 'canary' && { why: "the local router switches versions whole; it does not split traffic or watch a version's errors" }),
   });
 }
 
 /** Refuse `--require-approval` on a target without version approval (exit 2, naming the targets that have it). */
 export function checkApproval(name: TargetName): void {
-  requireCapability(descriptorOf(name), ALL_DESCRIPTORS, { flag: '--require-approval', allows: (d) => d.capabilities.approval, why: 'it has no approval step for versions' });
+  requireCapability(descriptorOf(name), ALL_DESCRIPTORS, {
+    flag: '--require-approval',
+    allows: (d) => d.capabilities.approval,
+    why: 'it has no approval step for versions',
+  });
 }
 
 /**

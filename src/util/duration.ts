@@ -8,11 +8,25 @@ import { UsageError } from './errors.js';
 
 const MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 const ALIASES: Record<string, string> = {
-  msec: 'ms', millisecond: 'ms', milliseconds: 'ms',
-  sec: 's', secs: 's', second: 's', seconds: 's',
-  min: 'm', mins: 'm', minute: 'm', minutes: 'm',
-  hr: 'h', hrs: 'h', hour: 'h', hours: 'h',
-  day: 'd', days: 'd', week: 'w', weeks: 'w',
+  msec: 'ms',
+  millisecond: 'ms',
+  milliseconds: 'ms',
+  sec: 's',
+  secs: 's',
+  second: 's',
+  seconds: 's',
+  min: 'm',
+  mins: 'm',
+  minute: 'm',
+  minutes: 'm',
+  hr: 'h',
+  hrs: 'h',
+  hour: 'h',
+  hours: 'h',
+  day: 'd',
+  days: 'd',
+  week: 'w',
+  weeks: 'w',
 };
 /** Units a plain number may be read in. */
 export type DurationUnit = 'ms' | 's' | 'm' | 'h' | 'd' | 'w';

@@ -29,7 +29,13 @@ export async function bench(): Promise<BenchRow[]> {
     const r = await runLoadTest({ url, bodies: [body], durationSeconds: 3, connections: 10, warmupRequests: 20 });
     const aim = 500;
     return [
-      { name: 'budget load generator max rate (trivial server, 10 connections)', value: r.achievedRps, unit: 'rps', aim: `>= ${aim} (10× the example's 50 rps)`, ok: r.achievedRps >= aim },
+      {
+        name: 'budget load generator max rate (trivial server, 10 connections)',
+        value: r.achievedRps,
+        unit: 'rps',
+        aim: `>= ${aim} (10× the example's 50 rps)`,
+        ok: r.achievedRps >= aim,
+      },
       { name: 'budget load generator CPU at max rate', value: r.generator.cpuPercent, unit: '% of a core' },
     ];
   } finally {

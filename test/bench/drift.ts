@@ -77,7 +77,17 @@ export function prepare(dir: string, rows: number): { log: string; baseline: str
     baseCols.set(nums, k * NUMERIC);
   }
   const baseline = path.join(dir, 'baseline.json');
-  writeFileSync(baseline, JSON.stringify(profileRows(baseRows, schema(), 'bench baseline', baseRows.map(() => Math.round(r() * 1e4) / 1e4))));
+  writeFileSync(
+    baseline,
+    JSON.stringify(
+      profileRows(
+        baseRows,
+        schema(),
+        'bench baseline',
+        baseRows.map(() => Math.round(r() * 1e4) / 1e4),
+      ),
+    ),
+  );
   writeFileSync(path.join(dir, 'baseline.f64'), baseCols);
   const log = path.join(dir, 'predictions-2026-11-27.jsonl');
   const columns = path.join(dir, 'current.f64');
@@ -167,14 +177,22 @@ async function benchRows(rows: number, label: string): Promise<BenchRow[]> {
     if (run.code !== 0 && run.code !== 3) throw new Error(`drift-check failed (${run.code}): ${run.stderr}`);
     const result = JSON.parse(run.stdout) as { rows: number; features: { name: string; statistics: Record<string, number> }[] };
     if (result.rows !== rows) throw new Error(`drift-check read ${result.rows} rows, expected ${rows}`);
-    const ref = spawnSync(python, ['-c', REFERENCE_PY, path.join(dir, 'baseline.f64'), columns, String(BASELINE_ROWS), String(rows), String(NUMERIC)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    const ref = spawnSync(python, ['-c', REFERENCE_PY, path.join(dir, 'baseline.f64'), columns, String(BASELINE_ROWS), String(rows), String(NUMERIC)], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 26,
+    });
     if (ref.status !== 0) throw new Error(`scipy reference failed: ${ref.stderr}`);
     const scipy = JSON.parse(ref.stdout) as { seconds: number; stats: number[][] };
     // The same numbers as scipy, or the comparison means nothing.
     let worst = 0;
     scipy.stats.forEach(([d, p, psiValue], j) => {
       const s = result.features[j]!.statistics;
-      for (const [a, b] of [[s.ks_statistic!, d!], [s.ks_pvalue!, p!], [s.psi!, psiValue!]] as const) if (b !== 0) worst = Math.max(worst, Math.abs(a - b) / Math.abs(b));
+      for (const [a, b] of [
+        [s.ks_statistic!, d!],
+        [s.ks_pvalue!, p!],
+        [s.psi!, psiValue!],
+      ] as const)
+        if (b !== 0) worst = Math.max(worst, Math.abs(a - b) / Math.abs(b));
     });
     const seconds = run.ms / 1000;
     return [
@@ -187,7 +205,13 @@ async function benchRows(rows: number, label: string): Promise<BenchRow[]> {
         aim: '< 5 s at 1 M rows',
         ok: rows > 1_000_000 ? undefined : seconds < 5,
       },
-      { name: `drift-check ${label} CPU time (user + system)`, value: run.cpuMs / 1000, unit: 's', aim: '< 5 s at 1 M rows', ok: rows > 1_000_000 ? undefined : run.cpuMs < 5000 },
+      {
+        name: `drift-check ${label} CPU time (user + system)`,
+        value: run.cpuMs / 1000,
+        unit: 's',
+        aim: '< 5 s at 1 M rows',
+        ok: rows > 1_000_000 ? undefined : run.cpuMs < 5000,
+      },
       { name: `drift-check ${label} peak memory (VmHWM)`, value: run.peakMb, unit: 'MB', aim: '< 300 MB', ok: run.peakMb < 300 },
       { name: `drift-check ${label} vs scipy: worst relative difference (KS D, p, PSI)`, value: worst, unit: '', aim: '<= 1e-9', ok: worst <= 1e-9 },
     ];

@@ -38,7 +38,10 @@ export async function bench(): Promise<BenchRow[]> {
     // Poll the stable URL as a user's client would, from the moment the command starts.
     let firstOk = 0;
     while (!firstOk) {
-      const ok = await postJson(`http://127.0.0.1:${port}/predict`, churnRecord).then((r) => r.status === 200, () => false);
+      const ok = await postJson(`http://127.0.0.1:${port}/predict`, churnRecord).then(
+        (r) => r.status === 200,
+        () => false,
+      );
       if (ok) firstOk = Date.now();
       else await new Promise((r) => setTimeout(r, 20));
     }
@@ -71,4 +74,3 @@ export async function bench(): Promise<BenchRow[]> {
     cleanup();
   }
 }
-

@@ -17,10 +17,20 @@ function listen(server: Server): Promise<number> {
 
 function post(port: number, agent: Agent): Promise<void> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/predict', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(BODY) } }, (res) => {
-      res.resume();
-      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/predict',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(BODY) },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
+      },
+    );
     req.on('error', reject);
     req.end(BODY);
   });
@@ -46,7 +56,13 @@ export async function bench(): Promise<BenchRow[]> {
     req.resume();
     req.on('end', () => {
       const body = '{"id":"abc","version":"v1","prediction":0.68}';
-      res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': 'abc', 'x-model-version': 'v1', 'server-timing': 'validate;dur=0.1, model;dur=1', 'content-length': body.length });
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'x-request-id': 'abc',
+        'x-model-version': 'v1',
+        'server-timing': 'validate;dur=0.1, model;dur=1',
+        'content-length': body.length,
+      });
       res.end(body);
     });
   });
@@ -66,7 +82,16 @@ export async function bench(): Promise<BenchRow[]> {
       routed.push(...(await times(frontPort, agent, 300)));
     }
     const overhead = p50(routed) - p50(direct);
-    return [{ name: 'local router overhead per request, p50 (stub backend, keep-alive)', value: overhead, unit: 'µs', baseline: { name: 'direct p50', value: p50(direct) }, aim: '<= 300 µs', ok: overhead <= 300 }];
+    return [
+      {
+        name: 'local router overhead per request, p50 (stub backend, keep-alive)',
+        value: overhead,
+        unit: 'µs',
+        baseline: { name: 'direct p50', value: p50(direct) },
+        aim: '<= 300 µs',
+        ok: overhead <= 300,
+      },
+    ];
   } finally {
     agent.destroy();
     front.closeAllConnections();

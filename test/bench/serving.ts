@@ -88,11 +88,18 @@ interface Server {
 async function start(args: string[], env: Record<string, string>): Promise<Server> {
   const port = await freePort();
   const t0 = process.hrtime.bigint();
-  const child = spawn(python, args, { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'], cwd: path.dirname(args[0]!) });
+  const child = spawn(python, args, {
+    env: { ...process.env, ...env, PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'inherit'],
+    cwd: path.dirname(args[0]!),
+  });
   const url = `http://127.0.0.1:${port}`;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${args.join(' ')} exited with ${child.exitCode}`);
-    const ok = await fetch(`${url}/ping`).then((r) => r.status === 200, () => false);
+    const ok = await fetch(`${url}/ping`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ok) break;
     await new Promise((r) => setTimeout(r, 5));
   }
@@ -120,8 +127,9 @@ interface Load {
   cpuSeconds?: number;
 }
 
-
-type Autocannon = (options: Record<string, unknown>) => Promise<{ requests: { average: number; total: number }; latency: { p50: number; p99: number }; non2xx: number; errors: number }>;
+type Autocannon = (
+  options: Record<string, unknown>,
+) => Promise<{ requests: { average: number; total: number }; latency: { p50: number; p99: number }; non2xx: number; errors: number }>;
 
 async function load(server: Server, seconds: number, connections: number): Promise<Load> {
   const { default: autocannon } = (await import('autocannon')) as unknown as { default: Autocannon };
@@ -204,7 +212,8 @@ export async function bench(options: { large: boolean }): Promise<BenchRow[]> {
       await stop(app);
       await stop(bare);
     }
-    if ([...one.app, ...one.bare, ...many.app, ...many.bare].some((l) => l.non2xx > 0)) throw new Error('a server answered requests with errors during the load test');
+    if ([...one.app, ...one.bare, ...many.app, ...many.bare].some((l) => l.non2xx > 0))
+      throw new Error('a server answered requests with errors during the load test');
     const cpuPerRequest = (loads: Load[]) => {
       if (loads.some((l) => l.cpuSeconds === undefined)) return undefined;
       return (loads.reduce((a, l) => a + l.cpuSeconds!, 0) / loads.reduce((a, l) => a + l.requests, 0)) * 1e6;
@@ -216,13 +225,55 @@ export async function bench(options: { large: boolean }): Promise<BenchRow[]> {
     const su = { app: Math.min(...startApp), bare: Math.min(...startBare) };
     const bareName = `bare FastAPI endpoint, ${workers} workers`;
     return [
-      { name: `serving app throughput, 32 connections, ${workers} workers (median of ${rounds})`, value: rps.app, unit: 'req/s', baseline: { name: bareName, value: rps.bare }, ratio: rps.app / rps.bare, aim: '>= 5', ok: rps.app / rps.bare >= 5 },
-      { name: 'serving app p99 latency, 32 connections', value: p99.app, unit: 'ms', baseline: { name: bareName, value: p99.bare }, ratio: p99.app / p99.bare, aim: '<= 150 ms (the example\'s budget)', ok: p99.app <= 150 },
-      { name: 'serving app p50 latency, 1 connection', value: p50.app, unit: 'ms', baseline: { name: bareName, value: p50.bare }, ratio: p50.app / p50.bare, aim: '<= 1.05', ok: p50.app / p50.bare <= 1.05 },
+      {
+        name: `serving app throughput, 32 connections, ${workers} workers (median of ${rounds})`,
+        value: rps.app,
+        unit: 'req/s',
+        baseline: { name: bareName, value: rps.bare },
+        ratio: rps.app / rps.bare,
+        aim: '>= 5',
+        ok: rps.app / rps.bare >= 5,
+      },
+      {
+        name: 'serving app p99 latency, 32 connections',
+        value: p99.app,
+        unit: 'ms',
+        baseline: { name: bareName, value: p99.bare },
+        ratio: p99.app / p99.bare,
+        aim: "<= 150 ms (the example's budget)",
+        ok: p99.app <= 150,
+      },
+      {
+        name: 'serving app p50 latency, 1 connection',
+        value: p50.app,
+        unit: 'ms',
+        baseline: { name: bareName, value: p50.bare },
+        ratio: p50.app / p50.bare,
+        aim: '<= 1.05',
+        ok: p50.app / p50.bare <= 1.05,
+      },
       ...(cpu.app !== undefined && cpu.bare !== undefined
-        ? [{ name: 'serving app server CPU per prediction, 32 connections', value: cpu.app, unit: 'µs', baseline: { name: bareName, value: cpu.bare }, ratio: cpu.app / cpu.bare, aim: '<= 0.25', ok: cpu.app / cpu.bare <= 0.25 }]
+        ? [
+            {
+              name: 'serving app server CPU per prediction, 32 connections',
+              value: cpu.app,
+              unit: 'µs',
+              baseline: { name: bareName, value: cpu.bare },
+              ratio: cpu.app / cpu.bare,
+              aim: '<= 0.25',
+              ok: cpu.app / cpu.bare <= 0.25,
+            },
+          ]
         : []),
-      { name: `serving app start-up to first 200 on /ping, ${workers} workers (min of 3)`, value: su.app, unit: 'ms', baseline: { name: bareName, value: su.bare }, ratio: su.app / su.bare, aim: '<= 1.0', ok: su.app / su.bare <= 1.0 },
+      {
+        name: `serving app start-up to first 200 on /ping, ${workers} workers (min of 3)`,
+        value: su.app,
+        unit: 'ms',
+        baseline: { name: bareName, value: su.bare },
+        ratio: su.app / su.bare,
+        aim: '<= 1.0',
+        ok: su.app / su.bare <= 1.0,
+      },
     ];
   } finally {
     rmSync(scratch, { recursive: true, force: true });

@@ -48,7 +48,24 @@ function makeProject(): { dir: string; cleanup: () => void } {
   writeFileSync(path.join(dir, 'data', 'train.csv'), `text\n${Array.from({ length: 24 }, (_, i) => longText(i)).join('\n')}\n`);
   writeFileSync(
     path.join(dir, 'mlship.yaml'),
-    ['name: bert-bench', 'model:', '  path: model', '  flavor: transformers', '  task: classification', '  max_tokens: 128', 'features:', '  package: features', '  schema:', '    text: { type: string }', '  baseline: data/train.csv', 'target: local', 'serving:', '  expected_rps: 10', '  replicas: { min: 1, max: 1000 }', ''].join('\n'),
+    [
+      'name: bert-bench',
+      'model:',
+      '  path: model',
+      '  flavor: transformers',
+      '  task: classification',
+      '  max_tokens: 128',
+      'features:',
+      '  package: features',
+      '  schema:',
+      '    text: { type: string }',
+      '  baseline: data/train.csv',
+      'target: local',
+      'serving:',
+      '  expected_rps: 10',
+      '  replicas: { min: 1, max: 1000 }',
+      '',
+    ].join('\n'),
   );
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
@@ -64,13 +81,27 @@ interface App {
 
 async function startApp(buildDir: string, threads: number, logDir: string): Promise<App> {
   const port = await freePort();
-  const env = { ...process.env, PORT: String(port), MLSHIP_HOST: '127.0.0.1', MLSHIP_WORKERS: '1', MLSHIP_THREADS: String(threads), OMP_NUM_THREADS: String(threads), MLSHIP_LOG_DIR: logDir };
+  const env = {
+    ...process.env,
+    PORT: String(port),
+    MLSHIP_HOST: '127.0.0.1',
+    MLSHIP_WORKERS: '1',
+    MLSHIP_THREADS: String(threads),
+    OMP_NUM_THREADS: String(threads),
+    MLSHIP_LOG_DIR: logDir,
+  };
   const child = spawn(python, [path.join(buildDir, 'serve.py'), 'serve'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 300_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`the app exited with ${child.exitCode}`);
-    if (await fetch(`${url}/ping`).then((r) => r.status === 200, () => false)) break;
+    if (
+      await fetch(`${url}/ping`).then(
+        (r) => r.status === 200,
+        () => false,
+      )
+    )
+      break;
     if (Date.now() > deadline) throw new Error('the app did not start');
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -102,12 +133,22 @@ async function sequential(app: App, n: number): Promise<{ p50: number; p95: numb
   return { p50: percentile(ms, 0.5), p95: percentile(ms, 0.95) };
 }
 
-type Autocannon = (options: Record<string, unknown>) => Promise<{ requests: { average: number; total: number }; non2xx: number; errors: number; duration: number }>;
+type Autocannon = (
+  options: Record<string, unknown>,
+) => Promise<{ requests: { average: number; total: number }; non2xx: number; errors: number; duration: number }>;
 
 /** Requests per second with 16 concurrent clients. */
 async function concurrent(app: App, seconds: number): Promise<number> {
   const { default: autocannon } = (await import('autocannon')) as unknown as { default: Autocannon };
-  const r = await autocannon({ url: `${app.url}/predict`, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: longText(3) }), duration: seconds, connections: 16, timeout: 60 });
+  const r = await autocannon({
+    url: `${app.url}/predict`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ text: longText(3) }),
+    duration: seconds,
+    connections: 16,
+    timeout: 60,
+  });
   if (r.non2xx + r.errors > 0) throw new Error(`${r.non2xx + r.errors} failed requests at 16 clients`);
   return r.requests.total / r.duration;
 }
@@ -118,7 +159,12 @@ export async function bench(options: { large: boolean }): Promise<BenchRow[]> {
   try {
     const built = await runCli(['build', '--no-image', '--json'], { cwd: project.dir, env: { MLSHIP_PYTHON: python }, timeoutMs: 900_000 });
     if (built.code !== 0) throw new Error(`mlship build failed:\n${built.stderr}`);
-    const { dir: buildDir, build } = json<{ dir: string; build: { cost: { perRequest: { cpuMs: number }; perBatch: { size: number; cpuMs: number; cpuMsPerRecord: number }; machine: { cpu: string; cores: number } } } }>(built);
+    const { dir: buildDir, build } = json<{
+      dir: string;
+      build: {
+        cost: { perRequest: { cpuMs: number }; perBatch: { size: number; cpuMs: number; cpuMsPerRecord: number }; machine: { cpu: string; cores: number } };
+      };
+    }>(built);
     const params = (JSON.parse(readFileSync(path.join(bertDir, 'params.json'), 'utf8')) as { params: number }).params;
     const cores = cpus().length;
     const n = options.large ? 60 : 25;
@@ -151,13 +197,20 @@ export async function bench(options: { large: boolean }): Promise<BenchRow[]> {
         `calibration (build.json cost, one thread): ${build.cost.perRequest.cpuMs} ms CPU per request; ${build.cost.perBatch.cpuMs} ms per batch of ${build.cost.perBatch.size} (${build.cost.perBatch.cpuMsPerRecord} ms per record)`,
         `one request at a time, 1 core: p50 ${oneCore.p50.toFixed(1)} ms, p95 ${oneCore.p95.toFixed(1)} ms; ${cores} cores: p50 ${allCores.p50.toFixed(1)} ms, p95 ${allCores.p95.toFixed(1)} ms`,
         `16 concurrent clients: ${batched.toFixed(1)} req/s batched vs ${unbatched.toFixed(1)} req/s unbatched`,
-        ...verdicts.map(({ rps, choice }) => `${rps} rps: ${choice.gpu ? 'GPU' : 'CPU'} ${choice.instanceType} ×${choice.sizing?.instancesForExpectedRps} ($${((choice.sizing?.usdPerHour ?? 0) * (choice.sizing?.instancesForExpectedRps ?? 1)).toFixed(3)}/h); GPU break-even ~${choice.sizing?.gpuBreakEvenRps} rps`),
+        ...verdicts.map(
+          ({ rps, choice }) =>
+            `${rps} rps: ${choice.gpu ? 'GPU' : 'CPU'} ${choice.instanceType} ×${choice.sizing?.instancesForExpectedRps} ($${((choice.sizing?.usdPerHour ?? 0) * (choice.sizing?.instancesForExpectedRps ?? 1)).toFixed(3)}/h); GPU break-even ~${choice.sizing?.gpuBreakEvenRps} rps`,
+        ),
         '',
       ].join('\n'),
     );
     const breakEven = verdicts[0]!.choice.sizing?.gpuBreakEvenRps ?? null;
     return [
-      { name: `BERT-base-sized (${(params / 1e6).toFixed(0)} M) CPU cost per request, build calibration, 1 thread`, value: build.cost.perRequest.cpuMs, unit: 'ms' },
+      {
+        name: `BERT-base-sized (${(params / 1e6).toFixed(0)} M) CPU cost per request, build calibration, 1 thread`,
+        value: build.cost.perRequest.cpuMs,
+        unit: 'ms',
+      },
       { name: 'BERT-base-sized CPU cost per record in batches of 16, 1 thread', value: build.cost.perBatch.cpuMsPerRecord, unit: 'ms' },
       { name: 'BERT-base-sized p50 latency, one request at a time, 1 core', value: oneCore.p50, unit: 'ms' },
       { name: 'BERT-base-sized p95 latency, one request at a time, 1 core', value: oneCore.p95, unit: 'ms' },

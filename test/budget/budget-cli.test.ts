@@ -23,7 +23,11 @@ afterEach(async () => {
 interface Doc {
   verdict: string;
   reasons: string[];
-  latency: { stages: { name: string; kind: string; status: string; measured: { p50: number; p95: number; p99: number } | null }[]; client: { p95: number }; remainder: unknown };
+  latency: {
+    stages: { name: string; kind: string; status: string; measured: { p50: number; p95: number; p99: number } | null }[];
+    client: { p95: number };
+    remainder: unknown;
+  };
   load: { responses: number; generator: { cpuPercent: number } };
   cost: { selected: { instanceType: string }; monthlyBudgetUsd: number };
   cloudReference: { selected: { instanceType: string; monthlyUsd: { expected: number } } };

@@ -77,7 +77,10 @@ describe('analyzeLatency', () => {
     const f = analyzeLatency(failing, budget);
     expect(f.failed).toBe(10);
     expect(f.verdict).toBe('over');
-    const none = analyzeLatency(samples({}).map((s) => ({ ...s, stages: {} })), budget);
+    const none = analyzeLatency(
+      samples({}).map((s) => ({ ...s, stages: {} })),
+      budget,
+    );
     expect(none.server).toBeNull();
     expect(none.findings.join('\n')).toMatch(/no Server-Timing header/);
   });

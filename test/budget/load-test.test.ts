@@ -21,7 +21,14 @@ describe('lanesFor', () => {
 describe('runLoadTest', () => {
   it('reads every response’s Server-Timing stages at a bounded rate', async () => {
     server = await startTimingServer({ stages: { validate: 0.2, features: 0.4, model: 1.1 } });
-    const r = await runLoadTest({ url: `${server.url}/predict`, bodies: ['{"a":1}', '{"a":2}'], durationSeconds: 1, connections: 2, rps: 40, warmupRequests: 2 });
+    const r = await runLoadTest({
+      url: `${server.url}/predict`,
+      bodies: ['{"a":1}', '{"a":2}'],
+      durationSeconds: 1,
+      connections: 2,
+      rps: 40,
+      warmupRequests: 2,
+    });
     expect(r.responses).toBeGreaterThan(10);
     expect(r.responses).toBeLessThanOrEqual(45);
     expect(r.statusCounts['200']).toBe(r.responses);

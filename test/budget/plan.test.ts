@@ -23,7 +23,9 @@ describe('planLoad', () => {
   });
 
   it('keeps an explicit route', () => {
-    expect(predictUrl('https://runtime.sagemaker.us-east-1.amazonaws.com/endpoints/e/invocations')).toBe('https://runtime.sagemaker.us-east-1.amazonaws.com/endpoints/e/invocations');
+    expect(predictUrl('https://runtime.sagemaker.us-east-1.amazonaws.com/endpoints/e/invocations')).toBe(
+      'https://runtime.sagemaker.us-east-1.amazonaws.com/endpoints/e/invocations',
+    );
     expect(predictUrl('http://127.0.0.1:9000/')).toBe('http://127.0.0.1:9000/predict');
   });
 });

@@ -35,7 +35,10 @@ describe('renderBudget', () => {
     const text = renderBudget(result);
     const rows = text.split('\n');
     for (const stage of ['network', 'validate', 'features', 'model', 'post', 'log', 'remainder', 'client total', 'end to end']) {
-      expect(rows.some((r) => r.startsWith(stage)), stage).toBe(true);
+      expect(
+        rows.some((r) => r.startsWith(stage)),
+        stage,
+      ).toBe(true);
     }
     expect(text).not.toMatch(/NaN|undefined/);
     expect(text).toContain('✔ within budget');

@@ -167,7 +167,10 @@ describe('catalogs', () => {
       const models = new Set(loadCatalog(target).instances.flatMap((i) => (i.gpu ? [i.gpu.model] : [])));
       expect(models.has('T4'), target).toBe(true);
       expect(models.has('A100'), target).toBe(true);
-      expect(['L4', 'A10G', 'A10'].some((m) => models.has(m)), target).toBe(true);
+      expect(
+        ['L4', 'A10G', 'A10'].some((m) => models.has(m)),
+        target,
+      ).toBe(true);
     }
   });
 

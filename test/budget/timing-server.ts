@@ -31,7 +31,10 @@ export async function startTimingServer(options: TimingServerOptions = {}): Prom
       const wait = Object.values(stages).reduce((a, b) => a + b, 0);
       const answer = () => {
         const headers: Record<string, string> = { 'content-type': 'application/json' };
-        if (!options.noTiming) headers['server-timing'] = Object.entries(stages).map(([k, v]) => `${k};dur=${v}`).join(', ');
+        if (!options.noTiming)
+          headers['server-timing'] = Object.entries(stages)
+            .map(([k, v]) => `${k};dur=${v}`)
+            .join(', ');
         res.writeHead(options.status ?? (req.method === 'POST' && req.url === '/predict' ? 200 : 404), headers);
         res.end(JSON.stringify({ prediction: 0.5, echo: body.length }));
       };
@@ -44,9 +47,10 @@ export async function startTimingServer(options: TimingServerOptions = {}): Prom
   return {
     url: `http://127.0.0.1:${port}`,
     requests: () => count,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -27,7 +27,10 @@ describe('help', () => {
 
   it.each(commands.map((c) => c.name))('mlship %s --help shows its usage, options and the global options', async (name) => {
     const spec = commands.find((c) => c.name === name)!;
-    for (const args of [[name, '--help'], ['help', name]]) {
+    for (const args of [
+      [name, '--help'],
+      ['help', name],
+    ]) {
       const r = await runCli(args);
       expect(r.code).toBe(0);
       expect(r.stdout).toContain(`Usage: mlship ${name} [options]${spec.args ? ` ${spec.args}` : ''}`);
@@ -94,7 +97,8 @@ describe('exit codes and --json', () => {
     expect(json(bad)).toEqual({
       error: {
         code: 'manifest_invalid',
-        message: '1 problem in mlship.yaml:\nmlship.yaml:4:9: model.path: file not found: model/model.joblib (train the model first (e.g. `python train.py`) or fix the path)',
+        message:
+          '1 problem in mlship.yaml:\nmlship.yaml:4:9: model.path: file not found: model/model.joblib (train the model first (e.g. `python train.py`) or fix the path)',
         exitCode: 2,
         hint: 'Fix the fields above; `mlship validate` re-checks the file.',
         diagnostics: [

@@ -12,7 +12,17 @@ import { selectCompute, type SelectionInput } from '../../src/compute/select.js'
 const sagemaker = loadCatalog('sagemaker');
 
 function input(over: Partial<SelectionInput>): SelectionInput {
-  return { flavor: 'sklearn', params: 50_000, paramsSource: 'artifact', quantization: 'fp32', expectedRps: 50, compute: 'auto', replicas: { min: 1, max: 4 }, catalog: sagemaker, ...over };
+  return {
+    flavor: 'sklearn',
+    params: 50_000,
+    paramsSource: 'artifact',
+    quantization: 'fp32',
+    expectedRps: 50,
+    compute: 'auto',
+    replicas: { min: 1, max: 4 },
+    catalog: sagemaker,
+    ...over,
+  };
 }
 
 describe('per-vCPU performance factors', () => {
@@ -40,7 +50,9 @@ describe('per-vCPU performance factors', () => {
 
   it('say measured or estimated on the local target too (no sizing there)', () => {
     const local = loadCatalog('local');
-    expect(selectCompute(input({ catalog: local, cpuMsPerRequest: 7, cpuMsBasis: 'a test' })).reasons.join('\n')).toContain('~7.00 ms of CPU per request (measured: a test)');
+    expect(selectCompute(input({ catalog: local, cpuMsPerRequest: 7, cpuMsBasis: 'a test' })).reasons.join('\n')).toContain(
+      '~7.00 ms of CPU per request (measured: a test)',
+    );
     expect(selectCompute(input({ catalog: local })).reasons.join('\n')).toContain('(estimated from the parameter count');
   });
 
@@ -63,7 +75,10 @@ describe('a slower measured model moves the choice', () => {
   });
 
   it('moves a BERT-base-sized transformer from CPU to GPU above its break-even rate', () => {
-    const bert = (rps: number, ms: number) => selectCompute(input({ flavor: 'transformers', params: 110e6, expectedRps: rps, cpuMsPerRequest: ms, tokensPerRequest: 128, replicas: { min: 1, max: 100 } }));
+    const bert = (rps: number, ms: number) =>
+      selectCompute(
+        input({ flavor: 'transformers', params: 110e6, expectedRps: rps, cpuMsPerRequest: ms, tokensPerRequest: 128, replicas: { min: 1, max: 100 } }),
+      );
     const at10 = bert(10, 80);
     const at1000 = bert(1000, 80);
     expect(at10.gpu).toBe(false);

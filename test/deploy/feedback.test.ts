@@ -12,7 +12,10 @@ import type { LogSource } from '../../src/logs/types.js';
 
 const capture = (id: string, csv: string, output: string, time: string) =>
   JSON.stringify({
-    captureData: { endpointInput: { observedContentType: 'text/csv', mode: 'INPUT', data: csv, encoding: 'CSV' }, endpointOutput: { observedContentType: 'application/json', mode: 'OUTPUT', data: output, encoding: 'JSON' } },
+    captureData: {
+      endpointInput: { observedContentType: 'text/csv', mode: 'INPUT', data: csv, encoding: 'CSV' },
+      endpointOutput: { observedContentType: 'application/json', mode: 'OUTPUT', data: output, encoding: 'JSON' },
+    },
     eventMetadata: { eventId: `e-${id}`, inferenceId: id, inferenceTime: time },
     eventVersion: '0',
   });
@@ -21,10 +24,14 @@ describe('feedback uploaded to a cloud registry', () => {
   it('lists the feedback files that can hold labels for the window, oldest first', async () => {
     const store = new MemoryObjectStore('mem://bucket');
     const registry = new ObjectRegistry(store, 'mlship/churn');
-    for (const day of ['2026-11-28', '2026-11-30', '2026-11-29']) await store.put(`mlship/churn/feedback/feedback-${day}.jsonl`, '{"ts":"x","id":"a","label":1}\n');
+    for (const day of ['2026-11-28', '2026-11-30', '2026-11-29'])
+      await store.put(`mlship/churn/feedback/feedback-${day}.jsonl`, '{"ts":"x","id":"a","label":1}\n');
     await store.put('mlship/churn/feedback/notes.txt', 'not a feedback file');
     const sources = await registry.feedbackSources({ from: new Date('2026-11-29T10:00:00Z') });
-    expect(sources.map((s) => s.description)).toEqual(['mem://bucket/mlship/churn/feedback/feedback-2026-11-29.jsonl', 'mem://bucket/mlship/churn/feedback/feedback-2026-11-30.jsonl']);
+    expect(sources.map((s) => s.description)).toEqual([
+      'mem://bucket/mlship/churn/feedback/feedback-2026-11-29.jsonl',
+      'mem://bucket/mlship/churn/feedback/feedback-2026-11-30.jsonl',
+    ]);
     const lines: string[] = [];
     for await (const line of sources[0]!.lines()) lines.push(line);
     expect(lines).toEqual(['{"ts":"x","id":"a","label":1}']);
@@ -33,7 +40,14 @@ describe('feedback uploaded to a cloud registry', () => {
   it('joins the labels with SageMaker capture records by inference id, a batch row by row', async () => {
     const store = new MemoryObjectStore('mem://bucket');
     const registry = new ObjectRegistry(store, 'root');
-    await store.put('root/feedback/feedback-2026-11-30.jsonl', ['{"ts":"2026-11-30T10:00:00Z","id":"r1","label":1}', '{"ts":"2026-11-30T10:00:00Z","id":"r2#1","label":0}', '{"ts":"2026-11-30T10:00:00Z","id":"gone","label":1}'].join('\n'));
+    await store.put(
+      'root/feedback/feedback-2026-11-30.jsonl',
+      [
+        '{"ts":"2026-11-30T10:00:00Z","id":"r1","label":1}',
+        '{"ts":"2026-11-30T10:00:00Z","id":"r2#1","label":0}',
+        '{"ts":"2026-11-30T10:00:00Z","id":"gone","label":1}',
+      ].join('\n'),
+    );
     const predictions: LogSource = {
       description: 'capture',
       format: 'sagemaker-capture',
@@ -44,7 +58,9 @@ describe('feedback uploaded to a cloud registry', () => {
     };
     const window = { from: new Date('2026-11-30T00:00:00Z') };
     const rows: JoinedRow[] = [];
-    const stats = await joinFeedback([predictions], await registry.feedbackSources(window), window, (r) => rows.push(r), { csvFields: ['tenure', 'charges', 'plan'] });
+    const stats = await joinFeedback([predictions], await registry.feedbackSources(window), window, (r) => rows.push(r), {
+      csvFields: ['tenure', 'charges', 'plan'],
+    });
     expect(stats).toMatchObject({ predictions: 3, matched: 2, unlabelled: 1, unknownIds: 1, malformed: 0 });
     expect(rows).toEqual([
       expect.objectContaining({ id: 'r1', input: { tenure: '12', charges: '70.5', plan: 'pro' }, output: 0.8, label: 1 }),

@@ -85,7 +85,13 @@ describe.each(CASES)('the $project flavor, end to end', ({ project, records, bad
     expect(build.cost).toMatchObject({ threads: 1, perRequest: { cpuMs: expect.any(Number) }, perBatch: { size: 16, cpuMs: expect.any(Number) } });
     expect(build.cost.perRequest.cpuMs).toBeGreaterThan(0);
     const requirements = readFileSync(path.join(buildDir, 'requirements.txt'), 'utf8');
-    const pinned = { lightgbm: 'lightgbm==', onnx: 'onnxruntime==', pytorch: 'torch==', 'transformers-classify': 'transformers==', 'transformers-embed': 'transformers==' }[project];
+    const pinned = {
+      lightgbm: 'lightgbm==',
+      onnx: 'onnxruntime==',
+      pytorch: 'torch==',
+      'transformers-classify': 'transformers==',
+      'transformers-embed': 'transformers==',
+    }[project];
     expect(requirements).toContain(pinned);
   });
 
@@ -102,7 +108,8 @@ describe.each(CASES)('the $project flavor, end to end', ({ project, records, bad
     expect(predictions).toHaveLength(2);
     predictions.forEach(expectPrediction);
     // Batched with a different record (for text: a longer one, so this one is padded) it is the same.
-    const close = (a: unknown, b: unknown) => (Array.isArray(a) ? (a as number[]).forEach((v, i) => expect(v).toBeCloseTo((b as number[])[i]!, 4)) : expect(a as number).toBeCloseTo(b as number, 5));
+    const close = (a: unknown, b: unknown) =>
+      Array.isArray(a) ? (a as number[]).forEach((v, i) => expect(v).toBeCloseTo((b as number[])[i]!, 4)) : expect(a as number).toBeCloseTo(b as number, 5);
     close(predictions[1], prediction);
   });
 

@@ -19,7 +19,8 @@ export interface ChromiumDeps {
 }
 
 /** The one line that fixes a machine without Chromium. */
-export const CHROMIUM_FIX = 'the HTML report test needs Chromium: run `sudo apt-get install -y chromium` (Debian/Ubuntu), or set MLSHIP_CHROMIUM to a Chrome/Chromium binary';
+export const CHROMIUM_FIX =
+  'the HTML report test needs Chromium: run `sudo apt-get install -y chromium` (Debian/Ubuntu), or set MLSHIP_CHROMIUM to a Chrome/Chromium binary';
 
 function executable(file: string): boolean {
   try {
@@ -49,7 +50,7 @@ export function ensureChromium(deps: ChromiumDeps): string {
   const found = findChromium(deps.env);
   if (found) return found;
   if (deps.isRoot) {
-    deps.log('no Chrome/Chromium found: installing Debian\'s chromium with apt-get (once)');
+    deps.log("no Chrome/Chromium found: installing Debian's chromium with apt-get (once)");
     if (deps.install()) {
       const installed = findChromium({ PATH: `${deps.env.PATH ?? ''}${path.delimiter}/usr/bin` });
       if (installed) return installed;

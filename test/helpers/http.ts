@@ -1,5 +1,5 @@
 /** Small HTTP helpers for tests that talk to a running deployment. */
-import { Agent, request } from 'node:http';
+import { type Agent, request } from 'node:http';
 
 export interface HttpResult {
   status: number;

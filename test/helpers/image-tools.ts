@@ -40,5 +40,7 @@ export function ensureImageTools(deps: ImageToolDeps): string | undefined {
   if (missing.length === 0) return undefined;
   deps.log(`the image test needs ${missing.join(' and ')}: installing Debian's package${missing.length > 1 ? 's' : ''} with apt-get (once)`);
   if (deps.install([...missing])) missing = missing.filter((t) => !onPath(t, deps.env));
-  return missing.length === 0 ? undefined : `${missing.join(' and ')} could not be installed: run \`apt-get install -y ${missing.join(' ')}\` (Debian/Ubuntu) to run the real image test`;
+  return missing.length === 0
+    ? undefined
+    : `${missing.join(' and ')} could not be installed: run \`apt-get install -y ${missing.join(' ')}\` (Debian/Ubuntu) to run the real image test`;
 }

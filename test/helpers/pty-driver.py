@@ -6,6 +6,7 @@ STEPS_JSON is a list of [pattern, keys]: wait until the screen output since the 
 matches the regular expression `pattern` (ANSI codes stripped), then type `keys`. Prints one JSON
 object: {"code": exit code, "output": everything the program wrote, ANSI codes stripped}.
 """
+
 import fcntl
 import json
 import os

@@ -6,7 +6,7 @@
  * runs the real app on them. A line break in a name is refused, naming the column.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { render } from '../../src/packaging/render.js';
@@ -28,10 +28,17 @@ beforeAll(async () => {
   mkdirSync(path.join(project.dir, 'model'));
   const lines = [[...NAMES, LABEL].map(csvCell).join(',')];
   for (let i = 0; i < 120; i++) {
-    lines.push([20 + ((i * 7) % 80), i % 10, 18 + (i % 60), i % 2 ? 'a' : 'b', ((i * 13) % 100) / 100, i % 3 ? 'x' : 'y', i % 6, (i * 5) % 9, i % 3 === 0 ? 1 : 0].join(','));
+    lines.push(
+      [20 + ((i * 7) % 80), i % 10, 18 + (i % 60), i % 2 ? 'a' : 'b', ((i * 13) % 100) / 100, i % 3 ? 'x' : 'y', i % 6, (i * 5) % 9, i % 3 === 0 ? 1 : 0].join(
+        ',',
+      ),
+    );
   }
   writeFileSync(path.join(project.dir, 'data', 'train.csv'), `${lines.join('\n')}\n`);
-  const init = await runCli(['init', '--yes', '--baseline', 'data/train.csv', '--model', 'model/model.joblib', '--name', 'names', '--label', LABEL], { cwd: project.dir, env });
+  const init = await runCli(['init', '--yes', '--baseline', 'data/train.csv', '--model', 'model/model.joblib', '--name', 'names', '--label', LABEL], {
+    cwd: project.dir,
+    env,
+  });
   expect(init.code, init.stderr).toBe(0);
   const train = spawnSync(python, ['train.py'], { cwd: project.dir, encoding: 'utf8' });
   expect(train.status, train.stderr).toBe(0);
@@ -61,7 +68,9 @@ describe('column names as data', () => {
 
   it('the serving app carries the names as data (FIELDS and the warm-up record)', () => {
     const manifest = loadManifestFile(path.join(project.dir, 'mlship.yaml'));
-    const serve = render(manifest, { file: 'model.joblib', sha256: '0'.repeat(64), bytes: 1 }, { mlshipVersion: '0' }).find((f) => f.path === 'serve.py')!.content;
+    const serve = render(manifest, { file: 'model.joblib', sha256: '0'.repeat(64), bytes: 1 }, { mlshipVersion: '0' }).find(
+      (f) => f.path === 'serve.py',
+    )!.content;
     // The generated file's SPEC: Field(name, …) per field and the warm-up record, all literals.
     const probe = [
       'import ast, json, sys',
@@ -72,7 +81,12 @@ describe('column names as data', () => {
     ].join('\n');
     const r = spawnSync(python, ['-c', probe], { input: serve, encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout.trim().split('\n').map((l) => JSON.parse(l) as string[])).toEqual([NAMES, NAMES]);
+    expect(
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as string[]),
+    ).toEqual([NAMES, NAMES]);
   });
 
   it('trains and builds: the parity check runs the real app on those names', { timeout: 300_000 }, async () => {
@@ -86,7 +100,10 @@ describe('column names as data', () => {
     try {
       mkdirSync(path.join(bad.dir, 'data'));
       writeFileSync(path.join(bad.dir, 'data', 'train.csv'), '"a\nb",churned\n1,0\n2,1\n');
-      const r = await runCli(['init', '--yes', '--baseline', 'data/train.csv', '--model', 'model.joblib', '--name', 'bad', '--label', 'churned'], { cwd: bad.dir, env });
+      const r = await runCli(['init', '--yes', '--baseline', 'data/train.csv', '--model', 'model.joblib', '--name', 'bad', '--label', 'churned'], {
+        cwd: bad.dir,
+        env,
+      });
       expect(r.code).toBe(2);
       expect(r.stderr).toContain('column name "a\\nb" in data/train.csv cannot be a request field');
       expect(r.stderr).not.toMatch(/\n\s+at /);

@@ -9,7 +9,20 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { copyExample, exampleDir, json, mlshipBin, python, repoRoot, runCli, tempDir } from '../helpers/cli.js';
 
 const GOLDEN = ['mlship.yaml', 'features/__init__.py', 'train.py', '.github/workflows/mlship.yml', '.gitignore'];
-const EXAMPLE_ARGS = ['init', '--yes', '--notebook', 'churn.ipynb', '--baseline', 'data/train.csv', '--model', 'model/model.joblib', '--name', 'churn', '--label', 'churned'];
+const EXAMPLE_ARGS = [
+  'init',
+  '--yes',
+  '--notebook',
+  'churn.ipynb',
+  '--baseline',
+  'data/train.csv',
+  '--model',
+  'model/model.joblib',
+  '--name',
+  'churn',
+  '--label',
+  'churned',
+];
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -97,7 +110,9 @@ print(len(lifted), list(lifted.columns))
 `,
       dir,
     );
-    expect(out.trim()).toBe("3000 ['tenure_months', 'monthly_charges', 'charges_per_tenure', 'log_support_calls', 'is_new_customer', 'plan', 'payment_method']");
+    expect(out.trim()).toBe(
+      "3000 ['tenure_months', 'monthly_charges', 'charges_per_tenure', 'log_support_calls', 'is_new_customer', 'plan', 'payment_method']",
+    );
     // The lifted train.py trains with the shared package and writes the model.
     rmSync(path.join(dir, 'model'), { recursive: true, force: true });
     execFileSync(python, ['train.py', '--model', 'model/model.joblib'], { cwd: dir, stdio: 'pipe' });
@@ -124,7 +139,13 @@ print(len(lifted), list(lifted.columns))
     const forced = await runCli([...EXAMPLE_ARGS, '--force', '--json'], { cwd: dir });
     expect(forced.code).toBe(0);
     const actions = Object.fromEntries((json(forced).files as { path: string; action: string }[]).map((f) => [f.path, f.action]));
-    expect(actions).toEqual({ 'mlship.yaml': 'created', 'features/__init__.py': 'created', 'train.py': 'overwritten', '.github/workflows/mlship.yml': 'created', '.gitignore': 'created' });
+    expect(actions).toEqual({
+      'mlship.yaml': 'created',
+      'features/__init__.py': 'created',
+      'train.py': 'overwritten',
+      '.github/workflows/mlship.yml': 'created',
+      '.gitignore': 'created',
+    });
 
     const again = await runCli(EXAMPLE_ARGS, { cwd: dir });
     expect(again.code).toBe(2);
@@ -152,7 +173,13 @@ describe('init without a notebook', () => {
     const ok = await runCli(['init', '--yes', '--json'], { cwd: dir });
     expect(ok.code).toBe(0);
     const doc = json(ok);
-    expect(doc).toMatchObject({ baseline: 'data/train.csv', label: 'churned', model: { path: 'model/model.joblib', exists: false }, task: 'binary', fields: 5 });
+    expect(doc).toMatchObject({
+      baseline: 'data/train.csv',
+      label: 'churned',
+      model: { path: 'model/model.joblib', exists: false },
+      task: 'binary',
+      fields: 5,
+    });
     expect(doc.warnings).toEqual(['model/model.joblib does not exist yet: run `python train.py` to train it before `mlship build`']);
     expect(ok.stderr).toContain('warning model/model.joblib does not exist yet');
     const features = readFileSync(path.join(dir, 'features', '__init__.py'), 'utf8');
@@ -165,7 +192,8 @@ describe('init without a notebook', () => {
     expect(v.code).toBe(0);
     expect(json(v)).toMatchObject({ ok: true, fields: 5, flavor: 'sklearn', target: 'local' });
     // The generic transform keeps the schema's fields, typed.
-    const typed = 'import pandas as pd, features; X = features.transform(pd.read_csv("data/train.csv")); print({c: pd.api.types.is_float_dtype(t) for c, t in X.dtypes.items()})';
+    const typed =
+      'import pandas as pd, features; X = features.transform(pd.read_csv("data/train.csv")); print({c: pd.api.types.is_float_dtype(t) for c, t in X.dtypes.items()})';
     expect(py(typed, dir).trim()).toBe("{'tenure_months': True, 'monthly_charges': True, 'support_calls': True, 'plan': False, 'payment_method': False}");
   });
 
@@ -173,7 +201,9 @@ describe('init without a notebook', () => {
     const dir = temp();
     const rows = ['size_m2,rooms,garden,street,district,price'];
     for (let i = 0; i < 200; i++) {
-      rows.push(`${40 + (i % 80) * 1.5},${1 + (i % 5)},${i % 3 === 0 ? 'true' : 'false'},street ${i},${['north', 'south', 'on', '1st'][i % 4]},${(1000 + i * 37.25).toFixed(2)}`);
+      rows.push(
+        `${40 + (i % 80) * 1.5},${1 + (i % 5)},${i % 3 === 0 ? 'true' : 'false'},street ${i},${['north', 'south', 'on', '1st'][i % 4]},${(1000 + i * 37.25).toFixed(2)}`,
+      );
     }
     rows[5] = '55,,false,street x,north,1234.5';
     writeFileSync(path.join(dir, 'houses.csv'), `${rows.join('\n')}\n`);
@@ -216,7 +246,9 @@ describe('init without a terminal', () => {
     const r = await runCli(['init'], { cwd: dir, env: { CI: undefined } });
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe('error Baseline data (CSV sample of the training data), relative to the project folder: no answer without a terminal to ask on.\nhint  Pass --baseline.\n');
+    expect(r.stderr).toBe(
+      'error Baseline data (CSV sample of the training data), relative to the project folder: no answer without a terminal to ask on.\nhint  Pass --baseline.\n',
+    );
     const j = await runCli(['init', '--yes', '--json'], { cwd: dir });
     expect(j.code).toBe(2);
     expect(json(j)).toEqual({

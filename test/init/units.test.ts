@@ -22,7 +22,13 @@ function notebook(cells: { source: string | string[]; tags?: string[]; type?: st
       nbformat,
       nbformat_minor: 5,
       metadata: {},
-      cells: cells.map((c) => ({ cell_type: c.type ?? 'code', metadata: c.tags ? { tags: c.tags } : {}, source: c.source, outputs: [], execution_count: null })),
+      cells: cells.map((c) => ({
+        cell_type: c.type ?? 'code',
+        metadata: c.tags ? { tags: c.tags } : {},
+        source: c.source,
+        outputs: [],
+        execution_count: null,
+      })),
     }),
   );
   return file;
@@ -50,7 +56,9 @@ describe('liftNotebook', () => {
   });
 
   it('refuses cells without the function the package needs, and files that are not notebooks', () => {
-    expect(() => liftNotebook(notebook([{ source: '# mlship: features\nx = 1' }]))).toThrow('the features cells of nb.ipynb define no top-level transform(df) function');
+    expect(() => liftNotebook(notebook([{ source: '# mlship: features\nx = 1' }]))).toThrow(
+      'the features cells of nb.ipynb define no top-level transform(df) function',
+    );
     expect(() => liftNotebook(notebook([{ source: '# mlship: train\nfit = 1' }]))).toThrow('define no top-level train(X, y) function');
     expect(() => liftNotebook(notebook([], 3))).toThrow('nb.ipynb is not a Jupyter notebook in nbformat 4');
     expect(() => liftNotebook('/nonexistent/x.ipynb')).toThrow('notebook not found: x.ipynb');
@@ -73,7 +81,14 @@ describe('detectLabel and inferSchema', () => {
   it('infers types, ranges, sorted categories, nullability and the task', () => {
     const table = {
       columns: ['n', 'x', 'flag', 'cat', 'free', 'label'],
-      rows: Array.from({ length: 60 }, (_, i) => [String(i - 5), i === 3 ? '' : `${i / 4}`, i % 2 ? 'True' : 'false', ['b', 'a', 'c'][i % 3]!, `text ${i}`, ['x', 'y', 'z'][i % 3]!]),
+      rows: Array.from({ length: 60 }, (_, i) => [
+        String(i - 5),
+        i === 3 ? '' : `${i / 4}`,
+        i % 2 ? 'True' : 'false',
+        ['b', 'a', 'c'][i % 3]!,
+        `text ${i}`,
+        ['x', 'y', 'z'][i % 3]!,
+      ]),
     };
     const s = inferSchema(table, { label: 'label', source: 't.csv' });
     expect(s.task).toBe('multiclass');
@@ -84,14 +99,41 @@ describe('detectLabel and inferSchema', () => {
       { name: 'cat', type: 'category', values: ['a', 'b', 'c'], nullable: false },
       { name: 'free', type: 'string', nullable: false },
     ]);
-    const binary = inferSchema({ columns: ['a', 'y'], rows: [['1', '0'], ['2', '1']] }, { label: 'y', source: 't.csv' });
+    const binary = inferSchema(
+      {
+        columns: ['a', 'y'],
+        rows: [
+          ['1', '0'],
+          ['2', '1'],
+        ],
+      },
+      { label: 'y', source: 't.csv' },
+    );
     expect(binary.task).toBe('binary');
-    const regression = inferSchema({ columns: ['a', 'y'], rows: [['1', '0.5'], ['2', '1.25']] }, { label: 'y', source: 't.csv' });
+    const regression = inferSchema(
+      {
+        columns: ['a', 'y'],
+        rows: [
+          ['1', '0.5'],
+          ['2', '1.25'],
+        ],
+      },
+      { label: 'y', source: 't.csv' },
+    );
     expect(regression.task).toBe('regression');
   });
 
   it('keeps values that could inject code out of categories', () => {
-    const s = inferSchema({ columns: ['v', 'label'], rows: [['ok', '0'], ['bad"); import os #', '1']] }, { label: 'label', source: 't.csv' });
+    const s = inferSchema(
+      {
+        columns: ['v', 'label'],
+        rows: [
+          ['ok', '0'],
+          ['bad"); import os #', '1'],
+        ],
+      },
+      { label: 'label', source: 't.csv' },
+    );
     expect(s.fields).toEqual([{ name: 'v', type: 'string', nullable: false }]);
   });
 });

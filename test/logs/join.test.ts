@@ -32,9 +32,17 @@ describe('joinFeedback', () => {
   const dir = path.join(tmp.dir, 'logs');
   mkdirSync(dir);
   // Day 1: three predictions (the "rotated" file: labels for them arrive on later days).
-  jsonl(path.join(dir, 'predictions-2026-11-01.jsonl'), [prediction('a', '2026-11-01T10:00:00.000Z', 0.9), prediction('b', '2026-11-01T11:00:00.000Z', 0.2), prediction('c', '2026-11-01T23:59:00.000Z', 0.7)]);
+  jsonl(path.join(dir, 'predictions-2026-11-01.jsonl'), [
+    prediction('a', '2026-11-01T10:00:00.000Z', 0.9),
+    prediction('b', '2026-11-01T11:00:00.000Z', 0.2),
+    prediction('c', '2026-11-01T23:59:00.000Z', 0.7),
+  ]);
   // Day 2: two more, one of another version, and a torn line.
-  jsonl(path.join(dir, 'predictions-2026-11-02.jsonl'), [prediction('d', '2026-11-02T09:00:00.000Z', 0.4), prediction('e', '2026-11-02T10:00:00.000Z', 0.6, 'v2')], '{"ts": "2026-11-02T11:0');
+  jsonl(
+    path.join(dir, 'predictions-2026-11-02.jsonl'),
+    [prediction('d', '2026-11-02T09:00:00.000Z', 0.4), prediction('e', '2026-11-02T10:00:00.000Z', 0.6, 'v2')],
+    '{"ts": "2026-11-02T11:0',
+  );
   // Labels: a on the same day; b late (day 3); a corrected on day 3 (last wins); an unknown id; c twice
   // with the later ts written first (ts decides, not file order); a malformed line.
   jsonl(path.join(dir, 'feedback-2026-11-01.jsonl'), [{ ts: '2026-11-01T10:05:00.000Z', id: 'a', label: 0 }]);

@@ -21,17 +21,28 @@ function memorySource(format: LogSource['format'], lines: string[]): LogSource {
   };
 }
 
-async function read(source: LogSource, window?: LogWindow): Promise<{ records: { ts: unknown; values: unknown[]; output: unknown; hasOutput: boolean }[]; stats: ReadStats }> {
+async function read(
+  source: LogSource,
+  window?: LogWindow,
+): Promise<{ records: { ts: unknown; values: unknown[]; output: unknown; hasOutput: boolean }[]; stats: ReadStats }> {
   const stats = new ReadStats();
   const records: { ts: unknown; values: unknown[]; output: unknown; hasOutput: boolean }[] = [];
-  await readSource(source, (r: LogRecord) => {
-    records.push({ ts: r.ts, values: [...r.values], output: r.output, hasOutput: r.hasOutput });
-    return undefined;
-  }, { fields, csvFields: ['tenure_months', 'monthly_charges', 'support_calls', 'plan'], window, stats });
+  await readSource(
+    source,
+    (r: LogRecord) => {
+      records.push({ ts: r.ts, values: [...r.values], output: r.output, hasOutput: r.hasOutput });
+      return undefined;
+    },
+    { fields, csvFields: ['tenure_months', 'monthly_charges', 'support_calls', 'plan'], window, stats },
+  );
   return { records, stats };
 }
 
-function capture(input: { data: string; encoding: string; type: string }, output?: { data: string; encoding: string; type: string }, time = '2026-11-27T10:30:45.123Z'): string {
+function capture(
+  input: { data: string; encoding: string; type: string },
+  output?: { data: string; encoding: string; type: string },
+  time = '2026-11-27T10:30:45.123Z',
+): string {
   return JSON.stringify({
     captureData: {
       endpointInput: { observedContentType: input.type, mode: 'INPUT', data: input.data, encoding: input.encoding },
@@ -81,7 +92,10 @@ describe('SageMaker Data Capture lines', () => {
   it('reads JSON bodies: one record, a list, and {"instances": [...]} with {"predictions": [...]}', async () => {
     const { records, stats } = await read(
       memorySource('sagemaker-capture', [
-        capture({ data: '{"tenure_months":5,"monthly_charges":70.1,"plan":"pro"}', encoding: 'JSON', type: 'application/json' }, { data: '0.42', encoding: 'JSON', type: 'application/json' }),
+        capture(
+          { data: '{"tenure_months":5,"monthly_charges":70.1,"plan":"pro"}', encoding: 'JSON', type: 'application/json' },
+          { data: '0.42', encoding: 'JSON', type: 'application/json' },
+        ),
         capture(
           { data: '{"instances":[{"tenure_months":1,"plan":"basic"},{"tenure_months":2,"plan":"enterprise"}]}', encoding: 'JSON', type: 'application/json' },
           { data: '{"predictions":[0.1,0.9]}', encoding: 'JSON', type: 'application/json' },
@@ -100,8 +114,14 @@ describe('SageMaker Data Capture lines', () => {
     const csvBody = '6,60.53,0,pro\n56,106.28,2,enterprise\n';
     const { records } = await read(
       memorySource('sagemaker-capture', [
-        capture({ data: '12,80.5,1,basic', encoding: 'CSV', type: 'text/csv' }, { data: '0.0254181120544672', encoding: 'CSV', type: 'text/csv; charset=utf-8' }),
-        capture({ data: Buffer.from(csvBody).toString('base64'), encoding: 'BASE64', type: 'text/csv' }, { data: Buffer.from('0.3\n0.8\n').toString('base64'), encoding: 'BASE64', type: 'text/csv' }),
+        capture(
+          { data: '12,80.5,1,basic', encoding: 'CSV', type: 'text/csv' },
+          { data: '0.0254181120544672', encoding: 'CSV', type: 'text/csv; charset=utf-8' },
+        ),
+        capture(
+          { data: Buffer.from(csvBody).toString('base64'), encoding: 'BASE64', type: 'text/csv' },
+          { data: Buffer.from('0.3\n0.8\n').toString('base64'), encoding: 'BASE64', type: 'text/csv' },
+        ),
         capture({ data: Buffer.from('{"tenure_months":9,"plan":"pro"}').toString('base64'), encoding: 'BASE64', type: 'application/json' }),
       ]),
     );
@@ -120,7 +140,12 @@ describe('SageMaker Data Capture lines', () => {
       eventVersion: '0',
       captureData: {
         endpointOutput: { data: '0.42', encoding: 'JSON', mode: 'OUTPUT', observedContentType: 'application/json' },
-        endpointInput: { encoding: 'JSON', data: '{"plan":"pro","tenure_months":5,"monthly_charges":70.1}', mode: 'INPUT', observedContentType: 'application/json' },
+        endpointInput: {
+          encoding: 'JSON',
+          data: '{"plan":"pro","tenure_months":5,"monthly_charges":70.1}',
+          mode: 'INPUT',
+          observedContentType: 'application/json',
+        },
       },
     });
     const file = path.join(tmp.dir, 'reordered-capture.jsonl');
@@ -176,8 +201,15 @@ describe('localLogSources', () => {
 
   it('skips daily files outside the window by name, and expands globs', () => {
     const windowed = localLogSources(logs, { from: new Date('2026-11-26T06:00:00Z') });
-    expect(windowed.map((s) => path.basename(s.description))).toEqual(['2026-11-27T10-30-45.jsonl', 'predictions-2026-11-26.jsonl', 'predictions-2026-11-27.jsonl.gz']);
-    expect(localLogSources(path.join(logs, 'predictions-*.jsonl')).map((s) => path.basename(s.description))).toEqual(['predictions-2026-11-25.jsonl', 'predictions-2026-11-26.jsonl']);
+    expect(windowed.map((s) => path.basename(s.description))).toEqual([
+      '2026-11-27T10-30-45.jsonl',
+      'predictions-2026-11-26.jsonl',
+      'predictions-2026-11-27.jsonl.gz',
+    ]);
+    expect(localLogSources(path.join(logs, 'predictions-*.jsonl')).map((s) => path.basename(s.description))).toEqual([
+      'predictions-2026-11-25.jsonl',
+      'predictions-2026-11-26.jsonl',
+    ]);
     expect(localLogSources(path.join(logs, '**', '*.jsonl')).length).toBe(3);
   });
 

@@ -29,6 +29,9 @@ describe('monitoring.alerts.email', () => {
   });
 
   it('keeps a list in order, each address once (first spelling kept)', () => {
-    expect(emails('monitoring:\n  alerts:\n    email: [ml@example.com, ops@example.com, ML@Example.com, ops@example.com]\n')).toEqual(['ml@example.com', 'ops@example.com']);
+    expect(emails('monitoring:\n  alerts:\n    email: [ml@example.com, ops@example.com, ML@Example.com, ops@example.com]\n')).toEqual([
+      'ml@example.com',
+      'ops@example.com',
+    ]);
   });
 });

@@ -36,24 +36,64 @@ const CASES: [string, string, string[]][] = [
     BASE.replace('  path: model/model.joblib', '  path: "model/model.joblib'),
     ['mlship.yaml:3:9: model.path: this " is never closed (add the closing " on the same line, or write the value without ")'],
   ],
-  ['bad YAML: a duplicate key', `${BASE}name: other\n`, ['mlship.yaml:11:1: name: duplicate key "name" (each key may appear once; remove or merge the duplicate)']],
-  ['tabs', BASE.replace('  flavor: sklearn', '\tflavor: sklearn'), ['mlship.yaml:4:1: flavor: Tabs are not allowed as indentation (indent with spaces, not tabs)']],
-  ['unknown key with a suggestion', BASE.replace('  flavor: sklearn', '  flavour: sklearn'), ['mlship.yaml:4:3: model.flavour: unknown key "flavour" (did you mean "flavor"?)']],
-  ['unknown top-level key with a suggestion', `${BASE}serveing:\n  compute: cpu\n`, ['mlship.yaml:11:1: serveing: unknown key "serveing" (did you mean "serving"?)']],
+  [
+    'bad YAML: a duplicate key',
+    `${BASE}name: other\n`,
+    ['mlship.yaml:11:1: name: duplicate key "name" (each key may appear once; remove or merge the duplicate)'],
+  ],
+  [
+    'tabs',
+    BASE.replace('  flavor: sklearn', '\tflavor: sklearn'),
+    ['mlship.yaml:4:1: flavor: Tabs are not allowed as indentation (indent with spaces, not tabs)'],
+  ],
+  [
+    'unknown key with a suggestion',
+    BASE.replace('  flavor: sklearn', '  flavour: sklearn'),
+    ['mlship.yaml:4:3: model.flavour: unknown key "flavour" (did you mean "flavor"?)'],
+  ],
+  [
+    'unknown top-level key with a suggestion',
+    `${BASE}serveing:\n  compute: cpu\n`,
+    ['mlship.yaml:11:1: serveing: unknown key "serveing" (did you mean "serving"?)'],
+  ],
   [
     'unknown key without a near match lists the choices',
     BASE.replace('{ type: integer, min: 0, max: 72 }', '{ type: integer, minimum: 0 }'),
     ['mlship.yaml:8:37: features.schema.tenure_months.minimum: unknown key "minimum" (expected one of: type, min, max, values, nullable, description)'],
   ],
-  ['wrong type: text for a number', `${BASE}serving:\n  expected_rps: fifty\n`, ['mlship.yaml:12:17: serving.expected_rps: expected a number, got a string ("fifty")']],
-  ['wrong type: a quoted number', BASE.replace('min: 0, max: 72', 'min: "0", max: 72'), ['mlship.yaml:8:42: features.schema.tenure_months.min: expected a number, got a string ("0")']],
-  ['wrong type: a scalar for a section', BASE.replace('model:\n  path: model/model.joblib\n  flavor: sklearn', 'model: model/model.joblib'), ['mlship.yaml:2:8: model: expected a mapping, got a string ("model/model.joblib")']],
+  [
+    'wrong type: text for a number',
+    `${BASE}serving:\n  expected_rps: fifty\n`,
+    ['mlship.yaml:12:17: serving.expected_rps: expected a number, got a string ("fifty")'],
+  ],
+  [
+    'wrong type: a quoted number',
+    BASE.replace('min: 0, max: 72', 'min: "0", max: 72'),
+    ['mlship.yaml:8:42: features.schema.tenure_months.min: expected a number, got a string ("0")'],
+  ],
+  [
+    'wrong type: a scalar for a section',
+    BASE.replace('model:\n  path: model/model.joblib\n  flavor: sklearn', 'model: model/model.joblib'),
+    ['mlship.yaml:2:8: model: expected a mapping, got a string ("model/model.joblib")'],
+  ],
   ['out of range: replicas below 1', `${BASE}serving:\n  replicas: { min: 0, max: 4 }\n`, ['mlship.yaml:12:20: serving.replicas.min: must be >= 1, got 0']],
   ['out of range: a port above 65535', `${BASE}targets:\n  local:\n    port: 70000\n`, ['mlship.yaml:13:11: targets.local.port: must be <= 65535, got 70000']],
   ['out of range: a share above 1', `${BASE}monitoring:\n  drift: { share: 1.5 }\n`, ['mlship.yaml:12:19: monitoring.drift.share: must be <= 1, got 1.5']],
-  ['out of range: min above max', BASE.replace('min: 0, max: 72', 'min: 80, max: 72'), ['mlship.yaml:8:51: features.schema.tenure_months.max: max (72) is below min (80)']],
-  ['bad enum with a suggestion', BASE.replace('flavor: sklearn', 'flavor: skleran'), ['mlship.yaml:4:11: model.flavor: "skleran" is not allowed (did you mean "sklearn"?)']],
-  ['bad enum without a near match', `${BASE}target: gcp\n`, ['mlship.yaml:11:9: target: "gcp" is not allowed (expected one of: local, sagemaker, vertex, azure)']],
+  [
+    'out of range: min above max',
+    BASE.replace('min: 0, max: 72', 'min: 80, max: 72'),
+    ['mlship.yaml:8:51: features.schema.tenure_months.max: max (72) is below min (80)'],
+  ],
+  [
+    'bad enum with a suggestion',
+    BASE.replace('flavor: sklearn', 'flavor: skleran'),
+    ['mlship.yaml:4:11: model.flavor: "skleran" is not allowed (did you mean "sklearn"?)'],
+  ],
+  [
+    'bad enum without a near match',
+    `${BASE}target: gcp\n`,
+    ['mlship.yaml:11:9: target: "gcp" is not allowed (expected one of: local, sagemaker, vertex, azure)'],
+  ],
   ['missing required top-level field', BASE.replace('name: churn\n', ''), ['mlship.yaml:1:1: name: missing required field "name" (e.g. name: churn)']],
   [
     'missing required nested field',
@@ -61,8 +101,16 @@ const CASES: [string, string, string[]][] = [
     ['mlship.yaml:2:1: model.flavor: missing required field "flavor" (one of sklearn, xgboost, lightgbm, onnx, pytorch, llm)'],
   ],
   // `features` applies to every flavor but llm (issue 17, item 5): its absence is one clear error.
-  ['missing features for a non-LLM model', BASE.replace(/features:\n(  .*\n)+/, ''), ['mlship.yaml:1:1: features: missing required field "features" (e.g. features: { package: features, schema: { … } })']],
-  ['a category without values', BASE.replace('{ type: category, values: [basic, pro] }', '{ type: category }'), ['mlship.yaml:9:19: features.schema.plan.type: a category field needs its "values" (e.g. values: [basic, pro])']],
+  [
+    'missing features for a non-LLM model',
+    BASE.replace(/features:\n( {2}.*\n)+/, ''),
+    ['mlship.yaml:1:1: features: missing required field "features" (e.g. features: { package: features, schema: { … } })'],
+  ],
+  [
+    'a category without values',
+    BASE.replace('{ type: category, values: [basic, pro] }', '{ type: category }'),
+    ['mlship.yaml:9:19: features.schema.plan.type: a category field needs its "values" (e.g. values: [basic, pro])'],
+  ],
   [
     'several errors in one file, in file order',
     `${BASE.replace('name: churn', 'name: Churn').replace('flavor: sklearn', 'flavor: sk')}budget:\n  latency_ms: { p95: -1 }\ntarget: sagemaker\n`,
@@ -91,24 +139,32 @@ const CASES: [string, string, string[]][] = [
   [
     'hostile path: ../',
     BASE.replace('path: model/model.joblib', 'path: ../../etc/passwd'),
-    ['mlship.yaml:3:9: model.path: "../../etc/passwd" must be a relative path inside the project (letters, digits, . _ - /; no "..", no leading "/") (e.g. "model/model.joblib")'],
+    [
+      'mlship.yaml:3:9: model.path: "../../etc/passwd" must be a relative path inside the project (letters, digits, . _ - /; no "..", no leading "/") (e.g. "model/model.joblib")',
+    ],
   ],
   [
     'hostile path: absolute',
     BASE.replace('baseline: data/train.csv', 'baseline: /etc/passwd'),
-    ['mlship.yaml:10:13: features.baseline: "/etc/passwd" must be a relative path inside the project (letters, digits, . _ - /; no "..", no leading "/") (e.g. "model/model.joblib")'],
+    [
+      'mlship.yaml:10:13: features.baseline: "/etc/passwd" must be a relative path inside the project (letters, digits, . _ - /; no "..", no leading "/") (e.g. "model/model.joblib")',
+    ],
   ],
   [
     // Any printable name is a field (issue 17, item 8: quotes and code-like names are data, quoted
     // where generated files carry them); a control character is not.
     'hostile field name: a line break',
     BASE.replace('    plan:', '    "plan\\nimport os":'),
-    ['mlship.yaml:9:5: features.schema.plan\nimport os: key "plan\\nimport os" must not contain control characters (line breaks, tabs, …) (name the column with printable characters, e.g. "Monthly Charges")'],
+    [
+      'mlship.yaml:9:5: features.schema.plan\nimport os: key "plan\\nimport os" must not contain control characters (line breaks, tabs, …) (name the column with printable characters, e.g. "Monthly Charges")',
+    ],
   ],
   [
     'hostile category value',
-    BASE.replace('values: [basic, pro]', "values: [basic, 'pro\"); os.system(\"x']"),
-    ['mlship.yaml:9:45: features.schema.plan.values.1: "pro\\"); os.system(\\"x" must not contain quotes, backslashes, $, ` or line breaks (use plain words such as "basic")'],
+    BASE.replace('values: [basic, pro]', 'values: [basic, \'pro"); os.system("x\']'),
+    [
+      'mlship.yaml:9:45: features.schema.plan.values.1: "pro\\"); os.system(\\"x" must not contain quotes, backslashes, $, ` or line breaks (use plain words such as "basic")',
+    ],
   ],
   [
     'hostile package name',
@@ -156,12 +212,16 @@ const CASES: [string, string, string[]][] = [
   [
     'alert e-mail: a bad address in a list, at the item',
     `${BASE}monitoring:\n  alerts:\n    email: [ml@example.com, "ml team at example"]\n`,
-    ['mlship.yaml:13:29: monitoring.alerts.email.1: "ml team at example" is not an e-mail address (e.g. "ml-team@example.com"; write several as a list: [a@example.com, b@example.com])'],
+    [
+      'mlship.yaml:13:29: monitoring.alerts.email.1: "ml team at example" is not an e-mail address (e.g. "ml-team@example.com"; write several as a list: [a@example.com, b@example.com])',
+    ],
   ],
   [
     'alert e-mail: one bad address',
     `${BASE}monitoring:\n  alerts: { email: ops@localhost }\n`,
-    ['mlship.yaml:12:20: monitoring.alerts.email: "ops@localhost" is not an e-mail address (e.g. "ml-team@example.com"; write several as a list: [a@example.com, b@example.com])'],
+    [
+      'mlship.yaml:12:20: monitoring.alerts.email: "ops@localhost" is not an e-mail address (e.g. "ml-team@example.com"; write several as a list: [a@example.com, b@example.com])',
+    ],
   ],
   ['alert e-mail: an empty list', `${BASE}monitoring:\n  alerts: { email: [] }\n`, ['mlship.yaml:12:20: monitoring.alerts.email: must not be empty']],
   [
@@ -244,7 +304,9 @@ describe('broken manifests', () => {
     writeFileSync(path.join(project.dir, 'twice.yaml'), `${BASE}monitoring:\n  alerts:\n    email: [ml@example.com, ops@example.com, ML@example.com]\n`);
     const r = await runCli(['validate', '-f', 'twice.yaml'], { cwd: project.dir });
     expect(r.code).toBe(0);
-    expect(r.stderr).toBe('warning twice.yaml:13:46: monitoring.alerts.email.2: ML@example.com is listed twice (item 0 too); it is mailed once (remove one of them)\n');
+    expect(r.stderr).toBe(
+      'warning twice.yaml:13:46: monitoring.alerts.email.2: ML@example.com is listed twice (item 0 too); it is mailed once (remove one of them)\n',
+    );
   });
 
   it('prints warnings and still loads', async () => {

@@ -26,7 +26,12 @@ describe('model.flavor: transformers', () => {
     let r = await runCli(['validate'], { cwd: project.dir });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/model\.path: not a folder: model\/config\.json \(a transformers model is the folder save_pretrained\(\) writes/);
-    writeFileSync(file, text.replace('  path: model\n  flavor: transformers\n', '  path: model/model.safetensors\n  flavor: pytorch\n').replace('  max_tokens: 64\n', '  max_tokens: 0\n'));
+    writeFileSync(
+      file,
+      text
+        .replace('  path: model\n  flavor: transformers\n', '  path: model/model.safetensors\n  flavor: pytorch\n')
+        .replace('  max_tokens: 64\n', '  max_tokens: 0\n'),
+    );
     r = await runCli(['validate'], { cwd: project.dir });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('model.task: "task" applies to the transformers flavor, not pytorch');

@@ -30,7 +30,16 @@ describe('mlship build', () => {
     const dir = first.dir as string;
     expect(dir).toBe(path.join(project.dir, '.mlship', 'build', first.id));
     expect(first.reused).toBe(false);
-    for (const f of ['build.json', 'baseline.json', 'Dockerfile', '.dockerignore', 'requirements.txt', 'serve.py', 'features/__init__.py', 'model/model.joblib']) {
+    for (const f of [
+      'build.json',
+      'baseline.json',
+      'Dockerfile',
+      '.dockerignore',
+      'requirements.txt',
+      'serve.py',
+      'features/__init__.py',
+      'model/model.joblib',
+    ]) {
       expect(existsSync(path.join(dir, f)), f).toBe(true);
     }
     const info = JSON.parse(readFileSync(path.join(dir, 'build.json'), 'utf8'));
@@ -40,7 +49,11 @@ describe('mlship build', () => {
     expect(info.model.bytes).toBeGreaterThan(0);
     expect(Object.keys(info.inputs).sort()).toEqual(['data/train.csv', 'features/__init__.py', 'model/model.joblib']);
     expect(info.inputs['model/model.joblib']).toBe(info.model.sha256);
-    expect(info.manifest).toMatchObject({ name: 'churn', model: { path: 'model/model.joblib' }, features: { package: 'features', baseline: 'data/train.csv' } });
+    expect(info.manifest).toMatchObject({
+      name: 'churn',
+      model: { path: 'model/model.joblib' },
+      features: { package: 'features', baseline: 'data/train.csv' },
+    });
     expect(JSON.stringify(info.manifest)).not.toContain(project.dir);
     expect(path.isAbsolute(info.runtime.python)).toBe(true);
     expect(info.parity).toMatchObject({ ok: true, rows: 3000, compared: 3000, mismatches: [] });
@@ -61,7 +74,26 @@ describe('mlship build', () => {
 
   it('compares an even sample of a large baseline record by record, the whole of it on the training path', async () => {
     const out = path.join(project.dir, 'parity-sample.json');
-    const r = spawnSync(python, [path.join(first.dir, 'serve.py'), 'parity', '--baseline', path.join(project.dir, 'data', 'train.csv'), '--label', 'churned', '--tolerance', '1e-9', '--model', path.join(first.dir, 'model', 'model.joblib'), '--out', out, '--max-rows', '250'], { encoding: 'utf8' });
+    const r = spawnSync(
+      python,
+      [
+        path.join(first.dir, 'serve.py'),
+        'parity',
+        '--baseline',
+        path.join(project.dir, 'data', 'train.csv'),
+        '--label',
+        'churned',
+        '--tolerance',
+        '1e-9',
+        '--model',
+        path.join(first.dir, 'model', 'model.joblib'),
+        '--out',
+        out,
+        '--max-rows',
+        '250',
+      ],
+      { encoding: 'utf8' },
+    );
     expect(r.status, r.stderr).toBe(0);
     const report = JSON.parse(readFileSync(out, 'utf8'));
     expect(report).toMatchObject({ ok: true, rows: 3000, compared: 250 });
@@ -94,7 +126,13 @@ describe('mlship build', () => {
       expect(r.code, r.stderr).toBe(0);
       const doc = json<Record<string, any>>(r);
       expect(doc.reused).toBe(true);
-      expect(doc.build.image).toEqual({ id: `sha256:${'ab'.repeat(32)}`, tag: `mlship/churn:${first.id}`, platform: 'linux/amd64', builder: 'docker', bytes: 123456789 });
+      expect(doc.build.image).toEqual({
+        id: `sha256:${'ab'.repeat(32)}`,
+        tag: `mlship/churn:${first.id}`,
+        platform: 'linux/amd64',
+        builder: 'docker',
+        bytes: 123456789,
+      });
       const log = readFileSync(calls, 'utf8');
       expect(log).toContain(`build --platform linux/amd64 -t mlship/churn:${first.id} --progress=plain ${first.dir}`);
       expect(JSON.parse(readFileSync(path.join(first.dir, 'build.json'), 'utf8')).image.tag).toBe(`mlship/churn:${first.id}`);
@@ -114,7 +152,9 @@ describe('mlship build', () => {
       expect(existsSync(calls), 'the local target must not touch docker').toBe(false);
       const asked = await runCli(['build', '--image'], { cwd: project.dir, env: { ...env, PATH: bin.dir } });
       expect(asked.code, asked.stderr).toBe(1);
-      expect(asked.stderr).toContain('--image asks for an image, but no builder works here: docker is installed but does not answer (Cannot connect to the Docker daemon)');
+      expect(asked.stderr).toContain(
+        '--image asks for an image, but no builder works here: docker is installed but does not answer (Cannot connect to the Docker daemon)',
+      );
       expect(asked.stderr).not.toMatch(/\n\s+at /);
     } finally {
       bin.cleanup();
@@ -125,7 +165,10 @@ describe('mlship build', () => {
     const other = copyExample();
     try {
       const fake = path.join(other.dir, 'old-python');
-      writeFileSync(fake, `#!/bin/sh\ncase "$2" in *version_info*) echo 3.9; exit 0;; esac\necho "ModuleNotFoundError: No module named 'pandas'" >&2\nexit 1\n`);
+      writeFileSync(
+        fake,
+        `#!/bin/sh\ncase "$2" in *version_info*) echo 3.9; exit 0;; esac\necho "ModuleNotFoundError: No module named 'pandas'" >&2\nexit 1\n`,
+      );
       chmodSync(fake, 0o755);
       const r = await runCli(['build', '--no-image'], { cwd: other.dir, env: { MLSHIP_PYTHON: fake } });
       expect(r.code).toBe(1);
@@ -145,7 +188,11 @@ describe('mlship build', () => {
 
   it('mlship serve runs the build on localhost and logs to .mlship/logs', { timeout: 300_000 }, async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, [mlshipBin, 'serve', '--port', String(port)], { cwd: project.dir, env: { ...process.env, ...env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [mlshipBin, 'serve', '--port', String(port)], {
+      cwd: project.dir,
+      env: { ...process.env, ...env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -154,7 +201,10 @@ describe('mlship build', () => {
     try {
       let up = false;
       for (let i = 0; i < 300 && !up; i++) {
-        up = await fetch(`http://127.0.0.1:${port}/ping`).then((r) => r.status === 200, () => false);
+        up = await fetch(`http://127.0.0.1:${port}/ping`).then(
+          (r) => r.status === 200,
+          () => false,
+        );
         if (!up) await new Promise((r) => setTimeout(r, 100));
       }
       expect(up, stderr).toBe(true);
@@ -247,4 +297,3 @@ describe('feature parity', () => {
     }
   });
 });
-

@@ -78,7 +78,11 @@ describe('selectBuilder: the one place that picks the builder', () => {
     tool('buildah', { works: true });
     const forced = await selectBuilder(env(), 'buildah');
     expect('builder' in forced && forced.builder.name).toBe('buildah');
-    await expect(selectBuilder(env(), 'docker')).rejects.toMatchObject({ code: 'builder_unavailable', exitCode: 1, hint: expect.stringContaining('--builder') });
+    await expect(selectBuilder(env(), 'docker')).rejects.toMatchObject({
+      code: 'builder_unavailable',
+      exitCode: 1,
+      hint: expect.stringContaining('--builder'),
+    });
     await expect(selectBuilder(env(), 'kaniko')).rejects.toMatchObject({ code: 'builder_unknown', exitCode: 2 });
     await expect(selectBuilder({ ...env(), MLSHIP_BUILDER: 'kaniko' })).rejects.toMatchObject({ code: 'builder_unknown' });
   });
@@ -122,7 +126,8 @@ describe('which builds make an image', () => {
     tool('podman', { works: false });
     const project = copyExample();
     try {
-      const run = (...args: string[]) => runCli(args, { cwd: project.dir, env: { MLSHIP_PYTHON: python, PATH: `${bin}:${process.env.PATH}`, MLSHIP_BUILDER: '' }, timeoutMs: 180_000 });
+      const run = (...args: string[]) =>
+        runCli(args, { cwd: project.dir, env: { MLSHIP_PYTHON: python, PATH: `${bin}:${process.env.PATH}`, MLSHIP_BUILDER: '' }, timeoutMs: 180_000 });
       const built = await run('build', '--json');
       expect(built.code, built.stderr).toBe(0);
       expect(json<{ imageSkipped: string }>(built).imageSkipped).toMatch(/not needed: the local target/);
@@ -130,7 +135,10 @@ describe('which builds make an image', () => {
 
       const forced = await run('build', '--image', '--builder', 'podman', '--json');
       expect(forced.code).toBe(1);
-      expect(json<{ error: { code: string; message: string } }>(forced).error).toMatchObject({ code: 'builder_unavailable', message: expect.stringContaining('podman') });
+      expect(json<{ error: { code: string; message: string } }>(forced).error).toMatchObject({
+        code: 'builder_unavailable',
+        message: expect.stringContaining('podman'),
+      });
       const unknown = await run('build', '--builder', 'kaniko');
       expect(unknown.code).toBe(2);
       expect(unknown.stderr).toContain('docker, podman, buildah');

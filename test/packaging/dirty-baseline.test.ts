@@ -53,7 +53,10 @@ beforeAll(async () => {
   mkdirSync(path.join(project.dir, 'model'));
   data = dirtyCsv(400, 17);
   writeFileSync(path.join(project.dir, 'data', 'train.csv'), data.text);
-  const init = await runCli(['init', '--yes', '--baseline', 'data/train.csv', '--model', 'model/model.joblib', '--name', 'dirty', '--label', 'churned'], { cwd: project.dir, env });
+  const init = await runCli(['init', '--yes', '--baseline', 'data/train.csv', '--model', 'model/model.joblib', '--name', 'dirty', '--label', 'churned'], {
+    cwd: project.dir,
+    env,
+  });
   expect(init.code, init.stderr).toBe(0);
   const train = spawnSync(python, ['train.py'], { cwd: project.dir, encoding: 'utf8' });
   expect(train.status, train.stderr).toBe(0);
@@ -72,7 +75,9 @@ describe('a dirty baseline CSV', () => {
     expect(r.code, r.stderr).toBe(0);
     const doc = json<{ id: string; dir: string; build: { parity: { ok: boolean; compared: number; rejectedRows: number } } }>(r);
     expect(doc.build.parity).toMatchObject({ ok: true, compared: 400, rejectedRows: 0 });
-    const profile = JSON.parse(readFileSync(path.join(doc.dir, 'baseline.json'), 'utf8')) as { features: Record<string, { kind: string; count: number; missing: number }> };
+    const profile = JSON.parse(readFileSync(path.join(doc.dir, 'baseline.json'), 'utf8')) as {
+      features: Record<string, { kind: string; count: number; missing: number }>;
+    };
     expect(profile.features.total_charges).toMatchObject({ kind: 'numeric', count: 400 - data.blanks - data.na, missing: data.blanks + data.na });
     expect(profile.features.monthly_charges).toMatchObject({ kind: 'numeric', count: 400, missing: 0 });
   });
@@ -86,12 +91,19 @@ describe('a dirty baseline CSV', () => {
       const some = await runCli(['build', '--no-image'], { cwd: project.dir, env, timeoutMs: 280_000 });
       expect(some.code, some.stderr).toBe(0);
       expect(some.stderr).toContain('note: 2 baseline rows fail the request schema and were not compared:');
-      expect(some.stderr).toContain('row 400: field "total_charges" must be a number, got "1,234.50" (thousands separators are not read: write it without them)');
+      expect(some.stderr).toContain(
+        'row 400: field "total_charges" must be a number, got "1,234.50" (thousands separators are not read: write it without them)',
+      );
 
       // Every row failing: exit 3, the field and why, and a hint about the data, not batch statistics.
       const yaml = path.join(project.dir, 'mlship.yaml');
       const manifest = readFileSync(yaml, 'utf8');
-      writeFileSync(yaml, manifest.replace(/(total_charges: \{ type: number, min: [\d.]+, max: [\d.]+), nullable: true \}/, '$1 }').replace(/plan: \{ type: category, values: \[[^\]]*\] \}/, 'plan: { type: number }'));
+      writeFileSync(
+        yaml,
+        manifest
+          .replace(/(total_charges: \{ type: number, min: [\d.]+, max: [\d.]+), nullable: true \}/, '$1 }')
+          .replace(/plan: \{ type: category, values: \[[^\]]*\] \}/, 'plan: { type: number }'),
+      );
       try {
         const none = await runCli(['build', '--no-image', '--json'], { cwd: project.dir, env, timeoutMs: 280_000 });
         expect(none.code, none.stderr).toBe(3);
@@ -118,14 +130,29 @@ describe('a dirty baseline CSV', () => {
     const profile = await loadBaselineFile('data/train.csv', schema, project.dir);
     expect(profile.features.total_charges).toMatchObject({ kind: 'numeric', count: 400 - data.blanks - data.na, missing: data.blanks + data.na });
     writeFileSync(path.join(project.dir, 'data', 'bad.csv'), 'total_charges,plan\n"1,234.5",pro\n12.5,basic\n');
-    await expect(loadBaselineFile('data/bad.csv', schema, project.dir)).rejects.toThrow(/1 row that do not fit features.schema; row 0: field "total_charges" must be a number, got "1,234.5" \(thousands separators/);
+    await expect(loadBaselineFile('data/bad.csv', schema, project.dir)).rejects.toThrow(
+      /1 row that do not fit features.schema; row 0: field "total_charges" must be a number, got "1,234.5" \(thousands separators/,
+    );
   });
 });
 
 describe('typeCell: what is data and what is an error', () => {
   const num: FieldSpec = { type: 'number', nullable: true };
   it('reads numbers as a JSON client sends them', () => {
-    for (const [cell, value] of [['29.85', 29.85], [' 29.85 ', 29.85], ['1e3', 1000], ['-3', -3], ['.5', 0.5], [' ', null], ['', null], ['NA', null], ['N/A', null], ['NaN', null], ['null', null], ['None', null]] as const) {
+    for (const [cell, value] of [
+      ['29.85', 29.85],
+      [' 29.85 ', 29.85],
+      ['1e3', 1000],
+      ['-3', -3],
+      ['.5', 0.5],
+      [' ', null],
+      ['', null],
+      ['NA', null],
+      ['N/A', null],
+      ['NaN', null],
+      ['null', null],
+      ['None', null],
+    ] as const) {
       expect(typeCell(cell, num), cell).toEqual({ value });
     }
     expect(typeCell('3.0', { type: 'integer', nullable: false })).toEqual({ value: 3 });
@@ -138,12 +165,17 @@ describe('typeCell: what is data and what is an error', () => {
     expect(typeCell('$12', num)).toEqual({ error: 'must be a number, got "$12"' });
     expect(typeCell('inf', num)).toEqual({ error: 'must be a number, got "inf"' });
     expect(typeCell('3.5', { type: 'integer', nullable: false })).toEqual({ error: 'must be an integer, got "3.5"' });
-    expect(typeCell('NA', { type: 'number', nullable: false })).toEqual({ error: 'is "NA" (missing), and the field is not nullable: add "nullable: true" to its schema or fill the cell' });
+    expect(typeCell('NA', { type: 'number', nullable: false })).toEqual({
+      error: 'is "NA" (missing), and the field is not nullable: add "nullable: true" to its schema or fill the cell',
+    });
   });
   it('types whole rows from the CSV parser (quotes are syntax)', () => {
     const [columns, ...rows] = parseCsv('a,b\n"29.85",x\n" ",y\n');
     const typed = typeRows({ columns: columns!, rows }, { a: num, b: { type: 'string', nullable: false } });
-    expect(typed.records).toEqual([{ a: 29.85, b: 'x' }, { a: null, b: 'y' }]);
+    expect(typed.records).toEqual([
+      { a: 29.85, b: 'x' },
+      { a: null, b: 'y' },
+    ]);
     expect(typed.problems).toEqual([]);
   });
 });

@@ -101,7 +101,11 @@ describe.skipIf(Boolean(skip))(`the serving image, built with buildah and run un
     // The local app's answers: what every container must answer too.
     local = await timed('local predictions (mlship serve)', async () => {
       const port = await freePort();
-      const child = spawn(process.execPath, [mlshipBin, 'serve', '--port', String(port)], { cwd: project.dir, env: { ...process.env, MLSHIP_PYTHON: python }, stdio: 'ignore' });
+      const child = spawn(process.execPath, [mlshipBin, 'serve', '--port', String(port)], {
+        cwd: project.dir,
+        env: { ...process.env, MLSHIP_PYTHON: python },
+        stdio: 'ignore',
+      });
       try {
         await waitHealthy(`http://127.0.0.1:${port}`, ['/health'], { output: () => '', exited: new Promise((r) => child.on('exit', r)) });
         const res = await postJson(`http://127.0.0.1:${port}/predict`, records);
@@ -170,7 +174,10 @@ describe.skipIf(Boolean(skip))(`the serving image, built with buildah and run un
       expect(logs).toHaveLength(1);
       const file = path.join(logDir, logs[0]!);
       expect(statSync(file).uid).toBe(10001);
-      const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { input: unknown; output: unknown });
+      const lines = readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { input: unknown; output: unknown });
       expect(lines.map((l) => l.input)).toEqual(records);
       expect(lines.map((l) => l.output)).toEqual(local);
 
@@ -189,48 +196,64 @@ describe.skipIf(Boolean(skip))(`the serving image, built with buildah and run un
     }
   }
 
-  it('SageMaker: SAGEMAKER_BIND_TO_PORT, model.tar.gz unpacked in /opt/ml/model, `serve`, /ping and /invocations', async () => {
-    await runPlatform({
-      label: 'SageMaker',
-      env: (port) => ({ SAGEMAKER_BIND_TO_PORT: String(port) }),
-      // SageMaker unpacks the model package's model.tar.gz into /opt/ml/model (ADD unpacks a local tarball).
-      mountModel: (name) => buildah(['add', name, modelTar.file, '/opt/ml/model/']),
-      health: ['/ping'],
-      predict: '/invocations',
-      body: (rs) => rs,
-      read: (a) => a.predictions,
-    });
-  }, 5 * 60_000);
+  it(
+    'SageMaker: SAGEMAKER_BIND_TO_PORT, model.tar.gz unpacked in /opt/ml/model, `serve`, /ping and /invocations',
+    async () => {
+      await runPlatform({
+        label: 'SageMaker',
+        env: (port) => ({ SAGEMAKER_BIND_TO_PORT: String(port) }),
+        // SageMaker unpacks the model package's model.tar.gz into /opt/ml/model (ADD unpacks a local tarball).
+        mountModel: (name) => buildah(['add', name, modelTar.file, '/opt/ml/model/']),
+        health: ['/ping'],
+        predict: '/invocations',
+        body: (rs) => rs,
+        read: (a) => a.predictions,
+      });
+    },
+    5 * 60_000,
+  );
 
-  it('Vertex AI: AIP_HTTP_PORT, AIP_HEALTH_ROUTE, AIP_PREDICT_ROUTE, AIP_STORAGE_URI, {"instances": [...]} → exactly {"predictions": [...]}', async () => {
-    const route = '/v1/endpoints/4242/deployedModels/77';
-    await runPlatform({
-      label: 'Vertex AI',
-      env: (port) => ({ AIP_HTTP_PORT: String(port), AIP_HEALTH_ROUTE: `${route}/health`, AIP_PREDICT_ROUTE: `${route}:predict`, AIP_STORAGE_URI: '/mnt/vertex/model' }),
-      // Vertex copies the artifact folder and names it in AIP_STORAGE_URI.
-      mountModel: (name) => buildah(['copy', name, path.join(built.dir, 'model'), '/mnt/vertex/model']),
-      health: [`${route}/health`],
-      predict: `${route}:predict`,
-      body: (rs) => ({ instances: rs }),
-      read: (a) => {
-        expect(Object.keys(a)).toEqual(['predictions']);
-        return a.predictions;
-      },
-    });
-  }, 5 * 60_000);
+  it(
+    'Vertex AI: AIP_HTTP_PORT, AIP_HEALTH_ROUTE, AIP_PREDICT_ROUTE, AIP_STORAGE_URI, {"instances": [...]} → exactly {"predictions": [...]}',
+    async () => {
+      const route = '/v1/endpoints/4242/deployedModels/77';
+      await runPlatform({
+        label: 'Vertex AI',
+        env: (port) => ({
+          AIP_HTTP_PORT: String(port),
+          AIP_HEALTH_ROUTE: `${route}/health`,
+          AIP_PREDICT_ROUTE: `${route}:predict`,
+          AIP_STORAGE_URI: '/mnt/vertex/model',
+        }),
+        // Vertex copies the artifact folder and names it in AIP_STORAGE_URI.
+        mountModel: (name) => buildah(['copy', name, path.join(built.dir, 'model'), '/mnt/vertex/model']),
+        health: [`${route}/health`],
+        predict: `${route}:predict`,
+        body: (rs) => ({ instances: rs }),
+        read: (a) => {
+          expect(Object.keys(a)).toEqual(['predictions']);
+          return a.predictions;
+        },
+      });
+    },
+    5 * 60_000,
+  );
 
-  it('Azure ML: AZUREML_MODEL_DIR with the nested mount layout, liveness and readiness, /score', async () => {
-    const modelDir = '/var/azureml-app/azureml-models/churn/1';
-    await runPlatform({
-      label: 'Azure ML',
-      env: (port) => ({ PORT: String(port), AZUREML_MODEL_DIR: modelDir }),
-      // Azure mounts a registered folder under <models>/<name>/<version>/<folder>/.
-      mountModel: (name) => buildah(['copy', name, path.join(built.dir, 'model'), `${modelDir}/model`]),
-      health: ['/live', '/ready'],
-      predict: '/score',
-      body: (rs) => rs,
-      read: (a) => a.predictions,
-    });
-  }, 5 * 60_000);
+  it(
+    'Azure ML: AZUREML_MODEL_DIR with the nested mount layout, liveness and readiness, /score',
+    async () => {
+      const modelDir = '/var/azureml-app/azureml-models/churn/1';
+      await runPlatform({
+        label: 'Azure ML',
+        env: (port) => ({ PORT: String(port), AZUREML_MODEL_DIR: modelDir }),
+        // Azure mounts a registered folder under <models>/<name>/<version>/<folder>/.
+        mountModel: (name) => buildah(['copy', name, path.join(built.dir, 'model'), `${modelDir}/model`]),
+        health: ['/live', '/ready'],
+        predict: '/score',
+        body: (rs) => rs,
+        read: (a) => a.predictions,
+      });
+    },
+    5 * 60_000,
+  );
 });
-

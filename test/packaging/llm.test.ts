@@ -23,12 +23,21 @@ describe('mlship build (flavor: llm)', () => {
   it('renders the vLLM context, records the runtime and the selection, and skips the generated-app steps', () => {
     expect(built.code, built.stderr).toBe(0);
     const out = json<{ dir: string; build: Record<string, any> }>(built);
-    expect(out.build).toMatchObject({ runtime: 'vllm', model: { flavor: 'llm', file: 'model/weights.tar.gz' }, compute: { instanceType: 'local-gpu', gpu: true } });
+    expect(out.build).toMatchObject({
+      runtime: 'vllm',
+      model: { flavor: 'llm', file: 'model/weights.tar.gz' },
+      compute: { instanceType: 'local-gpu', gpu: true },
+    });
     expect(out.build.compute.reasons.join(' ')).toMatch(/GB of GPU memory/);
     expect(out.build.parity.skipped).toMatch(/feature-parity/);
-    expect(out.build.skipped).toEqual([expect.stringMatching(/^feature-parity check/), expect.stringMatching(/^local Python runtime/), expect.stringMatching(/^baseline profile/)]);
+    expect(out.build.skipped).toEqual([
+      expect.stringMatching(/^feature-parity check/),
+      expect.stringMatching(/^local Python runtime/),
+      expect.stringMatching(/^baseline profile/),
+    ]);
     expect(out.build.baseline).toBeUndefined();
-    for (const f of ['Dockerfile', 'entrypoint.sh', '.dockerignore', 'build.json', 'model/weights.tar.gz']) expect(existsSync(path.join(out.dir, f)), f).toBe(true);
+    for (const f of ['Dockerfile', 'entrypoint.sh', '.dockerignore', 'build.json', 'model/weights.tar.gz'])
+      expect(existsSync(path.join(out.dir, f)), f).toBe(true);
     for (const f of ['serve.py', 'requirements.txt', 'baseline.json']) expect(existsSync(path.join(out.dir, f)), f).toBe(false);
     expect(readFileSync(path.join(out.dir, 'Dockerfile'), 'utf8')).toMatch(/^FROM vllm\/vllm-openai:v[\d.]+$/m);
     expect(built.stderr).toContain('skipped for an LLM: feature-parity check');
@@ -40,7 +49,7 @@ describe('mlship build (flavor: llm)', () => {
     expect(push.code, push.stderr).toBe(0);
     const deploy = await runCli(['deploy', '--json'], { cwd: project.dir });
     expect(deploy.code, deploy.stderr).toBe(1);
-    const error = (json<{ error: { code: string; message: string; hint: string } }>(deploy)).error;
+    const error = json<{ error: { code: string; message: string; hint: string } }>(deploy).error;
     expect(error.code).toBe('llm_not_local');
     expect(error.message).toMatch(/LLM build served by vLLM/);
     expect(error.hint).toMatch(/docker run --gpus all/);

@@ -5,7 +5,6 @@
  * review the diff.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pyLiteral, render, type RenderedFile } from '../../src/packaging/render.js';
@@ -33,7 +32,12 @@ const example = (): Manifest => loadManifestFile(path.join(exampleDir, 'mlship.y
 describe('render', () => {
   it('renders the example (CPU) exactly as the golden files', () => {
     const files = render(example(), model, { mlshipVersion: '0.0.0-golden' });
-    expect(files.map((f) => f.path).filter((p) => !p.startsWith('mlship_serving/')).sort()).toEqual(['.dockerignore', 'Dockerfile', 'requirements.txt', 'serve.py']);
+    expect(
+      files
+        .map((f) => f.path)
+        .filter((p) => !p.startsWith('mlship_serving/'))
+        .sort(),
+    ).toEqual(['.dockerignore', 'Dockerfile', 'requirements.txt', 'serve.py']);
     expect(files.map((f) => f.path)).toContain('mlship_serving/app.py');
     golden('serve.py', byPath(files, 'serve.py'));
     golden('requirements.txt', byPath(files, 'requirements.txt'));
@@ -58,13 +62,21 @@ describe('render', () => {
     expect(byPath(torch, 'requirements.txt')).toMatch(/^torch==/m);
     // CPU images get PyTorch's CPU wheel, GPU images the CUDA one.
     expect(byPath(torch, 'requirements.txt')).toContain('--extra-index-url https://download.pytorch.org/whl/cpu');
-    const torchGpu = render({ ...m, model: { ...m.model, flavor: 'pytorch' }, serving: { ...m.serving, compute: 'gpu' } }, { ...model, file: 'model.pt' }, { mlshipVersion: '0' });
+    const torchGpu = render(
+      { ...m, model: { ...m.model, flavor: 'pytorch' }, serving: { ...m.serving, compute: 'gpu' } },
+      { ...model, file: 'model.pt' },
+      { mlshipVersion: '0' },
+    );
     expect(byPath(torchGpu, 'requirements.txt')).toContain('--extra-index-url https://download.pytorch.org/whl/cu126');
     expect(byPath(torchGpu, 'requirements.txt')).not.toContain('whl/cpu');
     const lgbm = render({ ...m, model: { ...m.model, flavor: 'lightgbm' } }, { ...model, file: 'model.txt' }, { mlshipVersion: '0' });
     expect(byPath(lgbm, 'serve.py')).toContain('loader="lightgbm"');
     expect(byPath(lgbm, 'requirements.txt')).toMatch(/^lightgbm==/m);
-    const hf = render({ ...m, model: { ...m.model, flavor: 'transformers', task: 'embedding', max_tokens: 64, output: 'value' } }, { ...model, file: 'model' }, { mlshipVersion: '0' });
+    const hf = render(
+      { ...m, model: { ...m.model, flavor: 'transformers', task: 'embedding', max_tokens: 64, output: 'value' } },
+      { ...model, file: 'model' },
+      { mlshipVersion: '0' },
+    );
     expect(byPath(hf, 'serve.py')).toContain('loader="transformers"');
     expect(byPath(hf, 'serve.py')).toContain('model_options={"task": "embedding", "max_tokens": 64}');
     expect(byPath(hf, 'requirements.txt')).toMatch(/^transformers==/m);
@@ -90,7 +102,11 @@ describe('render for an LLM (the server the instance selection chose)', () => {
   const renderLlm = (fixture: LlmFixture) => {
     const project = llmProject(fixture);
     try {
-      return render(loadManifestFile(path.join(project.dir, 'mlship.yaml')), { file: fixture.file, sha256: '0'.repeat(64), bytes: 64 }, { mlshipVersion: '0.0.0-golden' });
+      return render(
+        loadManifestFile(path.join(project.dir, 'mlship.yaml')),
+        { file: fixture.file, sha256: '0'.repeat(64), bytes: 64 },
+        { mlshipVersion: '0.0.0-golden' },
+      );
     } finally {
       project.cleanup();
     }
@@ -123,4 +139,3 @@ describe('render for an LLM (the server the instance selection chose)', () => {
     }
   });
 });
-

@@ -25,7 +25,11 @@ it('creates .mlship/venv with the requirements when MLSHIP_PYTHON cannot serve t
   expect(JSON.parse(readFileSync(path.join(doc.dir, 'build.json'), 'utf8')).parity.ok).toBe(true);
 
   // A changed input makes a new build; the virtualenv already has everything and is reused as is.
-  const again = await runCli(['build', '--no-image', '--tolerance', '1e-6', '--json'], { cwd: project.dir, env: { MLSHIP_PYTHON: missing }, timeoutMs: 300_000 });
+  const again = await runCli(['build', '--no-image', '--tolerance', '1e-6', '--json'], {
+    cwd: project.dir,
+    env: { MLSHIP_PYTHON: missing },
+    timeoutMs: 300_000,
+  });
   expect(again.code, again.stderr).toBe(0);
   expect(json<{ build: { runtime: { python: string } } }>(again).build.runtime.python).toBe(venvPython);
   expect(again.stderr).not.toContain('installing the serving requirements');

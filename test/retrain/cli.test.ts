@@ -17,11 +17,16 @@ const cli = (...args: string[]) => runCli(args, { cwd: project.dir, env, timeout
 beforeAll(() => {
   project = copyExample();
   const manifest = path.join(project.dir, 'mlship.yaml');
-  writeFileSync(manifest, `${readFileSync(manifest, 'utf8').replace('command: python train.py', `command: ${python} train.py`).replace('share: 0.5', 'share: 0.3')}quality: { metric: accuracy, min_labels: 10 }\n`);
+  writeFileSync(
+    manifest,
+    `${readFileSync(manifest, 'utf8').replace('command: python train.py', `command: ${python} train.py`).replace('share: 0.5', 'share: 0.3')}quality: { metric: accuracy, min_labels: 10 }\n`,
+  );
   // 200 predictions (outputs: churn probability ~ support calls) and labels for the first 150.
   const logs = path.join(project.dir, 'logs');
   writeLog(logs, { rows: 200, output: (input) => ((input.support_calls as number) >= 2 ? 0.8 : 0.2) });
-  const labels = Array.from({ length: 150 }, (_, i) => JSON.stringify({ ts: `2026-11-28T09:00:${String(i % 60).padStart(2, '0')}Z`, id: `req-${i}`, label: i % 3 === 0 ? 1 : 0 }));
+  const labels = Array.from({ length: 150 }, (_, i) =>
+    JSON.stringify({ ts: `2026-11-28T09:00:${String(i % 60).padStart(2, '0')}Z`, id: `req-${i}`, label: i % 3 === 0 ? 1 : 0 }),
+  );
   writeFileSync(path.join(logs, 'feedback-2026-11-28.jsonl'), `${labels.join('\n')}\n`);
 });
 afterAll(() => project.cleanup());
@@ -31,7 +36,13 @@ describe('mlship quality --logs', () => {
     const r = await cli('quality', '--logs', 'logs', '--json');
     expect(r.code, r.stderr).toBe(0);
     const doc = json<any>(r);
-    expect(doc).toMatchObject({ metric: 'accuracy', verdict: 'no_reference', alert: false, validation: null, labels: { predictions: 200, matched: 150, unlabelled: 50, unknownIds: 0 } });
+    expect(doc).toMatchObject({
+      metric: 'accuracy',
+      verdict: 'no_reference',
+      alert: false,
+      validation: null,
+      labels: { predictions: 200, matched: 150, unlabelled: 50, unknownIds: 0 },
+    });
     expect(doc.live).toBeGreaterThan(0);
     expect(doc.live).toBeLessThan(1);
   });
@@ -45,7 +56,10 @@ describe('mlship quality --logs', () => {
   it('refuses AUC when the model outputs labels', async () => {
     const manifest = path.join(project.dir, 'mlship.yaml');
     const before = readFileSync(manifest, 'utf8');
-    writeFileSync(manifest, before.replace('flavor: sklearn', 'flavor: sklearn\n  output: label').replace('metric: accuracy, min_labels', 'metric: auc, min_labels'));
+    writeFileSync(
+      manifest,
+      before.replace('flavor: sklearn', 'flavor: sklearn\n  output: label').replace('metric: accuracy, min_labels', 'metric: auc, min_labels'),
+    );
     const r = await cli('quality', '--logs', 'logs');
     writeFileSync(manifest, before);
     expect(r.code).toBe(2);

@@ -80,6 +80,8 @@ describe('assembleFromLogs', () => {
 
   it('needs features.label, and at least one labelled prediction', async () => {
     await expect(assembleFromLogs(manifest(), { predictions: [], feedback: [] }, {}, undefined)).rejects.toThrow(/--from-logs needs features.label/);
-    await expect(assembleFromLogs(manifest({ label: 'y' }), { predictions: [source([{ id: 'a', input: { amount: 1 } }])], feedback: [] }, {}, undefined)).rejects.toThrow(/no logged prediction has a feedback label/);
+    await expect(
+      assembleFromLogs(manifest({ label: 'y' }), { predictions: [source([{ id: 'a', input: { amount: 1 } }])], feedback: [] }, {}, undefined),
+    ).rejects.toThrow(/no logged prediction has a feedback label/);
   });
 });

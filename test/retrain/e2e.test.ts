@@ -103,7 +103,10 @@ describe('retraining on the local target', () => {
     const feedback: { id: string; label: number }[] = [];
     for (let start = 0; start < all.length; start += 120) {
       const chunk = all.slice(start, start + 120);
-      const answer = await post('/predict', chunk.map((c) => c.record));
+      const answer = await post(
+        '/predict',
+        chunk.map((c) => c.record),
+      );
       chunk.forEach((c, i) => {
         const predicted = answer.predictions[i] > 0.5 ? 1 : 0;
         // The segment's truth is the opposite of what v1 says; the rest keeps its recorded outcome.
@@ -119,7 +122,13 @@ describe('retraining on the local target', () => {
     const r = await cli('quality');
     expect(r.code, r.stderr).toBe(3);
     const doc = json<any>(await cli('quality', '--json'));
-    expect(doc).toMatchObject({ metric: 'accuracy', version: 'v1', verdict: 'degraded', alert: true, labels: { matched: 480, unknownIds: 1, duplicateLabels: 1 } });
+    expect(doc).toMatchObject({
+      metric: 'accuracy',
+      version: 'v1',
+      verdict: 'degraded',
+      alert: true,
+      labels: { matched: 480, unknownIds: 1, duplicateLabels: 1 },
+    });
     expect(doc.validation).toBeCloseTo(0.7233, 3);
     expect(doc.live).toBeLessThan(doc.validation - 0.05);
     process.stderr.write(`retrain e2e: live accuracy ${doc.live} vs validation ${doc.validation}\n`);

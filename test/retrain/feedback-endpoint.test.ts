@@ -25,7 +25,11 @@ afterAll(async () => {
   built?.cleanup();
 });
 
-async function post(route: string, body: string, headers: Record<string, string> = { 'content-type': 'application/json' }): Promise<{ status: number; body: any; headers: Headers }> {
+async function post(
+  route: string,
+  body: string,
+  headers: Record<string, string> = { 'content-type': 'application/json' },
+): Promise<{ status: number; body: any; headers: Headers }> {
   const r = await fetch(`${app.url}${route}`, { method: 'POST', body, headers });
   const text = await r.text();
   let parsed: unknown = text;
@@ -40,7 +44,12 @@ async function post(route: string, body: string, headers: Record<string, string>
 function feedbackLines(): Record<string, unknown>[] {
   return readdirSync(logDir)
     .filter((f) => /^feedback-\d{4}-\d{2}-\d{2}\.jsonl$/.test(f))
-    .flatMap((f) => readFileSync(path.join(logDir, f), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>));
+    .flatMap((f) =>
+      readFileSync(path.join(logDir, f), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+    );
 }
 
 describe('POST /feedback', () => {
@@ -51,7 +60,14 @@ describe('POST /feedback', () => {
     expect(single.headers.get('x-request-id')).toBe(single.body.id);
     const one = await post('/feedback', JSON.stringify({ id: single.body.id, label: 1 }));
     expect(one).toMatchObject({ status: 200, body: { accepted: 1 } });
-    const many = await post('/feedback', JSON.stringify([{ id: `${batch.body.id}-0`, label: 0 }, { id: `${batch.body.id}-1`, label: true }, { id: 'never-seen', label: 'yes' }]));
+    const many = await post(
+      '/feedback',
+      JSON.stringify([
+        { id: `${batch.body.id}-0`, label: 0 },
+        { id: `${batch.body.id}-1`, label: true },
+        { id: 'never-seen', label: 'yes' },
+      ]),
+    );
     expect(many).toMatchObject({ status: 200, body: { accepted: 3 } });
     const lines = feedbackLines();
     expect(lines.map((l) => [l.id, l.label])).toEqual([

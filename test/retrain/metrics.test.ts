@@ -97,11 +97,31 @@ describe('labels', () => {
   });
   it('accuracy and f1 on label outputs', () => {
     expect(accuracy(['a', 'b', 'a'], ['a', 'a', 'a'])).toBeCloseTo(2 / 3);
-    expect(computeMetric('accuracy', [{ output: 1, label: '1' }, { output: 0, label: 1 }], 'label')).toBe(0.5);
+    expect(
+      computeMetric(
+        'accuracy',
+        [
+          { output: 1, label: '1' },
+          { output: 0, label: 1 },
+        ],
+        'label',
+      ),
+    ).toBe(0.5);
     expect(f1([1, 0, 1], [1, 1, 0])).toBeCloseTo(0.5);
   });
   it('AUC of one class is undefined, not a number', () => {
-    expect(Number.isNaN(computeMetric('auc', [{ output: 0.2, label: 1 }, { output: 0.9, label: 1 }], 'probability'))).toBe(true);
+    expect(
+      Number.isNaN(
+        computeMetric(
+          'auc',
+          [
+            { output: 0.2, label: 1 },
+            { output: 0.9, label: 1 },
+          ],
+          'probability',
+        ),
+      ),
+    ).toBe(true);
   });
   it('refuses AUC on label outputs and accuracy on regression', () => {
     expect(() => computeMetric('auc', [{ output: 1, label: 1 }], 'label')).toThrow(/AUC needs probabilities/);

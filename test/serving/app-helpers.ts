@@ -28,7 +28,6 @@ export async function buildExample(): Promise<BuiltExample> {
   return { project: dir, buildDir: doc.dir, build: doc.build, cleanup };
 }
 
-
 export interface RunningApp {
   url: string;
   port: number;
@@ -81,7 +80,10 @@ export async function startApp(buildDir: string, env: Record<string, string>, op
 /** Run the app expecting it to refuse to start; resolves with its exit code and stderr. */
 export function runAppToExit(buildDir: string, env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(python, [path.join(buildDir, 'serve.py'), 'serve'], { env: { ...process.env, MLSHIP_HOST: '127.0.0.1', PORT: '1', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(python, [path.join(buildDir, 'serve.py'), 'serve'], {
+      env: { ...process.env, MLSHIP_HOST: '127.0.0.1', PORT: '1', ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
@@ -113,5 +115,9 @@ export const goodRecord = { tenure_months: 3, monthly_charges: 80.5, support_cal
 
 /** POST JSON. */
 export function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
 }

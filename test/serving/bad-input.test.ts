@@ -27,13 +27,28 @@ afterAll(async () => {
 });
 
 /** Send raw bytes, so bodies fetch would refuse or normalise go out as written. */
-function raw(method: string, pathName: string, body: string | Buffer, headers: Record<string, string | number> = { 'content-type': 'application/json' }): Promise<{ status: number; body: string }> {
+function raw(
+  method: string,
+  pathName: string,
+  body: string | Buffer,
+  headers: Record<string, string | number> = { 'content-type': 'application/json' },
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ agent: false, host: '127.0.0.1', port: app.port, method, path: pathName, headers: { ...headers, ...(headers['content-length'] === undefined && { 'content-length': Buffer.byteLength(body) }) } }, (res) => {
-      let text = '';
-      res.on('data', (d: Buffer) => (text += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
+    const req = request(
+      {
+        agent: false,
+        host: '127.0.0.1',
+        port: app.port,
+        method,
+        path: pathName,
+        headers: { ...headers, ...(headers['content-length'] === undefined && { 'content-length': Buffer.byteLength(body) }) },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
     // A server may answer 413 and close before reading a huge body: that is a fine outcome.
     req.on('error', reject);
     req.end(body);
@@ -67,7 +82,12 @@ const cases: Case[] = [
   { name: 'number overflowing to infinity', status: 400, body: r({}).replace('80.5', '1e999') },
   { name: 'invalid UTF-8', status: 400, body: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d]) },
   { name: 'deep nesting', status: 422, body: '['.repeat(100_000) + ']'.repeat(100_000) },
-  { name: 'deep nesting in a field', status: 422, body: r({ plan: 0 }).replace('"plan":0', `"plan":${'['.repeat(50_000)}${']'.repeat(50_000)}`), field: 'plan' },
+  {
+    name: 'deep nesting in a field',
+    status: 422,
+    body: r({ plan: 0 }).replace('"plan":0', `"plan":${'['.repeat(50_000)}${']'.repeat(50_000)}`),
+    field: 'plan',
+  },
   { name: 'nested value in a field', status: 422, body: r({ plan: { a: [[[['pro']]]] } }), field: 'plan' },
   { name: 'string for a number', status: 422, body: r({ monthly_charges: '80.5' }), field: 'monthly_charges' },
   { name: 'float for an integer', status: 422, body: r({ tenure_months: 3.5 }), field: 'tenure_months' },

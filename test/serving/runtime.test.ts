@@ -1,5 +1,5 @@
 /**
- * The serving runtime's own tests: pytest on templates/serving/mlship_serving (validation, platform
+ * The serving runtime's own tests: pytest on python/mlship_serving (tests in python/tests) (validation, platform
  * table, metrics summed over forked workers, the batcher, batched == unbatched on the example, cgroup
  * CPU quotas, the OpenAPI document), run here so `npm test` runs them.
  */
@@ -9,7 +9,7 @@ import { expect, it } from 'vitest';
 import { python, repoRoot } from '../helpers/cli.js';
 
 it('passes pytest on the mlship_serving package', () => {
-  const r = spawnSync(python, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', path.join('test', 'serving', 'python')], {
+  const r = spawnSync(python, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', path.join('python', 'tests')], {
     cwd: repoRoot,
     encoding: 'utf8',
     env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },

@@ -35,11 +35,14 @@ function postBig(port: number, bytes: number): Promise<{ status: number; body: s
     const body = Buffer.alloc(bytes, 0x20);
     body[0] = 0x5b;
     body[bytes - 1] = 0x5d;
-    const req = request({ agent: false, host: '127.0.0.1', port, method: 'POST', path: '/predict', headers: { 'content-type': 'application/json', 'content-length': bytes } }, (res) => {
-      let text = '';
-      res.on('data', (d: Buffer) => (text += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
+    const req = request(
+      { agent: false, host: '127.0.0.1', port, method: 'POST', path: '/predict', headers: { 'content-type': 'application/json', 'content-length': bytes } },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -105,7 +108,11 @@ describe('N workers with micro-batching', () => {
   it('serves /openapi.json generated from the schema', async () => {
     const r = await fetch(`${app.url}/openapi.json`);
     expect(r.status).toBe(200);
-    const doc = (await r.json()) as { openapi: string; paths: Record<string, unknown>; components: { schemas: { Record: { properties: Record<string, unknown> } } } };
+    const doc = (await r.json()) as {
+      openapi: string;
+      paths: Record<string, unknown>;
+      components: { schemas: { Record: { properties: Record<string, unknown> } } };
+    };
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.components.schemas.Record.properties)).toEqual(Object.keys(goodRecord));
     expect(doc.paths).toHaveProperty('/predict');

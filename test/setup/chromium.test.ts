@@ -40,7 +40,7 @@ describe('ensureChromium', () => {
     expect(() => ensureChromium(deps({ PATH: dir, MLSHIP_CHROMIUM: path.join(empty, 'nowhere') }, false))).toThrow(CHROMIUM_FIX);
   });
 
-  it('as root without a browser, installs Debian\'s chromium and uses it', () => {
+  it("as root without a browser, installs Debian's chromium and uses it", () => {
     let installed = false;
     const d = deps({ PATH: empty }, true, () => {
       installed = true;

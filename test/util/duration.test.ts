@@ -19,7 +19,7 @@ describe('parseDuration', () => {
     expect(parseDuration('5min', '--x')).toBe(300_000);
   });
 
-  it('reads a plain number in the flag\'s documented unit', () => {
+  it("reads a plain number in the flag's documented unit", () => {
     expect(durationSeconds('3', '--duration')).toBe(3);
     expect(durationSeconds('3s', '--duration')).toBe(3);
     expect(durationSeconds('2m', '--timeout')).toBe(120);
@@ -48,7 +48,7 @@ describe('parseDuration', () => {
 });
 
 describe('duration flags on the command line', () => {
-  it('take units everywhere and fail with exit 2 and the flag\'s name otherwise', async () => {
+  it("take units everywhere and fail with exit 2 and the flag's name otherwise", async () => {
     const project = copyExample();
     try {
       const since = await runCli(['drift-check', '--since', '24', '--logs', 'nowhere'], { cwd: project.dir });

@@ -6,6 +6,7 @@
 Numeric and categorical columns with a known relation to the label, so a model has something to learn
 and drift tests have distributions to shift.
 """
+
 import argparse
 import csv
 
@@ -23,14 +24,7 @@ def generate(rows: int, seed: int):
     monthly = np.round(base + rng.normal(0, 8, size=rows), 2).clip(5, None)
     calls = rng.poisson(1.2 + (tenure < 6) * 1.5, size=rows)
     payment = rng.choice(PAYMENTS, size=rows, p=[0.5, 0.3, 0.2])
-    logit = (
-        -0.6
-        - 0.045 * tenure
-        + 0.012 * monthly
-        + 0.45 * calls
-        + np.where(payment == "invoice", 0.6, 0.0)
-        - np.where(plan == "enterprise", 0.8, 0.0)
-    )
+    logit = -0.6 - 0.045 * tenure + 0.012 * monthly + 0.45 * calls + np.where(payment == "invoice", 0.6, 0.0) - np.where(plan == "enterprise", 0.8, 0.0)
     p = 1 / (1 + np.exp(-logit))
     churned = (rng.random(rows) < p).astype(int)
     for i in range(rows):

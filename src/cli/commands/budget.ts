@@ -26,7 +26,8 @@ export const run: CommandModule['run'] = async (ctx, _args, options) => {
     throw error;
   }
   progress.succeed(`${result.load.responses} responses in ${result.load.durationSeconds} s`);
-  if (result.load.generator.saturated) ctx.output.warn(`the load generator used ${result.load.generator.cpuPercent}% of a core: it may be the bottleneck, lower --rps`);
+  if (result.load.generator.saturated)
+    ctx.output.warn(`the load generator used ${result.load.generator.cpuPercent}% of a core: it may be the bottleneck, lower --rps`);
   if (typeof options.report === 'string') {
     const { renderReport } = await import('../../budget/report.js');
     const file = path.resolve(ctx.cwd, options.report);
@@ -46,7 +47,9 @@ async function liveUrl(ctx: Context, manifest: Manifest): Promise<string> {
   const target = await createTarget({ manifest, output: ctx.output, env: ctx.env, command: 'budget', now: () => new Date() });
   const status = await target.status();
   if (!status.live) {
-    throw new OperationError('nothing_live', `no version is live on the ${manifest.target} target`, { hint: 'run `mlship deploy` first, or pass --url of a running endpoint' });
+    throw new OperationError('nothing_live', `no version is live on the ${manifest.target} target`, {
+      hint: 'run `mlship deploy` first, or pass --url of a running endpoint',
+    });
   }
   return status.live.url;
 }

@@ -7,7 +7,8 @@ export const run: CommandModule['run'] = async (ctx, _args, options) => {
   let manifest = await ctx.manifest();
   if (options.tolerance !== undefined) {
     const tolerance = Number(options.tolerance);
-    if (!Number.isFinite(tolerance) || tolerance < 0) throw new UsageError(`--tolerance must be a number >= 0, got "${String(options.tolerance)}"`, { hint: 'e.g. --tolerance 1e-6' });
+    if (!Number.isFinite(tolerance) || tolerance < 0)
+      throw new UsageError(`--tolerance must be a number >= 0, got "${String(options.tolerance)}"`, { hint: 'e.g. --tolerance 1e-6' });
     manifest = { ...manifest, features: { ...manifest.features, tolerance } };
   }
   const { buildProject, formatMb, imageWanted } = await import('../../packaging/index.js');
@@ -16,23 +17,43 @@ export const run: CommandModule['run'] = async (ctx, _args, options) => {
   const image = imageWanted(typeof options.image === 'boolean' ? options.image : undefined, descriptorOf(manifest.target));
   const { builderOption } = await import('../../packaging/image/select.js');
   const builder = builderOption(options.builder);
-  const result = await buildProject(manifest, { image, ...(builder && { builder }), platform: String(options.platform ?? 'linux/amd64'), env: ctx.env }, ctx.output);
+  const result = await buildProject(
+    manifest,
+    { image, ...(builder && { builder }), platform: String(options.platform ?? 'linux/amd64'), env: ctx.env },
+    ctx.output,
+  );
   const { info } = result;
   const rel = path.relative(ctx.cwd, result.dir) || '.';
   const lines = [
     result.reused ? `build ${result.id} reused (inputs unchanged): ${rel}` : `build ${result.id}: ${rel}`,
-    `  parity  ${'skipped' in info.parity ? `skipped: ${info.parity.skipped}` : describeParity(info.parity).split('\n')[0]!.replace(/^feature parity /, '')}`,
+    `  parity  ${
+      'skipped' in info.parity
+        ? `skipped: ${info.parity.skipped}`
+        : describeParity(info.parity)
+            .split('\n')[0]!
+            .replace(/^feature parity /, '')
+    }`,
     typeof info.runtime === 'object'
       ? `  python  ${info.runtime.python} (${info.runtime.source})`
       : `  server  ${info.runtime} on ${info.compute?.instanceType ?? 'a GPU'} (an LLM image: its own OpenAI-compatible routes, not mlship's serving contract; see entrypoint.sh)`,
-    ...(info.cost ? [`  cost    ${'skipped' in info.cost ? `not measured (${info.cost.skipped}): selection estimates it` : `${info.cost.perRequest.cpuMs} ms CPU per request, ${info.cost.perBatch.cpuMsPerRecord} ms per record in batches of ${info.cost.perBatch.size} (one thread on ${info.cost.machine.cpu}, measured)`}`] : []),
+    ...(info.cost
+      ? [
+          `  cost    ${'skipped' in info.cost ? `not measured (${info.cost.skipped}): selection estimates it` : `${info.cost.perRequest.cpuMs} ms CPU per request, ${info.cost.perBatch.cpuMsPerRecord} ms per record in batches of ${info.cost.perBatch.size} (one thread on ${info.cost.machine.cpu}, measured)`}`,
+        ]
+      : []),
     `  image   ${info.image ? `${info.image.tag} ${info.image.id} (${info.image.builder}${info.image.bytes === undefined ? '' : `, ${formatMb(info.image.bytes)}`})` : (result.imageSkipped ?? 'none')}`,
     typeof info.runtime === 'object'
       ? 'next: `mlship serve` to try it here, `mlship push` to register it as a version'
       : 'next: `mlship push` to register it as a version, then deploy it to a cloud target (an LLM build does not run on the local target)',
   ];
   return {
-    data: { id: result.id, dir: result.dir, reused: result.reused, ...(result.imageSkipped !== undefined && { imageSkipped: result.imageSkipped }), build: info },
+    data: {
+      id: result.id,
+      dir: result.dir,
+      reused: result.reused,
+      ...(result.imageSkipped !== undefined && { imageSkipped: result.imageSkipped }),
+      build: info,
+    },
     text: lines.join('\n'),
   };
 };

@@ -9,10 +9,16 @@ const STRATEGIES = ['all-at-once', 'canary'] as const;
 export const run: CommandModule['run'] = async (ctx, _args, options) => {
   const strategy = options.strategy ?? 'all-at-once';
   if (!STRATEGIES.includes(strategy as (typeof STRATEGIES)[number])) {
-    throw new UsageError(`--strategy must be one of ${STRATEGIES.join(', ')}, got "${String(strategy)}"`, { code: 'bad_strategy', hint: 'e.g. --strategy canary --canary-percent 10 --bake-minutes 10' });
+    throw new UsageError(`--strategy must be one of ${STRATEGIES.join(', ')}, got "${String(strategy)}"`, {
+      code: 'bad_strategy',
+      hint: 'e.g. --strategy canary --canary-percent 10 --bake-minutes 10',
+    });
   }
   if (strategy !== 'canary' && (options.canaryPercent !== undefined || options.bakeMinutes !== undefined)) {
-    throw new UsageError('--canary-percent and --bake-minutes apply only to --strategy canary', { code: 'bad_strategy', hint: 'Add --strategy canary, or leave them out.' });
+    throw new UsageError('--canary-percent and --bake-minutes apply only to --strategy canary', {
+      code: 'bad_strategy',
+      hint: 'Add --strategy canary, or leave them out.',
+    });
   }
   // A strategy the target cannot run is refused before anything is loaded or changed.
   const { alertEmailWarning, checkStrategy } = await import('../../targets/descriptors.js');

@@ -9,7 +9,11 @@ export const run: CommandModule['run'] = async (ctx, _args, options) => {
   let build;
   if (typeof options.build === 'string') {
     const dir = path.join(buildsDir(manifest), path.basename(options.build));
-    if (!readBuildInfo(dir)) throw new UsageError(`no build ${options.build} in ${path.relative(ctx.cwd, buildsDir(manifest)) || '.'}`, { code: 'build_not_found', hint: 'Run `mlship build` (its output names the build id).' });
+    if (!readBuildInfo(dir))
+      throw new UsageError(`no build ${options.build} in ${path.relative(ctx.cwd, buildsDir(manifest)) || '.'}`, {
+        code: 'build_not_found',
+        hint: 'Run `mlship build` (its output names the build id).',
+      });
     build = { id: path.basename(options.build), dir };
   } else {
     build = await currentBuild(manifest);

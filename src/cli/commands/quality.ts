@@ -7,10 +7,7 @@ function str(v: unknown): string | undefined {
 }
 
 export const run: CommandModule['run'] = async (ctx, _args, options) => {
-  const [{ checkQuality }, { windowFromFlags }] = await Promise.all([
-    import('../../monitoring/quality.js'),
-    import('../../monitoring/drift/window.js'),
-  ]);
+  const [{ checkQuality }, { windowFromFlags }] = await Promise.all([import('../../monitoring/quality.js'), import('../../monitoring/drift/window.js')]);
   const rctx = await retrainContext(ctx, 'quality');
   const window = windowFromFlags({ since: str(options.since), from: str(options.from), to: str(options.to) }, rctx.now());
   const { result, text } = await checkQuality(rctx, { window, logs: str(options.logs), version: str(options.version) });

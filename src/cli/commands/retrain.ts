@@ -8,10 +8,7 @@ function str(v: unknown): string | undefined {
 }
 
 export const run: CommandModule['run'] = async (ctx, _args, options) => {
-  const [{ runRetraining }, { windowFromFlags }] = await Promise.all([
-    import('../../retrain/where.js'),
-    import('../../monitoring/drift/window.js'),
-  ]);
+  const [{ runRetraining }, { windowFromFlags }] = await Promise.all([import('../../retrain/where.js'), import('../../monitoring/drift/window.js')]);
   const timeout = durationSeconds(options.timeout, '--timeout');
   const rctx = await retrainContext(ctx, 'retrain');
   const window = windowFromFlags({ since: str(options.since), from: str(options.from), to: str(options.to) }, rctx.now());

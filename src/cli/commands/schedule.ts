@@ -11,6 +11,10 @@ export const run: CommandModule['run'] = async (ctx, _args, options) => {
     return { data: { entries, installed: false }, text: lines.join('\n') };
   }
   const installed = await installSchedule(manifest, entries, file);
-  ctx.output.info(installed.changed ? `installed ${entries.length} schedule${entries.length === 1 ? '' : 's'} in ${installed.destination}` : `${installed.destination} already has these schedules`);
+  ctx.output.info(
+    installed.changed
+      ? `installed ${entries.length} schedule${entries.length === 1 ? '' : 's'} in ${installed.destination}`
+      : `${installed.destination} already has these schedules`,
+  );
   return { data: { entries, installed: true, ...installed }, text: lines.join('\n') };
 };

@@ -12,14 +12,19 @@ export const run: CommandModule['run'] = async (ctx, _args, options) => {
   const build = await currentBuild(manifest);
   const info = build && readBuildInfo(build.dir);
   if (!build || !info) {
-    throw new UsageError('no build of the current project: the manifest, model, features package or baseline changed since the last `mlship build`, or it never ran', {
-      code: 'no_build',
-      hint: 'Run `mlship build` first.',
-    });
+    throw new UsageError(
+      'no build of the current project: the manifest, model, features package or baseline changed since the last `mlship build`, or it never ran',
+      {
+        code: 'no_build',
+        hint: 'Run `mlship build` first.',
+      },
+    );
   }
   const logDir = path.join(manifest.projectDir, '.mlship', 'logs');
   const cmd = serverCommand(localPython(info, `serve build ${build.id} here`), build.dir, { port, host: '127.0.0.1', logDir });
-  ctx.output.info(`serving build ${build.id} on http://127.0.0.1:${port} (POST /predict); prediction log in ${path.relative(ctx.cwd, logDir) || logDir}; Ctrl-C stops`);
+  ctx.output.info(
+    `serving build ${build.id} on http://127.0.0.1:${port} (POST /predict); prediction log in ${path.relative(ctx.cwd, logDir) || logDir}; Ctrl-C stops`,
+  );
   // The app's own lines are logs, not results: they go to stderr, as everything but results does.
   const child = spawn(cmd.command, cmd.args, { env: { ...ctx.env, ...cmd.env }, stdio: ['ignore', 2, 2] });
   const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
@@ -33,10 +38,15 @@ export const run: CommandModule['run'] = async (ctx, _args, options) => {
   });
   process.off('SIGINT', onInt);
   process.off('SIGTERM', onTerm);
-  if (exit.error) throw new OperationError('serve_failed', `cannot start ${cmd.command}: ${exit.error.message}`, { hint: 'Run `mlship build` again to prepare the Python environment.' });
+  if (exit.error)
+    throw new OperationError('serve_failed', `cannot start ${cmd.command}: ${exit.error.message}`, {
+      hint: 'Run `mlship build` again to prepare the Python environment.',
+    });
   // Stopped by Ctrl-C / SIGTERM (the app exits 0 on them; a signal death counts the same).
   if (exit.code !== 0 && exit.signal === null) {
-    throw new OperationError('serve_failed', `the serving app exited with code ${exit.code} (its message is above)`, { hint: 'Fix the cause above; `mlship build` again if the build is stale.' });
+    throw new OperationError('serve_failed', `the serving app exited with code ${exit.code} (its message is above)`, {
+      hint: 'Fix the cause above; `mlship build` again if the build is stale.',
+    });
   }
   return { data: { id: build.id, url: `http://127.0.0.1:${port}`, stopped: true }, text: '' };
 };

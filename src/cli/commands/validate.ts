@@ -8,7 +8,15 @@ export const run: CommandModule['run'] = async (ctx) => {
   const fields = Object.keys(m.features.schema).length;
   const file = path.relative(ctx.cwd, m.file) || m.file;
   return {
-    data: { ok: true, file, name: m.name, target: m.target, flavor: m.model.flavor, fields, warnings: (m.warnings ?? []).map((w) => formatDiagnostic(w, ctx.cwd)) },
+    data: {
+      ok: true,
+      file,
+      name: m.name,
+      target: m.target,
+      flavor: m.model.flavor,
+      fields,
+      warnings: (m.warnings ?? []).map((w) => formatDiagnostic(w, ctx.cwd)),
+    },
     text: `ok  ${file}: ${m.name} (${m.model.flavor}, ${m.features.package === undefined ? 'no features block' : `${fields} field${fields === 1 ? '' : 's'}`}, target ${m.target})`,
   };
 };

@@ -21,7 +21,10 @@ function decodeCapture(side: unknown): { text: string; csv: boolean } | undefine
 /** Records of a request body: one object, a list, `{instances: […]}`, or CSV rows in schema order. */
 function inputRecords(body: { text: string; csv: boolean }, fields: readonly string[]): Record<string, unknown>[] | undefined {
   const row = (cells: unknown[]): Record<string, unknown> => Object.fromEntries(fields.map((f, i) => [f, cells[i]]));
-  if (body.csv) return parseCsv(body.text).filter((r) => !(r.length === 1 && r[0] === '')).map(row);
+  if (body.csv)
+    return parseCsv(body.text)
+      .filter((r) => !(r.length === 1 && r[0] === ''))
+      .map(row);
   let value: unknown;
   try {
     value = JSON.parse(body.text);
@@ -70,28 +73,29 @@ function csvScalar(cell: string): unknown {
 export const sagemakerCaptureFormat: LogFormat = {
   name: 'sagemaker-capture',
   accepts: (parsed) => isObject(parsed) && isObject(parsed.captureData),
-  parser: ({ csvFields }) => jsonLines((obj, emit) => {
-    if (!isObject(obj) || !isObject(obj.captureData)) return 'missing_capture_data';
-    const inputBody = decodeCapture(obj.captureData.endpointInput);
-    if (!inputBody) return 'missing_input';
-    const records = inputRecords(inputBody, csvFields);
-    if (!records || records.length === 0) return 'unreadable_input';
-    const outputBody = decodeCapture(obj.captureData.endpointOutput);
-    const outputs = outputBody ? outputValues(outputBody) : undefined;
-    const meta = isObject(obj.eventMetadata) ? obj.eventMetadata : {};
-    const id = meta.inferenceId ?? meta.eventId;
-    records.forEach((input, i) => {
-      let output: unknown;
-      let hasOutput = false;
-      if (outputs && outputs.length === records.length) {
-        output = outputs[i];
-        hasOutput = true;
-      } else if (outputs && records.length === 1) {
-        output = outputs.length === 1 ? outputs[0] : outputs;
-        hasOutput = true;
-      }
-      emit({ ts: meta.inferenceTime, id: records.length === 1 ? id : `${String(id)}#${i}`, input, output, hasOutput });
-    });
-    return undefined;
-  }),
+  parser: ({ csvFields }) =>
+    jsonLines((obj, emit) => {
+      if (!isObject(obj) || !isObject(obj.captureData)) return 'missing_capture_data';
+      const inputBody = decodeCapture(obj.captureData.endpointInput);
+      if (!inputBody) return 'missing_input';
+      const records = inputRecords(inputBody, csvFields);
+      if (!records || records.length === 0) return 'unreadable_input';
+      const outputBody = decodeCapture(obj.captureData.endpointOutput);
+      const outputs = outputBody ? outputValues(outputBody) : undefined;
+      const meta = isObject(obj.eventMetadata) ? obj.eventMetadata : {};
+      const id = meta.inferenceId ?? meta.eventId;
+      records.forEach((input, i) => {
+        let output: unknown;
+        let hasOutput = false;
+        if (outputs && outputs.length === records.length) {
+          output = outputs[i];
+          hasOutput = true;
+        } else if (outputs && records.length === 1) {
+          output = outputs.length === 1 ? outputs[0] : outputs;
+          hasOutput = true;
+        }
+        emit({ ts: meta.inferenceTime, id: records.length === 1 ? id : `${String(id)}#${i}`, input, output, hasOutput });
+      });
+      return undefined;
+    }),
 };

@@ -30,25 +30,26 @@ function parsePayload(items: unknown[]): unknown[] | undefined {
 export const vertexLoggingFormat: LogFormat = {
   name: 'vertex-request-response',
   accepts: (parsed) => isObject(parsed) && Array.isArray(parsed.request_payload),
-  parser: ({ csvFields }) => jsonLines((row, emit) => {
-    if (!isObject(row) || !Array.isArray(row.request_payload)) return 'missing_input';
-    const inputs = parsePayload(row.request_payload);
-    if (!inputs) return 'invalid_json';
-    const outputs = Array.isArray(row.response_payload) ? parsePayload(row.response_payload) : undefined;
-    for (let i = 0; i < inputs.length; i++) {
-      const raw = inputs[i];
-      const input = isObject(raw) ? raw : Array.isArray(raw) ? Object.fromEntries(csvFields.map((f, j) => [f, raw[j]])) : undefined;
-      if (!input) return 'missing_input';
-      const record: PredictionRecord = {
-        ts: row.logging_time,
-        id: inputs.length > 1 ? `${String(row.request_id)}-${i}` : row.request_id,
-        version: row.version,
-        input,
-        hasOutput: outputs !== undefined && i < outputs.length,
-        ...(outputs !== undefined && i < outputs.length && { output: outputs[i] }),
-      };
-      emit(record);
-    }
-    return undefined;
-  }),
+  parser: ({ csvFields }) =>
+    jsonLines((row, emit) => {
+      if (!isObject(row) || !Array.isArray(row.request_payload)) return 'missing_input';
+      const inputs = parsePayload(row.request_payload);
+      if (!inputs) return 'invalid_json';
+      const outputs = Array.isArray(row.response_payload) ? parsePayload(row.response_payload) : undefined;
+      for (let i = 0; i < inputs.length; i++) {
+        const raw = inputs[i];
+        const input = isObject(raw) ? raw : Array.isArray(raw) ? Object.fromEntries(csvFields.map((f, j) => [f, raw[j]])) : undefined;
+        if (!input) return 'missing_input';
+        const record: PredictionRecord = {
+          ts: row.logging_time,
+          id: inputs.length > 1 ? `${String(row.request_id)}-${i}` : row.request_id,
+          version: row.version,
+          input,
+          hasOutput: outputs !== undefined && i < outputs.length,
+          ...(outputs !== undefined && i < outputs.length && { output: outputs[i] }),
+        };
+        emit(record);
+      }
+      return undefined;
+    }),
 };

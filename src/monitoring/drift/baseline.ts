@@ -32,12 +32,22 @@ function toValue(v: unknown): Value {
  * A profile of rows in memory: one column per schema field (kinds from the schema) and, when
  * given, the model's outputs on the same rows (numeric when every output is a number).
  */
-export function profileRows(rows: readonly Record<string, unknown>[], schema: Record<string, FieldSpec>, source: string, outputs?: readonly unknown[]): BaselineProfile {
+export function profileRows(
+  rows: readonly Record<string, unknown>[],
+  schema: Record<string, FieldSpec>,
+  source: string,
+  outputs?: readonly unknown[],
+): BaselineProfile {
   const features: Record<string, FeatureProfile> = {};
-  for (const [name, spec] of Object.entries(schema)) features[name] = profileColumn(spec, rows.map((r) => toValue(r[name])));
+  for (const [name, spec] of Object.entries(schema))
+    features[name] = profileColumn(
+      spec,
+      rows.map((r) => toValue(r[name])),
+    );
   const profile: BaselineProfile = { format: PROFILE_FORMAT, source: { path: source }, rows: rows.length, features };
   const scalars = outputs?.filter((o) => o !== undefined && (typeof o !== 'object' || o === null)).map(toValue);
-  if (scalars && scalars.length > 0) profile.output = scalars.every((o) => typeof o === 'number' || o === null) ? profileNumeric(scalars) : profileCategorical(scalars);
+  if (scalars && scalars.length > 0)
+    profile.output = scalars.every((o) => typeof o === 'number' || o === null) ? profileNumeric(scalars) : profileCategorical(scalars);
   return profile;
 }
 
@@ -48,30 +58,46 @@ export async function loadBaselineFile(file: string, schema: Record<string, Fiel
   try {
     text = readFileSync(full, 'utf8');
   } catch {
-    throw new UsageError(`cannot read the baseline ${file}`, { code: 'baseline_not_found', hint: 'Pass --baseline with a profile (.json) or a data file (.csv / .jsonl) that exists.' });
+    throw new UsageError(`cannot read the baseline ${file}`, {
+      code: 'baseline_not_found',
+      hint: 'Pass --baseline with a profile (.json) or a data file (.csv / .jsonl) that exists.',
+    });
   }
   if (/\.csv$/i.test(full)) {
     // Cells read as a JSON client sends them, as the build's profile reads them (manifest/typed-rows.ts).
     const typed = typeRows(readCsvFile(full), schema);
     const first = typed.problems[0];
     if (first) {
-      throw new UsageError(`the baseline ${file} has ${typed.rejectedRows} row${typed.rejectedRows === 1 ? '' : 's'} that do not fit features.schema; row ${first.row}: ${first.message}`, {
-        code: 'baseline_invalid',
-        hint: 'Fix those cells (README "Baseline data" says how cells are read) or the field\'s schema, or pass the baseline.json a build wrote.',
-      });
+      throw new UsageError(
+        `the baseline ${file} has ${typed.rejectedRows} row${typed.rejectedRows === 1 ? '' : 's'} that do not fit features.schema; row ${first.row}: ${first.message}`,
+        {
+          code: 'baseline_invalid',
+          hint: 'Fix those cells (README "Baseline data" says how cells are read) or the field\'s schema, or pass the baseline.json a build wrote.',
+        },
+      );
     }
-    return profileRows(typed.records.filter((r) => r !== undefined), schema, file);
+    return profileRows(
+      typed.records.filter((r) => r !== undefined),
+      schema,
+      file,
+    );
   }
   if (/\.json$/i.test(full)) {
     let doc: unknown;
     try {
       doc = JSON.parse(text);
     } catch (e) {
-      throw new ManifestError(`the baseline ${file} is not valid JSON: ${(e as Error).message}`, { code: 'baseline_invalid', hint: 'A baseline profile is the baseline.json that `mlship build` writes.' });
+      throw new ManifestError(`the baseline ${file} is not valid JSON: ${(e as Error).message}`, {
+        code: 'baseline_invalid',
+        hint: 'A baseline profile is the baseline.json that `mlship build` writes.',
+      });
     }
     const p = doc as Partial<BaselineProfile>;
     if (typeof p !== 'object' || p === null || p.format !== PROFILE_FORMAT || typeof p.features !== 'object') {
-      throw new ManifestError(`${file} is not a baseline profile (format ${PROFILE_FORMAT})`, { code: 'baseline_invalid', hint: 'Pass the baseline.json that `mlship build` writes, or a data file (.csv / .jsonl).' });
+      throw new ManifestError(`${file} is not a baseline profile (format ${PROFILE_FORMAT})`, {
+        code: 'baseline_invalid',
+        hint: 'Pass the baseline.json that `mlship build` writes, or a data file (.csv / .jsonl).',
+      });
     }
     return doc as BaselineProfile;
   }
@@ -85,11 +111,15 @@ export async function loadBaselineFile(file: string, schema: Record<string, Fiel
   const source = fileLogSource(full, format);
   if (isLog) {
     const fields = Object.keys(schema);
-    await readSource(source, (r) => {
-      rows.push(Object.fromEntries(fields.map((f, i) => [f, r.values[i]])));
-      outputs.push(r.output);
-      return undefined;
-    }, { fields, stats });
+    await readSource(
+      source,
+      (r) => {
+        rows.push(Object.fromEntries(fields.map((f, i) => [f, r.values[i]])));
+        outputs.push(r.output);
+        return undefined;
+      },
+      { fields, stats },
+    );
   } else {
     for (const line of text.split('\n')) {
       if (line.trim() === '') continue;
@@ -109,29 +139,46 @@ export async function loadBaselineFile(file: string, schema: Record<string, Fiel
  * `--reference first-week`: the first seven days of the logs (from the earliest prediction) as the
  * baseline, and the window to check narrowed to start after them.
  */
-export async function firstWeekReference(sources: LogSource[], schema: Record<string, FieldSpec>, window: LogWindow): Promise<{ profile: BaselineProfile; window: LogWindow }> {
+export async function firstWeekReference(
+  sources: LogSource[],
+  schema: Record<string, FieldSpec>,
+  window: LogWindow,
+): Promise<{ profile: BaselineProfile; window: LogWindow }> {
   const fields = Object.keys(schema);
   let earliest = Infinity;
   for (const s of sources) {
-    await readSource(s, (r) => {
-      const time = parseTime(r.ts);
-      if (time !== undefined && time < earliest) earliest = time;
-      return undefined;
-    }, { fields, stats: new ReadStats() });
+    await readSource(
+      s,
+      (r) => {
+        const time = parseTime(r.ts);
+        if (time !== undefined && time < earliest) earliest = time;
+        return undefined;
+      },
+      { fields, stats: new ReadStats() },
+    );
   }
   if (!Number.isFinite(earliest)) {
-    throw new OperationError('no_predictions', 'no timestamped predictions in the logs to take a first-week reference from', { hint: 'Use the training baseline (the default) or --baseline.' });
+    throw new OperationError('no_predictions', 'no timestamped predictions in the logs to take a first-week reference from', {
+      hint: 'Use the training baseline (the default) or --baseline.',
+    });
   }
   const end = new Date(earliest + WEEK_MS);
   const rows: Record<string, unknown>[] = [];
   const outputs: unknown[] = [];
   for (const s of sources) {
-    await readSource(s, (r) => {
-      rows.push(Object.fromEntries(fields.map((f, i) => [f, r.values[i]])));
-      outputs.push(r.output);
-      return undefined;
-    }, { fields, window: { from: new Date(earliest), to: end }, stats: new ReadStats() });
+    await readSource(
+      s,
+      (r) => {
+        rows.push(Object.fromEntries(fields.map((f, i) => [f, r.values[i]])));
+        outputs.push(r.output);
+        return undefined;
+      },
+      { fields, window: { from: new Date(earliest), to: end }, stats: new ReadStats() },
+    );
   }
   const from = window.from && window.from > end ? window.from : end;
-  return { profile: profileRows(rows, schema, `first week of logs (${new Date(earliest).toISOString()} – ${end.toISOString()})`, outputs), window: { from, to: window.to } };
+  return {
+    profile: profileRows(rows, schema, `first week of logs (${new Date(earliest).toISOString()} – ${end.toISOString()})`, outputs),
+    window: { from, to: window.to },
+  };
 }

@@ -44,7 +44,7 @@ export function parseBatch(spec: BatchSpec, format: LogSource['format'], descrip
   const cap = lines.length;
   const k = spec.fields.length;
   const numeric = spec.kinds.map((kind) => (kind === 'numeric' ? new Float64Array(cap) : null));
-  const categorical = spec.kinds.map((kind) => (kind === 'categorical' ? new Array<string | null>() : null));
+  const categorical = spec.kinds.map((kind) => (kind === 'categorical' ? ([] as (string | null)[]) : null));
   const invalid = new Array<number>(k).fill(0);
   const output: Float64Array | (string | null)[] | null = spec.output === 'numeric' ? new Float64Array(cap) : spec.output === 'categorical' ? [] : null;
   let outputCount = 0;

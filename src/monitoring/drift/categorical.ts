@@ -47,7 +47,7 @@ export class CategoricalAccumulator {
       this.counts.set(category, c + 1);
       return;
     }
-    const known = Object.prototype.hasOwnProperty.call(this.profile.frequencies, category);
+    const known = Object.hasOwn(this.profile.frequencies, category);
     if (!known && this.unseenKinds >= MAX_UNSEEN) {
       this.counts.set(OTHER_UNSEEN, (this.counts.get(OTHER_UNSEEN) ?? 0) + 1);
       return;
@@ -69,7 +69,13 @@ export class CategoricalAccumulator {
     const inKnown = observedKnown.reduce((a, b) => a + b, 0);
     return {
       count: this.n,
-      chi2: known.length > 1 && inKnown > 0 ? chiSquare(observedKnown, known.map((k) => freq[k]!)) : undefined,
+      chi2:
+        known.length > 1 && inKnown > 0
+          ? chiSquare(
+              observedKnown,
+              known.map((k) => freq[k]!),
+            )
+          : undefined,
       jensenShannon: jensenShannon(baseline, current),
       lInfinity: lInfinity(baseline, current),
       unseen,

@@ -51,7 +51,9 @@ export interface FeatureResult {
   statistics: Record<string, number | string | null>;
   unseen?: Record<string, number>;
   /** Distributions for charts: numeric per baseline-quantile bin, categorical per category. */
-  distribution: { kind: 'bins'; edges: number[]; baseline: number[]; current: number[] } | { kind: 'categories'; categories: string[]; baseline: number[]; current: number[] };
+  distribution:
+    | { kind: 'bins'; edges: number[]; baseline: number[]; current: number[] }
+    | { kind: 'categories'; categories: string[]; baseline: number[]; current: number[] };
   note?: string;
 }
 
@@ -198,7 +200,10 @@ export async function runDriftCheck(input: DriftCheckInput): Promise<DriftResult
 
     if (stats.records === 0) {
       throw new OperationError('no_predictions', `no predictions to check in ${describeSources(input.sources)}${describeWindow(input.window)}`, {
-        hint: stats.malformed > 0 ? `All ${stats.malformed} lines were malformed (${Object.keys(stats.reasons).join(', ')}).` : 'Send some predictions first, or widen the window with --since / --from / --to.',
+        hint:
+          stats.malformed > 0
+            ? `All ${stats.malformed} lines were malformed (${Object.keys(stats.reasons).join(', ')}).`
+            : 'Send some predictions first, or widen the window with --since / --from / --to.',
         details: { malformed: stats.malformed, outside_window: stats.outsideWindow },
       });
     }
@@ -268,13 +273,38 @@ function scoreSlot(slot: Slot, settings: Manifest['monitoring']['drift']): Featu
       ? { kind: 'categories', ...categorical.distribution }
       : p.kind === 'numeric'
         ? { kind: 'bins', edges: p.edges, baseline: p.counts, current: p.counts.map(() => 0) }
-        : { kind: 'categories', categories: Object.keys(p.frequencies), baseline: Object.values(p.frequencies), current: Object.values(p.frequencies).map(() => 0) };
+        : {
+            kind: 'categories',
+            categories: Object.keys(p.frequencies),
+            baseline: Object.values(p.frequencies),
+            current: Object.values(p.frequencies).map(() => 0),
+          };
   if (p.count === 0) {
-    return { ...base, method: null, score: null, threshold: null, score_kind: null, drift: false, statistics: {}, distribution, note: 'the baseline has no values for this feature; nothing to compare' };
+    return {
+      ...base,
+      method: null,
+      score: null,
+      threshold: null,
+      score_kind: null,
+      drift: false,
+      statistics: {},
+      distribution,
+      note: 'the baseline has no values for this feature; nothing to compare',
+    };
   }
   if (current === 0) {
     // Every logged value is missing where training had values: a broken upstream, not a subtle drift.
-    return { ...base, method: choice.method, score: null, threshold: choice.threshold, score_kind: METHOD_INFO[choice.method].score, drift: true, statistics: {}, distribution, note: 'no logged value for this feature (all missing)' };
+    return {
+      ...base,
+      method: choice.method,
+      score: null,
+      threshold: choice.threshold,
+      score_kind: METHOD_INFO[choice.method].score,
+      drift: true,
+      statistics: {},
+      distribution,
+      note: 'no logged value for this feature (all missing)',
+    };
   }
   const statistics = numeric ? numericStatistics(numeric) : categoricalStatistics(categorical!);
   const score = scoreOf(choice.method, numeric, categorical);
@@ -346,7 +376,11 @@ function scoreOutput(slot: Slot, settings: Manifest['monitoring']['drift'], unsu
   const scored = scoreSlot(slot, settings);
   const counted = scored.counts.current + slot.missing;
   if (counted === 0 && unsupported > 0) {
-    return { supported: false, drift: false, reason: `outputs are objects or arrays (multi-output); output drift supports a number or a label (${unsupported} predictions)` };
+    return {
+      supported: false,
+      drift: false,
+      reason: `outputs are objects or arrays (multi-output); output drift supports a number or a label (${unsupported} predictions)`,
+    };
   }
   const out: OutputResult = { supported: true, ...ordered(scored) };
   if (unsupported > 0) out.note = `${unsupported} outputs were not a number or label and were left out`;

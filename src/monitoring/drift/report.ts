@@ -12,7 +12,6 @@ import { escapeHtml as esc } from '../../util/html.js';
 /** Most categories drawn per chart; the rest are summed into one bar. */
 const MAX_CATEGORIES = 30;
 
-
 function num(n: number | null | undefined): string {
   if (n === null || n === undefined) return '—';
   if (n === 0) return '0';
@@ -33,7 +32,10 @@ export function distributionRows(f: FeatureResult): Row[] {
   let current = d.current;
   if (d.kind === 'bins') {
     const e = d.edges;
-    labels = e.length === 0 ? ['all values'] : d.baseline.map((_, i) => (i === 0 ? `≤ ${num(e[0])}` : i === e.length ? `> ${num(e[i - 1])}` : `${num(e[i - 1])} – ${num(e[i])}`));
+    labels =
+      e.length === 0
+        ? ['all values']
+        : d.baseline.map((_, i) => (i === 0 ? `≤ ${num(e[0])}` : i === e.length ? `> ${num(e[i - 1])}` : `${num(e[i - 1])} – ${num(e[i])}`));
   } else {
     const order = d.categories.map((c, i) => ({ c, i, w: Math.max(d.baseline[i]! / tb, d.current[i]! / tc) })).sort((a, b) => b.w - a.w);
     const keep = order.slice(0, MAX_CATEGORIES);
@@ -59,7 +61,12 @@ export function distributionRows(f: FeatureResult): Row[] {
 export function featureSpec(f: FeatureResult): Record<string, unknown> {
   const colors = { domain: ['baseline', 'current'], range: ['#8da0cb', f.drift ? '#e4572e' : '#2e8b57'] };
   const dist = {
-    title: { text: f.distribution.kind === 'bins' ? 'share per baseline-quantile bin' : 'share per category', fontSize: 11, fontWeight: 'normal', anchor: 'start' },
+    title: {
+      text: f.distribution.kind === 'bins' ? 'share per baseline-quantile bin' : 'share per category',
+      fontSize: 11,
+      fontWeight: 'normal',
+      anchor: 'start',
+    },
     width: 520,
     height: 180,
     data: { values: distributionRows(f) },
@@ -76,12 +83,20 @@ export function featureSpec(f: FeatureResult): Record<string, unknown> {
     const pvalue = METHOD_INFO[f.method].score === 'p_value';
     const max = pvalue ? 1 : Math.max(f.score * 1.15, f.threshold * 1.5);
     layers.push({
-      title: { text: `${METHOD_INFO[f.method].label}: ${num(f.score)} (drift ${pvalue ? 'below' : 'at or above'} ${num(f.threshold)})`, fontSize: 11, fontWeight: 'normal', anchor: 'start' },
+      title: {
+        text: `${METHOD_INFO[f.method].label}: ${num(f.score)} (drift ${pvalue ? 'below' : 'at or above'} ${num(f.threshold)})`,
+        fontSize: 11,
+        fontWeight: 'normal',
+        anchor: 'start',
+      },
       width: 520,
       height: 26,
       data: { values: [{ score: f.score, threshold: f.threshold }] },
       layer: [
-        { mark: { type: 'bar', color: f.drift ? '#e4572e' : '#2e8b57', height: 16 }, encoding: { x: { field: 'score', type: 'quantitative', scale: { domain: [0, max], clamp: true }, title: null } } },
+        {
+          mark: { type: 'bar', color: f.drift ? '#e4572e' : '#2e8b57', height: 16 },
+          encoding: { x: { field: 'score', type: 'quantitative', scale: { domain: [0, max], clamp: true }, title: null } },
+        },
         { mark: { type: 'rule', color: '#222', strokeWidth: 2 }, encoding: { x: { field: 'threshold', type: 'quantitative' } } },
       ],
     });
@@ -110,7 +125,14 @@ function card(f: FeatureResult | OutputResult, name: string, svg: string, kind: 
     `current n ${f.counts?.current ?? '—'}`,
     `missing ${num((f.missing?.baseline ?? 0) * 100)}% → ${num((f.missing?.current ?? 0) * 100)}%`,
   ];
-  const unseen = f.unseen ? `<p class="note">unseen categories: ${esc(Object.entries(f.unseen).slice(0, 20).map(([k, v]) => `${k} (${v})`).join(', '))}</p>` : '';
+  const unseen = f.unseen
+    ? `<p class="note">unseen categories: ${esc(
+        Object.entries(f.unseen)
+          .slice(0, 20)
+          .map(([k, v]) => `${k} (${v})`)
+          .join(', '),
+      )}</p>`
+    : '';
   const note = f.note ? `<p class="note">${esc(f.note)}</p>` : '';
   const attr = kind === 'feature' ? `data-feature="${esc(name)}"` : 'data-output="true"';
   return `<section class="card ${verdict}">
@@ -127,7 +149,10 @@ export async function renderDriftReport(r: DriftResult, meta: { project: string;
   if (r.output.supported && r.output.distribution) cards.push(card(r.output, 'model output', await toSvg(featureSpec(r.output as FeatureResult)), 'output'));
   const evaluated = r.features.filter((f) => f.method !== null).length;
   const rows = r.features
-    .map((f) => `<tr class="${f.drift ? 'drift' : ''}"><td>${esc(f.name)}</td><td>${f.kind}</td><td>${f.method ?? '—'}</td><td class="n">${num(f.score)}</td><td class="n">${num(f.threshold)}</td><td>${f.method ? (f.drift ? 'DRIFT' : 'ok') : 'skipped'}</td><td class="n">${f.counts.baseline}</td><td class="n">${f.counts.current}</td></tr>`)
+    .map(
+      (f) =>
+        `<tr class="${f.drift ? 'drift' : ''}"><td>${esc(f.name)}</td><td>${f.kind}</td><td>${f.method ?? '—'}</td><td class="n">${num(f.score)}</td><td class="n">${num(f.threshold)}</td><td>${f.method ? (f.drift ? 'DRIFT' : 'ok') : 'skipped'}</td><td class="n">${f.counts.baseline}</td><td class="n">${f.counts.current}</td></tr>`,
+    )
     .join('\n');
   const window = r.window.from || r.window.to ? `${r.window.from ?? 'start'} → ${r.window.to ?? 'now'}` : 'all logs';
   return `<!doctype html>

@@ -49,9 +49,13 @@ export interface DriftOutcome {
 /** Run the whole command; the caller turns `result.drift` into exit code 3. */
 export async function checkDrift(ctx: DriftRunContext, flags: DriftFlags): Promise<DriftOutcome> {
   if (flags.reference !== undefined && flags.reference !== 'first-week') {
-    throw new UsageError(`--reference ${flags.reference} is not known`, { code: 'bad_reference', hint: 'The one reference besides the training baseline is --reference first-week.' });
+    throw new UsageError(`--reference ${flags.reference} is not known`, {
+      code: 'bad_reference',
+      hint: 'The one reference besides the training baseline is --reference first-week.',
+    });
   }
-  if (flags.reference && flags.baseline) throw new UsageError('--reference and --baseline both choose the baseline', { code: 'bad_reference', hint: 'Pass one of them.' });
+  if (flags.reference && flags.baseline)
+    throw new UsageError('--reference and --baseline both choose the baseline', { code: 'bad_reference', hint: 'Pass one of them.' });
   let window: LogWindow = windowFromFlags(flags, ctx.now);
   let target: Target | undefined;
   const getTarget = async (): Promise<Target> => {
@@ -66,12 +70,16 @@ export async function checkDrift(ctx: DriftRunContext, flags: DriftFlags): Promi
   if (ctx.manifest.model.flavor === 'llm') {
     // Until mlship serves LLMs with its own contract, the image is the LLM server's own: it writes no
     // prediction log and validates no fields, so there is nothing to compare with a baseline.
-    throw new UsageError(`drift-check does not apply to an LLM yet: the ${ctx.manifest.name} image is the LLM server's own (no prediction log, no request fields)`, {
-      code: 'drift_not_applicable',
-      hint: "Watch an LLM with its server's own metrics (vLLM: /metrics) until mlship serves LLMs with its prediction log.",
-    });
+    throw new UsageError(
+      `drift-check does not apply to an LLM yet: the ${ctx.manifest.name} image is the LLM server's own (no prediction log, no request fields)`,
+      {
+        code: 'drift_not_applicable',
+        hint: "Watch an LLM with its server's own metrics (vLLM: /metrics) until mlship serves LLMs with its prediction log.",
+      },
+    );
   }
-  const allSources = async (w: LogWindow): Promise<LogSource[]> => (flags.logs ? localLogSources(flags.logs, w, ctx.cwd) : (await getTarget()).predictionLogs(w));
+  const allSources = async (w: LogWindow): Promise<LogSource[]> =>
+    flags.logs ? localLogSources(flags.logs, w, ctx.cwd) : (await getTarget()).predictionLogs(w);
 
   let baseline: BaselineProfile;
   let baselineSource: string;
@@ -119,7 +127,11 @@ export async function checkDrift(ctx: DriftRunContext, flags: DriftFlags): Promi
  * trigger result; drift-check still exits 3.
  */
 async function retrainOnDrift(ctx: DriftRunContext, source: TriggerResult['source'], target: () => Promise<Target>): Promise<TriggerResult> {
-  const [{ runRetraining }, { defaultFromLogs }, { isMlshipError }] = await Promise.all([import('../../retrain/where.js'), import('../../retrain/dataset.js'), import('../../util/errors.js')]);
+  const [{ runRetraining }, { defaultFromLogs }, { isMlshipError }] = await Promise.all([
+    import('../../retrain/where.js'),
+    import('../../retrain/dataset.js'),
+    import('../../util/errors.js'),
+  ]);
   const remote = (await target()).startRetraining !== undefined;
   const fromLogs = !remote && defaultFromLogs(ctx.manifest);
   const command = `mlship retrain${fromLogs ? ' --from-logs' : ''}`;
@@ -130,12 +142,22 @@ async function retrainOnDrift(ctx: DriftRunContext, source: TriggerResult['sourc
     );
     ctx.output.info(outcome.text);
     if (outcome.where !== 'local') {
-      return { command, source, exit_code: 0, retrain: outcome.where === 'remote' ? { pipeline: outcome.run.pipeline, executionId: outcome.run.executionId, status: outcome.run.status } : {} };
+      return {
+        command,
+        source,
+        exit_code: 0,
+        retrain: outcome.where === 'remote' ? { pipeline: outcome.run.pipeline, executionId: outcome.run.executionId, status: outcome.run.status } : {},
+      };
     }
     const { result } = outcome;
     const promoted = result.gate?.promoted;
     if (promoted === false) ctx.output.warn(`the retrained ${result.version} was held back by the gate`);
-    return { command, source, exit_code: promoted === false ? 3 : 0, retrain: { ...(result.version && { version: result.version }), ...(promoted !== undefined && { promoted }), ...(result.live && { live: result.live }) } };
+    return {
+      command,
+      source,
+      exit_code: promoted === false ? 3 : 0,
+      retrain: { ...(result.version && { version: result.version }), ...(promoted !== undefined && { promoted }), ...(result.live && { live: result.live }) },
+    };
   } catch (error) {
     if (!isMlshipError(error)) throw error;
     ctx.output.warn(`retraining failed: ${error.message}${error.hint ? ` (${error.hint})` : ''}`);

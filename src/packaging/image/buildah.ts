@@ -44,17 +44,35 @@ export function buildahBuilder(env: NodeJS.ProcessEnv): ImageBuilder {
     },
     async tag(image, ref) {
       const r = await run(['tag', image, ref]);
-      if (r.exitCode !== 0) throw toolFailed('image_push_failed', `buildah tag ${image} ${ref}`, r.all, 'Check that buildah still has the image (`buildah images`), or build again.');
+      if (r.exitCode !== 0)
+        throw toolFailed(
+          'image_push_failed',
+          `buildah tag ${image} ${ref}`,
+          r.all,
+          'Check that buildah still has the image (`buildah images`), or build again.',
+        );
     },
     async push(ref, auth) {
       const server = registryHost(auth.server);
       return withCredentialsDir(async (dir) => {
         const authFile = path.join(dir, 'auth.json');
         const login = await run(['login', '--authfile', authFile, '--username', auth.username, '--password-stdin', server], { input: auth.password });
-        if (login.exitCode !== 0) throw toolFailed('image_push_failed', `buildah login ${server}`, login.all, `Check that buildah can reach ${server} and that the credentials are current.`);
+        if (login.exitCode !== 0)
+          throw toolFailed(
+            'image_push_failed',
+            `buildah login ${server}`,
+            login.all,
+            `Check that buildah can reach ${server} and that the credentials are current.`,
+          );
         const digestFile = path.join(dir, 'digest');
         const r = await run(['push', '--authfile', authFile, '--format', 'v2s2', '--digestfile', digestFile, ref, `docker://${ref}`]);
-        if (r.exitCode !== 0) throw toolFailed('image_push_failed', `buildah push ${ref}`, r.all, `Check that buildah can reach ${server}; or push the image yourself and pass --image URI.`);
+        if (r.exitCode !== 0)
+          throw toolFailed(
+            'image_push_failed',
+            `buildah push ${ref}`,
+            r.all,
+            `Check that buildah can reach ${server}; or push the image yourself and pass --image URI.`,
+          );
         const digest = readDigest(digestFile);
         return digest ? { digest } : {};
       });

@@ -54,9 +54,10 @@ export interface ImageBuilder {
 }
 
 /** A builder's process runner: its own binary, the caller's environment only. */
-export interface Runner {
-  (args: string[], options?: { input?: string; env?: NodeJS.ProcessEnv; timeout?: number }): Promise<{ exitCode: number | undefined; stdout: string; stderr: string; all: string; missing: boolean }>;
-}
+export type Runner = (
+  args: string[],
+  options?: { input?: string; env?: NodeJS.ProcessEnv; timeout?: number },
+) => Promise<{ exitCode: number | undefined; stdout: string; stderr: string; all: string; missing: boolean }>;
 
 /** Run `bin` with `env` (and nothing else of this process's environment). */
 export function runner(bin: string, env: NodeJS.ProcessEnv): Runner {
@@ -87,7 +88,14 @@ export function normaliseId(id: string): string {
 
 /** The last meaningful line of a tool's output, for one-line reasons. */
 export function lastLine(text: string, fallback = 'no output'): string {
-  return text.trim().split('\n').map((l) => l.trim()).filter(Boolean).pop() ?? fallback;
+  return (
+    text
+      .trim()
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .pop() ?? fallback
+  );
 }
 
 /** Fail with the tail of the tool's output and a hint. */
@@ -125,7 +133,12 @@ export async function streamBuild(name: BuilderName, args: string[], tag: string
   const r = await child;
   if (r.exitCode !== 0) {
     progress.fail(`${name} build failed`);
-    throw toolFailed('image_build_failed', `\`${name} ${args.join(' ')}\` (exit ${r.exitCode ?? 'none'})`, String(r.all ?? ''), 'Fix the error above and build again (--verbose shows the whole log), or pass --no-image to skip the image.');
+    throw toolFailed(
+      'image_build_failed',
+      `\`${name} ${args.join(' ')}\` (exit ${r.exitCode ?? 'none'})`,
+      String(r.all ?? ''),
+      'Fix the error above and build again (--verbose shows the whole log), or pass --no-image to skip the image.',
+    );
   }
   progress.stop();
   return String(r.all ?? '');

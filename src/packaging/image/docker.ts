@@ -6,7 +6,18 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Reporter } from '../../util/reporter.js';
-import { lastLine, normaliseId, runner, streamBuild, toolFailed, withCredentialsDir, registryHost, type ImageBuilder, type ImageInfo, type RegistryCredentials } from './builder.js';
+import {
+  lastLine,
+  normaliseId,
+  runner,
+  streamBuild,
+  toolFailed,
+  withCredentialsDir,
+  registryHost,
+  type ImageBuilder,
+  type ImageInfo,
+  type RegistryCredentials,
+} from './builder.js';
 
 /** docker (`docker version` must reach the daemon) or podman. */
 export function dockerLikeBuilder(name: 'docker' | 'podman', env: NodeJS.ProcessEnv): ImageBuilder {
@@ -22,7 +33,8 @@ export function dockerLikeBuilder(name: 'docker' | 'podman', env: NodeJS.Process
       const args = ['build', '--platform', platform, '-t', tag, ...(name === 'docker' ? ['--progress=plain'] : ['--format', 'docker', '--layers']), dir];
       await streamBuild(name, args, tag, env, output);
       const image = await builder.inspect(tag);
-      if (!image) throw toolFailed('image_build_failed', `${name} built ${tag} but \`${name} image inspect\` cannot find it`, '', 'Build again with --verbose.');
+      if (!image)
+        throw toolFailed('image_build_failed', `${name} built ${tag} but \`${name} image inspect\` cannot find it`, '', 'Build again with --verbose.');
       return { id: image.id, tag, platform, builder: name, ...(image.bytes !== undefined && { bytes: image.bytes }) };
     },
     async inspect(ref) {
@@ -35,7 +47,13 @@ export function dockerLikeBuilder(name: 'docker' | 'podman', env: NodeJS.Process
     },
     async tag(image, ref) {
       const r = await run(['tag', image, ref]);
-      if (r.exitCode !== 0) throw toolFailed('image_push_failed', `${name} tag ${image} ${ref}`, r.all, `Check that ${name} still has the image (\`${name} images\`), or build again.`);
+      if (r.exitCode !== 0)
+        throw toolFailed(
+          'image_push_failed',
+          `${name} tag ${image} ${ref}`,
+          r.all,
+          `Check that ${name} still has the image (\`${name} images\`), or build again.`,
+        );
     },
     async push(ref, auth: RegistryCredentials) {
       const server = registryHost(auth.server);
@@ -45,11 +63,23 @@ export function dockerLikeBuilder(name: 'docker' | 'podman', env: NodeJS.Process
         const scoped = name === 'docker' ? { env: { DOCKER_CONFIG: dir } } : {};
         const authArgs = name === 'docker' ? [] : ['--authfile', authFile];
         const login = await run(['login', ...authArgs, '--username', auth.username, '--password-stdin', server], { ...scoped, input: auth.password });
-        if (login.exitCode !== 0) throw toolFailed('image_push_failed', `${name} login ${server}`, login.all, `Check that ${name} can reach ${server} and that the credentials are current.`);
+        if (login.exitCode !== 0)
+          throw toolFailed(
+            'image_push_failed',
+            `${name} login ${server}`,
+            login.all,
+            `Check that ${name} can reach ${server} and that the credentials are current.`,
+          );
         const digestFile = path.join(dir, 'digest');
         const args = name === 'docker' ? ['push', ref] : ['push', ...authArgs, '--format', 'v2s2', '--digestfile', digestFile, ref];
         const r = await run(args, scoped);
-        if (r.exitCode !== 0) throw toolFailed('image_push_failed', `${name} push ${ref}`, r.all, `Check that ${name} can reach ${server}; or push the image yourself and pass --image URI.`);
+        if (r.exitCode !== 0)
+          throw toolFailed(
+            'image_push_failed',
+            `${name} push ${ref}`,
+            r.all,
+            `Check that ${name} can reach ${server}; or push the image yourself and pass --image URI.`,
+          );
         const digest = name === 'docker' ? /digest: (sha256:[0-9a-f]{64})/.exec(r.all)?.[1] : readDigest(digestFile);
         return digest ? { digest } : {};
       });

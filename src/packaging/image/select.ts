@@ -39,7 +39,10 @@ export async function selectBuilder(env: NodeJS.ProcessEnv, forced?: string, pre
     if (!isBuilderName(wanted)) throw unknownBuilder(wanted);
     const builder = builderNamed(wanted, env);
     const why = await builder.probe();
-    if (why) throw new OperationError('builder_unavailable', `the ${wanted} builder does not work here: ${why}`, { hint: `Install or start ${wanted}, or leave out --builder to use the first of ${BUILDER_NAMES.join(', ')} that works.` });
+    if (why)
+      throw new OperationError('builder_unavailable', `the ${wanted} builder does not work here: ${why}`, {
+        hint: `Install or start ${wanted}, or leave out --builder to use the first of ${BUILDER_NAMES.join(', ')} that works.`,
+      });
     return { builder };
   }
   const reasons: string[] = [];

@@ -31,7 +31,20 @@ import type { ObjectStore } from '../../deploy/object-store.js';
 import { ObjectRegistry } from '../../deploy/registry.js';
 import { ALL_AT_ONCE, CanaryRevertedError, guardsFromManifest, runRollout, type MetricsReader, type TrafficControl } from '../../deploy/rollout.js';
 import { runSteps, toPlan, type Step } from '../../deploy/steps.js';
-import type { DeployPlan, DeployRequest, DeployResult, PushOptions, PushResult, RetrainingRun, RollbackRequest, StopResult, Target, TargetContext, TargetStatus, VersionInfo } from '../../deploy/types.js';
+import type {
+  DeployPlan,
+  DeployRequest,
+  DeployResult,
+  PushOptions,
+  PushResult,
+  RetrainingRun,
+  RollbackRequest,
+  StopResult,
+  Target,
+  TargetContext,
+  TargetStatus,
+  VersionInfo,
+} from '../../deploy/types.js';
 import type { LogSource, LogWindow } from '../../logs/types.js';
 import type { BuildRef } from '../../packaging/index.js';
 import { blobStoreOver, openBlobStore, type BlobStore } from './blob-store.js';
@@ -39,7 +52,16 @@ import { API_VERSION, connectAzureMl, type ArmResource, type AzureMl } from './c
 import { workspaceRegistry } from './container-registry.js';
 import { collectorSources } from './data-collector.js';
 import { translateAzureError } from './errors.js';
-import { autoscaleBody, autoscaleName, deploymentBody, endpointBody, environmentVersionBody, modelVersionBody, numericMetrics, type AzureVersionRecord } from './requests.js';
+import {
+  autoscaleBody,
+  autoscaleName,
+  deploymentBody,
+  endpointBody,
+  environmentVersionBody,
+  modelVersionBody,
+  numericMetrics,
+  type AzureVersionRecord,
+} from './requests.js';
 import { deploymentName, resolveResources, workspaceChildId, type AzureResources } from './resources.js';
 import { newestPromoted, promotionSteps, runRetrainingJob, sourceCode, versionRecords, type AzureSession } from './retraining.js';
 import { monitorScheduleBody, retrainScheduleBody } from './schedules.js';
@@ -86,7 +108,9 @@ export class AzureTarget implements Target {
     const raw = this.options.api ?? (await connectAzureMl({ ...r, ...(this.options.pollMs !== undefined && { pollMs: this.options.pollMs }) }));
     const api = withTranslation(raw, r);
     const datastore = await api.getDatastore(r.datastore);
-    const blobs = this.options.store ? blobStoreOver(this.options.store, datastore.name ?? 'workspaceblobstore') : await openBlobStore(datastore, api.credential);
+    const blobs = this.options.store
+      ? blobStoreOver(this.options.store, datastore.name ?? 'workspaceblobstore')
+      : await openBlobStore(datastore, api.credential);
     const store = withStoreTranslation(blobs, r);
     return { api, r, store, registry: new ObjectRegistry<AzureVersionRecord>(store, r.prefix) };
   }
@@ -173,7 +197,10 @@ export class AzureTarget implements Target {
     const v = version ?? (await this.endpointState(s)).live ?? newestPromoted(await this.records(s))?.version;
     if (!v) throw new NoVersionsError(`model ${s.r.model} of workspace ${s.r.workspace}`);
     const profile = await s.registry.getJson<BaselineProfile>(s.registry.keys.versionFile(v, 'baseline.json'));
-    if (!profile) throw new OperationError('baseline_missing', `${v} has no baseline profile in ${s.store.uri(s.registry.keys.versionFile(v, 'baseline.json'))}`, { hint: 'Set features.baseline in mlship.yaml, build and push again.' });
+    if (!profile)
+      throw new OperationError('baseline_missing', `${v} has no baseline profile in ${s.store.uri(s.registry.keys.versionFile(v, 'baseline.json'))}`, {
+        hint: 'Set features.baseline in mlship.yaml, build and push again.',
+      });
     return profile;
   }
 
@@ -185,14 +212,16 @@ export class AzureTarget implements Target {
     if (!endpoint) return { traffic: {}, deployments: [] };
     const traffic = (endpoint.properties.traffic ?? {}) as Record<string, number>;
     const deployments = await s.api.listDeployments(s.r.endpoint);
-    const live = Object.entries(traffic).sort(([, a], [, b]) => b - a).find(([, w]) => w > 0)?.[0];
+    const live = Object.entries(traffic)
+      .sort(([, a], [, b]) => b - a)
+      .find(([, w]) => w > 0)?.[0];
     return { endpoint, traffic, deployments, ...(live && { live }) };
   }
 
   private location(r: AzureResources, state: EndpointState): string {
     const location = state.endpoint?.location ?? r.region;
     if (!location) {
-      throw new UsageError('targets.azure.region is needed to create the online endpoint (it must be the workspace\'s region)', {
+      throw new UsageError("targets.azure.region is needed to create the online endpoint (it must be the workspace's region)", {
         code: 'azure_region_missing',
         hint: 'Add region: <the workspace region, e.g. westeurope> to targets.azure in mlship.yaml (`az ml workspace show --query location`).',
       });
@@ -210,7 +239,12 @@ export class AzureTarget implements Target {
     const recs = await this.records(s);
     if (recs.length === 0) throw new NoVersionsError(`model ${r.model} of workspace ${r.workspace}`);
     const rec = request.version ? recs.find((x) => x.version === request.version) : newestPromoted(recs);
-    if (!rec) throw new VersionNotFoundError(request.version!, `model ${r.model} of workspace ${r.workspace}`, recs.map((x) => x.version));
+    if (!rec)
+      throw new VersionNotFoundError(
+        request.version!,
+        `model ${r.model} of workspace ${r.workspace}`,
+        recs.map((x) => x.version),
+      );
     const state = await this.endpointState(s);
     const location = this.location(r, state);
     const compute = selectForManifest(manifest, { catalog: loadCatalog('azure') });
@@ -234,7 +268,14 @@ export class AzureTarget implements Target {
       steps.push({
         action: 'azureml:OnlineDeployments_CreateOrUpdate',
         resource: `${r.endpoint}/${name}`,
-        details: { api: `raw ${API_VERSION.ml}`, instanceType: compute.instanceType, instanceCount: compute.replicas.min, image: rec.image, dataCollector: ['model_inputs', 'model_outputs'], ...(existing && { replaces: `a ${String(existing.properties.provisioningState)} deployment` }) },
+        details: {
+          api: `raw ${API_VERSION.ml}`,
+          instanceType: compute.instanceType,
+          instanceCount: compute.replicas.min,
+          image: rec.image,
+          dataCollector: ['model_inputs', 'model_outputs'],
+          ...(existing && { replaces: `a ${String(existing.properties.provisioningState)} deployment` }),
+        },
         run: () => this.createDeployment(s, name, body),
       });
     }
@@ -242,19 +283,34 @@ export class AzureTarget implements Target {
       steps.push({
         action: 'azureml:OnlineEndpoints_CreateOrUpdate',
         resource: `${r.endpoint} traffic`,
-        details: { api: `SDK ${API_VERSION.sdk}`, strategy: state.live && state.live !== name ? strategy : ALL_AT_ONCE, from: state.traffic, to: { [name]: 100 } },
+        details: {
+          api: `SDK ${API_VERSION.sdk}`,
+          strategy: state.live && state.live !== name ? strategy : ALL_AT_ONCE,
+          from: state.traffic,
+          to: { [name]: 100 },
+        },
         run: () => this.rollout(s, location, state.live, name, mode === 'rollback' ? ALL_AT_ONCE : strategy),
       });
     }
     for (const d of state.deployments) {
       if (d.name && d.name !== name) {
-        steps.push({ action: 'azureml:OnlineDeployments_Delete', resource: `${r.endpoint}/${d.name}`, details: { api: `SDK ${API_VERSION.sdk}`, after: 'the new version takes all traffic' }, run: () => api.deleteDeployment(r.endpoint, d.name!) });
+        steps.push({
+          action: 'azureml:OnlineDeployments_Delete',
+          resource: `${r.endpoint}/${d.name}`,
+          details: { api: `SDK ${API_VERSION.sdk}`, after: 'the new version takes all traffic' },
+          run: () => api.deleteDeployment(r.endpoint, d.name!),
+        });
       }
     }
     const deploymentId = workspaceChildId(r, `onlineEndpoints/${r.endpoint}/deployments/${name}`);
     if (!noop || compute.replicas.max > compute.replicas.min) {
       const scale = autoscaleBody(r, deploymentId, compute, location);
-      steps.push({ action: 'insights:AutoscaleSettings_CreateOrUpdate', resource: autoscaleName(r), details: { api: `raw ${API_VERSION.autoscale}`, min: compute.replicas.min, max: compute.replicas.max }, run: () => api.putAutoscale(autoscaleName(r), scale) });
+      steps.push({
+        action: 'insights:AutoscaleSettings_CreateOrUpdate',
+        resource: autoscaleName(r),
+        details: { api: `raw ${API_VERSION.autoscale}`, min: compute.replicas.min, max: compute.replicas.max },
+        run: () => api.putAutoscale(autoscaleName(r), scale),
+      });
     }
     steps.push(...(await this.scheduleSteps(s, rec, deploymentId)));
     return { s, rec, state, compute, steps, noop, name };
@@ -269,7 +325,11 @@ export class AzureTarget implements Target {
     const wanted: [string, ArmResource, Record<string, unknown>][] = [
       [
         r.monitorSchedule,
-        monitorScheduleBody(r, manifest, rec, { deploymentId, production: store.assetUri(`modelDataCollector/${r.endpoint}/${deploymentName(rec.version)}/model_inputs/`), reference: store.assetUri(registry.keys.versionFile(rec.version, 'baseline.csv')) }),
+        monitorScheduleBody(r, manifest, rec, {
+          deploymentId,
+          production: store.assetUri(`modelDataCollector/${r.endpoint}/${deploymentName(rec.version)}/model_inputs/`),
+          reference: store.assetUri(registry.keys.versionFile(rec.version, 'baseline.csv')),
+        }),
         { action: 'CreateMonitor', ...(emails.length > 0 && { alertEmails: emails }) },
       ],
     ];
@@ -281,7 +341,12 @@ export class AzureTarget implements Target {
     for (const [name, body, what] of wanted) {
       const current = await api.getSchedule(name);
       if (current && sameSchedule(current, body)) continue;
-      steps.push({ action: 'azureml:Schedules_CreateOrUpdate', resource: name, details: { api: `raw ${API_VERSION.ml}`, ...what, cron: (body.properties.trigger as { expression: string }).expression }, run: () => api.putSchedule(name, body) });
+      steps.push({
+        action: 'azureml:Schedules_CreateOrUpdate',
+        resource: name,
+        details: { api: `raw ${API_VERSION.ml}`, ...what, cron: (body.properties.trigger as { expression: string }).expression },
+        run: () => api.putSchedule(name, body),
+      });
     }
     return steps;
   }
@@ -318,18 +383,43 @@ export class AzureTarget implements Target {
     return {
       read: async (version, window, percentile) => {
         const latencyMetric = `RequestLatency_P${percentile.slice(1)}`;
-        const series = await s.api.metrics(endpointId, { names: ['RequestsPerMinute', latencyMetric], from: window.from, to: window.to, aggregation: 'Total,Average', filter: `deployment eq '${deploymentName(version)}' and statusCodeClass eq '*'` });
+        const series = await s.api.metrics(endpointId, {
+          names: ['RequestsPerMinute', latencyMetric],
+          from: window.from,
+          to: window.to,
+          aggregation: 'Total,Average',
+          filter: `deployment eq '${deploymentName(version)}' and statusCodeClass eq '*'`,
+        });
         const requests = series.filter((x) => x.name === 'RequestsPerMinute');
         const latency = series.find((x) => x.name === latencyMetric)?.average;
         const total = requests.reduce((a, x) => a + x.total, 0);
-        return { requests: total, errors5xx: requests.filter((x) => x.dimensions.statusCodeClass === '5xx').reduce((a, x) => a + x.total, 0), ...(total > 0 && latency !== undefined && { latencyMs: latency }) };
+        return {
+          requests: total,
+          errors5xx: requests.filter((x) => x.dimensions.statusCodeClass === '5xx').reduce((a, x) => a + x.total, 0),
+          ...(total > 0 && latency !== undefined && { latencyMs: latency }),
+        };
       },
     };
   }
 
-  private async rollout(s: Session, location: string, stable: string | undefined, candidate: string, strategy: NonNullable<DeployRequest['strategy']>): Promise<void> {
+  private async rollout(
+    s: Session,
+    location: string,
+    stable: string | undefined,
+    candidate: string,
+    strategy: NonNullable<DeployRequest['strategy']>,
+  ): Promise<void> {
     try {
-      await runRollout({ strategy, stable, candidate, traffic: this.traffic(s, location), metrics: this.metrics(s), guards: guardsFromManifest(this.ctx.manifest), clock: this.clock, reporter: this.ctx.output });
+      await runRollout({
+        strategy,
+        stable,
+        candidate,
+        traffic: this.traffic(s, location),
+        metrics: this.metrics(s),
+        guards: guardsFromManifest(this.ctx.manifest),
+        clock: this.clock,
+        reporter: this.ctx.output,
+      });
     } catch (error) {
       if (error instanceof CanaryRevertedError && stable) {
         // Back to 0% (done by the controller), then the new deployment goes.
@@ -362,10 +452,15 @@ export class AzureTarget implements Target {
     const { s, rec, state, steps, noop } = await this.prepare(request, mode);
     await runSteps(steps, this.ctx.output);
     if (!noop) {
-      await s.registry.appendHistory(historyEntry(this.ctx, mode, rec.version, state.live, { endpoint: s.r.endpoint, deployment: deploymentName(rec.version) }));
+      await s.registry.appendHistory(
+        historyEntry(this.ctx, mode, rec.version, state.live, { endpoint: s.r.endpoint, deployment: deploymentName(rec.version) }),
+      );
     }
     const live = await this.liveInfo(s);
-    if (!live) throw new OperationError('azure_not_live', `${rec.version} is not serving on ${this.where(s.r)} after the deploy`, { hint: 'Run `mlship status --target azure` and look at the deployment logs.' });
+    if (!live)
+      throw new OperationError('azure_not_live', `${rec.version} is not serving on ${this.where(s.r)} after the deploy`, {
+        hint: 'Run `mlship status --target azure` and look at the deployment logs.',
+      });
     return { live, ...(state.live && state.live !== rec.version && { previous: state.live }), changed: !noop };
   }
 
@@ -373,7 +468,13 @@ export class AzureTarget implements Target {
     const s = await this.open();
     const [state, history, recs] = await Promise.all([this.endpointState(s), s.registry.history(), this.records(s)]);
     const rejected = new Set(history.filter((h) => h.action === 'rollback' && h.previous).map((h) => h.previous!));
-    const to = chooseRollback({ where: this.where(s.r), live: state.live, ...(request.to && { to: request.to }), history, versions: recs.map((x) => ({ version: x.version, rejected: rejected.has(x.version) })) });
+    const to = chooseRollback({
+      where: this.where(s.r),
+      live: state.live,
+      ...(request.to && { to: request.to }),
+      history,
+      versions: recs.map((x) => ({ version: x.version, rejected: rejected.has(x.version) })),
+    });
     return this.apply({ version: to, ...(request.timeoutSeconds && { timeoutSeconds: request.timeoutSeconds }) }, 'rollback');
   }
 
@@ -393,9 +494,20 @@ export class AzureTarget implements Target {
 
   async status(): Promise<TargetStatus> {
     const s = await this.open();
-    const [state, history, recs, monitor, retrain] = await Promise.all([this.endpointState(s), s.registry.history(), this.records(s), s.api.getSchedule(s.r.monitorSchedule), s.api.getSchedule(s.r.retrainSchedule)]);
+    const [state, history, recs, monitor, retrain] = await Promise.all([
+      this.endpointState(s),
+      s.registry.history(),
+      this.records(s),
+      s.api.getSchedule(s.r.monitorSchedule),
+      s.api.getSchedule(s.r.retrainSchedule),
+    ]);
     const live = await this.liveInfo(s);
-    const schedule = (x: ArmResource | undefined) => x && { cron: (x.properties.trigger as { expression?: string } | undefined)?.expression, enabled: x.properties.isEnabled !== false, state: x.properties.provisioningState };
+    const schedule = (x: ArmResource | undefined) =>
+      x && {
+        cron: (x.properties.trigger as { expression?: string } | undefined)?.expression,
+        enabled: x.properties.isEnabled !== false,
+        state: x.properties.provisioningState,
+      };
     return {
       target: 'azure',
       ...(live && { live }),

@@ -28,9 +28,13 @@ export interface BlobStore extends ObjectStore {
 export async function openBlobStore(datastore: ArmResource, credential: TokenCredential): Promise<BlobStore> {
   const p = datastore.properties as { datastoreType?: string; accountName?: string; containerName?: string; endpoint?: string; protocol?: string };
   if (p.datastoreType !== 'AzureBlob' || !p.accountName || !p.containerName) {
-    throw new OperationError('azure_datastore_unsupported', `datastore ${datastore.name} is ${p.datastoreType ?? 'of an unknown type'}, not an Azure Blob datastore`, {
-      hint: 'Point targets.azure.datastore at an AzureBlob datastore of the workspace (the default workspaceblobstore is one).',
-    });
+    throw new OperationError(
+      'azure_datastore_unsupported',
+      `datastore ${datastore.name} is ${p.datastoreType ?? 'of an unknown type'}, not an Azure Blob datastore`,
+      {
+        hint: 'Point targets.azure.datastore at an AzureBlob datastore of the workspace (the default workspaceblobstore is one).',
+      },
+    );
   }
   const { BlobServiceClient } = await import('@azure/storage-blob');
   const suffix = p.endpoint ?? 'core.windows.net';
@@ -43,7 +47,13 @@ export async function openBlobStore(datastore: ArmResource, credential: TokenCre
     uri: (key) => `${url}/${p.containerName}/${key}`,
     assetUri: (key) => `azureml://datastores/${name}/paths/${key}`,
     keyOf: (uri) => datastoreKey(uri, name, `${url}/${p.containerName}/`),
-    uploadFolder: (dir, prefix) => uploadFiles(dir, prefix, (key, file) => container.getBlockBlobClient(key).uploadFile(file).then(() => undefined)),
+    uploadFolder: (dir, prefix) =>
+      uploadFiles(dir, prefix, (key, file) =>
+        container
+          .getBlockBlobClient(key)
+          .uploadFile(file)
+          .then(() => undefined),
+      ),
     async putFile(key, file, options = {}) {
       await container.getBlockBlobClient(key).uploadFile(file, {
         ...(options.contentType && { blobHTTPHeaders: { blobContentType: options.contentType } }),

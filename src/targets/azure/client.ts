@@ -62,7 +62,12 @@ export class AzureCallError extends Error {
 /** What an SDK call's failure (a core-client `RestError`: statusCode, code, details.error) becomes. */
 export function sdkCallError(operation: string, error: unknown): AzureCallError {
   const e = error as { statusCode?: number; code?: string; message?: string; details?: { error?: { code?: string; message?: string } } };
-  return new AzureCallError(operation, e.statusCode ?? 0, e.details?.error?.code ?? e.code ?? 'Unknown', e.details?.error?.message ?? e.message ?? String(error));
+  return new AzureCallError(
+    operation,
+    e.statusCode ?? 0,
+    e.details?.error?.code ?? e.code ?? 'Unknown',
+    e.details?.error?.message ?? e.message ?? String(error),
+  );
 }
 
 /** Every Azure ML / Monitor call the target makes. */
@@ -123,15 +128,17 @@ export interface ConnectOptions {
 
 /** Connect: load the SDKs, build the credential and the one ARM client. */
 export async function connectAzureMl(options: ConnectOptions): Promise<AzureMl> {
-  const [{ DefaultAzureCredential }, { AzureMachineLearningWorkspaces }, { createPipelineRequest, createDefaultHttpClient, bearerTokenAuthenticationPolicyName }, { createHttpPoller }] = await Promise.all([
-    import('@azure/identity'),
-    import('@azure/arm-machinelearning'),
-    import('@azure/core-rest-pipeline'),
-    import('@azure/core-lro'),
-  ]);
+  const [
+    { DefaultAzureCredential },
+    { AzureMachineLearningWorkspaces },
+    { createPipelineRequest, createDefaultHttpClient, bearerTokenAuthenticationPolicyName },
+    { createHttpPoller },
+  ] = await Promise.all([import('@azure/identity'), import('@azure/arm-machinelearning'), import('@azure/core-rest-pipeline'), import('@azure/core-lro')]);
   const credential = new DefaultAzureCredential();
   const endpoint = options.armEndpoint.replace(/\/$/, '');
-  const client = new AzureMachineLearningWorkspaces(credential, options.subscription, { endpoint, $host: endpoint } as ConstructorParameters<typeof AzureMachineLearningWorkspaces>[2]);
+  const client = new AzureMachineLearningWorkspaces(credential, options.subscription, { endpoint, $host: endpoint } as ConstructorParameters<
+    typeof AzureMachineLearningWorkspaces
+  >[2]);
   const { resourceGroup: rg, workspace: ws } = options;
   const wsPath = `/subscriptions/${options.subscription}/resourceGroups/${rg}/providers/Microsoft.MachineLearningServices/workspaces/${ws}`;
   const poll = { intervalInMs: options.pollMs ?? 2000 };
@@ -152,8 +159,17 @@ export async function connectAzureMl(options: ConnectOptions): Promise<AzureMl> 
     body: unknown;
   }
   /** One request through the SDK client's pipeline (same credential, retry and logging policies). */
-  async function send(operation: string, method: 'GET' | 'PUT' | 'DELETE' | 'POST', pathOrUrl: string, body?: unknown, apiVersion: string = API_VERSION.ml): Promise<RawResponse> {
-    const url = pathOrUrl.startsWith('https://') || pathOrUrl.startsWith('http://') ? pathOrUrl : `${endpoint}${pathOrUrl}${pathOrUrl.includes('?') ? '&' : '?'}api-version=${apiVersion}`;
+  async function send(
+    operation: string,
+    method: 'GET' | 'PUT' | 'DELETE' | 'POST',
+    pathOrUrl: string,
+    body?: unknown,
+    apiVersion: string = API_VERSION.ml,
+  ): Promise<RawResponse> {
+    const url =
+      pathOrUrl.startsWith('https://') || pathOrUrl.startsWith('http://')
+        ? pathOrUrl
+        : `${endpoint}${pathOrUrl}${pathOrUrl.includes('?') ? '&' : '?'}api-version=${apiVersion}`;
     const request = createPipelineRequest({ url, method, ...(body !== undefined && { body: JSON.stringify(body) }) });
     request.headers.set('Accept', 'application/json');
     if (body !== undefined) request.headers.set('Content-Type', 'application/json');
@@ -172,7 +188,10 @@ export async function connectAzureMl(options: ConnectOptions): Promise<AzureMl> 
     return transmit(operation, () => tokenless.sendRequest(httpClient, request));
   }
   /** Send, and read the answer as JSON (text when it is not); a transport failure is an AzureCallError. */
-  async function transmit(operation: string, go: () => Promise<{ status: number; bodyAsText?: string | null; headers: { toJSON(): Record<string, string> } }>): Promise<RawResponse> {
+  async function transmit(
+    operation: string,
+    go: () => Promise<{ status: number; bodyAsText?: string | null; headers: { toJSON(): Record<string, string> } }>,
+  ): Promise<RawResponse> {
     let response;
     try {
       response = await go();
@@ -294,7 +313,9 @@ export async function connectAzureMl(options: ConnectOptions): Promise<AzureMl> 
       await sdk('OnlineDeployments_Delete', () => client.onlineDeployments.beginDeleteAndWait(rg, ws, ep, name, sdkPoll));
     },
     async deploymentLogs(ep, name, tail) {
-      const r = await sdk('OnlineDeployments_GetLogs', () => client.onlineDeployments.getLogs(rg, ws, ep, name, { containerType: 'InferenceServer', tail }), { missingOk: true });
+      const r = await sdk('OnlineDeployments_GetLogs', () => client.onlineDeployments.getLogs(rg, ws, ep, name, { containerType: 'InferenceServer', tail }), {
+        missingOk: true,
+      });
       return r?.content ?? '';
     },
     async getSchedule(name) {
@@ -335,7 +356,8 @@ export async function connectAzureMl(options: ConnectOptions): Promise<AzureMl> 
     async registryLoginServer(registryId) {
       const r = check('Registries_Get', await send('Registries_Get', 'GET', registryId, undefined, API_VERSION.registry))!;
       const loginServer = (r.body as ArmResource).properties?.loginServer;
-      if (typeof loginServer !== 'string' || !loginServer) throw new AzureCallError('Registries_Get', r.status, 'NoLoginServer', `container registry ${registryId} has no login server`);
+      if (typeof loginServer !== 'string' || !loginServer)
+        throw new AzureCallError('Registries_Get', r.status, 'NoLoginServer', `container registry ${registryId} has no login server`);
       return loginServer;
     },
     async registryRefreshToken(loginServer) {
@@ -344,12 +366,22 @@ export async function connectAzureMl(options: ConnectOptions): Promise<AzureMl> 
       const aad = await credential.getToken(`${endpoint}/.default`);
       if (!aad) throw new AzureCallError(operation, 401, 'NoToken', 'the Azure credential returned no access token');
       const tenant = tokenTenant(aad.token);
-      const r = await sendForm(operation, `https://${loginServer}/oauth2/exchange`, { grant_type: 'access_token', service: loginServer, ...(tenant && { tenant }), access_token: aad.token });
+      const r = await sendForm(operation, `https://${loginServer}/oauth2/exchange`, {
+        grant_type: 'access_token',
+        service: loginServer,
+        ...(tenant && { tenant }),
+        access_token: aad.token,
+      });
       const body = r.body as { refresh_token?: string; errors?: { code?: string; message?: string }[] } | undefined;
       if (r.status >= 300 || !body?.refresh_token) {
         // ACR answers errors as `{errors: [{code, message}]}`, not ARM's `{error}`.
         const e = body?.errors?.[0];
-        throw new AzureCallError(operation, r.status, e?.code ?? `Http${r.status}`, e?.message ?? (r.status < 300 ? 'the registry answered without a refresh token' : `HTTP ${r.status}`));
+        throw new AzureCallError(
+          operation,
+          r.status,
+          e?.code ?? `Http${r.status}`,
+          e?.message ?? (r.status < 300 ? 'the registry answered without a refresh token' : `HTTP ${r.status}`),
+        );
       }
       return body.refresh_token;
     },
@@ -361,8 +393,19 @@ export async function connectAzureMl(options: ConnectOptions): Promise<AzureMl> 
         aggregation: q.aggregation,
         ...(q.filter && { $filter: q.filter }),
       });
-      const r = check('Metrics_List', await send('Metrics_List', 'GET', `${resourceId}/providers/Microsoft.Insights/metrics?${params.toString()}`, undefined, API_VERSION.metrics))!;
-      const value = (r.body as { value?: { name: { value: string }; timeseries?: { metadatavalues?: { name: { value: string }; value: string }[]; data?: { total?: number; average?: number }[] }[] }[] }).value ?? [];
+      const r = check(
+        'Metrics_List',
+        await send('Metrics_List', 'GET', `${resourceId}/providers/Microsoft.Insights/metrics?${params.toString()}`, undefined, API_VERSION.metrics),
+      )!;
+      const value =
+        (
+          r.body as {
+            value?: {
+              name: { value: string };
+              timeseries?: { metadatavalues?: { name: { value: string }; value: string }[]; data?: { total?: number; average?: number }[] }[];
+            }[];
+          }
+        ).value ?? [];
       return value.flatMap((m) =>
         (m.timeseries ?? []).map((s) => {
           const data = s.data ?? [];

@@ -25,13 +25,17 @@ export async function workspaceRegistry(api: AzureMl, r: AzureResources): Promis
     ensureRepository: async () => `${server()}/${r.name}`,
     credentials: async () => ({ server: server(), username: ACR_TOKEN_USERNAME, password: await api.registryRefreshToken(server()) }),
     exampleUri: (buildId) => `${loginServer ?? '<registry>.azurecr.io'}/${r.name}:${buildId}`,
-    pushPermission: 'your identity needs the AcrPush role on that registry (az role assignment create --role AcrPush --assignee <you> --scope <registry ARM id>), or push the image yourself and pass --image.',
+    pushPermission:
+      'your identity needs the AcrPush role on that registry (az role assignment create --role AcrPush --assignee <you> --scope <registry ARM id>), or push the image yourself and pass --image.',
   };
 }
 
 function noRegistry(r: AzureResources): UsageError {
-  return new UsageError(`workspace ${r.workspace} has no container registry yet (Azure creates one only when the workspace first needs it), so mlship has nowhere to push the serving image`, {
-    code: 'azure_no_registry',
-    hint: `Attach a registry to the workspace (az ml workspace update --name ${r.workspace} --resource-group ${r.resourceGroup} --container-registry <registry ARM id>), or push the image yourself and pass it: mlship push --target azure --image <registry>/${r.name}:<build id>`,
-  });
+  return new UsageError(
+    `workspace ${r.workspace} has no container registry yet (Azure creates one only when the workspace first needs it), so mlship has nowhere to push the serving image`,
+    {
+      code: 'azure_no_registry',
+      hint: `Attach a registry to the workspace (az ml workspace update --name ${r.workspace} --resource-group ${r.resourceGroup} --container-registry <registry ARM id>), or push the image yourself and pass it: mlship push --target azure --image <registry>/${r.name}:<build id>`,
+    },
+  );
 }

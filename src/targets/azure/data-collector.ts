@@ -42,7 +42,11 @@ export async function collectorSources(store: BlobStore, endpoint: string, windo
   return [...byDeployment.entries()].map(([deployment, hours]) => ({
     description: `data collector of ${endpoint}/${deployment} (${store.assetUri(`modelDataCollector/${endpoint}/${deployment}/`)})`,
     format: COLLECTOR_FORMAT,
-    lines: () => joinedLines(store, [...hours.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, f]) => f)),
+    lines: () =>
+      joinedLines(
+        store,
+        [...hours.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, f]) => f),
+      ),
   }));
 }
 

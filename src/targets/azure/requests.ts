@@ -35,7 +35,16 @@ export const INFERENCE_ROUTES = {
   scoringRoute: { path: '/score', port: 8080 },
 } as const;
 
-const TAG = { build: 'mlship.build', digest: 'mlship.sha256', git: 'mlship.git_commit', mlship: 'mlship.version', image: 'mlship.image', created: 'mlship.created', parent: 'mlship.parent', job: 'mlship.job' } as const;
+const TAG = {
+  build: 'mlship.build',
+  digest: 'mlship.sha256',
+  git: 'mlship.git_commit',
+  mlship: 'mlship.version',
+  image: 'mlship.image',
+  created: 'mlship.created',
+  parent: 'mlship.parent',
+  job: 'mlship.job',
+} as const;
 
 /** Tags `mlship.metric.<name>` hold the training scores (Azure ML studio shows tags beside the version). */
 const METRIC_TAG = 'mlship.metric.';
@@ -52,7 +61,16 @@ export function modelVersionBody(rec: AzureVersionRecord): ArmResource {
     ...(rec.job && { [TAG.job]: rec.job }),
     ...Object.fromEntries(Object.entries(rec.metrics ?? {}).map(([k, v]) => [`${METRIC_TAG}${k}`, String(v)])),
   };
-  return { properties: { modelUri: rec.modelUri, modelType: 'custom_model', description: `mlship ${rec.version} (build ${rec.buildId})`, tags, isAnonymous: false, isArchived: false } };
+  return {
+    properties: {
+      modelUri: rec.modelUri,
+      modelType: 'custom_model',
+      description: `mlship ${rec.version} (build ${rec.buildId})`,
+      tags,
+      isAnonymous: false,
+      isArchived: false,
+    },
+  };
 }
 
 /** The record a model version carries (undefined: not pushed by mlship). */
@@ -60,7 +78,13 @@ export function recordFromModelVersion(m: ArmResource): AzureVersionRecord | und
   const tags = (m.properties.tags ?? {}) as Record<string, string>;
   const digest = tags[TAG.digest];
   if (!digest || !m.name) return undefined;
-  const metrics = numericMetrics(Object.fromEntries(Object.entries(tags).filter(([k]) => k.startsWith(METRIC_TAG)).map(([k, v]) => [k.slice(METRIC_TAG.length), Number(v)])));
+  const metrics = numericMetrics(
+    Object.fromEntries(
+      Object.entries(tags)
+        .filter(([k]) => k.startsWith(METRIC_TAG))
+        .map(([k, v]) => [k.slice(METRIC_TAG.length), Number(v)]),
+    ),
+  );
   return {
     version: `v${m.name}`,
     buildId: tags[TAG.build] ?? 'unknown',

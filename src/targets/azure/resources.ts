@@ -44,7 +44,10 @@ export function resolveResources(manifest: Manifest, env: NodeJS.ProcessEnv): Az
     });
   }
   if (!az.resource_group || !az.workspace) {
-    throw new UsageError('targets.azure needs resource_group and workspace', { code: 'azure_workspace_missing', hint: 'Add resource_group: <group> and workspace: <Azure ML workspace> to targets.azure in mlship.yaml.' });
+    throw new UsageError('targets.azure needs resource_group and workspace', {
+      code: 'azure_workspace_missing',
+      hint: 'Add resource_group: <group> and workspace: <Azure ML workspace> to targets.azure in mlship.yaml.',
+    });
   }
   const suffix = createHash('sha256').update(`${subscription}/${az.resource_group}/${az.workspace}`.toLowerCase()).digest('hex').slice(0, 6);
   return {

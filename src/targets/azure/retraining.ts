@@ -50,7 +50,9 @@ const FAILED = new Set(['Failed', 'Canceled', 'NotResponding']);
 export async function versionRecords(s: AzureSession): Promise<{ records: AzureVersionRecord[]; highest: number }> {
   const models = await s.api.listModelVersions(s.r.model);
   const pushed = models.map(recordFromModelVersion).filter((x): x is AzureVersionRecord => x !== undefined);
-  const pending = await Promise.all(models.filter((m) => !recordFromModelVersion(m) && typeof m.properties.jobName === 'string').map((m) => pendingRecord(s, m, pushed)));
+  const pending = await Promise.all(
+    models.filter((m) => !recordFromModelVersion(m) && typeof m.properties.jobName === 'string').map((m) => pendingRecord(s, m, pushed)),
+  );
   const records = [...pushed, ...pending.filter((x): x is AzureVersionRecord => x !== undefined)];
   // Asset versions are numbered by Azure across everything registered (by mlship or not).
   const highest = models.reduce((n, m) => Math.max(n, Number(m.name) || 0), 0);
@@ -142,7 +144,13 @@ export async function sourceCode(s: AzureSession, manifest: Manifest): Promise<{
       run: async () => {
         for (const f of files) await s.store.putFile(`${prefix}/${f}`, path.join(manifest.projectDir, f));
         await s.api.putCodeVersion(s.r.code, version, {
-          properties: { codeUri: s.store.uri(`${prefix}/`), description: `mlship: the source of ${manifest.name} (${files.length} files, sha256 ${digest})`, tags: { 'mlship.sha256': digest }, isAnonymous: false, isArchived: false },
+          properties: {
+            codeUri: s.store.uri(`${prefix}/`),
+            description: `mlship: the source of ${manifest.name} (${files.length} files, sha256 ${digest})`,
+            tags: { 'mlship.sha256': digest },
+            isAnonymous: false,
+            isArchived: false,
+          },
         });
       },
     },
@@ -150,13 +158,20 @@ export async function sourceCode(s: AzureSession, manifest: Manifest): Promise<{
 }
 
 /** Submit the retraining command job on the live (or newest) version's environment, follow it, name the version it registered. */
-export async function runRetrainingJob(s: AzureSession, manifest: Manifest, options: { live?: string; now: Date; timeoutSeconds: number; clock: Clock; reporter: Reporter }): Promise<RetrainingRun> {
+export async function runRetrainingJob(
+  s: AzureSession,
+  manifest: Manifest,
+  options: { live?: string; now: Date; timeoutSeconds: number; clock: Clock; reporter: Reporter },
+): Promise<RetrainingRun> {
   const { records } = await versionRecords(s);
   const rec = records.find((x) => x.version === options.live) ?? newestPromoted(records);
   if (!rec) throw new NoVersionsError(`model ${s.r.model} of workspace ${s.r.workspace}`);
   const code = await sourceCode(s, manifest);
   if (code.step) await code.step.run();
-  const job = `${s.r.name}-retrain-${options.now.toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}`;
+  const job = `${s.r.name}-retrain-${options.now
+    .toISOString()
+    .replace(/[-:.TZ]/g, '')
+    .slice(0, 14)}`;
   await s.api.putJob(job, retrainJobBody(s.r, manifest, rec, code.id));
   const hint = `Look at the job's logs in Azure ML studio (job ${job}), or: az ml job stream --name ${job}.`;
   const result = await pollUntil({
@@ -165,11 +180,15 @@ export async function runRetrainingJob(s: AzureSession, manifest: Manifest, opti
     classify: (j) => {
       const status = String(j?.properties.status ?? 'NotStarted');
       if (status === 'Completed') return { kind: 'done', value: status };
-      if (FAILED.has(status)) return { kind: 'failed', error: new OperationError('azure_retraining_failed', `retraining job ${job} ended ${status}`, { hint }) };
+      if (FAILED.has(status))
+        return { kind: 'failed', error: new OperationError('azure_retraining_failed', `retraining job ${job} ended ${status}`, { hint }) };
       return { kind: 'pending', status };
     },
     timeoutSeconds: options.timeoutSeconds,
-    onTimeout: (status, seconds) => new OperationError('azure_retraining_timeout', `retraining job ${job} is still ${status} after ${seconds}s`, { hint: 'It keeps running in Azure ML; follow it in the studio, or wait and run `mlship status`.' }),
+    onTimeout: (status, seconds) =>
+      new OperationError('azure_retraining_timeout', `retraining job ${job} is still ${status} after ${seconds}s`, {
+        hint: 'It keeps running in Azure ML; follow it in the studio, or wait and run `mlship status`.',
+      }),
     clock: options.clock,
     reporter: options.reporter,
   });

@@ -51,10 +51,20 @@ function cronTrigger(expression: string) {
   return { triggerType: 'Cron', expression, timeZone: 'UTC' };
 }
 
-export function monitorScheduleBody(r: AzureResources, manifest: Manifest, rec: AzureVersionRecord, data: { deploymentId: string; production: string; reference: string }): ArmResource {
+export function monitorScheduleBody(
+  r: AzureResources,
+  manifest: Manifest,
+  rec: AzureVersionRecord,
+  data: { deploymentId: string; production: string; reference: string },
+): ArmResource {
   const drift = manifest.monitoring.drift;
   const metrics = DRIFT_METRICS[drift.method];
-  const overrides = Object.fromEntries(Object.entries(manifest.features.schema).map(([name, spec]) => [name, spec.type === 'category' || spec.type === 'string' || spec.type === 'boolean' ? 'Categorical' : 'Numerical']));
+  const overrides = Object.fromEntries(
+    Object.entries(manifest.features.schema).map(([name, spec]) => [
+      name,
+      spec.type === 'category' || spec.type === 'string' || spec.type === 'boolean' ? 'Categorical' : 'Numerical',
+    ]),
+  );
   const n = rec.version.replace(/^v/, '');
   return {
     properties: {
@@ -66,14 +76,32 @@ export function monitorScheduleBody(r: AzureResources, manifest: Manifest, rec: 
       action: {
         actionType: 'CreateMonitor',
         monitorDefinition: {
-          ...(manifest.monitoring.alerts.email.length > 0 && { alertNotificationSettings: { emailNotificationSettings: { emails: manifest.monitoring.alerts.email } } }),
-          computeConfiguration: { computeType: 'ServerlessSpark', computeIdentity: { computeIdentityType: 'AmlToken' }, instanceType: 'standard_e4s_v3', runtimeVersion: '3.4' },
-          monitoringTarget: { taskType: manifest.model.output === 'value' ? 'Regression' : 'Classification', deploymentId: data.deploymentId, modelId: workspaceChildId(r, `models/${r.model}/versions/${n}`) },
+          ...(manifest.monitoring.alerts.email.length > 0 && {
+            alertNotificationSettings: { emailNotificationSettings: { emails: manifest.monitoring.alerts.email } },
+          }),
+          computeConfiguration: {
+            computeType: 'ServerlessSpark',
+            computeIdentity: { computeIdentityType: 'AmlToken' },
+            instanceType: 'standard_e4s_v3',
+            runtimeVersion: '3.4',
+          },
+          monitoringTarget: {
+            taskType: manifest.model.output === 'value' ? 'Regression' : 'Classification',
+            deploymentId: data.deploymentId,
+            modelId: workspaceChildId(r, `models/${r.model}/versions/${n}`),
+          },
           signals: {
             'data-drift': {
               signalType: 'DataDrift',
               notificationTypes: ['AmlNotification'],
-              productionData: { inputDataType: 'Rolling', jobInputType: 'uri_folder', uri: data.production, dataContext: 'model_inputs', windowSize: 'P1D', windowOffset: 'P0D' },
+              productionData: {
+                inputDataType: 'Rolling',
+                jobInputType: 'uri_folder',
+                uri: data.production,
+                dataContext: 'model_inputs',
+                windowSize: 'P1D',
+                windowOffset: 'P0D',
+              },
               referenceData: { inputDataType: 'Fixed', jobInputType: 'uri_file', uri: data.reference, dataContext: 'training' },
               features: { filterType: 'FeatureSubset', features: Object.keys(manifest.features.schema) },
               featureDataTypeOverride: overrides,
@@ -142,7 +170,6 @@ const MARKER_SCRIPT = [
   '            marker["metrics"] = json.load(m)',
   '    json.dump(marker, f)',
 ];
-
 
 /**
  * The command job that retrains: the training command in the project source (code asset `codeId`)

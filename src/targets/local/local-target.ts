@@ -24,7 +24,20 @@ import { silentReporter } from '../../util/reporter.js';
 import { checkStrategy } from '../descriptors.js';
 import { pollUntil, systemClock } from '../../deploy/poll.js';
 import { chooseRollback, historyEntry, NoVersionsError, recentHistory } from '../../deploy/history.js';
-import type { DeployPlan, DeployRequest, DeployResult, LiveInfo, PushOptions, PushResult, RollbackRequest, StopResult, Target, TargetContext, TargetStatus, VersionInfo } from '../../deploy/types.js';
+import type {
+  DeployPlan,
+  DeployRequest,
+  DeployResult,
+  LiveInfo,
+  PushOptions,
+  PushResult,
+  RollbackRequest,
+  StopResult,
+  Target,
+  TargetContext,
+  TargetStatus,
+  VersionInfo,
+} from '../../deploy/types.js';
 import type { LogSource, LogWindow } from '../../logs/types.js';
 import type { BuildRef } from '../../packaging/index.js';
 import { serverCommand } from '../../packaging/launch.js';
@@ -196,7 +209,13 @@ export class LocalTarget implements Target {
         version,
         modelDir: this.registry.modelDir(version),
       });
-      const pid = startDetached({ command: server.command, args: server.args, cwd: this.ctx.manifest.projectDir, env: { ...this.ctx.env, ...server.env }, logFile });
+      const pid = startDetached({
+        command: server.command,
+        args: server.args,
+        cwd: this.ctx.manifest.projectDir,
+        env: { ...this.ctx.env, ...server.env },
+        logFile,
+      });
       const timeoutMs = (request.timeoutSeconds ?? DEFAULT_TIMEOUT_S) * 1000;
       try {
         await waitHealthy(`http://127.0.0.1:${appPort}/health`, pid, { timeoutMs, logFile, what: `${version} (serving app)` });
@@ -246,11 +265,19 @@ export class LocalTarget implements Target {
         read: async () => ({ ready: readJson<Ready>(readyFile), alive: isAlive(pid) }),
         classify: ({ ready, alive }) => {
           if (ready?.error === 'EADDRINUSE') {
-            return { kind: 'failed', error: new OperationError('port_in_use', `port ${port} is already in use`, { hint: 'Pass --port N, or set targets.local.port in mlship.yaml.' }) };
+            return {
+              kind: 'failed',
+              error: new OperationError('port_in_use', `port ${port} is already in use`, { hint: 'Pass --port N, or set targets.local.port in mlship.yaml.' }),
+            };
           }
-          if (ready?.error) return { kind: 'failed', error: new OperationError('router_failed', `the local router could not start: ${ready.error}`, { hint: `See ${logFile}.` }) };
+          if (ready?.error)
+            return {
+              kind: 'failed',
+              error: new OperationError('router_failed', `the local router could not start: ${ready.error}`, { hint: `See ${logFile}.` }),
+            };
           if (ready?.port && ready.controlPort) return { kind: 'done', value: { pid, port: ready.port, controlPort: ready.controlPort, token } };
-          if (!alive) return { kind: 'failed', error: new OperationError('router_failed', 'the local router exited during start-up', { hint: `See ${logFile}.` }) };
+          if (!alive)
+            return { kind: 'failed', error: new OperationError('router_failed', 'the local router exited during start-up', { hint: `See ${logFile}.` }) };
           return { kind: 'pending', status: 'starting' };
         },
         timeoutSeconds: 10,
@@ -311,7 +338,10 @@ export class LocalTarget implements Target {
 
   private stablePort(request: DeployRequest, state: DeployState): number {
     if (state.router && request.port !== undefined && request.port !== state.router.port) {
-      throw new UsageError(`the deployment already serves on port ${state.router.port}`, { code: 'port_change', hint: 'Run `mlship stop` first to move it to another port.' });
+      throw new UsageError(`the deployment already serves on port ${state.router.port}`, {
+        code: 'port_change',
+        hint: 'Run `mlship stop` first to move it to another port.',
+      });
     }
     return state.router?.port ?? request.port ?? this.ctx.manifest.targets.local.port;
   }

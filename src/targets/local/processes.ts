@@ -45,7 +45,8 @@ export function startDetached(options: StartOptions): number {
       detached: true,
       stdio: ['ignore', fd, fd],
     });
-    if (child.pid === undefined) throw new OperationError('spawn_failed', `could not start ${options.command}`, { hint: 'Check that the interpreter exists and is executable.' });
+    if (child.pid === undefined)
+      throw new OperationError('spawn_failed', `could not start ${options.command}`, { hint: 'Check that the interpreter exists and is executable.' });
     child.unref();
     return child.pid;
   } finally {
@@ -77,15 +78,24 @@ export async function waitHealthy(url: string, pid: number, options: { timeoutMs
     classify: ({ status, alive }) => {
       if (status === 200) return { kind: 'done', value: undefined };
       if (!alive) {
-        return { kind: 'failed', error: new OperationError('start_failed', `${options.what} exited during start-up:\n${tail(options.logFile)}`, { hint: `The full log is ${options.logFile}.` }) };
+        return {
+          kind: 'failed',
+          error: new OperationError('start_failed', `${options.what} exited during start-up:\n${tail(options.logFile)}`, {
+            hint: `The full log is ${options.logFile}.`,
+          }),
+        };
       }
       return { kind: 'pending', status: status === undefined ? 'starting' : `answering ${status}` };
     },
     timeoutSeconds: options.timeoutMs / 1000,
     onTimeout: () =>
-      new OperationError('health_timeout', `${options.what} did not become healthy within ${Math.round(options.timeoutMs / 1000)} s (${url}):\n${tail(options.logFile)}`, {
-        hint: `Raise --timeout, or look at ${options.logFile}.`,
-      }),
+      new OperationError(
+        'health_timeout',
+        `${options.what} did not become healthy within ${Math.round(options.timeoutMs / 1000)} s (${url}):\n${tail(options.logFile)}`,
+        {
+          hint: `Raise --timeout, or look at ${options.logFile}.`,
+        },
+      ),
     clock: systemClock,
     // Health comes in well under a second: poll often, and print nothing (the deploy reports).
     reporter: silentReporter,

@@ -70,7 +70,12 @@ export class LocalRegistry implements HistoryLog {
   /** One version, or a usage error naming the ones that exist. */
   get(version: string): VersionRecord {
     const record = readJson<VersionRecord>(path.join(this.versionDir(version), 'version.json'));
-    if (!record) throw new VersionNotFoundError(version, 'the local registry', this.list().map((v) => v.version));
+    if (!record)
+      throw new VersionNotFoundError(
+        version,
+        'the local registry',
+        this.list().map((v) => v.version),
+      );
     return record;
   }
 
@@ -86,9 +91,13 @@ export class LocalRegistry implements HistoryLog {
     const artifact = path.join(build.dir, info.model.file);
     const digest = await sha256File(artifact);
     if (digest !== info.model.sha256) {
-      throw new OperationError('artifact_digest_mismatch', `the build's model artifact changed after the build (sha256 ${digest.slice(0, 12)}…, build.json says ${info.model.sha256.slice(0, 12)}…)`, {
-        hint: 'Run `mlship build` again.',
-      });
+      throw new OperationError(
+        'artifact_digest_mismatch',
+        `the build's model artifact changed after the build (sha256 ${digest.slice(0, 12)}…, build.json says ${info.model.sha256.slice(0, 12)}…)`,
+        {
+          hint: 'Run `mlship build` again.',
+        },
+      );
     }
     return withLock(path.join(this.root, '.lock'), () => {
       const existing = this.list().find((v) => v.buildId === info.id);
@@ -145,13 +154,19 @@ export class LocalRegistry implements HistoryLog {
     try {
       digest = await sha256File(artifact);
     } catch {
-      throw new OperationError('artifact_missing', `the model artifact of ${version} is missing (${artifact})`, { hint: 'Push the build again to restore it.' });
+      throw new OperationError('artifact_missing', `the model artifact of ${version} is missing (${artifact})`, {
+        hint: 'Push the build again to restore it.',
+      });
     }
     if (digest !== record.digest || digest !== build.model.sha256) {
-      throw new OperationError('artifact_digest_mismatch', `the model artifact of ${version} is corrupted or was modified: sha256 ${digest.slice(0, 12)}…, registered ${record.digest.slice(0, 12)}…`, {
-        hint: 'Refusing to serve it. Rebuild and push a new version, or deploy another version with --version.',
-        details: { version, expected: record.digest, actual: digest, artifact },
-      });
+      throw new OperationError(
+        'artifact_digest_mismatch',
+        `the model artifact of ${version} is corrupted or was modified: sha256 ${digest.slice(0, 12)}…, registered ${record.digest.slice(0, 12)}…`,
+        {
+          hint: 'Refusing to serve it. Rebuild and push a new version, or deploy another version with --version.',
+          details: { version, expected: record.digest, actual: digest, artifact },
+        },
+      );
     }
     // A build.json without a runtime (older, hand-made) falls back to the configured interpreter.
     return { artifact, python: build.runtime === undefined ? undefined : localPython(build, `serve ${version} on the local target`) };
@@ -161,7 +176,9 @@ export class LocalRegistry implements HistoryLog {
   baseline(version: string): BaselineProfile {
     const profile = readJson<BaselineProfile>(path.join(this.contextDir(version), 'baseline.json'));
     if (!profile) {
-      throw new OperationError('baseline_missing', `version ${version} has no baseline profile`, { hint: 'Set features.baseline in mlship.yaml, then build and push again.' });
+      throw new OperationError('baseline_missing', `version ${version} has no baseline profile`, {
+        hint: 'Set features.baseline in mlship.yaml, then build and push again.',
+      });
     }
     return profile;
   }

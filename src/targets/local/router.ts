@@ -45,7 +45,14 @@ export class Router {
   switchTo(backend: Backend): Backend | undefined {
     const previous = this.current;
     const url = new URL(backend.url);
-    this.current = { ...backend, agent: new Agent({ keepAlive: true, maxSockets: Infinity }), inflight: 0, hostname: url.hostname, port: Number(url.port), host: url.host };
+    this.current = {
+      ...backend,
+      agent: new Agent({ keepAlive: true, maxSockets: Infinity }),
+      inflight: 0,
+      hostname: url.hostname,
+      port: Number(url.port),
+      host: url.host,
+    };
     if (previous) {
       this.draining.add(previous);
       this.settle(previous);

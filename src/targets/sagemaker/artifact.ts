@@ -48,7 +48,13 @@ export function ecrRegistry(api: AwsApi, r: Resources): ImageRegistry {
     async ensureRepository() {
       const repo =
         (await ifExists(() => api.describeRepositories({ repositoryNames: [r.repository] })))?.repositories?.[0] ??
-        (await api.createRepository({ repositoryName: r.repository, imageScanningConfiguration: { scanOnPush: true }, encryptionConfiguration: { encryptionType: 'AES256' } })).repository;
+        (
+          await api.createRepository({
+            repositoryName: r.repository,
+            imageScanningConfiguration: { scanOnPush: true },
+            encryptionConfiguration: { encryptionType: 'AES256' },
+          })
+        ).repository;
       if (!repo?.repositoryUri) throw new OperationError('aws_error', `ECR returned no URI for repository ${r.repository}`);
       return repo.repositoryUri;
     },

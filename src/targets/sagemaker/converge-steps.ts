@@ -22,7 +22,11 @@ export async function monitoringSteps(session: Session, ctx: TargetContext, rec:
   const { api, r } = session;
   const image = monitorImage(r.region);
   if (!rec.baseline || !image) {
-    ctx.output.debug(!rec.baseline ? `no baseline stored with ${rec.version}: Model Monitor schedule skipped` : `no Model Monitor image known for ${r.region}: schedule skipped`);
+    ctx.output.debug(
+      !rec.baseline
+        ? `no baseline stored with ${rec.version}: Model Monitor schedule skipped`
+        : `no Model Monitor image known for ${r.region}: schedule skipped`,
+    );
     return [];
   }
   const job = dataQualityJobRequest(r, rec.version, rec.baseline, image, role);
@@ -52,7 +56,11 @@ export async function monitoringSteps(session: Session, ctx: TargetContext, rec:
         details: scheduleDetails,
         run: async () => {
           if (cron.note) ctx.output.warn(cron.note);
-          await api.createMonitoringSchedule({ MonitoringScheduleName: r.monitoringSchedule, MonitoringScheduleConfig: config, Tags: [{ Key: 'mlship:project', Value: r.endpoint }] });
+          await api.createMonitoringSchedule({
+            MonitoringScheduleName: r.monitoringSchedule,
+            MonitoringScheduleConfig: config,
+            Tags: [{ Key: 'mlship:project', Value: r.endpoint }],
+          });
         },
       },
       update: {
@@ -134,7 +142,18 @@ async function topicSubscriptions(session: Session, topicArn: string): Promise<S
 function alarmDiffers(current: MetricAlarm | undefined, wanted: PutMetricAlarmCommandInput): boolean {
   if (!current) return true;
   const pick = (a: MetricAlarm | PutMetricAlarmCommandInput) =>
-    JSON.stringify([a.Namespace, a.MetricName, [...(a.Dimensions ?? [])].map((d) => `${d.Name}=${d.Value}`).sort(), a.Statistic, a.Period, a.EvaluationPeriods, a.Threshold, a.ComparisonOperator, a.TreatMissingData, a.AlarmActions ?? []]);
+    JSON.stringify([
+      a.Namespace,
+      a.MetricName,
+      [...(a.Dimensions ?? [])].map((d) => `${d.Name}=${d.Value}`).sort(),
+      a.Statistic,
+      a.Period,
+      a.EvaluationPeriods,
+      a.Threshold,
+      a.ComparisonOperator,
+      a.TreatMissingData,
+      a.AlarmActions ?? [],
+    ]);
   return pick(current) !== pick(wanted);
 }
 
@@ -159,11 +178,21 @@ export async function retrainingSteps(session: Session, ctx: TargetContext, rec:
     resource: r.pipeline,
     describe: async () => existing,
     differs: (current) => current.PipelineDefinition !== definition,
-    create: { action: 'sagemaker:CreatePipeline', details: pipelineDetails, run: async () => void (await api.createPipeline({ ...pipeline, ClientRequestToken: `${r.pipeline}-${ctx.now().getTime()}` })) },
+    create: {
+      action: 'sagemaker:CreatePipeline',
+      details: pipelineDetails,
+      run: async () => void (await api.createPipeline({ ...pipeline, ClientRequestToken: `${r.pipeline}-${ctx.now().getTime()}` })),
+    },
     update: {
       action: 'sagemaker:UpdatePipeline',
       details: pipelineDetails,
-      run: async () => void (await api.updatePipeline({ PipelineName: pipeline.PipelineName, PipelineDefinition: pipeline.PipelineDefinition, PipelineDescription: pipeline.PipelineDescription, RoleArn: pipeline.RoleArn })),
+      run: async () =>
+        void (await api.updatePipeline({
+          PipelineName: pipeline.PipelineName,
+          PipelineDefinition: pipeline.PipelineDefinition,
+          PipelineDescription: pipeline.PipelineDescription,
+          RoleArn: pipeline.RoleArn,
+        })),
     },
   });
   if (pipelineStep) steps.push(pipelineStep);
@@ -171,7 +200,10 @@ export async function retrainingSteps(session: Session, ctx: TargetContext, rec:
   if (schedule) {
     const scheduleDetails = { expression: schedule.ScheduleExpression, timezone: 'UTC', target: r.pipeline };
     // The pipeline's ARN is known only once it exists: read when the step runs.
-    const body = async () => ({ ...schedule, Target: { ...schedule.Target!, Arn: (await api.describePipeline({ PipelineName: r.pipeline })).PipelineArn ?? pipelineArn(r) } });
+    const body = async () => ({
+      ...schedule,
+      Target: { ...schedule.Target!, Arn: (await api.describePipeline({ PipelineName: r.pipeline })).PipelineArn ?? pipelineArn(r) },
+    });
     const scheduleStep = await converge({
       resource: schedule.Name!,
       describe: () => ifExists(() => api.getSchedule({ Name: schedule.Name })),

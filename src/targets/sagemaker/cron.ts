@@ -8,7 +8,9 @@ import { UsageError } from '../../util/errors.js';
 function fields(expr: string, where: string): [string, string, string, string, string] {
   const parts = expr.trim().split(/\s+/);
   if (parts.length !== 5) {
-    throw new UsageError(`${where}: "${expr}" is not a five-field cron expression`, { hint: 'Use minute hour day-of-month month day-of-week, e.g. "0 2 * * *".' });
+    throw new UsageError(`${where}: "${expr}" is not a five-field cron expression`, {
+      hint: 'Use minute hour day-of-month month day-of-week, e.g. "0 2 * * *".',
+    });
   }
   return parts as [string, string, string, string, string];
 }

@@ -13,7 +13,11 @@ export const sagemakerDescriptor: TargetDescriptor = {
   title: 'AWS SageMaker',
   manifestBlock: 'targets.sagemaker',
   defaults: { prefix: 'mlship' },
-  initSnippet: ['sagemaker:', '  region: us-east-1', '  # role: arn:aws:iam::123456789012:role/mlship  # the execution role SageMaker assumes (needed to deploy)'],
+  initSnippet: [
+    'sagemaker:',
+    '  region: us-east-1',
+    '  # role: arn:aws:iam::123456789012:role/mlship  # the execution role SageMaker assumes (needed to deploy)',
+  ],
   ciLogin: ['- uses: aws-actions/configure-aws-credentials@v4', '  with:', '    role-to-assume: ${{ secrets.AWS_ROLE_ARN }}', '    aws-region: us-east-1'],
   catalog: 'sagemaker',
   deploysImages: true,

@@ -48,15 +48,28 @@ export class EndpointWaiter {
 
   /** Wait until a deleted endpoint is gone. */
   async gone(timeoutS: number): Promise<void> {
-    await this.poll<void>(`${this.what}: waiting for the delete to finish`, timeoutS, (s) => (s ? { kind: 'pending', status: s.status } : { kind: 'done', value: undefined, message: `${this.what}: deleted` }), (status, seconds) =>
-      new OperationError('deploy_timeout', `${this.what} is still ${status} after ${seconds}s`, { hint: 'Run `mlship deploy` again later.' }),
+    await this.poll<void>(
+      `${this.what}: waiting for the delete to finish`,
+      timeoutS,
+      (s) => (s ? { kind: 'pending', status: s.status } : { kind: 'done', value: undefined, message: `${this.what}: deleted` }),
+      (status, seconds) =>
+        new OperationError('deploy_timeout', `${this.what} is still ${status} after ${seconds}s`, { hint: 'Run `mlship deploy` again later.' }),
     );
   }
 
   /** Wait until the endpoint leaves a transitional status. */
   async settled(timeoutS: number): Promise<void> {
-    await this.poll<void>(`${this.what}: waiting for the running update to finish`, timeoutS, (s) => (!s || !TRANSITIONAL.has(s.status) ? { kind: 'done', value: undefined, message: `${this.what}: ${s?.status ?? 'gone'}` } : { kind: 'pending', status: s.status }), (status, seconds) =>
-      new OperationError('deploy_timeout', `${this.what} is still ${status} after ${seconds}s`, { hint: 'Run the command again later (or with a larger --timeout); it continues where this one stopped.' }),
+    await this.poll<void>(
+      `${this.what}: waiting for the running update to finish`,
+      timeoutS,
+      (s) =>
+        !s || !TRANSITIONAL.has(s.status)
+          ? { kind: 'done', value: undefined, message: `${this.what}: ${s?.status ?? 'gone'}` }
+          : { kind: 'pending', status: s.status },
+      (status, seconds) =>
+        new OperationError('deploy_timeout', `${this.what} is still ${status} after ${seconds}s`, {
+          hint: 'Run the command again later (or with a larger --timeout); it continues where this one stopped.',
+        }),
     );
   }
 
@@ -72,14 +85,23 @@ export class EndpointWaiter {
       `${this.what}: deploying ${config}`,
       timeoutS,
       (state) => {
-        if (!state) return { kind: 'failed', error: new OperationError('endpoint_missing', `${this.what} disappeared while deploying`, { hint: 'Run `mlship deploy` again.' }) };
+        if (!state)
+          return {
+            kind: 'failed',
+            error: new OperationError('endpoint_missing', `${this.what} disappeared while deploying`, { hint: 'Run `mlship deploy` again.' }),
+          };
         if (state.status === 'InService' && state.config === config) return { kind: 'done', value: undefined, message: `${this.what}: InService on ${config}` };
         const rolledBack = state.status === 'InService' && state.config !== config && (sawTransition || state.failureReason !== undefined);
         if (state.status === 'Failed' || state.status === 'OutOfService' || rolledBack) {
-          const kept = state.config && state.config !== config ? ` The endpoint still serves ${state.config}${state.version ? ` (${state.version})` : ''}.` : '';
+          const kept =
+            state.config && state.config !== config ? ` The endpoint still serves ${state.config}${state.version ? ` (${state.version})` : ''}.` : '';
           const reason = state.failureReason ?? `status ${state.status}`;
           if (rolledBack && canary?.stable && state.version === canary.stable) {
-            return { kind: 'failed', message: `${this.what}: canary rolled back`, error: new CanaryRevertedError(canary.candidate, canary.stable, `SageMaker rolled the canary back (${reason})`, { endpointConfig: state.config }) };
+            return {
+              kind: 'failed',
+              message: `${this.what}: canary rolled back`,
+              error: new CanaryRevertedError(canary.candidate, canary.stable, `SageMaker rolled the canary back (${reason})`, { endpointConfig: state.config }),
+            };
           }
           return {
             kind: 'failed',
@@ -94,9 +116,13 @@ export class EndpointWaiter {
         return { kind: 'pending', status: state.status };
       },
       (status, seconds) =>
-        new OperationError('deploy_timeout', `${this.what} is still ${status} after ${seconds}s; the previous configuration keeps serving until SageMaker finishes`, {
-          hint: 'Run `mlship deploy` again (or with a larger --timeout) to keep waiting; it does not start a second update.',
-        }),
+        new OperationError(
+          'deploy_timeout',
+          `${this.what} is still ${status} after ${seconds}s; the previous configuration keeps serving until SageMaker finishes`,
+          {
+            hint: 'Run `mlship deploy` again (or with a larger --timeout) to keep waiting; it does not start a second update.',
+          },
+        ),
     );
   }
 }

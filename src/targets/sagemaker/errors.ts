@@ -29,7 +29,15 @@ export function isNotFound(error: unknown): boolean {
 }
 
 const CREDENTIAL_ERRORS = new Set(['CredentialsProviderError', 'ProviderError']);
-const EXPIRED = new Set(['ExpiredToken', 'ExpiredTokenException', 'TokenRefreshRequired', 'InvalidClientTokenId', 'UnrecognizedClientException', 'InvalidSignatureException', 'SignatureDoesNotMatch']);
+const EXPIRED = new Set([
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'TokenRefreshRequired',
+  'InvalidClientTokenId',
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+  'SignatureDoesNotMatch',
+]);
 const DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'AuthorizationError']);
 const THROTTLED = new Set(['ThrottlingException', 'Throttling', 'TooManyRequestsException', 'SlowDown', 'RequestLimitExceeded']);
 
@@ -47,37 +55,111 @@ export function translateAwsError(error: unknown, call: CallName, context: { rol
 
   if (isNotFound(error)) {
     // Callers that expect absence (describe → create) test for this code with `isNotFound`.
-    return new CloudError('not_found', 'aws', `AWS call ${action} found nothing: ${message}`, opts('Something mlship expected was deleted outside mlship; run the command again, or push and deploy again.', 'aws_not_found'));
+    return new CloudError(
+      'not_found',
+      'aws',
+      `AWS call ${action} found nothing: ${message}`,
+      opts('Something mlship expected was deleted outside mlship; run the command again, or push and deploy again.', 'aws_not_found'),
+    );
   }
   if (CREDENTIAL_ERRORS.has(name) || /could not load credentials|credential/i.test(name)) {
     if (/sso|token/i.test(message)) {
-      return new CloudError('credentials', 'aws', `Your AWS SSO session has expired or was never started (${message}), so mlship could not call ${action}.`, opts('Run `aws sso login` (with `--profile NAME` if you use AWS_PROFILE) and run the command again.', 'aws_sso_expired'));
+      return new CloudError(
+        'credentials',
+        'aws',
+        `Your AWS SSO session has expired or was never started (${message}), so mlship could not call ${action}.`,
+        opts('Run `aws sso login` (with `--profile NAME` if you use AWS_PROFILE) and run the command again.', 'aws_sso_expired'),
+      );
     }
-    return new CloudError('credentials', 'aws', `No AWS credentials were found, so mlship could not call ${action}. mlship reads them only from the AWS SDK's standard chain: environment variables, the shared config and credentials files (AWS_PROFILE), SSO, or an instance/container role.`, opts('Run `aws configure` or `aws sso login`, or export AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), then run the command again.', 'aws_no_credentials'));
+    return new CloudError(
+      'credentials',
+      'aws',
+      `No AWS credentials were found, so mlship could not call ${action}. mlship reads them only from the AWS SDK's standard chain: environment variables, the shared config and credentials files (AWS_PROFILE), SSO, or an instance/container role.`,
+      opts(
+        'Run `aws configure` or `aws sso login`, or export AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), then run the command again.',
+        'aws_no_credentials',
+      ),
+    );
   }
   if (EXPIRED.has(name)) {
-    return new CloudError('credentials', 'aws', `AWS rejected the credentials when mlship called ${action}: ${name} (${message}). The session token has probably expired.`, opts('Refresh your credentials (`aws sso login`, or a new session token) and run the command again.', 'aws_credentials_expired'));
+    return new CloudError(
+      'credentials',
+      'aws',
+      `AWS rejected the credentials when mlship called ${action}: ${name} (${message}). The session token has probably expired.`,
+      opts('Refresh your credentials (`aws sso login`, or a new session token) and run the command again.', 'aws_credentials_expired'),
+    );
   }
   if (DENIED.has(name) || e.$metadata?.httpStatusCode === 403) {
     const who = /arn:aws[a-z-]*:(?:iam|sts)::\d{12}:[^\s]+/.exec(message)?.[0];
     const principal = who ? who.replace(/[.,]$/, '') : 'your AWS identity';
     const roleNote = context.role ? ` SageMaker itself acts as ${context.role} (targets.sagemaker.role) for what runs inside the endpoint and jobs.` : '';
-    return new CloudError('permission', 'aws', `Access denied: ${principal} is not allowed to call ${action} in ${context.region}.${roleNote}`, opts(`Add "${action}" to the IAM policy of ${principal} (or ask your AWS administrator to), then run the command again.`, 'aws_access_denied'));
+    return new CloudError(
+      'permission',
+      'aws',
+      `Access denied: ${principal} is not allowed to call ${action} in ${context.region}.${roleNote}`,
+      opts(`Add "${action}" to the IAM policy of ${principal} (or ask your AWS administrator to), then run the command again.`, 'aws_access_denied'),
+    );
   }
   if (THROTTLED.has(name)) {
-    return new CloudError('throttled', 'aws', `AWS kept throttling ${action} after the SDK's own retries (${name}).`, opts('Wait a minute and run the command again; it picks up where it stopped. If it persists, ask AWS for a higher request rate for this API.', 'aws_throttled'));
+    return new CloudError(
+      'throttled',
+      'aws',
+      `AWS kept throttling ${action} after the SDK's own retries (${name}).`,
+      opts(
+        'Wait a minute and run the command again; it picks up where it stopped. If it persists, ask AWS for a higher request rate for this API.',
+        'aws_throttled',
+      ),
+    );
   }
   if (name === 'ResourceLimitExceeded' || name === 'LimitExceededException' || name === 'ServiceQuotaExceededException') {
-    return new CloudError('quota', 'aws', `An AWS quota stopped ${action} in ${context.region}: ${message}`, opts('Request a higher limit in the Service Quotas console (SageMaker, "… for endpoint usage" of the instance type), choose another instance type with serving.compute, or free capacity by deleting unused endpoints.', 'aws_quota_exceeded'));
+    return new CloudError(
+      'quota',
+      'aws',
+      `An AWS quota stopped ${action} in ${context.region}: ${message}`,
+      opts(
+        'Request a higher limit in the Service Quotas console (SageMaker, "… for endpoint usage" of the instance type), choose another instance type with serving.compute, or free capacity by deleting unused endpoints.',
+        'aws_quota_exceeded',
+      ),
+    );
   }
-  if (name === 'ValidationException' && /instance ?type|InstanceType/i.test(message) && /(not supported|not available|invalid|failed to satisfy)/i.test(message)) {
-    return new CloudError('invalid_request', 'aws', `The instance type is not available for SageMaker endpoints in ${context.region}: ${message}`, opts('Pick an instance type offered in this region (serving.compute in mlship.yaml), or deploy to a region that has it (targets.sagemaker.region).', 'aws_instance_unavailable'));
+  if (
+    name === 'ValidationException' &&
+    /instance ?type|InstanceType/i.test(message) &&
+    /(not supported|not available|invalid|failed to satisfy)/i.test(message)
+  ) {
+    return new CloudError(
+      'invalid_request',
+      'aws',
+      `The instance type is not available for SageMaker endpoints in ${context.region}: ${message}`,
+      opts(
+        'Pick an instance type offered in this region (serving.compute in mlship.yaml), or deploy to a region that has it (targets.sagemaker.region).',
+        'aws_instance_unavailable',
+      ),
+    );
   }
   if (CONFLICT.has(name) || e.$metadata?.httpStatusCode === 409) {
-    return new CloudError('conflict', 'aws', `AWS refused ${action} because another operation is changing the same resource: ${name} (${message}).`, opts('Wait for the running operation to finish (`mlship status` shows it) and run the command again.', 'aws_conflict'));
+    return new CloudError(
+      'conflict',
+      'aws',
+      `AWS refused ${action} because another operation is changing the same resource: ${name} (${message}).`,
+      opts('Wait for the running operation to finish (`mlship status` shows it) and run the command again.', 'aws_conflict'),
+    );
   }
   if (name === 'ValidationException' || name === 'InvalidParameterValue' || name === 'InvalidParameterException') {
-    return new CloudError('invalid_request', 'aws', `AWS refused ${action} as invalid: ${message}`, opts('Check the values mlship.yaml gives for this call (instance type, names, region); run with --verbose for the full AWS error.', 'aws_invalid_request'));
+    return new CloudError(
+      'invalid_request',
+      'aws',
+      `AWS refused ${action} as invalid: ${message}`,
+      opts(
+        'Check the values mlship.yaml gives for this call (instance type, names, region); run with --verbose for the full AWS error.',
+        'aws_invalid_request',
+      ),
+    );
   }
-  return new CloudError('service', 'aws', `AWS call ${action} failed: ${name}: ${message}`, opts('Check the message above; run with --verbose for the full AWS error.', 'aws_error'));
+  return new CloudError(
+    'service',
+    'aws',
+    `AWS call ${action} failed: ${name}: ${message}`,
+    opts('Check the message above; run with --verbose for the full AWS error.', 'aws_error'),
+  );
 }

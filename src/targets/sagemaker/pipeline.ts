@@ -15,7 +15,6 @@ import { schedulerCron } from './cron.js';
 import { keys, s3Uri, type Resources } from './resources.js';
 import { shellQuote } from '../../deploy/source.js';
 
-
 /** The folder the training command reads its data from, relative to the project (from `retraining.data`). */
 function dataFolder(manifest: Manifest): string {
   const first = manifest.retraining.data[0];

@@ -30,9 +30,13 @@ export async function pushVersion(session: Session, ctx: TargetContext, build: B
   const modelPath = path.join(build.dir, info.model.file);
   const digest = await sha256File(modelPath);
   if (digest !== info.model.sha256) {
-    throw new OperationError('artifact_digest_mismatch', `the build's model artifact changed after the build (sha256 ${digest.slice(0, 12)}…, build.json says ${info.model.sha256.slice(0, 12)}…)`, {
-      hint: 'Run `mlship build` again.',
-    });
+    throw new OperationError(
+      'artifact_digest_mismatch',
+      `the build's model artifact changed after the build (sha256 ${digest.slice(0, 12)}…, build.json says ${info.model.sha256.slice(0, 12)}…)`,
+      {
+        hint: 'Run `mlship build` again.',
+      },
+    );
   }
   const { api, r, registry } = session;
   const out = ctx.output;

@@ -62,12 +62,19 @@ export class S3Registry extends ObjectRegistry<VersionRecord> {
     const out: PackageInfo[] = [];
     let token: string | undefined;
     do {
-      const page = await ifExists(() => this.api.listModelPackages({ ModelPackageGroupName: this.r.packageGroup, MaxResults: 100, ...(token && { NextToken: token }) }));
+      const page = await ifExists(() =>
+        this.api.listModelPackages({ ModelPackageGroupName: this.r.packageGroup, MaxResults: 100, ...(token && { NextToken: token }) }),
+      );
       if (!page) break;
       for (const p of page.ModelPackageSummaryList ?? []) {
         const version = p.ModelPackageVersion !== undefined ? `v${p.ModelPackageVersion}` : versionFromArn(p.ModelPackageArn ?? '');
         if (!version || !p.ModelPackageArn) continue;
-        out.push({ version, arn: p.ModelPackageArn, approval: p.ModelApprovalStatus ?? 'Unknown', ...(p.CreationTime && { createdAt: new Date(p.CreationTime).toISOString() }) });
+        out.push({
+          version,
+          arn: p.ModelPackageArn,
+          approval: p.ModelApprovalStatus ?? 'Unknown',
+          ...(p.CreationTime && { createdAt: new Date(p.CreationTime).toISOString() }),
+        });
       }
       token = page.NextToken;
     } while (token);

@@ -9,7 +9,7 @@ import type * as CW from '@aws-sdk/client-cloudwatch';
 import type * as S3 from '@aws-sdk/client-s3';
 import type * as SM from '@aws-sdk/client-sagemaker';
 import type { Manifest } from '../../manifest/types.js';
-import type { ComputeChoice, DeployRequest, VersionInfo } from '../../deploy/types.js';
+import type { ComputeChoice, DeployRequest } from '../../deploy/types.js';
 import { keys, s3Uri, type Resources } from './resources.js';
 import type { VersionRecordBase } from '../../deploy/registry.js';
 
@@ -59,7 +59,16 @@ export function containerEnvironment(manifest: Manifest, version: string, digest
 export function modelPackageRequest(
   manifest: Manifest,
   r: Resources,
-  input: { image: string; modelDataUrl: string; digest: string; buildId: string; instanceTypes: string[]; requireApproval: boolean; statistics?: string; constraints?: string },
+  input: {
+    image: string;
+    modelDataUrl: string;
+    digest: string;
+    buildId: string;
+    instanceTypes: string[];
+    requireApproval: boolean;
+    statistics?: string;
+    constraints?: string;
+  },
 ): SM.CreateModelPackageCommandInput {
   return {
     ModelPackageGroupName: r.packageGroup,
@@ -225,13 +234,22 @@ export function updateEndpointRequest(r: Resources, configName: string, strategy
 }
 
 /** Autoscaling between the manifest's replicas: target tracking on invocations per instance. */
-export function scalingRequests(manifest: Manifest, r: Resources): { target: AAS.RegisterScalableTargetCommandInput; policy: AAS.PutScalingPolicyCommandInput } {
+export function scalingRequests(
+  manifest: Manifest,
+  r: Resources,
+): { target: AAS.RegisterScalableTargetCommandInput; policy: AAS.PutScalingPolicyCommandInput } {
   const resourceId = `endpoint/${r.endpoint}/variant/${r.variant}`;
   const { min, max } = manifest.serving.replicas;
   // At the expected rate the minimum fleet sits at the target; more traffic adds instances.
   const perInstancePerMinute = Math.max(1, Math.ceil((manifest.serving.expected_rps * 60) / Math.max(1, min)));
   return {
-    target: { ServiceNamespace: 'sagemaker', ResourceId: resourceId, ScalableDimension: 'sagemaker:variant:DesiredInstanceCount', MinCapacity: min, MaxCapacity: max },
+    target: {
+      ServiceNamespace: 'sagemaker',
+      ResourceId: resourceId,
+      ScalableDimension: 'sagemaker:variant:DesiredInstanceCount',
+      MinCapacity: min,
+      MaxCapacity: max,
+    },
     policy: {
       PolicyName: r.scalingPolicy,
       ServiceNamespace: 'sagemaker',
@@ -288,8 +306,17 @@ export function dataQualityJobRequest(
   const body: Omit<SM.CreateDataQualityJobDefinitionCommandInput, 'JobDefinitionName'> = {
     DataQualityAppSpecification: { ImageUri: image },
     DataQualityBaselineConfig: { ConstraintsResource: { S3Uri: baseline.constraints }, StatisticsResource: { S3Uri: baseline.statistics } },
-    DataQualityJobInput: { EndpointInput: { EndpointName: r.endpoint, LocalPath: '/opt/ml/processing/input/endpoint', S3InputMode: 'File', S3DataDistributionType: 'FullyReplicated' } },
-    DataQualityJobOutputConfig: { MonitoringOutputs: [{ S3Output: { S3Uri: s3Uri(r, keys.monitoringReports(r)), LocalPath: '/opt/ml/processing/output', S3UploadMode: 'EndOfJob' } }] },
+    DataQualityJobInput: {
+      EndpointInput: {
+        EndpointName: r.endpoint,
+        LocalPath: '/opt/ml/processing/input/endpoint',
+        S3InputMode: 'File',
+        S3DataDistributionType: 'FullyReplicated',
+      },
+    },
+    DataQualityJobOutputConfig: {
+      MonitoringOutputs: [{ S3Output: { S3Uri: s3Uri(r, keys.monitoringReports(r)), LocalPath: '/opt/ml/processing/output', S3UploadMode: 'EndOfJob' } }],
+    },
     JobResources: { ClusterConfig: { InstanceCount: 1, InstanceType: 'ml.m5.large', VolumeSizeInGB: 20 } },
     RoleArn: role,
     StoppingCondition: { MaxRuntimeInSeconds: 3600 },

@@ -13,7 +13,11 @@ import type { Session } from './session.js';
 const RUNNING = new Set(['Executing', 'Stopping']);
 
 /** Start the project's retraining pipeline and wait for it (`timeoutS`), reporting each status change. */
-export async function runRetrainingPipeline(session: Session, reporter: Reporter, options: { timeoutS: number; clock: Clock; maxPollMs?: number }): Promise<RetrainingRun> {
+export async function runRetrainingPipeline(
+  session: Session,
+  reporter: Reporter,
+  options: { timeoutS: number; clock: Clock; maxPollMs?: number },
+): Promise<RetrainingRun> {
   const { api, r } = session;
   if (!(await ifExists(() => api.describePipeline({ PipelineName: r.pipeline })))) {
     throw new OperationError('pipeline_missing', `there is no retraining pipeline ${r.pipeline} in ${r.region}`, {
@@ -22,7 +26,11 @@ export async function runRetrainingPipeline(session: Session, reporter: Reporter
   }
   const started = await api.startPipelineExecution({
     PipelineName: r.pipeline,
-    PipelineExecutionDisplayName: `mlship-${options.clock.now().toISOString().replace(/[^0-9]/g, '').slice(0, 14)}`,
+    PipelineExecutionDisplayName: `mlship-${options.clock
+      .now()
+      .toISOString()
+      .replace(/[^0-9]/g, '')
+      .slice(0, 14)}`,
     PipelineExecutionDescription: 'started by mlship retrain',
   });
   const arn = started.PipelineExecutionArn;
@@ -35,7 +43,8 @@ export async function runRetrainingPipeline(session: Session, reporter: Reporter
     classify: (run) => {
       const s = run.PipelineExecutionStatus ?? 'Unknown';
       if (RUNNING.has(s)) return { kind: 'pending', status: s };
-      if (s === 'Succeeded') return { kind: 'done', value: s, message: `${what}: Succeeded; the new version waits for approval in model package group ${r.packageGroup}` };
+      if (s === 'Succeeded')
+        return { kind: 'done', value: s, message: `${what}: Succeeded; the new version waits for approval in model package group ${r.packageGroup}` };
       return {
         kind: 'failed',
         message: `${what}: ${s}`,

@@ -19,19 +19,25 @@
  */
 import { OperationError, UsageError } from '../../util/errors.js';
 import type { BaselineProfile } from '../../baseline/profile.js';
-import {
-  actor,
-  chooseRollback,
-  historyEntry,
-  liveSince,
-  NoVersionsError,
-  recentHistory,
-  VersionNotFoundError,
-} from '../../deploy/history.js';
+import { actor, chooseRollback, historyEntry, liveSince, NoVersionsError, recentHistory, VersionNotFoundError } from '../../deploy/history.js';
 import { systemClock, type Clock } from '../../deploy/poll.js';
 import { LazySession } from '../../deploy/session.js';
 import { runSteps, toPlan, type Step } from '../../deploy/steps.js';
-import type { DeployPlan, DeployRequest, DeployResult, LiveInfo, PushOptions, PushResult, RetrainingRun, RollbackRequest, StopResult, Target, TargetContext, TargetStatus, VersionInfo } from '../../deploy/types.js';
+import type {
+  DeployPlan,
+  DeployRequest,
+  DeployResult,
+  LiveInfo,
+  PushOptions,
+  PushResult,
+  RetrainingRun,
+  RollbackRequest,
+  StopResult,
+  Target,
+  TargetContext,
+  TargetStatus,
+  VersionInfo,
+} from '../../deploy/types.js';
 import type { LogSource, LogWindow } from '../../logs/types.js';
 import type { BuildRef } from '../../packaging/index.js';
 import type { AwsApi } from './api.js';
@@ -136,12 +142,15 @@ export class SageMakerTarget implements Target {
     if (rec) return rec;
     const d = await session.api.describeModelPackage({ ModelPackageName: p.arn });
     const c = d.InferenceSpecification?.Containers?.[0];
-    if (!c?.Image || !c.ModelDataUrl) throw new OperationError('version_incomplete', `model package ${p.arn} has no container image or model data`, { hint: 'Push the build again with `mlship push`.' });
+    if (!c?.Image || !c.ModelDataUrl)
+      throw new OperationError('version_incomplete', `model package ${p.arn} has no container image or model data`, {
+        hint: 'Push the build again with `mlship push`.',
+      });
     return {
       version: p.version,
       buildId: d.CustomerMetadataProperties?.['mlship:build'] ?? 'pipeline',
       createdAt: d.CreationTime ? new Date(d.CreationTime).toISOString() : '',
-      digest: d.CustomerMetadataProperties?.['mlship:sha256'] ?? (/([0-9a-f]{64})/.exec(c.ModelDataUrl)?.[1] ?? 'unknown'),
+      digest: d.CustomerMetadataProperties?.['mlship:sha256'] ?? /([0-9a-f]{64})/.exec(c.ModelDataUrl)?.[1] ?? 'unknown',
       image: c.Image,
       modelDataUrl: c.ModelDataUrl,
       modelPackageArn: p.arn,
@@ -163,10 +172,18 @@ export class SageMakerTarget implements Target {
     const { api, r, registry } = session;
     const manifest = this.ctx.manifest;
     const packages = await registry.packages();
-    if (packages.length === 0) throw new NoVersionsError(`model package group ${r.packageGroup} (${r.region})`, 'Run `mlship build` and `mlship push --target sagemaker` first.');
+    if (packages.length === 0)
+      throw new NoVersionsError(`model package group ${r.packageGroup} (${r.region})`, 'Run `mlship build` and `mlship push --target sagemaker` first.');
     // Without --version: the newest version not waiting for approval (a retraining run's result is promoted by name).
-    const pkg = request.version ? packages.find((p) => p.version === request.version) : (packages.filter((p) => p.approval !== 'PendingManualApproval').at(-1) ?? packages.at(-1));
-    if (!pkg) throw new VersionNotFoundError(request.version!, `model package group ${r.packageGroup}`, packages.map((p) => p.version));
+    const pkg = request.version
+      ? packages.find((p) => p.version === request.version)
+      : (packages.filter((p) => p.approval !== 'PendingManualApproval').at(-1) ?? packages.at(-1));
+    if (!pkg)
+      throw new VersionNotFoundError(
+        request.version!,
+        `model package group ${r.packageGroup}`,
+        packages.map((p) => p.version),
+      );
     if (pkg.approval === 'PendingManualApproval') {
       throw new OperationError('version_not_approved', `${pkg.version} is pending manual approval in model package group ${r.packageGroup}`, {
         hint: `Approve it (SageMaker Studio, or \`aws sagemaker update-model-package --model-package-arn ${pkg.arn} --model-approval-status Approved\`), then deploy again.`,
@@ -234,7 +251,12 @@ export class SageMakerTarget implements Target {
     }
     if (!state || state.status === 'Failed') {
       const req = createEndpointRequest(r, finalConfig);
-      steps.push({ action: 'sagemaker:CreateEndpoint', resource: r.endpoint, details: { endpointConfig: finalConfig }, run: async () => void (await api.createEndpoint(req)) });
+      steps.push({
+        action: 'sagemaker:CreateEndpoint',
+        resource: r.endpoint,
+        details: { endpointConfig: finalConfig },
+        run: async () => void (await api.createEndpoint(req)),
+      });
     } else if (!onConfig) {
       const strategy = mode.action === 'rollback' ? { kind: 'all-at-once' as const } : request.strategy;
       const req = updateEndpointRequest(r, finalConfig, strategy);
@@ -264,7 +286,14 @@ export class SageMakerTarget implements Target {
         action: 'sagemaker:DescribeEndpoint',
         resource: r.endpoint,
         details: { waitFor: 'InService', endpointConfig: finalConfig, timeoutSeconds: timeoutS },
-        run: () => this.waiter(session).inService(finalConfig, timeoutS, request.strategy?.kind === 'canary' && mode.action === 'deploy' ? { candidate: pkg.version, ...(state?.version && { stable: state.version }) } : undefined),
+        run: () =>
+          this.waiter(session).inService(
+            finalConfig,
+            timeoutS,
+            request.strategy?.kind === 'canary' && mode.action === 'deploy'
+              ? { candidate: pkg.version, ...(state?.version && { stable: state.version }) }
+              : undefined,
+          ),
       });
     }
 
@@ -319,11 +348,22 @@ export class SageMakerTarget implements Target {
     }
     await runSteps(steps, this.ctx.output);
     if (pkg.approval === 'Rejected' && mode.action === 'deploy') {
-      await api.updateModelPackage({ ModelPackageArn: pkg.arn, ModelApprovalStatus: 'Approved', ApprovalDescription: `deployed again by mlship (${actor(this.ctx.command, this.ctx.env).user})` });
+      await api.updateModelPackage({
+        ModelPackageArn: pkg.arn,
+        ModelApprovalStatus: 'Approved',
+        ApprovalDescription: `deployed again by mlship (${actor(this.ctx.command, this.ctx.env).user})`,
+      });
     }
     const ts = this.ctx.now().toISOString();
     if (!plan.noop) {
-      await registry.appendHistory(historyEntry(this.ctx, mode.action, pkg.version, previous, { endpoint: r.endpoint, endpointConfig: configName, instanceType: compute.instanceType, region: r.region }));
+      await registry.appendHistory(
+        historyEntry(this.ctx, mode.action, pkg.version, previous, {
+          endpoint: r.endpoint,
+          endpointConfig: configName,
+          instanceType: compute.instanceType,
+          region: r.region,
+        }),
+      );
     }
     const live: LiveInfo = {
       version: pkg.version,
@@ -343,13 +383,25 @@ export class SageMakerTarget implements Target {
     const { api, registry, r } = session;
     const [state, history, packages] = await Promise.all([endpointState(session), registry.history(), registry.packages()]);
     const live = state?.version;
-    const to = chooseRollback({ where: where(r), live, ...(request.to && { to: request.to }), history, versions: packages.map((p) => ({ version: p.version, rejected: p.approval === 'Rejected' })) });
+    const to = chooseRollback({
+      where: where(r),
+      live,
+      ...(request.to && { to: request.to }),
+      history,
+      versions: packages.map((p) => ({ version: p.version, rejected: p.approval === 'Rejected' })),
+    });
     // Back to the exact endpoint configuration that served it, when it still exists.
-    const config = [...history].reverse().find((h) => h.version === to && typeof h.details?.endpointConfig === 'string')?.details?.endpointConfig as string | undefined;
+    const config = [...history].reverse().find((h) => h.version === to && typeof h.details?.endpointConfig === 'string')?.details?.endpointConfig as
+      | string
+      | undefined;
     const result = await this.execute({ version: to, timeoutSeconds: request.timeoutSeconds }, { action: 'rollback', ...(config && { config }) });
     const rejected = packages.find((p) => p.version === live);
     if (rejected && rejected.approval !== 'Rejected') {
-      await api.updateModelPackage({ ModelPackageArn: rejected.arn, ModelApprovalStatus: 'Rejected', ApprovalDescription: `rolled back to ${to} by mlship (${actor(this.ctx.command, this.ctx.env).user})` });
+      await api.updateModelPackage({
+        ModelPackageArn: rejected.arn,
+        ModelApprovalStatus: 'Rejected',
+        ApprovalDescription: `rolled back to ${to} by mlship (${actor(this.ctx.command, this.ctx.env).user})`,
+      });
     }
     return { ...result, ...(live && { previous: live }) };
   }
@@ -394,9 +446,17 @@ export class SageMakerTarget implements Target {
     const state = await endpointState(session);
     if (!state) return { stopped: false };
     const resourceId = `endpoint/${r.endpoint}/variant/${r.variant}`;
-    const scaling = await api.describeScalableTargets({ ServiceNamespace: 'sagemaker', ResourceIds: [resourceId], ScalableDimension: 'sagemaker:variant:DesiredInstanceCount' });
+    const scaling = await api.describeScalableTargets({
+      ServiceNamespace: 'sagemaker',
+      ResourceIds: [resourceId],
+      ScalableDimension: 'sagemaker:variant:DesiredInstanceCount',
+    });
     if ((scaling.ScalableTargets ?? []).length > 0) {
-      await api.deregisterScalableTarget({ ServiceNamespace: 'sagemaker', ResourceId: resourceId, ScalableDimension: 'sagemaker:variant:DesiredInstanceCount' });
+      await api.deregisterScalableTarget({
+        ServiceNamespace: 'sagemaker',
+        ResourceId: resourceId,
+        ScalableDimension: 'sagemaker:variant:DesiredInstanceCount',
+      });
     }
     await api.deleteEndpoint({ EndpointName: r.endpoint });
     await registry.appendHistory(historyEntry(this.ctx, 'stop', state.version, undefined, { endpoint: r.endpoint, endpointConfig: state.config }));
@@ -440,6 +500,10 @@ export class SageMakerTarget implements Target {
    * retrain command can call it when the target offers it (training then happens on SageMaker).
    */
   async startRetraining(timeoutSeconds = 6 * 3600): Promise<RetrainingRun> {
-    return runRetrainingPipeline(await this.open(), this.ctx.output, { timeoutS: timeoutSeconds, clock: this.clock, ...(this.options.maxPollMs !== undefined && { maxPollMs: this.options.maxPollMs }) });
+    return runRetrainingPipeline(await this.open(), this.ctx.output, {
+      timeoutS: timeoutSeconds,
+      clock: this.clock,
+      ...(this.options.maxPollMs !== undefined && { maxPollMs: this.options.maxPollMs }),
+    });
   }
 }

@@ -120,17 +120,22 @@ export async function createVertexApi(settings: ClientSettings): Promise<VertexA
         await op.promise();
       }),
     findMonitoringJob: async (displayName) =>
-      call('aiplatform.modelDeploymentMonitoringJobs.list', async () => (await jobs.listModelDeploymentMonitoringJobs({ parent, filter: `display_name="${displayName}"` }))[0][0]),
+      call(
+        'aiplatform.modelDeploymentMonitoringJobs.list',
+        async () => (await jobs.listModelDeploymentMonitoringJobs({ parent, filter: `display_name="${displayName}"` }))[0][0],
+      ),
     createMonitoringJob: (req) => call('aiplatform.modelDeploymentMonitoringJobs.create', async () => (await jobs.createModelDeploymentMonitoringJob(req))[0]),
     updateMonitoringJob: (req) =>
       call('aiplatform.modelDeploymentMonitoringJobs.update', async () => {
         const [op] = await jobs.updateModelDeploymentMonitoringJob(req, lro);
         await op.promise();
       }),
-    pauseMonitoringJob: (name) => call('aiplatform.modelDeploymentMonitoringJobs.pause', async () => void (await jobs.pauseModelDeploymentMonitoringJob({ name }))),
+    pauseMonitoringJob: (name) =>
+      call('aiplatform.modelDeploymentMonitoringJobs.pause', async () => void (await jobs.pauseModelDeploymentMonitoringJob({ name }))),
     createPipelineJob: (req) => call('aiplatform.pipelineJobs.create', async () => (await pipelines.createPipelineJob(req))[0]),
     getPipelineJob: (name) => call('aiplatform.pipelineJobs.get', async () => (await pipelines.getPipelineJob({ name }))[0]),
-    findSchedule: (displayName) => call('aiplatform.schedules.list', async () => (await schedules.listSchedules({ parent, filter: `display_name="${displayName}"` }))[0][0]),
+    findSchedule: (displayName) =>
+      call('aiplatform.schedules.list', async () => (await schedules.listSchedules({ parent, filter: `display_name="${displayName}"` }))[0][0]),
     createSchedule: (req) => call('aiplatform.schedules.create', async () => (await schedules.createSchedule(req))[0]),
     updateSchedule: (req) => call('aiplatform.schedules.update', async () => (await schedules.updateSchedule(req))[0]),
     pauseSchedule: (name) => call('aiplatform.schedules.pause', async () => void (await schedules.pauseSchedule({ name }))),
@@ -164,7 +169,9 @@ export async function createVertexApi(settings: ClientSettings): Promise<VertexA
     listObjects: async (bucket, prefix) =>
       (await maybe('storage.objects.list', async () => {
         const [files] = await storage.bucket(bucket).getFiles({ prefix, autoPaginate: true });
-        return files.map((f): StoredObject => ({ name: f.name, size: Number(f.metadata.size ?? 0), ...(f.metadata.updated && { updated: String(f.metadata.updated) }) }));
+        return files.map(
+          (f): StoredObject => ({ name: f.name, size: Number(f.metadata.size ?? 0), ...(f.metadata.updated && { updated: String(f.metadata.updated) }) }),
+        );
       })) ?? [],
     ensureDataset: (project, dataset, location) =>
       call('bigquery.datasets.create', async () => {
@@ -180,7 +187,13 @@ export async function createVertexApi(settings: ClientSettings): Promise<VertexA
         const out: { labels: Record<string, string>; points: MetricPoint[] }[] = [];
         let token: string | undefined;
         do {
-          const query = new URLSearchParams({ filter, 'interval.startTime': from.toISOString(), 'interval.endTime': to.toISOString(), view: 'FULL', ...(token && { pageToken: token }) });
+          const query = new URLSearchParams({
+            filter,
+            'interval.startTime': from.toISOString(),
+            'interval.endTime': to.toISOString(),
+            view: 'FULL',
+            ...(token && { pageToken: token }),
+          });
           const url = `${monitoringBase ?? 'https://monitoring.googleapis.com'}/v3/projects/${settings.project}/timeSeries?${query}`;
           const body = monitoringBase ? await plainGet(url) : ((await (await auth.getClient()).request({ url })).data as MonitoringPage);
           for (const s of body.timeSeries ?? []) out.push({ labels: { ...s.resource?.labels, ...s.metric?.labels }, points: (s.points ?? []).map(point) });
@@ -206,7 +219,11 @@ interface MonitoringPage {
 }
 interface RawPoint {
   interval?: { endTime?: string };
-  value?: { int64Value?: string; doubleValue?: number; distributionValue?: { count?: string; bucketOptions?: { explicitBuckets?: { bounds?: number[] } }; bucketCounts?: string[] } };
+  value?: {
+    int64Value?: string;
+    doubleValue?: number;
+    distributionValue?: { count?: string; bucketOptions?: { explicitBuckets?: { bounds?: number[] } }; bucketCounts?: string[] };
+  };
 }
 
 function point(p: RawPoint): MetricPoint {
@@ -214,7 +231,9 @@ function point(p: RawPoint): MetricPoint {
   return {
     end: p.interval?.endTime ?? '',
     ...(p.value?.int64Value !== undefined && { int64: Number(p.value.int64Value) }),
-    ...(d && { distribution: { count: Number(d.count ?? 0), bounds: d.bucketOptions?.explicitBuckets?.bounds ?? [], bucketCounts: (d.bucketCounts ?? []).map(Number) } }),
+    ...(d && {
+      distribution: { count: Number(d.count ?? 0), bounds: d.bucketOptions?.explicitBuckets?.bounds ?? [], bucketCounts: (d.bucketCounts ?? []).map(Number) },
+    }),
   };
 }
 

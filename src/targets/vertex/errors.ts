@@ -54,7 +54,14 @@ export function roleFor(call: CallName): string {
 /** The API a call belongs to (for "enable the API" hints). */
 function apiOf(call: CallName): string {
   const service = call.split('.')[0]!;
-  return { aiplatform: 'aiplatform.googleapis.com', storage: 'storage.googleapis.com', bigquery: 'bigquery.googleapis.com', monitoring: 'monitoring.googleapis.com' }[service] ?? 'aiplatform.googleapis.com';
+  return (
+    {
+      aiplatform: 'aiplatform.googleapis.com',
+      storage: 'storage.googleapis.com',
+      bigquery: 'bigquery.googleapis.com',
+      monitoring: 'monitoring.googleapis.com',
+    }[service] ?? 'aiplatform.googleapis.com'
+  );
 }
 
 interface GoogleErrorLike {
@@ -65,7 +72,16 @@ interface GoogleErrorLike {
   errors?: { reason?: string }[];
 }
 
-const GRPC = { INVALID_ARGUMENT: 3, NOT_FOUND: 5, ALREADY_EXISTS: 6, PERMISSION_DENIED: 7, RESOURCE_EXHAUSTED: 8, FAILED_PRECONDITION: 9, UNAUTHENTICATED: 16, UNAVAILABLE: 14 };
+const GRPC = {
+  INVALID_ARGUMENT: 3,
+  NOT_FOUND: 5,
+  ALREADY_EXISTS: 6,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  UNAUTHENTICATED: 16,
+  UNAVAILABLE: 14,
+};
 
 /** Whether an error says the thing does not exist (gRPC NOT_FOUND, HTTP 404, or its translation). */
 export function isNotFound(error: unknown): boolean {
@@ -88,57 +104,121 @@ export function translateGoogleError(error: unknown, call: CallName, context: { 
   const code = typeof e.code === 'number' ? e.code : Number(e.code);
   const text = (e.details || e.message || String(error)).trim().replace(/^\d+ [A-Z_]+: /, '');
   const details = { call, code: Number.isFinite(code) ? code : undefined, project: context.project, region: context.region };
-  const fail = (kind: CloudErrorKind, code: string, message: string, hint: string) => new CloudError(kind, 'gcp', message, { code, hint, details, cause: error });
+  const fail = (kind: CloudErrorKind, code: string, message: string, hint: string) =>
+    new CloudError(kind, 'gcp', message, { code, hint, details, cause: error });
   const where = `in project ${context.project} (${context.region})`;
 
   if (/could not load the default credentials|default credentials|ADC/i.test(text) && !/permission/i.test(text)) {
-    return fail('credentials', 'gcp_no_credentials', `No Google Cloud credentials were found, so mlship could not call ${call}. mlship reads them only from Application Default Credentials: GOOGLE_APPLICATION_CREDENTIALS, the gcloud ADC file, or the metadata server of a Google Cloud machine.`,
-      ('Run `gcloud auth application-default login` (or point GOOGLE_APPLICATION_CREDENTIALS at a service-account key file, or run where a service account is attached), then run the command again.'),
+    return fail(
+      'credentials',
+      'gcp_no_credentials',
+      `No Google Cloud credentials were found, so mlship could not call ${call}. mlship reads them only from Application Default Credentials: GOOGLE_APPLICATION_CREDENTIALS, the gcloud ADC file, or the metadata server of a Google Cloud machine.`,
+      'Run `gcloud auth application-default login` (or point GOOGLE_APPLICATION_CREDENTIALS at a service-account key file, or run where a service account is attached), then run the command again.',
     );
   }
   if (code === GRPC.UNAUTHENTICATED || code === 401) {
-    return fail('credentials', 'gcp_credentials_expired', `Google Cloud rejected the credentials when mlship called ${call}: ${text}`, 'Refresh them with `gcloud auth application-default login` and run the command again.');
+    return fail(
+      'credentials',
+      'gcp_credentials_expired',
+      `Google Cloud rejected the credentials when mlship called ${call}: ${text}`,
+      'Refresh them with `gcloud auth application-default login` and run the command again.',
+    );
   }
   if (isNotFound(error)) {
-    return fail('not_found', 'gcp_not_found', `${call} found nothing ${where}: ${text}`, 'Something mlship expected was deleted outside mlship; run the command again, or push and deploy again.');
+    return fail(
+      'not_found',
+      'gcp_not_found',
+      `${call} found nothing ${where}: ${text}`,
+      'Something mlship expected was deleted outside mlship; run the command again, or push and deploy again.',
+    );
   }
   if (isAlreadyExists(error)) {
-    return fail('conflict', 'gcp_exists', `${call}: it already exists ${where}: ${text}`, 'Another mlship run wrote it at the same moment; run the command again.');
+    return fail(
+      'conflict',
+      'gcp_exists',
+      `${call}: it already exists ${where}: ${text}`,
+      'Another mlship run wrote it at the same moment; run the command again.',
+    );
   }
   if ((code === GRPC.PERMISSION_DENIED || code === 403) && /SERVICE_DISABLED|has not been used in project|is disabled|not enabled/i.test(text)) {
     const api = /([a-z]+\.googleapis\.com)/.exec(text)?.[1] ?? apiOf(call);
-    return fail('permission', 'gcp_api_disabled', `The ${api} API is not enabled ${where}, so mlship could not call ${call}.`, `Enable it: \`gcloud services enable ${api} --project ${context.project}\` (a few minutes to take effect), then run the command again.`);
+    return fail(
+      'permission',
+      'gcp_api_disabled',
+      `The ${api} API is not enabled ${where}, so mlship could not call ${call}.`,
+      `Enable it: \`gcloud services enable ${api} --project ${context.project}\` (a few minutes to take effect), then run the command again.`,
+    );
   }
   if (code === GRPC.PERMISSION_DENIED || code === 403) {
     const permission = /Permission '?([a-zA-Z.]+)'? denied/i.exec(text)?.[1] ?? call;
-    const role = permission.startsWith('iam.serviceAccounts.actAs') ? 'roles/iam.serviceAccountUser on the serving service account (targets.vertex.service_account)' : roleFor(call);
-    return fail('permission', 'gcp_permission_denied', `Permission denied: your identity may not ${permission} ${where} (${text}).`, `Grant it ${role} (\`gcloud projects add-iam-policy-binding ${context.project} --member user:<you> --role ${role.split(' ')[0]}\`), then run the command again.`);
+    const role = permission.startsWith('iam.serviceAccounts.actAs')
+      ? 'roles/iam.serviceAccountUser on the serving service account (targets.vertex.service_account)'
+      : roleFor(call);
+    return fail(
+      'permission',
+      'gcp_permission_denied',
+      `Permission denied: your identity may not ${permission} ${where} (${text}).`,
+      `Grant it ${role} (\`gcloud projects add-iam-policy-binding ${context.project} --member user:<you> --role ${role.split(' ')[0]}\`), then run the command again.`,
+    );
   }
   if ((code === GRPC.RESOURCE_EXHAUSTED || code === 429) && /rate limit|too many requests|per minute/i.test(text) && !/quota metrics/i.test(text)) {
-    return fail('throttled', 'gcp_throttled', `Google Cloud kept throttling ${call} ${where}: ${text}`, 'Wait a minute and run the command again; it picks up where it stopped.');
+    return fail(
+      'throttled',
+      'gcp_throttled',
+      `Google Cloud kept throttling ${call} ${where}: ${text}`,
+      'Wait a minute and run the command again; it picks up where it stopped.',
+    );
   }
   if (code === GRPC.RESOURCE_EXHAUSTED || code === 429 || /quota/i.test(text)) {
     const gpu = /gpu|nvidia|accelerator/i.test(text);
-    return fail('quota', 'gcp_quota_exceeded', `A Google Cloud quota stopped ${call} ${where}: ${text}`,
-        gpu
-          ? `GPU quota is per region: request more in the console (IAM & Admin → Quotas, "Custom model serving … GPUs per region" for ${context.region}), pick a region that has it (targets.vertex.region), or serve on CPU (serving.compute: cpu).`
-          : `Request a higher quota in the console (IAM & Admin → Quotas, Vertex AI API, ${context.region}), or free capacity by undeploying unused models.`
+    return fail(
+      'quota',
+      'gcp_quota_exceeded',
+      `A Google Cloud quota stopped ${call} ${where}: ${text}`,
+      gpu
+        ? `GPU quota is per region: request more in the console (IAM & Admin → Quotas, "Custom model serving … GPUs per region" for ${context.region}), pick a region that has it (targets.vertex.region), or serve on CPU (serving.compute: cpu).`
+        : `Request a higher quota in the console (IAM & Admin → Quotas, Vertex AI API, ${context.region}), or free capacity by undeploying unused models.`,
     );
   }
   if ((code === GRPC.INVALID_ARGUMENT || code === 400) && /machine type|accelerator|not supported|not available|not offered/i.test(text)) {
-    return fail('invalid_request', 'gcp_machine_unavailable', `The machine or accelerator is not offered for Vertex AI online prediction in ${context.region}: ${text}`, 'Pick a machine type from `mlship budget --target vertex` (serving.compute), or deploy in a region that offers it (targets.vertex.region).');
+    return fail(
+      'invalid_request',
+      'gcp_machine_unavailable',
+      `The machine or accelerator is not offered for Vertex AI online prediction in ${context.region}: ${text}`,
+      'Pick a machine type from `mlship budget --target vertex` (serving.compute), or deploy in a region that offers it (targets.vertex.region).',
+    );
   }
   if ((code === GRPC.FAILED_PRECONDITION || code === 400) && /bucket/i.test(text) && /region|location/i.test(text)) {
-    return fail('invalid_request', 'gcp_bucket_region', `The Cloud Storage bucket is in another region than the Vertex AI endpoint: ${text}`, `Use a bucket in ${context.region} (targets.vertex.bucket; the default mlship-<project>-<region> is created there), then push again.`);
+    return fail(
+      'invalid_request',
+      'gcp_bucket_region',
+      `The Cloud Storage bucket is in another region than the Vertex AI endpoint: ${text}`,
+      `Use a bucket in ${context.region} (targets.vertex.bucket; the default mlship-<project>-<region> is created there), then push again.`,
+    );
   }
   if (code === GRPC.UNAVAILABLE) {
-    return fail('service', 'gcp_unavailable', `Vertex AI could not be reached for ${call}: ${text}`, 'Check the network (and targets.vertex.api_endpoint if set), then run the command again: it picks up where it stopped.');
+    return fail(
+      'service',
+      'gcp_unavailable',
+      `Vertex AI could not be reached for ${call}: ${text}`,
+      'Check the network (and targets.vertex.api_endpoint if set), then run the command again: it picks up where it stopped.',
+    );
   }
   if (code === GRPC.INVALID_ARGUMENT || code === 400) {
-    return fail('invalid_request', 'gcp_invalid_request', `Vertex AI refused ${call} ${where}: ${text}`, 'Check the values mlship.yaml sets for this call (serving, targets.vertex); run with --verbose for the request.');
+    return fail(
+      'invalid_request',
+      'gcp_invalid_request',
+      `Vertex AI refused ${call} ${where}: ${text}`,
+      'Check the values mlship.yaml sets for this call (serving, targets.vertex); run with --verbose for the request.',
+    );
   }
   if (code === GRPC.FAILED_PRECONDITION) {
-    return fail('conflict', 'gcp_failed_precondition', `Vertex AI cannot ${call} ${where} in the resource's current state: ${text}`, 'Wait for operations on the endpoint to finish (`mlship status`), then run the command again.');
+    return fail(
+      'conflict',
+      'gcp_failed_precondition',
+      `Vertex AI cannot ${call} ${where} in the resource's current state: ${text}`,
+      'Wait for operations on the endpoint to finish (`mlship status`), then run the command again.',
+    );
   }
   return fail('service', 'gcp_error', `${call} failed ${where}: ${text}`, 'Check the message above; run with --verbose for the full Google Cloud error.');
 }

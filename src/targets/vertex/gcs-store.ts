@@ -22,9 +22,11 @@ export class GcsObjectStore implements ObjectStore {
 
   async getStream(key: string): Promise<AsyncIterable<Uint8Array> | undefined> {
     const body = await this.api.getObject(this.bucket, key);
-    return body === undefined ? undefined : (async function* () {
-      yield body;
-    })();
+    return body === undefined
+      ? undefined
+      : (async function* () {
+          yield body;
+        })();
   }
 
   async put(key: string, body: string | Uint8Array, contentType?: string): Promise<void> {

@@ -22,7 +22,13 @@ function cell(v: unknown): unknown {
 }
 
 /** The window's rows of the logging table as one log source. */
-export function bigQueryLogSource(api: VertexApi, table: string, window: LogWindow, versionOf: (deployedModelId: string) => string | undefined, csvFields: readonly string[]): LogSource {
+export function bigQueryLogSource(
+  api: VertexApi,
+  table: string,
+  window: LogWindow,
+  versionOf: (deployedModelId: string) => string | undefined,
+  csvFields: readonly string[],
+): LogSource {
   const from = (window.from ?? new Date(0)).toISOString();
   const to = (window.to ?? new Date(Date.now() + 60_000)).toISOString();
   return {
@@ -31,7 +37,16 @@ export function bigQueryLogSource(api: VertexApi, table: string, window: LogWind
     async *lines() {
       const parse = vertexLoggingFormat.parser({ csvFields });
       const out: string[] = [];
-      const emit = (r: PredictionRecord) => out.push(JSON.stringify({ ts: r.ts, id: r.id, ...(r.version !== undefined && { version: r.version }), input: r.input, ...(r.hasOutput && { output: r.output }) }));
+      const emit = (r: PredictionRecord) =>
+        out.push(
+          JSON.stringify({
+            ts: r.ts,
+            id: r.id,
+            ...(r.version !== undefined && { version: r.version }),
+            input: r.input,
+            ...(r.hasOutput && { output: r.output }),
+          }),
+        );
       for await (const row of api.queryRows(loggingQuery(table), { from, to })) {
         const id = String(cell(row.deployed_model_id) ?? '');
         const version = versionOf(id);

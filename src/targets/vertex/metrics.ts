@@ -37,11 +37,17 @@ export function cloudMonitoringReader(api: VertexApi, endpointId: string, deploy
     async read(version, window, percentile): Promise<VersionMetrics> {
       const id = await deployedId(version);
       if (!id) return { requests: 0, errors5xx: 0 };
-      const filter = (metric: string) => `metric.type = "${PREFIX}${metric}" AND resource.labels.endpoint_id = "${endpointId}" AND metric.labels.deployed_model_id = "${id}"`;
-      const [count, errors, latency] = await Promise.all(['prediction_count', 'error_count', 'prediction_latencies'].map((m) => api.timeSeries(filter(m), window.from, window.to)));
+      const filter = (metric: string) =>
+        `metric.type = "${PREFIX}${metric}" AND resource.labels.endpoint_id = "${endpointId}" AND metric.labels.deployed_model_id = "${id}"`;
+      const [count, errors, latency] = await Promise.all(
+        ['prediction_count', 'error_count', 'prediction_latencies'].map((m) => api.timeSeries(filter(m), window.from, window.to)),
+      );
       const sum = (series: typeof count) => series!.flatMap((s) => s.points).reduce((a, p) => a + (p.int64 ?? 0), 0);
       const q = { p50: 0.5, p95: 0.95, p99: 0.99 }[percentile];
-      const latencyMs = distributionPercentile(latency!.flatMap((s) => s.points), q);
+      const latencyMs = distributionPercentile(
+        latency!.flatMap((s) => s.points),
+        q,
+      );
       return { requests: sum(count), errors5xx: sum(errors), ...(latencyMs !== undefined && { latencyMs }) };
     },
   };

@@ -43,7 +43,6 @@ function toValue(v: JsonValue): IValue {
   return { structValue: toStruct(v) };
 }
 
-
 /** The train step's script: copy the source, run the training command, leave the model in the output folder. */
 export function trainScript(manifest: Manifest): string {
   const model = manifest.model.relativePath.split(path.sep).join('/');
@@ -64,7 +63,7 @@ export function pipelineSpec(manifest: Manifest, r: VertexResources, rec: Vertex
     display_name: manifest.name,
     parent_model: r.model,
     version_aliases: ['candidate'],
-    artifact_uri: '{{$.inputs.parameters[\'output_dir\']}}/model/',
+    artifact_uri: "{{$.inputs.parameters['output_dir']}}/model/",
     container_spec: {
       image_uri: rec.image,
       ports: [{ container_port: CONTAINER.port }],
@@ -134,15 +133,25 @@ export async function retrainingSteps(session: VertexSession, manifest: Manifest
   const wanted = scheduleFor(manifest, r, rec, compute);
   const existing = await api.findSchedule(r.pipeline);
   const steps: Step[] = [];
-  const image = (existing?.createPipelineJobRequest?.pipelineJob?.pipelineSpec?.fields?.deploymentSpec?.structValue?.fields?.executors?.structValue?.fields?.['exec-train']?.structValue?.fields?.container?.structValue?.fields?.image?.stringValue) ?? undefined;
+  const image =
+    existing?.createPipelineJobRequest?.pipelineJob?.pipelineSpec?.fields?.deploymentSpec?.structValue?.fields?.executors?.structValue?.fields?.['exec-train']
+      ?.structValue?.fields?.container?.structValue?.fields?.image?.stringValue ?? undefined;
   if (!existing || existing.cron !== wanted.cron || image !== rec.image) {
     steps.push({
       action: existing ? 'aiplatform:UpdateSchedule' : 'aiplatform:CreateSchedule',
       resource: existing?.name ?? `${r.parent}/schedules/${r.pipeline}`,
-      details: { cron: wanted.cron, pipeline: r.pipeline, steps: ['train', 'register'], image: rec.image, command: manifest.retraining.command, source: gcsUri(r, `${r.root}/source/`) },
+      details: {
+        cron: wanted.cron,
+        pipeline: r.pipeline,
+        steps: ['train', 'register'],
+        image: rec.image,
+        command: manifest.retraining.command,
+        source: gcsUri(r, `${r.root}/source/`),
+      },
       run: async () => {
         await uploadSource(session, manifest.projectDir);
-        if (existing?.name) await api.updateSchedule({ schedule: { ...wanted, name: existing.name }, updateMask: { paths: ['cron', 'create_pipeline_job_request'] } });
+        if (existing?.name)
+          await api.updateSchedule({ schedule: { ...wanted, name: existing.name }, updateMask: { paths: ['cron', 'create_pipeline_job_request'] } });
         else await api.createSchedule({ parent: r.parent, schedule: wanted });
       },
     });
@@ -168,21 +177,28 @@ export async function runRetrainingPipeline(
     read: () => api.getPipelineJob(name),
     classify: (j) => {
       const state = String(j.state ?? 'PIPELINE_STATE_UNSPECIFIED');
-      if (state === 'PIPELINE_STATE_SUCCEEDED') return { kind: 'done', value: state, message: `pipeline ${r.pipeline}: succeeded; the new version has the alias "candidate" in ${r.model}` };
+      if (state === 'PIPELINE_STATE_SUCCEEDED')
+        return { kind: 'done', value: state, message: `pipeline ${r.pipeline}: succeeded; the new version has the alias "candidate" in ${r.model}` };
       if (['PIPELINE_STATE_FAILED', 'PIPELINE_STATE_CANCELLED'].includes(state)) {
         return {
           kind: 'failed',
-          error: new OperationError('pipeline_failed', `the retraining pipeline ${r.pipeline} ended ${state}${j.error?.message ? `: ${j.error.message}` : ''}`, {
-            hint: `See the run in the Vertex AI console (Pipelines → ${name}); the train step's logs are in Cloud Logging.`,
-            details: { executionId: name, status: state },
-          }),
+          error: new OperationError(
+            'pipeline_failed',
+            `the retraining pipeline ${r.pipeline} ended ${state}${j.error?.message ? `: ${j.error.message}` : ''}`,
+            {
+              hint: `See the run in the Vertex AI console (Pipelines → ${name}); the train step's logs are in Cloud Logging.`,
+              details: { executionId: name, status: state },
+            },
+          ),
         };
       }
       return { kind: 'pending', status: state.replace('PIPELINE_STATE_', '').toLowerCase() };
     },
     timeoutSeconds: options.timeoutSeconds,
     onTimeout: (status, seconds) =>
-      new OperationError('pipeline_timeout', `the retraining pipeline ${r.pipeline} is still ${status} after ${seconds}s; it keeps running on Vertex AI`, { hint: `Follow it in the console (${name}), or wait longer with a larger --timeout.` }),
+      new OperationError('pipeline_timeout', `the retraining pipeline ${r.pipeline} is still ${status} after ${seconds}s; it keeps running on Vertex AI`, {
+        hint: `Follow it in the console (${name}), or wait longer with a larger --timeout.`,
+      }),
     clock: options.clock,
     reporter: ctx.output,
   });

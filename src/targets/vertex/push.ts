@@ -35,7 +35,8 @@ export function artifactRegistry(api: VertexApi, r: VertexResources): ImageRegis
     ensureRepository: async () => r.imageRepository,
     credentials: async () => ({ server: `${r.region}-docker.pkg.dev`, username: 'oauth2accesstoken', password: await api.accessToken() }),
     exampleUri: (buildId) => `${r.imageRepository}:${buildId}`,
-    pushPermission: 'your identity needs roles/artifactregistry.writer on that repository (gcloud artifacts repositories add-iam-policy-binding), or push the image yourself and pass --image.',
+    pushPermission:
+      'your identity needs roles/artifactregistry.writer on that repository (gcloud artifacts repositories add-iam-policy-binding), or push the image yourself and pass --image.',
   };
 }
 
@@ -56,10 +57,13 @@ export async function ensureBucket(api: VertexApi, r: VertexResources, ctx: Targ
     return;
   }
   if (location !== r.region) {
-    throw new UsageError(`bucket gs://${r.bucket} is in ${location}, but the Vertex AI endpoint is in ${r.region}; Vertex AI reads model artifacts only from a bucket in the model's region`, {
-      code: 'gcp_bucket_region',
-      hint: `Set targets.vertex.bucket to a bucket in ${r.region} (or leave it out: mlship creates mlship-${r.project}-${r.region}).`,
-    });
+    throw new UsageError(
+      `bucket gs://${r.bucket} is in ${location}, but the Vertex AI endpoint is in ${r.region}; Vertex AI reads model artifacts only from a bucket in the model's region`,
+      {
+        code: 'gcp_bucket_region',
+        hint: `Set targets.vertex.bucket to a bucket in ${r.region} (or leave it out: mlship creates mlship-${r.project}-${r.region}).`,
+      },
+    );
   }
 }
 
@@ -81,9 +85,13 @@ export async function pushVersion(session: VertexSession, ctx: TargetContext, bu
   const info = readBuild(build.dir);
   const digest = await sha256File(path.join(build.dir, info.model.file));
   if (digest !== info.model.sha256) {
-    throw new OperationError('artifact_digest_mismatch', `the build's model artifact changed after the build (sha256 ${digest.slice(0, 12)}…, build.json says ${info.model.sha256.slice(0, 12)}…)`, {
-      hint: 'Run `mlship build` again.',
-    });
+    throw new OperationError(
+      'artifact_digest_mismatch',
+      `the build's model artifact changed after the build (sha256 ${digest.slice(0, 12)}…, build.json says ${info.model.sha256.slice(0, 12)}…)`,
+      {
+        hint: 'Run `mlship build` again.',
+      },
+    );
   }
   for (const rec of (await versionRecords(session)).reverse()) {
     if (rec.digest === digest && rec.buildId === build.id && (options.image === undefined || rec.image === options.image)) {
@@ -126,7 +134,9 @@ export async function pushVersion(session: VertexSession, ctx: TargetContext, bu
   }
   const baseline = path.join(build.dir, info.baseline ?? 'baseline.json');
   if (existsSync(baseline)) await registry.putJson(registry.keys.versionFile(version, 'baseline.json'), JSON.parse(readFileSync(baseline, 'utf8')));
-  const metricsFile = [path.join(ctx.manifest.projectDir, 'metrics.json'), path.join(build.dir, 'metrics.json')].find((f) => existsSync(f) && statSync(f).isFile());
+  const metricsFile = [path.join(ctx.manifest.projectDir, 'metrics.json'), path.join(build.dir, 'metrics.json')].find(
+    (f) => existsSync(f) && statSync(f).isFile(),
+  );
   const record: VertexRecord = {
     version,
     buildId: build.id,

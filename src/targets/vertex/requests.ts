@@ -22,7 +22,10 @@ export const CONTAINER = { port: 8080, predictRoute: '/predict', healthRoute: '/
 
 /** A label value: lowercase letters, digits, _ and -, at most 63 characters. */
 export function labelValue(value: string): string {
-  return value.toLowerCase().replace(/[^a-z0-9_-]/g, '-').slice(0, 63);
+  return value
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]/g, '-')
+    .slice(0, 63);
 }
 
 export interface UploadFacts {
@@ -99,7 +102,14 @@ export function machineSpec(compute: ComputeChoice): { machineType: string; acce
  * DeployModel of `versionId` with dedicated resources from the shared compute selection; the new
  * deployed model takes `trafficSplit` (`"0"` = itself; existing ids keep theirs).
  */
-export function deployModelRequest(manifest: Manifest, r: VertexResources, versionId: string, version: string, compute: ComputeChoice, trafficSplit: Record<string, number>): IDeployModelRequest {
+export function deployModelRequest(
+  manifest: Manifest,
+  r: VertexResources,
+  versionId: string,
+  version: string,
+  compute: ComputeChoice,
+  trafficSplit: Record<string, number>,
+): IDeployModelRequest {
   const spec = machineSpec(compute);
   const gpu = spec.acceleratorType !== undefined && (spec.acceleratorCount ?? 0) > 0;
   return {
@@ -117,7 +127,9 @@ export function deployModelRequest(manifest: Manifest, r: VertexResources, versi
         maxReplicaCount: compute.replicas.max,
         autoscalingMetricSpecs: [
           {
-            metricName: gpu ? 'aiplatform.googleapis.com/prediction/online/accelerator/duty_cycle' : 'aiplatform.googleapis.com/prediction/online/cpu/utilization',
+            metricName: gpu
+              ? 'aiplatform.googleapis.com/prediction/online/accelerator/duty_cycle'
+              : 'aiplatform.googleapis.com/prediction/online/cpu/utilization',
             target: 60,
           },
         ],
@@ -158,7 +170,13 @@ export function monitorIntervalHours(cron: string): number {
 }
 
 /** The monitoring job of the endpoint: drift and training-serving skew of the deployed model. */
-export function monitoringJob(manifest: Manifest, r: VertexResources, deployedModelId: string, trainingDataUri: string, alertEmails: string[] = []): IModelDeploymentMonitoringJob {
+export function monitoringJob(
+  manifest: Manifest,
+  r: VertexResources,
+  deployedModelId: string,
+  trainingDataUri: string,
+  alertEmails: string[] = [],
+): IModelDeploymentMonitoringJob {
   const { thresholds, default: def } = monitoringThresholds(manifest);
   const hours = monitorIntervalHours(manifest.monitoring.drift.schedule);
   return {
@@ -168,7 +186,11 @@ export function monitoringJob(manifest: Manifest, r: VertexResources, deployedMo
       {
         deployedModelId,
         objectiveConfig: {
-          trainingDataset: { dataFormat: 'csv', gcsSource: { uris: [trainingDataUri] }, ...(manifest.features.label && { targetField: manifest.features.label }) },
+          trainingDataset: {
+            dataFormat: 'csv',
+            gcsSource: { uris: [trainingDataUri] },
+            ...(manifest.features.label && { targetField: manifest.features.label }),
+          },
           trainingPredictionSkewDetectionConfig: { skewThresholds: thresholds, defaultSkewThreshold: { value: def } },
           predictionDriftDetectionConfig: { driftThresholds: thresholds, defaultDriftThreshold: { value: def } },
         },

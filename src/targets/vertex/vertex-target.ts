@@ -25,7 +25,21 @@ import { ObjectRegistry } from '../../deploy/registry.js';
 import { LazySession } from '../../deploy/session.js';
 import { ALL_AT_ONCE, CanaryRevertedError, guardsFromManifest, runRollout, type RolloutStrategy, type TrafficControl } from '../../deploy/rollout.js';
 import { runSteps, toPlan, type Step } from '../../deploy/steps.js';
-import type { DeployPlan, DeployRequest, DeployResult, LiveInfo, PushOptions, PushResult, RetrainingRun, RollbackRequest, StopResult, Target, TargetContext, TargetStatus, VersionInfo } from '../../deploy/types.js';
+import type {
+  DeployPlan,
+  DeployRequest,
+  DeployResult,
+  LiveInfo,
+  PushOptions,
+  PushResult,
+  RetrainingRun,
+  RollbackRequest,
+  StopResult,
+  Target,
+  TargetContext,
+  TargetStatus,
+  VersionInfo,
+} from '../../deploy/types.js';
 import type { LogSource, LogWindow } from '../../logs/types.js';
 import type { BuildRef } from '../../packaging/index.js';
 import type { VertexApi } from './api.js';
@@ -67,7 +81,9 @@ export class VertexTarget implements Target {
     const r = resolveResources(this.ctx.manifest, this.ctx.env);
     const api =
       this.options.api ??
-      (await (await import('./client.js')).createVertexApi({
+      (await (
+        await import('./client.js')
+      ).createVertexApi({
         project: r.project,
         region: r.region,
         ...(r.apiEndpoint && { apiEndpoint: r.apiEndpoint }),
@@ -116,7 +132,12 @@ export class VertexTarget implements Target {
     if (records.length === 0) throw new NoVersionsError(`Vertex model ${r.model}`, 'Run `mlship build` and `mlship push --target vertex` first.');
     const wanted = toOverride ?? request.version;
     const rec = wanted ? records.find((v) => v.version === wanted) : records[records.length - 1];
-    if (!rec) throw new VersionNotFoundError(wanted!, `Vertex model ${r.model}`, records.map((v) => v.version));
+    if (!rec)
+      throw new VersionNotFoundError(
+        wanted!,
+        `Vertex model ${r.model}`,
+        records.map((v) => v.version),
+      );
     const compute = this.compute();
     const state = await readEndpoint(session);
     const strategy: RolloutStrategy = action === 'rollback' ? ALL_AT_ONCE : (request.strategy ?? ALL_AT_ONCE);
@@ -143,8 +164,16 @@ export class VertexTarget implements Target {
       steps.push({
         action: 'aiplatform:UpdateEndpoint',
         resource: r.endpoint,
-        details: { updateMask: ['predict_request_response_logging_config'], logging: { samplingRate: 1, destination: r.loggingUri }, was: state.loggingUri ?? 'off' },
-        run: async () => void (await api.updateEndpoint({ endpoint: { ...state.endpoint, predictRequestResponseLoggingConfig: loggingConfig(r) }, updateMask: { paths: ['predict_request_response_logging_config'] } })),
+        details: {
+          updateMask: ['predict_request_response_logging_config'],
+          logging: { samplingRate: 1, destination: r.loggingUri },
+          was: state.loggingUri ?? 'off',
+        },
+        run: async () =>
+          void (await api.updateEndpoint({
+            endpoint: { ...state.endpoint, predictRequestResponseLoggingConfig: loggingConfig(r) },
+            updateMask: { paths: ['predict_request_response_logging_config'] },
+          })),
       });
     }
 
@@ -154,7 +183,9 @@ export class VertexTarget implements Target {
     if (!alreadyLive) {
       if (!run.deployedId) {
         // The new deployed model starts at 0% beside the live one (the rollout moves traffic), or 100% on an empty endpoint.
-        const split: Record<string, number> = state?.deployed.length ? { '0': 0, ...Object.fromEntries(state.deployed.map((d) => [d.id, d.traffic])) } : { '0': 100 };
+        const split: Record<string, number> = state?.deployed.length
+          ? { '0': 0, ...Object.fromEntries(state.deployed.map((d) => [d.id, d.traffic])) }
+          : { '0': 100 };
         const req = deployModelRequest(manifest, r, rec.versionId, rec.version, compute, split);
         const spec = machineSpec(compute);
         steps.push({
@@ -185,17 +216,36 @@ export class VertexTarget implements Target {
       steps.push({
         action: strategy.kind === 'canary' && stable ? 'rollout:Canary' : 'rollout:AllAtOnce',
         resource: r.endpoint,
-        details: strategy.kind === 'canary' && stable ? { from: stable, to: rec.version, percent: strategy.percent, bakeMinutes: strategy.bakeMinutes } : { to: rec.version, percent: 100 },
+        details:
+          strategy.kind === 'canary' && stable
+            ? { from: stable, to: rec.version, percent: strategy.percent, bakeMinutes: strategy.bakeMinutes }
+            : { to: rec.version, percent: 100 },
         run: async () => {
           const traffic = this.trafficControl(session);
           const metrics = cloudMonitoringReader(api, r.endpointId, async (v) => (await readEndpoint(session))?.deployed.find((d) => d.version === v)?.id);
           try {
-            await runRollout({ strategy, stable, candidate: rec.version, traffic, metrics, guards: guardsFromManifest(manifest), clock: this.clock, reporter: this.ctx.output });
+            await runRollout({
+              strategy,
+              stable,
+              candidate: rec.version,
+              traffic,
+              metrics,
+              guards: guardsFromManifest(manifest),
+              clock: this.clock,
+              reporter: this.ctx.output,
+            });
           } catch (error) {
             if (error instanceof CanaryRevertedError && run.deployedId) {
               await api.undeployModel({ endpoint: r.endpoint, deployedModelId: run.deployedId });
               // Recorded without `previous`: a later rollback must not go "back" to the rejected candidate.
-              await session.registry.appendHistory(historyEntry(this.ctx, 'rollback', stable, undefined, { endpoint: r.endpoint, reverted: rec.version, reason: error.message, undeployed: run.deployedId }));
+              await session.registry.appendHistory(
+                historyEntry(this.ctx, 'rollback', stable, undefined, {
+                  endpoint: r.endpoint,
+                  reverted: rec.version,
+                  reason: error.message,
+                  undeployed: run.deployedId,
+                }),
+              );
             }
             throw error;
           }
@@ -207,17 +257,19 @@ export class VertexTarget implements Target {
         action: 'aiplatform:UndeployModel',
         resource: r.endpoint,
         details: { deployedModelId: d.id, version: d.version },
-        run: async () => void (await api.undeployModel({ endpoint: r.endpoint, deployedModelId: d.id, trafficSplit: run.deployedId ? { [run.deployedId]: 100 } : {} })),
+        run: async () =>
+          void (await api.undeployModel({ endpoint: r.endpoint, deployedModelId: d.id, trafficSplit: run.deployedId ? { [run.deployedId]: 100 } : {} })),
       });
     }
     // The `default` alias follows the live version (converged: no call when it is there already).
     const aliases = (await api.getModel(`${r.model}@${rec.versionId}`))?.versionAliases ?? [];
-    if (!aliases.includes('default') || !alreadyLive) steps.push({
-      action: 'aiplatform:MergeVersionAliases',
-      resource: `${r.model}@${rec.versionId}`,
-      details: { versionAliases: ['default', rec.version] },
-      run: async () => void (await api.mergeVersionAliases({ name: `${r.model}@${rec.versionId}`, versionAliases: ['default', rec.version] })),
-    });
+    if (!aliases.includes('default') || !alreadyLive)
+      steps.push({
+        action: 'aiplatform:MergeVersionAliases',
+        resource: `${r.model}@${rec.versionId}`,
+        details: { versionAliases: ['default', rec.version] },
+        run: async () => void (await api.mergeVersionAliases({ name: `${r.model}@${rec.versionId}`, versionAliases: ['default', rec.version] })),
+      });
     steps.push(...(await this.monitoringSteps(session, rec, () => run.deployedId)));
     steps.push(...(await retrainingSteps(session, manifest, rec, compute)));
     const plan: DeployPlan = {
@@ -256,9 +308,19 @@ export class VertexTarget implements Target {
       ...(emails.length > 0 && { alertEmails: emails }),
     };
     if (!existing) {
-      return [{ action: 'aiplatform:CreateModelDeploymentMonitoringJob', resource: r.monitoringJob, details, run: async () => void (await api.createMonitoringJob(createMonitoringJobRequest(r, build()))) }];
+      return [
+        {
+          action: 'aiplatform:CreateModelDeploymentMonitoringJob',
+          resource: r.monitoringJob,
+          details,
+          run: async () => void (await api.createMonitoringJob(createMonitoringJobRequest(r, build()))),
+        },
+      ];
     }
-    const updateMask = [...(modelChanged ? ['model_deployment_monitoring_objective_configs'] : []), ...(emailsChanged ? ['model_monitoring_alert_config'] : [])];
+    const updateMask = [
+      ...(modelChanged ? ['model_deployment_monitoring_objective_configs'] : []),
+      ...(emailsChanged ? ['model_monitoring_alert_config'] : []),
+    ];
     return [
       {
         action: 'aiplatform:UpdateModelDeploymentMonitoringJob',
@@ -327,7 +389,8 @@ export class VertexTarget implements Target {
   private async liveInfo(session: VertexSession): Promise<LiveInfo> {
     const state = await readEndpoint(session);
     const live = state?.live;
-    if (!state || !live) throw new OperationError('endpoint_not_serving', `${this.where(session)} serves no model`, { hint: 'Run `mlship deploy --target vertex`.' });
+    if (!state || !live)
+      throw new OperationError('endpoint_not_serving', `${this.where(session)} serves no model`, { hint: 'Run `mlship deploy --target vertex`.' });
     const history = await session.registry.history();
     return {
       version: live.version,
@@ -344,14 +407,25 @@ export class VertexTarget implements Target {
   async rollback(request: RollbackRequest): Promise<DeployResult> {
     const session = await this.open();
     const [records, state, history] = await Promise.all([versionRecords(session), readEndpoint(session), session.registry.history()]);
-    const to = chooseRollback({ where: this.where(session), live: state?.live?.version, ...(request.to && { to: request.to }), history, versions: records.map((v) => ({ version: v.version })) });
+    const to = chooseRollback({
+      where: this.where(session),
+      live: state?.live?.version,
+      ...(request.to && { to: request.to }),
+      history,
+      versions: records.map((v) => ({ version: v.version })),
+    });
     return this.apply({ ...(request.timeoutSeconds && { timeoutSeconds: request.timeoutSeconds }) }, 'rollback', to);
   }
 
   async status(): Promise<TargetStatus> {
     const session = await this.open();
     const { api, r } = session;
-    const [records, state, history, job] = await Promise.all([versionRecords(session), readEndpoint(session), session.registry.history(), api.findMonitoringJob(r.monitoringJob)]);
+    const [records, state, history, job] = await Promise.all([
+      versionRecords(session),
+      readEndpoint(session),
+      session.registry.history(),
+      api.findMonitoringJob(r.monitoringJob),
+    ]);
     const live = state?.live;
     return {
       target: 'vertex',
@@ -371,7 +445,10 @@ export class VertexTarget implements Target {
         region: r.region,
         endpoint: state ? r.endpoint : 'not created',
         model: r.model,
-        ...(live && { machine: live.acceleratorType ? `${live.machineType} + ${live.acceleratorCount} x ${live.acceleratorType}` : live.machineType, replicas: live.replicas }),
+        ...(live && {
+          machine: live.acceleratorType ? `${live.machineType} + ${live.acceleratorCount} x ${live.acceleratorType}` : live.machineType,
+          replicas: live.replicas,
+        }),
         trafficSplit: Object.fromEntries((state?.deployed ?? []).map((d) => [d.version, d.traffic])),
         logging: state?.loggingUri ?? 'off',
         monitoringJob: job ? `${job.displayName} (${String(job.state ?? 'unknown')}, ${String(job.scheduleState ?? 'unknown')})` : 'none',
@@ -388,7 +465,9 @@ export class VertexTarget implements Target {
     if (job?.name && job.state !== 'JOB_STATE_PAUSED') await api.pauseMonitoringJob(job.name);
     const order = [...state.deployed].sort((a, b) => a.traffic - b.traffic);
     for (const d of order) await api.undeployModel({ endpoint: r.endpoint, deployedModelId: d.id });
-    await session.registry.appendHistory(historyEntry(this.ctx, 'stop', state.live?.version, undefined, { endpoint: r.endpoint, undeployed: order.map((d) => d.id) }));
+    await session.registry.appendHistory(
+      historyEntry(this.ctx, 'stop', state.live?.version, undefined, { endpoint: r.endpoint, undeployed: order.map((d) => d.id) }),
+    );
     return { stopped: true, ...(state.live && { version: state.live.version }) };
   }
 

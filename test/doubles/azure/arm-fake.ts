@@ -161,7 +161,10 @@ export class ArmFake {
     this.seedDatastore();
     const armPort = await freePort();
     const dataPort = await freePort();
-    this.arm = createHttpsServer({ cert: this.options.tls.cert, key: this.options.tls.key }, (req, res) => void this.handleArm(req, res).catch((e) => this.fail(res, e)));
+    this.arm = createHttpsServer(
+      { cert: this.options.tls.cert, key: this.options.tls.key },
+      (req, res) => void this.handleArm(req, res).catch((e) => this.fail(res, e)),
+    );
     this.data = createHttpServer((req, res) => void this.handleData(req, res).catch((e) => this.fail(res, e)));
     await new Promise<void>((r) => this.arm!.listen(armPort, '127.0.0.1', r));
     await new Promise<void>((r) => this.data!.listen(dataPort, '127.0.0.1', r));
@@ -246,7 +249,12 @@ export class ArmFake {
     const auth = req.headers.authorization ?? '';
     const claims = parseJwt(auth.replace(/^Bearer /, ''));
     if (!claims || claims.aud !== this.armUrl) {
-      return send(res, 401, { error: { code: 'InvalidAuthenticationToken', message: `The access token is missing or has the wrong audience (want ${this.armUrl}, got ${String(claims?.aud)})` } });
+      return send(res, 401, {
+        error: {
+          code: 'InvalidAuthenticationToken',
+          message: `The access token is missing or has the wrong audience (want ${this.armUrl}, got ${String(claims?.aud)})`,
+        },
+      });
     }
     let body: unknown;
     if (raw.length > 0) {
@@ -257,7 +265,9 @@ export class ArmFake {
       }
     }
     const apiVersion = url.searchParams.get('api-version');
-    const opStatus = /\/providers\/Microsoft\.MachineLearningServices\/locations\/[^/]+\/(mfeOperationsStatus|mfeOperationResults)\/([^/]+)$/i.exec(url.pathname);
+    const opStatus = /\/providers\/Microsoft\.MachineLearningServices\/locations\/[^/]+\/(mfeOperationsStatus|mfeOperationResults)\/([^/]+)$/i.exec(
+      url.pathname,
+    );
     if (opStatus && method === 'GET') return this.operationStatus(res, opStatus[1]!.endsWith('Status') ? 'Status' : 'Result', opStatus[2]!);
     if (/\/providers\/Microsoft\.Insights\/metrics$/i.test(url.pathname)) return this.metrics(req, res, url);
     if (/\/providers\/Microsoft\.Insights\/autoscalesettings\/[^/]+$/i.test(url.pathname)) return this.autoscale(res, method, url, body);
@@ -268,13 +278,21 @@ export class ArmFake {
     if (!match) return this.reject(res, method, url, undefined, [`${method} ${url.pathname}: no such operation in the contract`], 404);
     this.calls.push({ method, operation: match.op.operationId, apiVersion });
     const problems = validateRequest(match.op, match.params, url.searchParams, body);
-    if (apiVersion && apiVersion !== API_VERSIONS.sdk && apiVersion !== API_VERSIONS.raw) problems.push(`api-version ${apiVersion} is neither the SDK's ${API_VERSIONS.sdk} nor ${API_VERSIONS.raw}`);
+    if (apiVersion && apiVersion !== API_VERSIONS.sdk && apiVersion !== API_VERSIONS.raw)
+      problems.push(`api-version ${apiVersion} is neither the SDK's ${API_VERSIONS.sdk} nor ${API_VERSIONS.raw}`);
     if (problems.length > 0) return this.reject(res, method, url, match.op.operationId, problems);
     const p = match.params;
-    if (p.subscriptionId !== SUBSCRIPTION) return send(res, 404, { error: { code: 'SubscriptionNotFound', message: `The subscription '${p.subscriptionId}' could not be found.` } });
-    if (p.resourceGroupName!.toLowerCase() !== RESOURCE_GROUP) return send(res, 404, { error: { code: 'ResourceGroupNotFound', message: `Resource group '${p.resourceGroupName}' could not be found.` } });
+    if (p.subscriptionId !== SUBSCRIPTION)
+      return send(res, 404, { error: { code: 'SubscriptionNotFound', message: `The subscription '${p.subscriptionId}' could not be found.` } });
+    if (p.resourceGroupName!.toLowerCase() !== RESOURCE_GROUP)
+      return send(res, 404, { error: { code: 'ResourceGroupNotFound', message: `Resource group '${p.resourceGroupName}' could not be found.` } });
     if (p.workspaceName!.toLowerCase() !== WORKSPACE) {
-      return send(res, 404, { error: { code: 'ResourceNotFound', message: `The Resource 'Microsoft.MachineLearningServices/workspaces/${p.workspaceName}' under resource group '${p.resourceGroupName}' was not found.` } });
+      return send(res, 404, {
+        error: {
+          code: 'ResourceNotFound',
+          message: `The Resource 'Microsoft.MachineLearningServices/workspaces/${p.workspaceName}' under resource group '${p.resourceGroupName}' was not found.`,
+        },
+      });
     }
     const id = url.pathname.replace(/\/(listKeys|token|getLogs|startPendingUpload|cancel)$/i, '');
     return this.dispatch(res, method, match.op.operationId, id, p, url, body as Resource | undefined);
@@ -291,7 +309,15 @@ export class ArmFake {
     });
   }
 
-  private async dispatch(res: ServerResponse, method: string, operation: string, id: string, p: Record<string, string>, url: URL, body: Resource | undefined): Promise<void> {
+  private async dispatch(
+    res: ServerResponse,
+    method: string,
+    operation: string,
+    id: string,
+    p: Record<string, string>,
+    url: URL,
+    body: Resource | undefined,
+  ): Promise<void> {
     const key = id.toLowerCase();
     const existing = this.resources.get(key);
     const kind = operation.split('_')[0]!;
@@ -335,14 +361,24 @@ export class ArmFake {
     const name = id.split('/').pop()!;
     const type = `Microsoft.MachineLearningServices/workspaces/${id.split('/').slice(-2, -1)[0]}`;
     const now = new Date().toISOString();
-    const resource: Resource = { ...body, id, name, type, properties: { ...body.properties }, systemData: { createdAt: existing?.systemData?.createdAt ?? now, lastModifiedAt: now } };
+    const resource: Resource = {
+      ...body,
+      id,
+      name,
+      type,
+      properties: { ...body.properties },
+      systemData: { createdAt: existing?.systemData?.createdAt ?? now, lastModifiedAt: now },
+    };
     if (kind === 'OnlineEndpoints') {
       const traffic = (body.properties.traffic ?? {}) as Record<string, number>;
       const sum = Object.values(traffic).reduce((a, b) => a + b, 0);
-      if (Object.keys(traffic).length > 0 && sum !== 100) return this.reject(res, 'PUT', new URL(id, this.armUrl), 'OnlineEndpoints_CreateOrUpdate', [`traffic values sum to ${sum}, not 100`]);
+      if (Object.keys(traffic).length > 0 && sum !== 100)
+        return this.reject(res, 'PUT', new URL(id, this.armUrl), 'OnlineEndpoints_CreateOrUpdate', [`traffic values sum to ${sum}, not 100`]);
       for (const d of Object.keys(traffic)) {
         if (!this.resources.has(`${key}/deployments/${d}`.toLowerCase()) && traffic[d]! > 0) {
-          return send(res, 400, { error: { code: 'BadArgument', message: `Deployment '${d}' does not exist in endpoint '${name}'; traffic can only go to existing deployments.` } });
+          return send(res, 400, {
+            error: { code: 'BadArgument', message: `Deployment '${d}' does not exist in endpoint '${name}'; traffic can only go to existing deployments.` },
+          });
         }
       }
       resource.properties.keys = undefined;
@@ -352,31 +388,49 @@ export class ArmFake {
       if (!this.keys.has(key)) this.keys.set(key, randomUUID().replace(/-/g, ''));
       delete resource.properties.keys;
       this.resources.set(key, resource);
-      return this.startOp(res, 'async', id, async () => {
-        resource.properties.provisioningState = 'Succeeded';
-      }, existing ? 200 : 201);
+      return this.startOp(
+        res,
+        'async',
+        id,
+        async () => {
+          resource.properties.provisioningState = 'Succeeded';
+        },
+        existing ? 200 : 201,
+      );
     }
     if (kind === 'OnlineDeployments') {
       const endpointKey = key.replace(/\/deployments\/[^/]+$/, '');
       if (!this.resources.has(endpointKey)) return notFound(res, endpointKey);
       resource.properties.provisioningState = existing ? 'Updating' : 'Creating';
       this.resources.set(key, resource);
-      return this.startOp(res, 'async', id, async () => {
-        try {
-          await this.provision(key, resource);
-          resource.properties.provisioningState = 'Succeeded';
-        } catch (error) {
-          resource.properties.provisioningState = 'Failed';
-          throw error;
-        }
-      }, existing ? 200 : 201);
+      return this.startOp(
+        res,
+        'async',
+        id,
+        async () => {
+          try {
+            await this.provision(key, resource);
+            resource.properties.provisioningState = 'Succeeded';
+          } catch (error) {
+            resource.properties.provisioningState = 'Failed';
+            throw error;
+          }
+        },
+        existing ? 200 : 201,
+      );
     }
     if (kind === 'Schedules') {
       resource.properties.provisioningState = existing ? 'Updating' : 'Creating';
       this.resources.set(key, resource);
-      return this.startOp(res, 'async', id, async () => {
-        resource.properties.provisioningState = 'Succeeded';
-      }, existing ? 200 : 201);
+      return this.startOp(
+        res,
+        'async',
+        id,
+        async () => {
+          resource.properties.provisioningState = 'Succeeded';
+        },
+        existing ? 200 : 201,
+      );
     }
     if (kind === 'Jobs') {
       if (existing) return send(res, 409, { error: { code: 'UserError', message: `A job with this name already exists: ${name}` } });
@@ -388,7 +442,13 @@ export class ArmFake {
     if (kind === 'ModelVersions' || kind === 'EnvironmentVersions' || kind === 'CodeVersions') {
       if (existing) {
         // Asset versions are immutable apart from tags, description, stage and archive state.
-        if (changesContent(existing, body)) return send(res, 409, { error: { code: 'UserError', message: `Conflict: ${kind.replace('Versions', '')} version ${p.name}:${p.version} already exists and its content cannot change.` } });
+        if (changesContent(existing, body))
+          return send(res, 409, {
+            error: {
+              code: 'UserError',
+              message: `Conflict: ${kind.replace('Versions', '')} version ${p.name}:${p.version} already exists and its content cannot change.`,
+            },
+          });
         resource.properties = { ...existing.properties, ...body.properties, provisioningState: 'Succeeded' };
         this.resources.set(key, resource);
         return send(res, 200, resource);
@@ -407,7 +467,13 @@ export class ArmFake {
     const containerKey = key.replace(/\/versions\/[^/]+$/, '');
     const container = this.resources.get(containerKey);
     if (container) container.properties.latestVersion = resource.name;
-    else this.resources.set(containerKey, { id: resource.id.replace(/\/versions\/[^/]+$/, ''), name: containerKey.split('/').pop()!, type: resource.type.replace(/\/versions$/, ''), properties: { latestVersion: resource.name } });
+    else
+      this.resources.set(containerKey, {
+        id: resource.id.replace(/\/versions\/[^/]+$/, ''),
+        name: containerKey.split('/').pop()!,
+        type: resource.type.replace(/\/versions$/, ''),
+        properties: { latestVersion: resource.name },
+      });
   }
 
   /**
@@ -419,7 +485,12 @@ export class ArmFake {
    * `jobName`. The job stays Running until the command ends.
    */
   private async runJob(job: Resource): Promise<void> {
-    const props = job.properties as { command: string; codeId?: string; environmentVariables?: Record<string, string>; outputs?: Record<string, { jobOutputType: string; assetName?: string; description?: string }> };
+    const props = job.properties as {
+      command: string;
+      codeId?: string;
+      environmentVariables?: Record<string, string>;
+      outputs?: Record<string, { jobOutputType: string; assetName?: string; description?: string }>;
+    };
     const dir = path.join(this.work, 'jobs', job.name);
     const finish = (status: 'Completed' | 'Failed', log: string) => {
       job.properties.status = status;
@@ -474,7 +545,15 @@ export class ArmFake {
           id,
           name: version,
           type: 'Microsoft.MachineLearningServices/workspaces/models/versions',
-          properties: { modelUri: `azureml://subscriptions/${SUBSCRIPTION}/resourcegroups/${RESOURCE_GROUP}/workspaces/${WORKSPACE}/datastores/workspaceblobstore/paths/${prefix}/`, modelType: 'custom_model', jobName: job.name, description: spec.description ?? null, tags: {}, isAnonymous: false, isArchived: false },
+          properties: {
+            modelUri: `azureml://subscriptions/${SUBSCRIPTION}/resourcegroups/${RESOURCE_GROUP}/workspaces/${WORKSPACE}/datastores/workspaceblobstore/paths/${prefix}/`,
+            modelType: 'custom_model',
+            jobName: job.name,
+            description: spec.description ?? null,
+            tags: {},
+            isAnonymous: false,
+            isArchived: false,
+          },
           systemData: { createdAt: now, lastModifiedAt: now },
         });
       }
@@ -498,15 +577,21 @@ export class ArmFake {
       return void send(res, 200, undefined);
     }
     existing.properties.provisioningState = 'Deleting';
-    this.startOp(res, 'location', existing.id, async () => {
-      for (const k of [...this.resources.keys()]) {
-        if (k === key || k.startsWith(`${key}/`)) {
-          this.running.get(k)?.child.kill('SIGTERM');
-          this.running.delete(k);
-          this.resources.delete(k);
+    this.startOp(
+      res,
+      'location',
+      existing.id,
+      async () => {
+        for (const k of [...this.resources.keys()]) {
+          if (k === key || k.startsWith(`${key}/`)) {
+            this.running.get(k)?.child.kill('SIGTERM');
+            this.running.delete(k);
+            this.resources.delete(k);
+          }
         }
-      }
-    }, 202);
+      },
+      202,
+    );
   }
 
   /** Start a long-running operation: 201/200 + Azure-AsyncOperation (PUT) or 202 + Location (PATCH, DELETE). */
@@ -537,7 +622,11 @@ export class ArmFake {
     op.polls += 1;
     if (op.polls > 1) await op.work;
     if (kind === 'Result') {
-      if (op.status === 'InProgress') return send(res, 202, undefined, { Location: `${this.armUrl}/subscriptions/${SUBSCRIPTION}/providers/Microsoft.MachineLearningServices/locations/${LOCATION}/mfeOperationResults/${opId}?api-version=${API_VERSIONS.raw}`, 'Retry-After': '1' });
+      if (op.status === 'InProgress')
+        return send(res, 202, undefined, {
+          Location: `${this.armUrl}/subscriptions/${SUBSCRIPTION}/providers/Microsoft.MachineLearningServices/locations/${LOCATION}/mfeOperationResults/${opId}?api-version=${API_VERSIONS.raw}`,
+          'Retry-After': '1',
+        });
       if (op.status === 'Failed') return send(res, 400, { error: op.error });
       return send(res, 200, undefined);
     }
@@ -566,7 +655,9 @@ export class ArmFake {
     const image = envRes.properties.image as string;
     const tag = /:([^:/]+)$/.exec(image)?.[1];
     const buildDir = tag ? path.join(this.options.buildsDir, tag) : '';
-    const inference = envRes.properties.inferenceConfig as { readinessRoute: { path: string; port: number }; scoringRoute: { path: string; port: number } } | undefined;
+    const inference = envRes.properties.inferenceConfig as
+      | { readinessRoute: { path: string; port: number }; scoringRoute: { path: string; port: number } }
+      | undefined;
     if (!inference) throw { code: 'BadArgument', message: 'A custom container environment needs inferenceConfig (liveness, readiness and scoring routes).' };
 
     // The model mount: <root>/azureml-models/<model name>/<version>/ holding the model folder's files.
@@ -590,7 +681,11 @@ export class ArmFake {
       AZUREML_MODEL_DIR: path.join(this.work, name, 'azureml-models'),
       MLSHIP_LOG_DIR: path.join(this.work, name, 'logs'),
     };
-    const child = spawn(this.options.python, [path.join(buildDir, 'serve.py'), 'serve'], { cwd: buildDir || this.work, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(this.options.python, [path.join(buildDir, 'serve.py'), 'serve'], {
+      cwd: buildDir || this.work,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const run: Running = { child, port, log: `Pulling image ${image}\n` };
     child.stdout!.on('data', (d: Buffer) => (run.log += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (run.log += d.toString()));
@@ -605,7 +700,10 @@ export class ArmFake {
     this.logs.set(key, run.log);
     child.kill('SIGKILL');
     this.running.delete(key);
-    throw { code: 'ResourceNotReady', message: `User container has crashed or terminated: the readiness probe at ${inference.readinessRoute.path} never answered 200. Check the container logs (getLogs).` };
+    throw {
+      code: 'ResourceNotReady',
+      message: `User container has crashed or terminated: the readiness probe at ${inference.readinessRoute.path} never answered 200. Check the container logs (getLogs).`,
+    };
   }
 
   private resourceById(id: string | undefined): Resource | undefined {
@@ -647,7 +745,8 @@ export class ArmFake {
     const to = Date.parse(timespan[1] ?? '');
     if (Number.isNaN(from) || Number.isNaN(to)) problems.push(`timespan ${url.searchParams.get('timespan')}: want <ISO start>/<ISO end>`);
     const known = ['RequestsPerMinute', 'RequestLatency_P95', 'RequestLatency_P99', 'RequestLatency'];
-    for (const n of names) if (!known.includes(n)) problems.push(`metricnames: ${n} is not a metric of Microsoft.MachineLearningServices/workspaces/onlineEndpoints`);
+    for (const n of names)
+      if (!known.includes(n)) problems.push(`metricnames: ${n} is not a metric of Microsoft.MachineLearningServices/workspaces/onlineEndpoints`);
     if (problems.length > 0) return this.reject(res, 'GET', url, 'Metrics_List', problems);
     const filter = url.searchParams.get('$filter') ?? '';
     const deployment = /deployment eq '([^']+)'/.exec(filter)?.[1];
@@ -660,31 +759,71 @@ export class ArmFake {
               metadatavalues: [{ name: { value: 'statusCodeClass', localizedValue: 'statusCodeClass' }, value: cls }],
               data: [{ timeStamp: new Date(from).toISOString(), total: hits.filter((h) => `${Math.floor(h.status / 100)}xx` === cls).length }],
             }))
-          : [{ metadatavalues: [], data: [{ timeStamp: new Date(from).toISOString(), average: percentile(hits.map((h) => h.ms), n.endsWith('P99') ? 0.99 : 0.95) }] }];
-      return { id: `${endpointId}/providers/Microsoft.Insights/metrics/${n}`, type: 'Microsoft.Insights/metrics', name: { value: n, localizedValue: n }, unit: n === 'RequestsPerMinute' ? 'Count' : 'Milliseconds', timeseries: series };
+          : [
+              {
+                metadatavalues: [],
+                data: [
+                  {
+                    timeStamp: new Date(from).toISOString(),
+                    average: percentile(
+                      hits.map((h) => h.ms),
+                      n.endsWith('P99') ? 0.99 : 0.95,
+                    ),
+                  },
+                ],
+              },
+            ];
+      return {
+        id: `${endpointId}/providers/Microsoft.Insights/metrics/${n}`,
+        type: 'Microsoft.Insights/metrics',
+        name: { value: n, localizedValue: n },
+        unit: n === 'RequestsPerMinute' ? 'Count' : 'Milliseconds',
+        timeseries: series,
+      };
     });
-    send(res, 200, { cost: 0, timespan: url.searchParams.get('timespan'), interval: url.searchParams.get('interval') ?? 'PT1M', namespace: 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints', resourceregion: LOCATION, value });
+    send(res, 200, {
+      cost: 0,
+      timespan: url.searchParams.get('timespan'),
+      interval: url.searchParams.get('interval') ?? 'PT1M',
+      namespace: 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints',
+      resourceregion: LOCATION,
+      value,
+    });
   }
 
   private autoscale(res: ServerResponse, method: string, url: URL, body: unknown): void {
     const apiVersion = url.searchParams.get('api-version');
     this.calls.push({ method, operation: `AutoscaleSettings_${method === 'PUT' ? 'CreateOrUpdate' : method === 'GET' ? 'Get' : 'Delete'}`, apiVersion });
     const key = url.pathname.toLowerCase();
-    if (apiVersion !== API_VERSIONS.autoscale) return this.reject(res, method, url, 'AutoscaleSettings', [`api-version ${apiVersion}: the fake serves ${API_VERSIONS.autoscale}`]);
+    if (apiVersion !== API_VERSIONS.autoscale)
+      return this.reject(res, method, url, 'AutoscaleSettings', [`api-version ${apiVersion}: the fake serves ${API_VERSIONS.autoscale}`]);
     if (method === 'GET') return this.resources.has(key) ? send(res, 200, this.resources.get(key)) : notFound(res, url.pathname);
     if (method === 'DELETE') return void (this.resources.delete(key), send(res, 200, undefined));
-    const b = body as { location?: string; properties?: { profiles?: { capacity?: { minimum?: string; maximum?: string; default?: string }; rules?: unknown[] }[]; targetResourceUri?: string; enabled?: boolean } };
+    const b = body as {
+      location?: string;
+      properties?: {
+        profiles?: { capacity?: { minimum?: string; maximum?: string; default?: string }; rules?: unknown[] }[];
+        targetResourceUri?: string;
+        enabled?: boolean;
+      };
+    };
     const problems: string[] = [];
     if (!b?.location) problems.push('location: required');
     if (!b?.properties?.targetResourceUri) problems.push('properties.targetResourceUri: required');
     const profiles = b?.properties?.profiles ?? [];
     if (profiles.length === 0) problems.push('properties.profiles: at least one profile');
     for (const [i, p] of profiles.entries()) {
-      for (const k of ['minimum', 'maximum', 'default'] as const) if (typeof p.capacity?.[k] !== 'string') problems.push(`properties.profiles[${i}].capacity.${k}: a string count is required`);
+      for (const k of ['minimum', 'maximum', 'default'] as const)
+        if (typeof p.capacity?.[k] !== 'string') problems.push(`properties.profiles[${i}].capacity.${k}: a string count is required`);
       if (!Array.isArray(p.rules)) problems.push(`properties.profiles[${i}].rules: required`);
     }
     if (problems.length > 0) return this.reject(res, method, url, 'AutoscaleSettings_CreateOrUpdate', problems);
-    const stored = { ...(b as object), id: url.pathname, name: url.pathname.split('/').pop(), type: 'Microsoft.Insights/autoscaleSettings' } as unknown as Resource;
+    const stored = {
+      ...(b as object),
+      id: url.pathname,
+      name: url.pathname.split('/').pop(),
+      type: 'Microsoft.Insights/autoscaleSettings',
+    } as unknown as Resource;
     this.resources.set(key, stored);
     send(res, 201, stored);
   }
@@ -696,10 +835,16 @@ export class ArmFake {
   private workspace(res: ServerResponse, url: URL): void {
     const apiVersion = url.searchParams.get('api-version');
     this.calls.push({ method: 'GET', operation: 'Workspaces_Get', apiVersion });
-    if (apiVersion !== API_VERSIONS.sdk) return this.reject(res, 'GET', url, 'Workspaces_Get', [`api-version ${apiVersion}: the fake serves the SDK's ${API_VERSIONS.sdk}`]);
+    if (apiVersion !== API_VERSIONS.sdk)
+      return this.reject(res, 'GET', url, 'Workspaces_Get', [`api-version ${apiVersion}: the fake serves the SDK's ${API_VERSIONS.sdk}`]);
     if (url.pathname.toLowerCase() !== this.workspaceId.toLowerCase()) {
       const name = url.pathname.split('/').pop();
-      return send(res, 404, { error: { code: 'ResourceNotFound', message: `The Resource 'Microsoft.MachineLearningServices/workspaces/${name}' under resource group '${url.pathname.split('/')[4]}' was not found.` } });
+      return send(res, 404, {
+        error: {
+          code: 'ResourceNotFound',
+          message: `The Resource 'Microsoft.MachineLearningServices/workspaces/${name}' under resource group '${url.pathname.split('/')[4]}' was not found.`,
+        },
+      });
     }
     const account = `/subscriptions/${SUBSCRIPTION}/resourceGroups/${RESOURCE_GROUP}/providers/Microsoft.Storage/storageAccounts/${ACCOUNT}`;
     send(res, 200, {
@@ -726,10 +871,16 @@ export class ArmFake {
   private registry(res: ServerResponse, url: URL): void {
     const apiVersion = url.searchParams.get('api-version');
     this.calls.push({ method: 'GET', operation: 'Registries_Get', apiVersion });
-    if (apiVersion !== API_VERSIONS.registry) return this.reject(res, 'GET', url, 'Registries_Get', [`api-version ${apiVersion}: the fake serves ${API_VERSIONS.registry}`]);
+    if (apiVersion !== API_VERSIONS.registry)
+      return this.reject(res, 'GET', url, 'Registries_Get', [`api-version ${apiVersion}: the fake serves ${API_VERSIONS.registry}`]);
     const name = url.pathname.split('/').pop()!;
     if (!this.workspaceRegistry || url.pathname.toLowerCase() !== this.workspaceRegistry.toLowerCase()) {
-      return send(res, 404, { error: { code: 'ResourceNotFound', message: `The Resource 'Microsoft.ContainerRegistry/registries/${name}' under resource group '${url.pathname.split('/')[4]}' was not found.` } });
+      return send(res, 404, {
+        error: {
+          code: 'ResourceNotFound',
+          message: `The Resource 'Microsoft.ContainerRegistry/registries/${name}' under resource group '${url.pathname.split('/')[4]}' was not found.`,
+        },
+      });
     }
     send(res, 200, {
       id: this.workspaceRegistry,
@@ -737,7 +888,13 @@ export class ArmFake {
       type: 'Microsoft.ContainerRegistry/registries',
       location: LOCATION,
       sku: { name: 'Basic', tier: 'Basic' },
-      properties: { loginServer: this.loginServer, provisioningState: 'Succeeded', adminUserEnabled: false, publicNetworkAccess: 'Enabled', anonymousPullEnabled: false },
+      properties: {
+        loginServer: this.loginServer,
+        provisioningState: 'Succeeded',
+        adminUserEnabled: false,
+        publicNetworkAccess: 'Enabled',
+        anonymousPullEnabled: false,
+      },
     });
   }
 
@@ -750,20 +907,23 @@ export class ArmFake {
     const form = new URLSearchParams(raw.toString('utf8'));
     const problems: string[] = [];
     if (method !== 'POST') problems.push(`${method}: the exchange takes POST`);
-    if (!/^application\/x-www-form-urlencoded/.test(req.headers['content-type'] ?? '')) problems.push(`content-type ${req.headers['content-type']}: want application/x-www-form-urlencoded`);
+    if (!/^application\/x-www-form-urlencoded/.test(req.headers['content-type'] ?? ''))
+      problems.push(`content-type ${req.headers['content-type']}: want application/x-www-form-urlencoded`);
     if (form.get('grant_type') !== 'access_token') problems.push(`grant_type ${form.get('grant_type')}: want access_token`);
     if (form.get('service') !== this.loginServer) problems.push(`service ${form.get('service')}: want the login server ${this.loginServer}`);
     const tenant = form.get('tenant') ?? undefined;
     if (tenant !== undefined && tenant !== TENANT) problems.push(`tenant ${tenant}: the registry's tenant is ${TENANT}`);
     const claims = parseJwt(form.get('access_token') ?? '') as { aud?: string; exp?: number } | undefined;
-    if (!claims || claims.aud !== this.armUrl || !claims.exp || claims.exp * 1000 < Date.now()) problems.push(`access_token: want an unexpired AAD token for the ARM audience ${this.armUrl}`);
+    if (!claims || claims.aud !== this.armUrl || !claims.exp || claims.exp * 1000 < Date.now())
+      problems.push(`access_token: want an unexpired AAD token for the ARM audience ${this.armUrl}`);
     const exchange: Exchange = { service: form.get('service') ?? '', ...(tenant && { tenant }), authorization: req.headers.authorization !== undefined };
     this.exchanges.push(exchange);
     if (problems.length > 0) {
       this.violations.push({ method, url: url.pathname, operation: 'Authentication_ExchangeAadAccessTokenForAcrRefreshToken', problems });
       return send(res, 400, { errors: [{ code: 'UNSUPPORTED', message: problems[0] }] });
     }
-    if (this.exchangeRefusal) return send(res, this.exchangeRefusal.status, { errors: [{ code: this.exchangeRefusal.code, message: this.exchangeRefusal.message }] });
+    if (this.exchangeRefusal)
+      return send(res, this.exchangeRefusal.status, { errors: [{ code: this.exchangeRefusal.code, message: this.exchangeRefusal.message }] });
     exchange.refreshToken = makeJwt(this.loginServer).replace(/\.[^.]+$/, `.${randomUUID()}`);
     send(res, 200, { refresh_token: exchange.refreshToken });
   }
@@ -784,18 +944,23 @@ export class ArmFake {
     const endpointKey = `${this.workspaceId}/onlineEndpoints/${scoring[1]}`.toLowerCase();
     const endpoint = this.resources.get(endpointKey);
     if (!endpoint) return send(res, 404, { error: { code: 'EndpointNotFound', message: `endpoint ${scoring[1]} not found` } });
-    if (req.headers.authorization !== `Bearer ${this.keyOf(endpoint)}`) return send(res, 401, { message: 'Authentication failed: the key is missing or wrong' });
+    if (req.headers.authorization !== `Bearer ${this.keyOf(endpoint)}`)
+      return send(res, 401, { message: 'Authentication failed: the key is missing or wrong' });
     const body = await readBody(req);
     const traffic = (endpoint.properties.traffic ?? {}) as Record<string, number>;
     const pinned = req.headers['azureml-model-deployment'] as string | undefined;
     const deployment = pinned ?? pick(traffic);
-    if (!deployment) return send(res, 503, { message: 'No valid deployments to route to. Please check that the endpoint has at least one deployment with positive weight values or use a deployment specific header to route.' });
+    if (!deployment)
+      return send(res, 503, {
+        message:
+          'No valid deployments to route to. Please check that the endpoint has at least one deployment with positive weight values or use a deployment specific header to route.',
+      });
     const key = `${endpointKey}/deployments/${deployment}`.toLowerCase();
     const run = this.running.get(key);
     const dep = this.resources.get(key);
     if (!run || !dep) return send(res, 404, { message: `deployment ${deployment} is not running` });
     const envRes = this.resourceById(dep.properties.environmentId as string);
-    const route = (envRes?.properties.inferenceConfig as { scoringRoute: { path: string } }).scoringRoute.path;
+    const route = (envRes?.properties.inferenceConfig as { scoringRoute: { path: string } } | undefined)?.scoringRoute.path ?? '/score';
     const started = Date.now();
     const answer = this.failingDeployments.has(deployment)
       ? { status: 500, headers: {}, body: Buffer.from(JSON.stringify({ error: { status: 500, message: 'injected failure' } })) }
@@ -803,7 +968,11 @@ export class ArmFake {
     const ms = Date.now() - started;
     this.hits.push({ ts: Date.now(), deployment, status: answer.status, ms });
     if (answer.status < 400) await this.collect(endpoint, dep, body, answer.body, String(answer.headers['x-request-id'] ?? randomUUID()));
-    res.writeHead(answer.status, { 'content-type': 'application/json', 'azureml-model-deployment': deployment, ...(answer.headers['x-request-id'] && { 'x-request-id': String(answer.headers['x-request-id']) }) });
+    res.writeHead(answer.status, {
+      'content-type': 'application/json',
+      'azureml-model-deployment': deployment,
+      ...(answer.headers['x-request-id'] && { 'x-request-id': String(answer.headers['x-request-id']) }),
+    });
     res.end(answer.body);
   }
 
@@ -813,7 +982,10 @@ export class ArmFake {
     if (!dc?.collections) return;
     const now = new Date();
     const hour = now.toISOString().slice(0, 13).replace(/[-T]/g, '/');
-    for (const [collection, data] of [['model_inputs', input], ['model_outputs', output]] as const) {
+    for (const [collection, data] of [
+      ['model_inputs', input],
+      ['model_outputs', output],
+    ] as const) {
       if (dc.collections[collection]?.dataCollectionMode !== 'Enabled') continue;
       let parsed: unknown;
       try {
@@ -853,7 +1025,6 @@ export function datastorePath(uri: string): string {
   if (m) return m[1]!;
   return new URL(uri).pathname.split('/').slice(3).join('/');
 }
-
 
 function pick(traffic: Record<string, number>): string | undefined {
   const entries = Object.entries(traffic).filter(([, w]) => w > 0);
@@ -916,13 +1087,28 @@ function probe(port: number, route: string): Promise<number> {
   });
 }
 
-function forward(port: number, route: string, body: Buffer, contentType: string | undefined, requestId: string | undefined): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+function forward(
+  port: number,
+  route: string,
+  body: Buffer,
+  contentType: string | undefined,
+  requestId: string | undefined,
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
   return new Promise((resolve) => {
-    const r = httpRequest({ host: '127.0.0.1', port, path: route, method: 'POST', headers: { 'content-type': contentType ?? 'application/json', 'content-length': body.length, ...(requestId && { 'x-request-id': requestId }) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }));
-    });
+    const r = httpRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        path: route,
+        method: 'POST',
+        headers: { 'content-type': contentType ?? 'application/json', 'content-length': body.length, ...(requestId && { 'x-request-id': requestId }) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }));
+      },
+    );
     r.on('error', (e) => resolve({ status: 502, headers: {}, body: Buffer.from(JSON.stringify({ message: `upstream: ${e.message}` })) }));
     r.end(body);
   });

@@ -39,10 +39,27 @@ async function waitForPort(port: number, child: ChildProcess, log: () => string)
 
 export async function startAzurite(tls: TestCertificate): Promise<Azurite> {
   const port = await freePort();
-  const child = spawn(process.execPath, [
-    azuriteBlobBin(), '--blobHost', '127.0.0.1', '--blobPort', String(port), '--inMemoryPersistence', '--silent',
-    '--skipApiVersionCheck', '--loose', '--cert', tls.certFile, '--key', tls.keyFile, '--oauth', 'basic',
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      azuriteBlobBin(),
+      '--blobHost',
+      '127.0.0.1',
+      '--blobPort',
+      String(port),
+      '--inMemoryPersistence',
+      '--silent',
+      '--skipApiVersionCheck',
+      '--loose',
+      '--cert',
+      tls.certFile,
+      '--key',
+      tls.keyFile,
+      '--oauth',
+      'basic',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));

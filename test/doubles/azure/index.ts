@@ -49,7 +49,14 @@ export async function startAzureDoubles(options: { buildsDir: string }): Promise
  */
 export function pointProjectAt(projectDir: string, arm: ArmFake): string {
   const manifest = path.join(projectDir, 'mlship.yaml');
-  const text = readFileSync(manifest, 'utf8').replace(/^target: local$/m, 'target: azure').replace('on_drift: true', 'on_drift: false');
-  writeFileSync(manifest, `${text}targets:\n  azure:\n${Object.entries(arm.manifestBlock()).map(([k, v]) => `    ${k}: ${v}\n`).join('')}`);
+  const text = readFileSync(manifest, 'utf8')
+    .replace(/^target: local$/m, 'target: azure')
+    .replace('on_drift: true', 'on_drift: false');
+  writeFileSync(
+    manifest,
+    `${text}targets:\n  azure:\n${Object.entries(arm.manifestBlock())
+      .map(([k, v]) => `    ${k}: ${v}\n`)
+      .join('')}`,
+  );
   return manifest;
 }

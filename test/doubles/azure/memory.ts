@@ -36,11 +36,21 @@ function restError(statusCode: number, code: string, message: string): Error {
 const INJECTED: Record<CloudErrorKind, () => Error> = {
   credentials: () => restError(401, 'ExpiredAuthenticationToken', 'The access token expiry UTC time is earlier than current UTC time.'),
   permission: () =>
-    restError(403, 'AuthorizationFailed', `The client 'ci@example.com' with object id '11111111-2222-3333-4444-555555555555' does not have authorization to perform action 'Microsoft.MachineLearningServices/workspaces/datastores/read' over scope '${WS_PATH}' or the scope is invalid.`),
+    restError(
+      403,
+      'AuthorizationFailed',
+      `The client 'ci@example.com' with object id '11111111-2222-3333-4444-555555555555' does not have authorization to perform action 'Microsoft.MachineLearningServices/workspaces/datastores/read' over scope '${WS_PATH}' or the scope is invalid.`,
+    ),
   quota: () => restError(400, 'QuotaExceeded', 'Not enough quota available for Standard_DS3_v2 in StandardDSv2Family. Additional requested quota: 4 cores.'),
-  not_found: () => restError(404, 'ResourceNotFound', `The Resource 'Microsoft.MachineLearningServices/workspaces/${WORKSPACE}' under resource group '${RESOURCE_GROUP}' was not found.`),
+  not_found: () =>
+    restError(
+      404,
+      'ResourceNotFound',
+      `The Resource 'Microsoft.MachineLearningServices/workspaces/${WORKSPACE}' under resource group '${RESOURCE_GROUP}' was not found.`,
+    ),
   invalid_request: () => restError(400, 'BadRequest', 'The request is invalid: properties.instanceType must be a supported VM size.'),
-  throttled: () => restError(429, 'TooManyRequests', "The request is being throttled as the limit has been reached for operation type - 'Read_ObservationWindow_00:05:00'."),
+  throttled: () =>
+    restError(429, 'TooManyRequests', "The request is being throttled as the limit has been reached for operation type - 'Read_ObservationWindow_00:05:00'."),
   conflict: () => restError(409, 'Conflict', 'There is already an operation in progress on the workspace; wait for it to finish and try again.'),
   service: () => restError(500, 'InternalServerError', 'An internal server error occurred. Please retry the request.'),
 };
@@ -111,10 +121,20 @@ export function memoryAzure(): MemoryAzure {
     const d = deployments.get(name);
     return d && { ...clone(d), properties: { ...clone(d.properties), provisioningState: provisioningState(name) } };
   };
-  const missingEndpoint = (name: string) => restError(404, 'ResourceNotFound', `The Resource 'Microsoft.MachineLearningServices/workspaces/${WORKSPACE}/onlineEndpoints/${name}' under resource group '${RESOURCE_GROUP}' was not found.`);
+  const missingEndpoint = (name: string) =>
+    restError(
+      404,
+      'ResourceNotFound',
+      `The Resource 'Microsoft.MachineLearningServices/workspaces/${WORKSPACE}/onlineEndpoints/${name}' under resource group '${RESOURCE_GROUP}' was not found.`,
+    );
 
   /** One client method: records the call, fires an injected error, turns SDK errors into what the real client throws. */
-  function call<A extends unknown[], R>(method: string, operation: string, fn: (...args: A) => R | Promise<R>, opts: { missingOk?: boolean; missing?: R } = {}): (...args: A) => Promise<R | undefined> {
+  function call<A extends unknown[], R>(
+    method: string,
+    operation: string,
+    fn: (...args: A) => R | Promise<R>,
+    opts: { missingOk?: boolean; missing?: R } = {},
+  ): (...args: A) => Promise<R | undefined> {
     return async (...args: A) => {
       calls.push(method);
       try {
@@ -136,8 +156,14 @@ export function memoryAzure(): MemoryAzure {
     const all = assets.get(name) ?? assets.set(name, new Map()).get(name)!;
     // Asset versions are immutable apart from tags, description, stage and archive state.
     const existing = all.get(version);
-    if (existing && changesContent(existing, body)) throw restError(409, 'UserError', `Conflict: ${kind} version ${name}:${version} already exists and its content cannot change.`);
-    all.set(version, { ...clone(body), id: id(`${kind}s/${name}/versions/${version}`), name: version, properties: { ...clone(existing?.properties ?? {}), ...clone(body.properties), provisioningState: 'Succeeded' } });
+    if (existing && changesContent(existing, body))
+      throw restError(409, 'UserError', `Conflict: ${kind} version ${name}:${version} already exists and its content cannot change.`);
+    all.set(version, {
+      ...clone(body),
+      id: id(`${kind}s/${name}/versions/${version}`),
+      name: version,
+      properties: { ...clone(existing?.properties ?? {}), ...clone(body.properties), provisioningState: 'Succeeded' },
+    });
   };
   const getVersion = (assets: Map<string, Map<string, ArmResource>>, kind: string, name: string, version: string) => {
     const v = assets.get(name)?.get(version);
@@ -151,32 +177,66 @@ export function memoryAzure(): MemoryAzure {
     getDatastore: call('getDatastore', 'Datastores_List', (name?: string) => ({
       id: id(`datastores/${name ?? 'workspaceblobstore'}`),
       name: name ?? 'workspaceblobstore',
-      properties: { datastoreType: 'AzureBlob', accountName: 'mlshipfake', containerName: 'azureml-blobstore', endpoint: 'core.windows.net', protocol: 'https', isDefault: true },
+      properties: {
+        datastoreType: 'AzureBlob',
+        accountName: 'mlshipfake',
+        containerName: 'azureml-blobstore',
+        endpoint: 'core.windows.net',
+        protocol: 'https',
+        isDefault: true,
+      },
     })) as AzureMl['getDatastore'],
-    getModelVersion: call('getModelVersion', 'ModelVersions_Get', (name: string, version: string) => getVersion(models, 'model', name, version), { missingOk: true }),
-    listModelVersions: call('listModelVersions', 'ModelVersions_List', (name: string) => {
-      const all = models.get(name);
-      if (!all) throw restError(404, 'ResourceNotFound', `Model container ${name} was not found.`);
-      return [...all.values()].map(clone);
-    }, { missingOk: true, missing: [] }) as AzureMl['listModelVersions'],
-    putModelVersion: call('putModelVersion', 'ModelVersions_CreateOrUpdate', (name: string, version: string, body: ArmResource) => versions(models, 'model', name, version, body)) as AzureMl['putModelVersion'],
-    getEnvironmentVersion: call('getEnvironmentVersion', 'EnvironmentVersions_Get', (name: string, version: string) => getVersion(environments, 'environment', name, version), { missingOk: true }),
-    getCodeVersion: call('getCodeVersion', 'CodeVersions_Get', (name: string, version: string) => getVersion(codes, 'code', name, version), { missingOk: true }),
-    putCodeVersion: call('putCodeVersion', 'CodeVersions_CreateOrUpdate', (name: string, version: string, body: ArmResource) => versions(codes, 'code', name, version, body)) as AzureMl['putCodeVersion'],
-    putEnvironmentVersion: call('putEnvironmentVersion', 'EnvironmentVersions_CreateOrUpdate', (name: string, version: string, body: ArmResource) => versions(environments, 'environment', name, version, body)) as AzureMl['putEnvironmentVersion'],
-    getEndpoint: call('getEndpoint', 'OnlineEndpoints_Get', (name: string) => {
-      const view = endpoint?.name === name ? endpointView() : undefined;
-      if (!view) throw missingEndpoint(name);
-      return view;
-    }, { missingOk: true }),
+    getModelVersion: call('getModelVersion', 'ModelVersions_Get', (name: string, version: string) => getVersion(models, 'model', name, version), {
+      missingOk: true,
+    }),
+    listModelVersions: call(
+      'listModelVersions',
+      'ModelVersions_List',
+      (name: string) => {
+        const all = models.get(name);
+        if (!all) throw restError(404, 'ResourceNotFound', `Model container ${name} was not found.`);
+        return [...all.values()].map(clone);
+      },
+      { missingOk: true, missing: [] },
+    ) as AzureMl['listModelVersions'],
+    putModelVersion: call('putModelVersion', 'ModelVersions_CreateOrUpdate', (name: string, version: string, body: ArmResource) =>
+      versions(models, 'model', name, version, body),
+    ) as AzureMl['putModelVersion'],
+    getEnvironmentVersion: call(
+      'getEnvironmentVersion',
+      'EnvironmentVersions_Get',
+      (name: string, version: string) => getVersion(environments, 'environment', name, version),
+      { missingOk: true },
+    ),
+    getCodeVersion: call('getCodeVersion', 'CodeVersions_Get', (name: string, version: string) => getVersion(codes, 'code', name, version), {
+      missingOk: true,
+    }),
+    putCodeVersion: call('putCodeVersion', 'CodeVersions_CreateOrUpdate', (name: string, version: string, body: ArmResource) =>
+      versions(codes, 'code', name, version, body),
+    ) as AzureMl['putCodeVersion'],
+    putEnvironmentVersion: call('putEnvironmentVersion', 'EnvironmentVersions_CreateOrUpdate', (name: string, version: string, body: ArmResource) =>
+      versions(environments, 'environment', name, version, body),
+    ) as AzureMl['putEnvironmentVersion'],
+    getEndpoint: call(
+      'getEndpoint',
+      'OnlineEndpoints_Get',
+      (name: string) => {
+        const view = endpoint?.name === name ? endpointView() : undefined;
+        if (!view) throw missingEndpoint(name);
+        return view;
+      },
+      { missingOk: true },
+    ),
     putEndpoint: call('putEndpoint', 'OnlineEndpoints_CreateOrUpdate', (name: string, body: ArmResource) => {
       const traffic = Object.fromEntries(Object.entries((body.properties.traffic ?? {}) as Record<string, number>));
       const sum = Object.values(traffic).reduce((a, b) => a + b, 0);
       if (Object.keys(traffic).length > 0) {
         if (sum !== 100) throw restError(400, 'BadArgument', `Traffic values sum to ${sum}; they must sum to 100.`);
         for (const [d, pct] of Object.entries(traffic)) {
-          if (pct > 0 && !deployments.has(d)) throw restError(400, 'BadArgument', `Deployment '${d}' does not exist in endpoint '${name}'; traffic can only go to existing deployments.`);
-          if (pct > 0 && provisioningState(d) !== 'Succeeded') throw restError(400, 'BadArgument', `Deployment '${d}' is not in a Succeeded state; traffic cannot be routed to it.`);
+          if (pct > 0 && !deployments.has(d))
+            throw restError(400, 'BadArgument', `Deployment '${d}' does not exist in endpoint '${name}'; traffic can only go to existing deployments.`);
+          if (pct > 0 && provisioningState(d) !== 'Succeeded')
+            throw restError(400, 'BadArgument', `Deployment '${d}' is not in a Succeeded state; traffic cannot be routed to it.`);
         }
       }
       if (!endpoint) {
@@ -189,7 +249,11 @@ export function memoryAzure(): MemoryAzure {
         } as ArmResource;
         machine.status ??= 'InService';
       } else {
-        endpoint = { ...endpoint, tags: body.tags ?? endpoint.tags, properties: { ...endpoint.properties, ...clone(body.properties), scoringUri: endpoint.properties.scoringUri } };
+        endpoint = {
+          ...endpoint,
+          tags: body.tags ?? endpoint.tags,
+          properties: { ...endpoint.properties, ...clone(body.properties), scoringUri: endpoint.properties.scoringUri },
+        };
       }
       if (Object.keys(traffic).length > 0) machine.setTraffic(traffic);
       return endpointView()!;
@@ -204,15 +268,25 @@ export function memoryAzure(): MemoryAzure {
       endpoint = undefined;
     }) as AzureMl['deleteEndpoint'],
     endpointKey: call('endpointKey', 'OnlineEndpoints_ListKeys', () => 'fake-primary-key') as AzureMl['endpointKey'],
-    getDeployment: call('getDeployment', 'OnlineDeployments_Get', (ep: string, name: string) => {
-      const view = endpoint?.name === ep ? deploymentView(name) : undefined;
-      if (!view) throw restError(404, 'ResourceNotFound', `Deployment ${name} of endpoint ${ep} was not found.`);
-      return view;
-    }, { missingOk: true }),
-    listDeployments: call('listDeployments', 'OnlineDeployments_List', (ep: string) => {
-      if (endpoint?.name !== ep) throw missingEndpoint(ep);
-      return [...deployments.keys()].map((d) => deploymentView(d)!);
-    }, { missingOk: true, missing: [] }) as AzureMl['listDeployments'],
+    getDeployment: call(
+      'getDeployment',
+      'OnlineDeployments_Get',
+      (ep: string, name: string) => {
+        const view = endpoint?.name === ep ? deploymentView(name) : undefined;
+        if (!view) throw restError(404, 'ResourceNotFound', `Deployment ${name} of endpoint ${ep} was not found.`);
+        return view;
+      },
+      { missingOk: true },
+    ),
+    listDeployments: call(
+      'listDeployments',
+      'OnlineDeployments_List',
+      (ep: string) => {
+        if (endpoint?.name !== ep) throw missingEndpoint(ep);
+        return [...deployments.keys()].map((d) => deploymentView(d)!);
+      },
+      { missingOk: true, missing: [] },
+    ) as AzureMl['listDeployments'],
     putDeployment: call('putDeployment', 'OnlineDeployments_CreateOrUpdate', (ep: string, name: string, body: ArmResource) => {
       if (endpoint?.name !== ep) throw missingEndpoint(ep);
       deployments.set(name, { ...clone(body), id: id(`onlineEndpoints/${ep}/deployments/${name}`), name });
@@ -221,7 +295,12 @@ export function memoryAzure(): MemoryAzure {
       while (machine.deployments.get(name)?.state === 'Provisioning') machine.observe();
       if (machine.deployments.get(name)?.state === 'Failed') {
         // core-lro's words for a failed operation; the client wraps them as OperationFailed.
-        throw new AzureCallError('OnlineDeployments_CreateOrUpdate', 0, 'OperationFailed', `The long-running operation has failed. ResourceNotReady. User container has crashed or terminated: the readiness probe of deployment ${name} never succeeded.`);
+        throw new AzureCallError(
+          'OnlineDeployments_CreateOrUpdate',
+          0,
+          'OperationFailed',
+          `The long-running operation has failed. ResourceNotReady. User container has crashed or terminated: the readiness probe of deployment ${name} never succeeded.`,
+        );
       }
       return deploymentView(name)!;
     }) as AzureMl['putDeployment'],
@@ -231,14 +310,36 @@ export function memoryAzure(): MemoryAzure {
       machine.undeploy(name);
       deployments.delete(name);
     }) as AzureMl['deleteDeployment'],
-    deploymentLogs: call('deploymentLogs', 'OnlineDeployments_GetLogs', (_ep: string, name: string) =>
-      provisioningState(name) === 'Failed' ? 'Readiness probe failed: GET /ready: connection refused\nUser container has crashed or terminated.\n' : 'Listening on 0.0.0.0:8080\n', { missingOk: true, missing: '' }) as AzureMl['deploymentLogs'],
-    getSchedule: call('getSchedule', 'Schedules_Get', (name: string) => {
-      const s = schedules.get(name);
-      if (!s) throw restError(404, 'ResourceNotFound', `Schedule ${name} was not found.`);
-      return clone(s);
-    }, { missingOk: true }),
-    putSchedule: call('putSchedule', 'Schedules_CreateOrUpdate', (name: string, body: ArmResource) => void schedules.set(name, { ...clone(body), id: id(`schedules/${name}`), name, properties: { ...clone(body.properties), provisioningState: 'Succeeded' } })) as AzureMl['putSchedule'],
+    deploymentLogs: call(
+      'deploymentLogs',
+      'OnlineDeployments_GetLogs',
+      (_ep: string, name: string) =>
+        provisioningState(name) === 'Failed'
+          ? 'Readiness probe failed: GET /ready: connection refused\nUser container has crashed or terminated.\n'
+          : 'Listening on 0.0.0.0:8080\n',
+      { missingOk: true, missing: '' },
+    ) as AzureMl['deploymentLogs'],
+    getSchedule: call(
+      'getSchedule',
+      'Schedules_Get',
+      (name: string) => {
+        const s = schedules.get(name);
+        if (!s) throw restError(404, 'ResourceNotFound', `Schedule ${name} was not found.`);
+        return clone(s);
+      },
+      { missingOk: true },
+    ),
+    putSchedule: call(
+      'putSchedule',
+      'Schedules_CreateOrUpdate',
+      (name: string, body: ArmResource) =>
+        void schedules.set(name, {
+          ...clone(body),
+          id: id(`schedules/${name}`),
+          name,
+          properties: { ...clone(body.properties), provisioningState: 'Succeeded' },
+        }),
+    ) as AzureMl['putSchedule'],
     deleteSchedule: call('deleteSchedule', 'Schedules_Delete', (name: string) => void schedules.delete(name)) as AzureMl['deleteSchedule'],
     putJob: call('putJob', 'Jobs_CreateOrUpdate', (name: string, body: ArmResource) => {
       if (jobs.has(name)) throw restError(409, 'UserError', `A job with this name already exists: ${name}`);
@@ -246,31 +347,48 @@ export function memoryAzure(): MemoryAzure {
       jobs.set(name, job);
       return clone(job);
     }) as AzureMl['putJob'],
-    getJob: call('getJob', 'Jobs_Get', (name: string) => {
-      const job = jobs.get(name);
-      if (!job) throw restError(404, 'ResourceNotFound', `Job ${name} was not found.`);
-      job.properties.status = 'Completed';
-      return clone(job);
-    }, { missingOk: true }),
-    putAutoscale: call('putAutoscale', 'AutoscaleSettings_CreateOrUpdate', (name: string, body: Record<string, unknown>) => void autoscale.set(name, clone(body))) as AzureMl['putAutoscale'],
+    getJob: call(
+      'getJob',
+      'Jobs_Get',
+      (name: string) => {
+        const job = jobs.get(name);
+        if (!job) throw restError(404, 'ResourceNotFound', `Job ${name} was not found.`);
+        job.properties.status = 'Completed';
+        return clone(job);
+      },
+      { missingOk: true },
+    ),
+    putAutoscale: call(
+      'putAutoscale',
+      'AutoscaleSettings_CreateOrUpdate',
+      (name: string, body: Record<string, unknown>) => void autoscale.set(name, clone(body)),
+    ) as AzureMl['putAutoscale'],
     // The workspace's container registry (push without --image): one registry, any token exchanges.
     workspaceRegistryId: call('workspaceRegistryId', 'Workspaces_Get', () => REGISTRY_ID) as AzureMl['workspaceRegistryId'],
     registryLoginServer: call('registryLoginServer', 'Registries_Get', () => 'mlshipfake.azurecr.io') as AzureMl['registryLoginServer'],
-    registryRefreshToken: call('registryRefreshToken', 'Authentication_ExchangeAadAccessTokenForAcrRefreshToken', () => 'fake-acr-refresh-token') as AzureMl['registryRefreshToken'],
-    metrics: call('metrics', 'Metrics_List', (_resourceId: string, q: { names: string[]; from: Date; to: Date; filter?: string; aggregation: string }): MetricSeries[] => {
-      const deployment = /deployment eq '([^']+)'/.exec(q.filter ?? '')?.[1] ?? '';
-      const minutes = Math.max(1, Math.round((q.to.getTime() - q.from.getTime()) / 60_000));
-      const m = machine.metrics(deployment, RPM * minutes);
-      return q.names.flatMap((name): MetricSeries[] =>
-        name === 'RequestsPerMinute'
-          ? [
-              { name, dimensions: { statusCodeClass: '2xx' }, total: m.requests - m.errors5xx },
-              { name, dimensions: { statusCodeClass: '4xx' }, total: 0 },
-              { name, dimensions: { statusCodeClass: '5xx' }, total: m.errors5xx },
-            ]
-          : [{ name, dimensions: {}, total: 0, ...(m.latencyMs !== undefined && { average: m.latencyMs }) }],
-      );
-    }) as AzureMl['metrics'],
+    registryRefreshToken: call(
+      'registryRefreshToken',
+      'Authentication_ExchangeAadAccessTokenForAcrRefreshToken',
+      () => 'fake-acr-refresh-token',
+    ) as AzureMl['registryRefreshToken'],
+    metrics: call(
+      'metrics',
+      'Metrics_List',
+      (_resourceId: string, q: { names: string[]; from: Date; to: Date; filter?: string; aggregation: string }): MetricSeries[] => {
+        const deployment = /deployment eq '([^']+)'/.exec(q.filter ?? '')?.[1] ?? '';
+        const minutes = Math.max(1, Math.round((q.to.getTime() - q.from.getTime()) / 60_000));
+        const m = machine.metrics(deployment, RPM * minutes);
+        return q.names.flatMap((name): MetricSeries[] =>
+          name === 'RequestsPerMinute'
+            ? [
+                { name, dimensions: { statusCodeClass: '2xx' }, total: m.requests - m.errors5xx },
+                { name, dimensions: { statusCodeClass: '4xx' }, total: 0 },
+                { name, dimensions: { statusCodeClass: '5xx' }, total: m.errors5xx },
+              ]
+            : [{ name, dimensions: {}, total: 0, ...(m.latencyMs !== undefined && { average: m.latencyMs }) }],
+        );
+      },
+    ) as AzureMl['metrics'],
   };
 
   return {

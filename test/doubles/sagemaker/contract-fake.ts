@@ -140,7 +140,10 @@ export class ContractFake {
       if (service === 'SageMaker' && operation === 'CreateEndpointConfig' && forwarded.status === 400 && /instance/i.test(forwarded.body.toString('utf8'))) {
         // An instance type the real API accepts (checked above against the SDK's enum) that moto does not know.
         const variants = (body.ProductionVariants ?? []) as { InstanceType?: string }[];
-        this.substituted.set(String(body.EndpointConfigName), variants.map((v) => v.InstanceType ?? ''));
+        this.substituted.set(
+          String(body.EndpointConfigName),
+          variants.map((v) => v.InstanceType ?? ''),
+        );
         const standIn = { ...body, ProductionVariants: variants.map((v) => ({ ...v, InstanceType: 'ml.p3.2xlarge' })) };
         this.calls[this.calls.length - 1]!.faked = true;
         forwarded = await this.forward(req, Buffer.from(JSON.stringify(standIn)));
@@ -160,7 +163,8 @@ export class ContractFake {
 
   private async forward(req: IncomingMessage, raw: Buffer): Promise<{ status: number; headers: Record<string, string>; body: Buffer }> {
     const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && !['host', 'connection', 'content-length', 'expect', 'transfer-encoding'].includes(k)) headers[k] = v;
+    for (const [k, v] of Object.entries(req.headers))
+      if (typeof v === 'string' && !['host', 'connection', 'content-length', 'expect', 'transfer-encoding'].includes(k)) headers[k] = v;
     const response = await fetch(`${this.motoUrl}${req.url ?? '/'}`, {
       method: req.method,
       headers,
@@ -220,8 +224,10 @@ export class ContractFake {
         const name = String(body.EndpointName);
         const state = this.endpoints.get(name);
         if (!state) return this.json(res, 400, { __type: 'ValidationException', message: `Could not find endpoint "${name}".` });
-        if (!this.configs.has(String(body.EndpointConfigName))) return this.json(res, 400, { __type: 'ValidationException', message: `Could not find endpoint configuration "${String(body.EndpointConfigName)}".` });
-        if (state.status !== 'InService' && state.status !== 'Failed') return this.json(res, 400, { __type: 'ValidationException', message: `Cannot update in-progress endpoint "${arn('endpoint', name)}".` });
+        if (!this.configs.has(String(body.EndpointConfigName)))
+          return this.json(res, 400, { __type: 'ValidationException', message: `Could not find endpoint configuration "${String(body.EndpointConfigName)}".` });
+        if (state.status !== 'InService' && state.status !== 'Failed')
+          return this.json(res, 400, { __type: 'ValidationException', message: `Cannot update in-progress endpoint "${arn('endpoint', name)}".` });
         const fail = this.failNextUpdate;
         this.failNextUpdate = undefined;
         state.status = 'Updating';
@@ -242,8 +248,17 @@ export class ContractFake {
       case 'CreateMonitoringSchedule': {
         const name = String(body.MonitoringScheduleName);
         if (this.schedules.has(name)) return this.json(res, 400, { __type: 'ResourceInUse', Message: `Monitoring schedule ${name} already exists` });
-        if (!this.jobDefinitions.has(String((body.MonitoringScheduleConfig as Record<string, unknown>)?.MonitoringJobDefinitionName))) return notFound('Job definition');
-        this.schedules.set(name, { MonitoringScheduleName: name, MonitoringScheduleArn: arn('monitoring-schedule', name), MonitoringScheduleStatus: 'Scheduled', MonitoringType: 'DataQuality', CreationTime: now, LastModifiedTime: now, MonitoringScheduleConfig: body.MonitoringScheduleConfig });
+        if (!this.jobDefinitions.has(String((body.MonitoringScheduleConfig as Record<string, unknown>)?.MonitoringJobDefinitionName)))
+          return notFound('Job definition');
+        this.schedules.set(name, {
+          MonitoringScheduleName: name,
+          MonitoringScheduleArn: arn('monitoring-schedule', name),
+          MonitoringScheduleStatus: 'Scheduled',
+          MonitoringType: 'DataQuality',
+          CreationTime: now,
+          LastModifiedTime: now,
+          MonitoringScheduleConfig: body.MonitoringScheduleConfig,
+        });
         return this.json(res, 200, { MonitoringScheduleArn: arn('monitoring-schedule', name) });
       }
       case 'DescribeMonitoringSchedule': {
@@ -274,7 +289,11 @@ export class ContractFake {
 
   private json(res: ServerResponse, status: number, doc: unknown): void {
     const text = JSON.stringify(doc);
-    res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': 'contract-fake', ...(status >= 400 && { 'x-amzn-errortype': String((doc as { __type?: string }).__type) }) });
+    res.writeHead(status, {
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amzn-requestid': 'contract-fake',
+      ...(status >= 400 && { 'x-amzn-errortype': String((doc as { __type?: string }).__type) }),
+    });
     res.end(text);
   }
 }

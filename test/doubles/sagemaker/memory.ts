@@ -56,7 +56,10 @@ export function memorySageMaker(): MemorySageMaker {
     const latency = list.find((a) => a.MetricName === 'ModelLatency');
     return { maxErrorRate: 0, maxLatencyMs: latency?.Threshold !== undefined ? latency.Threshold / 1000 : Infinity };
   };
-  const machine = new EndpointRollout((config) => ({ healthy: true, errorRate: 0, latencyMs: 5, ...behaviours.get(versionOf(config)) }), { provisionTicks: 2, guards });
+  const machine = new EndpointRollout((config) => ({ healthy: true, errorRate: 0, latencyMs: 5, ...behaviours.get(versionOf(config)) }), {
+    provisionTicks: 2,
+    guards,
+  });
   const objects = new Map<string, Map<string, Uint8Array>>();
   const groups = new Set<string>();
   const packages: { group: string; version: number; arn: string; approval: string; created: Date; input: Record<string, unknown> }[] = [];
@@ -105,12 +108,31 @@ export function memorySageMaker(): MemorySageMaker {
     getObject: (i): S3Body => {
       const body = bucket(i.Bucket).get(i.Key);
       if (!body) throw awsError('NoSuchKey', 'The specified key does not exist.', 404);
-      return { stream: async function* () { yield body; }, text: async () => new TextDecoder().decode(body) };
+      return {
+        stream: async function* () {
+          yield body;
+        },
+        text: async () => new TextDecoder().decode(body),
+      };
     },
-    listObjectsV2: (i) => ({ Contents: [...bucket(i.Bucket).keys()].filter((k) => k.startsWith(i.Prefix ?? '')).sort().map((Key) => ({ Key })), IsTruncated: false }),
-    describeRepositories: (i) => ({ repositories: [{ repositoryName: i.repositoryNames[0], repositoryUri: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/${i.repositoryNames[0]}` }] }),
-    createRepository: (i) => ({ repository: { repositoryName: i.repositoryName, repositoryUri: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/${i.repositoryName}` } }),
-    getAuthorizationToken: () => ({ authorizationData: [{ authorizationToken: Buffer.from('AWS:token').toString('base64'), proxyEndpoint: `https://${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com` }] }),
+    listObjectsV2: (i) => ({
+      Contents: [...bucket(i.Bucket).keys()]
+        .filter((k) => k.startsWith(i.Prefix ?? ''))
+        .sort()
+        .map((Key) => ({ Key })),
+      IsTruncated: false,
+    }),
+    describeRepositories: (i) => ({
+      repositories: [{ repositoryName: i.repositoryNames[0], repositoryUri: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/${i.repositoryNames[0]}` }],
+    }),
+    createRepository: (i) => ({
+      repository: { repositoryName: i.repositoryName, repositoryUri: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/${i.repositoryName}` },
+    }),
+    getAuthorizationToken: () => ({
+      authorizationData: [
+        { authorizationToken: Buffer.from('AWS:token').toString('base64'), proxyEndpoint: `https://${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com` },
+      ],
+    }),
     describeModelPackageGroup: (i) => {
       if (!groups.has(i.ModelPackageGroupName)) throw notFound(`model package group ${i.ModelPackageGroupName}`);
       return { ModelPackageGroupName: i.ModelPackageGroupName };
@@ -118,13 +140,24 @@ export function memorySageMaker(): MemorySageMaker {
     createModelPackageGroup: (i) => (groups.add(i.ModelPackageGroupName), { ModelPackageGroupArn: arn('model-package-group', i.ModelPackageGroupName) }),
     createModelPackage: (i) => {
       const version = packages.filter((p) => p.group === i.ModelPackageGroupName).length + 1;
-      const p = { group: i.ModelPackageGroupName, version, arn: `${arn('model-package', i.ModelPackageGroupName)}/${version}`, approval: i.ModelApprovalStatus ?? 'PendingManualApproval', created: new Date(), input: i };
+      const p = {
+        group: i.ModelPackageGroupName,
+        version,
+        arn: `${arn('model-package', i.ModelPackageGroupName)}/${version}`,
+        approval: i.ModelApprovalStatus ?? 'PendingManualApproval',
+        created: new Date(),
+        input: i,
+      };
       packages.push(p);
       return { ModelPackageArn: p.arn };
     },
     listModelPackages: (i) => {
       if (!groups.has(i.ModelPackageGroupName)) throw notFound(`model package group ${i.ModelPackageGroupName}`);
-      return { ModelPackageSummaryList: packages.filter((p) => p.group === i.ModelPackageGroupName).map((p) => ({ ModelPackageArn: p.arn, ModelPackageVersion: p.version, ModelApprovalStatus: p.approval, CreationTime: p.created })) };
+      return {
+        ModelPackageSummaryList: packages
+          .filter((p) => p.group === i.ModelPackageGroupName)
+          .map((p) => ({ ModelPackageArn: p.arn, ModelPackageVersion: p.version, ModelApprovalStatus: p.approval, CreationTime: p.created })),
+      };
     },
     describeModelPackage: (i) => {
       const p = packages.find((x) => x.arn === i.ModelPackageName);
@@ -176,7 +209,10 @@ export function memorySageMaker(): MemorySageMaker {
     updateEndpoint: (i) => {
       const routing = i.DeploymentConfig?.BlueGreenUpdatePolicy?.TrafficRoutingConfiguration;
       try {
-        machine.update(i.EndpointConfigName, routing?.Type === 'CANARY' ? { kind: 'canary', percent: routing.CanarySize.Value, bakeTicks: 2 } : { kind: 'all-at-once' });
+        machine.update(
+          i.EndpointConfigName,
+          routing?.Type === 'CANARY' ? { kind: 'canary', percent: routing.CanarySize.Value, bakeTicks: 2 } : { kind: 'all-at-once' },
+        );
       } catch (error) {
         throw awsError('ValidationException', `Cannot update in-progress endpoint: ${(error as Error).message}`);
       }
@@ -188,14 +224,24 @@ export function memorySageMaker(): MemorySageMaker {
       return {};
     },
     describeDataQualityJobDefinition: (i) => describeNamed('job', i.JobDefinitionName),
-    createDataQualityJobDefinition: (i) => (store('job').set(i.JobDefinitionName, i), { JobDefinitionArn: arn('data-quality-job-definition', i.JobDefinitionName) }),
+    createDataQualityJobDefinition: (i) => (
+      store('job').set(i.JobDefinitionName, i), { JobDefinitionArn: arn('data-quality-job-definition', i.JobDefinitionName) }
+    ),
     describeMonitoringSchedule: (i) => describeNamed('monitoring', i.MonitoringScheduleName),
-    createMonitoringSchedule: (i) => (store('monitoring').set(i.MonitoringScheduleName, i), { MonitoringScheduleArn: arn('monitoring-schedule', i.MonitoringScheduleName) }),
-    updateMonitoringSchedule: (i) => (store('monitoring').set(i.MonitoringScheduleName, i), { MonitoringScheduleArn: arn('monitoring-schedule', i.MonitoringScheduleName) }),
+    createMonitoringSchedule: (i) => (
+      store('monitoring').set(i.MonitoringScheduleName, i), { MonitoringScheduleArn: arn('monitoring-schedule', i.MonitoringScheduleName) }
+    ),
+    updateMonitoringSchedule: (i) => (
+      store('monitoring').set(i.MonitoringScheduleName, i), { MonitoringScheduleArn: arn('monitoring-schedule', i.MonitoringScheduleName) }
+    ),
     describePipeline: (i) => ({ ...describeNamed('pipeline', i.PipelineName), PipelineArn: arn('pipeline', i.PipelineName) }),
     createPipeline: (i) => (store('pipeline').set(i.PipelineName, i), { PipelineArn: arn('pipeline', i.PipelineName) }),
-    updatePipeline: (i) => (store('pipeline').set(i.PipelineName, { ...describeNamed('pipeline', i.PipelineName), ...i }), { PipelineArn: arn('pipeline', i.PipelineName) }),
-    startPipelineExecution: (i) => (describeNamed('pipeline', i.PipelineName), { PipelineExecutionArn: `${arn('pipeline', i.PipelineName)}/execution/${++executions}` }),
+    updatePipeline: (i) => (
+      store('pipeline').set(i.PipelineName, { ...describeNamed('pipeline', i.PipelineName), ...i }), { PipelineArn: arn('pipeline', i.PipelineName) }
+    ),
+    startPipelineExecution: (i) => (
+      describeNamed('pipeline', i.PipelineName), { PipelineExecutionArn: `${arn('pipeline', i.PipelineName)}/execution/${++executions}` }
+    ),
     describePipelineExecution: (i) => ({ PipelineExecutionArn: i.PipelineExecutionArn, PipelineExecutionStatus: 'Succeeded' }),
     registerScalableTarget: (i) => (store('scaling').set(i.ResourceId, i), {}),
     deregisterScalableTarget: (i) => (store('scaling').delete(i.ResourceId), {}),

@@ -74,4 +74,3 @@ export function awsTestEnv(endpoint: string): Record<string, string> {
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
 }
-

@@ -1,8 +1,3 @@
-/**
- * The AWS doubles for one test file: moto (moto-server.ts) behind the contract fake, reset between
- * tests and stopped after the file.
- */
-import { freePort } from '../../../src/targets/local/processes.js';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { ContractFake } from './contract-fake.js';
 import { awsTestEnv, startMoto, type Moto } from './moto-server.js';

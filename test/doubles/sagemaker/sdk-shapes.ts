@@ -61,12 +61,17 @@ function simpleCheck(code: number, value: unknown, where: string, errors: string
     return;
   }
   const ok =
-    code === 0 ? typeof value === 'string'
-    : code === 1 || code === 17 || code === 19 ? typeof value === 'number'
-    : code === 2 ? typeof value === 'boolean'
-    : code >= 4 && code <= 7 ? typeof value === 'number' || typeof value === 'string'
-    : code === 21 || code === 42 ? typeof value === 'string'
-    : true;
+    code === 0
+      ? typeof value === 'string'
+      : code === 1 || code === 17 || code === 19
+        ? typeof value === 'number'
+        : code === 2
+          ? typeof value === 'boolean'
+          : code >= 4 && code <= 7
+            ? typeof value === 'number' || typeof value === 'string'
+            : code === 21 || code === 42
+              ? typeof value === 'string'
+              : true;
   if (!ok) errors.push(`${where}: wrong type ${typeof value} (schema type ${code})`);
 }
 

@@ -3,7 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { EndpointRollout, type Behaviour } from './endpoint-rollout.js';
 
 function machine(behaviours: Record<string, Partial<Behaviour>> = {}) {
-  return new EndpointRollout((id) => ({ healthy: true, errorRate: 0, latencyMs: 10, ...behaviours[id] }), { provisionTicks: 2, guards: () => ({ maxErrorRate: 0, maxLatencyMs: 100 }) });
+  return new EndpointRollout((id) => ({ healthy: true, errorRate: 0, latencyMs: 10, ...behaviours[id] }), {
+    provisionTicks: 2,
+    guards: () => ({ maxErrorRate: 0, maxLatencyMs: 100 }),
+  });
 }
 
 function settle(m: EndpointRollout, ticks = 10) {

@@ -51,7 +51,9 @@ export class EndpointRollout {
   /** One observation: advance whatever is pending by one tick, then return the state. */
   observe(): { status: EndpointStatus; serving: Record<string, number>; failureReason?: string } | undefined {
     this.tick();
-    return this.status === undefined ? undefined : { status: this.status, serving: { ...this.serving }, ...(this.failureReason && { failureReason: this.failureReason }) };
+    return this.status === undefined
+      ? undefined
+      : { status: this.status, serving: { ...this.serving }, ...(this.failureReason && { failureReason: this.failureReason }) };
   }
 
   /** The deployment serving all traffic, if one does. */

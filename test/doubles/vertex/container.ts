@@ -61,7 +61,10 @@ export function servingAppRunner(http: VertexHttpFake, python = process.env.MLSH
         await stop();
         throw new Error(`the model's container exited with code ${child.exitCode}: ${stderr.trim().split('\n').slice(-3).join(' ')}`);
       }
-      const ok = await fetch(`${url}${healthRoute}`).then((r) => r.status === 200, () => false);
+      const ok = await fetch(`${url}${healthRoute}`).then(
+        (r) => r.status === 200,
+        () => false,
+      );
       if (ok) return { url, predictRoute, healthRoute, stop };
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -133,7 +133,8 @@ export class VertexGrpcFake {
         handlers[method] = (call, cb) => {
           void this.handle(info, impl.bind(this), call).then(
             (reply) => cb(null, reply),
-            (e: unknown) => cb(e instanceof FakeError ? { code: e.code, details: e.message } : { code: S.INTERNAL, details: `fake bug: ${(e as Error).stack}` }),
+            (e: unknown) =>
+              cb(e instanceof FakeError ? { code: e.code, details: e.message } : { code: S.INTERNAL, details: `fake bug: ${(e as Error).stack}` }),
           );
         };
       }
@@ -199,18 +200,29 @@ export class VertexGrpcFake {
 
   private checkRouting(info: MethodInfo, request: Record<string, any>, header: string): void {
     if (!info.route) return;
-    const value = info.route.field.split('.').map(camel).reduce<any>((o, k) => o?.[k], request);
+    const value = info.route.field
+      .split('.')
+      .map(camel)
+      .reduce<any>((o, k) => o?.[k], request);
     if (typeof value !== 'string' || !value) throw new FakeError(S.INVALID_ARGUMENT, `${info.route.field} is required`);
     const expected = `${info.route.field}=${encodeURIComponent(value)}`;
     if (!header.split('&').includes(expected)) throw new FakeError(S.INVALID_ARGUMENT, `routing header "${header}" does not match the request (${expected})`);
     if (!info.route.pattern.test(value)) throw new FakeError(S.INVALID_ARGUMENT, `"${value}" is not a well-formed resource name for ${info.name}`);
     if (!value.startsWith(`${this.parent}`)) {
-      throw new FakeError(S.INVALID_ARGUMENT, `"${value}" is not in ${this.parent}: this endpoint serves location ${this.options.location} of project ${this.options.project}`);
+      throw new FakeError(
+        S.INVALID_ARGUMENT,
+        `"${value}" is not in ${this.parent}: this endpoint serves location ${this.options.location} of project ${this.options.project}`,
+      );
     }
   }
 
   private operationParent(info: MethodInfo, request: Record<string, any>): string {
-    const value = info.route ? info.route.field.split('.').map(camel).reduce<any>((o, k) => o?.[k], request) : undefined;
+    const value = info.route
+      ? info.route.field
+          .split('.')
+          .map(camel)
+          .reduce<any>((o, k) => o?.[k], request)
+      : undefined;
     return typeof value === 'string' ? value : this.parent;
   }
 
@@ -249,25 +261,40 @@ export class VertexGrpcFake {
 
   modelView(v: ModelVersion): Record<string, unknown> {
     const ts = timestamp(v.createTime);
-    return { ...v.model, name: v.name, versionId: v.versionId, versionAliases: v.aliases, versionCreateTime: ts, versionUpdateTime: ts, createTime: ts, updateTime: ts };
+    return {
+      ...v.model,
+      name: v.name,
+      versionId: v.versionId,
+      versionAliases: v.aliases,
+      versionCreateTime: ts,
+      versionUpdateTime: ts,
+      createTime: ts,
+      updateTime: ts,
+    };
   }
 
   uploadModel(req: any): () => Promise<Record<string, unknown>> {
     const model = req.model;
     if (!model.containerSpec?.imageUri) throw new FakeError(S.INVALID_ARGUMENT, 'model.container_spec.image_uri is required for a custom-container model');
     if (model.artifactUri) {
-      if (!/^gs:\/\/[a-z0-9][a-z0-9._-]+\//.test(model.artifactUri)) throw new FakeError(S.INVALID_ARGUMENT, `artifact_uri "${model.artifactUri}" is not a gs:// directory`);
-      if (this.options.gcsExists && !this.options.gcsExists(model.artifactUri)) throw new FakeError(S.INVALID_ARGUMENT, `artifact_uri ${model.artifactUri} holds no objects`);
+      if (!/^gs:\/\/[a-z0-9][a-z0-9._-]+\//.test(model.artifactUri))
+        throw new FakeError(S.INVALID_ARGUMENT, `artifact_uri "${model.artifactUri}" is not a gs:// directory`);
+      if (this.options.gcsExists && !this.options.gcsExists(model.artifactUri))
+        throw new FakeError(S.INVALID_ARGUMENT, `artifact_uri ${model.artifactUri} holds no objects`);
       const where = this.options.gcsBucketLocation?.(model.artifactUri.split('/')[2]);
       if (where && where !== this.options.location) {
-        throw new FakeError(S.FAILED_PRECONDITION, `The Cloud Storage bucket of artifact_uri ${model.artifactUri} is in ${where}; it must be in the model's region ${this.options.location}`);
+        throw new FakeError(
+          S.FAILED_PRECONDITION,
+          `The Cloud Storage bucket of artifact_uri ${model.artifactUri} is in ${where}; it must be in the model's region ${this.options.location}`,
+        );
       }
     }
     for (const a of model.versionAliases ?? []) {
       const problem = checkAlias(a);
       if (problem) throw new FakeError(S.INVALID_ARGUMENT, problem);
     }
-    for (const e of model.containerSpec.env ?? []) if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(e.name)) throw new FakeError(S.INVALID_ARGUMENT, `env name "${e.name}" is invalid`);
+    for (const e of model.containerSpec.env ?? [])
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(e.name)) throw new FakeError(S.INVALID_ARGUMENT, `env name "${e.name}" is invalid`);
     let name: string;
     if (req.parentModel) {
       name = req.parentModel;
@@ -405,7 +432,10 @@ export class VertexGrpcFake {
     return async () => {
       const id = String(++this.ids * 1000 + 7);
       if (this.unhealthy.has(`${version.name}@${version.versionId}`)) {
-        throw new FakeError(S.FAILED_PRECONDITION, `Model server never became ready. Please validate that your model file or container configuration are valid. Model server logs can be found at https://console.cloud.google.com/logs (deployed model ${id}).`);
+        throw new FakeError(
+          S.FAILED_PRECONDITION,
+          `Model server never became ready. Please validate that your model file or container configuration are valid. Model server logs can be found at https://console.cloud.google.com/logs (deployed model ${id}).`,
+        );
       }
       const container = this.options.runner ? await this.options.runner(version, id, endpointId) : undefined;
       const deployed = {
@@ -419,7 +449,12 @@ export class VertexGrpcFake {
       ep.deployed.push(deployed);
       if (container) ep.containers.set(id, container);
       const split = req.trafficSplit && Object.keys(req.trafficSplit).length ? req.trafficSplit : ep.deployed.length === 1 ? { '0': 100 } : undefined;
-      if (split) ep.split = Object.fromEntries(Object.entries(split as Record<string, number>).map(([k, v]) => [k === '0' ? id : k, v]).filter(([, v]) => (v as number) > 0));
+      if (split)
+        ep.split = Object.fromEntries(
+          Object.entries(split as Record<string, number>)
+            .map(([k, v]) => [k === '0' ? id : k, v])
+            .filter(([, v]) => (v as number) > 0),
+        );
       return { deployedModel: deployed };
     };
   }
@@ -431,7 +466,10 @@ export class VertexGrpcFake {
     const remaining = ep.deployed.filter((d) => d.id !== dm.id);
     const newSplit = Object.keys(req.trafficSplit ?? {}).length ? (req.trafficSplit as Record<string, number>) : undefined;
     if ((ep.split[dm.id] ?? 0) > 0 && remaining.length > 0 && !newSplit) {
-      throw new FakeError(S.FAILED_PRECONDITION, `DeployedModel ${dm.id} receives ${ep.split[dm.id]}% of the traffic; give traffic_split for the remaining models`);
+      throw new FakeError(
+        S.FAILED_PRECONDITION,
+        `DeployedModel ${dm.id} receives ${ep.split[dm.id]}% of the traffic; give traffic_split for the remaining models`,
+      );
     }
     if (newSplit) {
       const problem = checkTrafficSplit(newSplit, new Set(remaining.map((d) => d.id)));
@@ -468,7 +506,8 @@ export class VertexGrpcFake {
     for (const c of job.modelDeploymentMonitoringObjectiveConfigs ?? []) {
       if (!ids.has(c.deployedModelId)) throw new FakeError(S.INVALID_ARGUMENT, `deployed_model_id ${c.deployedModelId} is not deployed on ${job.endpoint}`);
       const data = c.objectiveConfig?.trainingDataset;
-      for (const uri of data?.gcsSource?.uris ?? []) if (this.options.gcsExists && !this.options.gcsExists(uri)) throw new FakeError(S.INVALID_ARGUMENT, `training dataset ${uri} does not exist`);
+      for (const uri of data?.gcsSource?.uris ?? [])
+        if (this.options.gcsExists && !this.options.gcsExists(uri)) throw new FakeError(S.INVALID_ARGUMENT, `training dataset ${uri} does not exist`);
       if (data && !data.dataFormat) throw new FakeError(S.INVALID_ARGUMENT, 'training_dataset.data_format is required with gcs_source');
       const skew = c.objectiveConfig?.trainingPredictionSkewDetectionConfig;
       const drift = c.objectiveConfig?.predictionDriftDetectionConfig;
@@ -477,13 +516,16 @@ export class VertexGrpcFake {
       }
     }
     const seconds = Number(job.modelDeploymentMonitoringScheduleConfig?.monitorInterval?.seconds ?? 0);
-    if (seconds < 3600 || seconds % 3600 !== 0) throw new FakeError(S.INVALID_ARGUMENT, `monitor_interval must be whole hours, at least 1 hour (got ${seconds} s)`);
+    if (seconds < 3600 || seconds % 3600 !== 0)
+      throw new FakeError(S.INVALID_ARGUMENT, `monitor_interval must be whole hours, at least 1 hour (got ${seconds} s)`);
     // model_monitoring_alert_config.email_alert_config.user_emails: addresses (the service's own wording is unverified).
     for (const email of job.modelMonitoringAlertConfig?.emailAlertConfig?.userEmails ?? []) {
-      if (typeof email !== 'string' || !/^[^@\s,]+@[^@\s,]+\.[^@\s,]+$/.test(email)) throw new FakeError(S.INVALID_ARGUMENT, `user_emails: ${JSON.stringify(email)} is not an email address`);
+      if (typeof email !== 'string' || !/^[^@\s,]+@[^@\s,]+\.[^@\s,]+$/.test(email))
+        throw new FakeError(S.INVALID_ARGUMENT, `user_emails: ${JSON.stringify(email)} is not an email address`);
     }
     const rate = job.loggingSamplingStrategy?.randomSampleConfig?.sampleRate;
-    if (!(rate > 0 && rate <= 1)) throw new FakeError(S.INVALID_ARGUMENT, `logging_sampling_strategy.random_sample_config.sample_rate must be in (0, 1], got ${rate}`);
+    if (!(rate > 0 && rate <= 1))
+      throw new FakeError(S.INVALID_ARGUMENT, `logging_sampling_strategy.random_sample_config.sample_rate must be in (0, 1], got ${rate}`);
   }
 
   private monitoringJob(name: string): Record<string, any> {
@@ -542,7 +584,8 @@ export class VertexGrpcFake {
       if (!spec[key]) throw new FakeError(S.INVALID_ARGUMENT, `pipeline_spec has no "${key}": not a compiled KFP pipeline`);
     }
     const out = job.runtimeConfig?.gcsOutputDirectory;
-    if (!/^gs:\/\/[a-z0-9][a-z0-9._-]+\//.test(out ?? '')) throw new FakeError(S.INVALID_ARGUMENT, `runtime_config.gcs_output_directory "${out}" is not a gs:// directory`);
+    if (!/^gs:\/\/[a-z0-9][a-z0-9._-]+\//.test(out ?? ''))
+      throw new FakeError(S.INVALID_ARGUMENT, `runtime_config.gcs_output_directory "${out}" is not a gs:// directory`);
     if (!parent.startsWith(this.parent)) throw new FakeError(S.INVALID_ARGUMENT, `parent ${parent} is not in ${this.parent}`);
   }
 
@@ -562,7 +605,8 @@ export class VertexGrpcFake {
     const states = ['PIPELINE_STATE_PENDING', 'PIPELINE_STATE_RUNNING', 'PIPELINE_STATE_SUCCEEDED'];
     if (entry.job.state !== 'PIPELINE_STATE_FAILED') entry.job.state = states[Math.min(entry.gets, states.length - 1)];
     // pipelineFailure lever: the run fails where it would have succeeded, with a google.rpc.Status error.
-    if (entry.job.state === 'PIPELINE_STATE_SUCCEEDED' && this.pipelineFailure) Object.assign(entry.job, { state: 'PIPELINE_STATE_FAILED', error: { code: S.INTERNAL, message: this.pipelineFailure } });
+    if (entry.job.state === 'PIPELINE_STATE_SUCCEEDED' && this.pipelineFailure)
+      Object.assign(entry.job, { state: 'PIPELINE_STATE_FAILED', error: { code: S.INTERNAL, message: this.pipelineFailure } });
     return entry.job;
   }
 

@@ -83,7 +83,9 @@ export class VertexHttpFake {
    * with the HTTP/2 preface is piped to gRPC, anything else is HTTP/1.1 — one address, as Vertex has.
    */
   async start(grpcPort: number, port = 0): Promise<number> {
-    this.http = createServer((req, res) => void this.route(req, res).catch((e: unknown) => send(res, 500, { error: { code: 500, message: `fake bug: ${(e as Error).stack}` } })));
+    this.http = createServer(
+      (req, res) => void this.route(req, res).catch((e: unknown) => send(res, 500, { error: { code: 500, message: `fake bug: ${(e as Error).stack}` } })),
+    );
     this.front = createNetServer((socket) => {
       socket.once('data', (chunk) => {
         socket.pause();
@@ -126,7 +128,8 @@ export class VertexHttpFake {
     let m: RegExpExecArray | null;
     // ---- Cloud Storage
     if ((m = /^\/upload\/storage\/v1\/b\/([^/]+)\/o$/.exec(p)) && req.method === 'POST') return this.upload(m[1]!, url, req, body, res);
-    if ((m = /^\/storage\/v1\/b\/([^/]+)\/o\/(.+)$/.exec(url.pathname))) return this.object(decodeURIComponent(m[1]!), decodeURIComponent(m[2]!), url, req, res);
+    if ((m = /^\/storage\/v1\/b\/([^/]+)\/o\/(.+)$/.exec(url.pathname)))
+      return this.object(decodeURIComponent(m[1]!), decodeURIComponent(m[2]!), url, req, res);
     if ((m = /^\/storage\/v1\/b\/([^/]+)\/o$/.exec(p)) && req.method === 'GET') return this.list(m[1]!, url, res);
     if ((m = /^\/storage\/v1\/b\/([^/]+)$/.exec(p)) && req.method === 'GET') {
       const b = this.buckets.get(m[1]!);
@@ -134,22 +137,31 @@ export class VertexHttpFake {
     }
     if (p === '/storage/v1/b' && req.method === 'POST') {
       const meta = JSON.parse(body.toString() || '{}') as { name?: string; location?: string };
-      if (!meta.name || !/^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$/.test(meta.name)) return send(res, 400, { error: { code: 400, message: `Invalid bucket name: '${meta.name}'` } });
-      if (this.buckets.has(meta.name)) return send(res, 409, { error: { code: 409, message: 'Your previous request to create the named bucket succeeded and you already own it.' } });
+      if (!meta.name || !/^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$/.test(meta.name))
+        return send(res, 400, { error: { code: 400, message: `Invalid bucket name: '${meta.name}'` } });
+      if (this.buckets.has(meta.name))
+        return send(res, 409, { error: { code: 409, message: 'Your previous request to create the named bucket succeeded and you already own it.' } });
       this.buckets.set(meta.name, { location: (meta.location ?? 'US').toLowerCase(), objects: new Map() });
       return send(res, 200, { kind: 'storage#bucket', name: meta.name, location: (meta.location ?? 'US').toUpperCase() });
     }
     // ---- BigQuery
     if ((m = /^\/bigquery\/v2\/projects\/([^/]+)\/datasets\/([^/]+)$/.exec(p)) && req.method === 'GET') {
       const d = this.datasets.get(`${m[1]}.${m[2]}`);
-      return d ? send(res, 200, { kind: 'bigquery#dataset', id: `${m[1]}:${m[2]}`, datasetReference: { projectId: m[1], datasetId: m[2] }, location: d.location }) : notFound(res, `Dataset ${m[1]}:${m[2]}`);
+      return d
+        ? send(res, 200, { kind: 'bigquery#dataset', id: `${m[1]}:${m[2]}`, datasetReference: { projectId: m[1], datasetId: m[2] }, location: d.location })
+        : notFound(res, `Dataset ${m[1]}:${m[2]}`);
     }
     if ((m = /^\/bigquery\/v2\/projects\/([^/]+)\/datasets$/.exec(p)) && req.method === 'POST') {
       const meta = JSON.parse(body.toString()) as { datasetReference: { datasetId: string }; location?: string };
       const id = `${m[1]}.${meta.datasetReference.datasetId}`;
       if (this.datasets.has(id)) return send(res, 409, { error: { code: 409, message: `Already Exists: Dataset ${m[1]}:${meta.datasetReference.datasetId}` } });
       this.datasets.set(id, { location: meta.location ?? 'US' });
-      return send(res, 200, { kind: 'bigquery#dataset', id: `${m[1]}:${meta.datasetReference.datasetId}`, datasetReference: { projectId: m[1], datasetId: meta.datasetReference.datasetId }, location: meta.location ?? 'US' });
+      return send(res, 200, {
+        kind: 'bigquery#dataset',
+        id: `${m[1]}:${meta.datasetReference.datasetId}`,
+        datasetReference: { projectId: m[1], datasetId: meta.datasetReference.datasetId },
+        location: meta.location ?? 'US',
+      });
     }
     if ((m = /^\/bigquery\/v2\/projects\/([^/]+)\/queries$/.exec(p)) && req.method === 'POST') return this.query(m[1]!, JSON.parse(body.toString()), res);
     if ((m = /^\/bigquery\/v2\/projects\/([^/]+)\/queries\/([^/]+)$/.exec(p)) && req.method === 'GET') return this.queryPage(m[1]!, m[2]!, url, res);
@@ -186,7 +198,8 @@ export class VertexHttpFake {
   private upload(bucketName: string, url: URL, req: IncomingMessage, body: Buffer, res: ServerResponse): void {
     const bucket = this.buckets.get(bucketName);
     if (!bucket) return notFound(res, `bucket ${bucketName}`);
-    if (url.searchParams.get('uploadType') !== 'multipart') return send(res, 501, { error: { code: 501, message: 'the fake takes multipart uploads only (resumable: false)' } });
+    if (url.searchParams.get('uploadType') !== 'multipart')
+      return send(res, 501, { error: { code: 501, message: 'the fake takes multipart uploads only (resumable: false)' } });
     const boundary = /boundary="?([^";]+)"?/.exec(req.headers['content-type'] ?? '')?.[1];
     if (!boundary) return send(res, 400, { error: { code: 400, message: 'multipart upload without a boundary' } });
     const parts = splitMultipart(body, boundary);
@@ -197,7 +210,9 @@ export class VertexHttpFake {
     const match = url.searchParams.get('ifGenerationMatch');
     const existing = bucket.objects.get(name);
     if (match !== null && Number(match) !== (existing?.generation ?? 0)) {
-      return send(res, 412, { error: { code: 412, message: 'At least one of the pre-conditions you specified did not hold.', errors: [{ reason: 'conditionNotMet' }] } });
+      return send(res, 412, {
+        error: { code: 412, message: 'At least one of the pre-conditions you specified did not hold.', errors: [{ reason: 'conditionNotMet' }] },
+      });
     }
     const object: StoredObject = {
       data: parts[1]!.body,
@@ -220,7 +235,12 @@ export class VertexHttpFake {
       return;
     }
     if (url.searchParams.get('alt') === 'media') {
-      res.writeHead(200, { 'content-type': o.contentType, 'content-length': o.data.length, 'x-goog-hash': `crc32c=${this.objectResource(bucketName, name, o).crc32c},md5=${createHash('md5').update(o.data).digest('base64')}`, 'x-goog-generation': String(o.generation) });
+      res.writeHead(200, {
+        'content-type': o.contentType,
+        'content-length': o.data.length,
+        'x-goog-hash': `crc32c=${this.objectResource(bucketName, name, o).crc32c},md5=${createHash('md5').update(o.data).digest('base64')}`,
+        'x-goog-generation': String(o.generation),
+      });
       res.end(o.data);
       return;
     }
@@ -273,7 +293,8 @@ export class VertexHttpFake {
     const sql = String(body.query ?? '');
     const from = /FROM\s+`([^`]+)`/i.exec(sql)?.[1];
     if (!from) return send(res, 400, { error: { code: 400, message: `the fake answers only SELECT … FROM \`project.dataset.table\` queries: ${sql}` } });
-    if (body.useLegacySql !== false) return send(res, 400, { error: { code: 400, message: 'legacy SQL is not supported by the fake; set useLegacySql: false' } });
+    if (body.useLegacySql !== false)
+      return send(res, 400, { error: { code: 400, message: 'legacy SQL is not supported by the fake; set useLegacySql: false' } });
     const table = this.tables.get(from);
     if (!table) {
       const dataset = from.split('.').slice(0, 2).join('.');
@@ -323,22 +344,46 @@ export class VertexHttpFake {
     const start = Date.parse(url.searchParams.get('interval.startTime') ?? '');
     const end = Date.parse(url.searchParams.get('interval.endTime') ?? '');
     if (!metric || Number.isNaN(end)) return send(res, 400, { error: { code: 400, message: 'filter with metric.type and interval.endTime are required' } });
-    const events = this.events.filter((e) => (!endpointId || e.endpointId === endpointId) && (!deployedId || e.deployedModelId === deployedId) && e.ts.getTime() <= end && (Number.isNaN(start) || e.ts.getTime() > start));
+    const events = this.events.filter(
+      (e) =>
+        (!endpointId || e.endpointId === endpointId) &&
+        (!deployedId || e.deployedModelId === deployedId) &&
+        e.ts.getTime() <= end &&
+        (Number.isNaN(start) || e.ts.getTime() > start),
+    );
     for (const ep of this.grpc.endpoints.values()) {
       for (const d of ep.deployed) {
         const b = this.behaviour.get(`${d.model}@${d.modelVersionId}`);
         const id = ep.endpoint.name.split('/').pop();
         if (!b || (endpointId && id !== endpointId) || (deployedId && d.id !== deployedId)) continue;
-        for (let i = 0; i < 100; i++) events.push({ ts: new Date(end), endpointId: id, deployedModelId: d.id, latencyMs: b.latencyMs ?? 5, error: i < Math.round((b.errorRate ?? 0) * 100) });
+        for (let i = 0; i < 100; i++)
+          events.push({
+            ts: new Date(end),
+            endpointId: id,
+            deployedModelId: d.id,
+            latencyMs: b.latencyMs ?? 5,
+            error: i < Math.round((b.errorRate ?? 0) * 100),
+          });
       }
     }
     const byModel = new Map<string, PredictionEvent[]>();
     for (const e of events) byModel.set(e.deployedModelId, [...(byModel.get(e.deployedModelId) ?? []), e]);
     const series = [...byModel.entries()].map(([id, list]) => {
-      const resource = { type: 'aiplatform.googleapis.com/Endpoint', labels: { endpoint_id: list[0]!.endpointId, resource_container: this.project, location: this.grpc.options.location } };
+      const resource = {
+        type: 'aiplatform.googleapis.com/Endpoint',
+        labels: { endpoint_id: list[0]!.endpointId, resource_container: this.project, location: this.grpc.options.location },
+      };
       // One point per event: DELTA metrics over the event's instant, newest first as the API returns them.
-      const points = [...list].reverse().map((e) => ({ interval: { startTime: e.ts.toISOString(), endTime: e.ts.toISOString() }, value: pointValue(metric, e) }));
-      return { metric: { type: metric, labels: { deployed_model_id: id } }, resource, metricKind: 'DELTA', valueType: metric.endsWith('latencies') ? 'DISTRIBUTION' : 'INT64', points };
+      const points = [...list]
+        .reverse()
+        .map((e) => ({ interval: { startTime: e.ts.toISOString(), endTime: e.ts.toISOString() }, value: pointValue(metric, e) }));
+      return {
+        metric: { type: metric, labels: { deployed_model_id: id } },
+        resource,
+        metricKind: 'DELTA',
+        valueType: metric.endsWith('latencies') ? 'DISTRIBUTION' : 'INT64',
+        points,
+      };
     });
     send(res, 200, metric.match(/error_count|prediction_count|prediction_latencies/) ? { timeSeries: series } : {});
   }
@@ -356,7 +401,10 @@ export class VertexHttpFake {
     const id = this.pick(endpointName, ep.split);
     const dm = ep.deployed.find((d) => d.id === id);
     const container = id ? ep.containers.get(id) : undefined;
-    if (!dm || !container) return send(res, 400, { error: { code: 400, message: `Endpoint ${endpointName} has no deployed model to serve the request`, status: 'FAILED_PRECONDITION' } });
+    if (!dm || !container)
+      return send(res, 400, {
+        error: { code: 400, message: `Endpoint ${endpointName} has no deployed model to serve the request`, status: 'FAILED_PRECONDITION' },
+      });
     let parsed: { instances?: unknown[]; parameters?: unknown };
     try {
       parsed = JSON.parse(body.toString());
@@ -367,16 +415,23 @@ export class VertexHttpFake {
     const version = `${dm.model}@${dm.modelVersionId}`;
     const answer = this.failing.has(version)
       ? { status: 500, body: JSON.stringify({ error: 'injected failure' }) }
-      : await forward(`${container.url}${container.predictRoute}`, JSON.stringify({ instances: parsed.instances, ...(parsed.parameters !== undefined && { parameters: parsed.parameters }) }));
+      : await forward(
+          `${container.url}${container.predictRoute}`,
+          JSON.stringify({ instances: parsed.instances, ...(parsed.parameters !== undefined && { parameters: parsed.parameters }) }),
+        );
     const endpointId = endpointName.split('/').pop()!;
     this.events.push({ ts: new Date(), endpointId, deployedModelId: id!, latencyMs: Date.now() - started, error: answer.status >= 500 });
-    if (answer.status !== 200) return send(res, answer.status, { error: { code: answer.status, message: answer.body, status: answer.status >= 500 ? 'INTERNAL' : 'FAILED_PRECONDITION' } });
+    if (answer.status !== 200)
+      return send(res, answer.status, {
+        error: { code: answer.status, message: answer.body, status: answer.status >= 500 ? 'INTERNAL' : 'FAILED_PRECONDITION' },
+      });
     const predictions = (JSON.parse(answer.body) as { predictions: unknown[] }).predictions;
     const logging = ep.endpoint.predictRequestResponseLoggingConfig;
     const uri: string | undefined = logging?.enabled ? logging.bigqueryDestination?.outputUri : undefined;
     if (uri && Math.random() < (logging.samplingRate ?? 0)) {
       const parts = uri.slice('bq://'.length).split('.');
-      const table = parts.length === 3 ? parts.join('.') : `${parts[0]}.${parts[1] ?? `logging_${ep.endpoint.displayName}_${endpointId}`}.request_response_logging`;
+      const table =
+        parts.length === 3 ? parts.join('.') : `${parts[0]}.${parts[1] ?? `logging_${ep.endpoint.displayName}_${endpointId}`}.request_response_logging`;
       this.insertRow(table, {
         endpoint: endpointName,
         deployed_model_id: id,
@@ -428,7 +483,9 @@ function pointValue(metric: string, e: PredictionEvent): Record<string, unknown>
   if (metric.endsWith('prediction_count')) return { int64Value: '1' };
   const counts = new Array(LATENCY_BOUNDS.length + 1).fill(0) as number[];
   counts[LATENCY_BOUNDS.findIndex((b) => e.latencyMs < b) === -1 ? LATENCY_BOUNDS.length : LATENCY_BOUNDS.findIndex((b) => e.latencyMs < b)]! += 1;
-  return { distributionValue: { count: '1', mean: e.latencyMs, bucketOptions: { explicitBuckets: { bounds: LATENCY_BOUNDS } }, bucketCounts: counts.map(String) } };
+  return {
+    distributionValue: { count: '1', mean: e.latencyMs, bucketOptions: { explicitBuckets: { bounds: LATENCY_BOUNDS } }, bucketCounts: counts.map(String) },
+  };
 }
 
 function forward(url: string, body: string): Promise<{ status: number; body: string }> {

@@ -51,6 +51,8 @@ describe('runDriftCheck', () => {
   });
 
   it('refuses to run on nothing', async () => {
-    await expect(runDriftCheck({ baseline, baselineSource: 'rows', sources: [source(['{"oops'])], schema, settings })).rejects.toThrow(/no predictions to check/);
+    await expect(runDriftCheck({ baseline, baselineSource: 'rows', sources: [source(['{"oops'])], schema, settings })).rejects.toThrow(
+      /no predictions to check/,
+    );
   });
 });

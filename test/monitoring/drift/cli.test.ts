@@ -44,7 +44,15 @@ describe('mlship drift-check (explicit --logs and --baseline)', () => {
   it('flags exactly the shifted numeric feature and the changed category (exit 3), counting malformed lines', async () => {
     const r = await drift(['--logs', 'drifted', '--json']);
     expect(r.code, r.stderr).toBe(3);
-    const doc = json<{ drift: boolean; share: number; rows: number; malformed: number; malformed_reasons: Record<string, number>; features: Record<string, unknown>[]; output: Record<string, unknown> }>(r);
+    const doc = json<{
+      drift: boolean;
+      share: number;
+      rows: number;
+      malformed: number;
+      malformed_reasons: Record<string, number>;
+      features: Record<string, unknown>[];
+      output: Record<string, unknown>;
+    }>(r);
     expect(doc.drift).toBe(true);
     expect(doc.features.filter((f) => f.drift).map((f) => f.name)).toEqual(['monthly_charges', 'plan']);
     expect(doc.share).toBeCloseTo(0.4);
@@ -109,7 +117,11 @@ describe('mlship drift-check (explicit --logs and --baseline)', () => {
     const r = await drift(['--logs', 'days', '--from', '2026-11-21T00:00:00Z', '--to', '2026-11-21T12:00:00Z', '--json']);
     expect([0, 3], r.stderr).toContain(r.code);
     // The generator spreads 200 predictions over 00:00:00–23:59:59: rows 0…100 fall before noon.
-    expect(json<{ rows: number; outside_window: number; sources: string[] }>(r)).toMatchObject({ rows: 101, outside_window: 99, sources: [expect.stringContaining('predictions-2026-11-21.jsonl')] });
+    expect(json<{ rows: number; outside_window: number; sources: string[] }>(r)).toMatchObject({
+      rows: 101,
+      outside_window: 99,
+      sources: [expect.stringContaining('predictions-2026-11-21.jsonl')],
+    });
   });
 
   it('compares against the first week of logs with --reference first-week', async () => {
@@ -132,15 +144,31 @@ describe('mlship drift-check (explicit --logs and --baseline)', () => {
     const score = (i: Record<string, unknown>) => Math.round(Math.min(1, (i.monthly_charges as number) / 140) * 1000) / 1000;
     const rows = exampleRows();
     writeFileSync(path.join(project.dir, 'profile.json'), JSON.stringify(profileRows(rows, schema, 'data/train.csv', rows.map(score))));
-    writeFileSync(path.join(project.dir, 'labels.json'), JSON.stringify(profileRows(rows, schema, 'data/train.csv', rows.map((i) => (score(i) > 0.5 ? 'churn' : 'stay')))));
+    writeFileSync(
+      path.join(project.dir, 'labels.json'),
+      JSON.stringify(
+        profileRows(
+          rows,
+          schema,
+          'data/train.csv',
+          rows.map((i) => (score(i) > 0.5 ? 'churn' : 'stay')),
+        ),
+      ),
+    );
     writeLog(path.join(project.dir, 'scored'), { rows: 3000, seed: 3, shiftCharges: 20, output: score });
     writeLog(path.join(project.dir, 'labelled'), { rows: 3000, seed: 3, shiftCharges: 20, output: (i) => (score(i) > 0.5 ? 'churn' : 'stay') });
     writeLog(path.join(project.dir, 'multi'), { rows: 500, seed: 3, output: () => [0.2, 0.8] });
-    const numeric = json<{ output: Record<string, unknown> }>(await runCli(['drift-check', '--logs', 'scored', '--baseline', 'profile.json', '--json'], { cwd: project.dir }));
+    const numeric = json<{ output: Record<string, unknown> }>(
+      await runCli(['drift-check', '--logs', 'scored', '--baseline', 'profile.json', '--json'], { cwd: project.dir }),
+    );
     expect(numeric.output).toMatchObject({ supported: true, kind: 'numeric', method: 'wasserstein', drift: true });
-    const labels = json<{ output: Record<string, unknown> }>(await runCli(['drift-check', '--logs', 'labelled', '--baseline', 'labels.json', '--json'], { cwd: project.dir }));
+    const labels = json<{ output: Record<string, unknown> }>(
+      await runCli(['drift-check', '--logs', 'labelled', '--baseline', 'labels.json', '--json'], { cwd: project.dir }),
+    );
     expect(labels.output).toMatchObject({ supported: true, kind: 'categorical', method: 'jensenshannon', drift: true });
-    const multi = json<{ output: Record<string, unknown> }>(await runCli(['drift-check', '--logs', 'multi', '--baseline', 'profile.json', '--json'], { cwd: project.dir }));
+    const multi = json<{ output: Record<string, unknown> }>(
+      await runCli(['drift-check', '--logs', 'multi', '--baseline', 'profile.json', '--json'], { cwd: project.dir }),
+    );
     expect(multi.output).toMatchObject({ supported: false, reason: expect.stringMatching(/multi-output/) });
   });
 
@@ -151,6 +179,10 @@ describe('mlship drift-check (explicit --logs and --baseline)', () => {
     const inline = await runCli(['drift-check', '--baseline', baseline, '--logs', 'big', '--json'], { cwd: project.dir, env: { MLSHIP_DRIFT_WORKERS: '0' } });
     expect(threaded.code, threaded.stderr).toBe(inline.code);
     expect(json(threaded)).toEqual(json(inline));
-    expect(json<{ rows: number; malformed: number; malformed_examples: string[] }>(threaded)).toMatchObject({ rows: 30_000, malformed: 2, malformed_examples: [expect.stringMatching(/predictions-2026-11-27\.jsonl:30001: invalid json/), expect.stringMatching(/:30002: wrong type/)] });
+    expect(json<{ rows: number; malformed: number; malformed_examples: string[] }>(threaded)).toMatchObject({
+      rows: 30_000,
+      malformed: 2,
+      malformed_examples: [expect.stringMatching(/predictions-2026-11-27\.jsonl:30001: invalid json/), expect.stringMatching(/:30002: wrong type/)],
+    });
   });
 });

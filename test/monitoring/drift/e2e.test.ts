@@ -41,7 +41,11 @@ beforeAll(async () => {
   // Two drifted features of five flag the data set; drift must not start a real retraining here.
   writeFileSync(manifest, readFileSync(manifest, 'utf8').replace('share: 0.5', 'share: 0.3').replace('on_drift: true', 'on_drift: false'));
   const port = await freePort();
-  for (const step of [['build', '--no-image', '--json'], ['push', '--json'], ['deploy', '--port', String(port), '--json']]) {
+  for (const step of [
+    ['build', '--no-image', '--json'],
+    ['push', '--json'],
+    ['deploy', '--port', String(port), '--json'],
+  ]) {
     const r = await cli(...step);
     expect(r.code, `${step[0]}: ${r.stderr}`).toBe(0);
   }

@@ -60,7 +60,12 @@ describe('drift-check --report', () => {
         figs.map((f) => {
           const svg = f.querySelector('svg');
           const box = svg?.getBoundingClientRect();
-          return { feature: f.getAttribute('data-feature'), marks: svg?.querySelectorAll('path, rect').length ?? 0, width: box?.width ?? 0, height: box?.height ?? 0 };
+          return {
+            feature: f.getAttribute('data-feature'),
+            marks: svg?.querySelectorAll('path, rect').length ?? 0,
+            width: box?.width ?? 0,
+            height: box?.height ?? 0,
+          };
         }),
       );
       expect(charts.map((c) => c.feature)).toEqual(['tenure_months', 'monthly_charges', 'support_calls', 'plan', 'payment_method']);

@@ -41,7 +41,10 @@ describe('categorical statistics match scipy', () => {
     expectClose(lInfinity(p, q), c.expected.linf, 'l-infinity');
     if (c.expected.chi2_statistic !== undefined) {
       const known = cats.filter((k) => (c.baseline[k] ?? 0) > 0);
-      const chi = chiSquare(known.map((k) => c.current[k] ?? 0), known.map((k) => c.baseline[k]!));
+      const chi = chiSquare(
+        known.map((k) => c.current[k] ?? 0),
+        known.map((k) => c.baseline[k]!),
+      );
       expectClose(chi.statistic, c.expected.chi2_statistic, 'chi-square statistic');
       expectClose(chi.pvalue, c.expected.chi2_pvalue!, 'chi-square p-value');
     }

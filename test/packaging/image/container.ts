@@ -23,7 +23,9 @@ function buildah(args: string[]): string {
 
 /** The image's ENTRYPOINT, CMD, USER and WORKDIR. */
 export function imageConfig(image: string): ImageConfig {
-  const data = JSON.parse(buildah(['inspect', '--type', 'image', image])) as { OCIv1: { config: { Entrypoint?: string[]; Cmd?: string[]; User?: string; WorkingDir?: string } } };
+  const data = JSON.parse(buildah(['inspect', '--type', 'image', image])) as {
+    OCIv1: { config: { Entrypoint?: string[]; Cmd?: string[]; User?: string; WorkingDir?: string } };
+  };
   const c = data.OCIv1.config;
   return { entrypoint: c.Entrypoint ?? [], cmd: c.Cmd ?? [], user: c.User ?? '0', workingDir: c.WorkingDir ?? '/' };
 }
@@ -52,7 +54,9 @@ export function startContainer(image: string, options: { env: Record<string, str
     options.prepare?.(name);
     const envArgs = Object.entries(options.env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
     const command = [...config.entrypoint, ...(options.args ?? config.cmd)];
-    child = spawn('buildah', ['run', '--isolation', 'chroot', '--user', config.user, ...envArgs, name, '--', ...command], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn('buildah', ['run', '--isolation', 'chroot', '--user', config.user, ...envArgs, name, '--', ...command], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   } catch (error) {
     spawnSync('buildah', ['rm', name]);
     throw error;
@@ -104,7 +108,7 @@ function descendants(root: number): number[] {
   }
   const out: number[] = [];
   const walk = (pid: number): void => {
-    for (const [child, ppid] of parent) if (ppid === pid) (out.push(child), walk(child));
+    for (const [child, ppid] of parent) if (ppid === pid) out.push(child), walk(child);
   };
   walk(root);
   return out;

@@ -28,7 +28,10 @@ export function ensureStandInBase(requirementsFile: string): { key: string; reus
   let found = inspect();
   const reused = found?.key === key;
   if (!reused) {
-    const r = spawnSync('bash', [SCRIPT, path.join(repoRoot, 'test', '.tmp', 'stand-in-base'), requirementsFile, key], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 20 * 60_000 });
+    const r = spawnSync('bash', [SCRIPT, path.join(repoRoot, 'test', '.tmp', 'stand-in-base'), requirementsFile, key], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      timeout: 20 * 60_000,
+    });
     if (r.status !== 0) throw new Error(`the stand-in base image could not be made (stand-in-base.sh exit ${r.status ?? r.signal}); see the lines above`);
     found = inspect();
     if (found?.key !== key) throw new Error(`stand-in-base.sh ran but ${STAND_IN_TAG} does not carry key ${key}`);

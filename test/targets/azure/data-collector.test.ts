@@ -27,14 +27,30 @@ function memoryBlobs(): BlobStore & MemoryObjectStore {
 }
 
 const source = '/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws/onlineEndpoints/churn-1/deployments/v2';
-const line = (type: string, corr: string, time: string, data: unknown) => JSON.stringify({ specversion: '1.0', id: `${corr}-${type}`, source, type: `azureml.inference.${type}`, datacontenttype: 'application/json', time, data, correlationid: corr });
+const line = (type: string, corr: string, time: string, data: unknown) =>
+  JSON.stringify({
+    specversion: '1.0',
+    id: `${corr}-${type}`,
+    source,
+    type: `azureml.inference.${type}`,
+    datacontenttype: 'application/json',
+    time,
+    data,
+    correlationid: corr,
+  });
 
 describe('Azure data collector logs', () => {
   it('joins inputs and outputs by correlation id, one record per row, version from the deployment', async () => {
     const store = memoryBlobs();
     const base = 'modelDataCollector/churn-1/v2';
-    await store.put(`${base}/model_inputs/2026/11/30/10/v2-0.jsonl`, `${line('model_inputs', 'a', '2026-11-30T10:01:00Z', [{ x: 1 }])}\n${line('model_inputs', 'b', '2026-11-30T10:02:00Z', [{ x: 2 }, { x: 3 }])}\n`);
-    await store.put(`${base}/model_outputs/2026/11/30/10/v2-0.jsonl`, `${line('model_outputs', 'b', '2026-11-30T10:02:00Z', [{ predictions: [0.2, 0.3] }])}\n${line('model_outputs', 'a', '2026-11-30T10:01:00Z', [{ prediction: 0.1 }])}\n`);
+    await store.put(
+      `${base}/model_inputs/2026/11/30/10/v2-0.jsonl`,
+      `${line('model_inputs', 'a', '2026-11-30T10:01:00Z', [{ x: 1 }])}\n${line('model_inputs', 'b', '2026-11-30T10:02:00Z', [{ x: 2 }, { x: 3 }])}\n`,
+    );
+    await store.put(
+      `${base}/model_outputs/2026/11/30/10/v2-0.jsonl`,
+      `${line('model_outputs', 'b', '2026-11-30T10:02:00Z', [{ predictions: [0.2, 0.3] }])}\n${line('model_outputs', 'a', '2026-11-30T10:01:00Z', [{ prediction: 0.1 }])}\n`,
+    );
     await store.put(`${base}/model_inputs/2026/11/29/10/v2-0.jsonl`, `${line('model_inputs', 'old', '2026-11-29T10:00:00Z', [{ x: 9 }])}\n`);
 
     const sources = await collectorSources(store, 'churn-1', { from: new Date('2026-11-30T00:00:00Z') });

@@ -23,17 +23,92 @@ const r = { subscription: '00000000-0000-4000-8000-000000000001', resourceGroup:
 
 describe('translateAzureError', () => {
   const cases: [AzureCallError | Error, string, string, RegExp][] = [
-    [new AzureCallError('Datastores_List', 404, 'SubscriptionNotFound', "The subscription 'x' could not be found."), 'not_found', 'azure_subscription_not_found', /subscription 0000/],
-    [new AzureCallError('Datastores_List', 404, 'ResourceGroupNotFound', "Resource group 'rg' could not be found."), 'not_found', 'azure_resource_group_not_found', /Resource group rg/],
-    [new AzureCallError('Datastores_List', 404, 'ResourceNotFound', "The Resource 'Microsoft.MachineLearningServices/workspaces/ws1' under resource group 'rg' was not found."), 'not_found', 'azure_workspace_not_found', /workspace ws1/],
-    [new AzureCallError('OnlineEndpoints_CreateOrUpdate', 403, 'AuthorizationFailed', "The client 'abc' does not have authorization to perform action 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints/write' over scope '/subscriptions/x'."), 'permission', 'azure_access_denied', /onlineEndpoints\/write/],
-    [new AzureCallError('OnlineDeployments_CreateOrUpdate', 400, 'QuotaExceeded', 'Not enough quota available for Standard_NC4as_T4_v3 in StandardNCASv3_T4Family.'), 'quota', 'azure_quota_exceeded', /StandardNCASv3_T4Family/],
-    [new AzureCallError('OnlineDeployments_CreateOrUpdate', 400, 'BadArgument', 'The VM size Standard_NC24ads_A100_v4 is not available in this region.'), 'invalid_request', 'azure_sku_unavailable', /not available/],
-    [Object.assign(new Error('DefaultAzureCredential failed to retrieve a token'), { name: 'AggregateAuthenticationError' }), 'credentials', 'azure_no_credentials', /No Azure credential/],
+    [
+      new AzureCallError('Datastores_List', 404, 'SubscriptionNotFound', "The subscription 'x' could not be found."),
+      'not_found',
+      'azure_subscription_not_found',
+      /subscription 0000/,
+    ],
+    [
+      new AzureCallError('Datastores_List', 404, 'ResourceGroupNotFound', "Resource group 'rg' could not be found."),
+      'not_found',
+      'azure_resource_group_not_found',
+      /Resource group rg/,
+    ],
+    [
+      new AzureCallError(
+        'Datastores_List',
+        404,
+        'ResourceNotFound',
+        "The Resource 'Microsoft.MachineLearningServices/workspaces/ws1' under resource group 'rg' was not found.",
+      ),
+      'not_found',
+      'azure_workspace_not_found',
+      /workspace ws1/,
+    ],
+    [
+      new AzureCallError(
+        'OnlineEndpoints_CreateOrUpdate',
+        403,
+        'AuthorizationFailed',
+        "The client 'abc' does not have authorization to perform action 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints/write' over scope '/subscriptions/x'.",
+      ),
+      'permission',
+      'azure_access_denied',
+      /onlineEndpoints\/write/,
+    ],
+    [
+      new AzureCallError(
+        'OnlineDeployments_CreateOrUpdate',
+        400,
+        'QuotaExceeded',
+        'Not enough quota available for Standard_NC4as_T4_v3 in StandardNCASv3_T4Family.',
+      ),
+      'quota',
+      'azure_quota_exceeded',
+      /StandardNCASv3_T4Family/,
+    ],
+    [
+      new AzureCallError('OnlineDeployments_CreateOrUpdate', 400, 'BadArgument', 'The VM size Standard_NC24ads_A100_v4 is not available in this region.'),
+      'invalid_request',
+      'azure_sku_unavailable',
+      /not available/,
+    ],
+    [
+      Object.assign(new Error('DefaultAzureCredential failed to retrieve a token'), { name: 'AggregateAuthenticationError' }),
+      'credentials',
+      'azure_no_credentials',
+      /No Azure credential/,
+    ],
     // The workspace's container registry (push without --image): possibly in another resource group, with ACR's roles.
-    [new AzureCallError('Registries_Get', 404, 'ResourceNotFound', "The Resource 'Microsoft.ContainerRegistry/registries/acr1' under resource group 'shared' was not found."), 'not_found', 'azure_registry_not_found', /registry that workspace ws1 names was not found: .*acr1/],
-    [new AzureCallError('Registries_Get', 403, 'AuthorizationFailed', "The client 'abc' does not have authorization to perform action 'Microsoft.ContainerRegistry/registries/read' over scope '/subscriptions/x'."), 'permission', 'azure_registry_access_denied', /registries\/read/],
-    [new AzureCallError(EXCHANGE_OPERATION, 401, 'UNAUTHORIZED', 'authentication required'), 'permission', 'azure_registry_access_denied', /refused to exchange your Azure token/],
+    [
+      new AzureCallError(
+        'Registries_Get',
+        404,
+        'ResourceNotFound',
+        "The Resource 'Microsoft.ContainerRegistry/registries/acr1' under resource group 'shared' was not found.",
+      ),
+      'not_found',
+      'azure_registry_not_found',
+      /registry that workspace ws1 names was not found: .*acr1/,
+    ],
+    [
+      new AzureCallError(
+        'Registries_Get',
+        403,
+        'AuthorizationFailed',
+        "The client 'abc' does not have authorization to perform action 'Microsoft.ContainerRegistry/registries/read' over scope '/subscriptions/x'.",
+      ),
+      'permission',
+      'azure_registry_access_denied',
+      /registries\/read/,
+    ],
+    [
+      new AzureCallError(EXCHANGE_OPERATION, 401, 'UNAUTHORIZED', 'authentication required'),
+      'permission',
+      'azure_registry_access_denied',
+      /refused to exchange your Azure token/,
+    ],
   ];
   for (const [error, kind, code, message] of cases) {
     it(`${code}`, () => {
@@ -74,7 +149,10 @@ describe('Azure errors through the CLI', () => {
   it('a deployment that fails to provision: exit 1 with its error and log tail, traffic unchanged', async () => {
     const { ctx } = targetContext(manifest, 'push');
     const build = makeBuild(ctx.manifest);
-    const pushed = await runCli(['push', '--build', build.id, '--image', `mlshipfake.azurecr.io/churn:${build.id}`, '--json'], { cwd: project.dir, env: doubles.env });
+    const pushed = await runCli(['push', '--build', build.id, '--image', `mlshipfake.azurecr.io/churn:${build.id}`, '--json'], {
+      cwd: project.dir,
+      env: doubles.env,
+    });
     expect(pushed.code, pushed.stderr).toBe(0);
     doubles.arm.provisioningFailures.set('v1', { code: 'ImagePullFailure', message: 'Failed to pull image mlshipfake.azurecr.io/churn: unauthorized' });
     const r = await runCli(['deploy'], { cwd: project.dir, env: doubles.env, timeoutMs: 180_000 });

@@ -27,7 +27,8 @@ let bin: string;
 let log: string;
 let buildId: string;
 
-const cli = (args: string[], extra: NodeJS.ProcessEnv = {}): Promise<RunResult> => runCli(args, { cwd: project.dir, env: { ...env, ...extra }, timeoutMs: 300_000 });
+const cli = (args: string[], extra: NodeJS.ProcessEnv = {}): Promise<RunResult> =>
+  runCli(args, { cwd: project.dir, env: { ...env, ...extra }, timeoutMs: 300_000 });
 /** The stand-in docker first on the PATH. */
 const withDocker = () => ({ PATH: `${bin}:${process.env.PATH}` });
 const ACR_USER = '00000000-0000-0000-0000-000000000000';
@@ -99,7 +100,7 @@ describe('mlship push --target azure without --image (spawned CLI, stand-in dock
     nothingRegistered();
   }, 300_000);
 
-  it('no builder works here: the --image usage error, its example on the workspace registry\'s login server', async () => {
+  it("no builder works here: the --image usage error, its example on the workspace registry's login server", async () => {
     const empty = path.join(project.dir, 'empty-bin');
     mkdirSync(empty, { recursive: true });
     const r = await cli(['push', '--json'], { PATH: empty });
@@ -111,7 +112,11 @@ describe('mlship push --target azure without --image (spawned CLI, stand-in dock
   }, 300_000);
 
   it('the registry refuses the token exchange: exit 1 naming the AcrPush role; no login, nothing registered', async () => {
-    doubles.arm.exchangeRefusal = { status: 401, code: 'UNAUTHORIZED', message: 'authentication required, visit https://aka.ms/acr/authorization for more information.' };
+    doubles.arm.exchangeRefusal = {
+      status: 401,
+      code: 'UNAUTHORIZED',
+      message: 'authentication required, visit https://aka.ms/acr/authorization for more information.',
+    };
     const r = await cli(['push', '--json'], withDocker());
     expect(r.code, r.stderr).toBe(1);
     const { error } = json<ErrorDoc>(r);

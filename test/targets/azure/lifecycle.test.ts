@@ -83,7 +83,11 @@ async function live(): Promise<Live> {
 }
 
 async function score(endpoint: Live, body: unknown): Promise<{ status: number; deployment: string | null; body: unknown }> {
-  const res = await fetch(endpoint.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${endpoint.key}` }, body: JSON.stringify(body) });
+  const res = await fetch(endpoint.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${endpoint.key}` },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, deployment: res.headers.get('azureml-model-deployment'), body: await res.json() };
 }
 
@@ -159,16 +163,25 @@ describe('mlship --target azure (spawned CLI against the Azure doubles)', () => 
     // Who is mailed is part of the monitor schedule: a new list re-puts that schedule, once. (The
     // changed manifest is also new project source for the retraining schedule: not this test's concern.)
     const monitorSteps = async () =>
-      json<{ plan: { steps: { action: string; resource: string; details: Record<string, unknown> }[] } }>(await cli('deploy', '--plan', '--json')).plan.steps.filter((s) => s.resource === 'churn-drift-monitor');
-    const monitor = () => doubles.arm.resource('schedules/churn-drift-monitor')!.properties.action as { monitorDefinition: { alertNotificationSettings?: unknown } };
+      json<{ plan: { steps: { action: string; resource: string; details: Record<string, unknown> }[] } }>(
+        await cli('deploy', '--plan', '--json'),
+      ).plan.steps.filter((s) => s.resource === 'churn-drift-monitor');
+    const monitor = () =>
+      doubles.arm.resource('schedules/churn-drift-monitor')!.properties.action as { monitorDefinition: { alertNotificationSettings?: unknown } };
     expect(monitor().monitorDefinition.alertNotificationSettings).toEqual({ emailNotificationSettings: { emails: ['ml-team@example.com'] } });
     const file = path.join(project.dir, 'mlship.yaml');
     writeFileSync(file, readFileSync(file, 'utf8').replace('email: ml-team@example.com', 'email: [ml-team@example.com, oncall@example.com]'));
     expect(await monitorSteps()).toEqual([
-      { action: 'azureml:Schedules_CreateOrUpdate', resource: 'churn-drift-monitor', details: { api: 'raw 2026-07-01', action: 'CreateMonitor', alertEmails: ['ml-team@example.com', 'oncall@example.com'], cron: '0 2 * * *' } },
+      {
+        action: 'azureml:Schedules_CreateOrUpdate',
+        resource: 'churn-drift-monitor',
+        details: { api: 'raw 2026-07-01', action: 'CreateMonitor', alertEmails: ['ml-team@example.com', 'oncall@example.com'], cron: '0 2 * * *' },
+      },
     ]);
     expect((await cli('deploy', '--json')).code).toBe(0);
-    expect(monitor().monitorDefinition.alertNotificationSettings).toEqual({ emailNotificationSettings: { emails: ['ml-team@example.com', 'oncall@example.com'] } });
+    expect(monitor().monitorDefinition.alertNotificationSettings).toEqual({
+      emailNotificationSettings: { emails: ['ml-team@example.com', 'oncall@example.com'] },
+    });
     expect(await monitorSteps()).toEqual([]);
   }, 900_000);
 
@@ -188,7 +201,10 @@ describe('mlship --target azure (spawned CLI against the Azure doubles)', () => 
     doubles.arm.failingDeployments.add('v3');
     const bad = await trafficWhile(endpoint, cli('deploy', '--json', '--strategy', 'canary', '--canary-percent', '50', '--bake-minutes', '0.1'));
     expect(bad.result.code, bad.result.stderr).toBe(3);
-    expect(json<{ error: { code: string; message: string } }>(bad.result).error).toMatchObject({ code: 'canary_reverted', message: expect.stringMatching(/canary of v3 was reverted: .* 5xx/) });
+    expect(json<{ error: { code: string; message: string } }>(bad.result).error).toMatchObject({
+      code: 'canary_reverted',
+      message: expect.stringMatching(/canary of v3 was reverted: .* 5xx/),
+    });
     expect(bad.result.stderr).not.toMatch(/\n\s+at /);
     expect(doubles.arm.list(`onlineEndpoints/${endpointName}/deployments/`).map((d) => d.name)).toEqual(['v2']);
     expect(doubles.arm.resource(`onlineEndpoints/${endpointName}`)!.properties.traffic).toEqual({ v2: 100 });
@@ -199,10 +215,20 @@ describe('mlship --target azure (spawned CLI against the Azure doubles)', () => 
     expect(back.code, back.stderr).toBe(0);
     expect(json(back)).toMatchObject({ live: { version: 'v1', healthy: true }, previous: 'v2' });
 
-    const status = json<{ live: { version: string }; history: { action: string; version: string }[]; details: { deployments: { name: string; traffic: number; instanceType: string; dataCollection: string }[]; monitor: { cron: string } } }>(await cli('status', '--json'));
+    const status = json<{
+      live: { version: string };
+      history: { action: string; version: string }[];
+      details: { deployments: { name: string; traffic: number; instanceType: string; dataCollection: string }[]; monitor: { cron: string } };
+    }>(await cli('status', '--json'));
     expect(status.live.version).toBe('v1');
     expect(status.history.map((h) => `${h.action} ${h.version}`)).toEqual(['deploy v1', 'deploy v2', 'rollback v1']);
-    expect(status.details.deployments).toEqual([expect.objectContaining({ name: 'v1', traffic: 100, dataCollection: expect.stringMatching(/^azureml:\/\/datastores\/workspaceblobstore\/paths\/modelDataCollector\//) })]);
+    expect(status.details.deployments).toEqual([
+      expect.objectContaining({
+        name: 'v1',
+        traffic: 100,
+        dataCollection: expect.stringMatching(/^azureml:\/\/datastores\/workspaceblobstore\/paths\/modelDataCollector\//),
+      }),
+    ]);
     expect(status.details.monitor.cron).toBe('0 2 * * *');
 
     const from = new Date().toISOString();

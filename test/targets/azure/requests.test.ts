@@ -9,7 +9,14 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadManifestFile } from '../../../src/manifest/load.js';
 import type { ComputeChoice } from '../../../src/deploy/types.js';
-import { deploymentBody, endpointBody, environmentVersionBody, modelVersionBody, recordFromModelVersion, type AzureVersionRecord } from '../../../src/targets/azure/requests.js';
+import {
+  deploymentBody,
+  endpointBody,
+  environmentVersionBody,
+  modelVersionBody,
+  recordFromModelVersion,
+  type AzureVersionRecord,
+} from '../../../src/targets/azure/requests.js';
 import { resolveResources } from '../../../src/targets/azure/resources.js';
 import { DRIFT_METRICS, monitorScheduleBody, retrainJobBody, retrainScheduleBody } from '../../../src/targets/azure/schedules.js';
 import { copyExample } from '../../helpers/cli.js';
@@ -22,7 +29,15 @@ const SUB = '00000000-0000-4000-8000-000000000001';
 function manifest(alerts = '') {
   const project = copyExample();
   const file = path.join(project.dir, 'mlship.yaml');
-  writeFileSync(file, `${readFileSync(file, 'utf8').replace(/^target: local$/m, 'target: azure').replace(/^monitoring:\n/m, `monitoring:\n${alerts}`)}targets:\n  azure: { subscription: ${SUB}, resource_group: rg, workspace: my-ws, region: westeurope }\n`);
+  writeFileSync(
+    file,
+    `${readFileSync(file, 'utf8')
+      .replace(/^target: local$/m, 'target: azure')
+      .replace(
+        /^monitoring:\n/m,
+        `monitoring:\n${alerts}`,
+      )}targets:\n  azure: { subscription: ${SUB}, resource_group: rg, workspace: my-ws, region: westeurope }\n`,
+  );
   const m = loadManifestFile(file);
   project.cleanup();
   return m;
@@ -30,7 +45,16 @@ function manifest(alerts = '') {
 
 const m = manifest();
 const r = resolveResources(m, {});
-const rec: AzureVersionRecord = { version: 'v3', buildId: 'b1234567890a', createdAt: '2026-11-30T00:00:00.000Z', digest: 'a'.repeat(64), image: 'reg.azurecr.io/churn:b1234567890a', modelUri: 'azureml://datastores/workspaceblobstore/paths/mlship/churn/models/aaaa/', mlshipVersion: '0.1.0', gitCommit: 'abc123' };
+const rec: AzureVersionRecord = {
+  version: 'v3',
+  buildId: 'b1234567890a',
+  createdAt: '2026-11-30T00:00:00.000Z',
+  digest: 'a'.repeat(64),
+  image: 'reg.azurecr.io/churn:b1234567890a',
+  modelUri: 'azureml://datastores/workspaceblobstore/paths/mlship/churn/models/aaaa/',
+  mlshipVersion: '0.1.0',
+  gitCommit: 'abc123',
+};
 const compute: ComputeChoice = { instanceType: 'Standard_F2s_v2', replicas: { min: 1, max: 4 }, gpu: false, reasons: ['golden'] };
 const ws = `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/my-ws`;
 const depId = `${ws}/onlineEndpoints/${r.endpoint}/deployments/v3`;
@@ -41,7 +65,14 @@ const bodies = {
   deployment: [depId, deploymentBody(r, m, rec, compute, 'westeurope')],
   model: [`${ws}/models/churn/versions/3`, modelVersionBody(rec)],
   environment: [`${ws}/environments/churn-serving/versions/3`, environmentVersionBody(rec)],
-  monitor: [`${ws}/schedules/${r.monitorSchedule}`, monitorScheduleBody(r, m, rec, { deploymentId: depId, production: 'azureml://datastores/workspaceblobstore/paths/modelDataCollector/x/v3/model_inputs/', reference: 'azureml://datastores/workspaceblobstore/paths/mlship/churn/versions/v3/baseline.csv' })],
+  monitor: [
+    `${ws}/schedules/${r.monitorSchedule}`,
+    monitorScheduleBody(r, m, rec, {
+      deploymentId: depId,
+      production: 'azureml://datastores/workspaceblobstore/paths/modelDataCollector/x/v3/model_inputs/',
+      reference: 'azureml://datastores/workspaceblobstore/paths/mlship/churn/versions/v3/baseline.csv',
+    }),
+  ],
   retrainSchedule: [`${ws}/schedules/${r.retrainSchedule}`, retrainScheduleBody(r, m, rec, codeId)],
   retrainJob: [`${ws}/jobs/churn-retrain-1`, retrainJobBody(r, m, rec, codeId)],
 } as const;
@@ -72,12 +103,18 @@ describe('Azure request builders', () => {
     const monitor = matchOperation('PUT', bodies.monitor[0])!;
     const noCompute = structuredClone(bodies.monitor[1]) as { properties: { action: { monitorDefinition: Record<string, unknown> } } };
     delete noCompute.properties.action.monitorDefinition.computeConfiguration;
-    expect(validateRequest(monitor.op, monitor.params, new URLSearchParams('api-version=2026-07-01'), noCompute)).toEqual(["body/properties/action/monitorDefinition: must have required property 'computeConfiguration'"]);
+    expect(validateRequest(monitor.op, monitor.params, new URLSearchParams('api-version=2026-07-01'), noCompute)).toEqual([
+      "body/properties/action/monitorDefinition: must have required property 'computeConfiguration'",
+    ]);
   });
 
   it('the drift monitor mails monitoring.alerts.email, and the contract accepts it', () => {
     const withAlerts = manifest('  alerts: { email: [ml-team@example.com, oncall@example.com, ML-Team@example.com] }\n');
-    const body = monitorScheduleBody(r, withAlerts, rec, { deploymentId: depId, production: 'azureml://datastores/workspaceblobstore/paths/p/', reference: 'azureml://datastores/workspaceblobstore/paths/r.csv' });
+    const body = monitorScheduleBody(r, withAlerts, rec, {
+      deploymentId: depId,
+      production: 'azureml://datastores/workspaceblobstore/paths/p/',
+      reference: 'azureml://datastores/workspaceblobstore/paths/r.csv',
+    });
     const definition = (body.properties.action as { monitorDefinition: Record<string, any> }).monitorDefinition;
     expect(definition.alertNotificationSettings).toEqual({ emailNotificationSettings: { emails: ['ml-team@example.com', 'oncall@example.com'] } });
     expect(definition.signals['data-drift'].notificationTypes).toEqual(['AmlNotification']);

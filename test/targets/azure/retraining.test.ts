@@ -49,8 +49,16 @@ beforeAll(async () => {
   manifest = path.join(project.dir, 'mlship.yaml');
   const block = doubles.arm.manifestBlock();
   // Another seed: the retrained model differs from the pushed one.
-  const text = readFileSync(manifest, 'utf8').replace(/^target: local$/m, 'target: azure').replace('on_drift: true', 'on_drift: false').replace('command: python train.py', 'command: python train.py --seed 7');
-  writeFileSync(manifest, `${text}targets:\n  azure:\n${Object.entries(block).map(([k, v]) => `    ${k}: ${v}\n`).join('')}`);
+  const text = readFileSync(manifest, 'utf8')
+    .replace(/^target: local$/m, 'target: azure')
+    .replace('on_drift: true', 'on_drift: false')
+    .replace('command: python train.py', 'command: python train.py --seed 7');
+  writeFileSync(
+    manifest,
+    `${text}targets:\n  azure:\n${Object.entries(block)
+      .map(([k, v]) => `    ${k}: ${v}\n`)
+      .join('')}`,
+  );
 }, 120_000);
 
 afterAll(async () => {
@@ -62,7 +70,13 @@ function firstRecord(): Record<string, unknown> {
   const table = readCsvFile(path.join(project.dir, 'data', 'train.csv'));
   const row = table.rows[0]!;
   const col = (c: string) => row[table.columns.indexOf(c)];
-  return { tenure_months: Number(col('tenure_months')), monthly_charges: Number(col('monthly_charges')), support_calls: Number(col('support_calls')), plan: col('plan'), payment_method: col('payment_method') };
+  return {
+    tenure_months: Number(col('tenure_months')),
+    monthly_charges: Number(col('monthly_charges')),
+    support_calls: Number(col('support_calls')),
+    plan: col('plan'),
+    payment_method: col('payment_method'),
+  };
 }
 
 describe('mlship retrain --target azure (a real command job in the ARM fake)', () => {
@@ -112,7 +126,11 @@ describe('mlship retrain --target azure (a real command job in the ARM fake)', (
 
     const planned = await cli('deploy', '--plan', '--json', '--version', 'v2');
     const actions = json<{ plan: { steps: { action: string; resource: string }[] } }>(planned).plan.steps.map((s) => `${s.action} ${s.resource}`);
-    expect(actions.slice(0, 3)).toEqual(['azureml:EnvironmentVersions_CreateOrUpdate churn-serving:2', 'azureml:ModelVersions_CreateOrUpdate churn:2', expect.stringMatching(/^azureml:OnlineDeployments_CreateOrUpdate .*\/v2$/)]);
+    expect(actions.slice(0, 3)).toEqual([
+      'azureml:EnvironmentVersions_CreateOrUpdate churn-serving:2',
+      'azureml:ModelVersions_CreateOrUpdate churn:2',
+      expect.stringMatching(/^azureml:OnlineDeployments_CreateOrUpdate .*\/v2$/),
+    ]);
 
     const deployed = await cli('deploy', '--json', '--version', 'v2');
     expect(deployed.code, deployed.stderr).toBe(0);
@@ -123,25 +141,47 @@ describe('mlship retrain --target azure (a real command job in the ARM fake)', (
     const tags = model.properties.tags as Record<string, string>;
     const key = String(model.properties.modelUri).split('/paths/')[1]!;
     const artifact = await doubles.arm.blob(`${key}model.joblib`);
-    expect(tags).toMatchObject({ 'mlship.parent': 'v1', 'mlship.job': doubles.arm.list('jobs/')[0]!.name, 'mlship.sha256': createHash('sha256').update(artifact).digest('hex') });
-    expect(doubles.arm.resource('environments/churn-serving/versions/2')!.properties.image).toBe(doubles.arm.resource('environments/churn-serving/versions/1')!.properties.image);
+    expect(tags).toMatchObject({
+      'mlship.parent': 'v1',
+      'mlship.job': doubles.arm.list('jobs/')[0]!.name,
+      'mlship.sha256': createHash('sha256').update(artifact).digest('hex'),
+    });
+    expect(doubles.arm.resource('environments/churn-serving/versions/2')!.properties.image).toBe(
+      doubles.arm.resource('environments/churn-serving/versions/1')!.properties.image,
+    );
 
     const status = json<{ live: { url: string; details: { endpoint: string } }; versions: Version[] }>(await cli('status', '--json'));
     expect(status.versions.find((v) => v.version === 'v2')).toMatchObject({ live: true });
     expect(status.versions.find((v) => v.version === 'v2')!.pending).toBeUndefined();
-    const res = await fetch(status.live.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${doubles.arm.endpointKey(status.live.details.endpoint)!}` }, body: JSON.stringify(firstRecord()) });
+    const res = await fetch(status.live.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${doubles.arm.endpointKey(status.live.details.endpoint)!}` },
+      body: JSON.stringify(firstRecord()),
+    });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ version: 'v2' });
   }, 900_000);
 
-  it('quality joins the data collector\'s predictions with labels uploaded to the datastore', async () => {
+  it("quality joins the data collector's predictions with labels uploaded to the datastore", async () => {
     const status = json<{ live: { url: string; details: { endpoint: string } }; versions: Version[] }>(await cli('status', '--json'));
     expect(status.versions.find((v) => v.version === 'v2')).toMatchObject({ metrics: { auc: expect.any(Number) } });
     const table = readCsvFile(path.join(project.dir, 'data', 'train.csv'));
     const labels: string[] = [];
     for (const [i, row] of table.rows.slice(0, 30).entries()) {
-      const record = Object.fromEntries(table.columns.filter((c) => c !== 'churned').map((c) => [c, ['plan', 'payment_method'].includes(c) ? row[table.columns.indexOf(c)] : Number(row[table.columns.indexOf(c)])]));
-      const res = await fetch(status.live.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': `q-${i}`, authorization: `Bearer ${doubles.arm.endpointKey(status.live.details.endpoint)!}` }, body: JSON.stringify(record) });
+      const record = Object.fromEntries(
+        table.columns
+          .filter((c) => c !== 'churned')
+          .map((c) => [c, ['plan', 'payment_method'].includes(c) ? row[table.columns.indexOf(c)] : Number(row[table.columns.indexOf(c)])]),
+      );
+      const res = await fetch(status.live.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-request-id': `q-${i}`,
+          authorization: `Bearer ${doubles.arm.endpointKey(status.live.details.endpoint)!}`,
+        },
+        body: JSON.stringify(record),
+      });
       expect(res.status).toBe(200);
       labels.push(JSON.stringify({ ts: new Date().toISOString(), id: `q-${i}`, label: Number(row[table.columns.indexOf('churned')]) }));
     }

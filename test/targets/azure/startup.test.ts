@@ -33,7 +33,10 @@ describe('Azure target start-up', () => {
     const project = copyExample();
     cleanups.push(project.cleanup);
     const manifest = path.join(project.dir, 'mlship.yaml');
-    writeFileSync(manifest, `${readFileSync(manifest, 'utf8').replace(/^target: local$/m, 'target: azure')}targets:\n  azure: { resource_group: rg, workspace: my-ws, region: westeurope }\n`);
+    writeFileSync(
+      manifest,
+      `${readFileSync(manifest, 'utf8').replace(/^target: local$/m, 'target: azure')}targets:\n  azure: { resource_group: rg, workspace: my-ws, region: westeurope }\n`,
+    );
     const r = await importsOf(['validate'], project.dir);
     expect(r.code, r.stderr).toBe(0);
     expect(r.urls.filter((u) => AZURE_CODE.test(u))).toEqual([]);

@@ -26,15 +26,25 @@ export const harness: ConformanceHarness = {
     const project = copyExample();
     const manifestFile = path.join(project.dir, 'mlship.yaml');
     // Drift found in a test must not start a real retraining run (retraining.on_drift runs `mlship retrain`).
-    const text = readFileSync(manifestFile, 'utf8').replace(/^target: local$/m, 'target: azure').replace('on_drift: true', 'on_drift: false');
-    writeFileSync(manifestFile, `${text}targets:\n  azure: { ${Object.entries(fake.manifestBlock).map(([k, v]) => `${k}: "${v}"`).join(', ')} }\n`);
+    const text = readFileSync(manifestFile, 'utf8')
+      .replace(/^target: local$/m, 'target: azure')
+      .replace('on_drift: true', 'on_drift: false');
+    writeFileSync(
+      manifestFile,
+      `${text}targets:\n  azure: { ${Object.entries(fake.manifestBlock)
+        .map(([k, v]) => `${k}: "${v}"`)
+        .join(', ')} }\n`,
+    );
     const manifest = loadManifestFile(manifestFile);
     const clock = manualClock();
     const now = () => {
       clock.advance(1);
       return clock.now();
     };
-    const target = new AzureTarget({ manifest, output: silentReporter, env: {}, command: 'conformance', now, sleep: clock.sleep }, { api: fake.api, store: fake.store });
+    const target = new AzureTarget(
+      { manifest, output: silentReporter, env: {}, command: 'conformance', now, sleep: clock.sleep },
+      { api: fake.api, store: fake.store },
+    );
     return {
       target,
       pushOptions: { image: 'mlshipfake.azurecr.io/churn:conformance' },

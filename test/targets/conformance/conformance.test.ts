@@ -82,7 +82,10 @@ describe.each(HARNESSES.map((h) => [h.descriptor.name, h] as const))('%s conform
       expect(keys(status.history.at(-1))).toEqual(['action', 'by', 'details', 'previous', 'ts', 'version']);
       expect(status.history.map((e: { action: string; version: string }) => `${e.action} ${e.version}`)).toEqual(['deploy v1', 'deploy v2']);
       expect(keys(status.history.at(-1).by)).toEqual(['command', 'host', 'user']);
-      expect(status.versions.map((v: { version: string; live: boolean }) => [v.version, v.live])).toEqual([['v1', false], ['v2', true]]);
+      expect(status.versions.map((v: { version: string; live: boolean }) => [v.version, v.live])).toEqual([
+        ['v1', false],
+        ['v2', true],
+      ]);
       for (const v of status.versions) expect(keys(v)).toEqual(expect.arrayContaining(['buildId', 'createdAt', 'digest', 'live', 'version']));
     });
 
@@ -105,7 +108,7 @@ describe.each(HARNESSES.map((h) => [h.descriptor.name, h] as const))('%s conform
     });
   });
 
-  it('ground truth put where the README says is what quality reads: the window\'s days, oldest first', async () => {
+  it("ground truth put where the README says is what quality reads: the window's days, oldest first", async () => {
     const w = await withVersions(h, 1);
     try {
       const day = (d: string, ids: string[]) => `${ids.map((id, i) => JSON.stringify({ ts: `${d}T00:00:0${i}Z`, id, label: i % 2 })).join('\n')}\n`;

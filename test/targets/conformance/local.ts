@@ -34,12 +34,20 @@ export const harness: ConformanceHarness = {
     const behaviours: Record<string, unknown> = {};
     writeFileSync(behaviourFile, '{}');
     const output = new Output({ json: false, verbose: false, color: false, interactive: false, stdout: quiet(), stderr: quiet() });
-    const ctx: TargetContext = { manifest, output, env: { ...process.env, MLSHIP_PYTHON: python, MLSHIP_STUB_BEHAVIOUR: behaviourFile }, command: 'conformance', now: () => new Date() };
+    const ctx: TargetContext = {
+      manifest,
+      output,
+      env: { ...process.env, MLSHIP_PYTHON: python, MLSHIP_STUB_BEHAVIOUR: behaviourFile },
+      command: 'conformance',
+      now: () => new Date(),
+    };
     const { LocalTarget } = (await import(DIST)) as { LocalTarget: new (c: TargetContext) => Target };
     const target = new LocalTarget(ctx);
     const mlship = path.join(project.dir, '.mlship');
     const fingerprint = () => {
-      const parts = ['registry/history.jsonl', 'deploy/state.json'].map((f) => (existsSync(path.join(mlship, f)) ? readFileSync(path.join(mlship, f), 'utf8') : ''));
+      const parts = ['registry/history.jsonl', 'deploy/state.json'].map((f) =>
+        existsSync(path.join(mlship, f)) ? readFileSync(path.join(mlship, f), 'utf8') : '',
+      );
       const versions = existsSync(path.join(mlship, 'registry', 'versions')) ? statSync(path.join(mlship, 'registry', 'versions')).mtimeMs : 0;
       return `${parts.join('|')}|${versions}`;
     };

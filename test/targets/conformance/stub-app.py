@@ -2,6 +2,7 @@
 real one (`serve.py serve`, PORT, MLSHIP_HOST, MLSHIP_VERSION) with behaviour read from the file
 MLSHIP_STUB_BEHAVIOUR names ({"v1": {"healthy": false, "errorRate": 0.5}}). An unhealthy version
 exits at start-up, as an app whose model does not load. The real app is tested in test/serving."""
+
 import json
 import os
 import random

@@ -50,7 +50,10 @@ export const harness: ConformanceHarness = {
       clock.advance(1);
       return clock.now();
     };
-    const target = new VertexTarget({ manifest, output: silentReporter, env: { ...process.env }, command: 'deploy', now, sleep: clock.sleep }, { maxPollMs: 20 });
+    const target = new VertexTarget(
+      { manifest, output: silentReporter, env: { ...process.env }, command: 'deploy', now, sleep: clock.sleep },
+      { maxPollMs: 20 },
+    );
     const { grpc, http } = project.fakes;
     const model = `projects/${grpc.options.project}/locations/${grpc.options.location}/models/mlship-${manifest.name}`;
     return {
@@ -64,7 +67,10 @@ export const harness: ConformanceHarness = {
         // Versions are pushed in order: vN is Vertex model version N.
         const key = `${model}@${version.replace(/^v/, '')}`;
         if (behaviour.healthy === false) grpc.unhealthy.add(key);
-        http.behaviour.set(key, { ...(behaviour.errorRate !== undefined && { errorRate: behaviour.errorRate }), ...(behaviour.latencyMs !== undefined && { latencyMs: behaviour.latencyMs }) });
+        http.behaviour.set(key, {
+          ...(behaviour.errorRate !== undefined && { errorRate: behaviour.errorRate }),
+          ...(behaviour.latencyMs !== undefined && { latencyMs: behaviour.latencyMs }),
+        });
       },
       async serving() {
         const ep = [...grpc.endpoints.values()][0];
@@ -78,7 +84,9 @@ export const harness: ConformanceHarness = {
       },
       async uploadFeedback(file, text) {
         const r = resolveResources(manifest, process.env);
-        http.buckets.get(r.bucket)!.objects.set(`${r.root}/feedback/${file}`, { data: Buffer.from(text), contentType: 'application/x-ndjson', generation: 1, updated: new Date() });
+        http.buckets
+          .get(r.bucket)!
+          .objects.set(`${r.root}/feedback/${file}`, { data: Buffer.from(text), contentType: 'application/x-ndjson', generation: 1, updated: new Date() });
       },
       mutations() {
         const rpc = grpc.calls.filter((c) => MUTATING.test(c.method) && !c.error).length;

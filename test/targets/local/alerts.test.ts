@@ -27,7 +27,9 @@ describe('alert e-mail where the target sends none', () => {
     const planned = await cli('deploy', '--plan', '--json');
     expect(planned.code, planned.stderr).toBe(0);
     const warning = alertEmailWarning(loadManifestFile(path.join(project.dir, 'mlship.yaml')))!;
-    expect(warning).toMatch(/^monitoring\.alerts\.email is set, but the local machine sends no e-mail when drift is found: nobody is mailed\. `mlship drift-check` exits 3 on drift.* \(targets that mail the addresses: sagemaker, vertex, azure\)\.$/);
+    expect(warning).toMatch(
+      /^monitoring\.alerts\.email is set, but the local machine sends no e-mail when drift is found: nobody is mailed\. `mlship drift-check` exits 3 on drift.* \(targets that mail the addresses: sagemaker, vertex, azure\)\.$/,
+    );
     expect(json<{ plan: { warnings?: string[] } }>(planned).plan.warnings).toEqual([warning]);
     expect(planned.stderr.split(warning).length - 1).toBe(1);
   }, 600_000);

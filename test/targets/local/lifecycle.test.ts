@@ -50,7 +50,16 @@ describe('local lifecycle', () => {
   it('plans without changing anything', async () => {
     const plan = await cli('deploy', '--plan', '--json', '--port', String(port));
     expect(plan.code, plan.stderr).toBe(0);
-    const doc = json<{ plan: { to: string; noop: boolean; url: string; logging: { enabled: boolean }; steps: unknown[]; compute: { instanceType: string; gpu: boolean; reasons: string[] } } }>(plan);
+    const doc = json<{
+      plan: {
+        to: string;
+        noop: boolean;
+        url: string;
+        logging: { enabled: boolean };
+        steps: unknown[];
+        compute: { instanceType: string; gpu: boolean; reasons: string[] };
+      };
+    }>(plan);
     expect(doc.plan).toMatchObject({ to: 'v2', noop: false, url: `http://127.0.0.1:${port}`, logging: { enabled: true } });
     // The instance comes from the one selection function, with its reasons in words.
     expect(doc.plan.compute).toMatchObject({ instanceType: 'local', gpu: false, replicas: { min: 1, max: 1 } });
@@ -69,10 +78,15 @@ describe('local lifecycle', () => {
       expect(r.status, r.body).toBe(200);
       expect(r.headers['x-model-version']).toBe('v2');
     }
-    const status = json<{ target: string; live: Live; history: { action: string; version: string }[]; versions: { version: string; live: boolean }[] }>(await cli('status', '--json'));
+    const status = json<{ target: string; live: Live; history: { action: string; version: string }[]; versions: { version: string; live: boolean }[] }>(
+      await cli('status', '--json'),
+    );
     expect(status.target).toBe('local');
     expect(status.live).toMatchObject({ version: 'v2', healthy: true });
-    expect(status.versions.map((v) => [v.version, v.live])).toEqual([['v1', false], ['v2', true]]);
+    expect(status.versions.map((v) => [v.version, v.live])).toEqual([
+      ['v1', false],
+      ['v2', true],
+    ]);
     expect(status.history.at(-1)).toMatchObject({ action: 'deploy', version: 'v2' });
   });
 

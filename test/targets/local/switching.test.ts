@@ -29,7 +29,10 @@ beforeAll(async () => {
   ({ dir, cleanup } = copyExample());
   port = await freePort();
   // A test hook in this copy's features package: crash at import when asked to.
-  appendFileSync(path.join(dir, 'features', '__init__.py'), '\nimport os as _os\nif _os.environ.get("CHURN_CRASH_AT_START"):\n    raise RuntimeError("crash requested by the test")\n');
+  appendFileSync(
+    path.join(dir, 'features', '__init__.py'),
+    '\nimport os as _os\nif _os.environ.get("CHURN_CRASH_AT_START"):\n    raise RuntimeError("crash requested by the test")\n',
+  );
   // Eight builds follow: a 400-row sample keeps each one's training and parity check short.
   const csv = path.join(dir, 'data', 'train.csv');
   writeFileSync(csv, readFileSync(csv, 'utf8').split('\n').slice(0, 401).join('\n') + '\n');
@@ -50,7 +53,9 @@ describe('local target under pressure', () => {
     const versions = results.map((r) => json<{ version: { version: string; buildId: string } }>(r).version);
     expect(new Set(versions.map((v) => v.version)).size).toBe(8);
     expect(versions.map((v) => v.buildId).sort()).toEqual([...ids].sort());
-    const listed = readdirSync(path.join(dir, '.mlship/registry/versions')).filter((d) => /^v\d+$/.test(d)).sort();
+    const listed = readdirSync(path.join(dir, '.mlship/registry/versions'))
+      .filter((d) => /^v\d+$/.test(d))
+      .sort();
     expect(listed).toEqual(['v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v7', 'v8']);
     for (const v of listed) JSON.parse(readFileSync(path.join(dir, '.mlship/registry/versions', v, 'version.json'), 'utf8'));
   }, 600_000);
@@ -101,7 +106,10 @@ describe('local target under pressure', () => {
       const until = switches[i + 1]?.started ?? Infinity;
       const window = responses.filter((r) => r.at > s.done + 5 && r.at < until);
       expect(window.length, `no traffic after switching to ${s.version}`).toBeGreaterThan(0);
-      expect(window.every((r) => r.version === s.version), `${s.version}: ${[...new Set(window.map((r) => r.version))].join(',')}`).toBe(true);
+      expect(
+        window.every((r) => r.version === s.version),
+        `${s.version}: ${[...new Set(window.map((r) => r.version))].join(',')}`,
+      ).toBe(true);
     }
   }, 300_000);
 

@@ -41,7 +41,10 @@ function target(command = 'deploy'): SageMakerTarget {
 }
 
 const alertSteps = async () => (await target().plan({})).steps.filter((s) => s.action.startsWith('sns:') || s.resource.startsWith('churn-drift-alerts'));
-const subscribers = async () => ((await new SNSClient({}).send(new ListSubscriptionsByTopicCommand({ TopicArn: TOPIC }))).Subscriptions ?? []).map((s) => `${s.Protocol} ${s.Endpoint}`).sort();
+const subscribers = async () =>
+  ((await new SNSClient({}).send(new ListSubscriptionsByTopicCommand({ TopicArn: TOPIC }))).Subscriptions ?? [])
+    .map((s) => `${s.Protocol} ${s.Endpoint}`)
+    .sort();
 
 describe('SageMaker: drift alerts by e-mail (SNS + CloudWatch alarms)', { timeout: 180_000 }, () => {
   it('deploy creates the topic, the subscriptions and an alarm per feature, then converges', async () => {

@@ -86,7 +86,11 @@ describe('mlship --target sagemaker (spawned CLI)', () => {
 
     const shifted = like.map((r) => ({ ...r, tenure_months: 70, monthly_charges: 130, support_calls: 8, plan: 'enterprise' }));
     await put('models/churn/capture/churn/AllTraffic/2026/11/26/09/00-00-000-c.jsonl', captureLines(shifted, '2026-11-26T09'));
-    const bad = await runCli(['drift-check', '--target', 'sagemaker', '--from', '2026-11-26T00:00:00Z', '--to', '2026-11-27T00:00:00Z', '--json'], { cwd: project.dir, env, timeoutMs: 180_000 });
+    const bad = await runCli(['drift-check', '--target', 'sagemaker', '--from', '2026-11-26T00:00:00Z', '--to', '2026-11-27T00:00:00Z', '--json'], {
+      cwd: project.dir,
+      env,
+      timeoutMs: 180_000,
+    });
     const badDoc = json<{ drift: boolean; drifted: string[] }>(bad);
     expect(bad.code).toBe(3);
     expect(badDoc.drift).toBe(true);
@@ -95,11 +99,15 @@ describe('mlship --target sagemaker (spawned CLI)', () => {
 
   it('build → push → deploy --plan → deploy → v2 → status → rollback', async () => {
     const env = awsTestEnv(fake.url);
-    const cli = (args: string[], extra: Record<string, string> = {}) => runCli([...args, '--json'], { cwd: project.dir, env: { ...env, MLSHIP_PYTHON: python, ...extra }, timeoutMs: 180_000 });
+    const cli = (args: string[], extra: Record<string, string> = {}) =>
+      runCli([...args, '--json'], { cwd: project.dir, env: { ...env, MLSHIP_PYTHON: python, ...extra }, timeoutMs: 180_000 });
     const image = '123456789012.dkr.ecr.us-east-1.amazonaws.com/mlship/churn:ci';
 
     // Drift alerts by e-mail: an SNS topic, a subscription and CloudWatch alarms in the plan below.
-    writeFileSync(project.manifestFile, readFileSync(project.manifestFile, 'utf8').replace(/^monitoring:\n/m, 'monitoring:\n  alerts: { email: ml-team@example.com }\n'));
+    writeFileSync(
+      project.manifestFile,
+      readFileSync(project.manifestFile, 'utf8').replace(/^monitoring:\n/m, 'monitoring:\n  alerts: { email: ml-team@example.com }\n'),
+    );
     expect((await cli(['build', '--no-image'])).code).toBe(0);
     // No container engine and no --image: a usage error naming the flag, before anything is uploaded.
     // A PATH with node alone: node's own folder may hold buildah or docker too (/usr/bin on Debian).
@@ -136,7 +144,9 @@ describe('mlship --target sagemaker (spawned CLI)', () => {
     expect(json<{ live: { version: string }; previous: string }>(second)).toMatchObject({ live: { version: 'v2' }, previous: 'v1' });
     expect(fake.calls.filter((c) => c.operation === 'UpdateEndpoint')).toHaveLength(1);
 
-    const status = json<{ target: string; live: { version: string; url: string; healthy: boolean }; history: { action: string; version: string }[] }>(await cli(['status']));
+    const status = json<{ target: string; live: { version: string; url: string; healthy: boolean }; history: { action: string; version: string }[] }>(
+      await cli(['status']),
+    );
     expect(status.target).toBe('sagemaker');
     expect(status.live).toMatchObject({ version: 'v2', healthy: true, url: 'https://runtime.sagemaker.us-east-1.amazonaws.com/endpoints/churn/invocations' });
     expect(status.history.map((h) => `${h.action} ${h.version}`)).toEqual(['deploy v1', 'deploy v2']);

@@ -61,7 +61,17 @@ async function withEnv<T>(vars: Record<string, string | undefined>, fn: () => Pr
 describe('AWS errors people meet', { timeout: 180_000 }, () => {
   it('no credentials anywhere in the chain', async () => {
     const e = await withEnv(
-      { AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_PROFILE: undefined, AWS_CONFIG_FILE: path.join(project.dir, 'none'), AWS_SHARED_CREDENTIALS_FILE: path.join(project.dir, 'none'), AWS_EC2_METADATA_DISABLED: 'true', AWS_CONTAINER_CREDENTIALS_FULL_URI: undefined, AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: undefined, AWS_WEB_IDENTITY_TOKEN_FILE: undefined },
+      {
+        AWS_ACCESS_KEY_ID: undefined,
+        AWS_SECRET_ACCESS_KEY: undefined,
+        AWS_PROFILE: undefined,
+        AWS_CONFIG_FILE: path.join(project.dir, 'none'),
+        AWS_SHARED_CREDENTIALS_FILE: path.join(project.dir, 'none'),
+        AWS_EC2_METADATA_DISABLED: 'true',
+        AWS_CONTAINER_CREDENTIALS_FULL_URI: undefined,
+        AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: undefined,
+        AWS_WEB_IDENTITY_TOKEN_FILE: undefined,
+      },
       () => failure(target('status').t.status()),
     );
     expect(e.code).toBe('aws_no_credentials');
@@ -74,9 +84,20 @@ describe('AWS errors people meet', { timeout: 180_000 }, () => {
     const home = path.join(project.dir, 'home');
     mkdirSync(path.join(home, '.aws'), { recursive: true });
     const config = path.join(home, '.aws', 'config');
-    writeFileSync(config, '[profile dev]\nsso_session = corp\nsso_account_id = 123456789012\nsso_role_name = Admin\nregion = us-east-1\n\n[sso-session corp]\nsso_start_url = https://example.awsapps.com/start\nsso_region = us-east-1\n');
+    writeFileSync(
+      config,
+      '[profile dev]\nsso_session = corp\nsso_account_id = 123456789012\nsso_role_name = Admin\nregion = us-east-1\n\n[sso-session corp]\nsso_start_url = https://example.awsapps.com/start\nsso_region = us-east-1\n',
+    );
     const e = await withEnv(
-      { AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_PROFILE: 'dev', AWS_CONFIG_FILE: config, AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'none'), HOME: home, AWS_EC2_METADATA_DISABLED: 'true' },
+      {
+        AWS_ACCESS_KEY_ID: undefined,
+        AWS_SECRET_ACCESS_KEY: undefined,
+        AWS_PROFILE: 'dev',
+        AWS_CONFIG_FILE: config,
+        AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'none'),
+        HOME: home,
+        AWS_EC2_METADATA_DISABLED: 'true',
+      },
       () => failure(target('status').t.status()),
     );
     expect(e.code).toBe('aws_sso_expired');
@@ -88,7 +109,8 @@ describe('AWS errors people meet', { timeout: 180_000 }, () => {
       operation: 'ListModelPackages',
       status: 400,
       type: 'AccessDeniedException',
-      message: 'User: arn:aws:sts::123456789012:assumed-role/dev/alice is not authorized to perform: sagemaker:ListModelPackages because no identity-based policy allows the sagemaker:ListModelPackages action',
+      message:
+        'User: arn:aws:sts::123456789012:assumed-role/dev/alice is not authorized to perform: sagemaker:ListModelPackages because no identity-based policy allows the sagemaker:ListModelPackages action',
       times: 1,
     });
     const { t, ctx } = target();
@@ -101,7 +123,13 @@ describe('AWS errors people meet', { timeout: 180_000 }, () => {
   });
 
   it('an expired session token', async () => {
-    fake.injected.push({ operation: 'ListModelPackages', status: 400, type: 'ExpiredTokenException', message: 'The security token included in the request is expired', times: 1 });
+    fake.injected.push({
+      operation: 'ListModelPackages',
+      status: 400,
+      type: 'ExpiredTokenException',
+      message: 'The security token included in the request is expired',
+      times: 1,
+    });
     const { t, ctx } = target();
     const e = await failure(t.push(makeBuild(ctx.manifest), { image: 'img:1' }));
     expect(e.code).toBe('aws_credentials_expired');
@@ -119,12 +147,26 @@ describe('AWS errors people meet', { timeout: 180_000 }, () => {
   it('quota exceeded and an instance type the region does not offer', async () => {
     const { t, ctx } = target();
     await t.push(makeBuild(ctx.manifest), { image: 'img:1' });
-    fake.injected.push({ operation: 'CreateEndpointConfig', status: 400, type: 'ValidationException', message: "1 validation error detected: Value 'ml.c5.large' at 'productionVariants.1.member.instanceType' failed to satisfy constraint: Member must satisfy enum value set", times: 1 });
+    fake.injected.push({
+      operation: 'CreateEndpointConfig',
+      status: 400,
+      type: 'ValidationException',
+      message:
+        "1 validation error detected: Value 'ml.c5.large' at 'productionVariants.1.member.instanceType' failed to satisfy constraint: Member must satisfy enum value set",
+      times: 1,
+    });
     const unavailable = await failure(target('deploy').t.deploy({}));
     expect(unavailable).toMatchObject({ code: 'aws_instance_unavailable', kind: 'invalid_request', provider: 'aws', exitCode: 2 });
     expect(unavailable.hint).toContain('serving.compute');
 
-    fake.injected.push({ operation: 'CreateEndpoint', status: 400, type: 'ResourceLimitExceeded', message: 'The account-level service limit \'ml.c5.large for endpoint usage\' is 0 Instances, with current utilization of 0 Instances and a request delta of 1 Instances.', times: 1 });
+    fake.injected.push({
+      operation: 'CreateEndpoint',
+      status: 400,
+      type: 'ResourceLimitExceeded',
+      message:
+        "The account-level service limit 'ml.c5.large for endpoint usage' is 0 Instances, with current utilization of 0 Instances and a request delta of 1 Instances.",
+      times: 1,
+    });
     const quota = await failure(target('deploy').t.deploy({}));
     expect(quota).toMatchObject({ code: 'aws_quota_exceeded', kind: 'quota', exitCode: 1 });
     expect(quota.hint).toContain('Service Quotas');
@@ -133,7 +175,15 @@ describe('AWS errors people meet', { timeout: 180_000 }, () => {
   it('the spawned CLI prints one paragraph and exits 1, no stack trace', async () => {
     const r = await runCli(['drift-check', '--target', 'sagemaker', '--since', '24h'], {
       cwd: project.dir,
-      env: { ...awsTestEnv(fake.url), AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_PROFILE: undefined, AWS_CONFIG_FILE: path.join(project.dir, 'none'), AWS_SHARED_CREDENTIALS_FILE: path.join(project.dir, 'none'), AWS_EC2_METADATA_DISABLED: 'true' },
+      env: {
+        ...awsTestEnv(fake.url),
+        AWS_ACCESS_KEY_ID: undefined,
+        AWS_SECRET_ACCESS_KEY: undefined,
+        AWS_PROFILE: undefined,
+        AWS_CONFIG_FILE: path.join(project.dir, 'none'),
+        AWS_SHARED_CREDENTIALS_FILE: path.join(project.dir, 'none'),
+        AWS_EC2_METADATA_DISABLED: 'true',
+      },
     });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('No AWS credentials were found');

@@ -14,13 +14,13 @@ import { ApplicationAutoScalingClient, DescribeScalingPoliciesCommand, DescribeS
 import { DescribeModelPackageCommand, DescribeEndpointConfigCommand, DescribePipelineCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { GetBucketEncryptionCommand, GetPublicAccessBlockCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { OperationError } from '../../../src/util/errors.js';
 import { chooseCompute } from '../../../src/targets/sagemaker/instance.js';
 import { SageMakerTarget } from '../../../src/targets/sagemaker/sagemaker-target.js';
 import type { ContractFake } from '../../doubles/sagemaker/contract-fake.js';
-import { awsTestEnv, useAwsDoubles, type Moto } from '../../doubles/sagemaker/moto.js';
+import { useAwsDoubles, type Moto } from '../../doubles/sagemaker/moto.js';
 import { makeBuild, sagemakerProject, targetContext } from './project.js';
 
 let moto: Moto;
@@ -68,7 +68,9 @@ describe('SageMaker target against moto and the contract fake', { timeout: 180_0
 
     const pkg = await new SageMakerClient({}).send(new DescribeModelPackageCommand({ ModelPackageName: first.version.location!.modelPackageArn }));
     expect(pkg.ModelApprovalStatus).toBe('Approved');
-    expect(pkg.InferenceSpecification?.Containers?.[0]?.ModelDataUrl).toBe(`s3://mlship-test-bucket/models/churn/artifacts/${first.version.digest}/model.tar.gz`);
+    expect(pkg.InferenceSpecification?.Containers?.[0]?.ModelDataUrl).toBe(
+      `s3://mlship-test-bucket/models/churn/artifacts/${first.version.digest}/model.tar.gz`,
+    );
     expect(pkg.InferenceSpecification?.SupportedRealtimeInferenceInstanceTypes).toEqual([chooseCompute(ctx.manifest).instanceType]);
 
     const again = await t.push(build, {});
@@ -107,11 +109,16 @@ describe('SageMaker target against moto and the contract fake', { timeout: 180_0
     // Their request bodies went through the fake's check against the Application Auto Scaling model.
     expect(fake.operations('AnyScaleFrontendService')).toEqual(expect.arrayContaining(['RegisterScalableTarget', 'PutScalingPolicy']));
     const policies = await aas.send(new DescribeScalingPoliciesCommand({ ServiceNamespace: 'sagemaker' }));
-    expect(policies.ScalingPolicies?.[0]?.TargetTrackingScalingPolicyConfiguration?.PredefinedMetricSpecification?.PredefinedMetricType).toBe('SageMakerVariantInvocationsPerInstance');
+    expect(policies.ScalingPolicies?.[0]?.TargetTrackingScalingPolicyConfiguration?.PredefinedMetricSpecification?.PredefinedMetricType).toBe(
+      'SageMakerVariantInvocationsPerInstance',
+    );
     const alarms = await new CloudWatchClient({}).send(new DescribeAlarmsCommand({}));
     expect(alarms.MetricAlarms?.map((a) => a.AlarmName).sort()).toEqual(['churn-5xx-errors', 'churn-model-latency']);
     expect(alarms.MetricAlarms?.find((a) => a.AlarmName === 'churn-model-latency')?.Threshold).toBe(150_000);
-    expect(fake.monitoringSchedules()[0]).toMatchObject({ MonitoringScheduleName: 'churn-data-quality', MonitoringScheduleConfig: { ScheduleConfig: { ScheduleExpression: 'cron(0 2 ? * * *)' } } });
+    expect(fake.monitoringSchedules()[0]).toMatchObject({
+      MonitoringScheduleName: 'churn-data-quality',
+      MonitoringScheduleConfig: { ScheduleConfig: { ScheduleExpression: 'cron(0 2 ? * * *)' } },
+    });
     const pipeline = await sm.send(new DescribePipelineCommand({ PipelineName: 'churn-retrain' }));
     const definition = JSON.parse(pipeline.PipelineDefinition ?? '{}') as { Steps: { Name: string }[] };
     expect(definition.Steps.map((s) => s.Name)).toEqual(['Train', 'Register']);
@@ -134,7 +141,10 @@ describe('SageMaker target against moto and the contract fake', { timeout: 180_0
     expect(fake.endpoint('churn')?.config).toBe(config2);
     const update = fake.calls.find((c) => c.operation === 'UpdateEndpoint');
     expect(update?.faked).toBe(true);
-    expect(update?.body).toMatchObject({ EndpointConfigName: config2, DeploymentConfig: { AutoRollbackConfiguration: { Alarms: [{ AlarmName: 'churn-5xx-errors' }, { AlarmName: 'churn-model-latency' }] } } });
+    expect(update?.body).toMatchObject({
+      EndpointConfigName: config2,
+      DeploymentConfig: { AutoRollbackConfiguration: { Alarms: [{ AlarmName: 'churn-5xx-errors' }, { AlarmName: 'churn-model-latency' }] } },
+    });
 
     const status = await target('status').target.status();
     expect(status.live?.version).toBe('v2');
@@ -143,7 +153,11 @@ describe('SageMaker target against moto and the contract fake', { timeout: 180_0
       ['deploy', 'v1'],
       ['deploy', 'v2'],
     ]);
-    expect(status.details).toMatchObject({ endpointStatus: 'InService', instanceType: chooseCompute(ctx.manifest).instanceType, capture: expect.stringContaining('s3://mlship-test-bucket/models/churn/capture') });
+    expect(status.details).toMatchObject({
+      endpointStatus: 'InService',
+      instanceType: chooseCompute(ctx.manifest).instanceType,
+      capture: expect.stringContaining('s3://mlship-test-bucket/models/churn/capture'),
+    });
     expect(status.versions.map((v) => [v.version, v.live])).toEqual([
       ['v1', false],
       ['v2', true],
@@ -192,7 +206,12 @@ describe('SageMaker target against moto and the contract fake', { timeout: 180_0
     const record = (i: number) =>
       JSON.stringify({
         captureData: {
-          endpointInput: { observedContentType: 'application/json', mode: 'INPUT', data: JSON.stringify({ tenure_months: i, monthly_charges: 50, support_calls: 1, plan: 'pro', payment_method: 'card' }), encoding: 'JSON' },
+          endpointInput: {
+            observedContentType: 'application/json',
+            mode: 'INPUT',
+            data: JSON.stringify({ tenure_months: i, monthly_charges: 50, support_calls: 1, plan: 'pro', payment_method: 'card' }),
+            encoding: 'JSON',
+          },
           endpointOutput: { observedContentType: 'application/json', mode: 'OUTPUT', data: '{"prediction":0.3}', encoding: 'JSON' },
         },
         eventMetadata: { eventId: `e${i}`, inferenceTime: '2026-11-27T10:15:00Z' },

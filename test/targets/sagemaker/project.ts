@@ -24,7 +24,9 @@ export function sagemakerProject(extra = ''): { dir: string; cleanup: () => void
   const project = copyExample();
   const manifestFile = path.join(project.dir, 'mlship.yaml');
   // Drift found in a test must not start a real retraining run (retraining.on_drift runs `mlship retrain`).
-  const text = readFileSync(manifestFile, 'utf8').replace(/^target: local$/m, 'target: sagemaker').replace('on_drift: true', 'on_drift: false');
+  const text = readFileSync(manifestFile, 'utf8')
+    .replace(/^target: local$/m, 'target: sagemaker')
+    .replace('on_drift: true', 'on_drift: false');
   writeFileSync(manifestFile, `${text}targets:\n  sagemaker: { region: us-east-1, role: ${ROLE}, bucket: mlship-test-bucket, prefix: models }\n${extra}`);
   return { ...project, manifestFile };
 }
@@ -45,7 +47,10 @@ export function makeBuild(manifest: Manifest, variant = 0): BuildRef {
   const dir = path.join(manifest.projectDir, '.mlship', 'build', id);
   mkdirSync(path.join(dir, 'model'), { recursive: true });
   writeFileSync(path.join(dir, 'model', path.basename(manifest.model.path)), modelBytes);
-  writeFileSync(path.join(dir, 'build.json'), JSON.stringify({ id, model: { file: `model/${path.basename(manifest.model.path)}`, sha256 }, runtime: { python: 'python3' } }, null, 2));
+  writeFileSync(
+    path.join(dir, 'build.json'),
+    JSON.stringify({ id, model: { file: `model/${path.basename(manifest.model.path)}`, sha256 }, runtime: { python: 'python3' } }, null, 2),
+  );
   writeFileSync(path.join(dir, 'baseline.json'), JSON.stringify(exampleBaseline(manifest)));
   copyFileSync(manifest.file, path.join(dir, 'mlship.yaml'));
   return { id, dir };

@@ -1,10 +1,3 @@
-/**
- * Golden request bodies for the example: what push and deploy send to AWS, built by the pure
- * builders from the example manifest, fixed resources and a fixed version. Every SageMaker body is
- * also checked against the API model in @aws-sdk/client-sagemaker. Update the golden files with
- * UPDATE_GOLDEN=1 after an intended change, and read the diff.
- */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadManifestFile } from '../../../src/manifest/load.js';
@@ -81,7 +74,11 @@ describe('SageMaker request builders (golden)', () => {
       constraints: record.baseline!.constraints,
     });
     sageMakerValid('CreateModelPackage', pkg);
-    golden('push-requests.json', { bucket: bucketRequests(r), bucketOutsideUsEast1: bucketRequests(resolveResources(manifest, '123456789012', 'eu-west-1')).create, modelPackage: pkg });
+    golden('push-requests.json', {
+      bucket: bucketRequests(r),
+      bucketOutsideUsEast1: bucketRequests(resolveResources(manifest, '123456789012', 'eu-west-1')).create,
+      modelPackage: pkg,
+    });
   });
 
   it('deploy: model, endpoint config with capture, alarms, endpoint create and blue/green update, autoscaling', () => {
@@ -109,7 +106,9 @@ describe('SageMaker request builders (golden)', () => {
     });
     // The same inputs name the same config (a re-run converges); another instance type, a new one.
     expect(endpointConfigRequest(r, model.ModelName!, record.version, compute).EndpointConfigName).toBe(config.EndpointConfigName);
-    expect(endpointConfigRequest(r, model.ModelName!, record.version, { ...compute, instanceType: 'ml.m5.large' }).EndpointConfigName).not.toBe(config.EndpointConfigName);
+    expect(endpointConfigRequest(r, model.ModelName!, record.version, { ...compute, instanceType: 'ml.m5.large' }).EndpointConfigName).not.toBe(
+      config.EndpointConfigName,
+    );
   });
 
   it('GPU instance types the real API accepts pass the shape check', () => {
@@ -136,7 +135,10 @@ describe('SageMaker request builders (golden)', () => {
     golden('monitor-constraints.json', monitorConstraints(manifest, profile, 0.1));
     const job = dataQualityJobRequest(r, 'v3', record.baseline!, monitorImage('us-east-1')!, ROLE);
     sageMakerValid('CreateDataQualityJobDefinition', job);
-    const schedule = { MonitoringScheduleName: r.monitoringSchedule, MonitoringScheduleConfig: monitoringScheduleConfig(job.JobDefinitionName!, monitorCron(manifest.monitoring.drift.schedule).expression) };
+    const schedule = {
+      MonitoringScheduleName: r.monitoringSchedule,
+      MonitoringScheduleConfig: monitoringScheduleConfig(job.JobDefinitionName!, monitorCron(manifest.monitoring.drift.schedule).expression),
+    };
     sageMakerValid('CreateMonitoringSchedule', schedule);
     golden('monitoring-requests.json', { dataQualityJobDefinition: job, monitoringSchedule: schedule });
   });
@@ -149,7 +151,14 @@ describe('SageMaker request builders (golden)', () => {
     const doc = JSON.parse(definition) as { Steps: { Name: string; Type: string; Arguments: Record<string, unknown> }[] };
     expect(doc.Steps.map((s) => s.Type)).toEqual(['Training', 'RegisterModel']);
     // The register step is a CreateModelPackage request whose model data comes from the training step.
-    const register = { ...doc.Steps[1]!.Arguments, ModelApprovalStatus: 'PendingManualApproval', InferenceSpecification: { ...(doc.Steps[1]!.Arguments.InferenceSpecification as object), Containers: [{ Image: record.image, ModelDataUrl: 's3://x/model.tar.gz' }] } };
+    const register = {
+      ...doc.Steps[1]!.Arguments,
+      ModelApprovalStatus: 'PendingManualApproval',
+      InferenceSpecification: {
+        ...(doc.Steps[1]!.Arguments.InferenceSpecification as object),
+        Containers: [{ Image: record.image, ModelDataUrl: 's3://x/model.tar.gz' }],
+      },
+    };
     sageMakerValid('CreateModelPackage', register);
     expect(trainingScript(manifest)).toContain('python train.py');
     golden('pipeline-definition.json', doc);
@@ -176,7 +185,9 @@ describe('Model Monitor statistics: the KLL sketch (issue 17, item 4)', () => {
     const big = kllSketch(values, values.length);
     expect(big.data.reduce((n, level, h) => n + level.length * 2 ** h, 0)).toBe(10_000);
     expect(big.data.every((level) => level.length <= 2048)).toBe(true);
-    const stats = monitorStatistics(manifest, exampleBaseline(manifest)) as { features: { numerical_statistics?: { common: { num_present: number }; distribution: { kll: { sketch: { parameters: unknown; data: number[][] } } } } }[] };
+    const stats = monitorStatistics(manifest, exampleBaseline(manifest)) as {
+      features: { numerical_statistics?: { common: { num_present: number }; distribution: { kll: { sketch: { parameters: unknown; data: number[][] } } } } }[];
+    };
     for (const f of stats.features.filter((x) => x.numerical_statistics)) {
       const { sketch } = f.numerical_statistics!.distribution.kll;
       expect(sketch.parameters).toEqual({ c: 0.64, k: 2048 });

@@ -52,7 +52,9 @@ describe('mlship retrain on SageMaker', () => {
   it('starts the SageMaker pipeline and follows it; drift-check --on-drift retrain takes the same path', async () => {
     // The pipeline as `deploy` leaves it (its definition is golden-tested in requests.test.ts).
     const sm = new SageMakerClient({ region: 'us-east-1', endpoint: moto.url, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
-    await sm.send(new CreatePipelineCommand({ PipelineName: 'churn-retrain', RoleArn: ROLE, PipelineDefinition: JSON.stringify({ Version: '2020-12-01', Steps: [] }) }));
+    await sm.send(
+      new CreatePipelineCommand({ PipelineName: 'churn-retrain', RoleArn: ROLE, PipelineDefinition: JSON.stringify({ Version: '2020-12-01', Steps: [] }) }),
+    );
 
     const r = await mlship('retrain', '--json');
     expect(r.code, r.stderr).toBe(0);
@@ -63,11 +65,21 @@ describe('mlship retrain on SageMaker', () => {
 
     // Traffic far outside the training data: drift, and the trigger starts the pipeline again.
     const logs = path.join(project.dir, 'drifted.jsonl');
-    const line = (i: number) => JSON.stringify({ ts: '2026-11-27T10:00:00Z', id: `r${i}`, version: 'v1', input: { tenure_months: 500 + i, monthly_charges: 900.5, support_calls: 40, plan: 'enterprise', payment_method: 'crypto' }, output: 0.99 });
+    const line = (i: number) =>
+      JSON.stringify({
+        ts: '2026-11-27T10:00:00Z',
+        id: `r${i}`,
+        version: 'v1',
+        input: { tenure_months: 500 + i, monthly_charges: 900.5, support_calls: 40, plan: 'enterprise', payment_method: 'crypto' },
+        output: 0.99,
+      });
     writeFileSync(logs, `${Array.from({ length: 200 }, (_, i) => line(i)).join('\n')}\n`);
     const drift = await mlship('drift-check', '--logs', logs, '--baseline', 'data/train.csv', '--on-drift', 'retrain', '--json');
     expect(drift.code, drift.stderr).toBe(3);
-    const trigger = json<{ drift: boolean; trigger: { command: string; exit_code: number; retrain: { pipeline: string; executionId: string; status: string } } }>(drift).trigger;
+    const trigger = json<{
+      drift: boolean;
+      trigger: { command: string; exit_code: number; retrain: { pipeline: string; executionId: string; status: string } };
+    }>(drift).trigger;
     expect(trigger).toMatchObject({ command: 'mlship retrain', exit_code: 0, retrain: { pipeline: 'churn-retrain', status: 'Succeeded' } });
     expect(trigger.retrain.executionId).toContain('pipeline/churn-retrain/execution/');
     expect(await executions()).toBe(2);

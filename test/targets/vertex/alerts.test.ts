@@ -53,7 +53,12 @@ describe('vertex: drift alerts by e-mail', () => {
     const t = target('push');
     await t.push(makeBuild(targetContext(project.manifestFile).ctx.manifest), { image: `${IMAGE}:v1` });
     const fresh = target();
-    expect(await monitoringSteps(fresh)).toEqual([expect.objectContaining({ action: 'aiplatform:CreateModelDeploymentMonitoringJob', details: expect.objectContaining({ alertEmails: ['ml-team@example.com'] }) })]);
+    expect(await monitoringSteps(fresh)).toEqual([
+      expect.objectContaining({
+        action: 'aiplatform:CreateModelDeploymentMonitoringJob',
+        details: expect.objectContaining({ alertEmails: ['ml-team@example.com'] }),
+      }),
+    ]);
     await fresh.deploy({});
     expect(storedEmails()).toEqual([['ml-team@example.com']]);
 
@@ -72,6 +77,8 @@ describe('vertex: drift alerts by e-mail', () => {
     // A check of the fake's check: an item that is not an address is refused, as the service would.
     const [job] = [...project.fakes.grpc.monitoringJobs.values()];
     const bad = { ...job, modelMonitoringAlertConfig: { emailAlertConfig: { userEmails: ['ml team'] } } };
-    expect(() => project.fakes.grpc.createModelDeploymentMonitoringJob({ parent: 'p', modelDeploymentMonitoringJob: bad })).toThrow(/user_emails: "ml team" is not an email address/);
+    expect(() => project.fakes.grpc.createModelDeploymentMonitoringJob({ parent: 'p', modelDeploymentMonitoringJob: bad })).toThrow(
+      /user_emails: "ml team" is not an email address/,
+    );
   }, 300_000);
 });

@@ -99,7 +99,9 @@ describe('vertex lifecycle against the fakes', () => {
     const ep = [...project.fakes.grpc.endpoints.values()][0]!;
     expect(ep.deployed.map((d) => d.modelVersionId)).toEqual(['2']);
     expect(Object.values(ep.split)).toEqual([100]);
-    const splits = project.fakes.grpc.calls.filter((c) => c.method === 'UpdateEndpoint').map((c) => Object.values(c.request.endpoint.trafficSplit as Record<string, number>).sort());
+    const splits = project.fakes.grpc.calls
+      .filter((c) => c.method === 'UpdateEndpoint')
+      .map((c) => Object.values(c.request.endpoint.trafficSplit as Record<string, number>).sort());
     expect(splits).toContainEqual([50, 50]);
   }, 600_000);
 

@@ -83,7 +83,12 @@ describe('vertex deploy --plan', () => {
   it('renders the retraining pipeline as a compiled KFP spec', () => {
     const { ctx } = targetContext(project.manifestFile);
     const r = resolveResources(ctx.manifest, { GOOGLE_CLOUD_PROJECT: 'mlship-demo' });
-    const spec = pipelineSpec(ctx.manifest, r, { version: 'v1', versionId: '1', buildId: 'b1', createdAt: '', digest: 'x', image: `${IMAGE}:v1`, artifactUri: 'gs://b/m/' }, { instanceType: 'e2-standard-4', replicas: { min: 1, max: 1 }, gpu: false, reasons: [] });
+    const spec = pipelineSpec(
+      ctx.manifest,
+      r,
+      { version: 'v1', versionId: '1', buildId: 'b1', createdAt: '', digest: 'x', image: `${IMAGE}:v1`, artifactUri: 'gs://b/m/' },
+      { instanceType: 'e2-standard-4', replicas: { min: 1, max: 1 }, gpu: false, reasons: [] },
+    );
     golden('pipeline-spec.json', spec);
   });
 });

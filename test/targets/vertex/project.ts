@@ -18,13 +18,23 @@ export interface VertexProject {
 
 /** The example, pointed at freshly started Vertex fakes; `extra` is appended to the manifest. */
 export async function vertexProject(options: { serve?: boolean; extra?: string; pollsUntilDone?: number } = {}): Promise<VertexProject> {
-  const fakes = await startVertexFakes({ ...(options.serve !== undefined && { serve: options.serve }), ...(options.pollsUntilDone !== undefined && { pollsUntilDone: options.pollsUntilDone }) });
+  const fakes = await startVertexFakes({
+    ...(options.serve !== undefined && { serve: options.serve }),
+    ...(options.pollsUntilDone !== undefined && { pollsUntilDone: options.pollsUntilDone }),
+  });
   const project = copyExample();
   const manifestFile = path.join(project.dir, 'mlship.yaml');
   const block = fakes.targets.vertex as Record<string, string>;
   // Drift found in a test must not start a real retraining run (retraining.on_drift runs `mlship retrain`).
-  const text = readFileSync(manifestFile, 'utf8').replace(/^target: local$/m, 'target: vertex').replace('on_drift: true', 'on_drift: false');
-  writeFileSync(manifestFile, `${text}targets:\n  vertex: { ${Object.entries(block).map(([k, v]) => `${k}: "${v}"`).join(', ')} }\n${options.extra ?? ''}`);
+  const text = readFileSync(manifestFile, 'utf8')
+    .replace(/^target: local$/m, 'target: vertex')
+    .replace('on_drift: true', 'on_drift: false');
+  writeFileSync(
+    manifestFile,
+    `${text}targets:\n  vertex: { ${Object.entries(block)
+      .map(([k, v]) => `${k}: "${v}"`)
+      .join(', ')} }\n${options.extra ?? ''}`,
+  );
   return {
     dir: project.dir,
     manifestFile,

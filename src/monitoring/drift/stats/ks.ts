@@ -145,8 +145,8 @@ const PI2 = Math.PI ** 2;
 const PI4 = Math.PI ** 4;
 const PI6 = Math.PI ** 6;
 const STIRLING = [
-  -2.955065359477124183e-2, 6.4102564102564102564e-3, -1.9175269175269175269e-3, 8.4175084175084175084e-4,
-  -5.952380952380952381e-4, 7.9365079365079365079e-4, -2.7777777777777777778e-3, 8.3333333333333333333e-2,
+  -2.955065359477124183e-2, 6.4102564102564102564e-3, -1.9175269175269175269e-3, 8.4175084175084175084e-4, -5.952380952380952381e-4, 7.9365079365079365079e-4,
+  -2.7777777777777777778e-3, 8.3333333333333333333e-2,
 ];
 
 /** `scipy.stats.kstwo.sf(x, n)`: support (0.5/n, 1). */
@@ -409,7 +409,7 @@ function kolmognPelzGood(n: number, x: number): number {
     for (let i = 0; i < 4; i++) K[i] = K[i]! * qpower + coeffs[i]!;
   }
   const div = [z, 6 * z4, 72 * z ** 7, 6480 * z ** 10];
-  for (let i = 0; i < 4; i++) K[i] = (((K[i]! * q) * SQRT2PI) / div[i]!);
+  for (let i = 0; i < 4; i++) K[i] = (K[i]! * q * SQRT2PI) / div[i]!;
   q = Math.exp(-PI2 / 2 / z2);
   let k2extra = 0;
   let k3extra = 0;
@@ -459,8 +459,14 @@ export function smirnovSf(n: number, x: number): number {
     // log C(n,v) + (n-v) log(1-x-v/n) + (v-1) log(x+v/n), with the n·log n parts cancelled
     // analytically (Stirling with exact corrections), so no piece is larger than ~n·x.
     const logTerm =
-      halfLogN2Pi - 0.5 * Math.log(v * (n - v)) + cn - stirlingCorrection(v) - stirlingCorrection(n - v) +
-      (n - v) * Math.log1p(-nx / (n - v)) + v * Math.log1p(nx / v) - Math.log(x + v / n);
+      halfLogN2Pi -
+      0.5 * Math.log(v * (n - v)) +
+      cn -
+      stirlingCorrection(v) -
+      stirlingCorrection(n - v) +
+      (n - v) * Math.log1p(-nx / (n - v)) +
+      v * Math.log1p(nx / v) -
+      Math.log(x + v / n);
     logTerms.push(logTerm);
     if (logTerm > maxLog) maxLog = logTerm;
   }

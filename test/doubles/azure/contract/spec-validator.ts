@@ -137,14 +137,19 @@ function noise(e: { keyword: string; params: Record<string, unknown> }): boolean
 export function validateRequest(op: Operation, params: Record<string, string>, query: URLSearchParams, body: unknown): string[] {
   const problems: string[] = [];
   for (const p of op.parameters) {
-    const value = p.in === 'query' ? query.get(p.name) ?? undefined : p.in === 'path' ? params[p.name] : undefined;
+    const value = p.in === 'query' ? (query.get(p.name) ?? undefined) : p.in === 'path' ? params[p.name] : undefined;
     if (p.in === 'body') {
       if (body === undefined) {
         if (p.required) problems.push(`body: required (${p.schema?.$ref})`);
         continue;
       }
       const v = validatorFor(p.schema!.$ref);
-      if (!v(body)) for (const e of v.errors ?? []) if (!noise(e)) problems.push(`body${e.instancePath}: ${e.message}${e.params && 'allowedValues' in e.params ? ` (${(e.params.allowedValues as unknown[]).join(', ')})` : ''}`);
+      if (!v(body))
+        for (const e of v.errors ?? [])
+          if (!noise(e))
+            problems.push(
+              `body${e.instancePath}: ${e.message}${e.params && 'allowedValues' in e.params ? ` (${(e.params.allowedValues as unknown[]).join(', ')})` : ''}`,
+            );
       continue;
     }
     if (p.in !== 'query' && p.in !== 'path') continue;

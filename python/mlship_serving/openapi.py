@@ -64,12 +64,30 @@ def document(spec, version, routes):
             }
         }
     for path in sorted(routes.health):
-        paths[path] = {"get": {"summary": "health: 200 once every worker has loaded the model", "responses": {"200": {"description": "ready"}, "503": {"description": "loading"}}}}
+        paths[path] = {
+            "get": {
+                "summary": "health: 200 once every worker has loaded the model",
+                "responses": {"200": {"description": "ready"}, "503": {"description": "loading"}},
+            }
+        }
     paths["/feedback"] = {
         "post": {
             "summary": "ground truth for earlier predictions",
-            "requestBody": {"required": True, "content": {"application/json": {"schema": {"oneOf": [{"$ref": "#/components/schemas/Feedback"}, {"type": "array", "items": {"$ref": "#/components/schemas/Feedback"}}]}}}},
-            "responses": {"200": {"description": "accepted", "content": {"application/json": {"schema": {"type": "object", "properties": {"accepted": {"type": "integer"}}}}}}, **errors},
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {"oneOf": [{"$ref": "#/components/schemas/Feedback"}, {"type": "array", "items": {"$ref": "#/components/schemas/Feedback"}}]}
+                    }
+                },
+            },
+            "responses": {
+                "200": {
+                    "description": "accepted",
+                    "content": {"application/json": {"schema": {"type": "object", "properties": {"accepted": {"type": "integer"}}}}},
+                },
+                **errors,
+            },
         }
     }
     paths["/metrics"] = {"get": {"summary": "Prometheus metrics of every worker", "responses": {"200": {"description": "text/plain; version=0.0.4"}}}}
@@ -80,10 +98,23 @@ def document(spec, version, routes):
         "components": {
             "schemas": {
                 "Record": record,
-                "Prediction": {"type": "object", "properties": {"id": {"type": "string"}, "version": {"type": "string"}, "prediction": prediction}, "required": ["id", "version", "prediction"]},
-                "BatchPrediction": {"type": "object", "properties": {"id": {"type": "string"}, "version": {"type": "string"}, "predictions": {"type": "array", "items": prediction}}, "required": ["id", "version", "predictions"]},
+                "Prediction": {
+                    "type": "object",
+                    "properties": {"id": {"type": "string"}, "version": {"type": "string"}, "prediction": prediction},
+                    "required": ["id", "version", "prediction"],
+                },
+                "BatchPrediction": {
+                    "type": "object",
+                    "properties": {"id": {"type": "string"}, "version": {"type": "string"}, "predictions": {"type": "array", "items": prediction}},
+                    "required": ["id", "version", "predictions"],
+                },
                 "Predictions": {"type": "object", "properties": {"predictions": {"type": "array", "items": prediction}}, "required": ["predictions"]},
-                "Feedback": {"type": "object", "properties": {"id": {"type": "string"}, "label": {}}, "required": ["id", "label"], "additionalProperties": False},
+                "Feedback": {
+                    "type": "object",
+                    "properties": {"id": {"type": "string"}, "label": {}},
+                    "required": ["id", "label"],
+                    "additionalProperties": False,
+                },
                 "Error": {
                     "type": "object",
                     "properties": {
@@ -93,7 +124,14 @@ def document(spec, version, routes):
                                 "status": {"type": "integer"},
                                 "message": {"type": "string"},
                                 "field": {"type": "string"},
-                                "errors": {"type": "array", "items": {"type": "object", "properties": {"field": {"type": ["string", "null"]}, "message": {"type": "string"}, "record": {"type": "integer"}}, "required": ["field", "message"]}},
+                                "errors": {
+                                    "type": "array",
+                                    "items": {
+                                        "type": "object",
+                                        "properties": {"field": {"type": ["string", "null"]}, "message": {"type": "string"}, "record": {"type": "integer"}},
+                                        "required": ["field", "message"],
+                                    },
+                                },
                             },
                             "required": ["status", "message"],
                         }

@@ -38,6 +38,7 @@ feedback-YYYY-MM-DD.jsonl beside the prediction log as {"ts", "id", "label"} bef
 are not looked up (labels may come from another replica or after a restart). L is a number when the
 model outputs a value (regression), else the class (a string, integer or boolean).
 """
+
 import sys
 
 from .spec import Field, Spec

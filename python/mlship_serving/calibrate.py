@@ -10,6 +10,7 @@ figure is what one request costs one vCPU, the unit instance selection sizes wit
 Time is the process's CPU time (time.process_time), not the wall clock: on a busy build machine the
 wall clock counts other processes' turns too. The wall-clock p50/p95 are recorded beside it.
 """
+
 import argparse
 import os
 import platform
@@ -107,8 +108,19 @@ def calibrate(spec, argv):
         "threads": 1,
         "machine": {"cpu": _cpu_model(), "cores": os.cpu_count(), "python": platform.python_version()},
         "loadMs": round(load_ms, 1),
-        "perRequest": {"cpuMs": round(single_cpu, 3), "wallP50Ms": round(_percentile(single_wall, 0.5), 3), "wallP95Ms": round(_percentile(single_wall, 0.95), 3), "calls": len(single_wall)},
-        "perBatch": {"size": BATCH_SIZE, "cpuMs": round(batch_cpu, 3), "cpuMsPerRecord": round(batch_cpu / BATCH_SIZE, 3), "wallP50Ms": round(_percentile(batch_wall, 0.5), 3), "calls": len(batch_wall)},
+        "perRequest": {
+            "cpuMs": round(single_cpu, 3),
+            "wallP50Ms": round(_percentile(single_wall, 0.5), 3),
+            "wallP95Ms": round(_percentile(single_wall, 0.95), 3),
+            "calls": len(single_wall),
+        },
+        "perBatch": {
+            "size": BATCH_SIZE,
+            "cpuMs": round(batch_cpu, 3),
+            "cpuMsPerRecord": round(batch_cpu / BATCH_SIZE, 3),
+            "wallP50Ms": round(_percentile(batch_wall, 0.5), 3),
+            "calls": len(batch_wall),
+        },
     }
     with open(opts.out, "wb") as f:
         f.write(orjson.dumps(report))
@@ -123,4 +135,3 @@ def _cpu_model():
     except OSError:
         pass
     return platform.processor() or platform.machine()
-

@@ -1,5 +1,4 @@
 import pytest
-
 from mlship_serving.artifact import StartupError
 from mlship_serving.server import available_cpus, cgroup_cpu_quota, worker_count
 

@@ -1,5 +1,6 @@
 """Records -> features -> model -> predictions: the one code path of every prediction (HTTP, batched
 or not, and the parity check `mlship build` runs)."""
+
 import importlib
 
 import numpy as np

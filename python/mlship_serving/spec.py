@@ -2,7 +2,8 @@
 
 The generated `serve.py` beside this package builds one `Spec` and hands it to `mlship_serving.main`.
 """
-from typing import NamedTuple, Optional
+
+from typing import NamedTuple
 
 
 class Field(NamedTuple):
@@ -10,9 +11,9 @@ class Field(NamedTuple):
 
     name: str
     type: str  # number | integer | category | string | boolean
-    min: Optional[float] = None
-    max: Optional[float] = None
-    values: Optional[tuple] = None  # the allowed categories
+    min: float | None = None
+    max: float | None = None
+    values: tuple | None = None  # the allowed categories
     nullable: bool = False
 
 
@@ -30,7 +31,7 @@ class Spec(NamedTuple):
     max_body: int = 1 << 20  # bytes of a request body
     max_request_records: int = 1000  # records of one request (a client batch)
     # Adaptive micro-batching: None turns it off (one request, one predict call).
-    max_batch: Optional[int] = 64  # records per transform + predict call
+    max_batch: int | None = 64  # records per transform + predict call
     max_wait_ms: float = 0  # extra wait for a fuller batch; 0: never wait when idle
-    workers: Optional[int] = None  # worker processes; None: the CPUs the container may use
-    model_options: Optional[dict] = None  # transformers: {"task": ..., "max_tokens": ...}
+    workers: int | None = None  # worker processes; None: the CPUs the container may use
+    model_options: dict | None = None  # transformers: {"task": ..., "max_tokens": ...}

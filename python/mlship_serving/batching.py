@@ -7,6 +7,7 @@ is done, the loop reads and validates all of them and they form the next batch, 
 records. `max_wait_ms` > 0 waits that long for a fuller batch (a throughput-for-latency trade the user
 asks for). A client's batch joins as one job: its records stay together and in order.
 """
+
 import asyncio
 
 

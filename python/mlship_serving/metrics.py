@@ -6,6 +6,7 @@ worker; each worker adds only to its own row (no lock: one writer per row, align
 takes over its row, so counters never go back. The same rows hold each worker's "model loaded" flag
 for the health routes.
 """
+
 import mmap
 
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
@@ -54,7 +55,7 @@ class SharedMetrics:
         w = self.width
         total = [0.0] * w
         for i in range(self.workers):
-            row = self.cells[i * w:(i + 1) * w]
+            row = self.cells[i * w : (i + 1) * w]
             for k in range(w):
                 total[k] += row[k]
         return total
@@ -118,7 +119,7 @@ class WorkerMetrics:
     def __init__(self, shared, index):
         self.shared = shared
         base = index * shared.width
-        self.cells = shared.cells[base:base + shared.width]
+        self.cells = shared.cells[base : base + shared.width]
 
     def ready(self, flag=True):
         self.cells[_READY] = 1.0 if flag else 0.0

@@ -3,6 +3,7 @@
 A 422 lists each problem as {"field", "message"} (and "record", the index, for a record of a batch);
 `message` joins them for humans and `field` names the first, as before.
 """
+
 _INF = float("inf")
 _ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
 MAX_LABEL_CHARS = 256
@@ -129,7 +130,7 @@ class Validator:
         elif type(payload) is list:
             items = payload
         else:
-            raise BadRequest(422, "the body must be a record object, a list of records or {\"instances\": [...]}")
+            raise BadRequest(422, 'the body must be a record object, a list of records or {"instances": [...]}')
         if not items:
             raise BadRequest(422, "the batch is empty: send at least one record")
         if len(items) > self.max_records:
@@ -150,7 +151,7 @@ class Validator:
         """A feedback body -> [(id, label)]; 422 naming the field for anything else."""
         items = payload if type(payload) is list else [payload]
         if not items:
-            raise BadRequest(422, "the feedback list is empty: send at least one {\"id\": ..., \"label\": ...}")
+            raise BadRequest(422, 'the feedback list is empty: send at least one {"id": ..., "label": ...}')
         if len(items) > self.max_records:
             raise BadRequest(413, f"the feedback has {len(items)} labels; at most {self.max_records} per request")
         out = []

@@ -4,6 +4,7 @@ Training path (transform on the whole baseline frame, as train.py) vs serving pa
 per-request code, one record at a time, from JSON bytes through the schema check); writes a JSON
 report to --out, with the model's outputs on every baseline row for the baseline profile.
 """
+
 import argparse
 import os
 import sys
@@ -140,10 +141,14 @@ def parity(spec, args):
                     first = (i, _cell(want), _cell(got))
         if bad:
             i, want, got = first
-            mismatches.append({"feature": str(col), "rows": len(bad), "example": {"row": i, "input": {k: _cell(v) for k, v in rows[i].items()}, "expected": want, "got": got}})
+            mismatches.append(
+                {"feature": str(col), "rows": len(bad), "example": {"row": i, "input": {k: _cell(v) for k, v in rows[i].items()}, "expected": want, "got": got}}
+            )
     extra = sorted({str(c) for X in got_rows.values() for c in X.columns} - {str(c) for c in expected.columns})
     for col in extra:
-        mismatches.append({"feature": col, "rows": len(got_rows), "example": {"row": 0, "input": {}, "expected": "(absent in training)", "got": "(present in serving)"}})
+        mismatches.append(
+            {"feature": col, "rows": len(got_rows), "example": {"row": 0, "input": {}, "expected": "(absent in training)", "got": "(present in serving)"}}
+        )
 
     report = {
         # Nothing compared is no evidence of parity: every row failed the request schema.

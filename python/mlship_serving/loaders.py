@@ -9,6 +9,7 @@ the model's raw answer with one row per record: class probabilities (n, k) when 
 others. `mlship build` picks the key (src/packaging/requirements.ts); a new flavor is a new function here
 and a row in LOADERS.
 """
+
 import importlib
 import os
 

@@ -1,11 +1,11 @@
 """Micro-batching: the batcher's scheduling, and a batched prediction equal to the unbatched one."""
+
 import asyncio
 import random
 import sys
 import types
 
 import pandas as pd
-
 from conftest import GOOD
 from mlship_serving import loaders
 from mlship_serving.batching import Batcher, Job
@@ -75,7 +75,7 @@ def test_batched_equals_unbatched_on_the_example(spec, model_path):
     for size in (2, 7, 64, 200):
         together = []
         for k in range(0, len(records), size):
-            together += p(records[k:k + size])
+            together += p(records[k : k + size])
         assert max(abs(a - b) for a, b in zip(alone, together)) <= 1e-12, size
 
 

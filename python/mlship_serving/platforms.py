@@ -7,26 +7,34 @@ Lookups read the table in order: the first row whose port variable is set gives 
 none is); model folders named by environment come first (a platform mounts the model where it says),
 then fixed folders, then the build's own `model/`.
 """
+
 import os
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 
 class Platform(NamedTuple):
     name: str
-    port_env: Optional[str] = None  # variable holding the port to listen on
+    port_env: str | None = None  # variable holding the port to listen on
     health_routes: tuple = ()  # GET routes answering 200 once every worker has loaded the model
-    health_route_env: Optional[str] = None  # variable naming one more health route
+    health_route_env: str | None = None  # variable naming one more health route
     predict_routes: tuple = ()  # POST routes answering predictions
-    predict_route_env: Optional[str] = None  # variable naming one more predict route
+    predict_route_env: str | None = None  # variable naming one more predict route
     payload: str = "mlship"  # answer shape on this row's predict routes: mlship | predictions
-    model_dir_env: Optional[str] = None  # variable naming the model folder (a local path)
-    model_dir: Optional[str] = None  # fixed model folder
+    model_dir_env: str | None = None  # variable naming the model folder (a local path)
+    model_dir: str | None = None  # fixed model folder
 
 
 PLATFORMS = (
     Platform("sagemaker", port_env="SAGEMAKER_BIND_TO_PORT", health_routes=("/ping",), predict_routes=("/invocations",), model_dir="/opt/ml/model"),
     # Vertex AI answers exactly {"predictions": [...]} on its own predict route.
-    Platform("vertex", port_env="AIP_HTTP_PORT", health_route_env="AIP_HEALTH_ROUTE", predict_route_env="AIP_PREDICT_ROUTE", payload="predictions", model_dir_env="AIP_STORAGE_URI"),
+    Platform(
+        "vertex",
+        port_env="AIP_HTTP_PORT",
+        health_route_env="AIP_HEALTH_ROUTE",
+        predict_route_env="AIP_PREDICT_ROUTE",
+        payload="predictions",
+        model_dir_env="AIP_STORAGE_URI",
+    ),
     Platform("azure", health_routes=("/live", "/ready", "/"), predict_routes=("/score",), model_dir_env="AZUREML_MODEL_DIR"),
     Platform("mlship", port_env="PORT", health_routes=("/health",), predict_routes=("/predict",), model_dir_env="MLSHIP_MODEL_DIR"),
 )

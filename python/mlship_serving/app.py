@@ -5,6 +5,7 @@ response encoding (`npm run bench` compares it with a bare FastAPI endpoint doin
 call). One dict lookup routes a request, orjson parses and encodes, the schema check is a loop over a
 tuple, and concurrent requests share one transform + predict call (batching.py).
 """
+
 import asyncio
 import os
 import sys
@@ -34,7 +35,7 @@ async def drain(receive, headers, received=0):
     while received < DRAIN_LIMIT:
         try:
             message = await asyncio.wait_for(receive(), DRAIN_IDLE_SECONDS)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return
         if message["type"] != "http.request":
             return
@@ -105,12 +106,17 @@ def create_app(spec, settings, predictor, validator, shared, metrics):
         at = 0
         for j in jobs:
             n = len(j.records)
-            mine = predictions[at:at + n]
+            mine = predictions[at : at + n]
             at += n
             j.result = mine
             latency = round((t4 - j.t0) * 1000, 3)
             if not j.batch:
-                lines.append(dumps({"ts": ts, "id": j.rid, "model": name, "version": version, "input": j.records[0], "output": mine[0], "latency_ms": latency}, option=newline))
+                lines.append(
+                    dumps(
+                        {"ts": ts, "id": j.rid, "model": name, "version": version, "input": j.records[0], "output": mine[0], "latency_ms": latency},
+                        option=newline,
+                    )
+                )
             else:
                 rid = j.rid
                 lines += [
@@ -159,7 +165,9 @@ def create_app(spec, settings, predictor, validator, shared, metrics):
             mime = content_type.split(b";", 1)[0].strip().lower()
             if mime != b"application/json" and not mime.endswith(b"+json"):
                 await drain(receive, headers)
-                raise BadRequest(415, f"Content-Type must be application/json, got {content_type.decode('latin-1')[:60]} (curl: add -H 'Content-Type: application/json')")
+                raise BadRequest(
+                    415, f"Content-Type must be application/json, got {content_type.decode('latin-1')[:60]} (curl: add -H 'Content-Type: application/json')"
+                )
         if declared is not None and (not declared.isdigit() or int(declared) > max_body):
             await drain(receive, headers)
             raise BadRequest(413, f"the body is larger than {max_body} bytes")

@@ -15,7 +15,9 @@ def test_routes_of_every_platform_and_the_configurable_ones():
 
 
 def test_a_new_platform_is_a_row():
-    row = platforms.Platform("other", port_env="OTHER_PORT", health_routes=("/healthz",), predict_routes=("/v2/predict",), payload="predictions", model_dir_env="OTHER_MODEL")
+    row = platforms.Platform(
+        "other", port_env="OTHER_PORT", health_routes=("/healthz",), predict_routes=("/v2/predict",), payload="predictions", model_dir_env="OTHER_MODEL"
+    )
     table = platforms.PLATFORMS + (row,)
     assert platforms.port({"OTHER_PORT": "1234"}, table) == ("OTHER_PORT", "1234")
     assert platforms.routes({}, table).predict["/v2/predict"] == "predictions"

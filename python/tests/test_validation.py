@@ -1,5 +1,4 @@
 import pytest
-
 from conftest import EXAMPLE_FIELDS, GOOD
 from mlship_serving.validation import BadRequest, Validator
 

@@ -1,4 +1,5 @@
 """Start-up checks: build.json, where the platform put the artifact, and its sha256."""
+
 import hashlib
 import os
 import sys
@@ -48,9 +49,7 @@ def sha256(path):
     """sha256 of a file; of a folder, sha256 over one "<relative path>\\0<sha256>\\n" line per file in
     sorted order (as mlship computes it: src/util/fs.ts sha256Artifact)."""
     if os.path.isdir(path):
-        files = sorted(
-            os.path.relpath(os.path.join(root, f), path).replace(os.sep, "/") for root, _, names in os.walk(path) for f in names
-        )
+        files = sorted(os.path.relpath(os.path.join(root, f), path).replace(os.sep, "/") for root, _, names in os.walk(path) for f in names)
         h = hashlib.sha256()
         for rel in files:
             h.update(f"{rel}\0{sha256(os.path.join(path, rel))}\n".encode())

@@ -17,6 +17,7 @@ Environment, read once at start-up:
     logs         MLSHIP_LOG_DIR (default logs/ beside serve.py)
     version      MLSHIP_VERSION (default "dev"): in logs, metrics and the X-Model-Version header
 """
+
 import math
 import os
 import signal
@@ -153,7 +154,9 @@ def serve(spec, build_dir):
         uvicorn.Server(config).run(sockets=[sock])
 
     batching = f"batches of up to {spec.max_batch}" if spec.max_batch else "no batching"
-    sys.stderr.write(f"mlship serve: {spec.name} {version} on http://{host}:{port}, {workers} worker{'s' if workers > 1 else ''}, {batching} (logs in {log_folder})\n")
+    sys.stderr.write(
+        f"mlship serve: {spec.name} {version} on http://{host}:{port}, {workers} worker{'s' if workers > 1 else ''}, {batching} (logs in {log_folder})\n"
+    )
     if workers == 1:
         worker(0)
     else:

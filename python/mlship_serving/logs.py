@@ -6,12 +6,13 @@ lines of two workers never interleave (on local filesystems and overlayfs; not o
 happens before any response of the batch is sent, so a client never holds a prediction the log does
 not.
 """
+
 import datetime
 import os
 
 
 def iso(now):
-    return datetime.datetime.fromtimestamp(now, datetime.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.datetime.fromtimestamp(now, datetime.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class DailyLog:
@@ -23,7 +24,7 @@ class DailyLog:
         self.fd = -1
 
     def _open(self, day):
-        name = self.kind + datetime.datetime.fromtimestamp(day * 86400, datetime.timezone.utc).strftime("-%Y-%m-%d.jsonl")
+        name = self.kind + datetime.datetime.fromtimestamp(day * 86400, datetime.UTC).strftime("-%Y-%m-%d.jsonl")
         fd = os.open(os.path.join(self.folder, name), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         if self.fd >= 0:
             os.close(self.fd)
@@ -36,4 +37,4 @@ class DailyLog:
             self._open(day)
         view = memoryview(data)
         while view:
-            view = view[os.write(self.fd, view):]
+            view = view[os.write(self.fd, view) :]
