@@ -9,7 +9,6 @@ to write the held-out rows, raw fields and label, on which the gate scores this 
 It imports the same `features` package as the serving app, so training and serving compute the same
 features. It writes the model and `metrics.json` (scores on a holdout split this script defines).
 """
-
 import argparse
 import glob
 import json
@@ -17,9 +16,10 @@ import os
 
 import joblib
 import pandas as pd
-from features import transform
 from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 from sklearn.model_selection import train_test_split
+
+from features import transform
 
 LABEL = "churned"
 
@@ -34,20 +34,13 @@ def train(X: pd.DataFrame, y: pd.Series) -> Pipeline:
     """Fit the churn model on transformed features."""
     categorical = ["plan", "payment_method"]
     numeric = [c for c in X.columns if c not in categorical]
-    model = Pipeline(
-        [
-            (
-                "prepare",
-                ColumnTransformer(
-                    [
-                        ("numeric", StandardScaler(), numeric),
-                        ("categorical", OneHotEncoder(handle_unknown="ignore"), categorical),
-                    ]
-                ),
-            ),
-            ("classify", LogisticRegression(max_iter=1000)),
-        ]
-    )
+    model = Pipeline([
+        ("prepare", ColumnTransformer([
+            ("numeric", StandardScaler(), numeric),
+            ("categorical", OneHotEncoder(handle_unknown="ignore"), categorical),
+        ])),
+        ("classify", LogisticRegression(max_iter=1000)),
+    ])
     return model.fit(X, y)
 
 
