@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCsvFile } from '../../src/util/csv.js';
 import { freePort } from '../../src/targets/local/processes.js';
 import { copyExample, json, python, runCli } from '../helpers/cli.js';
+import { seededRandom as rng } from '../helpers/random.js';
 
 let dir: string;
 let cleanup: () => void;
@@ -30,17 +31,6 @@ interface VersionDoc {
   gitCommit?: string;
   metrics?: Record<string, unknown>;
   gate?: { promoted: boolean; metric: string; candidate: number; live?: number; liveVersion?: string };
-}
-
-/** A small deterministic generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 async function post(route: string, body: unknown): Promise<any> {
