@@ -9,5 +9,6 @@ export default defineConfig({
     // Integration tests spawn Python servers and the CLI; two cores do not want more than two at once.
     maxWorkers: 2,
     minWorkers: 1,
+    reporters: ['default', './test/helpers/slowest-reporter.ts'],
   },
 });
