@@ -74,6 +74,8 @@ export interface RawManifest {
 }
 
 export const DEFAULTS = {
+  target: 'local' as const,
+  maxTokens: DEFAULT_MAX_TOKENS,
   localPort: 8080,
   tolerance: 1e-9,
   compute: 'auto',
@@ -84,13 +86,18 @@ export const DEFAULTS = {
   latency: { percentile: 'p95' as const, value: 200 },
   driftSchedule: '0 2 * * *',
   driftShare: 0.5,
+  driftMethod: 'auto' as const,
   retrainCommand: 'python train.py',
   gateMetric: 'auc',
+  gateMinDelta: 0,
   qualityMaxDrop: 0.05,
   qualityMinLabels: 20,
   sagemakerPrefix: 'mlship',
   vertexRegion: 'us-central1',
   vertexPrefix: 'mlship',
+  /** Applied by the Azure target (its descriptor's defaults); here for the schema's `default`s. */
+  azureArmEndpoint: 'https://management.azure.com',
+  azureAuthMode: 'key' as const,
 };
 
 export function resolveManifest(raw: RawManifest, file: string, targetOverride?: string): Manifest {
@@ -131,7 +138,7 @@ export function resolveManifest(raw: RawManifest, file: string, targetOverride?:
       ...(raw.features?.label !== undefined && { label: raw.features.label }),
       tolerance: raw.features?.tolerance ?? DEFAULTS.tolerance,
     },
-    target: (targetOverride as TargetName | undefined) ?? raw.target ?? 'local',
+    target: (targetOverride as TargetName | undefined) ?? raw.target ?? DEFAULTS.target,
     targets: {
       local: { port: raw.targets?.local?.port ?? DEFAULTS.localPort, ...(raw.targets?.local?.python !== undefined && { python: raw.targets.local.python }) },
       ...(raw.targets?.sagemaker && { sagemaker: { ...raw.targets.sagemaker, prefix: raw.targets.sagemaker.prefix ?? DEFAULTS.sagemakerPrefix } }),
@@ -162,7 +169,7 @@ export function resolveManifest(raw: RawManifest, file: string, targetOverride?:
       drift: {
         schedule: drift.schedule ?? DEFAULTS.driftSchedule,
         share: drift.share ?? DEFAULTS.driftShare,
-        method: drift.method ?? 'auto',
+        method: drift.method ?? DEFAULTS.driftMethod,
         ...(drift.threshold !== undefined && { threshold: drift.threshold }),
         features: Object.fromEntries(
           Object.entries(drift.features ?? {}).map(([k, v]) => [
@@ -178,7 +185,7 @@ export function resolveManifest(raw: RawManifest, file: string, targetOverride?:
       ...(raw.retraining?.schedule !== undefined && { schedule: raw.retraining.schedule }),
       on_drift: raw.retraining?.on_drift ?? false,
       data: data === undefined ? [] : Array.isArray(data) ? data : [data],
-      gate: { metric: raw.retraining?.gate?.metric ?? DEFAULTS.gateMetric, min_delta: raw.retraining?.gate?.min_delta ?? 0 },
+      gate: { metric: raw.retraining?.gate?.metric ?? DEFAULTS.gateMetric, min_delta: raw.retraining?.gate?.min_delta ?? DEFAULTS.gateMinDelta },
       auto_deploy: raw.retraining?.auto_deploy ?? false,
     },
     quality: {

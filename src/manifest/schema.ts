@@ -2,11 +2,15 @@
  * The one schema of `mlship.yaml`, as JSON Schema (draft-07). The loader validates with it and the
  * build publishes it as `dist/mlship.schema.json` for editors (`# yaml-language-server: $schema=…`).
  *
- * `x-expected` (ignored by validators and editors) words a pattern for error messages.
+ * `x-expected` (ignored by validators and editors) words a pattern for error messages and for the
+ * manifest reference, docs/manifest.md, which `npm run docs` generates from this schema: each
+ * property's `description` is its meaning there, `default` its default (taken from `DEFAULTS`, the
+ * values the loader fills in), and `x-default` words a default that is not one value.
  *
  * Values that end up inside generated files (names, paths, package names, field names) are held to
  * strict patterns here, so nothing a manifest says can inject text into a Dockerfile or Python file.
  */
+import { DEFAULTS } from './resolve.js';
 import { FIELD_TYPES, FLAVORS, QUANTIZATIONS, TARGET_NAMES, TRANSFORMER_TASKS } from './types.js';
 
 /** Resource names: lowercase letters, digits and single hyphens; 2–40 chars. */
@@ -38,9 +42,9 @@ export const CATEGORY_VALUE_PATTERN = '^[^"\'\\\\\\n\\r\\t`$]+$';
 
 const positive = { type: 'number', exclusiveMinimum: 0 } as const;
 const nonNegative = { type: 'number', minimum: 0 } as const;
-const relativePath = { type: 'string', pattern: RELATIVE_PATH_PATTERN, maxLength: 255 } as const;
-const cron = { type: 'string', pattern: CRON_PATTERN } as const;
-const email = { type: 'string', pattern: EMAIL_PATTERN, maxLength: 254 } as const;
+const relativePath = { type: 'string', pattern: RELATIVE_PATH_PATTERN, maxLength: 255, 'x-expected': 'a relative path inside the project' } as const;
+const cron = { type: 'string', pattern: CRON_PATTERN, 'x-expected': 'a five-field cron expression' } as const;
+const email = { type: 'string', pattern: EMAIL_PATTERN, maxLength: 254, 'x-expected': 'an e-mail address' } as const;
 const driftMethods = ['auto', 'psi', 'ks', 'wasserstein', 'chi2', 'jensenshannon', 'linf'];
 
 const field = {
@@ -48,17 +52,24 @@ const field = {
   additionalProperties: false,
   required: ['type'],
   properties: {
-    type: { enum: [...FIELD_TYPES], description: 'number | integer | category | string | boolean' },
-    min: { type: 'number' },
-    max: { type: 'number' },
+    type: { enum: [...FIELD_TYPES], description: 'the type a request must send' },
+    min: { type: 'number', description: 'smallest value accepted (number, integer)' },
+    max: { type: 'number', description: 'largest value accepted (number, integer)' },
     values: {
+      description: 'the allowed values of a category',
       type: 'array',
       minItems: 1,
       uniqueItems: true,
       items: { type: ['string', 'number', 'boolean'], pattern: CATEGORY_VALUE_PATTERN },
     },
-    nullable: { type: 'boolean', description: 'the field may be missing or null (default false)' },
-    description: { type: 'string', maxLength: 500, pattern: '^[^\\n\\r]*$', 'x-expected': 'one line of text' },
+    nullable: { type: 'boolean', default: false, description: 'the field may be missing or null' },
+    description: {
+      type: 'string',
+      maxLength: 500,
+      pattern: '^[^\\n\\r]*$',
+      'x-expected': 'one line of text',
+      description: 'what the field is (in the OpenAPI document)',
+    },
   },
 } as const;
 
@@ -75,23 +86,48 @@ export const manifestSchema = {
   if: { properties: { model: { properties: { flavor: { const: 'llm' } }, required: ['flavor'] } }, required: ['model'] },
   else: { required: ['features'] },
   properties: {
-    name: { type: 'string', pattern: NAME_PATTERN, minLength: 2, maxLength: 40, description: 'becomes resource names' },
+    name: {
+      type: 'string',
+      pattern: NAME_PATTERN,
+      minLength: 2,
+      maxLength: 40,
+      'x-expected': 'lowercase letters, digits and single hyphens, starting with a letter',
+      description: 'project name; becomes resource names',
+    },
     model: {
       type: 'object',
+      description: 'the model artifact and how it is loaded',
       additionalProperties: false,
       required: ['path', 'flavor'],
       properties: {
-        path: { ...relativePath, description: 'model artifact, relative to this file' },
-        flavor: { enum: [...FLAVORS] },
-        params: { ...positive, description: 'parameter count (LLMs and deep models); estimated from the artifact otherwise' },
-        quantization: { enum: [...QUANTIZATIONS] },
-        output: { enum: ['probability', 'label', 'value'], description: 'what predictions return (default: probability for classifiers)' },
-        task: { enum: [...TRANSFORMER_TASKS], description: 'transformers: classification (default) or embedding (a mean-pooled vector; set output: value)' },
+        path: { ...relativePath, description: 'model artifact, relative to the manifest; must exist' },
+        flavor: { enum: [...FLAVORS], description: 'how the artifact is loaded ([how to save each](flavors.md))' },
+        params: {
+          ...positive,
+          'x-default': 'from the artifact',
+          description: 'parameter count: the size of deep models and LLMs, for the CPU/GPU choice',
+        },
+        quantization: {
+          enum: [...QUANTIZATIONS],
+          'x-default': '`fp16` for `llm`, else `fp32`',
+          description: 'precision of the weights: the size of deep models and LLMs, for the CPU/GPU choice',
+        },
+        output: {
+          enum: ['probability', 'label', 'value'],
+          'x-default': '`value` for `llm` and `task: embedding`, else `probability`',
+          description: 'what a prediction returns',
+        },
+        task: {
+          enum: [...TRANSFORMER_TASKS],
+          default: 'classification',
+          description: '`transformers` only: what the model answers: class probabilities, or an embedding (a mean-pooled vector; set `output: value`)',
+        },
         max_tokens: {
           type: 'integer',
           minimum: 1,
           maximum: 8192,
-          description: 'transformers: longest input in tokens; longer texts are truncated (default 128)',
+          default: DEFAULTS.maxTokens,
+          description: '`transformers` only: the longest input in tokens; longer texts are truncated',
         },
       },
     },
@@ -99,33 +135,53 @@ export const manifestSchema = {
       type: 'object',
       additionalProperties: false,
       required: ['package', 'schema'],
+      'x-default': 'required, except for `flavor: llm`',
+      description: 'the request schema and the package that turns it into features',
       properties: {
-        package: { type: 'string', pattern: IDENTIFIER_PATTERN, maxLength: 64 },
+        package: {
+          type: 'string',
+          pattern: IDENTIFIER_PATTERN,
+          maxLength: 64,
+          'x-expected': 'a Python identifier',
+          description: 'the shared features package next to the manifest',
+        },
         schema: {
           type: 'object',
           minProperties: 1,
           propertyNames: { pattern: FIELD_NAME_PATTERN, maxLength: 200 },
+          'x-key': 'field',
+          description:
+            'raw request fields, validated on every request. The field name is any column name without control characters (`Monthly Charges`, `customer-id`, `age (years)`), carried into generated files only as a quoted literal',
           additionalProperties: field,
         },
         baseline: { ...relativePath, description: 'training sample (CSV): drift baseline and parity-check rows' },
-        label: { type: 'string', pattern: FIELD_NAME_PATTERN, maxLength: 200 },
-        tolerance: { ...nonNegative, description: 'absolute float tolerance of the parity check (default 1e-9)' },
+        label: {
+          type: 'string',
+          pattern: FIELD_NAME_PATTERN,
+          maxLength: 200,
+          'x-expected': 'a column name',
+          description: 'label column of the baseline (not a request field)',
+        },
+        tolerance: { ...nonNegative, default: DEFAULTS.tolerance, description: 'absolute tolerance of the feature-parity check' },
       },
     },
-    target: { enum: [...TARGET_NAMES] },
+    target: { enum: [...TARGET_NAMES], default: DEFAULTS.target, description: 'where to deploy (`--target` overrides)' },
     targets: {
       type: 'object',
       additionalProperties: false,
+      description: "each target's settings ([targets](targets.md))",
       properties: {
         local: {
           type: 'object',
           additionalProperties: false,
+          description: 'the local runtime',
           properties: {
-            port: { type: 'integer', minimum: 1, maximum: 65535 },
+            port: { type: 'integer', minimum: 1, maximum: 65535, default: DEFAULTS.localPort, description: 'the stable port of the local router' },
             python: {
               type: 'string',
               pattern: '^[A-Za-z0-9_./-]+$',
               'x-expected': 'a path or command name of a Python interpreter (letters, digits, . _ - /)',
+              'x-default': 'your Python if it has what the app needs, else `.mlship/venv`',
               description: 'Python interpreter for the local runtime',
             },
           },
@@ -133,52 +189,82 @@ export const manifestSchema = {
         sagemaker: {
           type: 'object',
           additionalProperties: false,
+          description: 'AWS settings ([SageMaker](sagemaker.md))',
           properties: {
-            region: { type: 'string', pattern: '^[a-z]{2}(-[a-z]+)+-[0-9]$', 'x-expected': 'an AWS region such as us-east-1' },
+            region: {
+              type: 'string',
+              pattern: '^[a-z]{2}(-[a-z]+)+-[0-9]$',
+              'x-expected': 'an AWS region such as us-east-1',
+              'x-default': "`AWS_REGION` / your profile's region",
+              description: 'the AWS region',
+            },
             role: {
               type: 'string',
               pattern: '^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$',
               'x-expected': 'an IAM role ARN such as arn:aws:iam::123456789012:role/mlship',
+              'x-default': "none: SageMaker's `deploy` needs it",
+              description: 'the role SageMaker assumes (endpoint, jobs, pipeline, scheduler)',
             },
             bucket: {
               type: 'string',
               pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$',
               'x-expected': 'an S3 bucket name (3-63 lowercase letters, digits, . and -)',
+              'x-default': '`mlship-<region>-<account>`, created encrypted and private',
+              description: 'artifacts, data capture and history',
             },
-            prefix: { type: 'string', pattern: '^[A-Za-z0-9!_.*()/-]*$', 'x-expected': 'an S3 key prefix (letters, digits and ! _ . * ( ) / -)' },
+            prefix: {
+              type: 'string',
+              pattern: '^[A-Za-z0-9!_.*()/-]*$',
+              'x-expected': 'an S3 key prefix (letters, digits and ! _ . * ( ) / -)',
+              default: DEFAULTS.sagemakerPrefix,
+              description: 'keys live under `s3://<bucket>/<prefix>/<name>/`',
+            },
           },
         },
         vertex: {
           type: 'object',
           additionalProperties: false,
+          description: 'Google Cloud settings ([Vertex AI](vertex.md))',
           properties: {
             project: {
               type: 'string',
               pattern: '^[a-z][a-z0-9-]{4,28}[a-z0-9]$',
               'x-expected': 'a Google Cloud project id (6-30 lowercase letters, digits and -)',
+              'x-default': '`GOOGLE_CLOUD_PROJECT` / `CLOUDSDK_CORE_PROJECT` / the active gcloud configuration',
+              description: 'the Google Cloud project',
             },
-            region: { type: 'string', pattern: '^[a-z]+-[a-z]+[0-9]$', 'x-expected': 'a Google Cloud region such as us-central1' },
+            region: {
+              type: 'string',
+              pattern: '^[a-z]+-[a-z]+[0-9]$',
+              'x-expected': 'a Google Cloud region such as us-central1',
+              default: DEFAULTS.vertexRegion,
+              description: 'the Vertex AI region',
+            },
             bucket: {
               type: 'string',
               pattern: '^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$',
               'x-expected': 'a Cloud Storage bucket name (3-63 lowercase letters, digits, . _ and -)',
+              'x-default': '`mlship-<project>-<region>`, created in the region (uniform access, no public access)',
+              description: 'artifacts, training data and history',
             },
             prefix: {
               type: 'string',
               pattern: '^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$',
               'x-expected': 'a Cloud Storage object prefix (letters, digits, _ . - separated by /)',
+              default: DEFAULTS.vertexPrefix,
+              description: 'objects live under `gs://<bucket>/<prefix>/<name>/`',
             },
             service_account: {
               type: 'string',
               pattern: '^[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z0-9.-]+\\.iam\\.gserviceaccount\\.com$|^[0-9]+-compute@developer\\.gserviceaccount\\.com$',
               'x-expected': 'a service account email such as mlship-serving@my-project.iam.gserviceaccount.com',
-              description: 'identity the endpoint, monitoring job and pipeline run as',
+              description: 'what the endpoint, monitoring job and pipeline run as',
             },
             api_endpoint: {
               type: 'string',
               pattern: '^(https?://)?[a-z0-9.-]+(:[0-9]{1,5})?/?$',
               'x-expected': 'a host[:port] such as us-central1-aiplatform.googleapis.com (http://host:port for an emulator)',
-              description: 'Vertex AI API host: regional, Private Service Connect, or an emulator',
+              description: 'Vertex AI API host: regional, Private Service Connect, or an emulator (`http://host:port`)',
             },
             network: {
               type: 'string',
@@ -191,32 +277,52 @@ export const manifestSchema = {
         azure: {
           type: 'object',
           additionalProperties: false,
+          description: 'Azure settings ([Azure ML](azure.md))',
           properties: {
-            subscription: { type: 'string', pattern: '^[0-9a-fA-F-]{36}$', 'x-expected': 'an Azure subscription id (a GUID)' },
+            subscription: {
+              type: 'string',
+              pattern: '^[0-9a-fA-F-]{36}$',
+              'x-expected': 'an Azure subscription id (a GUID)',
+              'x-default': '`AZURE_SUBSCRIPTION_ID`',
+              description: 'the Azure subscription',
+            },
             resource_group: {
               type: 'string',
               pattern: '^[A-Za-z0-9._()-]{1,90}$',
               'x-expected': 'an Azure resource group name (letters, digits and . _ ( ) -)',
+              description: "the workspace's resource group",
             },
             workspace: {
               type: 'string',
               pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{2,32}$',
               'x-expected': 'an Azure ML workspace name (3-33 letters, digits, _ and -)',
+              description: 'the Azure Machine Learning workspace',
             },
-            region: { type: 'string', pattern: '^[a-z0-9]+$', 'x-expected': 'an Azure region such as westeurope' },
+            region: {
+              type: 'string',
+              pattern: '^[a-z0-9]+$',
+              'x-expected': 'an Azure region such as westeurope',
+              description: "the workspace's region; needed to create the endpoint",
+            },
             datastore: {
               type: 'string',
               pattern: '^[A-Za-z0-9_]{1,255}$',
               'x-expected': 'an Azure ML datastore name (letters, digits and _)',
-              description: 'blob datastore for artifacts, history and data collection (default: the workspace default)',
+              'x-default': "the workspace's default blob datastore",
+              description: 'blob datastore for artifacts, history and data collection',
             },
             arm_endpoint: {
               type: 'string',
               pattern: '^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$',
               'x-expected': 'an https Azure Resource Manager endpoint such as https://management.usgovcloudapi.net',
-              description: 'Resource Manager endpoint (sovereign clouds); default https://management.azure.com',
+              default: DEFAULTS.azureArmEndpoint,
+              description: 'Resource Manager endpoint (sovereign clouds, and the fake)',
             },
-            auth_mode: { enum: ['key', 'aad_token'], description: 'how clients authenticate to the online endpoint (default key)' },
+            auth_mode: {
+              enum: ['key', 'aad_token'],
+              default: DEFAULTS.azureAuthMode,
+              description: 'how clients authenticate to the online endpoint',
+            },
           },
         },
       },
@@ -224,17 +330,29 @@ export const manifestSchema = {
     serving: {
       type: 'object',
       additionalProperties: false,
+      description: 'the serving app and its instances ([serving](serving.md))',
       properties: {
-        compute: { type: 'string', pattern: COMPUTE_PATTERN, description: 'auto | cpu | gpu | an instance type' },
-        expected_rps: positive,
+        compute: {
+          type: 'string',
+          pattern: COMPUTE_PATTERN,
+          'x-expected': "`auto`, `cpu`, `gpu` or an instance type of the target's catalog",
+          default: DEFAULTS.compute,
+          description: 'CPU unless a GPU pays off ([measured cost](compute.md))',
+        },
+        expected_rps: { ...positive, default: DEFAULTS.expectedRps, description: 'expected load, for instance selection and cost' },
         replicas: {
           type: 'object',
           additionalProperties: false,
-          properties: { min: { type: 'integer', minimum: 1 }, max: { type: 'integer', minimum: 1 } },
+          description: 'autoscaling bounds',
+          properties: {
+            min: { type: 'integer', minimum: 1, default: 1, description: 'fewest replicas' },
+            max: { type: 'integer', minimum: 1, 'x-default': '`max(1, min)`', description: 'most replicas' },
+          },
         },
-        max_body_kb: { type: 'integer', minimum: 1, maximum: 1048576 },
-        max_batch: { type: 'integer', minimum: 1, maximum: 100000 },
+        max_body_kb: { type: 'integer', minimum: 1, maximum: 1048576, default: DEFAULTS.maxBodyKb, description: 'largest request body (413 above it)' },
+        max_batch: { type: 'integer', minimum: 1, maximum: 100000, default: DEFAULTS.maxBatch, description: 'most records in one request (413 above it)' },
         batching: {
+          default: DEFAULTS.batching,
           description: 'adaptive micro-batching of concurrent requests (one transform + one predict per batch); false turns it off',
           oneOf: [
             { type: 'boolean', const: false },
@@ -242,53 +360,96 @@ export const manifestSchema = {
               type: 'object',
               additionalProperties: false,
               properties: {
-                max_batch: { type: 'integer', minimum: 1, maximum: 4096, description: 'records per transform + predict call (default 64)' },
-                max_wait_ms: { type: 'number', minimum: 0, maximum: 1000, description: 'extra wait for a fuller batch; 0 never waits when idle (default 0)' },
+                max_batch: {
+                  type: 'integer',
+                  minimum: 1,
+                  maximum: 4096,
+                  default: DEFAULTS.batching.max_batch,
+                  description: 'records per transform + predict call',
+                },
+                max_wait_ms: {
+                  type: 'number',
+                  minimum: 0,
+                  maximum: 1000,
+                  default: DEFAULTS.batching.max_wait_ms,
+                  description: 'extra wait for a fuller batch; 0 never waits when idle',
+                },
               },
             },
           ],
         },
-        workers: { type: 'integer', minimum: 1, maximum: 256, description: 'worker processes per replica (default: the CPUs the container may use)' },
+        workers: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 256,
+          'x-default': 'the CPUs the container may use',
+          description: 'worker processes per replica (`MLSHIP_WORKERS` overrides at run time)',
+        },
       },
     },
     budget: {
       type: 'object',
       additionalProperties: false,
+      description: 'latency and cost budgets ([budgets](budgets.md))',
       properties: {
         latency_ms: {
           type: 'object',
           additionalProperties: false,
           minProperties: 1,
           maxProperties: 1,
+          'x-expected': 'one of `{p50: ms}`, `{p95: ms}`, `{p99: ms}`',
+          default: { [DEFAULTS.latency.percentile]: DEFAULTS.latency.value },
+          description: 'end-to-end latency target',
           properties: { p50: positive, p95: positive, p99: positive },
         },
         stages_ms: {
           type: 'object',
           propertyNames: { pattern: '^[a-z][a-z0-9_-]*$', maxLength: 40, 'x-expected': 'a stage name (lowercase letters, digits, _ and -)' },
+          'x-expected': 'stage → ms',
+          description:
+            'allocation per stage (`network`, `validate`, `features`, `model`, `post`, `log`, …); a warning when they add up to more than the target',
           additionalProperties: nonNegative,
         },
-        monthly_usd: nonNegative,
+        monthly_usd: { ...nonNegative, description: 'cost ceiling' },
       },
     },
     monitoring: {
       type: 'object',
       additionalProperties: false,
+      description: 'drift checks and who hears of them',
       properties: {
         drift: {
           type: 'object',
           additionalProperties: false,
+          description: 'the drift check ([drift](drift.md))',
           properties: {
-            threshold: positive,
-            schedule: cron,
-            share: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
-            method: { enum: driftMethods },
+            threshold: {
+              ...positive,
+              'x-default': "the method's own (p < 0.05 for KS and chi-square, distance ≥ 0.1 otherwise)",
+              description: 'per-feature verdict',
+            },
+            schedule: { ...cron, default: DEFAULTS.driftSchedule, description: 'when the drift check runs (CI workflow)' },
+            share: {
+              type: 'number',
+              exclusiveMinimum: 0,
+              maximum: 1,
+              default: DEFAULTS.driftShare,
+              description: 'the share of drifted features that makes the data set drift',
+            },
+            method: { enum: driftMethods, default: DEFAULTS.driftMethod, description: 'the statistic per feature' },
             features: {
               type: 'object',
               propertyNames: { pattern: FIELD_NAME_PATTERN, maxLength: 200 },
+              'x-key': 'field',
+              description: "per-field overrides (`output` for the model's output)",
               additionalProperties: {
                 type: 'object',
                 additionalProperties: false,
-                properties: { method: { enum: driftMethods }, threshold: positive, critical: { type: 'boolean' } },
+                properties: {
+                  method: { enum: driftMethods, 'x-default': '`monitoring.drift.method`', description: 'the statistic for this field' },
+                  threshold: { ...positive, 'x-default': '`monitoring.drift.threshold`', description: 'the verdict for this field' },
+                  critical: { type: 'boolean', default: false, description: 'the data set drifts when this field drifts' },
+                },
               },
             },
           },
@@ -300,8 +461,9 @@ export const manifestSchema = {
           properties: {
             email: {
               type: ['string', 'array'],
+              'x-expected': 'an e-mail address or a list of them',
               description:
-                'an e-mail address or a list of them, mailed by the cloud target when its monitor finds drift (Azure ML and Vertex AI directly, SageMaker through an SNS topic; the local target mails nobody)',
+                "who the cloud's drift monitor mails when it finds drift (Azure ML, Vertex AI); each address is checked where it is written, one listed twice is mailed once (a warning), and on Azure the addresses joined with commas must fit in 499 characters. On SageMaker mlship adds an SNS topic and CloudWatch alarms for it; the local target sends no e-mail, and `deploy` says so",
               pattern: email.pattern,
               maxLength: email.maxLength,
               minItems: 1,
@@ -314,38 +476,54 @@ export const manifestSchema = {
     retraining: {
       type: 'object',
       additionalProperties: false,
+      description: 'retraining ([quality and retraining](quality-and-retraining.md))',
       properties: {
         command: {
           type: 'string',
           minLength: 1,
           pattern: '^[^\\n\\r`]+$',
           'x-expected': 'one command line without backquotes',
-          description: 'run from the project folder to (re)train; writes the model and metrics.json',
+          default: DEFAULTS.retrainCommand,
+          description: 'run from the project folder to (re)train; writes the model and `metrics.json`',
         },
-        schedule: cron,
-        on_drift: { type: 'boolean' },
+        schedule: { ...cron, description: 'when retraining runs (CI workflow)' },
+        on_drift: { type: 'boolean', default: false, description: 'retrain when drift is found' },
         data: {
           type: ['string', 'array'],
-          description: 'new training data: a file, a glob, or a list of them',
+          'x-expected': 'a path or glob, or a list of them',
+          description: 'new labelled data',
           pattern: GLOB_PATTERN,
           items: { type: 'string', pattern: GLOB_PATTERN },
         },
         gate: {
           type: 'object',
           additionalProperties: false,
-          properties: { metric: { enum: ['accuracy', 'auc', 'f1', 'rmse', 'mae'] }, min_delta: { type: 'number' } },
+          description: 'a new version must beat the live one on the holdout',
+          properties: {
+            metric: { enum: ['accuracy', 'auc', 'f1', 'rmse', 'mae'], default: DEFAULTS.gateMetric, description: 'the metric the gate compares' },
+            min_delta: { type: 'number', default: DEFAULTS.gateMinDelta, description: 'by how much the candidate must be better' },
+          },
         },
-        auto_deploy: { type: 'boolean' },
+        auto_deploy: { type: 'boolean', default: false, description: 'deploy a version that passes the gate' },
       },
     },
     quality: {
       type: 'object',
       additionalProperties: false,
-      description: 'live quality: the metric on predictions joined with their feedback labels, against the validation metric in metrics.json',
+      description: 'live quality: `mlship quality` scores predictions joined with their feedback labels against the validation metric in `metrics.json`',
       properties: {
-        metric: { enum: ['accuracy', 'auc', 'f1', 'rmse', 'mae'], description: 'default: retraining.gate.metric' },
-        max_drop: { ...nonNegative, description: 'alert (exit 3) when the live metric is worse than the validation one by more than this' },
-        min_labels: { type: 'integer', minimum: 1, description: 'fewer labelled predictions than this: no verdict' },
+        metric: { enum: ['accuracy', 'auc', 'f1', 'rmse', 'mae'], 'x-default': '`retraining.gate.metric`', description: 'the metric scored' },
+        max_drop: {
+          ...nonNegative,
+          default: DEFAULTS.qualityMaxDrop,
+          description: 'alert (exit 3) when the live metric is worse than the validation one by more than this',
+        },
+        min_labels: {
+          type: 'integer',
+          minimum: 1,
+          default: DEFAULTS.qualityMinLabels,
+          description: 'fewer labelled predictions than this: no verdict',
+        },
       },
     },
   },

@@ -1,0 +1,143 @@
+#!/usr/bin/env node
+/**
+ * The manifest reference, docs/manifest.md, generated from the JSON Schema of `mlship.yaml`
+ * (src/manifest/schema.ts, emitted as dist/mlship.schema.json by `npm run build`), so the page and
+ * the schema cannot disagree. `npm run docs` rewrites the page; test/docs/manifest.test.ts fails
+ * when the committed page is not what this script renders.
+ *
+ * Per property: `description` is its meaning, `default` (a value) or `x-default` (words) its default,
+ * `x-expected` (words) its type when a pattern or a shape says it better than the JSON type.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const SCHEMA_FILE = path.join(root, 'dist', 'mlship.schema.json');
+export const PAGE_FILE = path.join(root, 'docs', 'manifest.md');
+
+/** A value as a manifest would write it: YAML flow style, in code. */
+function yamlFlow(v) {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return `[${v.map(yamlFlow).join(', ')}]`;
+  if (typeof v === 'object')
+    return `{${Object.entries(v)
+      .map(([k, x]) => `${k}: ${yamlFlow(x)}`)
+      .join(', ')}}`;
+  return String(v);
+}
+
+const code = (v) => `\`${v}\``;
+
+function bounds(s) {
+  const lo = s.minimum !== undefined ? `≥ ${s.minimum}` : s.exclusiveMinimum !== undefined ? `> ${s.exclusiveMinimum}` : undefined;
+  const hi = s.maximum !== undefined ? `≤ ${s.maximum}` : s.exclusiveMaximum !== undefined ? `< ${s.exclusiveMaximum}` : undefined;
+  if (s.minimum !== undefined && s.maximum !== undefined) return ` ${s.minimum}–${s.maximum}`;
+  return [lo, hi].filter(Boolean).length ? ` ${[lo, hi].filter(Boolean).join(', ')}` : '';
+}
+
+/** The type column: words for a pattern or shape, else derived from the JSON Schema keywords. */
+function typeOf(s) {
+  if (s['x-expected']) return s['x-expected'];
+  if (s.enum) return s.enum.map(code).join(' ');
+  if (s.const !== undefined) return code(yamlFlow(s.const));
+  if (s.oneOf) return s.oneOf.map(typeOf).join(' or ');
+  if (s.type === 'object') {
+    if (s.properties) return code(`{${Object.keys(s.properties).join(', ')}}`);
+    if (s.additionalProperties && typeof s.additionalProperties === 'object') {
+      return `${code(`<${s['x-key'] ?? 'key'}>`)} → ${typeOf(s.additionalProperties)}`;
+    }
+    return 'mapping';
+  }
+  if (Array.isArray(s.type)) return s.type.join(' or ');
+  if (s.type === 'array') return `a list of ${typeOf(s.items ?? {})}`;
+  if (s.type === 'integer' || s.type === 'number') return `${s.type}${bounds(s)}`;
+  if (s.type === 'boolean') return 'boolean';
+  if (s.type === 'string') return s.pattern ? 'string (pattern)' : 'string';
+  return 'any';
+}
+
+function defaultOf(s, required) {
+  if (s['x-default']) return s['x-default'];
+  if (s.default !== undefined) return code(yamlFlow(s.default));
+  return required ? 'required' : '—';
+}
+
+const cell = (text) => String(text).replaceAll('|', '\\|').replaceAll('\n', ' ');
+
+/** Rows `[field, type, default, meaning]` for a property and everything under it. */
+function rows(s, field, required, out) {
+  out.push([code(field), typeOf(s), defaultOf(s, required), s.description ?? ''].map(cell));
+  if (s['x-expected']) return out; // its shape is worded in the type column
+  const object = s.oneOf?.find((b) => b.type === 'object') ?? s;
+  if (object.type !== 'object') return out;
+  for (const [key, child] of Object.entries(object.properties ?? {})) {
+    rows(child, `${field}.${key}`, (object.required ?? []).includes(key), out);
+  }
+  const extra = object.additionalProperties;
+  if (extra && typeof extra === 'object' && extra.properties) {
+    for (const [key, child] of Object.entries(extra.properties)) {
+      rows(child, `${field}.<${object['x-key'] ?? 'key'}>.${key}`, (extra.required ?? []).includes(key), out);
+    }
+  }
+  return out;
+}
+
+function table(list) {
+  return ['| field | type | default | meaning |', '|---|---|---|---|', ...list.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+/** The whole page, from the schema. */
+export function renderManifestDocs(schema) {
+  const required = schema.required ?? [];
+  const top = [];
+  const sections = [];
+  for (const [key, s] of Object.entries(schema.properties)) {
+    if (s.type === 'object' && s.properties) {
+      const list = [];
+      for (const [k, child] of Object.entries(s.properties)) rows(child, `${key}.${k}`, (s.required ?? []).includes(k), list);
+      const need = defaultOf(s, required.includes(key));
+      const lead = [s.description && `${s.description[0].toUpperCase()}${s.description.slice(1)}.`, need !== '—' && `The block: ${need}.`]
+        .filter(Boolean)
+        .join(' ');
+      sections.push(`## \`${key}\`\n\n${lead}\n\n${table(list)}`);
+    } else {
+      rows(s, key, required.includes(key), top);
+    }
+  }
+  return `# The manifest: \`mlship.yaml\`
+
+<!-- Generated by \`npm run docs\` (scripts/manifest-docs.mjs) from the JSON Schema in src/manifest/schema.ts.
+     Do not edit: change the schema's descriptions and defaults, then run \`npm run docs\`;
+     test/docs/manifest.test.ts fails when this page is stale. -->
+
+The JSON Schema is published in the package as
+[\`dist/mlship.schema.json\`](https://unpkg.com/mlship/dist/mlship.schema.json) (built from
+\`src/manifest/schema.ts\` by \`npm run build\`); the first line \`init\` writes points editors at it:
+
+\`\`\`yaml
+# yaml-language-server: $schema=https://unpkg.com/mlship@0.1.0/dist/mlship.schema.json
+\`\`\`
+
+Names, paths, package and field names and category values end up inside generated Dockerfiles and
+Python files, so they are held to strict patterns when the manifest loads: nothing a manifest says
+can inject code. Every problem in the file is reported in one run (\`mlship validate\`). The example's
+manifest is [\`examples/churn/mlship.yaml\`](../examples/churn/mlship.yaml).
+
+This page is generated from the schema: each field's meaning is its \`description\` there, its default
+the value the loader fills in. "required" means the manifest must say it; "—" means no default (the
+feature it drives is off, or the target works it out).
+
+## Top level
+
+${table(top)}
+
+${sections.join('\n\n')}
+`;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const schema = JSON.parse(readFileSync(SCHEMA_FILE, 'utf8'));
+  writeFileSync(PAGE_FILE, renderManifestDocs(schema));
+  process.stdout.write(`wrote ${path.relative(root, PAGE_FILE)} from ${path.relative(root, SCHEMA_FILE)}\n`);
+}
