@@ -6,5 +6,5 @@ serving process.
 
 They use the runtime (predictor, validation, loaders) the way the app does; the runtime never
 imports them. The image leaves this folder out (templates/docker/dockerignore.hbs), and
-test/serving/imports.test.ts checks that a serving process does not load it.
+test/serving/workers.test.ts checks that a serving process does not load it.
 """
