@@ -1,7 +1,8 @@
 /**
  * The house rules, checked by `npm test`: Biome (lint + format of TypeScript and JSON, biome.json),
- * Ruff (lint + format of every Python file, ruff.toml, with the suite's Python) and the layer check
- * (scripts/check-layers.mjs: imports in src/ only point down the table in ARCHITECTURE.md).
+ * Ruff (lint + format of every Python file, ruff.toml, with the suite's Python), mypy over the serving
+ * runtime (python/pyproject.toml's [tool.mypy]) and the layer check (scripts/check-layers.mjs:
+ * imports in src/ only point down the table in ARCHITECTURE.md).
  * `npm run format` fixes what a formatter can.
  */
 import { spawnSync } from 'node:child_process';
@@ -10,8 +11,8 @@ import { describe, expect, it } from 'vitest';
 import { layerViolations } from '../scripts/check-layers.mjs';
 import { python, repoRoot } from './helpers/cli.js';
 
-function run(command: string, args: string[]): { status: number | null; output: string } {
-  const r = spawnSync(command, args, { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 });
+function run(command: string, args: string[], cwd = repoRoot): { status: number | null; output: string } {
+  const r = spawnSync(command, args, { cwd, encoding: 'utf8', timeout: 120_000 });
   return { status: r.status, output: `${r.stdout}${r.stderr}` };
 }
 
@@ -30,6 +31,13 @@ describe('house rules', () => {
     const r = run(python, ['-m', 'ruff', 'format', '--check', '--no-cache', '.']);
     expect(r.status, r.output).toBe(0);
   });
+
+  it('mypy: the serving runtime type-checks', () => {
+    // python/pyproject.toml holds the settings and which files; its cache lives in test/.tmp/mypy.
+    const r = run(python, ['-m', 'mypy'], path.join(repoRoot, 'python'));
+    expect(r.status, r.output).toBe(0);
+    expect(r.output).toMatch(/^Success: no issues found in \d+ source files/m);
+  }, 180_000);
 
   it('src/ imports only point down the layers', () => {
     const problems = layerViolations(path.join(repoRoot, 'src'));

@@ -3,15 +3,18 @@
 `mlship build` copies this package into the build beside a generated `serve.py` that holds only what
 the manifest decides (the fields, the loader, the output, batching and workers) and calls `main`.
 
-    python serve.py serve     run the HTTP server (what `docker run IMAGE serve` runs)
-    python serve.py parity    the feature-parity check `mlship build` runs (not for humans)
+    python serve.py serve        run the HTTP server (what `docker run IMAGE serve` runs)
+    python serve.py parity ...   the feature-parity check `mlship build` runs (not for humans)
+    python serve.py calibrate .. the CPU cost calibration `mlship build` runs (not for humans)
 
 Modules: spec (the decisions as data) · platforms (each cloud's ports, routes, model folders and
 payload shapes: one table) · artifact (build.json, the model's folder and sha256) · loaders (one
 function per model format) · predictor (records -> features -> model -> predictions) · validation
 (the request schema; 422 lists every bad field) · batching (adaptive micro-batches) · logs (the daily
-prediction log) · metrics (Prometheus, summed over workers) · openapi (/openapi.json) · app (the
-ASGI app of one worker) · server (workers, start-up) · parity (the build's parity check).
+prediction log) · metrics (Prometheus, summed over workers) · openapi (/openapi.json) · handlers
+(what each route answers, without HTTP) · app (the ASGI layer of one worker) · server (workers,
+start-up). Build-time tools live in `tools/` (parity, calibrate): a serving process never imports
+them, and the image leaves them out.
 
 Routes (every platform's at once):
     GET  /ping /health /live /ready /  (and AIP_HEALTH_ROUTE)     200 once every worker has loaded
@@ -39,28 +42,34 @@ are not looked up (labels may come from another replica or after a restart). L i
 model outputs a value (regression), else the class (a string, integer or boolean).
 """
 
+import importlib
 import sys
 
 from .spec import Field, Spec
 
 __all__ = ["Field", "Spec", "main"]
 
+# `serve.py <command>` for these runs the function of that name in mlship_serving/tools/<command>.py,
+# imported only then: serving never loads a build-time tool.
+TOOLS = ("parity", "calibrate")
 
-def main(spec, build_dir, argv):
-    """`serve.py [serve | parity ...]`."""
+
+def main(spec: Spec, build_dir: str, argv: list[str]) -> None:
+    """`serve.py [serve | parity ... | calibrate ...]`."""
     command = argv[0] if argv else "serve"
     if command == "serve":
         from .server import serve
 
         serve(spec, build_dir)
-    elif command == "parity":
-        from .parity import parity
-
-        parity(spec, argv[1:])
-    elif command == "calibrate":
-        from .calibrate import calibrate
-
-        calibrate(spec, argv[1:])
+    elif command in TOOLS:
+        try:
+            tool = importlib.import_module(f"{__name__}.tools.{command}")
+        except ModuleNotFoundError as e:
+            if not (e.name or "").startswith(f"{__name__}.tools"):
+                raise
+            sys.stderr.write(f"serve.py {command}: a build-time tool, not part of the image; run it in the build folder mlship made\n")
+            sys.exit(2)
+        getattr(tool, command)(spec, argv[1:])
     else:
         sys.stderr.write(f"usage: serve.py serve | parity ... | calibrate ...  (got {command!r})\n")
         sys.exit(2)

@@ -3,6 +3,8 @@
 import hashlib
 import os
 import sys
+from collections.abc import Mapping
+from typing import Any, NoReturn
 
 import orjson
 
@@ -13,20 +15,24 @@ class StartupError(Exception):
     """The app cannot start; the message says what and how to fix it."""
 
 
-def fail(message):
+def fail(message: str) -> NoReturn:
+    """Print why the app cannot start and exit 1."""
     sys.stderr.write(f"mlship serve: {message}\n")
     sys.exit(1)
 
 
-def read_build(build_dir):
+def read_build(build_dir: str) -> dict[str, Any]:
     try:
         with open(os.path.join(build_dir, "build.json"), "rb") as f:
-            return orjson.loads(f.read())
+            build = orjson.loads(f.read())
     except (OSError, ValueError) as e:
         raise StartupError(f"cannot read build.json in {build_dir}: {e}; run `mlship build` again") from None
+    if not isinstance(build, dict):
+        raise StartupError(f"build.json in {build_dir} is not a JSON object; run `mlship build` again")
+    return build
 
 
-def find_artifact(build_dir, model_file, environ=os.environ):
+def find_artifact(build_dir: str, model_file: str, environ: Mapping[str, str] = os.environ) -> str:
     """The first candidate folder holding the artifact (as each platform mounts it)."""
     candidates = platforms.model_dirs(build_dir, environ)
     for _, folder in candidates:
@@ -45,7 +51,7 @@ def find_artifact(build_dir, model_file, environ=os.environ):
     raise StartupError(f"model artifact {model_file} not found in " + ", ".join(f"{n} ({p})" for n, p in candidates))
 
 
-def sha256(path):
+def sha256(path: str) -> str:
     """sha256 of a file; of a folder, sha256 over one "<relative path>\\0<sha256>\\n" line per file in
     sorted order (as mlship computes it: src/util/fs.ts sha256Artifact)."""
     if os.path.isdir(path):
@@ -61,7 +67,7 @@ def sha256(path):
     return h.hexdigest()
 
 
-def checked_artifact(build_dir, model_file, environ=os.environ):
+def checked_artifact(build_dir: str, model_file: str, environ: Mapping[str, str] = os.environ) -> tuple[dict[str, Any], str]:
     """(build.json, artifact path) once the artifact's sha256 is the one registered for it.
 
     That is build.json's digest, unless the deployment names the registered version's own digest in

@@ -12,27 +12,37 @@ and a row in LOADERS.
 
 import importlib
 import os
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
+
+from .spec import Spec
+
+# The model as the app calls it: the features of a batch -> its raw answer (an array-like).
+Run = Callable[[Any], Any]
+# Model options: the features package's name and the flavor's own settings (task, max_tokens).
+Options = dict[str, Any]
 
 
 class LoadError(Exception):
     """The artifact cannot be loaded as its flavor says; the message says how to fix it."""
 
 
-def _float32(X):
+def _float32(X: Any) -> np.ndarray:
     return X.to_numpy(dtype=np.float32) if hasattr(X, "to_numpy") else np.asarray(X, dtype=np.float32)
 
 
-def joblib_model(path, output, options=None):
+def joblib_model(path: str, output: str, options: Options | None = None) -> Run:
     """scikit-learn estimators and pipelines, and xgboost/lightgbm's scikit-learn wrappers."""
     import joblib
 
     model = joblib.load(path)
-    return model.predict_proba if output == "probability" else model.predict
+    run: Run = model.predict_proba if output == "probability" else model.predict
+    return run
 
 
-def threads():
+def threads() -> int:
     """Threads a numeric library may use in this worker: MLSHIP_THREADS (the server sets it to the
     container's CPUs divided among its workers; the build's calibration sets 1), else every CPU."""
     raw = os.environ.get("MLSHIP_THREADS", "").strip()
@@ -44,7 +54,7 @@ def threads():
         return os.cpu_count() or 1
 
 
-def lightgbm_model(path, output, options):
+def lightgbm_model(path: str, output: str, options: Options) -> Run:
     """LightGBM: a Booster saved with `booster.save_model("model.txt")` (LightGBM's own text format,
     readable by any later LightGBM), or a joblib-pickled LGBMClassifier/LGBMRegressor."""
     if not path.endswith((".txt", ".lgb", ".model")):
@@ -55,7 +65,7 @@ def lightgbm_model(path, output, options):
     n = threads()
     binary = booster.params.get("objective", "").startswith(("binary", "cross_entropy", "xentropy"))
 
-    def run(X):
+    def run(X: Any) -> Any:
         raw = np.asarray(booster.predict(X, num_threads=n))
         if output == "probability" and binary and raw.ndim == 1:
             return np.column_stack([1.0 - raw, raw])  # (n, 2): the app answers the positive class
@@ -68,7 +78,7 @@ def lightgbm_model(path, output, options):
     return run
 
 
-def onnx_model(path, output, options):
+def onnx_model(path: str, output: str, options: Options) -> Run:
     """An ONNX graph with one float32 input (n, features); skl2onnx classifiers answer (labels,
     probabilities). Runs on CPU with the worker's threads (CUDA when onnxruntime-gpu has a GPU)."""
     import onnxruntime
@@ -79,7 +89,7 @@ def onnx_model(path, output, options):
     session = onnxruntime.InferenceSession(path, sess_options=so, providers=onnxruntime.get_available_providers())
     name = session.get_inputs()[0].name
 
-    def run(X):
+    def run(X: Any) -> Any:
         outs = session.run(None, {name: _float32(X)})
         if output == "probability" and len(outs) > 1:
             return np.asarray(outs[-1])
@@ -89,14 +99,14 @@ def onnx_model(path, output, options):
     return run
 
 
-def _torch(options):
+def _torch(options: Options) -> Any:
     import torch
 
     torch.set_num_threads(threads())
     return torch
 
 
-def _is_torchscript(path):
+def _is_torchscript(path: str) -> bool:
     """torch.jit.save archives hold code/ (the compiled module); torch.save state dicts do not."""
     import zipfile
 
@@ -107,7 +117,7 @@ def _is_torchscript(path):
         return False
 
 
-def pytorch_model(path, output, options):
+def pytorch_model(path: str, output: str, options: Options) -> Run:
     """PyTorch, in the form users ship: `torch.save(model.state_dict(), "model.pt")` with the module
     built by `build_model()` in the features package (the code train.py built it with), loaded with
     weights_only=True (no pickled code runs). A TorchScript file (torch.jit.save) loads as it is."""
@@ -128,7 +138,7 @@ def pytorch_model(path, output, options):
     device = "cuda" if torch.cuda.is_available() else "cpu"
     module.to(device)
 
-    def run(X):
+    def run(X: Any) -> Any:
         with torch.inference_mode():
             out = module(torch.from_numpy(_float32(X)).to(device)).float().cpu().numpy()
         return out.argmax(axis=1) if output == "label" and out.ndim == 2 and out.shape[1] > 1 else out
@@ -136,7 +146,7 @@ def pytorch_model(path, output, options):
     return run
 
 
-def transformers_model(path, output, options):
+def transformers_model(path: str, output: str, options: Options) -> Run:
     """A Hugging Face folder as `save_pretrained` writes it (config.json, model.safetensors, the
     tokenizer's files), read locally only. Texts are the first column transform() returns, tokenized
     with padding to the longest text of the batch and truncation at max_tokens. classification: class
@@ -157,13 +167,13 @@ def transformers_model(path, output, options):
     model.to(device)
     id2label = getattr(model.config, "id2label", None) or {}
 
-    def texts_of(X):
+    def texts_of(X: Any) -> list[str]:
         if hasattr(X, "iloc"):
             col = X.iloc[:, 0] if getattr(X, "ndim", 1) == 2 else X
             return [str(t) for t in col.tolist()]
         return [str(t[0] if isinstance(t, (list, tuple)) else t) for t in X]
 
-    def run(X):
+    def run(X: Any) -> Any:
         batch = tokenizer(texts_of(X), padding="longest", truncation=True, max_length=max_tokens, return_tensors="pt").to(device)
         with torch.inference_mode():
             out = model(**batch)
@@ -179,7 +189,7 @@ def transformers_model(path, output, options):
     return run
 
 
-LOADERS = {
+LOADERS: dict[str, Callable[[str, str, Options], Run]] = {
     "joblib": joblib_model,
     "lightgbm": lightgbm_model,
     "onnx": onnx_model,
@@ -188,7 +198,7 @@ LOADERS = {
 }
 
 
-def load(loader, path, output, options=None):
+def load(loader: str, path: str, output: str, options: Options | None = None) -> Run:
     """`run(X)` for the artifact at `path` with the named loader."""
     try:
         make = LOADERS[loader]
@@ -197,6 +207,6 @@ def load(loader, path, output, options=None):
     return make(path, output, options or {})
 
 
-def load_for(spec, path):
+def load_for(spec: Spec, path: str) -> Run:
     """`run(X)` for a project's artifact: its loader, output and model options from the Spec."""
     return load(spec.loader, path, spec.output, {"features_package": spec.features_package, **(spec.model_options or {})})

@@ -11,26 +11,29 @@ import datetime
 import os
 
 
-def iso(now):
+def iso(now: float) -> str:
+    """A Unix time as ISO 8601 UTC with milliseconds (2024-05-01T12:00:00.000Z)."""
     return datetime.datetime.fromtimestamp(now, datetime.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class DailyLog:
-    def __init__(self, folder, kind="predictions"):
+    """One kind of log (predictions, feedback) in `folder`: a file per UTC day, opened O_APPEND."""
+
+    def __init__(self, folder: str, kind: str = "predictions") -> None:
         self.folder = folder
         self.kind = kind
         os.makedirs(folder, exist_ok=True)
         self.day = -1
         self.fd = -1
 
-    def _open(self, day):
+    def _open(self, day: int) -> None:
         name = self.kind + datetime.datetime.fromtimestamp(day * 86400, datetime.UTC).strftime("-%Y-%m-%d.jsonl")
         fd = os.open(os.path.join(self.folder, name), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         if self.fd >= 0:
             os.close(self.fd)
         self.fd, self.day = fd, day
 
-    def write(self, now, data):
+    def write(self, now: float, data: bytes) -> None:
         """Append whole lines (bytes) in one write; raises OSError when the log is not writable."""
         day = int(now // 86400)
         if day != self.day:

@@ -8,6 +8,7 @@ for the health routes.
 """
 
 import mmap
+from collections.abc import Iterable, Sequence
 
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 STAGES = ("validate", "queue", "features", "model", "post", "log")
@@ -23,7 +24,7 @@ _BATCH_BUCKET0 = _BUCKET0 + len(BUCKETS) + 1
 _REQ0 = _BATCH_BUCKET0 + len(BATCH_BUCKETS) + 1
 
 
-def _bucket(value, edges):
+def _bucket(value: float, edges: Sequence[float]) -> int:
     i = 0
     for edge in edges:
         if value <= edge:
@@ -35,7 +36,7 @@ def _bucket(value, edges):
 class SharedMetrics:
     """The map of every worker's row; make it before forking."""
 
-    def __init__(self, routes, workers):
+    def __init__(self, routes: Iterable[str], workers: int) -> None:
         self.routes = tuple(sorted(set(routes) | {"other"}))
         self.route_index = {r: i for i, r in enumerate(self.routes)}
         self.status_index = {s: i for i, s in enumerate(STATUSES)}
@@ -44,14 +45,15 @@ class SharedMetrics:
         self._map = mmap.mmap(-1, 8 * self.width * workers)  # MAP_SHARED | MAP_ANONYMOUS
         self.cells = memoryview(self._map).cast("d")
 
-    def row(self, index):
+    def row(self, index: int) -> "WorkerMetrics":
+        """Worker `index`'s row (a worker writes only its own)."""
         return WorkerMetrics(self, index)
 
-    def all_ready(self):
+    def all_ready(self) -> bool:
         w = self.width
         return all(self.cells[i * w + _READY] == 1.0 for i in range(self.workers))
 
-    def _sum(self):
+    def _sum(self) -> list[float]:
         w = self.width
         total = [0.0] * w
         for i in range(self.workers):
@@ -60,7 +62,8 @@ class SharedMetrics:
                 total[k] += row[k]
         return total
 
-    def render(self, model, version, build_id, flavor):
+    def render(self, model: str, version: str, build_id: str, flavor: str) -> bytes:
+        """The Prometheus text of every worker's rows summed."""
         t = self._sum()
         lines = [
             "# HELP mlship_model_info The model this server serves.",
@@ -73,7 +76,7 @@ class SharedMetrics:
             "# HELP mlship_requests_total HTTP requests by route and status.",
             "# TYPE mlship_requests_total counter",
         ]
-        errors = {}
+        errors: dict[int, int] = {}
         for ri, route in enumerate(self.routes):
             for si, status in enumerate(STATUSES):
                 n = int(t[_REQ0 + ri * len(STATUSES) + si])
@@ -116,25 +119,25 @@ class SharedMetrics:
 class WorkerMetrics:
     """One worker's row."""
 
-    def __init__(self, shared, index):
+    def __init__(self, shared: SharedMetrics, index: int) -> None:
         self.shared = shared
         base = index * shared.width
         self.cells = shared.cells[base : base + shared.width]
 
-    def ready(self, flag=True):
+    def ready(self, flag: bool = True) -> None:
         self.cells[_READY] = 1.0 if flag else 0.0
 
-    def is_ready(self):
+    def is_ready(self) -> bool:
         return self.cells[_READY] == 1.0
 
-    def count(self, route, status, n=1):
+    def count(self, route: str, status: int, n: int = 1) -> None:
         s = self.shared
         ri = s.route_index.get(route)
         if ri is None:
             ri = s.route_index["other"]
         self.cells[_REQ0 + ri * len(STATUSES) + s.status_index.get(status, len(STATUSES) - 1)] += n
 
-    def observe(self, route, seconds, records, stages):
+    def observe(self, route: str, seconds: float, records: int, stages: Iterable[float]) -> None:
         """A successful prediction request: counted, its latency in the histogram, its stage times."""
         c = self.cells
         self.count(route, 200)
@@ -145,12 +148,12 @@ class WorkerMetrics:
         for k, dur in enumerate(stages):
             c[_STAGE0 + k] += dur
 
-    def batch(self, records):
+    def batch(self, records: int) -> None:
         c = self.cells
         c[_BATCHES] += 1
         c[_BATCH_RECORDS] += records
         c[_BATCH_BUCKET0 + _bucket(records, BATCH_BUCKETS)] += 1
 
-    def feedback(self, labels):
+    def feedback(self, labels: int) -> None:
         self.cells[_FEEDBACK] += labels
         self.count("/feedback", 200)

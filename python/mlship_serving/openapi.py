@@ -1,15 +1,21 @@
 """The OpenAPI 3.1 document of the app (`GET /openapi.json`), generated from the feature schema."""
 
+from typing import Any
+
+from .platforms import Routes
+from .spec import Field, Spec
+
 _TYPES = {"number": "number", "integer": "integer", "category": "string", "string": "string", "boolean": "boolean"}
-_OUTPUTS = {
+_OUTPUTS: dict[str, tuple[dict[str, Any], str]] = {
     "probability": ({"type": "number", "minimum": 0, "maximum": 1}, "the probability of the positive class (class probabilities with more than two classes)"),
     "label": ({}, "the predicted label"),
     "value": ({"type": "number"}, "the model's output value"),
 }
 
 
-def field_schema(f):
-    s = {"type": [_TYPES[f.type], "null"] if f.nullable else _TYPES[f.type]}
+def field_schema(f: Field) -> dict[str, Any]:
+    """The JSON Schema of one request field."""
+    s: dict[str, Any] = {"type": [_TYPES[f.type], "null"] if f.nullable else _TYPES[f.type]}
     if f.values is not None:
         s["enum"] = list(f.values) + ([None] if f.nullable else [])
     if f.min is not None:
@@ -19,11 +25,12 @@ def field_schema(f):
     return s
 
 
-def _error(description):
+def _error(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 
 
-def document(spec, version, routes):
+def document(spec: Spec, version: str, routes: Routes) -> dict[str, Any]:
+    """The whole document for this spec, version and set of routes."""
     output, words = _OUTPUTS[spec.output]
     prediction = {**output, "description": words} if output else {"description": words}
     record = {
@@ -50,8 +57,9 @@ def document(spec, version, routes):
         "Server-Timing": {"schema": {"type": "string"}, "description": "milliseconds per stage: validate, queue, features, model, post, log"},
         "X-Batch-Size": {"schema": {"type": "integer"}, "description": "records in the micro-batch this request was predicted in"},
     }
-    paths = {}
+    paths: dict[str, Any] = {}
     for path, shape in sorted(routes.predict.items()):
+        ok: dict[str, Any]
         if shape == "predictions":
             ok = {"$ref": "#/components/schemas/Predictions"}
         else:

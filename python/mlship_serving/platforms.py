@@ -9,15 +9,16 @@ then fixed folders, then the build's own `model/`.
 """
 
 import os
+from collections.abc import Mapping
 from typing import NamedTuple
 
 
 class Platform(NamedTuple):
     name: str
     port_env: str | None = None  # variable holding the port to listen on
-    health_routes: tuple = ()  # GET routes answering 200 once every worker has loaded the model
+    health_routes: tuple[str, ...] = ()  # GET routes answering 200 once every worker has loaded the model
     health_route_env: str | None = None  # variable naming one more health route
-    predict_routes: tuple = ()  # POST routes answering predictions
+    predict_routes: tuple[str, ...] = ()  # POST routes answering predictions
     predict_route_env: str | None = None  # variable naming one more predict route
     payload: str = "mlship"  # answer shape on this row's predict routes: mlship | predictions
     model_dir_env: str | None = None  # variable naming the model folder (a local path)
@@ -43,11 +44,11 @@ DEFAULT_PORT = 8080
 
 
 class Routes(NamedTuple):
-    health: frozenset
-    predict: dict  # path -> payload shape
+    health: frozenset[str]
+    predict: dict[str, str]  # path -> payload shape
 
 
-def port(environ=os.environ, platforms=PLATFORMS):
+def port(environ: Mapping[str, str] = os.environ, platforms: tuple[Platform, ...] = PLATFORMS) -> tuple[str | None, str]:
     """(variable, value) of the port to listen on; value is the raw text (checked by the caller)."""
     for p in platforms:
         if p.port_env and environ.get(p.port_env):
@@ -55,10 +56,10 @@ def port(environ=os.environ, platforms=PLATFORMS):
     return None, str(DEFAULT_PORT)
 
 
-def routes(environ=os.environ, platforms=PLATFORMS):
+def routes(environ: Mapping[str, str] = os.environ, platforms: tuple[Platform, ...] = PLATFORMS) -> Routes:
     """Every platform's routes (a platform's own variables add its configurable ones)."""
-    health = set()
-    predict = {}
+    health: set[str] = set()
+    predict: dict[str, str] = {}
     for p in platforms:
         health.update(p.health_routes)
         for r in p.predict_routes:
@@ -71,13 +72,13 @@ def routes(environ=os.environ, platforms=PLATFORMS):
     return Routes(frozenset(health), predict)
 
 
-def model_dirs(build_dir, environ=os.environ, platforms=PLATFORMS):
+def model_dirs(build_dir: str, environ: Mapping[str, str] = os.environ, platforms: tuple[Platform, ...] = PLATFORMS) -> list[tuple[str, str]]:
     """[(source, folder)] to look for the artifact in, most specific first."""
-    out = []
+    out: list[tuple[str, str]] = []
     for p in platforms:
         value = environ.get(p.model_dir_env) if p.model_dir_env else None
         # A URI (gs://...) is the platform's copy source, not a folder this process can read.
-        if value and "://" not in value:
+        if p.model_dir_env and value and "://" not in value:
             out.append((p.model_dir_env, value))
     out += [(p.model_dir, p.model_dir) for p in platforms if p.model_dir]
     out.append(("the build", os.path.join(build_dir, "model")))

@@ -23,15 +23,19 @@ import os
 import signal
 import socket
 import sys
+from collections.abc import Callable, Mapping
+from types import FrameType
 
 from . import platforms
 from .artifact import StartupError, checked_artifact, fail
+from .metrics import SharedMetrics
+from .spec import Spec
 
 # With one worker per core, a worker's numeric libraries must not start a thread per core each.
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
-def cgroup_cpu_quota(root="/sys/fs/cgroup"):
+def cgroup_cpu_quota(root: str = "/sys/fs/cgroup") -> float | None:
     """CPUs the cgroup's quota allows (a float), or None without a quota (v2 cpu.max, then v1)."""
     try:
         with open(os.path.join(root, "cpu.max")) as f:
@@ -41,15 +45,15 @@ def cgroup_cpu_quota(root="/sys/fs/cgroup"):
         pass
     try:
         with open(os.path.join(root, "cpu", "cpu.cfs_quota_us")) as f:
-            quota = int(f.read())
+            v1_quota = int(f.read())
         with open(os.path.join(root, "cpu", "cpu.cfs_period_us")) as f:
-            period = int(f.read())
-        return None if quota <= 0 else quota / period
+            v1_period = int(f.read())
+        return None if v1_quota <= 0 else v1_quota / v1_period
     except (OSError, ValueError):
         return None
 
 
-def available_cpus(root="/sys/fs/cgroup"):
+def available_cpus(root: str = "/sys/fs/cgroup") -> int:
     """The CPUs this process may use: its affinity, capped by the cgroup quota (rounded up)."""
     try:
         n = len(os.sched_getaffinity(0))
@@ -61,7 +65,8 @@ def available_cpus(root="/sys/fs/cgroup"):
     return n
 
 
-def worker_count(spec, environ=os.environ):
+def worker_count(spec: Spec, environ: Mapping[str, str] = os.environ) -> int:
+    """MLSHIP_WORKERS, else serving.workers, else the CPUs this container may use."""
     raw = environ.get("MLSHIP_WORKERS", "").strip()
     if raw:
         if not raw.isdigit() or not 0 < int(raw) <= 256:
@@ -70,14 +75,15 @@ def worker_count(spec, environ=os.environ):
     return spec.workers or available_cpus()
 
 
-def listen_port(environ=os.environ):
+def listen_port(environ: Mapping[str, str] = os.environ) -> int:
+    """The port of the first platform variable set (platforms.py), else 8080."""
     name, value = platforms.port(environ)
     if not value.isdigit() or not 0 < int(value) < 65536:
         raise StartupError(f"{name}={value!r} is not a port number")
     return int(value)
 
 
-def _bind(host, port):
+def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -90,7 +96,7 @@ def _bind(host, port):
     return sock
 
 
-def _die_with_parent(parent):
+def _die_with_parent(parent: int) -> None:
     try:
         import ctypes
 
@@ -101,7 +107,8 @@ def _die_with_parent(parent):
         os._exit(1)
 
 
-def serve(spec, build_dir):
+def serve(spec: Spec, build_dir: str) -> None:
+    """Check the artifact, bind the port and serve until stopped (`serve.py serve`)."""
     environ = os.environ
     try:
         port = listen_port(environ)
@@ -126,8 +133,8 @@ def serve(spec, build_dir):
     import uvicorn
 
     from . import loaders
-    from .app import Settings, create_app
-    from .metrics import SharedMetrics
+    from .app import create_app
+    from .handlers import Handlers, Settings
     from .predictor import Predictor
     from .validation import Validator
 
@@ -141,14 +148,14 @@ def serve(spec, build_dir):
     except StartupError as e:
         fail(str(e))
 
-    def worker(index):
+    def worker(index: int) -> None:
         predictor.run = loaders.load_for(spec, artifact)
         try:
             predictor([validator.check_record(spec.warm_record)])
         except Exception as e:  # warming is an optimisation; a real request reports real errors
             sys.stderr.write(f"mlship serve: warm-up prediction failed: {type(e).__name__}: {e}\n")
         metrics = shared.row(index)
-        app = create_app(spec, settings, predictor, validator, shared, metrics)
+        app = create_app(Handlers(spec, settings, predictor, validator, shared, metrics))
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", server_header=False, date_header=False)
         metrics.ready()
         uvicorn.Server(config).run(sockets=[sock])
@@ -163,13 +170,13 @@ def serve(spec, build_dir):
         sys.exit(_supervise(workers, worker, shared))
 
 
-def _supervise(workers, worker, shared):
+def _supervise(workers: int, worker: Callable[[int], None], shared: SharedMetrics) -> int:
     """Fork the workers and keep them running until SIGTERM/SIGINT; the exit code of the server."""
     parent = os.getpid()
-    children = {}
-    stopping = []
+    children: dict[int, int] = {}
+    stopping: list[int] = []
 
-    def start(index):
+    def start(index: int) -> None:
         pid = os.fork()
         if pid == 0:
             code = 1
@@ -188,7 +195,7 @@ def _supervise(workers, worker, shared):
                 os._exit(code)
         children[pid] = index
 
-    def stop(signum, _frame):
+    def stop(signum: int, _frame: FrameType | None) -> None:
         stopping.append(signum)
         for pid in list(children):
             try:

@@ -3,7 +3,7 @@
 The generated `serve.py` beside this package builds one `Spec` and hands it to `mlship_serving.main`.
 """
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 
 class Field(NamedTuple):
@@ -13,7 +13,7 @@ class Field(NamedTuple):
     type: str  # number | integer | category | string | boolean
     min: float | None = None
     max: float | None = None
-    values: tuple | None = None  # the allowed categories
+    values: tuple[str, ...] | None = None  # the allowed categories
     nullable: bool = False
 
 
@@ -26,12 +26,12 @@ class Spec(NamedTuple):
     flavor: str  # sklearn | xgboost | lightgbm | onnx | pytorch | transformers (in /metrics)
     loader: str  # a key of loaders.LOADERS
     output: str  # probability | label | value
-    fields: tuple  # of Field
-    warm_record: dict  # a valid record, predicted once before the port opens
+    fields: tuple[Field, ...]
+    warm_record: dict[str, Any]  # a valid record, predicted once before the port opens
     max_body: int = 1 << 20  # bytes of a request body
     max_request_records: int = 1000  # records of one request (a client batch)
     # Adaptive micro-batching: None turns it off (one request, one predict call).
     max_batch: int | None = 64  # records per transform + predict call
     max_wait_ms: float = 0  # extra wait for a fuller batch; 0: never wait when idle
     workers: int | None = None  # worker processes; None: the CPUs the container may use
-    model_options: dict | None = None  # transformers: {"task": ..., "max_tokens": ...}
+    model_options: dict[str, Any] | None = None  # transformers: {"task": ..., "max_tokens": ...}

@@ -4,6 +4,16 @@ A 422 lists each problem as {"field", "message"} (and "record", the index, for a
 `message` joins them for humans and `field` names the first, as before.
 """
 
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from .spec import Field
+
+# A validated request record: field name -> JSON value (numbers normalised).
+Record = dict[str, Any]
+# One problem: (record index or None, field or None, message).
+Problem = tuple[int | None, str | None, str]
+
 _INF = float("inf")
 _ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
 MAX_LABEL_CHARS = 256
@@ -14,15 +24,16 @@ MAX_ERRORS = 100
 class BadRequest(Exception):
     """A client error: answered with its status, never a 500, and the server keeps serving."""
 
-    def __init__(self, status, message, field=None, errors=None):
+    def __init__(self, status: int, message: str, field: str | None = None, errors: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.field = field
         self.errors = errors
 
-    def body(self):
-        err = {"status": self.status, "message": self.message}
+    def body(self) -> dict[str, Any]:
+        """The JSON error body of the answer."""
+        err: dict[str, Any] = {"status": self.status, "message": self.message}
         if self.field is not None:
             err["field"] = self.field
         if self.errors:
@@ -30,7 +41,7 @@ class BadRequest(Exception):
         return {"error": err}
 
 
-def short(value):
+def short(value: object) -> str:
     """A value as a bounded repr, for messages."""
     try:
         text = repr(value)
@@ -39,11 +50,11 @@ def short(value):
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _unprocessable(problems, where_of):
+def _unprocessable(problems: list[Problem], where_of: Callable[[int | None], str]) -> BadRequest:
     """422 from [(record index or None, field, message)]."""
-    errors = []
+    errors: list[dict[str, Any]] = []
     for i, field, message in problems[:MAX_ERRORS]:
-        e = {"field": field, "message": message}
+        e: dict[str, Any] = {"field": field, "message": message}
         if i is not None:
             e["record"] = i
         errors.append(e)
@@ -56,27 +67,28 @@ def _unprocessable(problems, where_of):
 class Validator:
     """The schema of one project, compiled to a loop over a tuple (the hot path of every request)."""
 
-    def __init__(self, fields, max_request_records, label_numeric=False):
+    def __init__(self, fields: Iterable[Field], max_request_records: int, label_numeric: bool = False) -> None:
         self.fields = tuple(fields)
         self.names = frozenset(f.name for f in self.fields)
         self.max_records = max_request_records
         self.label_numeric = label_numeric
 
-    def check_record(self, rec, where="the record", index=None):
+    def check_record(self, rec: object, where: str = "the record", index: int | None = None) -> Record:
         """One record -> the record with numbers normalised (number -> float); 422 listing every problem."""
         out, problems = self._check(rec)
         if problems:
             raise _unprocessable([(index, f, m) for f, m in problems], lambda _: where)
         return out
 
-    def _check(self, rec):
+    def _check(self, rec: object) -> tuple[Record, list[tuple[str | None, str]]]:
+        """(the record with numbers normalised, [(field, message)]): the record only counts without problems."""
         if type(rec) is not dict:
-            return None, [(None, f"must be a JSON object of fields, got {type(rec).__name__}")]
-        problems = []
+            return {}, [(None, f"must be a JSON object of fields, got {type(rec).__name__}")]
+        problems: list[tuple[str | None, str]] = []
         for key in rec:
             if key not in self.names:
                 problems.append((str(key)[:100], f"unknown field {short(key)}"))
-        out = {}
+        out: Record = {}
         for name, kind, lo, hi, allowed, nullable in self.fields:
             v = rec.get(name)
             if v is None:
@@ -102,8 +114,8 @@ class Validator:
                     problems.append((name, f"field {name!r} must be an integer, got {short(v)}"))
                     continue
             elif kind == "category":
-                if t is not str or v not in allowed:
-                    problems.append((name, f"field {name!r} must be one of {', '.join(allowed)}; got {short(v)}"))
+                if t is not str or allowed is None or v not in allowed:
+                    problems.append((name, f"field {name!r} must be one of {', '.join(allowed or ())}; got {short(v)}"))
                     continue
             elif kind == "string":
                 if t is not str:
@@ -120,8 +132,9 @@ class Validator:
                 out[name] = v
         return out, problems
 
-    def check_payload(self, payload):
+    def check_payload(self, payload: object) -> tuple[list[Record], bool]:
         """Any accepted request shape -> (records, batch?); 422 listing every bad field of every record."""
+        items: list[Any]
         if type(payload) is dict:
             if len(payload) == 1 and type(payload.get("instances")) is list:
                 items = payload["instances"]
@@ -135,8 +148,8 @@ class Validator:
             raise BadRequest(422, "the batch is empty: send at least one record")
         if len(items) > self.max_records:
             raise BadRequest(413, f"the batch has {len(items)} records; at most {self.max_records} per request")
-        records = []
-        problems = []
+        records: list[Record] = []
+        problems: list[Problem] = []
         for i, r in enumerate(items):
             out, bad = self._check(r)
             if bad:
@@ -147,14 +160,14 @@ class Validator:
             raise _unprocessable(problems, lambda i: f"record {i}")
         return records, True
 
-    def check_feedback(self, payload):
+    def check_feedback(self, payload: object) -> list[tuple[str, Any]]:
         """A feedback body -> [(id, label)]; 422 naming the field for anything else."""
-        items = payload if type(payload) is list else [payload]
+        items: list[Any] = payload if type(payload) is list else [payload]
         if not items:
             raise BadRequest(422, 'the feedback list is empty: send at least one {"id": ..., "label": ...}')
         if len(items) > self.max_records:
             raise BadRequest(413, f"the feedback has {len(items)} labels; at most {self.max_records} per request")
-        out = []
+        out: list[tuple[str, Any]] = []
         for i, item in enumerate(items):
             where = "the feedback" if type(payload) is not list else f"feedback {i}"
             if type(item) is not dict:

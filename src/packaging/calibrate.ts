@@ -1,8 +1,9 @@
 /**
  * The build's CPU cost calibration: the app's per-request path (schema check, features, model,
  * output) timed in-process on baseline records with one thread, first one record per call, then
- * batches (`serve.py calibrate`: python/mlship_serving/calibrate.py). The result goes into build.json as `cost`, and instance
- * selection sizes from it instead of the parameter-count estimate (src/budget/measured.ts).
+ * batches (`serve.py calibrate`: python/mlship_serving/tools/calibrate.py). The result goes into
+ * build.json as `cost`, and instance selection sizes from it instead of the parameter-count estimate
+ * (src/budget/measured.ts).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,6 +1,7 @@
 /**
- * The feature-parity check. The generated app's `parity` mode runs the baseline rows through (a) the
- * training path — the features package's `transform` on the whole frame, as train.py applies it — and
+ * The feature-parity check. The generated app's `parity` mode (python/mlship_serving/tools/parity.py)
+ * runs the baseline rows through (a) the training path — the features package's `transform` on the
+ * whole frame, as train.py applies it — and
  * (b) the serving path — the app's own per-request code, one JSON record at a time — and compares
  * every feature within `features.tolerance`. This module drives it and words the verdict.
  *

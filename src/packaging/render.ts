@@ -4,10 +4,11 @@
  * `templates/serving` and `templates/docker` only lay out text. Templates compile with `strict`
  * (a missing value is an error) and `noEscape` (nothing is HTML-escaped in code).
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../util/errors.js';
+import { folderFiles } from '../util/fs.js';
 import { registerTemplateHelper, template, templatesDir } from '../util/templates.js';
 import type { FieldSpec, Manifest } from '../manifest/types.js';
 import { needsGpu } from './gpu.js';
@@ -124,13 +125,14 @@ export const SERVING_RUNTIME_DIR = fileURLToPath(new URL(`../../python/${SERVING
 let runtimeFiles: RenderedFile[] | undefined;
 
 /**
- * The `mlship_serving` package, copied verbatim into every build beside the generated serve.py (its
- * content goes into the build id like every rendered file, so a new runtime makes a new build).
+ * The `mlship_serving` package's Python files (its `tools/` subpackage too: the build runs them),
+ * copied verbatim into every build beside the generated serve.py (their content goes into the build
+ * id like every rendered file, so a new runtime makes a new build). The image leaves `tools/` out
+ * (templates/docker/dockerignore.hbs).
  */
 export function servingRuntimeFiles(): RenderedFile[] {
-  runtimeFiles ??= readdirSync(SERVING_RUNTIME_DIR)
-    .filter((f) => f.endsWith('.py'))
-    .sort()
+  runtimeFiles ??= folderFiles(SERVING_RUNTIME_DIR)
+    .filter((f) => f.endsWith('.py') && !f.includes('__pycache__/'))
     .map((f) => ({ path: `${SERVING_PACKAGE}/${f}`, content: readFileSync(path.join(SERVING_RUNTIME_DIR, f), 'utf8') }));
   return runtimeFiles;
 }

@@ -10,7 +10,7 @@
  * could neither find nor install buildah and debootstrap (helpers/image-tools.ts).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/targets/local/processes.js';
@@ -158,6 +158,9 @@ describe.skipIf(Boolean(skip))(`the serving image, built with buildah and run un
       });
       const c = container;
       await timed(`${options.label}: start to healthy`, () => waitHealthy(base, options.health, c));
+      // The serving runtime is in the image, its build-time tools (parity, calibrate) are not.
+      expect(existsSync(path.join(c.rootfs(), 'opt/mlship/mlship_serving/handlers.py'))).toBe(true);
+      expect(existsSync(path.join(c.rootfs(), 'opt/mlship/mlship_serving/tools'))).toBe(false);
 
       const answer = await postJson(base + options.predict, options.body(records));
       expect(answer.status, answer.body).toBe(200);

@@ -38,7 +38,11 @@ describe('render', () => {
         .filter((p) => !p.startsWith('mlship_serving/'))
         .sort(),
     ).toEqual(['.dockerignore', 'Dockerfile', 'requirements.txt', 'serve.py']);
-    expect(files.map((f) => f.path)).toContain('mlship_serving/app.py');
+    // The runtime package, its build-time tools too (the build runs them; the image leaves them out: dockerignore).
+    expect(files.map((f) => f.path)).toEqual(
+      expect.arrayContaining(['mlship_serving/__init__.py', 'mlship_serving/app.py', 'mlship_serving/handlers.py', 'mlship_serving/tools/parity.py']),
+    );
+    expect(files.filter((f) => f.path.startsWith('mlship_serving/') && !f.path.endsWith('.py'))).toEqual([]);
     golden('serve.py', byPath(files, 'serve.py'));
     golden('requirements.txt', byPath(files, 'requirements.txt'));
     golden('Dockerfile.cpu', byPath(files, 'Dockerfile'));

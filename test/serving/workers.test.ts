@@ -141,3 +141,35 @@ describe('N workers with micro-batching', () => {
     }
   });
 });
+
+describe('a serving process', () => {
+  it('never imports the build-time tools (parity, calibrate), in the parent or any worker, while it answers every route', async () => {
+    // Python prints every module it imports to stderr ("import time: ... | module"), forked workers too.
+    const traced = await startApp(built.buildDir, {
+      MLSHIP_LOG_DIR: mkdtempSync(path.join(tmpdir(), 'mlship-imports-')),
+      MLSHIP_WORKERS: '2',
+      PYTHONPROFILEIMPORTTIME: '1',
+    });
+    try {
+      expect((await postJson(`${traced.url}/predict`, goodRecord)).status).toBe(200);
+      expect((await postJson(`${traced.url}/predict`, [goodRecord, goodRecord])).status).toBe(200);
+      expect((await postJson(`${traced.url}/feedback`, { id: 'abc', label: 1 })).status).toBe(200);
+      for (const route of ['/metrics', '/openapi.json', '/health', '/nowhere']) await fetch(`${traced.url}${route}`);
+    } finally {
+      await traced.stop();
+    }
+    const imported = new Set(
+      traced
+        .stderr()
+        .split('\n')
+        .filter((l) => l.startsWith('import time:'))
+        .map((l) => l.split('|').at(-1)!.trim()),
+    );
+    // The trace works: it shows the runtime's serving modules and the model's library, loaded by a worker.
+    expect([...imported]).toEqual(expect.arrayContaining(['mlship_serving.server', 'mlship_serving.app', 'mlship_serving.handlers', 'sklearn']));
+    expect([...imported].filter((m) => m.startsWith('mlship_serving.tools'))).toEqual([]);
+    // The build itself ran them (its parity report and CPU calibration are in build.json).
+    expect(built.build.parity.ok).toBe(true);
+    expect(built.build.cost.perRequest.cpuMs).toBeGreaterThan(0);
+  });
+});

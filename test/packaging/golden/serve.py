@@ -4,8 +4,12 @@
 This file holds only what the manifest decides; the runtime is the mlship_serving package beside it
 (routes, environment and behaviour: mlship_serving/__init__.py and server.py).
 
-    python serve.py serve     run the HTTP server (what `docker run IMAGE serve` runs)
-    python serve.py parity    the feature-parity check `mlship build` runs (not for humans)
+    python serve.py serve          run the HTTP server (what `docker run IMAGE serve` runs)
+    python serve.py parity ...     the feature-parity check `mlship build` runs (not for humans)
+    python serve.py calibrate ...  the CPU cost calibration `mlship build` runs (not for humans)
+
+parity and calibrate are build-time tools (mlship_serving/tools/): serving never imports them and
+the image leaves them out.
 """
 import os
 import sys

@@ -8,17 +8,19 @@ report to --out, with the model's outputs on every baseline row for the baseline
 import argparse
 import os
 import sys
+from typing import Any
 
 import numpy as np
 import orjson
 import pandas as pd
 
-from . import loaders
-from .predictor import Predictor
-from .validation import BadRequest, Validator
+from .. import loaders
+from ..predictor import Predictor
+from ..spec import Spec
+from ..validation import BadRequest, Validator
 
 
-def _native(v):
+def _native(v: Any) -> Any:
     if v is None:
         return None
     if isinstance(v, np.generic):
@@ -28,7 +30,7 @@ def _native(v):
     return v
 
 
-def _equal_cells(a, b, tolerance):
+def _equal_cells(a: Any, b: Any, tolerance: float) -> bool:
     """Numbers within the tolerance (NaN equals NaN); anything else compares equal as values."""
     try:
         fa, fb = float(a), float(b)
@@ -39,15 +41,16 @@ def _equal_cells(a, b, tolerance):
         if fa != fa or fb != fb:
             return fa != fa and fb != fb
         return abs(fa - fb) <= tolerance
-    return a == b
+    return bool(a == b)
 
 
-def _cell(v):
+def _cell(v: Any) -> Any:
     v = _native(v)
     return v if isinstance(v, (int, float, str, bool)) or v is None else str(v)
 
 
-def parity(spec, args):
+def parity(spec: Spec, args: list[str]) -> None:
+    """Run the check and write the JSON report to --out (mlship reads it: src/packaging/parity.ts)."""
     parser = argparse.ArgumentParser(prog="serve.py parity")
     parser.add_argument("--baseline", required=True)
     parser.add_argument("--label")
@@ -79,14 +82,14 @@ def parity(spec, args):
             sys.exit(2)
     # The whole frame always goes through the training path (batch statistics need all of it); the
     # per-record serving path, ~1 ms a row, runs on an even sample of a large baseline.
-    picked = range(len(rows))
+    picked: range | list[int] = range(len(rows))
     if opts.max_rows and len(rows) > opts.max_rows:
         step = len(rows) / opts.max_rows
         picked = sorted({int(k * step) for k in range(opts.max_rows)})
 
-    rejected = []
-    got_rows = {}
-    errors = []
+    rejected: list[dict[str, Any]] = []
+    got_rows: dict[int, Any] = {}
+    errors: list[dict[str, Any]] = []
     for i in picked:
         if typed is not None:
             body = typed[i]
@@ -117,16 +120,16 @@ def parity(spec, args):
                 break
     # The model's answers on every baseline row, from the training path's features in one call (the
     # same as the serving path's wherever parity holds): the output part of the baseline profile.
-    outputs = [None] * len(rows)
+    outputs: list[Any] = [None] * len(rows)
     try:
         outputs = predictor.post(predictor.predict(expected))
     except Exception as e:
         errors.append({"row": -1, "message": f"the model failed on the training features: {type(e).__name__}: {e}"})
 
-    mismatches = []
+    mismatches: list[dict[str, Any]] = []
     for col in expected.columns:
-        bad = []
-        first = None
+        bad: list[int] = []
+        first: tuple[int, Any, Any] | None = None
         for i, X in got_rows.items():
             want = expected[col].iloc[i]
             if col not in X.columns:
@@ -139,7 +142,7 @@ def parity(spec, args):
                 bad.append(i)
                 if first is None:
                     first = (i, _cell(want), _cell(got))
-        if bad:
+        if bad and first is not None:
             i, want, got = first
             mismatches.append(
                 {"feature": str(col), "rows": len(bad), "example": {"row": i, "input": {k: _cell(v) for k, v in rows[i].items()}, "expected": want, "got": got}}
@@ -163,5 +166,5 @@ def parity(spec, args):
         "errors": errors,
         "outputs": outputs,
     }
-    with open(opts.out, "wb") as f:
-        f.write(orjson.dumps(report, option=orjson.OPT_SERIALIZE_NUMPY))
+    with open(opts.out, "wb") as out:
+        out.write(orjson.dumps(report, option=orjson.OPT_SERIALIZE_NUMPY))

@@ -15,12 +15,15 @@ import argparse
 import os
 import platform
 import time
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import orjson
 
-from . import loaders
-from .predictor import Predictor
-from .validation import Validator
+from .. import loaders
+from ..predictor import Predictor
+from ..spec import Spec
+from ..validation import Validator
 
 # Each phase runs for about this long (CPU seconds), within these counts.
 PHASE_SECONDS = 0.5
@@ -30,10 +33,11 @@ BATCH_SIZE = 16
 WARM_CALLS = 3
 
 
-def _records(spec, validator, baseline, label):
+def _records(spec: Spec, validator: Validator, baseline: str | None, label: str | None) -> list[bytes]:
+    """Request bodies of baseline records the schema accepts (the warm-up record when there are none)."""
     import pandas as pd
 
-    records = []
+    records: list[bytes] = []
     if baseline:
         df = pd.read_csv(baseline, nrows=200)
         if label and label in df.columns:
@@ -55,15 +59,15 @@ def _records(spec, validator, baseline, label):
     return records
 
 
-def _percentile(values, q):
+def _percentile(values: Sequence[float], q: float) -> float:
     s = sorted(values)
     return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
 
 
-def _phase(call, bodies, limits):
+def _phase(call: Callable[[bytes], Any], bodies: Sequence[bytes], limits: tuple[int, int]) -> tuple[float, list[float]]:
     """Call with each body in turn until PHASE_SECONDS of CPU time or the most calls; (cpu ms mean, wall ms list)."""
     low, high = limits
-    walls = []
+    walls: list[float] = []
     cpu_start = time.process_time()
     i = 0
     while i < high and (i < low or time.process_time() - cpu_start < PHASE_SECONDS):
@@ -74,7 +78,8 @@ def _phase(call, bodies, limits):
     return (time.process_time() - cpu_start) * 1000 / i, walls
 
 
-def calibrate(spec, argv):
+def calibrate(spec: Spec, argv: list[str]) -> None:
+    """Time the per-request path and write the JSON report to --out (src/packaging/calibrate.ts reads it)."""
     parser = argparse.ArgumentParser(prog="serve.py calibrate")
     parser.add_argument("--model", required=True)
     parser.add_argument("--baseline")
@@ -88,11 +93,11 @@ def calibrate(spec, argv):
     load_ms = (time.perf_counter() - t0) * 1000
     bodies = _records(spec, validator, opts.baseline, opts.label)
 
-    def one(body):
+    def one(body: bytes) -> list[Any]:
         records, _ = validator.check_payload(orjson.loads(body))
         return predictor(records)
 
-    batches = []
+    batches: list[bytes] = []
     for start in range(0, max(len(bodies), BATCH_SIZE), BATCH_SIZE):
         chunk = [bodies[(start + k) % len(bodies)] for k in range(BATCH_SIZE)]
         batches.append(b"[" + b",".join(chunk) + b"]")
@@ -126,7 +131,7 @@ def calibrate(spec, argv):
         f.write(orjson.dumps(report))
 
 
-def _cpu_model():
+def _cpu_model() -> str:
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
