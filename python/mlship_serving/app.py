@@ -57,8 +57,9 @@ def request_id(headers):
 class Settings:
     """What the environment decides at start-up (see server.py)."""
 
-    def __init__(self, version, build_id, log_folder, routes):
+    def __init__(self, version, build_id, log_folder, routes, http="uvicorn+httptools+uvloop"):
         self.version = version
+        self.http = http
         self.build_id = build_id
         self.log_folder = log_folder
         self.routes = routes
@@ -73,7 +74,7 @@ def create_app(spec, settings, predictor, validator, shared, metrics):
     flog = logs.DailyLog(settings.log_folder, "feedback")
     health_routes = settings.routes.health
     predict_routes = settings.routes.predict
-    health_body = orjson.dumps({"status": "ok", "model": name, "version": version, "build": settings.build_id})
+    health_body = orjson.dumps({"status": "ok", "model": name, "version": version, "build": settings.build_id, "http": settings.http})
     loading_body = orjson.dumps({"status": "loading", "model": name, "version": version, "build": settings.build_id})
     openapi_body = orjson.dumps(openapi.document(spec, version, settings.routes))
     max_body = spec.max_body
