@@ -31,7 +31,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -42,6 +42,7 @@ import { changesContent } from './memory.js';
 import { matchOperation, validateRequest } from './contract/spec-validator.js';
 import { ACCOUNT } from './azurite.js';
 import { trustingHttpClient, type TestCertificate } from './tls.js';
+import { pythonShims } from '../../helpers/cli.js';
 
 const EMULATOR_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 export const SUBSCRIPTION = '00000000-0000-4000-8000-000000000001';
@@ -480,7 +481,7 @@ export class ArmFake {
    * A command job, run as Azure ML compute runs it: the code asset downloaded as the working folder,
    * `${{outputs.<name>}}` in the command replaced by a local output folder, the command under
    * `/bin/sh` with the job's environment variables (the environment's image is the serving build's
-   * Python: `python`/`python3` on the PATH); then each output with `assetName` uploaded to the
+   * Python: `python`/`python3` first on the PATH run the suite's interpreter, test/helpers/cli.ts); then each output with `assetName` uploaded to the
    * datastore (`azureml/<job>/<output>/`) and registered as the next version of that model, with
    * `jobName`. The job stays Running until the command ends.
    */
@@ -510,8 +511,7 @@ export class ArmFake {
         }
       }
       const bin = path.join(dir, 'bin');
-      mkdirSync(bin, { recursive: true });
-      for (const name of ['python', 'python3']) symlinkSync(this.options.python, path.join(bin, name));
+      pythonShims(bin, this.options.python);
       let command = props.command;
       const outputs: [string, string, { assetName?: string; description?: string }][] = [];
       for (const [name, spec] of Object.entries(props.outputs ?? {})) {
