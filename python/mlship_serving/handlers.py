@@ -44,6 +44,8 @@ class Settings(NamedTuple):
     build_id: str
     log_folder: str
     routes: Routes
+    #: uvicorn's HTTP parser and event loop (`uvicorn+httptools+uvloop` as in the image): in /health, for `mlship status`.
+    http: str = "uvicorn+httptools+uvloop"
 
 
 class Handlers:
@@ -63,7 +65,7 @@ class Handlers:
         self.predictions_log = logs.DailyLog(settings.log_folder)
         self.feedback_log = logs.DailyLog(settings.log_folder, "feedback")
         build = settings.build_id
-        self.health_body = _dumps({"status": "ok", "model": spec.name, "version": self.version, "build": build})
+        self.health_body = _dumps({"status": "ok", "model": spec.name, "version": self.version, "build": build, "http": settings.http})
         self.loading_body = _dumps({"status": "loading", "model": spec.name, "version": self.version, "build": build})
         self.openapi_body = _dumps(openapi_document(spec, self.version, settings.routes))
         self.batcher = Batcher(self.run_batch, spec.max_batch, spec.max_wait_ms)

@@ -16,6 +16,10 @@ Environment, read once at start-up:
     model folder platforms.py's folders; the first one holding the artifact wins
     logs         MLSHIP_LOG_DIR (default logs/ beside serve.py)
     version      MLSHIP_VERSION (default "dev"): in logs, metrics and the X-Model-Version header
+
+HTTP: uvicorn with httptools and uvloop, as in the image; where they are missing (an interpreter that
+predates mlship requiring them) it serves through uvicorn's h11/asyncio fallback and says so at start-up
+and in the health body ("http"), which `mlship status` shows.
 """
 
 import math
@@ -107,6 +111,21 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
+def _importable(name: str) -> bool:
+    try:
+        __import__(name)
+    except ImportError:
+        return False
+    return True
+
+
+def http_stack() -> tuple[str, str]:
+    """uvicorn's HTTP parser and event loop here: ("httptools", "uvloop") as in the image, else the fallbacks."""
+    http = "httptools" if _importable("httptools") else "h11"
+    loop = "uvloop" if sys.platform != "win32" and _importable("uvloop") else "asyncio"
+    return http, loop
+
+
 def serve(spec: Spec, build_dir: str) -> None:
     """Check the artifact, bind the port and serve until stopped (`serve.py serve`)."""
     environ = os.environ
@@ -140,7 +159,8 @@ def serve(spec: Spec, build_dir: str) -> None:
 
     routes = platforms.routes(environ)
     shared = SharedMetrics([*routes.predict, *routes.health, "/feedback"], workers)
-    settings = Settings(version, build.get("id", "unknown"), log_folder, routes)
+    http, loop = http_stack()
+    settings = Settings(version, build.get("id", "unknown"), log_folder, routes, f"uvicorn+{http}+{loop}")
     validator = Validator(spec.fields, spec.max_request_records, spec.output == "value")
     predictor = Predictor(spec)
     try:
@@ -156,14 +176,21 @@ def serve(spec: Spec, build_dir: str) -> None:
             sys.stderr.write(f"mlship serve: warm-up prediction failed: {type(e).__name__}: {e}\n")
         metrics = shared.row(index)
         app = create_app(Handlers(spec, settings, predictor, validator, shared, metrics))
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", server_header=False, date_header=False)
+        config = uvicorn.Config(app, http=http, loop=loop, log_level="warning", access_log=False, lifespan="off", server_header=False, date_header=False)
         metrics.ready()
         uvicorn.Server(config).run(sockets=[sock])
 
     batching = f"batches of up to {spec.max_batch}" if spec.max_batch else "no batching"
     sys.stderr.write(
-        f"mlship serve: {spec.name} {version} on http://{host}:{port}, {workers} worker{'s' if workers > 1 else ''}, {batching} (logs in {log_folder})\n"
+        f"mlship serve: {spec.name} {version} on http://{host}:{port}, {workers} worker{'s' if workers > 1 else ''}, {batching}, {settings.http} (logs in {log_folder})\n"
     )
+    missing = " and ".join(m for m, ok in (("httptools", http == "httptools"), ("uvloop", loop == "uvloop" or sys.platform == "win32")) if not ok)
+    if missing:
+        sys.stderr.write(
+            f"mlship serve: warning: {missing} cannot be imported by {sys.executable}, so this serves on uvicorn's slow fallback "
+            f"({http}/{loop}, about half the image's throughput); fix: {sys.executable} -m pip install httptools uvloop, "
+            "or run `mlship build` again (it makes .mlship/venv)\n"
+        )
     if workers == 1:
         worker(0)
     else:

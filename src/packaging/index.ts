@@ -22,8 +22,8 @@ import { resolveInputs } from './inputs.js';
 import { LLM_CONTRACT_NOTE, selectLlm, weightsWarning, type LlmRuntime } from './llm.js';
 import { calibrate, type MeasuredCost } from './calibrate.js';
 import { describeParity, parityError, runParity, type ParityReport } from './parity.js';
-import { preparePython, type PythonEnv } from './python-env.js';
-import { flavorRuntime } from './requirements.js';
+import { preparePython, probePython, type PythonEnv } from './python-env.js';
+import { flavorRuntime, HTTP_STACK_MODULES } from './requirements.js';
 
 export { render, type ModelInfo, type RenderedFile } from './render.js';
 export { serverCommand, type ServerCommand, type ServerSettings } from './launch.js';
@@ -123,14 +123,22 @@ export async function currentBuild(manifest: Manifest): Promise<BuildRef | undef
   return existsSync(path.join(dir, 'build.json')) ? { id, dir } : undefined;
 }
 
+/** Whether a recorded interpreter still runs and has the image's HTTP stack (a quick import, not the whole app). */
+async function servesLikeTheImage(python: string, env: NodeJS.ProcessEnv): Promise<boolean> {
+  return existsSync(python) && (await probePython(python, HTTP_STACK_MODULES, env)).executable !== undefined;
+}
+
 /** Make (or reuse) the build of the manifest's current inputs. */
 export async function buildProject(manifest: Manifest, options: BuildOptions, output: Reporter): Promise<BuildResult> {
   const inputs = await resolveInputs(manifest);
   const dir = path.join(buildsDir(manifest), inputs.id);
   let info = readBuildInfo(dir);
   let reused = info !== undefined;
-  if (info && typeof info.runtime === 'object' && !existsSync(info.runtime.python)) {
-    // The interpreter went away (a removed venv): prepare it again, the rest of the build stands.
+  if (info && typeof info.runtime === 'object' && !(await servesLikeTheImage(info.runtime.python, options.env))) {
+    // The interpreter went away (a removed venv), or lacks the image's HTTP stack (a build made before
+    // mlship required httptools and uvloop): prepare it again, the rest of the build stands.
+    if (existsSync(info.runtime.python))
+      output.info(`${info.runtime.python} lacks ${HTTP_STACK_MODULES.join('/')} (the image's HTTP stack): preparing the interpreter again`);
     const runtime = await preparePython({
       manifest,
       requirementsFile: path.join(dir, 'requirements.txt'),

@@ -19,10 +19,13 @@ export interface FlavorRuntime {
 
 /**
  * The app itself: ASGI server, JSON, frames. httptools and uvloop are uvicorn's fast HTTP parser and
- * event loop: installed where they can be, never required (uvicorn falls back to h11 and asyncio).
+ * event loop, which the image always has: the local runtime requires them too (without them uvicorn
+ * silently serves through h11 and asyncio, about half the throughput), except uvloop on Windows.
  */
 const BASE = ['httptools==0.8.0', 'numpy==2.4.6', 'orjson==3.12.0', 'pandas==3.0.6', 'uvicorn==0.54.0', 'uvloop==0.23.0; sys_platform != "win32"'];
-const BASE_MODULES = ['numpy', 'orjson', 'pandas', 'uvicorn'];
+/** The modules of the image's HTTP stack (uvicorn's fast parser and loop) that a local interpreter must import. */
+export const HTTP_STACK_MODULES = process.platform === 'win32' ? ['httptools'] : ['httptools', 'uvloop'];
+const BASE_MODULES = ['numpy', 'orjson', 'pandas', 'uvicorn', ...HTTP_STACK_MODULES];
 const SKLEARN = ['joblib==1.6.0', 'scikit-learn==1.9.1'];
 /**
  * The versions the flavor tests ran with (test/requirements-flavors.txt). torch: the CPU wheel on CPU

@@ -2,8 +2,8 @@
  * Run the built CLI the way a user does: a spawned `bin/mlship` process, no TTY, with a clean,
  * colour-free environment unless the test says otherwise.
  */
-import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -72,3 +72,32 @@ export function copyExample(): { dir: string; cleanup: () => void } {
 
 /** The Python interpreter tests use for the serving app (has the requirements installed). */
 export const python = process.env.MLSHIP_PYTHON ?? 'python3';
+
+const executables = new Map<string, string>();
+
+/** An interpreter's absolute `sys.executable` (asked once per interpreter). */
+export function pythonExecutable(interpreter = python): string {
+  let found = executables.get(interpreter);
+  if (!found) {
+    found = execFileSync(interpreter, ['-c', 'import sys; sys.stdout.write(sys.executable)']).toString();
+    executables.set(interpreter, found);
+  }
+  return found;
+}
+
+/**
+ * Put `python` and `python3` in `dir` (made if missing), each running `interpreter`, so a command a
+ * double runs the way a cloud would (`python train.py` under /bin/sh) gets the suite's interpreter
+ * with its packages, whatever `python` comes next on PATH. Shims, not symlinks: a symlink to a
+ * venv's interpreter starts the base Python without the venv's packages (pyvenv.cfg is looked up
+ * beside the path it was started by).
+ */
+export function pythonShims(dir: string, interpreter = python): void {
+  const target = pythonExecutable(interpreter);
+  mkdirSync(dir, { recursive: true });
+  for (const name of ['python', 'python3']) {
+    const file = path.join(dir, name);
+    writeFileSync(file, `#!/bin/sh\nexec '${target.replaceAll("'", "'\\''")}' "$@"\n`);
+    chmodSync(file, 0o755);
+  }
+}

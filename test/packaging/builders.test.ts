@@ -16,12 +16,16 @@ let tmp: { dir: string; cleanup: () => void };
 let bin: string;
 let log: string;
 
-/** A stand-in tool: logs `name args` (and stdin for login), answers `probe` with `exit`. */
-function tool(name: string, options: { works: boolean }): void {
+/**
+ * A stand-in tool: logs `name args` (and stdin for login), answers `version`/`info` as `works` says;
+ * `runs: false` is a podman whose `info` answers but which cannot start a container (crun in a VM).
+ */
+function tool(name: string, options: { works: boolean; runs?: boolean }): void {
   const script = `#!/bin/sh
 echo "${name} $*" >> "${log}"
 case "$1" in
   version|info) ${options.works ? 'exit 0' : 'echo "Cannot connect to the daemon" >&2; exit 1'} ;;
+  run) ${options.runs === false ? 'echo "Error: crun: setrlimit RLIMIT_NPROC: Operation not permitted: OCI permission denied" >&2; exit 126' : 'exit 0'} ;;
   login) echo "stdin $(cat)" >> "${log}"
          for a in "$@"; do case "$prev" in --authfile) echo "authfile $a" >> "${log}"; touch "$a" ;; esac; prev="$a"; done
          [ -n "$DOCKER_CONFIG" ] && echo "docker_config $DOCKER_CONFIG" >> "${log}"
@@ -57,6 +61,36 @@ describe('selectBuilder: the one place that picks the builder', () => {
     tool('podman', { works: true });
     const again = await selectBuilder(env());
     expect('builder' in again && again.builder.name).toBe('podman');
+  });
+
+  it('passes over a podman that answers `info` but cannot run a container, for buildah', async () => {
+    tool('docker', { works: false });
+    tool('podman', { works: true, runs: false });
+    tool('buildah', { works: true });
+    const choice = await selectBuilder(env());
+    expect('builder' in choice && choice.builder.name).toBe('buildah');
+    expect(readFileSync(log, 'utf8')).toContain('podman run --rm --network none --rootfs /:O true');
+    // Forced, it is refused with what went wrong.
+    await expect(selectBuilder(env(), 'podman')).rejects.toMatchObject({
+      code: 'builder_unavailable',
+      message: expect.stringContaining("cannot run a container, as a build's RUN step needs (Error: crun: setrlimit RLIMIT_NPROC"),
+    });
+    tool('podman', { works: true, runs: true });
+    const fresh = await selectBuilder({ PATH: `${bin}${path.delimiter}${path.join(tmp.dir, 'other')}` });
+    expect('builder' in fresh && fresh.builder.name).toBe('podman');
+  });
+
+  it('asks each tool once per process (and PATH); a missing one is looked for again', async () => {
+    tool('docker', { works: false });
+    tool('podman', { works: true });
+    for (let i = 0; i < 3; i++) expect(await selectBuilder(env())).toMatchObject({ builder: { name: 'podman' } });
+    expect(await selectBuilder(env(), 'podman')).toMatchObject({ builder: { name: 'podman' } });
+    const calls = readFileSync(log, 'utf8').trim().split('\n');
+    expect(calls.filter((c) => c.startsWith('docker version'))).toHaveLength(1);
+    expect(calls.filter((c) => c.startsWith('podman info'))).toHaveLength(1);
+    expect(calls.filter((c) => c.startsWith('podman run'))).toHaveLength(1);
+    tool('buildah', { works: true });
+    expect(await selectBuilder(env(), 'buildah')).toMatchObject({ builder: { name: 'buildah' } });
   });
 
   it('prefers the builder that built the image being pushed, when it works', async () => {

@@ -1,6 +1,6 @@
 /**
  * The serving image built and run for real, without a Docker daemon: the example's generated context
- * built by `mlship build --image` (which picks buildah here), then run with `buildah run --isolation
+ * built by `mlship build --image --builder buildah`, then run with `buildah run --isolation
  * chroot` as the image's user three times, with the environment SageMaker, Vertex AI and Azure ML set.
  * Each run: health 200, the same predictions as the local app, a bad record → 4xx, the prediction log
  * written where the image's user may write, SIGTERM → a clean exit within the platforms' grace period.
@@ -87,8 +87,10 @@ describe.skipIf(Boolean(skip))(`the serving image, built with buildah and run un
     const base = await timed('stand-in base (made or reused)', () => ensureStandInBase(path.join(dir, 'requirements.txt')));
     cost['stand-in base MB'] = Math.round(base.bytes / 1e6);
 
-    // The image: no --builder, so this is the choice a user gets here (docker has no daemon, no podman).
-    const image = await timed('mlship build --image (buildah bud)', () => cli(['build', '--image', '--json']));
+    // The image, with buildah named: this test runs the image with buildah, whatever other builders
+    // this machine has (a docker with a daemon, a podman that cannot start containers); which builder
+    // is picked without --builder is builders.test.ts's subject.
+    const image = await timed('mlship build --image (buildah bud)', () => cli(['build', '--image', '--builder', 'buildah', '--json']));
     expect(image.code, image.stderr).toBe(0);
     expect(image.stderr).toMatch(/image built with buildah in \d+ s: mlship\/churn:\w+ sha256:[0-9a-f]{64}/);
     built = json<BuildJson>(image);

@@ -27,7 +27,15 @@ export function dockerLikeBuilder(name: 'docker' | 'podman', env: NodeJS.Process
     async probe() {
       const r = await run(name === 'docker' ? ['version'] : ['info'], { timeout: 15_000 });
       if (r.missing) return `no ${name} on the PATH`;
-      return r.exitCode === 0 ? undefined : `${name} is installed but does not answer (${lastLine(r.stderr || r.all)})`;
+      if (r.exitCode !== 0) return `${name} is installed but does not answer (${lastLine(r.stderr || r.all)})`;
+      if (name === 'podman') {
+        // `info` answers where podman cannot start a container (an OCI runtime that cannot set rlimits
+        // in a VM, no cgroups), and a build then fails at its first RUN step. Start one: the host's root
+        // as a throwaway overlay (`:O`, writes discarded), so no image is needed.
+        const c = await run(['run', '--rm', '--network', 'none', '--rootfs', '/:O', 'true'], { timeout: 60_000 });
+        if (c.exitCode !== 0) return `podman is installed but cannot run a container, as a build's RUN step needs (${lastLine(c.stderr || c.all)})`;
+      }
+      return undefined;
     },
     async build({ dir, tag, platform, output }: { dir: string; tag: string; platform: string; output: Reporter }): Promise<ImageInfo> {
       const args = ['build', '--platform', platform, '-t', tag, ...(name === 'docker' ? ['--progress=plain'] : ['--format', 'docker', '--layers']), dir];

@@ -44,7 +44,7 @@ import { serverCommand } from '../../packaging/launch.js';
 import { selectForManifest } from '../../compute/select.js';
 import { localLogSources } from '../../logs/readers.js';
 import { feedbackSources } from '../../logs/join.js';
-import { freePort, probe, startDetached, stopProcess, waitHealthy } from './processes.js';
+import { freePort, healthOf, probe, startDetached, stopProcess, waitHealthy } from './processes.js';
 import { LocalRegistry } from './registry.js';
 
 /** What `.mlship/deploy/state.json` holds. */
@@ -157,13 +157,20 @@ export class LocalTarget implements Target {
     const state = await this.cleanStale();
     const history = await this.registry.history();
     let live: LiveInfo | undefined;
+    let http: string | undefined;
     if (state.live && state.router) {
       const url = `http://127.0.0.1:${state.router.port}`;
+      const health = await healthOf(`${url}/health`);
+      // The app names the HTTP stack it serves on; an interpreter without httptools/uvloop (a build made
+      // before mlship required them) serves on uvicorn's slow fallback, and this is where it shows.
+      http =
+        health.http &&
+        (health.http.includes('h11') || health.http.includes('asyncio') ? `${health.http} (slow fallback: see ${state.live.logFile})` : health.http);
       live = {
         version: state.live.version,
         url,
         since: state.live.since,
-        healthy: (await probe(`${url}/health`)) === 200,
+        healthy: health.status === 200,
         details: { pid: state.live.pid, routerPid: state.router.pid, appPort: state.live.port, log: state.live.logFile },
       };
     }
@@ -172,7 +179,7 @@ export class LocalTarget implements Target {
       ...(live && { live }),
       history: recentHistory(history),
       versions: await this.versions(),
-      details: { registry: this.registry.root, logs: this.logDir },
+      details: { registry: this.registry.root, logs: this.logDir, ...(http && { http }) },
     };
   }
 

@@ -67,6 +67,30 @@ export function probe(url: string, timeoutMs = 2000): Promise<number | undefined
   });
 }
 
+/** GET a health route on loopback: its status code and the HTTP stack the app names in its body. */
+export function healthOf(url: string, timeoutMs = 2000): Promise<{ status?: number; http?: string }> {
+  return new Promise((resolve) => {
+    const req = request(url, { method: 'GET', timeout: timeoutMs, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => {
+        let http: unknown;
+        try {
+          http = (JSON.parse(body) as { http?: unknown }).http;
+        } catch {
+          // not JSON: an older app, or something else on the port; the status code still counts
+        }
+        resolve({ status: res.statusCode, ...(typeof http === 'string' && { http }) });
+      });
+      res.on('error', () => resolve({ status: res.statusCode }));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve({}));
+    req.end();
+  });
+}
+
 /**
  * Poll `url` (the shared poller) until it answers 200. Fails early, with the tail of the process log, when the process
  * exits first (an app that crashes at start-up), and after `timeoutMs` otherwise.

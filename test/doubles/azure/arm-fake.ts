@@ -9,8 +9,8 @@
  *   201 + `Azure-AsyncOperation` (polled until Succeeded/Failed), DELETE answers 202 + `Location`.
  * - a deployment is provisioned for real: its model version's folder is downloaded from the
  *   datastore (Azurite) into `azureml-models/<name>/<version>/`, and its environment's image is run
- *   the way a managed online endpoint runs a custom container: the serving app of the build the image
- *   was built from (`<buildsDir>/<tag>`), `AZUREML_MODEL_DIR` set, probed on the environment's
+ *   the way a managed online endpoint runs a custom container: the serving app of the build the model
+ *   version records (its `mlship.build` tag; else the image's tag: `<buildsDir>/<id>`), `AZUREML_MODEL_DIR` set, probed on the environment's
  *   `inferenceConfig` readiness route. A container that does not get ready fails the deployment, with
  *   its output in `getLogs`.
  * - a data plane (plain HTTP, `dataUrl`): the App Service managed-identity token endpoint that
@@ -31,7 +31,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -42,6 +42,7 @@ import { changesContent } from './memory.js';
 import { matchOperation, validateRequest } from './contract/spec-validator.js';
 import { ACCOUNT } from './azurite.js';
 import { trustingHttpClient, type TestCertificate } from './tls.js';
+import { pythonShims } from '../../helpers/cli.js';
 
 const EMULATOR_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 export const SUBSCRIPTION = '00000000-0000-4000-8000-000000000001';
@@ -114,7 +115,7 @@ export interface ArmFakeOptions {
   tls: TestCertificate;
   /** Azurite's blob host (`127.0.0.1:PORT`). */
   blobHost: string;
-  /** Where the fake finds the build an image tag was built from: `<buildsDir>/<tag>`. */
+  /** Where the fake finds a deployment's build: `<buildsDir>/<build id>`. */
   buildsDir: string;
   python: string;
 }
@@ -480,7 +481,7 @@ export class ArmFake {
    * A command job, run as Azure ML compute runs it: the code asset downloaded as the working folder,
    * `${{outputs.<name>}}` in the command replaced by a local output folder, the command under
    * `/bin/sh` with the job's environment variables (the environment's image is the serving build's
-   * Python: `python`/`python3` on the PATH); then each output with `assetName` uploaded to the
+   * Python: `python`/`python3` first on the PATH run the suite's interpreter, test/helpers/cli.ts); then each output with `assetName` uploaded to the
    * datastore (`azureml/<job>/<output>/`) and registered as the next version of that model, with
    * `jobName`. The job stays Running until the command ends.
    */
@@ -510,8 +511,7 @@ export class ArmFake {
         }
       }
       const bin = path.join(dir, 'bin');
-      mkdirSync(bin, { recursive: true });
-      for (const name of ['python', 'python3']) symlinkSync(this.options.python, path.join(bin, name));
+      pythonShims(bin, this.options.python);
       let command = props.command;
       const outputs: [string, string, { assetName?: string; description?: string }][] = [];
       for (const [name, spec] of Object.entries(props.outputs ?? {})) {
@@ -653,8 +653,20 @@ export class ArmFake {
     if (!envRes) throw { code: 'BadArgument', message: `Environment ${String(props.environmentId)} not found.` };
     if (!modelRes) throw { code: 'BadArgument', message: `Model ${String(props.model)} not found.` };
     const image = envRes.properties.image as string;
+    // The image's content: the build the model version records (its `mlship.build` tag, as the Vertex
+    // double takes it from what push stored), else the build the image's tag names. Any tag works.
+    const recorded = (modelRes.properties.tags as Record<string, string> | undefined)?.['mlship.build'];
     const tag = /:([^:/]+)$/.exec(image)?.[1];
-    const buildDir = tag ? path.join(this.options.buildsDir, tag) : '';
+    const buildDir =
+      [recorded, tag]
+        .filter((id): id is string => Boolean(id))
+        .map((id) => path.join(this.options.buildsDir, id))
+        .find((dir) => existsSync(path.join(dir, 'serve.py'))) ?? '';
+    if (!buildDir)
+      throw {
+        code: 'ImagePullFailed',
+        message: `The fake cannot run image ${image}: no build ${recorded ?? tag ?? '(none recorded)'} under ${this.options.buildsDir}. Start the fake from the project folder that built it, or set MLSHIP_FAKE_BUILDS to its .mlship/build.`,
+      };
     const inference = envRes.properties.inferenceConfig as
       | { readinessRoute: { path: string; port: number }; scoringRoute: { path: string; port: number } }
       | undefined;

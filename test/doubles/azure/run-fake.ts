@@ -1,8 +1,9 @@
 /**
  * `npm run fake -- azure`: Azurite, the ARM fake (Azure ML operations checked against the published
- * contract, Azure Monitor, managed-identity tokens, scoring URLs) on 127.0.0.1. Deployments run the
- * serving app of the build their image tag names, found under `./.mlship/build/<tag>` of the folder
- * the fake was started in (or MLSHIP_FAKE_BUILDS). Contract violations are printed on stderr.
+ * contract, Azure Monitor, managed-identity tokens, scoring URLs, the endpoint keys' `listKeys`) on
+ * 127.0.0.1. Deployments run the serving app of the build their model version records (any image
+ * tag), found under `./.mlship/build/<id>` of the folder the fake was started in (or
+ * MLSHIP_FAKE_BUILDS). Contract violations are printed on stderr.
  */
 import path from 'node:path';
 import type { RunningFake } from '../run.js';

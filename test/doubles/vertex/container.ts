@@ -13,11 +13,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { serverCommand } from '../../../src/packaging/launch.js';
 import { freePort } from '../../../src/targets/local/processes.js';
+import { python as suitePython } from '../../helpers/cli.js';
 import type { Container, ContainerRunner } from './grpc-fake.js';
 import type { VertexHttpFake } from './http-fake.js';
 
 /** A runner that starts the serving app from the build context stored in the GCS fake. */
-export function servingAppRunner(http: VertexHttpFake, python = process.env.MLSHIP_PYTHON ?? 'python3'): ContainerRunner {
+export function servingAppRunner(http: VertexHttpFake, python = suitePython): ContainerRunner {
   return async (version, deployedModelId, endpointId): Promise<Container> => {
     const spec = version.model.containerSpec ?? {};
     const artifact = /^gs:\/\/([^/]+)\/(.+\/)model\/$/.exec(version.model.artifactUri ?? '');

@@ -16,7 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createConnection, createServer as createNetServer, type Server as NetServer } from 'node:net';
+import { createConnection, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { CRC32C } from '@google-cloud/storage';
 import type { VertexGrpcFake } from './grpc-fake.js';
 
@@ -60,6 +60,8 @@ export class VertexHttpFake {
   private readonly picks = new Map<string, Record<string, number>>();
   private http?: Server;
   private front?: NetServer;
+  /** Every connection to the front (HTTP and the gRPC ones piped through), cut by stop. */
+  private readonly sockets = new Set<Socket>();
   private generation = 1;
   private ids = 0;
   port = 0;
@@ -87,6 +89,8 @@ export class VertexHttpFake {
       (req, res) => void this.route(req, res).catch((e: unknown) => send(res, 500, { error: { code: 500, message: `fake bug: ${(e as Error).stack}` } })),
     );
     this.front = createNetServer((socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
       socket.once('data', (chunk) => {
         socket.pause();
         if (chunk.toString('latin1', 0, 14) === 'PRI * HTTP/2.0') {
@@ -114,6 +118,9 @@ export class VertexHttpFake {
 
   async stop(): Promise<void> {
     this.http?.closeAllConnections();
+    // A client still connected (a test that failed before closing its target, a gRPC channel piped
+    // through here) must not hold the stop until the hook times out: its connection is cut.
+    for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => (this.front ? this.front.close(() => resolve()) : resolve()));
   }
 

@@ -17,18 +17,21 @@
  * - ARM fake data plane: the scoring URL forwarding to the real serving app (the retrained artifact
  *   checked against the digest mlship registered).
  */
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCsvFile } from '../../../src/util/csv.js';
-import { copyExample, json, python, runCli, type RunResult } from '../../helpers/cli.js';
+import { copyExample, json, python, runCli, tempDir, type RunResult } from '../../helpers/cli.js';
 import { startAzureDoubles, type AzureDoubles } from '../../doubles/azure/index.js';
 
 let doubles: AzureDoubles;
 let project: { dir: string; cleanup: () => void };
 let env: NodeJS.ProcessEnv;
 let manifest: string;
+let bare: { dir: string; cleanup: () => void };
+const savedPath = process.env.PATH;
 
 const cli = (...args: string[]): Promise<RunResult> => runCli(args, { cwd: project.dir, env, timeoutMs: 300_000 });
 
@@ -43,6 +46,11 @@ interface Version {
 }
 
 beforeAll(async () => {
+  // A fresh machine: the `python` first on PATH is a bare one without the test requirements (the suite
+  // prepared its own, MLSHIP_PYTHON). The job's `python train.py` must still run under the suite's.
+  bare = tempDir('mlship-bare-python-');
+  execFileSync(python, ['-m', 'venv', '--without-pip', bare.dir]);
+  process.env.PATH = `${path.join(bare.dir, 'bin')}${path.delimiter}${savedPath}`;
   project = copyExample();
   doubles = await startAzureDoubles({ buildsDir: path.join(project.dir, '.mlship', 'build') });
   env = { ...doubles.env, MLSHIP_PYTHON: python };
@@ -64,6 +72,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await doubles?.stop();
   project?.cleanup();
+  process.env.PATH = savedPath;
+  bare?.cleanup();
 });
 
 function firstRecord(): Record<string, unknown> {
