@@ -129,7 +129,7 @@ def test_health_waits_for_every_worker(spec, model_path, tmp_path):
     assert loading.status == 503 and orjson.loads(loading.body)["status"] == "loading"
     h.shared.row(1).ready()
     ok = h.health()
-    assert ok.status == 200 and orjson.loads(ok.body) == {"status": "ok", "model": "churn", "version": "v7", "build": "b1"}
+    assert ok.status == 200 and orjson.loads(ok.body) == {"status": "ok", "model": "churn", "version": "v7", "build": "b1", "http": "uvicorn+httptools+uvloop"}
 
 
 def test_metrics_openapi_and_errors(handlers):
