@@ -1,12 +1,12 @@
 /**
  * Worker threads that parse log batches while the main thread accumulates, so a check of a large
- * log can use more cores. Opt-in (MLSHIP_DRIFT_WORKERS=N): each thread adds ~50 MB of heap, which
- * the 300 MB memory aim cannot afford by default, and on a loaded machine it gains nothing. Used
- * only from the compiled package (the worker is a .js file next to this one); elsewhere, and for
- * logs shorter than one batch, batches are parsed inline.
+ * log uses the machine's cores. On by default where there are at least two cores and the memory
+ * for them (MLSHIP_DRIFT_WORKERS=N overrides: 0 or 1 = parse on the main thread). Used only from
+ * the compiled package (the worker is a .js file next to this one); elsewhere, and for logs shorter
+ * than one batch, batches are parsed inline.
  */
 import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, freemem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ParsedBatch } from './batch.js';
@@ -14,11 +14,42 @@ import type { ParseRequest } from './parse-worker.js';
 
 const WORKER = new URL('./parse-worker.js', import.meta.url);
 
-/** Parser threads to use: MLSHIP_DRIFT_WORKERS (at most one fewer than the cores), else 0 = inline. */
-export function parserThreads(env: NodeJS.ProcessEnv): number {
-  const asked = env.MLSHIP_DRIFT_WORKERS;
-  if (asked === undefined || !/^\d+$/.test(asked) || !existsSync(fileURLToPath(WORKER))) return 0;
-  return Math.min(Number(asked), Math.max(1, availableParallelism() - 1));
+/**
+ * Most parser threads by default: past a few, the main thread's accumulation is the bottleneck
+ * and more threads only cost memory.
+ */
+const MAX_DEFAULT_THREADS = 4;
+/** Memory one parser thread may take at its peak (its own heap; measured ~30 MB), with margin. */
+const THREAD_BYTES = 64 * 2 ** 20;
+/** Most threads MLSHIP_DRIFT_WORKERS can ask for. */
+const MAX_THREADS = 32;
+
+/** What the default depends on: the cores this process may use and the memory available. */
+export interface Machine {
+  cores: number;
+  freeBytes: number;
+}
+
+/**
+ * Parser threads to use: none where the worker file is absent (running from the TypeScript
+ * sources), else as `threadsFor` decides for this machine.
+ */
+export function parserThreads(env: NodeJS.ProcessEnv, machine: Machine = { cores: availableParallelism(), freeBytes: freemem() }): number {
+  return existsSync(fileURLToPath(WORKER)) ? threadsFor(env, machine) : 0;
+}
+
+/**
+ * MLSHIP_DRIFT_WORKERS=N when set (0 or 1: none, the main thread parses); else one per core, up
+ * to MAX_DEFAULT_THREADS and to what half the available memory holds, and none on one core (the
+ * threads would only compete with the main thread for it).
+ */
+export function threadsFor(env: NodeJS.ProcessEnv, machine: Machine): number {
+  const asked = env.MLSHIP_DRIFT_WORKERS?.trim();
+  const n =
+    asked !== undefined && /^\d+$/.test(asked)
+      ? Math.min(Number(asked), MAX_THREADS)
+      : Math.min(machine.cores, MAX_DEFAULT_THREADS, Math.floor(machine.freeBytes / 2 / THREAD_BYTES));
+  return n <= 1 ? 0 : n;
 }
 
 /** A fixed set of parser threads; batches go round-robin. */
@@ -52,7 +83,8 @@ export class ParsePool {
     const worker = this.workers[this.turn++ % this.workers.length]!;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      worker.postMessage({ ...request, id });
+      // Bytes move to the thread (the caller made them for this batch alone); text is copied once.
+      worker.postMessage({ ...request, id }, typeof request.payload === 'string' ? [] : [request.payload.buffer as ArrayBuffer]);
     });
   }
 

@@ -3,17 +3,16 @@ import { parentPort } from 'node:worker_threads';
 import type { LogSource } from '../../logs/types.js';
 import { parseBatch, transferables, type BatchSpec } from './batch.js';
 
-/** A request from the main thread. */
+/** A request from the main thread: a run of whole lines, as transferred bytes or as text. */
 export interface ParseRequest {
   id: number;
   spec: BatchSpec;
   format: LogSource['format'];
   description: string;
-  firstLine: number;
-  lines: string[];
+  payload: string | Uint8Array;
 }
 
 parentPort?.on('message', (m: ParseRequest) => {
-  const batch = parseBatch(m.spec, m.format, m.description, m.firstLine, m.lines);
+  const batch = parseBatch(m.spec, m.format, m.description, m.payload);
   parentPort!.postMessage({ id: m.id, batch }, transferables(batch));
 });
