@@ -12,6 +12,7 @@ import { NumericAccumulator, type NumericStats } from './numeric.js';
 import type { BaselineProfile, FeatureProfile } from '../../baseline/profile.js';
 import { parseBatch, type BatchSpec, type CategoryCounts, type ParsedBatch } from './batch.js';
 import { ParsePool, parserThreads } from './parse-pool.js';
+import type { ParseResponse } from './parse-worker.js';
 import { ReadStats } from '../../logs/readers.js';
 import { SpillDir } from './spill.js';
 
@@ -164,20 +165,26 @@ export async function runDriftCheck(input: DriftCheckInput): Promise<DriftResult
     // threads (in order, at most two batches in flight per thread) while this thread accumulates.
     const threads = input.workers ?? parserThreads(process.env);
     let pool: ParsePool | undefined;
-    const inFlight: { batch: Promise<ParsedBatch>; source: LogSource }[] = [];
+    const inFlight: { parsed: Promise<ParseResponse>; source: LogSource }[] = [];
+    // Batch buffers back from parsing, for the next batches (memory stays a few buffers however
+    // long the log; fresh buffers per batch piled up outside the threads' small heaps).
+    const spare: Uint8Array[] = [];
     const next = async (): Promise<void> => {
-      const { batch, source } = inFlight.shift()!;
-      consume(await batch, source);
+      const { parsed, source } = inFlight.shift()!;
+      const { batch, payload } = await parsed;
+      consume(batch, source);
+      if (payload) spare.push(new Uint8Array(payload.buffer));
     };
     try {
       for (const source of input.sources) {
-        for await (const { payload, full } of batches(source)) {
+        for await (const { payload, full } of batches(source, spare)) {
           if (!pool && full && threads > 0) pool = new ParsePool(threads);
           if (!pool) {
             consume(parseBatch(spec, source.format, source.description, payload), source);
+            if (typeof payload !== 'string') spare.push(new Uint8Array(payload.buffer));
             continue;
           }
-          inFlight.push({ batch: pool.run({ spec, format: source.format, description: source.description, payload }), source });
+          inFlight.push({ parsed: pool.run({ spec, format: source.format, description: source.description, payload }), source });
           while (inFlight.length > 2 * threads) await next();
         }
       }
@@ -233,12 +240,17 @@ function addCounts(acc: CategoricalAccumulator, c: CategoryCounts): void {
 
 /**
  * A source as batches of whole lines of about BATCH_BYTES: its bytes when it has them (each batch
- * in a buffer of its own, which moves to a parser thread without a copy), else its lines joined.
+ * in a buffer of its own, taken from `spare` when one is back, which moves to a parser thread
+ * without a copy), else its lines joined.
  * `full` is false for the last, shorter batch.
  */
-async function* batches(source: LogSource): AsyncGenerator<{ payload: Uint8Array | string; full: boolean }> {
+async function* batches(source: LogSource, spare: Uint8Array[]): AsyncGenerator<{ payload: Uint8Array | string; full: boolean }> {
+  const buffer = (size: number): Uint8Array => {
+    const b = spare.pop();
+    return b && b.length >= size ? b : new Uint8Array(size);
+  };
   if (source.bytes) {
-    let buf = new Uint8Array(BATCH_BYTES);
+    let buf = buffer(BATCH_BYTES);
     let used = 0;
     for await (const chunk of source.bytes()) {
       for (let from = 0; from < chunk.length; ) {
@@ -257,7 +269,7 @@ async function* batches(source: LogSource): AsyncGenerator<{ payload: Uint8Array
         }
         // The part line after the cut starts the next batch (copied now: the batch's buffer moves).
         const rest = used - cut;
-        const nextBuf = new Uint8Array(Math.max(BATCH_BYTES, 2 * rest));
+        const nextBuf = buffer(Math.max(BATCH_BYTES, 2 * rest));
         nextBuf.set(buf.subarray(cut, used));
         yield { payload: buf.subarray(0, cut), full: true };
         buf = nextBuf;

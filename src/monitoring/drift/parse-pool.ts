@@ -9,8 +9,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism, freemem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { ParsedBatch } from './batch.js';
-import type { ParseRequest } from './parse-worker.js';
+import type { ParseRequest, ParseResponse } from './parse-worker.js';
 
 const WORKER = new URL('./parse-worker.js', import.meta.url);
 
@@ -19,7 +18,7 @@ const WORKER = new URL('./parse-worker.js', import.meta.url);
  * and more threads only cost memory.
  */
 const MAX_DEFAULT_THREADS = 4;
-/** Memory one parser thread may take at its peak (its own heap; measured ~30 MB), with margin. */
+/** Memory one parser thread may take at its peak (measured 30–45 MB of resident memory each), with margin. */
 const THREAD_BYTES = 64 * 2 ** 20;
 /** Most threads MLSHIP_DRIFT_WORKERS can ask for. */
 const MAX_THREADS = 32;
@@ -55,7 +54,7 @@ export function threadsFor(env: NodeJS.ProcessEnv, machine: Machine): number {
 /** A fixed set of parser threads; batches go round-robin. */
 export class ParsePool {
   private readonly workers: Worker[] = [];
-  private readonly pending = new Map<number, { resolve: (b: ParsedBatch) => void; reject: (e: unknown) => void }>();
+  private readonly pending = new Map<number, { resolve: (r: ParseResponse) => void; reject: (e: unknown) => void }>();
   private nextId = 0;
   private turn = 0;
 
@@ -64,10 +63,10 @@ export class ParsePool {
       // A small young generation: a batch's garbage is short-lived, and each thread's heap counts
       // toward the check's peak memory.
       const w = new Worker(WORKER, { resourceLimits: { maxYoungGenerationSizeMb: 8 } });
-      w.on('message', (m: { id: number; batch: ParsedBatch }) => {
+      w.on('message', (m: ParseResponse) => {
         const p = this.pending.get(m.id);
         this.pending.delete(m.id);
-        p?.resolve(m.batch);
+        p?.resolve(m);
       });
       w.on('error', (e) => {
         for (const p of this.pending.values()) p.reject(e);
@@ -77,8 +76,8 @@ export class ParsePool {
     }
   }
 
-  /** Parse one batch on the next thread. */
-  run(request: Omit<ParseRequest, 'id'>): Promise<ParsedBatch> {
+  /** Parse one batch on the next thread; its bytes come back with the answer. */
+  run(request: Omit<ParseRequest, 'id'>): Promise<ParseResponse> {
     const id = this.nextId++;
     const worker = this.workers[this.turn++ % this.workers.length]!;
     return new Promise((resolve, reject) => {
