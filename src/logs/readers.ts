@@ -42,11 +42,17 @@ export class ReadStats {
   /** The first few problems with their location, for the user to find them. */
   readonly examples: string[] = [];
 
-  /** Count one malformed line (or record) and remember where, for the first few. */
-  reject(reason: string, where: string, detail?: string): void {
+  /** Count one malformed line (or record) of `source` and remember where, for the first few. */
+  reject(reason: string, source: string, line?: number, detail?: string): void {
     this.malformed++;
     this.reasons[reason] = (this.reasons[reason] ?? 0) + 1;
-    if (this.examples.length < 5) this.examples.push(`${where}: ${reason.replace(/_/g, ' ')}${detail ? ` (${detail})` : ''}`);
+    this.example(reason, source, line, detail);
+  }
+
+  /** Remember a problem and its location if it is among the first few. */
+  example(reason: string, source: string, line: number | undefined, detail?: string): void {
+    if (this.examples.length < 5)
+      this.examples.push(`${source}${line === undefined ? '' : `:${line}`}: ${reason.replace(/_/g, ' ')}${detail ? ` (${detail})` : ''}`);
   }
 }
 
@@ -85,10 +91,14 @@ export function lineHandler(
     r.ts = p.ts;
     r.output = p.output;
     r.hasOutput = p.hasOutput;
+    use();
+  };
+  /** The record in `r`: apply the window and hand it on. */
+  const use = (): void => {
     if (windowed) {
       const time = parseTime(r.ts);
       if (time === undefined) {
-        stats.reject('missing_timestamp', `${description}:${current}`);
+        stats.reject('missing_timestamp', description, current);
         return;
       }
       if ((from !== undefined && time < from) || (to !== undefined && time >= to)) {
@@ -97,7 +107,7 @@ export function lineHandler(
       }
     }
     const problem = onRecord(r);
-    if (problem) stats.reject(problem[0], `${description}:${current}`, problem[1]);
+    if (problem) stats.reject(problem[0], description, current, problem[1]);
     else stats.records++;
   };
   return (line, lineNo) => {
@@ -105,7 +115,7 @@ export function lineHandler(
     current = lineNo;
     stats.lines++;
     const problem = parse(line, emit);
-    if (problem !== undefined) stats.reject(problem, `${description}:${lineNo}`);
+    if (problem !== undefined) stats.reject(problem, description, lineNo);
   };
 }
 
@@ -138,13 +148,20 @@ const DAY_MS = 86_400_000;
 const DAILY_FILE = /predictions-(\d{4}-\d{2}-\d{2})\.jsonl(?:\.gz)?$/;
 
 /**
+ * The bytes of a local file (decompressed when it ends in .gz), in chunks of `chunkBytes`.
+ */
+function fileBytes(file: string, chunkBytes: number): NodeJS.ReadableStream {
+  const raw = createReadStream(file, { highWaterMark: chunkBytes });
+  return file.endsWith('.gz') ? raw.pipe(createGunzip({ chunkSize: chunkBytes })) : raw;
+}
+
+/**
  * Lines of a local file (gzip when it ends in .gz), streamed in 64 KiB chunks: small enough that
  * the decoded text stays in V8's young generation (1 MiB strings land in large-object space and
  * pile up until a full GC, which made peak memory creep with the log size).
  */
 async function* fileLines(file: string): AsyncGenerator<string> {
-  const raw = createReadStream(file, { highWaterMark: 1 << 16 });
-  const stream = file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
+  const stream = fileBytes(file, 1 << 16);
   stream.setEncoding('utf8');
   let rest = '';
   for await (const chunk of stream as AsyncIterable<string>) {
@@ -192,7 +209,8 @@ export function detectFileFormat(file: string): string | undefined {
 
 /** A `LogSource` over one local file (mlship's own format unless its lines say otherwise). */
 export function fileLogSource(file: string, format: string = detectFileFormat(file) ?? 'mlship'): LogSource {
-  return { description: file, format, lines: () => fileLines(file) };
+  // Bytes in 256 KiB chunks: outside V8's heap, copied once into a parser thread's batch.
+  return { description: file, format, lines: () => fileLines(file), bytes: () => fileBytes(file, 1 << 18) as AsyncIterable<Buffer> };
 }
 
 function isLogFile(name: string): boolean {

@@ -16,4 +16,9 @@ export interface LogSource {
   /** A `LogFormat.name`: `mlship`, `sagemaker-capture`, … */
   readonly format: string;
   lines(): AsyncIterable<string>;
+  /**
+   * The same lines as raw UTF-8 bytes (newline-separated, decompressed), when the source can give
+   * them: drift-check hands byte chunks to its parser threads without making strings first.
+   */
+  bytes?(): AsyncIterable<Uint8Array>;
 }

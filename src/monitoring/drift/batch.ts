@@ -1,8 +1,14 @@
 /**
- * A batch of log lines turned into columns: the part of the check that parses, so it can run in a
- * worker thread while the main thread accumulates. Numeric columns are Float64Arrays (NaN marks a
- * missing value) and move between threads without copying; categorical columns are string arrays.
- * The same function runs inline for small logs, so both paths give the same numbers.
+ * A batch of log text turned into what the accumulators take: the part of the check that parses,
+ * so it can run on parser threads while the main thread accumulates. A batch is a run of whole
+ * lines, as UTF-8 bytes (a local file's chunk) or as text (a source that only yields lines).
+ *
+ * What comes back is small and moves between threads without copying: per numeric field the
+ * present values in log order (a Float64Array, transferred), per categorical field the batch's
+ * categories in order of first appearance with their counts (all a categorical accumulator needs:
+ * where a category lands is decided at its first appearance), and counts of the rest. The same
+ * function runs inline when there are no threads, so both paths feed the accumulators the same
+ * values in the same order and give the same numbers.
  */
 import type { LogSource } from '../../logs/types.js';
 import { categoryValue, numericValue, WRONG } from './coerce.js';
@@ -18,41 +24,143 @@ export interface BatchSpec {
   to?: number;
 }
 
+/** A categorical column of one batch: categories in order of first appearance, and their counts. */
+export interface CategoryCounts {
+  values: string[];
+  counts: number[];
+}
+
+/** A problem on a line of the batch (numbered from 1 within the batch). */
+export interface BatchProblem {
+  line: number;
+  reason: string;
+  detail?: string;
+}
+
 /** One batch's columns and counts. */
 export interface ParsedBatch {
+  /** Lines in the batch (blank ones too): where the next batch of the source starts. */
+  lineCount: number;
   records: number;
-  /** Per slot: the numeric column (NaN = missing), or null for a categorical slot. */
+  /** Per slot: the present values in log order, or null for a categorical slot. */
   numeric: (Float64Array | null)[];
-  /** Per slot: the categorical column (null = missing), or null for a numeric slot. */
-  categorical: ((string | null)[] | null)[];
+  /** Per slot: the categories and their counts, or null for a numeric slot. */
+  categorical: (CategoryCounts | null)[];
+  /** Per slot: records without a value. */
+  missing: number[];
   /** Per slot: values of a wrong type (their rows were left out whole). */
   invalid: number[];
-  /** Outputs fed to the output accumulator (NaN / null = missing), and those left out. */
-  output: Float64Array | (string | null)[] | null;
-  outputCount: number;
+  /** The outputs fed to the output accumulator (present values), and those missing or left out. */
+  output: Float64Array | CategoryCounts | null;
+  outputMissing: number;
   outputAbsent: number;
   outputUnsupported: number;
   lines: number;
   outsideWindow: number;
   malformed: number;
   reasons: Record<string, number>;
-  examples: string[];
+  /** The first few problems, by line within the batch. */
+  problems: BatchProblem[];
 }
 
-/** Parse `lines` (numbered from `firstLine`) of one source into columns. */
-export function parseBatch(spec: BatchSpec, format: LogSource['format'], description: string, firstLine: number, lines: string[]): ParsedBatch {
-  const cap = lines.length;
+/** Bytes decoded to text at a time: small enough that the text stays in V8's young generation. */
+const PIECE_BYTES = 1 << 16;
+
+/** Keeps a batch's problems by line number within the batch, for the caller to place in the source. */
+class BatchStats extends ReadStats {
+  readonly problems: BatchProblem[] = [];
+  override example(reason: string, _source: string, line: number | undefined, detail?: string): void {
+    if (this.problems.length < 5) this.problems.push({ line: line ?? 0, reason, ...(detail !== undefined && { detail }) });
+  }
+}
+
+/** A Float64Array that grows as values come (a batch's line count is not known up front). */
+class Column {
+  values = new Float64Array(1024);
+  length = 0;
+  push(x: number): void {
+    if (this.length === this.values.length) {
+      const bigger = new Float64Array(this.values.length * 2);
+      bigger.set(this.values);
+      this.values = bigger;
+    }
+    this.values[this.length++] = x;
+  }
+  /** The values, in a buffer of their own size (it is transferred). */
+  done(): Float64Array {
+    return this.values.slice(0, this.length);
+  }
+}
+
+/** Counts per category in order of first appearance. */
+class Counter {
+  private readonly index = new Map<string, number>();
+  readonly values: string[] = [];
+  readonly counts: number[] = [];
+  add(v: string): void {
+    const i = this.index.get(v);
+    if (i !== undefined) this.counts[i]!++;
+    else {
+      this.index.set(v, this.values.length);
+      this.values.push(v);
+      this.counts.push(1);
+    }
+  }
+  done(): CategoryCounts {
+    return { values: this.values, counts: this.counts };
+  }
+}
+
+/**
+ * Call `visit` for every line of `payload` with its number within the batch (from 1), as the file
+ * reader splits them: on '\n', a trailing '\r' removed, a last line without a newline kept.
+ * Returns the number of lines.
+ */
+export function forEachLine(payload: string | Uint8Array, visit: (line: string, lineNo: number) => void): number {
+  let lineNo = 0;
+  const split = (text: string, last: boolean): void => {
+    let start = 0;
+    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+      visit(text.slice(start, nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl), ++lineNo);
+      start = nl + 1;
+    }
+    if (last && start < text.length) visit(text.endsWith('\r') ? text.slice(start, -1) : text.slice(start), ++lineNo);
+  };
+  if (typeof payload === 'string') {
+    split(payload, true);
+    return lineNo;
+  }
+  const bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  // Decode in pieces cut after a newline (a UTF-8 character never spans one).
+  for (let start = 0; start < bytes.length; ) {
+    let end = bytes.length;
+    if (start + PIECE_BYTES < bytes.length) {
+      end = bytes.lastIndexOf(10, start + PIECE_BYTES - 1) + 1;
+      if (end <= start) {
+        const nl = bytes.indexOf(10, start + PIECE_BYTES);
+        end = nl < 0 ? bytes.length : nl + 1;
+      }
+    }
+    split(bytes.toString('utf8', start, end), end === bytes.length);
+    start = end;
+  }
+  return lineNo;
+}
+
+/** Parse one batch of a source's lines into columns. */
+export function parseBatch(spec: BatchSpec, format: LogSource['format'], description: string, payload: string | Uint8Array): ParsedBatch {
   const k = spec.fields.length;
-  const numeric = spec.kinds.map((kind) => (kind === 'numeric' ? new Float64Array(cap) : null));
-  const categorical = spec.kinds.map((kind) => (kind === 'categorical' ? ([] as (string | null)[]) : null));
+  const numeric = spec.kinds.map((kind) => (kind === 'numeric' ? new Column() : null));
+  const categorical = spec.kinds.map((kind) => (kind === 'categorical' ? new Counter() : null));
+  const missing = new Array<number>(k).fill(0);
   const invalid = new Array<number>(k).fill(0);
-  const output: Float64Array | (string | null)[] | null = spec.output === 'numeric' ? new Float64Array(cap) : spec.output === 'categorical' ? [] : null;
-  let outputCount = 0;
+  const output = spec.output === 'numeric' ? new Column() : spec.output === 'categorical' ? new Counter() : null;
+  let outputMissing = 0;
   let outputAbsent = 0;
   let outputUnsupported = 0;
   let records = 0;
   const row = new Array<number | string | null>(k);
-  const stats = new ReadStats();
+  const stats = new BatchStats();
   const handle = lineHandler(format, description, spec, stats, (r) => {
     // Coerce the whole row first so a malformed line contributes nothing.
     for (let i = 0; i < k; i++) {
@@ -65,44 +173,42 @@ export function parseBatch(spec: BatchSpec, format: LogSource['format'], descrip
       row[i] = v;
     }
     for (let i = 0; i < k; i++) {
-      const col = numeric[i];
-      if (col) col[records] = row[i] === null ? Number.NaN : (row[i] as number);
-      else categorical[i]!.push(row[i] as string | null);
+      const v = row[i]!;
+      if (v === null) missing[i]!++;
+      else if (typeof v === 'number') numeric[i]!.push(v);
+      else categorical[i]!.add(v);
     }
     records++;
     if (output) {
       if (!r.hasOutput || r.output === undefined) outputAbsent++;
       else if (typeof r.output === 'object' && r.output !== null) outputUnsupported++;
-      else if (output instanceof Float64Array) {
-        const v = numericValue(r.output);
+      else {
+        const v = output instanceof Column ? numericValue(r.output) : categoryValue(r.output);
         if (v === WRONG) outputUnsupported++;
-        else output[outputCount++] = v === null ? Number.NaN : v;
-      } else {
-        const v = categoryValue(r.output);
-        if (v === WRONG) outputUnsupported++;
-        else {
-          output.push(v);
-          outputCount++;
-        }
+        else if (v === null) outputMissing++;
+        else if (output instanceof Column) output.push(v as number);
+        else output.add(v as string);
       }
     }
     return undefined;
   });
-  for (let i = 0; i < lines.length; i++) handle(lines[i]!, firstLine + i);
+  const lineCount = forEachLine(payload, handle);
   return {
+    lineCount,
     records,
-    numeric: numeric.map((c) => (c ? c.slice(0, records) : null)),
-    categorical,
+    numeric: numeric.map((c) => c?.done() ?? null),
+    categorical: categorical.map((c) => c?.done() ?? null),
+    missing,
     invalid,
-    output: output instanceof Float64Array ? output.slice(0, outputCount) : output,
-    outputCount,
+    output: output?.done() ?? null,
+    outputMissing,
     outputAbsent,
     outputUnsupported,
     lines: stats.lines,
     outsideWindow: stats.outsideWindow,
     malformed: stats.malformed,
     reasons: stats.reasons,
-    examples: stats.examples,
+    problems: stats.problems,
   };
 }
 

@@ -41,19 +41,27 @@ export class CategoricalAccumulator {
   constructor(readonly profile: CategoricalProfile) {}
 
   add(category: string): void {
-    this.n++;
+    this.addCount(category, 1);
+  }
+
+  /**
+   * `times` values of one category: the same as `add` that many times, since where a category is
+   * counted (its own count or OTHER_UNSEEN) is settled when it is first seen.
+   */
+  addCount(category: string, times: number): void {
+    this.n += times;
     const c = this.counts.get(category);
     if (c !== undefined) {
-      this.counts.set(category, c + 1);
+      this.counts.set(category, c + times);
       return;
     }
     const known = Object.hasOwn(this.profile.frequencies, category);
     if (!known && this.unseenKinds >= MAX_UNSEEN) {
-      this.counts.set(OTHER_UNSEEN, (this.counts.get(OTHER_UNSEEN) ?? 0) + 1);
+      this.counts.set(OTHER_UNSEEN, (this.counts.get(OTHER_UNSEEN) ?? 0) + times);
       return;
     }
     if (!known) this.unseenKinds++;
-    this.counts.set(category, 1);
+    this.counts.set(category, times);
   }
 
   finish(): CategoricalStats | undefined {

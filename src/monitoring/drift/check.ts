@@ -10,8 +10,9 @@ import { CategoricalAccumulator, type CategoricalStats } from './categorical.js'
 import { chooseMethod, isDrift, METHOD_INFO, type ConcreteMethod, type FeatureKind } from './methods.js';
 import { NumericAccumulator, type NumericStats } from './numeric.js';
 import type { BaselineProfile, FeatureProfile } from '../../baseline/profile.js';
-import { parseBatch, type BatchSpec, type ParsedBatch } from './batch.js';
+import { parseBatch, type BatchSpec, type CategoryCounts, type ParsedBatch } from './batch.js';
 import { ParsePool, parserThreads } from './parse-pool.js';
+import type { ParseResponse } from './parse-worker.js';
 import { ReadStats } from '../../logs/readers.js';
 import { SpillDir } from './spill.js';
 
@@ -25,12 +26,15 @@ export interface DriftCheckInput {
   /** The feature schema, in declaration order (field order of CSV captures). */
   schema: Record<string, FieldSpec>;
   settings: Manifest['monitoring']['drift'];
-  /** Parser threads for large logs (default: from the cores and MLSHIP_DRIFT_WORKERS; 0 = inline). */
+  /** Parser threads for large logs (default: from the cores, the memory and MLSHIP_DRIFT_WORKERS; 0 = inline). */
   workers?: number;
 }
 
-/** Lines per parse batch; a log longer than one batch is parsed on worker threads. */
-const BATCH_LINES = 2048;
+/**
+ * Bytes (or characters) per parse batch, about 4,500 lines of the example's log; a log longer than
+ * one batch is parsed on worker threads.
+ */
+const BATCH_BYTES = 1 << 20;
 
 /** One feature's (or the output's) verdict. The first six keys are the `--json` contract. */
 export interface FeatureResult {
@@ -125,75 +129,66 @@ export async function runDriftCheck(input: DriftCheckInput): Promise<DriftResult
       from: input.window?.from?.getTime(),
       to: input.window?.to?.getTime(),
     };
-    const consume = (b: ParsedBatch): void => {
+    // Batches are consumed in log order, whichever thread parsed them, so the accumulators see the
+    // values in the same order either way. `lineOffset` places a batch's problems in its source.
+    let lineOffset = 0;
+    let consumedSource: LogSource | undefined;
+    const consume = (b: ParsedBatch, source: LogSource): void => {
+      if (source !== consumedSource) {
+        consumedSource = source;
+        lineOffset = 0;
+      }
       slots.forEach((slot, i) => {
         slot.invalid += b.invalid[i]!;
+        slot.missing += b.missing[i]!;
         const col = b.numeric[i];
-        if (col) {
-          const acc = slot.numeric!;
-          for (let r = 0; r < b.records; r++) {
-            const x = col[r]!;
-            if (x !== x) slot.missing++;
-            else acc.add(x);
-          }
-        } else {
-          const acc = slot.categorical!;
-          for (const v of b.categorical[i]!) {
-            if (v === null) slot.missing++;
-            else acc.add(v);
-          }
-        }
+        if (col) slot.numeric!.addAll(col);
+        else addCounts(slot.categorical!, b.categorical[i]!);
       });
       if (outputSlot && b.output) {
         outputAbsent += b.outputAbsent;
         outputUnsupported += b.outputUnsupported;
-        if (b.output instanceof Float64Array) {
-          for (let r = 0; r < b.outputCount; r++) {
-            const x = b.output[r]!;
-            if (x !== x) outputSlot.missing++;
-            else outputSlot.numeric!.add(x);
-          }
-        } else for (const v of b.output) v === null ? outputSlot.missing++ : outputSlot.categorical!.add(v);
+        outputSlot.missing += b.outputMissing;
+        if (b.output instanceof Float64Array) outputSlot.numeric!.addAll(b.output);
+        else addCounts(outputSlot.categorical!, b.output);
       }
       stats.lines += b.lines;
       stats.records += b.records;
       stats.outsideWindow += b.outsideWindow;
       stats.malformed += b.malformed;
       for (const [k, v] of Object.entries(b.reasons)) stats.reasons[k] = (stats.reasons[k] ?? 0) + v;
-      for (const e of b.examples) if (stats.examples.length < 5) stats.examples.push(e);
+      for (const p of b.problems) stats.example(p.reason, source.description, lineOffset + p.line, p.detail);
+      lineOffset += b.lineCount;
     };
 
-    // Read each source once, in batches; past the first full batch, parse on worker threads (in
-    // order, at most two batches in flight per thread) while this thread accumulates.
+    // Read each source once, in batches of whole lines; past the first full batch, parse on worker
+    // threads (in order, at most two batches in flight per thread) while this thread accumulates.
     const threads = input.workers ?? parserThreads(process.env);
     let pool: ParsePool | undefined;
-    const inFlight: Promise<ParsedBatch>[] = [];
-    const dispatch = async (source: LogSource, firstLine: number, lines: string[], full: boolean): Promise<void> => {
-      if (!pool && full && threads > 0) pool = new ParsePool(threads);
-      if (!pool) {
-        consume(parseBatch(spec, source.format, source.description, firstLine, lines));
-        return;
-      }
-      inFlight.push(pool.run({ spec, format: source.format, description: source.description, firstLine, lines }));
-      while (inFlight.length > 2 * threads) consume(await inFlight.shift()!);
+    const inFlight: { parsed: Promise<ParseResponse>; source: LogSource }[] = [];
+    // Batch buffers back from parsing, for the next batches (memory stays a few buffers however
+    // long the log; fresh buffers per batch piled up outside the threads' small heaps).
+    const spare: Uint8Array[] = [];
+    const next = async (): Promise<void> => {
+      const { parsed, source } = inFlight.shift()!;
+      const { batch, payload } = await parsed;
+      consume(batch, source);
+      if (payload) spare.push(new Uint8Array(payload.buffer));
     };
     try {
       for (const source of input.sources) {
-        let lines: string[] = [];
-        let lineNo = 0;
-        let first = 1;
-        for await (const line of source.lines()) {
-          lines.push(line);
-          lineNo++;
-          if (lines.length === BATCH_LINES) {
-            await dispatch(source, first, lines, true);
-            lines = [];
-            first = lineNo + 1;
+        for await (const { payload, full } of batches(source, spare)) {
+          if (!pool && full && threads > 0) pool = new ParsePool(threads);
+          if (!pool) {
+            consume(parseBatch(spec, source.format, source.description, payload), source);
+            if (typeof payload !== 'string') spare.push(new Uint8Array(payload.buffer));
+            continue;
           }
+          inFlight.push({ parsed: pool.run({ spec, format: source.format, description: source.description, payload }), source });
+          while (inFlight.length > 2 * threads) await next();
         }
-        if (lines.length > 0) await dispatch(source, first, lines, false);
       }
-      while (inFlight.length > 0) consume(await inFlight.shift()!);
+      while (inFlight.length > 0) await next();
     } finally {
       await pool?.close();
     }
@@ -236,6 +231,66 @@ export async function runDriftCheck(input: DriftCheckInput): Promise<DriftResult
   } finally {
     spill.dispose();
   }
+}
+
+/** A batch's category counts into an accumulator, in the batch's order of first appearance. */
+function addCounts(acc: CategoricalAccumulator, c: CategoryCounts): void {
+  for (let j = 0; j < c.values.length; j++) acc.addCount(c.values[j]!, c.counts[j]!);
+}
+
+/**
+ * A source as batches of whole lines of about BATCH_BYTES: its bytes when it has them (each batch
+ * in a buffer of its own, taken from `spare` when one is back, which moves to a parser thread
+ * without a copy), else its lines joined.
+ * `full` is false for the last, shorter batch.
+ */
+async function* batches(source: LogSource, spare: Uint8Array[]): AsyncGenerator<{ payload: Uint8Array | string; full: boolean }> {
+  const buffer = (size: number): Uint8Array => {
+    const b = spare.pop();
+    return b && b.length >= size ? b : new Uint8Array(size);
+  };
+  if (source.bytes) {
+    let buf = buffer(BATCH_BYTES);
+    let used = 0;
+    for await (const chunk of source.bytes()) {
+      for (let from = 0; from < chunk.length; ) {
+        const n = Math.min(chunk.length - from, buf.length - used);
+        buf.set(chunk.subarray(from, from + n), used);
+        used += n;
+        from += n;
+        if (used < buf.length) continue;
+        const cut = buf.lastIndexOf(10) + 1;
+        if (cut === 0) {
+          // One line longer than the batch: let the batch grow until the line ends.
+          const bigger = new Uint8Array(buf.length * 2);
+          bigger.set(buf);
+          buf = bigger;
+          continue;
+        }
+        // The part line after the cut starts the next batch (copied now: the batch's buffer moves).
+        const rest = used - cut;
+        const nextBuf = buffer(Math.max(BATCH_BYTES, 2 * rest));
+        nextBuf.set(buf.subarray(cut, used));
+        yield { payload: buf.subarray(0, cut), full: true };
+        buf = nextBuf;
+        used = rest;
+      }
+    }
+    if (used > 0) yield { payload: buf.subarray(0, used), full: false };
+    return;
+  }
+  let lines: string[] = [];
+  let size = 0;
+  for await (const line of source.lines()) {
+    lines.push(line);
+    size += line.length + 1;
+    if (size >= BATCH_BYTES) {
+      yield { payload: `${lines.join('\n')}\n`, full: true };
+      lines = [];
+      size = 0;
+    }
+  }
+  if (lines.length > 0) yield { payload: `${lines.join('\n')}\n`, full: false };
 }
 
 function describeSources(sources: LogSource[]): string {

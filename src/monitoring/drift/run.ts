@@ -11,6 +11,7 @@ import type { Target } from '../../deploy/types.js';
 import type { LogSource, LogWindow } from '../../logs/types.js';
 import { firstWeekReference, loadBaselineFile } from './baseline.js';
 import { runDriftCheck, type DriftResult } from './check.js';
+import { parserThreads } from './parse-pool.js';
 import { formatDriftTable } from './format.js';
 import type { BaselineProfile } from '../../baseline/profile.js';
 import { localLogSources } from '../../logs/readers.js';
@@ -97,7 +98,19 @@ export async function checkDrift(ctx: DriftRunContext, flags: DriftFlags): Promi
   }
   const sources = await allSources(window);
   ctx.output.debug(`drift-check: ${sources.length} log source(s), baseline ${baselineSource}`);
-  const result: DriftOutcome['result'] = await runDriftCheck({ baseline, baselineSource, sources, window, schema, settings: ctx.manifest.monitoring.drift });
+  const workers = parserThreads(ctx.env);
+  ctx.output.debug(
+    workers > 0 ? `drift-check: a log longer than one batch is parsed on ${workers} parser threads` : 'drift-check: logs are parsed on the main thread',
+  );
+  const result: DriftOutcome['result'] = await runDriftCheck({
+    baseline,
+    baselineSource,
+    sources,
+    window,
+    schema,
+    settings: ctx.manifest.monitoring.drift,
+    workers,
+  });
 
   if (flags.report) {
     const file = path.resolve(ctx.cwd, flags.report);

@@ -1,11 +1,13 @@
 /** `mlship drift-check` as a user runs it: spawned, on generated logs with an explicit baseline. */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyExample, json, runCli } from '../../helpers/cli.js';
 import { profileRows } from '../../../src/monitoring/drift/baseline.js';
 import type { FieldSpec } from '../../../src/manifest/types.js';
-import { exampleRows, writeLog } from './logs.js';
+import { exampleRows, logLines, writeLog } from './logs.js';
 
 let project: { dir: string; cleanup: () => void };
 let baseline: string;
@@ -184,5 +186,56 @@ describe('mlship drift-check (explicit --logs and --baseline)', () => {
       malformed: 2,
       malformed_examples: [expect.stringMatching(/predictions-2026-11-27\.jsonl:30001: invalid json/), expect.stringMatching(/:30002: wrong type/)],
     });
+  });
+
+  it('parses on threads by default, with the same result as on the main thread: batches, files, gzip, CRLF, a long line, a window', async () => {
+    const dir = path.join(project.dir, 'mixed');
+    mkdirSync(dir);
+    // Day one: CRLF lines, blank lines, a broken line, a line longer than a parse batch (1 MiB), and
+    // more unseen plans than the accumulator keeps apart (the rest go to "(other unseen)" in the
+    // order they first appear, which threads must not change).
+    const day1: string[] = logLines({ rows: 12_000, seed: 5, shiftCharges: 2 }).map((line, i) => {
+      if (i % 7 !== 0) return line;
+      const doc = JSON.parse(line) as { input: Record<string, unknown> };
+      doc.input.plan = `plan-${i}`;
+      if (i === 6006) doc.input.notes = 'n'.repeat(1_500_000);
+      return JSON.stringify(doc);
+    });
+    day1.splice(3000, 0, '', '');
+    day1.splice(9000, 0, '{"ts": "2026-11-27T12:00:00Z", "input": {"tenure_months": 3');
+    writeFileSync(path.join(dir, 'predictions-2026-11-27.jsonl'), `${day1.join('\r\n')}\r\n`);
+    writeFileSync(path.join(dir, 'predictions-2026-11-28.jsonl.gz'), gzipSync(`${logLines({ rows: 8000, seed: 6, day: '2026-11-28' }).join('\n')}\n`));
+    const args = [
+      'drift-check',
+      '--baseline',
+      baseline,
+      '--logs',
+      'mixed',
+      '--from',
+      '2026-11-27T06:00:00Z',
+      '--to',
+      '2026-11-28T18:00:00Z',
+      '--json',
+      '--verbose',
+    ];
+    const threaded = await runCli(args, { cwd: project.dir, env: { MLSHIP_DRIFT_WORKERS: undefined } });
+    const inline = await runCli(args, { cwd: project.dir, env: { MLSHIP_DRIFT_WORKERS: '0' } });
+    expect(threaded.stderr).toMatch(availableParallelism() > 1 ? /parsed on \d+ parser threads/ : /parsed on the main thread/);
+    expect(inline.stderr).toMatch(/parsed on the main thread/);
+    expect(threaded.code, threaded.stderr).toBe(inline.code);
+    const doc = json<{
+      rows: number;
+      outside_window: number;
+      malformed: number;
+      malformed_examples: string[];
+      features: { name: string; unseen?: Record<string, number> }[];
+    }>(threaded);
+    expect(doc).toEqual(json(inline));
+    expect(doc.rows + doc.outside_window + doc.malformed).toBe(20_001);
+    expect(doc.outside_window).toBe(3000 + 2000);
+    expect(doc.malformed_examples).toEqual([expect.stringMatching(/predictions-2026-11-27\.jsonl:9001: invalid json$/)]);
+    const plan = doc.features.find((f) => f.name === 'plan')!;
+    expect(Object.keys(plan.unseen!)).toHaveLength(1001);
+    expect(plan.unseen!['(other unseen)']).toBeGreaterThan(0);
   });
 });

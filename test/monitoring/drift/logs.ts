@@ -55,10 +55,14 @@ export function sampleRecords(options: LogOptions): Record<string, unknown>[] {
 
 /** Lines of an mlship prediction log. */
 export function logLines(options: LogOptions): string[] {
+  return [...logLineStream(options)];
+}
+
+/** The same lines one at a time (a bench writes millions without holding them). */
+export function* logLineStream(options: LogOptions): Generator<string> {
   const rows = exampleRows();
   const rand = rng(options.seed ?? 7);
   const day = options.day ?? '2026-11-27';
-  const lines: string[] = [];
   for (let i = 0; i < options.rows; i++) {
     const input = { ...rows[Math.floor(rand() * rows.length)]! };
     if (options.shiftCharges) input.monthly_charges = Math.round(((input.monthly_charges as number) + options.shiftCharges) * 100) / 100;
@@ -66,9 +70,8 @@ export function logLines(options: LogOptions): string[] {
     const seconds = Math.floor((i / options.rows) * 86_399);
     const ts = new Date(Date.parse(`${day}T00:00:00Z`) + seconds * 1000).toISOString();
     const output = options.output ? options.output(input) : Math.round(rand() * 1000) / 1000;
-    lines.push(JSON.stringify({ ts, id: `req-${i}`, model: 'churn', version: 'v1', input, output, latency_ms: 3.2 }));
+    yield JSON.stringify({ ts, id: `req-${i}`, model: 'churn', version: 'v1', input, output, latency_ms: 3.2 });
   }
-  return lines;
 }
 
 /** Write `predictions-<day>.jsonl` into a folder; returns its path. */
