@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/targets/local/processes.js';
 import { copyExample, json, python, repoRoot, runCli, tempDir, type RunResult } from '../helpers/cli.js';
 import { churnRecord, postJson } from '../helpers/http.js';
+import { writeLog } from '../monitoring/drift/logs.js';
 import { addTargetBlock, CLOUD_DOUBLES, installTarball, packPackage, type Installed, type Packed } from '../helpers/package.js';
 
 let work: { dir: string; cleanup: () => void };
@@ -121,6 +122,31 @@ describe('the packed package', () => {
     expect(json(ok(await mlship(dir, {}, 'status', '--json')))).toMatchObject({ live: { version: 'v1', healthy: true } });
     expect(json(ok(await mlship(dir, {}, 'stop', '--json')))).toEqual({ stopped: true, version: 'v1' });
   }, 600_000);
+
+  it('drift-check writes the HTML report (Vega in the bundle) and parses in worker threads (the bundled parse-worker.js)', async () => {
+    const project = copyExample();
+    cleanups.push(project.cleanup);
+    const manifest = path.join(project.dir, 'mlship.yaml');
+    writeFileSync(manifest, readFileSync(manifest, 'utf8').replace('on_drift: true', 'on_drift: false'));
+    // Many 2 048-line parse batches, so the worker thread gets some.
+    writeLog(path.join(project.dir, 'logs'), { rows: 10_000, seed: 5, shiftCharges: 20 });
+    const r = await mlship(
+      project.dir,
+      { MLSHIP_DRIFT_WORKERS: '1' },
+      'drift-check',
+      '--logs',
+      'logs',
+      '--baseline',
+      'data/train.csv',
+      '--report',
+      'drift.html',
+      '--json',
+    );
+    expect(r.code, r.stderr).toBe(3);
+    expect(json<{ drifted: string[] }>(r).drifted).toContain('monthly_charges');
+    const html = readFileSync(path.join(project.dir, 'drift.html'), 'utf8');
+    expect(html.match(/<svg/g)?.length ?? 0).toBeGreaterThanOrEqual(5);
+  }, 300_000);
 
   for (const [cloud, start] of Object.entries(CLOUD_DOUBLES)) {
     it(`on ${cloud}'s doubles: build → push → deploy → status`, async () => {
