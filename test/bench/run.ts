@@ -35,6 +35,7 @@ const modules: Record<string, () => Promise<BenchModule>> = {
   router: () => import('./router.js'),
   transformer: () => import('./transformer.js'),
   image: () => import('./image.js'),
+  package: () => import('./package.js'),
 };
 
 async function main(): Promise<void> {
