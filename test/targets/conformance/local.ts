@@ -73,6 +73,8 @@ export const harness: ConformanceHarness = {
         behaviours[version] = b;
         writeFileSync(behaviourFile, JSON.stringify(behaviours));
       },
+      // The local target runs no canary yet, so nothing reads the traffic.
+      traffic: () => undefined,
       async serving() {
         const live = (await target.status()).live;
         if (!live) return undefined;
