@@ -181,7 +181,7 @@ describe.each(HARNESSES.map((h) => [h.descriptor.name, h] as const))('%s conform
 
     it('a canary slower than the latency budget for three periods is reverted', async () => {
       // budget.latency_ms of the example: p95 150 ms; the guard reverts after 3 slow one-minute periods.
-      w.behave('v4', { latencyMs: 5_000 });
+      w.behave('v4', { latencyMs: 1_000 });
       await w.target.push(await w.build(4), w.pushOptions);
       const error = await failure(w.target.deploy({ version: 'v4', strategy: { ...canary, bakeMinutes: 4 }, timeoutSeconds: w.timeoutSeconds }));
       expect(error).toMatchObject({ code: 'canary_reverted', exitCode: 3 });
