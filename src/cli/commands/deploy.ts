@@ -50,8 +50,10 @@ export const run: CommandModule['run'] = async (ctx, _args, options) => {
   if (alertWarning) ctx.output.warn(alertWarning);
   if (options.plan === true) {
     const planned = await target.plan(request);
-    const plan = request.strategy?.kind === 'canary' ? { ...planned, rollout: request.strategy } : planned;
-    return { data: { plan: alertWarning ? { ...plan, warnings: [alertWarning] } : plan }, text: formatPlan(plan, ctx.output) };
+    for (const w of planned.warnings ?? []) ctx.output.warn(w);
+    const warnings = [...(planned.warnings ?? []), ...(alertWarning ? [alertWarning] : [])];
+    const plan = { ...planned, ...(request.strategy?.kind === 'canary' && { rollout: request.strategy }), ...(warnings.length > 0 && { warnings }) };
+    return { data: { plan }, text: formatPlan(plan, ctx.output) };
   }
   const result = await target.deploy(request);
   const verb = result.changed ? `${result.live.version} is live` : `${result.live.version} was already live (nothing changed)`;
