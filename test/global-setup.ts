@@ -15,7 +15,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { aptInstall } from './helpers/apt.js';
 import { ensureChromium } from './helpers/chromium.js';
-import { exampleDir, python, repoRoot } from './helpers/cli.js';
+import { ensureExampleModel, python, repoRoot } from './helpers/cli.js';
 import { makeFlavorProjects } from './helpers/flavors.js';
 import { ensureImageTools } from './helpers/image-tools.js';
 
@@ -74,8 +74,6 @@ export default function setup(): void {
     throw new Error('the Azure tests need openssl: run `sudo apt-get install -y openssl` (Debian/Ubuntu)');
   }
   const interpreter = preparePython();
-  if (!existsSync(path.join(exampleDir, 'model', 'model.joblib'))) {
-    execFileSync(interpreter, ['train.py'], { cwd: exampleDir, stdio: 'inherit' });
-  }
+  ensureExampleModel(interpreter);
   makeFlavorProjects(interpreter);
 }

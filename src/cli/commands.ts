@@ -87,13 +87,19 @@ export const commands: CommandSpec[] = [
       { flags: '--plan', description: 'print what would change and change nothing' },
       { flags: '--port <port>', description: 'local target: the stable port to serve on' },
       { flags: '--timeout <duration>', description: 'how long to wait for the new version to become healthy, e.g. 90s, 10m (a plain number: seconds)' },
-      { flags: '--strategy <strategy>', description: 'cloud targets: all-at-once | canary', default: 'all-at-once' },
+      { flags: '--strategy <strategy>', description: 'all-at-once | canary', default: 'all-at-once' },
       { flags: '--canary-percent <n>', description: 'canary: share of traffic on the new version first' },
       {
         flags: '--bake <duration>',
-        description: 'canary: how long to watch alarms before shifting the rest, e.g. 10m, 90s (a plain number: minutes; default 10m)',
+        description:
+          "canary: how long to watch the new version's errors and latency before shifting the rest, e.g. 10m, 90s (a plain number: minutes; default 10m)",
       },
       { flags: '--bake-minutes <duration>', description: 'the former name of --bake' },
+      {
+        flags: '--min-requests <n>',
+        description: 'canary: requests the new version must answer during the bake before it is promoted (default: rollout.canary.min_requests, 100)',
+      },
+      { flags: '--promote-inconclusive', description: 'canary: promote it even when it saw fewer requests than the minimum (with a warning)' },
     ],
     readsManifest: true,
     load: () => import('./commands/deploy.js'),

@@ -122,6 +122,12 @@ export function formatPlan(plan: DeployPlan, out: Styler): string {
     for (const r of plan.compute.reasons) lines.push(`            ${r}`);
   }
   lines.push(`  logging   ${plan.logging.enabled ? `on → ${plan.logging.destination}` : 'off'}`);
+  if (plan.rollout && !plan.noop) {
+    const r = plan.rollout;
+    lines.push(
+      `  rollout   canary ${r.percent}% for ${r.bakeMinutes} min; promoted only after at least ${r.minRequests} requests on ${plan.to}, ${r.promoteInconclusive ? 'else promoted anyway with a warning' : 'else reverted (canary_inconclusive)'}`,
+    );
+  }
   if (plan.steps.length > 0) {
     lines.push('  steps');
     plan.steps.forEach((s, i) => {

@@ -106,7 +106,17 @@ export interface DeployRequest {
   timeoutSeconds?: number;
   /** Local: the stable port. */
   port?: number;
-  strategy?: { kind: 'all-at-once' } | { kind: 'canary'; percent: number; bakeMinutes: number };
+  strategy?:
+    | { kind: 'all-at-once' }
+    | {
+        kind: 'canary';
+        percent: number;
+        bakeMinutes: number;
+        /** Answered requests the canary needs over the bake to be promoted; default `rollout.canary.min_requests`. */
+        minRequests?: number;
+        /** Promote a canary without enough evidence (with a warning in the output and the history) instead of reverting it. */
+        promoteInconclusive?: boolean;
+      };
 }
 
 /** One step a deploy would take (a process to start, an API call to make). */
@@ -130,6 +140,8 @@ export interface DeployPlan {
   noop: boolean;
   /** What the deploy will not do that the manifest asks for (e.g. alert e-mail on a target that sends none). */
   warnings?: string[];
+  /** A canary: its share, bake and the evidence its promotion needs (filled by `deploy --plan` from the request). */
+  rollout?: Extract<NonNullable<DeployRequest['strategy']>, { kind: 'canary' }>;
 }
 
 export interface LiveInfo {

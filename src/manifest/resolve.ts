@@ -71,6 +71,7 @@ export interface RawManifest {
     auto_deploy?: boolean;
   };
   quality?: { metric?: string; max_drop?: number; min_labels?: number };
+  rollout?: { canary?: { min_requests?: number } };
 }
 
 export const DEFAULTS = {
@@ -92,6 +93,7 @@ export const DEFAULTS = {
   gateMinDelta: 0,
   qualityMaxDrop: 0.05,
   qualityMinLabels: 20,
+  canaryMinRequests: 100,
   sagemakerPrefix: 'mlship',
   vertexRegion: 'us-central1',
   vertexPrefix: 'mlship',
@@ -193,6 +195,7 @@ export function resolveManifest(raw: RawManifest, file: string, targetOverride?:
       max_drop: raw.quality?.max_drop ?? DEFAULTS.qualityMaxDrop,
       min_labels: raw.quality?.min_labels ?? DEFAULTS.qualityMinLabels,
     },
+    rollout: { canary: { min_requests: raw.rollout?.canary?.min_requests ?? DEFAULTS.canaryMinRequests } },
   };
 }
 

@@ -526,5 +526,24 @@ export const manifestSchema = {
         },
       },
     },
+    rollout: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'how `deploy --strategy canary` decides to promote',
+      properties: {
+        canary: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            min_requests: {
+              type: 'integer',
+              minimum: 1,
+              description:
+                'requests the canary must answer during the bake before it is promoted (default 100); fewer: reverted as inconclusive (deploy --min-requests overrides)',
+            },
+          },
+        },
+      },
+    },
   },
 } as const;

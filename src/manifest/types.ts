@@ -150,6 +150,8 @@ export interface Manifest {
   };
   /** Live quality (`mlship quality`): metric on labelled predictions vs the validation metric. */
   quality: { metric: string; max_drop: number; min_labels: number };
+  /** How `deploy --strategy canary` decides: the evidence a canary needs before it is promoted. */
+  rollout: { canary: { min_requests: number } };
   /** Problems that do not stop the manifest from loading (e.g. stage budgets above the total). */
   warnings?: Diagnostic[];
 }

@@ -28,8 +28,6 @@ export function checkStrategy(name: TargetName, strategy: 'all-at-once' | 'canar
   requireCapability(descriptorOf(name), ALL_DESCRIPTORS, {
     flag: `--strategy ${strategy}`,
     allows: (d) => d.capabilities.strategies.includes(strategy),
-    ...(name === 'local' &&
-      strategy === 'canary' && { why: "the local router switches versions whole; it does not split traffic or watch a version's errors" }),
   });
 }
 

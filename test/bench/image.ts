@@ -9,7 +9,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { copyExample, json, python, runCli } from '../helpers/cli.js';
+import { cliFailure, copyExample, json, python, runCli } from '../helpers/cli.js';
 import { ensureStandInBase, STAND_IN_TAG } from '../packaging/image/stand-in.js';
 import type { BenchRow } from './run.js';
 
@@ -26,12 +26,12 @@ export async function bench(): Promise<BenchRow[]> {
   const cli = (...args: string[]) => runCli(args, { cwd: dir, env: { MLSHIP_PYTHON: python }, timeoutMs: 30 * 60_000 });
   try {
     const context = await cli('build', '--no-image', '--json');
-    if (context.code !== 0) throw new Error(`build failed: ${context.stderr}`);
+    if (context.code !== 0) throw cliFailure('build', context);
     const base = ensureStandInBase(path.join(json<{ dir: string }>(context).dir, 'requirements.txt'));
     const started = Date.now();
     const built = await cli('build', '--image', '--builder', 'buildah', '--json');
     const seconds = (Date.now() - started) / 1000;
-    if (built.code !== 0) throw new Error(`image build failed: ${built.stderr}`);
+    if (built.code !== 0) throw cliFailure('build (image)', built);
     const image = json<{ build: { image: { bytes: number } } }>(built).build.image;
     const standIn = spawnSync('buildah', ['inspect', '--type', 'image', '--format', '{{index .OCIv1.Config.Labels "io.mlship.stand-in"}}', STAND_IN_TAG], {
       encoding: 'utf8',

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import path from 'node:path';
-import { copyExample, python, runCli } from '../helpers/cli.js';
+import { cliFailure, copyExample, python, runCli } from '../helpers/cli.js';
 import { churnRecord, postJson } from '../helpers/http.js';
 import { freePort } from '../../src/targets/local/processes.js';
 import type { BenchRow } from './run.js';
@@ -31,7 +31,10 @@ export async function bench(): Promise<BenchRow[]> {
   const env = { MLSHIP_PYTHON: python };
   const cli = (...args: string[]) => runCli(args, { cwd: dir, env });
   try {
-    if ((await cli('build', '--no-image')).code !== 0 || (await cli('push')).code !== 0) throw new Error('build/push failed');
+    for (const step of [['build', '--no-image'], ['push']]) {
+      const r = await cli(...step, '--json');
+      if (r.code !== 0) throw cliFailure(step[0]!, r);
+    }
     const port = await freePort();
     const started = Date.now();
     const deploy = runCli(['deploy', '--port', String(port)], { cwd: dir, env });

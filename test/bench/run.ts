@@ -5,7 +5,11 @@
  *   npm run bench                 # all benchmarks
  *   npm run bench -- startup      # only the modules whose name contains "startup"
  *   npm run bench -- --large      # also the large variants (e.g. 10 M-row drift)
+ *
+ * On a fresh clone the example's model is trained first (it is not committed), as the demo does.
  */
+import { ensureExampleModel } from '../helpers/cli.js';
+
 export interface BenchRow {
   /** What was measured, e.g. "mlship --help start-up". */
   name: string;
@@ -42,6 +46,7 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const large = args.includes('--large');
   const filters = args.filter((a) => !a.startsWith('--'));
+  ensureExampleModel();
   const rows: BenchRow[] = [];
   for (const [name, load] of Object.entries(modules)) {
     if (filters.length > 0 && !filters.some((f) => name.includes(f))) continue;

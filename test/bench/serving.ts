@@ -12,7 +12,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
-import { copyExample, json, python, runCli } from '../helpers/cli.js';
+import { cliFailure, copyExample, json, python, runCli } from '../helpers/cli.js';
 import { freePort, goodRecord } from '../serving/app-helpers.js';
 import type { BenchRow } from './run.js';
 
@@ -170,7 +170,7 @@ export async function bench(options: { large: boolean }): Promise<BenchRow[]> {
   const workers = String(availableParallelism());
   try {
     const built = await runCli(['build', '--no-image', '--json'], { cwd: project.dir, env: { MLSHIP_PYTHON: python }, timeoutMs: 300_000 });
-    if (built.code !== 0) throw new Error(`mlship build failed:\n${built.stderr}`);
+    if (built.code !== 0) throw cliFailure('build', built);
     const buildDir = json<{ dir: string }>(built).dir;
     const barePy = path.join(scratch, 'bare_fastapi.py');
     writeFileSync(barePy, BARE_FASTAPI);

@@ -18,7 +18,7 @@ import path from 'node:path';
 import { loadCatalog } from '../../src/instances/catalog.js';
 import { selectCompute, selectionInput } from '../../src/compute/select.js';
 import { loadManifestFile } from '../../src/manifest/load.js';
-import { json, python, repoRoot, runCli } from '../helpers/cli.js';
+import { cliFailure, json, python, repoRoot, runCli } from '../helpers/cli.js';
 import { postJson } from '../helpers/http.js';
 import { freePort } from '../serving/app-helpers.js';
 import type { BenchRow } from './run.js';
@@ -158,7 +158,7 @@ export async function bench(options: { large: boolean }): Promise<BenchRow[]> {
   const scratch = mkdtempSync(path.join(tmpdir(), 'mlship-bench-bert-run-'));
   try {
     const built = await runCli(['build', '--no-image', '--json'], { cwd: project.dir, env: { MLSHIP_PYTHON: python }, timeoutMs: 900_000 });
-    if (built.code !== 0) throw new Error(`mlship build failed:\n${built.stderr}`);
+    if (built.code !== 0) throw cliFailure('build', built);
     const { dir: buildDir, build } = json<{
       dir: string;
       build: {

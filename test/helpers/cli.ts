@@ -2,8 +2,8 @@
  * Run the built CLI the way a user does: a spawned `bin/mlship` process, no TTY, with a clean,
  * colour-free environment unless the test says otherwise.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -101,5 +101,30 @@ export function pythonShims(dir: string, interpreter = python): void {
     const file = path.join(dir, name);
     writeFileSync(file, `#!/bin/sh\nexec '${target.replaceAll("'", "'\\''")}' "$@"\n`);
     chmodSync(file, 0o755);
+  }
+}
+
+/**
+ * The failure of a CLI step, with everything it said: `--json` puts the error document on stdout,
+ * progress and the plain message go to stderr, so both are shown.
+ */
+export function cliFailure(step: string, result: RunResult): Error {
+  const said = [result.stdout.trim(), result.stderr.trim()].filter(Boolean).join('\n');
+  return new Error(`mlship ${step} failed (exit ${result.code}):\n${said || '(no output)'}`);
+}
+
+/**
+ * Train the example's model when it is missing, as examples/churn/demo.sh does (`python train.py` in
+ * the example, with an interpreter that has pandas and scikit-learn): the model is not committed.
+ */
+export function ensureExampleModel(interpreter: string = python, dir: string = exampleDir): void {
+  if (existsSync(path.join(dir, 'model', 'model.joblib'))) return;
+  process.stderr.write(`training the example's model: ${interpreter} train.py (in ${dir})\n`);
+  const r = spawnSync(interpreter, ['train.py'], { cwd: dir, stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
+  if (r.status !== 0) {
+    throw new Error(
+      `training the example failed (${interpreter} train.py, exit ${r.status ?? r.error?.message}):\n${r.stderr ?? ''}\n` +
+        'Set MLSHIP_PYTHON to a Python with test/requirements.txt installed (`npm test` makes one in test/.tmp/venv).',
+    );
   }
 }

@@ -1,4 +1,7 @@
-/** `mlship deploy [--version vN] [--plan]`: make a version live on the target. */
+/**
+ * `mlship deploy [--version vN] [--plan] [--strategy canary --canary-percent N --bake D --min-requests N
+ * --promote-inconclusive]`: make a version live on the target.
+ */
 import { durationSeconds } from '../../util/duration.js';
 import { UsageError } from '../../util/errors.js';
 import type { CommandModule } from '../context.js';
@@ -14,8 +17,9 @@ export const run: CommandModule['run'] = async (ctx, _args, options) => {
       hint: 'e.g. --strategy canary --canary-percent 10 --bake-minutes 10',
     });
   }
-  if (strategy !== 'canary' && (options.canaryPercent !== undefined || options.bakeMinutes !== undefined)) {
-    throw new UsageError('--canary-percent and --bake-minutes apply only to --strategy canary', {
+  const canaryOnly = ['canaryPercent', 'bake', 'bakeMinutes', 'minRequests', 'promoteInconclusive'].filter((k) => options[k] !== undefined);
+  if (strategy !== 'canary' && canaryOnly.length > 0) {
+    throw new UsageError('--canary-percent, --bake, --min-requests and --promote-inconclusive apply only to --strategy canary', {
       code: 'bad_strategy',
       hint: 'Add --strategy canary, or leave them out.',
     });
@@ -30,15 +34,26 @@ export const run: CommandModule['run'] = async (ctx, _args, options) => {
     ...(options.timeout !== undefined && { timeoutSeconds: durationSeconds(options.timeout, '--timeout') }),
     ...(options.port !== undefined && { port: positive(options.port, '--port') }),
     ...(strategy === 'canary'
-      ? { strategy: { kind: 'canary' as const, percent: positive(options.canaryPercent ?? 10, '--canary-percent'), bakeMinutes: bakeMinutes(options) } }
+      ? {
+          strategy: {
+            kind: 'canary' as const,
+            percent: positive(options.canaryPercent ?? 10, '--canary-percent'),
+            bakeMinutes: bakeMinutes(options),
+            minRequests: options.minRequests === undefined ? manifest.rollout.canary.min_requests : count(options.minRequests, '--min-requests'),
+            ...(options.promoteInconclusive === true && { promoteInconclusive: true }),
+          },
+        }
       : {}),
   };
   // Addresses the target cannot mail: said once, on stderr, and in the plan document.
   const alertWarning = alertEmailWarning(manifest);
   if (alertWarning) ctx.output.warn(alertWarning);
   if (options.plan === true) {
-    const plan = await target.plan(request);
-    return { data: { plan: alertWarning ? { ...plan, warnings: [alertWarning] } : plan }, text: formatPlan(plan, ctx.output) };
+    const planned = await target.plan(request);
+    for (const w of planned.warnings ?? []) ctx.output.warn(w);
+    const warnings = [...(planned.warnings ?? []), ...(alertWarning ? [alertWarning] : [])];
+    const plan = { ...planned, ...(request.strategy?.kind === 'canary' && { rollout: request.strategy }), ...(warnings.length > 0 && { warnings }) };
+    return { data: { plan }, text: formatPlan(plan, ctx.output) };
   }
   const result = await target.deploy(request);
   const verb = result.changed ? `${result.live.version} is live` : `${result.live.version} was already live (nothing changed)`;
@@ -49,6 +64,13 @@ export const run: CommandModule['run'] = async (ctx, _args, options) => {
 function bakeMinutes(options: Record<string, unknown>): number {
   const flag = options.bake !== undefined ? '--bake' : '--bake-minutes';
   return (durationSeconds(options.bake ?? options.bakeMinutes ?? 10, flag, 'm') ?? 600) / 60;
+}
+
+/** A whole number of at least 1 (a count of requests). */
+function count(value: unknown, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a whole number of at least 1, got "${String(value)}"`, { hint: `e.g. ${flag} 50` });
+  return n;
 }
 
 function positive(value: unknown, flag: string): number {

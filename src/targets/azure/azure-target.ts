@@ -247,6 +247,7 @@ export class AzureTarget implements Target {
       );
     const state = await this.endpointState(s);
     const location = this.location(r, state);
+    const rollout: { warning?: string } = {};
     const compute = selectForManifest(manifest, { catalog: loadCatalog('azure') });
     const name = deploymentName(rec.version);
     const existing = state.deployments.find((d) => d.name === name);
@@ -289,7 +290,7 @@ export class AzureTarget implements Target {
           from: state.traffic,
           to: { [name]: 100 },
         },
-        run: () => this.rollout(s, location, state.live, name, mode === 'rollback' ? ALL_AT_ONCE : strategy),
+        run: async () => void (rollout.warning = await this.rollout(s, location, state.live, name, mode === 'rollback' ? ALL_AT_ONCE : strategy)),
       });
     }
     for (const d of state.deployments) {
@@ -313,7 +314,7 @@ export class AzureTarget implements Target {
       });
     }
     steps.push(...(await this.scheduleSteps(s, rec, deploymentId)));
-    return { s, rec, state, compute, steps, noop, name };
+    return { s, rec, state, compute, steps, noop, name, rollout };
   }
 
   /** The drift monitor (CreateMonitor) and retraining (CreateJob) schedules, converged. */
@@ -377,7 +378,7 @@ export class AzureTarget implements Target {
     };
   }
 
-  /** Azure Monitor metrics of one deployment: requests and 5xx by status class, latency percentile. */
+  /** Azure Monitor metrics of one deployment: requests and 5xx by status class, latency percentile (undefined: no data). */
   private metrics(s: Session): MetricsReader {
     const endpointId = workspaceChildId(s.r, `onlineEndpoints/${s.r.endpoint}`);
     return {
@@ -391,6 +392,8 @@ export class AzureTarget implements Target {
           filter: `deployment eq '${deploymentName(version)}' and statusCodeClass eq '*'`,
         });
         const requests = series.filter((x) => x.name === 'RequestsPerMinute');
+        // Azure Monitor returned no request series for the window: no data, not zero errors.
+        if (requests.length === 0) return undefined;
         const latency = series.find((x) => x.name === latencyMetric)?.average;
         const total = requests.reduce((a, x) => a + x.total, 0);
         return {
@@ -402,15 +405,16 @@ export class AzureTarget implements Target {
     };
   }
 
+  /** Returns the warning of a canary promoted without enough evidence, for the history entry. */
   private async rollout(
     s: Session,
     location: string,
     stable: string | undefined,
     candidate: string,
     strategy: NonNullable<DeployRequest['strategy']>,
-  ): Promise<void> {
+  ): Promise<string | undefined> {
     try {
-      await runRollout({
+      const outcome = await runRollout({
         strategy,
         stable,
         candidate,
@@ -420,6 +424,7 @@ export class AzureTarget implements Target {
         clock: this.clock,
         reporter: this.ctx.output,
       });
+      return outcome.warning;
     } catch (error) {
       if (error instanceof CanaryRevertedError && stable) {
         // Back to 0% (done by the controller), then the new deployment goes.
@@ -449,11 +454,15 @@ export class AzureTarget implements Target {
   }
 
   private async apply(request: DeployRequest, mode: 'deploy' | 'rollback'): Promise<DeployResult> {
-    const { s, rec, state, steps, noop } = await this.prepare(request, mode);
+    const { s, rec, state, steps, noop, rollout } = await this.prepare(request, mode);
     await runSteps(steps, this.ctx.output);
     if (!noop) {
       await s.registry.appendHistory(
-        historyEntry(this.ctx, mode, rec.version, state.live, { endpoint: s.r.endpoint, deployment: deploymentName(rec.version) }),
+        historyEntry(this.ctx, mode, rec.version, state.live, {
+          endpoint: s.r.endpoint,
+          deployment: deploymentName(rec.version),
+          ...(rollout.warning && { warning: rollout.warning }),
+        }),
       );
     }
     const live = await this.liveInfo(s);

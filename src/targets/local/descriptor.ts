@@ -1,8 +1,8 @@
 /**
- * What mlship knows about the local target without loading it (SDK-free; see shared/descriptor.ts).
- * Canary: the local router switches versions whole (no request fails while it does), but it does not
- * split traffic or measure a version's 5xx and latency, so `--strategy canary` is refused (exit 2)
- * naming the cloud targets that run it. `--require-approval` is refused the same way.
+ * What mlship knows about the local target without loading it (SDK-free; see deploy/descriptor.ts).
+ * Canary: the local router splits traffic by weight and counts the canary's requests, 5xx and
+ * latency, and the shared rollout controller promotes or reverts it, as on the clouds.
+ * `--require-approval` is refused (exit 2) naming the targets that have it.
  */
 import type { TargetDescriptor } from '../../deploy/descriptor.js';
 import { mlshipLogFormat } from '../../logs/formats/local.js';
@@ -17,6 +17,6 @@ export const localDescriptor: TargetDescriptor = {
   catalog: 'local',
   // The app runs in a Python runtime here: `build` makes an image only with --image.
   deploysImages: false,
-  capabilities: { strategies: ['all-at-once'], approval: false, managedRetraining: false, managedMonitoring: false, alertEmail: false, stop: true },
+  capabilities: { strategies: ['all-at-once', 'canary'], approval: false, managedRetraining: false, managedMonitoring: false, alertEmail: false, stop: true },
   logFormats: [mlshipLogFormat],
 };

@@ -7,11 +7,14 @@
  *
  * A deployment is a router on the stable port (router.ts) in front of one serving-app process per
  * live version. Deploy and rollback start the new version on a free port, wait for its health, switch
- * the router, wait for the old version's requests to finish, then stop it: no request fails.
+ * the router, wait for the old version's requests to finish, then stop it: no request fails. A canary
+ * (`--strategy canary`) runs the shared rollout controller (src/deploy/rollout.ts) over the router:
+ * split, bake while the router counts the canary's requests, 5xx and latency, then promote (switch)
+ * or revert (the canary drains and stops), exactly as on the clouds.
  *
- * Built on the shared deploy core (src/deploy/): its history and rollback policy and errors,
- * the poller for health and router start-up. Its descriptor (descriptor.ts) says what it cannot do
- * (canary, approval); its log format is mlship's own (src/logs/formats/local.ts).
+ * Built on the shared deploy core (src/deploy/): its history and rollback policy and errors, the
+ * rollout controller, the poller for health and router start-up. Its descriptor (descriptor.ts) says
+ * what it cannot do (approval); its log format is mlship's own (src/logs/formats/local.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
@@ -21,8 +24,8 @@ import { OperationError, UsageError } from '../../util/errors.js';
 import { isAlive, readJson, withLock, writeJsonAtomic } from '../../util/fs.js';
 import type { BaselineProfile } from '../../baseline/profile.js';
 import { silentReporter } from '../../util/reporter.js';
-import { checkStrategy } from '../descriptors.js';
-import { pollUntil, systemClock } from '../../deploy/poll.js';
+import { contextClock, pollUntil, systemClock } from '../../deploy/poll.js';
+import { guardsFromManifest, runRollout, type MetricsReader, type TrafficControl, type VersionMetrics } from '../../deploy/rollout.js';
 import { chooseRollback, historyEntry, NoVersionsError, recentHistory } from '../../deploy/history.js';
 import type {
   DeployPlan,
@@ -54,6 +57,7 @@ interface DeployState {
 }
 
 const DEFAULT_TIMEOUT_S = 60;
+const QUANTILE = { p50: 0.5, p95: 0.95, p99: 0.99 } as const;
 const ROUTER_MAIN = fileURLToPath(new URL('./router-main.js', import.meta.url));
 
 export class LocalTarget implements Target {
@@ -118,9 +122,24 @@ export class LocalTarget implements Target {
           { action: 'verify', resource: `artifact of ${to}`, details: { sha256: this.registry.get(to).digest } },
           { action: 'start', resource: `serving app ${to}`, details: { host: '127.0.0.1', port: 'a free port', python: this.pythonFor(to) } },
           { action: 'wait', resource: `health of ${to}`, details: { timeoutSeconds: request.timeoutSeconds ?? DEFAULT_TIMEOUT_S } },
-          state.router
-            ? { action: 'switch', resource: `router on ${url}`, details: { from, to } }
-            : { action: 'start', resource: `router on ${url}`, details: { to } },
+          ...(request.strategy?.kind === 'canary' && state.router && from && from !== to
+            ? [
+                { action: 'split', resource: `router on ${url}`, details: { from, to, percent: request.strategy.percent } },
+                {
+                  action: 'bake',
+                  resource: `canary ${to}`,
+                  details: {
+                    minutes: request.strategy.bakeMinutes,
+                    minRequests: request.strategy.minRequests ?? this.ctx.manifest.rollout.canary.min_requests,
+                  },
+                },
+                { action: 'promote or revert', resource: `router on ${url}`, details: { promote: to, revert: from } },
+              ]
+            : [
+                state.router
+                  ? { action: 'switch', resource: `router on ${url}`, details: { from, to } }
+                  : { action: 'start', resource: `router on ${url}`, details: { to } },
+              ]),
           ...(state.live ? [{ action: 'drain and stop', resource: `serving app ${state.live.version}`, details: { pid: state.live.pid } }] : []),
           { action: 'record', resource: 'registry history', details: { action: 'deploy', version: to } },
         ];
@@ -137,7 +156,6 @@ export class LocalTarget implements Target {
   }
 
   async deploy(request: DeployRequest): Promise<DeployResult> {
-    if (request.strategy) checkStrategy('local', request.strategy.kind);
     return this.makeLive(this.resolveVersion(request.version), request, 'deploy');
   }
 
@@ -235,7 +253,10 @@ export class LocalTarget implements Target {
       const backend = { url: `http://127.0.0.1:${appPort}`, version };
       const previous = state.live;
       let router = state.router;
-      if (router) {
+      let warning: string | undefined;
+      if (router && previous && previous.version !== version && request.strategy?.kind === 'canary') {
+        warning = await this.canary(router, { url: `http://127.0.0.1:${previous.port}`, version: previous.version }, backend, pid, request.strategy);
+      } else if (router) {
         await this.control(router, '/switch', backend);
       } else {
         router = await this.startRouter(port, backend);
@@ -243,7 +264,14 @@ export class LocalTarget implements Target {
       const since = this.ctx.now().toISOString();
       const next: DeployState = { router, live: { version, pid, port: appPort, since, logFile } };
       writeJsonAtomic(this.stateFile, next);
-      await this.registry.appendHistory(historyEntry(this.ctx, action, version, previous?.version, { url, pid }));
+      await this.registry.appendHistory(
+        historyEntry(this.ctx, action, version, previous?.version, {
+          url,
+          pid,
+          ...(request.strategy?.kind === 'canary' && previous && { strategy: 'canary' }),
+          ...(warning && { warning }),
+        }),
+      );
 
       if (previous) {
         await this.control(router, '/drain', { url: `http://127.0.0.1:${previous.port}`, timeoutMs: 30_000 });
@@ -251,6 +279,48 @@ export class LocalTarget implements Target {
       }
       return { live: this.liveInfo(next, true), ...(previous && { previous: previous.version }), changed: true };
     });
+  }
+
+  /**
+   * A canary of `candidate` beside `stable` through the shared rollout controller, the router
+   * splitting traffic and counting the canary's answers. Promoted: the router serves the candidate
+   * (returns the controller's warning, if it promoted without enough evidence). Not promoted (or the
+   * bake failed): the stable version serves everything again, the candidate drains and stops, and the
+   * error is rethrown; the history is unchanged, since the candidate never became live.
+   */
+  private async canary(
+    router: NonNullable<DeployState['router']>,
+    stable: { url: string; version: string },
+    candidate: { url: string; version: string },
+    candidatePid: number,
+    strategy: Extract<NonNullable<DeployRequest['strategy']>, { kind: 'canary' }>,
+  ): Promise<string | undefined> {
+    const traffic: TrafficControl = {
+      split: async (_stable, _candidate, percent) => void (await this.control(router, '/split', { ...candidate, percent })),
+      routeAll: async (version) => void (await this.control(router, '/switch', version === candidate.version ? candidate : stable)),
+    };
+    const metrics: MetricsReader = {
+      read: async (version, _window, percentile) => (await this.control(router, '/stats', { version, quantile: QUANTILE[percentile] })) as VersionMetrics,
+    };
+    try {
+      const outcome = await runRollout({
+        strategy,
+        stable: stable.version,
+        candidate: candidate.version,
+        traffic,
+        metrics,
+        guards: guardsFromManifest(this.ctx.manifest),
+        clock: contextClock(this.ctx),
+        reporter: this.ctx.output,
+      });
+      return outcome.warning;
+    } catch (error) {
+      await this.control(router, '/switch', stable).catch(() => undefined);
+      await this.control(router, '/drain', { url: candidate.url, timeoutMs: 30_000 }).catch(() => undefined);
+      await stopProcess(candidatePid);
+      this.ctx.output.warn(`${stable.version} is still live and serving all traffic.`);
+      throw error;
+    }
   }
 
   private async startRouter(port: number, backend: { url: string; version: string }): Promise<NonNullable<DeployState['router']>> {

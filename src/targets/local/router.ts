@@ -8,9 +8,17 @@
  * on the current version. Bodies are buffered (they are small, bounded JSON), so a retry resends
  * exactly what the client sent.
  *
- * Control: a second loopback listener takes `POST /switch {url, version}`, `GET /state`,
- * `POST /drain {url}` (answers when that backend has no request in flight), each with the token
- * from the deploy state file.
+ * Canary: `split` puts a second backend beside the live one and sends it `percent` of the new
+ * requests (a deterministic weighted round-robin, so 10% is every tenth request, not a coin toss);
+ * the router counts, per version, the requests answered, the 5xx (a backend that never answered
+ * counts as one) and each answer's latency, which `POST /stats` hands the shared rollout controller
+ * (src/deploy/rollout.ts) period by period. `switchTo` the canary promotes it (the old live version
+ * drains); `switchTo` the live one reverts (the canary drains). Either way no request fails.
+ *
+ * Control: a second loopback listener takes `POST /switch {url, version}`, `POST /split {url, version,
+ * percent}`, `POST /stats {version, percentile}` (the counts since the last read, then reset),
+ * `GET /state`, `POST /drain {url}` (answers when that backend has no request in flight), each with
+ * the token from the deploy state file.
  */
 import { Agent, createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
@@ -33,6 +41,35 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'tra
 const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 /** Largest body the router buffers; the app enforces its own, smaller limit with a 413. */
 const MAX_BODY = 64 * 1024 * 1024;
+/** Latencies kept for the canary between two reads of its stats (a bound on memory). */
+const MAX_LATENCIES = 100_000;
+
+/** What one version answered since its stats were last read. */
+export interface VersionStats {
+  requests: number;
+  errors5xx: number;
+  /** Latency at the asked percentile, ms; absent when nothing was answered. */
+  latencyMs?: number;
+}
+
+function liveBackend(backend: Backend): LiveBackend {
+  const url = new URL(backend.url);
+  return {
+    ...backend,
+    agent: new Agent({ keepAlive: true, maxSockets: Infinity }),
+    inflight: 0,
+    hostname: url.hostname,
+    port: Number(url.port),
+    host: url.host,
+  };
+}
+
+/** The value at quantile `q` of unsorted samples (nearest rank). */
+function quantile(samples: number[], q: number): number | undefined {
+  if (samples.length === 0) return undefined;
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}
 
 export class Router {
   private current: LiveBackend | undefined;
@@ -41,29 +78,84 @@ export class Router {
   /** Requests served, for `GET /state`. */
   private served = 0;
 
-  /** Point new requests at a backend; returns the one it replaces (still draining). */
+  /** The canary beside the live backend, and its share of new requests (percent). */
+  private canary: { backend: LiveBackend; percent: number } | undefined;
+  /** Requests routed since the split, for the weighted round-robin. */
+  private routed = 0;
+  private readonly stats = new Map<string, { requests: number; errors5xx: number; latencies: number[] }>();
+
+  /**
+   * Point all new requests at a backend; returns the one it replaces (still draining). Switching to
+   * the canary promotes it; switching to the live backend while a canary runs reverts the canary.
+   */
   switchTo(backend: Backend): Backend | undefined {
     const previous = this.current;
-    const url = new URL(backend.url);
-    this.current = {
-      ...backend,
-      agent: new Agent({ keepAlive: true, maxSockets: Infinity }),
-      inflight: 0,
-      hostname: url.hostname,
-      port: Number(url.port),
-      host: url.host,
-    };
-    if (previous) {
-      this.draining.add(previous);
-      this.settle(previous);
+    const canary = this.canary?.backend;
+    this.canary = undefined;
+    if (canary && canary.url === backend.url) {
+      this.current = canary;
+    } else if (previous && previous.url === backend.url) {
+      if (canary) this.retire(canary);
+      return undefined;
+    } else {
+      this.current = liveBackend(backend);
+      if (canary) this.retire(canary);
     }
+    if (previous) this.retire(previous);
     return previous && { url: previous.url, version: previous.version };
+  }
+
+  /** Send `percent` of new requests to `backend` beside the live one; its stats start from zero. */
+  split(backend: Backend, percent: number): void {
+    if (!this.current) throw new Error('no live backend to split traffic with');
+    if (!(percent > 0 && percent < 100)) throw new Error(`percent must be between 0 and 100, got ${percent}`);
+    if (this.canary) this.retire(this.canary.backend);
+    this.canary = { backend: liveBackend(backend), percent };
+    this.routed = 0;
+    this.stats.delete(backend.version);
+  }
+
+  /** What `version` answered since the last read (then counted from zero again). */
+  readStats(version: string, q: number): VersionStats {
+    const s = this.stats.get(version);
+    this.stats.delete(version);
+    if (!s) return { requests: 0, errors5xx: 0 };
+    const latencyMs = quantile(s.latencies, q);
+    return { requests: s.requests, errors5xx: s.errors5xx, ...(latencyMs !== undefined && { latencyMs }) };
+  }
+
+  private retire(backend: LiveBackend): void {
+    this.draining.add(backend);
+    this.settle(backend);
+  }
+
+  /** Count an answer of the canary's version (the live version is not watched: nothing reads it). */
+  private record(version: string, status: number, ms: number): void {
+    if (this.canary?.backend.version !== version) return;
+    let s = this.stats.get(version);
+    if (!s) this.stats.set(version, (s = { requests: 0, errors5xx: 0, latencies: [] }));
+    s.requests++;
+    if (status >= 500) s.errors5xx++;
+    // Past the bound a random sample is replaced: O(1), and the percentile stays representative.
+    if (s.latencies.length >= MAX_LATENCIES) s.latencies[Math.floor(Math.random() * MAX_LATENCIES)] = ms;
+    else s.latencies.push(ms);
+  }
+
+  /** The backend of the next request: the canary on its share of the round-robin, else the live one. */
+  private pick(): LiveBackend | undefined {
+    const c = this.canary;
+    if (!c) return this.current;
+    const n = this.routed++;
+    return Math.floor(((n + 1) * c.percent) / 100) > Math.floor((n * c.percent) / 100) ? c.backend : this.current;
   }
 
   /** Resolves once no request is in flight on `url` (or after `timeoutMs`). */
   async drain(url: string, timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
-    const busy = () => [...this.draining].some((b) => b.url === url && b.inflight > 0) || (this.current?.url === url && this.current.inflight > 0);
+    const busy = () =>
+      [...this.draining].some((b) => b.url === url && b.inflight > 0) ||
+      (this.current?.url === url && this.current.inflight > 0) ||
+      (this.canary?.backend.url === url && this.canary.backend.inflight > 0);
     while (busy()) {
       if (Date.now() >= deadline) return false;
       await new Promise<void>((resolve) => {
@@ -78,9 +170,19 @@ export class Router {
     return true;
   }
 
-  state(): { current?: Backend & { inflight: number }; draining: (Backend & { inflight: number })[]; served: number } {
+  state(): {
+    current?: Backend & { inflight: number };
+    canary?: Backend & { inflight: number; percent: number };
+    draining: (Backend & { inflight: number })[];
+    served: number;
+  } {
     const view = (b: LiveBackend) => ({ url: b.url, version: b.version, inflight: b.inflight });
-    return { ...(this.current && { current: view(this.current) }), draining: [...this.draining].map(view), served: this.served };
+    return {
+      ...(this.current && { current: view(this.current) }),
+      ...(this.canary && { canary: { ...view(this.canary.backend), percent: this.canary.percent } }),
+      draining: [...this.draining].map(view),
+      served: this.served,
+    };
   }
 
   /** The request handler of the stable port. */
@@ -103,12 +205,14 @@ export class Router {
   };
 
   private forward(req: IncomingMessage, res: ServerResponse, body: Buffer, attempt: number): void {
-    const backend = this.current;
+    // A retry goes to the live version: the first pick did not answer.
+    const backend = attempt === 0 ? this.pick() : this.current;
     if (!backend) {
       reply(res, 503, { error: 'no version is live', hint: 'run `mlship deploy`' });
       return;
     }
     backend.inflight++;
+    const started = performance.now();
     let released = false;
     const release = () => {
       if (released) return;
@@ -127,9 +231,13 @@ export class Router {
       },
       (response) => {
         this.served++;
-        res.writeHead(response.statusCode ?? 502, endToEnd(response.rawHeaders));
+        const status = response.statusCode ?? 502;
+        res.writeHead(status, endToEnd(response.rawHeaders));
         response.pipe(res);
-        response.on('end', release);
+        response.on('end', () => {
+          this.record(backend.version, status, performance.now() - started);
+          release();
+        });
         response.on('error', () => {
           release();
           res.destroy();
@@ -147,13 +255,14 @@ export class Router {
         setTimeout(() => this.forward(req, res, body, attempt + 1), attempt * 10);
         return;
       }
+      this.record(backend.version, 502, performance.now() - started);
       reply(res, 502, { error: `the live version did not answer: ${error.code ?? error.message}` });
     });
     upstream.end(body);
   }
 
   private settle(backend: LiveBackend): void {
-    if (backend !== this.current && backend.inflight === 0 && this.draining.has(backend)) {
+    if (backend !== this.current && backend !== this.canary?.backend && backend.inflight === 0 && this.draining.has(backend)) {
       this.draining.delete(backend);
       backend.agent.destroy();
     }
@@ -203,6 +312,13 @@ export function controlServer(router: Router, token: string): Server {
         if (req.method === 'POST' && req.url === '/switch') {
           const previous = router.switchTo({ url: String(body.url), version: String(body.version) });
           return reply(res, 200, { previous: previous ?? null });
+        }
+        if (req.method === 'POST' && req.url === '/split') {
+          router.split({ url: String(body.url), version: String(body.version) }, Number(body.percent));
+          return reply(res, 200, {});
+        }
+        if (req.method === 'POST' && req.url === '/stats') {
+          return reply(res, 200, router.readStats(String(body.version), Number(body.quantile ?? 0.95)));
         }
         if (req.method === 'POST' && req.url === '/drain') {
           const drained = await router.drain(String(body.url), Number(body.timeoutMs ?? 30_000));

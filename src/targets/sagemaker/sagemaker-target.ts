@@ -332,10 +332,13 @@ export class SageMakerTarget implements Target {
   async plan(request: DeployRequest): Promise<DeployPlan> {
     const prepared = await this.prepare(request, { action: 'deploy' });
     const { plan } = prepared;
-    return { ...plan, steps: toPlan(prepared.steps) };
+    const warning = evidenceWarning(request);
+    return { ...plan, steps: toPlan(prepared.steps), ...(warning && { warnings: [warning] }) };
   }
 
   async deploy(request: DeployRequest): Promise<DeployResult> {
+    const warning = evidenceWarning(request);
+    if (warning) this.ctx.output.warn(warning);
     return this.execute(request, { action: 'deploy' });
   }
 
@@ -506,4 +509,18 @@ export class SageMakerTarget implements Target {
       ...(this.options.maxPollMs !== undefined && { maxPollMs: this.options.maxPollMs }),
     });
   }
+}
+
+/**
+ * Said on every SageMaker canary: its native blue/green update promotes on the CloudWatch alarms
+ * alone, and SageMaker's endpoint metrics do not tell the canary fleet from the old one, so the
+ * evidence minimum the other targets check is not checked here (never ignored silently).
+ */
+function evidenceWarning(request: DeployRequest): string | undefined {
+  const s = request.strategy;
+  if (s?.kind !== 'canary') return undefined;
+  return (
+    `SageMaker promotes a canary on its rollback alarms (5xx, latency) alone: the minimum of ${s.minRequests ?? 'rollout.canary.min_requests'} requests ` +
+    'is not checked on this target, so a canary that saw no traffic during the bake is promoted.'
+  );
 }

@@ -31,17 +31,21 @@ export function distributionPercentile(points: MetricPoint[], q: number): number
   return bounds[bounds.length - 1];
 }
 
-/** Reads metrics of the deployed model serving `version` (`deployedId` resolves it at read time). */
+/**
+ * Reads metrics of the deployed model serving `version` (`deployedId` resolves it at read time).
+ * No deployed model, or no time series at all for the window: no data (undefined), not zero errors.
+ */
 export function cloudMonitoringReader(api: VertexApi, endpointId: string, deployedId: (version: string) => Promise<string | undefined>): MetricsReader {
   return {
-    async read(version, window, percentile): Promise<VersionMetrics> {
+    async read(version, window, percentile): Promise<VersionMetrics | undefined> {
       const id = await deployedId(version);
-      if (!id) return { requests: 0, errors5xx: 0 };
+      if (!id) return undefined;
       const filter = (metric: string) =>
         `metric.type = "${PREFIX}${metric}" AND resource.labels.endpoint_id = "${endpointId}" AND metric.labels.deployed_model_id = "${id}"`;
       const [count, errors, latency] = await Promise.all(
         ['prediction_count', 'error_count', 'prediction_latencies'].map((m) => api.timeSeries(filter(m), window.from, window.to)),
       );
+      if (count!.length === 0 && errors!.length === 0 && latency!.length === 0) return undefined;
       const sum = (series: typeof count) => series!.flatMap((s) => s.points).reduce((a, p) => a + (p.int64 ?? 0), 0);
       const q = { p50: 0.5, p95: 0.95, p99: 0.99 }[percentile];
       const latencyMs = distributionPercentile(

@@ -143,7 +143,10 @@ export class VertexTarget implements Target {
     const strategy: RolloutStrategy = action === 'rollback' ? ALL_AT_ONCE : (request.strategy ?? ALL_AT_ONCE);
     const steps: Step[] = [];
     // What the steps learn as they run (the new deployed model's id), shared by closure.
-    const run = { deployedId: state?.deployed.find((d) => d.version === rec.version)?.id, state };
+    const run: { deployedId: string | undefined; state: typeof state; warning?: string } = {
+      deployedId: state?.deployed.find((d) => d.version === rec.version)?.id,
+      state,
+    };
 
     const datasetCreated = { value: false };
     steps.push({
@@ -224,7 +227,7 @@ export class VertexTarget implements Target {
           const traffic = this.trafficControl(session);
           const metrics = cloudMonitoringReader(api, r.endpointId, async (v) => (await readEndpoint(session))?.deployed.find((d) => d.version === v)?.id);
           try {
-            await runRollout({
+            ({ warning: run.warning } = await runRollout({
               strategy,
               stable,
               candidate: rec.version,
@@ -233,7 +236,7 @@ export class VertexTarget implements Target {
               guards: guardsFromManifest(manifest),
               clock: this.clock,
               reporter: this.ctx.output,
-            });
+            }));
           } catch (error) {
             if (error instanceof CanaryRevertedError && run.deployedId) {
               await api.undeployModel({ endpoint: r.endpoint, deployedModelId: run.deployedId });
@@ -381,6 +384,7 @@ export class VertexTarget implements Target {
         deployedModelId: run.deployedId,
         ...(d && { machineType: d.machineType, replicas: d.replicas }),
         strategy: action === 'rollback' ? 'all-at-once' : (request.strategy?.kind ?? 'all-at-once'),
+        ...(run.warning && { warning: run.warning }),
       }),
     );
     return { live: await this.liveInfo(session), ...(previous && previous !== rec.version && { previous }), changed: true };

@@ -24,7 +24,7 @@ const WORKSPACE = 'mlship-ws';
 const LOCATION = 'westeurope';
 const WS_PATH = `/subscriptions/${SUBSCRIPTION}/resourceGroups/${RESOURCE_GROUP}/providers/Microsoft.MachineLearningServices/workspaces/${WORKSPACE}`;
 const REGISTRY_ID = `/subscriptions/${SUBSCRIPTION}/resourceGroups/${RESOURCE_GROUP}/providers/Microsoft.ContainerRegistry/registries/mlshipfake`;
-/** Requests per minute the fake's monitoring reports for the endpoint. */
+/** Requests per minute the fake's monitoring reports for the endpoint, until `traffic(n)` changes it. */
 const RPM = 100;
 
 /** An error shaped as `@azure/core-client` throws it for an ARM error response. */
@@ -82,6 +82,8 @@ export interface MemoryAzure {
   failNext(kind: CloudErrorKind): void;
   /** The version serving all traffic, as the endpoint says. */
   servingVersion(): string | undefined;
+  /** Requests per minute that reach the endpoint from now on (split by its traffic); 0: none. */
+  traffic(requestsPerMinute: number): void;
   /** Client calls, by method name. */
   calls: string[];
   mutations(): number;
@@ -90,6 +92,7 @@ export interface MemoryAzure {
 }
 
 export function memoryAzure(): MemoryAzure {
+  let rpm = RPM;
   const behaviours = new Map<string, Partial<Behaviour>>();
   const behaviour = (deployment: string): Behaviour => ({ healthy: true, errorRate: 0, latencyMs: 5, ...behaviours.get(deployment) });
   // Deployments are named after versions (`vN`).
@@ -377,7 +380,7 @@ export function memoryAzure(): MemoryAzure {
       (_resourceId: string, q: { names: string[]; from: Date; to: Date; filter?: string; aggregation: string }): MetricSeries[] => {
         const deployment = /deployment eq '([^']+)'/.exec(q.filter ?? '')?.[1] ?? '';
         const minutes = Math.max(1, Math.round((q.to.getTime() - q.from.getTime()) / 60_000));
-        const m = machine.metrics(deployment, RPM * minutes);
+        const m = machine.metrics(deployment, rpm * minutes);
         return q.names.flatMap((name): MetricSeries[] =>
           name === 'RequestsPerMinute'
             ? [
@@ -398,6 +401,7 @@ export function memoryAzure(): MemoryAzure {
     behaviours,
     failNext: (kind) => void (injected = kind),
     servingVersion: () => machine.servingAll(),
+    traffic: (n) => void (rpm = n),
     calls,
     mutations: () => calls.filter((c) => MUTATING.test(c)).length + store.writes,
     manifestBlock: { subscription: SUBSCRIPTION, resource_group: RESOURCE_GROUP, workspace: WORKSPACE, region: LOCATION },

@@ -55,6 +55,12 @@ export class VertexHttpFake {
    * what the predict route really served (tests with an injected clock send no traffic).
    */
   readonly behaviour = new Map<string, { errorRate?: number; latencyMs?: number }>();
+  /**
+   * Set: every deployed model gets synthetic predictions in each window read, this many per minute of
+   * the window times its share of the endpoint's traffic (behaviour as above, else healthy at 5 ms);
+   * 0 is an endpoint nobody calls. Unset: the 100 predictions per read of the behaviour map.
+   */
+  syntheticRequestsPerMinute: number | undefined;
   readonly requests: { method: string; path: string }[] = [];
   private readonly queries = new Map<string, Record<string, unknown>[]>();
   private readonly picks = new Map<string, Record<string, number>>();
@@ -360,16 +366,19 @@ export class VertexHttpFake {
     );
     for (const ep of this.grpc.endpoints.values()) {
       for (const d of ep.deployed) {
-        const b = this.behaviour.get(`${d.model}@${d.modelVersionId}`);
+        const rpm = this.syntheticRequestsPerMinute;
+        const b = this.behaviour.get(`${d.model}@${d.modelVersionId}`) ?? (rpm !== undefined ? {} : undefined);
         const id = ep.endpoint.name.split('/').pop();
         if (!b || (endpointId && id !== endpointId) || (deployedId && d.id !== deployedId)) continue;
-        for (let i = 0; i < 100; i++)
+        const minutes = Number.isNaN(start) ? 1 : Math.max(0, (end - start) / 60_000);
+        const n = rpm === undefined ? 100 : Math.round((rpm * minutes * (ep.split[d.id] ?? 0)) / 100);
+        for (let i = 0; i < n; i++)
           events.push({
             ts: new Date(end),
             endpointId: id,
             deployedModelId: d.id,
             latencyMs: b.latencyMs ?? 5,
-            error: i < Math.round((b.errorRate ?? 0) * 100),
+            error: i < Math.round((b.errorRate ?? 0) * n),
           });
       }
     }

@@ -187,9 +187,12 @@ describe('mlship --target azure (spawned CLI against the Azure doubles)', () => 
 
   it('promotes a healthy canary (v2) and reverts a failing one (v3), leaving v2 serving', async () => {
     await buildAndPush('v2', 2);
-    await planGolden('plan-update.json', ['--strategy', 'canary', '--canary-percent', '50', '--bake-minutes', '0.1']);
+    await planGolden('plan-update.json', ['--strategy', 'canary', '--canary-percent', '50', '--bake-minutes', '0.1', '--min-requests', '3']);
     const endpoint = await live();
-    const canary = await trafficWhile(endpoint, cli('deploy', '--json', '--strategy', 'canary', '--canary-percent', '50', '--bake-minutes', '0.1'));
+    const canary = await trafficWhile(
+      endpoint,
+      cli('deploy', '--json', '--strategy', 'canary', '--canary-percent', '50', '--bake-minutes', '0.1', '--min-requests', '3'),
+    );
     expect(canary.result.code, canary.result.stderr).toBe(0);
     expect(json(canary.result)).toMatchObject({ live: { version: 'v2' }, previous: 'v1' });
     expect(new Set(canary.answers.map((a) => a.deployment))).toEqual(new Set(['v1', 'v2']));
@@ -199,7 +202,10 @@ describe('mlship --target azure (spawned CLI against the Azure doubles)', () => 
 
     await buildAndPush('v3', 3);
     doubles.arm.failingDeployments.add('v3');
-    const bad = await trafficWhile(endpoint, cli('deploy', '--json', '--strategy', 'canary', '--canary-percent', '50', '--bake-minutes', '0.1'));
+    const bad = await trafficWhile(
+      endpoint,
+      cli('deploy', '--json', '--strategy', 'canary', '--canary-percent', '50', '--bake-minutes', '0.1', '--min-requests', '3'),
+    );
     expect(bad.result.code, bad.result.stderr).toBe(3);
     expect(json<{ error: { code: string; message: string } }>(bad.result).error).toMatchObject({
       code: 'canary_reverted',

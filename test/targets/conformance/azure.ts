@@ -52,6 +52,7 @@ export const harness: ConformanceHarness = {
       build: async (n) => makeBuild(manifest, n - 1),
       behave: (version, b) => void fake.behaviours.set(version, b),
       serving: async () => fake.servingVersion(),
+      traffic: (n) => fake.traffic(n),
       failNextCall: (kind) => fake.failNext(kind),
       uploadFeedback: (file, text) => fake.store.put(`mlship/${manifest.name}/feedback/${file}`, text),
       mutations: () => fake.mutations(),

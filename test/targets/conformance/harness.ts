@@ -28,6 +28,11 @@ export interface ConformanceWorld {
   readonly pushOptions: PushOptions;
   /** How version `vn` behaves when it serves (set before deploying it). */
   behave(version: string, behaviour: VersionBehaviour): void;
+  /**
+   * Requests per minute that reach the endpoint from now on, split between the versions by the
+   * traffic split (100 when a world starts); 0: nobody calls it (a night with no traffic).
+   */
+  traffic(requestsPerMinute: number): void;
   /** A deploy timeout (seconds) long enough for a healthy version and short enough to give up on a broken one. */
   readonly timeoutSeconds: number;
   /** The version that serves all traffic now, as the platform itself (the fake) says. */

@@ -2,7 +2,9 @@
  * The local target in the conformance suite: the real `LocalTarget` (from dist/, so its router starts
  * as it does for users) with real processes, serving a stand-in app (stub-app.py) that keeps the real
  * app's launch contract; the real app itself is covered by test/serving and the local lifecycle tests.
- * The local target runs no canary (its descriptor says so), so canary scenarios are skipped for it.
+ * Canaries run for real through the router: a bake's time runs ten times faster than the wall clock
+ * (the context's `sleep` sleeps a tenth and moves `now` by the whole), and `traffic(n)` sends n
+ * requests per (fast) minute to the stable port, which the router splits and counts.
  */
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -20,6 +22,8 @@ import type { ConformanceHarness } from './harness.js';
 const STUB = fileURLToPath(new URL('./stub-app.py', import.meta.url));
 const DIST = fileURLToPath(new URL('../../../dist/targets/local/local-target.js', import.meta.url));
 const quiet = () => new Writable({ write: (_c, _e, done) => done() });
+/** How much faster than the wall clock a bake runs. */
+const SPEED = 10;
 
 export const harness: ConformanceHarness = {
   cloud: false,
@@ -34,13 +38,35 @@ export const harness: ConformanceHarness = {
     const behaviours: Record<string, unknown> = {};
     writeFileSync(behaviourFile, '{}');
     const output = new Output({ json: false, verbose: false, color: false, interactive: false, stdout: quiet(), stderr: quiet() });
+    let ahead = 0;
     const ctx: TargetContext = {
       manifest,
       output,
       env: { ...process.env, MLSHIP_PYTHON: python, MLSHIP_STUB_BEHAVIOUR: behaviourFile },
       command: 'conformance',
-      now: () => new Date(),
+      now: () => new Date(Date.now() + ahead),
+      sleep: async (ms) => {
+        await new Promise((r) => setTimeout(r, ms / SPEED));
+        ahead += ms - ms / SPEED;
+      },
     };
+    // Requests at a steady rate, not waiting for answers (a slow version does not slow the traffic).
+    let perMinute = 100;
+    let pump: NodeJS.Timeout | undefined;
+    const traffic = (n: number) => {
+      clearInterval(pump);
+      perMinute = n;
+      if (n > 0)
+        pump = setInterval(
+          () =>
+            void fetch(`http://127.0.0.1:${port}/predict`, { method: 'POST', body: '{}' }).then(
+              (r) => r.arrayBuffer(),
+              () => undefined,
+            ),
+          60_000 / SPEED / perMinute,
+        );
+    };
+    traffic(perMinute);
     const { LocalTarget } = (await import(DIST)) as { LocalTarget: new (c: TargetContext) => Target };
     const target = new LocalTarget(ctx);
     const mlship = path.join(project.dir, '.mlship');
@@ -73,6 +99,7 @@ export const harness: ConformanceHarness = {
         behaviours[version] = b;
         writeFileSync(behaviourFile, JSON.stringify(behaviours));
       },
+      traffic,
       async serving() {
         const live = (await target.status()).live;
         if (!live) return undefined;
@@ -92,6 +119,7 @@ export const harness: ConformanceHarness = {
         return changes;
       },
       async close() {
+        traffic(0);
         await target.stop();
         project.cleanup();
       },

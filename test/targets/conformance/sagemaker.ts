@@ -33,6 +33,9 @@ export const harness: ConformanceHarness = {
       build: async (n) => makeBuild(manifest, n - 1),
       behave: (version, b) => void fake.behaviours.set(version, b),
       serving: async () => fake.servingVersion(),
+      // SageMaker's native blue/green watches its own alarms; the fake reports no request counts (see
+      // the evidence scenarios in conformance.test.ts).
+      traffic: () => undefined,
       failNextCall: (kind) => fake.failNext(kind),
       uploadFeedback: async (file, text) => {
         const r = resolveResources(manifest, '123456789012', 'us-east-1');

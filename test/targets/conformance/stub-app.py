@@ -1,12 +1,13 @@
 """A stand-in serving app for the local target's conformance harness: the launch contract of the
 real one (`serve.py serve`, PORT, MLSHIP_HOST, MLSHIP_VERSION) with behaviour read from the file
-MLSHIP_STUB_BEHAVIOUR names ({"v1": {"healthy": false, "errorRate": 0.5}}). An unhealthy version
+MLSHIP_STUB_BEHAVIOUR names ({"v1": {"healthy": false, "errorRate": 0.5, "latencyMs": 400}}). An unhealthy version
 exits at start-up, as an app whose model does not load. The real app is tested in test/serving."""
 
 import json
 import os
 import random
 import sys
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 version = os.environ.get("MLSHIP_VERSION", "dev")
@@ -35,6 +36,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         self.rfile.read(int(self.headers.get("content-length") or 0))
+        time.sleep(float(behaviour.get("latencyMs", 0)) / 1000)
         if random.random() < float(behaviour.get("errorRate", 0)):
             self.answer(500, {"error": "stub failure"})
         else:

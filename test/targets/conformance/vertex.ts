@@ -6,6 +6,7 @@
  * - `behave(n, …)`: unhealthy → DeployModel's operation fails ("Model server never became ready");
  *   5xx rate and latency → what Cloud Monitoring timeSeries.list (HTTP fake) reports for that
  *   deployed model in every window the canary reads;
+ * - `traffic(n)`: n predictions per minute of each window read, split by the endpoint's traffic split;
  * - `failNextCall(kind)`: the next Vertex gRPC call answers the gRPC status Vertex uses for that kind;
  * - `mutations()`: state-changing gRPC calls plus GCS/BigQuery writes the fakes received.
  * Deployed models are not started (no container): the suite is about the control plane.
@@ -56,6 +57,7 @@ export const harness: ConformanceHarness = {
     );
     const { grpc, http } = project.fakes;
     const model = `projects/${grpc.options.project}/locations/${grpc.options.location}/models/mlship-${manifest.name}`;
+    http.syntheticRequestsPerMinute = 100;
     return {
       target,
       pushOptions: { image: 'us-central1-docker.pkg.dev/mlship-demo/mlship/churn:conformance' },
@@ -71,6 +73,9 @@ export const harness: ConformanceHarness = {
           ...(behaviour.errorRate !== undefined && { errorRate: behaviour.errorRate }),
           ...(behaviour.latencyMs !== undefined && { latencyMs: behaviour.latencyMs }),
         });
+      },
+      traffic(n) {
+        http.syntheticRequestsPerMinute = n;
       },
       async serving() {
         const ep = [...grpc.endpoints.values()][0];

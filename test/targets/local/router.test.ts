@@ -130,4 +130,83 @@ describe('Router', () => {
     const r = await post(port, new Agent(), '{"x":1}');
     expect(r).toMatchObject({ status: 200, version: 'v1' });
   });
+
+  describe('canary', () => {
+    /** A backend answering `status` (the failing canary answers 500). */
+    async function answering(version: string, status: number): Promise<{ url: string }> {
+      const server = createServer((req, res) => {
+        req.resume();
+        req.on('end', () => {
+          res.writeHead(status, { 'content-type': 'application/json', 'x-model-version': version });
+          res.end(JSON.stringify({ version, echo: '' }));
+        });
+      });
+      return { url: `http://127.0.0.1:${await listen(server)}` };
+    }
+
+    it('splits by weight exactly (every tenth request at 10%) and counts only the canary, then resets on read', async () => {
+      const router = new Router();
+      const port = await listen(createServer(router.handle));
+      const v1 = await backend('v1');
+      const v2 = await backend('v2');
+      router.switchTo({ url: v1.url, version: 'v1' });
+      router.split({ url: v2.url, version: 'v2' }, 10);
+      const agent = new Agent({ keepAlive: true });
+      const seen: string[] = [];
+      for (let i = 0; i < 50; i++) seen.push((await post(port, agent, '{}')).version);
+      expect(seen.filter((v) => v === 'v2')).toHaveLength(5);
+      expect(seen.slice(0, 10)).toEqual([...Array(9).fill('v1'), 'v2']);
+      const stats = router.readStats('v2', 0.95);
+      expect(stats).toMatchObject({ requests: 5, errors5xx: 0 });
+      expect(stats.latencyMs).toBeGreaterThanOrEqual(0);
+      expect(router.readStats('v2', 0.95)).toEqual({ requests: 0, errors5xx: 0 });
+      expect(router.readStats('v1', 0.95)).toEqual({ requests: 0, errors5xx: 0 });
+      expect(router.state()).toMatchObject({ current: { version: 'v1' }, canary: { version: 'v2', percent: 10 } });
+      agent.destroy();
+    });
+
+    it("counts the canary's 5xx; reverting sends everything back to the live version", async () => {
+      const router = new Router();
+      const port = await listen(createServer(router.handle));
+      const v1 = await backend('v1');
+      const bad = await answering('v2', 500);
+      router.switchTo({ url: v1.url, version: 'v1' });
+      router.split({ url: bad.url, version: 'v2' }, 50);
+      const agent = new Agent({ keepAlive: true });
+      const statuses: number[] = [];
+      for (let i = 0; i < 10; i++) statuses.push((await post(port, agent, '{}')).status);
+      expect(statuses.filter((s) => s === 500)).toHaveLength(5);
+      expect(router.readStats('v2', 0.95)).toMatchObject({ requests: 5, errors5xx: 5 });
+      expect(router.switchTo({ url: v1.url, version: 'v1' })).toBeUndefined();
+      expect(router.state().canary).toBeUndefined();
+      for (let i = 0; i < 10; i++) expect(await post(port, agent, '{}')).toMatchObject({ status: 200, version: 'v1' });
+      agent.destroy();
+    });
+
+    it('promoting the canary keeps its connections and drains the old live version', async () => {
+      const router = new Router();
+      const port = await listen(createServer(router.handle));
+      const v1 = await backend('v1');
+      const v2 = await backend('v2');
+      router.switchTo({ url: v1.url, version: 'v1' });
+      router.split({ url: v2.url, version: 'v2' }, 20);
+      const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+      // Load running across the promotion: nothing fails, and after it only v2 answers.
+      const inflight = Array.from({ length: 40 }, () => post(port, agent, '{}'));
+      expect(router.switchTo({ url: v2.url, version: 'v2' })).toEqual({ url: v1.url, version: 'v1' });
+      const during = await Promise.all(inflight);
+      expect(during.every((r) => r.status === 200)).toBe(true);
+      expect(await router.drain(v1.url, 5_000)).toBe(true);
+      for (let i = 0; i < 10; i++) expect(await post(port, agent, '{}')).toMatchObject({ status: 200, version: 'v2' });
+      expect(router.state()).toMatchObject({ current: { version: 'v2' }, draining: [] });
+      agent.destroy();
+    });
+
+    it('refuses a split with nothing live or a share outside 0..100', async () => {
+      const router = new Router();
+      expect(() => router.split({ url: 'http://127.0.0.1:1', version: 'v2' }, 10)).toThrow(/no live backend/);
+      router.switchTo({ url: 'http://127.0.0.1:1', version: 'v1' });
+      expect(() => router.split({ url: 'http://127.0.0.1:2', version: 'v2' }, 100)).toThrow(/between 0 and 100/);
+    });
+  });
 });

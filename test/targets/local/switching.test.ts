@@ -1,6 +1,7 @@
 /**
- * Zero failed requests while the live version switches, a version that crashes at start-up, and
- * concurrent pushes — all through the spawned CLI on a private copy of the example.
+ * Zero failed requests while the live version switches (whole, or through a canary that is promoted
+ * or reverted), a version that crashes at start-up, and concurrent pushes — all through the spawned
+ * CLI on a private copy of the example.
  */
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -32,6 +33,11 @@ beforeAll(async () => {
   appendFileSync(
     path.join(dir, 'features', '__init__.py'),
     '\nimport os as _os\nif _os.environ.get("CHURN_CRASH_AT_START"):\n    raise RuntimeError("crash requested by the test")\n',
+  );
+  // And a version whose every prediction fails (a 500; its health check still passes), as a bad release.
+  appendFileSync(
+    path.join(dir, 'features', '__init__.py'),
+    '\nif _os.environ.get("CHURN_FAIL_PREDICT"):\n\n    def transform(df):  # noqa: F811\n        raise RuntimeError("failure requested by the test")\n',
   );
   // Eight builds follow: a 400-row sample keeps each one's training and parity check short.
   const csv = path.join(dir, 'data', 'train.csv');
@@ -124,4 +130,91 @@ describe('local target under pressure', () => {
     const r = await postJson(`http://127.0.0.1:${port}/predict`, churnRecord);
     expect(r.headers['x-model-version']).toBe('v7');
   });
+
+  /** Run `deploy` under continuous load from 6 clients; every answer (status, version) and every transport error. */
+  async function deployUnderLoad(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
+    const url = `http://127.0.0.1:${port}/predict`;
+    const agent = new Agent({ keepAlive: true, maxSockets: 6 });
+    const answers: { at: number; status: number; version: string }[] = [];
+    const broken: string[] = [];
+    let stop = false;
+    const clients = Array.from({ length: 6 }, async () => {
+      while (!stop) {
+        const at = Date.now();
+        try {
+          const r = await postJson(url, churnRecord, agent);
+          answers.push({ at, status: r.status, version: String(r.headers['x-model-version']) });
+        } catch (error) {
+          broken.push(String(error));
+        }
+      }
+    });
+    const result = await cli(['deploy', '--json', ...args], extraEnv);
+    const done = Date.now();
+    await new Promise((r) => setTimeout(r, 500));
+    stop = true;
+    await Promise.all(clients);
+    agent.destroy();
+    return { result, answers, broken, after: answers.filter((a) => a.at > done + 5) };
+  }
+
+  it('a canary that is promoted: split, then all traffic on the new version, zero failed requests', async () => {
+    // The plan shows the canary and the evidence it needs, and changes nothing.
+    const canaryFlags = ['--strategy', 'canary', '--canary-percent', '25', '--bake', '12s', '--min-requests', '10'];
+    const plan = await cli(['deploy', '--plan', '--version', 'v5', ...canaryFlags]);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).toMatch(/rollout {3}canary 25% for 0\.2 min; promoted only after at least 10 requests on v5, else reverted \(canary_inconclusive\)/);
+    const planned = json<{ plan: { rollout: unknown; steps: { action: string }[] } }>(
+      await cli(['deploy', '--plan', '--json', '--version', 'v5', ...canaryFlags]),
+    );
+    expect(planned.plan.rollout).toEqual({ kind: 'canary', percent: 25, bakeMinutes: 0.2, minRequests: 10 });
+    expect(planned.plan.steps.map((x) => x.action)).toEqual(expect.arrayContaining(['split', 'bake', 'promote or revert']));
+    const { result, answers, broken, after } = await deployUnderLoad([
+      '--version',
+      'v5',
+      '--strategy',
+      'canary',
+      '--canary-percent',
+      '25',
+      '--bake',
+      '12s',
+      '--min-requests',
+      '10',
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(json(result)).toMatchObject({ live: { version: 'v5' }, previous: 'v7', changed: true });
+    expect(broken).toEqual([]);
+    expect(answers.filter((a) => a.status !== 200)).toEqual([]);
+    // Both versions answered during the bake; after the promotion, only the new one.
+    expect(new Set(answers.map((a) => a.version))).toEqual(new Set(['v7', 'v5']));
+    expect(after.length).toBeGreaterThan(0);
+    expect(after.every((a) => a.version === 'v5')).toBe(true);
+    const status = json<{ live: { version: string }; history: { action: string; version: string; details: { strategy?: string } }[] }>(
+      await cli(['status', '--json']),
+    );
+    expect(status.live.version).toBe('v5');
+    expect(status.history.at(-1)).toMatchObject({ action: 'deploy', version: 'v5', details: { strategy: 'canary' } });
+  }, 300_000);
+
+  it('a canary answering errors is reverted (exit 3); only its own answers failed, and the live version keeps serving', async () => {
+    const { result, answers, broken, after } = await deployUnderLoad(
+      ['--version', 'v6', '--strategy', 'canary', '--canary-percent', '25', '--bake', '12s', '--min-requests', '10'],
+      { CHURN_FAIL_PREDICT: '1' },
+    );
+    expect(result.code, result.stderr).toBe(3);
+    const doc = json<{ error: { code: string; message: string; hint: string } }>(result);
+    expect(doc.error.code).toBe('canary_reverted');
+    expect(doc.error.message).toMatch(/canary of v6 was reverted: \d+ of \d+ requests answered 5xx.*v5 serves all traffic again/);
+    // No request was dropped or refused by the switch; the only failures are the canary's 500s.
+    expect(broken).toEqual([]);
+    const failed = answers.filter((a) => a.status !== 200);
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failed.every((a) => a.status === 500)).toBe(true);
+    expect(answers.filter((a) => a.status === 200).every((a) => a.version === 'v5')).toBe(true);
+    expect(after.length).toBeGreaterThan(0);
+    expect(after.every((a) => a.status === 200 && a.version === 'v5')).toBe(true);
+    const status = json<{ live: { version: string; healthy: boolean }; history: { version: string }[] }>(await cli(['status', '--json']));
+    expect(status.live).toMatchObject({ version: 'v5', healthy: true });
+    expect(status.history.at(-1)?.version).toBe('v5');
+  }, 300_000);
 });

@@ -93,7 +93,10 @@ describe('vertex lifecycle against the fakes', () => {
   it('promotes a healthy canary of v2 and undeploys v1', async () => {
     execFileSync(python, ['train.py', '--seed', '1'], { cwd: project.dir, stdio: 'ignore' });
     expect(await buildAndPush('v2')).toBe('v2');
-    const deploy = await traffic(url, cli('deploy', '--json', '--strategy', 'canary', '--canary-percent', '50', '--bake-minutes', '0.1'));
+    const deploy = await traffic(
+      url,
+      cli('deploy', '--json', '--strategy', 'canary', '--canary-percent', '50', '--bake-minutes', '0.1', '--min-requests', '3'),
+    );
     expect(deploy.code, deploy.stderr).toBe(0);
     expect(json(deploy)).toMatchObject({ live: { version: 'v2' }, previous: 'v1', changed: true });
     const ep = [...project.fakes.grpc.endpoints.values()][0]!;
@@ -109,7 +112,10 @@ describe('vertex lifecycle against the fakes', () => {
     execFileSync(python, ['train.py', '--seed', '2'], { cwd: project.dir, stdio: 'ignore' });
     expect(await buildAndPush('v3')).toBe('v3');
     project.fakes.http.failing.add('projects/mlship-demo/locations/us-central1/models/mlship-churn@3');
-    const deploy = await traffic(url, cli('deploy', '--json', '--strategy', 'canary', '--canary-percent', '50', '--bake-minutes', '0.1'));
+    const deploy = await traffic(
+      url,
+      cli('deploy', '--json', '--strategy', 'canary', '--canary-percent', '50', '--bake-minutes', '0.1', '--min-requests', '3'),
+    );
     expect(deploy.code, deploy.stderr).toBe(3);
     expect(JSON.parse(deploy.stdout)).toMatchObject({ error: { code: 'canary_reverted' } });
     const ep = [...project.fakes.grpc.endpoints.values()][0]!;
