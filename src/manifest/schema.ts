@@ -534,6 +534,7 @@ export const manifestSchema = {
         canary: {
           type: 'object',
           additionalProperties: false,
+          description: 'the evidence a canary needs before it is promoted',
           properties: {
             min_requests: {
               type: 'integer',
