@@ -47,10 +47,10 @@ const COVERED: Record<string, { tests: string[]; runHere?: string }> = {
   },
   // docs/fakes.md: the flows against the same doubles, through the CLI.
   'npm run fake -- vertex > fake.json &       # one JSON line: {"target","env","targets"}; serves until killed': {
-    tests: ['test/doubles/vertex/run-fake.ts', 'test/targets/vertex/lifecycle.test.ts', 'test/targets/vertex/retrain.test.ts'],
+    tests: ['test/doubles/run.test.ts', 'test/doubles/vertex/run-fake.ts', 'test/targets/vertex/lifecycle.test.ts', 'test/targets/vertex/retrain.test.ts'],
   },
-  'npm --prefix ~/src/mlship run -s fake -- azure > /tmp/azure-fake.json &   # serves until stopped; violations on stderr': {
-    tests: ['test/doubles/azure/run-fake.ts', 'test/targets/azure/lifecycle.test.ts'],
+  'npm --prefix ~/src/mlship run -s fake -- azure > /tmp/azure-fake.json &   # serves until `kill $!`; violations on stderr': {
+    tests: ['test/doubles/run.test.ts', 'test/doubles/azure/run-fake.ts', 'test/targets/azure/lifecycle.test.ts'],
   },
 };
 
