@@ -21,7 +21,7 @@ import { mlshipVersion } from '../../util/version.js';
 import { loadCatalog } from '../../instances/catalog.js';
 import { selectForManifest } from '../../compute/select.js';
 import type { BaselineProfile } from '../../baseline/profile.js';
-import { CloudError } from '../../deploy/cloud-errors.js';
+import { CloudError, translatingCalls } from '../../deploy/cloud-errors.js';
 import { chooseRollback, historyEntry, liveSince, recentHistory } from '../../deploy/history.js';
 import { imageSource, pushImage } from '../../deploy/image.js';
 import { contextClock, type Clock } from '../../deploy/poll.js';
@@ -555,20 +555,10 @@ function sameSchedule(current: ArmResource, wanted: ArmResource): boolean {
 
 /** Every client call's failures through the one translation. */
 function withTranslation(api: AzureMl, r: AzureResources): AzureMl {
-  return new Proxy(api, {
-    get(target, prop, receiver) {
-      const value = Reflect.get(target, prop, receiver) as unknown;
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        const result = (value as (...a: unknown[]) => unknown).apply(target, args);
-        // Promises are translated; async iterables (listings, lines) pass through as they are.
-        return result instanceof Promise ? result.catch((error: unknown) => Promise.reject(translateAzureError(error, r))) : result;
-      };
-    },
-  });
+  return translatingCalls(api, (error) => translateAzureError(error, r));
 }
 
 /** Storage failures (no role on the storage account…) through the same translation. */
 function withStoreTranslation(store: BlobStore, r: AzureResources): BlobStore {
-  return withTranslation(store as unknown as AzureMl, r) as unknown as BlobStore;
+  return translatingCalls(store, (error) => translateAzureError(error, r));
 }
