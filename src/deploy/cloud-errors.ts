@@ -92,3 +92,27 @@ export async function ifFound<T>(fn: () => Promise<T>, notFound: (error: unknown
     throw error;
   }
 }
+
+/**
+ * The one error-translation seam: a cloud client whose every method's failure (a rejected promise,
+ * or a throw) goes through the cloud's translation (`src/targets/<cloud>/errors.ts`) before anyone
+ * sees it. Async iterables (listings, lines) and plain properties pass through as they are.
+ */
+export function translatingCalls<T extends object>(api: T, translate: (error: unknown, call: string) => Error): T {
+  return new Proxy(api, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      const call = String(prop);
+      return (...args: unknown[]) => {
+        let result: unknown;
+        try {
+          result = (value as (...a: unknown[]) => unknown).apply(target, args);
+        } catch (error) {
+          throw translate(error, call);
+        }
+        return result instanceof Promise ? result.catch((error: unknown) => Promise.reject(translate(error, call))) : result;
+      };
+    },
+  });
+}

@@ -15,15 +15,16 @@
  * models) may hold the list of versions; these records hold what mlship needs beside it.
  */
 import { randomBytes } from 'node:crypto';
-import type { HistoryEntry, VersionInfo } from './types.js';
+import type { HistoryEntry } from './types.js';
+import type { VersionRecordBase } from './versions.js';
 import type { LogSource, LogWindow } from '../logs/types.js';
 import type { HistoryLog } from './history.js';
 import { versionNumber } from './history.js';
 import { objectLines, type ObjectStore } from './object-store.js';
 import { feedbackFileNames } from '../logs/feedback-files.js';
 
-/** What every target's stored version record has; clouds add their locations (image, artifact URI…). */
-export type VersionRecordBase = Omit<VersionInfo, 'live' | 'location'>;
+/** What every target's stored version record has (versions.ts); clouds add their locations (image, artifact URI…). */
+export type { VersionRecordBase } from './versions.js';
 
 /** Keys of the registry layout under a root prefix (no trailing slash). */
 export function registryKeys(root: string) {

@@ -89,6 +89,8 @@ export interface PushOptions {
   data?: { path: string; sha256: string }[];
   /** The retraining gate's outcome, recorded on the new version. */
   gate?: VersionInfo['gate'];
+  /** Register it pending promotion (a retraining pipeline's result): a deploy without --version passes over it. */
+  pending?: boolean;
 }
 
 export interface PushResult {
@@ -216,7 +218,8 @@ export interface Target {
   feedbackLogs?(window: LogWindow): Promise<LogSource[]>;
   /**
    * Targets with a managed retraining pipeline (SageMaker Pipelines…): start it and follow it to its
-   * end; failures throw. Absent on targets that retrain where mlship runs (local).
+   * end; failures throw. Absent on targets that retrain where mlship runs (local). The timeout has no
+   * default here: `mlship retrain` passes `--timeout` or the one shared default (RETRAINING_TIMEOUT_S).
    */
-  startRetraining?(timeoutSeconds?: number): Promise<RetrainingRun>;
+  startRetraining?(timeoutSeconds: number): Promise<RetrainingRun>;
 }

@@ -196,6 +196,8 @@ export async function retrain(ctx: RetrainContext, flags: RetrainFlags): Promise
               minDelta,
               rows,
             },
+            // A candidate its gate did not promote waits, as a cloud pipeline's result does: only `deploy --version` takes it.
+            ...(!decision.promoted && { pending: true }),
           },
         );
         const version = pushed.version.version;

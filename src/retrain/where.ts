@@ -5,6 +5,7 @@
  */
 import { UsageError } from '../util/errors.js';
 import type { RetrainingRun } from '../deploy/types.js';
+import { RETRAINING_TIMEOUT_S } from '../deploy/versions.js';
 import type { RetrainContext } from './context.js';
 import { retrain, type RetrainFlags, type RetrainResult } from './pipeline.js';
 
@@ -25,7 +26,7 @@ export async function runRetraining(ctx: RetrainContext, flags: RetrainFlags & {
     }
     if (flags.dryRun)
       return { where: 'remote-dry-run', target: target.name, text: `would start the ${target.name} retraining pipeline and follow it to its end` };
-    const run = await target.startRetraining(flags.timeoutSeconds);
+    const run = await target.startRetraining(flags.timeoutSeconds ?? RETRAINING_TIMEOUT_S);
     const registered = run.version ? `; registered ${run.version}, pending promotion: mlship deploy --version ${run.version}` : '';
     return { where: 'remote', run, text: `retraining pipeline ${run.pipeline}: ${run.status} in ${run.seconds} s (${run.executionId})${registered}` };
   }

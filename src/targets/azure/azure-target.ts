@@ -15,18 +15,18 @@
  * `descriptor.ts` (SDK-free facts).
  */
 import path from 'node:path';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { OperationError, UsageError } from '../../util/errors.js';
 import { mlshipVersion } from '../../util/version.js';
-import { readBuildInfo } from '../../packaging/index.js';
 import { loadCatalog } from '../../instances/catalog.js';
 import { selectForManifest } from '../../compute/select.js';
 import type { BaselineProfile } from '../../baseline/profile.js';
-import { CloudError } from '../../deploy/cloud-errors.js';
-import { chooseRollback, historyEntry, liveSince, NoVersionsError, recentHistory, VersionNotFoundError } from '../../deploy/history.js';
+import { CloudError, translatingCalls } from '../../deploy/cloud-errors.js';
+import { chooseRollback, historyEntry, liveSince, recentHistory } from '../../deploy/history.js';
 import { imageSource, pushImage } from '../../deploy/image.js';
 import { contextClock, type Clock } from '../../deploy/poll.js';
 import { LazySession } from '../../deploy/session.js';
+import { checkBuild, findSameBuild, newRecord, readMetrics, resolveVersion } from '../../deploy/versions.js';
 import type { ObjectStore } from '../../deploy/object-store.js';
 import { ObjectRegistry } from '../../deploy/registry.js';
 import { ALL_AT_ONCE, CanaryRevertedError, guardsFromManifest, runRollout, type MetricsReader, type TrafficControl } from '../../deploy/rollout.js';
@@ -63,7 +63,7 @@ import {
   type AzureVersionRecord,
 } from './requests.js';
 import { deploymentName, resolveResources, workspaceChildId, type AzureResources } from './resources.js';
-import { newestPromoted, promotionSteps, runRetrainingJob, sourceCode, versionRecords, type AzureSession } from './retraining.js';
+import { promotionSteps, runRetrainingJob, sourceCode, versionRecords, type AzureSession } from './retraining.js';
 import { monitorScheduleBody, retrainScheduleBody } from './schedules.js';
 
 /** How the target reaches Azure; tests may pass their own client. */
@@ -84,8 +84,6 @@ interface EndpointState {
   deployments: ArmResource[];
   live?: string;
 }
-
-const DEFAULT_TIMEOUT_S = 1800;
 
 export class AzureTarget implements Target {
   readonly name = 'azure' as const;
@@ -136,13 +134,10 @@ export class AzureTarget implements Target {
   async push(build: BuildRef, options: PushOptions): Promise<PushResult> {
     const s = await this.open();
     const { api, r, store, registry } = s;
-    const built = readBuildInfo(build.dir);
-    if (!built?.model?.file || !built.model.sha256) {
-      throw new OperationError('build_invalid', `no finished build in ${build.dir} (build.json missing or incomplete)`, { hint: 'Run `mlship build` again.' });
-    }
-    const digest = built.model.sha256;
+    const checked = await checkBuild(build);
+    const { info: built, digest } = checked;
     const { records: recs, highest } = await versionRecords(s);
-    const same = recs.find((x) => x.digest === digest && x.buildId === build.id && (options.image === undefined || x.image === options.image));
+    const same = findSameBuild(recs, build, digest, { wanted: options.image, of: (x) => x.image });
     if (same) return { version: info(same, (await this.endpointState(s)).live), created: false };
 
     // The image first (`--image`, else pushed to the workspace's registry), before anything is uploaded or registered.
@@ -164,18 +159,13 @@ export class AzureTarget implements Target {
       await store.putFile(registry.keys.versionFile(version, 'baseline.csv'), this.ctx.manifest.features.baseline, { contentType: 'text/csv' });
     }
     // The training code's scores, as `python train.py` writes them beside the model.
-    const metricsFile = path.join(this.ctx.manifest.projectDir, 'metrics.json');
-    const metrics = existsSync(metricsFile) ? numericMetrics(JSON.parse(readFileSync(metricsFile, 'utf8'))) : undefined;
+    const metrics = numericMetrics(readMetrics(this.ctx.manifest, build));
+    const { metrics: _, ...base } = newRecord(version, checked, build, options, { createdAt: this.ctx.now().toISOString() });
     const rec: AzureVersionRecord = {
-      version,
-      buildId: build.id,
-      createdAt: this.ctx.now().toISOString(),
-      digest,
+      ...base,
       image,
       modelUri: store.assetUri(`${modelPrefix}/`),
       mlshipVersion: mlshipVersion(),
-      ...(built.gitCommit && { gitCommit: built.gitCommit }),
-      ...(options.parent && { parent: options.parent }),
       ...(metrics && { metrics }),
     };
     await api.putEnvironmentVersion(r.environment, n, environmentVersionBody(rec));
@@ -194,8 +184,8 @@ export class AzureTarget implements Target {
 
   async baseline(version?: string): Promise<BaselineProfile> {
     const s = await this.open();
-    const v = version ?? (await this.endpointState(s)).live ?? newestPromoted(await this.records(s))?.version;
-    if (!v) throw new NoVersionsError(`model ${s.r.model} of workspace ${s.r.workspace}`);
+    const where = `model ${s.r.model} of workspace ${s.r.workspace}`;
+    const v = version ?? (await this.endpointState(s)).live ?? resolveVersion(await this.records(s), undefined, where).version;
     const profile = await s.registry.getJson<BaselineProfile>(s.registry.keys.versionFile(v, 'baseline.json'));
     if (!profile)
       throw new OperationError('baseline_missing', `${v} has no baseline profile in ${s.store.uri(s.registry.keys.versionFile(v, 'baseline.json'))}`, {
@@ -236,15 +226,7 @@ export class AzureTarget implements Target {
     const s = await this.open();
     const { api, r } = s;
     const manifest = this.ctx.manifest;
-    const recs = await this.records(s);
-    if (recs.length === 0) throw new NoVersionsError(`model ${r.model} of workspace ${r.workspace}`);
-    const rec = request.version ? recs.find((x) => x.version === request.version) : newestPromoted(recs);
-    if (!rec)
-      throw new VersionNotFoundError(
-        request.version!,
-        `model ${r.model} of workspace ${r.workspace}`,
-        recs.map((x) => x.version),
-      );
+    const rec = resolveVersion(await this.records(s), request.version, `model ${r.model} of workspace ${r.workspace}`);
     const state = await this.endpointState(s);
     const location = this.location(r, state);
     const rollout: { warning?: string } = {};
@@ -562,7 +544,7 @@ export class AzureTarget implements Target {
   }
 
   /** Submit the retraining command job and follow it (retraining.ts); the result is a pending version. */
-  async startRetraining(timeoutSeconds = DEFAULT_TIMEOUT_S): Promise<RetrainingRun> {
+  async startRetraining(timeoutSeconds: number): Promise<RetrainingRun> {
     const s = await this.open();
     const { live } = await this.endpointState(s);
     return runRetrainingJob(s, this.ctx.manifest, { ...(live && { live }), now: this.ctx.now(), timeoutSeconds, clock: this.clock, reporter: this.ctx.output });
@@ -570,18 +552,8 @@ export class AzureTarget implements Target {
 }
 
 function info(rec: AzureVersionRecord, live: string | undefined): VersionInfo {
-  return {
-    version: rec.version,
-    buildId: rec.buildId,
-    createdAt: rec.createdAt,
-    digest: rec.digest,
-    ...(rec.gitCommit && { gitCommit: rec.gitCommit }),
-    ...(rec.parent && { parent: rec.parent }),
-    location: { image: rec.image, model: rec.modelUri, ...(rec.job && { job: rec.job }) },
-    live: rec.version === live,
-    ...(rec.pending && { pending: true }),
-    ...(rec.metrics && { metrics: rec.metrics }),
-  };
+  const { image, modelUri, job, mlshipVersion: _, ...base } = rec;
+  return { ...base, location: { image, model: modelUri, ...(job && { job }) }, live: rec.version === live };
 }
 
 /** Whether a stored schedule already says what mlship would send (trigger and action). */
@@ -592,20 +564,10 @@ function sameSchedule(current: ArmResource, wanted: ArmResource): boolean {
 
 /** Every client call's failures through the one translation. */
 function withTranslation(api: AzureMl, r: AzureResources): AzureMl {
-  return new Proxy(api, {
-    get(target, prop, receiver) {
-      const value = Reflect.get(target, prop, receiver) as unknown;
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        const result = (value as (...a: unknown[]) => unknown).apply(target, args);
-        // Promises are translated; async iterables (listings, lines) pass through as they are.
-        return result instanceof Promise ? result.catch((error: unknown) => Promise.reject(translateAzureError(error, r))) : result;
-      };
-    },
-  });
+  return translatingCalls(api, (error) => translateAzureError(error, r));
 }
 
 /** Storage failures (no role on the storage account…) through the same translation. */
 function withStoreTranslation(store: BlobStore, r: AzureResources): BlobStore {
-  return withTranslation(store as unknown as AzureMl, r) as unknown as BlobStore;
+  return translatingCalls(store, (error) => translateAzureError(error, r));
 }

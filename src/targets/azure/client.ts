@@ -59,6 +59,12 @@ export class AzureCallError extends Error {
   }
 }
 
+/** Whether a failure came from getting a token (`@azure/identity`), before any call reached Azure. */
+export function isCredentialError(error: unknown): boolean {
+  const name = (error as { name?: string })?.name ?? '';
+  return /^(CredentialUnavailableError|AggregateAuthenticationError|AuthenticationRequiredError|AuthenticationError)$/.test(name);
+}
+
 /** What an SDK call's failure (a core-client `RestError`: statusCode, code, details.error) becomes. */
 export function sdkCallError(operation: string, error: unknown): AzureCallError {
   const e = error as { statusCode?: number; code?: string; message?: string; details?: { error?: { code?: string; message?: string } } };
@@ -149,6 +155,8 @@ export async function connectAzureMl(options: ConnectOptions): Promise<AzureMl> 
       return await call();
     } catch (error) {
       if (opts.missingOk && (error as { statusCode?: number }).statusCode === 404) return undefined;
+      // No token at all is not an ARM answer: it keeps its identity error for the translation (errors.ts).
+      if (isCredentialError(error)) throw error;
       throw sdkCallError(operation, error);
     }
   }

@@ -10,24 +10,14 @@
  */
 import { isMlshipError, type ErrorOptions, type MlshipError } from '../../util/errors.js';
 import { CloudError, type CloudErrorKind } from '../../deploy/cloud-errors.js';
-import { AzureCallError, EXCHANGE_OPERATION } from './client.js';
+import { AzureCallError, EXCHANGE_OPERATION, isCredentialError } from './client.js';
 import type { AzureResources } from './resources.js';
 
 export function translateAzureError(error: unknown, r: Pick<AzureResources, 'subscription' | 'resourceGroup' | 'workspace'>): MlshipError {
   if (isMlshipError(error)) return error;
   const name = (error as { name?: string })?.name ?? '';
   const message = ((error as Error)?.message ?? String(error)).trim();
-  if (name === 'CredentialUnavailableError' || name === 'AggregateAuthenticationError' || name === 'AuthenticationRequiredError') {
-    return cloudError(
-      'credentials',
-      'azure_no_credentials',
-      `No Azure credential was found (DefaultAzureCredential tried environment variables, workload identity, managed identity and the Azure CLI): ${firstLine(message)}`,
-      {
-        hint: 'Run `az login` (and `az account set --subscription <id>`), or export AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_CLIENT_SECRET for a service principal, then run the command again.',
-        cause: error,
-      },
-    );
-  }
+  if (isCredentialError(error)) return credentialError(error, name, message, r);
   if (!(error instanceof AzureCallError)) {
     return cloudError('service', 'azure_error', `Azure call failed: ${firstLine(message)}`, { hint: 'Run with --verbose for the full error.', cause: error });
   }
@@ -72,14 +62,7 @@ export function translateAzureError(error: unknown, r: Pick<AzureResources, 'sub
       ),
     );
   }
-  if (e.status === 401 || e.code === 'InvalidAuthenticationToken' || e.code === 'ExpiredAuthenticationToken') {
-    return cloudError(
-      'credentials',
-      'azure_credentials_rejected',
-      `Azure rejected the access token for ${e.operation}: ${firstLine(e.message)}`,
-      opts('Sign in again (`az login`) or refresh the service principal secret, then run the command again.'),
-    );
-  }
+  if (e.status === 401 || /^(InvalidAuthenticationToken\w*|ExpiredAuthenticationToken)$/.test(e.code)) return credentialError(error, e.code, e.message, r);
   if (e.status === 429 || /TooManyRequests|Throttl/i.test(e.code)) {
     return cloudError(
       'throttled',
@@ -177,4 +160,45 @@ function cloudError(kind: CloudErrorKind, code: string, message: string, options
 
 function firstLine(text: string): string {
   return text.split('\n')[0]!.slice(0, 500);
+}
+
+/** Where `DefaultAzureCredential` looks, and how to give it a credential: said in every credential paragraph. */
+const AZURE_SIGN_IN =
+  'Sign in with `az login` (then `az account set --subscription <id>`), or export AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_CLIENT_SECRET for a service principal, or run where a managed identity is attached; then run the command again.';
+
+/**
+ * No credential, an expired one, or one of another tenant: one paragraph each, kind `credentials`.
+ * Read from the identity error's name and the AADSTS code Entra ID puts in its message.
+ */
+function credentialError(error: unknown, name: string, message: string, r: Pick<AzureResources, 'subscription'>): MlshipError {
+  const first = firstLine(message);
+  if (
+    /AADSTS(90002|700016|50020|500011)\b|InvalidAuthenticationTokenTenant|wrong issuer|tenant .* not found/i.test(message) ||
+    name === 'InvalidAuthenticationTokenTenant'
+  ) {
+    return cloudError(
+      'credentials',
+      'azure_wrong_tenant',
+      `Your Azure credential belongs to another tenant (directory) than subscription ${r.subscription}, so Azure refused it: ${first}`,
+      {
+        hint: `Sign in to the subscription's tenant: \`az login --tenant <tenant id>\` (\`az account show --subscription ${r.subscription} --query tenantId\` names it), or set AZURE_TENANT_ID for the service principal; then run the command again.`,
+        cause: error,
+      },
+    );
+  }
+  if (/AADSTS(700082|70043|50173|50133|70008)\b|expired|ExpiredAuthenticationToken|refresh token/i.test(`${name} ${message}`)) {
+    return cloudError('credentials', 'azure_credentials_expired', `Your Azure sign-in has expired, so Azure refused the token: ${first}`, {
+      hint: `Sign in again: \`az login\` (a service principal: a new AZURE_CLIENT_SECRET). ${AZURE_SIGN_IN}`,
+      cause: error,
+    });
+  }
+  if (name === 'CredentialUnavailableError' || name === 'AggregateAuthenticationError' || /ChainedTokenCredential|unavailable/i.test(message)) {
+    return cloudError(
+      'credentials',
+      'azure_no_credentials',
+      'No Azure credential was found: mlship signs in with DefaultAzureCredential, which tried environment variables (a service principal), workload identity, a managed identity and the Azure CLI, and none of them had one.',
+      { hint: AZURE_SIGN_IN, cause: error },
+    );
+  }
+  return cloudError('credentials', 'azure_credentials_rejected', `Azure rejected your credential: ${first}`, { hint: AZURE_SIGN_IN, cause: error });
 }

@@ -5,23 +5,16 @@
  */
 import type { ComputeChoice } from '../../compute/types.js';
 import type { Manifest } from '../../manifest/types.js';
+import type { VersionRecordBase } from '../../deploy/versions.js';
 import type { ArmResource } from './client.js';
 import { workspaceChildId, type AzureResources } from './resources.js';
 
 /** What mlship records about a version on its Azure ML model version (tags) and datastore. */
-export interface AzureVersionRecord {
-  version: string;
-  buildId: string;
-  createdAt: string;
-  digest: string;
+export interface AzureVersionRecord extends VersionRecordBase {
   image: string;
-  gitCommit?: string;
   mlshipVersion?: string;
   /** Datastore folder of the model files (`azureml://datastores/…/paths/…/`). */
   modelUri: string;
-  parent?: string;
-  /** Registered by a retraining job and not promoted yet (no mlship tags on the model version). */
-  pending?: boolean;
   /** The retraining job that produced the model. */
   job?: string;
   /** The training code's holdout scores (metrics.json), numbers only: `quality` compares with them. */

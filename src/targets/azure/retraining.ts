@@ -18,7 +18,7 @@ import { OperationError } from '../../util/errors.js';
 import { mlshipVersion } from '../../util/version.js';
 import type { Manifest } from '../../manifest/types.js';
 import type { Reporter } from '../../util/reporter.js';
-import { NoVersionsError } from '../../deploy/history.js';
+import { resolveVersion } from '../../deploy/versions.js';
 import { pollUntil, type Clock } from '../../deploy/poll.js';
 import { projectSourceFiles, sourceDigest } from '../../deploy/source.js';
 import type { Step } from '../../deploy/steps.js';
@@ -49,7 +49,14 @@ const FAILED = new Set(['Failed', 'Canceled', 'NotResponding']);
  */
 export async function versionRecords(s: AzureSession): Promise<{ records: AzureVersionRecord[]; highest: number }> {
   const models = await s.api.listModelVersions(s.r.model);
-  const pushed = models.map(recordFromModelVersion).filter((x): x is AzureVersionRecord => x !== undefined);
+  const tagged = models.map(recordFromModelVersion).filter((x): x is AzureVersionRecord => x !== undefined);
+  // Tags hold what Azure ML studio shows; the lineage (training data, the gate's verdict) is in mlship's record beside it.
+  const pushed = await Promise.all(
+    tagged.map(async (x) => {
+      const stored = await s.registry.readRecord(x.version);
+      return { ...x, ...(stored?.data && { data: stored.data }), ...(stored?.gate && { gate: stored.gate }) };
+    }),
+  );
   const pending = await Promise.all(
     models.filter((m) => !recordFromModelVersion(m) && typeof m.properties.jobName === 'string').map((m) => pendingRecord(s, m, pushed)),
   );
@@ -57,11 +64,6 @@ export async function versionRecords(s: AzureSession): Promise<{ records: AzureV
   // Asset versions are numbered by Azure across everything registered (by mlship or not).
   const highest = models.reduce((n, m) => Math.max(n, Number(m.name) || 0), 0);
   return { records: records.sort((a, b) => number(a) - number(b)), highest };
-}
-
-/** The newest version a deploy without --version takes: never a pending one. */
-export function newestPromoted(records: AzureVersionRecord[]): AzureVersionRecord | undefined {
-  return records.filter((x) => !x.pending).at(-1);
 }
 
 async function pendingRecord(s: AzureSession, m: ArmResource, pushed: AzureVersionRecord[]): Promise<AzureVersionRecord | undefined> {
@@ -164,8 +166,7 @@ export async function runRetrainingJob(
   options: { live?: string; now: Date; timeoutSeconds: number; clock: Clock; reporter: Reporter },
 ): Promise<RetrainingRun> {
   const { records } = await versionRecords(s);
-  const rec = records.find((x) => x.version === options.live) ?? newestPromoted(records);
-  if (!rec) throw new NoVersionsError(`model ${s.r.model} of workspace ${s.r.workspace}`);
+  const rec = records.find((x) => x.version === options.live) ?? resolveVersion(records, undefined, `model ${s.r.model} of workspace ${s.r.workspace}`);
   const code = await sourceCode(s, manifest);
   if (code.step) await code.step.run();
   const job = `${s.r.name}-retrain-${options.now

@@ -27,6 +27,7 @@ import { silentReporter } from '../../util/reporter.js';
 import { contextClock, pollUntil, systemClock } from '../../deploy/poll.js';
 import { guardsFromManifest, runRollout, type MetricsReader, type TrafficControl, type VersionMetrics } from '../../deploy/rollout.js';
 import { chooseRollback, historyEntry, NoVersionsError, recentHistory } from '../../deploy/history.js';
+import { readMetrics, resolveVersion, settlePending } from '../../deploy/versions.js';
 import type {
   DeployPlan,
   DeployRequest,
@@ -84,14 +85,19 @@ export class LocalTarget implements Target {
   }
 
   async push(build: BuildRef, options: PushOptions): Promise<PushResult> {
-    const metrics = readJson<Record<string, unknown>>(path.join(this.ctx.manifest.projectDir, 'metrics.json'));
+    const metrics = readMetrics(this.ctx.manifest, build);
     const { record, created } = await this.registry.push(build, { ...options, ...(metrics && { metrics }), now: this.ctx.now() });
     return { version: { ...record, live: this.readState().live?.version === record.version }, created };
   }
 
   async versions(): Promise<VersionInfo[]> {
     const live = this.readState().live?.version;
-    return this.registry.list().map((r) => ({ ...r, live: r.version === live }));
+    return (await this.records()).map((r) => ({ ...r, live: r.version === live }));
+  }
+
+  /** The registered versions, oldest first; a pending one that has been live is pending no more. */
+  private async records() {
+    return settlePending(this.registry.list(), await this.registry.history());
   }
 
   async baseline(version?: string): Promise<BaselineProfile> {
@@ -111,7 +117,7 @@ export class LocalTarget implements Target {
 
   async plan(request: DeployRequest): Promise<DeployPlan> {
     const state = await this.cleanStale();
-    const to = this.resolveVersion(request.version);
+    const to = await this.resolveVersion(request.version);
     const port = this.stablePort(request, state);
     const url = `http://127.0.0.1:${port}`;
     const from = state.live?.version;
@@ -156,7 +162,7 @@ export class LocalTarget implements Target {
   }
 
   async deploy(request: DeployRequest): Promise<DeployResult> {
-    return this.makeLive(this.resolveVersion(request.version), request, 'deploy');
+    return this.makeLive(await this.resolveVersion(request.version), request, 'deploy');
   }
 
   async rollback(request: RollbackRequest): Promise<DeployResult> {
@@ -423,11 +429,8 @@ export class LocalTarget implements Target {
     return state.router?.port ?? request.port ?? this.ctx.manifest.targets.local.port;
   }
 
-  private resolveVersion(version: string | undefined): string {
-    if (version) return this.registry.get(version).version;
-    const newest = this.registry.newest();
-    if (!newest) throw new NoVersionsError('the local registry');
-    return newest.version;
+  private async resolveVersion(version: string | undefined): Promise<string> {
+    return resolveVersion(await this.records(), version, 'the local registry').version;
   }
 
   /** The interpreter the build prepared for this version (else MLSHIP_PYTHON, the manifest's, python3). */

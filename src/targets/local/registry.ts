@@ -17,6 +17,7 @@ import path from 'node:path';
 import { OperationError } from '../../util/errors.js';
 import { VersionNotFoundError, type HistoryLog } from '../../deploy/history.js';
 import { readJson, sha256File, withLock, writeJsonAtomic } from '../../util/fs.js';
+import { checkBuild, newRecord } from '../../deploy/versions.js';
 import type { BuildInfo } from '../../packaging/index.js';
 import { localPython } from '../../packaging/local-python.js';
 import type { BaselineProfile } from '../../baseline/profile.js';
@@ -86,19 +87,8 @@ export class LocalRegistry implements HistoryLog {
 
   /** Register a build; an already registered build returns its version with `created: false`. */
   async push(build: BuildRef, options: PushOptions & { metrics?: Record<string, unknown>; now: Date }): Promise<{ record: VersionRecord; created: boolean }> {
-    const info = readJson<BuildInfo>(path.join(build.dir, 'build.json'));
-    if (!info) throw new OperationError('build_invalid', `no build.json in ${build.dir}`, { hint: 'Run `mlship build` again.' });
-    const artifact = path.join(build.dir, info.model.file);
-    const digest = await sha256File(artifact);
-    if (digest !== info.model.sha256) {
-      throw new OperationError(
-        'artifact_digest_mismatch',
-        `the build's model artifact changed after the build (sha256 ${digest.slice(0, 12)}…, build.json says ${info.model.sha256.slice(0, 12)}…)`,
-        {
-          hint: 'Run `mlship build` again.',
-        },
-      );
-    }
+    const checked = await checkBuild(build);
+    const { info, modelPath: artifact, digest } = checked;
     return withLock(path.join(this.root, '.lock'), () => {
       const existing = this.list().find((v) => v.buildId === info.id);
       if (existing) return { record: existing, created: false };
@@ -111,15 +101,7 @@ export class LocalRegistry implements HistoryLog {
         mkdirSync(path.join(tmp, 'model'), { recursive: true });
         linkSync(blob, path.join(tmp, 'model', path.basename(info.model.file)));
         const record: VersionRecord = {
-          version: next,
-          buildId: info.id,
-          createdAt: options.now.toISOString(),
-          digest,
-          ...(info.gitCommit && { gitCommit: info.gitCommit }),
-          ...(options.metrics && { metrics: options.metrics }),
-          ...(options.parent && { parent: options.parent }),
-          ...(options.data && { data: options.data }),
-          ...(options.gate && { gate: options.gate }),
+          ...newRecord(next, checked, build, options, { createdAt: options.now.toISOString(), ...(options.metrics && { metrics: options.metrics }) }),
           ...(options.image && { location: { image: options.image } }),
         };
         writeJsonAtomic(path.join(tmp, 'version.json'), record);

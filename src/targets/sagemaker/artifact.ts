@@ -7,20 +7,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { OperationError } from '../../util/errors.js';
-import { readBuildInfo, type BuildInfo } from '../../packaging/index.js';
 import type { ImageRegistry } from '../../deploy/image.js';
 import type { AwsApi } from './api.js';
 import { ifExists } from './aws-client.js';
 import type { Resources } from './resources.js';
-
-/** Read `build.json` of a build folder (the build area's reader), failing clearly when it is absent. */
-export function readBuild(dir: string): BuildInfo {
-  const info = readBuildInfo(dir);
-  if (!info?.model?.file || !info.model.sha256) {
-    throw new OperationError('build_invalid', `no finished build in ${dir} (build.json missing or incomplete)`, { hint: 'Run `mlship build` again.' });
-  }
-  return info;
-}
 
 /** Pack the model file into a gzipped tar (the file at the archive root) with the system `tar`. */
 export async function packModel(modelPath: string): Promise<{ file: string; cleanup: () => void }> {

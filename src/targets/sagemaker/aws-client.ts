@@ -7,7 +7,7 @@
  */
 import { OperationError } from '../../util/errors.js';
 import { CALLS, type AwsApi, type CallName, type S3Body } from './api.js';
-import { ifFound } from '../../deploy/cloud-errors.js';
+import { ifFound, translatingCalls } from '../../deploy/cloud-errors.js';
 import { isNotFound, translateAwsError } from './errors.js';
 
 type Service = (typeof CALLS)[CallName][0];
@@ -94,18 +94,9 @@ export async function createAwsApi(options: AwsClientOptions = {}): Promise<AwsA
  * Applied to the real client and to test doubles alike.
  */
 export function withErrorTranslation(api: AwsApi, context: { role?: string }): AwsApi {
-  const wrapped: Record<string, unknown> = { region: api.region };
-  for (const call of Object.keys(CALLS) as CallName[]) {
-    const fn = api[call] as (input: unknown) => Promise<unknown>;
-    wrapped[call] = async (input: unknown) => {
-      try {
-        return await fn.call(api, input);
-      } catch (error) {
-        throw translateAwsError(error, call, { role: context.role, region: api.region });
-      }
-    };
-  }
-  return wrapped as unknown as AwsApi;
+  return translatingCalls(api, (error, call) =>
+    call in CALLS ? translateAwsError(error, call as CallName, { role: context.role, region: api.region }) : (error as Error),
+  );
 }
 
 /** Run a describe/head call; `undefined` when the resource does not exist (raw or translated AWS "not found"). */

@@ -29,14 +29,14 @@ export function isNotFound(error: unknown): boolean {
 }
 
 const CREDENTIAL_ERRORS = new Set(['CredentialsProviderError', 'ProviderError']);
-const EXPIRED = new Set([
-  'ExpiredToken',
-  'ExpiredTokenException',
-  'TokenRefreshRequired',
+const EXPIRED = new Set(['ExpiredToken', 'ExpiredTokenException', 'TokenRefreshRequired']);
+/** AWS does not know the key (another account's, deleted, mistyped) or the secret does not match it. */
+const UNKNOWN_KEY = new Set([
   'InvalidClientTokenId',
   'UnrecognizedClientException',
   'InvalidSignatureException',
   'SignatureDoesNotMatch',
+  'InvalidAccessKeyId',
 ]);
 const DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'AuthorizationError']);
 const THROTTLED = new Set(['ThrottlingException', 'Throttling', 'TooManyRequestsException', 'SlowDown', 'RequestLimitExceeded']);
@@ -85,8 +85,22 @@ export function translateAwsError(error: unknown, call: CallName, context: { rol
     return new CloudError(
       'credentials',
       'aws',
-      `AWS rejected the credentials when mlship called ${action}: ${name} (${message}). The session token has probably expired.`,
-      opts('Refresh your credentials (`aws sso login`, or a new session token) and run the command again.', 'aws_credentials_expired'),
+      `Your AWS credentials have expired, so AWS refused ${action}: ${name} (${message}).`,
+      opts(
+        'Sign in again with `aws sso login` (or get a new session token; long-lived keys: `aws configure`), then run the command again.',
+        'aws_credentials_expired',
+      ),
+    );
+  }
+  if (UNKNOWN_KEY.has(name)) {
+    return new CloudError(
+      'credentials',
+      'aws',
+      `AWS does not accept the credentials mlship found when it called ${action}: ${name} (${message}). The access key belongs to no account AWS knows (deleted, mistyped, or from another partition), or its secret does not match.`,
+      opts(
+        'Check which credentials are used (`aws sts get-caller-identity`, AWS_PROFILE); set the right ones with `aws configure` or `aws sso login`, then run the command again.',
+        'aws_credentials_invalid',
+      ),
     );
   }
   if (DENIED.has(name) || e.$metadata?.httpStatusCode === 403) {

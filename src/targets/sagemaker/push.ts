@@ -6,13 +6,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { OperationError } from '../../util/errors.js';
-import { sha256File } from '../../util/fs.js';
 import type { BaselineProfile } from '../../baseline/profile.js';
 import type { PushOptions, PushResult, TargetContext } from '../../deploy/types.js';
 import type { BuildRef } from '../../packaging/index.js';
 import type { AwsApi } from './api.js';
 import { imageSource, pushImage } from '../../deploy/image.js';
-import { ecrRegistry, packModel, readBuild } from './artifact.js';
+import { ecrRegistry, packModel } from './artifact.js';
+import { checkBuild, findSameBuild, newRecord, readMetrics } from '../../deploy/versions.js';
 import { ifExists } from './aws-client.js';
 import { chooseCompute } from './instance.js';
 import { driftThreshold, monitorConstraints, monitorStatistics } from './monitor-baseline.js';
@@ -26,29 +26,18 @@ import type { Session } from './session.js';
  * the version that holds it.
  */
 export async function pushVersion(session: Session, ctx: TargetContext, build: BuildRef, options: PushOptions): Promise<PushResult> {
-  const info = readBuild(build.dir);
-  const modelPath = path.join(build.dir, info.model.file);
-  const digest = await sha256File(modelPath);
-  if (digest !== info.model.sha256) {
-    throw new OperationError(
-      'artifact_digest_mismatch',
-      `the build's model artifact changed after the build (sha256 ${digest.slice(0, 12)}…, build.json says ${info.model.sha256.slice(0, 12)}…)`,
-      {
-        hint: 'Run `mlship build` again.',
-      },
-    );
-  }
+  const checked = await checkBuild(build);
+  const { info, modelPath, digest } = checked;
   const { api, r, registry } = session;
   const out = ctx.output;
 
   // An identical build (same model, same build, same image) is already a version: no duplicate.
   const packages = await registry.packages();
-  for (const p of [...packages].reverse()) {
-    const rec = await registry.readRecord(p.version);
-    if (rec && rec.digest === digest && rec.buildId === build.id && (options.image === undefined || rec.image === options.image)) {
-      out.info(`${p.version} already holds build ${build.id}; nothing pushed`);
-      return { version: versionInfo(p, rec, undefined), created: false };
-    }
+  const records = (await Promise.all(packages.map((p) => registry.readRecord(p.version)))).filter((x): x is VersionRecord => x !== undefined);
+  const same = findSameBuild(records, build, digest, { wanted: options.image, of: (x) => x.image });
+  if (same) {
+    out.info(`${same.version} already holds build ${build.id}; nothing pushed`);
+    return { version: versionInfo(packages.find((p) => p.version === same.version)!, same, undefined), created: false };
   }
 
   // Know where the image comes from before uploading anything.
@@ -82,43 +71,22 @@ export async function pushVersion(session: Session, ctx: TargetContext, build: B
       digest,
       buildId: build.id,
       instanceTypes: [compute.instanceType],
-      requireApproval: options.requireApproval === true,
+      requireApproval: options.requireApproval === true || options.pending === true,
       ...(baseline && { statistics: baseline.statistics, constraints: baseline.constraints }),
     }),
   );
   const arn = created.ModelPackageArn;
   const pkg = arn ? (await registry.packages()).find((p) => p.arn === arn) : undefined;
   if (!arn || !pkg) throw new OperationError('aws_error', `SageMaker did not return the new model package of group ${r.packageGroup}`);
-  const gitCommit = info.gitCommit;
-  // Training metrics as the training code left them (beside the manifest, as on the local target).
-  const metrics = readMetrics(ctx.manifest.projectDir) ?? readMetrics(build.dir);
   const record: VersionRecord = {
-    version: pkg.version,
-    buildId: build.id,
-    createdAt: ctx.now().toISOString(),
-    digest,
+    ...newRecord(pkg.version, checked, build, options, { createdAt: ctx.now().toISOString(), metrics: readMetrics(ctx.manifest, build) }),
     image,
     modelDataUrl: s3Uri(r, artifactKey),
     modelPackageArn: arn,
-    ...(gitCommit && { gitCommit }),
-    ...(metrics && { metrics }),
-    ...(options.parent && { parent: options.parent }),
-    ...(options.data && { data: options.data }),
-    ...(options.gate && { gate: options.gate }),
     ...(baseline && { baseline }),
   };
   await registry.writeRecord(record);
   return { version: versionInfo(pkg, record, undefined), created: true };
-}
-
-function readMetrics(dir: string): Record<string, unknown> | undefined {
-  const file = path.join(dir, 'metrics.json');
-  if (!existsSync(file)) return undefined;
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
 }
 
 /** The artifact bucket, created encrypted and private when missing. */

@@ -19,8 +19,9 @@
  */
 import { OperationError, UsageError } from '../../util/errors.js';
 import type { BaselineProfile } from '../../baseline/profile.js';
-import { actor, chooseRollback, historyEntry, liveSince, NoVersionsError, recentHistory, VersionNotFoundError } from '../../deploy/history.js';
+import { actor, chooseRollback, historyEntry, liveSince, NoVersionsError, recentHistory } from '../../deploy/history.js';
 import { systemClock, type Clock } from '../../deploy/poll.js';
+import { resolveVersion } from '../../deploy/versions.js';
 import { LazySession } from '../../deploy/session.js';
 import { runSteps, toPlan, type Step } from '../../deploy/steps.js';
 import type {
@@ -172,19 +173,16 @@ export class SageMakerTarget implements Target {
     const { api, r, registry } = session;
     const manifest = this.ctx.manifest;
     const packages = await registry.packages();
-    if (packages.length === 0)
-      throw new NoVersionsError(`model package group ${r.packageGroup} (${r.region})`, 'Run `mlship build` and `mlship push --target sagemaker` first.');
     // Without --version: the newest version not waiting for approval (a retraining run's result is promoted by name).
-    const pkg = request.version
-      ? packages.find((p) => p.version === request.version)
-      : (packages.filter((p) => p.approval !== 'PendingManualApproval').at(-1) ?? packages.at(-1));
-    if (!pkg)
-      throw new VersionNotFoundError(
-        request.version!,
-        `model package group ${r.packageGroup}`,
-        packages.map((p) => p.version),
-      );
-    if (pkg.approval === 'PendingManualApproval') {
+    const pkg = resolveVersion(
+      packages.map((p) => ({ ...p, pending: p.approval === 'PendingManualApproval' })),
+      request.version,
+      `model package group ${r.packageGroup} (${r.region})`,
+      'Run `mlship build` and `mlship push --target sagemaker` first.',
+    );
+    const stored = pkg.pending ? await registry.readRecord(pkg.version) : undefined;
+    if (stored && !stored.pending) {
+      // Pushed with --require-approval: a person approves it, a deploy does not.
       throw new OperationError('version_not_approved', `${pkg.version} is pending manual approval in model package group ${r.packageGroup}`, {
         hint: `Approve it (SageMaker Studio, or \`aws sagemaker update-model-package --model-package-arn ${pkg.arn} --model-approval-status Approved\`), then deploy again.`,
       });
@@ -194,6 +192,20 @@ export class SageMakerTarget implements Target {
     const compute = chooseCompute(manifest);
     const state = await endpointState(session);
     const steps: Step[] = [];
+    if (pkg.pending) {
+      // A retraining pipeline's version, named by --version: deploying it is its promotion.
+      steps.push({
+        action: 'sagemaker:UpdateModelPackage',
+        resource: pkg.arn,
+        details: { approval: 'Approved', promotes: pkg.version },
+        run: async () =>
+          void (await api.updateModelPackage({
+            ModelPackageArn: pkg.arn,
+            ModelApprovalStatus: 'Approved',
+            ApprovalDescription: `promoted by mlship deploy --version ${pkg.version} (${actor(this.ctx.command, this.ctx.env).user})`,
+          })),
+      });
+    }
 
     // Model and endpoint configuration: reuse the named ones when they exist (a re-run converges).
     const model = modelRequest(manifest, r, rec, role);
@@ -502,7 +514,7 @@ export class SageMakerTarget implements Target {
    * Run the project's SageMaker retraining pipeline now and follow it. Not part of `Target`: the
    * retrain command can call it when the target offers it (training then happens on SageMaker).
    */
-  async startRetraining(timeoutSeconds = 6 * 3600): Promise<RetrainingRun> {
+  async startRetraining(timeoutSeconds: number): Promise<RetrainingRun> {
     return runRetrainingPipeline(await this.open(), this.ctx.output, {
       timeoutS: timeoutSeconds,
       clock: this.clock,

@@ -82,6 +82,23 @@ export async function createVertexApi(settings: ClientSettings): Promise<VertexA
   const lro = { longrunning: gax.createBackoffSettings(Math.min(200, maxPoll), 1.5, maxPoll, null, null, null, settings.timeoutMs ?? 3_600_000) };
   const context = { project: settings.project, region: settings.region };
 
+  if (!plain) {
+    // Credentials first, once: without them every client would fail on its own, and google-auth-library
+    // rejects a promise nobody awaits (a Node stack trace after mlship's message).
+    // Off a Google Cloud machine its metadata-server probe fails, which it reports as a Node warning: the error below says it.
+    const emitWarning = process.emitWarning;
+    process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+      if (rest[0] === 'MetadataLookupWarning' || (rest[0] as { type?: string } | undefined)?.type === 'MetadataLookupWarning') return;
+      (emitWarning as (...a: unknown[]) => void).call(process, warning, ...rest);
+    }) as typeof process.emitWarning;
+    try {
+      await auth.getClient();
+    } catch (error) {
+      throw translateGoogleError(error, 'auth.token', context);
+    } finally {
+      process.emitWarning = emitWarning;
+    }
+  }
   const call = async <T>(name: CallName, fn: () => Promise<T>): Promise<T> => {
     try {
       return await fn();

@@ -112,8 +112,27 @@ export function translateGoogleError(error: unknown, call: CallName, context: { 
     return fail(
       'credentials',
       'gcp_no_credentials',
-      `No Google Cloud credentials were found, so mlship could not call ${call}. mlship reads them only from Application Default Credentials: GOOGLE_APPLICATION_CREDENTIALS, the gcloud ADC file, or the metadata server of a Google Cloud machine.`,
+      `No Google Cloud credentials were found, so mlship could not ${call === 'auth.token' ? 'get an access token' : `call ${call}`}. mlship reads them only from Application Default Credentials: GOOGLE_APPLICATION_CREDENTIALS, the gcloud ADC file, or the metadata server of a Google Cloud machine.`,
       'Run `gcloud auth application-default login` (or point GOOGLE_APPLICATION_CREDENTIALS at a service-account key file, or run where a service account is attached), then run the command again.',
+    );
+  }
+  if (/invalid_grant|reauth|invalid_rapt|expired or (been )?revoked|has expired/i.test(text)) {
+    return fail(
+      'credentials',
+      'gcp_credentials_expired',
+      `Your Google Cloud sign-in has expired or was revoked, so mlship could not ${call === 'auth.token' ? 'get an access token' : `call ${call}`}: ${text}`,
+      'Sign in again: `gcloud auth application-default login` (a service-account key: point GOOGLE_APPLICATION_CREDENTIALS at a valid key file), then run the command again.',
+    );
+  }
+  if (
+    (code === GRPC.PERMISSION_DENIED || code === 403 || code === GRPC.NOT_FOUND || code === 404 || code === GRPC.INVALID_ARGUMENT || code === 400) &&
+    /CONSUMER_INVALID|USER_PROJECT_DENIED|project .{0,80}(not found|has been deleted|does not exist)|unknown project|invalid project/i.test(text)
+  ) {
+    return fail(
+      'credentials',
+      'gcp_wrong_project',
+      `Project ${context.project} does not exist or your Google Cloud account cannot use it (${call}): ${text}`,
+      `Check targets.vertex.project in mlship.yaml (\`gcloud projects list\` shows the projects your account sees), or sign in with the account that has it: \`gcloud auth application-default login\`; then run the command again.`,
     );
   }
   if (code === GRPC.UNAUTHENTICATED || code === 401) {

@@ -9,6 +9,7 @@ import type { PredictionRecord } from '../../logs/format.js';
 import type { LogSource, LogWindow } from '../../logs/types.js';
 import type { VertexApi } from './api.js';
 import { vertexLoggingFormat } from '../../logs/formats/vertex.js';
+import { isNotFound } from './errors.js';
 
 /** Standard SQL over the logging table, the window as TIMESTAMP parameters. */
 export function loggingQuery(table: string): string {
@@ -47,7 +48,9 @@ export function bigQueryLogSource(
             ...(r.hasOutput && { output: r.output }),
           }),
         );
-      for await (const row of api.queryRows(loggingQuery(table), { from, to })) {
+      const rows = api.queryRows(loggingQuery(table), { from, to });
+      // The logging table appears with the first logged prediction: before that there is nothing to read.
+      for await (const row of ifTableExists(rows)) {
         const id = String(cell(row.deployed_model_id) ?? '');
         const version = versionOf(id);
         const line = JSON.stringify({
@@ -64,4 +67,17 @@ export function bigQueryLogSource(
       }
     },
   };
+}
+
+/** The rows of a query; none when its table does not exist yet (NOT_FOUND before the first row). */
+async function* ifTableExists<T>(rows: AsyncIterable<T>): AsyncGenerator<T> {
+  let any = false;
+  try {
+    for await (const row of rows) {
+      any = true;
+      yield row;
+    }
+  } catch (error) {
+    if (any || !isNotFound(error)) throw error;
+  }
 }

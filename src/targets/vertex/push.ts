@@ -5,14 +5,14 @@
  * version of the project's one Vertex model (`parentModel`) with the alias `vN`, and mlship's version
  * record and baseline in the shared registry.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { readBuildInfo, type BuildInfo } from '../../packaging/index.js';
-import { OperationError, UsageError } from '../../util/errors.js';
-import { sha256File } from '../../util/fs.js';
+import { UsageError } from '../../util/errors.js';
 import type { Manifest } from '../../manifest/types.js';
 import { imageSource, pushImage, type ImageRegistry } from '../../deploy/image.js';
 import { filesUnder } from '../../deploy/source.js';
+import { versionNumber } from '../../deploy/history.js';
+import { checkBuild, findSameBuild, newRecord, readMetrics, settlePending } from '../../deploy/versions.js';
 import type { PushOptions, PushResult, TargetContext, VersionInfo } from '../../deploy/types.js';
 import type { BuildRef } from '../../packaging/index.js';
 import type { VertexApi } from './api.js';
@@ -40,14 +40,6 @@ export function artifactRegistry(api: VertexApi, r: VertexResources): ImageRegis
   };
 }
 
-function readBuild(dir: string): BuildInfo {
-  const info = readBuildInfo(dir);
-  if (!info?.model?.file || !info.model.sha256) {
-    throw new OperationError('build_invalid', `no finished build in ${dir} (build.json missing or incomplete)`, { hint: 'Run `mlship build` again.' });
-  }
-  return info;
-}
-
 /** The bucket, created in the endpoint's region when missing; one in another region is refused before anything is uploaded. */
 export async function ensureBucket(api: VertexApi, r: VertexResources, ctx: TargetContext): Promise<void> {
   const location = await api.bucketLocation(r.bucket);
@@ -67,11 +59,37 @@ export async function ensureBucket(api: VertexApi, r: VertexResources, ctx: Targ
   }
 }
 
-/** The version records, oldest first, keyed by Vertex version id. */
+/**
+ * The versions, oldest first: mlship's records, and the Vertex model versions that have none — what
+ * the retraining pipeline's `register` step uploaded (labelled with its parent), pending promotion
+ * until one is deployed by name.
+ */
 export async function versionRecords(session: VertexSession): Promise<VertexRecord[]> {
-  const names = await session.registry.listVersions();
-  const records = await Promise.all(names.map((v) => session.registry.readRecord(v)));
-  return records.filter((r): r is VertexRecord => r !== undefined);
+  const { api, r, registry } = session;
+  const [names, models, history] = await Promise.all([registry.listVersions(), api.listModelVersions(r.model), registry.history()]);
+  const records = (await Promise.all(names.map((v) => registry.readRecord(v)))).filter((x): x is VertexRecord => x !== undefined);
+  const known = new Set(records.map((x) => x.versionId));
+  for (const m of models) {
+    if (!m.versionId || known.has(m.versionId)) continue;
+    const parent = records.find((x) => x.version === m.labels?.['mlship-parent']);
+    const created = m.versionCreateTime?.seconds;
+    records.push({
+      version: `v${m.versionId}`,
+      buildId: parent?.buildId ?? 'pipeline',
+      createdAt: created ? new Date(Number(created) * 1000).toISOString() : '',
+      digest: '',
+      image: m.containerSpec?.imageUri ?? parent?.image ?? '',
+      artifactUri: m.artifactUri ?? '',
+      versionId: m.versionId,
+      ...(parent && { parent: parent.version }),
+      ...(parent?.trainingData && { trainingData: parent.trainingData }),
+      pending: true,
+    });
+  }
+  return settlePending(
+    records.sort((a, b) => versionNumber(a.version) - versionNumber(b.version)),
+    history,
+  );
 }
 
 export function versionInfo(rec: VertexRecord, live: string | undefined): VersionInfo {
@@ -82,22 +100,12 @@ export function versionInfo(rec: VertexRecord, live: string | undefined): Versio
 /** Register a build as a new Vertex model version; an identical build returns the version holding it. */
 export async function pushVersion(session: VertexSession, ctx: TargetContext, build: BuildRef, options: PushOptions): Promise<PushResult> {
   const { api, r, registry } = session;
-  const info = readBuild(build.dir);
-  const digest = await sha256File(path.join(build.dir, info.model.file));
-  if (digest !== info.model.sha256) {
-    throw new OperationError(
-      'artifact_digest_mismatch',
-      `the build's model artifact changed after the build (sha256 ${digest.slice(0, 12)}…, build.json says ${info.model.sha256.slice(0, 12)}…)`,
-      {
-        hint: 'Run `mlship build` again.',
-      },
-    );
-  }
-  for (const rec of (await versionRecords(session)).reverse()) {
-    if (rec.digest === digest && rec.buildId === build.id && (options.image === undefined || rec.image === options.image)) {
-      ctx.output.info(`${rec.version} already holds build ${build.id}; nothing pushed`);
-      return { version: versionInfo(rec, undefined), created: false };
-    }
+  const checked = await checkBuild(build);
+  const { info, digest } = checked;
+  const same = findSameBuild(await versionRecords(session), build, digest, { wanted: options.image, of: (x) => x.image });
+  if (same) {
+    ctx.output.info(`${same.version} already holds build ${build.id}; nothing pushed`);
+    return { version: versionInfo(same, undefined), created: false };
   }
   const source = await imageSource(artifactRegistry(api, r), build, { image: options.image, env: ctx.env });
   await ensureBucket(api, r, ctx);
@@ -134,23 +142,12 @@ export async function pushVersion(session: VertexSession, ctx: TargetContext, bu
   }
   const baseline = path.join(build.dir, info.baseline ?? 'baseline.json');
   if (existsSync(baseline)) await registry.putJson(registry.keys.versionFile(version, 'baseline.json'), JSON.parse(readFileSync(baseline, 'utf8')));
-  const metricsFile = [path.join(ctx.manifest.projectDir, 'metrics.json'), path.join(build.dir, 'metrics.json')].find(
-    (f) => existsSync(f) && statSync(f).isFile(),
-  );
   const record: VertexRecord = {
-    version,
-    buildId: build.id,
-    createdAt: ctx.now().toISOString(),
-    digest,
+    ...newRecord(version, checked, build, options, { createdAt: ctx.now().toISOString(), metrics: readMetrics(ctx.manifest, build) }),
     image,
     artifactUri: gcsUri(r, keys.artifact(r, build.id)),
     versionId: uploaded.versionId,
     ...(trainingData && { trainingData }),
-    ...(info.gitCommit && { gitCommit: info.gitCommit }),
-    ...(metricsFile && { metrics: JSON.parse(readFileSync(metricsFile, 'utf8')) as Record<string, unknown> }),
-    ...(options.parent && { parent: options.parent }),
-    ...(options.data && { data: options.data }),
-    ...(options.gate && { gate: options.gate }),
   };
   await registry.writeRecord(record);
   ctx.output.info(`registered ${version} as version ${uploaded.versionId} of Vertex model ${r.model}`);

@@ -19,10 +19,11 @@ import { selectForManifest } from '../../compute/select.js';
 import type { ComputeChoice } from '../../compute/types.js';
 import { OperationError } from '../../util/errors.js';
 import type { BaselineProfile } from '../../baseline/profile.js';
-import { chooseRollback, historyEntry, liveSince, NoVersionsError, recentHistory, VersionNotFoundError } from '../../deploy/history.js';
+import { chooseRollback, historyEntry, liveSince, NoVersionsError, recentHistory } from '../../deploy/history.js';
 import { contextClock, type Clock } from '../../deploy/poll.js';
 import { ObjectRegistry } from '../../deploy/registry.js';
 import { LazySession } from '../../deploy/session.js';
+import { resolveVersion } from '../../deploy/versions.js';
 import { ALL_AT_ONCE, CanaryRevertedError, guardsFromManifest, runRollout, type RolloutStrategy, type TrafficControl } from '../../deploy/rollout.js';
 import { runSteps, toPlan, type Step } from '../../deploy/steps.js';
 import type {
@@ -128,16 +129,12 @@ export class VertexTarget implements Target {
     const session = await this.open();
     const { api, r } = session;
     const manifest = this.ctx.manifest;
-    const records = await versionRecords(session);
-    if (records.length === 0) throw new NoVersionsError(`Vertex model ${r.model}`, 'Run `mlship build` and `mlship push --target vertex` first.');
-    const wanted = toOverride ?? request.version;
-    const rec = wanted ? records.find((v) => v.version === wanted) : records[records.length - 1];
-    if (!rec)
-      throw new VersionNotFoundError(
-        wanted!,
-        `Vertex model ${r.model}`,
-        records.map((v) => v.version),
-      );
+    const rec = resolveVersion(
+      await versionRecords(session),
+      toOverride ?? request.version,
+      `Vertex model ${r.model}`,
+      'Run `mlship build` and `mlship push --target vertex` first.',
+    );
     const compute = this.compute();
     const state = await readEndpoint(session);
     const strategy: RolloutStrategy = action === 'rollback' ? ALL_AT_ONCE : (request.strategy ?? ALL_AT_ONCE);
@@ -507,12 +504,11 @@ export class VertexTarget implements Target {
     return (await this.open()).registry.feedbackSources(window);
   }
 
-  async startRetraining(timeoutSeconds = 6 * 3600): Promise<RetrainingRun> {
+  async startRetraining(timeoutSeconds: number): Promise<RetrainingRun> {
     const session = await this.open();
     const records = await versionRecords(session);
     const live = (await readEndpoint(session))?.live?.version;
-    const rec = records.find((v) => v.version === live) ?? records[records.length - 1];
-    if (!rec) throw new NoVersionsError(`Vertex model ${session.r.model}`);
+    const rec = records.find((v) => v.version === live) ?? resolveVersion(records, undefined, `Vertex model ${session.r.model}`);
     return runRetrainingPipeline(session, this.ctx, rec, this.compute(), { timeoutSeconds, clock: this.clock });
   }
 }

@@ -12,6 +12,9 @@ import { silentReporter } from '../../../src/util/reporter.js';
 import { loadManifestFile } from '../../../src/manifest/load.js';
 import { AzureTarget } from '../../../src/targets/azure/azure-target.js';
 import { azureDescriptor } from '../../../src/targets/azure/descriptor.js';
+import { blobStoreOver } from '../../../src/targets/azure/blob-store.js';
+import { resolveResources } from '../../../src/targets/azure/resources.js';
+import { RETRAINED_MARKER, type RetrainedMarker } from '../../../src/targets/azure/schedules.js';
 import { manualClock } from '../../../src/deploy/poll.js';
 import { copyExample } from '../../helpers/cli.js';
 import { memoryAzure } from '../../doubles/azure/memory.js';
@@ -50,6 +53,19 @@ export const harness: ConformanceHarness = {
       pushOptions: { image: 'mlshipfake.azurecr.io/churn:conformance' },
       timeoutSeconds: 600,
       build: async (n) => makeBuild(manifest, n - 1),
+      manifest,
+      async registerRetrained(parent) {
+        // The command job's model output: the artifact and its marker, registered as the next model version with the job's name.
+        const r = resolveResources(manifest, {});
+        const n = (await fake.api.listModelVersions(r.model)).reduce((m, x) => Math.max(m, Number(x.name) || 0), 0) + 1;
+        const key = `azureml/ExperimentRun/dcid.retrain-${n}/model`;
+        const marker: RetrainedMarker = { sha256: 'a'.repeat(64), artifact: 'model.joblib', parent };
+        await fake.store.put(`${key}/model.joblib`, 'retrained');
+        await fake.store.put(`${key}/${RETRAINED_MARKER}`, JSON.stringify(marker));
+        await fake.api.putModelVersion(r.model, String(n), {
+          properties: { modelUri: blobStoreOver(fake.store, 'workspaceblobstore').assetUri(`${key}/`), jobName: `retrain-${n}`, modelType: 'custom_model' },
+        });
+      },
       behave: (version, b) => void fake.behaviours.set(version, b),
       serving: async () => fake.servingVersion(),
       traffic: (n) => fake.traffic(n),

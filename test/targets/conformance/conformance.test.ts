@@ -10,6 +10,11 @@ import type { MlshipError } from '../../../src/util/errors.js';
 import { CLOUD_ERROR_CATEGORIES, CLOUD_ERROR_KINDS } from '../../../src/deploy/cloud-errors.js';
 import type { DeployRequest } from '../../../src/deploy/types.js';
 import type { ConformanceHarness, ConformanceWorld } from './harness.js';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { silentReporter } from '../../../src/util/reporter.js';
+import { checkDrift } from '../../../src/monitoring/drift/run.js';
+import { checkQuality } from '../../../src/monitoring/quality.js';
 import { HARNESSES } from './targets.js';
 
 /** A one-minute canary at 10%: 100 requests a minute give it about 10, twice the evidence it needs. */
@@ -230,6 +235,63 @@ describe.each(HARNESSES.map((h) => [h.descriptor.name, h] as const))('%s conform
     } finally {
       await w.close();
     }
+  });
+
+  describe('versions: lineage, tampering, pending, nothing logged', () => {
+    let w: ConformanceWorld;
+    beforeAll(async () => {
+      w = await withVersions(h, 1);
+      await w.target.deploy({ timeoutSeconds: w.timeoutSeconds });
+    }, 120_000);
+    afterAll(async () => w?.close());
+
+    it('lineage (parent, data, gate, metrics) survives push → status', async () => {
+      const build = await w.build(2);
+      // What `python train.py` leaves beside the manifest.
+      writeFileSync(path.join(w.manifest.projectDir, 'metrics.json'), JSON.stringify({ auc: 0.91, accuracy: 0.88 }));
+      const data = [{ path: 'data/train.csv', sha256: 'b'.repeat(64) }];
+      const gate = { promoted: true, metric: 'auc', candidate: 0.91, live: 0.9, liveVersion: 'v1', minDelta: 0.005, rows: 120 };
+      const pushed = await w.target.push(build, { ...w.pushOptions, parent: 'v1', data, gate });
+      const lineage = { version: 'v2', parent: 'v1', data, gate, metrics: { auc: 0.91, accuracy: 0.88 } };
+      expect(pushed.version).toMatchObject(lineage);
+      const status = JSON.parse(JSON.stringify(await w.target.status())) as { versions: unknown[] };
+      expect(status.versions.find((v) => (v as { version: string }).version === 'v2')).toMatchObject(lineage);
+    });
+
+    it('a model changed after the build is refused at push, and nothing is registered', async () => {
+      const build = await w.build(3);
+      const info = JSON.parse(readFileSync(path.join(build.dir, 'build.json'), 'utf8')) as { model: { file: string } };
+      appendFileSync(path.join(build.dir, info.model.file), 'tampered');
+      const before = w.mutations();
+      expect(await failure(w.target.push(build, w.pushOptions))).toMatchObject({ code: 'artifact_digest_mismatch', exitCode: 1 });
+      expect(w.mutations()).toBe(before);
+      expect((await w.target.versions()).map((v) => v.version)).toEqual(['v1', 'v2']);
+    });
+
+    it('drift-check and quality with nothing logged yet: no_predictions, never a not-found error', async () => {
+      const ctx = { manifest: w.manifest, output: silentReporter, env: process.env, cwd: w.manifest.projectDir };
+      const drift = await failure(checkDrift({ ...ctx, now: new Date(), target: async () => w.target }, { since: '7d' }));
+      expect(drift).toMatchObject({ code: 'no_predictions', exitCode: 1 });
+      const quality = await checkQuality(
+        { ...ctx, now: () => new Date(), target: async () => w.target },
+        { window: { from: new Date(Date.now() - 7 * 86_400_000) } },
+      );
+      expect(quality.result).toMatchObject({ verdict: 'insufficient_labels', labels: { predictions: 0 } });
+    });
+
+    it("a version the target's retraining registered is listed as pending, passed over by deploy, deployable with --version", async () => {
+      await w.target.deploy({ version: 'v2', timeoutSeconds: w.timeoutSeconds });
+      await w.registerRetrained('v2');
+      const listed = (await w.target.versions()).at(-1)!;
+      expect(listed).toMatchObject({ version: 'v3', pending: true, live: false });
+      expect((await w.target.plan({})).to).toBe('v2');
+      const deployed = await w.target.deploy({ version: 'v3', timeoutSeconds: w.timeoutSeconds });
+      expect(deployed).toMatchObject({ changed: true, previous: 'v2', live: { version: 'v3' } });
+      expect(await w.serving()).toBe('v3');
+      const after = (await w.target.versions()).find((v) => v.version === 'v3')!;
+      expect(after).toMatchObject({ live: true });
+      expect(after.pending).toBeUndefined();
+    });
   });
 
   it.skipIf(!h.cloud).each(CLOUD_ERROR_KINDS)('cloud error category %s has its one exit code', async (kind) => {

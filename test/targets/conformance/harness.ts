@@ -9,6 +9,7 @@ import type { TargetDescriptor } from '../../../src/deploy/descriptor.js';
 import type { CloudErrorKind } from '../../../src/deploy/cloud-errors.js';
 import type { PushOptions, Target } from '../../../src/deploy/types.js';
 import type { BuildRef } from '../../../src/packaging/index.js';
+import type { Manifest } from '../../../src/manifest/types.js';
 
 /** How a version behaves once it runs (the fakes and the local stub app read it). */
 export interface VersionBehaviour {
@@ -44,6 +45,15 @@ export interface ConformanceWorld {
    * the serving app's log folder locally, the `feedback/` folder beside mlship's registry on a cloud.
    */
   uploadFeedback(file: string, text: string): Promise<void>;
+  /** The project's manifest (drift-check and quality read it beside the target). */
+  readonly manifest: Manifest;
+  /**
+   * What the target's own retraining leaves behind: a new version trained from `parent`, registered
+   * the way that pipeline registers it (SageMaker: a model package pending approval; Vertex: a model
+   * version uploaded with the alias `candidate`; Azure: a model version a command job registered;
+   * local: `mlship retrain`'s push of a candidate it does not deploy).
+   */
+  registerRetrained(parent: string): Promise<void>;
   /** How many state-changing calls the target has made so far (no-ops make none). */
   mutations(): number;
   close(): Promise<void>;

@@ -17,7 +17,8 @@ import { localDescriptor } from '../../../src/targets/local/descriptor.js';
 import { freePort } from '../../../src/targets/local/processes.js';
 import type { Target, TargetContext } from '../../../src/deploy/types.js';
 import { copyExample, python } from '../../helpers/cli.js';
-import type { ConformanceHarness } from './harness.js';
+import { exampleBaseline } from '../sagemaker/project.js';
+import type { ConformanceHarness, ConformanceWorld } from './harness.js';
 
 const STUB = fileURLToPath(new URL('./stub-app.py', import.meta.url));
 const DIST = fileURLToPath(new URL('../../../dist/targets/local/local-target.js', import.meta.url));
@@ -93,7 +94,14 @@ export const harness: ConformanceHarness = {
         writeFileSync(path.join(dir, 'model', path.basename(manifest.model.path)), model);
         copyFileSync(STUB, path.join(dir, 'serve.py'));
         writeFileSync(path.join(dir, 'build.json'), JSON.stringify({ id, model: { file: `model/${path.basename(manifest.model.path)}`, sha256 } }));
+        writeFileSync(path.join(dir, 'baseline.json'), JSON.stringify(exampleBaseline(manifest)));
         return { id, dir };
+      },
+      manifest,
+      async registerRetrained(parent) {
+        // `mlship retrain` pushes a candidate its gate did not promote as pending (src/retrain/pipeline.ts).
+        const gate = { promoted: false, metric: 'auc', candidate: 0.5, live: 0.9, liveVersion: parent, minDelta: 0, rows: 10 };
+        await target.push(await (this as ConformanceWorld).build(90), { parent, gate, pending: true });
       },
       behave(version, b) {
         behaviours[version] = b;

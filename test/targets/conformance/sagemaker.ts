@@ -31,6 +31,25 @@ export const harness: ConformanceHarness = {
       pushOptions: { image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/mlship/churn:conformance' },
       timeoutSeconds: 600,
       build: async (n) => makeBuild(manifest, n - 1),
+      manifest,
+      async registerRetrained() {
+        // The pipeline's RegisterModel step: a package pending approval, without mlship's record.
+        const r = resolveResources(manifest, '123456789012', 'us-east-1');
+        await fake.api.createModelPackage({
+          ModelPackageGroupName: r.packageGroup,
+          ModelApprovalStatus: 'PendingManualApproval',
+          InferenceSpecification: {
+            Containers: [
+              {
+                Image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/mlship/churn:conformance',
+                ModelDataUrl: `s3://${r.bucket}/${r.root}/pipeline-runs/1/model.tar.gz`,
+              },
+            ],
+            SupportedContentTypes: ['application/json'],
+            SupportedResponseMIMETypes: ['application/json'],
+          },
+        });
+      },
       behave: (version, b) => void fake.behaviours.set(version, b),
       serving: async () => fake.servingVersion(),
       // SageMaker's native blue/green watches its own alarms; the fake reports no request counts (see

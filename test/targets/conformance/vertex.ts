@@ -65,6 +65,25 @@ export const harness: ConformanceHarness = {
       async build(n) {
         return makeBuild(manifest, n - 1);
       },
+      manifest,
+      async registerRetrained(parent) {
+        // The pipeline's `register` step: UploadModel of the run's output as a new version, alias `candidate`, no mlship record.
+        const r = resolveResources(manifest, process.env);
+        const out = `${r.root}/pipeline-runs/latest/model/`;
+        http.buckets
+          .get(r.bucket)!
+          .objects.set(`${out}model.joblib`, { data: Buffer.from('retrained'), contentType: 'application/octet-stream', generation: 1, updated: new Date() });
+        await grpc.uploadModel({
+          parentModel: model,
+          model: {
+            displayName: manifest.name,
+            artifactUri: `gs://${r.bucket}/${out}`,
+            containerSpec: { imageUri: 'us-central1-docker.pkg.dev/mlship-demo/mlship/churn:conformance', ports: [{ containerPort: 8080 }] },
+            versionAliases: ['candidate'],
+            labels: { 'mlship-project': manifest.name, 'mlship-parent': parent },
+          },
+        })();
+      },
       behave(version, behaviour) {
         // Versions are pushed in order: vN is Vertex model version N.
         const key = `${model}@${version.replace(/^v/, '')}`;

@@ -7,6 +7,7 @@
  *   job definition and the monitoring schedule, and checks every SageMaker request body against the
  *   API model shipped in @aws-sdk/client-sagemaker.
  */
+import { RETRAINING_TIMEOUT_S } from '../../../src/deploy/versions.js';
 import { expectGolden } from '../../helpers/golden.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
@@ -346,10 +347,10 @@ describe('SageMaker target against moto and the contract fake', { timeout: 180_0
 
   it('the retraining pipeline runs on demand after deploy created it (StartPipelineExecution: moto)', async () => {
     const { target: pusher, ctx } = target('push');
-    await expect(target('retrain').target.startRetraining()).rejects.toMatchObject({ code: 'pipeline_missing' });
+    await expect(target('retrain').target.startRetraining(RETRAINING_TIMEOUT_S)).rejects.toMatchObject({ code: 'pipeline_missing' });
     await pusher.push(makeBuild(ctx.manifest), { image: 'img:1' });
     await target().target.deploy({});
-    const run = await target('retrain').target.startRetraining();
+    const run = await target('retrain').target.startRetraining(RETRAINING_TIMEOUT_S);
     expect(run).toMatchObject({ pipeline: 'churn-retrain', status: 'Succeeded' });
     expect(run.executionId).toContain('pipeline/churn-retrain/execution/');
   });
