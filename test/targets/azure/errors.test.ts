@@ -16,7 +16,7 @@ import { AzureCallError, EXCHANGE_OPERATION } from '../../../src/targets/azure/c
 import { translateAzureError } from '../../../src/targets/azure/errors.js';
 import { CloudError } from '../../../src/deploy/cloud-errors.js';
 import { copyExample, runCli } from '../../helpers/cli.js';
-import { makeBuild, targetContext } from '../sagemaker/project.js';
+import { makeBuild, targetContext } from '../../helpers/build.js';
 import { pointProjectAt, startAzureDoubles, type AzureDoubles } from '../../doubles/azure/index.js';
 
 const r = { subscription: '00000000-0000-4000-8000-000000000001', resourceGroup: 'rg', workspace: 'ws1' };

@@ -18,7 +18,7 @@ import { RETRAINED_MARKER, type RetrainedMarker } from '../../../src/targets/azu
 import { manualClock } from '../../../src/deploy/poll.js';
 import { copyExample } from '../../helpers/cli.js';
 import { memoryAzure } from '../../doubles/azure/memory.js';
-import { makeBuild } from '../sagemaker/project.js';
+import { makeBuild } from '../../helpers/build.js';
 import type { ConformanceHarness } from './harness.js';
 
 export const harness: ConformanceHarness = {

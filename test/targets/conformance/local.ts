@@ -17,7 +17,7 @@ import { localDescriptor } from '../../../src/targets/local/descriptor.js';
 import { freePort } from '../../../src/targets/local/processes.js';
 import type { Target, TargetContext } from '../../../src/deploy/types.js';
 import { copyExample, python } from '../../helpers/cli.js';
-import { exampleBaseline } from '../sagemaker/project.js';
+import { exampleBaseline } from '../../helpers/build.js';
 import type { ConformanceHarness, ConformanceWorld } from './harness.js';
 
 const STUB = fileURLToPath(new URL('./stub-app.py', import.meta.url));

@@ -11,7 +11,8 @@ import { SageMakerTarget } from '../../../src/targets/sagemaker/sagemaker-target
 import { resolveResources } from '../../../src/targets/sagemaker/resources.js';
 import { manualClock } from '../../../src/deploy/poll.js';
 import { memorySageMaker } from '../../doubles/sagemaker/memory.js';
-import { makeBuild, sagemakerProject } from '../sagemaker/project.js';
+import { sagemakerProject } from '../sagemaker/project.js';
+import { makeBuild } from '../../helpers/build.js';
 import type { ConformanceHarness } from './harness.js';
 
 const quiet = () => new Writable({ write: (_c, _e, done) => done() });

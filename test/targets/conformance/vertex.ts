@@ -18,7 +18,7 @@ import { manualClock } from '../../../src/deploy/poll.js';
 import { vertexDescriptor } from '../../../src/targets/vertex/descriptor.js';
 import { resolveResources } from '../../../src/targets/vertex/resources.js';
 import { VertexTarget } from '../../../src/targets/vertex/vertex-target.js';
-import { makeBuild } from '../sagemaker/project.js';
+import { makeBuild } from '../../helpers/build.js';
 import { vertexProject } from '../vertex/project.js';
 import type { ConformanceHarness, ConformanceWorld } from './harness.js';
 

@@ -12,7 +12,8 @@ import { SageMakerTarget } from '../../../src/targets/sagemaker/sagemaker-target
 import { runCli } from '../../helpers/cli.js';
 import type { ContractFake } from '../../doubles/sagemaker/contract-fake.js';
 import { awsTestEnv, useAwsDoubles, type Moto } from '../../doubles/sagemaker/moto.js';
-import { makeBuild, sagemakerProject, targetContext } from './project.js';
+import { sagemakerProject } from './project.js';
+import { makeBuild, targetContext } from '../../helpers/build.js';
 
 let moto: Moto;
 let fake: ContractFake;

@@ -22,7 +22,8 @@ import { chooseCompute } from '../../../src/targets/sagemaker/instance.js';
 import { SageMakerTarget } from '../../../src/targets/sagemaker/sagemaker-target.js';
 import type { ContractFake } from '../../doubles/sagemaker/contract-fake.js';
 import { useAwsDoubles, type Moto } from '../../doubles/sagemaker/moto.js';
-import { makeBuild, sagemakerProject, targetContext } from './project.js';
+import { sagemakerProject } from './project.js';
+import { makeBuild, targetContext } from '../../helpers/build.js';
 
 let moto: Moto;
 let fake: ContractFake;

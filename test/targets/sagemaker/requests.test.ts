@@ -22,7 +22,8 @@ import {
 import { resolveResources } from '../../../src/targets/sagemaker/resources.js';
 import type { ComputeChoice } from '../../../src/deploy/types.js';
 import { expectGolden } from '../../helpers/golden.js';
-import { exampleBaseline, ROLE, sagemakerProject } from './project.js';
+import { ROLE, sagemakerProject } from './project.js';
+import { exampleBaseline } from '../../helpers/build.js';
 import { validateAutoScalingInput, validateSageMakerInput } from '../../doubles/sagemaker/sdk-shapes.js';
 
 const GOLDEN = path.join(path.dirname(new URL(import.meta.url).pathname), 'golden');

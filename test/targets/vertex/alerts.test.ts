@@ -11,7 +11,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VertexTarget } from '../../../src/targets/vertex/vertex-target.js';
-import { makeBuild, targetContext } from '../sagemaker/project.js';
+import { makeBuild, targetContext } from '../../helpers/build.js';
 import { vertexProject, type VertexProject } from './project.js';
 
 const IMAGE = 'us-central1-docker.pkg.dev/mlship-demo/mlship/churn';

@@ -16,7 +16,7 @@ import { expectGolden } from '../../helpers/golden.js';
 import { VertexTarget } from '../../../src/targets/vertex/vertex-target.js';
 import { pipelineSpec } from '../../../src/targets/vertex/pipeline.js';
 import { resolveResources } from '../../../src/targets/vertex/resources.js';
-import { makeBuild, targetContext } from '../sagemaker/project.js';
+import { makeBuild, targetContext } from '../../helpers/build.js';
 import { vertexProject, type VertexProject } from './project.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
