@@ -15,7 +15,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { aptInstall } from './helpers/apt.js';
 import { ensureChromium } from './helpers/chromium.js';
-import { ensureExampleModel, python, repoRoot } from './helpers/cli.js';
+import { ensureExampleModel, python, pythonExecutable, repoRoot } from './helpers/cli.js';
 import { makeFlavorProjects } from './helpers/flavors.js';
 import { ensureImageTools } from './helpers/image-tools.js';
 
@@ -28,8 +28,19 @@ function hasModules(interpreter: string): boolean {
   return spawnSync(interpreter, ['-c', `import ${MODULES}`], { stdio: 'ignore' }).status === 0;
 }
 
+/**
+ * The interpreter for the whole run, pinned by its absolute path in MLSHIP_PYTHON (test workers start
+ * after this and inherit the environment; helpers/cli.ts reads it). Pinned even when the `python3` at
+ * hand already has everything: a test that puts another Python first on PATH must not change which
+ * one the doubles, jobs and serving apps run.
+ */
 function preparePython(): string {
-  if (process.env.MLSHIP_PYTHON || hasModules(python)) return python;
+  const chosen = process.env.MLSHIP_PYTHON || hasModules(python) ? python : prepareVenv();
+  process.env.MLSHIP_PYTHON = pythonExecutable(chosen);
+  return process.env.MLSHIP_PYTHON;
+}
+
+function prepareVenv(): string {
   const venv = path.join(repoRoot, 'test', '.tmp', 'venv');
   const venvPython = path.join(venv, 'bin', 'python');
   if (!existsSync(venvPython) || !hasModules(venvPython)) {
@@ -44,8 +55,6 @@ function preparePython(): string {
       env: { PIP_RETRIES: '0', ...process.env },
     });
   }
-  // Test workers start after this and inherit the environment: helpers/cli.ts reads MLSHIP_PYTHON.
-  process.env.MLSHIP_PYTHON = venvPython;
   return venvPython;
 }
 

@@ -96,7 +96,7 @@ describe('mlship retrain --target azure (a real command job in the ARM fake)', (
     const buildId = json<{ build?: { id: string }; id?: string }>(built).build?.id ?? json<{ id: string }>(built).id;
     expect((await cli('push', '--json', '--image', `mlshipfake.azurecr.io/churn:${buildId}`)).code).toBe(0);
     const deployed = await cli('deploy', '--json');
-    expect(deployed.code, deployed.stderr).toBe(0);
+    expect(deployed.code, `${deployed.stderr}\n${deployed.stdout}`).toBe(0);
 
     const run = await cli('retrain', '--json');
     expect(run.code, run.stderr).toBe(0);
@@ -143,7 +143,7 @@ describe('mlship retrain --target azure (a real command job in the ARM fake)', (
     ]);
 
     const deployed = await cli('deploy', '--json', '--version', 'v2');
-    expect(deployed.code, deployed.stderr).toBe(0);
+    expect(deployed.code, `${deployed.stderr}\n${deployed.stdout}`).toBe(0);
     expect(json(deployed)).toMatchObject({ live: { version: 'v2', healthy: true }, previous: 'v1' });
 
     // Promoted: tagged like a pushed version, the digest that of the artifact the job wrote.
