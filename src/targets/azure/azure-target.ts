@@ -1,32 +1,28 @@
 /**
- * The Azure Machine Learning target. push registers a build as model version N (the model folder in
- * the workspace's blob datastore, tags with build, digest, git commit and mlship version) and
- * environment version N (the image and its inferenceConfig routes; the image is `--image`, else the
- * build's image pushed to the workspace's container registry through the shared flow); deploy puts one managed online
- * endpoint per project in front of one managed online deployment per version (`vN`, instance type from
- * the shared compute selection, probes, the model data collector on), moves traffic with the shared
- * rollout controller reading Azure Monitor, removes the old deployment, and converges autoscale and
- * the drift-monitor and retraining schedules. A deploy is a list of steps: `plan` returns them,
- * `deploy` runs exactly those.
+ * The Azure Machine Learning target. push (the shared flow, Azure's calls in `push.ts`) registers a
+ * build as model version N (the model folder in the workspace's blob datastore, tags with build,
+ * digest, git commit and mlship version) and environment version N (the image and its inferenceConfig
+ * routes); deploy puts one managed online endpoint per project in front of one managed online
+ * deployment per version (`vN`, instance type from the shared compute selection, probes, the model
+ * data collector on), moves traffic with the shared rollout controller reading Azure Monitor, removes
+ * the old deployment, and converges autoscale and the drift-monitor and retraining schedules. A
+ * deploy is a list of steps: `plan` returns them, `deploy` runs exactly those.
  *
  * The folder: `client.ts` (every Azure call, SDK or raw through the same pipeline) · `errors.ts` ·
- * `resources.ts` (names) · `requests.ts` + `schedules.ts` (pure request builders) · `blob-store.ts`
- * (the datastore as the shared ObjectStore) · `container-registry.ts` (the workspace's ACR for push) · `data-collector.ts` (prediction logs for drift-check) ·
- * `descriptor.ts` (SDK-free facts).
+ * `resources.ts` (names) · `requests.ts` + `schedules.ts` (pure request builders) · `push.ts` ·
+ * `blob-store.ts` (the datastore as the shared ObjectStore) · `container-registry.ts` (the workspace's
+ * ACR for push) · `data-collector.ts` (prediction logs for drift-check) · `descriptor.ts` (SDK-free facts).
  */
-import path from 'node:path';
-import { existsSync } from 'node:fs';
 import { OperationError, UsageError } from '../../util/errors.js';
-import { mlshipVersion } from '../../util/version.js';
 import { loadCatalog } from '../../instances/catalog.js';
 import { selectForManifest } from '../../compute/select.js';
 import type { BaselineProfile } from '../../baseline/profile.js';
 import { CloudError, translatingCalls } from '../../deploy/cloud-errors.js';
 import { chooseRollback, historyEntry, liveSince, recentHistory } from '../../deploy/history.js';
-import { imageSource, pushImage } from '../../deploy/image.js';
 import { contextClock, type Clock } from '../../deploy/poll.js';
 import { LazySession } from '../../deploy/session.js';
-import { checkBuild, findSameBuild, newRecord, readMetrics, resolveVersion } from '../../deploy/versions.js';
+import { pushVersion } from '../../deploy/push.js';
+import { resolveVersion } from '../../deploy/versions.js';
 import type { ObjectStore } from '../../deploy/object-store.js';
 import { ObjectRegistry } from '../../deploy/registry.js';
 import { ALL_AT_ONCE, CanaryRevertedError, guardsFromManifest, runRollout, type MetricsReader, type TrafficControl } from '../../deploy/rollout.js';
@@ -49,19 +45,10 @@ import type { LogSource, LogWindow } from '../../logs/types.js';
 import type { BuildRef } from '../../packaging/index.js';
 import { blobStoreOver, openBlobStore, type BlobStore } from './blob-store.js';
 import { API_VERSION, connectAzureMl, type ArmResource, type AzureMl } from './client.js';
-import { workspaceRegistry } from './container-registry.js';
+import { azurePush, versionInfo } from './push.js';
 import { collectorSources } from './data-collector.js';
 import { translateAzureError } from './errors.js';
-import {
-  autoscaleBody,
-  autoscaleName,
-  deploymentBody,
-  endpointBody,
-  environmentVersionBody,
-  modelVersionBody,
-  numericMetrics,
-  type AzureVersionRecord,
-} from './requests.js';
+import { autoscaleBody, autoscaleName, deploymentBody, endpointBody, type AzureVersionRecord } from './requests.js';
 import { deploymentName, resolveResources, workspaceChildId, type AzureResources } from './resources.js';
 import { promotionSteps, runRetrainingJob, sourceCode, versionRecords, type AzureSession } from './retraining.js';
 import { monitorScheduleBody, retrainScheduleBody } from './schedules.js';
@@ -128,58 +115,11 @@ export class AzureTarget implements Target {
   async versions(): Promise<VersionInfo[]> {
     const s = await this.open();
     const [recs, state] = await Promise.all([this.records(s), this.endpointState(s)]);
-    return recs.map((rec) => info(rec, state.live));
+    return recs.map((rec) => versionInfo(rec, state.live));
   }
 
   async push(build: BuildRef, options: PushOptions): Promise<PushResult> {
-    const s = await this.open();
-    const { api, r, store, registry } = s;
-    const checked = await checkBuild(build);
-    const { info: built, digest } = checked;
-    const { records: recs, highest } = await versionRecords(s);
-    const same = findSameBuild(recs, build, digest, { wanted: options.image, of: (x) => x.image });
-    if (same) return { version: info(same, (await this.endpointState(s)).live), created: false };
-
-    // The image first (`--image`, else pushed to the workspace's registry), before anything is uploaded or registered.
-    const image = options.image ?? (await this.pushBuildImage(s, build, options.builder));
-    const version = `v${highest + 1}`;
-    const n = version.slice(1);
-
-    // The model folder, content-addressed: an identical model is uploaded once.
-    const modelPrefix = `${r.prefix}/models/${digest}`;
-    if (!(await store.exists(`${modelPrefix}/${path.basename(built.model.file)}`))) {
-      const progress = await this.ctx.output.progress(`uploading the model folder to ${store.uri(modelPrefix)}`);
-      const count = await store.uploadFolder(path.join(build.dir, path.dirname(built.model.file)), modelPrefix);
-      progress.succeed(`uploaded ${count} model file(s) to ${store.uri(modelPrefix)}`);
-    }
-    const baselineFile = path.join(build.dir, 'baseline.json');
-    if (existsSync(baselineFile)) await store.putFile(registry.keys.versionFile(version, 'baseline.json'), baselineFile, { contentType: 'application/json' });
-    // The training sample: the reference data of the drift monitor.
-    if (this.ctx.manifest.features.baseline && existsSync(this.ctx.manifest.features.baseline)) {
-      await store.putFile(registry.keys.versionFile(version, 'baseline.csv'), this.ctx.manifest.features.baseline, { contentType: 'text/csv' });
-    }
-    // The training code's scores, as `python train.py` writes them beside the model.
-    const metrics = numericMetrics(readMetrics(this.ctx.manifest, build));
-    const { metrics: _, ...base } = newRecord(version, checked, build, options, { createdAt: this.ctx.now().toISOString() });
-    const rec: AzureVersionRecord = {
-      ...base,
-      image,
-      modelUri: store.assetUri(`${modelPrefix}/`),
-      mlshipVersion: mlshipVersion(),
-      ...(metrics && { metrics }),
-    };
-    await api.putEnvironmentVersion(r.environment, n, environmentVersionBody(rec));
-    await api.putModelVersion(r.model, n, modelVersionBody(rec));
-    await registry.writeRecord(rec);
-    this.ctx.output.info(`registered ${version}: model ${r.model}:${n}, environment ${r.environment}:${n} (${rec.image})`);
-    return { version: info(rec, undefined), created: true };
-  }
-
-  /** Push the build's image to the workspace's registry with a builder that works here, through the shared flow. */
-  private async pushBuildImage(s: Session, build: BuildRef, builder: string | undefined): Promise<string> {
-    const images = await workspaceRegistry(s.api, s.r);
-    const source = await imageSource(images, build, { env: this.ctx.env, ...(builder && { builder }) });
-    return 'uri' in source ? source.uri : pushImage(images, build, source, { reporter: this.ctx.output, env: this.ctx.env });
+    return pushVersion(this.ctx, azurePush(await this.open(), this.ctx), build, options);
   }
 
   async baseline(version?: string): Promise<BaselineProfile> {
@@ -503,7 +443,7 @@ export class AzureTarget implements Target {
       target: 'azure',
       ...(live && { live }),
       history: recentHistory(history),
-      versions: recs.map((x) => info(x, state.live)),
+      versions: recs.map((x) => versionInfo(x, state.live)),
       details: {
         workspace: s.r.workspace,
         endpoint: s.r.endpoint,
@@ -549,11 +489,6 @@ export class AzureTarget implements Target {
     const { live } = await this.endpointState(s);
     return runRetrainingJob(s, this.ctx.manifest, { ...(live && { live }), now: this.ctx.now(), timeoutSeconds, clock: this.clock, reporter: this.ctx.output });
   }
-}
-
-function info(rec: AzureVersionRecord, live: string | undefined): VersionInfo {
-  const { image, modelUri, job, mlshipVersion: _, ...base } = rec;
-  return { ...base, location: { image, model: modelUri, ...(job && { job }) }, live: rec.version === live };
 }
 
 /** Whether a stored schedule already says what mlship would send (trigger and action). */

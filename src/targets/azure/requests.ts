@@ -17,8 +17,6 @@ export interface AzureVersionRecord extends VersionRecordBase {
   modelUri: string;
   /** The retraining job that produced the model. */
   job?: string;
-  /** The training code's holdout scores (metrics.json), numbers only: `quality` compares with them. */
-  metrics?: Record<string, number>;
 }
 
 /** The serving app's routes, which the managed endpoint probes and scores (port 8080: the app's default). */
@@ -52,7 +50,7 @@ export function modelVersionBody(rec: AzureVersionRecord): ArmResource {
     ...(rec.mlshipVersion && { [TAG.mlship]: rec.mlshipVersion }),
     ...(rec.parent && { [TAG.parent]: rec.parent }),
     ...(rec.job && { [TAG.job]: rec.job }),
-    ...Object.fromEntries(Object.entries(rec.metrics ?? {}).map(([k, v]) => [`${METRIC_TAG}${k}`, String(v)])),
+    ...Object.fromEntries(Object.entries(numericMetrics(rec.metrics) ?? {}).map(([k, v]) => [`${METRIC_TAG}${k}`, String(v)])),
   };
   return {
     properties: {

@@ -1,92 +1,77 @@
 /**
- * `push` on SageMaker: the model as `model.tar.gz` in S3 (content-addressed by its sha256), the image
- * in ECR (or `--image`), the baseline and its Model Monitor export, and a model package in the
- * project's Model Package Group, with mlship's version record beside it.
+ * SageMaker's calls in the shared push (src/deploy/push.ts): the model as `model.tar.gz` in S3
+ * (content-addressed by its sha256), the image in ECR, the baseline's Model Monitor export, and a
+ * model package in the project's Model Package Group.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { OperationError } from '../../util/errors.js';
 import type { BaselineProfile } from '../../baseline/profile.js';
-import type { PushOptions, PushResult, TargetContext } from '../../deploy/types.js';
+import type { CloudPush } from '../../deploy/push.js';
+import type { TargetContext } from '../../deploy/types.js';
 import type { BuildRef } from '../../packaging/index.js';
 import type { AwsApi } from './api.js';
-import { imageSource, pushImage } from '../../deploy/image.js';
 import { ecrRegistry, packModel } from './artifact.js';
-import { checkBuild, findSameBuild, newRecord, readMetrics } from '../../deploy/versions.js';
 import { ifExists } from './aws-client.js';
 import { chooseCompute } from './instance.js';
 import { driftThreshold, monitorConstraints, monitorStatistics } from './monitor-baseline.js';
-import { versionInfo, type S3Registry } from './registry.js';
+import { versionInfo, type PackageInfo, type S3Registry } from './registry.js';
 import { bucketRequests, modelPackageRequest, type VersionRecord } from './requests.js';
 import { keys, s3Uri, type Resources } from './resources.js';
 import type { Session } from './session.js';
 
-/**
- * Register a build as a new version; an identical build (same model digest, build and image) returns
- * the version that holds it.
- */
-export async function pushVersion(session: Session, ctx: TargetContext, build: BuildRef, options: PushOptions): Promise<PushResult> {
-  const checked = await checkBuild(build);
-  const { info, modelPath, digest } = checked;
+/** SageMaker's part of the shared push (src/deploy/push.ts). */
+export function sagemakerPush(session: Session, ctx: TargetContext): CloudPush<VersionRecord, string> {
   const { api, r, registry } = session;
-  const out = ctx.output;
-
-  // An identical build (same model, same build, same image) is already a version: no duplicate.
-  const packages = await registry.packages();
-  const records = (await Promise.all(packages.map((p) => registry.readRecord(p.version)))).filter((x): x is VersionRecord => x !== undefined);
-  const same = findSameBuild(records, build, digest, { wanted: options.image, of: (x) => x.image });
-  if (same) {
-    out.info(`${same.version} already holds build ${build.id}; nothing pushed`);
-    return { version: versionInfo(packages.find((p) => p.version === same.version)!, same, undefined), created: false };
-  }
-
-  // Know where the image comes from before uploading anything.
-  const images = ecrRegistry(api, r);
-  const source = await imageSource(images, build, { image: options.image, env: ctx.env, ...(options.builder && { builder: options.builder }) });
-  await ensureBucket(api, r, ctx);
-  const artifactKey = keys.artifact(r, digest);
-  if (!(await registry.store.exists(artifactKey))) {
-    const packed = await packModel(modelPath);
-    try {
-      const progress = await out.progress(`uploading model.tar.gz to ${s3Uri(r, artifactKey)}`);
-      await registry.store.putFile(artifactKey, packed.file, { contentType: 'application/gzip', metadata: { 'mlship-sha256': digest } });
-      progress.succeed(`uploaded ${s3Uri(r, artifactKey)}`);
-    } finally {
-      packed.cleanup();
-    }
-  }
-  const image = 'uri' in source ? source.uri : await pushImage(images, build, source, { reporter: out, env: ctx.env });
-
-  // The baseline and its Model Monitor export, stored by build (content-addressed) before the package refers to them.
-  const baseline = await uploadBaseline(ctx, r, registry, build, info.baseline ?? 'baseline.json');
-
-  if (!(await ifExists(() => api.describeModelPackageGroup({ ModelPackageGroupName: r.packageGroup })))) {
-    await api.createModelPackageGroup({ ModelPackageGroupName: r.packageGroup, ModelPackageGroupDescription: `mlship versions of ${ctx.manifest.name}` });
-  }
-  const compute = chooseCompute(ctx.manifest);
-  const created = await api.createModelPackage(
-    modelPackageRequest(ctx.manifest, r, {
-      image,
-      modelDataUrl: s3Uri(r, artifactKey),
-      digest,
-      buildId: build.id,
-      instanceTypes: [compute.instanceType],
-      requireApproval: options.requireApproval === true || options.pending === true,
-      ...(baseline && { statistics: baseline.statistics, constraints: baseline.constraints }),
-    }),
-  );
-  const arn = created.ModelPackageArn;
-  const pkg = arn ? (await registry.packages()).find((p) => p.arn === arn) : undefined;
-  if (!arn || !pkg) throw new OperationError('aws_error', `SageMaker did not return the new model package of group ${r.packageGroup}`);
-  const record: VersionRecord = {
-    ...newRecord(pkg.version, checked, build, options, { createdAt: ctx.now().toISOString(), metrics: readMetrics(ctx.manifest, build) }),
-    image,
-    modelDataUrl: s3Uri(r, artifactKey),
-    modelPackageArn: arn,
-    ...(baseline && { baseline }),
+  const packages = new Map<string, PackageInfo>();
+  const pkgOf = (rec: VersionRecord) =>
+    packages.get(rec.version) ?? { version: rec.version, arn: rec.modelPackageArn, approval: rec.pending ? 'PendingManualApproval' : 'Approved' };
+  return {
+    registry,
+    async records() {
+      const listed = await registry.packages();
+      for (const p of listed) packages.set(p.version, p);
+      return (await Promise.all(listed.map((p) => registry.readRecord(p.version)))).filter((x): x is VersionRecord => x !== undefined);
+    },
+    info: (rec) => versionInfo(pkgOf(rec), rec, undefined),
+    images: async () => ecrRegistry(api, r),
+    prepare: () => ensureBucket(api, r, ctx),
+    async uploadArtifact({ modelPath, digest }) {
+      const key = keys.artifact(r, digest);
+      if (await registry.store.exists(key)) return s3Uri(r, key);
+      const packed = await packModel(modelPath);
+      try {
+        const progress = await ctx.output.progress(`uploading model.tar.gz to ${s3Uri(r, key)}`);
+        await registry.store.putFile(key, packed.file, { contentType: 'application/gzip', metadata: { 'mlship-sha256': digest } });
+        progress.succeed(`uploaded ${s3Uri(r, key)}`);
+      } finally {
+        packed.cleanup();
+      }
+      return s3Uri(r, key);
+    },
+    async register({ checked, build, image, artifact, baseline: profile, options }) {
+      // The baseline's Model Monitor export, stored by build (content-addressed) before the package refers to it.
+      const baseline = profile && (await uploadBaseline(ctx, r, registry, build, profile));
+      if (!(await ifExists(() => api.describeModelPackageGroup({ ModelPackageGroupName: r.packageGroup })))) {
+        await api.createModelPackageGroup({ ModelPackageGroupName: r.packageGroup, ModelPackageGroupDescription: `mlship versions of ${ctx.manifest.name}` });
+      }
+      const created = await api.createModelPackage(
+        modelPackageRequest(ctx.manifest, r, {
+          image,
+          modelDataUrl: artifact,
+          digest: checked.digest,
+          buildId: build.id,
+          instanceTypes: [chooseCompute(ctx.manifest).instanceType],
+          requireApproval: options.requireApproval === true || options.pending === true,
+          ...(baseline && { statistics: baseline.statistics, constraints: baseline.constraints }),
+        }),
+      );
+      const arn = created.ModelPackageArn;
+      const pkg = arn ? (await registry.packages()).find((p) => p.arn === arn) : undefined;
+      if (!arn || !pkg) throw new OperationError('aws_error', `SageMaker did not return the new model package of group ${r.packageGroup}`);
+      packages.set(pkg.version, pkg);
+      return { version: pkg.version, fields: { image, modelDataUrl: artifact, modelPackageArn: arn, ...(baseline && { baseline }) } };
+    },
+    registeredMessage: (rec) => `registered ${rec.version} as model package ${rec.modelPackageArn}`,
   };
-  await registry.writeRecord(record);
-  return { version: versionInfo(pkg, record, undefined), created: true };
 }
 
 /** The artifact bucket, created encrypted and private when missing. */
@@ -100,10 +85,13 @@ async function ensureBucket(api: AwsApi, r: Resources, ctx: TargetContext): Prom
 }
 
 /** The build's baseline profile and its Model Monitor export, stored by build id (content-addressed). */
-async function uploadBaseline(ctx: TargetContext, r: Resources, registry: S3Registry, build: BuildRef, name: string): Promise<VersionRecord['baseline']> {
-  const file = path.join(build.dir, name);
-  if (!existsSync(file)) return undefined;
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as BaselineProfile;
+async function uploadBaseline(
+  ctx: TargetContext,
+  r: Resources,
+  registry: S3Registry,
+  build: BuildRef,
+  profile: BaselineProfile,
+): Promise<VersionRecord['baseline']> {
   const dir = `${r.root}/builds/${build.id}`;
   const threshold = driftThreshold(ctx.manifest);
   await registry.putJson(`${dir}/baseline.json`, profile);

@@ -47,7 +47,8 @@ import { captureSources } from './capture.js';
 import { chooseCompute } from './instance.js';
 import { alertSteps, monitoringSteps, retrainingSteps } from './converge-steps.js';
 import { EndpointWaiter } from './endpoint-wait.js';
-import { pushVersion } from './push.js';
+import { sagemakerPush } from './push.js';
+import { pushVersion } from '../../deploy/push.js';
 import { runRetrainingPipeline } from './retrain-run.js';
 import { S3Registry, versionInfo, type PackageInfo } from './registry.js';
 import {
@@ -124,7 +125,7 @@ export class SageMakerTarget implements Target {
   // push
 
   async push(build: BuildRef, options: PushOptions): Promise<PushResult> {
-    return pushVersion(await this.open(), this.ctx, build, options);
+    return pushVersion(this.ctx, sagemakerPush(await this.open(), this.ctx), build, options);
   }
 
   // ---------------------------------------------------------------------------------------------

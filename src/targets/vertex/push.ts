@@ -1,20 +1,20 @@
 /**
- * `push` on Vertex AI: the build context to `gs://<bucket>/<prefix>/<name>/builds/<id>/` (artifactUri
+ * Vertex AI's calls in the shared push (src/deploy/push.ts): the build context to `gs://<bucket>/<prefix>/<name>/builds/<id>/` (artifactUri
  * is its `model/` folder; content-addressed by build id, uploaded once), the training data for
  * monitoring beside it, the image to Artifact Registry (or `--image`), then `UploadModel` as a new
  * version of the project's one Vertex model (`parentModel`) with the alias `vN`, and mlship's version
  * record and baseline in the shared registry.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../../util/errors.js';
 import type { Manifest } from '../../manifest/types.js';
-import { imageSource, pushImage, type ImageRegistry } from '../../deploy/image.js';
+import type { ImageRegistry } from '../../deploy/image.js';
+import type { CloudPush } from '../../deploy/push.js';
 import { filesUnder } from '../../deploy/source.js';
 import { versionNumber } from '../../deploy/history.js';
-import { checkBuild, findSameBuild, newRecord, readMetrics, settlePending } from '../../deploy/versions.js';
-import type { PushOptions, PushResult, TargetContext, VersionInfo } from '../../deploy/types.js';
-import type { BuildRef } from '../../packaging/index.js';
+import { settlePending } from '../../deploy/versions.js';
+import type { TargetContext, VersionInfo } from '../../deploy/types.js';
 import type { VertexApi } from './api.js';
 import { uploadModelRequest } from './requests.js';
 import { gcsUri, keys, type VertexResources } from './resources.js';
@@ -97,61 +97,51 @@ export function versionInfo(rec: VertexRecord, live: string | undefined): Versio
   return { ...base, location: { image, artifactUri, model: `${versionId}`, ...(trainingData && { trainingData }) }, live: rec.version === live };
 }
 
-/** Register a build as a new Vertex model version; an identical build returns the version holding it. */
-export async function pushVersion(session: VertexSession, ctx: TargetContext, build: BuildRef, options: PushOptions): Promise<PushResult> {
+/** Vertex's part of the shared push (src/deploy/push.ts). */
+export function vertexPush(session: VertexSession, ctx: TargetContext): CloudPush<VertexRecord, { artifactUri: string; trainingData?: string }> {
   const { api, r, registry } = session;
-  const checked = await checkBuild(build);
-  const { info, digest } = checked;
-  const same = findSameBuild(await versionRecords(session), build, digest, { wanted: options.image, of: (x) => x.image });
-  if (same) {
-    ctx.output.info(`${same.version} already holds build ${build.id}; nothing pushed`);
-    return { version: versionInfo(same, undefined), created: false };
-  }
-  const source = await imageSource(artifactRegistry(api, r), build, { image: options.image, env: ctx.env });
-  await ensureBucket(api, r, ctx);
-
-  // The build context, once per build id: artifactUri = its model/ folder.
-  const prefix = keys.build(r, build.id);
-  if (!(await api.listObjects(r.bucket, `${prefix}build.json`)).length) {
-    const files = contextFiles(build.dir);
-    const progress = await ctx.output.progress(`uploading build ${build.id} (${files.length} files) to ${gcsUri(r, prefix)}`);
-    for (const f of files.filter((f) => f !== 'build.json')) await api.uploadFile(r.bucket, `${prefix}${f}`, path.join(build.dir, f));
-    await api.uploadFile(r.bucket, `${prefix}build.json`, path.join(build.dir, 'build.json'));
-    progress.succeed(`uploaded ${gcsUri(r, prefix)}`);
-  }
-  const trainingData = await uploadTrainingData(api, r, ctx.manifest, build.id);
-  const image = 'uri' in source ? source.uri : await pushImage(artifactRegistry(api, r), build, source, { reporter: ctx.output, env: ctx.env });
-
-  const existing = await api.listModelVersions(r.model);
-  const expected = `v${existing.reduce((n, m) => Math.max(n, Number(m.versionId ?? 0)), 0) + 1}`;
-  const uploaded = await api.uploadModel(
-    uploadModelRequest(ctx.manifest, r, {
-      image,
-      artifactUri: gcsUri(r, keys.artifact(r, build.id)),
-      digest,
-      buildId: build.id,
-      version: expected,
-      ...(info.gitCommit && { gitCommit: info.gitCommit }),
-      ...(existing.length > 0 && { parentModel: r.model }),
-    }),
-  );
-  const version = `v${uploaded.versionId}`;
-  if (version !== expected) {
-    // Someone uploaded a version at the same moment: the alias follows the version Vertex assigned.
-    await api.mergeVersionAliases({ name: `${r.model}@${uploaded.versionId}`, versionAliases: [version, `-${expected}`] });
-  }
-  const baseline = path.join(build.dir, info.baseline ?? 'baseline.json');
-  if (existsSync(baseline)) await registry.putJson(registry.keys.versionFile(version, 'baseline.json'), JSON.parse(readFileSync(baseline, 'utf8')));
-  const record: VertexRecord = {
-    ...newRecord(version, checked, build, options, { createdAt: ctx.now().toISOString(), metrics: readMetrics(ctx.manifest, build) }),
-    image,
-    artifactUri: gcsUri(r, keys.artifact(r, build.id)),
-    versionId: uploaded.versionId,
-    ...(trainingData && { trainingData }),
+  return {
+    registry,
+    records: () => versionRecords(session),
+    info: (rec) => versionInfo(rec, undefined),
+    images: async () => artifactRegistry(api, r),
+    prepare: () => ensureBucket(api, r, ctx),
+    async uploadArtifact(_checked, build) {
+      // The build context, once per build id: artifactUri = its model/ folder.
+      const prefix = keys.build(r, build.id);
+      if (!(await api.listObjects(r.bucket, `${prefix}build.json`)).length) {
+        const files = contextFiles(build.dir);
+        const progress = await ctx.output.progress(`uploading build ${build.id} (${files.length} files) to ${gcsUri(r, prefix)}`);
+        for (const f of files.filter((f) => f !== 'build.json')) await api.uploadFile(r.bucket, `${prefix}${f}`, path.join(build.dir, f));
+        await api.uploadFile(r.bucket, `${prefix}build.json`, path.join(build.dir, 'build.json'));
+        progress.succeed(`uploaded ${gcsUri(r, prefix)}`);
+      }
+      const trainingData = await uploadTrainingData(api, r, ctx.manifest, build.id);
+      return { artifactUri: gcsUri(r, keys.artifact(r, build.id)), ...(trainingData && { trainingData }) };
+    },
+    async register({ checked, build, image, artifact }) {
+      const existing = await api.listModelVersions(r.model);
+      const expected = `v${existing.reduce((n, m) => Math.max(n, Number(m.versionId ?? 0)), 0) + 1}`;
+      const uploaded = await api.uploadModel(
+        uploadModelRequest(ctx.manifest, r, {
+          image,
+          artifactUri: artifact.artifactUri,
+          digest: checked.digest,
+          buildId: build.id,
+          version: expected,
+          ...(checked.info.gitCommit && { gitCommit: checked.info.gitCommit }),
+          ...(existing.length > 0 && { parentModel: r.model }),
+        }),
+      );
+      const version = `v${uploaded.versionId}`;
+      if (version !== expected) {
+        // Someone uploaded a version at the same moment: the alias follows the version Vertex assigned.
+        await api.mergeVersionAliases({ name: `${r.model}@${uploaded.versionId}`, versionAliases: [version, `-${expected}`] });
+      }
+      return { version, fields: { image, ...artifact, versionId: uploaded.versionId } };
+    },
+    registeredMessage: (rec) => `registered ${rec.version} as version ${rec.versionId} of Vertex model ${r.model}`,
   };
-  await registry.writeRecord(record);
-  ctx.output.info(`registered ${version} as version ${uploaded.versionId} of Vertex model ${r.model}`);
-  return { version: versionInfo(record, undefined), created: true };
 }
 
 /** The training data (features.baseline) beside the build, for the monitoring job's skew baseline. */

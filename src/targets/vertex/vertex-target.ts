@@ -48,7 +48,8 @@ import { GcsObjectStore } from './gcs-store.js';
 import { bigQueryLogSource } from './logs.js';
 import { cloudMonitoringReader } from './metrics.js';
 import { retrainingSteps, runRetrainingPipeline } from './pipeline.js';
-import { pushVersion, versionInfo, versionRecords } from './push.js';
+import { pushVersion } from '../../deploy/push.js';
+import { versionInfo, versionRecords, vertexPush } from './push.js';
 import { createEndpointRequest, createMonitoringJobRequest, deployModelRequest, loggingConfig, machineSpec, monitoringJob } from './requests.js';
 import { resolveResources } from './resources.js';
 import { readEndpoint, type EndpointState, type VertexRecord, type VertexSession } from './session.js';
@@ -112,7 +113,7 @@ export class VertexTarget implements Target {
   // push and versions
 
   async push(build: BuildRef, options: PushOptions): Promise<PushResult> {
-    return pushVersion(await this.open(), this.ctx, build, options);
+    return pushVersion(this.ctx, vertexPush(await this.open(), this.ctx), build, options);
   }
 
   async versions(): Promise<VersionInfo[]> {
