@@ -6,6 +6,8 @@
  * so a misspelt field or enum name is a compile error — the client itself would drop it silently.
  */
 import type { protos } from '@google-cloud/aiplatform';
+import { CloudError, translatingCalls } from '../../deploy/cloud-errors.js';
+import { translateGoogleError, type CallName } from './errors.js';
 
 export type V1 = typeof protos.google.cloud.aiplatform.v1;
 /** The aiplatform v1 message interfaces, for request builders. */
@@ -87,4 +89,49 @@ export interface VertexApi {
   /** An OAuth access token of the ADC identity (docker login to Artifact Registry, on stdin only). */
   accessToken(): Promise<string>;
   close(): Promise<void>;
+}
+
+/**
+ * The permission-style name of each call (what IAM checks), for the one error translation
+ * (`withTranslation`). `queryRows` streams: it translates its own failures as rows are read.
+ */
+export const CALLS: Partial<Record<keyof VertexApi, CallName>> = {
+  uploadModel: 'aiplatform.models.upload',
+  mergeVersionAliases: 'aiplatform.models.update',
+  createEndpoint: 'aiplatform.endpoints.create',
+  updateEndpoint: 'aiplatform.endpoints.update',
+  deployModel: 'aiplatform.endpoints.deploy',
+  undeployModel: 'aiplatform.endpoints.undeploy',
+  deleteEndpoint: 'aiplatform.endpoints.delete',
+  findMonitoringJob: 'aiplatform.modelDeploymentMonitoringJobs.list',
+  createMonitoringJob: 'aiplatform.modelDeploymentMonitoringJobs.create',
+  updateMonitoringJob: 'aiplatform.modelDeploymentMonitoringJobs.update',
+  pauseMonitoringJob: 'aiplatform.modelDeploymentMonitoringJobs.pause',
+  createPipelineJob: 'aiplatform.pipelineJobs.create',
+  getPipelineJob: 'aiplatform.pipelineJobs.get',
+  findSchedule: 'aiplatform.schedules.list',
+  createSchedule: 'aiplatform.schedules.create',
+  updateSchedule: 'aiplatform.schedules.update',
+  pauseSchedule: 'aiplatform.schedules.pause',
+  createBucket: 'storage.buckets.create',
+  uploadFile: 'storage.objects.create',
+  putObject: 'storage.objects.create',
+  ensureDataset: 'bigquery.datasets.create',
+  timeSeries: 'monitoring.timeSeries.list',
+  accessToken: 'auth.token',
+  getModel: 'aiplatform.models.get',
+  getEndpoint: 'aiplatform.endpoints.get',
+  bucketLocation: 'storage.buckets.get',
+  getObject: 'storage.objects.get',
+  listObjects: 'storage.objects.list',
+  listModelVersions: 'aiplatform.models.list',
+};
+
+/** Every call's failures through the one translation (src/targets/vertex/errors.ts), real client and doubles alike. */
+export function withTranslation(api: VertexApi): VertexApi {
+  const context = { project: api.project, region: api.region };
+  return translatingCalls(api, (error, call) => {
+    const name = CALLS[call as keyof VertexApi];
+    return name && !(error instanceof CloudError) ? translateGoogleError(error, name, context) : (error as Error);
+  });
 }

@@ -14,7 +14,8 @@
 import { readFileSync } from 'node:fs';
 import { OperationError } from '../../util/errors.js';
 import type { MetricPoint, StoredObject, VertexApi } from './api.js';
-import { isNotFound, translateGoogleError, type CallName } from './errors.js';
+import { ifFound } from '../../deploy/cloud-errors.js';
+import { isNotFound, translateGoogleError } from './errors.js';
 
 export interface ClientSettings {
   project: string;
@@ -99,146 +100,115 @@ export async function createVertexApi(settings: ClientSettings): Promise<VertexA
       process.emitWarning = emitWarning;
     }
   }
-  const call = async <T>(name: CallName, fn: () => Promise<T>): Promise<T> => {
-    try {
-      return await fn();
-    } catch (error) {
-      throw translateGoogleError(error, name, context);
-    }
-  };
-  const maybe = async <T>(name: CallName, fn: () => Promise<T>): Promise<T | undefined> => {
-    try {
-      return await call(name, fn);
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
-  };
+  // Failures are translated by the one seam (`withTranslation`); here only absence is read.
+  const absent = <T>(fn: () => Promise<T>): Promise<T | undefined> => ifFound(fn, isNotFound);
   const monitoringBase = env.MONITORING_EMULATOR_HOST?.replace(/\/$/, '');
 
   return {
     project: settings.project,
     region: settings.region,
-    uploadModel: (req) =>
-      call('aiplatform.models.upload', async () => {
-        const [op] = await models.uploadModel(req, lro);
-        const [res] = await op.promise();
-        return { model: res.model ?? '', versionId: res.modelVersionId ?? '' };
-      }),
-    getModel: (name) => maybe('aiplatform.models.get', async () => (await models.getModel({ name }))[0]),
-    listModelVersions: async (name) => (await maybe('aiplatform.models.list', async () => (await models.listModelVersions({ name }))[0])) ?? [],
-    mergeVersionAliases: (req) => call('aiplatform.models.update', async () => (await models.mergeVersionAliases(req))[0]),
-    createEndpoint: (req) =>
-      call('aiplatform.endpoints.create', async () => {
-        const [op] = await endpoints.createEndpoint(req, lro);
-        return (await op.promise())[0];
-      }),
-    getEndpoint: (name) => maybe('aiplatform.endpoints.get', async () => (await endpoints.getEndpoint({ name }))[0]),
-    updateEndpoint: (req) => call('aiplatform.endpoints.update', async () => (await endpoints.updateEndpoint(req))[0]),
-    deployModel: (req) =>
-      call('aiplatform.endpoints.deploy', async () => {
-        const [op] = await endpoints.deployModel(req, lro);
-        const [res] = await op.promise();
-        return res.deployedModel ?? {};
-      }),
-    undeployModel: (req) =>
-      call('aiplatform.endpoints.undeploy', async () => {
-        const [op] = await endpoints.undeployModel(req, lro);
-        await op.promise();
-      }),
-    deleteEndpoint: (name) =>
-      call('aiplatform.endpoints.delete', async () => {
-        const [op] = await endpoints.deleteEndpoint({ name }, lro);
-        await op.promise();
-      }),
-    findMonitoringJob: async (displayName) =>
-      call(
-        'aiplatform.modelDeploymentMonitoringJobs.list',
-        async () => (await jobs.listModelDeploymentMonitoringJobs({ parent, filter: `display_name="${displayName}"` }))[0][0],
-      ),
-    createMonitoringJob: (req) => call('aiplatform.modelDeploymentMonitoringJobs.create', async () => (await jobs.createModelDeploymentMonitoringJob(req))[0]),
-    updateMonitoringJob: (req) =>
-      call('aiplatform.modelDeploymentMonitoringJobs.update', async () => {
-        const [op] = await jobs.updateModelDeploymentMonitoringJob(req, lro);
-        await op.promise();
-      }),
-    pauseMonitoringJob: (name) =>
-      call('aiplatform.modelDeploymentMonitoringJobs.pause', async () => void (await jobs.pauseModelDeploymentMonitoringJob({ name }))),
-    createPipelineJob: (req) => call('aiplatform.pipelineJobs.create', async () => (await pipelines.createPipelineJob(req))[0]),
-    getPipelineJob: (name) => call('aiplatform.pipelineJobs.get', async () => (await pipelines.getPipelineJob({ name }))[0]),
-    findSchedule: (displayName) =>
-      call('aiplatform.schedules.list', async () => (await schedules.listSchedules({ parent, filter: `display_name="${displayName}"` }))[0][0]),
-    createSchedule: (req) => call('aiplatform.schedules.create', async () => (await schedules.createSchedule(req))[0]),
-    updateSchedule: (req) => call('aiplatform.schedules.update', async () => (await schedules.updateSchedule(req))[0]),
-    pauseSchedule: (name) => call('aiplatform.schedules.pause', async () => void (await schedules.pauseSchedule({ name }))),
+    uploadModel: async (req) => {
+      const [op] = await models.uploadModel(req, lro);
+      const [res] = await op.promise();
+      return { model: res.model ?? '', versionId: res.modelVersionId ?? '' };
+    },
+    getModel: (name) => absent(async () => (await models.getModel({ name }))[0]),
+    listModelVersions: async (name) => (await absent(async () => (await models.listModelVersions({ name }))[0])) ?? [],
+    mergeVersionAliases: async (req) => (await models.mergeVersionAliases(req))[0],
+    createEndpoint: async (req) => {
+      const [op] = await endpoints.createEndpoint(req, lro);
+      return (await op.promise())[0];
+    },
+    getEndpoint: (name) => absent(async () => (await endpoints.getEndpoint({ name }))[0]),
+    updateEndpoint: async (req) => (await endpoints.updateEndpoint(req))[0],
+    deployModel: async (req) => {
+      const [op] = await endpoints.deployModel(req, lro);
+      const [res] = await op.promise();
+      return res.deployedModel ?? {};
+    },
+    undeployModel: async (req) => {
+      const [op] = await endpoints.undeployModel(req, lro);
+      await op.promise();
+    },
+    deleteEndpoint: async (name) => {
+      const [op] = await endpoints.deleteEndpoint({ name }, lro);
+      await op.promise();
+    },
+    findMonitoringJob: async (displayName) => (await jobs.listModelDeploymentMonitoringJobs({ parent, filter: `display_name="${displayName}"` }))[0][0],
+    createMonitoringJob: async (req) => (await jobs.createModelDeploymentMonitoringJob(req))[0],
+    updateMonitoringJob: async (req) => {
+      const [op] = await jobs.updateModelDeploymentMonitoringJob(req, lro);
+      await op.promise();
+    },
+    pauseMonitoringJob: async (name) => void (await jobs.pauseModelDeploymentMonitoringJob({ name })),
+    createPipelineJob: async (req) => (await pipelines.createPipelineJob(req))[0],
+    getPipelineJob: async (name) => (await pipelines.getPipelineJob({ name }))[0],
+    findSchedule: async (displayName) => (await schedules.listSchedules({ parent, filter: `display_name="${displayName}"` }))[0][0],
+    createSchedule: async (req) => (await schedules.createSchedule(req))[0],
+    updateSchedule: async (req) => (await schedules.updateSchedule(req))[0],
+    pauseSchedule: async (name) => void (await schedules.pauseSchedule({ name })),
 
     bucketLocation: async (bucket) => {
-      const meta = await maybe('storage.buckets.get', async () => (await storage.bucket(bucket).getMetadata())[0]);
+      const meta = await absent(async () => (await storage.bucket(bucket).getMetadata())[0]);
       return meta?.location?.toLowerCase();
     },
-    createBucket: (bucket, location) =>
-      call('storage.buckets.create', async () => {
-        await storage.createBucket(bucket, { location, iamConfiguration: { uniformBucketLevelAccess: { enabled: true }, publicAccessPrevention: 'enforced' } });
-      }),
-    uploadFile: (bucket, name, file) =>
-      call('storage.objects.create', async () => {
-        await storage.bucket(bucket).file(name).save(readFileSync(file), { resumable: false, validation: 'crc32c' });
-      }),
-    putObject: (bucket, name, data, options = {}) =>
-      call('storage.objects.create', async () => {
-        await storage
-          .bucket(bucket)
-          .file(name)
-          .save(data, {
-            resumable: false,
-            validation: 'crc32c',
-            ...(options.contentType && { contentType: options.contentType }),
-            ...(options.ifAbsent && { preconditionOpts: { ifGenerationMatch: 0 } }),
-          });
-      }),
-    getObject: (bucket, name) => maybe('storage.objects.get', async () => (await storage.bucket(bucket).file(name).download())[0]),
+    createBucket: async (bucket, location) => {
+      await storage.createBucket(bucket, { location, iamConfiguration: { uniformBucketLevelAccess: { enabled: true }, publicAccessPrevention: 'enforced' } });
+    },
+    uploadFile: async (bucket, name, file) => {
+      await storage.bucket(bucket).file(name).save(readFileSync(file), { resumable: false, validation: 'crc32c' });
+    },
+    putObject: async (bucket, name, data, options = {}) => {
+      await storage
+        .bucket(bucket)
+        .file(name)
+        .save(data, {
+          resumable: false,
+          validation: 'crc32c',
+          ...(options.contentType && { contentType: options.contentType }),
+          ...(options.ifAbsent && { preconditionOpts: { ifGenerationMatch: 0 } }),
+        });
+    },
+    getObject: (bucket, name) => absent(async () => (await storage.bucket(bucket).file(name).download())[0]),
     // A bucket that does not exist yet holds nothing (the first push creates it).
     listObjects: async (bucket, prefix) =>
-      (await maybe('storage.objects.list', async () => {
+      (await absent(async () => {
         const [files] = await storage.bucket(bucket).getFiles({ prefix, autoPaginate: true });
         return files.map(
           (f): StoredObject => ({ name: f.name, size: Number(f.metadata.size ?? 0), ...(f.metadata.updated && { updated: String(f.metadata.updated) }) }),
         );
       })) ?? [],
-    ensureDataset: (project, dataset, location) =>
-      call('bigquery.datasets.create', async () => {
-        const ds = bigquery.dataset(dataset, { projectId: project });
-        const [exists] = await ds.exists();
-        if (exists) return false;
-        await bigquery.createDataset(dataset, { location, projectId: project } as never);
-        return true;
-      }),
+    ensureDataset: async (project, dataset, location) => {
+      const ds = bigquery.dataset(dataset, { projectId: project });
+      const [exists] = await ds.exists();
+      if (exists) return false;
+      await bigquery.createDataset(dataset, { location, projectId: project } as never);
+      return true;
+    },
     queryRows: (sql, params) => queryRows(bigquery, sql, params, context),
-    timeSeries: (filter, from, to) =>
-      call('monitoring.timeSeries.list', async () => {
-        const out: { labels: Record<string, string>; points: MetricPoint[] }[] = [];
-        let token: string | undefined;
-        do {
-          const query = new URLSearchParams({
-            filter,
-            'interval.startTime': from.toISOString(),
-            'interval.endTime': to.toISOString(),
-            view: 'FULL',
-            ...(token && { pageToken: token }),
-          });
-          const url = `${monitoringBase ?? 'https://monitoring.googleapis.com'}/v3/projects/${settings.project}/timeSeries?${query}`;
-          const body = monitoringBase ? await plainGet(url) : ((await (await auth.getClient()).request({ url })).data as MonitoringPage);
-          for (const s of body.timeSeries ?? []) out.push({ labels: { ...s.resource?.labels, ...s.metric?.labels }, points: (s.points ?? []).map(point) });
-          token = body.nextPageToken || undefined;
-        } while (token);
-        return out;
-      }),
-    accessToken: () =>
-      call('auth.token', async () => {
-        const token = await auth.getAccessToken();
-        if (!token) throw new OperationError('gcp_no_credentials', 'Application Default Credentials returned no access token');
-        return token;
-      }),
+    timeSeries: async (filter, from, to) => {
+      const out: { labels: Record<string, string>; points: MetricPoint[] }[] = [];
+      let token: string | undefined;
+      do {
+        const query = new URLSearchParams({
+          filter,
+          'interval.startTime': from.toISOString(),
+          'interval.endTime': to.toISOString(),
+          view: 'FULL',
+          ...(token && { pageToken: token }),
+        });
+        const url = `${monitoringBase ?? 'https://monitoring.googleapis.com'}/v3/projects/${settings.project}/timeSeries?${query}`;
+        const body = monitoringBase ? await plainGet(url) : ((await (await auth.getClient()).request({ url })).data as MonitoringPage);
+        for (const s of body.timeSeries ?? []) out.push({ labels: { ...s.resource?.labels, ...s.metric?.labels }, points: (s.points ?? []).map(point) });
+        token = body.nextPageToken || undefined;
+      } while (token);
+      return out;
+    },
+    accessToken: async () => {
+      const token = await auth.getAccessToken();
+      if (!token) throw new OperationError('gcp_no_credentials', 'Application Default Credentials returned no access token');
+      return token;
+    },
     async close() {
       await Promise.all([models.close(), endpoints.close(), jobs.close(), pipelines.close(), schedules.close()]);
     },

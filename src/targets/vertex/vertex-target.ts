@@ -43,7 +43,7 @@ import type {
 } from '../../deploy/types.js';
 import type { LogSource, LogWindow } from '../../logs/types.js';
 import type { BuildRef } from '../../packaging/index.js';
-import type { VertexApi } from './api.js';
+import { withTranslation, type VertexApi } from './api.js';
 import { GcsObjectStore } from './gcs-store.js';
 import { bigQueryLogSource } from './logs.js';
 import { cloudMonitoringReader } from './metrics.js';
@@ -81,17 +81,18 @@ export class VertexTarget implements Target {
 
   private async connect(): Promise<VertexSession> {
     const r = resolveResources(this.ctx.manifest, this.ctx.env);
-    const api =
+    const api = withTranslation(
       this.options.api ??
-      (await (
-        await import('./client.js')
-      ).createVertexApi({
-        project: r.project,
-        region: r.region,
-        ...(r.apiEndpoint && { apiEndpoint: r.apiEndpoint }),
-        env: this.ctx.env,
-        ...(this.options.maxPollMs && { maxPollMs: this.options.maxPollMs }),
-      }));
+        (await (
+          await import('./client.js')
+        ).createVertexApi({
+          project: r.project,
+          region: r.region,
+          ...(r.apiEndpoint && { apiEndpoint: r.apiEndpoint }),
+          env: this.ctx.env,
+          ...(this.options.maxPollMs && { maxPollMs: this.options.maxPollMs }),
+        })),
+    );
     return { api, r, registry: new ObjectRegistry<VertexRecord>(new GcsObjectStore(api, r.bucket), r.root) };
   }
 

@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloudError } from '../../../src/deploy/cloud-errors.js';
-import type { VertexApi } from '../../../src/targets/vertex/api.js';
+import { withTranslation, type VertexApi } from '../../../src/targets/vertex/api.js';
 import { createVertexApi } from '../../../src/targets/vertex/client.js';
 import { startVertexFakes, type VertexFakes } from '../../doubles/vertex/run-fake.js';
 
@@ -30,7 +30,8 @@ async function refusal(p: Promise<unknown>): Promise<CloudError> {
 beforeAll(async () => {
   fakes = await startVertexFakes({ serve: false, pollsUntilDone: 1 });
   Object.assign(process.env, fakes.env);
-  api = await createVertexApi({ project: 'mlship-demo', region: 'us-central1', apiEndpoint: fakes.url, env: process.env, maxPollMs: 20 });
+  // The client as the target uses it: every call through the one translation seam.
+  api = withTranslation(await createVertexApi({ project: 'mlship-demo', region: 'us-central1', apiEndpoint: fakes.url, env: process.env, maxPollMs: 20 }));
   await api.createBucket('mlship-test-bucket', 'us-central1');
   await api.putObject('mlship-test-bucket', 'm/builds/1/model/model.joblib', 'bytes');
   await api.uploadModel({
