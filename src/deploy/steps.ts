@@ -34,8 +34,16 @@ export interface ConvergeSpec<Current> {
   /** The resource as it is now; undefined when it does not exist. */
   describe(): Promise<Current | undefined>;
   create: { action: string; details?: Record<string, unknown>; run(): Promise<void> };
-  /** How to bring an existing resource in line; absent = resources of this kind are immutable (exists → converged). */
-  update?: { action: string; details?: Record<string, unknown>; run(current: Current): Promise<void> };
+  /**
+   * How to bring an existing resource in line; absent = resources of this kind are immutable (exists
+   * → converged). `details` and `resource` may depend on what exists (an update mask, its full name).
+   */
+  update?: {
+    action: string;
+    details?: Record<string, unknown> | ((current: Current) => Record<string, unknown>);
+    resource?: (current: Current) => string;
+    run(current: Current): Promise<void>;
+  };
   /**
    * Whether the existing resource differs from what is wanted: false (or absent) = converged; a
    * string says what differs and becomes the step's `details.reason`.
@@ -52,8 +60,14 @@ export async function converge<Current>(spec: ConvergeSpec<Current>): Promise<St
   const update = spec.update;
   const differs = spec.differs?.(current) ?? false;
   if (!update || differs === false) return undefined;
-  const details = { ...update.details, ...(typeof differs === 'string' && { reason: differs }) };
-  return { action: update.action, resource: spec.resource, ...(Object.keys(details).length > 0 && { details }), run: () => update.run(current) };
+  const own = typeof update.details === 'function' ? update.details(current) : update.details;
+  const details = { ...own, ...(typeof differs === 'string' && { reason: differs }) };
+  return {
+    action: update.action,
+    resource: update.resource?.(current) ?? spec.resource,
+    ...(Object.keys(details).length > 0 && { details }),
+    run: () => update.run(current),
+  };
 }
 
 /** Converge several resources in order, keeping only the steps that change something. */

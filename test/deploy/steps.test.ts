@@ -69,6 +69,18 @@ describe('converge', () => {
     expect(world.calls).toEqual([]);
   });
 
+  it('an update may name the resource and word its details from what exists (a full name, an update mask)', async () => {
+    const existing = { name: 'projects/p/jobs/42', emails: ['a@x'] };
+    const step = await converge<typeof existing>({
+      resource: 'monitor',
+      describe: async () => existing,
+      create: { action: 'Create', run: async () => {} },
+      update: { action: 'Update', resource: (job) => job.name, details: (job) => ({ updateMask: job.emails.length ? ['alerts'] : [] }), run: async () => {} },
+      differs: () => 'emails changed',
+    });
+    expect(toPlan([step!])).toEqual([{ action: 'Update', resource: 'projects/p/jobs/42', details: { updateMask: ['alerts'], reason: 'emails changed' } }]);
+  });
+
   it('convergeAll keeps only the steps that change something, in order; planning runs nothing', async () => {
     const a = bucket(undefined);
     const b = bucket({ versioning: true });

@@ -26,7 +26,7 @@ import { resolveVersion } from '../../deploy/versions.js';
 import type { ObjectStore } from '../../deploy/object-store.js';
 import { ObjectRegistry } from '../../deploy/registry.js';
 import { ALL_AT_ONCE, CanaryRevertedError, guardsFromManifest, runRollout, type MetricsReader, type TrafficControl } from '../../deploy/rollout.js';
-import { runSteps, toPlan, type Step } from '../../deploy/steps.js';
+import { converge, runSteps, toPlan, type Step } from '../../deploy/steps.js';
 import type {
   DeployPlan,
   DeployRequest,
@@ -262,14 +262,20 @@ export class AzureTarget implements Target {
       wanted.push([r.retrainSchedule, retrainScheduleBody(r, manifest, rec, code.id), { action: 'CreateJob' }]);
     }
     for (const [name, body, what] of wanted) {
-      const current = await api.getSchedule(name);
-      if (current && sameSchedule(current, body)) continue;
-      steps.push({
+      // A PUT creates or replaces: one action either way, taken only when the stored schedule differs.
+      const put = {
         action: 'azureml:Schedules_CreateOrUpdate',
-        resource: name,
         details: { api: `raw ${API_VERSION.ml}`, ...what, cron: (body.properties.trigger as { expression: string }).expression },
         run: () => api.putSchedule(name, body),
+      };
+      const step = await converge({
+        resource: name,
+        describe: () => api.getSchedule(name),
+        create: put,
+        update: put,
+        differs: (current) => !sameSchedule(current, body),
       });
+      if (step) steps.push(step);
     }
     return steps;
   }

@@ -15,7 +15,7 @@ import { mlshipVersion } from '../../util/version.js';
 import type { Manifest } from '../../manifest/types.js';
 import { pollUntil, type Clock } from '../../deploy/poll.js';
 import { projectSourceFiles, shellQuote } from '../../deploy/source.js';
-import type { Step } from '../../deploy/steps.js';
+import { converge, type Step } from '../../deploy/steps.js';
 import type { RetrainingRun, TargetContext } from '../../deploy/types.js';
 import type { ICreatePipelineJobRequest, ISchedule } from './api.js';
 import { CONTAINER } from './requests.js';
@@ -131,32 +131,41 @@ export async function retrainingSteps(session: VertexSession, manifest: Manifest
   if (!manifest.retraining.schedule) return [];
   const { api, r } = session;
   const wanted = scheduleFor(manifest, r, rec, compute);
-  const existing = await api.findSchedule(r.pipeline);
-  const steps: Step[] = [];
-  const image =
-    existing?.createPipelineJobRequest?.pipelineJob?.pipelineSpec?.fields?.deploymentSpec?.structValue?.fields?.executors?.structValue?.fields?.['exec-train']
+  type Schedule = NonNullable<Awaited<ReturnType<typeof api.findSchedule>>>;
+  const imageOf = (s: Schedule) =>
+    s.createPipelineJobRequest?.pipelineJob?.pipelineSpec?.fields?.deploymentSpec?.structValue?.fields?.executors?.structValue?.fields?.['exec-train']
       ?.structValue?.fields?.container?.structValue?.fields?.image?.stringValue ?? undefined;
-  if (!existing || existing.cron !== wanted.cron || image !== rec.image) {
-    steps.push({
-      action: existing ? 'aiplatform:UpdateSchedule' : 'aiplatform:CreateSchedule',
-      resource: existing?.name ?? `${r.parent}/schedules/${r.pipeline}`,
-      details: {
-        cron: wanted.cron,
-        pipeline: r.pipeline,
-        steps: ['train', 'register'],
-        image: rec.image,
-        command: manifest.retraining.command,
-        source: gcsUri(r, `${r.root}/source/`),
-      },
+  const details = {
+    cron: wanted.cron,
+    pipeline: r.pipeline,
+    steps: ['train', 'register'],
+    image: rec.image,
+    command: manifest.retraining.command,
+    source: gcsUri(r, `${r.root}/source/`),
+  };
+  const step = await converge<Schedule>({
+    resource: `${r.parent}/schedules/${r.pipeline}`,
+    describe: () => api.findSchedule(r.pipeline),
+    create: {
+      action: 'aiplatform:CreateSchedule',
+      details,
       run: async () => {
         await uploadSource(session, manifest.projectDir);
-        if (existing?.name)
-          await api.updateSchedule({ schedule: { ...wanted, name: existing.name }, updateMask: { paths: ['cron', 'create_pipeline_job_request'] } });
-        else await api.createSchedule({ parent: r.parent, schedule: wanted });
+        await api.createSchedule({ parent: r.parent, schedule: wanted });
       },
-    });
-  }
-  return steps;
+    },
+    update: {
+      action: 'aiplatform:UpdateSchedule',
+      details,
+      resource: (existing) => existing.name ?? `${r.parent}/schedules/${r.pipeline}`,
+      run: async (existing) => {
+        await uploadSource(session, manifest.projectDir);
+        await api.updateSchedule({ schedule: { ...wanted, name: existing.name }, updateMask: { paths: ['cron', 'create_pipeline_job_request'] } });
+      },
+    },
+    differs: (existing) => existing.cron !== wanted.cron || imageOf(existing) !== rec.image,
+  });
+  return step ? [step] : [];
 }
 
 /** Start one run of the retraining pipeline and follow it to its end. */

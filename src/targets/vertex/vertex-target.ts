@@ -25,7 +25,7 @@ import { ObjectRegistry } from '../../deploy/registry.js';
 import { LazySession } from '../../deploy/session.js';
 import { resolveVersion } from '../../deploy/versions.js';
 import { ALL_AT_ONCE, CanaryRevertedError, guardsFromManifest, runRollout, type RolloutStrategy, type TrafficControl } from '../../deploy/rollout.js';
-import { runSteps, toPlan, type Step } from '../../deploy/steps.js';
+import { converge, runSteps, toPlan, type Step } from '../../deploy/steps.js';
 import type {
   DeployPlan,
   DeployRequest,
@@ -296,11 +296,14 @@ export class VertexTarget implements Target {
     const { api, r } = session;
     if (!rec.trainingData) return [];
     const emails = this.ctx.manifest.monitoring.alerts.email;
-    const existing = await api.findMonitoringJob(r.monitoringJob);
     const known = deployedId();
-    const modelChanged = !known || existing?.modelDeploymentMonitoringObjectiveConfigs?.[0]?.deployedModelId !== known;
-    const emailsChanged = JSON.stringify(existing?.modelMonitoringAlertConfig?.emailAlertConfig?.userEmails ?? []) !== JSON.stringify(emails);
-    if (existing && !modelChanged && !emailsChanged) return [];
+    type Job = NonNullable<Awaited<ReturnType<typeof api.findMonitoringJob>>>;
+    const changed = (job: Job) => [
+      ...(!known || job.modelDeploymentMonitoringObjectiveConfigs?.[0]?.deployedModelId !== known ? ['model_deployment_monitoring_objective_configs'] : []),
+      ...(JSON.stringify(job.modelMonitoringAlertConfig?.emailAlertConfig?.userEmails ?? []) !== JSON.stringify(emails)
+        ? ['model_monitoring_alert_config']
+        : []),
+    ];
     const build = () => monitoringJob(this.ctx.manifest, r, deployedId() ?? '', rec.trainingData!, emails);
     const details = {
       deployedModel: rec.version,
@@ -309,32 +312,23 @@ export class VertexTarget implements Target {
       methods: 'numeric: jensen_shannon_divergence, categorical: l_infinity',
       ...(emails.length > 0 && { alertEmails: emails }),
     };
-    if (!existing) {
-      return [
-        {
-          action: 'aiplatform:CreateModelDeploymentMonitoringJob',
-          resource: r.monitoringJob,
-          details,
-          run: async () => void (await api.createMonitoringJob(createMonitoringJobRequest(r, build()))),
-        },
-      ];
-    }
-    const updateMask = [
-      ...(modelChanged ? ['model_deployment_monitoring_objective_configs'] : []),
-      ...(emailsChanged ? ['model_monitoring_alert_config'] : []),
-    ];
-    return [
-      {
-        action: 'aiplatform:UpdateModelDeploymentMonitoringJob',
-        resource: existing.name ?? r.monitoringJob,
-        details: { ...details, updateMask },
-        run: async () =>
-          api.updateMonitoringJob({
-            modelDeploymentMonitoringJob: { ...build(), name: existing.name },
-            updateMask: { paths: updateMask },
-          }),
+    const step = await converge<Job>({
+      resource: r.monitoringJob,
+      describe: () => api.findMonitoringJob(r.monitoringJob),
+      create: {
+        action: 'aiplatform:CreateModelDeploymentMonitoringJob',
+        details,
+        run: async () => void (await api.createMonitoringJob(createMonitoringJobRequest(r, build()))),
       },
-    ];
+      update: {
+        action: 'aiplatform:UpdateModelDeploymentMonitoringJob',
+        resource: (job) => job.name ?? r.monitoringJob,
+        details: (job) => ({ ...details, updateMask: changed(job) }),
+        run: (job) => api.updateMonitoringJob({ modelDeploymentMonitoringJob: { ...build(), name: job.name }, updateMask: { paths: changed(job) } }),
+      },
+      differs: (job) => changed(job).length > 0,
+    });
+    return step ? [step] : [];
   }
 
   /** The shared controller's traffic moves, as UpdateEndpoint traffic splits by deployed model id. */
