@@ -14,6 +14,7 @@
  * (the datastore as the shared ObjectStore) · `container-registry.ts` (the workspace's ACR for push) · `data-collector.ts` (prediction logs for drift-check) ·
  * `descriptor.ts` (SDK-free facts).
  */
+import { azureDescriptor } from './descriptor.js';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { OperationError, UsageError } from '../../util/errors.js';
@@ -86,7 +87,7 @@ interface EndpointState {
 }
 
 export class AzureTarget implements Target {
-  readonly name = 'azure' as const;
+  readonly name = azureDescriptor.name;
   private readonly session = new LazySession(() => this.connect());
   private readonly clock: Clock;
 
@@ -230,7 +231,7 @@ export class AzureTarget implements Target {
     const state = await this.endpointState(s);
     const location = this.location(r, state);
     const rollout: { warning?: string } = {};
-    const compute = selectForManifest(manifest, { catalog: loadCatalog('azure') });
+    const compute = selectForManifest(manifest, { catalog: loadCatalog(azureDescriptor.catalog) });
     const name = deploymentName(rec.version);
     const existing = state.deployments.find((d) => d.name === name);
     const healthy = existing?.properties.provisioningState === 'Succeeded';
@@ -420,7 +421,7 @@ export class AzureTarget implements Target {
   async plan(request: DeployRequest): Promise<DeployPlan> {
     const { s, rec, state, compute, steps, noop } = await this.prepare(request, 'deploy');
     return {
-      target: 'azure',
+      target: this.name,
       ...(state.live && { from: state.live }),
       to: rec.version,
       compute,
@@ -500,7 +501,7 @@ export class AzureTarget implements Target {
         state: x.properties.provisioningState,
       };
     return {
-      target: 'azure',
+      target: this.name,
       ...(live && { live }),
       history: recentHistory(history),
       versions: recs.map((x) => info(x, state.live)),
