@@ -33,7 +33,12 @@ export interface TargetSettingsSpec {
   readonly catalog: string;
 }
 
-const registered = new Map<string, TargetSettingsSpec>();
+/**
+ * One registry per process, even when two copies of this module are loaded (tests run the local
+ * target from dist/ beside the sources; a target from MLSHIP_EXTRA_TARGETS may bring its own copy).
+ */
+const REGISTRY = Symbol.for('mlship.targets');
+const registered: Map<string, TargetSettingsSpec> = ((globalThis as { [REGISTRY]?: Map<string, TargetSettingsSpec> })[REGISTRY] ??= new Map());
 
 /** A target name: what `targets.<name>` and resource names allow. */
 const TARGET_NAME = /^[a-z][a-z0-9-]{1,30}$/;
