@@ -11,7 +11,7 @@
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import type { Manifest, TargetName } from '../manifest/types.js';
-import { registerTargets } from '../manifest/targets.js';
+import { registerTargets, targetSettingsSpec } from '../manifest/targets.js';
 import { UsageError } from '../util/errors.js';
 import { choiceHint } from '../manifest/diagnostics.js';
 import { azureDescriptor } from './azure/descriptor.js';
@@ -34,7 +34,9 @@ export function registerExtraTargets(list: readonly TargetDescriptor[]): void {
   for (const d of list) descriptors.set(d.name, d);
 }
 
-registerExtraTargets(BUILT_IN);
+// The manifest's registry is one per process: another loaded copy of this list may have registered them.
+registerTargets(BUILT_IN.filter((d) => !targetSettingsSpec(d.name)));
+for (const d of BUILT_IN) descriptors.set(d.name, d);
 
 /**
  * Import target descriptors from modules outside mlship (`MLSHIP_EXTRA_TARGETS`: paths separated

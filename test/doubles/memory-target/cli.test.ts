@@ -71,8 +71,8 @@ describe('the in-memory target through the CLI (MLSHIP_EXTRA_TARGETS)', { timeou
   });
 
   it('a module that exports no descriptors is a usage error naming it', async () => {
-    const r = await mlship(['--help'], { MLSHIP_EXTRA_TARGETS: fileURLToPath(new URL('./conformance.ts', import.meta.url)), NODE_OPTIONS: TSX });
+    const r = await mlship(['--help'], { MLSHIP_EXTRA_TARGETS: fileURLToPath(new URL('./memory-target.ts', import.meta.url)), NODE_OPTIONS: TSX });
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/conformance\.ts \(MLSHIP_EXTRA_TARGETS\) exports no target descriptors/);
+    expect(r.stderr).toMatch(/memory-target\.ts \(MLSHIP_EXTRA_TARGETS\) exports no target descriptors/);
   });
 });
