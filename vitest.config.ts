@@ -9,6 +9,8 @@ export default defineConfig({
     // Integration tests spawn Python servers and the CLI; two cores do not want more than two at once.
     maxWorkers: 2,
     minWorkers: 1,
+    // The targets the CLI registers at start-up (test/helpers/targets.ts).
+    setupFiles: ['test/helpers/targets.ts'],
     reporters: ['default', './test/helpers/slowest-reporter.ts'],
   },
 });

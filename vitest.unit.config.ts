@@ -19,6 +19,8 @@ export default defineConfig({
       'test/targets/azure/data-collector.test.ts',
       'test/util/**/*.test.ts',
     ],
+    // The targets the CLI registers at start-up (test/helpers/targets.ts).
+    setupFiles: ['test/helpers/targets.ts'],
     reporters: ['default', './test/helpers/slowest-reporter.ts'],
   },
 });

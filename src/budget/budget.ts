@@ -4,7 +4,8 @@
  */
 import type { Manifest } from '../manifest/types.js';
 import type { ComputeChoice } from '../compute/types.js';
-import { loadCatalog } from '../instances/catalog.js';
+import { loadCatalog, type Catalog } from '../instances/catalog.js';
+import { registeredTargets } from '../manifest/targets.js';
 import { estimateCost, type CostReport } from './cost.js';
 import { analyzeLatency, type LatencyReport } from './latency.js';
 import { runLoadTest, type LoadTestResult } from './load-test.js';
@@ -97,6 +98,18 @@ export async function measureBudget(manifest: Manifest, plan: LoadPlan): Promise
 }
 
 /** Selection and cost from a latency report (pure apart from reading the artifact size). */
+/**
+ * What the same load would cost on a cloud, beside a target priced as "runs on this machine": the
+ * catalog of the first registered target that sizes instances by load (SageMaker, the first cloud).
+ */
+function referenceCatalog(): Catalog {
+  for (const t of registeredTargets()) {
+    const catalog = loadCatalog(t.catalog);
+    if (catalog.sizing === 'by-load') return catalog;
+  }
+  throw new Error('no registered target has a cloud catalog');
+}
+
 export function judge(manifest: Manifest, url: string, load: Omit<LoadTestResult, 'samples'>, latency: LatencyReport): BudgetResult {
   // The build's calibration (CPU time on one thread) sizes instances when there is one; else the
   // server's own time per request in the load test (the sum of its stages, wall clock).
@@ -111,7 +124,7 @@ export function judge(manifest: Manifest, url: string, load: Omit<LoadTestResult
   const cost = estimateCost(input, compute, manifest.budget.monthly_usd);
   let cloudReference: CostReport | undefined;
   if (input.catalog.sizing === 'fixed') {
-    const cloud = { ...input, catalog: loadCatalog('sagemaker'), compute: input.compute === 'gpu' || input.compute === 'cpu' ? input.compute : 'auto' };
+    const cloud = { ...input, catalog: referenceCatalog(), compute: input.compute === 'gpu' || input.compute === 'cpu' ? input.compute : 'auto' };
     cloudReference = estimateCost(cloud, selectCompute(cloud), manifest.budget.monthly_usd);
   }
   const reasons: string[] = [];

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type * as CommanderModule from 'commander';
 import { ExitCode, isMlshipError, type MlshipError } from '../util/errors.js';
+import { allDescriptors, importExtraTargets } from '../targets/descriptors.js';
 import { commands, type CommandSpec } from './commands.js';
 import type { GlobalOptions } from './context.js';
 import { Output, resolveOutputOptions } from './output.js';
@@ -15,8 +16,6 @@ import { Output, resolveOutputOptions } from './output.js';
 const { Command, CommanderError, Option } = createRequire(import.meta.url)('commander') as typeof CommanderModule;
 type Command = CommanderModule.Command;
 
-const TARGETS = ['local', 'sagemaker', 'vertex', 'azure'];
-
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
@@ -25,7 +24,7 @@ function packageVersion(): string {
 function addGlobalOptions(cmd: Command): Command {
   return cmd
     .option('-f, --file <path>', 'manifest file', 'mlship.yaml')
-    .addOption(new Option('--target <target>', 'target, overrides the manifest').choices(TARGETS))
+    .addOption(new Option('--target <target>', 'where to deploy, overrides the manifest').choices(allDescriptors().map((d) => d.name)))
     .option('--json', 'print one JSON document on stdout (logs go to stderr)')
     .option('-y, --yes', 'never prompt; take defaults or fail naming the flag to pass')
     .option('-v, --verbose', 'more detail, and stack traces for internal errors')
@@ -105,6 +104,17 @@ async function runCommand(spec: CommandSpec, cmd: Command): Promise<number> {
 /** Run mlship with the given arguments; sets `process.exitCode`, never calls `process.exit`. */
 export async function main(argv: string[]): Promise<void> {
   quietOnClosedPipe();
+  // Targets from outside mlship (a test suite's in-memory target), registered before `--target`'s
+  // choices are read; only the CLI reads this variable.
+  const extra = process.env.MLSHIP_EXTRA_TARGETS;
+  if (extra) {
+    try {
+      await importExtraTargets(extra, process.cwd());
+    } catch (error) {
+      process.exitCode = report(error, new Output(resolveOutputOptions({ json: argv.includes('--json') })));
+      return;
+    }
+  }
   const program = addGlobalOptions(new Command('mlship'))
     .description('Take a model from a notebook to production and keep it alive there.')
     .version(packageVersion(), '--version', 'print the mlship version')

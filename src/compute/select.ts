@@ -9,6 +9,7 @@ import { ManifestError } from '../util/errors.js';
 import type { Flavor, Manifest, Quantization } from '../manifest/types.js';
 import { buildCostFor, scaledCpuMs, vcpuFactor, type MeasuredCost } from './measured.js';
 import type { ComputeChoice, ComputeSizing, ServingRuntime } from './types.js';
+import { catalogOf } from '../manifest/targets.js';
 import { describeInstance, findInstance, gpuMemoryGb, instanceHint, loadCatalog, type Catalog, type InstanceType } from '../instances/catalog.js';
 import {
   cpuCapacityRps,
@@ -330,7 +331,7 @@ export function selectionInput(manifest: Manifest, options: ManifestSelectionOpt
     compute: serving.compute,
     replicas: serving.replicas,
     ...(serving.workers !== undefined && { workers: serving.workers }),
-    catalog: options.catalog ?? loadCatalog(manifest.target),
+    catalog: options.catalog ?? loadCatalog(catalogOf(manifest.target)),
     artifactFormat: model.path.toLowerCase().endsWith('.gguf') ? 'gguf' : 'other',
   };
 }

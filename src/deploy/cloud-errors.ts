@@ -9,8 +9,8 @@ import { ExitCode, MlshipError, type ErrorOptions } from '../util/errors.js';
 export const CLOUD_ERROR_KINDS = ['credentials', 'permission', 'quota', 'not_found', 'invalid_request', 'throttled', 'conflict', 'service'] as const;
 export type CloudErrorKind = (typeof CLOUD_ERROR_KINDS)[number];
 
-/** The cloud's name in messages and `details.provider`. */
-export type CloudProvider = 'aws' | 'gcp' | 'azure';
+/** The cloud's name in messages and `details.provider`: its target descriptor's `provider`. */
+export type CloudProvider = string;
 
 /** What each kind means for the user: its exit code and the fix when the translation knows no better. */
 export const CLOUD_ERROR_CATEGORIES: Record<CloudErrorKind, { exitCode: ExitCode; title: string; hint: string }> = {

@@ -1,12 +1,15 @@
 /**
- * What mlship knows about a target without loading it: the SDK-free descriptor. One per target
- * (src/targets/<target>/descriptor.ts), collected in src/targets/descriptors.ts. `init`, `validate`,
- * `budget`, the CLI's flag checks and drift-check's format detection read descriptors; only commands
- * that act on a target load the target itself (and its SDK). Adding a cloud = adding a descriptor.
+ * What mlship knows about a target without loading it: the SDK-free descriptor, the ONE place a
+ * target is named. One per target (src/targets/<target>/descriptor.ts), listed once in
+ * src/targets/descriptors.ts, which registers each with the manifest (a descriptor is the manifest's
+ * `TargetSettingsSpec`: name, `targets.<name>` schema and defaults, catalog). The CLI's `--target`
+ * choices, the schema, the loader's rules, `init`, `budget` and the flag checks read descriptors;
+ * only commands that act on a target call `create`, which imports the implementation (and its SDK).
  */
 import { UsageError } from '../util/errors.js';
-import type { TargetName } from '../manifest/types.js';
+import type { TargetSettingsSpec } from '../manifest/targets.js';
 import type { LogFormat } from '../logs/format.js';
+import type { Target, TargetContext } from './types.js';
 
 /** What a target can do; a flag it cannot honour is a usage error naming the targets that can. */
 export interface TargetCapabilities {
@@ -26,25 +29,23 @@ export interface TargetCapabilities {
 
 export type Capability = keyof TargetCapabilities;
 
-export interface TargetDescriptor {
-  name: TargetName;
-  /** For messages: `AWS SageMaker`. */
-  title: string;
-  /** The manifest block under `targets:` (`targets.sagemaker`), undefined when it needs none. */
-  manifestBlock?: string;
-  /** Defaults applied to that block when the manifest leaves a field out. */
-  defaults: Record<string, unknown>;
+export interface TargetDescriptor extends TargetSettingsSpec {
+  /** The cloud provider in cloud errors (`details.provider`, codes such as `aws_permission`); none for a target without a cloud. */
+  provider?: string;
   /** YAML lines `init` writes under `targets:` (the fields to fill in, as comments); none for local. */
   initSnippet: readonly string[];
   /** GitHub Actions steps that log in to the cloud with OpenID Connect (secrets named, never stored). */
   ciLogin: readonly string[];
-  /** The instance catalog (`src/instances/catalogs/<catalog>.json`). */
-  catalog: TargetName;
   /** Whether its deployments run the serving image, so `build` (and `retrain`) make one; else only with `--image`. */
   deploysImages: boolean;
   capabilities: TargetCapabilities;
   /** The prediction-log formats this target's `predictionLogs` hands out (parsers, SDK-free). */
   logFormats: readonly LogFormat[];
+  /**
+   * Construct the target. Its implementation is imported here, dynamically, so a descriptor stays
+   * tiny and SDK-free (`mlship --help` and `validate` load no cloud SDK).
+   */
+  create(ctx: TargetContext): Promise<Target>;
 }
 
 /**

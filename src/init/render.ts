@@ -122,11 +122,10 @@ function workflowData(plan: InitPlan) {
     { cron: DRIFT_SCHEDULE, what: 'drift check (monitoring.drift.schedule)' },
     { cron: RETRAIN_SCHEDULE, what: 'retraining (retraining.schedule)' },
   ];
-  const cloud = plan.target !== 'local';
-  const setup = renderTemplate('init/workflow-setup.yml.hbs', {
-    pipPackages: PIP_PACKAGES[plan.model.flavor],
-    credentials: [...descriptorOf(plan.target).ciLogin],
-  });
+  // A cloud target logs the jobs in (its descriptor's CI login); one without runs on the runner itself.
+  const credentials = [...descriptorOf(plan.target).ciLogin];
+  const cloud = credentials.length > 0;
+  const setup = renderTemplate('init/workflow-setup.yml.hbs', { pipPackages: PIP_PACKAGES[plan.model.flavor], credentials });
   return {
     name: plan.name,
     notes: cloud

@@ -10,7 +10,8 @@ import { UsageError } from '../util/errors.js';
 import { mlshipVersion } from '../util/version.js';
 import { checkManifest } from '../manifest/load.js';
 import { NAME_PATTERN, RELATIVE_PATH_PATTERN } from '../manifest/schema.js';
-import { FLAVORS, TARGET_NAMES, type Flavor, type TargetName } from '../manifest/types.js';
+import { FLAVORS, type Flavor, type TargetName } from '../manifest/types.js';
+import { allDescriptors } from '../targets/descriptors.js';
 import { discover, flavorOf, likelyBaseline } from './discover.js';
 import { detectLabel, inferSchema } from './infer-schema.js';
 import { liftNotebook, type LiftedCode } from './notebook.js';
@@ -87,7 +88,8 @@ export async function initProject(req: InitRequest, ask: Ask): Promise<InitResul
     dir,
   });
   const flavor = await askChoice(ask, req.flavor, '--flavor', 'Model flavor', FLAVORS, flavorOf(modelPath));
-  const target = await askChoice(ask, req.target, '--target', 'Where to deploy', TARGET_NAMES, 'local');
+  const targets = allDescriptors().map((d) => d.name);
+  const target = await askChoice(ask, req.target, '--target', 'Where to deploy', targets, targets[0]!);
   const baseline = await askPath(ask, req.baseline, '--baseline', {
     message: 'Baseline data (CSV sample of the training data)',
     candidates: found.csvs,

@@ -6,8 +6,8 @@
 import { createRequire } from 'node:module';
 import { suggest } from '../util/suggest.js';
 
-/** A catalog's name: the file `catalogs/<name>.json` (a target descriptor names its catalog). */
-export type CatalogName = 'local' | 'sagemaker' | 'vertex' | 'azure';
+/** A catalog's name: the file `catalogs/<name>.json` (each target's descriptor names its catalog). */
+export type CatalogName = string;
 
 /** A GPU fitted to an instance (per GPU, times `count`). */
 export interface GpuSpec {
@@ -77,6 +77,7 @@ const cache = new Map<CatalogName, Catalog>();
 export function loadCatalog(target: CatalogName): Catalog {
   let catalog = cache.get(target);
   if (!catalog) {
+    if (!/^[a-z][a-z0-9-]*$/.test(target)) throw new Error(`no instance catalog named "${target}"`);
     catalog = require(`./catalogs/${target}.json`) as Catalog;
     cache.set(target, catalog);
   }

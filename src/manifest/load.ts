@@ -10,7 +10,7 @@ import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Docume
 import { findInstance, instanceHint, loadCatalog } from '../instances/catalog.js';
 import { ManifestError } from '../util/errors.js';
 import { choiceHint, displayPath, formatDiagnostic } from './diagnostics.js';
-import { alertEmails, resolveManifest, type RawManifest } from './resolve.js';
+import { alertEmails, DEFAULTS, resolveManifest, type RawManifest } from './resolve.js';
 import { schemaErrors } from './validate.js';
 import {
   CATEGORY_VALUE_PATTERN,
@@ -23,7 +23,8 @@ import {
   NAME_PATTERN,
   RELATIVE_PATH_PATTERN,
 } from './schema.js';
-import { FIELD_TYPES, TARGET_NAMES, type Diagnostic, type Manifest, type TargetName } from './types.js';
+import { targetNames, targetSettingsSpec, type TargetSettingsSpec } from './targets.js';
+import { FIELD_TYPES, type Diagnostic, type Manifest } from './types.js';
 
 /** What each strict pattern means, in words, for messages. */
 const PATTERN_WORDS: Record<string, { what: string; hint: string }> = {
@@ -422,46 +423,55 @@ function semanticDiagnostics(
       );
     }
   }
-  const target = targetOverride ?? raw.target ?? 'local';
-  out.push(...alertDiagnostics(raw.monitoring?.alerts?.email, target, file, locate));
-  if (typeof target === 'string' && ['sagemaker', 'vertex', 'azure'].includes(target) && !isObject(raw.targets?.[target as 'sagemaker'])) {
+  const target = targetOverride ?? raw.target ?? DEFAULTS.target;
+  // The selected target's own rules come from its descriptor (registered in targets.ts).
+  const spec = typeof target === 'string' ? targetSettingsSpec(target) : undefined;
+  if (!spec && targetOverride !== undefined) {
+    out.push({
+      severity: 'error',
+      file,
+      line: 1,
+      col: 1,
+      path: 'target',
+      message: `there is no target named "${targetOverride}"`,
+      hint: choiceHint(targetOverride, targetNames()),
+    });
+  }
+  out.push(...alertDiagnostics(raw.monitoring?.alerts?.email, spec, file, locate));
+  const block = spec && raw.targets?.[spec.name];
+  if (spec?.requiresSettings && !isObject(block)) {
     const where: (string | number)[] = raw.target === target ? ['target'] : [];
+    const example = spec.requiresSettings.example;
     out.push({
       severity: 'error',
       file,
       ...(where.length ? locate(where) : { line: 1, col: 1 }),
-      path: `targets.${target}`,
-      message: `target "${target}" is selected but targets.${target} is not configured`,
-      hint: target === 'sagemaker' ? 'add targets: { sagemaker: { region: us-east-1, role: arn:aws:iam::…:role/… } }' : `add a targets.${target} block`,
+      path: `targets.${spec.name}`,
+      message: `target "${spec.name}" is selected but targets.${spec.name} is not configured`,
+      hint: example ? `add targets: { ${spec.name}: ${example} }` : `add a targets.${spec.name} block`,
     });
   }
-  const azure = raw.targets?.azure;
-  if (target === 'azure' && isObject(azure)) {
-    // The subscription may come from AZURE_SUBSCRIPTION_ID (checked when the target connects); the rest must be here.
-    for (const key of ['resource_group', 'workspace'] as const) {
-      if (azure[key] === undefined) {
+  if (spec && isObject(block)) {
+    // Fields the selected target needs though other commands may do without them (they may come from the environment).
+    for (const key of spec.requiredWhenSelected ?? []) {
+      if (block[key] === undefined) {
         out.push({
           severity: 'error',
           file,
-          ...locate(['targets', 'azure'], true),
-          path: `targets.azure.${key}`,
-          message: `targets.azure.${key} is required for the azure target`,
-          hint: `add ${key}: <your Azure ML ${key === 'workspace' ? 'workspace name' : 'resource group'}> to targets.azure`,
+          ...locate(['targets', spec.name], true),
+          path: `targets.${spec.name}.${key}`,
+          message: `targets.${spec.name}.${key} is required for the ${spec.name} target`,
+          hint: `add ${key}: <${spec.settings.properties[key]?.description ?? key}> to targets.${spec.name}`,
         });
       }
     }
   }
   const compute = raw.serving?.compute;
-  if (
-    typeof compute === 'string' &&
-    !['auto', 'cpu', 'gpu'].includes(compute) &&
-    new RegExp(COMPUTE_PATTERN).test(compute) &&
-    (TARGET_NAMES as readonly unknown[]).includes(target)
-  ) {
+  if (typeof compute === 'string' && !['auto', 'cpu', 'gpu'].includes(compute) && new RegExp(COMPUTE_PATTERN).test(compute) && spec) {
     // An explicit instance type must exist in the selected target's catalog (prices, GPU memory).
-    const catalog = loadCatalog(target as TargetName);
+    const catalog = loadCatalog(spec.catalog);
     if (!findInstance(catalog, compute)) {
-      error(['serving', 'compute'], `"${compute}" is not an instance type of the ${target} catalog`, instanceHint(compute, catalog));
+      error(['serving', 'compute'], `"${compute}" is not an instance type of the ${spec.name} catalog`, instanceHint(compute, catalog));
     }
   }
   const latency = raw.budget?.latency_ms;
@@ -480,14 +490,13 @@ function semanticDiagnostics(
   return out;
 }
 
-/** Azure ML's limit on a monitor's recipient list: the addresses joined with commas. */
-export const AZURE_EMAILS_MAX_CHARS = 499;
-
 /**
  * `monitoring.alerts.email` beyond its schema (each address is checked there): an address listed
- * twice is mailed once (a warning), and on Azure the joined list must fit the monitor's 499 characters.
+ * twice is mailed once (a warning), and the joined list must fit the selected target's limit (Azure
+ * ML's monitor takes 499 characters).
  */
-function alertDiagnostics(email: unknown, target: unknown, file: string, locate: Locate): Diagnostic[] {
+function alertDiagnostics(email: unknown, target: TargetSettingsSpec | undefined, file: string, locate: Locate): Diagnostic[] {
+  const maxChars = target?.alertEmailsMaxChars;
   const where = ['monitoring', 'alerts', 'email'];
   const list = typeof email === 'string' ? [email] : Array.isArray(email) && email.every((a) => typeof a === 'string') ? (email as string[]) : undefined;
   if (!list) return [];
@@ -505,13 +514,13 @@ function alertDiagnostics(email: unknown, target: unknown, file: string, locate:
       });
   });
   const joined = alertEmails(list).join(',').length;
-  if (target === 'azure' && joined > AZURE_EMAILS_MAX_CHARS) {
+  if (maxChars !== undefined && joined > maxChars) {
     out.push({
       severity: 'error',
       file,
       ...locate(where, true),
       path: dotted(where),
-      message: `the addresses joined with commas are ${joined} characters; Azure ML allows at most ${AZURE_EMAILS_MAX_CHARS} for a monitor's e-mail recipients`,
+      message: `the addresses joined with commas are ${joined} characters; ${target?.title} allows at most ${maxChars} for a monitor's e-mail recipients`,
       hint: 'list fewer addresses, e.g. one team mailing list',
     });
   }

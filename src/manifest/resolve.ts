@@ -2,7 +2,8 @@
  * Defaults, in exactly one place: raw (schema-valid) manifest → resolved `Manifest`.
  */
 import path from 'node:path';
-import type { DriftMethod, FieldSpec, FieldType, Flavor, Manifest, Quantization, TargetName, TransformerTask } from './types.js';
+import { registeredTargets, settingsDefaults } from './targets.js';
+import type { DriftMethod, FieldSpec, FieldType, Flavor, Manifest, Quantization, TargetName, TargetSettings, TransformerTask } from './types.js';
 
 /** Tokens a transformers request is truncated to unless `model.max_tokens` says otherwise. */
 const DEFAULT_MAX_TOKENS = 128;
@@ -28,20 +29,8 @@ export interface RawManifest {
     tolerance?: number;
   };
   target?: TargetName;
-  targets?: {
-    local?: { port?: number; python?: string };
-    sagemaker?: { region?: string; role?: string; bucket?: string; prefix?: string };
-    vertex?: { project?: string; region?: string; bucket?: string; prefix?: string; service_account?: string; api_endpoint?: string; network?: string };
-    azure?: {
-      subscription?: string;
-      resource_group?: string;
-      workspace?: string;
-      region?: string;
-      datastore?: string;
-      arm_endpoint?: string;
-      auth_mode?: 'key' | 'aad_token';
-    };
-  };
+  /** `targets.<name>` blocks, each valid against its target's schema fragment. */
+  targets?: Record<string, Record<string, unknown> | undefined>;
   serving?: {
     compute?: string;
     expected_rps?: number;
@@ -75,9 +64,7 @@ export interface RawManifest {
 }
 
 export const DEFAULTS = {
-  target: 'local' as const,
   maxTokens: DEFAULT_MAX_TOKENS,
-  localPort: 8080,
   tolerance: 1e-9,
   compute: 'auto',
   expectedRps: 10,
@@ -94,13 +81,25 @@ export const DEFAULTS = {
   qualityMaxDrop: 0.05,
   qualityMinLabels: 20,
   canaryMinRequests: 100,
-  sagemakerPrefix: 'mlship',
-  vertexRegion: 'us-central1',
-  vertexPrefix: 'mlship',
-  /** Applied by the Azure target (its descriptor's defaults); here for the schema's `default`s. */
-  azureArmEndpoint: 'https://management.azure.com',
-  azureAuthMode: 'key' as const,
+  /** The target when the manifest names none: the first registered one (local). */
+  get target(): TargetName {
+    return registeredTargets()[0]!.name;
+  },
 };
+
+/**
+ * Every registered target's block: a written one merged over its defaults (its schema fragment's
+ * `default`s); an unwritten one only when the target needs none written (local), with its defaults.
+ */
+function resolveTargets(raw: RawManifest['targets']): TargetSettings {
+  const out = {} as TargetSettings;
+  for (const spec of registeredTargets()) {
+    const block = raw?.[spec.name];
+    if (block) out[spec.name] = { ...settingsDefaults(spec), ...block };
+    else if (!spec.requiresSettings) out[spec.name] = settingsDefaults(spec);
+  }
+  return out;
+}
 
 export function resolveManifest(raw: RawManifest, file: string, targetOverride?: string): Manifest {
   const projectDir = path.dirname(path.resolve(file));
@@ -141,18 +140,7 @@ export function resolveManifest(raw: RawManifest, file: string, targetOverride?:
       tolerance: raw.features?.tolerance ?? DEFAULTS.tolerance,
     },
     target: (targetOverride as TargetName | undefined) ?? raw.target ?? DEFAULTS.target,
-    targets: {
-      local: { port: raw.targets?.local?.port ?? DEFAULTS.localPort, ...(raw.targets?.local?.python !== undefined && { python: raw.targets.local.python }) },
-      ...(raw.targets?.sagemaker && { sagemaker: { ...raw.targets.sagemaker, prefix: raw.targets.sagemaker.prefix ?? DEFAULTS.sagemakerPrefix } }),
-      ...(raw.targets?.vertex && {
-        vertex: {
-          ...raw.targets.vertex,
-          region: raw.targets.vertex.region ?? DEFAULTS.vertexRegion,
-          prefix: raw.targets.vertex.prefix ?? DEFAULTS.vertexPrefix,
-        },
-      }),
-      ...(raw.targets?.azure && { azure: raw.targets.azure }),
-    },
+    targets: resolveTargets(raw.targets),
     serving: {
       compute: raw.serving?.compute ?? DEFAULTS.compute,
       expected_rps: raw.serving?.expected_rps ?? DEFAULTS.expectedRps,

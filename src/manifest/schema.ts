@@ -7,11 +7,16 @@
  * property's `description` is its meaning there, `default` its default (taken from `DEFAULTS`, the
  * values the loader fills in), and `x-default` words a default that is not one value.
  *
+ * The `target` choices and the `targets.<name>` blocks come from the registered targets (targets.ts):
+ * each target's descriptor carries its block's properties, so the schema names no target
+ * (`manifestSchema()` fills them in).
+ *
  * Values that end up inside generated files (names, paths, package names, field names) are held to
  * strict patterns here, so nothing a manifest says can inject text into a Dockerfile or Python file.
  */
 import { DEFAULTS } from './resolve.js';
-import { FIELD_TYPES, FLAVORS, QUANTIZATIONS, TARGET_NAMES, TRANSFORMER_TASKS } from './types.js';
+import { registeredTargets } from './targets.js';
+import { FIELD_TYPES, FLAVORS, QUANTIZATIONS, TRANSFORMER_TASKS } from './types.js';
 
 /** Resource names: lowercase letters, digits and single hyphens; 2–40 chars. */
 export const NAME_PATTERN = '^[a-z][a-z0-9]*(-[a-z0-9]+)*$';
@@ -73,7 +78,7 @@ const field = {
   },
 } as const;
 
-export const manifestSchema = {
+const baseSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   $id: 'https://mlship.dev/schema/mlship.schema.json',
   title: 'mlship.yaml',
@@ -165,167 +170,11 @@ export const manifestSchema = {
         tolerance: { ...nonNegative, default: DEFAULTS.tolerance, description: 'absolute tolerance of the feature-parity check' },
       },
     },
-    target: { enum: [...TARGET_NAMES], default: DEFAULTS.target, description: 'where to deploy (`--target` overrides)' },
+    target: { description: 'where to deploy (`--target` overrides)' },
     targets: {
       type: 'object',
       additionalProperties: false,
       description: "each target's settings ([targets](targets.md))",
-      properties: {
-        local: {
-          type: 'object',
-          additionalProperties: false,
-          description: 'the local runtime',
-          properties: {
-            port: { type: 'integer', minimum: 1, maximum: 65535, default: DEFAULTS.localPort, description: 'the stable port of the local router' },
-            python: {
-              type: 'string',
-              pattern: '^[A-Za-z0-9_./-]+$',
-              'x-expected': 'a path or command name of a Python interpreter (letters, digits, . _ - /)',
-              'x-default': 'your Python if it has what the app needs, else `.mlship/venv`',
-              description: 'Python interpreter for the local runtime',
-            },
-          },
-        },
-        sagemaker: {
-          type: 'object',
-          additionalProperties: false,
-          description: 'AWS settings ([SageMaker](sagemaker.md))',
-          properties: {
-            region: {
-              type: 'string',
-              pattern: '^[a-z]{2}(-[a-z]+)+-[0-9]$',
-              'x-expected': 'an AWS region such as us-east-1',
-              'x-default': "`AWS_REGION` / your profile's region",
-              description: 'the AWS region',
-            },
-            role: {
-              type: 'string',
-              pattern: '^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$',
-              'x-expected': 'an IAM role ARN such as arn:aws:iam::123456789012:role/mlship',
-              'x-default': "none: SageMaker's `deploy` needs it",
-              description: 'the role SageMaker assumes (endpoint, jobs, pipeline, scheduler)',
-            },
-            bucket: {
-              type: 'string',
-              pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$',
-              'x-expected': 'an S3 bucket name (3-63 lowercase letters, digits, . and -)',
-              'x-default': '`mlship-<region>-<account>`, created encrypted and private',
-              description: 'artifacts, data capture and history',
-            },
-            prefix: {
-              type: 'string',
-              pattern: '^[A-Za-z0-9!_.*()/-]*$',
-              'x-expected': 'an S3 key prefix (letters, digits and ! _ . * ( ) / -)',
-              default: DEFAULTS.sagemakerPrefix,
-              description: 'keys live under `s3://<bucket>/<prefix>/<name>/`',
-            },
-          },
-        },
-        vertex: {
-          type: 'object',
-          additionalProperties: false,
-          description: 'Google Cloud settings ([Vertex AI](vertex.md))',
-          properties: {
-            project: {
-              type: 'string',
-              pattern: '^[a-z][a-z0-9-]{4,28}[a-z0-9]$',
-              'x-expected': 'a Google Cloud project id (6-30 lowercase letters, digits and -)',
-              'x-default': '`GOOGLE_CLOUD_PROJECT` / `CLOUDSDK_CORE_PROJECT` / the active gcloud configuration',
-              description: 'the Google Cloud project',
-            },
-            region: {
-              type: 'string',
-              pattern: '^[a-z]+-[a-z]+[0-9]$',
-              'x-expected': 'a Google Cloud region such as us-central1',
-              default: DEFAULTS.vertexRegion,
-              description: 'the Vertex AI region',
-            },
-            bucket: {
-              type: 'string',
-              pattern: '^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$',
-              'x-expected': 'a Cloud Storage bucket name (3-63 lowercase letters, digits, . _ and -)',
-              'x-default': '`mlship-<project>-<region>`, created in the region (uniform access, no public access)',
-              description: 'artifacts, training data and history',
-            },
-            prefix: {
-              type: 'string',
-              pattern: '^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$',
-              'x-expected': 'a Cloud Storage object prefix (letters, digits, _ . - separated by /)',
-              default: DEFAULTS.vertexPrefix,
-              description: 'objects live under `gs://<bucket>/<prefix>/<name>/`',
-            },
-            service_account: {
-              type: 'string',
-              pattern: '^[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z0-9.-]+\\.iam\\.gserviceaccount\\.com$|^[0-9]+-compute@developer\\.gserviceaccount\\.com$',
-              'x-expected': 'a service account email such as mlship-serving@my-project.iam.gserviceaccount.com',
-              description: 'what the endpoint, monitoring job and pipeline run as',
-            },
-            api_endpoint: {
-              type: 'string',
-              pattern: '^(https?://)?[a-z0-9.-]+(:[0-9]{1,5})?/?$',
-              'x-expected': 'a host[:port] such as us-central1-aiplatform.googleapis.com (http://host:port for an emulator)',
-              description: 'Vertex AI API host: regional, Private Service Connect, or an emulator (`http://host:port`)',
-            },
-            network: {
-              type: 'string',
-              pattern: '^projects/[0-9]+/global/networks/[a-z][a-z0-9-]{0,61}[a-z0-9]$',
-              'x-expected': 'a VPC network such as projects/123456789/global/networks/default',
-              description: 'VPC peered with Vertex AI for a private endpoint',
-            },
-          },
-        },
-        azure: {
-          type: 'object',
-          additionalProperties: false,
-          description: 'Azure settings ([Azure ML](azure.md))',
-          properties: {
-            subscription: {
-              type: 'string',
-              pattern: '^[0-9a-fA-F-]{36}$',
-              'x-expected': 'an Azure subscription id (a GUID)',
-              'x-default': '`AZURE_SUBSCRIPTION_ID`',
-              description: 'the Azure subscription',
-            },
-            resource_group: {
-              type: 'string',
-              pattern: '^[A-Za-z0-9._()-]{1,90}$',
-              'x-expected': 'an Azure resource group name (letters, digits and . _ ( ) -)',
-              description: "the workspace's resource group",
-            },
-            workspace: {
-              type: 'string',
-              pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{2,32}$',
-              'x-expected': 'an Azure ML workspace name (3-33 letters, digits, _ and -)',
-              description: 'the Azure Machine Learning workspace',
-            },
-            region: {
-              type: 'string',
-              pattern: '^[a-z0-9]+$',
-              'x-expected': 'an Azure region such as westeurope',
-              description: "the workspace's region; needed to create the endpoint",
-            },
-            datastore: {
-              type: 'string',
-              pattern: '^[A-Za-z0-9_]{1,255}$',
-              'x-expected': 'an Azure ML datastore name (letters, digits and _)',
-              'x-default': "the workspace's default blob datastore",
-              description: 'blob datastore for artifacts, history and data collection',
-            },
-            arm_endpoint: {
-              type: 'string',
-              pattern: '^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$',
-              'x-expected': 'an https Azure Resource Manager endpoint such as https://management.usgovcloudapi.net',
-              default: DEFAULTS.azureArmEndpoint,
-              description: 'Resource Manager endpoint (sovereign clouds, and the fake)',
-            },
-            auth_mode: {
-              enum: ['key', 'aad_token'],
-              default: DEFAULTS.azureAuthMode,
-              description: 'how clients authenticate to the online endpoint',
-            },
-          },
-        },
-      },
     },
     serving: {
       type: 'object',
@@ -548,3 +397,25 @@ export const manifestSchema = {
     },
   },
 } as const;
+
+/**
+ * The schema of `mlship.yaml` for the registered targets: `target` chooses among them, and each has
+ * its `targets.<name>` block (its descriptor's settings). Keys keep their places (docs/manifest.md order).
+ */
+export function manifestSchema() {
+  const targets = registeredTargets();
+  const { properties } = baseSchema;
+  return {
+    ...baseSchema,
+    properties: {
+      ...properties,
+      target: { enum: targets.map((t) => t.name), default: DEFAULTS.target, ...properties.target },
+      targets: {
+        ...properties.targets,
+        properties: Object.fromEntries(
+          targets.map((t) => [t.name, { type: 'object', additionalProperties: false, description: t.settings.description, properties: t.settings.properties }]),
+        ),
+      },
+    },
+  };
+}

@@ -6,8 +6,17 @@
 export const FLAVORS = ['sklearn', 'xgboost', 'lightgbm', 'onnx', 'pytorch', 'transformers', 'llm'] as const;
 export type Flavor = (typeof FLAVORS)[number];
 
-export const TARGET_NAMES = ['local', 'sagemaker', 'vertex', 'azure'] as const;
-export type TargetName = (typeof TARGET_NAMES)[number];
+/** A registered target's name (src/manifest/targets.ts; the descriptors in src/targets/ register them). */
+export type TargetName = string;
+
+/**
+ * Each target's resolved `targets.<name>` block, by target name. Empty here: each target's descriptor
+ * adds its own block's type (`declare module '…/manifest/types.js' { interface TargetSettings { … } }`),
+ * so the manifest names no target and target code still reads its settings typed.
+ */
+export interface TargetSettings {
+  [target: string]: object | undefined;
+}
 
 export const FIELD_TYPES = ['number', 'integer', 'category', 'string', 'boolean'] as const;
 export type FieldType = (typeof FIELD_TYPES)[number];
@@ -79,35 +88,8 @@ export interface Manifest {
     tolerance: number;
   };
   target: TargetName;
-  targets: {
-    local: { port: number; python?: string };
-    sagemaker?: {
-      region?: string;
-      role?: string;
-      bucket?: string;
-      prefix: string;
-    };
-    vertex?: {
-      /** Project id; absent = GOOGLE_CLOUD_PROJECT or the gcloud configuration (resolved by the target). */
-      project?: string;
-      region: string;
-      /** Absent = `mlship-<project>-<region>`. */
-      bucket?: string;
-      prefix: string;
-      service_account?: string;
-      api_endpoint?: string;
-      network?: string;
-    };
-    azure?: {
-      subscription?: string;
-      resource_group?: string;
-      workspace?: string;
-      region?: string;
-      datastore?: string;
-      arm_endpoint?: string;
-      auth_mode?: 'key' | 'aad_token';
-    };
-  };
+  /** Every registered target's block: written ones merged over their defaults; an unwritten one is present only when its defaults suffice (local). */
+  targets: TargetSettings;
   serving: {
     /** `auto`, `cpu`, `gpu` or an explicit instance type. */
     compute: string;

@@ -24,9 +24,16 @@ export interface ErrorOptions {
   cause?: unknown;
 }
 
+/**
+ * Marks an mlship error across copies of this module: a target loaded from outside mlship's own
+ * files (`MLSHIP_EXTRA_TARGETS`) throws errors of its own copy of these classes.
+ */
+const MLSHIP_ERROR = Symbol.for('mlship.error');
+
 /** Base class: a failure with a stable code, an exit code and a hint for the user. */
 export abstract class MlshipError extends Error {
   abstract readonly exitCode: ExitCode;
+  readonly [MLSHIP_ERROR] = true;
   /** Stable, machine-readable code, e.g. `manifest_invalid`. */
   readonly code: string;
   readonly hint?: string;
@@ -78,5 +85,5 @@ export class CheckFailedError extends MlshipError {
 
 /** Whether a value is one of mlship's typed errors (not a bug). */
 export function isMlshipError(value: unknown): value is MlshipError {
-  return value instanceof MlshipError;
+  return value instanceof MlshipError || (typeof value === 'object' && value !== null && (value as { [MLSHIP_ERROR]?: unknown })[MLSHIP_ERROR] === true);
 }

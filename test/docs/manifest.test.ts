@@ -9,10 +9,11 @@ import { describe, expect, it } from 'vitest';
 import { PAGE_FILE, renderManifestDocs } from '../../scripts/manifest-docs.mjs';
 import { DEFAULTS, resolveManifest } from '../../src/manifest/resolve.js';
 import { manifestSchema } from '../../src/manifest/schema.js';
-import { ALL_DESCRIPTORS } from '../../src/targets/descriptors.js';
+import { allDescriptors } from '../../src/targets/descriptors.js';
+import { settingsDefaults } from '../../src/manifest/targets.js';
 
 type Node = Record<string, unknown> & { properties?: Record<string, Node>; oneOf?: Node[]; additionalProperties?: unknown };
-const schema = JSON.parse(JSON.stringify(manifestSchema)) as Node;
+const schema = JSON.parse(JSON.stringify(manifestSchema())) as Node;
 
 /** Every property of the schema, with its dotted path. */
 function properties(node: Node, at: string, out: [string, Node][] = []): [string, Node][] {
@@ -75,16 +76,17 @@ describe('docs/manifest.md', () => {
     expect(dflt('model.max_tokens')).toBe(DEFAULTS.maxTokens);
   });
 
-  it("the schema's target defaults are the ones each target's descriptor applies", () => {
+  it("each target's block is its descriptor's settings, and the loader applies their defaults", () => {
     const byPath = new Map(properties(schema, ''));
-    for (const d of ALL_DESCRIPTORS) {
-      for (const [key, value] of Object.entries(d.defaults)) {
-        const s = byPath.get(`targets.${d.name}.${key}`);
-        expect(s, `targets.${d.name}.${key}`).toBeDefined();
-        // A descriptor's worded default (a template such as mlship-<project>-<region>) is the schema's x-default.
-        if (s?.default !== undefined) expect(s.default, `targets.${d.name}.${key}`).toEqual(value);
-        else expect(String(s?.['x-default']), `targets.${d.name}.${key}`).toBeTruthy();
-      }
+    for (const d of allDescriptors()) {
+      expect(byPath.get(`targets.${d.name}`)?.description, d.name).toBe(d.settings.description);
+      for (const key of Object.keys(d.settings.properties)) expect(byPath.get(`targets.${d.name}.${key}`), `targets.${d.name}.${key}`).toBeDefined();
+      const m = resolveManifest(
+        { name: 'demo', model: { path: 'model.joblib', flavor: 'sklearn' }, target: d.name, targets: { [d.name]: {} } },
+        path.join('/tmp', 'mlship.yaml'),
+      );
+      expect(m.targets[d.name], d.name).toEqual(settingsDefaults(d));
     }
+    expect(schema.properties!.target!.enum).toEqual(allDescriptors().map((d) => d.name));
   });
 });

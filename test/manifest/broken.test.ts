@@ -228,7 +228,7 @@ const CASES: [string, string, string[]][] = [
     "alert e-mail: more than Azure ML's 499 characters, at the key",
     `${BASE}${AZURE}monitoring:\n  alerts:\n    email: [${MANY_EMAILS.join(', ')}]\n`,
     [
-      "mlship.yaml:16:5: monitoring.alerts.email: the addresses joined with commas are 539 characters; Azure ML allows at most 499 for a monitor's e-mail recipients (list fewer addresses, e.g. one team mailing list)",
+      "mlship.yaml:16:5: monitoring.alerts.email: the addresses joined with commas are 539 characters; Azure Machine Learning allows at most 499 for a monitor's e-mail recipients (list fewer addresses, e.g. one team mailing list)",
     ],
   ],
   ['an empty file', '', ['mlship.yaml:1:1: the manifest is empty (run `mlship init` to write one)']],

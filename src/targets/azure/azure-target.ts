@@ -13,6 +13,7 @@
  * `blob-store.ts` (the datastore as the shared ObjectStore) · `container-registry.ts` (the workspace's
  * ACR for push) · `data-collector.ts` (prediction logs for drift-check) · `descriptor.ts` (SDK-free facts).
  */
+import { azureDescriptor } from './descriptor.js';
 import { OperationError, UsageError } from '../../util/errors.js';
 import { loadCatalog } from '../../instances/catalog.js';
 import { selectForManifest } from '../../compute/select.js';
@@ -73,7 +74,7 @@ interface EndpointState {
 }
 
 export class AzureTarget implements Target {
-  readonly name = 'azure' as const;
+  readonly name = azureDescriptor.name;
   private readonly session = new LazySession(() => this.connect());
   private readonly clock: Clock;
 
@@ -170,7 +171,7 @@ export class AzureTarget implements Target {
     const state = await this.endpointState(s);
     const location = this.location(r, state);
     const rollout: { warning?: string } = {};
-    const compute = selectForManifest(manifest, { catalog: loadCatalog('azure') });
+    const compute = selectForManifest(manifest, { catalog: loadCatalog(azureDescriptor.catalog) });
     const name = deploymentName(rec.version);
     const existing = state.deployments.find((d) => d.name === name);
     const healthy = existing?.properties.provisioningState === 'Succeeded';
@@ -366,7 +367,7 @@ export class AzureTarget implements Target {
   async plan(request: DeployRequest): Promise<DeployPlan> {
     const { s, rec, state, compute, steps, noop } = await this.prepare(request, 'deploy');
     return {
-      target: 'azure',
+      target: this.name,
       ...(state.live && { from: state.live }),
       to: rec.version,
       compute,
@@ -446,7 +447,7 @@ export class AzureTarget implements Target {
         state: x.properties.provisioningState,
       };
     return {
-      target: 'azure',
+      target: this.name,
       ...(live && { live }),
       history: recentHistory(history),
       versions: recs.map((x) => versionInfo(x, state.live)),

@@ -8,6 +8,7 @@
  * looks for is `not_found` (`ifFound` tests it). The workspace's container registry has its own: a
  * registry that is gone, and a token exchange or registry read refused (the AcrPush / Reader roles).
  */
+import { azureDescriptor } from './descriptor.js';
 import { isMlshipError, type ErrorOptions, type MlshipError } from '../../util/errors.js';
 import { CloudError, type CloudErrorKind } from '../../deploy/cloud-errors.js';
 import { AzureCallError, EXCHANGE_OPERATION, isCredentialError } from './client.js';
@@ -155,7 +156,7 @@ function registryError(e: AzureCallError, workspace: string, opts: (hint: string
 }
 
 function cloudError(kind: CloudErrorKind, code: string, message: string, options: ErrorOptions): CloudError {
-  return new CloudError(kind, 'azure', message, { ...options, code });
+  return new CloudError(kind, azureDescriptor.provider!, message, { ...options, code });
 }
 
 function firstLine(text: string): string {

@@ -17,6 +17,7 @@
  *   its `model` output, which Azure ML registers as the next version of the project's model, pending
  *   promotion (`mlship deploy --version vN`).
  */
+import { azureDescriptor } from './descriptor.js';
 import path from 'node:path';
 import type { DriftMethod, Manifest } from '../../manifest/types.js';
 import { shellQuote } from '../../deploy/source.js';
@@ -183,7 +184,7 @@ export function retrainJobDefinition(r: AzureResources, manifest: Manifest, rec:
     command: trainCommand(manifest),
     codeId,
     environmentId: workspaceChildId(r, `environments/${r.environment}/versions/${rec.version.replace(/^v/, '')}`),
-    environmentVariables: { MLSHIP_PARENT_VERSION: rec.version, MLSHIP_TARGET: 'azure' },
+    environmentVariables: { MLSHIP_PARENT_VERSION: rec.version, MLSHIP_TARGET: azureDescriptor.name },
     outputs: { model: { jobOutputType: 'custom_model', mode: 'Upload', assetName: r.model, description: `retrained by mlship from ${rec.version}` } },
     tags: { 'mlship.project': manifest.name, 'mlship.parent': rec.version },
   };

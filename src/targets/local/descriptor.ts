@@ -5,18 +5,43 @@
  * `--require-approval` is refused (exit 2) naming the targets that have it.
  */
 import type { TargetDescriptor } from '../../deploy/descriptor.js';
+import type { Target } from '../../deploy/types.js';
 import { mlshipLogFormat } from '../../logs/formats/local.js';
+
+/** `targets.local` as the loader resolves it (always present: its defaults suffice). */
+export interface LocalSettings {
+  port: number;
+  python?: string;
+}
+
+declare module '../../manifest/types.js' {
+  interface TargetSettings {
+    local: LocalSettings;
+  }
+}
 
 export const localDescriptor: TargetDescriptor = {
   name: 'local',
   title: 'the local machine',
-  manifestBlock: 'targets.local',
-  defaults: { port: 8080 },
+  settings: {
+    description: 'the local runtime',
+    properties: {
+      port: { type: 'integer', minimum: 1, maximum: 65535, default: 8080, description: 'the stable port of the local router' },
+      python: {
+        type: 'string',
+        pattern: '^[A-Za-z0-9_./-]+$',
+        'x-expected': 'a path or command name of a Python interpreter (letters, digits, . _ - /)',
+        'x-default': 'your Python if it has what the app needs, else `.mlship/venv`',
+        description: 'Python interpreter for the local runtime',
+      },
+    },
+  },
   initSnippet: [],
   ciLogin: [],
   catalog: 'local',
   // The app runs in a Python runtime here: `build` makes an image only with --image.
   deploysImages: false,
+  create: async (ctx) => new (await import('./local-target.js')).LocalTarget(ctx) as unknown as Target,
   capabilities: { strategies: ['all-at-once', 'canary'], approval: false, managedRetraining: false, managedMonitoring: false, alertEmail: false, stop: true },
   logFormats: [mlshipLogFormat],
 };

@@ -6,6 +6,7 @@
  * carry a status code (`code`), Storage/BigQuery errors an HTTP status; both are read, never the
  * message alone, except to pick the hint.
  */
+import { vertexDescriptor } from './descriptor.js';
 import { CloudError, type CloudErrorKind } from '../../deploy/cloud-errors.js';
 
 /** The permission-style name of each call mlship makes (what IAM checks). */
@@ -105,7 +106,7 @@ export function translateGoogleError(error: unknown, call: CallName, context: { 
   const text = (e.details || e.message || String(error)).trim().replace(/^\d+ [A-Z_]+: /, '');
   const details = { call, code: Number.isFinite(code) ? code : undefined, project: context.project, region: context.region };
   const fail = (kind: CloudErrorKind, code: string, message: string, hint: string) =>
-    new CloudError(kind, 'gcp', message, { code, hint, details, cause: error });
+    new CloudError(kind, vertexDescriptor.provider!, message, { code, hint, details, cause: error });
   const where = `in project ${context.project} (${context.region})`;
 
   if (/could not load the default credentials|default credentials|ADC/i.test(text) && !/permission/i.test(text)) {

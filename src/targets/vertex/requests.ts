@@ -3,6 +3,7 @@
  * the SDK's `protos.google.cloud.aiplatform.v1.I*` interfaces (a misspelt field or enum is a compile
  * error). Golden tests compare what these produce; the target only sends them.
  */
+import { vertexDescriptor } from './descriptor.js';
 import type { ComputeChoice } from '../../compute/types.js';
 import { loadCatalog, findInstance } from '../../instances/catalog.js';
 import { mlshipVersion } from '../../util/version.js';
@@ -94,7 +95,7 @@ export function createEndpointRequest(manifest: Manifest, r: VertexResources): I
 
 /** The machine spec of a compute choice, from the Vertex catalog (`machine+accelerator` types). */
 export function machineSpec(compute: ComputeChoice): { machineType: string; acceleratorType?: string; acceleratorCount?: number } {
-  const entry = findInstance(loadCatalog('vertex'), compute.instanceType);
+  const entry = findInstance(loadCatalog(vertexDescriptor.catalog), compute.instanceType);
   return entry?.vertex ?? { machineType: compute.instanceType };
 }
 

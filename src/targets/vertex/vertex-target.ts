@@ -14,6 +14,7 @@
  * `src/logs/formats/vertex.ts` (BigQuery logging rows → neutral records) · `pipeline.ts` (retraining) ·
  * `descriptor.ts` (SDK-free facts).
  */
+import { vertexDescriptor } from './descriptor.js';
 import { loadCatalog } from '../../instances/catalog.js';
 import { selectForManifest } from '../../compute/select.js';
 import type { ComputeChoice } from '../../compute/types.js';
@@ -64,7 +65,7 @@ export interface VertexTargetOptions {
 const DEFAULT_TIMEOUT_S = 1800;
 
 export class VertexTarget implements Target {
-  readonly name = 'vertex' as const;
+  readonly name = vertexDescriptor.name;
   private readonly session = new LazySession(() => this.connect());
   private readonly clock: Clock;
 
@@ -107,7 +108,7 @@ export class VertexTarget implements Target {
   }
 
   private compute(): ComputeChoice {
-    return selectForManifest(this.ctx.manifest, { catalog: loadCatalog('vertex') });
+    return selectForManifest(this.ctx.manifest, { catalog: loadCatalog(vertexDescriptor.catalog) });
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -275,7 +276,7 @@ export class VertexTarget implements Target {
     steps.push(...(await this.monitoringSteps(session, rec, () => run.deployedId)));
     steps.push(...(await retrainingSteps(session, manifest, rec, compute)));
     const plan: DeployPlan = {
-      target: 'vertex',
+      target: this.name,
       ...(live && { from: live.version }),
       to: rec.version,
       compute,
@@ -425,7 +426,7 @@ export class VertexTarget implements Target {
     ]);
     const live = state?.live;
     return {
-      target: 'vertex',
+      target: this.name,
       ...(live && {
         live: {
           version: live.version,

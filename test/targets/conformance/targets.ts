@@ -4,5 +4,6 @@ import { harness as local } from './local.js';
 import { harness as sagemaker } from './sagemaker.js';
 import { harness as vertex } from './vertex.js';
 import { harness as azure } from './azure.js';
+import { harness as memory } from '../../doubles/memory-target/conformance.js';
 
-export const HARNESSES: ConformanceHarness[] = [local, sagemaker, vertex, azure];
+export const HARNESSES: ConformanceHarness[] = [local, sagemaker, vertex, azure, memory];
