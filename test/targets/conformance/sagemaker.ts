@@ -1,7 +1,10 @@
 /**
  * The SageMaker target in the conformance suite: the real `SageMakerTarget` over the in-memory fake
  * of its AWS client (test/doubles/sagemaker/memory.ts), whose endpoint is the shared rollout state
- * machine; time is a manual clock, so bakes and timeouts take no real time.
+ * machine; time is a manual clock, so bakes and timeouts take no real time. Traffic is requests: while
+ * the target sleeps (a poll, a canary's period), the callers send `traffic(n)` requests a minute
+ * through the fake's InvokeEndpoint, spread over the slept time; the fake routes each by the variants'
+ * weights and records it in CloudWatch, which is what the canary's bake reads.
  */
 import { Writable } from 'node:stream';
 import { Output } from '../../../src/cli/output.js';
@@ -25,8 +28,19 @@ export const harness: ConformanceHarness = {
     const manifest = loadManifestFile(project.manifestFile);
     const fake = memorySageMaker();
     const clock = manualClock();
+    let perMinute = 100;
+    let owed = 0;
+    // Time passes for the callers too: the requests of the slept span, at their own timestamps.
+    const sleep = async (ms: number) => {
+      const start = clock.now().getTime();
+      owed += (perMinute * ms) / 60_000;
+      const n = Math.floor(owed);
+      owed -= n;
+      for (let i = 0; i < n; i++) fake.invoke(new Date(start + Math.floor((i * ms) / n)));
+      await clock.sleep(ms);
+    };
     const output = new Output({ json: false, verbose: false, color: false, interactive: false, stdout: quiet(), stderr: quiet() });
-    const target = new SageMakerTarget({ manifest, output, env: process.env, command: 'conformance', now: clock.now, sleep: clock.sleep }, { api: fake.api });
+    const target = new SageMakerTarget({ manifest, output, env: process.env, command: 'conformance', now: clock.now, sleep }, { api: fake.api });
     return {
       target,
       pushOptions: { image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/mlship/churn:conformance' },
@@ -53,9 +67,10 @@ export const harness: ConformanceHarness = {
       },
       behave: (version, b) => void fake.behaviours.set(version, b),
       serving: async () => fake.servingVersion(),
-      // SageMaker's native blue/green watches its own alarms; the fake reports no request counts (see
-      // the evidence scenarios in conformance.test.ts).
-      traffic: () => undefined,
+      traffic: (n) => {
+        perMinute = n;
+        owed = 0;
+      },
       failNextCall: (kind) => fake.failNext(kind),
       uploadFeedback: async (file, text) => {
         const r = resolveResources(manifest, '123456789012', 'us-east-1');
