@@ -245,6 +245,10 @@ export class SageMakerTarget implements Target {
         resource: r.endpoint,
         details: { reason: `the endpoint is Failed${state.failureReason ? ` (${state.failureReason})` : ''}; SageMaker allows only deleting it` },
         run: async () => {
+          await this.releaseScaling(
+            session,
+            state.variants.map((v) => v.name),
+          );
           await api.deleteEndpoint({ EndpointName: r.endpoint });
           await this.waiter(session).gone(timeoutS);
         },
@@ -393,10 +397,14 @@ export class SageMakerTarget implements Target {
           try {
             await wait.run();
           } catch (error) {
-            for (const variant of released) {
+            const now = await endpointState(session).catch(() => undefined);
+            for (const variant of released.filter((v) => now?.status === 'InService' && now.variants.some((x) => x.name === v))) {
               const scaling = scalingRequests(this.ctx.manifest, session.r, variant);
-              await session.api.registerScalableTarget(scaling.target);
-              await session.api.putScalingPolicy(scaling.policy);
+              // Best effort: the failed update is what the user must hear about.
+              await session.api
+                .registerScalableTarget(scaling.target)
+                .then(() => session.api.putScalingPolicy(scaling.policy))
+                .catch(() => this.ctx.output.warn(`autoscaling of ${variant} could not be restored; the next deploy registers it again`));
             }
             throw error;
           }

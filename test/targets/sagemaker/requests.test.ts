@@ -83,7 +83,7 @@ describe('SageMaker request builders (golden)', () => {
     });
   });
 
-  it('deploy: model, endpoint configs (one variant; a canary\'s two), endpoint create and update, traffic split, metrics, autoscaling', () => {
+  it("deploy: model, endpoint configs (one variant; a canary's two), endpoint create and update, traffic split, metrics, autoscaling", () => {
     const r = resolveResources(manifest, '123456789012', 'us-east-1');
     const model = modelRequest(manifest, r, record, ROLE);
     const config = endpointConfigRequest(r, [{ version: 'v3', modelName: model.ModelName!, weight: 1 }], compute);
@@ -109,7 +109,9 @@ describe('SageMaker request builders (golden)', () => {
     // A canary's period of 60 s, and a bake read in one 3-minute window: one period covering it.
     const window = { from: new Date('2026-11-28T12:00:00Z'), to: new Date('2026-11-28T12:01:00Z') };
     const metrics = variantMetricsRequest(r.endpoint, 'v3', window, 'p95');
-    expect(variantMetricsRequest(r.endpoint, 'v3', { ...window, to: new Date('2026-11-28T12:02:30Z') }, 'p95').MetricDataQueries?.[0]?.MetricStat?.Period).toBe(180);
+    expect(variantMetricsRequest(r.endpoint, 'v3', { ...window, to: new Date('2026-11-28T12:02:30Z') }, 'p95').MetricDataQueries?.[0]?.MetricStat?.Period).toBe(
+      180,
+    );
     golden('deploy-requests.json', {
       model,
       endpointConfig: config,
