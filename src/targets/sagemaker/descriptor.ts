@@ -1,7 +1,7 @@
 /**
  * What mlship knows about the SageMaker target without loading it or the AWS SDK (see
  * shared/descriptor.ts): its manifest block, what `init` writes for it, the CI login, the catalog,
- * its capabilities (native blue/green canary with alarm auto-rollback, model package approval,
+ * its capabilities (canary through the shared rollout controller over variant weights, model package approval,
  * SageMaker Pipelines retraining, Model Monitor) and the Data Capture log format.
  */
 import { mlshipLogFormat } from '../../logs/formats/local.js';

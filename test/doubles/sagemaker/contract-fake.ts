@@ -65,7 +65,7 @@ export class ContractFake {
   failNextUpdate?: string;
   /**
    * Where a failed update leaves the endpoint: `Failed` (broken; SageMaker then allows only
-   * DeleteEndpoint) or `InService` on the old configuration (a blue/green update rolled back).
+   * DeleteEndpoint) or `InService` on the old configuration (the new fleet failed its health check).
    */
   failedUpdateStatus: 'Failed' | 'InService' = 'Failed';
   /** Describes an update stays `Updating`. */
