@@ -7,10 +7,10 @@
  * once, here. A canary is promoted only on evidence: a bake that broke no guard but saw fewer
  * requests than the minimum (no traffic at night, a split that did not apply, a metrics source that
  * read nothing) is inconclusive and reverted, unless the deploy says to promote anyway (then with a
- * warning). A period the reader returned nothing for is "no data", never "zero errors". SageMaker
- * feeds the error and latency guards to its native blue/green alarms; Vertex, Azure and the local
- * router run this controller over their traffic split. Time comes from the injected clock, so a
- * 10-minute bake is instant in tests.
+ * warning). A period the reader returned nothing for is "no data", never "zero errors". Every target
+ * runs this controller over its traffic split (the local router, SageMaker's variant weights, Vertex's
+ * and Azure's traffic maps). Time comes from the injected clock, so a 10-minute bake is instant in
+ * tests.
  */
 import { CheckFailedError } from '../util/errors.js';
 import type { Reporter } from '../util/reporter.js';
@@ -52,7 +52,7 @@ export interface VersionMetrics {
 }
 
 /**
- * Reads a version's serving metrics (Cloud Monitoring, Azure Monitor, the local router). Undefined:
+ * Reads a version's serving metrics (CloudWatch, Cloud Monitoring, Azure Monitor, the local router). Undefined:
  * the source had nothing for that window ("no data"), which is no evidence either way.
  */
 export interface MetricsReader {

@@ -59,6 +59,8 @@ export interface AwsApi {
   describeEndpoint: Call<SM.DescribeEndpointCommandInput, SM.DescribeEndpointCommandOutput>;
   createEndpoint: Call<SM.CreateEndpointCommandInput, SM.CreateEndpointCommandOutput>;
   updateEndpoint: Call<SM.UpdateEndpointCommandInput, SM.UpdateEndpointCommandOutput>;
+  /** The canary's traffic split: weights of the variants of the endpoint's configuration. */
+  updateEndpointWeightsAndCapacities: Call<SM.UpdateEndpointWeightsAndCapacitiesCommandInput, SM.UpdateEndpointWeightsAndCapacitiesCommandOutput>;
   deleteEndpoint: Call<SM.DeleteEndpointCommandInput, SM.DeleteEndpointCommandOutput>;
   describeDataQualityJobDefinition: Call<SM.DescribeDataQualityJobDefinitionCommandInput, SM.DescribeDataQualityJobDefinitionCommandOutput>;
   createDataQualityJobDefinition: Call<SM.CreateDataQualityJobDefinitionCommandInput, SM.CreateDataQualityJobDefinitionCommandOutput>;
@@ -77,7 +79,8 @@ export interface AwsApi {
   putScalingPolicy: Call<AAS.PutScalingPolicyCommandInput, AAS.PutScalingPolicyCommandOutput>;
   describeScalableTargets: Call<AAS.DescribeScalableTargetsCommandInput, AAS.DescribeScalableTargetsCommandOutput>;
 
-  // CloudWatch: the alarms that roll a bad deployment back, and those that mail drift.
+  // CloudWatch: each variant's invocations, 5xx and latency (the canary's bake), and the alarms that mail drift.
+  getMetricData: Call<CW.GetMetricDataCommandInput, CW.GetMetricDataCommandOutput>;
   putMetricAlarm: Call<CW.PutMetricAlarmCommandInput, CW.PutMetricAlarmCommandOutput>;
   describeAlarms: Call<CW.DescribeAlarmsCommandInput, CW.DescribeAlarmsCommandOutput>;
 
@@ -119,6 +122,7 @@ export const CALLS = {
   describeEndpoint: ['sagemaker', 'DescribeEndpoint'],
   createEndpoint: ['sagemaker', 'CreateEndpoint'],
   updateEndpoint: ['sagemaker', 'UpdateEndpoint'],
+  updateEndpointWeightsAndCapacities: ['sagemaker', 'UpdateEndpointWeightsAndCapacities'],
   deleteEndpoint: ['sagemaker', 'DeleteEndpoint'],
   describeDataQualityJobDefinition: ['sagemaker', 'DescribeDataQualityJobDefinition'],
   createDataQualityJobDefinition: ['sagemaker', 'CreateDataQualityJobDefinition'],
@@ -134,6 +138,7 @@ export const CALLS = {
   deregisterScalableTarget: ['application-autoscaling', 'DeregisterScalableTarget'],
   putScalingPolicy: ['application-autoscaling', 'PutScalingPolicy'],
   describeScalableTargets: ['application-autoscaling', 'DescribeScalableTargets'],
+  getMetricData: ['monitoring', 'GetMetricData'],
   putMetricAlarm: ['monitoring', 'PutMetricAlarm'],
   describeAlarms: ['monitoring', 'DescribeAlarms'],
   createTopic: ['sns', 'CreateTopic'],

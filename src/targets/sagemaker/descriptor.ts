@@ -2,7 +2,7 @@
  * What mlship knows about the SageMaker target without loading it or the AWS SDK (see
  * deploy/descriptor.ts): its manifest block (`targets.sagemaker`: schema, defaults, the typed
  * settings), what `init` writes for it, the CI login, the catalog,
- * its capabilities (native blue/green canary with alarm auto-rollback, model package approval,
+ * its capabilities (canary through the shared rollout controller over variant weights, model package approval,
  * SageMaker Pipelines retraining, Model Monitor) and the Data Capture log format.
  */
 import { mlshipLogFormat } from '../../logs/formats/local.js';

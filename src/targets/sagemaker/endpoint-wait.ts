@@ -2,14 +2,12 @@
  * What "waiting on the endpoint" means on SageMaker, as `classify` functions for the shared poller
  * (src/deploy/poll.ts, which owns the loop, the overall timeout, the clock and progress):
  * gone after a delete, settled after an update already running, InService on the wanted
- * configuration after a deploy. A blue/green update SageMaker rolled back (an alarm fired, the new
- * fleet failed its health check) leaves the previous configuration serving and is reported as such;
- * a rolled-back canary is the shared `CanaryRevertedError`.
+ * configuration after a deploy, InService with the weights a canary asked for. An update whose new
+ * fleet failed its health check leaves the previous configuration serving and is reported as such.
  */
 import { OperationError } from '../../util/errors.js';
 import type { Reporter } from '../../util/reporter.js';
 import { pollUntil, type Clock, type PollVerdict } from '../../deploy/poll.js';
-import { CanaryRevertedError } from '../../deploy/rollout.js';
 import { endpointState, TRANSITIONAL, type Session } from './session.js';
 
 type State = Awaited<ReturnType<typeof endpointState>>;
@@ -75,10 +73,9 @@ export class EndpointWaiter {
 
   /**
    * Wait until the endpoint serves `config` and is InService; a failure (or an automatic rollback)
-   * reports SageMaker's FailureReason and that the previous config keeps serving. `canary` names the
-   * versions when the update was a canary, so its rollback is reported as a reverted canary.
+   * reports SageMaker's FailureReason and that the previous config keeps serving.
    */
-  async inService(config: string, timeoutS: number, canary?: { candidate: string; stable?: string }): Promise<void> {
+  async inService(config: string, timeoutS: number): Promise<void> {
     const { r } = this.session;
     let sawTransition = false;
     await this.poll<void>(
@@ -96,13 +93,6 @@ export class EndpointWaiter {
           const kept =
             state.config && state.config !== config ? ` The endpoint still serves ${state.config}${state.version ? ` (${state.version})` : ''}.` : '';
           const reason = state.failureReason ?? `status ${state.status}`;
-          if (rolledBack && canary?.stable && state.version === canary.stable) {
-            return {
-              kind: 'failed',
-              message: `${this.what}: canary rolled back`,
-              error: new CanaryRevertedError(canary.candidate, canary.stable, `SageMaker rolled the canary back (${reason})`, { endpointConfig: state.config }),
-            };
-          }
           return {
             kind: 'failed',
             message: `${this.what}: ${state.status}`,
@@ -123,6 +113,49 @@ export class EndpointWaiter {
             hint: 'Run `mlship deploy` again (or with a larger --timeout) to keep waiting; it does not start a second update.',
           },
         ),
+    );
+  }
+
+  /** Wait until the endpoint is InService with the variants' weights in these proportions (UpdateEndpointWeightsAndCapacities). */
+  async weighted(weights: Record<string, number>, timeoutS: number): Promise<void> {
+    const total = Object.values(weights).reduce((a, b) => a + b, 0);
+    const applied = (s: NonNullable<State>) => {
+      const sum = s.variants.reduce((a, v) => a + v.weight, 0);
+      return Object.entries(weights).every(([name, w]) => {
+        const running = s.variants.find((v) => v.name === name);
+        return running !== undefined && Math.abs((sum > 0 ? running.weight / sum : 0) - (total > 0 ? w / total : 0)) < 0.005;
+      });
+    };
+    const split = Object.entries(weights)
+      .map(([name, w]) => `${name} ${w}%`)
+      .join(', ');
+    await this.poll<void>(
+      `${this.what}: moving traffic (${split})`,
+      timeoutS,
+      (s) => {
+        if (!s)
+          return {
+            kind: 'failed',
+            error: new OperationError('endpoint_missing', `${this.what} disappeared while moving traffic`, { hint: 'Run `mlship deploy` again.' }),
+          };
+        if (s.status === 'InService' && applied(s)) return { kind: 'done', value: undefined, message: `${this.what}: ${split}` };
+        if (s.status === 'Failed' || s.status === 'OutOfService' || s.status === 'InService')
+          return {
+            kind: 'failed',
+            error: new OperationError(
+              'traffic_not_applied',
+              `${this.what} is ${s.status} without the traffic split ${split}${s.failureReason ? `: ${s.failureReason}` : ''}`,
+              {
+                hint: 'Run `mlship status` to see the endpoint, then deploy again.',
+              },
+            ),
+          };
+        return { kind: 'pending', status: s.status };
+      },
+      (status, seconds) =>
+        new OperationError('deploy_timeout', `${this.what} is still ${status} after ${seconds}s moving traffic (${split})`, {
+          hint: 'Run `mlship deploy` again (or with a larger --timeout).',
+        }),
     );
   }
 }

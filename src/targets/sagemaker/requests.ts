@@ -9,7 +9,7 @@ import type * as CW from '@aws-sdk/client-cloudwatch';
 import type * as S3 from '@aws-sdk/client-s3';
 import type * as SM from '@aws-sdk/client-sagemaker';
 import type { Manifest } from '../../manifest/types.js';
-import type { ComputeChoice, DeployRequest } from '../../deploy/types.js';
+import type { ComputeChoice } from '../../deploy/types.js';
 import { keys, s3Uri, type Resources } from './resources.js';
 import type { VersionRecordBase } from '../../deploy/registry.js';
 
@@ -102,24 +102,35 @@ export function modelRequest(manifest: Manifest, r: Resources, v: VersionRecord,
   };
 }
 
+/** One production variant of an endpoint configuration: a version's Model, named after the version. */
+export interface VariantSpec {
+  version: string;
+  modelName: string;
+  /** Its share of the traffic when the configuration goes live (relative to the other variants'). */
+  weight: number;
+  /** Default: the manifest's compute choice. */
+  instanceType?: string;
+}
+
 /**
- * A new endpoint configuration (never an overwrite): the instance type and count, and Data Capture
- * of 100% of requests and responses as JSON. Its name carries a digest of its body, so the same
- * deploy finds the same configuration and a changed one gets a new name.
+ * A new endpoint configuration (never an overwrite): one production variant per version, named after
+ * it (`v3`), so CloudWatch's per-variant metrics are per version; the instance type and count; and
+ * Data Capture of 100% of requests and responses as JSON. A canary's configuration holds the stable
+ * variant (weight 1) and the candidate's (weight 0): the rollout controller moves the weights. Its name
+ * carries a digest of its body, so the same deploy finds the same configuration and a changed one gets
+ * a new name.
  */
-export function endpointConfigRequest(r: Resources, modelName: string, version: string, compute: ComputeChoice): SM.CreateEndpointConfigCommandInput {
+export function endpointConfigRequest(r: Resources, variants: VariantSpec[], compute: ComputeChoice): SM.CreateEndpointConfigCommandInput {
   const body: Omit<SM.CreateEndpointConfigCommandInput, 'EndpointConfigName'> = {
-    ProductionVariants: [
-      {
-        VariantName: r.variant,
-        ModelName: modelName,
-        InstanceType: compute.instanceType as SM.ProductionVariantInstanceType,
-        InitialInstanceCount: compute.replicas.min,
-        InitialVariantWeight: 1,
-        // GPU images are large and load big models: give them longer to answer /ping.
-        ...(compute.gpu && { ContainerStartupHealthCheckTimeoutInSeconds: 900, ModelDataDownloadTimeoutInSeconds: 900 }),
-      },
-    ],
+    ProductionVariants: variants.map((v) => ({
+      VariantName: v.version,
+      ModelName: v.modelName,
+      InstanceType: (v.instanceType ?? compute.instanceType) as SM.ProductionVariantInstanceType,
+      InitialInstanceCount: compute.replicas.min,
+      InitialVariantWeight: v.weight,
+      // GPU images are large and load big models: give them longer to answer /ping.
+      ...(compute.gpu && { ContainerStartupHealthCheckTimeoutInSeconds: 900, ModelDataDownloadTimeoutInSeconds: 900 }),
+    })),
     DataCaptureConfig: {
       EnableCapture: true,
       InitialSamplingPercentage: 100,
@@ -128,7 +139,15 @@ export function endpointConfigRequest(r: Resources, modelName: string, version: 
       CaptureContentTypeHeader: { JsonContentTypes: ['application/json'] },
     },
   };
-  return { EndpointConfigName: `${r.endpoint}-${version}-${shortHash(body)}`, ...body };
+  return { EndpointConfigName: `${r.endpoint}-${variants.map((v) => v.version).join('-')}-${shortHash(body)}`, ...body };
+}
+
+/** The traffic split of a live endpoint: each named variant's weight, in percent. */
+export function weightsRequest(r: Resources, weights: Record<string, number>): SM.UpdateEndpointWeightsAndCapacitiesCommandInput {
+  return {
+    EndpointName: r.endpoint,
+    DesiredWeightsAndCapacities: Object.entries(weights).map(([VariantName, DesiredWeight]) => ({ VariantName, DesiredWeight })),
+  };
 }
 
 /** ARN of the project's drift-alert topic (CreateTopic returns the same; the plan needs it first). */
@@ -167,78 +186,37 @@ export function driftAlarmRequests(manifest: Manifest, r: Resources, threshold: 
   }));
 }
 
-/** The alarms that roll a deployment back: any 5xx, and model latency over the budget's percentile. */
-export function alarmRequests(manifest: Manifest, r: Resources): CW.PutMetricAlarmCommandInput[] {
-  const dimensions = [
-    { Name: 'EndpointName', Value: r.endpoint },
-    { Name: 'VariantName', Value: r.variant },
-  ];
-  const { percentile, value } = manifest.budget.latency_ms;
-  return [
-    {
-      AlarmName: r.alarms.errors,
-      AlarmDescription: `mlship: ${manifest.name} answers with 5xx errors; rolls a deployment back`,
-      Namespace: 'AWS/SageMaker',
-      MetricName: 'Invocation5XXErrors',
-      Dimensions: dimensions,
-      Statistic: 'Sum',
-      Period: 60,
-      EvaluationPeriods: 1,
-      Threshold: 1,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      TreatMissingData: 'notBreaching',
-    },
-    {
-      AlarmName: r.alarms.latency,
-      AlarmDescription: `mlship: ${manifest.name} model latency ${percentile} above the ${value} ms budget; rolls a deployment back`,
-      Namespace: 'AWS/SageMaker',
-      MetricName: 'ModelLatency',
-      Dimensions: dimensions,
-      // ModelLatency is reported in microseconds.
-      ExtendedStatistic: percentile,
-      Period: 60,
-      EvaluationPeriods: 3,
-      Threshold: value * 1000,
-      ComparisonOperator: 'GreaterThanThreshold',
-      TreatMissingData: 'notBreaching',
-    },
-  ];
-}
-
-/** Blue/green traffic shifting (all at once, or a canary that bakes), rolled back on the alarms. */
-export function deploymentConfig(r: Resources, strategy: DeployRequest['strategy']): SM.DeploymentConfig {
-  const routing: SM.TrafficRoutingConfig =
-    strategy?.kind === 'canary'
-      ? { Type: 'CANARY', CanarySize: { Type: 'CAPACITY_PERCENT', Value: strategy.percent }, WaitIntervalInSeconds: strategy.bakeMinutes * 60 }
-      : { Type: 'ALL_AT_ONCE', WaitIntervalInSeconds: 0 };
-  return {
-    BlueGreenUpdatePolicy: { TrafficRoutingConfiguration: routing, TerminationWaitInSeconds: 300 },
-    AutoRollbackConfiguration: { Alarms: [{ AlarmName: r.alarms.errors }, { AlarmName: r.alarms.latency }] },
-  };
-}
-
 /** A new endpoint on a configuration. */
 export function createEndpointRequest(r: Resources, configName: string): SM.CreateEndpointCommandInput {
   return { EndpointName: r.endpoint, EndpointConfigName: configName, Tags: [{ Key: 'mlship:project', Value: r.endpoint }] };
 }
 
-/** Switch a live endpoint to a configuration, blue/green, keeping the current instance count. */
-export function updateEndpointRequest(r: Resources, configName: string, strategy: DeployRequest['strategy']): SM.UpdateEndpointCommandInput {
+/**
+ * Switch a live endpoint to a configuration (SageMaker brings the new fleet up and moves traffic once
+ * it passes its health check; a fleet that fails leaves the old one serving). Instance counts are kept
+ * (autoscaling owns them once live); weights are not: they are the configuration's.
+ */
+export function updateEndpointRequest(r: Resources, configName: string): SM.UpdateEndpointCommandInput {
   return {
     EndpointName: r.endpoint,
     EndpointConfigName: configName,
-    // Autoscaling owns the instance count once the endpoint is live.
     RetainAllVariantProperties: true,
-    DeploymentConfig: deploymentConfig(r, strategy),
+    ExcludeRetainedVariantProperties: [{ VariantPropertyType: 'DesiredWeight' }],
   };
+}
+
+/** The Application Auto Scaling resource of a variant. */
+export function scalingResourceId(r: Resources, variant: string): string {
+  return `endpoint/${r.endpoint}/variant/${variant}`;
 }
 
 /** Autoscaling between the manifest's replicas: target tracking on invocations per instance. */
 export function scalingRequests(
   manifest: Manifest,
   r: Resources,
+  variant: string,
 ): { target: AAS.RegisterScalableTargetCommandInput; policy: AAS.PutScalingPolicyCommandInput } {
-  const resourceId = `endpoint/${r.endpoint}/variant/${r.variant}`;
+  const resourceId = scalingResourceId(r, variant);
   const { min, max } = manifest.serving.replicas;
   // At the expected rate the minimum fleet sits at the target; more traffic adds instances.
   const perInstancePerMinute = Math.max(1, Math.ceil((manifest.serving.expected_rps * 60) / Math.max(1, min)));

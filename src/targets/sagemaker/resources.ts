@@ -13,10 +13,8 @@ export interface Resources {
   /** Key prefix of everything mlship stores for this project, without a trailing slash. */
   root: string;
   endpoint: string;
-  variant: string;
   packageGroup: string;
   repository: string;
-  alarms: { errors: string; latency: string };
   /** SNS topic that mails `monitoring.alerts.email` when a drift alarm fires. */
   alertTopic: string;
   scalingPolicy: string;
@@ -38,10 +36,8 @@ export function resolveResources(manifest: Manifest, account: string, region: st
     bucket: sm?.bucket ?? `mlship-${region}-${account}`,
     root: prefix ? `${prefix}/${name}` : name,
     endpoint: name,
-    variant: 'AllTraffic',
     packageGroup: name,
     repository: `mlship/${name}`,
-    alarms: { errors: `${name}-5xx-errors`, latency: `${name}-model-latency` },
     alertTopic: `${name}-drift-alerts`,
     scalingPolicy: `${name}-invocations-per-instance`,
     monitoringSchedule: `${name}-data-quality`,

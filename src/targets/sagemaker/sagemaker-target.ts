@@ -1,8 +1,11 @@
 /**
  * The SageMaker target: push registers a build as a model package (artifact in S3, image in ECR),
- * deploy turns a version into a Model, a new endpoint configuration with Data Capture, and a
- * blue/green endpoint update guarded by CloudWatch alarms, then converges autoscaling, Model Monitor
- * and the retraining pipeline. A deploy is a list of planned steps: `plan` returns them, `deploy`
+ * deploy turns a version into a Model and a new endpoint configuration with Data Capture (one
+ * production variant per version, named after it) and updates the endpoint, then converges
+ * autoscaling, Model Monitor and the retraining pipeline. A canary runs through the shared rollout
+ * controller like on every target: both versions as variants of one configuration, the split by
+ * UpdateEndpointWeightsAndCapacities, each version's requests, 5xx and latency from CloudWatch
+ * (`metrics.ts`); promoted, the endpoint ends on the candidate's variant alone. A deploy is a list of planned steps: `plan` returns them, `deploy`
  * runs exactly those, so `--plan` shows what deploy would send.
  *
  * Built on the shared deploy core (src/deploy/): steps/plan/converge, the poller, history
@@ -12,7 +15,7 @@
  * `descriptor.ts` (SDK-free facts and capabilities) · `resources.ts` (names, S3 layout) · `requests.ts`
  * (pure request builders) · `push.ts`, `artifact.ts` (model.tar.gz, ECR) · `s3-store.ts`, `registry.ts`
  * (S3 as the shared `ObjectStore`; model package groups) · `session.ts`, `endpoint-wait.ts` (what
- * "waiting" means, for the shared poller) · `converge-steps.ts` (monitoring, retraining) ·
+ * "waiting" means, for the shared poller) · `converge-steps.ts` (monitoring, retraining) · `metrics.ts` (the canary's CloudWatch reader) ·
  * `monitor-baseline.ts` (Model Monitor statistics/constraints) · `pipeline.ts` + `templates/sagemaker/`
  * · `cron.ts` · `capture.ts`, `src/logs/formats/sagemaker.ts` (Data Capture files → neutral records) ·
  * `retrain-run.ts` · `compute.ts`.
@@ -24,7 +27,9 @@ import { systemClock, type Clock } from '../../deploy/poll.js';
 import { resolveVersion } from '../../deploy/versions.js';
 import { LazySession } from '../../deploy/session.js';
 import { runSteps, toPlan, type Step } from '../../deploy/steps.js';
+import { CanaryRevertedError, guardsFromManifest, runRollout, type RolloutStrategy, type TrafficControl } from '../../deploy/rollout.js';
 import type {
+  ComputeChoice,
   DeployPlan,
   DeployRequest,
   DeployResult,
@@ -52,14 +57,17 @@ import { pushVersion } from '../../deploy/push.js';
 import { runRetrainingPipeline } from './retrain-run.js';
 import { S3Registry, versionInfo, type PackageInfo } from './registry.js';
 import {
-  alarmRequests,
   createEndpointRequest,
   endpointConfigRequest,
   modelRequest,
   scalingRequests,
+  scalingResourceId,
   updateEndpointRequest,
+  weightsRequest,
+  type VariantSpec,
   type VersionRecord,
 } from './requests.js';
+import { cloudWatchReader } from './metrics.js';
 import { invokeUrl, keys, resolveResources, s3Uri, type Resources } from './resources.js';
 import { endpointState, TRANSITIONAL, type Session } from './session.js';
 
@@ -193,6 +201,8 @@ export class SageMakerTarget implements Target {
     const compute = chooseCompute(manifest);
     const state = await endpointState(session);
     const steps: Step[] = [];
+    // What the steps learn as they run (a canary promoted without enough evidence), for the history entry.
+    const run: { warning?: string } = {};
     if (pkg.pending) {
       // A retraining pipeline's version, named by --version: deploying it is its promotion.
       steps.push({
@@ -218,38 +228,17 @@ export class SageMakerTarget implements Target {
         run: async () => void (await api.createModel(model)),
       });
     }
-    let configName = mode.config;
-    if (!configName || !(await ifExists(() => api.describeEndpointConfig({ EndpointConfigName: configName! })))) {
-      const config = endpointConfigRequest(r, model.ModelName!, pkg.version, compute);
-      configName = config.EndpointConfigName!;
-      if (!(await ifExists(() => api.describeEndpointConfig({ EndpointConfigName: configName! })))) {
-        steps.push({
-          action: 'sagemaker:CreateEndpointConfig',
-          resource: configName,
-          details: {
-            model: model.ModelName,
-            instanceType: compute.instanceType,
-            instanceCount: compute.replicas.min,
-            dataCapture: { percent: 100, modes: ['Input', 'Output'], destination: s3Uri(r, keys.capture(r)) },
-          },
-          run: async () => void (await api.createEndpointConfig(config)),
-        });
-      }
-    }
-    const finalConfig = configName;
+    // The configuration the version ends on: its one variant (a rollback reuses the one that served it).
+    const recorded = mode.config ? await ifExists(() => api.describeEndpointConfig({ EndpointConfigName: mode.config! })) : undefined;
+    const final = recorded
+      ? { name: mode.config!, variants: (recorded.ProductionVariants ?? []).map((v) => v.VariantName ?? '') }
+      : await this.configStep(session, steps, [{ version: pkg.version, modelName: model.ModelName!, weight: 1 }], compute);
 
-    // Alarms first: the endpoint update names them for its automatic rollback.
-    for (const alarm of alarmRequests(manifest, r)) {
-      steps.push({
-        action: 'cloudwatch:PutMetricAlarm',
-        resource: alarm.AlarmName!,
-        details: { metric: alarm.MetricName, threshold: alarm.Threshold, ...(alarm.ExtendedStatistic && { statistic: alarm.ExtendedStatistic }) },
-        run: async () => void (await api.putMetricAlarm(alarm)),
-      });
-    }
-
-    const onConfig = state?.config === finalConfig && state.status === 'InService';
+    const onConfig = state?.config === final.name && state.status === 'InService';
     const timeoutS = request.timeoutSeconds ?? DEFAULT_TIMEOUT_S;
+    // A canary runs beside the version serving now; with nothing healthy serving, the version takes all traffic at once.
+    const stable = state && state.status !== 'Failed' && state.version !== pkg.version ? state.version : undefined;
+    const canary = mode.action === 'deploy' && request.strategy?.kind === 'canary' && stable && !onConfig ? request.strategy : undefined;
     if (state?.status === 'Failed') {
       // A Failed endpoint serves nothing and SageMaker allows only DeleteEndpoint on it: replace it.
       steps.push({
@@ -257,61 +246,68 @@ export class SageMakerTarget implements Target {
         resource: r.endpoint,
         details: { reason: `the endpoint is Failed${state.failureReason ? ` (${state.failureReason})` : ''}; SageMaker allows only deleting it` },
         run: async () => {
+          await this.releaseScaling(
+            session,
+            state.variants.map((v) => v.name),
+          );
           await api.deleteEndpoint({ EndpointName: r.endpoint });
           await this.waiter(session).gone(timeoutS);
         },
       });
     }
     if (!state || state.status === 'Failed') {
-      const req = createEndpointRequest(r, finalConfig);
+      const req = createEndpointRequest(r, final.name);
       steps.push({
         action: 'sagemaker:CreateEndpoint',
         resource: r.endpoint,
-        details: { endpointConfig: finalConfig },
+        details: { endpointConfig: final.name },
         run: async () => void (await api.createEndpoint(req)),
       });
-    } else if (!onConfig) {
-      const strategy = mode.action === 'rollback' ? { kind: 'all-at-once' as const } : request.strategy;
-      const req = updateEndpointRequest(r, finalConfig, strategy);
-      const routing = req.DeploymentConfig?.BlueGreenUpdatePolicy?.TrafficRoutingConfiguration;
+      steps.push(this.waitStep(session, final.name, timeoutS));
+    } else if (canary && stable) {
+      // The canary: both versions on one endpoint as two variants, the candidate's at weight 0; the
+      // shared rollout controller moves the weights and reads each variant's CloudWatch metrics.
+      const stableVariant = (await ifExists(() => api.describeEndpointConfig({ EndpointConfigName: state.config })))?.ProductionVariants?.find(
+        (v) => v.VariantName === stable || state.variants.length === 1,
+      );
+      if (!stableVariant?.ModelName) {
+        throw new OperationError('endpoint_config_missing', `the endpoint configuration ${state.config} serving ${stable} on ${where(r)} cannot be read`, {
+          hint: 'Deploy without --strategy canary (all at once), then run canaries again.',
+        });
+      }
+      const both = await this.configStep(
+        session,
+        steps,
+        [
+          // The stable variant keeps its instance type: SageMaker refuses to change it under autoscaling.
+          { version: stable, modelName: stableVariant.ModelName, weight: 1, ...(stableVariant.InstanceType && { instanceType: stableVariant.InstanceType }) },
+          { version: pkg.version, modelName: model.ModelName!, weight: 0 },
+        ],
+        compute,
+      );
+      steps.push(...this.switchSteps(session, state.config, both, timeoutS));
       steps.push({
-        action: 'sagemaker:UpdateEndpoint',
+        action: 'rollout:Canary',
         resource: r.endpoint,
         details: {
-          endpointConfig: finalConfig,
-          from: state.config,
-          blueGreen: routing?.Type,
-          ...(routing?.CanarySize && { canaryPercent: routing.CanarySize.Value, bakeSeconds: routing.WaitIntervalInSeconds }),
-          rollbackAlarms: [r.alarms.errors, r.alarms.latency],
+          from: stable,
+          to: pkg.version,
+          percent: canary.percent,
+          bakeMinutes: canary.bakeMinutes,
+          minRequests: canary.minRequests ?? manifest.rollout.canary.min_requests,
+          split: 'sagemaker:UpdateEndpointWeightsAndCapacities',
+          metrics: 'cloudwatch:GetMetricData AWS/SageMaker Invocations, Invocation5XXErrors, ModelLatency per variant',
         },
-        // An update still running (an interrupted deploy) is waited for, not stacked on.
-        run: async () => {
-          const now = await endpointState(session);
-          if (now && TRANSITIONAL.has(now.status)) await this.waiter(session).settled(timeoutS);
-          const settled = await endpointState(session);
-          if (settled?.config === finalConfig && settled.status === 'InService') return;
-          await api.updateEndpoint(req);
-        },
+        run: () => this.canary(session, canary, stable, pkg.version, state.config, timeoutS, run),
       });
-    }
-    if (!onConfig) {
-      steps.push({
-        action: 'sagemaker:DescribeEndpoint',
-        resource: r.endpoint,
-        details: { waitFor: 'InService', endpointConfig: finalConfig, timeoutSeconds: timeoutS },
-        run: () =>
-          this.waiter(session).inService(
-            finalConfig,
-            timeoutS,
-            request.strategy?.kind === 'canary' && mode.action === 'deploy'
-              ? { candidate: pkg.version, ...(state?.version && { stable: state.version }) }
-              : undefined,
-          ),
-      });
+      // Promoted: the stable variant's fleet goes (a configuration with the candidate alone), so one fleet is paid for.
+      steps.push(...this.switchSteps(session, both.name, final, timeoutS));
+    } else if (!onConfig) {
+      steps.push(...this.switchSteps(session, state.config, final, timeoutS));
     }
 
     // Autoscaling between the manifest's replicas.
-    const scaling = scalingRequests(manifest, r);
+    const scaling = scalingRequests(manifest, r, final.variants[0] ?? pkg.version);
     steps.push({
       action: 'application-autoscaling:RegisterScalableTarget',
       resource: scaling.target.ResourceId!,
@@ -339,25 +335,179 @@ export class SageMakerTarget implements Target {
       steps,
       noop: onConfig,
     };
-    return { session, plan, steps, pkg, rec, configName: finalConfig, previous: state?.version, compute };
+    return { session, plan, steps, pkg, rec, configName: final.name, previous: state?.version, compute, run };
   }
 
   async plan(request: DeployRequest): Promise<DeployPlan> {
     const prepared = await this.prepare(request, { action: 'deploy' });
-    const { plan } = prepared;
-    const warning = evidenceWarning(request);
-    return { ...plan, steps: toPlan(prepared.steps), ...(warning && { warnings: [warning] }) };
+    return { ...prepared.plan, steps: toPlan(prepared.steps) };
   }
 
   async deploy(request: DeployRequest): Promise<DeployResult> {
-    const warning = evidenceWarning(request);
-    if (warning) this.ctx.output.warn(warning);
     return this.execute(request, { action: 'deploy' });
+  }
+
+  /** A new endpoint configuration of these variants, planned when it does not exist yet. */
+  private async configStep(session: Session, steps: Step[], variants: VariantSpec[], compute: ComputeChoice): Promise<{ name: string; variants: string[] }> {
+    const { api, r } = session;
+    const config = endpointConfigRequest(r, variants, compute);
+    const name = config.EndpointConfigName!;
+    if (!(await ifExists(() => api.describeEndpointConfig({ EndpointConfigName: name })))) {
+      steps.push({
+        action: 'sagemaker:CreateEndpointConfig',
+        resource: name,
+        details: {
+          variants: Object.fromEntries(config.ProductionVariants!.map((v) => [v.VariantName, { model: v.ModelName, weight: v.InitialVariantWeight }])),
+          instanceType: compute.instanceType,
+          instanceCount: compute.replicas.min,
+          dataCapture: { percent: 100, modes: ['Input', 'Output'], destination: s3Uri(r, keys.capture(r)) },
+        },
+        run: async () => void (await api.createEndpointConfig(config)),
+      });
+    }
+    return { name, variants: variants.map((v) => v.version) };
+  }
+
+  /** Wait until the endpoint is InService on `config` (a failed update leaves the previous one serving). */
+  private waitStep(session: Session, config: string, timeoutS: number): Step {
+    return {
+      action: 'sagemaker:DescribeEndpoint',
+      resource: session.r.endpoint,
+      details: { waitFor: 'InService', endpointConfig: config, timeoutSeconds: timeoutS },
+      run: () => this.waiter(session).inService(config, timeoutS),
+    };
+  }
+
+  /**
+   * Move the live endpoint from one configuration to another, and wait until it serves it. An update
+   * that fails leaves the old fleet serving: its autoscaling, released for the update, comes back.
+   */
+  private switchSteps(session: Session, from: string, to: { name: string; variants: string[] }, timeoutS: number): Step[] {
+    const released: string[] = [];
+    const wait = this.waitStep(session, to.name, timeoutS);
+    return [
+      {
+        action: 'sagemaker:UpdateEndpoint',
+        resource: session.r.endpoint,
+        details: { endpointConfig: to.name, from, variants: to.variants },
+        run: async () => void released.push(...(await this.switchEndpoint(session, to, timeoutS, { waitForService: false }))),
+      },
+      {
+        ...wait,
+        run: async () => {
+          try {
+            await wait.run();
+          } catch (error) {
+            const now = await endpointState(session).catch(() => undefined);
+            for (const variant of released.filter((v) => now?.status === 'InService' && now.variants.some((x) => x.name === v))) {
+              const scaling = scalingRequests(this.ctx.manifest, session.r, variant);
+              // Best effort: the failed update is what the user must hear about.
+              await session.api
+                .registerScalableTarget(scaling.target)
+                .then(() => session.api.putScalingPolicy(scaling.policy))
+                .catch(() => this.ctx.output.warn(`autoscaling of ${variant} could not be restored; the next deploy registers it again`));
+            }
+            throw error;
+          }
+        },
+      },
+    ];
+  }
+
+  /**
+   * UpdateEndpoint to a configuration. An update still running (an interrupted deploy) is waited for,
+   * not stacked on; autoscaling is released first from the variants the configuration drops (SageMaker
+   * refuses to remove a variant that is a scalable target). Returns the variants released.
+   */
+  private async switchEndpoint(
+    session: Session,
+    to: { name: string; variants: string[] },
+    timeoutS: number,
+    options = { waitForService: true },
+  ): Promise<string[]> {
+    const now = await endpointState(session);
+    if (now && TRANSITIONAL.has(now.status)) await this.waiter(session).settled(timeoutS);
+    const settled = await endpointState(session);
+    let released: string[] = [];
+    if (settled?.config !== to.name || settled.status !== 'InService') {
+      released = await this.releaseScaling(
+        session,
+        (settled?.variants ?? []).map((v) => v.name).filter((v) => !to.variants.includes(v)),
+      );
+      await session.api.updateEndpoint(updateEndpointRequest(session.r, to.name));
+    }
+    if (options.waitForService) await this.waiter(session).inService(to.name, timeoutS);
+    return released;
+  }
+
+  /** Deregister the variants' scalable targets (with their policies), those that are registered; returns their variants. */
+  private async releaseScaling(session: Session, variants: string[]): Promise<string[]> {
+    if (variants.length === 0) return [];
+    const dimension = 'sagemaker:variant:DesiredInstanceCount';
+    const ids = variants.map((v) => scalingResourceId(session.r, v));
+    const registered = await session.api.describeScalableTargets({ ServiceNamespace: 'sagemaker', ResourceIds: ids, ScalableDimension: dimension });
+    const released: string[] = [];
+    for (const t of registered.ScalableTargets ?? []) {
+      await session.api.deregisterScalableTarget({ ServiceNamespace: 'sagemaker', ResourceId: t.ResourceId, ScalableDimension: dimension });
+      released.push(variants[ids.indexOf(t.ResourceId ?? '')] ?? '');
+    }
+    return released;
+  }
+
+  /**
+   * The canary through the shared rollout controller: weights by UpdateEndpointWeightsAndCapacities,
+   * each version's metrics from CloudWatch. Not promoted: the stable variant has all traffic again (the
+   * controller) and the endpoint goes back to the configuration that served before, without the
+   * candidate's fleet; the history is unchanged, since the candidate never became live.
+   */
+  private async canary(
+    session: Session,
+    strategy: Extract<RolloutStrategy, { kind: 'canary' }>,
+    stable: string,
+    candidate: string,
+    before: string,
+    timeoutS: number,
+    run: { warning?: string },
+  ): Promise<void> {
+    try {
+      const outcome = await runRollout({
+        strategy,
+        stable,
+        candidate,
+        traffic: this.trafficControl(session, timeoutS),
+        metrics: cloudWatchReader(session.api, session.r.endpoint),
+        guards: guardsFromManifest(this.ctx.manifest),
+        clock: this.clock,
+        reporter: this.ctx.output,
+      });
+      run.warning = outcome.warning;
+    } catch (error) {
+      if (error instanceof CanaryRevertedError) {
+        await this.switchEndpoint(session, { name: before, variants: [stable] }, timeoutS);
+        this.ctx.output.warn(`${stable} is still live and serving all traffic.`);
+      }
+      throw error;
+    }
+  }
+
+  /** The controller's traffic moves: the variants' weights (in percent), applied before it reads metrics. */
+  private trafficControl(session: Session, timeoutS: number): TrafficControl {
+    const weigh = async (weights: Record<string, number>) => {
+      await session.api.updateEndpointWeightsAndCapacities(weightsRequest(session.r, weights));
+      await this.waiter(session).weighted(weights, timeoutS);
+    };
+    return {
+      split: (stable, candidate, percent) => weigh({ [stable]: 100 - percent, [candidate]: percent }),
+      routeAll: async (version) => {
+        const variants = (await endpointState(session))?.variants ?? [];
+        await weigh(Object.fromEntries(variants.map((v) => [v.name, v.name === version ? 100 : 0])));
+      },
+    };
   }
 
   private async execute(request: DeployRequest, mode: { action: 'deploy' | 'rollback'; config?: string }): Promise<DeployResult> {
     const prepared = await this.prepare(request, mode);
-    const { session, plan, steps, pkg, configName, previous, compute } = prepared;
+    const { session, plan, steps, pkg, configName, previous, compute, run } = prepared;
     const { api, r, registry } = session;
     if (pkg.approval === 'Rejected' && mode.action === 'deploy') {
       this.ctx.output.warn(`${pkg.version} was rejected (rolled back earlier); deploying it marks it Approved again`);
@@ -378,6 +528,8 @@ export class SageMakerTarget implements Target {
           endpointConfig: configName,
           instanceType: compute.instanceType,
           region: r.region,
+          strategy: mode.action === 'deploy' && previous && previous !== pkg.version ? (request.strategy?.kind ?? 'all-at-once') : 'all-at-once',
+          ...(run.warning && { warning: run.warning }),
         }),
       );
     }
@@ -430,16 +582,17 @@ export class SageMakerTarget implements Target {
     let live: LiveInfo | undefined;
     if (state) {
       const config = await ifExists(() => api.describeEndpointConfig({ EndpointConfigName: state.config }));
-      const variant = config?.ProductionVariants?.[0];
-      const running = state.raw.ProductionVariants?.[0];
-      const alarms = await api.describeAlarms({ AlarmNames: [r.alarms.errors, r.alarms.latency] });
+      const variant = config?.ProductionVariants?.find((v) => v.VariantName === state.version) ?? config?.ProductionVariants?.[0];
+      const running = state.raw.ProductionVariants?.find((v) => v.VariantName === variant?.VariantName);
+      const total = state.variants.reduce((a, v) => a + v.weight, 0);
       Object.assign(details, {
         endpointStatus: state.status,
         endpointConfig: state.config,
         instanceType: variant?.InstanceType,
         instanceCount: running?.CurrentInstanceCount ?? variant?.InitialInstanceCount,
         capture: state.raw.DataCaptureConfig?.DestinationS3Uri ?? config?.DataCaptureConfig?.DestinationS3Uri,
-        alarms: (alarms.MetricAlarms ?? []).map((a) => ({ name: a.AlarmName, state: a.StateValue })),
+        // Each variant's (version's) share of the traffic, in percent.
+        trafficSplit: Object.fromEntries(state.variants.map((v) => [v.name, total > 0 ? Math.round((v.weight / total) * 100) : 0])),
         ...(state.failureReason && { failureReason: state.failureReason }),
       });
       if (state.version) {
@@ -461,19 +614,10 @@ export class SageMakerTarget implements Target {
     const { api, r, registry } = session;
     const state = await endpointState(session);
     if (!state) return { stopped: false };
-    const resourceId = `endpoint/${r.endpoint}/variant/${r.variant}`;
-    const scaling = await api.describeScalableTargets({
-      ServiceNamespace: 'sagemaker',
-      ResourceIds: [resourceId],
-      ScalableDimension: 'sagemaker:variant:DesiredInstanceCount',
-    });
-    if ((scaling.ScalableTargets ?? []).length > 0) {
-      await api.deregisterScalableTarget({
-        ServiceNamespace: 'sagemaker',
-        ResourceId: resourceId,
-        ScalableDimension: 'sagemaker:variant:DesiredInstanceCount',
-      });
-    }
+    await this.releaseScaling(
+      session,
+      state.variants.map((v) => v.name),
+    );
     await api.deleteEndpoint({ EndpointName: r.endpoint });
     await registry.appendHistory(historyEntry(this.ctx, 'stop', state.version, undefined, { endpoint: r.endpoint, endpointConfig: state.config }));
     return { stopped: true, ...(state.version && { version: state.version }) };
@@ -522,18 +666,4 @@ export class SageMakerTarget implements Target {
       ...(this.options.maxPollMs !== undefined && { maxPollMs: this.options.maxPollMs }),
     });
   }
-}
-
-/**
- * Said on every SageMaker canary: its native blue/green update promotes on the CloudWatch alarms
- * alone, and SageMaker's endpoint metrics do not tell the canary fleet from the old one, so the
- * evidence minimum the other targets check is not checked here (never ignored silently).
- */
-function evidenceWarning(request: DeployRequest): string | undefined {
-  const s = request.strategy;
-  if (s?.kind !== 'canary') return undefined;
-  return (
-    `SageMaker promotes a canary on its rollback alarms (5xx, latency) alone: the minimum of ${s.minRequests ?? 'rollout.canary.min_requests'} requests ` +
-    'is not checked on this target, so a canary that saw no traffic during the bake is promoted.'
-  );
 }

@@ -20,11 +20,26 @@ export type { Step } from '../../deploy/steps.js';
 /** Endpoint statuses that end on their own; a deploy waits for them rather than stacking an update. */
 export const TRANSITIONAL = new Set(['Creating', 'Updating', 'SystemUpdating', 'RollingBack', 'Deleting']);
 
-/** The endpoint: its status, configuration, the version that configuration serves, and the raw description. */
+/** A production variant of the endpoint as it runs: its name (a version, `v3`) and its traffic weight. */
+export interface RunningVariant {
+  name: string;
+  weight: number;
+}
+
+/**
+ * The endpoint: its status, configuration, running variants, the version serving (the variant with the
+ * largest weight; variants are named after versions) and the raw description.
+ */
 export async function endpointState(session: Session) {
   const ep = await ifExists(() => session.api.describeEndpoint({ EndpointName: session.r.endpoint }));
   if (!ep) return undefined;
   const config = ep.EndpointConfigName ?? '';
-  const version = new RegExp(`^${session.r.endpoint}-(v\\d+)-`).exec(config)?.[1];
-  return { status: ep.EndpointStatus ?? 'Unknown', config, version, failureReason: ep.FailureReason, raw: ep };
+  const variants: RunningVariant[] = (ep.ProductionVariants ?? []).map((v) => ({
+    name: v.VariantName ?? '',
+    weight: v.CurrentWeight ?? v.DesiredWeight ?? 0,
+  }));
+  const heaviest = [...variants].sort((a, b) => b.weight - a.weight)[0]?.name;
+  // A configuration of mlship before variants were named after versions (`AllTraffic`) names its version.
+  const version = heaviest && /^v\d+$/.test(heaviest) ? heaviest : new RegExp(`^${session.r.endpoint}-(v\\d+)-`).exec(config)?.[1];
+  return { status: ep.EndpointStatus ?? 'Unknown', config, variants, version, failureReason: ep.FailureReason, raw: ep };
 }

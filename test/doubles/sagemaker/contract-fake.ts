@@ -6,22 +6,29 @@
  * is forwarded to moto unchanged.
  *
  * Calls this fake answers itself, because moto 5 lacks them:
- *   - UpdateEndpoint (blue/green switch; the endpoint goes Updating → InService on the new config,
+ *   - UpdateEndpoint (the endpoint goes Updating → InService on the new config and its variants,
  *     or, with `failNextUpdate`, Updating → Failed with a FailureReason, keeping the old config)
+ *   - UpdateEndpointWeightsAndCapacities (moto has it, but checks the variants of the configuration
+ *     the endpoint was created on, which a faked UpdateEndpoint does not change: Updating → InService
+ *     with the new weights)
  *   - CreateDataQualityJobDefinition, DescribeDataQualityJobDefinition
  *   - CreateMonitoringSchedule, DescribeMonitoringSchedule, UpdateMonitoringSchedule
- * and it overlays DescribeEndpoint (status, config, FailureReason) so the update is visible.
+ * and it overlays DescribeEndpoint (status, config, FailureReason, the variants and their weights) so
+ * the update is visible.
  * CreateEndpointConfig with an instance type the real API accepts (the SDK's enum) but moto rejects
  * (ml.g5, ml.g6, ml.p4d…) is passed to moto with a stand-in type moto knows, and DescribeEndpointConfig
  * answers with the real type again.
  * Everything else (S3, STS, ECR, model package groups and packages, models, endpoint configs,
- * CreateEndpoint, pipelines, Application Auto Scaling, CloudWatch, EventBridge Scheduler) is moto.
+ * CreateEndpoint, pipelines, Application Auto Scaling, CloudWatch, EventBridge Scheduler) is moto;
+ * CloudWatch GetMetricData is moto's too (which cannot compute percentile statistics of datapoints:
+ * the canary's bake with traffic is covered by the in-memory fake).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { validateAutoScalingInput, validateSageMakerInput } from './sdk-shapes.js';
 
 export const FAKED_OPERATIONS = [
   'UpdateEndpoint',
+  'UpdateEndpointWeightsAndCapacities',
   'CreateDataQualityJobDefinition',
   'DescribeDataQualityJobDefinition',
   'CreateMonitoringSchedule',
@@ -29,12 +36,19 @@ export const FAKED_OPERATIONS = [
   'UpdateMonitoringSchedule',
 ] as const;
 
+/** A production variant as the endpoint runs it. */
+interface Variant {
+  name: string;
+  weight: number;
+}
+
 interface EndpointState {
   config: string;
   status: string;
+  variants: Variant[];
   failureReason?: string;
-  /** Describes left before a pending update finishes. */
-  pending?: { config: string; polls: number; fail?: string };
+  /** Describes left before a pending update (a new configuration, or new weights) finishes. */
+  pending?: { config: string; polls: number; fail?: string; weights?: Record<string, number> };
 }
 
 export interface RecordedCall {
@@ -51,7 +65,7 @@ export class ContractFake {
   failNextUpdate?: string;
   /**
    * Where a failed update leaves the endpoint: `Failed` (broken; SageMaker then allows only
-   * DeleteEndpoint) or `InService` on the old configuration (a blue/green update rolled back).
+   * DeleteEndpoint) or `InService` on the old configuration (the new fleet failed its health check).
    */
   failedUpdateStatus: 'Failed' | 'InService' = 'Failed';
   /** Describes an update stays `Updating`. */
@@ -61,7 +75,8 @@ export class ContractFake {
   private endpoints = new Map<string, EndpointState>();
   /** Endpoint config → the instance types moto was not shown (variant index → type). */
   private substituted = new Map<string, string[]>();
-  private configs = new Set<string>();
+  /** Endpoint configurations moto holds, with their variants' initial weights. */
+  private configs = new Map<string, Variant[]>();
   private jobDefinitions = new Map<string, Record<string, unknown>>();
   private schedules = new Map<string, Record<string, unknown>>();
   private server?: Server;
@@ -180,8 +195,17 @@ export class ContractFake {
 
   /** Track what moto created, and overlay DescribeEndpoint with the fake's endpoint state. */
   private observe(operation: string, body: Record<string, unknown>, forwarded: { body: Buffer; headers: Record<string, string> }): void {
-    if (operation === 'CreateEndpointConfig') this.configs.add(String(body.EndpointConfigName));
-    if (operation === 'CreateEndpoint') this.endpoints.set(String(body.EndpointName), { config: String(body.EndpointConfigName), status: 'InService' });
+    if (operation === 'CreateEndpointConfig') {
+      const variants = (body.ProductionVariants ?? []) as { VariantName?: string; InitialVariantWeight?: number }[];
+      this.configs.set(
+        String(body.EndpointConfigName),
+        variants.map((v) => ({ name: String(v.VariantName), weight: v.InitialVariantWeight ?? 1 })),
+      );
+    }
+    if (operation === 'CreateEndpoint') {
+      const config = String(body.EndpointConfigName);
+      this.endpoints.set(String(body.EndpointName), { config, status: 'InService', variants: [...(this.configs.get(config) ?? [])] });
+    }
     if (operation === 'DeleteEndpoint') this.endpoints.delete(String(body.EndpointName));
     if (operation === 'DescribeEndpointConfig' && this.substituted.has(String(body.EndpointConfigName))) {
       const real = this.substituted.get(String(body.EndpointConfigName))!;
@@ -195,11 +219,16 @@ export class ContractFake {
       if (state.pending) {
         if (state.pending.polls > 0) state.pending.polls--;
         else {
+          const weights = state.pending.weights;
           if (state.pending.fail) {
             state.status = this.failedUpdateStatus;
             state.failureReason = state.pending.fail;
+          } else if (weights) {
+            state.variants = state.variants.map((v) => ({ ...v, weight: weights[v.name] ?? v.weight }));
+            state.status = 'InService';
           } else {
             state.config = state.pending.config;
+            state.variants = [...(this.configs.get(state.config) ?? [])];
             state.status = 'InService';
             delete state.failureReason;
           }
@@ -209,6 +238,14 @@ export class ContractFake {
       const doc = JSON.parse(forwarded.body.toString('utf8')) as Record<string, unknown>;
       doc.EndpointConfigName = state.config;
       doc.EndpointStatus = state.status;
+      const pendingWeights = state.pending?.weights;
+      doc.ProductionVariants = state.variants.map((v) => ({
+        VariantName: v.name,
+        CurrentWeight: v.weight,
+        DesiredWeight: pendingWeights?.[v.name] ?? v.weight,
+        CurrentInstanceCount: 1,
+        DesiredInstanceCount: 1,
+      }));
       if (state.failureReason) doc.FailureReason = state.failureReason;
       else delete doc.FailureReason;
       forwarded.body = Buffer.from(JSON.stringify(doc));
@@ -233,6 +270,25 @@ export class ContractFake {
         state.status = 'Updating';
         delete state.failureReason;
         state.pending = { config: String(body.EndpointConfigName), polls: this.updatePolls, ...(fail && { fail }) };
+        return this.json(res, 200, { EndpointArn: arn('endpoint', name) });
+      }
+      case 'UpdateEndpointWeightsAndCapacities': {
+        const name = String(body.EndpointName);
+        const state = this.endpoints.get(name);
+        if (!state) return this.json(res, 400, { __type: 'ValidationException', message: `Could not find endpoint "${arn('endpoint', name)}".` });
+        if (state.status !== 'InService')
+          return this.json(res, 400, { __type: 'ValidationException', message: `Cannot update in-progress endpoint "${arn('endpoint', name)}".` });
+        const weights: Record<string, number> = {};
+        for (const d of (body.DesiredWeightsAndCapacities ?? []) as { VariantName: string; DesiredWeight?: number }[]) {
+          if (!state.variants.some((v) => v.name === d.VariantName))
+            return this.json(res, 400, {
+              __type: 'ValidationException',
+              message: `The variant name(s) "${d.VariantName}" is/are not present within endpoint configuration "${state.config}".`,
+            });
+          if (d.DesiredWeight !== undefined) weights[d.VariantName] = d.DesiredWeight;
+        }
+        state.status = 'Updating';
+        state.pending = { config: state.config, polls: this.updatePolls, weights };
         return this.json(res, 200, { EndpointArn: arn('endpoint', name) });
       }
       case 'CreateDataQualityJobDefinition': {

@@ -1,10 +1,18 @@
 /**
  * An in-memory fake of the SageMaker target's narrow AWS client (`AwsApi`, src/targets/sagemaker/
  * api.ts): the calls push, deploy, rollback, status and stop make, over plain maps, with the endpoint
- * driven by the shared endpoint-rollout state machine (ENDPOINT-ROLLOUT.md). It answers the way AWS
- * does where the target reads the answer (names, ARNs, statuses, "Could not find" errors); it is the
- * fast tier under the wire-level doubles (moto + the contract fake), not a replacement for them.
- * `failNext` makes the next call fail with an AWS error of a category, as the SDK would throw it.
+ * driven by the shared endpoint-rollout state machine (ENDPOINT-ROLLOUT.md; a deployment is an
+ * endpoint configuration, healthy when every version among its variants is). The variants' weights
+ * are the configuration's until UpdateEndpointWeightsAndCapacities moves them (Updating for one
+ * observation). `invoke` is the runtime's InvokeEndpoint: it routes a request to a variant by the
+ * weights (smooth weighted round robin, so 10% of 100 requests is 10), answers by that version's
+ * behaviour and records what SageMaker publishes to CloudWatch for it (`AWS/SageMaker`
+ * Invocations, Invocation5XXErrors, ModelLatency in microseconds; EndpointName + VariantName), which
+ * GetMetricData reads back (Sum and pNN per period; no datapoints in a period: no value). It answers
+ * the way AWS does where the target reads the answer (names, ARNs, statuses, "Could not find"
+ * errors); it is the fast tier under the wire-level doubles (moto + the contract fake), not a
+ * replacement for them. `failNext` makes the next call fail with an AWS error of a category, as the
+ * SDK would throw it.
  */
 import type { AwsApi, S3Body } from '../../../src/targets/sagemaker/api.js';
 import { CALLS } from '../../../src/targets/sagemaker/api.js';
@@ -32,6 +40,17 @@ const INJECTED: Record<CloudErrorKind, () => Error> = {
   service: () => awsError('InternalFailure', 'We encountered an internal error. Please try again.', 500),
 };
 
+/** A CloudWatch statistic of raw values: Sum, SampleCount, Average, Minimum, Maximum or pNN (nearest rank). */
+function statistic(stat: string, xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const p = /^p(\d+(?:\.\d+)?)$/.exec(stat);
+  if (p) return sorted[Math.max(0, Math.ceil((Number(p[1]) / 100) * sorted.length) - 1)]!;
+  const sum = xs.reduce((a, b) => a + b, 0);
+  const table: Record<string, number> = { Sum: sum, SampleCount: xs.length, Average: sum / xs.length, Minimum: sorted[0]!, Maximum: sorted.at(-1)! };
+  if (!(stat in table)) throw awsError('InvalidParameterValue', `The value ${stat} for parameter MetricDataQueries.member.1.MetricStat.Stat is not valid.`);
+  return table[stat]!;
+}
+
 /** Calls that change something (the no-op scenarios count them). */
 const MUTATING = /^(create|put|update|delete|register|deregister|start)/;
 
@@ -43,23 +62,51 @@ export interface MemorySageMaker {
   failNext(kind: CloudErrorKind): void;
   /** The version serving all traffic, as the endpoint says. */
   servingVersion(): string | undefined;
+  /**
+   * InvokeEndpoint at `at`: the variant that answered and its status (200, or 500 by its error rate),
+   * recorded in CloudWatch; undefined when nothing serves (no endpoint, or not InService).
+   */
+  invoke(at: Date): { variant: string; status: number } | undefined;
   calls: string[];
   mutations(): number;
 }
 
 export function memorySageMaker(): MemorySageMaker {
   const behaviours = new Map<string, Partial<Behaviour>>();
-  const versionOf = (config: string) => /-(v\d+)-/.exec(config)?.[1] ?? config;
+  const behaviour = (version: string): Behaviour => ({ healthy: true, errorRate: 0, latencyMs: 5, ...behaviours.get(version) });
   const alarms = new Map<string, { MetricName?: string; Threshold?: number; StateValue: string; AlarmName: string }>();
-  const guards = () => {
-    const list = [...alarms.values()];
-    const latency = list.find((a) => a.MetricName === 'ModelLatency');
-    return { maxErrorRate: 0, maxLatencyMs: latency?.Threshold !== undefined ? latency.Threshold / 1000 : Infinity };
+  /** Variant names of a configuration (versions), and their initial weights. */
+  const variantsOf = (config: string) =>
+    ((configs.get(config)?.ProductionVariants ?? []) as { VariantName: string; InitialVariantWeight?: number }[]).map((v) => ({
+      name: v.VariantName,
+      weight: v.InitialVariantWeight ?? 1,
+    }));
+  // A configuration is healthy when every version among its variants passes its health check.
+  const machine = new EndpointRollout(
+    (config) => {
+      const all = variantsOf(config).map((v) => behaviour(v.name));
+      return { healthy: all.every((b) => b.healthy), errorRate: 0, latencyMs: 5 };
+    },
+    { provisionTicks: 2 },
+  );
+  /** The weights of each configuration's variants while it serves (set when the endpoint moves to it). */
+  const weights = new Map<string, Record<string, number>>();
+  let weightsPending: { ticks: number; config: string; weights: Record<string, number> } | undefined;
+  /** CloudWatch: the datapoints SageMaker published. */
+  const datapoints: { metric: string; dims: string; at: number; value: number }[] = [];
+  const dimsKey = (dims: { Name?: string; Value?: string }[]) =>
+    dims
+      .map((d) => `${d.Name}=${d.Value}`)
+      .sort()
+      .join(',');
+  /** Smooth weighted round robin state and the error-rate remainder, per variant. */
+  const current = new Map<string, number>();
+  const errorCarry = new Map<string, number>();
+  const servingConfig = () => machine.servingAll() ?? Object.entries(machine.serving).sort((a, b) => b[1] - a[1])[0]?.[0];
+  const liveWeights = () => {
+    const config = servingConfig();
+    return config ? (weights.get(config) ?? Object.fromEntries(variantsOf(config).map((v) => [v.name, v.weight]))) : {};
   };
-  const machine = new EndpointRollout((config) => ({ healthy: true, errorRate: 0, latencyMs: 5, ...behaviours.get(versionOf(config)) }), {
-    provisionTicks: 2,
-    guards,
-  });
   const objects = new Map<string, Map<string, Uint8Array>>();
   const groups = new Set<string>();
   const packages: { group: string; version: number; arn: string; approval: string; created: Date; input: Record<string, unknown> }[] = [];
@@ -185,14 +232,28 @@ export function memorySageMaker(): MemorySageMaker {
     describeEndpoint: (i) => {
       const state = i.EndpointName === endpointName ? machine.observe() : undefined;
       if (!state) throw notFound(`endpoint "${i.EndpointName}"`);
-      const current = Object.entries(state.serving).sort((a, b) => b[1] - a[1])[0]?.[0] ?? pendingConfig;
+      const config = servingConfig() ?? pendingConfig;
+      let status: string = state.status;
+      if (weightsPending && status === 'InService') {
+        if (weightsPending.ticks-- > 0) status = 'Updating';
+        else {
+          weights.set(weightsPending.config, weightsPending.weights);
+          weightsPending = undefined;
+        }
+      }
+      const running = config && state.status !== 'Creating' ? liveWeights() : {};
       return {
         EndpointName: i.EndpointName,
         EndpointArn: arn('endpoint', i.EndpointName),
-        EndpointConfigName: current,
-        EndpointStatus: state.status,
+        EndpointConfigName: config,
+        EndpointStatus: status,
         ...(state.failureReason && { FailureReason: state.failureReason }),
-        ProductionVariants: [{ VariantName: 'AllTraffic', CurrentInstanceCount: 1 }],
+        ProductionVariants: Object.entries(running).map(([VariantName, w]) => ({
+          VariantName,
+          CurrentWeight: w,
+          DesiredWeight: weightsPending?.weights[VariantName] ?? w,
+          CurrentInstanceCount: 1,
+        })),
         ...(captureUri && { DataCaptureConfig: { DestinationS3Uri: captureUri, EnableCapture: true } }),
         CreationTime: new Date(),
         LastModifiedTime: new Date(),
@@ -204,18 +265,32 @@ export function memorySageMaker(): MemorySageMaker {
       pendingConfig = i.EndpointConfigName;
       captureUri = (configs.get(i.EndpointConfigName)?.DataCaptureConfig as { DestinationS3Uri?: string } | undefined)?.DestinationS3Uri;
       machine.create(i.EndpointConfigName);
+      weights.delete(i.EndpointConfigName);
       return { EndpointArn: arn('endpoint', i.EndpointName) };
     },
     updateEndpoint: (i) => {
-      const routing = i.DeploymentConfig?.BlueGreenUpdatePolicy?.TrafficRoutingConfiguration;
+      if (!configs.has(i.EndpointConfigName)) throw notFound(`endpoint configuration "${i.EndpointConfigName}"`);
       try {
-        machine.update(
-          i.EndpointConfigName,
-          routing?.Type === 'CANARY' ? { kind: 'canary', percent: routing.CanarySize.Value, bakeTicks: 2 } : { kind: 'all-at-once' },
-        );
+        machine.update(i.EndpointConfigName, { kind: 'all-at-once' });
       } catch (error) {
         throw awsError('ValidationException', `Cannot update in-progress endpoint: ${(error as Error).message}`);
       }
+      // Weights are the configuration's (mlship excludes DesiredWeight from the retained properties).
+      weights.delete(i.EndpointConfigName);
+      return { EndpointArn: arn('endpoint', i.EndpointName) };
+    },
+    updateEndpointWeightsAndCapacities: (i) => {
+      if (i.EndpointName !== endpointName || !machine.exists) throw notFound(`endpoint "${i.EndpointName}"`);
+      if (machine.status !== 'InService' || weightsPending)
+        throw awsError('ValidationException', `Cannot update in-progress endpoint "${arn('endpoint', i.EndpointName)}".`);
+      const config = servingConfig()!;
+      const next = { ...liveWeights() };
+      for (const d of i.DesiredWeightsAndCapacities ?? []) {
+        if (!(d.VariantName in next))
+          throw awsError('ValidationException', `The variant name(s) "${d.VariantName}" is/are not present within endpoint configuration "${config}".`);
+        if (d.DesiredWeight !== undefined) next[d.VariantName] = d.DesiredWeight;
+      }
+      weightsPending = { ticks: 1, config, weights: next };
       return { EndpointArn: arn('endpoint', i.EndpointName) };
     },
     deleteEndpoint: (i) => {
@@ -247,6 +322,26 @@ export function memorySageMaker(): MemorySageMaker {
     deregisterScalableTarget: (i) => (store('scaling').delete(i.ResourceId), {}),
     putScalingPolicy: () => ({ PolicyARN: 'arn:aws:autoscaling:policy' }),
     describeScalableTargets: (i) => ({ ScalableTargets: (i.ResourceIds ?? []).map((id: string) => store('scaling').get(id)).filter(Boolean) }),
+    getMetricData: (i) => ({
+      MetricDataResults: (i.MetricDataQueries ?? []).map((q: any) => {
+        const stat = q.MetricStat;
+        const from = new Date(i.StartTime).getTime();
+        const to = new Date(i.EndTime).getTime();
+        const period = stat.Period * 1000;
+        const key = dimsKey(stat.Metric.Dimensions ?? []);
+        const Timestamps: Date[] = [];
+        const Values: number[] = [];
+        for (let start = from; start < to; start += period) {
+          const xs = datapoints
+            .filter((d) => d.metric === stat.Metric.MetricName && d.dims === key && d.at >= start && d.at < Math.min(start + period, to))
+            .map((d) => d.value);
+          if (xs.length === 0) continue;
+          Timestamps.push(new Date(start));
+          Values.push(statistic(stat.Stat, xs));
+        }
+        return { Id: q.Id, Label: stat.Metric.MetricName, Timestamps, Values, StatusCode: 'Complete' };
+      }),
+    }),
     putMetricAlarm: (i) => (alarms.set(i.AlarmName, { AlarmName: i.AlarmName, MetricName: i.MetricName, Threshold: i.Threshold, StateValue: 'OK' }), {}),
     describeAlarms: (i) => ({ MetricAlarms: (i.AlarmNames ?? []).map((n: string) => alarms.get(n)).filter(Boolean) }),
     getSchedule: (i) => describeNamed('schedule', i.Name),
@@ -275,8 +370,32 @@ export function memorySageMaker(): MemorySageMaker {
     behaviours,
     failNext: (kind) => void (injected = kind),
     servingVersion: () => {
-      const all = machine.servingAll();
-      return all ? versionOf(all) : undefined;
+      if (!machine.servingAll()) return undefined;
+      const live = Object.entries(liveWeights()).filter(([, w]) => w > 0);
+      return live.length === 1 ? live[0]![0] : undefined;
+    },
+    invoke: (at) => {
+      if (!endpointName || machine.status !== 'InService' || !servingConfig()) return undefined;
+      // Smooth weighted round robin: each variant gains its weight, the one ahead answers and pays the total.
+      const w = Object.entries(liveWeights()).filter(([, x]) => x > 0);
+      const total = w.reduce((a, [, x]) => a + x, 0);
+      if (total === 0) return undefined;
+      for (const [name, x] of w) current.set(name, (current.get(name) ?? 0) + x);
+      const variant = w.map(([name]) => name).sort((a, b) => (current.get(b) ?? 0) - (current.get(a) ?? 0))[0]!;
+      current.set(variant, (current.get(variant) ?? 0) - total);
+      const b = behaviour(variant);
+      const carry = (errorCarry.get(variant) ?? 0) + b.errorRate;
+      const failed = carry >= 1;
+      errorCarry.set(variant, failed ? carry - 1 : carry);
+      const dims = dimsKey([
+        { Name: 'EndpointName', Value: endpointName },
+        { Name: 'VariantName', Value: variant },
+      ]);
+      const put = (metric: string, value: number) => datapoints.push({ metric, dims, at: at.getTime(), value });
+      put('Invocations', 1);
+      put('Invocation5XXErrors', failed ? 1 : 0);
+      put('ModelLatency', b.latencyMs * 1000);
+      return { variant, status: failed ? 500 : 200 };
     },
     calls,
     mutations: () => calls.filter((c) => MUTATING.test(c)).length,

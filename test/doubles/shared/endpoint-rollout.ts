@@ -12,16 +12,12 @@ export interface Behaviour {
   latencyMs: number;
 }
 
-export interface RolloutGuardsSpec {
-  maxErrorRate: number;
-  maxLatencyMs: number;
-}
-
-export type Strategy = { kind: 'all-at-once' } | { kind: 'canary'; percent: number; bakeTicks: number };
+/** How `update` moves traffic: all at once once the new fleet passes its health check (canaries are the controller's: `setTraffic`). */
+export type Strategy = { kind: 'all-at-once' };
 
 type Pending =
   | { kind: 'create'; id: string; ticks: number }
-  | { kind: 'update'; id: string; ticks: number; strategy: Strategy; old: Record<string, number>; baked: number }
+  | { kind: 'update'; id: string; ticks: number; strategy: Strategy; old: Record<string, number> }
   | { kind: 'delete' };
 
 export class ConflictError extends Error {
@@ -37,7 +33,7 @@ export class EndpointRollout {
 
   constructor(
     private readonly behaviour: (id: string) => Behaviour,
-    private readonly options: { provisionTicks?: number; guards?: () => RolloutGuardsSpec } = {},
+    private readonly options: { provisionTicks?: number } = {},
   ) {}
 
   private get provisionTicks(): number {
@@ -73,7 +69,7 @@ export class EndpointRollout {
     if (this.status !== 'InService') throw new ConflictError(`the endpoint is ${this.status ?? 'absent'}`);
     this.status = 'Updating';
     this.failureReason = undefined;
-    this.pending = { kind: 'update', id, ticks: this.provisionTicks, strategy, old: { ...this.serving }, baked: 0 };
+    this.pending = { kind: 'update', id, ticks: this.provisionTicks, strategy, old: { ...this.serving } };
   }
 
   delete(): void {
@@ -110,15 +106,6 @@ export class EndpointRollout {
     return { requests: share, errors5xx: Math.round(share * b.errorRate), latencyMs: share > 0 ? b.latencyMs : undefined };
   }
 
-  private breach(id: string): string | undefined {
-    const guards = this.options.guards?.();
-    if (!guards) return undefined;
-    const b = this.behaviour(id);
-    if (b.errorRate > guards.maxErrorRate) return `alarm: 5xx rate ${b.errorRate} above ${guards.maxErrorRate}`;
-    if (b.latencyMs > guards.maxLatencyMs) return `alarm: latency ${b.latencyMs} ms above ${guards.maxLatencyMs} ms`;
-    return undefined;
-  }
-
   private tick(): void {
     for (const [id, d] of this.deployments) {
       if (d.state === 'Provisioning' && --d.ticks <= 0) d.state = this.behaviour(id).healthy ? 'Ready' : 'Failed';
@@ -132,41 +119,21 @@ export class EndpointRollout {
       this.pending = undefined;
       return;
     }
-    if (p.ticks > 0) {
-      p.ticks--;
-      if (p.ticks > 0) return;
-      if (!this.behaviour(p.id).healthy) {
-        this.failureReason = `the primary container of ${p.id} did not pass the ping health check`;
-        if (p.kind === 'create') {
-          this.status = 'Failed';
-          this.serving = {};
-        } else {
-          this.status = 'InService';
-          this.serving = p.old;
-        }
-        this.pending = undefined;
-        return;
-      }
-      if (p.kind === 'create' || p.strategy.kind === 'all-at-once') {
-        this.finish(p.id);
-        return;
-      }
-      const old = Object.keys(p.old)[0]!;
-      this.serving = { [old]: 100 - p.strategy.percent, [p.id]: p.strategy.percent };
-      return;
-    }
-    // Baking a canary.
-    if (p.kind === 'update' && p.strategy.kind === 'canary') {
-      const reason = this.breach(p.id);
-      if (reason) {
+    if (p.ticks > 0) p.ticks--;
+    if (p.ticks > 0) return;
+    if (!this.behaviour(p.id).healthy) {
+      this.failureReason = `the primary container of ${p.id} did not pass the ping health check`;
+      if (p.kind === 'create') {
+        this.status = 'Failed';
+        this.serving = {};
+      } else {
         this.status = 'InService';
         this.serving = p.old;
-        this.failureReason = reason;
-        this.pending = undefined;
-        return;
       }
-      if (++p.baked >= p.strategy.bakeTicks) this.finish(p.id);
+      this.pending = undefined;
+      return;
     }
+    this.finish(p.id);
   }
 
   private finish(id: string): void {

@@ -20,14 +20,6 @@ import { HARNESSES } from './targets.js';
 /** A one-minute canary at 10%: 100 requests a minute give it about 10, twice the evidence it needs. */
 const canary: DeployRequest['strategy'] = { kind: 'canary', percent: 10, bakeMinutes: 1, minRequests: 5 };
 
-/**
- * Targets whose canary does not yet go through the shared controller's evidence rule: SageMaker's
- * native blue/green update promotes on its CloudWatch alarms alone, and SageMaker's endpoint metrics
- * do not tell the canary fleet from the old one. Their evidence scenarios are expected to fail
- * (`it.fails`), so the day they pass, this list must shrink.
- */
-const EVIDENCE_GAP = new Set(['sagemaker']);
-
 async function failure(promise: Promise<unknown>): Promise<MlshipError> {
   try {
     await promise;
@@ -194,7 +186,7 @@ describe.each(HARNESSES.map((h) => [h.descriptor.name, h] as const))('%s conform
       expect(await w.serving()).toBe('v2');
     });
 
-    (EVIDENCE_GAP.has(h.descriptor.name) ? it.fails : it)('a canary that receives no requests during the bake is not promoted', async () => {
+    it('a canary that receives no requests during the bake is not promoted', async () => {
       w.traffic(0);
       try {
         await w.target.push(await w.build(5), w.pushOptions);
@@ -210,7 +202,7 @@ describe.each(HARNESSES.map((h) => [h.descriptor.name, h] as const))('%s conform
       }
     });
 
-    (EVIDENCE_GAP.has(h.descriptor.name) ? it.fails : it)('without evidence, --promote-inconclusive promotes with a warning in the history', async () => {
+    it('without evidence, --promote-inconclusive promotes with a warning in the history', async () => {
       w.traffic(0);
       try {
         const r = await w.target.deploy({ version: 'v5', strategy: { ...canary, promoteInconclusive: true }, timeoutSeconds: w.timeoutSeconds });

@@ -3,9 +3,10 @@
  *   moto covers S3, STS, model package groups and packages, CreateModel, CreateEndpointConfig,
  *   CreateEndpoint/DescribeEndpoint/DeleteEndpoint, pipelines, Application Auto Scaling, CloudWatch
  *   alarms and EventBridge Scheduler;
- *   the contract fake (contract-fake.ts, in front of moto) covers UpdateEndpoint, the data-quality
- *   job definition and the monitoring schedule, and checks every SageMaker request body against the
- *   API model shipped in @aws-sdk/client-sagemaker.
+ *   the contract fake (contract-fake.ts, in front of moto) covers UpdateEndpoint and
+ *   UpdateEndpointWeightsAndCapacities, the data-quality job definition and the monitoring schedule,
+ *   and checks every SageMaker request body against the API model shipped in @aws-sdk/client-sagemaker;
+ *   a canary's bake reads moto's CloudWatch (GetMetricData).
  */
 import { RETRAINING_TIMEOUT_S } from '../../../src/deploy/versions.js';
 import { expectGolden } from '../../helpers/golden.js';
@@ -18,6 +19,7 @@ import { GetBucketEncryptionCommand, GetPublicAccessBlockCommand, HeadObjectComm
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { OperationError } from '../../../src/util/errors.js';
+import { manualClock } from '../../../src/deploy/poll.js';
 import { chooseCompute } from '../../../src/targets/sagemaker/instance.js';
 import { SageMakerTarget } from '../../../src/targets/sagemaker/sagemaker-target.js';
 import type { ContractFake } from '../../doubles/sagemaker/contract-fake.js';
@@ -104,19 +106,19 @@ describe('SageMaker target against moto and the contract fake', { timeout: 180_0
     expect(described.DataCaptureConfig?.InitialSamplingPercentage).toBe(100);
     expect(described.DataCaptureConfig?.DestinationS3Uri).toBe('s3://mlship-test-bucket/models/churn/capture');
 
-    // Autoscaling, alarms, monitoring, pipeline and schedule were converged with the deploy.
+    // Autoscaling, monitoring, pipeline and schedule were converged with the deploy.
     const aas = new ApplicationAutoScalingClient({});
     const targets = await aas.send(new DescribeScalableTargetsCommand({ ServiceNamespace: 'sagemaker' }));
-    expect(targets.ScalableTargets?.[0]).toMatchObject({ ResourceId: 'endpoint/churn/variant/AllTraffic', MinCapacity: 1, MaxCapacity: 4 });
+    expect(targets.ScalableTargets?.[0]).toMatchObject({ ResourceId: 'endpoint/churn/variant/v1', MinCapacity: 1, MaxCapacity: 4 });
     // Their request bodies went through the fake's check against the Application Auto Scaling model.
     expect(fake.operations('AnyScaleFrontendService')).toEqual(expect.arrayContaining(['RegisterScalableTarget', 'PutScalingPolicy']));
     const policies = await aas.send(new DescribeScalingPoliciesCommand({ ServiceNamespace: 'sagemaker' }));
     expect(policies.ScalingPolicies?.[0]?.TargetTrackingScalingPolicyConfiguration?.PredefinedMetricSpecification?.PredefinedMetricType).toBe(
       'SageMakerVariantInvocationsPerInstance',
     );
+    // No rollback alarms: a canary's guards are the shared rollout controller's, read from CloudWatch metrics.
     const alarms = await new CloudWatchClient({}).send(new DescribeAlarmsCommand({}));
-    expect(alarms.MetricAlarms?.map((a) => a.AlarmName).sort()).toEqual(['churn-5xx-errors', 'churn-model-latency']);
-    expect(alarms.MetricAlarms?.find((a) => a.AlarmName === 'churn-model-latency')?.Threshold).toBe(150_000);
+    expect(alarms.MetricAlarms ?? []).toEqual([]);
     expect(fake.monitoringSchedules()[0]).toMatchObject({
       MonitoringScheduleName: 'churn-data-quality',
       MonitoringScheduleConfig: { ScheduleConfig: { ScheduleExpression: 'cron(0 2 ? * * *)' } },
@@ -133,7 +135,7 @@ describe('SageMaker target against moto and the contract fake', { timeout: 180_0
     expect(again.changed).toBe(false);
     expect(fake.operations().filter((o) => /^(Create|Update)(Model|EndpointConfig|Endpoint)$/.test(o))).toEqual([]);
 
-    // A second version: a new config, the endpoint updated blue/green (UpdateEndpoint: contract fake).
+    // A second version: a new config, the endpoint updated (UpdateEndpoint: contract fake); autoscaling moves to its variant.
     await target('push').target.push(makeBuild(ctx.manifest, 1), { image: 'img:2' });
     const second = await target().target.deploy({});
     expect(second.live.version).toBe('v2');
@@ -143,10 +145,14 @@ describe('SageMaker target against moto and the contract fake', { timeout: 180_0
     expect(fake.endpoint('churn')?.config).toBe(config2);
     const update = fake.calls.find((c) => c.operation === 'UpdateEndpoint');
     expect(update?.faked).toBe(true);
-    expect(update?.body).toMatchObject({
+    expect(update?.body).toEqual({
+      EndpointName: 'churn',
       EndpointConfigName: config2,
-      DeploymentConfig: { AutoRollbackConfiguration: { Alarms: [{ AlarmName: 'churn-5xx-errors' }, { AlarmName: 'churn-model-latency' }] } },
+      RetainAllVariantProperties: true,
+      ExcludeRetainedVariantProperties: [{ VariantPropertyType: 'DesiredWeight' }],
     });
+    const scaled = await aas.send(new DescribeScalableTargetsCommand({ ServiceNamespace: 'sagemaker' }));
+    expect(scaled.ScalableTargets?.map((t) => t.ResourceId)).toEqual(['endpoint/churn/variant/v2']);
 
     const status = await target('status').target.status();
     expect(status.live?.version).toBe('v2');
@@ -176,7 +182,7 @@ describe('SageMaker target against moto and the contract fake', { timeout: 180_0
     expect(history.at(-1)).toMatchObject({ action: 'rollback', version: 'v1', previous: 'v2', by: { command: 'rollback' } });
 
     // Failure injection: the update to v2 fails → exit-1 error with the reason, v1's config still serves.
-    fake.failNextUpdate = 'The primary container for production variant AllTraffic did not pass the ping health check.';
+    fake.failNextUpdate = 'The primary container for production variant v2 did not pass the ping health check.';
     const failed = target().target.deploy({ version: 'v2' });
     await expect(failed).rejects.toBeInstanceOf(OperationError);
     await expect(failed).rejects.toThrow(/did not pass the ping health check/);
@@ -190,11 +196,14 @@ describe('SageMaker target against moto and the contract fake', { timeout: 180_0
     expect(replaced.live.version).toBe('v2');
     expect(fake.operations().slice(-8)).toEqual(expect.arrayContaining(['DeleteEndpoint', 'CreateEndpoint']));
 
-    // A blue/green update that SageMaker rolls back leaves the endpoint InService on the old config.
+    // An update whose new fleet SageMaker gives up on leaves the endpoint InService on the old config,
+    // and the old variant's autoscaling (released for the update) back.
     fake.failedUpdateStatus = 'InService';
-    fake.failNextUpdate = 'Auto-rollback: alarm churn-5xx-errors went into ALARM during the baking period.';
-    await expect(target().target.deploy({ version: 'v1' })).rejects.toThrow(/Auto-rollback.*still serves churn-v2-/);
+    fake.failNextUpdate = 'The primary container for production variant v1 did not pass the ping health check.';
+    await expect(target().target.deploy({ version: 'v1' })).rejects.toThrow(/did not pass the ping health check.*still serves churn-v2-/);
     expect((await target('status').target.status()).live?.version).toBe('v2');
+    const kept = await aas.send(new DescribeScalableTargetsCommand({ ServiceNamespace: 'sagemaker' }));
+    expect(kept.ScalableTargets?.map((t) => t.ResourceId)).toEqual(['endpoint/churn/variant/v2']);
   });
 
   it('drift inputs: the baseline stored with the version and Data Capture files read from S3', async () => {
@@ -258,8 +267,6 @@ describe('SageMaker target against moto and the contract fake', { timeout: 180_0
     expect(plan.steps.map((s) => s.action)).toEqual([
       'sagemaker:CreateModel',
       'sagemaker:CreateEndpointConfig',
-      'cloudwatch:PutMetricAlarm',
-      'cloudwatch:PutMetricAlarm',
       'sagemaker:CreateEndpoint',
       'sagemaker:DescribeEndpoint',
       'application-autoscaling:RegisterScalableTarget',
@@ -270,6 +277,38 @@ describe('SageMaker target against moto and the contract fake', { timeout: 180_0
       'sagemaker:CreatePipeline',
       'scheduler:CreateSchedule',
     ]);
+  });
+
+  it('a canary over the wire: two variants, the split by UpdateEndpointWeightsAndCapacities, no CloudWatch datapoints is no evidence', async () => {
+    const { ctx } = target();
+    await target('push').target.push(makeBuild(ctx.manifest), { image: 'img:1' });
+    await target().target.deploy({});
+    await target('push').target.push(makeBuild(ctx.manifest, 1), { image: 'img:2' });
+    const before = fake.endpoint('churn')?.config;
+    // The bake's periods need time to pass (GetMetricData refuses an empty window): a clock moved by the sleeps.
+    const clock = manualClock(new Date());
+    const canaryTarget = new SageMakerTarget({ ...targetContext(project.manifestFile).ctx, now: clock.now }, { sleep: clock.sleep });
+    const error = await canaryTarget.deploy({ version: 'v2', strategy: { kind: 'canary', percent: 10, bakeMinutes: 2, minRequests: 5 } }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: 'canary_inconclusive', exitCode: 3, message: expect.stringMatching(/answered 0 requests during the bake/) });
+    const splits = fake.calls.filter((c) => c.operation === 'UpdateEndpointWeightsAndCapacities').map((c) => c.body.DesiredWeightsAndCapacities);
+    expect(splits).toEqual([
+      [
+        { VariantName: 'v1', DesiredWeight: 90 },
+        { VariantName: 'v2', DesiredWeight: 10 },
+      ],
+      [
+        { VariantName: 'v1', DesiredWeight: 100 },
+        { VariantName: 'v2', DesiredWeight: 0 },
+      ],
+    ]);
+    const configs = fake.calls.filter((c) => c.operation === 'UpdateEndpoint').map((c) => String(c.body.EndpointConfigName));
+    expect(configs).toEqual([expect.stringMatching(/^churn-v1-v2-/), before]);
+    expect(fake.calls.filter((c) => c.operation === 'GetMetricData')).toHaveLength(2);
+    expect(fake.endpoint('churn')).toMatchObject({ config: before, status: 'InService', variants: [{ name: 'v1', weight: 1 }] });
+    expect((await target('status').target.status()).live?.version).toBe('v1');
   });
 
   it('an interrupted deploy: the next run waits for the running update instead of starting another', async () => {

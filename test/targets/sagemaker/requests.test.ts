@@ -6,7 +6,6 @@ import { monitorCron, schedulerCron } from '../../../src/targets/sagemaker/cron.
 import { monitorConstraints, monitorStatistics } from '../../../src/targets/sagemaker/monitor-baseline.js';
 import { pipelineRequest, renderPipelineDefinition, scheduleRequest, trainingScript } from '../../../src/targets/sagemaker/pipeline.js';
 import {
-  alarmRequests,
   bucketRequests,
   createEndpointRequest,
   dataQualityJobRequest,
@@ -17,6 +16,7 @@ import {
   monitoringScheduleConfig,
   scalingRequests,
   updateEndpointRequest,
+  weightsRequest,
   type VersionRecord,
 } from '../../../src/targets/sagemaker/requests.js';
 import { resolveResources } from '../../../src/targets/sagemaker/resources.js';
@@ -25,6 +25,7 @@ import { expectGolden } from '../../helpers/golden.js';
 import { ROLE, sagemakerProject } from './project.js';
 import { exampleBaseline } from '../../helpers/build.js';
 import { validateAutoScalingInput, validateSageMakerInput } from '../../doubles/sagemaker/sdk-shapes.js';
+import { variantMetricsRequest } from '../../../src/targets/sagemaker/metrics.js';
 
 const GOLDEN = path.join(path.dirname(new URL(import.meta.url).pathname), 'golden');
 
@@ -82,42 +83,59 @@ describe('SageMaker request builders (golden)', () => {
     });
   });
 
-  it('deploy: model, endpoint config with capture, alarms, endpoint create and blue/green update, autoscaling', () => {
+  it("deploy: model, endpoint configs (one variant; a canary's two), endpoint create and update, traffic split, metrics, autoscaling", () => {
     const r = resolveResources(manifest, '123456789012', 'us-east-1');
     const model = modelRequest(manifest, r, record, ROLE);
-    const config = endpointConfigRequest(r, model.ModelName!, record.version, compute);
-    const update = updateEndpointRequest(r, config.EndpointConfigName!, { kind: 'all-at-once' });
-    const canary = updateEndpointRequest(r, config.EndpointConfigName!, { kind: 'canary', percent: 10, bakeMinutes: 15 });
+    const config = endpointConfigRequest(r, [{ version: 'v3', modelName: model.ModelName!, weight: 1 }], compute);
+    const canaryConfig = endpointConfigRequest(
+      r,
+      [
+        { version: 'v2', modelName: 'churn-v2-bbbbbbbb', weight: 1, instanceType: 'ml.m5.large' },
+        { version: 'v3', modelName: model.ModelName!, weight: 0 },
+      ],
+      compute,
+    );
+    const update = updateEndpointRequest(r, config.EndpointConfigName!);
+    const split = weightsRequest(r, { v2: 90, v3: 10 });
     sageMakerValid('CreateModel', model);
     sageMakerValid('CreateEndpointConfig', config);
+    sageMakerValid('CreateEndpointConfig', canaryConfig);
     sageMakerValid('CreateEndpoint', createEndpointRequest(r, config.EndpointConfigName!));
     sageMakerValid('UpdateEndpoint', update);
-    sageMakerValid('UpdateEndpoint', canary);
-    const scaling = scalingRequests(manifest, r);
+    sageMakerValid('UpdateEndpointWeightsAndCapacities', split);
+    const scaling = scalingRequests(manifest, r, 'v3');
     expect(validateAutoScalingInput('RegisterScalableTarget', scaling.target)).toEqual([]);
     expect(validateAutoScalingInput('PutScalingPolicy', scaling.policy)).toEqual([]);
+    // A canary's period of 60 s, and a bake read in one 3-minute window: one period covering it.
+    const window = { from: new Date('2026-11-28T12:00:00Z'), to: new Date('2026-11-28T12:01:00Z') };
+    const metrics = variantMetricsRequest(r.endpoint, 'v3', window, 'p95');
+    expect(variantMetricsRequest(r.endpoint, 'v3', { ...window, to: new Date('2026-11-28T12:02:30Z') }, 'p95').MetricDataQueries?.[0]?.MetricStat?.Period).toBe(
+      180,
+    );
     golden('deploy-requests.json', {
       model,
       endpointConfig: config,
-      alarms: alarmRequests(manifest, r),
+      canaryEndpointConfig: canaryConfig,
       createEndpoint: createEndpointRequest(r, config.EndpointConfigName!),
       updateEndpoint: update,
-      updateEndpointCanary: canary,
-      scaling: scalingRequests(manifest, r),
+      canarySplit: split,
+      canaryMetrics: metrics,
+      scaling,
     });
     // The same inputs name the same config (a re-run converges); another instance type, a new one.
-    expect(endpointConfigRequest(r, model.ModelName!, record.version, compute).EndpointConfigName).toBe(config.EndpointConfigName);
-    expect(endpointConfigRequest(r, model.ModelName!, record.version, { ...compute, instanceType: 'ml.m5.large' }).EndpointConfigName).not.toBe(
-      config.EndpointConfigName,
-    );
+    expect(endpointConfigRequest(r, [{ version: 'v3', modelName: model.ModelName!, weight: 1 }], compute).EndpointConfigName).toBe(config.EndpointConfigName);
+    expect(
+      endpointConfigRequest(r, [{ version: 'v3', modelName: model.ModelName!, weight: 1 }], { ...compute, instanceType: 'ml.m5.large' }).EndpointConfigName,
+    ).not.toBe(config.EndpointConfigName);
   });
 
   it('GPU instance types the real API accepts pass the shape check', () => {
     const r = resolveResources(manifest, '123456789012', 'us-east-1');
-    const gpu = endpointConfigRequest(r, 'churn-v3-aaaaaaaa', 'v3', { instanceType: 'ml.g5.xlarge', replicas: { min: 1, max: 2 }, gpu: true, reasons: [] });
+    const variant = [{ version: 'v3', modelName: 'churn-v3-aaaaaaaa', weight: 1 }];
+    const gpu = endpointConfigRequest(r, variant, { instanceType: 'ml.g5.xlarge', replicas: { min: 1, max: 2 }, gpu: true, reasons: [] });
     sageMakerValid('CreateEndpointConfig', gpu);
     expect(gpu.ProductionVariants?.[0]?.ContainerStartupHealthCheckTimeoutInSeconds).toBe(900);
-    const bogus = endpointConfigRequest(r, 'churn-v3-aaaaaaaa', 'v3', { instanceType: 'ml.g99.huge', replicas: { min: 1, max: 2 }, gpu: true, reasons: [] });
+    const bogus = endpointConfigRequest(r, variant, { instanceType: 'ml.g99.huge', replicas: { min: 1, max: 2 }, gpu: true, reasons: [] });
     expect(validateSageMakerInput('CreateEndpointConfig', bogus).join()).toMatch(/not a ProductionVariantInstanceType/);
   });
 
