@@ -8,7 +8,6 @@
  */
 import { UsageError } from '../util/errors.js';
 import type { TargetSettingsSpec } from '../manifest/targets.js';
-import type { LogFormat } from '../logs/format.js';
 import type { Target, TargetContext } from './types.js';
 
 /** What a target can do; a flag it cannot honour is a usage error naming the targets that can. */
@@ -17,14 +16,8 @@ export interface TargetCapabilities {
   strategies: readonly ('all-at-once' | 'canary')[];
   /** Versions can wait for manual approval (`push --require-approval`). */
   approval: boolean;
-  /** A managed retraining pipeline (`retrain` runs there unless `--local`). */
-  managedRetraining: boolean;
-  /** Managed drift monitoring next to `drift-check` (SageMaker Model Monitor…). */
-  managedMonitoring: boolean;
   /** That monitoring mails `monitoring.alerts.email` when it finds drift. */
   alertEmail: boolean;
-  /** Versions can be stopped / endpoints deleted with `mlship stop`. */
-  stop: boolean;
 }
 
 export type Capability = keyof TargetCapabilities;
@@ -39,8 +32,6 @@ export interface TargetDescriptor extends TargetSettingsSpec {
   /** Whether its deployments run the serving image, so `build` (and `retrain`) make one; else only with `--image`. */
   deploysImages: boolean;
   capabilities: TargetCapabilities;
-  /** The prediction-log formats this target's `predictionLogs` hands out (parsers, SDK-free). */
-  logFormats: readonly LogFormat[];
   /**
    * Construct the target. Its implementation is imported here, dynamically, so a descriptor stays
    * tiny and SDK-free (`mlship --help` and `validate` load no cloud SDK).

@@ -2,10 +2,9 @@
  * What mlship knows about the Azure ML target without loading it or an Azure SDK (see
  * deploy/descriptor.ts): the manifest block (schema, defaults, the typed settings, the fields a deploy
  * needs, the monitor's e-mail limit), the catalog (src/instances/catalogs/azure.json,
- * prices with date and source), capabilities and the data collector's log format. Imports no SDK.
+ * prices with date and source), and capabilities. Imports no SDK.
  */
 import type { TargetDescriptor } from '../../deploy/descriptor.js';
-import { azureCollectorFormat } from '../../logs/formats/azure.js';
 
 /** `targets.azure` as the loader resolves it (defaults applied). */
 export interface AzureSettings {
@@ -99,6 +98,5 @@ export const azureDescriptor: TargetDescriptor = {
   catalog: 'azure',
   deploysImages: true,
   create: async (ctx) => new (await import('./azure-target.js')).AzureTarget(ctx),
-  capabilities: { strategies: ['all-at-once', 'canary'], approval: false, managedRetraining: true, managedMonitoring: true, alertEmail: true, stop: true },
-  logFormats: [azureCollectorFormat],
+  capabilities: { strategies: ['all-at-once', 'canary'], approval: false, alertEmail: true },
 };

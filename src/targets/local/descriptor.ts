@@ -6,7 +6,6 @@
  */
 import type { TargetDescriptor } from '../../deploy/descriptor.js';
 import type { Target } from '../../deploy/types.js';
-import { mlshipLogFormat } from '../../logs/formats/local.js';
 
 /** `targets.local` as the loader resolves it (always present: its defaults suffice). */
 export interface LocalSettings {
@@ -42,6 +41,5 @@ export const localDescriptor: TargetDescriptor = {
   // The app runs in a Python runtime here: `build` makes an image only with --image.
   deploysImages: false,
   create: async (ctx) => new (await import('./local-target.js')).LocalTarget(ctx) as unknown as Target,
-  capabilities: { strategies: ['all-at-once', 'canary'], approval: false, managedRetraining: false, managedMonitoring: false, alertEmail: false, stop: true },
-  logFormats: [mlshipLogFormat],
+  capabilities: { strategies: ['all-at-once', 'canary'], approval: false, alertEmail: false },
 };

@@ -3,11 +3,9 @@
  * deploy/descriptor.ts): its manifest block (`targets.sagemaker`: schema, defaults, the typed
  * settings), what `init` writes for it, the CI login, the catalog,
  * its capabilities (canary through the shared rollout controller over variant weights, model package approval,
- * SageMaker Pipelines retraining, Model Monitor) and the Data Capture log format.
+ * SageMaker Pipelines retraining, Model Monitor).
  */
-import { mlshipLogFormat } from '../../logs/formats/local.js';
 import type { TargetDescriptor } from '../../deploy/descriptor.js';
-import { sagemakerCaptureFormat } from '../../logs/formats/sagemaker.js';
 
 /** `targets.sagemaker` as the loader resolves it (defaults applied). */
 export interface SageMakerSettings {
@@ -70,6 +68,5 @@ export const sagemakerDescriptor: TargetDescriptor = {
   catalog: 'sagemaker',
   deploysImages: true,
   create: async (ctx) => new (await import('./sagemaker-target.js')).SageMakerTarget(ctx),
-  capabilities: { strategies: ['all-at-once', 'canary'], approval: true, managedRetraining: true, managedMonitoring: true, alertEmail: true, stop: true },
-  logFormats: [sagemakerCaptureFormat, mlshipLogFormat],
+  capabilities: { strategies: ['all-at-once', 'canary'], approval: true, alertEmail: true },
 };

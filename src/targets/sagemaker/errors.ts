@@ -7,6 +7,9 @@
  */
 import { CloudError, isCloudNotFound } from '../../deploy/cloud-errors.js';
 import { iamAction, type CallName } from './api.js';
+import { sagemakerDescriptor } from './descriptor.js';
+
+const PROVIDER = sagemakerDescriptor.provider!;
 
 /** The parts of an SDK error we read: its name (the AWS error code) and HTTP status. */
 interface AwsErrorLike {
@@ -57,7 +60,7 @@ export function translateAwsError(error: unknown, call: CallName, context: { rol
     // Callers that expect absence (describe → create) test for this code with `isNotFound`.
     return new CloudError(
       'not_found',
-      'aws',
+      PROVIDER,
       `AWS call ${action} found nothing: ${message}`,
       opts('Something mlship expected was deleted outside mlship; run the command again, or push and deploy again.', 'aws_not_found'),
     );
@@ -66,14 +69,14 @@ export function translateAwsError(error: unknown, call: CallName, context: { rol
     if (/sso|token/i.test(message)) {
       return new CloudError(
         'credentials',
-        'aws',
+        PROVIDER,
         `Your AWS SSO session has expired or was never started (${message}), so mlship could not call ${action}.`,
         opts('Run `aws sso login` (with `--profile NAME` if you use AWS_PROFILE) and run the command again.', 'aws_sso_expired'),
       );
     }
     return new CloudError(
       'credentials',
-      'aws',
+      PROVIDER,
       `No AWS credentials were found, so mlship could not call ${action}. mlship reads them only from the AWS SDK's standard chain: environment variables, the shared config and credentials files (AWS_PROFILE), SSO, or an instance/container role.`,
       opts(
         'Run `aws configure` or `aws sso login`, or export AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), then run the command again.',
@@ -84,7 +87,7 @@ export function translateAwsError(error: unknown, call: CallName, context: { rol
   if (EXPIRED.has(name)) {
     return new CloudError(
       'credentials',
-      'aws',
+      PROVIDER,
       `Your AWS credentials have expired, so AWS refused ${action}: ${name} (${message}).`,
       opts(
         'Sign in again with `aws sso login` (or get a new session token; long-lived keys: `aws configure`), then run the command again.',
@@ -95,7 +98,7 @@ export function translateAwsError(error: unknown, call: CallName, context: { rol
   if (UNKNOWN_KEY.has(name)) {
     return new CloudError(
       'credentials',
-      'aws',
+      PROVIDER,
       `AWS does not accept the credentials mlship found when it called ${action}: ${name} (${message}). The access key belongs to no account AWS knows (deleted, mistyped, or from another partition), or its secret does not match.`,
       opts(
         'Check which credentials are used (`aws sts get-caller-identity`, AWS_PROFILE); set the right ones with `aws configure` or `aws sso login`, then run the command again.',
@@ -109,7 +112,7 @@ export function translateAwsError(error: unknown, call: CallName, context: { rol
     const roleNote = context.role ? ` SageMaker itself acts as ${context.role} (targets.sagemaker.role) for what runs inside the endpoint and jobs.` : '';
     return new CloudError(
       'permission',
-      'aws',
+      PROVIDER,
       `Access denied: ${principal} is not allowed to call ${action} in ${context.region}.${roleNote}`,
       opts(`Add "${action}" to the IAM policy of ${principal} (or ask your AWS administrator to), then run the command again.`, 'aws_access_denied'),
     );
@@ -117,7 +120,7 @@ export function translateAwsError(error: unknown, call: CallName, context: { rol
   if (THROTTLED.has(name)) {
     return new CloudError(
       'throttled',
-      'aws',
+      PROVIDER,
       `AWS kept throttling ${action} after the SDK's own retries (${name}).`,
       opts(
         'Wait a minute and run the command again; it picks up where it stopped. If it persists, ask AWS for a higher request rate for this API.',
@@ -128,7 +131,7 @@ export function translateAwsError(error: unknown, call: CallName, context: { rol
   if (name === 'ResourceLimitExceeded' || name === 'LimitExceededException' || name === 'ServiceQuotaExceededException') {
     return new CloudError(
       'quota',
-      'aws',
+      PROVIDER,
       `An AWS quota stopped ${action} in ${context.region}: ${message}`,
       opts(
         'Request a higher limit in the Service Quotas console (SageMaker, "… for endpoint usage" of the instance type), choose another instance type with serving.compute, or free capacity by deleting unused endpoints.',
@@ -143,7 +146,7 @@ export function translateAwsError(error: unknown, call: CallName, context: { rol
   ) {
     return new CloudError(
       'invalid_request',
-      'aws',
+      PROVIDER,
       `The instance type is not available for SageMaker endpoints in ${context.region}: ${message}`,
       opts(
         'Pick an instance type offered in this region (serving.compute in mlship.yaml), or deploy to a region that has it (targets.sagemaker.region).',
@@ -154,7 +157,7 @@ export function translateAwsError(error: unknown, call: CallName, context: { rol
   if (CONFLICT.has(name) || e.$metadata?.httpStatusCode === 409) {
     return new CloudError(
       'conflict',
-      'aws',
+      PROVIDER,
       `AWS refused ${action} because another operation is changing the same resource: ${name} (${message}).`,
       opts('Wait for the running operation to finish (`mlship status` shows it) and run the command again.', 'aws_conflict'),
     );
@@ -162,7 +165,7 @@ export function translateAwsError(error: unknown, call: CallName, context: { rol
   if (name === 'ValidationException' || name === 'InvalidParameterValue' || name === 'InvalidParameterException') {
     return new CloudError(
       'invalid_request',
-      'aws',
+      PROVIDER,
       `AWS refused ${action} as invalid: ${message}`,
       opts(
         'Check the values mlship.yaml gives for this call (instance type, names, region); run with --verbose for the full AWS error.',
@@ -172,7 +175,7 @@ export function translateAwsError(error: unknown, call: CallName, context: { rol
   }
   return new CloudError(
     'service',
-    'aws',
+    PROVIDER,
     `AWS call ${action} failed: ${name}: ${message}`,
     opts('Check the message above; run with --verbose for the full AWS error.', 'aws_error'),
   );

@@ -6,8 +6,9 @@ import { loadCatalog } from '../../instances/catalog.js';
 import { selectForManifest } from '../../compute/select.js';
 import type { Manifest } from '../../manifest/types.js';
 import type { ComputeChoice } from '../../deploy/types.js';
+import { sagemakerDescriptor } from './descriptor.js';
 
 /** The SageMaker instance type and replica range for a manifest. */
 export function chooseCompute(manifest: Manifest): ComputeChoice {
-  return selectForManifest(manifest, { catalog: loadCatalog('sagemaker') });
+  return selectForManifest(manifest, { catalog: loadCatalog(sagemakerDescriptor.catalog) });
 }

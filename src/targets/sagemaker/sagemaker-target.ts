@@ -70,6 +70,7 @@ import {
 import { cloudWatchReader } from './metrics.js';
 import { invokeUrl, keys, resolveResources, s3Uri, type Resources } from './resources.js';
 import { endpointState, TRANSITIONAL, type Session } from './session.js';
+import { sagemakerDescriptor } from './descriptor.js';
 
 /** How the target reaches AWS; tests pass a double in front of moto. */
 export interface SageMakerTargetOptions {
@@ -88,7 +89,7 @@ function where(r: Resources): string {
 const DEFAULT_TIMEOUT_S = 1800;
 
 export class SageMakerTarget implements Target {
-  readonly name = 'sagemaker' as const;
+  readonly name = sagemakerDescriptor.name;
   private readonly session = new LazySession(() => this.connect());
 
   constructor(
@@ -326,7 +327,7 @@ export class SageMakerTarget implements Target {
     steps.push(...(await retrainingSteps(session, this.ctx, rec, role, compute)));
 
     const plan: DeployPlan = {
-      target: 'sagemaker',
+      target: this.name,
       ...(state?.version && { from: state.version }),
       to: pkg.version,
       compute,
@@ -606,7 +607,7 @@ export class SageMakerTarget implements Target {
         };
       }
     }
-    return { target: 'sagemaker', ...(live && { live }), history: recentHistory(history), versions, details };
+    return { target: this.name, ...(live && { live }), history: recentHistory(history), versions, details };
   }
 
   async stop(): Promise<StopResult> {

@@ -6,7 +6,6 @@
  * format. Environment-dependent defaults (project, bucket) are resolved in resources.ts.
  */
 import type { TargetDescriptor } from '../../deploy/descriptor.js';
-import { vertexLoggingFormat } from '../../logs/formats/vertex.js';
 
 /** `targets.vertex` as the loader resolves it (defaults applied). */
 export interface VertexSettings {
@@ -98,6 +97,5 @@ export const vertexDescriptor: TargetDescriptor = {
   catalog: 'vertex',
   deploysImages: true,
   create: async (ctx) => new (await import('./vertex-target.js')).VertexTarget(ctx),
-  capabilities: { strategies: ['all-at-once', 'canary'], approval: false, managedRetraining: true, managedMonitoring: true, alertEmail: true, stop: true },
-  logFormats: [vertexLoggingFormat],
+  capabilities: { strategies: ['all-at-once', 'canary'], approval: false, alertEmail: true },
 };

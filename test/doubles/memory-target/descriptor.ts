@@ -8,7 +8,6 @@
  */
 import type { TargetDescriptor } from '../../../src/deploy/descriptor.js';
 import type { Target } from '../../../src/deploy/types.js';
-import { mlshipLogFormat } from '../../../src/logs/formats/local.js';
 
 /** `targets.memory` as the loader resolves it (always present: its defaults suffice). */
 export interface MemorySettings {
@@ -45,8 +44,7 @@ export const memoryDescriptor: TargetDescriptor = {
   initSnippet: [],
   ciLogin: [],
   deploysImages: false,
-  capabilities: { strategies: ['all-at-once', 'canary'], approval: false, managedRetraining: false, managedMonitoring: false, alertEmail: false, stop: true },
-  logFormats: [mlshipLogFormat],
+  capabilities: { strategies: ['all-at-once', 'canary'], approval: false, alertEmail: false },
   create: async (ctx) => new (await import('./memory-target.js')).MemoryTarget(ctx) as Target,
 };
 
