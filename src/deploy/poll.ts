@@ -39,16 +39,6 @@ export function manualClock(start = new Date('2026-01-01T00:00:00Z')): Clock & {
   };
 }
 
-/**
- * `MLSHIP_POLL_MS`: the longest pause between polls of a cloud's long-running operations, for
- * emulators and test doubles whose operations finish in milliseconds (the doubles' environment sets
- * it). Unset, or not a positive number: undefined, and each target keeps its own pace.
- */
-export function pollMsFromEnv(env: NodeJS.ProcessEnv): number | undefined {
-  const ms = Number(env.MLSHIP_POLL_MS);
-  return Number.isFinite(ms) && ms > 0 ? ms : undefined;
-}
-
 /** What one read of the state means. */
 export type PollVerdict<T> =
   | { kind: 'done'; value: T; message?: string }

@@ -24,7 +24,7 @@ import type { BaselineProfile } from '../../baseline/profile.js';
 import { CloudError, translatingCalls } from '../../deploy/cloud-errors.js';
 import { chooseRollback, historyEntry, liveSince, recentHistory } from '../../deploy/history.js';
 import { imageSource, pushImage } from '../../deploy/image.js';
-import { contextClock, pollMsFromEnv, type Clock } from '../../deploy/poll.js';
+import { contextClock, type Clock } from '../../deploy/poll.js';
 import { LazySession } from '../../deploy/session.js';
 import { checkBuild, findSameBuild, newRecord, readMetrics, resolveVersion } from '../../deploy/versions.js';
 import type { ObjectStore } from '../../deploy/object-store.js';
@@ -103,8 +103,7 @@ export class AzureTarget implements Target {
 
   private async connect(): Promise<Session> {
     const r = resolveResources(this.ctx.manifest, this.ctx.env);
-    const pollMs = this.options.pollMs ?? pollMsFromEnv(this.ctx.env);
-    const raw = this.options.api ?? (await connectAzureMl({ ...r, ...(pollMs !== undefined && { pollMs }) }));
+    const raw = this.options.api ?? (await connectAzureMl({ ...r, ...(this.options.pollMs !== undefined && { pollMs: this.options.pollMs }) }));
     const api = withTranslation(raw, r);
     const datastore = await api.getDatastore(r.datastore);
     const blobs = this.options.store

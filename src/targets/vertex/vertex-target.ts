@@ -20,7 +20,7 @@ import type { ComputeChoice } from '../../compute/types.js';
 import { OperationError } from '../../util/errors.js';
 import type { BaselineProfile } from '../../baseline/profile.js';
 import { chooseRollback, historyEntry, liveSince, NoVersionsError, recentHistory } from '../../deploy/history.js';
-import { contextClock, pollMsFromEnv, type Clock } from '../../deploy/poll.js';
+import { contextClock, type Clock } from '../../deploy/poll.js';
 import { ObjectRegistry } from '../../deploy/registry.js';
 import { LazySession } from '../../deploy/session.js';
 import { resolveVersion } from '../../deploy/versions.js';
@@ -80,7 +80,6 @@ export class VertexTarget implements Target {
 
   private async connect(): Promise<VertexSession> {
     const r = resolveResources(this.ctx.manifest, this.ctx.env);
-    const maxPollMs = this.options.maxPollMs ?? pollMsFromEnv(this.ctx.env);
     const api =
       this.options.api ??
       (await (
@@ -90,7 +89,7 @@ export class VertexTarget implements Target {
         region: r.region,
         ...(r.apiEndpoint && { apiEndpoint: r.apiEndpoint }),
         env: this.ctx.env,
-        ...(maxPollMs && { maxPollMs }),
+        ...(this.options.maxPollMs && { maxPollMs: this.options.maxPollMs }),
       }));
     return { api, r, registry: new ObjectRegistry<VertexRecord>(new GcsObjectStore(api, r.bucket), r.root) };
   }

@@ -192,8 +192,6 @@ export class ArmFake {
       IDENTITY_ENDPOINT: `${this.dataUrl}/msi/token`,
       IDENTITY_HEADER: this.identityHeader,
       NODE_EXTRA_CA_CERTS: this.options.tls.certFile,
-      // Operations here finish in milliseconds: poll them every 100 ms, not at ARM's 2 s pace.
-      MLSHIP_POLL_MS: '100',
     };
   }
 

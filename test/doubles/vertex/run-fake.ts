@@ -45,8 +45,6 @@ export async function startVertexFakes(options: Partial<FakeOptions> & { serve?:
       STORAGE_EMULATOR_HOST: url,
       BIGQUERY_EMULATOR_HOST: `${url}/bigquery/v2`,
       MONITORING_EMULATOR_HOST: url,
-      // Operations here finish in milliseconds: poll them every 100 ms, not at a cloud's pace.
-      MLSHIP_POLL_MS: '100',
     },
     targets: { vertex: { project, region: location, service_account: `mlship-serving@${project}.iam.gserviceaccount.com`, api_endpoint: url } },
     async stop() {
