@@ -14,6 +14,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { aptInstall } from './helpers/apt.js';
+import { prepareBuildCache } from './helpers/build-cache.js';
 import { ensureChromium } from './helpers/chromium.js';
 import { ensureExampleModel, python, pythonExecutable, repoRoot } from './helpers/cli.js';
 import { makeFlavorProjects } from './helpers/flavors.js';
@@ -85,4 +86,6 @@ export default function setup(): void {
   const interpreter = preparePython();
   ensureExampleModel(interpreter);
   makeFlavorProjects(interpreter);
+  // Builds shared by content digest across files and runs (helpers/build-cache.ts); workers inherit MLSHIP_TEST_BUILD_CACHE.
+  prepareBuildCache(interpreter);
 }

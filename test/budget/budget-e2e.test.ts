@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { freePort } from '../../src/targets/local/processes.js';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { cachedBuild } from '../helpers/build-cache.js';
 import { copyExample, json, python, runCli } from '../helpers/cli.js';
 
 const SLOW_ENV = 'MLSHIP_TEST_SLOW_FEATURES_MS';
@@ -31,7 +32,7 @@ beforeAll(async () => {
     .replace(/stages_ms: \{[^}]*\}/, 'stages_ms: { network: 20, validate: 50, features: 150, model: 400, post: 50, log: 50 }');
   expect(manifest).toContain('features: 150');
   writeFileSync(manifestFile, manifest);
-  const build = await runCli(['build', '--no-image'], { cwd: project.dir, env, timeoutMs: 150_000 });
+  const build = await cachedBuild(project.dir, () => runCli(['build', '--no-image'], { cwd: project.dir, env, timeoutMs: 150_000 }));
   expect(build.code, build.stderr).toBe(0);
   const push = await runCli(['push'], { cwd: project.dir, env });
   expect(push.code, push.stderr).toBe(0);

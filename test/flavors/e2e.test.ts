@@ -8,6 +8,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cachedBuild } from '../helpers/build-cache.js';
 import { json, python, runCli } from '../helpers/cli.js';
 import { copyFlavorProject, type FlavorProject } from '../helpers/flavors.js';
 import { postJson } from '../helpers/http.js';
@@ -64,7 +65,9 @@ describe.each(CASES)('the $project flavor, end to end', ({ project, records, bad
   beforeAll(async () => {
     ({ dir, cleanup } = copyFlavorProject(project));
     logDir = path.join(dir, 'logs');
-    const r = await runCli(['build', '--no-image', '--json'], { cwd: dir, env: { MLSHIP_PYTHON: python }, timeoutMs: 600_000 });
+    // Through the shared cache (helpers/build-cache.ts): a flavor's parity check and calibration run
+    // once per inputs, code and interpreter, not once per run.
+    const r = await cachedBuild(dir, () => runCli(['build', '--no-image', '--json'], { cwd: dir, env: { MLSHIP_PYTHON: python }, timeoutMs: 600_000 }));
     if (r.code !== 0) throw new Error(`mlship build failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
     const doc = json<{ dir: string; build: Record<string, any> }>(r);
     build = doc.build;

@@ -40,7 +40,8 @@ const env = { MLSHIP_PYTHON: python };
 const cli = (args: string[], extra: NodeJS.ProcessEnv = {}) => runCli(args, { cwd: project.dir, env: { ...env, ...extra }, timeoutMs: 300_000 });
 
 beforeAll(() => {
-  project = copyExample();
+  // A 400-row baseline keeps the build's parity check short (what is tested is the interpreter).
+  project = copyExample({ baselineRows: 400 });
   slowDir = tempDir('mlship-plain-uvicorn-');
   const venv = path.join(slowDir.dir, 'venv');
   execFileSync(python, ['-m', 'venv', '--without-pip', venv]);

@@ -8,7 +8,8 @@ import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { copyExample, json, runCli } from '../helpers/cli.js';
 
-const project = copyExample();
+// Two builds follow: a 400-row baseline keeps their parity checks short (what is tested is the virtualenv).
+const project = copyExample({ baselineRows: 400 });
 afterAll(() => project.cleanup());
 
 it('creates .mlship/venv with the requirements when MLSHIP_PYTHON cannot serve the app', { timeout: 900_000 }, async () => {

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCsvFile } from '../../src/util/csv.js';
 import { freePort } from '../../src/targets/local/processes.js';
+import { cachedBuild } from '../helpers/build-cache.js';
 import { copyExample, json, python, runCli } from '../helpers/cli.js';
 import { seededRandom as rng } from '../helpers/random.js';
 
@@ -58,7 +59,7 @@ afterAll(async () => {
 
 describe('retraining on the local target', () => {
   it('deploys v1', async () => {
-    expect((await cli('build', '--no-image', '--json')).code).toBe(0);
+    expect((await cachedBuild(dir, () => cli('build', '--no-image', '--json'))).code).toBe(0);
     expect((await cli('push', '--json')).code).toBe(0);
     const deployed = await cli('deploy', '--port', String(port), '--json');
     expect(deployed.code, deployed.stderr).toBe(0);

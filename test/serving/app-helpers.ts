@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { cachedBuild } from '../helpers/build-cache.js';
 import { copyExample, json, python, runCli } from '../helpers/cli.js';
 import { freePort } from '../../src/targets/local/processes.js';
 
@@ -22,7 +23,7 @@ export interface BuiltExample {
 /** A private copy of the example, built with `mlship build --no-image`. */
 export async function buildExample(): Promise<BuiltExample> {
   const { dir, cleanup } = copyExample();
-  const r = await runCli(['build', '--no-image', '--json'], { cwd: dir, env: { MLSHIP_PYTHON: python }, timeoutMs: 170_000 });
+  const r = await cachedBuild(dir, () => runCli(['build', '--no-image', '--json'], { cwd: dir, env: { MLSHIP_PYTHON: python }, timeoutMs: 170_000 }));
   if (r.code !== 0) throw new Error(`mlship build failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
   const doc = json<{ dir: string; build: Record<string, any> }>(r);
   return { project: dir, buildDir: doc.dir, build: doc.build, cleanup };

@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../../src/targets/local/processes.js';
+import { cachedBuild } from '../../helpers/build-cache.js';
 import { copyExample, json, python, runCli } from '../../helpers/cli.js';
 import { postJson } from '../../helpers/http.js';
 import { sampleRecords } from './logs.js';
@@ -46,7 +47,7 @@ beforeAll(async () => {
     ['push', '--json'],
     ['deploy', '--port', String(port), '--json'],
   ]) {
-    const r = await cli(...step);
+    const r = step[0] === 'build' ? await cachedBuild(dir, () => cli(...step)) : await cli(...step);
     expect(r.code, `${step[0]}: ${r.stderr}`).toBe(0);
   }
   url = `http://127.0.0.1:${port}`;

@@ -16,6 +16,7 @@
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { cachedBuild } from '../../helpers/build-cache.js';
 import { copyExample, json, python, runCli, type RunResult } from '../../helpers/cli.js';
 import { REGISTRY_ID, TENANT } from '../../doubles/azure/arm-fake.js';
 import { pointProjectAt, startAzureDoubles, type AzureDoubles } from '../../doubles/azure/index.js';
@@ -62,7 +63,7 @@ exit 0
   );
   chmodSync(path.join(bin, 'docker'), 0o755);
 
-  const built = await cli(['build', '--json', '--no-image']);
+  const built = await cachedBuild(project.dir, () => cli(['build', '--json', '--no-image']));
   expect(built.code, built.stderr).toBe(0);
   const doc = json<{ id?: string; build?: { id: string } }>(built);
   buildId = doc.build?.id ?? doc.id!;

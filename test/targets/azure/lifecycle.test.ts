@@ -19,11 +19,11 @@
  * The manifest sets `monitoring.alerts.email`: the monitor schedule carries the addresses, and a new
  * list re-puts that schedule alone, once.
  */
-import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCsvFile } from '../../../src/util/csv.js';
+import { cachedBuild, trainWithSeed } from '../../helpers/build-cache.js';
 import { copyExample, json, python, runCli, type RunResult } from '../../helpers/cli.js';
 import { expectGolden } from '../../helpers/golden.js';
 import { pointProjectAt, startAzureDoubles, type AzureDoubles } from '../../doubles/azure/index.js';
@@ -49,8 +49,8 @@ afterAll(async () => {
 
 async function buildAndPush(expected: string, seed?: number): Promise<string> {
   // Each later version is a model retrained with another seed (another digest).
-  if (seed !== undefined) execFileSync(python, ['train.py', '--seed', String(seed)], { cwd: project.dir, stdio: 'ignore' });
-  const built = await cli('build', '--json', '--no-image');
+  if (seed !== undefined) trainWithSeed(project.dir, seed);
+  const built = await cachedBuild(project.dir, () => cli('build', '--json', '--no-image'));
   expect(built.code, built.stderr).toBe(0);
   const id = json<{ id?: string; build?: { id: string } }>(built);
   const buildId = id.build?.id ?? id.id!;

@@ -22,6 +22,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cachedBuild } from '../../helpers/build-cache.js';
 import { readCsvFile } from '../../../src/util/csv.js';
 import { copyExample, json, python, runCli, tempDir, type RunResult } from '../../helpers/cli.js';
 import { startAzureDoubles, type AzureDoubles } from '../../doubles/azure/index.js';
@@ -91,7 +92,7 @@ function firstRecord(): Record<string, unknown> {
 
 describe('mlship retrain --target azure (a real command job in the ARM fake)', () => {
   it('retrains as a command job on the project source and registers the result as pending v2', async () => {
-    const built = await cli('build', '--json', '--no-image');
+    const built = await cachedBuild(project.dir, () => cli('build', '--json', '--no-image'));
     expect(built.code, built.stderr).toBe(0);
     const buildId = json<{ build?: { id: string }; id?: string }>(built).build?.id ?? json<{ id: string }>(built).id;
     expect((await cli('push', '--json', '--image', `mlshipfake.azurecr.io/churn:${buildId}`)).code).toBe(0);

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alertEmailWarning } from '../../../src/targets/descriptors.js';
 import { loadManifestFile } from '../../../src/manifest/load.js';
+import { cachedBuild } from '../../helpers/build-cache.js';
 import { copyExample, json, python, runCli } from '../../helpers/cli.js';
 
 let project: { dir: string; cleanup: () => void };
@@ -22,7 +23,7 @@ afterAll(() => project.cleanup());
 
 describe('alert e-mail where the target sends none', () => {
   it('says so once in the local plan (stderr and the plan document)', async () => {
-    expect((await cli('build', '--json', '--no-image')).code).toBe(0);
+    expect((await cachedBuild(project.dir, () => cli('build', '--json', '--no-image'))).code).toBe(0);
     expect((await cli('push', '--json')).code).toBe(0);
     const planned = await cli('deploy', '--plan', '--json');
     expect(planned.code, planned.stderr).toBe(0);

@@ -2,9 +2,9 @@
  * The local target end to end, through the spawned CLI on a private copy of the example:
  * build → push → build → push → deploy → predict → status → rollback → deploy → stop.
  */
-import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { churnRecord, postJson } from '../../helpers/http.js';
+import { cachedBuild, trainWithSeed } from '../../helpers/build-cache.js';
 import { copyExample, json, python, runCli } from '../../helpers/cli.js';
 import { freePort } from '../../../src/targets/local/processes.js';
 
@@ -33,7 +33,7 @@ afterAll(async () => {
 
 describe('local lifecycle', () => {
   it('builds and pushes two versions, deduplicating an identical push', async () => {
-    expect((await cli('build', '--json', '--no-image')).code).toBe(0);
+    expect((await cachedBuild(dir, () => cli('build', '--json', '--no-image'))).code).toBe(0);
     const first = await cli('push', '--json');
     expect(first.code, first.stderr).toBe(0);
     expect(json(first)).toMatchObject({ version: { version: 'v1' }, created: true });
@@ -41,8 +41,8 @@ describe('local lifecycle', () => {
     const again = await cli('push', '--json');
     expect(json(again)).toMatchObject({ version: { version: 'v1' }, created: false });
 
-    execFileSync(python, ['train.py', '--seed', '1'], { cwd: dir, stdio: 'ignore' });
-    expect((await cli('build', '--json', '--no-image')).code).toBe(0);
+    trainWithSeed(dir, 1);
+    expect((await cachedBuild(dir, () => cli('build', '--json', '--no-image'))).code).toBe(0);
     const second = await cli('push', '--json');
     expect(json(second)).toMatchObject({ version: { version: 'v2' }, created: true });
   }, 600_000);

@@ -3,12 +3,12 @@
  * or reverted), a version that crashes at start-up, and concurrent pushes — all through the spawned
  * CLI on a private copy of the example.
  */
-import { execFileSync } from 'node:child_process';
-import { appendFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { churnRecord, postJson } from '../../helpers/http.js';
+import { cachedBuild, trainWithSeed } from '../../helpers/build-cache.js';
 import { copyExample, json, python, runCli } from '../../helpers/cli.js';
 import { freePort } from '../../../src/targets/local/processes.js';
 
@@ -20,14 +20,15 @@ const cli = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) => runCli(args, {
 
 /** Train with a seed and build; returns the build id. */
 async function buildVariant(seed: number): Promise<string> {
-  execFileSync(python, ['train.py', '--seed', String(seed)], { cwd: dir, stdio: 'ignore' });
-  const res = await cli(['build', '--json', '--no-image']);
+  trainWithSeed(dir, seed);
+  const res = await cachedBuild(dir, () => cli(['build', '--json', '--no-image']));
   expect(res.code, res.stderr).toBe(0);
   return json<{ id: string }>(res).id;
 }
 
 beforeAll(async () => {
-  ({ dir, cleanup } = copyExample());
+  // Eight builds follow: a 400-row sample keeps each one's training and parity check short.
+  ({ dir, cleanup } = copyExample({ baselineRows: 400 }));
   port = await freePort();
   // A test hook in this copy's features package: crash at import when asked to.
   appendFileSync(
@@ -39,9 +40,6 @@ beforeAll(async () => {
     path.join(dir, 'features', '__init__.py'),
     '\nif _os.environ.get("CHURN_FAIL_PREDICT"):\n\n    def transform(df):  # noqa: F811\n        raise RuntimeError("failure requested by the test")\n',
   );
-  // Eight builds follow: a 400-row sample keeps each one's training and parity check short.
-  const csv = path.join(dir, 'data', 'train.csv');
-  writeFileSync(csv, readFileSync(csv, 'utf8').split('\n').slice(0, 401).join('\n') + '\n');
 }, 300_000);
 
 afterAll(async () => {
@@ -169,6 +167,7 @@ describe('local target under pressure', () => {
     );
     expect(planned.plan.rollout).toEqual({ kind: 'canary', percent: 25, bakeMinutes: 0.2, minRequests: 10 });
     expect(planned.plan.steps.map((x) => x.action)).toEqual(expect.arrayContaining(['split', 'bake', 'promote or revert']));
+    // The deploy bakes 5 s, not the plan's 12: under six clients, 10 requests reach a 25% canary in well under a second.
     const { result, answers, broken, after } = await deployUnderLoad([
       '--version',
       'v5',
@@ -177,7 +176,7 @@ describe('local target under pressure', () => {
       '--canary-percent',
       '25',
       '--bake',
-      '12s',
+      '5s',
       '--min-requests',
       '10',
     ]);
@@ -198,7 +197,7 @@ describe('local target under pressure', () => {
 
   it('a canary answering errors is reverted (exit 3); only its own answers failed, and the live version keeps serving', async () => {
     const { result, answers, broken, after } = await deployUnderLoad(
-      ['--version', 'v6', '--strategy', 'canary', '--canary-percent', '25', '--bake', '12s', '--min-requests', '10'],
+      ['--version', 'v6', '--strategy', 'canary', '--canary-percent', '25', '--bake', '5s', '--min-requests', '10'],
       { CHURN_FAIL_PREDICT: '1' },
     );
     expect(result.code, result.stderr).toBe(3);

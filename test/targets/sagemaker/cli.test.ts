@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { readCsvFile } from '../../../src/util/csv.js';
 import { SageMakerTarget } from '../../../src/targets/sagemaker/sagemaker-target.js';
+import { cachedBuild } from '../../helpers/build-cache.js';
 import { json, python, runCli } from '../../helpers/cli.js';
 import type { ContractFake } from '../../doubles/sagemaker/contract-fake.js';
 import { awsTestEnv, useAwsDoubles, type Moto } from '../../doubles/sagemaker/moto.js';
@@ -109,7 +110,7 @@ describe('mlship --target sagemaker (spawned CLI)', () => {
       project.manifestFile,
       readFileSync(project.manifestFile, 'utf8').replace(/^monitoring:\n/m, 'monitoring:\n  alerts: { email: ml-team@example.com }\n'),
     );
-    expect((await cli(['build', '--no-image'])).code).toBe(0);
+    expect((await cachedBuild(project.dir, () => cli(['build', '--no-image']))).code).toBe(0);
     // No container engine and no --image: a usage error naming the flag, before anything is uploaded.
     // A PATH with node alone: node's own folder may hold buildah or docker too (/usr/bin on Debian).
     const nodeOnly = path.join(project.dir, 'node-only');
@@ -138,7 +139,7 @@ describe('mlship --target sagemaker (spawned CLI)', () => {
 
     // A changed manifest is a new build and a new version with the same model.
     writeFileSync(project.manifestFile, readFileSync(project.manifestFile, 'utf8').replace('expected_rps: 50', 'expected_rps: 80'));
-    expect((await cli(['build', '--no-image'])).code).toBe(0);
+    expect((await cachedBuild(project.dir, () => cli(['build', '--no-image']))).code).toBe(0);
     expect(json<{ version: { version: string } }>(await cli(['push', '--image', image])).version.version).toBe('v2');
     const second = await cli(['deploy', '--timeout', '120']);
     expect(second.code).toBe(0);

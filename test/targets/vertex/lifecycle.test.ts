@@ -15,10 +15,10 @@
  * - container.ts: the real serving app (Python, FastAPI) started from the pushed build context for
  *   every DeployModel, with Vertex's AIP_* environment.
  */
-import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { churnRecord, postJson } from '../../helpers/http.js';
-import { json, python, runCli } from '../../helpers/cli.js';
+import { cachedBuild, trainWithSeed } from '../../helpers/build-cache.js';
+import { json, runCli } from '../../helpers/cli.js';
 import { vertexProject, type VertexProject } from './project.js';
 
 let project: VertexProject;
@@ -32,7 +32,7 @@ interface Live {
 
 /** Build and push the project as it is now; returns the version. */
 async function buildAndPush(tag: string): Promise<string> {
-  const build = await cli('build', '--json', '--no-image');
+  const build = await cachedBuild(project.dir, () => cli('build', '--json', '--no-image'));
   expect(build.code, build.stderr).toBe(0);
   const push = await cli('push', '--json', '--image', `${IMAGE}:${tag}`);
   expect(push.code, push.stderr).toBe(0);
@@ -91,7 +91,7 @@ describe('vertex lifecycle against the fakes', () => {
   }, 600_000);
 
   it('promotes a healthy canary of v2 and undeploys v1', async () => {
-    execFileSync(python, ['train.py', '--seed', '1'], { cwd: project.dir, stdio: 'ignore' });
+    trainWithSeed(project.dir, 1);
     expect(await buildAndPush('v2')).toBe('v2');
     const deploy = await traffic(
       url,
@@ -109,7 +109,7 @@ describe('vertex lifecycle against the fakes', () => {
   }, 600_000);
 
   it('reverts a canary of v3 whose predictions fail, and v2 keeps serving', async () => {
-    execFileSync(python, ['train.py', '--seed', '2'], { cwd: project.dir, stdio: 'ignore' });
+    trainWithSeed(project.dir, 2);
     expect(await buildAndPush('v3')).toBe('v3');
     project.fakes.http.failing.add('projects/mlship-demo/locations/us-central1/models/mlship-churn@3');
     const deploy = await traffic(

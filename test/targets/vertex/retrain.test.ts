@@ -13,6 +13,7 @@
  *   of the project source the train step reads).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cachedBuild } from '../../helpers/build-cache.js';
 import { json, runCli } from '../../helpers/cli.js';
 import { fromStruct } from '../../doubles/vertex/checks.js';
 import { vertexProject, type VertexProject } from './project.js';
@@ -24,7 +25,7 @@ const pipelineCalls = () => project.fakes.grpc.calls.filter((c) => c.service ===
 
 beforeAll(async () => {
   project = await vertexProject({ serve: false, pollsUntilDone: 1 });
-  const build = await cli('build', '--json', '--no-image');
+  const build = await cachedBuild(project.dir, () => cli('build', '--json', '--no-image'));
   expect(build.code, build.stderr).toBe(0);
   const push = await cli('push', '--json', '--image', `${IMAGE}:v1`);
   expect(push.code, push.stderr).toBe(0);
