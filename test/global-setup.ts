@@ -21,7 +21,7 @@ import { ensureImageTools } from './helpers/image-tools.js';
 
 // The flavor tests' libraries (test/requirements-flavors.txt) are part of the test requirements.
 const MODULES =
-  'fastapi, uvicorn, httptools, uvloop, orjson, sklearn, pandas, numpy, scipy, joblib, moto, pytest, ruff, mypy, torch, transformers, tokenizers, safetensors, onnx, onnxruntime, lightgbm';
+  'fastapi, uvicorn, httptools, uvloop, orjson, sklearn, pandas, numpy, scipy, joblib, moto, pytest, ruff, mypy, torch, transformers, tokenizers, safetensors, onnx, onnxruntime, lightgbm, gguf, httpx';
 const REQUIREMENTS = ['requirements.txt', 'requirements-flavors.txt'];
 
 function hasModules(interpreter: string): boolean {

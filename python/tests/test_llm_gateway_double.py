@@ -1,0 +1,119 @@
+"""The gateway against a scripted backend (llm_double.py): what it normalises (a stream without
+[DONE] or usage), errors before and after the first byte, no buffering, a disconnect reaching the
+backend. The same gateway against a real llama-server: test_llm_gateway.py."""
+
+import json
+import time
+
+import httpx
+import pytest
+from llm_double import Double
+from llm_support import Gateway, make_build, make_model, sse_events
+
+
+@pytest.fixture(scope="module")
+def double():
+    d = Double()
+    yield d
+    d.close()
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory, double):
+    folder = tmp_path_factory.mktemp("llm-double")
+    build = make_build(str(folder / "build"), make_model(str(folder)))
+    g = Gateway(build, {"MLSHIP_LLM_UPSTREAM": double.url})
+    yield g
+    g.stop()
+
+
+def chat(model: str, **extra):
+    return {"model": model, "messages": [{"role": "user", "content": "hi"}], "stream": True, **extra}
+
+
+def stream_lines(gateway, body, rid):
+    with httpx.stream("POST", f"{gateway.url}/v1/chat/completions", json=body, headers={"x-request-id": rid}, timeout=30) as r:
+        assert r.status_code == 200, r.read()
+        assert r.headers["content-type"] == "text/event-stream"
+        return list(r.iter_lines())
+
+
+def test_a_stream_without_done_or_usage_is_completed(gateway, double):
+    events = sse_events(stream_lines(gateway, chat("no-done", stream_options={"include_usage": True}), "nodone-1"))
+    assert events[-1] == "[DONE]"
+    usage = json.loads(events[-2])
+    # The usage event the client asked for, built from the counted content events.
+    assert usage["choices"] == [] and usage["usage"]["completion_tokens"] == 3 and usage["id"] == "chatcmpl-double"
+    line = gateway.log_of("nodone-1")
+    assert line["output"] == "Hello there!" and line["llm"]["completion_tokens"] == 3 and line["llm"]["usage_source"] == "counted"
+    assert line["llm"]["finish_reason"] == "stop"
+
+
+def test_usage_reaches_only_a_client_that_asked_for_it(gateway, double):
+    events = sse_events(stream_lines(gateway, chat("plain"), "plain-1"))
+    assert all("usage" not in json.loads(e) for e in events[:-1]) and events[-1] == "[DONE]"
+    # The backend was asked for usage anyway: the log has the token counts.
+    assert double.requests[-1]["stream_options"] == {"include_usage": True}
+    assert gateway.log_of("plain-1")["llm"]["prompt_tokens"] == 7
+    events = sse_events(stream_lines(gateway, chat("plain", stream_options={"include_usage": True}), "plain-2"))
+    assert json.loads(events[-2])["usage"]["total_tokens"] == 10 and events.count("[DONE]") == 1
+
+
+def test_unknown_fields_are_passed_through(gateway, double):
+    stream_lines(gateway, chat("plain", mirostat=2, custom={"a": [1, 2]}), "fields-1")
+    assert double.requests[-1]["mirostat"] == 2 and double.requests[-1]["custom"] == {"a": [1, 2]}
+
+
+def test_an_error_before_the_first_byte_keeps_its_status_and_body(gateway):
+    r = httpx.post(f"{gateway.url}/v1/chat/completions", json=chat("error"), timeout=30)
+    assert r.status_code == 503
+    assert r.json()["error"]["message"] == "loading"
+    assert gateway.log_of(r.headers["x-request-id"])["llm"]["status"] == 503
+
+
+def test_an_error_after_the_first_byte_travels_in_the_stream(gateway):
+    events = sse_events(stream_lines(gateway, chat("break"), "break-1"))
+    assert json.loads(events[1])["choices"][0]["delta"]["content"] == "Hello"
+    assert "error" in json.loads(events[-2]) and events[-1] == "[DONE]"
+    assert gateway.log_of("break-1")["llm"]["error"]["type"] == "server_error"
+
+
+def test_events_are_forwarded_as_they_come(gateway, double):
+    double.release.clear()
+    with httpx.stream("POST", f"{gateway.url}/v1/chat/completions", json=chat("hold"), headers={"x-request-id": "hold-1"}, timeout=30) as r:
+        lines = r.iter_lines()
+        # The backend holds the rest of its answer until /release: this event cannot be a buffered one.
+        while not (line := next(lines)).startswith("data: ") or "Hello" not in line:
+            pass
+        assert [x for x in gateway.log_lines() if x["id"] == "hold-1"] == []
+        httpx.get(f"{double.url}/release", timeout=5)
+        rest = sse_events(list(lines))
+    assert rest[-1] == "[DONE]" and gateway.log_of("hold-1")["output"] == "Hello there!"
+
+
+def test_a_client_that_disconnects_cancels_the_backend(gateway, double):
+    with httpx.stream("POST", f"{gateway.url}/v1/chat/completions", json=chat("endless"), headers={"x-request-id": "gone-1"}, timeout=30) as r:
+        seen = 0
+        for line in r.iter_lines():
+            seen += line.startswith("data: ")
+            if seen == 3:
+                break
+    deadline = time.monotonic() + 10
+    while not double.closed and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert double.closed, "the backend kept generating after the client left"
+    line = gateway.log_of("gone-1")
+    assert line["llm"]["status"] == 499 and line["llm"]["finish_reason"] == "cancelled" and line["llm"]["completion_tokens"] >= 3
+
+
+def test_the_backend_unreachable_is_a_502_in_the_openai_shape(tmp_path):
+    build = make_build(str(tmp_path / "build"), make_model(str(tmp_path)))
+    dead = Double()
+    g = Gateway(build, {"MLSHIP_LLM_UPSTREAM": dead.url})
+    try:
+        dead.close()
+        r = httpx.post(f"{g.url}/v1/chat/completions", json=chat("plain", stream=False), timeout=30)
+        assert r.status_code == 502 and r.json()["error"]["type"] == "server_error"
+        assert httpx.get(f"{g.url}/health", timeout=10).status_code == 503
+    finally:
+        g.stop()
