@@ -117,3 +117,30 @@ def test_the_backend_unreachable_is_a_502_in_the_openai_shape(tmp_path):
         assert httpx.get(f"{g.url}/health", timeout=10).status_code == 503
     finally:
         g.stop()
+
+
+def metric(text: str, name: str) -> float:
+    found = [line.rsplit(" ", 1)[1] for line in text.splitlines() if line.startswith(name + " ")]
+    return float(found[0]) if found else 0.0
+
+
+def test_metrics_count_requests_tokens_and_latencies(gateway):
+    def scrape() -> str:
+        r = httpx.get(f"{gateway.url}/metrics", timeout=10)
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
+        return r.text
+
+    before = scrape()
+    stream_lines(gateway, chat("plain"), "metrics-1")
+    after = scrape()
+    ok = 'mlship_requests_total{route="/v1/chat/completions",status="200"}'
+    assert metric(after, ok) == metric(before, ok) + 1
+    for name, step in (
+        ("mlship_llm_time_to_first_token_seconds_count", 1),
+        ("mlship_llm_inter_token_latency_seconds_count", 1),
+        ("mlship_llm_request_duration_seconds_count", 1),
+        ("mlship_llm_completion_tokens_total", 3),
+        ("mlship_llm_prompt_tokens_total", 7),
+    ):
+        assert metric(after, name) == metric(before, name) + step, name
+    assert 'mlship_model_info{model="tiny",version="v1",build="llm-test-build",flavor="gguf"} 1' in after

@@ -5,6 +5,7 @@ Routes:
     POST /v1/chat/completions, /v1/completions   forwarded; streamed when the body says "stream": true
     GET  /v1/models                              the backend's answer
     GET  /health and every platform's health route (platforms.py)   200 once the backend answers its /health
+    GET  /metrics                                Prometheus: the gateway's (llm/metrics.py), then the backend's
 
 What it adds to the backend's answers, and nothing else:
 - checks first (openai.check_request): a clear 400/413/415 in OpenAI's error shape, never a 5xx
@@ -37,15 +38,17 @@ import httpx
 import orjson
 
 from .. import logs
-from ..app import App, Receive, Scope, Send, read_json, request_id
+from ..app import App, Message, Receive, Scope, Send, read_json, request_id
 from ..validation import BadRequest
 from .backend import Backend, upstream_error
+from .metrics import GatewayMetrics
 from .openai import CHAT, COMPLETIONS, ApiError, Completion, check_request, log_line, wants_usage
 
 _perf = time.perf_counter
 _dumps = orjson.dumps
 JSON = b"application/json"
 DONE = b"data: [DONE]\n\n"
+ROUTES = frozenset((CHAT, COMPLETIONS, "/v1/models", "/metrics"))
 CANCELLED = 499  # nginx's "client closed request": the log's status of a request whose client went away
 
 
@@ -104,6 +107,7 @@ class Gateway:
         )
         self.log = logs.DailyLog(settings.log_folder)
         self.version_b = settings.version.encode()
+        self.metrics = GatewayMetrics()
 
     # -- HTTP plumbing --------------------------------------------------------------------------
 
@@ -125,30 +129,45 @@ class Gateway:
         rid = request_id(headers)
         path: str = scope["path"]
         method: str = scope["method"]
+        statuses: list[int] = []
+
+        async def counted(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                statuses.append(message["status"])
+            await send(message)
+
+        final: int | None = None
+        try:
+            final = await self.route(path, method, headers, rid, t0, receive, counted)
+        except ApiError as e:
+            await self._error(counted, rid, e)
+        finally:
+            route = path if path in ROUTES or path in self.s.health_routes else "other"
+            self.metrics.count(route, final or (statuses[0] if statuses else CANCELLED))
+
+    async def route(self, path: str, method: str, headers: Any, rid: str, t0: float, receive: Receive, send: Send) -> int | None:
+        """Answer one request (an ApiError raised here is answered by the caller); the status to count
+        when it is not the one sent (a cancelled generation)."""
         if path in (CHAT, COMPLETIONS):
             if method != "POST":
-                return await self._error(send, rid, ApiError(405, f"{path} accepts POST"))
+                raise ApiError(405, f"{path} accepts POST")
             try:
                 payload = await read_json(receive, headers, self.s.max_body)
             except BadRequest as e:
-                return await self._error(send, rid, ApiError(e.status, e.message))
-            try:
-                check_request(path, payload, self.backend.context)
-            except ApiError as e:
-                return await self._error(send, rid, e)
-            await self.generate(path, payload, headers, rid, t0, receive, send)
-        elif path == "/v1/models":
+                raise ApiError(e.status, e.message) from None
+            check_request(path, payload, self.backend.context)
+            return await self.generate(path, payload, headers, rid, t0, receive, send)
+        if path == "/v1/models" or path == "/metrics":
             if method != "GET":
-                return await self._error(send, rid, ApiError(405, "/v1/models accepts GET"))
-            await self.models(rid, send)
+                raise ApiError(405, f"{path} accepts GET")
+            await (self.models(rid, send) if path == "/v1/models" else self.prometheus(rid, send))
         elif path in self.s.health_routes:
             if method not in ("GET", "HEAD"):
-                return await self._error(send, rid, ApiError(405, f"{path} accepts GET"))
+                raise ApiError(405, f"{path} accepts GET")
             await self.health(rid, send)
         else:
-            await self._error(
-                send, rid, ApiError(404, f"no route {path[:100]}; this server answers POST /v1/chat/completions, POST /v1/completions and GET /v1/models")
-            )
+            raise ApiError(404, f"no route {path[:100]}; this server answers POST /v1/chat/completions, POST /v1/completions and GET /v1/models")
+        return None
 
     # -- the routes -----------------------------------------------------------------------------
 
@@ -160,6 +179,16 @@ class Gateway:
         body = {"status": "ok" if ok else "unavailable", "model": self.s.name, "version": self.s.version, "build": self.s.build_id, "backend": "llama-server"}
         await self._reply(send, rid, 200 if ok else 503, _dumps(body))
 
+    async def prometheus(self, rid: str, send: Send) -> None:
+        """GET /metrics: the gateway's metrics, then the backend's (when it answers its /metrics)."""
+        try:
+            r = await self.client.get("/metrics", timeout=5.0)
+            backend = r.content if r.status_code == 200 else None
+        except httpx.HTTPError:
+            backend = None
+        body = self.metrics.render(self.s.name, self.s.version, self.s.build_id, backend)
+        await self._reply(send, rid, 200, body, b"text/plain; version=0.0.4")
+
     async def models(self, rid: str, send: Send) -> None:
         try:
             r = await self.client.get("/v1/models", timeout=10.0)
@@ -168,7 +197,7 @@ class Gateway:
         body = r.content if r.status_code == 200 else _dumps(upstream_error(r.status_code, r.content))
         await self._reply(send, rid, r.status_code, body)
 
-    async def generate(self, route: str, payload: dict[str, Any], headers: Any, rid: str, t0: float, receive: Receive, send: Send) -> None:
+    async def generate(self, route: str, payload: dict[str, Any], headers: Any, rid: str, t0: float, receive: Receive, send: Send) -> int | None:
         """Forward a (checked) generation request, answer, and log it."""
         streamed = payload.get("stream") is True
         c = Completion(route == CHAT, t0)
@@ -178,10 +207,11 @@ class Gateway:
         try:
             await _until_disconnect(work, receive)
         except _Cancelled:
-            if c.logged:
-                return
-            c.finish_reason = c.finish_reason or "cancelled"
-            self._write_log(rid, route, payload, c, streamed, CANCELLED)
+            if not c.logged:
+                c.finish_reason = c.finish_reason or "cancelled"
+                self._write_log(rid, route, payload, c, streamed, CANCELLED)
+            return CANCELLED
+        return None
 
     async def _once(self, route: str, payload: dict[str, Any], forward: list[tuple[bytes, bytes]], rid: str, c: Completion, send: Send) -> int:
         try:
@@ -268,6 +298,9 @@ class Gateway:
             "llm": line.llm,
         }
         c.logged = True
+        if status == 200:
+            llm = line.llm
+            self.metrics.generation(llm["ttft_ms"], llm["itl_ms"], llm["e2e_ms"], llm["prompt_tokens"], llm["completion_tokens"])
         try:
             self.log.write(now, _dumps(record, option=orjson.OPT_APPEND_NEWLINE))
         except OSError as e:
