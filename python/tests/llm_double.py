@@ -2,8 +2,8 @@
 without `[DONE]` or usage, an error before the first byte, a connection that breaks mid-stream) and of
 what needs a backend that waits on the test (no buffering, a disconnect reaching the backend).
 
-Raw HTTP/1.1 over asyncio in a thread of the test process, bound to 127.0.0.1. The request body's
-`model` picks the script:
+Raw HTTP/1.1 over asyncio in a thread of the test process, bound to 127.0.0.1. A request that is not
+streamed gets one whole chat answer ("Hello there!"); a streamed one's `model` picks the script:
     plain      three content events, usage, [DONE] (llama-server's shape)
     no-done    three content events, no usage, no [DONE]
     error      HTTP 503 with an OpenAI error body, before any byte of a stream
@@ -105,6 +105,19 @@ class Double:
         script = request.get("model")
         if script == "error":
             return await self._json(writer, 503, {"error": {"message": "loading", "type": "unavailable_error", "code": 503}})
+        if request.get("stream") is not True:
+            message = {"role": "assistant", "content": "Hello there!"}
+            return await self._json(
+                writer,
+                200,
+                {
+                    "id": "chatcmpl-double",
+                    "object": "chat.completion",
+                    "model": "double",
+                    "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+                    "usage": {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10},
+                },
+            )
         writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n")
 
         async def send(data: bytes) -> None:

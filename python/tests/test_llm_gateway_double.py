@@ -10,6 +10,8 @@ import pytest
 from llm_double import Double
 from llm_support import Gateway, make_build, make_model, sse_events
 
+VERTEX_PREDICT = "/v1/endpoints/42/deployedModels/7:predict"
+
 
 @pytest.fixture(scope="module")
 def double():
@@ -22,7 +24,7 @@ def double():
 def gateway(tmp_path_factory, double):
     folder = tmp_path_factory.mktemp("llm-double")
     build = make_build(str(folder / "build"), make_model(str(folder)))
-    g = Gateway(build, {"MLSHIP_LLM_UPSTREAM": double.url})
+    g = Gateway(build, {"MLSHIP_LLM_UPSTREAM": double.url, "AIP_PREDICT_ROUTE": VERTEX_PREDICT, "AIP_HEALTH_ROUTE": "/vertex/health"})
     yield g
     g.stop()
 
@@ -144,3 +146,26 @@ def test_metrics_count_requests_tokens_and_latencies(gateway):
     ):
         assert metric(after, name) == metric(before, name) + step, name
     assert 'mlship_model_info{model="tiny",version="v1",build="llm-test-build",flavor="gguf"} 1' in after
+
+
+def test_each_platform_predict_route_answers_openai_bodies(gateway, double):
+    for route in ("/invocations", "/score", "/predict"):
+        r = httpx.post(f"{gateway.url}{route}", json={"messages": [{"role": "user", "content": "hi"}], "model": "plain"}, timeout=30)
+        assert r.status_code == 200 and r.json()["choices"][0]["message"]["content"] == "Hello there!", (route, r.text)
+        assert gateway.log_of(r.headers["x-request-id"])["input"]["endpoint"] == "chat"
+    # Streamed through SageMaker's route (InvokeEndpointWithResponseStream) as through the OpenAI one.
+    with httpx.stream("POST", f"{gateway.url}/invocations", json=chat("plain"), timeout=30) as s:
+        assert s.headers["content-type"] == "text/event-stream" and sse_events(list(s.iter_lines()))[-1] == "[DONE]"
+    r = httpx.post(f"{gateway.url}/invocations", json={"inputs": "hi"}, timeout=30)
+    assert r.status_code == 400 and "messages" in r.json()["error"]["message"]
+
+
+def test_vertex_instances_answer_exactly_predictions(gateway):
+    body = {"instances": [{"messages": [{"role": "user", "content": "a"}]}, {"messages": [{"role": "user", "content": "b"}], "max_tokens": 4}]}
+    r = httpx.post(f"{gateway.url}{VERTEX_PREDICT}", json=body, headers={"x-request-id": "vertex-1"}, timeout=30)
+    assert r.status_code == 200, r.text
+    assert list(r.json()) == ["predictions"] and [p["choices"][0]["message"]["content"] for p in r.json()["predictions"]] == ["Hello there!"] * 2
+    assert gateway.log_of("vertex-1-1")["input"]["messages"] == body["instances"][1]["messages"]
+    bad = httpx.post(f"{gateway.url}{VERTEX_PREDICT}", json={"instances": [body["instances"][0], {"messages": []}]}, timeout=30)
+    assert bad.status_code == 400 and bad.json()["error"]["param"] == "instances[1].messages"
+    assert httpx.get(f"{gateway.url}/vertex/health", timeout=10).status_code == 200

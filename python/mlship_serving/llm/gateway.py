@@ -4,6 +4,10 @@ forwards to over HTTP and whose answers it passes on as they are, logging every 
 Routes:
     POST /v1/chat/completions, /v1/completions   forwarded; streamed when the body says "stream": true
     GET  /v1/models                              the backend's answer
+    POST every platform's predict route (platforms.py: /invocations, /score, /predict, AIP_PREDICT_ROUTE)
+         a chat body ({"messages"}) answered as /v1/chat/completions, a completion body ({"prompt"}) as
+         /v1/completions, streamed or not; on Vertex's route {"instances": [body, ...]} answered exactly
+         {"predictions": [answer, ...]} (not streamed; instance i logged as "ID-i")
     GET  /health and every platform's health route (platforms.py)   200 once the backend answers its /health
     GET  /metrics                                Prometheus: the gateway's (llm/metrics.py), then the backend's
 
@@ -42,7 +46,7 @@ from ..app import App, Message, Receive, Scope, Send, read_json, request_id
 from ..validation import BadRequest
 from .backend import Backend, upstream_error
 from .metrics import GatewayMetrics
-from .openai import CHAT, COMPLETIONS, ApiError, Completion, check_request, log_line, wants_usage
+from .openai import CHAT, COMPLETIONS, ApiError, Completion, check_instances, check_request, log_line, route_of, wants_usage
 
 _perf = time.perf_counter
 _dumps = orjson.dumps
@@ -58,6 +62,7 @@ class GatewaySettings(NamedTuple):
     build_id: str
     log_folder: str
     health_routes: frozenset[str]
+    predict_routes: dict[str, str]  # each platform's predict route -> its shape (platforms.py): mlship | predictions
     max_body: int
     log_content: str
 
@@ -148,15 +153,19 @@ class Gateway:
     async def route(self, path: str, method: str, headers: Any, rid: str, t0: float, receive: Receive, send: Send) -> int | None:
         """Answer one request (an ApiError raised here is answered by the caller); the status to count
         when it is not the one sent (a cancelled generation)."""
-        if path in (CHAT, COMPLETIONS):
+        shape = self.s.predict_routes.get(path)
+        if path in (CHAT, COMPLETIONS) or shape is not None:
             if method != "POST":
                 raise ApiError(405, f"{path} accepts POST")
             try:
                 payload = await read_json(receive, headers, self.s.max_body)
             except BadRequest as e:
                 raise ApiError(e.status, e.message) from None
-            check_request(path, payload, self.backend.context)
-            return await self.generate(path, payload, headers, rid, t0, receive, send)
+            if shape == "predictions":
+                return await self.instances(check_instances(payload, self.backend.context), headers, rid, t0, receive, send)
+            target = path if shape is None else route_of(payload)
+            check_request(target, payload, self.backend.context)
+            return await self.generate(target, payload, headers, rid, t0, receive, send)
         if path == "/v1/models" or path == "/metrics":
             if method != "GET":
                 raise ApiError(405, f"{path} accepts GET")
@@ -213,31 +222,64 @@ class Gateway:
             return CANCELLED
         return None
 
+    async def instances(self, bodies: list[tuple[str, dict[str, Any]]], headers: Any, rid: str, t0: float, receive: Receive, send: Send) -> int | None:
+        """Vertex's predict route: each instance answered whole and logged as "ID-i", then exactly
+        {"predictions": [answer, ...]}; the first instance that fails answers for the request."""
+        forward = [(k, v) for k, v in headers if k == b"authorization"]
+        forward.append((b"content-type", JSON))
+        current: list[tuple[str, str, dict[str, Any], Completion]] = []
+
+        async def work() -> int:
+            predictions = []
+            for i, (route, body) in enumerate(bodies):
+                c = Completion(route == CHAT, t0 if i == 0 else _perf())
+                current[:] = [(f"{rid}-{i}", route, body, c)]
+                status, answer, _ = await self._whole(route, body, forward, f"{rid}-{i}", c)
+                if status != 200:
+                    await self._reply(send, rid, status, answer)
+                    return status
+                predictions.append(orjson.loads(answer))
+            await self._reply(send, rid, 200, _dumps({"predictions": predictions}))
+            return 200
+
+        try:
+            await _until_disconnect(work(), receive)
+        except _Cancelled:
+            for instance_id, route, body, c in current:
+                if not c.logged:
+                    c.finish_reason = c.finish_reason or "cancelled"
+                    self._write_log(instance_id, route, body, c, False, CANCELLED)
+            return CANCELLED
+        return None
+
     async def _once(self, route: str, payload: dict[str, Any], forward: list[tuple[bytes, bytes]], rid: str, c: Completion, send: Send) -> int:
+        status, body, content_type = await self._whole(route, payload, forward, rid, c)
+        await self._reply(send, rid, status, body, content_type)
+        return status
+
+    async def _whole(self, route: str, payload: dict[str, Any], forward: list[tuple[bytes, bytes]], rid: str, c: Completion) -> tuple[int, bytes, bytes]:
+        """A non-streamed answer, logged: (status, body, content type)."""
         try:
             r = await self.client.post(route, content=_dumps(payload), headers=forward)
         except httpx.HTTPError as e:
             err = unreachable(self.backend.url, e)
             c.error = err.body()["error"]
             self._write_log(rid, route, payload, c, False, err.status)
-            await self._error(send, rid, err)
-            return err.status
+            return err.status, _dumps(err.body()), JSON
         status = r.status_code
         if status != 200:
             body = upstream_error(status, r.content)
             c.error = body["error"]
             self._write_log(rid, route, payload, c, False, status)
-            await self._reply(send, rid, status, _dumps(body))
-            return status
+            return status, _dumps(body), JSON
         try:
             c.answer(orjson.loads(r.content), _perf())
         except orjson.JSONDecodeError:
             pass
         if not self._write_log(rid, route, payload, c, False, 200):
-            await self._error(send, rid, ApiError(503, "the prediction log is not writable; no completion was returned", kind="server_error"))
-            return 503
-        await self._reply(send, rid, 200, r.content, r.headers.get("content-type", "application/json").encode())
-        return 200
+            err = ApiError(503, "the prediction log is not writable; no completion was returned", kind="server_error")
+            return 503, _dumps(err.body()), JSON
+        return 200, r.content, r.headers.get("content-type", "application/json").encode()
 
     async def _stream(self, route: str, payload: dict[str, Any], forward: list[tuple[bytes, bytes]], rid: str, c: Completion, send: Send) -> int:
         want_usage = wants_usage(payload)

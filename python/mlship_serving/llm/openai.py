@@ -90,6 +90,37 @@ def check_request(route: str, payload: Any, context: int) -> None:
         raise ApiError(400, "`stream_options` must be an object", "stream_options")
 
 
+def route_of(payload: Any) -> str:
+    """The OpenAI route a platform's predict route answers a body as: chat with `messages`, else
+    completions with `prompt`."""
+    if isinstance(payload, dict):
+        if "messages" in payload:
+            return CHAT
+        if "prompt" in payload:
+            return COMPLETIONS
+    raise ApiError(400, 'send an OpenAI chat body ({"messages": [...]}) or completion body ({"prompt": "..."})')
+
+
+def check_instances(payload: Any, context: int) -> list[tuple[str, dict[str, Any]]]:
+    """Vertex's {"instances": [body, ...]}: each a whole (not streamed) chat or completion body; its
+    (route, body) pairs. A problem names its instance (`instances[1].messages`)."""
+    instances = payload.get("instances") if isinstance(payload, dict) else None
+    if not isinstance(instances, list) or not instances:
+        raise ApiError(400, 'the body must be {"instances": [...]}: one OpenAI chat or completion body per instance', "instances")
+    out: list[tuple[str, dict[str, Any]]] = []
+    for i, body in enumerate(instances):
+        try:
+            route = route_of(body)
+            check_request(route, body, context)
+            if body.get("stream") is True:
+                raise ApiError(400, "streaming is not available in the instances shape: send the body to /v1/chat/completions or /v1/completions", "stream")
+        except ApiError as e:
+            e.param = f"instances[{i}]" + (f".{e.param}" if e.param else "")
+            raise
+        out.append((route, body))
+    return out
+
+
 def wants_usage(payload: dict[str, Any]) -> bool:
     options = payload.get("stream_options")
     return isinstance(options, dict) and options.get("include_usage") is True

@@ -60,7 +60,7 @@ def serve_llm(spec: LlmSpec, build_dir: str) -> None:
     try:
         sock = _bind(host, port)
         routes = platforms.routes(environ)
-        settings = GatewaySettings(spec.name, version, build.get("id", "unknown"), log_folder, routes.health, spec.max_body, log_content)
+        settings = GatewaySettings(spec.name, version, build.get("id", "unknown"), log_folder, routes.health, routes.predict, spec.max_body, log_content)
         http, loop = http_stack()
         config = uvicorn.Config(
             create_gateway(settings, backend),
