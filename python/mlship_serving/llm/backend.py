@@ -13,10 +13,11 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Mapping
 from typing import IO, Any
 
-import httpx
 import orjson
 
 from ..artifact import StartupError
@@ -37,6 +38,21 @@ def find_binary(environ: Mapping[str, str] = os.environ) -> str:
             "--target llama-server`) and put its bin/ on PATH, or name the binary in MLSHIP_LLAMA_SERVER"
         )
     return found
+
+
+# The backend is on 127.0.0.1 or a named host: never through a proxy of the environment.
+_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def _get(url: str, timeout_s: float) -> tuple[int, bytes] | None:
+    """(status, body) of a GET, or None when nothing answers."""
+    try:
+        with _opener.open(url, timeout=timeout_s) as r:
+            return int(r.status), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, b""
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -120,23 +136,21 @@ class Backend:
     def wait_ready(self, timeout_s: float, log_path: str | None) -> None:
         """Poll /health until the model is loaded; then take the context per request from /props."""
         deadline = time.monotonic() + timeout_s
-        with httpx.Client(timeout=5.0) as client:
-            while True:
-                if self.process is not None and self.process.poll() is not None:
-                    raise StartupError(f"llama-server exited ({self.process.returncode}) while loading the model:\n{tail(log_path)}")
-                try:
-                    if client.get(f"{self.url}/health").status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    where = f"; its output:\n{tail(log_path)}" if log_path else ""
-                    raise StartupError(f"the LLM backend at {self.url} was not ready after {timeout_s:.0f}s{where}")
-                time.sleep(0.1)
-            try:
-                props = client.get(f"{self.url}/props").json()
-            except (httpx.HTTPError, ValueError):
-                props = None
+        while True:
+            if self.process is not None and self.process.poll() is not None:
+                raise StartupError(f"llama-server exited ({self.process.returncode}) while loading the model:\n{tail(log_path)}")
+            answer = _get(f"{self.url}/health", 5.0)
+            if answer is not None and answer[0] == 200:
+                break
+            if time.monotonic() > deadline:
+                where = f"; its output:\n{tail(log_path)}" if log_path else ""
+                raise StartupError(f"the LLM backend at {self.url} was not ready after {timeout_s:.0f}s{where}")
+            time.sleep(0.1)
+        answer = _get(f"{self.url}/props", 5.0)
+        try:
+            props = orjson.loads(answer[1]) if answer is not None and answer[0] == 200 else None
+        except orjson.JSONDecodeError:
+            props = None
         n_ctx = context_of(props)
         if n_ctx is not None:
             self.context = n_ctx

@@ -38,7 +38,6 @@ import time
 from collections.abc import Awaitable
 from typing import Any, NamedTuple
 
-import httpx
 import orjson
 
 from .. import logs
@@ -47,6 +46,7 @@ from ..validation import BadRequest
 from .backend import Backend, upstream_error
 from .metrics import GatewayMetrics
 from .openai import CHAT, COMPLETIONS, ApiError, Completion, check_instances, check_request, log_line, route_of, wants_usage
+from .upstream import Upstream, UpstreamError
 
 _perf = time.perf_counter
 _dumps = orjson.dumps
@@ -104,12 +104,8 @@ class Gateway:
     def __init__(self, settings: GatewaySettings, backend: Backend) -> None:
         self.s = settings
         self.backend = backend
-        self.client = httpx.AsyncClient(
-            base_url=backend.url,
-            # A generation may take minutes between bytes of a long prompt: no read timeout.
-            timeout=httpx.Timeout(None, connect=10.0),
-            limits=httpx.Limits(max_connections=None, max_keepalive_connections=64),
-        )
+        # A generation may take minutes between bytes of a long prompt: no read timeout.
+        self.client = Upstream(backend.url)
         self.log = logs.DailyLog(settings.log_folder)
         self.version_b = settings.version.encode()
         self.metrics = GatewayMetrics()
@@ -182,8 +178,8 @@ class Gateway:
 
     async def health(self, rid: str, send: Send) -> None:
         try:
-            ok = (await self.client.get("/health", timeout=5.0)).status_code == 200
-        except httpx.HTTPError:
+            ok = (await self.client.get("/health", 5.0))[0] == 200
+        except UpstreamError:
             ok = False
         body = {"status": "ok" if ok else "unavailable", "model": self.s.name, "version": self.s.version, "build": self.s.build_id, "backend": "llama-server"}
         await self._reply(send, rid, 200 if ok else 503, _dumps(body))
@@ -191,20 +187,19 @@ class Gateway:
     async def prometheus(self, rid: str, send: Send) -> None:
         """GET /metrics: the gateway's metrics, then the backend's (when it answers its /metrics)."""
         try:
-            r = await self.client.get("/metrics", timeout=5.0)
-            backend = r.content if r.status_code == 200 else None
-        except httpx.HTTPError:
+            status, text = await self.client.get("/metrics", 5.0)
+            backend = text if status == 200 else None
+        except UpstreamError:
             backend = None
         body = self.metrics.render(self.s.name, self.s.version, self.s.build_id, backend)
         await self._reply(send, rid, 200, body, b"text/plain; version=0.0.4")
 
     async def models(self, rid: str, send: Send) -> None:
         try:
-            r = await self.client.get("/v1/models", timeout=10.0)
-        except httpx.HTTPError as e:
+            status, body = await self.client.get("/v1/models", 10.0)
+        except UpstreamError as e:
             return await self._error(send, rid, unreachable(self.backend.url, e))
-        body = r.content if r.status_code == 200 else _dumps(upstream_error(r.status_code, r.content))
-        await self._reply(send, rid, r.status_code, body)
+        await self._reply(send, rid, status, body if status == 200 else _dumps(upstream_error(status, body)))
 
     async def generate(self, route: str, payload: dict[str, Any], headers: Any, rid: str, t0: float, receive: Receive, send: Send) -> int | None:
         """Forward a (checked) generation request, answer, and log it."""
@@ -260,58 +255,65 @@ class Gateway:
     async def _whole(self, route: str, payload: dict[str, Any], forward: list[tuple[bytes, bytes]], rid: str, c: Completion) -> tuple[int, bytes, bytes]:
         """A non-streamed answer, logged: (status, body, content type)."""
         try:
-            r = await self.client.post(route, content=_dumps(payload), headers=forward)
-        except httpx.HTTPError as e:
+            r = await self.client.request("POST", route, _dumps(payload), forward)
+            try:
+                content = await r.read()
+            finally:
+                r.close()
+        except UpstreamError as e:
             err = unreachable(self.backend.url, e)
             c.error = err.body()["error"]
             self._write_log(rid, route, payload, c, False, err.status)
             return err.status, _dumps(err.body()), JSON
-        status = r.status_code
+        status = r.status
         if status != 200:
-            body = upstream_error(status, r.content)
+            body = upstream_error(status, content)
             c.error = body["error"]
             self._write_log(rid, route, payload, c, False, status)
             return status, _dumps(body), JSON
         try:
-            c.answer(orjson.loads(r.content), _perf())
+            c.answer(orjson.loads(content), _perf())
         except orjson.JSONDecodeError:
             pass
         if not self._write_log(rid, route, payload, c, False, 200):
             err = ApiError(503, "the prediction log is not writable; no completion was returned", kind="server_error")
             return 503, _dumps(err.body()), JSON
-        return 200, r.content, r.headers.get("content-type", "application/json").encode()
+        return 200, content, r.headers.get(b"content-type", JSON)
 
     async def _stream(self, route: str, payload: dict[str, Any], forward: list[tuple[bytes, bytes]], rid: str, c: Completion, send: Send) -> int:
         want_usage = wants_usage(payload)
         options = payload.get("stream_options")
         body = dict(payload, stream_options={**(options if isinstance(options, dict) else {}), "include_usage": True})
-        request = self.client.build_request("POST", route, content=_dumps(body), headers=forward)
         try:
-            r = await self.client.send(request, stream=True)
-        except httpx.HTTPError as e:
+            r = await self.client.request("POST", route, _dumps(body), forward)
+        except UpstreamError as e:
             err = unreachable(self.backend.url, e)
             c.error = err.body()["error"]
             self._write_log(rid, route, payload, c, True, err.status)
             await self._error(send, rid, err)
             return err.status
         try:
-            if r.status_code != 200:
-                error = upstream_error(r.status_code, await r.aread())
+            if r.status != 200:
+                try:
+                    content = await r.read()
+                except UpstreamError:
+                    content = b""
+                error = upstream_error(r.status, content)
                 c.error = error["error"]
-                self._write_log(rid, route, payload, c, True, r.status_code)
-                await self._reply(send, rid, r.status_code, _dumps(error))
-                return r.status_code
+                self._write_log(rid, route, payload, c, True, r.status)
+                await self._reply(send, rid, r.status, _dumps(error))
+                return r.status
             h = self._headers(rid, b"text/event-stream")
             h += [(b"cache-control", b"no-cache"), (b"x-accel-buffering", b"no")]
             await send({"type": "http.response.start", "status": 200, "headers": h})
             events = EventReader(c, want_usage)
             try:
-                async for chunk in r.aiter_raw():
+                async for chunk in r.chunks():
                     for out in events.feed(chunk, _perf()):
                         await send({"type": "http.response.body", "body": out, "more_body": True})
-            except httpx.HTTPError as e:
+            except UpstreamError as e:
                 # After the first byte an error can only travel in the stream.
-                c.error = {"message": f"the model server's stream broke: {type(e).__name__}: {e}", "type": "server_error", "param": None, "code": None}
+                c.error = {"message": str(e), "type": "server_error", "param": None, "code": None}
                 await send({"type": "http.response.body", "body": b"data: " + _dumps({"error": c.error}) + b"\n\n", "more_body": True})
             for out in events.finish(_perf()):
                 await send({"type": "http.response.body", "body": out, "more_body": True})
@@ -321,7 +323,7 @@ class Gateway:
             await send({"type": "http.response.body", "body": DONE})
             return 200
         finally:
-            await r.aclose()
+            r.close()
 
     # -- the log --------------------------------------------------------------------------------
 
