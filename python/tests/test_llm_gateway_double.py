@@ -169,3 +169,25 @@ def test_vertex_instances_answer_exactly_predictions(gateway):
     bad = httpx.post(f"{gateway.url}{VERTEX_PREDICT}", json={"instances": [body["instances"][0], {"messages": []}]}, timeout=30)
     assert bad.status_code == 400 and bad.json()["error"]["param"] == "instances[1].messages"
     assert httpx.get(f"{gateway.url}/vertex/health", timeout=10).status_code == 200
+
+
+def test_prompts_and_completions_can_be_logged_hashed(tmp_path, double):
+    import hashlib
+
+    build = make_build(str(tmp_path / "build"), make_model(str(tmp_path)), log_content="hashed")
+    g = Gateway(build, {"MLSHIP_LLM_UPSTREAM": double.url})
+    try:
+        r = httpx.post(f"{g.url}/v1/chat/completions", json={"messages": [{"role": "user", "content": "my secret"}]}, timeout=30)
+        assert r.status_code == 200 and r.json()["choices"][0]["message"]["content"] == "Hello there!"
+        line = g.log_of(r.headers["x-request-id"])
+        digest = lambda text: "sha256:" + hashlib.sha256(text.encode()).hexdigest()  # noqa: E731
+        assert line["input"]["messages"] == [{"role": "user", "content": digest("my secret")}]
+        assert line["output"] == digest("Hello there!") and line["llm"]["completion_tokens"] == 3
+    finally:
+        g.stop()
+
+
+def test_an_unknown_log_content_setting_stops_the_start(tmp_path, double):
+    build = make_build(str(tmp_path / "build"), make_model(str(tmp_path)))
+    with pytest.raises(AssertionError, match=r"exited \(1\):\nmlship serve: MLSHIP_LLM_LOG_CONTENT='plain' is not one of full, redacted, hashed"):
+        Gateway(build, {"MLSHIP_LLM_UPSTREAM": double.url, "MLSHIP_LLM_LOG_CONTENT": "plain"})

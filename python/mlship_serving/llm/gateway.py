@@ -309,8 +309,9 @@ class Gateway:
             events = EventReader(c, want_usage)
             try:
                 async for chunk in r.chunks():
-                    for out in events.feed(chunk, _perf()):
-                        await send({"type": "http.response.body", "body": out, "more_body": True})
+                    outs = events.feed(chunk, _perf())
+                    if outs:
+                        await send({"type": "http.response.body", "body": outs[0] if len(outs) == 1 else b"".join(outs), "more_body": True})
             except UpstreamError as e:
                 # After the first byte an error can only travel in the stream.
                 c.error = {"message": str(e), "type": "server_error", "param": None, "code": None}

@@ -8,11 +8,14 @@ HTTP/1.1, so a small client does.
 """
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Iterable
 from urllib.parse import urlsplit
 
 CONNECT_TIMEOUT_S = 10.0
 MAX_IDLE = 64
+# llama-server closes a kept-alive connection after 5 s idle: one idle this long is not tried.
+IDLE_TTL_S = 4.0
 
 
 class UpstreamError(Exception):
@@ -34,19 +37,33 @@ class Response:
         self.closed = False
 
     async def chunks(self) -> AsyncIterator[bytes]:
-        """The body as it arrives: each chunk of a chunked body, else whatever each read returns."""
+        """The body as it arrives: whatever each read brings (of a chunked body, the data of every
+        complete chunk it holds, joined: events that arrived together are forwarded together)."""
         r = self.reader
         try:
             if self.headers.get(b"transfer-encoding", b"").lower() == b"chunked":
+                buffer = b""
                 while True:
-                    line = await r.readuntil(b"\r\n")
-                    size = int(line.split(b";", 1)[0].strip(), 16)
-                    if size == 0:
-                        await r.readuntil(b"\r\n")  # no trailers from llama-server: the final CRLF
+                    data = await r.read(65536)
+                    if not data:
+                        raise UpstreamError("the model server closed the connection before the end of its answer")
+                    buffer += data
+                    parts: list[bytes] = []
+                    done = False
+                    while (i := buffer.find(b"\r\n")) >= 0:
+                        size = int(buffer[:i].split(b";", 1)[0].strip(), 16)
+                        end = i + 2 + size + 2
+                        if size == 0:
+                            done = len(buffer) >= i + 4  # the last chunk, then the final CRLF (no trailers)
+                            break
+                        if len(buffer) < end:
+                            break
+                        parts.append(buffer[i + 2 : end - 2])
+                        buffer = buffer[end:]
+                    if parts:
+                        yield parts[0] if len(parts) == 1 else b"".join(parts)
+                    if done:
                         break
-                    data = await r.readexactly(size)
-                    await r.readexactly(2)
-                    yield data
             elif b"content-length" in self.headers:
                 left = int(self.headers[b"content-length"])
                 while left > 0:
@@ -59,7 +76,7 @@ class Response:
                 while data := await r.read(65536):
                     yield data
                 self.headers[b"connection"] = b"close"
-        except (asyncio.IncompleteReadError, ConnectionError, OSError, ValueError) as e:
+        except (ConnectionError, OSError, ValueError) as e:
             raise UpstreamError(f"the model server broke its answer: {type(e).__name__}: {e}") from None
         self.complete = True
 
@@ -75,13 +92,14 @@ class Response:
         # stream's connection is not kept (reusing it would cost a failed attempt on the next request).
         reusable = self.headers.get(b"connection", b"").lower() != b"close" and not self.headers.get(b"content-type", b"").startswith(b"text/event-stream")
         if self.complete and reusable and len(self.pool.idle) < MAX_IDLE:
-            self.pool.idle.append((self.reader, self.writer))
+            self.pool.idle.append((self.reader, self.writer, time.monotonic()))
         else:
             self.writer.close()
 
 
 class Upstream:
-    """The backend at `url` (http://host:port)."""
+    """The backend at `url` (http://host:port). One spare connection is kept open ahead of need
+    (a stream's connection is not reused, so a new stream would otherwise wait for a connect)."""
 
     def __init__(self, url: str) -> None:
         parts = urlsplit(url)
@@ -89,7 +107,8 @@ class Upstream:
             raise ValueError(f"the model server's URL must be http://host:port, got {url}")
         self.host = parts.hostname
         self.port = parts.port or 80
-        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = []
+        self.spare: asyncio.Task[None] | None = None
         self.host_header = f"{self.host}:{self.port}".encode()
 
     async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
@@ -105,16 +124,32 @@ class Upstream:
         head += [k + b": " + v for k, v in headers]
         message = b"\r\n".join(head) + b"\r\n\r\n" + body
         while self.idle:
-            reader, writer = self.idle.pop()
-            if writer.is_closing() or reader.at_eof():
+            reader, writer, since = self.idle.pop()
+            if writer.is_closing() or reader.at_eof() or time.monotonic() - since > IDLE_TTL_S:
                 writer.close()
                 continue
+            self._keep_spare()
             try:
                 return await self._exchange(reader, writer, message)
             except UpstreamError:
                 continue  # a stale kept-alive connection: try the next, then a new one
+        self._keep_spare()
         reader, writer = await self._connect()
         return await self._exchange(reader, writer, message)
+
+    def _keep_spare(self) -> None:
+        """Open a connection for the next request in the background when none is idle."""
+        if self.idle or (self.spare is not None and not self.spare.done()):
+            return
+
+        async def connect() -> None:
+            try:
+                reader, writer = await self._connect()
+            except UpstreamError:
+                return
+            self.idle.append((reader, writer, time.monotonic()))
+
+        self.spare = asyncio.ensure_future(connect())
 
     async def _exchange(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, message: bytes) -> Response:
         try:
@@ -155,6 +190,6 @@ class Upstream:
             raise UpstreamError(f"no answer to GET {path} within {timeout_s:.0f}s") from None
 
     def close(self) -> None:
-        for _, writer in self.idle:
+        for _, writer, _ in self.idle:
             writer.close()
         self.idle.clear()
