@@ -6,7 +6,9 @@
  * `npm test` must work on a fresh machine as the README says: when the interpreter at hand cannot
  * import the test requirements (and MLSHIP_PYTHON names none), a virtualenv is made in
  * test/.tmp/venv from test/requirements.txt and test/requirements-flavors.txt and used for the whole
- * run. The flavor tests' small models are made here too (cached). Nothing is installed globally
+ * run. The flavor tests' small models are made here too (cached), and llama.cpp's `llama-server` for
+ * the LLM tests is found or built once per machine (helpers/llama-server.ts; cached outside the
+ * working tree; handed to the tests in MLSHIP_LLAMA_SERVER). Nothing is installed globally
  * but the browser of the HTML-report test: an existing Chrome/Chromium, else Debian's chromium when
  * root, else the run stops with the one line that fixes it (helpers/chromium.ts).
  */
@@ -19,10 +21,11 @@ import { ensureChromium } from './helpers/chromium.js';
 import { ensureExampleModel, python, pythonExecutable, repoRoot } from './helpers/cli.js';
 import { makeFlavorProjects } from './helpers/flavors.js';
 import { ensureImageTools } from './helpers/image-tools.js';
+import { ensureLlamaServer } from './helpers/llama-server.js';
 
 // The flavor tests' libraries (test/requirements-flavors.txt) are part of the test requirements.
 const MODULES =
-  'fastapi, uvicorn, httptools, uvloop, orjson, sklearn, pandas, numpy, scipy, joblib, moto, pytest, ruff, mypy, torch, transformers, tokenizers, safetensors, onnx, onnxruntime, lightgbm';
+  'fastapi, uvicorn, httptools, uvloop, orjson, sklearn, pandas, numpy, scipy, joblib, moto, pytest, ruff, mypy, torch, transformers, tokenizers, safetensors, onnx, onnxruntime, lightgbm, gguf, httpx';
 const REQUIREMENTS = ['requirements.txt', 'requirements-flavors.txt'];
 
 function hasModules(interpreter: string): boolean {
@@ -88,4 +91,10 @@ export default function setup(): void {
   makeFlavorProjects(interpreter);
   // Builds shared by content digest across files and runs (helpers/build-cache.ts); workers inherit MLSHIP_TEST_BUILD_CACHE.
   prepareBuildCache(interpreter);
+  // The LLM tests' backend (python/tests/test_llm_gateway.py and the gateway they start read it).
+  process.env.MLSHIP_LLAMA_SERVER = ensureLlamaServer({
+    log: (line) => process.stderr.write(`${line}\n`),
+    isRoot: process.getuid?.() === 0,
+    install: aptInstall,
+  });
 }

@@ -45,19 +45,26 @@ model outputs a value (regression), else the class (a string, integer or boolean
 import importlib
 import sys
 
-from .spec import Field, Spec
+from .spec import Field, LlmSpec, Spec
 
-__all__ = ["Field", "Spec", "main"]
+__all__ = ["Field", "LlmSpec", "Spec", "main"]
 
 # `serve.py <command>` for these runs the function of that name in mlship_serving/tools/<command>.py,
 # imported only then: serving never loads a build-time tool.
 TOOLS = ("parity", "calibrate")
 
 
-def main(spec: Spec, build_dir: str, argv: list[str]) -> None:
-    """`serve.py [serve | parity ... | calibrate ...]`."""
+def main(spec: Spec | LlmSpec, build_dir: str, argv: list[str]) -> None:
+    """`serve.py [serve | parity ... | calibrate ...]`; an LlmSpec serves the LLM gateway (llm/)."""
     command = argv[0] if argv else "serve"
-    if command == "serve":
+    if isinstance(spec, LlmSpec):
+        if command != "serve":
+            sys.stderr.write(f"usage: serve.py serve  (a language model has no {command!r} tool)\n")
+            sys.exit(2)
+        from .llm.server import serve_llm
+
+        serve_llm(spec, build_dir)
+    elif command == "serve":
         from .server import serve
 
         serve(spec, build_dir)

@@ -35,3 +35,18 @@ class Spec(NamedTuple):
     max_wait_ms: float = 0  # extra wait for a fuller batch; 0: never wait when idle
     workers: int | None = None  # worker processes; None: the CPUs the container may use
     model_options: dict[str, Any] | None = None  # transformers: {"task": ..., "max_tokens": ...}
+
+
+class LlmSpec(NamedTuple):
+    """A language model's serving decisions: the OpenAI-compatible gateway in front of `llama-server`
+    (mlship_serving/llm/). The same `serve.py serve` runs it."""
+
+    name: str  # the model's name: in logs, /v1/models (llama-server's --alias) and /health
+    model_file: str  # file name of the GGUF artifact
+    context: int = 4096  # tokens of context per request (llama-server's -c); max_tokens is checked against it
+    max_body: int = 4 << 20  # bytes of a request body
+    log_content: str = "full"  # prompts and completions in the log: full | redacted | hashed
+    threads: int | None = None  # llama-server's -t; None: the CPUs this container may use
+    parallel: int = 1  # requests generated at once (llama-server's -np)
+    load_timeout_s: float = 600.0  # how long the backend may take to load the model
+    server_args: tuple[str, ...] = ()  # more llama-server arguments, as given

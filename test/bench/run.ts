@@ -40,6 +40,7 @@ const modules: Record<string, () => Promise<BenchModule>> = {
   transformer: () => import('./transformer.js'),
   image: () => import('./image.js'),
   package: () => import('./package.js'),
+  llm: () => import('./llm.js'),
 };
 
 async function main(): Promise<void> {
