@@ -13,6 +13,7 @@
  * `blob-store.ts` (the datastore as the shared ObjectStore) · `container-registry.ts` (the workspace's
  * ACR for push) · `data-collector.ts` (prediction logs for drift-check) · `descriptor.ts` (SDK-free facts).
  */
+import { CloudTarget, type CloudTargetOptions } from '../../deploy/cloud-target.js';
 import { azureDescriptor } from './descriptor.js';
 import { OperationError, UsageError } from '../../util/errors.js';
 import { loadCatalog } from '../../instances/catalog.js';
@@ -20,8 +21,6 @@ import { selectForManifest } from '../../compute/select.js';
 import type { BaselineProfile } from '../../baseline/profile.js';
 import { CloudError, translatingCalls } from '../../deploy/cloud-errors.js';
 import { chooseRollback, historyEntry, liveSince, recentHistory } from '../../deploy/history.js';
-import { contextClock, type Clock } from '../../deploy/poll.js';
-import { LazySession } from '../../deploy/session.js';
 import { pushVersion } from '../../deploy/push.js';
 import { resolveVersion } from '../../deploy/versions.js';
 import type { ObjectStore } from '../../deploy/object-store.js';
@@ -55,7 +54,7 @@ import { promotionSteps, runRetrainingJob, sourceCode, versionRecords, type Azur
 import { monitorScheduleBody, retrainScheduleBody } from './schedules.js';
 
 /** How the target reaches Azure; tests may pass their own client. */
-export interface AzureTargetOptions {
+export interface AzureTargetOptions extends CloudTargetOptions {
   api?: AzureMl;
   /** The datastore's objects (tests: a `MemoryObjectStore`); default: the datastore's blob container. */
   store?: ObjectStore;
@@ -73,23 +72,14 @@ interface EndpointState {
   live?: string;
 }
 
-export class AzureTarget implements Target {
+export class AzureTarget extends CloudTarget<Session, AzureTargetOptions> implements Target {
   readonly name = azureDescriptor.name;
-  private readonly session = new LazySession(() => this.connect());
-  private readonly clock: Clock;
 
-  constructor(
-    private readonly ctx: TargetContext,
-    private readonly options: AzureTargetOptions = {},
-  ) {
-    this.clock = contextClock(ctx);
+  constructor(ctx: TargetContext, options: AzureTargetOptions = {}) {
+    super(ctx, options);
   }
 
-  private open(): Promise<Session> {
-    return this.session.get();
-  }
-
-  private async connect(): Promise<Session> {
+  protected async connect(): Promise<Session> {
     const r = resolveResources(this.ctx.manifest, this.ctx.env);
     const raw = this.options.api ?? (await connectAzureMl({ ...r, ...(this.options.pollMs !== undefined && { pollMs: this.options.pollMs }) }));
     const api = withTranslation(raw, r);

@@ -20,12 +20,11 @@
  * · `cron.ts` · `capture.ts`, `src/logs/formats/sagemaker.ts` (Data Capture files → neutral records) ·
  * `retrain-run.ts` · `compute.ts`.
  */
+import { CloudTarget, type CloudTargetOptions } from '../../deploy/cloud-target.js';
 import { OperationError, UsageError } from '../../util/errors.js';
 import type { BaselineProfile } from '../../baseline/profile.js';
 import { actor, chooseRollback, historyEntry, liveSince, NoVersionsError, recentHistory } from '../../deploy/history.js';
-import { systemClock, type Clock } from '../../deploy/poll.js';
 import { resolveVersion } from '../../deploy/versions.js';
-import { LazySession } from '../../deploy/session.js';
 import { runSteps, toPlan, type Step } from '../../deploy/steps.js';
 import { CanaryRevertedError, guardsFromManifest, runRollout, type RolloutStrategy, type TrafficControl } from '../../deploy/rollout.js';
 import type {
@@ -73,12 +72,10 @@ import { endpointState, TRANSITIONAL, type Session } from './session.js';
 import { sagemakerDescriptor } from './descriptor.js';
 
 /** How the target reaches AWS; tests pass a double in front of moto. */
-export interface SageMakerTargetOptions {
+export interface SageMakerTargetOptions extends CloudTargetOptions {
   api?: AwsApi;
   /** Longest pause between endpoint polls (the first polls come sooner). */
   maxPollMs?: number;
-  /** Pause function (tests make it instant); default the context's, else real time. */
-  sleep?: (ms: number) => Promise<void>;
 }
 
 /** Endpoint `where` for messages. */
@@ -88,20 +85,14 @@ function where(r: Resources): string {
 
 const DEFAULT_TIMEOUT_S = 1800;
 
-export class SageMakerTarget implements Target {
+export class SageMakerTarget extends CloudTarget<Session, SageMakerTargetOptions> implements Target {
   readonly name = sagemakerDescriptor.name;
-  private readonly session = new LazySession(() => this.connect());
 
-  constructor(
-    private readonly ctx: TargetContext,
-    private readonly options: SageMakerTargetOptions = {},
-  ) {}
-
-  private open(): Promise<Session> {
-    return this.session.get();
+  constructor(ctx: TargetContext, options: SageMakerTargetOptions = {}) {
+    super(ctx, options);
   }
 
-  private async connect(): Promise<Session> {
+  protected async connect(): Promise<Session> {
     const sm = this.ctx.manifest.targets.sagemaker;
     const raw = this.options.api ?? (await createAwsApi({ region: sm?.region }));
     const api = withErrorTranslation(raw, { role: sm?.role });
@@ -109,11 +100,6 @@ export class SageMakerTarget implements Target {
     if (!identity.Account) throw new OperationError('aws_error', 'STS returned no account id');
     const r = resolveResources(this.ctx.manifest, identity.Account, api.region);
     return { api, r, registry: new S3Registry(api, r) };
-  }
-
-  /** The command's clock: its `now`, and the sleep tests make instant. */
-  private get clock(): Clock {
-    return { now: this.ctx.now, sleep: this.options.sleep ?? this.ctx.sleep ?? systemClock.sleep };
   }
 
   private waiter(session: Session): EndpointWaiter {

@@ -14,6 +14,7 @@
  * `src/logs/formats/vertex.ts` (BigQuery logging rows → neutral records) · `pipeline.ts` (retraining) ·
  * `descriptor.ts` (SDK-free facts).
  */
+import { CloudTarget, type CloudTargetOptions } from '../../deploy/cloud-target.js';
 import { vertexDescriptor } from './descriptor.js';
 import { loadCatalog } from '../../instances/catalog.js';
 import { selectForManifest } from '../../compute/select.js';
@@ -21,9 +22,7 @@ import type { ComputeChoice } from '../../compute/types.js';
 import { OperationError } from '../../util/errors.js';
 import type { BaselineProfile } from '../../baseline/profile.js';
 import { chooseRollback, historyEntry, liveSince, NoVersionsError, recentHistory } from '../../deploy/history.js';
-import { contextClock, type Clock } from '../../deploy/poll.js';
 import { ObjectRegistry } from '../../deploy/registry.js';
-import { LazySession } from '../../deploy/session.js';
 import { resolveVersion } from '../../deploy/versions.js';
 import { ALL_AT_ONCE, CanaryRevertedError, guardsFromManifest, runRollout, type RolloutStrategy, type TrafficControl } from '../../deploy/rollout.js';
 import { converge, runSteps, toPlan, type Step } from '../../deploy/steps.js';
@@ -56,7 +55,7 @@ import { resolveResources } from './resources.js';
 import { readEndpoint, type EndpointState, type VertexRecord, type VertexSession } from './session.js';
 
 /** How the target reaches Google Cloud; tests may pass a ready client. */
-export interface VertexTargetOptions {
+export interface VertexTargetOptions extends CloudTargetOptions {
   api?: VertexApi;
   /** Longest pause between polls of long-running operations. */
   maxPollMs?: number;
@@ -64,23 +63,14 @@ export interface VertexTargetOptions {
 
 const DEFAULT_TIMEOUT_S = 1800;
 
-export class VertexTarget implements Target {
+export class VertexTarget extends CloudTarget<VertexSession, VertexTargetOptions> implements Target {
   readonly name = vertexDescriptor.name;
-  private readonly session = new LazySession(() => this.connect());
-  private readonly clock: Clock;
 
-  constructor(
-    private readonly ctx: TargetContext,
-    private readonly options: VertexTargetOptions = {},
-  ) {
-    this.clock = contextClock(ctx);
+  constructor(ctx: TargetContext, options: VertexTargetOptions = {}) {
+    super(ctx, options);
   }
 
-  private open(): Promise<VertexSession> {
-    return this.session.get();
-  }
-
-  private async connect(): Promise<VertexSession> {
+  protected async connect(): Promise<VertexSession> {
     const r = resolveResources(this.ctx.manifest, this.ctx.env);
     const api = withTranslation(
       this.options.api ??
@@ -99,7 +89,7 @@ export class VertexTarget implements Target {
 
   /** Release the gRPC channels (the CLI process exits anyway; tests and library users call this). */
   async close(): Promise<void> {
-    const started = this.session.started;
+    const started = this.started;
     if (started) await (await started).api.close();
   }
 
