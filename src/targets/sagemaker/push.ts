@@ -49,7 +49,7 @@ export function sagemakerPush(session: Session, ctx: TargetContext): CloudPush<V
     },
     async register({ checked, build, image, artifact, baseline: profile, options }) {
       // The baseline's Model Monitor export, stored by build (content-addressed) before the package refers to it.
-      const baseline = profile && (await uploadBaseline(ctx, r, registry, build, profile));
+      const monitor = profile && (await uploadMonitorBaseline(ctx, r, registry, build, profile));
       if (!(await ifExists(() => api.describeModelPackageGroup({ ModelPackageGroupName: r.packageGroup })))) {
         await api.createModelPackageGroup({ ModelPackageGroupName: r.packageGroup, ModelPackageGroupDescription: `mlship versions of ${ctx.manifest.name}` });
       }
@@ -61,13 +61,15 @@ export function sagemakerPush(session: Session, ctx: TargetContext): CloudPush<V
           buildId: build.id,
           instanceTypes: [chooseCompute(ctx.manifest).instanceType],
           requireApproval: options.requireApproval === true || options.pending === true,
-          ...(baseline && { statistics: baseline.statistics, constraints: baseline.constraints }),
+          ...monitor,
         }),
       );
       const arn = created.ModelPackageArn;
       const pkg = arn ? (await registry.packages()).find((p) => p.arn === arn) : undefined;
       if (!arn || !pkg) throw new OperationError('aws_error', `SageMaker did not return the new model package of group ${r.packageGroup}`);
       packages.set(pkg.version, pkg);
+      // The profile itself is the one the shared push writes beside every version.
+      const baseline = monitor && { profile: s3Uri(r, registry.keys.versionFile(pkg.version, 'baseline.json')), ...monitor };
       return { version: pkg.version, fields: { image, modelDataUrl: artifact, modelPackageArn: arn, ...(baseline && { baseline }) } };
     },
     registeredMessage: (rec) => `registered ${rec.version} as model package ${rec.modelPackageArn}`,
@@ -84,18 +86,16 @@ async function ensureBucket(api: AwsApi, r: Resources, ctx: TargetContext): Prom
   await api.putPublicAccessBlock(req.publicAccess);
 }
 
-/** The build's baseline profile and its Model Monitor export, stored by build id (content-addressed). */
-async function uploadBaseline(
+/** The baseline's Model Monitor export (statistics, constraints), stored by build id (content-addressed). */
+async function uploadMonitorBaseline(
   ctx: TargetContext,
   r: Resources,
   registry: S3Registry,
   build: BuildRef,
   profile: BaselineProfile,
-): Promise<VersionRecord['baseline']> {
+): Promise<{ statistics: string; constraints: string }> {
   const dir = `${r.root}/builds/${build.id}`;
-  const threshold = driftThreshold(ctx.manifest);
-  await registry.putJson(`${dir}/baseline.json`, profile);
   await registry.putJson(`${dir}/statistics.json`, monitorStatistics(ctx.manifest, profile));
-  await registry.putJson(`${dir}/constraints.json`, monitorConstraints(ctx.manifest, profile, threshold));
-  return { profile: s3Uri(r, `${dir}/baseline.json`), statistics: s3Uri(r, `${dir}/statistics.json`), constraints: s3Uri(r, `${dir}/constraints.json`) };
+  await registry.putJson(`${dir}/constraints.json`, monitorConstraints(ctx.manifest, profile, driftThreshold(ctx.manifest)));
+  return { statistics: s3Uri(r, `${dir}/statistics.json`), constraints: s3Uri(r, `${dir}/constraints.json`) };
 }
