@@ -19,6 +19,30 @@ export interface PredictionRecord {
   /** The model's output; `hasOutput` false when the line has none. */
   output?: unknown;
   hasOutput: boolean;
+  /** An LLM request's generation facts (the gateway's `llm` block), when the line is one. */
+  llm?: LlmFacts;
+}
+
+/**
+ * What the LLM gateway logs of one generation besides the prompt (`input`) and the completion
+ * (`output`): python/mlship_serving/llm/gateway.py writes it, drift and budgets read it. Every
+ * number may be missing (null) when the backend did not say.
+ */
+export interface LlmFacts {
+  stream?: boolean;
+  status?: number;
+  prompt_tokens?: number | null;
+  completion_tokens?: number | null;
+  cached_tokens?: number | null;
+  /** stop | length | cancelled | error | …, as the backend said. */
+  finish_reason?: string | null;
+  /** Time to the first non-empty content, ms. */
+  ttft_ms?: number | null;
+  /** Mean time between content tokens after the first, ms. */
+  itl_ms?: number | null;
+  e2e_ms?: number | null;
+  /** Time the request waited before the backend began on it, ms. */
+  queue_ms?: number | null;
 }
 
 /** What a format needs to know to read records: the schema's field order (for CSV rows). */

@@ -5,7 +5,7 @@
  * - it is built once per machine from the llama.cpp source that ships inside the npm
  *   package node-llama-cpp (LLAMA_PACKAGE, as a git bundle; fetched with `npm pack` from the npm
  *   registry and checked against LLAMA_PACKAGE_INTEGRITY), with cmake and a C++ compiler: only the
- *   `llama-server` and `llama-quantize` targets, Release, portable (`GGML_NATIVE=OFF`), two jobs,
+ *   `llama-server`, `llama-quantize` and `llama-perplexity` targets, Release, portable (`GGML_NATIVE=OFF`), two jobs,
  *   about 15 minutes on two idle cores. The binaries are cached outside the working tree, keyed by
  *   the source commit: `$XDG_CACHE_HOME/mlship/llama.cpp/<commit>/bin/` (default `~/.cache`), so a
  *   new checkout or `git clean` does not rebuild. `MLSHIP_LLAMA_SERVER=<path>` names an existing
@@ -27,7 +27,8 @@ export const LLAMA_PACKAGE = 'node-llama-cpp@3.21.1';
 /** The registry's `dist.integrity` of LLAMA_PACKAGE (`npm view node-llama-cpp@3.21.1 dist.integrity`). */
 export const LLAMA_PACKAGE_INTEGRITY = 'sha512-E3N0Ev2Va0wzydvXYFwM9Hvyo07PoWjt8T/9GMc43Cvt8YkV/NU/tYUgEMC1grTPv2o9PRjQi0G3Wb5P/awiMg==';
 const BUNDLE_IN_PACKAGE = 'package/llama/gitRelease.bundle';
-const TARGETS = ['llama-server', 'llama-quantize'];
+/** The tools built: the server, and the quantizer and perplexity meter `model.quantization: auto` runs (found beside the server). */
+export const LLAMA_TOOLS = ['llama-server', 'llama-quantize', 'llama-perplexity'];
 const CMAKE_OPTIONS = [
   '-DCMAKE_BUILD_TYPE=Release',
   // Portable: the binary may be cached on a shared volume and run on another CPU.
@@ -143,11 +144,13 @@ export function ensureLlamaServer(
   if (!commit || !/^[0-9a-f]{40}$/.test(commit)) throw new Error(`cannot read the commit of ${bundle}`);
   const root = path.join(cache, commit);
   const binary = path.join(root, 'bin', 'llama-server');
-  if (existsSync(binary) && works(binary)) return binary;
+  // A cache made before a tool joined LLAMA_TOOLS is built again (once).
+  const complete = () => LLAMA_TOOLS.every((t) => existsSync(path.join(root, 'bin', t))) && works(binary);
+  if (complete()) return binary;
   mkdirSync(root, { recursive: true });
   const lock = path.join(root, 'build.lock');
   waitForOther(lock, log);
-  if (existsSync(binary) && works(binary)) return binary;
+  if (complete()) return binary;
   ensureBuildTools(deps);
   writeFileSync(lock, String(process.pid));
   try {
@@ -189,11 +192,11 @@ function build(root: string, bundle: string, commit: string, log: (line: string)
   }
   const generator = spawnSync('ninja', ['--version'], { stdio: 'ignore' }).status === 0 ? ['-G', 'Ninja'] : [];
   if (!existsSync(path.join(buildDir, 'CMakeCache.txt'))) run('cmake', ['-S', src, '-B', buildDir, ...generator, ...CMAKE_OPTIONS], { log: logFile });
-  run('cmake', ['--build', buildDir, '--target', ...TARGETS, '-j', '2'], { log: logFile });
+  run('cmake', ['--build', buildDir, '--target', ...LLAMA_TOOLS, '-j', '2'], { log: logFile });
   const staging = path.join(root, `bin.staging-${process.pid}`);
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging);
-  for (const t of TARGETS) writeFileSync(path.join(staging, t), readFileSync(path.join(buildDir, 'bin', t)), { mode: 0o755 });
+  for (const t of LLAMA_TOOLS) writeFileSync(path.join(staging, t), readFileSync(path.join(buildDir, 'bin', t)), { mode: 0o755 });
   rmSync(path.join(root, 'bin'), { recursive: true, force: true });
   renameSync(staging, path.join(root, 'bin'));
   // The sources and objects are 1 GB; the binaries are all the tests need.

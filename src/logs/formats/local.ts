@@ -1,10 +1,10 @@
 /**
  * mlship's own prediction log (DESIGN.md "Prediction log"), what the serving app writes on every
  * target that runs it and mlship reads locally: one JSON object per prediction,
- * `{ts, id, model, version, input: {…}, output, latency_ms}`. A line is in this format when it parses
+ * `{ts, id, model, version, input: {…}, output, latency_ms}`, and an LLM request's `llm` block (`LlmFacts`). A line is in this format when it parses
  * to an object with an `input` object, whatever the order of its keys.
  */
-import { isObject, jsonLines, type LogFormat, type PredictionRecord } from '../format.js';
+import { isObject, jsonLines, type LlmFacts, type LogFormat, type PredictionRecord } from '../format.js';
 
 export const mlshipLogFormat: LogFormat = {
   name: 'mlship',
@@ -21,6 +21,7 @@ export const mlshipLogFormat: LogFormat = {
       record.input = input;
       record.output = obj.output;
       record.hasOutput = 'output' in obj;
+      record.llm = isObject(obj.llm) ? (obj.llm as LlmFacts) : undefined;
       emit(record);
       return undefined;
     });
