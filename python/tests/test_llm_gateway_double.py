@@ -171,6 +171,17 @@ def test_vertex_instances_answer_exactly_predictions(gateway):
     assert httpx.get(f"{gateway.url}/vertex/health", timeout=10).status_code == 200
 
 
+def test_vertex_raw_predict_bodies_are_answered_as_openai(gateway):
+    # rawPredict / streamRawPredict hand the container the caller's body as it is, on the same route.
+    r = httpx.post(f"{gateway.url}{VERTEX_PREDICT}", json={"messages": [{"role": "user", "content": "hi"}]}, headers={"x-request-id": "raw-1"}, timeout=30)
+    assert r.status_code == 200 and r.json()["choices"][0]["message"]["content"] == "Hello there!", r.text
+    assert gateway.log_of("raw-1")["input"]["endpoint"] == "chat"
+    with httpx.stream("POST", f"{gateway.url}{VERTEX_PREDICT}", json=chat("plain"), timeout=30) as s:
+        assert s.headers["content-type"] == "text/event-stream" and sse_events(list(s.iter_lines()))[-1] == "[DONE]"
+    bad = httpx.post(f"{gateway.url}{VERTEX_PREDICT}", json={"inputs": "hi"}, timeout=30)
+    assert bad.status_code == 400 and "instances" in bad.json()["error"]["message"]
+
+
 def test_prompts_and_completions_can_be_logged_hashed(tmp_path, double):
     import hashlib
 

@@ -7,7 +7,8 @@ Routes:
     POST every platform's predict route (platforms.py: /invocations, /score, /predict, AIP_PREDICT_ROUTE)
          a chat body ({"messages"}) answered as /v1/chat/completions, a completion body ({"prompt"}) as
          /v1/completions, streamed or not; on Vertex's route {"instances": [body, ...]} answered exactly
-         {"predictions": [answer, ...]} (not streamed; instance i logged as "ID-i")
+         {"predictions": [answer, ...]} (not streamed; instance i logged as "ID-i"), and an OpenAI body
+         as on the other routes (Vertex's rawPredict / streamRawPredict pass the body on as it is)
     GET  /health and every platform's health route (platforms.py)   200 once the backend answers its /health
     GET  /metrics                                Prometheus: the gateway's (llm/metrics.py), then the backend's
 
@@ -45,7 +46,7 @@ from ..app import App, Message, Receive, Scope, Send, read_json, request_id
 from ..validation import BadRequest
 from .backend import Backend, upstream_error
 from .metrics import GatewayMetrics
-from .openai import CHAT, COMPLETIONS, ApiError, Completion, check_instances, check_request, log_line, route_of, wants_usage
+from .openai import CHAT, COMPLETIONS, ApiError, Completion, check_instances, check_request, is_openai_body, log_line, route_of, wants_usage
 from .upstream import Upstream, UpstreamError
 
 _perf = time.perf_counter
@@ -157,7 +158,7 @@ class Gateway:
                 payload = await read_json(receive, headers, self.s.max_body)
             except BadRequest as e:
                 raise ApiError(e.status, e.message) from None
-            if shape == "predictions":
+            if shape == "predictions" and not is_openai_body(payload):
                 return await self.instances(check_instances(payload, self.backend.context), headers, rid, t0, receive, send)
             target = path if shape is None else route_of(payload)
             check_request(target, payload, self.backend.context)

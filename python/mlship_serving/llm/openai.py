@@ -101,6 +101,11 @@ def route_of(payload: Any) -> str:
     raise ApiError(400, 'send an OpenAI chat body ({"messages": [...]}) or completion body ({"prompt": "..."})')
 
 
+def is_openai_body(payload: Any) -> bool:
+    """A chat or completion body itself (not Vertex's {"instances": [...]} around them)."""
+    return isinstance(payload, dict) and "instances" not in payload and ("messages" in payload or "prompt" in payload)
+
+
 def check_instances(payload: Any, context: int) -> list[tuple[str, dict[str, Any]]]:
     """Vertex's {"instances": [body, ...]}: each a whole (not streamed) chat or completion body; its
     (route, body) pairs. A problem names its instance (`instances[1].messages`)."""

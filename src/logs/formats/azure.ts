@@ -2,8 +2,11 @@
  * The Azure ML model data collector's records (`model_inputs` lines, with the matching `model_outputs`
  * joined in by src/targets/azure/data-collector.ts) as neutral records: one per row of `data`, the
  * version from the deployment in `source`, the id the scoring call's `x-request-id` (`<id>-<i>` in a batch).
+ * A row that is an OpenAI chat or completion body, whose output is its completion (or a streamed
+ * answer's events), becomes an LLM record (src/logs/llm-exchange.ts: prompt, completion text, `llm`).
  */
 import { isObject, jsonLines, type LogFormat, type PredictionRecord } from '../format.js';
+import { llmExchange } from '../llm-exchange.js';
 
 export const COLLECTOR_FORMAT = 'azureml-data-collector';
 
@@ -23,9 +26,11 @@ export const azureCollectorFormat: LogFormat = {
       for (const [i, row] of rows.entries()) {
         if (!isObject(row)) return 'missing_input';
         record.id = rows.length > 1 ? `${String(id)}-${i}` : id;
-        record.input = row;
         record.hasOutput = outputs !== undefined && i < outputs.length;
-        record.output = outputs?.[i];
+        const exchange = record.hasOutput ? llmExchange(row, outputs![i]) : undefined;
+        record.input = exchange ? exchange.input : row;
+        record.output = exchange ? exchange.output : outputs?.[i];
+        record.llm = exchange?.llm;
         emit(record);
       }
       return undefined;

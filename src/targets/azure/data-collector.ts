@@ -77,10 +77,16 @@ function parse(line: string): CollectorLine | undefined {
   }
 }
 
-/** The serving app answers `{prediction}` for one record and `{predictions: […]}` for a batch. */
+/**
+ * The serving app answers `{prediction}` for one record and `{predictions: […]}` for a batch; the LLM
+ * gateway answers one completion per request (collected as `[completion]`, or `[[event, …]]` when
+ * streamed), passed on whole for the format to read.
+ */
 function predictionsOf(data: unknown): unknown[] {
-  const first = (Array.isArray(data) ? data[0] : data) as { prediction?: unknown; predictions?: unknown[] } | undefined;
+  const first = (Array.isArray(data) ? data[0] : data) as { prediction?: unknown; predictions?: unknown[]; choices?: unknown } | unknown[] | undefined;
+  if (Array.isArray(first)) return [first];
   if (first && Array.isArray(first.predictions)) return first.predictions;
   if (first && 'prediction' in first) return [first.prediction];
+  if (first && Array.isArray(first.choices)) return [first];
   return [];
 }

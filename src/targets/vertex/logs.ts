@@ -2,7 +2,8 @@
  * Prediction logs on Vertex AI: the rows request-response logging wrote to BigQuery in a window,
  * streamed page by page (memory does not grow with the table). Each row is parsed by the Vertex
  * logging format (src/logs/formats/vertex.ts: one record per instance, `request_payload`/`response_payload`) and
- * handed to drift-check and quality as mlship's neutral log lines `{ts, id, version, input, output}`,
+ * handed to drift-check and quality as mlship's neutral log lines `{ts, id, version, input, output}`
+ * (and an LLM request's `llm` facts),
  * with the mlship version of the deployed model that answered.
  */
 import type { PredictionRecord } from '../../logs/format.js';
@@ -46,6 +47,7 @@ export function bigQueryLogSource(
             ...(r.version !== undefined && { version: r.version }),
             input: r.input,
             ...(r.hasOutput && { output: r.output }),
+            ...(r.llm && { llm: r.llm }),
           }),
         );
       const rows = api.queryRows(loggingQuery(table), { from, to });
