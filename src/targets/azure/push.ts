@@ -30,13 +30,13 @@ export function azurePush(s: AzureSession, ctx: TargetContext): CloudPush<AzureV
       }
       return store.assetUri(`${prefix}/`);
     },
-    async register({ image, artifact, record }) {
+    async register({ image, artifact, record, checked }) {
       // Asset versions are numbered by Azure across everything registered (by mlship or not).
       const version = `v${(await versionRecords(s)).highest + 1}`;
       // The training sample: the reference data of the drift monitor.
       const sample = ctx.manifest.features.baseline;
       if (sample && existsSync(sample)) await store.putFile(registry.keys.versionFile(version, 'baseline.csv'), sample, { contentType: 'text/csv' });
-      const fields = { image, modelUri: artifact, mlshipVersion: mlshipVersion() };
+      const fields = { image, modelUri: artifact, mlshipVersion: mlshipVersion(), modelBytes: checked.info.model.bytes };
       const rec: AzureVersionRecord = { ...record(version), ...fields };
       await api.putEnvironmentVersion(r.environment, version.slice(1), environmentVersionBody(rec));
       await api.putModelVersion(r.model, version.slice(1), modelVersionBody(rec));
@@ -49,6 +49,6 @@ export function azurePush(s: AzureSession, ctx: TargetContext): CloudPush<AzureV
 
 /** A version as `status` shows it: mlship's facts, and where Azure holds it. */
 export function versionInfo(rec: AzureVersionRecord, live: string | undefined): VersionInfo {
-  const { image, modelUri, job, mlshipVersion: _, ...base } = rec;
+  const { image, modelUri, job, mlshipVersion: _, modelBytes: __, ...base } = rec;
   return { ...base, location: { image, model: modelUri, ...(job && { job }) }, live: rec.version === live };
 }

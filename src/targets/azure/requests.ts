@@ -4,6 +4,7 @@
  * models for the bodies the SDK sends).
  */
 import type { ComputeChoice } from '../../compute/types.js';
+import { modelLoadSeconds, probeFailures } from '../../compute/load-time.js';
 import type { Manifest } from '../../manifest/types.js';
 import type { VersionRecordBase } from '../../deploy/versions.js';
 import type { ArmResource } from './client.js';
@@ -17,6 +18,8 @@ export interface AzureVersionRecord extends VersionRecordBase {
   modelUri: string;
   /** The retraining job that produced the model. */
   job?: string;
+  /** Size of the model artifact (sizes an LLM's startup probe; absent on versions pushed before it was recorded). */
+  modelBytes?: number;
 }
 
 /** The serving app's routes, which the managed endpoint probes and scores (port 8080: the app's default). */
@@ -35,6 +38,7 @@ const TAG = {
   created: 'mlship.created',
   parent: 'mlship.parent',
   job: 'mlship.job',
+  bytes: 'mlship.model_bytes',
 } as const;
 
 /** Tags `mlship.metric.<name>` hold the training scores (Azure ML studio shows tags beside the version). */
@@ -50,6 +54,7 @@ export function modelVersionBody(rec: AzureVersionRecord): ArmResource {
     ...(rec.mlshipVersion && { [TAG.mlship]: rec.mlshipVersion }),
     ...(rec.parent && { [TAG.parent]: rec.parent }),
     ...(rec.job && { [TAG.job]: rec.job }),
+    ...(rec.modelBytes !== undefined && { [TAG.bytes]: String(rec.modelBytes) }),
     ...Object.fromEntries(Object.entries(numericMetrics(rec.metrics) ?? {}).map(([k, v]) => [`${METRIC_TAG}${k}`, String(v)])),
   };
   return {
@@ -87,6 +92,7 @@ export function recordFromModelVersion(m: ArmResource): AzureVersionRecord | und
     ...(tags[TAG.mlship] && { mlshipVersion: tags[TAG.mlship] }),
     ...(tags[TAG.parent] && { parent: tags[TAG.parent] }),
     ...(tags[TAG.job] && { job: tags[TAG.job] }),
+    ...(Number(tags[TAG.bytes]) > 0 && { modelBytes: Number(tags[TAG.bytes]) }),
     ...(metrics && { metrics }),
   };
 }
@@ -118,13 +124,32 @@ export function endpointBody(r: AzureResources, location: string, traffic: Recor
   };
 }
 
+/** Seconds between probes of a deployment. */
+const PROBE_PERIOD_S = 10;
+/** A deployment's startup probe allows this many failures (10 minutes) at least. */
+const STARTUP_FAILURES = 60;
+/** Azure's longest request timeout of a managed online deployment (request_timeout_ms ≤ 180000). */
+const LLM_REQUEST_TIMEOUT = 'PT3M';
+
 /**
  * A managed online deployment of one version: the instance type from the shared selection,
  * `instanceCount` (sku capacity) from serving.replicas.min, probes on the app's routes, request
  * settings, and the model data collector on for inputs and outputs (every prediction in blob storage).
  */
 export function deploymentBody(r: AzureResources, manifest: Manifest, rec: AzureVersionRecord, compute: ComputeChoice, location: string): ArmResource {
-  const probe = (failureThreshold: number) => ({ initialDelay: 'PT10S', period: 'PT10S', timeout: 'PT2S', failureThreshold, successThreshold: 1 });
+  const probe = (failureThreshold: number) => ({
+    initialDelay: `PT${PROBE_PERIOD_S}S`,
+    period: `PT${PROBE_PERIOD_S}S`,
+    timeout: 'PT2S',
+    failureThreshold,
+    successThreshold: 1,
+  });
+  const llm = manifest.model.flavor === 'llm';
+  // An LLM loads gigabytes before its first answer and generates for seconds per request: its
+  // startup probe allows modelLoadSeconds (never less than a tabular app's), its requests Azure's 3-minute limit.
+  const startupFailures = llm
+    ? Math.max(STARTUP_FAILURES, probeFailures(modelLoadSeconds(rec.modelBytes ?? 0, compute.gpu), PROBE_PERIOD_S))
+    : STARTUP_FAILURES;
   const collection = { dataCollectionMode: 'Enabled', samplingRate: 1.0 };
   const n = rec.version.replace(/^v/, '');
   return {
@@ -140,10 +165,10 @@ export function deploymentBody(r: AzureResources, manifest: Manifest, rec: Azure
       instanceType: compute.instanceType,
       appInsightsEnabled: false,
       egressPublicNetworkAccess: 'Enabled',
-      requestSettings: { maxConcurrentRequestsPerInstance: 8, requestTimeout: 'PT5S', maxQueueWait: 'PT0.5S' },
+      requestSettings: { maxConcurrentRequestsPerInstance: 8, requestTimeout: llm ? LLM_REQUEST_TIMEOUT : 'PT5S', maxQueueWait: 'PT0.5S' },
       livenessProbe: probe(30),
       readinessProbe: probe(3),
-      startupProbe: probe(60),
+      startupProbe: probe(startupFailures),
       scaleSettings: { scaleType: 'Default' },
       dataCollector: {
         collections: { model_inputs: collection, model_outputs: collection },

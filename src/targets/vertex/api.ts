@@ -12,6 +12,7 @@ import { translateGoogleError, type CallName } from './errors.js';
 export type V1 = typeof protos.google.cloud.aiplatform.v1;
 /** The aiplatform v1 message interfaces, for request builders. */
 export type IModel = protos.google.cloud.aiplatform.v1.IModel;
+export type IModelContainerSpec = protos.google.cloud.aiplatform.v1.IModelContainerSpec;
 export type IEndpoint = protos.google.cloud.aiplatform.v1.IEndpoint;
 export type IDeployedModel = protos.google.cloud.aiplatform.v1.IDeployedModel;
 export type IUploadModelRequest = protos.google.cloud.aiplatform.v1.IUploadModelRequest;

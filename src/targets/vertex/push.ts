@@ -17,6 +17,10 @@ import { settlePending } from '../../deploy/versions.js';
 import type { TargetContext, VersionInfo } from '../../deploy/types.js';
 import type { VertexApi } from './api.js';
 import { uploadModelRequest } from './requests.js';
+import { modelLoadSeconds } from '../../compute/load-time.js';
+import { selectForManifest } from '../../compute/select.js';
+import { loadCatalog } from '../../instances/catalog.js';
+import { vertexDescriptor } from './descriptor.js';
 import { gcsUri, keys, type VertexResources } from './resources.js';
 import type { VertexSession, VertexRecord } from './session.js';
 
@@ -131,6 +135,10 @@ export function vertexPush(session: VertexSession, ctx: TargetContext): CloudPus
           version: expected,
           ...(checked.info.gitCommit && { gitCommit: checked.info.gitCommit }),
           ...(existing.length > 0 && { parentModel: r.model }),
+          // An LLM's weights take minutes to load: its probes are sized for them (a tabular app keeps Vertex's defaults).
+          ...(ctx.manifest.model.flavor === 'llm' && {
+            loadSeconds: modelLoadSeconds(checked.info.model.bytes, selectForManifest(ctx.manifest, { catalog: loadCatalog(vertexDescriptor.catalog) }).gpu),
+          }),
         }),
       );
       const version = `v${uploaded.versionId}`;

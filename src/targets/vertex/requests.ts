@@ -7,12 +7,14 @@ import { vertexDescriptor } from './descriptor.js';
 import type { ComputeChoice } from '../../compute/types.js';
 import { loadCatalog, findInstance } from '../../instances/catalog.js';
 import { mlshipVersion } from '../../util/version.js';
+import { probeFailures } from '../../compute/load-time.js';
 import type { Manifest } from '../../manifest/types.js';
 import type {
   ICreateEndpointRequest,
   ICreateModelDeploymentMonitoringJobRequest,
   IDeployModelRequest,
   IEndpoint,
+  IModelContainerSpec,
   IModelDeploymentMonitoringJob,
   IUploadModelRequest,
 } from './api.js';
@@ -39,6 +41,32 @@ export interface UploadFacts {
   gitCommit?: string;
   /** Absent for the first version (it creates the model). */
   parentModel?: string;
+  /**
+   * Seconds the container may take to load its model (`modelLoadSeconds`, src/compute/load-time.ts):
+   * set for an LLM, whose weights take minutes, it sizes the startup probe and the deployment timeout.
+   */
+  loadSeconds?: number;
+}
+
+/** Seconds between health probes. */
+export const PROBE_PERIOD_S = 10;
+/** Vertex's limit on a deployment's timeout. */
+const MAX_DEPLOYMENT_TIMEOUT_S = 7200;
+/** What a deployment takes besides loading the model: a GPU node, and pulling a CUDA image of gigabytes. */
+const PROVISIONING_S = 1800;
+
+/**
+ * The probes of a container that loads its model for `loadSeconds`: the startup probe on the health
+ * route allows that long (failures × period), then the health probe takes over (3 failures), and the
+ * deployment may take provisioning time on top (at most Vertex's 2 hours).
+ */
+export function loadProbes(loadSeconds: number): Pick<IModelContainerSpec, 'startupProbe' | 'healthProbe' | 'deploymentTimeout'> {
+  const httpGet = { path: CONTAINER.healthRoute, port: CONTAINER.port };
+  return {
+    startupProbe: { httpGet, periodSeconds: PROBE_PERIOD_S, timeoutSeconds: PROBE_PERIOD_S, failureThreshold: probeFailures(loadSeconds, PROBE_PERIOD_S) },
+    healthProbe: { httpGet, periodSeconds: PROBE_PERIOD_S, timeoutSeconds: PROBE_PERIOD_S, failureThreshold: 3 },
+    deploymentTimeout: { seconds: Math.min(MAX_DEPLOYMENT_TIMEOUT_S, loadSeconds + PROVISIONING_S) },
+  };
 }
 
 /** UploadModel: a new version of the project's one model (or the model itself, the first time). */
@@ -62,6 +90,7 @@ export function uploadModelRequest(manifest: Manifest, r: VertexResources, f: Up
           { name: 'MLSHIP_MODEL_SHA256', value: f.digest },
           { name: 'MLSHIP_VERSION', value: f.version },
         ],
+        ...(f.loadSeconds !== undefined && loadProbes(f.loadSeconds)),
       },
       labels: {
         'mlship-version': labelValue(mlshipVersion()),

@@ -687,6 +687,8 @@ export class ArmFake {
     const port = await freePort();
     const env: NodeJS.ProcessEnv = {
       ...process.env,
+      // An LLM build's gateway runs llama-server on CPU here (MLSHIP_LLAMA_SERVER from this process), on one thread.
+      MLSHIP_LLAMA_THREADS: process.env.MLSHIP_LLAMA_THREADS ?? '1',
       ...(props.environmentVariables as Record<string, string> | undefined),
       PORT: String(port),
       MLSHIP_HOST: '127.0.0.1',
@@ -703,7 +705,11 @@ export class ArmFake {
     child.stderr!.on('data', (d: Buffer) => (run.log += d.toString()));
     child.on('error', (e) => (run.log += `${e.message}\n`));
     this.running.set(key, run);
-    for (let i = 0; i < 600; i++) {
+    // As long as the deployment's startup probe allows (initial delay + period × failures), else 60 s.
+    const startup = props.startupProbe as { initialDelay?: string; period?: string; failureThreshold?: number } | undefined;
+    const startupMs = startup ? (isoSeconds(startup.initialDelay) + (isoSeconds(startup.period) || 10) * (startup.failureThreshold ?? 30)) * 1000 : 60_000;
+    const deadline = Date.now() + startupMs;
+    while (Date.now() < deadline) {
       if (child.exitCode !== null || child.signalCode !== null) break;
       const status = await probe(port, inference.readinessRoute.path);
       if (status === 200) return;
@@ -974,22 +980,40 @@ export class ArmFake {
     const envRes = this.resourceById(dep.properties.environmentId as string);
     const route = (envRes?.properties.inferenceConfig as { scoringRoute: { path: string } } | undefined)?.scoringRoute.path ?? '/score';
     const started = Date.now();
-    const answer = this.failingDeployments.has(deployment)
-      ? { status: 500, headers: {}, body: Buffer.from(JSON.stringify({ error: { status: 500, message: 'injected failure' } })) }
-      : await forward(run.port, route, body, req.headers['content-type'], req.headers['x-request-id'] as string | undefined);
+    if (this.failingDeployments.has(deployment)) {
+      this.hits.push({ ts: Date.now(), deployment, status: 500, ms: Date.now() - started });
+      return send(res, 500, { error: { status: 500, message: 'injected failure' } }, { 'azureml-model-deployment': deployment });
+    }
+    // The answer is passed on as it comes (an LLM's event stream event by event), then collected whole.
+    const answer = await forward(
+      run.port,
+      route,
+      body,
+      req.headers['content-type'],
+      req.headers['x-request-id'] as string | undefined,
+      (status, headers) =>
+        res.writeHead(status, {
+          'content-type': String(headers['content-type'] ?? 'application/json'),
+          'azureml-model-deployment': deployment,
+          ...(headers['x-request-id'] && { 'x-request-id': String(headers['x-request-id']) }),
+        }),
+      (chunk) => res.write(chunk),
+    );
     const ms = Date.now() - started;
     this.hits.push({ ts: Date.now(), deployment, status: answer.status, ms });
-    if (answer.status < 400) await this.collect(endpoint, dep, body, answer.body, String(answer.headers['x-request-id'] ?? randomUUID()));
-    res.writeHead(answer.status, {
-      'content-type': 'application/json',
-      'azureml-model-deployment': deployment,
-      ...(answer.headers['x-request-id'] && { 'x-request-id': String(answer.headers['x-request-id']) }),
-    });
-    res.end(answer.body);
+    if (answer.status < 400) {
+      const streamed = String(answer.headers['content-type'] ?? '').startsWith('text/event-stream');
+      await this.collect(endpoint, dep, body, streamed ? streamEvents(answer.body) : answer.body, String(answer.headers['x-request-id'] ?? randomUUID()));
+    }
+    res.end();
   }
 
-  /** The model data collector: one JSON line per request and collection, in the hourly folder. */
-  private async collect(endpoint: Resource, dep: Resource, input: Buffer, output: Buffer, requestId: string): Promise<void> {
+  /**
+   * The model data collector: one JSON line per request and collection, in the hourly folder. A
+   * streamed answer (an LLM's `text/event-stream`) is collected as the list of its events' JSON: one
+   * output row, `data: [[event, …]]`, beside the request's one input row.
+   */
+  private async collect(endpoint: Resource, dep: Resource, input: Buffer, output: Buffer | unknown[][], requestId: string): Promise<void> {
     const dc = dep.properties.dataCollector as { collections?: Record<string, { dataCollectionMode?: string }> } | null | undefined;
     if (!dc?.collections) return;
     const now = new Date();
@@ -1001,7 +1025,7 @@ export class ArmFake {
       if (dc.collections[collection]?.dataCollectionMode !== 'Enabled') continue;
       let parsed: unknown;
       try {
-        parsed = JSON.parse(data.toString('utf8'));
+        parsed = Buffer.isBuffer(data) ? JSON.parse(data.toString('utf8')) : data;
       } catch {
         continue;
       }
@@ -1099,12 +1123,40 @@ function probe(port: number, route: string): Promise<number> {
   });
 }
 
+/** Seconds of an ISO 8601 duration of hours, minutes and seconds (`PT10S`, `PT3M`, `PT1H30M`); 0 when absent. */
+function isoSeconds(d: string | undefined): number {
+  const m = /^PT(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?$/.exec(d ?? '');
+  return m ? Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0) : 0;
+}
+
+/** The JSON of each `data:` event of a text/event-stream body (`[DONE]` and other text left out). */
+function streamEvents(body: Buffer): unknown[][] {
+  const events: unknown[] = [];
+  for (const block of body.toString('utf8').replace(/\r\n/g, '\n').split('\n\n')) {
+    const data = block
+      .split('\n')
+      .filter((l) => l.startsWith('data:'))
+      .map((l) => l.slice(5).trimStart())
+      .join('\n');
+    if (!data || data === '[DONE]') continue;
+    try {
+      events.push(JSON.parse(data));
+    } catch {
+      // not JSON: not collected
+    }
+  }
+  return [events];
+}
+
+/** POST to the container; `onHead` and `onChunk` see the answer as it comes, the promise its whole body. */
 function forward(
   port: number,
   route: string,
   body: Buffer,
   contentType: string | undefined,
   requestId: string | undefined,
+  onHead: (status: number, headers: Record<string, string | string[] | undefined>) => void = () => {},
+  onChunk: (chunk: Buffer) => void = () => {},
 ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
   return new Promise((resolve) => {
     const r = httpRequest(
@@ -1116,12 +1168,31 @@ function forward(
         headers: { 'content-type': contentType ?? 'application/json', 'content-length': body.length, ...(requestId && { 'x-request-id': requestId }) },
       },
       (res) => {
+        headSent = true;
+        onHead(res.statusCode ?? 502, res.headers);
         const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('data', (c: Buffer) => {
+          chunks.push(c);
+          onChunk(c);
+        });
         res.on('end', () => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('error', () => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }));
       },
     );
-    r.on('error', (e) => resolve({ status: 502, headers: {}, body: Buffer.from(JSON.stringify({ message: `upstream: ${e.message}` })) }));
+    let headSent = false;
+    r.on('error', (e) => {
+      const failure = {
+        status: 502,
+        headers: { 'content-type': 'application/json' },
+        body: Buffer.from(JSON.stringify({ message: `upstream: ${e.message}` })),
+      };
+      if (!headSent) {
+        headSent = true;
+        onHead(failure.status, failure.headers);
+        onChunk(failure.body);
+      }
+      resolve(failure);
+    });
     r.end(body);
   });
 }

@@ -82,6 +82,28 @@ export function checkTrafficSplit(split: Record<string, number> | undefined, key
   return sum === 100 ? undefined : `traffic_split must sum to 100, got ${sum}`;
 }
 
+/**
+ * A ModelContainerSpec probe (startup_probe, health_probe, liveness_probe) as the v1 proto's comments
+ * define it: one probe type, period_seconds >= 1, timeout_seconds >= period_seconds, thresholds >= 1.
+ */
+export function checkProbe(name: string, p: any): string | undefined {
+  if (!p) return undefined;
+  const types = ['exec', 'httpGet', 'grpc', 'tcpSocket'].filter((t) => p[t]);
+  if (types.length !== 1) return `${name}: set exactly one of exec, http_get, grpc, tcp_socket (got ${types.join(', ') || 'none'})`;
+  const period = p.periodSeconds || 10;
+  const timeout = p.timeoutSeconds || 1;
+  if (timeout < period) return `${name}.timeout_seconds (${timeout}) must be greater than or equal to period_seconds (${period})`;
+  if ((p.failureThreshold ?? 3) < 0 || (p.successThreshold ?? 1) < 0 || (p.initialDelaySeconds ?? 0) < 0) return `${name}: negative values are invalid`;
+  if (p.httpGet && !String(p.httpGet.path ?? '').startsWith('/')) return `${name}.http_get.path must start with /`;
+  return undefined;
+}
+
+/** deployment_timeout: at most 2 hours (the proto's comment). */
+export function checkDeploymentTimeout(d: any): string | undefined {
+  const seconds = Number(d?.seconds ?? 0);
+  return seconds > 7200 ? `container_spec.deployment_timeout is ${seconds} s; the limit is 2 hours` : undefined;
+}
+
 const BQ_URI = /^bq:\/\/[a-z][a-z0-9-]{4,28}[a-z0-9](\.[A-Za-z0-9_]{1,1024}(\.[A-Za-z0-9_-]{1,1024})?)?$/;
 
 /** Request-response logging: rate in (0, 1], a bq:// destination when enabled. */

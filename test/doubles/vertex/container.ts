@@ -6,6 +6,12 @@
  * taken from what `mlship push` stores beside the artifact: the build context is
  * `gs://…/builds/<id>/` and artifactUri is its `model/` folder — the same files the image is built
  * from, started with the build's one launch contract (src/packaging/launch.ts).
+ *
+ * An LLM build runs the same way: its gateway starts llama-server on CPU in place of the GPU server
+ * (MLSHIP_LLAMA_SERVER from this process's environment, one thread unless MLSHIP_LLAMA_THREADS says
+ * otherwise: a test machine's cores are shared). The container has as long to become healthy as the
+ * model version's `startupProbe` allows (initial delay + period × failure threshold), as on Vertex;
+ * without one, 60 s.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +22,9 @@ import { freePort } from '../../../src/targets/local/processes.js';
 import { python as suitePython } from '../../helpers/cli.js';
 import type { Container, ContainerRunner } from './grpc-fake.js';
 import type { VertexHttpFake } from './http-fake.js';
+
+/** How long a container without a startupProbe may take to answer its health route. */
+const DEFAULT_STARTUP_MS = 60_000;
 
 /** A runner that starts the serving app from the build context stored in the GCS fake. */
 export function servingAppRunner(http: VertexHttpFake, python = suitePython): ContainerRunner {
@@ -38,6 +47,7 @@ export function servingAppRunner(http: VertexHttpFake, python = suitePython): Co
     const env = {
       ...process.env,
       ...cmd.env,
+      MLSHIP_LLAMA_THREADS: process.env.MLSHIP_LLAMA_THREADS ?? '1',
       ...Object.fromEntries((spec.env ?? []).map((e: { name: string; value: string }) => [e.name, e.value])),
       AIP_HTTP_PORT: String(port),
       AIP_HEALTH_ROUTE: healthRoute,
@@ -57,7 +67,10 @@ export function servingAppRunner(http: VertexHttpFake, python = suitePython): Co
       }
       rmSync(dir, { recursive: true, force: true });
     };
-    for (let i = 0; i < 600; i++) {
+    const probe = spec.startupProbe;
+    const startupMs = probe ? ((probe.initialDelaySeconds ?? 0) + (probe.periodSeconds || 10) * (probe.failureThreshold || 3)) * 1000 : DEFAULT_STARTUP_MS;
+    const deadline = Date.now() + startupMs;
+    while (Date.now() < deadline) {
       if (child.exitCode !== null) {
         await stop();
         throw new Error(`the model's container exited with code ${child.exitCode}: ${stderr.trim().split('\n').slice(-3).join(' ')}`);
@@ -70,6 +83,8 @@ export function servingAppRunner(http: VertexHttpFake, python = suitePython): Co
       await new Promise((r) => setTimeout(r, 100));
     }
     await stop();
-    throw new Error('the model container did not become healthy within 60 s');
+    throw new Error(
+      `the model container did not become healthy within ${startupMs / 1000} s (${probe ? "the model's startupProbe" : 'no startupProbe: the default'}): ${stderr.trim().split('\n').slice(-3).join(' ')}`,
+    );
   };
 }

@@ -15,7 +15,16 @@
  * real, see container.ts), and the operation finishes only once it answers its health route.
  */
 import type { ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
-import { checkAlias, checkCron, checkDedicatedResources, checkLoggingConfig, checkTrafficSplit, structFields } from './checks.js';
+import {
+  checkAlias,
+  checkCron,
+  checkDedicatedResources,
+  checkDeploymentTimeout,
+  checkLoggingConfig,
+  checkProbe,
+  checkTrafficSplit,
+  structFields,
+} from './checks.js';
 import { camel, grpc, loadProtos, missingRequired, pack, SERVICES, type MethodInfo, type ServiceName } from './protos.js';
 
 const S = grpc.status;
@@ -293,6 +302,13 @@ export class VertexGrpcFake {
       const problem = checkAlias(a);
       if (problem) throw new FakeError(S.INVALID_ARGUMENT, problem);
     }
+    for (const problem of [
+      checkProbe('container_spec.startup_probe', model.containerSpec.startupProbe),
+      checkProbe('container_spec.health_probe', model.containerSpec.healthProbe),
+      checkProbe('container_spec.liveness_probe', model.containerSpec.livenessProbe),
+      checkDeploymentTimeout(model.containerSpec.deploymentTimeout),
+    ])
+      if (problem) throw new FakeError(S.INVALID_ARGUMENT, problem);
     for (const e of model.containerSpec.env ?? [])
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(e.name)) throw new FakeError(S.INVALID_ARGUMENT, `env name "${e.name}" is invalid`);
     let name: string;

@@ -12,6 +12,8 @@
  *   traffic split, forwards `{"instances", "parameters"}` to that model's container (the serving app,
  *   for real), records the request for the metrics, and writes a request-response logging row to the
  *   BigQuery table named by the endpoint's logging config, as Vertex does.
+ * - `:rawPredict` and `:streamRawPredict`: the body passed to the container as it is and its answer
+ *   streamed back (an LLM's OpenAI bodies and event streams); metrics, no logging row.
  * Sources: CONTRACT.md beside this file; shapes from the public REST references of each API.
  */
 import { createHash } from 'node:crypto';
@@ -182,6 +184,8 @@ export class VertexHttpFake {
     if ((m = /^\/v3\/projects\/([^/]+)\/timeSeries$/.exec(p)) && req.method === 'GET') return this.timeSeries(url, res);
     // ---- Vertex AI online prediction (REST)
     if ((m = /^\/v1\/(projects\/[^/]+\/locations\/[^/]+\/endpoints\/[^/:]+):predict$/.exec(p)) && req.method === 'POST') return this.predict(m[1]!, body, res);
+    if ((m = /^\/v1\/(projects\/[^/]+\/locations\/[^/]+\/endpoints\/[^/:]+):(rawPredict|streamRawPredict)$/.exec(p)) && req.method === 'POST')
+      return this.rawPredict(m[1]!, req, body, res);
     return send(res, 404, { error: { code: 404, message: `the Vertex fake does not serve ${req.method} ${p}` } });
   }
 
@@ -458,6 +462,61 @@ export class VertexHttpFake {
       });
     }
     send(res, 200, { predictions, deployedModelId: id, model: dm.model, modelDisplayName: dm.displayName, modelVersionId: dm.modelVersionId });
+  }
+
+  /**
+   * rawPredict and streamRawPredict: the caller's body handed to the picked model's predict route as
+   * it is, and its answer (status, content type, body) passed back as it comes — a stream event by
+   * event — with the X-Vertex-AI-Endpoint-Id / X-Vertex-AI-Deployed-Model-Id headers Vertex adds.
+   * Counted for Cloud Monitoring; not written to the request-response logging table (Vertex documents
+   * that logging for predict requests of custom-trained models; mlship logs what predict serves).
+   */
+  private async rawPredict(endpointName: string, req: IncomingMessage, body: Buffer, res: ServerResponse): Promise<void> {
+    let ep;
+    try {
+      ep = this.grpc.endpointState(endpointName);
+    } catch {
+      return notFound(res, `Endpoint ${endpointName}`);
+    }
+    const id = this.pick(endpointName, ep.split);
+    const dm = ep.deployed.find((d) => d.id === id);
+    const container = id ? ep.containers.get(id) : undefined;
+    if (!dm || !container)
+      return send(res, 400, {
+        error: { code: 400, message: `Endpoint ${endpointName} has no deployed model to serve the request`, status: 'FAILED_PRECONDITION' },
+      });
+    const endpointId = endpointName.split('/').pop()!;
+    const started = Date.now();
+    const record = (status: number) =>
+      this.events.push({ ts: new Date(), endpointId, deployedModelId: id!, latencyMs: Date.now() - started, error: status >= 500 });
+    if (this.failing.has(`${dm.model}@${dm.modelVersionId}`)) {
+      record(500);
+      return send(res, 500, { error: { code: 500, message: 'injected failure', status: 'INTERNAL' } });
+    }
+    const upstream = httpRequest(`${container.url}${container.predictRoute}`, {
+      method: 'POST',
+      headers: { 'content-type': req.headers['content-type'] ?? 'application/json', 'content-length': body.length },
+    });
+    upstream.on('response', (answer) => {
+      res.writeHead(answer.statusCode ?? 502, {
+        'content-type': answer.headers['content-type'] ?? 'application/json',
+        'x-vertex-ai-endpoint-id': endpointId,
+        'x-vertex-ai-deployed-model-id': id!,
+      });
+      answer.on('data', (c: Buffer) => res.write(c));
+      answer.on('end', () => {
+        record(answer.statusCode ?? 502);
+        res.end();
+      });
+      // A caller that leaves stops the generation: the container's connection is closed.
+      res.on('close', () => answer.destroy());
+    });
+    upstream.on('error', (e) => {
+      record(503);
+      if (!res.headersSent) send(res, 503, { error: { code: 503, message: `container unreachable: ${e.message}`, status: 'UNAVAILABLE' } });
+      else res.end();
+    });
+    upstream.end(body);
   }
 
   /** Smooth weighted round robin over the traffic split: deterministic, and exact over 100 requests. */

@@ -21,6 +21,8 @@ import { resolveResources } from '../../../src/targets/azure/resources.js';
 import { DRIFT_METRICS, monitorScheduleBody, retrainJobBody, retrainScheduleBody } from '../../../src/targets/azure/schedules.js';
 import { copyExample } from '../../helpers/cli.js';
 import { expectGolden } from '../../helpers/golden.js';
+import { llmProject } from '../../packaging/llm-fixture.js';
+import { modelLoadSeconds } from '../../../src/compute/load-time.js';
 import { matchOperation, validateRequest } from '../../doubles/azure/contract/spec-validator.js';
 
 const GOLDEN = path.join(path.dirname(new URL(import.meta.url).pathname), 'golden');
@@ -143,5 +145,34 @@ describe('Azure request builders', () => {
     expect(DRIFT_METRICS.psi).toEqual({ numerical: 'PopulationStabilityIndex', categorical: 'PopulationStabilityIndex' });
     expect(DRIFT_METRICS.ks.numerical).toBe('TwoSampleKolmogorovSmirnovTest');
     expect(DRIFT_METRICS.chi2.categorical).toBe('PearsonsChiSquaredTest');
+  });
+
+  it('an LLM deployment: the startup probe sized by modelLoadSeconds, a 3-minute request timeout; the contract accepts it', () => {
+    const project = llmProject({ file: 'chat.gguf', quantization: 'fp16' });
+    const file = path.join(project.dir, 'mlship.yaml');
+    writeFileSync(
+      file,
+      `${readFileSync(file, 'utf8').replace('target: local', 'target: azure')}targets:\n  azure: { subscription: ${SUB}, resource_group: rg, workspace: my-ws, region: westeurope }\n`,
+    );
+    const llm = loadManifestFile(file);
+    project.cleanup();
+    const gpu: ComputeChoice = { instanceType: 'Standard_NC4as_T4_v3', replicas: { min: 1, max: 1 }, gpu: true, reasons: ['golden'] };
+    const big = { ...rec, modelBytes: 40e9 }; // a 70 B model in int4
+    const body = deploymentBody(r, llm, big, gpu, 'westeurope') as { properties: Record<string, any> };
+    expect(body.properties.startupProbe).toEqual({
+      initialDelay: 'PT10S',
+      period: 'PT10S',
+      timeout: 'PT2S',
+      failureThreshold: modelLoadSeconds(40e9, true) / 10,
+      successThreshold: 1,
+    });
+    expect(body.properties.startupProbe.failureThreshold).toBeGreaterThan(60);
+    expect(body.properties.requestSettings.requestTimeout).toBe('PT3M');
+    // A small model (or a version without its size) keeps at least a tabular app's 10 minutes.
+    expect((deploymentBody(r, llm, rec, gpu, 'westeurope').properties.startupProbe as { failureThreshold: number }).failureThreshold).toBe(60);
+    const match = matchOperation('PUT', depId)!;
+    expect(validateRequest(match.op, match.params, new URLSearchParams('api-version=2026-07-01'), body)).toEqual([]);
+    // The model's size travels with the version (a tag), so a later deploy or rollback sizes the same probes.
+    expect(recordFromModelVersion({ name: '3', ...modelVersionBody(big) })).toEqual(big);
   });
 });
