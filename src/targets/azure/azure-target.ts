@@ -236,8 +236,11 @@ export class AzureTarget extends CloudTarget<Session, AzureTargetOptions> implem
     const manifest = this.ctx.manifest;
     const steps: Step[] = [];
     const emails = manifest.monitoring.alerts.email;
-    const wanted: [string, ArmResource, Record<string, unknown>][] = [
-      [
+    // Azure's drift monitor compares tabular features with the training sample: an LLM has neither
+    // (its traffic's drift is mlship's drift-check over the collected requests).
+    const wanted: [string, ArmResource, Record<string, unknown>][] = [];
+    if (manifest.model.flavor !== 'llm')
+      wanted.push([
         r.monitorSchedule,
         monitorScheduleBody(r, manifest, rec, {
           deploymentId,
@@ -245,8 +248,7 @@ export class AzureTarget extends CloudTarget<Session, AzureTargetOptions> implem
           reference: store.assetUri(registry.keys.versionFile(rec.version, 'baseline.csv')),
         }),
         { action: 'CreateMonitor', ...(emails.length > 0 && { alertEmails: emails }) },
-      ],
-    ];
+      ]);
     if (manifest.retraining.schedule) {
       const code = await sourceCode(s, manifest);
       if (code.step) steps.push(code.step);

@@ -217,6 +217,13 @@ export class ArmFake {
     return out;
   }
 
+  /** The names of the datastore's blobs under a prefix. */
+  async blobNames(prefix: string): Promise<string[]> {
+    const names: string[] = [];
+    for await (const blob of this.blobs.listBlobsFlat({ prefix })) names.push(blob.name);
+    return names;
+  }
+
   /** Write a blob of the datastore's container (what a user uploads: labels…). */
   async putBlob(name: string, text: string): Promise<void> {
     await this.blobs.getBlockBlobClient(name).upload(text, Buffer.byteLength(text));
