@@ -24,7 +24,7 @@ import {
   RELATIVE_PATH_PATTERN,
 } from './schema.js';
 import { targetNames, targetSettingsSpec, type TargetSettingsSpec } from './targets.js';
-import { FIELD_TYPES, type Diagnostic, type Manifest } from './types.js';
+import { FIELD_TYPES, LLM_DRIFT_FEATURES, type Diagnostic, type Manifest } from './types.js';
 
 /** What each strict pattern means, in words, for messages. */
 const PATTERN_WORDS: Record<string, { what: string; hint: string }> = {
@@ -412,9 +412,17 @@ function semanticDiagnostics(
   if (typeof replicas?.min === 'number' && typeof replicas.max === 'number' && replicas.min > replicas.max) {
     error(['serving', 'replicas', 'max'], `max (${replicas.max}) is below min (${replicas.min})`);
   }
+  const llm = raw.model?.flavor === 'llm';
   const driftFeatures = raw.monitoring?.drift?.features;
   for (const name of Object.keys(isObject(driftFeatures) ? driftFeatures : {})) {
-    if (schema[name] === undefined && name !== 'output') {
+    if (llm && !(LLM_DRIFT_FEATURES as readonly string[]).includes(name)) {
+      error(
+        ['monitoring', 'drift', 'features', name],
+        `"${name}" is not one of an LLM's drift features`,
+        choiceHint(name, LLM_DRIFT_FEATURES),
+        true,
+      );
+    } else if (!llm && schema[name] === undefined && name !== 'output') {
       error(
         ['monitoring', 'drift', 'features', name],
         `"${name}" is not a field of features.schema`,
@@ -422,6 +430,20 @@ function semanticDiagnostics(
         true,
       );
     }
+  }
+  const reference = raw.monitoring?.drift?.reference;
+  if (reference !== undefined && !llm) {
+    error(
+      ['monitoring', 'drift', 'reference'],
+      'a drift reference applies to an LLM (model.flavor: llm)',
+      "a tabular model's baseline is features.baseline (profiled by `mlship build`); remove monitoring.drift.reference",
+    );
+  } else if (safePath(reference) && exists(path.join(projectDir, reference)) !== 'file') {
+    error(
+      ['monitoring', 'drift', 'reference'],
+      `file not found: ${reference}`,
+      'point it at JSON lines of reference requests ({"messages": [...]} or {"prompt": "..."}) or an exported prediction log',
+    );
   }
   const target = targetOverride ?? raw.target ?? DEFAULTS.target;
   // The selected target's own rules come from its descriptor (registered in targets.ts).

@@ -48,6 +48,7 @@ export interface RawManifest {
       share?: number;
       method?: DriftMethod;
       features?: Record<string, { method?: DriftMethod; threshold?: number; critical?: boolean }>;
+      reference?: string;
     };
     alerts?: { email?: string | string[] };
   };
@@ -164,9 +165,10 @@ export function resolveManifest(raw: RawManifest, file: string, targetOverride?:
         features: Object.fromEntries(
           Object.entries(drift.features ?? {}).map(([k, v]) => [
             k,
-            { method: v.method ?? drift.method ?? 'auto', ...(v.threshold !== undefined && { threshold: v.threshold }), critical: v.critical ?? false },
+            { method: v.method ?? drift.method ?? 'auto', ...(v.threshold !== undefined && { threshold: v.threshold }), ...(v.critical !== undefined && { critical: v.critical }) },
           ]),
         ),
+        ...(drift.reference !== undefined && { reference: abs(drift.reference) }),
       },
       alerts: { email: alertEmails(raw.monitoring?.alerts?.email) },
     },

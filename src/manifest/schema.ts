@@ -286,18 +286,28 @@ const baseSchema = {
               description: 'the share of drifted features that makes the data set drift',
             },
             method: { enum: driftMethods, default: DEFAULTS.driftMethod, description: 'the statistic per feature' },
+            reference: {
+              ...relativePath,
+              'x-default': 'the first week of the logs',
+              description:
+                'an LLM\'s baseline traffic ([LLM drift](llm.md#drift-for-llm-traffic)): JSON lines of requests (`{"messages": [...]}` or `{"prompt": "..."}`, optional `"completion"`) or an exported prediction log; must exist',
+            },
             features: {
               type: 'object',
               propertyNames: { pattern: FIELD_NAME_PATTERN, maxLength: 200 },
               'x-key': 'field',
-              description: "per-field overrides (`output` for the model's output)",
+              description: "per-field overrides (`output` for the model's output; an LLM's: prompt_tokens, prompt_chars, completion_tokens, ttft_ms, tokens_per_s, finish_reason, prompt_script, empty_completion, refusal)",
               additionalProperties: {
                 type: 'object',
                 additionalProperties: false,
                 properties: {
                   method: { enum: driftMethods, 'x-default': '`monitoring.drift.method`', description: 'the statistic for this field' },
                   threshold: { ...positive, 'x-default': '`monitoring.drift.threshold`', description: 'the verdict for this field' },
-                  critical: { type: 'boolean', default: false, description: 'the data set drifts when this field drifts' },
+                  critical: {
+                    type: 'boolean',
+                    'x-default': "false (an LLM's finish_reason, empty_completion and refusal: true)",
+                    description: 'the data set drifts when this field drifts',
+                  },
                 },
               },
             },

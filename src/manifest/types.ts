@@ -25,6 +25,24 @@ export type FieldType = (typeof FIELD_TYPES)[number];
 export const TRANSFORMER_TASKS = ['classification', 'embedding'] as const;
 export type TransformerTask = (typeof TRANSFORMER_TASKS)[number];
 
+/**
+ * What drift-check compares of an LLM's traffic (src/monitoring/drift/llm.ts), the names
+ * `monitoring.drift.features` takes on an LLM manifest. The behaviour features (finish reasons,
+ * empty and refused completions) are critical unless the manifest says otherwise.
+ */
+export const LLM_DRIFT_FEATURES = [
+  'prompt_tokens',
+  'prompt_chars',
+  'completion_tokens',
+  'ttft_ms',
+  'tokens_per_s',
+  'finish_reason',
+  'prompt_script',
+  'empty_completion',
+  'refusal',
+] as const;
+export type LlmDriftFeature = (typeof LLM_DRIFT_FEATURES)[number];
+
 export const QUANTIZATIONS = ['fp32', 'fp16', 'bf16', 'int8', 'int4'] as const;
 export type Quantization = (typeof QUANTIZATIONS)[number];
 
@@ -47,7 +65,8 @@ export interface DriftFeatureSettings {
   method: DriftMethod;
   /** Threshold for the method; undefined = the method's default. */
   threshold?: number;
-  critical: boolean;
+  /** Undefined: the feature's default (false, except an LLM's behaviour features). */
+  critical?: boolean;
 }
 
 export interface Manifest {
@@ -118,6 +137,8 @@ export interface Manifest {
       method: DriftMethod;
       threshold?: number;
       features: Record<string, DriftFeatureSettings>;
+      /** An LLM's reference traffic (absolute path): prompts, or an exported prediction log; unset: the first week of the logs. */
+      reference?: string;
     };
     /** Who is told when the cloud's monitor finds drift: e-mail addresses, de-duplicated (empty: nobody). */
     alerts: { email: string[] };

@@ -11,7 +11,7 @@ import { typeRows } from '../../manifest/typed-rows.js';
 import type { FieldSpec } from '../../manifest/types.js';
 import type { LogSource, LogWindow } from '../../logs/types.js';
 import { PROFILE_FORMAT, profileCategorical, profileNumeric, type BaselineProfile, type FeatureProfile, type Value } from '../../baseline/profile.js';
-import { detectFileFormat, fileLogSource, parseTime, readSource, ReadStats } from '../../logs/readers.js';
+import { detectFileFormat, fileLogSource, parseTime, readSource, ReadStats, type ExtractValues } from '../../logs/readers.js';
 
 const WEEK_MS = 7 * 86_400_000;
 
@@ -143,6 +143,7 @@ export async function firstWeekReference(
   sources: LogSource[],
   schema: Record<string, FieldSpec>,
   window: LogWindow,
+  extract?: ExtractValues,
 ): Promise<{ profile: BaselineProfile; window: LogWindow }> {
   const fields = Object.keys(schema);
   let earliest = Infinity;
@@ -173,7 +174,7 @@ export async function firstWeekReference(
         outputs.push(r.output);
         return undefined;
       },
-      { fields, window: { from: new Date(earliest), to: end }, stats: new ReadStats() },
+      { fields, extract, window: { from: new Date(earliest), to: end }, stats: new ReadStats() },
     );
   }
   const from = window.from && window.from > end ? window.from : end;
