@@ -416,12 +416,7 @@ function semanticDiagnostics(
   const driftFeatures = raw.monitoring?.drift?.features;
   for (const name of Object.keys(isObject(driftFeatures) ? driftFeatures : {})) {
     if (llm && !(LLM_DRIFT_FEATURES as readonly string[]).includes(name)) {
-      error(
-        ['monitoring', 'drift', 'features', name],
-        `"${name}" is not one of an LLM's drift features`,
-        choiceHint(name, LLM_DRIFT_FEATURES),
-        true,
-      );
+      error(['monitoring', 'drift', 'features', name], `"${name}" is not one of an LLM's drift features`, choiceHint(name, LLM_DRIFT_FEATURES), true);
     } else if (!llm && schema[name] === undefined && name !== 'output') {
       error(
         ['monitoring', 'drift', 'features', name],

@@ -165,7 +165,11 @@ export function resolveManifest(raw: RawManifest, file: string, targetOverride?:
         features: Object.fromEntries(
           Object.entries(drift.features ?? {}).map(([k, v]) => [
             k,
-            { method: v.method ?? drift.method ?? 'auto', ...(v.threshold !== undefined && { threshold: v.threshold }), ...(v.critical !== undefined && { critical: v.critical }) },
+            {
+              method: v.method ?? drift.method ?? 'auto',
+              ...(v.threshold !== undefined && { threshold: v.threshold }),
+              ...(v.critical !== undefined && { critical: v.critical }),
+            },
           ]),
         ),
         ...(drift.reference !== undefined && { reference: abs(drift.reference) }),

@@ -296,7 +296,8 @@ const baseSchema = {
               type: 'object',
               propertyNames: { pattern: FIELD_NAME_PATTERN, maxLength: 200 },
               'x-key': 'field',
-              description: "per-field overrides (`output` for the model's output; an LLM's: prompt_tokens, prompt_chars, completion_tokens, ttft_ms, tokens_per_s, finish_reason, prompt_script, empty_completion, refusal)",
+              description:
+                "per-field overrides (`output` for the model's output; an LLM's: prompt_tokens, prompt_chars, completion_tokens, ttft_ms, tokens_per_s, finish_reason, prompt_script, empty_completion, refusal)",
               additionalProperties: {
                 type: 'object',
                 additionalProperties: false,

@@ -137,14 +137,15 @@ export async function loadBaselineFile(file: string, schema: Record<string, Fiel
 
 /**
  * `--reference first-week`: the first seven days of the logs (from the earliest prediction) as the
- * baseline, and the window to check narrowed to start after them.
+ * baseline (until `end`), and the window to check narrowed to start after them. `extract` fills the
+ * values another way than from the input fields (an LLM's: llm-values.ts).
  */
 export async function firstWeekReference(
   sources: LogSource[],
   schema: Record<string, FieldSpec>,
   window: LogWindow,
   extract?: ExtractValues,
-): Promise<{ profile: BaselineProfile; window: LogWindow }> {
+): Promise<{ profile: BaselineProfile; window: LogWindow; end: Date }> {
   const fields = Object.keys(schema);
   let earliest = Infinity;
   for (const s of sources) {
@@ -181,5 +182,6 @@ export async function firstWeekReference(
   return {
     profile: profileRows(rows, schema, `first week of logs (${new Date(earliest).toISOString()} – ${end.toISOString()})`, outputs),
     window: { from, to: window.to },
+    end,
   };
 }

@@ -21,7 +21,7 @@ import type { BaselineProfile, CategoricalProfile, FeatureProfile } from '../../
 import { firstWeekReference, profileRows } from './baseline.js';
 import { runDriftCheck, type DriftResult, type FeatureResult } from './check.js';
 import type { MethodDefaults } from './methods.js';
-import { LLM_FEATURE_KINDS, LLM_FORM_COLUMNS, llmRow, llmSchema, llmValues } from './llm-values.js';
+import { LLM_FEATURE_KINDS, LLM_FORM_COLUMNS, llmSchema, llmValues } from './llm-values.js';
 
 /** Fewest values a feature needs on each side (and records each side needs) to be compared. */
 export const MIN_LLM_VALUES = 30;
@@ -48,6 +48,7 @@ export interface LlmDriftInput {
   baselineFile?: string;
   firstWeek: boolean;
   cwd: string;
+  now: Date;
   workers: number;
   debug: (message: string) => void;
 }
@@ -92,7 +93,7 @@ export class LlmSurvey {
 
 /**
  * Why a feature cannot be compared on one side (`side` names it: "the baseline", "the current
- * logs"), or undefined when it can.
+ * window"), or undefined when it can.
  */
 export function whyNotCompared(feature: LlmDriftFeature, s: LlmSurvey, side: string): string | undefined {
   const n = s.present[feature] ?? 0;
@@ -123,7 +124,7 @@ export function whyNotCompared(feature: LlmDriftFeature, s: LlmSurvey, side: str
     default:
       why = facts === 'none' ? `${side} has no token counts or finish reasons (plain requests; an exported prediction log has them)` : undefined;
   }
-  return why ?? `${side} has ${n} value${n === 1 ? '' : 's'} of ${s.records} requests (at least ${MIN_LLM_VALUES} are needed)`;
+  return why ?? `${side} has ${n} value${n === 1 ? '' : 's'} in ${s.records} requests (at least ${MIN_LLM_VALUES} are needed)`;
 }
 
 /** Reference traffic from a file: an exported prediction log (any format) or plain request lines. */
@@ -220,10 +221,11 @@ function notCompared(name: LlmDriftFeature, profile: FeatureProfile | undefined,
 
 /** The check on an LLM's logs; a result shaped as the tabular check's. */
 export async function checkLlmDrift(input: LlmDriftInput): Promise<DriftResult> {
-  const reference = input.firstWeek ? undefined : input.baselineFile ?? input.manifest.monitoring.drift.reference;
+  const reference = input.firstWeek ? undefined : (input.baselineFile ?? input.manifest.monitoring.drift.reference);
   let profile: BaselineProfile;
   let source: string;
   let window = input.window;
+  let firstWeekEnd: Date | undefined;
   if (reference !== undefined) {
     const file = path.resolve(input.cwd, reference);
     source = path.relative(input.cwd, file) || file;
@@ -233,16 +235,21 @@ export async function checkLlmDrift(input: LlmDriftInput): Promise<DriftResult> 
     profile = first.profile;
     source = profile.source.path;
     window = first.window;
+    firstWeekEnd = first.end;
   }
   delete profile.output;
   const base = LlmSurvey.ofProfile(profile);
   if (base.records < MIN_LLM_VALUES) {
-    throw new OperationError('not_enough_predictions', `the baseline (${source}) has ${base.records} requests; a drift check needs at least ${MIN_LLM_VALUES}`, {
-      hint:
-        reference !== undefined
-          ? 'Add requests to the reference file.'
-          : 'The first week of the logs is the baseline: let more traffic through, or name reference traffic in monitoring.drift.reference.',
-    });
+    throw new OperationError(
+      'not_enough_predictions',
+      `the baseline (${source}) has ${base.records} requests; a drift check needs at least ${MIN_LLM_VALUES}`,
+      {
+        hint:
+          reference !== undefined
+            ? 'Add requests to the reference file.'
+            : 'The first week of the logs is the baseline: let more traffic through, or name reference traffic in monitoring.drift.reference.',
+      },
+    );
   }
 
   // The current side, surveyed first: what it has of each feature (and so what can be compared).
@@ -261,18 +268,33 @@ export async function checkLlmDrift(input: LlmDriftInput): Promise<DriftResult> 
   }
   if (current.records < MIN_LLM_VALUES) {
     const where = `${window.from ? ` since ${window.from.toISOString()}` : ''}${window.to ? ` before ${window.to.toISOString()}` : ''}`;
-    throw new OperationError('not_enough_predictions', `the logs have ${current.records} requests${where} to check; a drift check needs at least ${MIN_LLM_VALUES}`, {
-      hint:
-        reference === undefined
-          ? `The first week of the logs (${source.replace(/^first week of logs /, '')}) is the baseline and the check compares what came after it: run it once more traffic came, or name reference traffic in monitoring.drift.reference.`
-          : 'Send more requests first, or widen the window with --since / --from / --to.',
-      details: { requests: current.records, malformed: stats.malformed, outside_window: stats.outsideWindow },
-    });
+    const details = { requests: current.records, malformed: stats.malformed, outside_window: stats.outsideWindow };
+    if (firstWeekEnd && firstWeekEnd > input.now) {
+      throw new OperationError(
+        'not_enough_predictions',
+        `the logs are younger than a week: their first week (${source.replace(/^first week of logs \((.*)\)$/, '$1')}) is the baseline, and nothing came after it yet`,
+        {
+          hint: `Check again after ${firstWeekEnd.toISOString()}, or name reference traffic in monitoring.drift.reference (or --baseline FILE).`,
+          details,
+        },
+      );
+    }
+    throw new OperationError(
+      'not_enough_predictions',
+      `the logs have ${current.records} requests${where} to check; a drift check needs at least ${MIN_LLM_VALUES}`,
+      {
+        hint:
+          reference === undefined
+            ? 'The first week of the logs is the baseline and the check compares what came after it: check again once more traffic came, widen the window (--since / --from / --to), or name reference traffic in monitoring.drift.reference.'
+            : 'Send more requests first, or widen the window with --since / --from / --to.',
+        details,
+      },
+    );
   }
 
   const skipped = new Map<LlmDriftFeature, string>();
   for (const f of LLM_DRIFT_FEATURES) {
-    const why = whyNotCompared(f, base, 'the baseline') ?? whyNotCompared(f, current, 'the current logs');
+    const why = whyNotCompared(f, base, 'the baseline') ?? whyNotCompared(f, current, 'the current window');
     if (why) skipped.set(f, why);
   }
   const compared = LLM_DRIFT_FEATURES.filter((f) => !skipped.has(f));

@@ -56,18 +56,9 @@ export function chooseMethod(
 ): MethodChoice {
   const own: DriftFeatureSettings | undefined = drift.features[name];
   const requested = own?.method ?? drift.method;
-  const method: ConcreteMethod =
-    requested !== 'auto'
-      ? requested
-      : defaults.auto?.[kind]
-        ? defaults.auto[kind]
-        : kind === 'numeric'
-        ? baselineCount <= AUTO_SMALL_N
-          ? 'ks'
-          : 'wasserstein'
-        : baselineCount <= AUTO_SMALL_N
-          ? 'chi2'
-          : 'jensenshannon';
+  const small = baselineCount <= AUTO_SMALL_N;
+  const byKind: ConcreteMethod = kind === 'numeric' ? (small ? 'ks' : 'wasserstein') : small ? 'chi2' : 'jensenshannon';
+  const method: ConcreteMethod = requested !== 'auto' ? requested : (defaults.auto?.[kind] ?? byKind);
   const info = METHOD_INFO[method];
   if (!info.kinds.includes(kind)) {
     throw new UsageError(`drift method "${method}" does not apply to ${kind} feature "${name}"`, {

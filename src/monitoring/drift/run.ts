@@ -86,6 +86,7 @@ export async function checkDrift(ctx: DriftRunContext, flags: DriftFlags): Promi
       ...(flags.baseline !== undefined && { baselineFile: flags.baseline }),
       firstWeek: flags.reference === 'first-week',
       cwd: ctx.cwd,
+      now: ctx.now,
       workers,
       debug: (m) => ctx.output.debug(m),
     });
