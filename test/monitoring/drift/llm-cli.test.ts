@@ -5,54 +5,15 @@
  * days back (the gateway stamps now); nothing else in a line is written here.
  */
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { json, python, runCli, tempDir } from '../../helpers/cli.js';
+import { at, type Body, type Line, shifted, usual, writeDaily } from './llm-traffic.js';
 
 const HERE = path.dirname(new URL(import.meta.url).pathname);
 const BINARY = process.env.MLSHIP_LLAMA_SERVER;
 const DAY = 86_400_000;
-
-type Line = { ts: string; id: string; input: Record<string, unknown>; output: unknown; llm: Record<string, unknown> };
-type Body = Record<string, unknown>;
-
-const EN = 'the quick brown fox jumps over a lazy dog while seven happy cats watch from a sunny window and count birds'.split(' ');
-const RU = 'быстрая коричневая лиса прыгает через ленивую собаку пока семь весёлых котов смотрят из окна и считают птиц'.split(' ');
-
-function words(list: string[], n: number, from: number): string {
-  return Array.from({ length: n }, (_, k) => list[(from + k * 7) % list.length]).join(' ');
-}
-
-/** A request of the usual traffic: short English questions, answers cut at the first "e" (stop) or 24 tokens. */
-function usual(i: number): Body {
-  const text = `${words(EN, 4 + (i % 9), i)}?`;
-  const common = { max_tokens: 24, temperature: 0, cache_prompt: false, stop: ['e'], stream: i % 2 === 0 };
-  return i % 5 === 0
-    ? { prompt: text, ...common }
-    : {
-        messages: [
-          { role: 'system', content: 'You are terse.' },
-          { role: 'user', content: text },
-        ],
-        ...common,
-      };
-}
-
-/** The shifted traffic: long prompts, half of them Russian, and max_tokens 4 with no stop (every answer truncated: `length`). */
-function shifted(i: number): Body {
-  const text = `${words(i % 2 === 0 ? RU : EN, 25 + (i % 15), i)}?`;
-  const common = { max_tokens: 4, temperature: 0, cache_prompt: false, stream: i % 2 === 0 };
-  return i % 5 === 0
-    ? { prompt: text, ...common }
-    : {
-        messages: [
-          { role: 'system', content: 'You are terse.' },
-          { role: 'user', content: text },
-        ],
-        ...common,
-      };
-}
 
 const N = 40;
 let work: { dir: string; cleanup: () => void };
@@ -78,11 +39,6 @@ function traffic(name: string, mode: string, requests: { id: string; body: Body 
     );
 }
 
-/** The lines with `ts` moved to `start` plus a minute per line (the rest of each line as the gateway wrote it). */
-function at(list: Line[], start: number): Line[] {
-  return list.map((l, i) => ({ ...l, ts: new Date(start + i * 60_000).toISOString() }));
-}
-
 /** An LLM project whose `.mlship/logs/` holds `logged` (one file per day, as the gateway names them). */
 function project(logged: Line[], monitoring = ''): string {
   const t = tempDir('mlship-llmdrift-');
@@ -93,9 +49,7 @@ function project(logged: Line[], monitoring = ''): string {
     path.join(t.dir, 'mlship.yaml'),
     `name: tiny\nmodel:\n  path: model/tiny.gguf\n  flavor: llm\n  params: 1000000\ntarget: local\n${monitoring ? `monitoring:\n${monitoring}` : ''}`,
   );
-  const logs = path.join(t.dir, '.mlship', 'logs');
-  mkdirSync(logs, { recursive: true });
-  for (const l of logged) appendFileSync(path.join(logs, `predictions-${l.ts.slice(0, 10)}.jsonl`), `${JSON.stringify(l)}\n`);
+  writeDaily(path.join(t.dir, '.mlship', 'logs'), logged);
   return t.dir;
 }
 
