@@ -181,6 +181,11 @@ describe.skipIf(!BINARY)('mlship drift-check on an LLM (real gateway logs)', () 
     expect(table.stdout).toMatch(/ttft_ms\s+numeric\s+—\s+—\s+—\s+skipped/);
     expect(table.stdout).toMatch(/note: ttft_ms: not compared: the baseline has no logged timings/);
     expect(table.stdout).toMatch(/^DRIFT: [234] of 4 features drifted/m);
+
+    // --reference first-week overrides the manifest's reference: these logs are all today's.
+    const firstWeek = await runCli(['drift-check', '--reference', 'first-week'], { cwd: dir });
+    expect(firstWeek.code).toBe(1);
+    expect(firstWeek.stderr).toMatch(/younger than a week/);
   });
 
   it('an exported prediction log as the reference (--baseline): every feature compared', async () => {
