@@ -160,11 +160,12 @@ export function renderLlmBudget(result: LlmBudgetResult, style: Styler = plain):
       `load: ${load.url} · ${load.durationSeconds} s (${fmt(load.wallMs / 1000)} s with the last completions) · ${tokens.requests} requests, ${tokens.failed} failed · ${fmt(tokens.requestsPerSecond)} requests/s · load generator CPU ${load.generator.cpuPercent}% of a core`,
     ),
     '',
-    style('dim', `${pad('metric', 22)}${pad('budget', 18)}${lpad('p50', 9)}${lpad('p95', 9)}${lpad('p99', 9)}  status`),
+    style('dim', `${pad('metric', 24)}${pad('budget', 18)}${lpad('p50', 9)}${lpad('p95', 9)}${lpad('p99', 9)}  status`),
   ];
   const row = (label: string, metric: TokenCheck['metric'], measured: { p50: number; p95: number; p99: number } | null, note = '') => {
     const checks = tokens.checks.filter((c) => c.metric === metric);
-    const budget = checks.map((c) => `${c.percentile} ${c.metric === 'tokens_per_s' ? '≥' : '≤'} ${fmt(c.allocated)}`).join(', ') || '·';
+    // Allocations as written (0.001 stays 0.001).
+    const budget = checks.map((c) => `${c.percentile} ${c.metric === 'tokens_per_s' ? '≥' : '≤'} ${c.allocated}`).join(', ') || '·';
     const over = checks.filter((c) => c.status === 'over');
     const status =
       checks.length === 0
@@ -173,7 +174,7 @@ export function renderLlmBudget(result: LlmBudgetResult, style: Styler = plain):
           ? style('red', `OVER at ${over.map((c) => `${c.percentile} (${c.measured === null ? 'not measured' : fmt(c.measured)})`).join(', ')}${note}`)
           : style('green', `ok${note}`);
     lines.push(
-      `${pad(label, 22)}${pad(budget, 18)}${lpad(num(measured?.p50 ?? null), 9)}${lpad(num(measured?.p95 ?? null), 9)}${lpad(num(measured?.p99 ?? null), 9)}  ${status}`,
+      `${pad(label, 24)}${pad(budget, 18)}${lpad(num(measured?.p50 ?? null), 9)}${lpad(num(measured?.p95 ?? null), 9)}${lpad(num(measured?.p99 ?? null), 9)}  ${status}`,
     );
   };
   row('time to first token ms', 'ttft_ms', tokens.ttftMs);
@@ -182,7 +183,7 @@ export function renderLlmBudget(result: LlmBudgetResult, style: Styler = plain):
   const rate = tokens.tokensPerSecond;
   row('tokens/s per stream', 'tokens_per_s', rate, rate ? ` · p5 ${fmt(rate.p5)}, slowest ${fmt(rate.min)}` : '');
   lines.push(
-    `${pad('tokens/s, all streams', 22)}${pad('', 18)}${lpad(fmt(tokens.aggregateTokensPerSecond), 9)}  ${style('dim', `${fmt(tokens.completionTokens?.mean ?? 0)} tokens per completion`)}`,
+    `${pad('tokens/s, all streams', 24)}${pad('', 18)}${lpad(fmt(tokens.aggregateTokensPerSecond), 9)}  ${style('dim', `${fmt(tokens.completionTokens?.mean ?? 0)} tokens per completion`)}`,
   );
   lines.push('');
   for (const f of tokens.findings) lines.push(`  ${f}`);

@@ -260,6 +260,14 @@ const baseSchema = {
             'end-to-end latency target; for `flavor: llm`, the time of a whole streamed completion (request sent → last event), judged only when written',
           properties: { p50: positive, p95: positive, p99: positive },
         },
+        stages_ms: {
+          type: 'object',
+          propertyNames: { pattern: '^[a-z][a-z0-9_-]*$', maxLength: 40, 'x-expected': 'a stage name (lowercase letters, digits, _ and -)' },
+          'x-expected': 'stage → ms',
+          description:
+            'allocation per stage (`network`, `validate`, `features`, `model`, `post`, `log`, …); a warning when they add up to more than the target. Not for `llm` (its budget is per token)',
+          additionalProperties: nonNegative,
+        },
         ttft_ms: {
           ...tokenPercentiles,
           description: '`llm` only: time to first token (request sent → first non-empty content of the stream), at one or more percentiles',
@@ -301,14 +309,6 @@ const baseSchema = {
               description: 'tokens each request may generate',
             },
           },
-        },
-        stages_ms: {
-          type: 'object',
-          propertyNames: { pattern: '^[a-z][a-z0-9_-]*$', maxLength: 40, 'x-expected': 'a stage name (lowercase letters, digits, _ and -)' },
-          'x-expected': 'stage → ms',
-          description:
-            'allocation per stage (`network`, `validate`, `features`, `model`, `post`, `log`, …); a warning when they add up to more than the target. Not for `llm` (its budget is per token)',
-          additionalProperties: nonNegative,
         },
         monthly_usd: { ...nonNegative, description: 'cost ceiling' },
       },
