@@ -192,10 +192,10 @@ export function renderLlmBudget(result: LlmBudgetResult, style: Styler = plain):
       `  kept for instance selection: ${fmt(result.throughput.tokensPerSecond)} tokens/s per replica on ${result.throughput.instanceType} at ${result.throughput.concurrency} streams`,
     );
   lines.push('');
-  lines.push(...renderCost(result.cost, style));
+  lines.push(...renderCost(result.cost, style, 'Cost', false));
   if (result.cloudReference) {
     lines.push('');
-    lines.push(...renderCost(result.cloudReference, style, `For comparison on ${result.cloudReference.target}`));
+    lines.push(...renderCost(result.cloudReference, style, `For comparison on ${result.cloudReference.target}`, false));
   }
   lines.push('');
   lines.push(
@@ -211,14 +211,16 @@ export function renderLlmBudget(result: LlmBudgetResult, style: Styler = plain):
 }
 
 /** The cost block. */
-export function renderCost(cost: CostReport, style: Styler = plain, title = 'Cost'): string[] {
-  const lines = [
-    `${style('bold', title)}  ${cost.target} prices as of ${cost.pricesAsOf} (${cost.pricing})`,
-    style(
-      'dim',
-      `  ${cost.msPerRequestSource} ${fmt(cost.msPerRequest)} ms per request → ${fmt(cost.rpsPerWorker)} rps per worker; expected ${cost.expectedRps} rps`,
-    ),
-  ];
+export function renderCost(cost: CostReport, style: Styler = plain, title = 'Cost', perRequest = true): string[] {
+  const lines = [`${style('bold', title)}  ${cost.target} prices as of ${cost.pricesAsOf} (${cost.pricing})`];
+  // An LLM is not sized by time per request (its replicas follow the measured tokens/s): no such line.
+  if (perRequest)
+    lines.push(
+      style(
+        'dim',
+        `  ${cost.msPerRequestSource} ${fmt(cost.msPerRequest)} ms per request → ${fmt(cost.rpsPerWorker)} rps per worker; expected ${cost.expectedRps} rps`,
+      ),
+    );
   const row = (label: string, l: CostLine) => [
     `  ${pad(label, 10)}${pad(`${l.instanceType}${l.gpu ? ' (GPU)' : ''}`, 32)}${lpad(`$${hourly(l.usdPerHour)}/h`, 10)}   ×${l.instancesAtExpectedRps} at ${cost.expectedRps} rps → $${money(l.monthlyUsd.expected)}/month   replicas ${l.replicas.min}–${l.replicas.max}: $${money(l.monthlyUsd.min)}–${money(l.monthlyUsd.max)}/month`,
     style(
