@@ -9,6 +9,7 @@ import type {
   FieldType,
   Flavor,
   LlmBudget,
+  LogContent,
   Manifest,
   PercentileLimits,
   Quantization,
@@ -31,6 +32,7 @@ export interface RawManifest {
     output?: 'probability' | 'label' | 'value';
     task?: TransformerTask;
     max_tokens?: number;
+    context?: number;
   };
   /** Absent only for flavor llm (the schema requires it for every other flavor). */
   features?: {
@@ -71,6 +73,7 @@ export interface RawManifest {
       features?: Record<string, { method?: DriftMethod; threshold?: number; critical?: boolean }>;
     };
     alerts?: { email?: string | string[] };
+    log_content?: LogContent;
   };
   retraining?: {
     command?: string;
@@ -86,6 +89,8 @@ export interface RawManifest {
 
 export const DEFAULTS = {
   maxTokens: DEFAULT_MAX_TOKENS,
+  /** An LLM's context when the manifest says nothing: enough for chat, small enough for the KV-cache headroom selection sized. */
+  llmContext: 4096,
   tolerance: 1e-9,
   compute: 'auto',
   expectedRps: 10,
@@ -155,6 +160,7 @@ export function resolveManifest(raw: RawManifest, file: string, targetOverride?:
       quantization: raw.model.quantization ?? (raw.model.flavor === 'llm' ? 'fp16' : 'fp32'),
       output: raw.model.output ?? (raw.model.flavor === 'llm' || raw.model.task === 'embedding' ? 'value' : 'probability'),
       ...(raw.model.flavor === 'transformers' && { task: raw.model.task ?? 'classification', max_tokens: raw.model.max_tokens ?? DEFAULT_MAX_TOKENS }),
+      ...(raw.model.flavor === 'llm' && { context: raw.model.context ?? DEFAULTS.llmContext }),
     },
     // An LLM manifest without a features block resolves to no package and no fields.
     features: {
@@ -195,6 +201,7 @@ export function resolveManifest(raw: RawManifest, file: string, targetOverride?:
         ),
       },
       alerts: { email: alertEmails(raw.monitoring?.alerts?.email) },
+      log_content: raw.monitoring?.log_content ?? 'full',
     },
     retraining: {
       command: raw.retraining?.command ?? DEFAULTS.retrainCommand,
