@@ -528,6 +528,14 @@ function checkLlmBudget(
     );
   }
   const request = isObject(budget.request) ? budget.request : undefined;
+  const context = isObject(raw.model) && typeof raw.model.context === 'number' ? raw.model.context : DEFAULTS.llmContext;
+  if (typeof request?.max_tokens === 'number' && request.max_tokens >= context) {
+    error(
+      ['budget', 'request', 'max_tokens'],
+      `${request.max_tokens} tokens do not fit the model's context of ${context} (model.context), which also holds the prompt`,
+      `ask for fewer (e.g. max_tokens: ${Math.min(DEFAULTS.llmMaxTokens, Math.floor(context / 2))}) or raise model.context`,
+    );
+  }
   if (request?.prompt !== undefined && request.prompts !== undefined) {
     error(
       ['budget', 'request', 'prompts'],

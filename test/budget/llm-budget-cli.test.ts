@@ -1,52 +1,42 @@
 /**
- * `mlship budget` on an LLM manifest as a user runs it: a streaming load test against mlship's real
- * gateway in front of a real `llama-server` on the tiny model (test/fixtures/llm/make_tiny_gguf.py),
- * started from a build folder the way `mlship build` lays one out (python/tests/llm_support.py).
+ * `mlship budget` on an LLM manifest as a user runs it: the tiny model (test/fixtures/llm/make_tiny_gguf.py)
+ * built, pushed and deployed on the local target (mlship's gateway in front of a real llama-server),
+ * then a streaming load test against the live deployment: a generous budget exits 0 with measured
+ * numbers and keeps the throughput for selection, an impossible one exits 3 naming what is over, a
+ * dead endpoint exits 1.
  */
-import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { json, python, repoRoot, runCli, tempDir } from '../helpers/cli.js';
-import { startApp, type RunningApp } from '../serving/app-helpers.js';
+import { freePort } from '../../src/targets/local/processes.js';
+import { json, python, runCli } from '../helpers/cli.js';
+import { tinyLlmProject } from '../helpers/llm.js';
 
-let dir: { dir: string; cleanup: () => void };
-let gateway: RunningApp;
-let project: string;
+let dir: string;
+let cleanup: () => void;
+let url: string;
+let manifestText: string;
+const env = { MLSHIP_PYTHON: python, MLSHIP_LLAMA_THREADS: '1' };
+const cli = (...args: string[]) => runCli(args, { cwd: dir, env, timeoutMs: 180_000 });
 
-/** The manifest, with `budget` lines. */
-function manifest(budget: string): void {
-  writeFileSync(path.join(project, 'mlship.yaml'), `name: tiny-chat\nmodel:\n  path: tiny.gguf\n  flavor: llm\nbudget:\n${budget}`);
+/** The manifest `mlship init` wrote, with these `budget` lines. */
+function budget(lines: string): void {
+  writeFileSync(path.join(dir, 'mlship.yaml'), `${manifestText}budget:\n${lines}`);
 }
 
 beforeAll(async () => {
-  dir = tempDir('mlship-llm-budget-');
-  project = path.join(dir.dir, 'project');
-  mkdirSync(project);
-  const model = path.join(project, 'tiny.gguf');
-  execFileSync(python, [path.join(repoRoot, 'test', 'fixtures', 'llm', 'make_tiny_gguf.py'), model]);
-  const build = path.join(dir.dir, 'build');
-  mkdirSync(path.join(build, 'model'), { recursive: true });
-  copyFileSync(model, path.join(build, 'model', 'tiny.gguf'));
-  const sha256 = createHash('sha256').update(readFileSync(model)).digest('hex');
-  writeFileSync(path.join(build, 'build.json'), JSON.stringify({ id: 'llm-budget-test', model: { sha256 } }));
-  writeFileSync(
-    path.join(build, 'serve.py'),
-    [
-      'import os, sys',
-      `sys.path.insert(0, ${JSON.stringify(path.join(repoRoot, 'python'))})`,
-      'from mlship_serving import LlmSpec, main',
-      'SPEC = LlmSpec(name="tiny", model_file="tiny.gguf", context=1024, parallel=4, threads=1)',
-      'main(SPEC, os.path.dirname(os.path.abspath(__file__)), sys.argv[1:])',
-      '',
-    ].join('\n'),
-  );
-  gateway = await startApp(build, { MLSHIP_LOG_DIR: path.join(dir.dir, 'logs') }, { healthPath: '/health' });
-});
+  ({ dir, cleanup } = await tinyLlmProject('mlship-llm-budget-'));
+  manifestText = readFileSync(path.join(dir, 'mlship.yaml'), 'utf8');
+  url = `http://127.0.0.1:${await freePort()}`;
+  for (const step of [['build'], ['push'], ['deploy', '--port', url.split(':')[2]!]]) {
+    const r = await cli(...step);
+    if (r.code !== 0) throw new Error(`mlship ${step[0]} failed:\n${r.stderr}`);
+  }
+}, 600_000);
+
 afterAll(async () => {
-  await gateway?.stop();
-  dir?.cleanup();
+  if (dir) await cli('stop');
+  cleanup?.();
 });
 
 interface Doc {
@@ -67,21 +57,21 @@ interface Doc {
     aggregateTokensPerSecond: number;
     checks: { metric: string; percentile: string; allocated: number; measured: number; status: string }[];
   };
-  throughput?: unknown;
-  compute: { instanceType: string; reasons: string[] };
+  throughput?: { target: string; instanceType: string; concurrency: number; tokensPerSecond: number; tokensPerRequest: number };
+  compute: { instanceType: string; reasons: string[]; sizing: { tokensPerSecondPerReplica?: number } };
   cost: { selected: { instanceType: string } };
 }
 
-describe('mlship budget on an LLM', () => {
+describe('mlship budget on an LLM deployed on the local target', () => {
   it('measures TTFT, inter-token latency, end to end and tokens/s at the budget concurrency; a generous budget exits 0', async () => {
-    manifest(
+    budget(
       '  ttft_ms: { p50: 20000, p95: 30000 }\n  itl_ms: { p95: 10000 }\n  tokens_per_s: 0.01\n  latency_ms: { p95: 60000 }\n  concurrency: 2\n  request: { max_tokens: 24 }\n',
     );
-    const r = await runCli(['budget', '--url', gateway.url, '--duration', '2', '--json'], { cwd: project });
+    const r = await cli('budget', '--duration', '2', '--json');
     expect(r.code, r.stderr).toBe(0);
     const doc = json<Doc>(r);
     expect(doc.kind).toBe('llm');
-    expect(doc.url).toBe(`${gateway.url}/v1/chat/completions`);
+    expect(doc.url).toBe(`${url}/v1/chat/completions`);
     expect(doc.verdict).toBe('within');
     expect(doc.tokens.concurrency).toBe(2);
     expect(doc.tokens.failed).toBe(0);
@@ -100,20 +90,30 @@ describe('mlship budget on an LLM', () => {
       'e2e_ms p95 ok',
       'tokens_per_s p5 ok',
     ]);
-    // A --url may be any machine: its throughput is not kept for selection.
-    expect(doc.throughput).toBeUndefined();
-    expect(doc.cost.selected.instanceType).toMatch(/^local/);
-    expect(doc.compute.reasons.join('\n')).toContain('replicas are not sized by load until `mlship budget` measures');
+
+    // The live deployment's throughput is kept for selection, which sizes the replicas by it.
+    expect(doc.throughput).toMatchObject({ target: 'local', instanceType: doc.compute.instanceType, concurrency: 2 });
+    expect(doc.throughput!.tokensPerSecond).toBeGreaterThan(0);
+    expect(existsSync(path.join(dir, '.mlship', 'measured', 'llm-throughput.json'))).toBe(true);
+    expect(doc.compute.sizing.tokensPerSecondPerReplica).toBe(doc.throughput!.tokensPerSecond);
+    expect(doc.compute.reasons.join('\n')).toMatch(
+      /measured [\d.]+ tokens\/s per replica at 2 streams \(mlship budget, \d{4}-\d\d-\d\d\): 5 rps × [\d.]+ tokens = /,
+    );
+    const plan = await cli('deploy', '--plan', '--json');
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(JSON.stringify(json(plan))).toMatch(/measured [\d.]+ tokens\/s per replica at 2 streams/);
 
     // The gateway logged every request the test sent (and the warm-up's).
-    const logs = path.join(dir.dir, 'logs');
-    const logged = readdirSync(logs).flatMap((f) => readFileSync(path.join(logs, f), 'utf8').trim().split('\n'));
+    const logs = path.join(dir, '.mlship', 'logs');
+    const logged = readdirSync(logs)
+      .filter((f) => f.startsWith('predictions-'))
+      .flatMap((f) => readFileSync(path.join(logs, f), 'utf8').trim().split('\n'));
     expect(logged.length).toBeGreaterThanOrEqual(doc.tokens.requests);
   });
 
   it('exits 3 naming what is over an impossible budget, in a table', async () => {
-    manifest('  ttft_ms: { p95: 0.001 }\n  itl_ms: { p50: 100000 }\n  concurrency: 1\n  request: { prompt: "Say hello.", max_tokens: 8 }\n');
-    const r = await runCli(['budget', '--url', gateway.url, '--duration', '1'], { cwd: project });
+    budget('  ttft_ms: { p95: 0.001 }\n  itl_ms: { p50: 100000 }\n  concurrency: 1\n  request: { prompt: "Say hello.", max_tokens: 8 }\n');
+    const r = await cli('budget', '--duration', '1');
     expect(r.code, r.stderr).toBe(3);
     expect(r.stdout).toMatch(/time to first token ms\s+p95 ≤ 0\.001 .*OVER at p95/);
     expect(r.stdout).toMatch(/inter-token ms\s+p50 ≤ 100000 .* ok/);
@@ -122,12 +122,13 @@ describe('mlship budget on an LLM', () => {
   });
 
   it('exits 1 when the endpoint is dead, 2 for a rate', async () => {
-    manifest('  ttft_ms: { p95: 1000 }\n');
-    const dead = await runCli(['budget', '--url', 'http://127.0.0.1:1', '--duration', '1'], { cwd: project });
+    budget('  ttft_ms: { p95: 1000 }\n');
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    const dead = await cli('budget', '--url', closed, '--duration', '1');
     expect(dead.code).toBe(1);
-    expect(dead.stderr).toMatch(/cannot reach http:\/\/127\.0\.0\.1:1\/v1\/chat\/completions/);
+    expect(dead.stderr).toContain(`cannot reach ${closed}/v1/chat/completions`);
     expect(dead.stderr).not.toMatch(/\n\s+at /);
-    const rate = await runCli(['budget', '--url', gateway.url, '--rps', '5'], { cwd: project });
+    const rate = await cli('budget', '--rps', '5');
     expect(rate.code).toBe(2);
     expect(rate.stderr).toContain('--rps does not apply to an LLM');
   });

@@ -54,6 +54,9 @@ describe('budget of an LLM', () => {
     expect(paths).toContain('budget.concurrency');
     expect(paths).toContain('budget.request.max_tokens');
     expect(e.find((d) => d.path === 'budget.request.prompts')!.message).toBe('give either prompt or prompts, not both');
+    const big = errors(`name: chat\nmodel: { path: tiny.gguf, flavor: llm, context: 512 }\nbudget:\n  request: { max_tokens: 600 }\n`);
+    expect(big).toMatchObject([{ line: 4, path: 'budget.request.max_tokens' }]);
+    expect(big[0]!.message).toBe("600 tokens do not fit the model's context of 512 (model.context), which also holds the prompt");
     const missing = errors(llm('  request: { prompts: missing.txt }\n'));
     expect(missing).toMatchObject([{ line: 6, path: 'budget.request.prompts', message: 'file not found: missing.txt' }]);
   });
