@@ -195,7 +195,7 @@ export const commands: CommandSpec[] = [
         description: 'connections of the load test (alone: as fast as they go); an LLM: streams at once (default budget.concurrency)',
       },
       { flags: '--duration <duration>', description: 'load test duration, e.g. 3s, 1m (a plain number: seconds; default 5s, an LLM 10s)' },
-      { flags: '--report <file>', description: 'write a self-contained HTML report (not for an LLM)' },
+      { flags: '--report <file>', description: 'write a self-contained HTML report' },
     ],
     readsManifest: true,
     load: () => import('./commands/budget.js'),

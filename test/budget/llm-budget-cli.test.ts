@@ -113,8 +113,13 @@ describe('mlship budget on an LLM deployed on the local target', () => {
 
   it('exits 3 naming what is over an impossible budget, in a table', async () => {
     budget('  ttft_ms: { p95: 0.001 }\n  itl_ms: { p50: 100000 }\n  concurrency: 1\n  request: { prompt: "Say hello.", max_tokens: 8 }\n');
-    const r = await cli('budget', '--duration', '1');
+    const r = await cli('budget', '--duration', '1', '--report', 'budget.html');
     expect(r.code, r.stderr).toBe(3);
+    const html = readFileSync(path.join(dir, 'budget.html'), 'utf8');
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).toContain('over budget');
+    expect(html).toMatch(/<tr class="over"><td>time to first token \(ms\)<\/td><td>p95 ≤ 0\.001<\/td>/);
+    expect(html).not.toMatch(/<script|<link|src="http/);
     expect(r.stdout).toMatch(/time to first token ms\s+p95 ≤ 0\.001 .*OVER at p95/);
     expect(r.stdout).toMatch(/inter-token ms\s+p50 ≤ 100000 .* ok/);
     expect(r.stdout).toMatch(/Over budget: ttft_ms p95 [\d.]+ ms > 0\.001 ms/);

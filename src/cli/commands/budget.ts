@@ -34,9 +34,7 @@ export const run: CommandModule['run'] = async (ctx, _args, options) => {
     ctx.output.warn(`the load generator used ${result.load.generator.cpuPercent}% of a core: it may be the bottleneck, lower --rps`);
   if (typeof options.report === 'string') {
     const { renderReport } = await import('../../budget/report.js');
-    const file = path.resolve(ctx.cwd, options.report);
-    writeFileSync(file, renderReport(result, { name: manifest.name, generatedAt: new Date() }));
-    ctx.output.info(`report written to ${path.relative(ctx.cwd, file) || file}`);
+    writeReport(ctx, options.report, renderReport(result, { name: manifest.name, generatedAt: new Date() }));
   }
   return {
     data: result,
@@ -51,8 +49,6 @@ async function runLlm(ctx: Context, manifest: Manifest, options: Record<string, 
     throw new UsageError('--rps does not apply to an LLM: its load is a number of streams at once', {
       hint: 'set budget.concurrency in mlship.yaml, or pass --connections N',
     });
-  if (options.report !== undefined)
-    throw new UsageError('--report draws the stage waterfall of a tabular model; an LLM has no stages', { hint: 'use --json for the whole measurement' });
   const live = typeof options.url !== 'string';
   const url = live ? await liveUrl(ctx, manifest) : checkUrl(options.url as string);
   const plan = planLlmLoad(manifest, {
@@ -71,11 +67,22 @@ async function runLlm(ctx: Context, manifest: Manifest, options: Record<string, 
   progress.succeed(`${result.load.requests} completions in ${(result.load.wallMs / 1000).toFixed(1)} s`);
   if (result.load.generator.saturated)
     ctx.output.warn(`the load generator used ${result.load.generator.cpuPercent}% of a core: it may be the bottleneck, lower --connections`);
+  if (typeof options.report === 'string') {
+    const { renderLlmReport } = await import('../../budget/report.js');
+    writeReport(ctx, options.report, renderLlmReport(result, { name: manifest.name, generatedAt: new Date() }));
+  }
   return {
     data: result,
     text: renderLlmBudget(result, (style, text) => ctx.output.style(style, text)),
     exitCode: result.verdict === 'over' ? ExitCode.checkFailed : ExitCode.ok,
   };
+}
+
+/** Write `--report`'s HTML and say where. */
+function writeReport(ctx: Context, name: string, html: string): void {
+  const file = path.resolve(ctx.cwd, name);
+  writeFileSync(file, html);
+  ctx.output.info(`report written to ${path.relative(ctx.cwd, file) || file}`);
 }
 
 /** The live deployment's URL from the target; a clear error when nothing is live. */
