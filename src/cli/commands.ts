@@ -189,12 +189,15 @@ export const commands: CommandSpec[] = [
   },
   {
     name: 'budget',
-    summary: 'latency budget per stage (allocated vs measured) and cost budget (instance, $/month, CPU vs GPU)',
+    summary: 'latency budget per stage (an LLM: per token) allocated vs measured, and cost budget (instance, $/month, CPU vs GPU)',
     options: [
       { flags: '--url <url>', description: 'measure this endpoint instead of the live deployment' },
-      { flags: '--rps <n>', description: 'request rate of the load test (default: serving.expected_rps)' },
-      { flags: '--connections <n>', description: 'connections of the load test (alone: as fast as they go)' },
-      { flags: '--duration <duration>', description: 'load test duration, e.g. 3s, 1m (a plain number: seconds; default 5s)' },
+      { flags: '--rps <n>', description: 'request rate of the load test (default: serving.expected_rps; not for an LLM)' },
+      {
+        flags: '--connections <n>',
+        description: 'connections of the load test (alone: as fast as they go); an LLM: streams at once (default budget.concurrency)',
+      },
+      { flags: '--duration <duration>', description: 'load test duration, e.g. 3s, 1m (a plain number: seconds; default 5s, an LLM 10s)' },
       { flags: '--report <file>', description: 'write a self-contained HTML report' },
     ],
     readsManifest: true,

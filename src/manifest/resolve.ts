@@ -3,7 +3,20 @@
  */
 import path from 'node:path';
 import { registeredTargets, settingsDefaults } from './targets.js';
-import type { DriftMethod, FieldSpec, FieldType, Flavor, LogContent, Manifest, Quantization, TargetName, TargetSettings, TransformerTask } from './types.js';
+import type {
+  DriftMethod,
+  FieldSpec,
+  FieldType,
+  Flavor,
+  LlmBudget,
+  LogContent,
+  Manifest,
+  PercentileLimits,
+  Quantization,
+  TargetName,
+  TargetSettings,
+  TransformerTask,
+} from './types.js';
 
 /** Tokens a transformers request is truncated to unless `model.max_tokens` says otherwise. */
 const DEFAULT_MAX_TOKENS = 128;
@@ -41,7 +54,16 @@ export interface RawManifest {
     batching?: false | { max_batch?: number; max_wait_ms?: number };
     workers?: number;
   };
-  budget?: { latency_ms?: Partial<Record<'p50' | 'p95' | 'p99', number>>; stages_ms?: Record<string, number>; monthly_usd?: number };
+  budget?: {
+    latency_ms?: Partial<Record<'p50' | 'p95' | 'p99', number>>;
+    stages_ms?: Record<string, number>;
+    monthly_usd?: number;
+    ttft_ms?: PercentileLimits;
+    itl_ms?: PercentileLimits;
+    tokens_per_s?: number;
+    concurrency?: number;
+    request?: { prompt?: string; prompts?: string; max_tokens?: number };
+  };
   monitoring?: {
     drift?: {
       threshold?: number;
@@ -86,6 +108,10 @@ export const DEFAULTS = {
   qualityMaxDrop: 0.05,
   qualityMinLabels: 20,
   canaryMinRequests: 100,
+  /** An LLM's load test: streams at once, tokens per request and the prompt when none is written. */
+  llmConcurrency: 4,
+  llmMaxTokens: 128,
+  llmPrompt: 'Write a short story about a lighthouse keeper who finds a message in a bottle.',
   /** The target when the manifest names none: the first registered one (local). */
   get target(): TargetName {
     return registeredTargets()[0]!.name;
@@ -160,6 +186,7 @@ export function resolveManifest(raw: RawManifest, file: string, targetOverride?:
       latency_ms: { percentile: percentile as 'p50' | 'p95' | 'p99', value: value ?? DEFAULTS.latency.value },
       stages_ms: { ...(raw.budget?.stages_ms ?? {}) },
       ...(raw.budget?.monthly_usd !== undefined && { monthly_usd: raw.budget.monthly_usd }),
+      ...(raw.model.flavor === 'llm' && { llm: resolveLlmBudget(raw.budget, abs) }),
     },
     monitoring: {
       drift: {
@@ -211,4 +238,22 @@ export function alertEmails(email: string | string[] | undefined): string[] {
     seen.add(key);
     return true;
   });
+}
+
+/** An LLM's budget: the token budgets as written, `latency_ms` as the end to end (only when written), the load test's defaults. */
+function resolveLlmBudget(budget: RawManifest['budget'], abs: (p: string) => string): LlmBudget {
+  const request = budget?.request;
+  return {
+    ...(budget?.ttft_ms !== undefined && { ttft_ms: { ...budget.ttft_ms } }),
+    ...(budget?.itl_ms !== undefined && { itl_ms: { ...budget.itl_ms } }),
+    ...(budget?.tokens_per_s !== undefined && { tokens_per_s: budget.tokens_per_s }),
+    ...(budget?.latency_ms !== undefined && { e2e_ms: { ...budget.latency_ms } }),
+    concurrency: budget?.concurrency ?? DEFAULTS.llmConcurrency,
+    request: {
+      ...(request?.prompts === undefined
+        ? { prompt: request?.prompt ?? DEFAULTS.llmPrompt }
+        : { promptsFile: abs(request.prompts), promptsRelative: request.prompts }),
+      max_tokens: request?.max_tokens ?? DEFAULTS.llmMaxTokens,
+    },
+  };
 }

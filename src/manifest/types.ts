@@ -132,6 +132,8 @@ export interface Manifest {
     /** Stage → allocated milliseconds, in declaration order (server stages and user-declared ones). */
     stages_ms: Record<string, number>;
     monthly_usd?: number;
+    /** `flavor: llm` only: the budget per token and the streaming load test that measures it. */
+    llm?: LlmBudget;
   };
   monitoring: {
     drift: {
@@ -163,6 +165,32 @@ export interface Manifest {
   rollout: { canary: { min_requests: number } };
   /** Problems that do not stop the manifest from loading (e.g. stage budgets above the total). */
   warnings?: Diagnostic[];
+}
+
+/** A budget at one or more percentiles (ms). */
+export type PercentileLimits = Partial<Record<'p50' | 'p95' | 'p99', number>>;
+
+/** An LLM's budget (`budget` of a `flavor: llm` manifest), resolved. */
+export interface LlmBudget {
+  /** Time to first non-empty content, per request. */
+  ttft_ms?: PercentileLimits;
+  /** Time between consecutive content events, all streams pooled. */
+  itl_ms?: PercentileLimits;
+  /** Floor on each stream's generation speed, held by 95 % of streams. */
+  tokens_per_s?: number;
+  /** A whole streamed completion, request sent → last event: `budget.latency_ms` when written. */
+  e2e_ms?: PercentileLimits;
+  /** Streams at once in the load test. */
+  concurrency: number;
+  /** What one load-test request asks: its prompts (in turn) and how many tokens it may generate. */
+  request: {
+    /** The user message of every request (absent when a prompts file is named). */
+    prompt?: string;
+    /** Absolute path of the prompts file (one prompt per line, sent in turn), and as written. */
+    promptsFile?: string;
+    promptsRelative?: string;
+    max_tokens: number;
+  };
 }
 
 /** A problem found in the manifest, with its position. */
