@@ -6,7 +6,9 @@
  * load → chat through the scoring URL (`/score`, the OpenAI body; whole, and streamed event by event)
  * → the model data collector's lines (the ARM fake collects the scoring call's bodies; a stream as
  * its events) → status → those lines read back as LLM records with their facts (what drift-check
- * reads) → v2 by a canary through the shared rollout controller → rollback to v1.
+ * reads) → drift-check on shifted traffic against the manifest's reference (exit 3) → v2 by a canary
+ * through the shared rollout controller → rollback to v1. The project is the one `mlship init` writes
+ * for the tiny model; every version is a real `mlship build`.
  *
  * Doubles (test/doubles/azure/): the ARM fake (contract-checked control plane, Azure Monitor metrics,
  * managed-identity tokens, the scoring URL and the data collector, a deployment run from the build
@@ -22,7 +24,8 @@ import type { BlobStore } from '../../../src/targets/azure/blob-store.js';
 import { collectorSources } from '../../../src/targets/azure/data-collector.js';
 import { json, python, runCli } from '../../helpers/cli.js';
 import { startAzureDoubles, type AzureDoubles } from '../../doubles/azure/index.js';
-import { CHAT, llmBuild, llmCloudProject, sseEvents } from '../llm-cloud-project.js';
+import { shifted } from '../../monitoring/drift/llm-traffic.js';
+import { addTargets, CHAT, changeContext, cloudLlmProject, DRIFT_N, sseEvents } from '../llm-cloud.js';
 
 let doubles: AzureDoubles;
 let project: { dir: string; cleanup: () => void };
@@ -50,21 +53,23 @@ async function score(to: Live, body: unknown): Promise<{ status: number; type: s
   return { status: res.status, type: res.headers.get('content-type') ?? '', deployment: res.headers.get('azureml-model-deployment'), text: await res.text() };
 }
 
-async function pushBuild(context: number, expected: string): Promise<void> {
-  const id = llmBuild(project.dir, context);
-  const pushed = await cli('push', '--json', '--build', id, '--image', `mlshipfake.azurecr.io/chat:${id}`);
+/** Build the project as it is now (the gateway's serve.py, the runtime, the model) and push it. */
+async function buildAndPush(expected: string): Promise<void> {
+  const built = await cli('build', '--json', '--no-image');
+  expect(built.code, built.stderr).toBe(0);
+  const id = json<{ build: { id: string } }>(built).build.id;
+  const pushed = await cli('push', '--json', '--image', `mlshipfake.azurecr.io/tiny:${id}`);
   expect(pushed.code, pushed.stderr).toBe(0);
   expect(json(pushed)).toMatchObject({ version: { version: expected }, created: true });
 }
 
 beforeAll(async () => {
-  project = llmCloudProject('target: azure\n');
+  project = await cloudLlmProject('azure');
+  // The ARM fake runs a deployment from the build its model version records, under the project's builds.
   doubles = await startAzureDoubles({ buildsDir: path.join(project.dir, '.mlship', 'build') });
-  const { writeFileSync, readFileSync } = await import('node:fs');
-  const manifest = path.join(project.dir, 'mlship.yaml');
-  writeFileSync(
-    manifest,
-    `${readFileSync(manifest, 'utf8')}targets:\n  azure:\n${Object.entries(doubles.arm.manifestBlock())
+  addTargets(
+    project.dir,
+    `  azure:\n${Object.entries(doubles.arm.manifestBlock())
       .map(([k, v]) => `    ${k}: ${v}\n`)
       .join('')}`,
   );
@@ -76,9 +81,9 @@ afterAll(async () => {
   project?.cleanup();
 });
 
-describe('an LLM on Azure ML (spawned CLI, real gateway and llama-server through the doubles)', () => {
+describe('an LLM on Azure ML (init → build → push → deploy → chat → status → drift-check → rollback)', () => {
   it('pushes v1, deploys it on a GPU instance type with a load-sized startup probe, and chats whole and streamed', async () => {
-    await pushBuild(512, 'v1');
+    await buildAndPush('v1');
     const deployed = await cli('deploy', '--json');
     expect(deployed.code, deployed.stderr).toBe(0);
     expect(json(deployed)).toMatchObject({ live: { version: 'v1' }, changed: true });
@@ -89,7 +94,7 @@ describe('an LLM on Azure ML (spawned CLI, real gateway and llama-server through
       startupProbe: { period: 'PT10S', failureThreshold: Math.max(60, modelLoadSeconds(572_128, true) / 10) },
       requestSettings: { requestTimeout: 'PT3M' },
     });
-    expect(doubles.arm.list('models/chat/versions/')[0]?.properties.tags).toMatchObject({ 'mlship.model_bytes': '572128' });
+    expect(doubles.arm.list('models/tiny/versions/')[0]?.properties.tags).toMatchObject({ 'mlship.model_bytes': '572128' });
     // No Azure drift monitor: it compares tabular features with a training sample, which an LLM has not.
     expect(doubles.arm.list('schedules/')).toEqual([]);
 
@@ -158,8 +163,24 @@ describe('an LLM on Azure ML (spawned CLI, real gateway and llama-server through
     }
   }, 300_000);
 
+  it('drift-check reads the collected requests and finds shifted traffic against the reference (exit 3)', async () => {
+    // Long prompts, half of them Russian, cut at 4 tokens; every other one streamed.
+    const to = await live();
+    for (let i = 0; i < DRIFT_N; i++) {
+      const answer = await score(to, shifted(i));
+      expect(answer.status, answer.text).toBe(200);
+    }
+    const drift = await cli('drift-check', '--json');
+    expect(drift.code, drift.stderr).toBe(3);
+    const doc = json<{ drift: boolean; rows: number; drifted: string[]; baseline: { source: string; rows: number } }>(drift);
+    expect(doc).toMatchObject({ drift: true, baseline: { source: path.join('data', 'reference.jsonl'), rows: DRIFT_N } });
+    expect(doc.rows).toBe(DRIFT_N + 2);
+    expect(doc.drifted).toEqual(expect.arrayContaining(['prompt_chars', 'prompt_script']));
+  }, 600_000);
+
   it('rolls v2 out by a canary through the shared rollout controller, then rolls back to v1', async () => {
-    await pushBuild(1024, 'v2');
+    changeContext(project.dir, 2048);
+    await buildAndPush('v2');
     const to = await live();
     let finished = false;
     const answers: (string | null)[] = [];

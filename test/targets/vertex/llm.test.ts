@@ -4,8 +4,10 @@
  * of the GPU container: push v1 (probes sized for the model's load) → deploy on the selection's GPU
  * machine → chat through `:predict` ({"instances": [chat]} → {"predictions": [completion]}, logged
  * to BigQuery), `:rawPredict` and `:streamRawPredict` (the OpenAI body and its event stream as they
- * are) → status → the logged rows read back as LLM records (prompt, completion, LlmFacts) → v2 by a
- * canary through the shared rollout controller → rollback to v1.
+ * are) → status → the logged rows read back as LLM records (prompt, completion, LlmFacts) →
+ * drift-check on shifted traffic against the manifest's reference (exit 3) → v2 by a canary through
+ * the shared rollout controller → rollback to v1. The project is the one `mlship init` writes for the
+ * tiny model; every version is a real `mlship build`.
  *
  * Doubles (test/doubles/vertex/): the gRPC control plane with the real `@google-cloud/aiplatform`
  * client; the HTTP fake (GCS, BigQuery, Cloud Monitoring, predict/rawPredict/streamRawPredict);
@@ -20,9 +22,10 @@ import { VertexTarget } from '../../../src/targets/vertex/vertex-target.js';
 import { targetContext } from '../../helpers/build.js';
 import { json, python, runCli } from '../../helpers/cli.js';
 import { startVertexFakes, type VertexFakes } from '../../doubles/vertex/run-fake.js';
-import { CHAT, llmBuild, llmCloudProject, sseEvents } from '../llm-cloud-project.js';
+import { shifted } from '../../monitoring/drift/llm-traffic.js';
+import { CHAT, changeContext, cloudLlmProject, DRIFT_N, sseEvents } from '../llm-cloud.js';
 
-const IMAGE = 'us-central1-docker.pkg.dev/mlship-demo/mlship/chat';
+const IMAGE = 'us-central1-docker.pkg.dev/mlship-demo/mlship/tiny';
 let fakes: VertexFakes;
 let project: { dir: string; cleanup: () => void };
 let env: NodeJS.ProcessEnv;
@@ -34,9 +37,11 @@ async function post(url: string, body: unknown): Promise<{ status: number; type:
   return { status: res.status, type: res.headers.get('content-type') ?? '', text: await res.text() };
 }
 
-async function pushBuild(context: number, tag: string): Promise<string> {
-  const id = llmBuild(project.dir, context);
-  const pushed = await cli('push', '--json', '--build', id, '--image', `${IMAGE}:${tag}`);
+/** Build the project as it is now (the gateway's serve.py, the runtime, the model) and push it. */
+async function buildAndPush(tag: string): Promise<string> {
+  const built = await cli('build', '--json', '--no-image');
+  expect(built.code, built.stderr).toBe(0);
+  const pushed = await cli('push', '--json', '--image', `${IMAGE}:${tag}`);
   expect(pushed.code, pushed.stderr).toBe(0);
   return json<{ version: { version: string } }>(pushed).version.version;
 }
@@ -55,8 +60,9 @@ async function traffic<T>(url: string, until: Promise<T>): Promise<T> {
 beforeAll(async () => {
   fakes = await startVertexFakes();
   const block = fakes.targets.vertex as Record<string, string>;
-  project = llmCloudProject(
-    `target: vertex\ntargets:\n  vertex: { ${Object.entries(block)
+  project = await cloudLlmProject(
+    'vertex',
+    `  vertex: { ${Object.entries(block)
       .map(([k, v]) => `${k}: "${v}"`)
       .join(', ')} }\n`,
   );
@@ -71,11 +77,11 @@ afterAll(async () => {
   project?.cleanup();
 });
 
-describe('an LLM on Vertex AI (spawned CLI, real gateway and llama-server through the doubles)', () => {
+describe('an LLM on Vertex AI (init → build → push → deploy → chat → status → drift-check → rollback)', () => {
   let url = '';
 
   it('pushes v1 with probes sized for the model load, deploys it on a GPU machine and chats (whole and streamed)', async () => {
-    expect(await pushBuild(512, 'v1')).toBe('v1');
+    expect(await buildAndPush('v1')).toBe('v1');
     const spec = [...fakes.grpc.models.values()][0]![0]!.model.containerSpec;
     expect(spec.startupProbe).toMatchObject({
       httpGet: { path: '/health', port: 8080 },
@@ -117,7 +123,7 @@ describe('an LLM on Vertex AI (spawned CLI, real gateway and llama-server throug
     expect(status.live.version).toBe('v1');
     expect(status.details).toMatchObject({
       machine: expect.stringMatching(/ \+ 1 x NVIDIA_/),
-      logging: 'bq://mlship-demo.mlship_chat.request_response_logging',
+      logging: 'bq://mlship-demo.mlship_tiny.request_response_logging',
     });
   }, 300_000);
 
@@ -153,8 +159,21 @@ describe('an LLM on Vertex AI (spawned CLI, real gateway and llama-server throug
     }
   }, 300_000);
 
+  it('drift-check reads the logged rows and finds shifted traffic against the reference (exit 3)', async () => {
+    // Long prompts, half of them Russian, cut at 4 tokens: one predict request of DRIFT_N instances.
+    const answer = await post(url, { instances: Array.from({ length: DRIFT_N }, (_, i) => ({ ...shifted(i), stream: undefined })) });
+    expect(answer.status, answer.text).toBe(200);
+    const drift = await cli('drift-check', '--json');
+    expect(drift.code, drift.stderr).toBe(3);
+    const doc = json<{ drift: boolean; rows: number; drifted: string[]; baseline: { source: string; rows: number } }>(drift);
+    expect(doc).toMatchObject({ drift: true, baseline: { source: path.join('data', 'reference.jsonl'), rows: DRIFT_N } });
+    expect(doc.rows).toBe(DRIFT_N + 2);
+    expect(doc.drifted).toEqual(expect.arrayContaining(['prompt_chars', 'prompt_script']));
+  }, 600_000);
+
   it('rolls v2 out by a canary through the shared rollout controller, then rolls back to v1', async () => {
-    expect(await pushBuild(1024, 'v2')).toBe('v2');
+    changeContext(project.dir, 2048);
+    expect(await buildAndPush('v2')).toBe('v2');
     const deploy = await traffic(
       url,
       cli('deploy', '--json', '--strategy', 'canary', '--canary-percent', '50', '--bake-minutes', '0.1', '--min-requests', '3'),
