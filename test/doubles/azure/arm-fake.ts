@@ -37,6 +37,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BlobServiceClient, newPipeline, StorageSharedKeyCredential, type ContainerClient } from '@azure/storage-blob';
+import { serverCommand } from '../../../src/packaging/launch.js';
 import { freePort } from '../../../src/targets/local/processes.js';
 import { changesContent } from './memory.js';
 import { matchOperation, validateRequest } from './contract/spec-validator.js';
@@ -692,17 +693,17 @@ export class ArmFake {
 
     this.running.get(key)?.child.kill('SIGTERM');
     const port = await freePort();
+    // The build's one launch contract (src/packaging/launch.ts), with the environment Azure gives the container.
+    const cmd = serverCommand(this.options.python, buildDir, { port, host: '127.0.0.1', logDir: path.join(this.work, name, 'logs') });
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       // An LLM build's gateway runs llama-server on CPU here (MLSHIP_LLAMA_SERVER from this process), on one thread.
       MLSHIP_LLAMA_THREADS: process.env.MLSHIP_LLAMA_THREADS ?? '1',
       ...(props.environmentVariables as Record<string, string> | undefined),
-      PORT: String(port),
-      MLSHIP_HOST: '127.0.0.1',
+      ...cmd.env,
       AZUREML_MODEL_DIR: path.join(this.work, name, 'azureml-models'),
-      MLSHIP_LOG_DIR: path.join(this.work, name, 'logs'),
     };
-    const child = spawn(this.options.python, [path.join(buildDir, 'serve.py'), 'serve'], {
+    const child = spawn(cmd.command, cmd.args, {
       cwd: buildDir || this.work,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
