@@ -48,7 +48,7 @@ import { API_VERSION, connectAzureMl, type ArmResource, type AzureMl } from './c
 import { azurePush, versionInfo } from './push.js';
 import { collectorSources } from './data-collector.js';
 import { translateAzureError } from './errors.js';
-import { autoscaleBody, autoscaleName, deploymentBody, endpointBody, type AzureVersionRecord } from './requests.js';
+import { autoscaleBody, autoscaleName, deploymentBody, endpointBody, PROBE_PERIOD_S, type AzureVersionRecord } from './requests.js';
 import { deploymentName, resolveResources, workspaceChildId, type AzureResources } from './resources.js';
 import { promotionSteps, runRetrainingJob, sourceCode, versionRecords, type AzureSession } from './retraining.js';
 import { monitorScheduleBody, retrainScheduleBody } from './schedules.js';
@@ -187,6 +187,9 @@ export class AzureTarget extends CloudTarget<Session, AzureTargetOptions> implem
           instanceType: compute.instanceType,
           instanceCount: compute.replicas.min,
           image: rec.image,
+          ...(manifest.model.flavor === 'llm' && {
+            startupProbe: `${(body.properties.startupProbe as { failureThreshold: number }).failureThreshold * PROBE_PERIOD_S} s for the model to load`,
+          }),
           dataCollector: ['model_inputs', 'model_outputs'],
           ...(existing && { replaces: `a ${String(existing.properties.provisioningState)} deployment` }),
         },

@@ -125,7 +125,7 @@ export function endpointBody(r: AzureResources, location: string, traffic: Recor
 }
 
 /** Seconds between probes of a deployment. */
-const PROBE_PERIOD_S = 10;
+export const PROBE_PERIOD_S = 10;
 /** A deployment's startup probe allows this many failures (10 minutes) at least. */
 const STARTUP_FAILURES = 60;
 /** Azure's longest request timeout of a managed online deployment (request_timeout_ms ≤ 180000). */

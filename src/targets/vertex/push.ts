@@ -16,7 +16,7 @@ import { versionNumber } from '../../deploy/history.js';
 import { settlePending } from '../../deploy/versions.js';
 import type { TargetContext, VersionInfo } from '../../deploy/types.js';
 import type { VertexApi } from './api.js';
-import { uploadModelRequest } from './requests.js';
+import { CONTAINER, uploadModelRequest } from './requests.js';
 import { modelLoadSeconds } from '../../compute/load-time.js';
 import { selectForManifest } from '../../compute/select.js';
 import { loadCatalog } from '../../instances/catalog.js';
@@ -126,6 +126,13 @@ export function vertexPush(session: VertexSession, ctx: TargetContext): CloudPus
     async register({ checked, build, image, artifact }) {
       const existing = await api.listModelVersions(r.model);
       const expected = `v${existing.reduce((n, m) => Math.max(n, Number(m.versionId ?? 0)), 0) + 1}`;
+      // An LLM's weights take minutes to load: its probes are sized for them (a tabular app keeps Vertex's defaults).
+      const gpu = () => selectForManifest(ctx.manifest, { catalog: loadCatalog(vertexDescriptor.catalog) }).gpu;
+      const loadSeconds = ctx.manifest.model.flavor === 'llm' ? modelLoadSeconds(checked.info.model.bytes, gpu()) : undefined;
+      if (loadSeconds !== undefined)
+        ctx.output.info(
+          `health checks allow the model ${loadSeconds} s to load (${(checked.info.model.bytes / 1e6).toFixed(1)} MB; startupProbe on ${CONTAINER.healthRoute})`,
+        );
       const uploaded = await api.uploadModel(
         uploadModelRequest(ctx.manifest, r, {
           image,
@@ -135,10 +142,7 @@ export function vertexPush(session: VertexSession, ctx: TargetContext): CloudPus
           version: expected,
           ...(checked.info.gitCommit && { gitCommit: checked.info.gitCommit }),
           ...(existing.length > 0 && { parentModel: r.model }),
-          // An LLM's weights take minutes to load: its probes are sized for them (a tabular app keeps Vertex's defaults).
-          ...(ctx.manifest.model.flavor === 'llm' && {
-            loadSeconds: modelLoadSeconds(checked.info.model.bytes, selectForManifest(ctx.manifest, { catalog: loadCatalog(vertexDescriptor.catalog) }).gpu),
-          }),
+          ...(loadSeconds !== undefined && { loadSeconds }),
         }),
       );
       const version = `v${uploaded.versionId}`;

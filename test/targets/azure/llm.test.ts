@@ -84,6 +84,10 @@ afterAll(async () => {
 describe('an LLM on Azure ML (init → build → push → deploy → chat → status → drift-check → rollback)', () => {
   it('pushes v1, deploys it on a GPU instance type with a load-sized startup probe, and chats whole and streamed', async () => {
     await buildAndPush('v1');
+    const planned = json<{ plan: { steps: { action: string; details: Record<string, unknown> }[] } }>(await cli('deploy', '--plan', '--json'));
+    expect(planned.plan.steps.find((s) => s.action === 'azureml:OnlineDeployments_CreateOrUpdate')?.details).toMatchObject({
+      startupProbe: `${Math.max(60, modelLoadSeconds(572_128, true) / 10) * 10} s for the model to load`,
+    });
     const deployed = await cli('deploy', '--json');
     expect(deployed.code, deployed.stderr).toBe(0);
     expect(json(deployed)).toMatchObject({ live: { version: 'v1' }, changed: true });

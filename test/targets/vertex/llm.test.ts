@@ -43,6 +43,7 @@ async function buildAndPush(tag: string): Promise<string> {
   expect(built.code, built.stderr).toBe(0);
   const pushed = await cli('push', '--json', '--image', `${IMAGE}:${tag}`);
   expect(pushed.code, pushed.stderr).toBe(0);
+  expect(pushed.stderr).toContain(`health checks allow the model ${modelLoadSeconds(572_128, true)} s to load (0.6 MB; startupProbe on /health)`);
   return json<{ version: { version: string } }>(pushed).version.version;
 }
 
