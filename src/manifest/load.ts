@@ -385,6 +385,7 @@ function semanticDiagnostics(
     if (isObject(raw.model) && raw.model[key] !== undefined && !folderModel)
       error(['model', key], `"${key}" applies to the transformers flavor, not ${String(raw.model.flavor)}`);
   }
+  diagnoseQuantization(raw, projectDir, exists, safePath, error);
   const features = isObject(raw.features) ? raw.features : undefined;
   if (safePath(features?.baseline) && exists(path.join(projectDir, features.baseline)) !== 'file') {
     error(['features', 'baseline'], `file not found: ${features.baseline}`, 'point it at a CSV sample of the training data');
@@ -525,6 +526,47 @@ function alertDiagnostics(email: unknown, target: TargetSettingsSpec | undefined
     });
   }
   return out;
+}
+
+/** Example the quantization messages give: the mapping form, with its defaults written out. */
+const MEASURED_QUANTIZATION_EXAMPLE = `quantization: { eval_text: data/eval.txt, candidates: [${DEFAULTS.quantizationCandidates.join(', ')}], max_loss: ${DEFAULTS.quantizationMaxLoss} }`;
+
+/**
+ * A measured quantization (`model.quantization` as a mapping, or `auto`): it needs an evaluation text
+ * that exists, and a GGUF LLM to quantize.
+ */
+function diagnoseQuantization(
+  raw: Partial<RawManifest>,
+  projectDir: string,
+  exists: (p: string) => 'file' | 'dir' | undefined,
+  safePath: (v: unknown) => v is string,
+  error: (segments: (string | number)[], message: string, hint?: string, key?: boolean) => void,
+): void {
+  const model = isObject(raw.model) ? raw.model : undefined;
+  const q: unknown = model?.quantization;
+  if (q === 'auto') {
+    error(
+      ['model', 'quantization'],
+      '"auto" measures candidate quantizations, and needs an evaluation text to measure perplexity on',
+      `write it as a mapping naming the text (candidates and max_loss shown at their defaults): ${MEASURED_QUANTIZATION_EXAMPLE}`,
+    );
+  }
+  if (q !== 'auto' && !isObject(q)) return;
+  const gguf = typeof model?.path === 'string' && model.path.toLowerCase().endsWith('.gguf');
+  if (model?.flavor !== 'llm' || !gguf) {
+    error(
+      ['model', 'quantization'],
+      `a measured quantization applies to a GGUF LLM (flavor: llm, path: *.gguf), not ${model?.flavor === 'llm' ? `the file ${String(model?.path)}` : `the ${String(model?.flavor)} flavor`}`,
+      'name a width instead (fp32, fp16, bf16, int8, int4), or point model.path at the F16/F32 .gguf to quantize',
+    );
+  }
+  if (isObject(q) && safePath(q.eval_text) && exists(path.join(projectDir, q.eval_text)) !== 'file') {
+    error(
+      ['model', 'quantization', 'eval_text'],
+      `file not found: ${q.eval_text}`,
+      'a plain text in the language the model will serve (a few thousand words; at least twice `context` tokens)',
+    );
+  }
 }
 
 function isObject(v: unknown): v is Record<string, any> {
