@@ -23,7 +23,6 @@ import type { QuantizedWeights } from '../compute/types.js';
 import { selectionInput } from '../compute/select.js';
 import type { Manifest, QuantizationSweepSettings } from '../manifest/types.js';
 import { ManifestError, OperationError } from '../util/errors.js';
-import { freePort } from '../util/net.js';
 import type { Reporter } from '../util/reporter.js';
 import { sha256File } from '../util/fs.js';
 import { readGgufHeader, sourceType } from './gguf.js';
@@ -271,7 +270,7 @@ async function perplexity(
   // last lines (the final estimate) go missing from a run that succeeded (exit 0), about one in three
   // here. The figure is deterministic, so such a run is repeated.
   let r = await execa(tool, args, { env, reject: false, all: true });
-  for (let retry = 0; retry < PERPLEXITY_RETRIES && r.exitCode === 0 && !FINAL.test(r.all ?? ''); retry++)
+  for (let retry = 0; retry < PERPLEXITY_RETRIES && r.exitCode === 0 && !FINAL.test(r.all ?? '') && !lastWindow(r.all ?? ''); retry++)
     r = await execa(tool, args, { env, reject: false, all: true });
   const text = r.all ?? '';
   const tooShort = /need at least (\d+) tokens/.exec(text);
@@ -281,7 +280,7 @@ async function perplexity(
       { code: 'eval_text_short', hint: `give a longer text (a few thousand words), or a smaller model.quantization.context (now ${sweep.context})` },
     );
   }
-  const final = FINAL.exec(text);
+  const final = FINAL.exec(text) ?? lastWindow(text);
   if (r.exitCode !== 0 || !final) {
     throw new OperationError('perplexity_failed', `llama-perplexity failed on ${path.basename(file)} (exit ${r.exitCode}):\n${lastLines(text)}`, {
       hint: `Run it yourself to see why: ${tool} ${args.join(' ')}`,
@@ -304,41 +303,35 @@ async function perplexity(
 
 /** Generation tokens/s of a file: llama-server's own timer of the decoding phase (see the module comment). */
 async function tokensPerSecond(server: string, file: string, prompt: string, env: NodeJS.ProcessEnv): Promise<number> {
-  const port = await freePort();
-  const args = [
-    '-m',
-    file,
-    '--host',
-    '127.0.0.1',
-    '--port',
-    String(port),
-    '-t',
-    String(SPEED_THREADS),
-    '-np',
-    '1',
-    '-c',
-    String(SPEED_TOKENS * 4),
-    '--no-webui',
-  ];
-  const child = spawn(server, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  // Port 0: the kernel picks a free port as the server binds it, and the server says which.
+  const args = ['-m', file, '--host', '127.0.0.1', '--port', '0', '-t', String(SPEED_THREADS), '-np', '1', '-c', String(SPEED_TOKENS * 4), '--no-webui'];
+  const child = spawn(server, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
-  child.stderr.on('data', (d: Buffer) => {
+  let url: string | undefined;
+  const collect = (d: Buffer) => {
     log = (log + d.toString('utf8')).slice(-8000);
-  });
+    url ??= /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(log)?.[1];
+  };
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const url = `http://127.0.0.1:${port}`;
   try {
     const deadline = Date.now() + LOAD_TIMEOUT_MS;
     for (;;) {
       if (child.exitCode !== null)
         throw new OperationError('llama_server_failed', `llama-server exited while loading ${path.basename(file)}:\n${lastLines(log)}`);
-      const status = await fetch(`${url}/health`).then(
-        (r) => r.status,
-        () => undefined,
-      );
+      const status = url
+        ? await fetch(`${url}/health`).then(
+            (r) => r.status,
+            () => undefined,
+          )
+        : undefined;
       if (status === 200) break;
       if (Date.now() > deadline)
-        throw new OperationError('llama_server_failed', `llama-server did not load ${path.basename(file)} within ${LOAD_TIMEOUT_MS / 1000} s`);
+        throw new OperationError(
+          'llama_server_failed',
+          `llama-server did not load ${path.basename(file)} within ${LOAD_TIMEOUT_MS / 1000} s:\n${lastLines(log)}`,
+        );
       await new Promise((r) => setTimeout(r, 100));
     }
     const run = async (n: number) => {
@@ -363,6 +356,15 @@ async function tokensPerSecond(server: string, file: string, prompt: string, env
     await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
     if (child.exitCode === null) child.kill('SIGKILL');
   }
+}
+
+/**
+ * The running estimate after the last window (`[15]3.2767,` of "over 15 chunks"), which is the final
+ * estimate: what a run that lost only its last line still says.
+ */
+function lastWindow(text: string): RegExpExecArray | null {
+  const chunks = /over (\d+) chunks/.exec(text)?.[1];
+  return chunks ? new RegExp(`\\[${chunks}\\]([0-9.eE+-]+|nan|inf),`).exec(text) : null;
 }
 
 function lastLines(text: string, n = 12): string {

@@ -177,6 +177,20 @@ describe('model.quantization as a mapping', () => {
     expect(found[2]!.hint).toBe('did you mean "max_loss"?');
   });
 
+  it('reports a wrong value once, for the form it was meant as (a width or a mapping)', () => {
+    expect(errors(`${LLM}  quantization: fp64\n`)).toEqual([
+      expect.objectContaining({ line: 5, col: 17, path: 'model.quantization', message: '"fp64" is not allowed', hint: expect.stringMatching(/fp16/) }),
+    ]);
+    expect(errors(`${LLM}  quantization: 5\n`)).toEqual([
+      expect.objectContaining({
+        line: 5,
+        col: 17,
+        path: 'model.quantization',
+        message: 'expected one of fp32, fp16, bf16, int8, int4, auto, or a mapping; got a number (5)',
+      }),
+    ]);
+  });
+
   it('applies to a GGUF LLM only', () => {
     const sklearn = `name: churn\nmodel:\n  path: model/model.joblib\n  flavor: sklearn\n  quantization: { eval_text: eval.txt }\nfeatures:\n  package: features\n  schema: { a: { type: number } }\n`;
     expect(errors(sklearn)).toEqual([

@@ -1,62 +1,29 @@
 /**
  * `mlship build` of a measured quantization as a user runs it, with llama.cpp's real tools: the tiny
- * k-quant-compatible F16 model (test/fixtures/llm/make_tiny_gguf.py --kquant --f16, 3 MB), two
- * candidates, a short evaluation text and 128-token perplexity windows (time: a few seconds a file).
- * build.json holds every measured figure, the build serves the chosen file, and the choice is the one
- * the pure rule makes from those figures; an already-quantized source and missing tools are refused.
+ * k-quant-compatible F16 model fitted to the evaluation text (quantize-fixture.ts: a bigram model,
+ * 3 MB, so fewer bits cost it perplexity), two candidates, a 500-word text and 128-token perplexity
+ * windows (a few seconds a file). build.json holds every measured figure, the build serves the chosen
+ * file, and the choice is the one the pure rule makes from those figures: Q2_K loses more than the 5 %
+ * allowed, Q8_0 next to nothing. An already-quantized source and missing tools are refused.
  */
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chooseQuantization } from '../../src/compute/quantization.js';
 import { selectionInput } from '../../src/compute/select.js';
 import { loadManifestFile } from '../../src/manifest/load.js';
 import type { BuildInfo } from '../../src/packaging/index.js';
-import { json, python, repoRoot, runCli, tempDir, type RunResult } from '../helpers/cli.js';
+import { json, runCli, type RunResult } from '../helpers/cli.js';
+import { makeSource, quantizeProject } from './quantize-fixture.js';
 
-const MAKER = path.join(repoRoot, 'test', 'fixtures', 'llm', 'make_tiny_gguf.py');
-/** Words of the tiny model's vocabulary: the evaluation text tokenizes to about one token a word. */
-const WORDS = 'the river of stone and light is north of the green cloud which was small but fast in the blue south'.split(' ');
-
-/** A deterministic text of `n` words in sentences: about 3 perplexity windows of 128 tokens at 500 words. */
-function evalText(n: number): string {
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) out.push(WORDS[(i * 7 + Math.floor(i / 11)) % WORDS.length]! + (i % 12 === 11 ? '.\n' : ' '));
-  return out.join('');
-}
-
-function project(modelFile: string, model: (dest: string) => void): { dir: string; cleanup: () => void } {
-  const t = tempDir('mlship-quant-');
-  mkdirSync(path.join(t.dir, 'model'));
-  mkdirSync(path.join(t.dir, 'data'));
-  model(path.join(t.dir, 'model', modelFile));
-  writeFileSync(path.join(t.dir, 'data', 'eval.txt'), evalText(500));
-  writeFileSync(
-    path.join(t.dir, 'mlship.yaml'),
-    [
-      'name: chat',
-      'model:',
-      `  path: model/${modelFile}`,
-      '  flavor: llm',
-      '  quantization:',
-      '    eval_text: data/eval.txt',
-      '    candidates: [Q8_0, Q4_K_M]',
-      '    max_loss: 0.05',
-      '    context: 128',
-      'target: local',
-      '',
-    ].join('\n'),
-  );
-  return t;
-}
+const project = (modelFile: string, model: (dest: string, evalTextFile: string) => void) => quantizeProject(modelFile, model, { candidates: ['Q8_0', 'Q2_K'] });
 
 let source: { dir: string; cleanup: () => void };
 let built: RunResult;
 
 beforeAll(async () => {
-  source = project('tiny-f16.gguf', (dest) => execFileSync(python, [MAKER, '--kquant', '--f16', dest]));
+  source = project('tiny-f16.gguf', makeSource);
   built = await runCli(['build', '--no-image', '--json'], { cwd: source.dir, timeoutMs: 300_000 });
 }, 320_000);
 
@@ -64,11 +31,11 @@ afterAll(() => source?.cleanup());
 
 describe('mlship build with model.quantization (measured)', () => {
   it('measures the source and every candidate, records them in build.json, and serves the chosen file', () => {
-    expect(built.code, built.stderr).toBe(0);
+    expect(built.code, `${built.stderr}\n${built.stdout}`).toBe(0);
     const { dir, build } = json<{ dir: string; build: BuildInfo }>(built);
     const q = build.quantization!;
     expect(q.source).toMatchObject({ type: 'F16', file: 'tiny-f16.gguf', bytes: statSync(path.join(source.dir, 'model', 'tiny-f16.gguf')).size });
-    expect(q.candidates.map((c) => c.type)).toEqual(['Q8_0', 'Q4_K_M']);
+    expect(q.candidates.map((c) => c.type)).toEqual(['Q8_0', 'Q2_K']);
     for (const m of [q.source, ...q.candidates]) {
       expect(Number.isFinite(m.perplexity) && m.perplexity > 1, `perplexity ${m.perplexity}`).toBe(true);
       expect(m.tokens_per_s).toBeGreaterThan(0);
@@ -77,8 +44,16 @@ describe('mlship build with model.quantization (measured)', () => {
       expect(c.loss).toBeCloseTo(c.perplexity / q.source.perplexity - 1, 5);
       expect(c.bytes).toBeLessThan(q.source.bytes);
     }
-    // Q4_K_M is smaller than Q8_0 (a real k-quant: the model's rows are 256 wide).
-    expect(q.candidates[1]!.bytes).toBeLessThan(q.candidates[0]!.bytes * 0.75);
+    // Q2_K is a real k-quant (the model's rows are 256 wide): far smaller, and it costs the fitted model
+    // clearly more perplexity than the 5 % allowed; Q8_0 next to nothing. So Q8_0 is served.
+    const [q8, q2] = q.candidates as [(typeof q.candidates)[0], (typeof q.candidates)[0]];
+    expect(q2.bytes).toBeLessThan(q8.bytes * 0.5);
+    expect(q2.loss).toBeGreaterThan(0.05);
+    expect(Math.abs(q8.loss)).toBeLessThan(0.01);
+    expect(q.chosen).toBe('Q8_0');
+    expect(q.reason).toMatch(
+      /^Q8_0: [+-]0\.\d+% perplexity ≤ 5%, 1\.9× smaller than F16, runs on local-gpu \(F16 \(source\) larger; Q2_K \+\d+(\.\d+)?% > 5%\)$/,
+    );
     expect(q.method.perplexity).toBe(
       'llama-perplexity -c 128 on data/eval.txt (' + q.method.perplexity.match(/\((\d+) windows/)![1] + ' windows of 128 tokens)',
     );
@@ -120,12 +95,11 @@ describe('mlship build with model.quantization (measured)', () => {
     const { dir, build } = json<{ dir: string; build: BuildInfo }>(built);
     const quantized = project('tiny-q.gguf', (dest) => copyFileSync(path.join(dir, build.model.file), dest));
     try {
-      if (build.quantization!.chosen === 'F16') throw new Error('the sweep chose the source: no quantized file to test with');
       const run = await runCli(['build', '--no-image', '--json'], { cwd: quantized.dir, timeoutMs: 60_000 });
       expect(run.code, run.stderr).toBe(2);
       const error = json<{ error: { code: string; message: string; hint: string } }>(run).error;
       expect(error.code).toBe('source_quantized');
-      expect(error.message).toMatch(/^model\.path model\/tiny-q\.gguf is already quantized \(Q\d_/);
+      expect(error.message).toMatch(/^model\.path model\/tiny-q\.gguf is already quantized \(Q8_0\)/);
       expect(error.message).toContain('a measured quantization starts from F32, F16 or BF16 weights');
       expect(error.hint).toMatch(/convert_hf_to_gguf\.py --outtype f16/);
       expect(run.stderr).not.toMatch(/\bat .*\.js:\d+/);

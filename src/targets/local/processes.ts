@@ -4,15 +4,26 @@
  */
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
 import path from 'node:path';
 import { OperationError } from '../../util/errors.js';
 import { isAlive } from '../../util/fs.js';
 import { silentReporter } from '../../util/reporter.js';
 import { pollUntil, systemClock } from '../../deploy/poll.js';
 
-/** A free TCP port on 127.0.0.1 (one helper, in util/, shared with the build's measurements). */
-export { freePort } from '../../util/net.js';
+/** A free TCP port on 127.0.0.1 (the kernel picks; the port is released before use). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 export interface StartOptions {
   command: string;
