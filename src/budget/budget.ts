@@ -1,6 +1,8 @@
 /**
  * `mlship budget` as a library call: load-test the endpoint, judge the latency budget stage by stage,
- * feed the measured time per request into instance selection, and cost the result.
+ * feed the measured time per request into instance selection, and cost the result. For an LLM: a
+ * streaming load test at the budget's concurrency, judged per token (tokens.ts), its throughput
+ * recorded for selection (compute/measured.ts).
  */
 import type { Manifest } from '../manifest/types.js';
 import type { ComputeChoice } from '../compute/types.js';
@@ -9,9 +11,12 @@ import { registeredTargets } from '../manifest/targets.js';
 import { estimateCost, type CostReport } from './cost.js';
 import { analyzeLatency, type LatencyReport } from './latency.js';
 import { runLoadTest, type LoadTestResult } from './load-test.js';
-import { requestBodies } from './requests.js';
-import { buildCostFor } from '../compute/measured.js';
-import { selectCompute, selectionInput } from '../compute/select.js';
+import { llmRequestBodies, requestBodies } from './requests.js';
+import { runStreamLoadTest, type StreamLoadResult } from './stream.js';
+import { analyzeTokens, type TokenReport } from './tokens.js';
+import { buildCostFor, recordThroughput, type MeasuredThroughput } from '../compute/measured.js';
+import { OperationError } from '../util/errors.js';
+import { selectCompute, selectionInput, type SelectionInput } from '../compute/select.js';
 
 /** Defaults: a few seconds at the manifest's expected rate. */
 export const DEFAULT_DURATION_SECONDS = 5;
@@ -97,7 +102,6 @@ export async function measureBudget(manifest: Manifest, plan: LoadPlan): Promise
   return judge(manifest, plan.url, load, latency);
 }
 
-/** Selection and cost from a latency report (pure apart from reading the artifact size). */
 /**
  * What the same load would cost on a cloud, beside a target priced as "runs on this machine": the
  * catalog of the first registered target that sizes instances by load (SageMaker, the first cloud).
@@ -110,6 +114,7 @@ function referenceCatalog(): Catalog {
   throw new Error('no registered target has a cloud catalog');
 }
 
+/** Selection and cost from a latency report (pure apart from reading the artifact size and the build's calibration). */
 export function judge(manifest: Manifest, url: string, load: Omit<LoadTestResult, 'samples'>, latency: LatencyReport): BudgetResult {
   // The build's calibration (CPU time on one thread) sizes instances when there is one; else the
   // server's own time per request in the load test (the sum of its stages, wall clock).
@@ -119,14 +124,7 @@ export function judge(manifest: Manifest, url: string, load: Omit<LoadTestResult
     !calibrated && measuredMs !== undefined && measuredMs > 0
       ? { cpuMsPerRequest: measuredMs, cpuMsBasis: 'the load test: the server’s time per request (wall clock)' }
       : {};
-  const input = selectionInput(manifest, loadTest);
-  const compute = selectCompute(input);
-  const cost = estimateCost(input, compute, manifest.budget.monthly_usd);
-  let cloudReference: CostReport | undefined;
-  if (input.catalog.sizing === 'fixed') {
-    const cloud = { ...input, catalog: referenceCatalog(), compute: input.compute === 'gpu' || input.compute === 'cpu' ? input.compute : 'auto' };
-    cloudReference = estimateCost(cloud, selectCompute(cloud), manifest.budget.monthly_usd);
-  }
+  const { compute, cost, cloudReference } = costed(manifest, selectionInput(manifest, loadTest));
   const reasons: string[] = [];
   if (latency.verdict === 'over') {
     if (latency.overStages.length > 0) reasons.push(`over budget in ${latency.overStages.join(', ')}`);
@@ -136,4 +134,113 @@ export function judge(manifest: Manifest, url: string, load: Omit<LoadTestResult
   }
   if (cost.withinBudget === false) reasons.push(`$${cost.selected.monthlyUsd.expected}/month > monthly budget $${cost.monthlyBudgetUsd}`);
   return { url, verdict: reasons.length > 0 ? 'over' : 'within', reasons, load, latency, compute, cost, ...(cloudReference && { cloudReference }) };
+}
+
+/** The selection, its cost and, for a target without prices (local), the same on a cloud. */
+function costed(manifest: Manifest, input: SelectionInput): { compute: ComputeChoice; cost: CostReport; cloudReference?: CostReport } {
+  const compute = selectCompute(input);
+  const cost = estimateCost(input, compute, manifest.budget.monthly_usd);
+  if (input.catalog.sizing !== 'fixed') return { compute, cost };
+  // The cloud has other hardware: a throughput measured here does not size its replicas.
+  const { throughput: _measuredHere, ...rest } = input;
+  const cloud = { ...rest, catalog: referenceCatalog(), compute: input.compute === 'gpu' || input.compute === 'cpu' ? input.compute : 'auto' };
+  return { compute, cost, cloudReference: estimateCost(cloud, selectCompute(cloud), manifest.budget.monthly_usd) };
+}
+
+/** An LLM's test: streams at once and for how long. */
+export interface LlmLoadPlan {
+  url: string;
+  concurrency: number;
+  durationSeconds: number;
+}
+
+/** An LLM's test runs longer by default: a real model spends seconds on one completion. */
+export const DEFAULT_LLM_DURATION_SECONDS = 10;
+
+/** Everything `mlship budget` found for an LLM: the `--json` document. */
+export interface LlmBudgetResult {
+  kind: 'llm';
+  url: string;
+  verdict: 'within' | 'over';
+  /** Why the verdict is "over" (empty when within). */
+  reasons: string[];
+  load: Omit<StreamLoadResult, 'samples'>;
+  tokens: TokenReport;
+  /** The throughput kept for selection (absent when the endpoint was not the target's deployment). */
+  throughput?: MeasuredThroughput;
+  compute: ComputeChoice;
+  cost: CostReport;
+  cloudReference?: CostReport;
+}
+
+/** The chat route of an endpoint: a bare base URL gets `/v1/chat/completions`. */
+export function chatUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.pathname === '' || parsed.pathname === '/') parsed.pathname = '/v1/chat/completions';
+  return parsed.toString();
+}
+
+/** An LLM's load after defaults: `budget.concurrency` streams unless `connections` says otherwise. */
+export function planLlmLoad(manifest: Manifest, request: Omit<BudgetRequest, 'rps'>): LlmLoadPlan {
+  return {
+    url: chatUrl(request.url),
+    concurrency: request.connections ?? manifest.budget.llm?.concurrency ?? 1,
+    durationSeconds: request.durationSeconds ?? DEFAULT_LLM_DURATION_SECONDS,
+  };
+}
+
+/**
+ * Measure an LLM's budget. `record`: the endpoint is the target's own deployment, so its throughput
+ * is kept for selection (with the instance type and replicas the selection gave it); a --url may be
+ * any machine and is not kept.
+ */
+export async function measureLlmBudget(manifest: Manifest, plan: LlmLoadPlan, options: { record?: boolean; now?: () => Date } = {}): Promise<LlmBudgetResult> {
+  const budget = manifest.budget.llm;
+  if (!budget) throw new OperationError('budget_not_llm', 'the manifest is not an LLM (model.flavor: llm)');
+  const run = await runStreamLoadTest({
+    url: plan.url,
+    bodies: llmRequestBodies(manifest),
+    concurrency: plan.concurrency,
+    durationSeconds: plan.durationSeconds,
+  });
+  const { samples, ...load } = run;
+  const tokens = analyzeTokens(samples, budget, run.wallMs, plan.concurrency);
+  if (samples.length > 0 && tokens.failed === samples.length) {
+    throw new OperationError('endpoint_failed', `${plan.url} failed every request of the load test (${samples.length}): ${samples[0]!.error}`, {
+      hint: 'check the deployment (`mlship status`, its logs) and run `mlship budget` again',
+    });
+  }
+  if (run.generator.saturated) {
+    tokens.findings.push(`the load generator used ${run.generator.cpuPercent}% of a core: it may have limited the rate; the latencies are an upper bound`);
+  }
+  let throughput: MeasuredThroughput | undefined;
+  if (options.record && tokens.aggregateTokensPerSecond > 0 && tokens.completionTokens) {
+    const deployed = selectCompute(selectionInput(manifest));
+    const replicas = Math.max(1, deployed.replicas.min);
+    throughput = recordThroughput(manifest, {
+      method: 'mlship budget: streaming load test',
+      target: manifest.target,
+      instanceType: deployed.instanceType,
+      concurrency: plan.concurrency,
+      tokensPerSecond: Math.round((tokens.aggregateTokensPerSecond / replicas) * 10) / 10,
+      tokensPerRequest: Math.round(tokens.completionTokens.mean * 10) / 10,
+      replicas,
+      measuredAt: (options.now ?? (() => new Date()))().toISOString(),
+    });
+  }
+  const { compute, cost, cloudReference } = costed(manifest, selectionInput(manifest));
+  const reasons = [...tokens.over];
+  if (cost.withinBudget === false) reasons.push(`$${cost.selected.monthlyUsd.expected}/month > monthly budget $${cost.monthlyBudgetUsd}`);
+  return {
+    kind: 'llm',
+    url: plan.url,
+    verdict: reasons.length > 0 ? 'over' : 'within',
+    reasons,
+    load,
+    tokens,
+    ...(throughput && { throughput }),
+    compute,
+    cost,
+    ...(cloudReference && { cloudReference }),
+  };
 }

@@ -54,7 +54,9 @@ export function estimateCost(input: SelectionInput, choice: ComputeChoice = sele
   const options = evaluateOptions(input, msPerRequest);
   const fixed = catalog.sizing === 'fixed' || input.flavor === 'llm';
   const selectedOption = options.find((o) => o.instance.type === choice.instanceType)!;
-  const selected = line(selectedOption, choice.replicas, input, fixed);
+  // An LLM with a measured throughput: the replicas the expected rate needs, not only the minimum.
+  const measuredLlm = input.flavor === 'llm' && choice.sizing?.tokensPerSecondPerReplica !== undefined;
+  const selected = line(selectedOption, choice.replicas, input, fixed, measuredLlm ? choice.sizing!.instancesForExpectedRps : undefined);
 
   const others = rank(options.filter((o) => o.fits && o.instance.type !== choice.instanceType && o.instance.usdPerHour > 0));
   const cpuAlt = others.find((o) => !o.gpu);
@@ -95,9 +97,9 @@ export function estimateCost(input: SelectionInput, choice: ComputeChoice = sele
   };
 }
 
-function line(option: Option, replicas: { min: number; max: number }, input: SelectionInput, fixed: boolean): CostLine {
+function line(option: Option, replicas: { min: number; max: number }, input: SelectionInput, fixed: boolean, instances?: number): CostLine {
   const price = option.instance.usdPerHour;
-  const expected = fixed ? replicas.min : Math.min(replicas.max, Math.max(replicas.min, option.instances));
+  const expected = instances ?? (fixed ? replicas.min : Math.min(replicas.max, Math.max(replicas.min, option.instances)));
   const hourly = { min: price * replicas.min, expected: price * expected, max: price * replicas.max };
   const perSecondAtExpected = input.expectedRps * 3600;
   return {

@@ -120,10 +120,7 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
     throw new OperationError('budget_load_failed', `the load test against ${options.url} failed: ${(error as Error).message}`, { cause: error });
   }
   const result = { errors: results.reduce((a, r) => a + r.errors, 0), timeouts: results.reduce((a, r) => a + r.timeouts, 0) };
-  const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
-  const cpu = process.cpuUsage(cpuBefore);
-  const cpuMs = (cpu.user + cpu.system) / 1000;
-  const cpuPercent = Math.round((cpuMs / wallMs) * 1000) / 10;
+  const generator = generatorUsage(cpuBefore, started);
   return {
     url: options.url,
     durationSeconds: options.durationSeconds,
@@ -136,8 +133,17 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
     timeouts: result.timeouts,
     statusCounts,
     samples,
-    generator: { cpuPercent, cpuMs: Math.round(cpuMs), saturated: cpuPercent > 80 },
+    generator,
   };
+}
+
+/** This process's CPU use since `cpuBefore` / `started` (`process.cpuUsage()`, `process.hrtime.bigint()`). */
+export function generatorUsage(cpuBefore: NodeJS.CpuUsage, started: bigint): GeneratorUsage {
+  const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  const cpuPercent = Math.round((cpuMs / wallMs) * 1000) / 10;
+  return { cpuPercent, cpuMs: Math.round(cpuMs), saturated: cpuPercent > 80 };
 }
 
 /**
@@ -181,7 +187,10 @@ function headerValues(flat: string[], name: string): string[] {
  * A few requests one at a time before measuring: an unreachable endpoint or a rejected body becomes a
  * clear error here (with the server's answer), not a load test full of failures; the server warms up.
  */
-async function preflight(options: LoadTestOptions): Promise<void> {
+export async function preflight(
+  options: Pick<LoadTestOptions, 'url' | 'bodies' | 'warmupRequests' | 'timeoutSeconds'>,
+  rejectedHint = 'check that the URL is the prediction route and that features.baseline rows match features.schema',
+): Promise<void> {
   const count = Math.max(1, options.warmupRequests ?? 5);
   for (let i = 0; i < count; i++) {
     const body = options.bodies[i % options.bodies.length]!;
@@ -205,7 +214,7 @@ async function preflight(options: LoadTestOptions): Promise<void> {
         hint:
           response.status === 401 || response.status === 403
             ? 'the endpoint wants credentials mlship does not send; measure the same build locally (`mlship serve`, then --url http://127.0.0.1:8080) with --target naming the cloud to cost'
-            : 'check that the URL is the prediction route and that features.baseline rows match features.schema',
+            : rejectedHint,
         details: { status: response.status, body: body.slice(0, 500) },
       });
     }

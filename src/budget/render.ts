@@ -3,7 +3,8 @@
  * previous one ended, its allocation marked), then the cost lines. Plain text; colour only through
  * the `style` callback the CLI passes (off with --no-color, NO_COLOR, CI).
  */
-import type { BudgetResult } from './budget.js';
+import type { BudgetResult, LlmBudgetResult } from './budget.js';
+import type { TokenCheck } from './tokens.js';
 import { money, type CostLine, type CostReport } from './cost.js';
 import type { StageReport } from './latency.js';
 
@@ -148,15 +149,78 @@ function drawBar(r: Row, scale: number, targetCol: number): string {
   return cells.join('');
 }
 
-/** The cost block. */
-export function renderCost(cost: CostReport, style: Styler = plain, title = 'Cost'): string[] {
+/** An LLM's budget: each token metric allocated vs measured, the load, then instance and cost. */
+export function renderLlmBudget(result: LlmBudgetResult, style: Styler = plain): string {
+  const { tokens, load } = result;
+  const verdict = result.verdict === 'within' ? style('green', '✔ within budget') : style('red', '✖ over budget');
   const lines = [
-    `${style('bold', title)}  ${cost.target} prices as of ${cost.pricesAsOf} (${cost.pricing})`,
+    `${style('bold', 'Token budget')}  ${tokens.concurrency} stream${tokens.concurrency === 1 ? '' : 's'} at once · ${verdict}`,
     style(
       'dim',
-      `  ${cost.msPerRequestSource} ${fmt(cost.msPerRequest)} ms per request → ${fmt(cost.rpsPerWorker)} rps per worker; expected ${cost.expectedRps} rps`,
+      `load: ${load.url} · ${load.durationSeconds} s (${fmt(load.wallMs / 1000)} s with the last completions) · ${tokens.requests} requests, ${tokens.failed} failed · ${fmt(tokens.requestsPerSecond)} requests/s · load generator CPU ${load.generator.cpuPercent}% of a core`,
     ),
+    '',
+    style('dim', `${pad('metric', 24)}${pad('budget', 18)}${lpad('p50', 9)}${lpad('p95', 9)}${lpad('p99', 9)}  status`),
   ];
+  const row = (label: string, metric: TokenCheck['metric'], measured: { p50: number; p95: number; p99: number } | null, note = '') => {
+    const checks = tokens.checks.filter((c) => c.metric === metric);
+    // Allocations as written (0.001 stays 0.001).
+    const budget = checks.map((c) => `${c.percentile} ${c.metric === 'tokens_per_s' ? '≥' : '≤'} ${c.allocated}`).join(', ') || '·';
+    const over = checks.filter((c) => c.status === 'over');
+    const status =
+      checks.length === 0
+        ? style('dim', `no budget${note}`)
+        : over.length > 0
+          ? style('red', `OVER at ${over.map((c) => `${c.percentile} (${c.measured === null ? 'not measured' : fmt(c.measured)})`).join(', ')}${note}`)
+          : style('green', `ok${note}`);
+    lines.push(
+      `${pad(label, 24)}${pad(budget, 18)}${lpad(num(measured?.p50 ?? null), 9)}${lpad(num(measured?.p95 ?? null), 9)}${lpad(num(measured?.p99 ?? null), 9)}  ${status}`,
+    );
+  };
+  row('time to first token ms', 'ttft_ms', tokens.ttftMs);
+  row('inter-token ms', 'itl_ms', tokens.itlMs);
+  row('end to end ms', 'e2e_ms', tokens.e2eMs);
+  const rate = tokens.tokensPerSecond;
+  row('tokens/s per stream', 'tokens_per_s', rate, rate ? ` · p5 ${fmt(rate.p5)}, slowest ${fmt(rate.min)}` : '');
+  lines.push(
+    `${pad('tokens/s, all streams', 24)}${pad('', 18)}${lpad(fmt(tokens.aggregateTokensPerSecond), 9)}  ${style('dim', `${fmt(tokens.completionTokens?.mean ?? 0)} tokens per completion`)}`,
+  );
+  lines.push('');
+  for (const f of tokens.findings) lines.push(`  ${f}`);
+  if (result.throughput)
+    lines.push(
+      `  kept for instance selection: ${fmt(result.throughput.tokensPerSecond)} tokens/s per replica on ${result.throughput.instanceType} at ${result.throughput.concurrency} streams`,
+    );
+  lines.push('');
+  lines.push(...renderCost(result.cost, style, 'Cost', false));
+  if (result.cloudReference) {
+    lines.push('');
+    lines.push(...renderCost(result.cloudReference, style, `For comparison on ${result.cloudReference.target}`, false));
+  }
+  lines.push('');
+  lines.push(
+    `${style('bold', 'Instance')}  ${result.compute.instanceType}${result.compute.gpu ? ' (GPU)' : ''}, replicas ${result.compute.replicas.min}–${result.compute.replicas.max}`,
+  );
+  for (const r of result.compute.reasons) lines.push(`  ${r}`);
+  for (const w of result.compute.warnings ?? []) lines.push(`  ${style('yellow', `warning: ${w}`)}`);
+  if (result.verdict === 'over') {
+    lines.push('');
+    lines.push(style('red', `Over budget: ${result.reasons.join('; ')}`));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** The cost block. */
+export function renderCost(cost: CostReport, style: Styler = plain, title = 'Cost', perRequest = true): string[] {
+  const lines = [`${style('bold', title)}  ${cost.target} prices as of ${cost.pricesAsOf} (${cost.pricing})`];
+  // An LLM is not sized by time per request (its replicas follow the measured tokens/s): no such line.
+  if (perRequest)
+    lines.push(
+      style(
+        'dim',
+        `  ${cost.msPerRequestSource} ${fmt(cost.msPerRequest)} ms per request → ${fmt(cost.rpsPerWorker)} rps per worker; expected ${cost.expectedRps} rps`,
+      ),
+    );
   const row = (label: string, l: CostLine) => [
     `  ${pad(label, 10)}${pad(`${l.instanceType}${l.gpu ? ' (GPU)' : ''}`, 32)}${lpad(`$${hourly(l.usdPerHour)}/h`, 10)}   ×${l.instancesAtExpectedRps} at ${cost.expectedRps} rps → $${money(l.monthlyUsd.expected)}/month   replicas ${l.replicas.min}–${l.replicas.max}: $${money(l.monthlyUsd.min)}–${money(l.monthlyUsd.max)}/month`,
     style(

@@ -3,7 +3,8 @@
  * nothing fetched) with the waterfall, the stage table, the cost lines and the instance reasons.
  * Every value from outside (names, URLs, reasons) is HTML-escaped.
  */
-import type { BudgetResult } from './budget.js';
+import type { BudgetResult, LlmBudgetResult } from './budget.js';
+import type { TokenCheck } from './tokens.js';
 import { money, type CostLine, type CostReport } from './cost.js';
 import { escapeHtml as esc } from '../util/html.js';
 
@@ -58,6 +59,55 @@ ${remainderRow}
 </tbody>
 </table>
 <ul>${latency.findings.map((f) => `<li>${esc(f)}</li>`).join('')}</ul>
+${costSection(result.cost, 'Cost')}
+${result.cloudReference ? costSection(result.cloudReference, `For comparison on ${result.cloudReference.target}`) : ''}
+<h2>Instance: ${esc(result.compute.instanceType)}${result.compute.gpu ? ' (GPU)' : ''}, replicas ${result.compute.replicas.min}–${result.compute.replicas.max}</h2>
+<ul>${result.compute.reasons.map((r) => `<li>${esc(r)}</li>`).join('')}${(result.compute.warnings ?? []).map((w) => `<li><strong>warning:</strong> ${esc(w)}</li>`).join('')}</ul>
+</body>
+</html>
+`;
+}
+
+/** An LLM's report: each token metric allocated vs measured, the findings, cost and instance. */
+export function renderLlmReport(result: LlmBudgetResult, meta: ReportMeta): string {
+  const { tokens, load } = result;
+  const over = result.verdict === 'over';
+  const row = (label: string, metric: TokenCheck['metric'], measured: { p50: number; p95: number; p99: number } | null) => {
+    const checks = tokens.checks.filter((c) => c.metric === metric);
+    const status = checks.length === 0 ? 'no budget' : checks.some((c) => c.status === 'over') ? 'over' : 'ok';
+    const budget = checks.map((c) => `${c.percentile} ${c.metric === 'tokens_per_s' ? '≥' : '≤'} ${c.allocated}`).join(', ') || '·';
+    return `<tr class="${status === 'over' ? 'over' : ''}"><td>${esc(label)}</td><td>${esc(budget)}</td><td>${n(measured?.p50)}</td><td>${n(measured?.p95)}</td><td>${n(measured?.p99)}</td><td>${status}</td></tr>`;
+  };
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>mlship budget — ${esc(meta.name)}</title>
+<style>
+body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto;max-width:1100px;color:#1d2430;padding:0 1rem}
+h1{font-size:1.4rem;margin:0 0 .25rem}h2{font-size:1.1rem;margin:2rem 0 .5rem}
+.verdict{display:inline-block;padding:.2rem .6rem;border-radius:4px;font-weight:600;color:#fff;background:${over ? '#c0392b' : '#1e8449'}}
+.meta{color:#5d6778}table{border-collapse:collapse;width:100%;margin:.5rem 0}
+th,td{text-align:right;padding:.3rem .6rem;border-bottom:1px solid #e3e6eb}th:first-child,td:first-child,td:nth-child(2),td:last-child,th:last-child,th:nth-child(2){text-align:left}
+tr.over td{color:#c0392b;font-weight:600}ul{margin:.25rem 0 0 1.2rem;padding:0}
+</style>
+</head>
+<body>
+<h1>Token budget of ${esc(meta.name)} <span class="verdict">${over ? 'over budget' : 'within budget'}</span></h1>
+<p class="meta">${esc(load.url)} · ${tokens.concurrency} stream(s) at once for ${load.durationSeconds} s · ${tokens.requests} requests, ${tokens.failed} failed · ${n(tokens.requestsPerSecond)} requests/s · load generator CPU ${load.generator.cpuPercent}% of a core · ${esc(meta.generatedAt.toISOString())}</p>
+${over ? `<p><strong>Over budget:</strong> ${esc(result.reasons.join('; '))}</p>` : ''}
+<table>
+<thead><tr><th>metric</th><th>budget</th><th>p50</th><th>p95</th><th>p99</th><th>status</th></tr></thead>
+<tbody>
+${row('time to first token (ms)', 'ttft_ms', tokens.ttftMs)}
+${row('inter-token latency (ms)', 'itl_ms', tokens.itlMs)}
+${row('end to end (ms)', 'e2e_ms', tokens.e2eMs)}
+${row(`tokens/s per stream${tokens.tokensPerSecond ? ` (p5 ${n(tokens.tokensPerSecond.p5)})` : ''}`, 'tokens_per_s', tokens.tokensPerSecond)}
+<tr><td><strong>tokens/s, all streams</strong></td><td>·</td><td>${n(tokens.aggregateTokensPerSecond)}</td><td></td><td></td><td>${n(tokens.completionTokens?.mean)} tokens per completion</td></tr>
+</tbody>
+</table>
+<ul>${tokens.findings.map((f) => `<li>${esc(f)}</li>`).join('')}</ul>
 ${costSection(result.cost, 'Cost')}
 ${result.cloudReference ? costSection(result.cloudReference, `For comparison on ${result.cloudReference.target}`) : ''}
 <h2>Instance: ${esc(result.compute.instanceType)}${result.compute.gpu ? ' (GPU)' : ''}, replicas ${result.compute.replicas.min}–${result.compute.replicas.max}</h2>

@@ -1,9 +1,11 @@
 /**
  * Request bodies for the load test: real rows of the training baseline (`features.baseline`), typed
  * by the feature schema, so the server runs its normal path; one synthetic record when there is no
- * baseline.
+ * baseline. An LLM's: one streamed chat completion per prompt of `budget.request`.
  */
+import { readFileSync } from 'node:fs';
 import { readCsvFile } from '../util/csv.js';
+import { ManifestError } from '../util/errors.js';
 import { typeRows } from '../manifest/typed-rows.js';
 import type { FieldSpec, Manifest } from '../manifest/types.js';
 
@@ -42,4 +44,47 @@ export function syntheticRecord(schema: Record<string, FieldSpec>): Record<strin
     else record[name] = 'a';
   }
   return record;
+}
+
+/**
+ * An LLM's load-test bodies: a streamed chat completion (`stream_options.include_usage`, so the
+ * stream says how many tokens it generated) per prompt: `budget.request.prompt`, or each line of
+ * `budget.request.prompts`.
+ */
+export function llmRequestBodies(manifest: Manifest): string[] {
+  const request = manifest.budget.llm?.request;
+  if (!request) return [];
+  const prompts = request.promptsFile === undefined ? [request.prompt ?? ''] : promptsOf(request.promptsFile, request.promptsRelative ?? request.promptsFile);
+  return prompts.map((content) =>
+    JSON.stringify({
+      model: manifest.name,
+      messages: [{ role: 'user', content }],
+      max_tokens: request.max_tokens,
+      stream: true,
+      stream_options: { include_usage: true },
+    }),
+  );
+}
+
+/** The prompts of a prompts file: one per non-blank line. */
+function promptsOf(file: string, shown: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ManifestError(`budget.request.prompts: cannot read ${shown}: ${(error as Error).message}`, {
+      code: 'prompts_unreadable',
+      hint: 'write the prompts one per line in a text file next to the manifest',
+    });
+  }
+  const prompts = text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0);
+  if (prompts.length === 0)
+    throw new ManifestError(`budget.request.prompts: ${shown} holds no prompt`, {
+      code: 'prompts_empty',
+      hint: 'write the prompts one per line (blank lines are skipped)',
+    });
+  return prompts;
 }

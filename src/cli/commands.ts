@@ -122,13 +122,16 @@ export const commands: CommandSpec[] = [
   },
   {
     name: 'drift-check',
-    summary: 'compare logged inputs and outputs with the training baseline',
+    summary: 'compare logged inputs and outputs with the training baseline (an LLM: its traffic with a reference or its first week)',
     options: [
       { flags: '--since <duration>', description: 'window of logs to read, e.g. 24h, 7d' },
       { flags: '--from <time>', description: 'window start (ISO-8601)' },
       { flags: '--to <time>', description: 'window end (ISO-8601)' },
       { flags: '--logs <path>', description: 'read these logs instead (file, folder or glob)' },
-      { flags: '--baseline <path>', description: 'baseline profile or data file (CSV / JSON Lines)' },
+      {
+        flags: '--baseline <path>',
+        description: "baseline profile or data file (CSV / JSON Lines); an LLM's: reference requests or an exported log (JSON Lines)",
+      },
       { flags: '--reference <kind>', description: 'first-week: use the first 7 days of logs as the baseline' },
       { flags: '--report <file>', description: 'write a self-contained HTML report' },
       { flags: '--on-drift <command>', description: 'run this command when drift is found' },
@@ -186,12 +189,15 @@ export const commands: CommandSpec[] = [
   },
   {
     name: 'budget',
-    summary: 'latency budget per stage (allocated vs measured) and cost budget (instance, $/month, CPU vs GPU)',
+    summary: 'latency budget per stage (an LLM: per token) allocated vs measured, and cost budget (instance, $/month, CPU vs GPU)',
     options: [
       { flags: '--url <url>', description: 'measure this endpoint instead of the live deployment' },
-      { flags: '--rps <n>', description: 'request rate of the load test (default: serving.expected_rps)' },
-      { flags: '--connections <n>', description: 'connections of the load test (alone: as fast as they go)' },
-      { flags: '--duration <duration>', description: 'load test duration, e.g. 3s, 1m (a plain number: seconds; default 5s)' },
+      { flags: '--rps <n>', description: 'request rate of the load test (default: serving.expected_rps; not for an LLM)' },
+      {
+        flags: '--connections <n>',
+        description: 'connections of the load test (alone: as fast as they go); an LLM: streams at once (default budget.concurrency)',
+      },
+      { flags: '--duration <duration>', description: 'load test duration, e.g. 3s, 1m (a plain number: seconds; default 5s, an LLM 10s)' },
       { flags: '--report <file>', description: 'write a self-contained HTML report' },
     ],
     readsManifest: true,

@@ -1,9 +1,10 @@
 /**
- * Measured CPU cost for selection: the calibration `mlship build` records in build.json (`cost`), and
+ * Measured cost for selection: the calibration `mlship build` records in build.json (`cost`), and
  * the per-vCPU performance factors (`vcpu-performance.json`, data with its source) that carry a
- * figure measured on the build machine over to an instance type's vCPU.
+ * figure measured on the build machine over to an instance type's vCPU; for an LLM, the throughput
+ * `mlship budget` measured on a deployment (`.mlship/measured/llm-throughput.json`).
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { folderFiles } from '../util/fs.js';
@@ -140,6 +141,74 @@ function builds(manifest: Manifest): BuildJson[] {
     }
   }
   return out;
+}
+
+/**
+ * What `mlship budget` measured of an LLM deployment: the completion tokens per second one replica
+ * carries with `concurrency` streams at once (the load its token budgets were measured at).
+ */
+export interface MeasuredThroughput {
+  method: string;
+  /** Where it ran: the target and the instance type the selection gave the deployment. */
+  target: string;
+  instanceType: string;
+  /** Streams at once (`budget.concurrency`). */
+  concurrency: number;
+  /** Completion tokens per second of one replica (the endpoint's ÷ its replicas). */
+  tokensPerSecond: number;
+  /** Mean completion tokens per request in the test (`budget.request`). */
+  tokensPerRequest: number;
+  /** Replicas behind the measured endpoint. */
+  replicas: number;
+  /** The model measured: its path as written and its size (a changed artifact voids the record). */
+  model: { path: string; bytes: number };
+  /** When it ran (ISO 8601). */
+  measuredAt: string;
+}
+
+/** Where measured LLM throughput is kept, in the project. */
+export function throughputFile(manifest: Manifest): string {
+  return path.join(manifest.projectDir, '.mlship', 'measured', 'llm-throughput.json');
+}
+
+/**
+ * Keep a measurement: it replaces the one of the same target and instance type (the newest run is
+ * what the deployment does now). Returns the record as stored.
+ */
+export function recordThroughput(manifest: Manifest, measured: Omit<MeasuredThroughput, 'model'>): MeasuredThroughput {
+  const artifact = artifactStamp(manifest.model.path);
+  const record: MeasuredThroughput = { ...measured, model: { path: manifest.model.relativePath, bytes: artifact?.bytes ?? 0 } };
+  const kept = readThroughput(manifest).filter((r) => r.target !== record.target || r.instanceType !== record.instanceType);
+  const file = throughputFile(manifest);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(`${file}.tmp`, `${JSON.stringify({ records: [...kept, record] }, null, 2)}\n`);
+  renameSync(`${file}.tmp`, file);
+  return record;
+}
+
+/**
+ * The throughput measured for the manifest's current model on its target: records of the same model
+ * path with the artifact's current size, measured after the artifact last changed (as `buildCostFor`).
+ */
+export function throughputFor(manifest: Manifest): MeasuredThroughput[] {
+  const artifact = artifactStamp(manifest.model.path);
+  if (!artifact) return [];
+  return readThroughput(manifest).filter(
+    (r) =>
+      r.target === manifest.target &&
+      r.model.path === manifest.model.relativePath &&
+      r.model.bytes === artifact.bytes &&
+      Date.parse(r.measuredAt) >= artifact.mtimeMs,
+  );
+}
+
+function readThroughput(manifest: Manifest): MeasuredThroughput[] {
+  try {
+    const data = JSON.parse(readFileSync(throughputFile(manifest), 'utf8')) as { records?: MeasuredThroughput[] };
+    return Array.isArray(data.records) ? data.records : [];
+  } catch {
+    return [];
+  }
 }
 
 /** The parts of build.json read here (src/packaging owns the full type). */

@@ -7,7 +7,7 @@
 import { artifactBytes } from '../util/fs.js';
 import { ManifestError } from '../util/errors.js';
 import type { Flavor, Manifest, Quantization } from '../manifest/types.js';
-import { buildCostFor, buildQuantizationFor, scaledCpuMs, vcpuFactor, type MeasuredCost } from './measured.js';
+import { buildCostFor, buildQuantizationFor, scaledCpuMs, throughputFor, vcpuFactor, type MeasuredCost, type MeasuredThroughput } from './measured.js';
 import type { ComputeChoice, ComputeSizing, QuantizedWeights, ServingRuntime } from './types.js';
 import { catalogOf } from '../manifest/targets.js';
 import { describeInstance, findInstance, gpuMemoryGb, instanceHint, loadCatalog, type Catalog, type InstanceType } from '../instances/catalog.js';
@@ -59,6 +59,8 @@ export interface SelectionInput {
    * size the memory instead of `params × quantization`; `params` stays the source's count.
    */
   weights?: { type: string; bytes: number; reason?: string };
+  /** An LLM's throughput as `mlship budget` measured it on the target's deployments (one per instance type). */
+  throughput?: MeasuredThroughput[];
 }
 
 /** The width selection sizes an input's weights at: the served file's bytes per parameter, or the declared quantization. */
@@ -152,10 +154,13 @@ export function selectCompute(input: SelectionInput): ComputeChoice {
     );
   }
 
+  // An LLM's type is sized by memory; its replicas by the throughput measured on that type, if any.
+  const llmSized = llm ? llmReplicas(input, chosen, reasons) : undefined;
+  const needed = sizedByLoad ? chosen.instances : llmSized?.instances;
   const replicas = { ...input.replicas };
-  if (sizedByLoad && chosen.instances > replicas.max) {
-    reasons.push(`replicas.max raised from ${replicas.max} to ${chosen.instances} to carry ${input.expectedRps} rps`);
-    replicas.max = chosen.instances;
+  if (needed !== undefined && needed > replicas.max) {
+    reasons.push(`replicas.max raised from ${replicas.max} to ${needed} to carry ${input.expectedRps} rps`);
+    replicas.max = needed;
   }
 
   const cap = input.catalog.maxReplicas;
@@ -165,6 +170,10 @@ export function selectCompute(input: SelectionInput): ComputeChoice {
     );
     replicas.min = Math.min(replicas.min, cap);
     replicas.max = cap;
+    if (needed !== undefined && needed > cap && llmSized)
+      warnings.push(
+        `at the measured ${fmtRps(llmSized.measured.tokensPerSecond)} tokens/s the expected ${input.expectedRps} rps needs ${needed} replicas; the ${input.catalog.target} target runs ${cap}: requests will queue`,
+      );
   }
 
   const runtime = chooseRuntime(input, chosen);
@@ -180,7 +189,11 @@ export function selectCompute(input: SelectionInput): ComputeChoice {
     cpuMsSource: measured ? 'measured' : 'estimated',
     ...(measured && { cpuMsBasis: input.cpuMsBasis ?? 'measured on this machine', vcpuFactor: factor.factor }),
     perInstanceRps: sizedByLoad ? round3(chosen.perInstanceRps) : null,
-    instancesForExpectedRps: sizedByLoad ? chosen.instances : replicas.min,
+    instancesForExpectedRps: sizedByLoad ? chosen.instances : llmSized ? Math.min(replicas.max, Math.max(replicas.min, llmSized.instances)) : replicas.min,
+    ...(llmSized && {
+      tokensPerSecondPerReplica: llmSized.measured.tokensPerSecond,
+      throughputBasis: `mlship budget at ${llmSized.measured.concurrency} streams on ${llmSized.measured.instanceType} (${llmSized.measured.measuredAt.slice(0, 10)})`,
+    }),
     memoryNeededGb: hostMemoryGb(input.flavor, input.params, widthOf(input)),
     ...(gpuNeed && { gpuMemoryNeededGb: gpuNeed.totalGb }),
     gpuBreakEvenRps: breakEven === null ? null : Math.round(breakEven),
@@ -195,6 +208,30 @@ export function selectCompute(input: SelectionInput): ComputeChoice {
     ...(warnings.length > 0 && { warnings }),
     sizing,
   };
+}
+
+/**
+ * An LLM's replicas from its measured throughput on the chosen type: the expected rate times the
+ * tokens a request generates, over the tokens/s one replica carried at the budget's concurrency (no
+ * further headroom: that concurrency is the load the latency budgets held at). Says why in `reasons`.
+ */
+function llmReplicas(input: SelectionInput, chosen: Option, reasons: string[]): { instances: number; measured: MeasuredThroughput } | undefined {
+  const all = input.throughput ?? [];
+  const measured = all.find((t) => t.instanceType === chosen.instance.type);
+  if (!measured) {
+    reasons.push(
+      all.length > 0
+        ? `throughput was measured on ${all.map((t) => t.instanceType).join(', ')}, not on ${chosen.instance.type}: replicas not sized by it`
+        : 'replicas are not sized by load until `mlship budget` measures the deployment’s tokens/s',
+    );
+    return undefined;
+  }
+  const demand = input.expectedRps * measured.tokensPerRequest;
+  const instances = Math.max(1, Math.ceil(demand / measured.tokensPerSecond));
+  reasons.push(
+    `measured ${fmtRps(measured.tokensPerSecond)} tokens/s per replica at ${measured.concurrency} stream${measured.concurrency === 1 ? '' : 's'} (mlship budget, ${measured.measuredAt.slice(0, 10)}): ${input.expectedRps} rps × ${fmtRps(measured.tokensPerRequest)} tokens = ${fmtRps(demand)} tokens/s needs ${instances} replica${instances === 1 ? '' : 's'}`,
+  );
+  return { instances, measured };
 }
 
 /** Every catalog instance evaluated for the input (also used by the cost report for alternatives). */
@@ -309,7 +346,10 @@ export interface ManifestSelectionOptions {
   /** A measured CPU time per request (one vCPU); without it, the current build's calibration when there is one. */
   cpuMsPerRequest?: number;
   cpuMsBasis?: string;
-  /** Look for the build's calibration (default true; the build's own rendering passes false so a build id never depends on an earlier build). */
+  /**
+   * Look for measurements: the build's calibration, an LLM's measured throughput (default true; the
+   * build's own rendering passes false so a build id never depends on an earlier build or run).
+   */
   useBuildCost?: boolean;
   /** A catalog other than the manifest target's (the cost report's cloud comparison). */
   catalog?: Catalog;
@@ -346,6 +386,7 @@ export function selectionInput(manifest: Manifest, options: ManifestSelectionOpt
     const cost = buildCostFor(manifest);
     if (cost) measured = { cpuMsPerRequest: cost.perRequest.cpuMs, cpuMsBasis: describeCalibration(cost) };
   }
+  const throughput = options.useBuildCost !== false && model.flavor === 'llm' ? throughputFor(manifest) : [];
   return {
     flavor: model.flavor,
     params,
@@ -360,6 +401,7 @@ export function selectionInput(manifest: Manifest, options: ManifestSelectionOpt
     catalog: options.catalog ?? loadCatalog(catalogOf(manifest.target)),
     artifactFormat: model.path.toLowerCase().endsWith('.gguf') ? 'gguf' : 'other',
     ...(quantized && { weights: { type: quantized.type, bytes: quantized.bytes, ...(quantized.reason !== undefined && { reason: quantized.reason }) } }),
+    ...(throughput.length > 0 && { throughput }),
   };
 }
 

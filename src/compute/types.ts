@@ -50,6 +50,9 @@ export interface ComputeSizing {
   perInstanceRps: number | null;
   /** Instances the expected rate needs. */
   instancesForExpectedRps: number;
+  /** LLM: completion tokens/s one replica carried in `mlship budget`'s streaming load test, and where. */
+  tokensPerSecondPerReplica?: number;
+  throughputBasis?: string;
   /** Memory the model needs: host memory, and GPU memory when it runs on a GPU (GB). */
   memoryNeededGb: number;
   gpuMemoryNeededGb?: number;

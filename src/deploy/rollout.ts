@@ -36,11 +36,25 @@ export interface RolloutGuards {
 
 /**
  * The guards of a manifest: any 5xx, or latency over `budget.latency_ms` for 3 one-minute periods;
- * promoted only after `rollout.canary.min_requests` requests.
+ * promoted only after `rollout.canary.min_requests` requests. An LLM's request lasts as long as its
+ * completion: its latency is guarded only by an end-to-end budget the manifest writes (the tabular
+ * default would revert every healthy LLM), else by its 5xx alone.
  */
 export function guardsFromManifest(manifest: Manifest): RolloutGuards {
-  const { percentile, value } = manifest.budget.latency_ms;
-  return { maxErrorRate: 0, latency: { percentile, maxMs: value, periods: 3 }, periodSeconds: 60, minRequests: manifest.rollout.canary.min_requests };
+  const guard = (percentile: RolloutGuards['latency']['percentile'], maxMs: number) => ({
+    maxErrorRate: 0,
+    latency: { percentile, maxMs, periods: 3 },
+    periodSeconds: 60,
+    minRequests: manifest.rollout.canary.min_requests,
+  });
+  if (manifest.budget.llm) {
+    const [percentile, value] = (Object.entries(manifest.budget.llm.e2e_ms ?? {})[0] ?? ['p95', Number.POSITIVE_INFINITY]) as [
+      RolloutGuards['latency']['percentile'],
+      number,
+    ];
+    return guard(percentile, value);
+  }
+  return guard(manifest.budget.latency_ms.percentile, manifest.budget.latency_ms.value);
 }
 
 /** What a metrics source reports for one version over one period. */

@@ -56,10 +56,19 @@ export class ReadStats {
   }
 }
 
+/**
+ * How a record's `values` are filled: by default the input fields of the same names; a kind of
+ * check that compares what it derives from the whole record (an LLM's token counts, finish reason,
+ * prompt script: src/monitoring/drift/llm.ts) passes its own.
+ */
+export type ExtractValues = (record: PredictionRecord, fields: readonly string[], values: unknown[]) => void;
+
 /** What to extract from each record, the window, and where to count problems. */
 export interface ReadOptions {
   /** The input fields to extract, in the order of `LogRecord.values`. */
   fields: string[];
+  /** How to fill the values (default: `input[field]`). */
+  extract?: ExtractValues;
   /** Field order of CSV rows (the schema's declaration order); defaults to `fields`. */
   csvFields?: string[];
   window?: LogWindow;
@@ -76,18 +85,19 @@ export type RecordHandler = (r: LogRecord) => [string, string] | undefined;
 export function lineHandler(
   format: string,
   description: string,
-  options: { fields: string[]; csvFields?: string[]; from?: number; to?: number },
+  options: { fields: string[]; csvFields?: string[]; from?: number; to?: number; extract?: ExtractValues },
   stats: ReadStats,
   onRecord: RecordHandler,
 ): (line: string, lineNo: number) => void {
   const parse = logFormat(format).parser({ csvFields: options.csvFields ?? options.fields });
-  const { from, to, fields } = options;
+  const { from, to, fields, extract } = options;
   const windowed = from !== undefined || to !== undefined;
   let current = 0;
   const values = new Array<unknown>(fields.length);
   const r: LogRecord = { values, hasOutput: false };
   const emit = (p: PredictionRecord): void => {
-    for (let i = 0; i < fields.length; i++) values[i] = p.input[fields[i]!];
+    if (extract) extract(p, fields, values);
+    else for (let i = 0; i < fields.length; i++) values[i] = p.input[fields[i]!];
     r.ts = p.ts;
     r.output = p.output;
     r.hasOutput = p.hasOutput;

@@ -24,7 +24,7 @@ import {
   RELATIVE_PATH_PATTERN,
 } from './schema.js';
 import { targetNames, targetSettingsSpec, type TargetSettingsSpec } from './targets.js';
-import { FIELD_TYPES, type Diagnostic, type Manifest } from './types.js';
+import { FIELD_TYPES, LLM_DRIFT_FEATURES, type Diagnostic, type Manifest } from './types.js';
 
 /** What each strict pattern means, in words, for messages. */
 const PATTERN_WORDS: Record<string, { what: string; hint: string }> = {
@@ -451,9 +451,12 @@ function semanticDiagnostics(
   if (typeof replicas?.min === 'number' && typeof replicas.max === 'number' && replicas.min > replicas.max) {
     error(['serving', 'replicas', 'max'], `max (${replicas.max}) is below min (${replicas.min})`);
   }
+  const llm = raw.model?.flavor === 'llm';
   const driftFeatures = raw.monitoring?.drift?.features;
   for (const name of Object.keys(isObject(driftFeatures) ? driftFeatures : {})) {
-    if (schema[name] === undefined && name !== 'output') {
+    if (llm && !(LLM_DRIFT_FEATURES as readonly string[]).includes(name)) {
+      error(['monitoring', 'drift', 'features', name], `"${name}" is not one of an LLM's drift features`, choiceHint(name, LLM_DRIFT_FEATURES), true);
+    } else if (!llm && schema[name] === undefined && name !== 'output') {
       error(
         ['monitoring', 'drift', 'features', name],
         `"${name}" is not a field of features.schema`,
@@ -461,6 +464,20 @@ function semanticDiagnostics(
         true,
       );
     }
+  }
+  const reference = raw.monitoring?.drift?.reference;
+  if (reference !== undefined && !llm) {
+    error(
+      ['monitoring', 'drift', 'reference'],
+      'a drift reference applies to an LLM (model.flavor: llm)',
+      "a tabular model's baseline is features.baseline (profiled by `mlship build`); remove monitoring.drift.reference",
+    );
+  } else if (safePath(reference) && exists(path.join(projectDir, reference)) !== 'file') {
+    error(
+      ['monitoring', 'drift', 'reference'],
+      `file not found: ${reference}`,
+      'point it at JSON lines of reference requests ({"messages": [...]} or {"prompt": "..."}) or an exported prediction log',
+    );
   }
   const target = targetOverride ?? raw.target ?? DEFAULTS.target;
   // The selected target's own rules come from its descriptor (registered in targets.ts).
@@ -513,9 +530,10 @@ function semanticDiagnostics(
       error(['serving', 'compute'], `"${compute}" is not an instance type of the ${spec.name} catalog`, instanceHint(compute, catalog));
     }
   }
+  checkLlmBudget(raw, projectDir, error, exists);
   const latency = raw.budget?.latency_ms;
   const stages = raw.budget?.stages_ms;
-  if (isObject(latency) && isObject(stages)) {
+  if (isObject(latency) && isObject(stages) && raw.model?.flavor !== 'llm') {
     const total = Object.values(stages).reduce<number>((a, b) => a + (typeof b === 'number' ? b : 0), 0);
     const [pct, limit] = Object.entries(latency)[0] ?? [];
     if (typeof limit === 'number' && total > limit) {
@@ -527,6 +545,64 @@ function semanticDiagnostics(
     }
   }
   return out;
+}
+
+/** The budget fields that exist only for `flavor: llm` (its budget is per token). */
+const LLM_BUDGET_KEYS = ['ttft_ms', 'itl_ms', 'tokens_per_s', 'concurrency', 'request'] as const;
+
+/**
+ * The budget of an LLM is per token, that of every other flavor per stage: each field where it does
+ * not apply is an error saying which one does; the load test's prompts file must exist.
+ */
+function checkLlmBudget(
+  raw: Partial<RawManifest>,
+  projectDir: string,
+  error: (segments: (string | number)[], message: string, hint?: string, key?: boolean) => void,
+  exists: (p: string) => 'file' | 'dir' | undefined,
+): void {
+  const budget = isObject(raw.budget) ? raw.budget : undefined;
+  const flavor = isObject(raw.model) ? raw.model.flavor : undefined;
+  if (!budget || typeof flavor !== 'string') return;
+  if (flavor !== 'llm') {
+    for (const key of LLM_BUDGET_KEYS) {
+      if (budget[key] !== undefined)
+        error(
+          ['budget', key],
+          `"${key}" is a token budget for model.flavor: llm; this model is ${flavor}`,
+          'budget this model with latency_ms (end to end) and stages_ms (per stage of the serving app)',
+          true,
+        );
+    }
+    return;
+  }
+  if (budget.stages_ms !== undefined) {
+    error(
+      ['budget', 'stages_ms'],
+      'stages_ms does not apply to an LLM: it is served by its own server, with no stages to allocate; its budget is per token',
+      'use ttft_ms (time to first token), itl_ms (inter-token latency) or tokens_per_s, latency_ms for a whole completion, and concurrency',
+      true,
+    );
+  }
+  const request = isObject(budget.request) ? budget.request : undefined;
+  const context = isObject(raw.model) && typeof raw.model.context === 'number' ? raw.model.context : DEFAULTS.llmContext;
+  if (typeof request?.max_tokens === 'number' && request.max_tokens >= context) {
+    error(
+      ['budget', 'request', 'max_tokens'],
+      `${request.max_tokens} tokens do not fit the model's context of ${context} (model.context), which also holds the prompt`,
+      `ask for fewer (e.g. max_tokens: ${Math.min(DEFAULTS.llmMaxTokens, Math.floor(context / 2))}) or raise model.context`,
+    );
+  }
+  if (request?.prompt !== undefined && request.prompts !== undefined) {
+    error(
+      ['budget', 'request', 'prompts'],
+      'give either prompt or prompts, not both',
+      'prompt is one message; prompts names a file of them, one per line',
+      true,
+    );
+  } else if (typeof request?.prompts === 'string' && new RegExp(RELATIVE_PATH_PATTERN).test(request.prompts)) {
+    if (exists(path.join(projectDir, request.prompts)) !== 'file')
+      error(['budget', 'request', 'prompts'], `file not found: ${request.prompts}`, 'write the prompts one per line in a text file next to the manifest');
+  }
 }
 
 /**

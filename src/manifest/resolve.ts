@@ -3,7 +3,21 @@
  */
 import path from 'node:path';
 import { registeredTargets, settingsDefaults } from './targets.js';
-import type { DriftMethod, FieldSpec, FieldType, Flavor, GgufQuantType, Manifest, Quantization, TargetName, TargetSettings, TransformerTask } from './types.js';
+import type {
+  DriftMethod,
+  FieldSpec,
+  FieldType,
+  Flavor,
+  GgufQuantType,
+  LlmBudget,
+  LogContent,
+  Manifest,
+  PercentileLimits,
+  Quantization,
+  TargetName,
+  TargetSettings,
+  TransformerTask,
+} from './types.js';
 
 /** Tokens a transformers request is truncated to unless `model.max_tokens` says otherwise. */
 const DEFAULT_MAX_TOKENS = 128;
@@ -20,6 +34,7 @@ export interface RawManifest {
     output?: 'probability' | 'label' | 'value';
     task?: TransformerTask;
     max_tokens?: number;
+    context?: number;
   };
   /** Absent only for flavor llm (the schema requires it for every other flavor). */
   features?: {
@@ -41,7 +56,16 @@ export interface RawManifest {
     batching?: false | { max_batch?: number; max_wait_ms?: number };
     workers?: number;
   };
-  budget?: { latency_ms?: Partial<Record<'p50' | 'p95' | 'p99', number>>; stages_ms?: Record<string, number>; monthly_usd?: number };
+  budget?: {
+    latency_ms?: Partial<Record<'p50' | 'p95' | 'p99', number>>;
+    stages_ms?: Record<string, number>;
+    monthly_usd?: number;
+    ttft_ms?: PercentileLimits;
+    itl_ms?: PercentileLimits;
+    tokens_per_s?: number;
+    concurrency?: number;
+    request?: { prompt?: string; prompts?: string; max_tokens?: number };
+  };
   monitoring?: {
     drift?: {
       threshold?: number;
@@ -49,8 +73,10 @@ export interface RawManifest {
       share?: number;
       method?: DriftMethod;
       features?: Record<string, { method?: DriftMethod; threshold?: number; critical?: boolean }>;
+      reference?: string;
     };
     alerts?: { email?: string | string[] };
+    log_content?: LogContent;
   };
   retraining?: {
     command?: string;
@@ -66,6 +92,8 @@ export interface RawManifest {
 
 export const DEFAULTS = {
   maxTokens: DEFAULT_MAX_TOKENS,
+  /** An LLM's context when the manifest says nothing: enough for chat, small enough for the KV-cache headroom selection sized. */
+  llmContext: 4096,
   tolerance: 1e-9,
   compute: 'auto',
   expectedRps: 10,
@@ -86,6 +114,10 @@ export const DEFAULTS = {
   quantizationCandidates: ['Q8_0', 'Q5_K_M', 'Q4_K_M'] as GgufQuantType[],
   quantizationMaxLoss: 0.05,
   quantizationContext: 512,
+  /** An LLM's load test: streams at once, tokens per request and the prompt when none is written. */
+  llmConcurrency: 4,
+  llmMaxTokens: 128,
+  llmPrompt: 'Write a short story about a lighthouse keeper who finds a message in a bottle.',
   /** The target when the manifest names none: the first registered one (local). */
   get target(): TargetName {
     return registeredTargets()[0]!.name;
@@ -146,6 +178,7 @@ export function resolveManifest(raw: RawManifest, file: string, targetOverride?:
       }),
       output: raw.model.output ?? (raw.model.flavor === 'llm' || raw.model.task === 'embedding' ? 'value' : 'probability'),
       ...(raw.model.flavor === 'transformers' && { task: raw.model.task ?? 'classification', max_tokens: raw.model.max_tokens ?? DEFAULT_MAX_TOKENS }),
+      ...(raw.model.flavor === 'llm' && { context: raw.model.context ?? DEFAULTS.llmContext }),
     },
     // An LLM manifest without a features block resolves to no package and no fields.
     features: {
@@ -170,6 +203,7 @@ export function resolveManifest(raw: RawManifest, file: string, targetOverride?:
       latency_ms: { percentile: percentile as 'p50' | 'p95' | 'p99', value: value ?? DEFAULTS.latency.value },
       stages_ms: { ...(raw.budget?.stages_ms ?? {}) },
       ...(raw.budget?.monthly_usd !== undefined && { monthly_usd: raw.budget.monthly_usd }),
+      ...(raw.model.flavor === 'llm' && { llm: resolveLlmBudget(raw.budget, abs) }),
     },
     monitoring: {
       drift: {
@@ -180,11 +214,17 @@ export function resolveManifest(raw: RawManifest, file: string, targetOverride?:
         features: Object.fromEntries(
           Object.entries(drift.features ?? {}).map(([k, v]) => [
             k,
-            { method: v.method ?? drift.method ?? 'auto', ...(v.threshold !== undefined && { threshold: v.threshold }), critical: v.critical ?? false },
+            {
+              method: v.method ?? drift.method ?? 'auto',
+              ...(v.threshold !== undefined && { threshold: v.threshold }),
+              ...(v.critical !== undefined && { critical: v.critical }),
+            },
           ]),
         ),
+        ...(drift.reference !== undefined && { reference: abs(drift.reference) }),
       },
       alerts: { email: alertEmails(raw.monitoring?.alerts?.email) },
+      log_content: raw.monitoring?.log_content ?? 'full',
     },
     retraining: {
       command: raw.retraining?.command ?? DEFAULTS.retrainCommand,
@@ -215,4 +255,22 @@ export function alertEmails(email: string | string[] | undefined): string[] {
     seen.add(key);
     return true;
   });
+}
+
+/** An LLM's budget: the token budgets as written, `latency_ms` as the end to end (only when written), the load test's defaults. */
+function resolveLlmBudget(budget: RawManifest['budget'], abs: (p: string) => string): LlmBudget {
+  const request = budget?.request;
+  return {
+    ...(budget?.ttft_ms !== undefined && { ttft_ms: { ...budget.ttft_ms } }),
+    ...(budget?.itl_ms !== undefined && { itl_ms: { ...budget.itl_ms } }),
+    ...(budget?.tokens_per_s !== undefined && { tokens_per_s: budget.tokens_per_s }),
+    ...(budget?.latency_ms !== undefined && { e2e_ms: { ...budget.latency_ms } }),
+    concurrency: budget?.concurrency ?? DEFAULTS.llmConcurrency,
+    request: {
+      ...(request?.prompts === undefined
+        ? { prompt: request?.prompt ?? DEFAULTS.llmPrompt }
+        : { promptsFile: abs(request.prompts), promptsRelative: request.prompts }),
+      max_tokens: request?.max_tokens ?? DEFAULTS.llmMaxTokens,
+    },
+  };
 }

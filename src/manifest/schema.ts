@@ -50,6 +50,14 @@ const nonNegative = { type: 'number', minimum: 0 } as const;
 const relativePath = { type: 'string', pattern: RELATIVE_PATH_PATTERN, maxLength: 255, 'x-expected': 'a relative path inside the project' } as const;
 const cron = { type: 'string', pattern: CRON_PATTERN, 'x-expected': 'a five-field cron expression' } as const;
 const email = { type: 'string', pattern: EMAIL_PATTERN, maxLength: 254, 'x-expected': 'an e-mail address' } as const;
+/** Budget percentiles of a token metric: one or more of p50, p95, p99. */
+const tokenPercentiles = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  'x-expected': 'one or more of `p50`, `p95`, `p99` in ms, e.g. `{p50: 200, p95: 500}`',
+  properties: { p50: positive, p95: positive, p99: positive },
+} as const;
 const driftMethods = ['auto', 'psi', 'ks', 'wasserstein', 'chi2', 'jensenshannon', 'linf'];
 
 const field = {
@@ -168,6 +176,14 @@ const baseSchema = {
           default: DEFAULTS.maxTokens,
           description: '`transformers` only: the longest input in tokens; longer texts are truncated',
         },
+        context: {
+          type: 'integer',
+          minimum: 64,
+          maximum: 1048576,
+          'x-default': `\`${DEFAULTS.llmContext}\` for \`llm\``,
+          description:
+            "`llm` only: tokens of context per request (prompt and completion together): llama-server's `--ctx-size`, vLLM's `--max-model-len`; a request whose `max_tokens` exceeds it gets a 400",
+        },
       },
     },
     features: {
@@ -282,7 +298,8 @@ const baseSchema = {
           maxProperties: 1,
           'x-expected': 'one of `{p50: ms}`, `{p95: ms}`, `{p99: ms}`',
           default: { [DEFAULTS.latency.percentile]: DEFAULTS.latency.value },
-          description: 'end-to-end latency target',
+          description:
+            'end-to-end latency target; for `flavor: llm`, the time of a whole streamed completion (request sent → last event), judged only when written',
           properties: { p50: positive, p95: positive, p99: positive },
         },
         stages_ms: {
@@ -290,8 +307,50 @@ const baseSchema = {
           propertyNames: { pattern: '^[a-z][a-z0-9_-]*$', maxLength: 40, 'x-expected': 'a stage name (lowercase letters, digits, _ and -)' },
           'x-expected': 'stage → ms',
           description:
-            'allocation per stage (`network`, `validate`, `features`, `model`, `post`, `log`, …); a warning when they add up to more than the target',
+            'allocation per stage (`network`, `validate`, `features`, `model`, `post`, `log`, …); a warning when they add up to more than the target. Not for `llm` (its budget is per token)',
           additionalProperties: nonNegative,
+        },
+        ttft_ms: {
+          ...tokenPercentiles,
+          description: '`llm` only: time to first token (request sent → first non-empty content of the stream), at one or more percentiles',
+        },
+        itl_ms: {
+          ...tokenPercentiles,
+          description: '`llm` only: inter-token latency (between consecutive content events of a stream, all streams pooled), at one or more percentiles',
+        },
+        tokens_per_s: {
+          ...positive,
+          description:
+            '`llm` only: a floor on each stream’s generation speed (completion tokens after the first ÷ time from first to last token), held by 95 % of streams',
+        },
+        concurrency: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 256,
+          'x-default': `${DEFAULTS.llmConcurrency} for \`llm\``,
+          description: '`llm` only: streams at once in the load test: the load the token budgets hold at',
+        },
+        request: {
+          type: 'object',
+          additionalProperties: false,
+          description: '`llm` only: what one load-test request asks (a chat completion, streamed)',
+          properties: {
+            prompt: {
+              type: 'string',
+              minLength: 1,
+              maxLength: 100000,
+              'x-default': 'a short built-in prompt',
+              description: 'the user message of every request',
+            },
+            prompts: { ...relativePath, description: 'a text file of prompts, one per line, sent in turn (instead of `prompt`)' },
+            max_tokens: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 131072,
+              default: DEFAULTS.llmMaxTokens,
+              description: 'tokens each request may generate',
+            },
+          },
         },
         monthly_usd: { ...nonNegative, description: 'cost ceiling' },
       },
@@ -320,22 +379,39 @@ const baseSchema = {
               description: 'the share of drifted features that makes the data set drift',
             },
             method: { enum: driftMethods, default: DEFAULTS.driftMethod, description: 'the statistic per feature' },
+            reference: {
+              ...relativePath,
+              'x-default': 'the first week of the logs',
+              description:
+                'an LLM\'s baseline traffic ([LLM drift](llm.md#drift-for-llm-traffic)): JSON lines of requests (`{"messages": [...]}` or `{"prompt": "..."}`, optional `"completion"`) or an exported prediction log; must exist',
+            },
             features: {
               type: 'object',
               propertyNames: { pattern: FIELD_NAME_PATTERN, maxLength: 200 },
               'x-key': 'field',
-              description: "per-field overrides (`output` for the model's output)",
+              description:
+                "per-field overrides (`output` for the model's output; an LLM's: prompt_tokens, prompt_chars, completion_tokens, ttft_ms, tokens_per_s, finish_reason, prompt_script, empty_completion, refusal)",
               additionalProperties: {
                 type: 'object',
                 additionalProperties: false,
                 properties: {
                   method: { enum: driftMethods, 'x-default': '`monitoring.drift.method`', description: 'the statistic for this field' },
                   threshold: { ...positive, 'x-default': '`monitoring.drift.threshold`', description: 'the verdict for this field' },
-                  critical: { type: 'boolean', default: false, description: 'the data set drifts when this field drifts' },
+                  critical: {
+                    type: 'boolean',
+                    'x-default': "false (an LLM's finish_reason, empty_completion and refusal: true)",
+                    description: 'the data set drifts when this field drifts',
+                  },
                 },
               },
             },
           },
+        },
+        log_content: {
+          enum: ['full', 'redacted', 'hashed'],
+          default: 'full',
+          description:
+            '`llm` only: how prompts and completions are kept in the prediction log: `full`, `redacted` (their length only) or `hashed` (their sha256: equal prompts stay countable); token counts and timings are always logged',
         },
         alerts: {
           type: 'object',

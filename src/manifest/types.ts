@@ -25,8 +25,28 @@ export type FieldType = (typeof FIELD_TYPES)[number];
 export const TRANSFORMER_TASKS = ['classification', 'embedding'] as const;
 export type TransformerTask = (typeof TRANSFORMER_TASKS)[number];
 
+/**
+ * What drift-check compares of an LLM's traffic (src/monitoring/drift/llm.ts), the names
+ * `monitoring.drift.features` takes on an LLM manifest. The behaviour features (finish reasons,
+ * empty and refused completions) are critical unless the manifest says otherwise.
+ */
+export const LLM_DRIFT_FEATURES = [
+  'prompt_tokens',
+  'prompt_chars',
+  'completion_tokens',
+  'ttft_ms',
+  'tokens_per_s',
+  'finish_reason',
+  'prompt_script',
+  'empty_completion',
+  'refusal',
+] as const;
+export type LlmDriftFeature = (typeof LLM_DRIFT_FEATURES)[number];
+
 export const QUANTIZATIONS = ['fp32', 'fp16', 'bf16', 'int8', 'int4'] as const;
 export type Quantization = (typeof QUANTIZATIONS)[number];
+/** How an LLM's prompts and completions are kept in the prediction log (the gateway's LOG_CONTENT). */
+export type LogContent = 'full' | 'redacted' | 'hashed';
 
 /**
  * llama.cpp quantization types `model.quantization.candidates` may name (`llama-quantize`'s names):
@@ -88,7 +108,8 @@ export interface DriftFeatureSettings {
   method: DriftMethod;
   /** Threshold for the method; undefined = the method's default. */
   threshold?: number;
-  critical: boolean;
+  /** Undefined: the feature's default (false, except an LLM's behaviour features). */
+  critical?: boolean;
 }
 
 export interface Manifest {
@@ -115,6 +136,8 @@ export interface Manifest {
     task?: TransformerTask;
     /** `transformers`: longest input in tokens, longer texts are truncated (default 128). */
     max_tokens?: number;
+    /** `llm`: tokens of context per request (default 4096). */
+    context?: number;
   };
   features: {
     /** Python package name shared by training and serving (absent for an LLM without a features block). */
@@ -153,6 +176,8 @@ export interface Manifest {
     /** Stage → allocated milliseconds, in declaration order (server stages and user-declared ones). */
     stages_ms: Record<string, number>;
     monthly_usd?: number;
+    /** `flavor: llm` only: the budget per token and the streaming load test that measures it. */
+    llm?: LlmBudget;
   };
   monitoring: {
     drift: {
@@ -162,9 +187,13 @@ export interface Manifest {
       method: DriftMethod;
       threshold?: number;
       features: Record<string, DriftFeatureSettings>;
+      /** An LLM's reference traffic (absolute path): prompts, or an exported prediction log; unset: the first week of the logs. */
+      reference?: string;
     };
     /** Who is told when the cloud's monitor finds drift: e-mail addresses, de-duplicated (empty: nobody). */
     alerts: { email: string[] };
+    /** `llm`: how prompts and completions are kept in the prediction log. */
+    log_content: LogContent;
   };
   retraining: {
     command: string;
@@ -180,6 +209,32 @@ export interface Manifest {
   rollout: { canary: { min_requests: number } };
   /** Problems that do not stop the manifest from loading (e.g. stage budgets above the total). */
   warnings?: Diagnostic[];
+}
+
+/** A budget at one or more percentiles (ms). */
+export type PercentileLimits = Partial<Record<'p50' | 'p95' | 'p99', number>>;
+
+/** An LLM's budget (`budget` of a `flavor: llm` manifest), resolved. */
+export interface LlmBudget {
+  /** Time to first non-empty content, per request. */
+  ttft_ms?: PercentileLimits;
+  /** Time between consecutive content events, all streams pooled. */
+  itl_ms?: PercentileLimits;
+  /** Floor on each stream's generation speed, held by 95 % of streams. */
+  tokens_per_s?: number;
+  /** A whole streamed completion, request sent → last event: `budget.latency_ms` when written. */
+  e2e_ms?: PercentileLimits;
+  /** Streams at once in the load test. */
+  concurrency: number;
+  /** What one load-test request asks: its prompts (in turn) and how many tokens it may generate. */
+  request: {
+    /** The user message of every request (absent when a prompts file is named). */
+    prompt?: string;
+    /** Absolute path of the prompts file (one prompt per line, sent in turn), and as written. */
+    promptsFile?: string;
+    promptsRelative?: string;
+    max_tokens: number;
+  };
 }
 
 /** A problem found in the manifest, with its position. */

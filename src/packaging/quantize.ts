@@ -26,6 +26,7 @@ import { ManifestError, OperationError } from '../util/errors.js';
 import type { Reporter } from '../util/reporter.js';
 import { sha256File } from '../util/fs.js';
 import { readGgufHeader, sourceType } from './gguf.js';
+import { findLlamaServer, onPath } from './local-python.js';
 import { render, type ModelInfo, type RenderedFile } from './render.js';
 
 /** Greedy tokens one speed run generates, runs per file (the median is kept) after one warm-up. */
@@ -72,12 +73,12 @@ export interface QuantizedModel {
 }
 
 /**
- * Find the tools: `MLSHIP_LLAMA_QUANTIZE` / `MLSHIP_LLAMA_PERPLEXITY` / `MLSHIP_LLAMA_SERVER`, else
- * beside the llama-server in use (the variable's folder), else on the PATH. Missing → exit 1 with how
- * to get them.
+ * Find the tools: llama-server as the local target finds it (MLSHIP_LLAMA_SERVER, else
+ * `targets.local.llama_server`, else the PATH); `MLSHIP_LLAMA_QUANTIZE` / `MLSHIP_LLAMA_PERPLEXITY`,
+ * else beside that llama-server, else on the PATH. Missing → exit 1 with how to get them.
  */
-export function findLlamaTools(env: NodeJS.ProcessEnv): LlamaTools {
-  const server = env.MLSHIP_LLAMA_SERVER || onPath('llama-server', env);
+export function findLlamaTools(manifest: Manifest, env: NodeJS.ProcessEnv): LlamaTools {
+  const server = findLlamaServer({ configured: manifest.targets.local?.llama_server, env });
   const beside = (name: string) => {
     if (!server) return undefined;
     const candidate = path.join(path.dirname(server), name);
@@ -97,24 +98,11 @@ export function findLlamaTools(env: NodeJS.ProcessEnv): LlamaTools {
       'llama_tools_missing',
       `model.quantization measures candidates with llama.cpp's tools, and ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not found`,
       {
-        hint: 'Build them from llama.cpp (cmake -B build && cmake --build build --target llama-quantize llama-perplexity llama-server) and put them on the PATH or beside llama-server (MLSHIP_LLAMA_SERVER), or name each with MLSHIP_LLAMA_QUANTIZE / MLSHIP_LLAMA_PERPLEXITY; or write a width (model.quantization: fp16) to skip the measurement.',
+        hint: 'Build them from llama.cpp (cmake -B build && cmake --build build --target llama-quantize llama-perplexity llama-server) and put them on the PATH or beside llama-server (MLSHIP_LLAMA_SERVER or targets.local.llama_server), or name each with MLSHIP_LLAMA_QUANTIZE / MLSHIP_LLAMA_PERPLEXITY; or write a width (model.quantization: fp16) to skip the measurement.',
       },
     );
   }
   return tools as LlamaTools;
-}
-
-function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
-  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const file = path.join(dir, name);
-    try {
-      if (statSync(file).isFile()) return file;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
 }
 
 /** The source's width, or a clear error when it is not an unquantized GGUF. */
@@ -143,7 +131,7 @@ export function checkSource(manifest: Manifest): GgufSourceType {
 export async function quantizeModel(manifest: Manifest, workDir: string, env: NodeJS.ProcessEnv, output: Reporter): Promise<QuantizedModel> {
   const sweep = manifest.model.quantizationSweep!;
   const sourceTypeName = checkSource(manifest);
-  const tools = findLlamaTools(env);
+  const tools = findLlamaTools(manifest, env);
   mkdirSync(workDir, { recursive: true });
   const source = manifest.model.path;
   const stem = path.basename(source).replace(/\.gguf$/i, '');

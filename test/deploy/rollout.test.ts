@@ -4,12 +4,18 @@
  * chosen by the test. Every target's canary goes through this one function; the conformance suite
  * checks the targets wire it up, these tests check what it decides.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadManifestFile } from '../../src/manifest/load.js';
+import { exampleDir } from '../helpers/cli.js';
+import { llmProject } from '../packaging/llm-fixture.js';
 import { manualClock } from '../../src/deploy/poll.js';
 import {
   ALL_AT_ONCE,
   CanaryInconclusiveError,
   CanaryRevertedError,
+  guardsFromManifest,
   runRollout,
   type MetricsReader,
   type RolloutGuards,
@@ -181,5 +187,32 @@ describe('canary', () => {
     const { outcome, calls } = await roll(canary(2, { promoteInconclusive: true }), [{ requests: 3, errors5xx: 3 }]);
     expect(calls).toEqual(['split v1 v2 10', 'all v1']);
     expect(outcome).toMatchObject({ code: 'canary_reverted' });
+  });
+});
+
+describe('guards from the manifest', () => {
+  const manifestOf = (extra: string) => {
+    const project = llmProject({ file: 'model.gguf', quantization: 'int4' });
+    try {
+      const file = path.join(project.dir, 'mlship.yaml');
+      writeFileSync(file, readFileSync(file, 'utf8') + extra);
+      return loadManifestFile(file);
+    } finally {
+      project.cleanup();
+    }
+  };
+
+  it('guards an LLM canary by its 5xx alone, unless the manifest writes an end-to-end budget', () => {
+    expect(guardsFromManifest(manifestOf('')).latency.maxMs).toBe(Number.POSITIVE_INFINITY);
+    expect(guardsFromManifest(manifestOf('budget:\n  latency_ms: { p99: 30000 }\n')).latency).toEqual({ percentile: 'p99', maxMs: 30000, periods: 3 });
+  });
+
+  it('guards a tabular canary by budget.latency_ms (default p95 200 ms)', () => {
+    const manifest = loadManifestFile(path.join(exampleDir, 'mlship.yaml'));
+    expect(guardsFromManifest(manifest).latency).toEqual({
+      percentile: manifest.budget.latency_ms.percentile,
+      maxMs: manifest.budget.latency_ms.value,
+      periods: 3,
+    });
   });
 });

@@ -20,6 +20,9 @@ features:
   baseline: data/train.csv
 `;
 
+/** An LLM manifest: no features block. */
+const LLM = 'name: chat\nmodel:\n  path: model/model.joblib\n  flavor: llm\n  params: 7000000000\n';
+
 /** More recipients than Azure ML's monitor takes: 20 × 26 characters + 19 commas = 539 > 499. */
 const MANY_EMAILS = Array.from({ length: 20 }, (_, i) => `team-member-${String(i).padStart(2, '0')}@example.com`);
 const AZURE = 'target: azure\ntargets:\n  azure: { subscription: 00000000-0000-4000-8000-000000000001, resource_group: rg, workspace: my-ws }\n';
@@ -223,6 +226,25 @@ const CASES: [string, string, string[]][] = [
       'mlship.yaml:12:20: monitoring.alerts.email: "ops@localhost" is not an e-mail address (e.g. "ml-team@example.com"; write several as a list: [a@example.com, b@example.com])',
     ],
   ],
+  [
+    'LLM drift: a reference file that is not there',
+    `${LLM}monitoring:\n  drift:\n    reference: data/prompts.jsonl\n`,
+    [
+      'mlship.yaml:8:16: monitoring.drift.reference: file not found: data/prompts.jsonl (point it at JSON lines of reference requests ({"messages": [...]} or {"prompt": "..."}) or an exported prediction log)',
+    ],
+  ],
+  [
+    'LLM drift: a feature an LLM check does not have',
+    `${LLM}monitoring:\n  drift:\n    features:\n      finish_reasons: { critical: false }\n`,
+    ['mlship.yaml:9:7: monitoring.drift.features.finish_reasons: "finish_reasons" is not one of an LLM\'s drift features (did you mean "finish_reason"?)'],
+  ],
+  [
+    'drift reference on a tabular model',
+    `${BASE}monitoring:\n  drift: { reference: data/train.csv }\n`,
+    [
+      "mlship.yaml:12:23: monitoring.drift.reference: a drift reference applies to an LLM (model.flavor: llm) (a tabular model's baseline is features.baseline (profiled by `mlship build`); remove monitoring.drift.reference)",
+    ],
+  ],
   ['alert e-mail: an empty list', `${BASE}monitoring:\n  alerts: { email: [] }\n`, ['mlship.yaml:12:20: monitoring.alerts.email: must not be empty']],
   [
     "alert e-mail: more than Azure ML's 499 characters, at the key",
@@ -262,10 +284,10 @@ describe('broken manifests', () => {
     writeFileSync(file, 'name: chat\nmodel:\n  path: model/model.joblib\n  flavor: llm\n  params: 7000000000\n');
     const r = await runCli(['validate', '-f', 'llm.yaml'], { cwd: project.dir });
     expect(r).toEqual({ code: 0, stdout: 'ok  llm.yaml: chat (llm, no features block, target local)\n', stderr: '' });
-    // drift-check says what drift means for an LLM now, instead of failing on an empty schema.
+    // drift-check compares an LLM's traffic (test/monitoring/drift/llm-cli.test.ts): here it has no logs to read.
     const drift = await runCli(['drift-check', '-f', 'llm.yaml', '--logs', 'nowhere'], { cwd: project.dir });
-    expect(drift.code).toBe(2);
-    expect(drift.stderr).toMatch(/drift-check does not apply to an LLM yet: .*no prediction log/);
+    expect(drift.code).toBe(1);
+    expect(drift.stderr).toMatch(/no prediction logs at nowhere/);
   });
 
   it.each(CASES)('%s', async (name, text, expected) => {

@@ -1,8 +1,11 @@
-/** `mlship budget` — load-test the live deployment (or --url) and judge the latency and cost budgets. */
+/**
+ * `mlship budget` — load-test the live deployment (or --url) and judge the latency and cost budgets;
+ * for an LLM, a streaming load test judged per token.
+ */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { measureBudget, planLoad } from '../../budget/budget.js';
-import { renderBudget } from '../../budget/render.js';
+import { measureBudget, measureLlmBudget, planLlmLoad, planLoad } from '../../budget/budget.js';
+import { renderBudget, renderLlmBudget } from '../../budget/render.js';
 import { durationSeconds } from '../../util/duration.js';
 import { ExitCode, OperationError, UsageError } from '../../util/errors.js';
 import type { Manifest } from '../../manifest/types.js';
@@ -10,6 +13,7 @@ import type { CommandModule, Context } from '../context.js';
 
 export const run: CommandModule['run'] = async (ctx, _args, options) => {
   const manifest = await ctx.manifest();
+  if (manifest.model.flavor === 'llm') return runLlm(ctx, manifest, options);
   const url = typeof options.url === 'string' ? checkUrl(options.url) : await liveUrl(ctx, manifest);
   const plan = planLoad(manifest, {
     url,
@@ -30,9 +34,7 @@ export const run: CommandModule['run'] = async (ctx, _args, options) => {
     ctx.output.warn(`the load generator used ${result.load.generator.cpuPercent}% of a core: it may be the bottleneck, lower --rps`);
   if (typeof options.report === 'string') {
     const { renderReport } = await import('../../budget/report.js');
-    const file = path.resolve(ctx.cwd, options.report);
-    writeFileSync(file, renderReport(result, { name: manifest.name, generatedAt: new Date() }));
-    ctx.output.info(`report written to ${path.relative(ctx.cwd, file) || file}`);
+    writeReport(ctx, options.report, renderReport(result, { name: manifest.name, generatedAt: new Date() }));
   }
   return {
     data: result,
@@ -40,6 +42,48 @@ export const run: CommandModule['run'] = async (ctx, _args, options) => {
     exitCode: result.verdict === 'over' ? ExitCode.checkFailed : ExitCode.ok,
   };
 };
+
+/** An LLM: `budget.concurrency` streams (--connections overrides) for a while, judged per token. */
+async function runLlm(ctx: Context, manifest: Manifest, options: Record<string, unknown>): ReturnType<CommandModule['run']> {
+  if (options.rps !== undefined)
+    throw new UsageError('--rps does not apply to an LLM: its load is a number of streams at once', {
+      hint: 'set budget.concurrency in mlship.yaml, or pass --connections N',
+    });
+  const live = typeof options.url !== 'string';
+  const url = live ? await liveUrl(ctx, manifest) : checkUrl(options.url as string);
+  const plan = planLlmLoad(manifest, {
+    url,
+    ...numberOption(options.connections, '--connections', 'connections', true),
+    ...(options.duration !== undefined && { durationSeconds: durationSeconds(options.duration, '--duration') }),
+  });
+  const progress = await ctx.output.progress(`streaming ${plan.concurrency} at once to ${plan.url} for ${plan.durationSeconds} s`);
+  let result;
+  try {
+    result = await measureLlmBudget(manifest, plan, { record: live });
+  } catch (error) {
+    progress.fail();
+    throw error;
+  }
+  progress.succeed(`${result.load.requests} completions in ${(result.load.wallMs / 1000).toFixed(1)} s`);
+  if (result.load.generator.saturated)
+    ctx.output.warn(`the load generator used ${result.load.generator.cpuPercent}% of a core: it may be the bottleneck, lower --connections`);
+  if (typeof options.report === 'string') {
+    const { renderLlmReport } = await import('../../budget/report.js');
+    writeReport(ctx, options.report, renderLlmReport(result, { name: manifest.name, generatedAt: new Date() }));
+  }
+  return {
+    data: result,
+    text: renderLlmBudget(result, (style, text) => ctx.output.style(style, text)),
+    exitCode: result.verdict === 'over' ? ExitCode.checkFailed : ExitCode.ok,
+  };
+}
+
+/** Write `--report`'s HTML and say where. */
+function writeReport(ctx: Context, name: string, html: string): void {
+  const file = path.resolve(ctx.cwd, name);
+  writeFileSync(file, html);
+  ctx.output.info(`report written to ${path.relative(ctx.cwd, file) || file}`);
+}
 
 /** The live deployment's URL from the target; a clear error when nothing is live. */
 async function liveUrl(ctx: Context, manifest: Manifest): Promise<string> {

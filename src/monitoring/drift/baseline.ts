@@ -11,7 +11,7 @@ import { typeRows } from '../../manifest/typed-rows.js';
 import type { FieldSpec } from '../../manifest/types.js';
 import type { LogSource, LogWindow } from '../../logs/types.js';
 import { PROFILE_FORMAT, profileCategorical, profileNumeric, type BaselineProfile, type FeatureProfile, type Value } from '../../baseline/profile.js';
-import { detectFileFormat, fileLogSource, parseTime, readSource, ReadStats } from '../../logs/readers.js';
+import { detectFileFormat, fileLogSource, parseTime, readSource, ReadStats, type ExtractValues } from '../../logs/readers.js';
 
 const WEEK_MS = 7 * 86_400_000;
 
@@ -137,13 +137,15 @@ export async function loadBaselineFile(file: string, schema: Record<string, Fiel
 
 /**
  * `--reference first-week`: the first seven days of the logs (from the earliest prediction) as the
- * baseline, and the window to check narrowed to start after them.
+ * baseline (until `end`), and the window to check narrowed to start after them. `extract` fills the
+ * values another way than from the input fields (an LLM's: llm-values.ts).
  */
 export async function firstWeekReference(
   sources: LogSource[],
   schema: Record<string, FieldSpec>,
   window: LogWindow,
-): Promise<{ profile: BaselineProfile; window: LogWindow }> {
+  extract?: ExtractValues,
+): Promise<{ profile: BaselineProfile; window: LogWindow; end: Date }> {
   const fields = Object.keys(schema);
   let earliest = Infinity;
   for (const s of sources) {
@@ -173,12 +175,13 @@ export async function firstWeekReference(
         outputs.push(r.output);
         return undefined;
       },
-      { fields, window: { from: new Date(earliest), to: end }, stats: new ReadStats() },
+      { fields, extract, window: { from: new Date(earliest), to: end }, stats: new ReadStats() },
     );
   }
   const from = window.from && window.from > end ? window.from : end;
   return {
     profile: profileRows(rows, schema, `first week of logs (${new Date(earliest).toISOString()} – ${end.toISOString()})`, outputs),
     window: { from, to: window.to },
+    end,
   };
 }

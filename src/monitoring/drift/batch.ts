@@ -12,7 +12,8 @@
  */
 import type { LogSource } from '../../logs/types.js';
 import { categoryValue, numericValue, WRONG } from './coerce.js';
-import { lineHandler, ReadStats } from '../../logs/readers.js';
+import { lineHandler, ReadStats, type ExtractValues } from '../../logs/readers.js';
+import { llmValues } from './llm-values.js';
 
 /** What to extract: fields in slot order, their kinds, the output's kind, and the window. */
 export interface BatchSpec {
@@ -22,7 +23,12 @@ export interface BatchSpec {
   output?: 'numeric' | 'categorical';
   from?: number;
   to?: number;
+  /** What the fields are: input fields (default), or what an LLM check derives from each record (llm-values.ts). */
+  view?: 'llm';
 }
+
+/** How each view fills a record's values (a name, not a function, so a spec crosses to parser threads). */
+const VIEWS: Record<NonNullable<BatchSpec['view']>, ExtractValues> = { llm: llmValues };
 
 /** A categorical column of one batch: categories in order of first appearance, and their counts. */
 export interface CategoryCounts {
@@ -161,7 +167,7 @@ export function parseBatch(spec: BatchSpec, format: LogSource['format'], descrip
   let records = 0;
   const row = new Array<number | string | null>(k);
   const stats = new BatchStats();
-  const handle = lineHandler(format, description, spec, stats, (r) => {
+  const handle = lineHandler(format, description, { ...spec, extract: spec.view && VIEWS[spec.view] }, stats, (r) => {
     // Coerce the whole row first so a malformed line contributes nothing.
     for (let i = 0; i < k; i++) {
       const raw = r.values[i];

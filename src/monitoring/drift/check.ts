@@ -7,7 +7,7 @@ import { OperationError } from '../../util/errors.js';
 import type { FieldSpec, Manifest } from '../../manifest/types.js';
 import type { LogSource, LogWindow } from '../../logs/types.js';
 import { CategoricalAccumulator, type CategoricalStats } from './categorical.js';
-import { chooseMethod, isDrift, METHOD_INFO, type ConcreteMethod, type FeatureKind } from './methods.js';
+import { chooseMethod, isDrift, METHOD_INFO, type ConcreteMethod, type FeatureKind, type MethodDefaults } from './methods.js';
 import { NumericAccumulator, type NumericStats } from './numeric.js';
 import type { BaselineProfile, FeatureProfile } from '../../baseline/profile.js';
 import { parseBatch, type BatchSpec, type CategoryCounts, type ParsedBatch } from './batch.js';
@@ -28,6 +28,10 @@ export interface DriftCheckInput {
   settings: Manifest['monitoring']['drift'];
   /** Parser threads for large logs (default: from the cores, the memory and MLSHIP_DRIFT_WORKERS; 0 = inline). */
   workers?: number;
+  /** What the features are: input fields (default) or an LLM's derived features (llm-values.ts). */
+  view?: BatchSpec['view'];
+  /** Defaults that kind of check changes (the method `auto` takes, features critical by default). */
+  defaults?: MethodDefaults;
 }
 
 /**
@@ -128,6 +132,7 @@ export async function runDriftCheck(input: DriftCheckInput): Promise<DriftResult
       output: outputSlot?.profile.kind,
       from: input.window?.from?.getTime(),
       to: input.window?.to?.getTime(),
+      ...(input.view && { view: input.view }),
     };
     // Batches are consumed in log order, whichever thread parsed them, so the accumulators see the
     // values in the same order either way. `lineOffset` places a batch's problems in its source.
@@ -203,7 +208,7 @@ export async function runDriftCheck(input: DriftCheckInput): Promise<DriftResult
       });
     }
 
-    const features = slots.map((s) => ordered(scoreSlot(s, input.settings)));
+    const features = slots.map((s) => ordered(scoreSlot(s, input.settings, input.defaults)));
     const output = outputSlot
       ? scoreOutput(outputSlot, input.settings, outputUnsupported, outputAbsent)
       : { supported: false, drift: false, reason: 'the baseline has no model outputs to compare with' };
@@ -307,10 +312,10 @@ function rate(missing: number, present: number): number {
   return missing + present === 0 ? 0 : missing / (missing + present);
 }
 
-function scoreSlot(slot: Slot, settings: Manifest['monitoring']['drift']): FeatureResult {
+function scoreSlot(slot: Slot, settings: Manifest['monitoring']['drift'], defaults?: MethodDefaults): FeatureResult {
   const p = slot.profile;
   const kind: FeatureKind = p.kind;
-  const choice = chooseMethod(slot.name, kind, p.count, settings);
+  const choice = chooseMethod(slot.name, kind, p.count, settings, defaults);
   const numeric = slot.numeric?.finish();
   const categorical = slot.categorical?.finish();
   const current = numeric?.count ?? categorical?.count ?? 0;

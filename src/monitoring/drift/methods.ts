@@ -33,23 +33,32 @@ export interface MethodChoice {
 }
 
 /**
+ * What a kind of check changes in the defaults (an LLM's, src/monitoring/drift/llm.ts): the method
+ * `auto` takes for a kind whatever the baseline's size, and the features critical unless the
+ * manifest says otherwise.
+ */
+export interface MethodDefaults {
+  auto?: Partial<Record<FeatureKind, ConcreteMethod>>;
+  critical?: readonly string[];
+}
+
+/**
  * The method and threshold for one feature: its own `monitoring.drift.features.<name>` settings,
  * else the global method; a threshold set globally applies to whichever method runs, except that
  * under `auto` it applies only to the distance methods (a p-value keeps its 0.05).
  */
-export function chooseMethod(name: string, kind: FeatureKind, baselineCount: number, drift: Manifest['monitoring']['drift']): MethodChoice {
+export function chooseMethod(
+  name: string,
+  kind: FeatureKind,
+  baselineCount: number,
+  drift: Manifest['monitoring']['drift'],
+  defaults: MethodDefaults = {},
+): MethodChoice {
   const own: DriftFeatureSettings | undefined = drift.features[name];
   const requested = own?.method ?? drift.method;
-  const method: ConcreteMethod =
-    requested !== 'auto'
-      ? requested
-      : kind === 'numeric'
-        ? baselineCount <= AUTO_SMALL_N
-          ? 'ks'
-          : 'wasserstein'
-        : baselineCount <= AUTO_SMALL_N
-          ? 'chi2'
-          : 'jensenshannon';
+  const small = baselineCount <= AUTO_SMALL_N;
+  const byKind: ConcreteMethod = kind === 'numeric' ? (small ? 'ks' : 'wasserstein') : small ? 'chi2' : 'jensenshannon';
+  const method: ConcreteMethod = requested !== 'auto' ? requested : (defaults.auto?.[kind] ?? byKind);
   const info = METHOD_INFO[method];
   if (!info.kinds.includes(kind)) {
     throw new UsageError(`drift method "${method}" does not apply to ${kind} feature "${name}"`, {
@@ -62,7 +71,7 @@ export function chooseMethod(name: string, kind: FeatureKind, baselineCount: num
   }
   const globalApplies = drift.threshold !== undefined && (requested !== 'auto' || info.score === 'distance') && own?.method === undefined;
   const threshold = own?.threshold ?? (globalApplies ? drift.threshold! : info.threshold);
-  return { method, threshold, critical: own?.critical ?? false };
+  return { method, threshold, critical: own?.critical ?? defaults.critical?.includes(name) ?? false };
 }
 
 /** Whether a score crosses its threshold: p-values below it, distances at or above it. */

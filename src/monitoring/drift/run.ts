@@ -1,7 +1,7 @@
 /**
  * `mlship drift-check` end to end: pick the logs (`--logs`, else the target's prediction logs in
  * the window) and the baseline (`--baseline`, `--reference first-week`, else the live version's
- * profile from the target), run the check, write the HTML report, fire the drift command.
+ * profile from the target; an LLM's: llm.ts), run the check, write the HTML report, fire the drift command.
  */
 import path from 'node:path';
 import type { Reporter } from '../../util/reporter.js';
@@ -68,49 +68,55 @@ export async function checkDrift(ctx: DriftRunContext, flags: DriftFlags): Promi
     return target;
   };
   const schema = ctx.manifest.features.schema;
-  if (ctx.manifest.model.flavor === 'llm') {
-    // Until mlship serves LLMs with its own contract, the image is the LLM server's own: it writes no
-    // prediction log and validates no fields, so there is nothing to compare with a baseline.
-    throw new UsageError(
-      `drift-check does not apply to an LLM yet: the ${ctx.manifest.name} image is the LLM server's own (no prediction log, no request fields)`,
-      {
-        code: 'drift_not_applicable',
-        hint: "Watch an LLM with its server's own metrics (vLLM: /metrics) until mlship serves LLMs with its prediction log.",
-      },
-    );
-  }
   const allSources = async (w: LogWindow): Promise<LogSource[]> =>
     flags.logs ? localLogSources(flags.logs, w, ctx.cwd) : (await getTarget()).predictionLogs(w);
-
-  let baseline: BaselineProfile;
-  let baselineSource: string;
-  if (flags.reference === 'first-week') {
-    const ref = await firstWeekReference(await allSources({}), schema, window);
-    baseline = ref.profile;
-    baselineSource = ref.profile.source.path;
-    window = ref.window;
-  } else if (flags.baseline) {
-    baseline = await loadBaselineFile(flags.baseline, schema, ctx.cwd);
-    baselineSource = flags.baseline;
-  } else {
-    baseline = await (await getTarget()).baseline();
-    baselineSource = `the live version's baseline (${baseline.source.path})`;
-  }
-  const sources = await allSources(window);
-  ctx.output.debug(`drift-check: ${sources.length} log source(s), baseline ${baselineSource}`);
   const workers = parserThreads(ctx.env);
   ctx.output.debug(
     workers > 0 ? `drift-check: a log longer than one batch is parsed on ${workers} parser threads` : 'drift-check: logs are parsed on the main thread',
   );
-  const result: DriftOutcome['result'] = await runDriftCheck({
-    baseline,
-    baselineSource,
-    sources,
-    window,
-    schema,
-    settings: ctx.manifest.monitoring.drift,
-    workers,
-  });
+
+  let result: DriftOutcome['result'];
+  if (ctx.manifest.model.flavor === 'llm') {
+    // An LLM's traffic has no request fields: what it derives from each request is compared instead (llm.ts).
+    const { checkLlmDrift } = await import('./llm.js');
+    result = await checkLlmDrift({
+      manifest: ctx.manifest,
+      sources: allSources,
+      window,
+      ...(flags.baseline !== undefined && { baselineFile: flags.baseline }),
+      firstWeek: flags.reference === 'first-week',
+      cwd: ctx.cwd,
+      now: ctx.now,
+      workers,
+      debug: (m) => ctx.output.debug(m),
+    });
+  } else {
+    let baseline: BaselineProfile;
+    let baselineSource: string;
+    if (flags.reference === 'first-week') {
+      const ref = await firstWeekReference(await allSources({}), schema, window);
+      baseline = ref.profile;
+      baselineSource = ref.profile.source.path;
+      window = ref.window;
+    } else if (flags.baseline) {
+      baseline = await loadBaselineFile(flags.baseline, schema, ctx.cwd);
+      baselineSource = flags.baseline;
+    } else {
+      baseline = await (await getTarget()).baseline();
+      baselineSource = `the live version's baseline (${baseline.source.path})`;
+    }
+    const sources = await allSources(window);
+    ctx.output.debug(`drift-check: ${sources.length} log source(s), baseline ${baselineSource}`);
+    result = await runDriftCheck({
+      baseline,
+      baselineSource,
+      sources,
+      window,
+      schema,
+      settings: ctx.manifest.monitoring.drift,
+      workers,
+    });
+  }
 
   if (flags.report) {
     const file = path.resolve(ctx.cwd, flags.report);
