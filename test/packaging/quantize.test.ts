@@ -14,7 +14,9 @@ import { chooseQuantization } from '../../src/compute/quantization.js';
 import { selectionInput } from '../../src/compute/select.js';
 import { loadManifestFile } from '../../src/manifest/load.js';
 import type { BuildInfo } from '../../src/packaging/index.js';
+import { freePort } from '../../src/targets/local/processes.js';
 import { json, runCli, type RunResult } from '../helpers/cli.js';
+import { chat } from '../helpers/llm.js';
 import { makeSource, quantizeProject } from './quantize-fixture.js';
 
 const project = (modelFile: string, model: (dest: string, evalTextFile: string) => void) => quantizeProject(modelFile, model, { candidates: ['Q8_0', 'Q2_K'] });
@@ -80,6 +82,27 @@ describe('mlship build with model.quantization (measured)', () => {
     expect(built.stderr).toMatch(/F16 \(source\)\s+3\.\d+ MB\s+perplexity\s+\d+\.\d{4}/);
     expect(built.stderr).toContain(`quantization ${q.reason}`);
   });
+
+  it('deploys the chosen file on the local target and answers chats with it', async () => {
+    const { build } = json<{ build: BuildInfo }>(built);
+    const env = { MLSHIP_LLAMA_THREADS: '1' };
+    const push = await runCli(['push', '--json'], { cwd: source.dir, env });
+    expect(push.code, push.stderr).toBe(0);
+    const url = `http://127.0.0.1:${await freePort()}`;
+    try {
+      const deploy = await runCli(['deploy', '--port', url.split(':')[2]!, '--json'], { cwd: source.dir, env, timeoutMs: 120_000 });
+      expect(deploy.code, `${deploy.stderr}\n${deploy.stdout}`).toBe(0);
+      expect(json(deploy)).toMatchObject({ live: { version: 'v1', healthy: true } });
+      const answer = await chat(url, 'the river', { maxTokens: 8 });
+      expect(answer.status, answer.body).toBe(200);
+      expect(JSON.parse(answer.body)).toMatchObject({ object: 'chat.completion', usage: { completion_tokens: 8 } });
+      // The version serves the build's model: the quantized file, by its digest.
+      const status = await runCli(['status', '--json'], { cwd: source.dir, env });
+      expect(status.stdout).toContain(build.id);
+    } finally {
+      await runCli(['stop'], { cwd: source.dir, env });
+    }
+  }, 180_000);
 
   it('reuses the build without measuring again while the model, eval text and candidates stay the same', async () => {
     const again = await runCli(['build', '--no-image', '--json'], { cwd: source.dir, timeoutMs: 60_000 });
