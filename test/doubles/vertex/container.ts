@@ -5,17 +5,15 @@
  * AIP_ENDPOINT_ID, plus containerSpec.env). There is no image registry here, so the image's content is
  * taken from what `mlship push` stores beside the artifact: the build context is
  * `gs://…/builds/<id>/` and artifactUri is its `model/` folder — the same files the image is built
- * from, started with the build's one launch contract (src/packaging/launch.ts).
+ * from, started with the build's one launch contract (../shared/container.ts).
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { serverCommand } from '../../../src/packaging/launch.js';
-import { freePort } from '../../../src/targets/local/processes.js';
 import { python as suitePython } from '../../helpers/cli.js';
 import type { Container, ContainerRunner } from './grpc-fake.js';
 import type { VertexHttpFake } from './http-fake.js';
+import { startContainer } from '../shared/container.js';
 
 /** A runner that starts the serving app from the build context stored in the GCS fake. */
 export function servingAppRunner(http: VertexHttpFake, python = suitePython): ContainerRunner {
@@ -31,45 +29,32 @@ export function servingAppRunner(http: VertexHttpFake, python = suitePython): Co
       mkdirSync(path.dirname(file), { recursive: true });
       writeFileSync(file, o.data);
     }
-    const port = await freePort();
     const predictRoute = spec.predictRoute || `/v1/endpoints/${endpointId}/deployedModels/${deployedModelId}:predict`;
     const healthRoute = spec.healthRoute || `/v1/endpoints/${endpointId}/deployedModels/${deployedModelId}`;
-    const cmd = serverCommand(python, dir, { port, host: '127.0.0.1', logDir: path.join(dir, 'logs') });
-    const env = {
-      ...process.env,
-      ...cmd.env,
-      ...Object.fromEntries((spec.env ?? []).map((e: { name: string; value: string }) => [e.name, e.value])),
-      AIP_HTTP_PORT: String(port),
-      AIP_HEALTH_ROUTE: healthRoute,
-      AIP_PREDICT_ROUTE: predictRoute,
-      AIP_STORAGE_URI: path.join(dir, 'model'),
-      AIP_DEPLOYED_MODEL_ID: deployedModelId,
-      AIP_ENDPOINT_ID: endpointId,
-    };
-    const child = spawn(cmd.command, cmd.args, { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-    const url = `http://127.0.0.1:${port}`;
-    const stop = async (): Promise<void> => {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        await new Promise((resolve) => child.once('exit', resolve));
-      }
+    try {
+      const container = await startContainer({
+        buildDir: dir,
+        logDir: path.join(dir, 'logs'),
+        healthRoute,
+        python,
+        env: (port) => ({
+          ...Object.fromEntries((spec.env ?? []).map((e: { name: string; value: string }) => [e.name, e.value])),
+          AIP_HTTP_PORT: String(port),
+          AIP_HEALTH_ROUTE: healthRoute,
+          AIP_PREDICT_ROUTE: predictRoute,
+          AIP_STORAGE_URI: path.join(dir, 'model'),
+          AIP_DEPLOYED_MODEL_ID: deployedModelId,
+          AIP_ENDPOINT_ID: endpointId,
+        }),
+      });
+      const stop = async (): Promise<void> => {
+        await container.stop();
+        rmSync(dir, { recursive: true, force: true });
+      };
+      return { url: container.url, predictRoute, healthRoute, stop };
+    } catch (error) {
       rmSync(dir, { recursive: true, force: true });
-    };
-    for (let i = 0; i < 600; i++) {
-      if (child.exitCode !== null) {
-        await stop();
-        throw new Error(`the model's container exited with code ${child.exitCode}: ${stderr.trim().split('\n').slice(-3).join(' ')}`);
-      }
-      const ok = await fetch(`${url}${healthRoute}`).then(
-        (r) => r.status === 200,
-        () => false,
-      );
-      if (ok) return { url, predictRoute, healthRoute, stop };
-      await new Promise((r) => setTimeout(r, 100));
+      throw new Error(`the model's container did not start: ${(error as Error).message}`);
     }
-    await stop();
-    throw new Error('the model container did not become healthy within 60 s');
   };
 }
