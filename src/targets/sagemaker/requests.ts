@@ -102,6 +102,31 @@ export function modelRequest(manifest: Manifest, r: Resources, v: VersionRecord,
   };
 }
 
+/** A variant's time to fetch its model data and to answer /ping once started, in seconds (CreateEndpointConfig). */
+export interface StartupTimeouts {
+  /** ModelDataDownloadTimeoutInSeconds: model.tar.gz from S3 to the instance, unpacked. */
+  download: number;
+  /** ContainerStartupHealthCheckTimeoutInSeconds: from the container's start to its first 200 on /ping. */
+  startup: number;
+}
+
+/** What SageMaker accepts for both timeouts. */
+export const TIMEOUT_BOUNDS_S = { min: 60, max: 3600 } as const;
+
+/**
+ * How long a variant may take to download and to load a model of this many bytes of weights: the
+ * download at a conservative 50 MB/s from S3 (unpacking included) after 5 minutes of margin, and the
+ * load at 100 MB/s from the instance's volume into (GPU) memory after 10 minutes for the server's
+ * own start (CUDA context, kernels, graph capture, warm-up); each rounded up to a whole minute and
+ * kept within SageMaker's 60–3600 s. A 7B fp16 model (14 GB): 600 s to download, 780 s to answer
+ * /ping; the tiny test model (572 kB): 360 and 660.
+ */
+export function startupTimeouts(weightsBytes: number): StartupTimeouts {
+  const minutes = (s: number) => Math.min(TIMEOUT_BOUNDS_S.max, Math.max(TIMEOUT_BOUNDS_S.min, Math.ceil(s / 60) * 60));
+  const bytes = Number.isFinite(weightsBytes) && weightsBytes > 0 ? weightsBytes : 0;
+  return { download: minutes(300 + bytes / 50e6), startup: minutes(600 + bytes / 100e6) };
+}
+
 /** One production variant of an endpoint configuration: a version's Model, named after the version. */
 export interface VariantSpec {
   version: string;
@@ -118,9 +143,15 @@ export interface VariantSpec {
  * Data Capture of 100% of requests and responses as JSON. A canary's configuration holds the stable
  * variant (weight 1) and the candidate's (weight 0): the rollout controller moves the weights. Its name
  * carries a digest of its body, so the same deploy finds the same configuration and a changed one gets
- * a new name.
+ * a new name. `timeouts` (an LLM, or any model on a GPU: `startupTimeouts`) give every variant the
+ * time its model takes to download and load; without them SageMaker's defaults apply.
  */
-export function endpointConfigRequest(r: Resources, variants: VariantSpec[], compute: ComputeChoice): SM.CreateEndpointConfigCommandInput {
+export function endpointConfigRequest(
+  r: Resources,
+  variants: VariantSpec[],
+  compute: ComputeChoice,
+  timeouts?: StartupTimeouts,
+): SM.CreateEndpointConfigCommandInput {
   const body: Omit<SM.CreateEndpointConfigCommandInput, 'EndpointConfigName'> = {
     ProductionVariants: variants.map((v) => ({
       VariantName: v.version,
@@ -128,8 +159,7 @@ export function endpointConfigRequest(r: Resources, variants: VariantSpec[], com
       InstanceType: (v.instanceType ?? compute.instanceType) as SM.ProductionVariantInstanceType,
       InitialInstanceCount: compute.replicas.min,
       InitialVariantWeight: v.weight,
-      // GPU images are large and load big models: give them longer to answer /ping.
-      ...(compute.gpu && { ContainerStartupHealthCheckTimeoutInSeconds: 900, ModelDataDownloadTimeoutInSeconds: 900 }),
+      ...(timeouts && { ContainerStartupHealthCheckTimeoutInSeconds: timeouts.startup, ModelDataDownloadTimeoutInSeconds: timeouts.download }),
     })),
     DataCaptureConfig: {
       EnableCapture: true,

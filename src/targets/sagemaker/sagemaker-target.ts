@@ -48,7 +48,7 @@ import type { BuildRef } from '../../packaging/index.js';
 import type { AwsApi } from './api.js';
 import { createAwsApi, ifExists, withErrorTranslation } from './aws-client.js';
 import { captureSources } from './capture.js';
-import { chooseCompute } from './instance.js';
+import { chooseCompute, variantTimeouts } from './instance.js';
 import { alertSteps, monitoringSteps, retrainingSteps } from './converge-steps.js';
 import { EndpointWaiter } from './endpoint-wait.js';
 import { sagemakerPush } from './push.js';
@@ -337,7 +337,8 @@ export class SageMakerTarget extends CloudTarget<Session, SageMakerTargetOptions
   /** A new endpoint configuration of these variants, planned when it does not exist yet. */
   private async configStep(session: Session, steps: Step[], variants: VariantSpec[], compute: ComputeChoice): Promise<{ name: string; variants: string[] }> {
     const { api, r } = session;
-    const config = endpointConfigRequest(r, variants, compute);
+    const timeouts = variantTimeouts(this.ctx.manifest, compute);
+    const config = endpointConfigRequest(r, variants, compute, timeouts);
     const name = config.EndpointConfigName!;
     if (!(await ifExists(() => api.describeEndpointConfig({ EndpointConfigName: name })))) {
       steps.push({
@@ -347,6 +348,7 @@ export class SageMakerTarget extends CloudTarget<Session, SageMakerTargetOptions
           variants: Object.fromEntries(config.ProductionVariants!.map((v) => [v.VariantName, { model: v.ModelName, weight: v.InitialVariantWeight }])),
           instanceType: compute.instanceType,
           instanceCount: compute.replicas.min,
+          ...(timeouts && { modelDataDownloadTimeoutSeconds: timeouts.download, containerStartupHealthCheckTimeoutSeconds: timeouts.startup }),
           dataCapture: { percent: 100, modes: ['Input', 'Output'], destination: s3Uri(r, keys.capture(r)) },
         },
         run: async () => void (await api.createEndpointConfig(config)),
