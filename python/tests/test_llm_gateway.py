@@ -102,6 +102,7 @@ def test_chat_streamed_event_by_event_with_usage_and_done(gateway):
         and llm["usage_source"] == "backend"
     )
     assert 0 < llm["ttft_ms"] <= llm["e2e_ms"] and llm["itl_ms"] > 0 and llm["finish_reason"] == "length"
+    assert 0 <= llm["queue_ms"] < llm["e2e_ms"]
 
 
 def test_completions_streamed_and_not(gateway):

@@ -95,4 +95,16 @@ def test_a_whole_answer_takes_its_latencies_from_the_backend_timings():
     # No usage: the timings' counts; time to first token is the time before generation began.
     assert (line.llm["prompt_tokens"], line.llm["completion_tokens"]) == (4, 3) and line.llm["usage_source"] == "timings"
     assert line.llm["ttft_ms"] == pytest.approx(70.0) and line.llm["itl_ms"] == 10.0
+    # Without the backend's prompt time there is no telling how long it queued.
+    assert line.llm["queue_ms"] is None
     assert line.input["prompt"].startswith("sha256:") and line.output.startswith("sha256:")
+
+
+def test_queue_time_is_what_the_backend_did_not_spend_on_the_request():
+    c = Completion(False, t0=0.0)
+    c.answer(
+        {"choices": [{"text": "abc", "finish_reason": "stop"}], "timings": {"prompt_n": 4, "prompt_ms": 20.0, "predicted_n": 3, "predicted_ms": 30.0}}, 0.1
+    )
+    line = log_line(COMPLETIONS, {"prompt": "p"}, c, False, 200, 0.125, "full")
+    # 125 ms end to end, 50 of them the backend's: 75 ms waiting (for a slot, or in transit).
+    assert line.llm["queue_ms"] == pytest.approx(75.0)

@@ -101,6 +101,22 @@ function manifestData(plan: InitPlan) {
   };
 }
 
+/** The manifest of an LLM project: no features package, no baseline CSV, no train.py (the model is given). */
+export function renderLlmManifest(plan: Pick<InitPlan, 'name' | 'model' | 'target' | 'version'>): RenderedFile {
+  const block = descriptorOf(plan.target).initSnippet;
+  return {
+    path: INIT_FILES.manifest,
+    content: renderTemplate('init/mlship-llm.yaml.hbs', {
+      schemaUrl: schemaUrl(plan.version),
+      name: yamlScalar(plan.name),
+      model: { path: yamlScalar(plan.model.path) },
+      target: plan.target,
+      targetBlock: block.length > 0 ? [...block] : false,
+      driftSchedule: DRIFT_SCHEDULE,
+    }),
+  };
+}
+
 /** Where editors find the manifest schema: the copy published inside this version of the package. */
 export function schemaUrl(version: string): string {
   return `https://unpkg.com/mlship@${version}/dist/mlship.schema.json`;

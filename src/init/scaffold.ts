@@ -15,7 +15,7 @@ import { allDescriptors } from '../targets/descriptors.js';
 import { discover, flavorOf, likelyBaseline } from './discover.js';
 import { detectLabel, inferSchema } from './infer-schema.js';
 import { liftNotebook, type LiftedCode } from './notebook.js';
-import { INIT_FILES, renderInit, type InitPlan } from './render.js';
+import { INIT_FILES, renderInit, renderLlmManifest, type InitPlan } from './render.js';
 
 /** The questions init may ask; `Prompter` (src/cli/prompts.ts) is one. Without a terminal each returns its default or fails naming its flag. */
 export interface Ask {
@@ -47,10 +47,11 @@ export interface InitResult {
   name: string;
   model: { path: string; flavor: Flavor; exists: boolean };
   target: TargetName;
-  baseline: string;
-  label: string;
-  task: InitPlan['schema']['task'];
-  fields: number;
+  /** A tabular project's baseline, label, task and request fields (an LLM project has none). */
+  baseline?: string;
+  label?: string;
+  task?: InitPlan['schema']['task'];
+  fields?: number;
   notebook?: { file: string; features: number; train: number };
   warnings: string[];
 }
@@ -90,6 +91,7 @@ export async function initProject(req: InitRequest, ask: Ask): Promise<InitResul
   const flavor = await askChoice(ask, req.flavor, '--flavor', 'Model flavor', FLAVORS, flavorOf(modelPath));
   const targets = allDescriptors().map((d) => d.name);
   const target = await askChoice(ask, req.target, '--target', 'Where to deploy', targets, targets[0]!);
+  if (flavor === 'llm') return initLlm(dir, { name, model: { path: modelPath, flavor }, target, version: mlshipVersion() }, warnings);
   const baseline = await askPath(ask, req.baseline, '--baseline', {
     message: 'Baseline data (CSV sample of the training data)',
     candidates: found.csvs,
@@ -147,6 +149,32 @@ export async function initProject(req: InitRequest, ask: Ask): Promise<InitResul
     task: schema.task,
     fields: schema.fields.length,
     ...(notebook && notebookPath !== undefined && { notebook: { file: notebookPath, features: notebook.cells.features, train: notebook.cells.train } }),
+    warnings,
+  };
+}
+
+/**
+ * An LLM project: the manifest only. The prompt is text the gateway takes (no features package, no
+ * request schema, no baseline CSV) and the model is given, not trained here (no train.py).
+ */
+function initLlm(dir: string, plan: Pick<InitPlan, 'name' | 'model' | 'target' | 'version'>, warnings: string[]): InitResult {
+  const manifest = renderLlmManifest(plan);
+  selfCheck(manifest.content, dir, new Set([manifest.path]));
+  const modelExists = existsSync(path.join(dir, plan.model.path));
+  if (!modelExists) warnings.push(`${plan.model.path} does not exist yet: put the GGUF (or Hugging Face weights) there before \`mlship build\``);
+  const target = path.join(dir, manifest.path);
+  const before = existsSync(target);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(target, manifest.content);
+  return {
+    dir,
+    files: [
+      { path: manifest.path, action: before ? 'overwritten' : 'created' },
+      { path: '.gitignore', action: ignoreMlshipDir(dir) },
+    ],
+    name: plan.name,
+    model: { ...plan.model, exists: modelExists },
+    target: plan.target,
     warnings,
   };
 }

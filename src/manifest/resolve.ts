@@ -3,7 +3,7 @@
  */
 import path from 'node:path';
 import { registeredTargets, settingsDefaults } from './targets.js';
-import type { DriftMethod, FieldSpec, FieldType, Flavor, Manifest, Quantization, TargetName, TargetSettings, TransformerTask } from './types.js';
+import type { DriftMethod, FieldSpec, FieldType, Flavor, LogContent, Manifest, Quantization, TargetName, TargetSettings, TransformerTask } from './types.js';
 
 /** Tokens a transformers request is truncated to unless `model.max_tokens` says otherwise. */
 const DEFAULT_MAX_TOKENS = 128;
@@ -19,6 +19,7 @@ export interface RawManifest {
     output?: 'probability' | 'label' | 'value';
     task?: TransformerTask;
     max_tokens?: number;
+    context?: number;
   };
   /** Absent only for flavor llm (the schema requires it for every other flavor). */
   features?: {
@@ -50,6 +51,7 @@ export interface RawManifest {
       features?: Record<string, { method?: DriftMethod; threshold?: number; critical?: boolean }>;
     };
     alerts?: { email?: string | string[] };
+    log_content?: LogContent;
   };
   retraining?: {
     command?: string;
@@ -65,6 +67,8 @@ export interface RawManifest {
 
 export const DEFAULTS = {
   maxTokens: DEFAULT_MAX_TOKENS,
+  /** An LLM's context when the manifest says nothing: enough for chat, small enough for the KV-cache headroom selection sized. */
+  llmContext: 4096,
   tolerance: 1e-9,
   compute: 'auto',
   expectedRps: 10,
@@ -130,6 +134,7 @@ export function resolveManifest(raw: RawManifest, file: string, targetOverride?:
       quantization: raw.model.quantization ?? (raw.model.flavor === 'llm' ? 'fp16' : 'fp32'),
       output: raw.model.output ?? (raw.model.flavor === 'llm' || raw.model.task === 'embedding' ? 'value' : 'probability'),
       ...(raw.model.flavor === 'transformers' && { task: raw.model.task ?? 'classification', max_tokens: raw.model.max_tokens ?? DEFAULT_MAX_TOKENS }),
+      ...(raw.model.flavor === 'llm' && { context: raw.model.context ?? DEFAULTS.llmContext }),
     },
     // An LLM manifest without a features block resolves to no package and no fields.
     features: {
@@ -169,6 +174,7 @@ export function resolveManifest(raw: RawManifest, file: string, targetOverride?:
         ),
       },
       alerts: { email: alertEmails(raw.monitoring?.alerts?.email) },
+      log_content: raw.monitoring?.log_content ?? 'full',
     },
     retraining: {
       command: raw.retraining?.command ?? DEFAULTS.retrainCommand,

@@ -134,6 +134,14 @@ const baseSchema = {
           default: DEFAULTS.maxTokens,
           description: '`transformers` only: the longest input in tokens; longer texts are truncated',
         },
+        context: {
+          type: 'integer',
+          minimum: 64,
+          maximum: 1048576,
+          'x-default': `\`${DEFAULTS.llmContext}\` for \`llm\``,
+          description:
+            "`llm` only: tokens of context per request (prompt and completion together): llama-server's `--ctx-size`, vLLM's `--max-model-len`; a request whose `max_tokens` exceeds it gets a 400",
+        },
       },
     },
     features: {
@@ -302,6 +310,12 @@ const baseSchema = {
               },
             },
           },
+        },
+        log_content: {
+          enum: ['full', 'redacted', 'hashed'],
+          default: 'full',
+          description:
+            '`llm` only: how prompts and completions are kept in the prediction log: `full`, `redacted` (their length only) or `hashed` (their sha256: equal prompts stay countable); token counts and timings are always logged',
         },
         alerts: {
           type: 'object',

@@ -27,6 +27,8 @@ export type TransformerTask = (typeof TRANSFORMER_TASKS)[number];
 
 export const QUANTIZATIONS = ['fp32', 'fp16', 'bf16', 'int8', 'int4'] as const;
 export type Quantization = (typeof QUANTIZATIONS)[number];
+/** How an LLM's prompts and completions are kept in the prediction log (the gateway's LOG_CONTENT). */
+export type LogContent = 'full' | 'redacted' | 'hashed';
 
 /** A raw request field, validated on every request by the serving app. */
 export interface FieldSpec {
@@ -71,6 +73,8 @@ export interface Manifest {
     task?: TransformerTask;
     /** `transformers`: longest input in tokens, longer texts are truncated (default 128). */
     max_tokens?: number;
+    /** `llm`: tokens of context per request (default 4096). */
+    context?: number;
   };
   features: {
     /** Python package name shared by training and serving (absent for an LLM without a features block). */
@@ -121,6 +125,8 @@ export interface Manifest {
     };
     /** Who is told when the cloud's monitor finds drift: e-mail addresses, de-duplicated (empty: nobody). */
     alerts: { email: string[] };
+    /** `llm`: how prompts and completions are kept in the prediction log. */
+    log_content: LogContent;
   };
   retraining: {
     command: string;

@@ -19,11 +19,11 @@ import { baselineProfile } from './baseline.js';
 import type { ImageInfo } from './image/builder.js';
 import { selectBuilder } from './image/select.js';
 import { resolveInputs } from './inputs.js';
-import { LLM_CONTRACT_NOTE, selectLlm, weightsWarning, type LlmRuntime } from './llm.js';
+import { selectLlm, weightsWarning, type LlmRuntime } from './llm.js';
 import { calibrate, type MeasuredCost } from './calibrate.js';
 import { describeParity, parityError, runParity, type ParityReport } from './parity.js';
 import { preparePython, probePython, type PythonEnv } from './python-env.js';
-import { flavorRuntime, HTTP_STACK_MODULES } from './requirements.js';
+import { HTTP_STACK_MODULES, servingModules } from './requirements.js';
 
 export { render, type ModelInfo, type RenderedFile } from './render.js';
 export { serverCommand, type ServerCommand, type ServerSettings } from './launch.js';
@@ -31,7 +31,7 @@ export type { ParityReport } from './parity.js';
 export type { ImageInfo } from './image/builder.js';
 export type { LlmRuntime } from './llm.js';
 export type { MeasuredCost } from './calibrate.js';
-export { localPython } from './local-python.js';
+export { localLlamaServer, localPython } from './local-python.js';
 
 /** A build on disk, as `mlship build` left it (`.mlship/build/<id>/`). */
 export interface BuildRef {
@@ -58,8 +58,13 @@ export interface BuildInfo {
   /** Project-relative path → sha256 of every input file. */
   inputs: Record<string, string>;
   model: { file: string; sha256: string; bytes: number; flavor: string };
-  /** The generated app's Python runtime, or the LLM server the image runs (no local runtime then). */
+  /**
+   * The local Python runtime of the generated app (an LLM's: its gateway). A string: an LLM build made
+   * before mlship served LLMs through its gateway, which has no local runtime.
+   */
   runtime: PythonRuntime | LlmRuntime;
+  /** LLM builds: the model server behind the gateway. */
+  llm?: { server: LlmRuntime };
   /** LLM builds: the instance selection that chose the server, and why. */
   compute?: { instanceType: string; gpu: boolean; reasons: string[] };
   /** LLM builds: the steps of a generated-app build left out, and why. */
@@ -142,7 +147,7 @@ export async function buildProject(manifest: Manifest, options: BuildOptions, ou
     const runtime = await preparePython({
       manifest,
       requirementsFile: path.join(dir, 'requirements.txt'),
-      modules: flavorRuntime(manifest.model.flavor)!.modules,
+      modules: servingModules(manifest.model.flavor),
       env: options.env,
       output,
     });
@@ -196,30 +201,30 @@ async function makeBuild(
     // The image copies these as they are and runs as a non-root user: a model saved 0600 would not load.
     readableByAll(staging);
 
-    let runtime: BuildInfo['runtime'];
+    let llm: BuildInfo['llm'];
     let compute: BuildInfo['compute'];
     let parity: BuildInfo['parity'];
     let profile: BaselineProfile | undefined;
     let cost: BuildInfo['cost'];
+    // The local runtime: the generated app's, or the LLM gateway's (it runs here on the local target).
+    const python = await preparePython({
+      manifest,
+      requirementsFile: path.join(staging, 'requirements.txt'),
+      modules: servingModules(manifest.model.flavor),
+      env: options.env,
+      output,
+    });
+    const runtime: BuildInfo['runtime'] = { python: python.python, source: python.source };
     if (manifest.model.flavor === 'llm') {
       const choice = selectLlm(manifest, inputs.model.bytes);
-      runtime = choice.runtime;
+      llm = { server: choice.runtime };
       compute = { instanceType: choice.instanceType, gpu: choice.gpu, reasons: choice.reasons };
-      output.info(`LLM build: ${runtime === 'vllm' ? 'vLLM' : 'llama.cpp'} on ${choice.instanceType} (${choice.reasons.join('; ')})`);
-      output.info(`${LLM_CONTRACT_NOTE}.`);
+      output.info(`LLM build: ${choice.runtime === 'vllm' ? 'vLLM' : 'llama.cpp'} on ${choice.instanceType} (${choice.reasons.join('; ')})`);
       output.info(`skipped for an LLM: ${LLM_SKIPPED.join('; ')}`);
-      const warning = weightsWarning(runtime, inputs.model.file);
+      const warning = weightsWarning(choice.runtime, inputs.model.file);
       if (warning) output.warn(warning);
       parity = { skipped: LLM_SKIPPED[0]! };
     } else {
-      const python = await preparePython({
-        manifest,
-        requirementsFile: path.join(staging, 'requirements.txt'),
-        modules: flavorRuntime(manifest.model.flavor)!.modules,
-        env: options.env,
-        output,
-      });
-      runtime = { python: python.python, source: python.source };
       ({ parity, profile } = await parityStep(manifest, inputs, staging, modelFile, python.python, options, output));
       cost = await costStep(manifest, staging, modelFile, python.python, options, output);
     }
@@ -235,6 +240,7 @@ async function makeBuild(
       inputs: inputs.inputs,
       model: { file: modelFile, sha256: inputs.model.sha256, bytes: inputs.model.bytes, flavor: manifest.model.flavor },
       runtime,
+      ...(llm && { llm }),
       ...(compute && { compute, skipped: LLM_SKIPPED }),
       parity,
       ...(profile && { baseline: 'baseline.json' }),
@@ -271,11 +277,11 @@ function readableByAll(dir: string): void {
   }
 }
 
-/** What an LLM build leaves out, and why: each needs the generated Python app or a tabular baseline. */
+/** What an LLM build leaves out, and why: each needs a features package or tabular rows. */
 const LLM_SKIPPED = [
   'feature-parity check (an LLM takes text, not the features package)',
-  'local Python runtime (the LLM server runs in its container)',
-  'baseline profile (drift-check profiles tabular features)',
+  'baseline profile (LLM drift compares with a reference prompt file or the first week of production)',
+  'CPU cost calibration (an LLM is sized by memory and measured tokens/s)',
 ];
 
 /** The feature-parity check and the baseline profile of a generated-app build. */

@@ -15,6 +15,8 @@ export interface ServerSettings {
   version?: string;
   /** Folder holding the artifact; default `<buildDir>/model`. */
   modelDir?: string;
+  /** An LLM build: the llama-server binary its gateway starts (`localLlamaServer`). */
+  llamaServer?: string;
 }
 
 /** A ready-to-spawn command line. */
@@ -36,6 +38,7 @@ export function serverCommand(python: string, buildDir: string, settings: Server
       MLSHIP_LOG_DIR: settings.logDir,
       ...(settings.version !== undefined && { MLSHIP_VERSION: settings.version }),
       ...(settings.modelDir !== undefined && { MLSHIP_MODEL_DIR: settings.modelDir }),
+      ...(settings.llamaServer !== undefined && { MLSHIP_LLAMA_SERVER: settings.llamaServer }),
       PYTHONDONTWRITEBYTECODE: '1',
     },
   };

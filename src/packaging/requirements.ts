@@ -57,15 +57,29 @@ const GPU_PACKAGES: Partial<Record<Flavor, { replace: Record<string, string>; pr
   transformers: { replace: { [TORCH_CPU_INDEX]: TORCH_CUDA_INDEX }, preamble: [] },
 };
 
-/** The runtime of a flavor; undefined for flavors the generated app does not serve (llm). */
+/**
+ * The LLM gateway (python/mlship_serving/llm/): it only forwards bytes to the model server, so the app's
+ * HTTP stack and JSON are all it needs (no numpy, no pandas, no model library).
+ */
+export const LLM_GATEWAY = {
+  packages: ['httptools==0.8.0', 'orjson==3.12.0', 'uvicorn==0.54.0', 'uvloop==0.23.0; sys_platform != "win32"'],
+  modules: ['orjson', 'uvicorn', ...HTTP_STACK_MODULES],
+};
+
+/** The runtime of a flavor's generated app; undefined for llm (its app is the gateway: LLM_GATEWAY). */
 export function flavorRuntime(flavor: Flavor): FlavorRuntime | undefined {
   return flavor === 'llm' ? undefined : RUNTIMES[flavor];
+}
+
+/** The Python modules a local interpreter must import to serve a flavor's build. */
+export function servingModules(flavor: Flavor): string[] {
+  return flavorRuntime(flavor)?.modules ?? LLM_GATEWAY.modules;
 }
 
 /** Requirement lines for the image (GPU swaps in CUDA wheels where the flavor has them). */
 export function requirementLines(flavor: Flavor, gpu: boolean): string[] {
   const runtime = flavorRuntime(flavor);
-  if (!runtime) return [];
+  if (!runtime) return LLM_GATEWAY.packages;
   const gpuSpec = gpu ? GPU_PACKAGES[flavor] : undefined;
   if (!gpuSpec) return runtime.packages;
   return [...gpuSpec.preamble, ...runtime.packages.map((p) => gpuSpec.replace[p] ?? p)];

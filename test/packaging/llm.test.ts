@@ -1,7 +1,8 @@
 /**
- * `mlship build` of an LLM project as a user runs it: the selection's server recorded in build.json,
- * the generated-app steps skipped and said so, and the local target refusing to run the build. The
- * weights are a placeholder file (see llm-fixture.ts): the build only hashes and copies them.
+ * `mlship build` of a vLLM project as a user runs it: the selection's server recorded in build.json,
+ * the tabular steps skipped and said so, and the local target refusing to run vLLM (it needs a GPU).
+ * The weights are a placeholder file (see llm-fixture.ts): the build only hashes and copies them.
+ * A GGUF model served here end to end: test/targets/local/llm.test.ts.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -20,11 +21,12 @@ beforeAll(async () => {
 afterAll(() => project?.cleanup());
 
 describe('mlship build (flavor: llm)', () => {
-  it('renders the vLLM context, records the runtime and the selection, and skips the generated-app steps', () => {
+  it('renders the gateway in front of vLLM, records the server and the selection, and skips the tabular steps', () => {
     expect(built.code, built.stderr).toBe(0);
     const out = json<{ dir: string; build: Record<string, any> }>(built);
     expect(out.build).toMatchObject({
-      runtime: 'vllm',
+      llm: { server: 'vllm' },
+      runtime: { python: expect.any(String) },
       model: { flavor: 'llm', file: 'model/weights.tar.gz' },
       compute: { instanceType: 'local-gpu', gpu: true },
     });
@@ -32,26 +34,27 @@ describe('mlship build (flavor: llm)', () => {
     expect(out.build.parity.skipped).toMatch(/feature-parity/);
     expect(out.build.skipped).toEqual([
       expect.stringMatching(/^feature-parity check/),
-      expect.stringMatching(/^local Python runtime/),
       expect.stringMatching(/^baseline profile/),
+      expect.stringMatching(/^CPU cost calibration/),
     ]);
     expect(out.build.baseline).toBeUndefined();
-    for (const f of ['Dockerfile', 'entrypoint.sh', '.dockerignore', 'build.json', 'model/weights.tar.gz'])
+    for (const f of ['Dockerfile', 'entrypoint.sh', 'serve.py', 'requirements.txt', 'mlship_serving/llm/gateway.py', 'build.json', 'model/weights.tar.gz'])
       expect(existsSync(path.join(out.dir, f)), f).toBe(true);
-    for (const f of ['serve.py', 'requirements.txt', 'baseline.json']) expect(existsSync(path.join(out.dir, f)), f).toBe(false);
+    expect(existsSync(path.join(out.dir, 'baseline.json'))).toBe(false);
     expect(readFileSync(path.join(out.dir, 'Dockerfile'), 'utf8')).toMatch(/^FROM vllm\/vllm-openai:v[\d.]+$/m);
     expect(built.stderr).toContain('skipped for an LLM: feature-parity check');
-    expect(built.stderr).toContain("not mlship's serving contract");
+    expect(built.stderr).toContain('LLM build: vLLM on local-gpu');
   });
 
-  it('refuses to deploy the build on the local target (exit 1), after a push that works', async () => {
+  it('refuses to serve vLLM on the local target (exit 1, it needs a GPU), after a push that works', async () => {
     const push = await runCli(['push'], { cwd: project.dir });
     expect(push.code, push.stderr).toBe(0);
     const deploy = await runCli(['deploy', '--json'], { cwd: project.dir });
     expect(deploy.code, deploy.stderr).toBe(1);
     const error = json<{ error: { code: string; message: string; hint: string } }>(deploy).error;
     expect(error.code).toBe('llm_not_local');
-    expect(error.message).toMatch(/LLM build served by vLLM/);
+    expect(error.message).toMatch(/serves the model with vLLM, which needs an NVIDIA GPU/);
     expect(error.hint).toMatch(/docker run --gpus all/);
+    expect(error.hint).toMatch(/GGUF weights run here with llama.cpp/);
   });
 });

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { pyLiteral, render, type RenderedFile } from '../../src/packaging/render.js';
 import { loadManifestFile } from '../../src/manifest/load.js';
 import type { Manifest } from '../../src/manifest/types.js';
-import { exampleDir } from '../helpers/cli.js';
+import { exampleDir, python } from '../helpers/cli.js';
 import { expectGolden } from '../helpers/golden.js';
 import { llmProject, type LlmFixture } from './llm-fixture.js';
 
@@ -116,30 +116,47 @@ describe('render for an LLM (the server the instance selection chose)', () => {
     }
   };
 
-  it('renders a 7 B fp16 model as a vLLM image on a GPU, exactly as the golden files', () => {
+  const runtimePaths = (files: { path: string }[]) => files.map((f) => f.path).filter((p) => !p.startsWith('mlship_serving/'));
+
+  it('renders a 7 B fp16 model as the gateway in front of vLLM on a GPU, exactly as the golden files', () => {
     const files = renderLlm({ file: 'weights.tar.gz', quantization: 'fp16' });
-    expect(files.map((f) => f.path).sort()).toEqual(['.dockerignore', 'Dockerfile', 'entrypoint.sh']);
+    expect(runtimePaths(files).sort()).toEqual(['.dockerignore', 'Dockerfile', 'entrypoint.sh', 'requirements.txt', 'serve.py']);
+    // The runtime package rides along as for every build (the gateway is its llm/ subpackage).
+    expect(files.map((f) => f.path)).toContain('mlship_serving/llm/gateway.py');
     expect(files.find((f) => f.path === 'entrypoint.sh')?.mode).toBe(0o755);
     golden('Dockerfile.vllm', byPath(files, 'Dockerfile'));
     golden('entrypoint.vllm.sh', byPath(files, 'entrypoint.sh'));
+    golden('serve-llm.vllm.py', byPath(files, 'serve.py'));
+    // The gateway needs its HTTP stack only: no numpy, pandas or model library.
+    expect(byPath(files, 'requirements.txt')).not.toMatch(/numpy|pandas|torch/);
+    expect(byPath(files, 'requirements.txt')).toMatch(/^uvicorn==/m);
   });
 
-  it('renders a 4-bit gguf model as a llama.cpp image, exactly as the golden files', () => {
+  it("renders a 4-bit gguf model as the gateway beside llama.cpp's own server, exactly as the golden files", () => {
     const files = renderLlm({ file: 'model.Q4_K_M.gguf', quantization: 'int4', compute: 'cpu' });
+    expect(runtimePaths(files).sort()).toEqual(['.dockerignore', 'Dockerfile', 'requirements.txt', 'serve.py']);
     golden('Dockerfile.llama-cpp', byPath(files, 'Dockerfile'));
-    golden('entrypoint.llama-cpp.sh', byPath(files, 'entrypoint.sh'));
-    // On a GPU the same weights get llama.cpp's CUDA image and every layer offloaded.
+    golden('serve-llm.llama-cpp.py', byPath(files, 'serve.py'));
+    // On a GPU the same weights get llama.cpp's CUDA build, every layer offloaded and four slots.
     const gpu = renderLlm({ file: 'model.Q4_K_M.gguf', quantization: 'int4' });
-    expect(byPath(gpu, 'Dockerfile')).toMatch(/^FROM ghcr\.io\/ggml-org\/llama\.cpp:server-cuda12-b\d+$/m);
-    expect(byPath(gpu, 'entrypoint.sh')).toContain('--n-gpu-layers 999');
+    expect(byPath(gpu, 'Dockerfile')).toMatch(/^FROM ghcr\.io\/ggml-org\/llama\.cpp:server-cuda12-b\d+ AS server$/m);
+    expect(byPath(gpu, 'serve.py')).toContain('server_args=("--n-gpu-layers", "999")');
+    expect(byPath(gpu, 'serve.py')).toMatch(/^ {4}parallel=4,$/m);
   });
 
-  it('maps model.quantization to vLLM flags, and renders entrypoints sh can parse', () => {
+  it("generates a serve.py Python compiles, with the manifest's context and log content", () => {
+    const files = renderLlm({ file: 'model.gguf', quantization: 'int4', compute: 'cpu' });
+    const app = byPath(files, 'serve.py');
+    expect(app).toMatch(/^ {4}context=4096,$/m);
+    expect(app).toMatch(/^ {4}log_content="full",$/m);
+    const check = spawnSync(python, ['-c', 'import ast, sys; ast.parse(sys.stdin.read())'], { input: app, encoding: 'utf8' });
+    expect(check.status, check.stderr).toBe(0);
+  });
+
+  it('maps model.quantization to vLLM flags, and renders an entrypoint sh can parse', () => {
     const int4 = renderLlm({ file: 'weights.tar.gz', quantization: 'int4' });
     expect(byPath(int4, 'entrypoint.sh')).toContain('--quantization bitsandbytes');
-    for (const files of [int4, renderLlm({ file: 'model.gguf', quantization: 'int4' })]) {
-      const check = spawnSync('sh', ['-n'], { input: byPath(files, 'entrypoint.sh'), encoding: 'utf8' });
-      expect(check.status, check.stderr).toBe(0);
-    }
+    const check = spawnSync('sh', ['-n'], { input: byPath(int4, 'entrypoint.sh'), encoding: 'utf8' });
+    expect(check.status, check.stderr).toBe(0);
   });
 });

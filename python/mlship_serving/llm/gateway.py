@@ -25,7 +25,7 @@ What it adds to the backend's answers, and nothing else:
 - one line per request in the prediction log (`predictions-YYYY-MM-DD.jsonl`, as tabular
   predictions): {"ts", "id", "model", "version", "input": {"endpoint", "messages" | "prompt"},
   "output": completion text, "latency_ms", "llm": {"stream", "status", "prompt_tokens",
-  "completion_tokens", "cached_tokens", "finish_reason", "ttft_ms", "itl_ms", "e2e_ms",
+  "completion_tokens", "cached_tokens", "finish_reason", "ttft_ms", "itl_ms", "e2e_ms", "queue_ms",
   "usage_source"}} — written before the answer's last byte, so a client never holds a whole
   completion the log does not. Prompts and completions are kept as `log_content` says (full,
   redacted: their length only, hashed: their sha256). A cancelled request has status 499 and
@@ -379,7 +379,7 @@ class Gateway:
         c.facts = line.llm
         if status == 200:
             llm = line.llm
-            self.metrics.generation(llm["ttft_ms"], llm["itl_ms"], llm["e2e_ms"], llm["prompt_tokens"], llm["completion_tokens"])
+            self.metrics.generation(llm["ttft_ms"], llm["itl_ms"], llm["e2e_ms"], llm["queue_ms"], llm["prompt_tokens"], llm["completion_tokens"])
         try:
             self.log.write(now, _dumps(record, option=orjson.OPT_APPEND_NEWLINE))
         except OSError as e:

@@ -1,5 +1,5 @@
 """The gateway's Prometheus metrics: requests by route and status, histograms of time to first token,
-inter-token latency and end-to-end time, token counters, then the backend's own metrics as it
+inter-token latency, end-to-end and queue time, token counters, then the backend's own metrics as it
 exposes them (llama-server's `llamacpp:*` with --metrics). One gateway process: plain counters."""
 
 from collections.abc import Sequence
@@ -46,6 +46,9 @@ class GatewayMetrics:
         )
         self.itl = Histogram("mlship_llm_inter_token_latency_seconds", "Mean time between generated tokens, per request.", ITL_BUCKETS)
         self.e2e = Histogram("mlship_llm_request_duration_seconds", "Time from request to the answer's last byte, per generation request.", E2E_BUCKETS)
+        self.queue = Histogram(
+            "mlship_llm_queue_time_seconds", "Time a request waited before the backend began on it (backends that report their timings).", E2E_BUCKETS
+        )
         self.prompt_tokens = 0
         self.completion_tokens = 0
 
@@ -53,7 +56,11 @@ class GatewayMetrics:
         key = (route, status)
         self.requests[key] = self.requests.get(key, 0) + 1
 
-    def generation(self, ttft_ms: float | None, itl_ms: float | None, e2e_ms: float, prompt_tokens: int | None, completion_tokens: int | None) -> None:
+    def generation(
+        self, ttft_ms: float | None, itl_ms: float | None, e2e_ms: float, queue_ms: float | None, prompt_tokens: int | None, completion_tokens: int | None
+    ) -> None:
+        if queue_ms is not None:
+            self.queue.observe(queue_ms / 1000)
         if ttft_ms is not None:
             self.ttft.observe(ttft_ms / 1000)
         if itl_ms is not None:
@@ -71,7 +78,7 @@ class GatewayMetrics:
             "# TYPE mlship_requests_total counter",
         ]
         lines += ['mlship_requests_total{route="%s",status="%d"} %d' % (r, s, n) for (r, s), n in sorted(self.requests.items())]
-        lines += self.ttft.render() + self.itl.render() + self.e2e.render()
+        lines += self.ttft.render() + self.itl.render() + self.e2e.render() + self.queue.render()
         lines += [
             "# HELP mlship_llm_prompt_tokens_total Prompt tokens of answered requests.",
             "# TYPE mlship_llm_prompt_tokens_total counter",

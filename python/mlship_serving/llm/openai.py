@@ -239,6 +239,17 @@ class Completion:
         self.usage = usage
         return usage
 
+    def queue_ms(self, e2e_ms: float) -> float | None:
+        """Time the request waited before the backend began on it: the end-to-end time less the
+        backend's own prompt and generation time (its timings); None when it sent no timings."""
+        t = self.timings
+        if t is None:
+            return None
+        prompt_ms, predicted_ms = t.get("prompt_ms"), t.get("predicted_ms")
+        if not isinstance(prompt_ms, int | float) or not isinstance(predicted_ms, int | float):
+            return None
+        return round(max(0.0, e2e_ms - prompt_ms - predicted_ms), 3)
+
     def latencies(self, streamed: bool, end: float) -> tuple[float | None, float | None]:
         """(time to first token, mean inter-token latency) in ms. Streamed: measured here, to the first
         non-empty content and between content events. Not streamed: from the backend's timings (its
@@ -287,6 +298,7 @@ def log_line(route: str, payload: dict[str, Any], c: Completion, streamed: bool,
         "ttft_ms": None if ttft is None else round(ttft, 3),
         "itl_ms": None if itl is None else round(itl, 3),
         "e2e_ms": round(e2e, 3),
+        "queue_ms": c.queue_ms(e2e),
         "usage_source": c.usage_source,
     }
     if c.error is not None:

@@ -33,18 +33,21 @@ export const run: CommandModule['run'] = async (ctx, _args, options) => {
             .split('\n')[0]!
             .replace(/^feature parity /, '')
     }`,
-    typeof info.runtime === 'object'
-      ? `  python  ${info.runtime.python} (${info.runtime.source})`
-      : `  server  ${info.runtime} on ${info.compute?.instanceType ?? 'a GPU'} (an LLM image: its own OpenAI-compatible routes, not mlship's serving contract; see entrypoint.sh)`,
+    ...(typeof info.runtime === 'object' ? [`  python  ${info.runtime.python} (${info.runtime.source})`] : []),
+    ...(info.llm
+      ? [
+          `  server  mlship's gateway in front of ${info.llm.server === 'vllm' ? 'vLLM' : 'llama-server'}, sized for ${info.compute?.instanceType ?? 'a GPU'}${info.llm.server === 'vllm' ? ' (vLLM runs only in the image, on a GPU)' : ''}`,
+        ]
+      : []),
     ...(info.cost
       ? [
           `  cost    ${'skipped' in info.cost ? `not measured (${info.cost.skipped}): selection estimates it` : `${info.cost.perRequest.cpuMs} ms CPU per request, ${info.cost.perBatch.cpuMsPerRecord} ms per record in batches of ${info.cost.perBatch.size} (one thread on ${info.cost.machine.cpu}, measured)`}`,
         ]
       : []),
     `  image   ${info.image ? `${info.image.tag} ${info.image.id} (${info.image.builder}${info.image.bytes === undefined ? '' : `, ${formatMb(info.image.bytes)}`})` : (result.imageSkipped ?? 'none')}`,
-    typeof info.runtime === 'object'
-      ? 'next: `mlship serve` to try it here, `mlship push` to register it as a version'
-      : 'next: `mlship push` to register it as a version, then deploy it to a cloud target (an LLM build does not run on the local target)',
+    info.llm?.server === 'vllm'
+      ? 'next: `mlship push` to register it as a version, then deploy it to a cloud target (vLLM needs a GPU)'
+      : 'next: `mlship serve` to try it here, `mlship push` to register it as a version',
   ];
   return {
     data: {

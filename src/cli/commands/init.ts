@@ -32,11 +32,13 @@ export const run: CommandModule['run'] = async (ctx, args, options) => {
   const where = path.relative(ctx.cwd, dir) || '.';
   const cd = where === '.' ? '' : `cd ${where} && `;
   const lines = [
-    `${result.name}: ${result.fields} request field${result.fields === 1 ? '' : 's'} from ${result.baseline} (label ${result.label}, ${result.task}), ${result.model.flavor} model, target ${result.target}`,
+    result.fields === undefined
+      ? `${result.name}: an LLM (${result.model.path}) behind mlship's OpenAI-compatible gateway, target ${result.target}`
+      : `${result.name}: ${result.fields} request field${result.fields === 1 ? '' : 's'} from ${result.baseline} (label ${result.label}, ${result.task}), ${result.model.flavor} model, target ${result.target}`,
     ...(result.notebook ? [`lifted from ${result.notebook.file}: ${result.notebook.features} features cell(s), ${result.notebook.train} train cell(s)`] : []),
     ...result.files.map((f) => `  ${f.action.padEnd(11)} ${path.join(where, f.path)}`),
     'next:',
-    ...(result.model.exists ? [] : [`  ${cd}python train.py`]),
+    ...(result.model.exists || result.fields === undefined ? [] : [`  ${cd}python train.py`]),
     `  ${cd}mlship validate`,
     `  ${cd}mlship build && mlship push && mlship deploy`,
   ];

@@ -8,7 +8,7 @@ export const run: CommandModule['run'] = async (ctx, _args, options) => {
   const manifest = await ctx.manifest();
   const port = Number(options.port ?? manifest.targets.local.port);
   if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new UsageError(`--port must be a port number, got "${String(options.port)}"`);
-  const { currentBuild, localPython, readBuildInfo, serverCommand } = await import('../../packaging/index.js');
+  const { currentBuild, localLlamaServer, localPython, readBuildInfo, serverCommand } = await import('../../packaging/index.js');
   const build = await currentBuild(manifest);
   const info = build && readBuildInfo(build.dir);
   if (!build || !info) {
@@ -21,9 +21,12 @@ export const run: CommandModule['run'] = async (ctx, _args, options) => {
     );
   }
   const logDir = path.join(manifest.projectDir, '.mlship', 'logs');
-  const cmd = serverCommand(localPython(info, `serve build ${build.id} here`), build.dir, { port, host: '127.0.0.1', logDir });
+  const action = `serve build ${build.id} here`;
+  const llamaServer = localLlamaServer(info, { configured: manifest.targets.local.llama_server, env: ctx.env }, action);
+  const cmd = serverCommand(localPython(info, action), build.dir, { port, host: '127.0.0.1', logDir, ...(llamaServer && { llamaServer }) });
+  const routes = info.llm ? 'POST /v1/chat/completions, /v1/completions' : 'POST /predict';
   ctx.output.info(
-    `serving build ${build.id} on http://127.0.0.1:${port} (POST /predict); prediction log in ${path.relative(ctx.cwd, logDir) || logDir}; Ctrl-C stops`,
+    `serving build ${build.id} on http://127.0.0.1:${port} (${routes}); prediction log in ${path.relative(ctx.cwd, logDir) || logDir}; Ctrl-C stops`,
   );
   // The app's own lines are logs, not results: they go to stderr, as everything but results does.
   const child = spawn(cmd.command, cmd.args, { env: { ...ctx.env, ...cmd.env }, stdio: ['ignore', 2, 2] });

@@ -11,6 +11,8 @@ import type { Target } from '../../deploy/types.js';
 export interface LocalSettings {
   port: number;
   python?: string;
+  /** `llm`: the llama-server binary the gateway starts here. */
+  llama_server?: string;
 }
 
 declare module '../../manifest/types.js' {
@@ -32,6 +34,13 @@ export const localDescriptor: TargetDescriptor = {
         'x-expected': 'a path or command name of a Python interpreter (letters, digits, . _ - /)',
         'x-default': 'your Python if it has what the app needs, else `.mlship/venv`',
         description: 'Python interpreter for the local runtime',
+      },
+      llama_server: {
+        type: 'string',
+        pattern: '^[A-Za-z0-9_./-]+$',
+        'x-expected': "a path or command name of llama.cpp's llama-server (letters, digits, . _ - /)",
+        'x-default': '`MLSHIP_LLAMA_SERVER`, else `llama-server` on `PATH`',
+        description: '`llm` only: the llama.cpp server the gateway starts in front of a GGUF model on this machine',
       },
     },
   },

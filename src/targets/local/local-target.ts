@@ -45,6 +45,7 @@ import type {
 import type { LogSource, LogWindow } from '../../logs/types.js';
 import type { BuildRef } from '../../packaging/index.js';
 import { serverCommand } from '../../packaging/launch.js';
+import { localLlamaServer } from '../../packaging/local-python.js';
 import { selectForManifest } from '../../compute/select.js';
 import { localLogSources } from '../../logs/readers.js';
 import { feedbackSources } from '../../logs/join.js';
@@ -230,7 +231,12 @@ export class LocalTarget implements Target {
         return { live: this.liveInfo(state, true), changed: false };
       }
       // Refuse a corrupted or tampered artifact before anything changes.
-      const { python } = await this.registry.verify(version);
+      const { python, build } = await this.registry.verify(version);
+      const llamaServer = localLlamaServer(
+        build,
+        { configured: this.ctx.manifest.targets.local.llama_server, env: this.ctx.env },
+        `serve ${version} on the local target`,
+      );
       const appPort = await freePort();
       const logFile = path.join(this.deployDir, `${version}-${appPort}.log`);
       const server = serverCommand(this.pythonFor(version, python), this.registry.contextDir(version), {
@@ -239,6 +245,7 @@ export class LocalTarget implements Target {
         logDir: this.logDir,
         version,
         modelDir: this.registry.modelDir(version),
+        ...(llamaServer && { llamaServer }),
       });
       const pid = startDetached({
         command: server.command,

@@ -127,7 +127,7 @@ export class LocalRegistry implements HistoryLog {
   }
 
   /** Check a version's artifact against its recorded digest (throws when it was corrupted or tampered with) and that it runs here. */
-  async verify(version: string): Promise<{ artifact: string; python?: string }> {
+  async verify(version: string): Promise<{ artifact: string; python?: string; build: BuildInfo }> {
     const record = this.get(version);
     const build = readJson<BuildInfo>(path.join(this.contextDir(version), 'build.json'));
     if (!build) throw new OperationError('version_corrupt', `version ${version} has no build.json`, { hint: 'Push the build again.' });
@@ -151,7 +151,7 @@ export class LocalRegistry implements HistoryLog {
       );
     }
     // A build.json without a runtime (older, hand-made) falls back to the configured interpreter.
-    return { artifact, python: build.runtime === undefined ? undefined : localPython(build, `serve ${version} on the local target`) };
+    return { artifact, python: build.runtime === undefined ? undefined : localPython(build, `serve ${version} on the local target`), build };
   }
 
   /** The baseline profile stored with a version. */
