@@ -144,14 +144,16 @@ export interface VariantSpec {
  * variant (weight 1) and the candidate's (weight 0): the rollout controller moves the weights. Its name
  * carries a digest of its body, so the same deploy finds the same configuration and a changed one gets
  * a new name. `timeouts` (an LLM, or any model on a GPU: `startupTimeouts`) give every variant the
- * time its model takes to download and load; without them SageMaker's defaults apply.
+ * time its model takes to download and load; without them SageMaker's defaults apply. `capture: false`
+ * (`dataCaptureAllowed`) leaves Data Capture off.
  */
 export function endpointConfigRequest(
   r: Resources,
   variants: VariantSpec[],
   compute: ComputeChoice,
-  timeouts?: StartupTimeouts,
+  options: { timeouts?: StartupTimeouts; capture?: boolean } = {},
 ): SM.CreateEndpointConfigCommandInput {
+  const { timeouts, capture = true } = options;
   const body: Omit<SM.CreateEndpointConfigCommandInput, 'EndpointConfigName'> = {
     ProductionVariants: variants.map((v) => ({
       VariantName: v.version,
@@ -161,15 +163,31 @@ export function endpointConfigRequest(
       InitialVariantWeight: v.weight,
       ...(timeouts && { ContainerStartupHealthCheckTimeoutInSeconds: timeouts.startup, ModelDataDownloadTimeoutInSeconds: timeouts.download }),
     })),
-    DataCaptureConfig: {
-      EnableCapture: true,
-      InitialSamplingPercentage: 100,
-      DestinationS3Uri: s3Uri(r, keys.capture(r)),
-      CaptureOptions: [{ CaptureMode: 'Input' }, { CaptureMode: 'Output' }],
-      CaptureContentTypeHeader: { JsonContentTypes: ['application/json'] },
-    },
+    ...(capture && {
+      DataCaptureConfig: {
+        EnableCapture: true,
+        InitialSamplingPercentage: 100,
+        DestinationS3Uri: s3Uri(r, keys.capture(r)),
+        CaptureOptions: [{ CaptureMode: 'Input' }, { CaptureMode: 'Output' }],
+        CaptureContentTypeHeader: { JsonContentTypes: ['application/json'] },
+      },
+    }),
   };
   return { EndpointConfigName: `${r.endpoint}-${variants.map((v) => v.version).join('-')}-${shortHash(body)}`, ...body };
+}
+
+/**
+ * Whether the endpoint may capture requests and responses. Data Capture stores the bodies as they
+ * are, so a manifest that keeps prompts and completions out of its log (`monitoring.log_content:
+ * redacted | hashed`) gets none: SageMaker cannot redact them. The reason, when it may not.
+ */
+export function dataCaptureAllowed(manifest: Manifest, r: Resources): { allowed: true } | { allowed: false; reason: string } {
+  const mode = manifest.monitoring.log_content;
+  if (mode === 'full') return { allowed: true };
+  return {
+    allowed: false,
+    reason: `monitoring.log_content is ${mode}, and SageMaker's Data Capture would store every prompt and completion in full in ${s3Uri(r, keys.capture(r))}: capture is off for endpoint ${r.endpoint}, so drift-check has no SageMaker traffic to read (log_content: full turns it on)`,
+  };
 }
 
 /** The traffic split of a live endpoint: each named variant's weight, in percent. */

@@ -57,6 +57,7 @@ import { runRetrainingPipeline } from './retrain-run.js';
 import { S3Registry, versionInfo, type PackageInfo } from './registry.js';
 import {
   createEndpointRequest,
+  dataCaptureAllowed,
   endpointConfigRequest,
   modelRequest,
   scalingRequests,
@@ -308,6 +309,7 @@ export class SageMakerTarget extends CloudTarget<Session, SageMakerTargetOptions
       run: async () => void (await api.putScalingPolicy(scaling.policy)),
     });
 
+    const capture = dataCaptureAllowed(manifest, r);
     steps.push(...(await monitoringSteps(session, this.ctx, rec, role)));
     steps.push(...(await alertSteps(session, this.ctx, rec)));
     steps.push(...(await retrainingSteps(session, this.ctx, rec, role, compute)));
@@ -318,9 +320,10 @@ export class SageMakerTarget extends CloudTarget<Session, SageMakerTargetOptions
       to: pkg.version,
       compute,
       url: invokeUrl(r),
-      logging: { enabled: true, destination: s3Uri(r, keys.capture(r)) },
+      logging: { enabled: capture.allowed, destination: s3Uri(r, keys.capture(r)) },
       steps,
       noop: onConfig,
+      ...(!capture.allowed && { warnings: [capture.reason] }),
     };
     return { session, plan, steps, pkg, rec, configName: final.name, previous: state?.version, compute, run };
   }
@@ -338,7 +341,8 @@ export class SageMakerTarget extends CloudTarget<Session, SageMakerTargetOptions
   private async configStep(session: Session, steps: Step[], variants: VariantSpec[], compute: ComputeChoice): Promise<{ name: string; variants: string[] }> {
     const { api, r } = session;
     const timeouts = variantTimeouts(this.ctx.manifest, compute);
-    const config = endpointConfigRequest(r, variants, compute, timeouts);
+    const capture = dataCaptureAllowed(this.ctx.manifest, r).allowed;
+    const config = endpointConfigRequest(r, variants, compute, { timeouts, capture });
     const name = config.EndpointConfigName!;
     if (!(await ifExists(() => api.describeEndpointConfig({ EndpointConfigName: name })))) {
       steps.push({
@@ -349,7 +353,7 @@ export class SageMakerTarget extends CloudTarget<Session, SageMakerTargetOptions
           instanceType: compute.instanceType,
           instanceCount: compute.replicas.min,
           ...(timeouts && { modelDataDownloadTimeoutSeconds: timeouts.download, containerStartupHealthCheckTimeoutSeconds: timeouts.startup }),
-          dataCapture: { percent: 100, modes: ['Input', 'Output'], destination: s3Uri(r, keys.capture(r)) },
+          dataCapture: capture ? { percent: 100, modes: ['Input', 'Output'], destination: s3Uri(r, keys.capture(r)) } : 'off',
         },
         run: async () => void (await api.createEndpointConfig(config)),
       });

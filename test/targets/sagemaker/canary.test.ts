@@ -5,6 +5,7 @@
  * suite checks the outcomes on every target). Also the CloudWatch reader on its own: microseconds to
  * ms, and a window without datapoints is no data, not zero errors.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { cloudWatchReader } from '../../../src/targets/sagemaker/metrics.js';
 import { memorySageMaker } from '../../doubles/sagemaker/memory.js';
@@ -113,6 +114,27 @@ describe('SageMaker canary of an LLM', () => {
       expect(fake.calls.filter((c) => c === 'getMetricData')).toHaveLength(2);
       expect((await w.target.status()).details).toMatchObject({ trafficSplit: { v2: 100 } });
       expect(await w.serving()).toBe('v2');
+    } finally {
+      await w.close();
+    }
+  });
+
+  it('prompts kept out of the log (log_content: hashed) are kept out of Data Capture too: capture off, and the plan says why', async () => {
+    const project = sagemakerLlmProject();
+    writeFileSync(
+      project.manifestFile,
+      readFileSync(project.manifestFile, 'utf8').replace(/^target: sagemaker$/m, 'target: sagemaker\nmonitoring:\n  log_content: hashed'),
+    );
+    const { world: w, fake } = await startSageMaker(project);
+    try {
+      await w.target.push(await w.build(1), w.pushOptions);
+      const plan = await w.target.plan({});
+      expect(plan.logging.enabled).toBe(false);
+      expect(plan.warnings).toEqual([expect.stringMatching(/log_content is hashed, and SageMaker's Data Capture would store every prompt/)]);
+      expect(plan.steps.find((s) => s.action === 'sagemaker:CreateEndpointConfig')?.details).toMatchObject({ dataCapture: 'off' });
+      await w.target.deploy({ timeoutSeconds: w.timeoutSeconds });
+      const config = String((await w.target.status()).details?.endpointConfig);
+      expect((await fake.api.describeEndpointConfig({ EndpointConfigName: config })).DataCaptureConfig).toBeUndefined();
     } finally {
       await w.close();
     }

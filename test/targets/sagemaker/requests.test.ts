@@ -8,6 +8,7 @@ import { pipelineRequest, renderPipelineDefinition, scheduleRequest, trainingScr
 import {
   bucketRequests,
   createEndpointRequest,
+  dataCaptureAllowed,
   dataQualityJobRequest,
   endpointConfigRequest,
   modelPackageRequest,
@@ -138,10 +139,16 @@ describe('SageMaker request builders (golden)', () => {
       r,
       variant,
       { instanceType: 'ml.g5.xlarge', replicas: { min: 1, max: 2 }, gpu: true, reasons: [] },
-      startupTimeouts(14e9),
+      { timeouts: startupTimeouts(14e9) },
     );
     sageMakerValid('CreateEndpointConfig', gpu);
     expect(gpu.ProductionVariants?.[0]).toMatchObject({ ContainerStartupHealthCheckTimeoutInSeconds: 780, ModelDataDownloadTimeoutInSeconds: 600 });
+    const uncaptured = endpointConfigRequest(r, variant, compute, { capture: false });
+    sageMakerValid('CreateEndpointConfig', uncaptured);
+    expect(uncaptured.DataCaptureConfig).toBeUndefined();
+    expect(dataCaptureAllowed(manifest, r)).toEqual({ allowed: true });
+    const hashed = { ...manifest, monitoring: { ...manifest.monitoring, log_content: 'hashed' } } as Manifest;
+    expect(dataCaptureAllowed(hashed, r)).toMatchObject({ allowed: false, reason: expect.stringMatching(/log_content is hashed.*capture is off/) });
     const bogus = endpointConfigRequest(r, variant, { instanceType: 'ml.g99.huge', replicas: { min: 1, max: 2 }, gpu: true, reasons: [] });
     expect(validateSageMakerInput('CreateEndpointConfig', bogus).join()).toMatch(/not a ProductionVariantInstanceType/);
   });
