@@ -225,9 +225,8 @@ describe('SageMaker Data Capture of an LLM (OpenAI bodies, whole and streamed)',
 
   it("reads a streamed answer (BASE64 text/event-stream): the deltas' text and the gateway's SSE comment", () => {
     const events = [
-      { choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] },
-      { choices: [{ index: 0, delta: { content: 'hel' }, finish_reason: null }] },
-      { choices: [{ index: 0, delta: { content: 'lo' }, finish_reason: 'stop' }] },
+      { object: 'text_completion', choices: [{ index: 0, text: 'hel', finish_reason: null }] },
+      { object: 'text_completion', choices: [{ index: 0, text: 'lo', finish_reason: 'stop' }] },
     ];
     const streamed = { ...facts, stream: true, finish_reason: 'stop' };
     const sse = `${events.map((e) => `data: ${JSON.stringify(e)}\n\n`).join('')}: mlship ${JSON.stringify({ id: 'r2', version: 'v1', llm: streamed })}\n\ndata: [DONE]\n\n`;
@@ -237,7 +236,7 @@ describe('SageMaker Data Capture of an LLM (OpenAI bodies, whole and streamed)',
     expect(records).toEqual([expect.objectContaining({ input: { endpoint: 'completions', prompt: 'Once' }, output: 'hello', version: 'v1', llm: streamed })]);
   });
 
-  it("without the gateway's block (another server): tokens and finish reason from usage and choices, latencies null; a tabular `prompt` stays tabular", () => {
+  it("without the gateway's block (another server): what the answer says (llm-exchange.ts); a tabular `prompt` stays tabular", () => {
     const answer = {
       choices: [{ text: 'abc', finish_reason: 'stop' }],
       usage: { prompt_tokens: 3, completion_tokens: 2, prompt_tokens_details: { cached_tokens: 1 } },

@@ -11,11 +11,12 @@
  * The facts are the gateway's own (python/mlship_serving/llm/gateway.py adds its log line's facts to
  * every answer on a platform route: `"mlship": {id, version, llm}` in a whole answer, the SSE comment
  * `: mlship {...}` in a stream), so TTFT and inter-token latency mean on SageMaker what they mean in
- * the local log; from another server (no such block) tokens and finish reason come from the answer's
- * `usage` and `choices`, and the latencies are null.
+ * the local log; from another server (no such block), what the answer itself says, as for Vertex's and
+ * Azure's logs (src/logs/llm-exchange.ts: `usage`, `choices`, llama-server's `timings`).
  */
 import { parseCsv } from '../../util/csv.js';
 import { isObject, jsonLines, type LlmFacts, type LogFormat, type PredictionRecord } from '../format.js';
+import { llmExchange, llmRequestKind } from '../llm-exchange.js';
 
 /** The body of one side of a capture, decoded to text, and whether it is CSV. */
 function decodeCapture(side: unknown): { text: string; csv: boolean } | undefined {
@@ -73,41 +74,12 @@ function outputValues(body: { text: string; csv: boolean }): unknown[] | undefin
   return Array.isArray(value) ? value : [value];
 }
 
-/** The input of an LLM request as the gateway logs it, when the body is one (chat: a `messages` list; completions: a `prompt`). */
-function llmInput(value: unknown, answered: boolean): { endpoint: 'chat' | 'completions'; messages?: unknown; prompt?: unknown } | undefined {
-  if (!isObject(value) || 'instances' in value) return undefined;
-  if (Array.isArray(value.messages)) return { endpoint: 'chat', messages: value.messages };
-  // A bare `prompt` is an LLM request only when a completion answered it (a tabular feature may be called prompt).
-  if (answered && (typeof value.prompt === 'string' || Array.isArray(value.prompt))) return { endpoint: 'completions', prompt: value.prompt };
-  return undefined;
-}
-
-/** What an LLM answer says: its text, finish reason, usage and the gateway's facts block. */
-interface LlmAnswer {
-  text: string;
-  finish?: string;
-  usage?: Record<string, unknown>;
-  block?: Record<string, unknown>;
-  stream: boolean;
-}
-
-/** An OpenAI answer, whole (`choices`) or streamed (`data:` events, the gateway's `: mlship` comment); undefined when the body is neither. */
-function llmAnswer(text: string): LlmAnswer | undefined {
-  const answer: LlmAnswer = { text: '', stream: false };
-  const read = (obj: unknown, streamed: boolean) => {
-    if (!isObject(obj)) return;
-    if (Array.isArray(obj.choices)) {
-      for (const c of obj.choices) {
-        if (!isObject(c)) continue;
-        const holder = streamed ? c.delta : c.message;
-        const part = isObject(holder) ? holder.content : c.text;
-        if (typeof part === 'string') answer.text += part;
-        if (typeof c.finish_reason === 'string') answer.finish = c.finish_reason;
-      }
-    }
-    if (isObject(obj.usage)) answer.usage = obj.usage;
-    if (isObject(obj.mlship)) answer.block = obj.mlship;
-  };
+/**
+ * An LLM answer as captured: a whole completion (one JSON object), or the `text/event-stream` of a
+ * streamed one (its events' JSON objects, in order); with the gateway's facts block either way
+ * (`"mlship"` in the object, the `: mlship {...}` comment in the stream). Undefined when neither.
+ */
+function llmAnswer(text: string): { answer: unknown; block?: Record<string, unknown> } | undefined {
   const trimmed = text.trimStart();
   if (trimmed.startsWith('{')) {
     let obj: unknown;
@@ -116,75 +88,51 @@ function llmAnswer(text: string): LlmAnswer | undefined {
     } catch {
       return undefined;
     }
-    if (!isObject(obj) || !(Array.isArray(obj.choices) || isObject(obj.mlship))) return undefined;
-    read(obj, false);
-    return answer;
+    return isObject(obj) ? { answer: obj, ...(isObject(obj.mlship) && { block: obj.mlship }) } : undefined;
   }
-  let events = 0;
+  const events: unknown[] = [];
+  let block: Record<string, unknown> | undefined;
   for (const line of text.split(/\r?\n/)) {
-    if (line.startsWith(': mlship ')) {
-      try {
-        const block: unknown = JSON.parse(line.slice(': mlship '.length));
-        if (isObject(block)) answer.block = block;
-      } catch {
-        // a comment that is not the gateway's: skipped, as every SSE client does
-      }
-    } else if (line.startsWith('data:')) {
-      const data = line.slice(5).trim();
-      if (data === '[DONE]' || data === '') continue;
-      try {
-        read(JSON.parse(data), true);
-        events++;
-      } catch {
-        // not JSON: not an OpenAI event
-      }
+    const comment = line.startsWith(': mlship ') ? line.slice(': mlship '.length) : undefined;
+    const data = line.startsWith('data:') ? line.slice(5).trim() : undefined;
+    try {
+      if (comment !== undefined) {
+        const parsed: unknown = JSON.parse(comment);
+        if (isObject(parsed)) block = parsed;
+      } else if (data !== undefined && data !== '[DONE]' && data !== '') events.push(JSON.parse(data));
+    } catch {
+      // not JSON: not an OpenAI event, nor the gateway's comment (every SSE client skips it too)
     }
   }
-  if (events === 0 && !answer.block) return undefined;
-  answer.stream = true;
-  return answer;
+  return events.length > 0 ? { answer: events, ...(block && { block }) } : undefined;
 }
 
-/** The record's facts: the gateway's block when the answer has one, else what `usage` and `choices` say. */
-function llmFacts(answer: LlmAnswer | undefined): LlmFacts | undefined {
-  if (!answer) return undefined;
-  if (isObject(answer.block?.llm)) return answer.block.llm as LlmFacts;
-  const u = answer.usage;
-  const num = (v: unknown) => (typeof v === 'number' ? v : null);
-  const details = u && isObject(u.prompt_tokens_details) ? u.prompt_tokens_details : undefined;
-  return {
-    stream: answer.stream,
-    prompt_tokens: num(u?.prompt_tokens),
-    completion_tokens: num(u?.completion_tokens),
-    cached_tokens: num(details?.cached_tokens),
-    finish_reason: answer.finish ?? null,
-    ttft_ms: null,
-    itl_ms: null,
-    e2e_ms: null,
-  };
-}
-
-/** An LLM capture line as one record, or undefined when the line is not an LLM request. */
+/**
+ * An LLM capture line as one record (`llmExchange`: the prompt, the completion's text, the facts the
+ * answer holds), the gateway's facts and version taking precedence when its block is there; a chat
+ * request captured without a completion still reads as one. Undefined when the line is not an LLM request.
+ */
 function llmRecord(input: { text: string; csv: boolean }, output: { text: string; csv: boolean } | undefined): PredictionRecord | undefined {
   if (input.csv) return undefined;
-  let value: unknown;
+  let request: unknown;
   try {
-    value = JSON.parse(input.text);
+    request = JSON.parse(input.text);
   } catch {
     return undefined;
   }
-  const answer = output && !output.csv ? llmAnswer(output.text) : undefined;
-  const request = llmInput(value, answer !== undefined);
-  if (!request) return undefined;
-  const llm = llmFacts(answer);
-  const version = answer?.block?.version;
-  return {
-    input: request,
-    hasOutput: answer !== undefined,
-    ...(answer && { output: answer.text }),
-    ...(llm && { llm }),
-    ...(version !== undefined && { version }),
-  };
+  const kind = llmRequestKind(request);
+  if (!kind) return undefined;
+  const answered = output && !output.csv ? llmAnswer(output.text) : undefined;
+  const exchange = answered && llmExchange(request, answered.answer);
+  if (!exchange) {
+    // No completion (only Input captured, or an error answered): a chat body is unmistakable; a bare
+    // `prompt` may be a tabular feature.
+    if (kind !== 'chat') return undefined;
+    return { input: { endpoint: 'chat', messages: (request as { messages: unknown }).messages }, hasOutput: false };
+  }
+  const block = answered.block;
+  const llm = isObject(block?.llm) ? (block.llm as LlmFacts) : exchange.llm;
+  return { input: exchange.input, output: exchange.output, hasOutput: true, llm, ...(block?.version !== undefined && { version: block.version }) };
 }
 
 function csvScalar(cell: string): unknown {
