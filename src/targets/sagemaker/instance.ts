@@ -16,12 +16,12 @@ export function chooseCompute(manifest: Manifest): ComputeChoice {
 }
 
 /**
- * How long a variant of this model may take to download and load (`startupTimeouts`, sized by the
- * weights: the choice's parameters at the manifest's quantization): for an LLM or a model on a GPU;
- * undefined for a CPU model, whose app answers /ping in seconds (SageMaker's defaults apply).
+ * How long a variant of this model may take to download and load (`startupTimeouts`): for an LLM or a
+ * model on a GPU, sized by the model's bytes as pushed (else the choice's parameters at the manifest's
+ * quantization); undefined for a CPU model, whose app answers /ping in seconds (SageMaker's defaults apply).
  */
-export function variantTimeouts(manifest: Manifest, compute: ComputeChoice): StartupTimeouts | undefined {
+export function variantTimeouts(manifest: Manifest, compute: ComputeChoice, modelBytes?: number): StartupTimeouts | undefined {
   if (manifest.model.flavor !== 'llm' && !compute.gpu) return undefined;
   const bytesPerParam = (BYTES_PER_PARAM as Record<string, number | undefined>)[manifest.model.quantization] ?? 2;
-  return startupTimeouts((compute.sizing?.params ?? 0) * bytesPerParam);
+  return startupTimeouts(modelBytes ?? (compute.sizing?.params ?? 0) * bytesPerParam, compute.gpu);
 }

@@ -12,12 +12,15 @@ import type { Manifest } from '../../manifest/types.js';
 import type { ComputeChoice } from '../../deploy/types.js';
 import { keys, s3Uri, type Resources } from './resources.js';
 import type { VersionRecordBase } from '../../deploy/registry.js';
+import { modelLoadSeconds } from '../../compute/load-time.js';
 
 /** What mlship stores about a version next to its model package (`versions/vN/version.json`). */
 export interface VersionRecord extends VersionRecordBase {
   image: string;
   modelDataUrl: string;
   modelPackageArn: string;
+  /** The model file's size (build.json), which sizes an LLM's start-up timeouts; absent in records of older pushes. */
+  modelBytes?: number;
   /** S3 URIs of the baseline profile and its Model Monitor export, when the build had a baseline. */
   baseline?: { profile: string; statistics: string; constraints: string };
 }
@@ -114,17 +117,14 @@ export interface StartupTimeouts {
 export const TIMEOUT_BOUNDS_S = { min: 60, max: 3600 } as const;
 
 /**
- * How long a variant may take to download and to load a model of this many bytes of weights: the
- * download at a conservative 50 MB/s from S3 (unpacking included) after 5 minutes of margin, and the
- * load at 100 MB/s from the instance's volume into (GPU) memory after 10 minutes for the server's
- * own start (CUDA context, kernels, graph capture, warm-up); each rounded up to a whole minute and
- * kept within SageMaker's 60–3600 s. A 7B fp16 model (14 GB): 600 s to download, 780 s to answer
- * /ping; the tiny test model (572 kB): 360 and 660.
+ * How long a variant may take to download and to load a model of `bytes` of weights (`gpu`: it loads
+ * onto a GPU): the one estimate every cloud's health checks use (`modelLoadSeconds`,
+ * src/compute/load-time.ts) — the start-up health check allows the whole load, the download the copy
+ * alone (no GPU warm-up) — each kept within SageMaker's 60–3600 s.
  */
-export function startupTimeouts(weightsBytes: number): StartupTimeouts {
-  const minutes = (s: number) => Math.min(TIMEOUT_BOUNDS_S.max, Math.max(TIMEOUT_BOUNDS_S.min, Math.ceil(s / 60) * 60));
-  const bytes = Number.isFinite(weightsBytes) && weightsBytes > 0 ? weightsBytes : 0;
-  return { download: minutes(300 + bytes / 50e6), startup: minutes(600 + bytes / 100e6) };
+export function startupTimeouts(bytes: number, gpu: boolean): StartupTimeouts {
+  const bounded = (s: number) => Math.min(TIMEOUT_BOUNDS_S.max, Math.max(TIMEOUT_BOUNDS_S.min, s));
+  return { download: bounded(modelLoadSeconds(bytes, false)), startup: bounded(modelLoadSeconds(bytes, gpu)) };
 }
 
 /** One production variant of an endpoint configuration: a version's Model, named after the version. */

@@ -220,7 +220,7 @@ export class SageMakerTarget extends CloudTarget<Session, SageMakerTargetOptions
     const recorded = mode.config ? await ifExists(() => api.describeEndpointConfig({ EndpointConfigName: mode.config! })) : undefined;
     const final = recorded
       ? { name: mode.config!, variants: (recorded.ProductionVariants ?? []).map((v) => v.VariantName ?? '') }
-      : await this.configStep(session, steps, [{ version: pkg.version, modelName: model.ModelName!, weight: 1 }], compute);
+      : await this.configStep(session, steps, [{ version: pkg.version, modelName: model.ModelName!, weight: 1 }], compute, rec.modelBytes);
 
     const onConfig = state?.config === final.name && state.status === 'InService';
     const timeoutS = request.timeoutSeconds ?? DEFAULT_TIMEOUT_S;
@@ -272,6 +272,7 @@ export class SageMakerTarget extends CloudTarget<Session, SageMakerTargetOptions
           { version: pkg.version, modelName: model.ModelName!, weight: 0 },
         ],
         compute,
+        rec.modelBytes,
       );
       steps.push(...this.switchSteps(session, state.config, both, timeoutS));
       steps.push({
@@ -338,9 +339,15 @@ export class SageMakerTarget extends CloudTarget<Session, SageMakerTargetOptions
   }
 
   /** A new endpoint configuration of these variants, planned when it does not exist yet. */
-  private async configStep(session: Session, steps: Step[], variants: VariantSpec[], compute: ComputeChoice): Promise<{ name: string; variants: string[] }> {
+  private async configStep(
+    session: Session,
+    steps: Step[],
+    variants: VariantSpec[],
+    compute: ComputeChoice,
+    modelBytes: number | undefined,
+  ): Promise<{ name: string; variants: string[] }> {
     const { api, r } = session;
-    const timeouts = variantTimeouts(this.ctx.manifest, compute);
+    const timeouts = variantTimeouts(this.ctx.manifest, compute, modelBytes);
     const capture = dataCaptureAllowed(this.ctx.manifest, r).allowed;
     const config = endpointConfigRequest(r, variants, compute, { timeouts, capture });
     const name = config.EndpointConfigName!;

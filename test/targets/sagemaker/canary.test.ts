@@ -11,6 +11,7 @@ import { cloudWatchReader } from '../../../src/targets/sagemaker/metrics.js';
 import { memorySageMaker } from '../../doubles/sagemaker/memory.js';
 import { startSageMaker } from '../conformance/sagemaker.js';
 import { variantTimeouts } from '../../../src/targets/sagemaker/instance.js';
+import { startupTimeouts } from '../../../src/targets/sagemaker/requests.js';
 import { sagemakerLlmProject } from './project.js';
 
 const canary = { kind: 'canary' as const, percent: 10, bakeMinutes: 2, minRequests: 5 };
@@ -104,8 +105,9 @@ describe('SageMaker canary of an LLM', () => {
       const plan = await w.target.plan({ version: 'v2', strategy: canary });
       expect(plan.compute).toMatchObject({ gpu: true, runtime: 'llama.cpp' });
       const configs = plan.steps.filter((s) => s.action === 'sagemaker:CreateEndpointConfig');
+      // These builds' build.json name no model size: sized by the 7 B parameters at int4 (3.5 GB) on a GPU.
       const timeouts = variantTimeouts(w.manifest, plan.compute!)!;
-      expect(timeouts).toEqual({ download: 420, startup: 660 }); // 7 B at int4: 3.5 GB of weights
+      expect(timeouts).toEqual(startupTimeouts(3.5e9, true));
       for (const step of configs)
         expect(step.details).toMatchObject({ modelDataDownloadTimeoutSeconds: timeouts.download, containerStartupHealthCheckTimeoutSeconds: timeouts.startup });
       expect(plan.steps.map((s) => s.action)).toContain('rollout:Canary');

@@ -18,6 +18,7 @@ import {
 } from '@aws-sdk/client-sagemaker-runtime';
 import type { PredictionRecord } from '../../../src/logs/format.js';
 import { sagemakerCaptureFormat } from '../../../src/logs/formats/sagemaker.js';
+import { startupTimeouts } from '../../../src/targets/sagemaker/requests.js';
 import { SageMakerTarget } from '../../../src/targets/sagemaker/sagemaker-target.js';
 import { targetContext } from '../../helpers/build.js';
 import { json, python, runCli } from '../../helpers/cli.js';
@@ -93,14 +94,15 @@ describe.skipIf(!process.env.MLSHIP_LLAMA_SERVER)('an LLM on SageMaker (spawned 
     expect(json(push)).toMatchObject({ version: { version: 'v1' } });
 
     // The plan: the selection's instance, and a health check sized for loading this model.
-    const planned = json<{ plan: { compute: { instanceType: string }; steps: { action: string; details?: Record<string, unknown> }[] } }>(
+    const planned = json<{ plan: { compute: { instanceType: string; gpu: boolean }; steps: { action: string; details?: Record<string, unknown> }[] } }>(
       await cli('deploy', '--plan'),
     ).plan;
     const config = planned.steps.find((s) => s.action === 'sagemaker:CreateEndpointConfig');
+    const timeouts = startupTimeouts(built.build.model.bytes, planned.compute.gpu);
     expect(config?.details).toMatchObject({
       instanceType: planned.compute.instanceType,
-      modelDataDownloadTimeoutSeconds: expect.any(Number),
-      containerStartupHealthCheckTimeoutSeconds: expect.any(Number),
+      modelDataDownloadTimeoutSeconds: timeouts.download,
+      containerStartupHealthCheckTimeoutSeconds: timeouts.startup,
     });
 
     const deploy = await cli('deploy');

@@ -23,6 +23,7 @@ import {
 } from '../../../src/targets/sagemaker/requests.js';
 import { resolveResources } from '../../../src/targets/sagemaker/resources.js';
 import { variantTimeouts } from '../../../src/targets/sagemaker/instance.js';
+import { modelLoadSeconds } from '../../../src/compute/load-time.js';
 import type { ComputeChoice } from '../../../src/deploy/types.js';
 import { expectGolden } from '../../helpers/golden.js';
 import { ROLE, sagemakerProject } from './project.js';
@@ -139,10 +140,10 @@ describe('SageMaker request builders (golden)', () => {
       r,
       variant,
       { instanceType: 'ml.g5.xlarge', replicas: { min: 1, max: 2 }, gpu: true, reasons: [] },
-      { timeouts: startupTimeouts(14e9) },
+      { timeouts: startupTimeouts(14e9, true) },
     );
     sageMakerValid('CreateEndpointConfig', gpu);
-    expect(gpu.ProductionVariants?.[0]).toMatchObject({ ContainerStartupHealthCheckTimeoutInSeconds: 780, ModelDataDownloadTimeoutInSeconds: 600 });
+    expect(gpu.ProductionVariants?.[0]).toMatchObject({ ContainerStartupHealthCheckTimeoutInSeconds: 460, ModelDataDownloadTimeoutInSeconds: 340 });
     const uncaptured = endpointConfigRequest(r, variant, compute, { capture: false });
     sageMakerValid('CreateEndpointConfig', uncaptured);
     expect(uncaptured.DataCaptureConfig).toBeUndefined();
@@ -153,25 +154,21 @@ describe('SageMaker request builders (golden)', () => {
     expect(validateSageMakerInput('CreateEndpointConfig', bogus).join()).toMatch(/not a ProductionVariantInstanceType/);
   });
 
-  it("start-up timeouts grow with the weights: whole minutes within SageMaker's 60-3600 s, only for an LLM or a GPU", () => {
-    expect(startupTimeouts(572_000)).toEqual({ download: 360, startup: 660 }); // the tiny test model: a started minute counts
-    expect(startupTimeouts(0)).toEqual({ download: 300, startup: 600 });
-    expect(startupTimeouts(14e9)).toEqual({ download: 600, startup: 780 }); // 7B fp16
-    expect(startupTimeouts(140e9)).toEqual({ download: 3120, startup: 2040 }); // 70B fp16
-    expect(startupTimeouts(1e12)).toEqual({ download: 3600, startup: 3600 });
-    expect(startupTimeouts(Number.NaN)).toEqual(startupTimeouts(0));
-    const sizes = [0, 1e9, 5e9, 2e10, 8e10, 2e11];
-    for (const [a, b] of sizes.slice(1).map((s, i) => [sizes[i]!, s] as const)) {
-      expect(startupTimeouts(b).download).toBeGreaterThanOrEqual(startupTimeouts(a).download);
-      expect(startupTimeouts(b).startup).toBeGreaterThanOrEqual(startupTimeouts(a).startup);
-    }
-    // The manifest's model: none for the example on a CPU; on a GPU, sized from the choice's parameters at its quantization.
+  it("start-up timeouts: the shared load-time estimate of the model's bytes, within SageMaker's 60-3600 s, only for an LLM or a GPU", () => {
+    // The start-up health check allows the whole load (a GPU's warm-up too), the download the copy alone.
+    expect(startupTimeouts(14e9, true)).toEqual({ download: modelLoadSeconds(14e9, false), startup: modelLoadSeconds(14e9, true) });
+    expect(startupTimeouts(14e9, true)).toEqual({ download: 340, startup: 460 }); // 7B fp16 on a GPU
+    expect(startupTimeouts(572_000, false)).toEqual({ download: 70, startup: 70 }); // the tiny test model
+    expect(startupTimeouts(0, false)).toEqual({ download: 60, startup: 60 });
+    expect(startupTimeouts(1e12, true)).toEqual({ download: 3600, startup: 3600 });
+    // The manifest's model: none for the example on a CPU; the pushed bytes when the record has them, else the choice's parameters at its quantization.
     const cpu = { instanceType: 'ml.c5.large', replicas: { min: 1, max: 2 }, gpu: false, reasons: [] };
     expect(variantTimeouts(manifest, cpu)).toBeUndefined();
     const sizing = { params: 7e9 } as ComputeChoice['sizing'];
     const llm = { ...manifest, model: { ...manifest.model, flavor: 'llm', quantization: 'fp16' } } as unknown as Manifest;
-    expect(variantTimeouts(llm, { ...cpu, instanceType: 'ml.g6.xlarge', gpu: true, sizing })).toEqual(startupTimeouts(14e9));
-    expect(variantTimeouts(llm, { ...cpu, sizing })).toEqual(startupTimeouts(14e9));
+    expect(variantTimeouts(llm, { ...cpu, instanceType: 'ml.g6.xlarge', gpu: true, sizing })).toEqual(startupTimeouts(14e9, true));
+    expect(variantTimeouts(llm, { ...cpu, sizing })).toEqual(startupTimeouts(14e9, false));
+    expect(variantTimeouts(llm, { ...cpu, sizing }, 4e9)).toEqual(startupTimeouts(4e9, false));
   });
 
   it('monitoring: Model Monitor statistics and constraints, job definition, schedule', () => {
