@@ -3,8 +3,9 @@
  * build folder with the one launch contract (src/packaging/launch.ts `serverCommand`) on a free
  * loopback port, the platform's variables added (its port variable, its routes, its model folder),
  * ready once its health route answers 200, and stopped by its pid. The suite's Python runs it
- * (test/helpers/cli.ts `python`); an LLM build's `llama-server` (MLSHIP_LLAMA_SERVER, passed through
- * from the environment) runs with one thread unless the caller says otherwise.
+ * (test/helpers/cli.ts `python`); an LLM build's gateway starts `llama-server` on CPU in place of the
+ * GPU server (MLSHIP_LLAMA_SERVER from this process's environment), with one thread unless
+ * MLSHIP_LLAMA_THREADS or the platform's variables say otherwise: a test machine's cores are shared.
  */
 import { spawn } from 'node:child_process';
 import { serverCommand } from '../../../src/packaging/launch.js';
@@ -58,7 +59,7 @@ export async function startContainer(spec: ContainerSpec): Promise<RunningContai
     logDir: spec.logDir,
     ...(spec.modelDir !== undefined && { modelDir: spec.modelDir }),
   });
-  const env = { ...process.env, MLSHIP_LLAMA_THREADS: '1', ...cmd.env, ...spec.env(port) };
+  const env = { ...process.env, MLSHIP_LLAMA_THREADS: process.env.MLSHIP_LLAMA_THREADS ?? '1', ...cmd.env, ...spec.env(port) };
   const child = spawn(cmd.command, cmd.args, { cwd: spec.cwd ?? spec.buildDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   const keep = (d: Buffer | string) => (log = (log + d.toString()).slice(-8000));

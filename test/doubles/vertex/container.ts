@@ -6,6 +6,11 @@
  * taken from what `mlship push` stores beside the artifact: the build context is
  * `gs://…/builds/<id>/` and artifactUri is its `model/` folder — the same files the image is built
  * from, started with the build's one launch contract (../shared/container.ts).
+ *
+ * An LLM build runs the same way: its gateway starts llama-server on CPU in place of the GPU server
+ * (one thread: ../shared/container.ts). The container has as long to become healthy as the model
+ * version's `startupProbe` allows (initial delay + period × failure threshold), as on Vertex; without
+ * one, 60 s.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +19,9 @@ import { python as suitePython } from '../../helpers/cli.js';
 import type { Container, ContainerRunner } from './grpc-fake.js';
 import type { VertexHttpFake } from './http-fake.js';
 import { startContainer } from '../shared/container.js';
+
+/** How long a container without a startupProbe may take to answer its health route. */
+const DEFAULT_STARTUP_MS = 60_000;
 
 /** A runner that starts the serving app from the build context stored in the GCS fake. */
 export function servingAppRunner(http: VertexHttpFake, python = suitePython): ContainerRunner {
@@ -31,11 +39,14 @@ export function servingAppRunner(http: VertexHttpFake, python = suitePython): Co
     }
     const predictRoute = spec.predictRoute || `/v1/endpoints/${endpointId}/deployedModels/${deployedModelId}:predict`;
     const healthRoute = spec.healthRoute || `/v1/endpoints/${endpointId}/deployedModels/${deployedModelId}`;
+    const probe = spec.startupProbe;
+    const startupMs = probe ? ((probe.initialDelaySeconds ?? 0) + (probe.periodSeconds || 10) * (probe.failureThreshold || 3)) * 1000 : DEFAULT_STARTUP_MS;
     try {
       const container = await startContainer({
         buildDir: dir,
         logDir: path.join(dir, 'logs'),
         healthRoute,
+        timeoutMs: startupMs,
         python,
         env: (port) => ({
           ...Object.fromEntries((spec.env ?? []).map((e: { name: string; value: string }) => [e.name, e.value])),
@@ -54,7 +65,8 @@ export function servingAppRunner(http: VertexHttpFake, python = suitePython): Co
       return { url: container.url, predictRoute, healthRoute, stop };
     } catch (error) {
       rmSync(dir, { recursive: true, force: true });
-      throw new Error(`the model's container did not start: ${(error as Error).message}`);
+      const why = probe ? "the model's startupProbe" : 'no startupProbe: the default';
+      throw new Error(`the model's container did not start (health wait ${startupMs / 1000} s, ${why}): ${(error as Error).message}`);
     }
   };
 }
