@@ -32,7 +32,7 @@ import { python, repoRoot, runCli, tempDir } from '../../helpers/cli.js';
 import { sagemakerProject } from '../../targets/sagemaker/project.js';
 import type { ContractFake } from './contract-fake.js';
 import { awsTestEnv, useAwsDoubles } from './moto.js';
-import { SageMakerRuntimeFake } from './runtime.js';
+import { checkRuntimeRequest, OPERATIONS, SageMakerRuntimeFake } from './runtime.js';
 
 const LLAMA = process.env.MLSHIP_LLAMA_SERVER;
 const BUCKET = 'mlship-test-bucket';
@@ -141,6 +141,26 @@ async function captured(variant: string): Promise<{ keys: string[]; records: Pre
 const client = () => new SageMakerRuntimeClient({});
 const invoke = (body: unknown, extra: Record<string, string> = {}) =>
   client().send(new InvokeEndpointCommand({ EndpointName: 'tiny', ContentType: 'application/json', Body: JSON.stringify(body), ...extra }));
+
+describe('the runtime double checks requests against the SDK model', () => {
+  it('knows both operations by their routes; refuses undeclared X-Amzn-SageMaker-* headers, an empty body, a bad endpoint name', () => {
+    const [invoke, stream] = OPERATIONS;
+    expect([invoke!.name, stream!.name]).toEqual(['InvokeEndpoint', 'InvokeEndpointWithResponseStream']);
+    expect(invoke!.pattern.exec('/endpoints/tiny/invocations')?.[1]).toBe('tiny');
+    expect(stream!.pattern.exec('/endpoints/tiny/invocations-response-stream')?.[1]).toBe('tiny');
+    const body = Buffer.from('{}');
+    expect(checkRuntimeRequest(invoke!, { 'x-amzn-sagemaker-target-variant': 'v1', 'content-type': 'application/json' }, body, 'tiny')).toEqual([]);
+    // Accept travels as X-Amzn-SageMaker-Accept on the stream only.
+    expect(checkRuntimeRequest(stream!, { 'x-amzn-sagemaker-accept': 'text/event-stream' }, body, 'tiny')).toEqual([]);
+    expect(checkRuntimeRequest(invoke!, { 'x-amzn-sagemaker-accept': 'application/json' }, body, 'tiny')).toEqual([
+      'InvokeEndpoint: InvokeEndpointInput declares no header x-amzn-sagemaker-accept',
+    ]);
+    expect(checkRuntimeRequest(invoke!, {}, Buffer.alloc(0), 'bad_name')).toEqual([
+      'InvokeEndpoint: EndpointName "bad_name" is not a valid endpoint name',
+      'InvokeEndpoint: InvokeEndpointInput.Body is required',
+    ]);
+  });
+});
 
 describe.skipIf(!LLAMA)('the SageMaker runtime double with an LLM build (gateway + llama-server)', () => {
   it('answers InvokeEndpoint and the response stream, turns a 4xx into a ModelError, and captures both answers with their facts', async () => {

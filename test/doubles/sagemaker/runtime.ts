@@ -81,10 +81,11 @@ interface Running {
 }
 
 type Schema = readonly unknown[];
-type Operation = { name: Invocation['operation']; input: Schema; pattern: RegExp; method: string };
+/** A runtime operation as the SDK's model defines it: its input structure and its route. */
+export type Operation = { name: Invocation['operation']; input: Schema; pattern: RegExp; method: string };
 
 /** The runtime operations the double answers, their routes read from the SDK's API model. */
-const OPERATIONS: Operation[] = [rt.InvokeEndpoint$, rt.InvokeEndpointWithResponseStream$].map((op) => {
+export const OPERATIONS: Operation[] = [rt.InvokeEndpoint$, rt.InvokeEndpointWithResponseStream$].map((op) => {
   const schema = op as unknown as Schema;
   const [method, uri] = (schema[3] as { http: [string, string, number] }).http;
   const input = (schema[4] as () => Schema)();
