@@ -508,6 +508,8 @@ export class SageMakerTarget extends CloudTarget<Session, SageMakerTargetOptions
   private async execute(request: DeployRequest, mode: { action: 'deploy' | 'rollback'; config?: string }): Promise<DeployResult> {
     const prepared = await this.prepare(request, mode);
     const { session, plan, steps, pkg, configName, previous, compute, run } = prepared;
+    // What `--plan` would have said (no Data Capture…), said on the way too.
+    for (const w of plan.warnings ?? []) this.ctx.output.warn(w);
     const { api, r, registry } = session;
     if (pkg.approval === 'Rejected' && mode.action === 'deploy') {
       this.ctx.output.warn(`${pkg.version} was rejected (rolled back earlier); deploying it marks it Approved again`);

@@ -127,7 +127,7 @@ describe('SageMaker canary of an LLM', () => {
       project.manifestFile,
       readFileSync(project.manifestFile, 'utf8').replace(/^target: sagemaker$/m, 'target: sagemaker\nmonitoring:\n  log_content: hashed'),
     );
-    const { world: w, fake } = await startSageMaker(project);
+    const { world: w, fake, stderr } = await startSageMaker(project);
     try {
       await w.target.push(await w.build(1), w.pushOptions);
       const plan = await w.target.plan({});
@@ -135,6 +135,7 @@ describe('SageMaker canary of an LLM', () => {
       expect(plan.warnings).toEqual([expect.stringMatching(/log_content is hashed, and SageMaker's Data Capture would store every prompt/)]);
       expect(plan.steps.find((s) => s.action === 'sagemaker:CreateEndpointConfig')?.details).toMatchObject({ dataCapture: 'off' });
       await w.target.deploy({ timeoutSeconds: w.timeoutSeconds });
+      expect(stderr()).toMatch(/log_content is hashed.*capture is off for endpoint chat/);
       const config = String((await w.target.status()).details?.endpointConfig);
       expect((await fake.api.describeEndpointConfig({ EndpointConfigName: config })).DataCaptureConfig).toBeUndefined();
     } finally {
