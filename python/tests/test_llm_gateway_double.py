@@ -202,3 +202,25 @@ def test_an_unknown_log_content_setting_stops_the_start(tmp_path, double):
     build = make_build(str(tmp_path / "build"), make_model(str(tmp_path)))
     with pytest.raises(AssertionError, match=r"exited \(1\):\nmlship serve: MLSHIP_LLM_LOG_CONTENT='plain' is not one of full, redacted, hashed"):
         Gateway(build, {"MLSHIP_LLM_UPSTREAM": double.url, "MLSHIP_LLM_LOG_CONTENT": "plain"})
+
+
+def test_platform_routes_carry_the_log_lines_facts_and_v1_stays_exact(gateway, double):
+    body = {"messages": [{"role": "user", "content": "hi"}], "model": "plain"}
+    plain = httpx.post(f"{gateway.url}/v1/chat/completions", json=body, timeout=30)
+    assert plain.status_code == 200 and "mlship" not in plain.json()
+    for route in ("/invocations", "/score", "/predict"):
+        r = httpx.post(f"{gateway.url}{route}", json=body, headers={"x-request-id": f"facts-{route[1:]}"}, timeout=30)
+        assert r.status_code == 200, r.text
+        answer = r.json()
+        line = gateway.log_of(f"facts-{route[1:]}")
+        assert answer["mlship"] == {"id": f"facts-{route[1:]}", "version": "v1", "llm": line["llm"]}
+        assert set(answer) - {"mlship"} == set(plain.json()) and answer["choices"] == plain.json()["choices"]
+    # Streamed: the facts ride in an SSE comment before [DONE]; the OpenAI route has none.
+    with httpx.stream("POST", f"{gateway.url}/invocations", json=chat("plain"), headers={"x-request-id": "facts-stream"}, timeout=30) as s:
+        lines = list(s.iter_lines())
+    comments = [line for line in lines if line.startswith(": mlship ")]
+    assert len(comments) == 1 and sse_events(lines)[-1] == "[DONE]"
+    assert json.loads(comments[0][len(": mlship ") :]) == {"id": "facts-stream", "version": "v1", "llm": gateway.log_of("facts-stream")["llm"]}
+    assert not any(line.startswith(":") for line in stream_lines(gateway, chat("plain"), "facts-v1"))
+    vertex = httpx.post(f"{gateway.url}{VERTEX_PREDICT}", json={"instances": [body]}, headers={"x-request-id": "facts-vertex"}, timeout=30)
+    assert vertex.json()["predictions"][0]["mlship"] == {"id": "facts-vertex-0", "version": "v1", "llm": gateway.log_of("facts-vertex-0")["llm"]}

@@ -9,6 +9,23 @@ import type { Flavor, Quantization } from '../manifest/types.js';
 /** Bytes one parameter takes at a quantization. */
 export const BYTES_PER_PARAM: Record<Quantization, number> = { fp32: 4, fp16: 2, bf16: 2, int8: 1, int4: 0.5 };
 
+/**
+ * The width of the weights: a declared quantization, or bytes per parameter measured from a file (a
+ * quantized GGUF's size over the parameter count: its mixed types and scales included).
+ */
+export type Width = Quantization | number;
+
+/** A GGUF source's width (llama.cpp's names): only unquantized weights are quantized from. */
+export type GgufSourceType = 'F32' | 'F16' | 'BF16';
+
+/** The manifest width of a source type (a parameter count is its bytes over this width). */
+export const SOURCE_WIDTH: Record<GgufSourceType, Quantization> = { F32: 'fp32', F16: 'fp16', BF16: 'bf16' };
+
+/** Bytes one parameter takes at a width. */
+export function bytesPerParam(width: Width): number {
+  return typeof width === 'number' ? width : BYTES_PER_PARAM[width];
+}
+
 /** Size instances to run at most this busy: queueing delay (and so p95) climbs steeply above it. */
 export const TARGET_UTILIZATION = 0.6;
 
@@ -37,8 +54,8 @@ export function isTabular(flavor: Flavor): boolean {
  * pickled tree ensembles spend about 8 bytes (one float64) per node value or threshold.
  */
 export function estimateParams(flavor: Flavor, artifactBytes: number, quantization: Quantization): number {
-  const bytesPerParam = isTabular(flavor) ? 8 : BYTES_PER_PARAM[quantization];
-  return Math.max(1, Math.round(artifactBytes / bytesPerParam));
+  const perParam = isTabular(flavor) ? 8 : BYTES_PER_PARAM[quantization];
+  return Math.max(1, Math.round(artifactBytes / perParam));
 }
 
 /**
@@ -46,9 +63,9 @@ export function estimateParams(flavor: Flavor, artifactBytes: number, quantizati
  * plus tree walking. Neural models: ~0.75 ms per million parameters (a 100 M-parameter transformer at
  * 50–100 ms). LLMs on CPU are bound by streaming the weights once per generated token.
  */
-export function estimateCpuMs(flavor: Flavor, params: number, quantization: Quantization): number {
+export function estimateCpuMs(flavor: Flavor, params: number, width: Width): number {
   if (isTabular(flavor)) return 1 + (params / 1e6) * 0.5;
-  if (flavor === 'llm') return ((LLM_TOKENS_PER_REQUEST * params * BYTES_PER_PARAM[quantization]) / (CPU_MEMORY_BANDWIDTH_GBPS * 1e9)) * 1000;
+  if (flavor === 'llm') return ((LLM_TOKENS_PER_REQUEST * params * bytesPerParam(width)) / (CPU_MEMORY_BANDWIDTH_GBPS * 1e9)) * 1000;
   return 1 + (params / 1e6) * 0.75;
 }
 
@@ -72,14 +89,14 @@ export function gpuCapacityRps(instance: InstanceType, flavor: Flavor, params: n
 }
 
 /** Host memory (GB) a worker needs: the weights twice (load and serve) plus the Python runtime. */
-export function hostMemoryGb(flavor: Flavor, params: number, quantization: Quantization): number {
-  const weights = (params * (isTabular(flavor) ? 8 : BYTES_PER_PARAM[quantization])) / 1e9;
+export function hostMemoryGb(flavor: Flavor, params: number, width: Width): number {
+  const weights = (params * (isTabular(flavor) ? 8 : bytesPerParam(width))) / 1e9;
   return round1(weights * 2 + 0.5);
 }
 
 /** GPU memory (GB) an LLM needs: weights + KV-cache headroom + CUDA runtime; the parts for reasons. */
-export function llmGpuMemory(params: number, quantization: Quantization): { weightsGb: number; kvGb: number; runtimeGb: number; totalGb: number } {
-  const weightsGb = (params * BYTES_PER_PARAM[quantization]) / 1e9;
+export function llmGpuMemory(params: number, width: Width): { weightsGb: number; kvGb: number; runtimeGb: number; totalGb: number } {
+  const weightsGb = (params * bytesPerParam(width)) / 1e9;
   const kvGb = Math.max(KV_HEADROOM_MIN_GB, weightsGb * KV_HEADROOM_SHARE);
   return { weightsGb: round1(weightsGb), kvGb: round1(kvGb), runtimeGb: GPU_RUNTIME_GB, totalGb: round1(weightsGb + kvGb + GPU_RUNTIME_GB) };
 }

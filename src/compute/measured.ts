@@ -9,6 +9,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { folderFiles } from '../util/fs.js';
 import type { Manifest } from '../manifest/types.js';
+import type { GgufSourceType } from './estimate.js';
+import type { QuantizedWeights } from './types.js';
 
 /** What a calibration measured, as stored in build.json (`cost`); made by src/packaging/calibrate.ts. */
 export interface MeasuredCost {
@@ -94,6 +96,54 @@ export function buildCostFor(manifest: Manifest): MeasuredCost | undefined {
 }
 
 /**
+ * The quantization the newest build of the manifest's current source model serves (a measured
+ * quantization, build.json `quantization`): the same matching as `buildCostFor` on the source
+ * (`quantization.source`), since the build's model is the quantized file.
+ */
+export function buildQuantizationFor(manifest: Manifest): QuantizedWeights | undefined {
+  const artifact = artifactStamp(manifest.model.path);
+  if (!artifact) return undefined;
+  let best: { at: number; q: QuantizedWeights } | undefined;
+  for (const info of builds(manifest)) {
+    const q = info.quantization;
+    if (!q || info.manifest?.model?.path !== manifest.model.relativePath || q.source.bytes !== artifact.bytes) continue;
+    const at = Date.parse(info.createdAt);
+    if (at >= artifact.mtimeMs && (!best || at > best.at))
+      best = {
+        at,
+        q: {
+          source: { type: q.source.type, bytes: q.source.bytes },
+          type: q.chosen,
+          bytes: info.model?.bytes ?? q.source.bytes,
+          reason: `${q.reason} (measured by build ${info.id})`,
+        },
+      };
+  }
+  return best?.q;
+}
+
+/** The build.json of every finished build of the project (unreadable ones left out). */
+function builds(manifest: Manifest): BuildJson[] {
+  const root = path.join(manifest.projectDir, '.mlship', 'build');
+  let entries: string[];
+  try {
+    entries = readdirSync(root);
+  } catch {
+    return [];
+  }
+  const out: BuildJson[] = [];
+  for (const id of entries) {
+    if (id.startsWith('.')) continue;
+    try {
+      out.push(JSON.parse(readFileSync(path.join(root, id, 'build.json'), 'utf8')) as BuildJson);
+    } catch {
+      // not a finished build
+    }
+  }
+  return out;
+}
+
+/**
  * What `mlship budget` measured of an LLM deployment: the completion tokens per second one replica
  * carries with `concurrency` streams at once (the load its token budgets were measured at).
  */
@@ -163,10 +213,12 @@ function readThroughput(manifest: Manifest): MeasuredThroughput[] {
 
 /** The parts of build.json read here (src/packaging owns the full type). */
 interface BuildJson {
+  id: string;
   createdAt: string;
   manifest?: { model?: { path?: string } };
   model?: { flavor: string; bytes: number };
   cost?: MeasuredCost | { skipped: string };
+  quantization?: { source: { type: GgufSourceType; bytes: number }; chosen: string; reason: string };
 }
 
 /** Size and last change of a model file, or of a model folder (all its files). */

@@ -7,8 +7,8 @@
 import { artifactBytes } from '../util/fs.js';
 import { ManifestError } from '../util/errors.js';
 import type { Flavor, Manifest, Quantization } from '../manifest/types.js';
-import { buildCostFor, scaledCpuMs, throughputFor, vcpuFactor, type MeasuredCost, type MeasuredThroughput } from './measured.js';
-import type { ComputeChoice, ComputeSizing, ServingRuntime } from './types.js';
+import { buildCostFor, buildQuantizationFor, scaledCpuMs, throughputFor, vcpuFactor, type MeasuredCost, type MeasuredThroughput } from './measured.js';
+import type { ComputeChoice, ComputeSizing, QuantizedWeights, ServingRuntime } from './types.js';
 import { catalogOf } from '../manifest/targets.js';
 import { describeInstance, findInstance, gpuMemoryGb, instanceHint, loadCatalog, type Catalog, type InstanceType } from '../instances/catalog.js';
 import {
@@ -20,7 +20,9 @@ import {
   hostMemoryGb,
   isTabular,
   llmGpuMemory,
+  SOURCE_WIDTH,
   TARGET_UTILIZATION,
+  type Width,
 } from './estimate.js';
 
 /** The parameter estimate from artifact size, re-exported for callers of selection. */
@@ -52,8 +54,23 @@ export interface SelectionInput {
   catalog: Catalog;
   /** GGUF weights run on llama.cpp whatever the hardware. */
   artifactFormat?: 'gguf' | 'other';
+  /**
+   * LLMs with a measured quantization: the GGUF file served (its llama.cpp type and size). Its bytes
+   * size the memory instead of `params × quantization`; `params` stays the source's count.
+   */
+  weights?: { type: string; bytes: number; reason?: string };
   /** An LLM's throughput as `mlship budget` measured it on the target's deployments (one per instance type). */
   throughput?: MeasuredThroughput[];
+}
+
+/** The width selection sizes an input's weights at: the served file's bytes per parameter, or the declared quantization. */
+function widthOf(input: SelectionInput): Width {
+  return input.weights ? input.weights.bytes / input.params : input.quantization;
+}
+
+/** The name of that width in sentences: `Q5_K_M`, `fp16`. */
+function widthName(input: SelectionInput): string {
+  return input.weights?.type ?? input.quantization;
 }
 
 /** One instance type evaluated against the input. */
@@ -73,17 +90,18 @@ export interface Option {
 /** Choose the instance type, replica range and runtime; explain why in words. Pure. */
 export function selectCompute(input: SelectionInput): ComputeChoice {
   const llm = input.flavor === 'llm';
-  const cpuMs = input.cpuMsPerRequest ?? estimateCpuMs(input.flavor, input.params, input.quantization);
+  const cpuMs = input.cpuMsPerRequest ?? estimateCpuMs(input.flavor, input.params, widthOf(input));
   const options = evaluateOptions(input, cpuMs);
   const cpuOptions = rank(options.filter((o) => !o.gpu && o.fits));
   const gpuOptions = rank(options.filter((o) => o.gpu && o.fits));
   const breakEven = llm ? null : gpuBreakEvenRps(options);
   const reasons: string[] = [describeModel(input)];
+  if (input.weights?.reason) reasons.push(`quantization ${input.weights.reason}`);
   const warnings: string[] = [];
-  const gpuNeed = llm ? llmGpuMemory(input.params, input.quantization) : undefined;
+  const gpuNeed = llm ? llmGpuMemory(input.params, widthOf(input)) : undefined;
   if (gpuNeed) {
     reasons.push(
-      `needs ~${gpuNeed.totalGb} GB of GPU memory: ${gpuNeed.weightsGb} GB of ${input.quantization} weights + ${gpuNeed.kvGb} GB KV-cache headroom + ${gpuNeed.runtimeGb} GB runtime`,
+      `needs ~${gpuNeed.totalGb} GB of GPU memory: ${gpuNeed.weightsGb} GB of ${widthName(input)} weights + ${gpuNeed.kvGb} GB KV-cache headroom + ${gpuNeed.runtimeGb} GB runtime`,
     );
   }
 
@@ -176,7 +194,7 @@ export function selectCompute(input: SelectionInput): ComputeChoice {
       tokensPerSecondPerReplica: llmSized.measured.tokensPerSecond,
       throughputBasis: `mlship budget at ${llmSized.measured.concurrency} streams on ${llmSized.measured.instanceType} (${llmSized.measured.measuredAt.slice(0, 10)})`,
     }),
-    memoryNeededGb: hostMemoryGb(input.flavor, input.params, input.quantization),
+    memoryNeededGb: hostMemoryGb(input.flavor, input.params, widthOf(input)),
     ...(gpuNeed && { gpuMemoryNeededGb: gpuNeed.totalGb }),
     gpuBreakEvenRps: breakEven === null ? null : Math.round(breakEven),
     usdPerHour: chosen.instance.usdPerHour,
@@ -219,11 +237,11 @@ function llmReplicas(input: SelectionInput, chosen: Option, reasons: string[]): 
 /** Every catalog instance evaluated for the input (also used by the cost report for alternatives). */
 export function evaluateOptions(
   input: SelectionInput,
-  cpuMs: number = input.cpuMsPerRequest ?? estimateCpuMs(input.flavor, input.params, input.quantization),
+  cpuMs: number = input.cpuMsPerRequest ?? estimateCpuMs(input.flavor, input.params, widthOf(input)),
 ): Option[] {
   const llm = input.flavor === 'llm';
-  const hostGb = hostMemoryGb(input.flavor, input.params, input.quantization);
-  const gpuGb = llm ? llmGpuMemory(input.params, input.quantization).totalGb : 0;
+  const hostGb = hostMemoryGb(input.flavor, input.params, widthOf(input));
+  const gpuGb = llm ? llmGpuMemory(input.params, widthOf(input)).totalGb : 0;
   return input.catalog.instances.map((instance) => {
     const gpu = instance.gpu !== null;
     const memory = gpu && llm ? gpuMemoryGb(instance) : instance.memoryGb;
@@ -278,7 +296,7 @@ function chooseRuntime(input: SelectionInput, chosen: Option): ServingRuntime {
 function describeModel(input: SelectionInput): string {
   const kind = input.flavor === 'llm' ? 'LLM' : `${input.flavor} model`;
   const source = input.paramsSource === 'manifest' ? 'declared in model.params' : 'estimated from the artifact size';
-  const quant = input.flavor === 'llm' || !isTabular(input.flavor) ? ` in ${input.quantization}` : '';
+  const quant = input.flavor === 'llm' || !isTabular(input.flavor) ? ` in ${widthName(input)}` : '';
   return `${formatCount(input.params)}-parameter ${kind}${quant} (${source})`;
 }
 
@@ -298,14 +316,14 @@ function tooSmall(option: Option, input: SelectionInput, gpuNeedGb: number | und
   if (gpuNeedGb !== undefined && option.gpu) {
     return `${i.type} has ${gpuMemoryGb(i)} GB of GPU memory; the model needs ~${gpuNeedGb} GB: it will not load (quantize it or pick a larger type)`;
   }
-  return `${i.type} has ${i.memoryGb} GB of memory; the model needs ~${hostMemoryGb(input.flavor, input.params, input.quantization)} GB: it will not load`;
+  return `${i.type} has ${i.memoryGb} GB of memory; the model needs ~${hostMemoryGb(input.flavor, input.params, widthOf(input))} GB: it will not load`;
 }
 
 function noFit(kind: 'CPU' | 'GPU', input: SelectionInput): never {
   const need =
     input.flavor === 'llm' && kind === 'GPU'
-      ? `${llmGpuMemory(input.params, input.quantization).totalGb} GB of GPU memory`
-      : `${hostMemoryGb(input.flavor, input.params, input.quantization)} GB of memory`;
+      ? `${llmGpuMemory(input.params, widthOf(input)).totalGb} GB of GPU memory`
+      : `${hostMemoryGb(input.flavor, input.params, widthOf(input))} GB of memory`;
   throw new ManifestError(`no ${kind} instance in the ${input.catalog.target} catalog has the ${need} this model needs`, {
     code: 'no_instance_fits',
     hint:
@@ -335,6 +353,11 @@ export interface ManifestSelectionOptions {
   useBuildCost?: boolean;
   /** A catalog other than the manifest target's (the cost report's cloud comparison). */
   catalog?: Catalog;
+  /**
+   * A measured quantization's served file (the build's choice), and the source it was made from (for
+   * the parameter count); without it, the current build's record when there is one (`useBuildCost`).
+   */
+  quantized?: QuantizedWeights;
 }
 
 /**
@@ -348,10 +371,13 @@ export function selectForManifest(manifest: Manifest, options: ManifestSelection
 /** The selection input a manifest describes (exported for the cost report's alternatives). */
 export function selectionInput(manifest: Manifest, options: ManifestSelectionOptions = {}): SelectionInput {
   const { model, serving } = manifest;
+  const quantized = options.quantized ?? (model.quantizationSweep && options.useBuildCost !== false ? buildQuantizationFor(manifest) : undefined);
   let params = model.params;
   if (params === undefined) {
-    const bytes = options.modelBytes ?? modelBytes(model.path);
-    params = estimateParams(model.flavor, bytes, model.quantization);
+    // A measured quantization serves a smaller file: the parameter count comes from its source.
+    params = quantized
+      ? estimateParams(model.flavor, quantized.source.bytes, SOURCE_WIDTH[quantized.source.type])
+      : estimateParams(model.flavor, options.modelBytes ?? modelBytes(model.path), model.quantization);
   }
   let measured: { cpuMsPerRequest: number; cpuMsBasis: string } | undefined;
   if (options.cpuMsPerRequest !== undefined)
@@ -374,6 +400,7 @@ export function selectionInput(manifest: Manifest, options: ManifestSelectionOpt
     ...(serving.workers !== undefined && { workers: serving.workers }),
     catalog: options.catalog ?? loadCatalog(catalogOf(manifest.target)),
     artifactFormat: model.path.toLowerCase().endsWith('.gguf') ? 'gguf' : 'other',
+    ...(quantized && { weights: { type: quantized.type, bytes: quantized.bytes, ...(quantized.reason !== undefined && { reason: quantized.reason }) } }),
     ...(throughput.length > 0 && { throughput }),
   };
 }

@@ -3,6 +3,20 @@
  * the numbers behind the choice. Manifest, build, budget and every target read it; it lives here so
  * `budget/` and `targets/` no longer import each other for it.
  */
+import type { GgufSourceType } from './estimate.js';
+
+/** The GGUF a measured quantization serves (the build's choice), as selection needs it. */
+export interface QuantizedWeights {
+  /** The unquantized source it was made from (the parameter count is its bytes over its width). */
+  source: { type: GgufSourceType; bytes: number };
+  /** llama.cpp's name of the served type (`Q5_K_M`), or the source's when it is served unquantized. */
+  type: string;
+  /** The served file's size: what sizes memory. */
+  bytes: number;
+  /** Why it was chosen, for the plan's reasons. */
+  reason?: string;
+}
+
 /** How a model is served: the generated Python app, or an LLM server container. */
 export type ServingRuntime = 'python' | 'vllm' | 'llama.cpp';
 

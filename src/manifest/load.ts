@@ -127,7 +127,7 @@ export function checkManifest(
     return at(offset);
   };
 
-  const errors = schemaErrors(data);
+  const errors = oneOfBranchErrors(schemaErrors(data));
   for (const e of errors) {
     if (e.keyword === 'required' && misspelled(e, errors)) continue; // "unknown key … did you mean" says it
     const d = schemaDiagnostic(e, file, locate);
@@ -295,6 +295,15 @@ function schemaDiagnostic(e: ErrorObject, file: string, locate: Locate): Diagnos
       }
       return { ...base, ...locate(segments), path: dotted(segments), message: `${JSON.stringify(e.data)} ${words.what}`, hint: words.hint || undefined };
     }
+    case 'const':
+      return { ...base, ...locate(segments), path: dotted(segments), message: `must be ${JSON.stringify(e.params.allowedValue)}, got ${describe(e.data)}` };
+    case 'oneOf': {
+      // Only when the value has none of the branches' types (oneOfBranchErrors): say what they are.
+      const branches = (e.schema as { enum?: unknown[]; const?: unknown; type?: unknown }[]).map((b) =>
+        b.enum ? `one of ${b.enum.map(String).join(', ')}` : b.const !== undefined ? JSON.stringify(b.const) : typeWords(b.type),
+      );
+      return { ...base, ...locate(segments), path: dotted(segments), message: `expected ${branches.join(', or ')}; got ${describe(e.data)}` };
+    }
     case 'if':
       return undefined; // reported by the inner `else` keyword (the missing field) with its position
     case 'propertyNames':
@@ -327,6 +336,35 @@ function schemaDiagnostic(e: ErrorObject, file: string, locate: Locate): Diagnos
     default:
       return { ...base, ...locate(segments), path: dotted(segments), message: e.message ?? 'is invalid' };
   }
+}
+
+/**
+ * A `oneOf` (a width or a mapping; `false` or a mapping) reports every branch's complaint and a
+ * summary. Only the branch of the value's type is meant: keep its errors and drop the others; keep
+ * the summary alone when the value has no branch's type (`quantization: 5`).
+ */
+function oneOfBranchErrors(errors: ErrorObject[]): ErrorObject[] {
+  const drop = new Set<ErrorObject>();
+  for (const e of errors) {
+    if (e.keyword !== 'oneOf') continue;
+    const branches = e.schema as { enum?: unknown[]; const?: unknown; type?: unknown }[];
+    const matching = branches.map((b, i) => (branchAccepts(b, e.data) ? i : -1)).filter((i) => i >= 0);
+    const inside = errors.filter((x) => x.schemaPath.startsWith(`${e.schemaPath}/`));
+    for (const x of inside) if (!matching.some((i) => x.schemaPath.startsWith(`${e.schemaPath}/${i}/`))) drop.add(x);
+    if (matching.length > 0) drop.add(e);
+  }
+  return errors.filter((e) => !drop.has(e));
+}
+
+/** Whether a value has the JSON type a `oneOf` branch takes (its values are then the branch's to judge). */
+function branchAccepts(branch: { enum?: unknown[]; const?: unknown; type?: unknown }, value: unknown): boolean {
+  const typeOf = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v === 'object' ? 'object' : typeof v);
+  const types = branch.enum
+    ? branch.enum.map(typeOf)
+    : branch.const !== undefined
+      ? [typeOf(branch.const)]
+      : (Array.isArray(branch.type) ? branch.type : [branch.type]).map((t) => (t === 'integer' ? 'number' : String(t)));
+  return types.includes(typeOf(value));
 }
 
 /** A missing field whose misspelling sits beside it as an unknown key (`flavour:` for `flavor:`). */
@@ -385,6 +423,7 @@ function semanticDiagnostics(
     if (isObject(raw.model) && raw.model[key] !== undefined && !folderModel)
       error(['model', key], `"${key}" applies to the transformers flavor, not ${String(raw.model.flavor)}`);
   }
+  diagnoseQuantization(raw, projectDir, exists, safePath, error);
   const features = isObject(raw.features) ? raw.features : undefined;
   if (safePath(features?.baseline) && exists(path.join(projectDir, features.baseline)) !== 'file') {
     error(['features', 'baseline'], `file not found: ${features.baseline}`, 'point it at a CSV sample of the training data');
@@ -601,6 +640,47 @@ function alertDiagnostics(email: unknown, target: TargetSettingsSpec | undefined
     });
   }
   return out;
+}
+
+/** Example the quantization messages give: the mapping form, with its defaults written out. */
+const MEASURED_QUANTIZATION_EXAMPLE = `quantization: { eval_text: data/eval.txt, candidates: [${DEFAULTS.quantizationCandidates.join(', ')}], max_loss: ${DEFAULTS.quantizationMaxLoss} }`;
+
+/**
+ * A measured quantization (`model.quantization` as a mapping, or `auto`): it needs an evaluation text
+ * that exists, and a GGUF LLM to quantize.
+ */
+function diagnoseQuantization(
+  raw: Partial<RawManifest>,
+  projectDir: string,
+  exists: (p: string) => 'file' | 'dir' | undefined,
+  safePath: (v: unknown) => v is string,
+  error: (segments: (string | number)[], message: string, hint?: string, key?: boolean) => void,
+): void {
+  const model = isObject(raw.model) ? raw.model : undefined;
+  const q: unknown = model?.quantization;
+  if (q === 'auto') {
+    error(
+      ['model', 'quantization'],
+      '"auto" measures candidate quantizations, and needs an evaluation text to measure perplexity on',
+      `write it as a mapping naming the text (candidates and max_loss shown at their defaults): ${MEASURED_QUANTIZATION_EXAMPLE}`,
+    );
+  }
+  if (q !== 'auto' && !isObject(q)) return;
+  const gguf = typeof model?.path === 'string' && model.path.toLowerCase().endsWith('.gguf');
+  if (model?.flavor !== 'llm' || !gguf) {
+    error(
+      ['model', 'quantization'],
+      `a measured quantization applies to a GGUF LLM (flavor: llm, path: *.gguf), not ${model?.flavor === 'llm' ? `the file ${String(model?.path)}` : `the ${String(model?.flavor)} flavor`}`,
+      'name a width instead (fp32, fp16, bf16, int8, int4), or point model.path at the F16/F32 .gguf to quantize',
+    );
+  }
+  if (isObject(q) && safePath(q.eval_text) && exists(path.join(projectDir, q.eval_text)) !== 'file') {
+    error(
+      ['model', 'quantization', 'eval_text'],
+      `file not found: ${q.eval_text}`,
+      'a plain text in the language the model will serve (a few thousand words; at least twice `context` tokens)',
+    );
+  }
 }
 
 function isObject(v: unknown): v is Record<string, any> {

@@ -8,6 +8,7 @@ import type {
   FieldSpec,
   FieldType,
   Flavor,
+  GgufQuantType,
   LlmBudget,
   LogContent,
   Manifest,
@@ -28,7 +29,8 @@ export interface RawManifest {
     path: string;
     flavor: Flavor;
     params?: number;
-    quantization?: Quantization;
+    /** A width, `auto` (rejected by the loader: it needs an evaluation text) or a measured quantization. */
+    quantization?: Quantization | 'auto' | { eval_text: string; candidates?: GgufQuantType[]; max_loss?: number; context?: number };
     output?: 'probability' | 'label' | 'value';
     task?: TransformerTask;
     max_tokens?: number;
@@ -108,6 +110,10 @@ export const DEFAULTS = {
   qualityMaxDrop: 0.05,
   qualityMinLabels: 20,
   canaryMinRequests: 100,
+  /** A measured quantization: the candidates, the loss accepted and the perplexity window. */
+  quantizationCandidates: ['Q8_0', 'Q5_K_M', 'Q4_K_M'] as GgufQuantType[],
+  quantizationMaxLoss: 0.05,
+  quantizationContext: 512,
   /** An LLM's load test: streams at once, tokens per request and the prompt when none is written. */
   llmConcurrency: 4,
   llmMaxTokens: 128,
@@ -149,6 +155,8 @@ export function resolveManifest(raw: RawManifest, file: string, targetOverride?:
   const [percentile, value] = Object.entries(raw.budget?.latency_ms ?? {})[0] ?? [DEFAULTS.latency.percentile, DEFAULTS.latency.value];
   const drift = raw.monitoring?.drift ?? {};
   const data = raw.retraining?.data;
+  const q = raw.model.quantization;
+  const sweep = typeof q === 'object' ? q : undefined;
   return {
     file: path.resolve(file),
     projectDir,
@@ -158,7 +166,16 @@ export function resolveManifest(raw: RawManifest, file: string, targetOverride?:
       relativePath: raw.model.path,
       flavor: raw.model.flavor,
       ...(raw.model.params !== undefined && { params: raw.model.params }),
-      quantization: raw.model.quantization ?? (raw.model.flavor === 'llm' ? 'fp16' : 'fp32'),
+      quantization: typeof q === 'string' && q !== 'auto' ? q : raw.model.flavor === 'llm' ? 'fp16' : 'fp32',
+      ...(sweep && {
+        quantizationSweep: {
+          candidates: sweep.candidates ?? DEFAULTS.quantizationCandidates,
+          max_loss: sweep.max_loss ?? DEFAULTS.quantizationMaxLoss,
+          eval_text: abs(sweep.eval_text),
+          evalTextRelative: sweep.eval_text,
+          context: sweep.context ?? DEFAULTS.quantizationContext,
+        },
+      }),
       output: raw.model.output ?? (raw.model.flavor === 'llm' || raw.model.task === 'embedding' ? 'value' : 'probability'),
       ...(raw.model.flavor === 'transformers' && { task: raw.model.task ?? 'classification', max_tokens: raw.model.max_tokens ?? DEFAULT_MAX_TOKENS }),
       ...(raw.model.flavor === 'llm' && { context: raw.model.context ?? DEFAULTS.llmContext }),

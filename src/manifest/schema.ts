@@ -16,7 +16,7 @@
  */
 import { DEFAULTS } from './resolve.js';
 import { registeredTargets } from './targets.js';
-import { FIELD_TYPES, FLAVORS, QUANTIZATIONS, TRANSFORMER_TASKS } from './types.js';
+import { FIELD_TYPES, FLAVORS, GGUF_QUANT_TYPES, QUANTIZATIONS, TRANSFORMER_TASKS } from './types.js';
 
 /** Resource names: lowercase letters, digits and single hyphens; 2–40 chars. */
 export const NAME_PATTERN = '^[a-z][a-z0-9]*(-[a-z0-9]+)*$';
@@ -121,9 +121,43 @@ const baseSchema = {
           description: 'parameter count: the size of deep models and LLMs, for the CPU/GPU choice',
         },
         quantization: {
-          enum: [...QUANTIZATIONS],
           'x-default': '`fp16` for `llm`, else `fp32`',
-          description: 'precision of the weights: the size of deep models and LLMs, for the CPU/GPU choice',
+          description:
+            'precision of the weights: the size of deep models and LLMs, for the CPU/GPU choice; for a GGUF LLM, a mapping measures candidate quantizations and serves the one within `max_loss` ([measured quantization](llm.md#quantization-measured))',
+          // A string is a width (`auto` is accepted here so the loader can say what it needs); a mapping is a measured quantization.
+          oneOf: [
+            { enum: [...QUANTIZATIONS, 'auto'] },
+            {
+              type: 'object',
+              additionalProperties: false,
+              required: ['eval_text'],
+              properties: {
+                eval_text: { ...relativePath, description: 'plain text perplexity is measured on, relative to the manifest; at least twice `context` tokens' },
+                candidates: {
+                  type: 'array',
+                  minItems: 1,
+                  uniqueItems: true,
+                  items: { enum: [...GGUF_QUANT_TYPES] },
+                  default: DEFAULTS.quantizationCandidates,
+                  description: "llama.cpp quantization types to make and measure (`llama-quantize`'s names)",
+                },
+                max_loss: {
+                  type: 'number',
+                  minimum: 0,
+                  maximum: 10,
+                  default: DEFAULTS.quantizationMaxLoss,
+                  description: 'the largest relative perplexity increase over the source accepted (0.05 = 5 %)',
+                },
+                context: {
+                  type: 'integer',
+                  minimum: 16,
+                  maximum: 32768,
+                  default: DEFAULTS.quantizationContext,
+                  description: 'tokens per perplexity window (`llama-perplexity -c`)',
+                },
+              },
+            },
+          ],
         },
         output: {
           enum: ['probability', 'label', 'value'],

@@ -48,6 +48,47 @@ export type Quantization = (typeof QUANTIZATIONS)[number];
 /** How an LLM's prompts and completions are kept in the prediction log (the gateway's LOG_CONTENT). */
 export type LogContent = 'full' | 'redacted' | 'hashed';
 
+/**
+ * llama.cpp quantization types `model.quantization.candidates` may name (`llama-quantize`'s names):
+ * the ones that make sense for serving, from near-lossless to small.
+ */
+export const GGUF_QUANT_TYPES = [
+  'Q8_0',
+  'Q6_K',
+  'Q5_K_M',
+  'Q5_K_S',
+  'Q5_1',
+  'Q5_0',
+  'Q4_K_M',
+  'Q4_K_S',
+  'Q4_1',
+  'Q4_0',
+  'IQ4_NL',
+  'Q3_K_L',
+  'Q3_K_M',
+  'Q3_K_S',
+  'Q2_K',
+] as const;
+export type GgufQuantType = (typeof GGUF_QUANT_TYPES)[number];
+
+/**
+ * `model.quantization` as a mapping: quantization measured, not assumed. `mlship build` makes every
+ * candidate from the (F32/F16/BF16) GGUF source, measures its perplexity on the evaluation text and
+ * its generation speed, and serves the one selection chooses within `max_loss` (src/packaging/quantize.ts).
+ */
+export interface QuantizationSweepSettings {
+  /** The types to make and measure, in the order written. */
+  candidates: GgufQuantType[];
+  /** The largest relative perplexity increase over the source accepted (0.05 = 5 %). */
+  max_loss: number;
+  /** Absolute path of the evaluation text (plain UTF-8) perplexity is measured on. */
+  eval_text: string;
+  /** As written, relative to the project. */
+  evalTextRelative: string;
+  /** Tokens per perplexity window (`llama-perplexity -c`); the text needs at least twice as many. */
+  context: number;
+}
+
 /** A raw request field, validated on every request by the serving app. */
 export interface FieldSpec {
   type: FieldType;
@@ -85,7 +126,10 @@ export interface Manifest {
     flavor: Flavor;
     /** Parameter count when declared (LLMs, deep models); estimated from the artifact otherwise. */
     params?: number;
+    /** Precision the weights are sized at; with a measured quantization (`quantizationSweep`), the width sizing assumes until a build measured it. */
     quantization: Quantization;
+    /** `model.quantization` written as a mapping (GGUF LLMs): the candidates `mlship build` measures. */
+    quantizationSweep?: QuantizationSweepSettings;
     /** What the app returns: class probability of the positive class, the label, or a raw value. */
     output: 'probability' | 'label' | 'value';
     /** `transformers`: the task (default classification). */

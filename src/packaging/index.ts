@@ -21,6 +21,7 @@ import { selectBuilder } from './image/select.js';
 import { resolveInputs } from './inputs.js';
 import { selectLlm, weightsWarning, type LlmRuntime } from './llm.js';
 import { calibrate, type MeasuredCost } from './calibrate.js';
+import { quantizeForBuild, type QuantizationRecord } from './quantize.js';
 import { describeParity, parityError, runParity, type ParityReport } from './parity.js';
 import { preparePython, probePython, type PythonEnv } from './python-env.js';
 import { HTTP_STACK_MODULES, servingModules } from './requirements.js';
@@ -31,6 +32,7 @@ export type { ParityReport } from './parity.js';
 export type { ImageInfo } from './image/builder.js';
 export type { LlmRuntime } from './llm.js';
 export type { MeasuredCost } from './calibrate.js';
+export type { QuantizationRecord } from './quantize.js';
 export { localLlamaServer, localPython } from './local-python.js';
 
 /** A build on disk, as `mlship build` left it (`.mlship/build/<id>/`). */
@@ -67,6 +69,8 @@ export interface BuildInfo {
   llm?: { server: LlmRuntime };
   /** LLM builds: the instance selection that chose the server, and why. */
   compute?: { instanceType: string; gpu: boolean; reasons: string[] };
+  /** A measured quantization: every candidate's size, perplexity, loss and tokens/s, the one served (`model`) and why. */
+  quantization?: QuantizationRecord;
   /** LLM builds: the steps of a generated-app build left out, and why. */
   skipped?: string[];
   /** The parity report, or why it did not run. */
@@ -185,7 +189,11 @@ async function makeBuild(
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
   try {
-    for (const f of inputs.files) {
+    // A measured quantization: the sweep chooses the file served, and the files are rendered for it.
+    const workDir = path.join(staging, '.quantize');
+    const quantized = manifest.model.quantizationSweep ? await quantizeForBuild(manifest, workDir, inputs.mlshipVersion, options.env, output) : undefined;
+    const served = quantized?.model ?? inputs.model;
+    for (const f of quantized?.files ?? inputs.files) {
       mkdirSync(path.dirname(path.join(staging, f.path)), { recursive: true });
       writeFileSync(path.join(staging, f.path), f.content);
       if (f.mode) chmodSync(path.join(staging, f.path), f.mode);
@@ -195,9 +203,10 @@ async function makeBuild(
       mkdirSync(path.dirname(target), { recursive: true });
       cpSync(path.join(manifest.projectDir, rel), target);
     }
-    const modelFile = `model/${inputs.model.file}`;
+    const modelFile = `model/${served.file}`;
     mkdirSync(path.join(staging, 'model'), { recursive: true });
-    cpSync(manifest.model.path, path.join(staging, modelFile), { recursive: true }); // a file, or a transformers folder
+    cpSync(quantized?.path ?? manifest.model.path, path.join(staging, modelFile), { recursive: true }); // a file, or a transformers folder
+    rmSync(workDir, { recursive: true, force: true }); // the candidates not chosen
     // The image copies these as they are and runs as a non-root user: a model saved 0600 would not load.
     readableByAll(staging);
 
@@ -216,12 +225,12 @@ async function makeBuild(
     });
     const runtime: BuildInfo['runtime'] = { python: python.python, source: python.source };
     if (manifest.model.flavor === 'llm') {
-      const choice = selectLlm(manifest, inputs.model.bytes);
+      const choice = selectLlm(manifest, served.bytes, quantized?.weights);
       llm = { server: choice.runtime };
       compute = { instanceType: choice.instanceType, gpu: choice.gpu, reasons: choice.reasons };
       output.info(`LLM build: ${choice.runtime === 'vllm' ? 'vLLM' : 'llama.cpp'} on ${choice.instanceType} (${choice.reasons.join('; ')})`);
       output.info(`skipped for an LLM: ${LLM_SKIPPED.join('; ')}`);
-      const warning = weightsWarning(choice.runtime, inputs.model.file);
+      const warning = weightsWarning(choice.runtime, served.file);
       if (warning) output.warn(warning);
       parity = { skipped: LLM_SKIPPED[0]! };
     } else {
@@ -238,7 +247,8 @@ async function makeBuild(
       ...(gitCommit && { gitCommit }),
       manifest: inputs.manifest,
       inputs: inputs.inputs,
-      model: { file: modelFile, sha256: inputs.model.sha256, bytes: inputs.model.bytes, flavor: manifest.model.flavor },
+      model: { file: modelFile, sha256: served.sha256, bytes: served.bytes, flavor: manifest.model.flavor },
+      ...(quantized && { quantization: quantized.record }),
       runtime,
       ...(llm && { llm }),
       ...(compute && { compute, skipped: LLM_SKIPPED }),

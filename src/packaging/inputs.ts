@@ -3,7 +3,8 @@
  * build: the manifest snapshot (paths relative; the target is left out because one context serves
  * every target), the sha256 of the model, of every features-package file and of the baseline, the
  * rendered files themselves (which carry the templates, the pins and the CPU/GPU choice) and the
- * mlship version. Same inputs, same id: a second `mlship build` finds the folder and reuses it.
+ * mlship version. Same inputs, same id: a second `mlship build` finds the folder and reuses it. A
+ * measured quantization (`model.quantization` as a mapping) adds the evaluation text to the inputs.
  */
 import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
@@ -39,11 +40,12 @@ export function mlshipVersion(): string {
 /** The resolved manifest without absolute paths: what build.json keeps. */
 export function manifestSnapshot(m: Manifest): Record<string, unknown> {
   const { file: _file, projectDir: _dir, ...rest } = m;
-  const { path: _p, relativePath, ...model } = m.model;
+  const { path: _p, relativePath, quantizationSweep, ...model } = m.model;
   const { packageDir: _pd, baseline: _b, baselineRelative, ...features } = m.features;
+  const sweep = quantizationSweep && (({ eval_text: _e, evalTextRelative, ...rest }) => ({ ...rest, eval_text: evalTextRelative }))(quantizationSweep);
   return {
     ...rest,
-    model: { path: relativePath, ...model },
+    model: { path: relativePath, ...model, ...(sweep && { quantizationSweep: sweep }) },
     features: { ...features, ...(baselineRelative !== undefined && { baseline: baselineRelative }) },
   };
 }
@@ -75,8 +77,13 @@ export async function resolveInputs(manifest: Manifest): Promise<BuildInputs> {
   if (manifest.features.baseline && manifest.features.baselineRelative) {
     inputs[manifest.features.baselineRelative] = await sha256File(manifest.features.baseline);
   }
+  // A measured quantization: the evaluation text shapes the build (the sweep reruns when it changes).
+  const sweep = manifest.model.quantizationSweep;
+  if (sweep) inputs[sweep.evalTextRelative] = await sha256File(sweep.eval_text);
   const model: ModelInfo = { file: path.basename(manifest.model.path), sha256: modelSha, bytes: artifactBytes(manifest.model.path) };
-  const files = render(manifest, model, { mlshipVersion: version });
+  // A measured quantization renders after its sweep, for the file it chose (src/packaging/quantize.ts):
+  // its id is the inputs alone (the model, the evaluation text, the candidates in the manifest).
+  const files = sweep ? [] : render(manifest, model, { mlshipVersion: version });
   const snapshot = manifestSnapshot(manifest);
   const { target: _t, targets: _ts, ...identity } = snapshot;
   const h = createHash('sha256');

@@ -8,7 +8,7 @@
 import { selectForManifest } from '../compute/select.js';
 import { DEFAULTS } from '../manifest/resolve.js';
 import type { Manifest, Quantization } from '../manifest/types.js';
-import type { ComputeChoice } from '../compute/types.js';
+import type { ComputeChoice, QuantizedWeights } from '../compute/types.js';
 import { servingRuntimeFiles, template, type ModelInfo, type RenderedFile, type RenderOptions } from './render.js';
 import { requirementLines } from './requirements.js';
 
@@ -46,9 +46,12 @@ const VLLM_QUANTIZATION: Record<Quantization, string[]> = {
   int4: ['--dtype', 'float16', '--quantization', 'bitsandbytes'],
 };
 
-/** The instance selection for an LLM manifest: the one function deploy and budget use, which picks the server too. */
-export function selectLlm(manifest: Manifest, modelBytes: number): ComputeChoice & { runtime: LlmRuntime } {
-  const choice = selectForManifest(manifest, { modelBytes });
+/**
+ * The instance selection for an LLM manifest: the one function deploy and budget use, which picks the
+ * server too. A measured quantization's build passes the file it serves (`quantized`).
+ */
+export function selectLlm(manifest: Manifest, modelBytes: number, quantized?: QuantizedWeights): ComputeChoice & { runtime: LlmRuntime } {
+  const choice = selectForManifest(manifest, { modelBytes, ...(quantized && { quantized }) });
   const runtime = choice.runtime;
   if (runtime !== 'vllm' && runtime !== 'llama.cpp') throw new Error(`instance selection chose the "${runtime ?? 'python'}" runtime for an LLM`);
   return { ...choice, runtime };

@@ -35,19 +35,7 @@ export function localLlamaServer(info: BuildInfo, setting: LlamaServerSetting, a
       hint: `Deploy it to a cloud target (target: sagemaker, vertex or azure), or run its image on a GPU machine: docker run --gpus all -p 8080:8080 mlship/${info.name}:${info.id}. GGUF weights run here with llama.cpp.`,
     });
   }
-  const named: [string, string | undefined][] = [
-    ['MLSHIP_LLAMA_SERVER', setting.env.MLSHIP_LLAMA_SERVER],
-    ['targets.local.llama_server', setting.configured],
-  ];
-  for (const [where, value] of named) {
-    if (!value) continue;
-    const found = value.includes('/') ? (isExecutable(value) ? path.resolve(value) : undefined) : onPath(value, setting.env);
-    if (found) return found;
-    throw new OperationError('llama_server_missing', `${where} names ${value}, which is not an executable file`, {
-      hint: 'Point it at a llama-server binary (llama.cpp’s `cmake --build build --target llama-server` makes one in build/bin/).',
-    });
-  }
-  const found = onPath('llama-server', setting.env);
+  const found = findLlamaServer(setting);
   if (found) return found;
   throw new OperationError(
     'llama_server_missing',
@@ -61,6 +49,27 @@ export function localLlamaServer(info: BuildInfo, setting: LlamaServerSetting, a
   );
 }
 
+/**
+ * The llama-server named by MLSHIP_LLAMA_SERVER or `targets.local.llama_server`, else the PATH's;
+ * undefined when there is none. A named one that is not executable is an error. (The build's
+ * quantization sweep finds llama.cpp's other tools beside it.)
+ */
+export function findLlamaServer(setting: LlamaServerSetting): string | undefined {
+  const named: [string, string | undefined][] = [
+    ['MLSHIP_LLAMA_SERVER', setting.env.MLSHIP_LLAMA_SERVER],
+    ['targets.local.llama_server', setting.configured],
+  ];
+  for (const [where, value] of named) {
+    if (!value) continue;
+    const found = value.includes('/') ? (isExecutable(value) ? path.resolve(value) : undefined) : onPath(value, setting.env);
+    if (found) return found;
+    throw new OperationError('llama_server_missing', `${where} names ${value}, which is not an executable file`, {
+      hint: 'Point it at a llama-server binary (llama.cpp’s `cmake --build build --target llama-server` makes one in build/bin/).',
+    });
+  }
+  return onPath('llama-server', setting.env);
+}
+
 function isExecutable(file: string): boolean {
   try {
     accessSync(file, constants.X_OK);
@@ -70,7 +79,8 @@ function isExecutable(file: string): boolean {
   }
 }
 
-function onPath(command: string, env: NodeJS.ProcessEnv): string | undefined {
+/** An executable named `command` in a folder of the PATH. */
+export function onPath(command: string, env: NodeJS.ProcessEnv): string | undefined {
   for (const dir of (env.PATH ?? '').split(path.delimiter)) {
     if (!dir) continue;
     const file = path.join(dir, command);

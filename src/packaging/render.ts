@@ -11,6 +11,7 @@ import { UsageError } from '../util/errors.js';
 import { folderFiles } from '../util/fs.js';
 import { registerTemplateHelper, template, templatesDir } from '../util/templates.js';
 import type { FieldSpec, Manifest } from '../manifest/types.js';
+import type { QuantizedWeights } from '../compute/types.js';
 import { needsGpu } from './gpu.js';
 import { renderLlm, selectLlm } from './llm.js';
 import { flavorRuntime, requirementLines } from './requirements.js';
@@ -38,6 +39,8 @@ export interface RenderedFile {
 export interface RenderOptions {
   /** Written into headers of generated files. */
   mlshipVersion: string;
+  /** A measured quantization: the GGUF the build serves (`model` is that file), for the selection. */
+  quantized?: QuantizedWeights;
 }
 
 /** The serving runtime's Python package name (a folder of the build and of the image). */
@@ -56,7 +59,7 @@ const OUTPUT_WORDS: Record<Manifest['model']['output'], string> = {
 export function render(manifest: Manifest, model: ModelInfo, options: RenderOptions): RenderedFile[] {
   if (manifest.model.flavor === 'llm') {
     // The selection decides the server (vLLM or llama.cpp); the build renders that server's context.
-    return renderLlm(manifest, model, selectLlm(manifest, model.bytes), options);
+    return renderLlm(manifest, model, selectLlm(manifest, model.bytes, options.quantized), options);
   }
   const runtime = flavorRuntime(manifest.model.flavor);
   if (!runtime) {

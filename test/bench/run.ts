@@ -41,6 +41,7 @@ const modules: Record<string, () => Promise<BenchModule>> = {
   image: () => import('./image.js'),
   package: () => import('./package.js'),
   llm: () => import('./llm.js'),
+  quant: () => import('./quant.js'),
 };
 
 async function main(): Promise<void> {

@@ -35,7 +35,8 @@ export function makeBuild(manifest: Manifest, variant = 0): BuildRef {
     path.join(dir, 'build.json'),
     JSON.stringify({ id, model: { file: `model/${path.basename(manifest.model.path)}`, sha256 }, runtime: { python: 'python3' } }, null, 2),
   );
-  writeFileSync(path.join(dir, 'baseline.json'), JSON.stringify(exampleBaseline(manifest)));
+  // An LLM has no tabular baseline (no features block).
+  if (manifest.features.baseline) writeFileSync(path.join(dir, 'baseline.json'), JSON.stringify(exampleBaseline(manifest)));
   copyFileSync(manifest.file, path.join(dir, 'mlship.yaml'));
   return { id, dir };
 }

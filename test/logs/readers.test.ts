@@ -3,6 +3,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { PredictionRecord } from '../../src/logs/format.js';
+import { sagemakerCaptureFormat } from '../../src/logs/formats/sagemaker.js';
 import { localLogSources, readSource, ReadStats, type LogRecord } from '../../src/logs/readers.js';
 import type { LogSource, LogWindow } from '../../src/logs/types.js';
 import { tempDir } from '../helpers/cli.js';
@@ -174,6 +176,89 @@ describe('SageMaker Data Capture lines', () => {
       ]),
     );
     expect(stats.reasons).toEqual({ invalid_json: 1, missing_capture_data: 1, unreadable_input: 1 });
+  });
+});
+
+describe('SageMaker Data Capture of an LLM (OpenAI bodies, whole and streamed)', () => {
+  const parse = (lines: string[]): { records: PredictionRecord[]; problems: (string | undefined)[] } => {
+    const parser = sagemakerCaptureFormat.parser({ csvFields: fields });
+    const records: PredictionRecord[] = [];
+    const problems = lines.map((line) => parser(line, (r) => records.push(structuredClone(r))));
+    return { records, problems };
+  };
+  const messages = [{ role: 'user', content: 'Say hello.' }];
+  const facts = {
+    stream: false,
+    status: 200,
+    prompt_tokens: 9,
+    completion_tokens: 4,
+    cached_tokens: 0,
+    finish_reason: 'length',
+    ttft_ms: 3.2,
+    itl_ms: 0.6,
+    e2e_ms: 5.1,
+    usage_source: 'backend',
+  };
+  const json = (data: unknown) => ({ data: JSON.stringify(data), encoding: 'JSON', type: 'application/json' });
+
+  it("reads the gateway's facts from a whole answer: the prompt, the completion's text, the version and the llm block", () => {
+    const answer = {
+      object: 'chat.completion',
+      choices: [{ index: 0, message: { role: 'assistant', content: 'hi there' }, finish_reason: 'length' }],
+      usage: { prompt_tokens: 9, completion_tokens: 4, total_tokens: 13 },
+      mlship: { id: 'r1', version: 'v2', llm: facts },
+    };
+    const { records, problems } = parse([capture(json({ messages, max_tokens: 4 }), json(answer))]);
+    expect(problems).toEqual([undefined]);
+    expect(records).toEqual([
+      {
+        ts: '2026-11-27T10:30:45.123Z',
+        id: 'a1b2c3d4-e5f6-7890-abcd-ef1234567890',
+        version: 'v2',
+        input: { endpoint: 'chat', messages },
+        output: 'hi there',
+        hasOutput: true,
+        llm: facts,
+      },
+    ]);
+  });
+
+  it("reads a streamed answer (BASE64 text/event-stream): the deltas' text and the gateway's SSE comment", () => {
+    const events = [
+      { object: 'text_completion', choices: [{ index: 0, text: 'hel', finish_reason: null }] },
+      { object: 'text_completion', choices: [{ index: 0, text: 'lo', finish_reason: 'stop' }] },
+    ];
+    const streamed = { ...facts, stream: true, finish_reason: 'stop' };
+    const sse = `${events.map((e) => `data: ${JSON.stringify(e)}\n\n`).join('')}: mlship ${JSON.stringify({ id: 'r2', version: 'v1', llm: streamed })}\n\ndata: [DONE]\n\n`;
+    const { records } = parse([
+      capture(json({ prompt: 'Once', stream: true }), { data: Buffer.from(sse).toString('base64'), encoding: 'BASE64', type: 'text/event-stream' }),
+    ]);
+    expect(records).toEqual([expect.objectContaining({ input: { endpoint: 'completions', prompt: 'Once' }, output: 'hello', version: 'v1', llm: streamed })]);
+  });
+
+  it("without the gateway's block (another server): what the answer says (llm-exchange.ts); a tabular `prompt` stays tabular", () => {
+    const answer = {
+      choices: [{ text: 'abc', finish_reason: 'stop' }],
+      usage: { prompt_tokens: 3, completion_tokens: 2, prompt_tokens_details: { cached_tokens: 1 } },
+    };
+    const { records } = parse([
+      capture(json({ prompt: 'x' }), json(answer)),
+      capture(json({ messages }), undefined),
+      capture(json({ prompt: 'short', tenure_months: 4 }), json({ prediction: 0.3 })),
+    ]);
+    expect(records[0]).toMatchObject({
+      input: { endpoint: 'completions', prompt: 'x' },
+      output: 'abc',
+      llm: { stream: false, prompt_tokens: 3, completion_tokens: 2, cached_tokens: 1, finish_reason: 'stop', ttft_ms: null, itl_ms: null, e2e_ms: null },
+    });
+    expect(records[1]).toEqual({
+      ts: '2026-11-27T10:30:45.123Z',
+      id: 'a1b2c3d4-e5f6-7890-abcd-ef1234567890',
+      input: { endpoint: 'chat', messages },
+      hasOutput: false,
+    });
+    expect(records[2]).toMatchObject({ input: { prompt: 'short', tenure_months: 4 }, output: 0.3, hasOutput: true });
+    expect(records[2]!.llm).toBeUndefined();
   });
 });
 

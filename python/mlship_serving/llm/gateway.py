@@ -30,7 +30,13 @@ What it adds to the backend's answers, and nothing else:
   "usage_source"}} — written before the answer's last byte, so a client never holds a whole
   completion the log does not. Prompts and completions are kept as `log_content` says (full,
   redacted: their length only, hashed: their sha256). A cancelled request has status 499 and
-  finish_reason "cancelled".
+  finish_reason "cancelled";
+- on a platform's predict route only (never on /v1/*, which stay exactly the backend's), the log
+  line's facts travel with the answer, for the platform's own capture of it (SageMaker Data Capture,
+  Vertex request-response logging, Azure's data collector) that mlship reads for drift:
+  `"mlship": {"id", "version", "llm": {...}}` added to a whole answer (to each of Vertex's
+  predictions), and a stream's last event before `data: [DONE]` is the SSE comment
+  `: mlship {"id", "version", "llm"}`, which every SSE client skips.
 """
 
 import asyncio
@@ -162,7 +168,7 @@ class Gateway:
                 return await self.instances(check_instances(payload, self.backend.context), headers, rid, t0, receive, send)
             target = path if shape is None else route_of(payload)
             check_request(target, payload, self.backend.context)
-            return await self.generate(target, payload, headers, rid, t0, receive, send)
+            return await self.generate(target, payload, headers, rid, t0, receive, send, platform=shape is not None)
         if path == "/v1/models" or path == "/metrics":
             if method != "GET":
                 raise ApiError(405, f"{path} accepts GET")
@@ -202,13 +208,16 @@ class Gateway:
             return await self._error(send, rid, unreachable(self.backend.url, e))
         await self._reply(send, rid, status, body if status == 200 else _dumps(upstream_error(status, body)))
 
-    async def generate(self, route: str, payload: dict[str, Any], headers: Any, rid: str, t0: float, receive: Receive, send: Send) -> int | None:
-        """Forward a (checked) generation request, answer, and log it."""
+    async def generate(
+        self, route: str, payload: dict[str, Any], headers: Any, rid: str, t0: float, receive: Receive, send: Send, platform: bool = False
+    ) -> int | None:
+        """Forward a (checked) generation request, answer, and log it. On a platform's predict route
+        (`platform`) the answer also carries the log line's facts (`facts_block`)."""
         streamed = payload.get("stream") is True
         c = Completion(route == CHAT, t0)
         forward = [(k, v) for k, v in headers if k == b"authorization"]
         forward.append((b"content-type", JSON))
-        work = self._stream(route, payload, forward, rid, c, send) if streamed else self._once(route, payload, forward, rid, c, send)
+        work = self._stream(route, payload, forward, rid, c, send, platform) if streamed else self._once(route, payload, forward, rid, c, send, platform)
         try:
             await _until_disconnect(work, receive)
         except _Cancelled:
@@ -234,7 +243,10 @@ class Gateway:
                 if status != 200:
                     await self._reply(send, rid, status, answer)
                     return status
-                predictions.append(orjson.loads(answer))
+                prediction = orjson.loads(answer)
+                if isinstance(prediction, dict) and c.facts is not None:
+                    prediction["mlship"] = self.facts_block(f"{rid}-{i}", c.facts)
+                predictions.append(prediction)
             await self._reply(send, rid, 200, _dumps({"predictions": predictions}))
             return 200
 
@@ -248,8 +260,24 @@ class Gateway:
             return CANCELLED
         return None
 
-    async def _once(self, route: str, payload: dict[str, Any], forward: list[tuple[bytes, bytes]], rid: str, c: Completion, send: Send) -> int:
+    def facts_block(self, rid: str, facts: dict[str, Any]) -> dict[str, Any]:
+        """What a platform's predict route adds to an answer: the request's id, the version and the
+        log line's `llm` facts, so a platform's own capture of the answer (SageMaker Data Capture,
+        Vertex request-response logging, Azure's data collector) holds the facts the gateway measured."""
+        return {"id": rid, "version": self.s.version, "llm": facts}
+
+    async def _once(
+        self, route: str, payload: dict[str, Any], forward: list[tuple[bytes, bytes]], rid: str, c: Completion, send: Send, platform: bool = False
+    ) -> int:
         status, body, content_type = await self._whole(route, payload, forward, rid, c)
+        if platform and status == 200 and c.facts is not None:
+            try:
+                answer = orjson.loads(body)
+            except orjson.JSONDecodeError:
+                answer = None
+            if isinstance(answer, dict):
+                answer["mlship"] = self.facts_block(rid, c.facts)
+                body, content_type = _dumps(answer), JSON
         await self._reply(send, rid, status, body, content_type)
         return status
 
@@ -281,7 +309,9 @@ class Gateway:
             return 503, _dumps(err.body()), JSON
         return 200, content, r.headers.get(b"content-type", JSON)
 
-    async def _stream(self, route: str, payload: dict[str, Any], forward: list[tuple[bytes, bytes]], rid: str, c: Completion, send: Send) -> int:
+    async def _stream(
+        self, route: str, payload: dict[str, Any], forward: list[tuple[bytes, bytes]], rid: str, c: Completion, send: Send, platform: bool = False
+    ) -> int:
         want_usage = wants_usage(payload)
         options = payload.get("stream_options")
         body = dict(payload, stream_options={**(options if isinstance(options, dict) else {}), "include_usage": True})
@@ -322,6 +352,9 @@ class Gateway:
             if not self._write_log(rid, route, payload, c, True, 200):
                 error = {"message": "the prediction log is not writable", "type": "server_error", "param": None, "code": None}
                 await send({"type": "http.response.body", "body": b"data: " + _dumps({"error": error}) + b"\n\n", "more_body": True})
+            elif platform and c.facts is not None:
+                # An SSE comment: every client skips it; a platform's capture of the stream keeps it.
+                await send({"type": "http.response.body", "body": b": mlship " + _dumps(self.facts_block(rid, c.facts)) + b"\n\n", "more_body": True})
             await send({"type": "http.response.body", "body": DONE})
             return 200
         finally:
@@ -344,6 +377,7 @@ class Gateway:
             "llm": line.llm,
         }
         c.logged = True
+        c.facts = line.llm
         if status == 200:
             llm = line.llm
             self.metrics.generation(llm["ttft_ms"], llm["itl_ms"], llm["e2e_ms"], llm["queue_ms"], llm["prompt_tokens"], llm["completion_tokens"])

@@ -171,6 +171,7 @@ class Completion:
         self.chunks = 0  # events holding content
         self.error: Any = None  # an error event of the stream
         self.logged = False  # its log line is written
+        self.facts: dict[str, Any] | None = None  # its log line's `llm` block, once written
 
     def _choice_text(self, choice: dict[str, Any], streamed: bool) -> str | None:
         if not self.chat:

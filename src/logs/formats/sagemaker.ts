@@ -4,9 +4,19 @@
  * side is `{observedContentType, mode, data, encoding: JSON | CSV | BASE64}`; one line may hold a
  * batch. CSV rows map onto the schema's field order. A line is in this format when it parses to an
  * object with a `captureData` object — in whatever order SageMaker wrote the keys.
+ *
+ * An LLM's capture (an OpenAI body in: `messages` or `prompt`; a completion out, whole or as the
+ * `text/event-stream` of InvokeEndpointWithResponseStream) becomes the record the gateway logs: input
+ * `{endpoint: chat | completions, messages | prompt}`, output the completion's text, and `llm` facts.
+ * The facts are the gateway's own (python/mlship_serving/llm/gateway.py adds its log line's facts to
+ * every answer on a platform route: `"mlship": {id, version, llm}` in a whole answer, the SSE comment
+ * `: mlship {...}` in a stream), so TTFT and inter-token latency mean on SageMaker what they mean in
+ * the local log; from another server (no such block), what the answer itself says, as for Vertex's and
+ * Azure's logs (src/logs/llm-exchange.ts: `usage`, `choices`, llama-server's `timings`).
  */
 import { parseCsv } from '../../util/csv.js';
-import { isObject, jsonLines, type LogFormat } from '../format.js';
+import { isObject, jsonLines, type LlmFacts, type LogFormat, type PredictionRecord } from '../format.js';
+import { llmExchange, llmRequestKind } from '../llm-exchange.js';
 
 /** The body of one side of a capture, decoded to text, and whether it is CSV. */
 function decodeCapture(side: unknown): { text: string; csv: boolean } | undefined {
@@ -64,6 +74,67 @@ function outputValues(body: { text: string; csv: boolean }): unknown[] | undefin
   return Array.isArray(value) ? value : [value];
 }
 
+/**
+ * An LLM answer as captured: a whole completion (one JSON object), or the `text/event-stream` of a
+ * streamed one (its events' JSON objects, in order); with the gateway's facts block either way
+ * (`"mlship"` in the object, the `: mlship {...}` comment in the stream). Undefined when neither.
+ */
+function llmAnswer(text: string): { answer: unknown; block?: Record<string, unknown> } | undefined {
+  const trimmed = text.trimStart();
+  if (trimmed.startsWith('{')) {
+    let obj: unknown;
+    try {
+      obj = JSON.parse(trimmed);
+    } catch {
+      return undefined;
+    }
+    return isObject(obj) ? { answer: obj, ...(isObject(obj.mlship) && { block: obj.mlship }) } : undefined;
+  }
+  const events: unknown[] = [];
+  let block: Record<string, unknown> | undefined;
+  for (const line of text.split(/\r?\n/)) {
+    const comment = line.startsWith(': mlship ') ? line.slice(': mlship '.length) : undefined;
+    const data = line.startsWith('data:') ? line.slice(5).trim() : undefined;
+    try {
+      if (comment !== undefined) {
+        const parsed: unknown = JSON.parse(comment);
+        if (isObject(parsed)) block = parsed;
+      } else if (data !== undefined && data !== '[DONE]' && data !== '') events.push(JSON.parse(data));
+    } catch {
+      // not JSON: not an OpenAI event, nor the gateway's comment (every SSE client skips it too)
+    }
+  }
+  return events.length > 0 ? { answer: events, ...(block && { block }) } : undefined;
+}
+
+/**
+ * An LLM capture line as one record (`llmExchange`: the prompt, the completion's text, the facts the
+ * answer holds), the gateway's facts and version taking precedence when its block is there; a chat
+ * request captured without a completion still reads as one. Undefined when the line is not an LLM request.
+ */
+function llmRecord(input: { text: string; csv: boolean }, output: { text: string; csv: boolean } | undefined): PredictionRecord | undefined {
+  if (input.csv) return undefined;
+  let request: unknown;
+  try {
+    request = JSON.parse(input.text);
+  } catch {
+    return undefined;
+  }
+  const kind = llmRequestKind(request);
+  if (!kind) return undefined;
+  const answered = output && !output.csv ? llmAnswer(output.text) : undefined;
+  const exchange = answered && llmExchange(request, answered.answer);
+  if (!exchange) {
+    // No completion (only Input captured, or an error answered): a chat body is unmistakable; a bare
+    // `prompt` may be a tabular feature.
+    if (kind !== 'chat') return undefined;
+    return { input: { endpoint: 'chat', messages: (request as { messages: unknown }).messages }, hasOutput: false };
+  }
+  const block = answered.block;
+  const llm = isObject(block?.llm) ? (block.llm as LlmFacts) : exchange.llm;
+  return { input: exchange.input, output: exchange.output, hasOutput: true, llm, ...(block?.version !== undefined && { version: block.version }) };
+}
+
 function csvScalar(cell: string): unknown {
   const t = cell.trim();
   const n = Number(t);
@@ -78,12 +149,17 @@ export const sagemakerCaptureFormat: LogFormat = {
       if (!isObject(obj) || !isObject(obj.captureData)) return 'missing_capture_data';
       const inputBody = decodeCapture(obj.captureData.endpointInput);
       if (!inputBody) return 'missing_input';
-      const records = inputRecords(inputBody, csvFields);
-      if (!records || records.length === 0) return 'unreadable_input';
       const outputBody = decodeCapture(obj.captureData.endpointOutput);
-      const outputs = outputBody ? outputValues(outputBody) : undefined;
       const meta = isObject(obj.eventMetadata) ? obj.eventMetadata : {};
       const id = meta.inferenceId ?? meta.eventId;
+      const llm = llmRecord(inputBody, outputBody);
+      if (llm) {
+        emit({ ts: meta.inferenceTime, id, ...llm });
+        return undefined;
+      }
+      const records = inputRecords(inputBody, csvFields);
+      if (!records || records.length === 0) return 'unreadable_input';
+      const outputs = outputBody ? outputValues(outputBody) : undefined;
       records.forEach((input, i) => {
         let output: unknown;
         let hasOutput = false;

@@ -70,7 +70,10 @@ export function sagemakerPush(session: Session, ctx: TargetContext): CloudPush<V
       packages.set(pkg.version, pkg);
       // The profile itself is the one the shared push writes beside every version.
       const baseline = monitor && { profile: s3Uri(r, registry.keys.versionFile(pkg.version, 'baseline.json')), ...monitor };
-      return { version: pkg.version, fields: { image, modelDataUrl: artifact, modelPackageArn: arn, ...(baseline && { baseline }) } };
+      return {
+        version: pkg.version,
+        fields: { image, modelDataUrl: artifact, modelPackageArn: arn, modelBytes: checked.info.model.bytes, ...(baseline && { baseline }) },
+      };
     },
     registeredMessage: (rec) => `registered ${rec.version} as model package ${rec.modelPackageArn}`,
   };

@@ -12,12 +12,15 @@ import type { Manifest } from '../../manifest/types.js';
 import type { ComputeChoice } from '../../deploy/types.js';
 import { keys, s3Uri, type Resources } from './resources.js';
 import type { VersionRecordBase } from '../../deploy/registry.js';
+import { modelLoadSeconds } from '../../compute/load-time.js';
 
 /** What mlship stores about a version next to its model package (`versions/vN/version.json`). */
 export interface VersionRecord extends VersionRecordBase {
   image: string;
   modelDataUrl: string;
   modelPackageArn: string;
+  /** The model file's size (build.json), which sizes an LLM's start-up timeouts; absent in records of older pushes. */
+  modelBytes?: number;
   /** S3 URIs of the baseline profile and its Model Monitor export, when the build had a baseline. */
   baseline?: { profile: string; statistics: string; constraints: string };
 }
@@ -102,6 +105,28 @@ export function modelRequest(manifest: Manifest, r: Resources, v: VersionRecord,
   };
 }
 
+/** A variant's time to fetch its model data and to answer /ping once started, in seconds (CreateEndpointConfig). */
+export interface StartupTimeouts {
+  /** ModelDataDownloadTimeoutInSeconds: model.tar.gz from S3 to the instance, unpacked. */
+  download: number;
+  /** ContainerStartupHealthCheckTimeoutInSeconds: from the container's start to its first 200 on /ping. */
+  startup: number;
+}
+
+/** What SageMaker accepts for both timeouts. */
+export const TIMEOUT_BOUNDS_S = { min: 60, max: 3600 } as const;
+
+/**
+ * How long a variant may take to download and to load a model of `bytes` of weights (`gpu`: it loads
+ * onto a GPU): the one estimate every cloud's health checks use (`modelLoadSeconds`,
+ * src/compute/load-time.ts) — the start-up health check allows the whole load, the download the copy
+ * alone (no GPU warm-up) — each kept within SageMaker's 60–3600 s.
+ */
+export function startupTimeouts(bytes: number, gpu: boolean): StartupTimeouts {
+  const bounded = (s: number) => Math.min(TIMEOUT_BOUNDS_S.max, Math.max(TIMEOUT_BOUNDS_S.min, s));
+  return { download: bounded(modelLoadSeconds(bytes, false)), startup: bounded(modelLoadSeconds(bytes, gpu)) };
+}
+
 /** One production variant of an endpoint configuration: a version's Model, named after the version. */
 export interface VariantSpec {
   version: string;
@@ -118,9 +143,17 @@ export interface VariantSpec {
  * Data Capture of 100% of requests and responses as JSON. A canary's configuration holds the stable
  * variant (weight 1) and the candidate's (weight 0): the rollout controller moves the weights. Its name
  * carries a digest of its body, so the same deploy finds the same configuration and a changed one gets
- * a new name.
+ * a new name. `timeouts` (an LLM, or any model on a GPU: `startupTimeouts`) give every variant the
+ * time its model takes to download and load; without them SageMaker's defaults apply. `capture: false`
+ * (`dataCaptureAllowed`) leaves Data Capture off.
  */
-export function endpointConfigRequest(r: Resources, variants: VariantSpec[], compute: ComputeChoice): SM.CreateEndpointConfigCommandInput {
+export function endpointConfigRequest(
+  r: Resources,
+  variants: VariantSpec[],
+  compute: ComputeChoice,
+  options: { timeouts?: StartupTimeouts; capture?: boolean } = {},
+): SM.CreateEndpointConfigCommandInput {
+  const { timeouts, capture = true } = options;
   const body: Omit<SM.CreateEndpointConfigCommandInput, 'EndpointConfigName'> = {
     ProductionVariants: variants.map((v) => ({
       VariantName: v.version,
@@ -128,18 +161,33 @@ export function endpointConfigRequest(r: Resources, variants: VariantSpec[], com
       InstanceType: (v.instanceType ?? compute.instanceType) as SM.ProductionVariantInstanceType,
       InitialInstanceCount: compute.replicas.min,
       InitialVariantWeight: v.weight,
-      // GPU images are large and load big models: give them longer to answer /ping.
-      ...(compute.gpu && { ContainerStartupHealthCheckTimeoutInSeconds: 900, ModelDataDownloadTimeoutInSeconds: 900 }),
+      ...(timeouts && { ContainerStartupHealthCheckTimeoutInSeconds: timeouts.startup, ModelDataDownloadTimeoutInSeconds: timeouts.download }),
     })),
-    DataCaptureConfig: {
-      EnableCapture: true,
-      InitialSamplingPercentage: 100,
-      DestinationS3Uri: s3Uri(r, keys.capture(r)),
-      CaptureOptions: [{ CaptureMode: 'Input' }, { CaptureMode: 'Output' }],
-      CaptureContentTypeHeader: { JsonContentTypes: ['application/json'] },
-    },
+    ...(capture && {
+      DataCaptureConfig: {
+        EnableCapture: true,
+        InitialSamplingPercentage: 100,
+        DestinationS3Uri: s3Uri(r, keys.capture(r)),
+        CaptureOptions: [{ CaptureMode: 'Input' }, { CaptureMode: 'Output' }],
+        CaptureContentTypeHeader: { JsonContentTypes: ['application/json'] },
+      },
+    }),
   };
   return { EndpointConfigName: `${r.endpoint}-${variants.map((v) => v.version).join('-')}-${shortHash(body)}`, ...body };
+}
+
+/**
+ * Whether the endpoint may capture requests and responses. Data Capture stores the bodies as they
+ * are, so a manifest that keeps prompts and completions out of its log (`monitoring.log_content:
+ * redacted | hashed`) gets none: SageMaker cannot redact them. The reason, when it may not.
+ */
+export function dataCaptureAllowed(manifest: Manifest, r: Resources): { allowed: true } | { allowed: false; reason: string } {
+  const mode = manifest.monitoring.log_content;
+  if (mode === 'full') return { allowed: true };
+  return {
+    allowed: false,
+    reason: `monitoring.log_content is ${mode}, and SageMaker's Data Capture would store every prompt and completion in full in ${s3Uri(r, keys.capture(r))}: capture is off for endpoint ${r.endpoint}, so drift-check has no SageMaker traffic to read (log_content: full turns it on)`,
+  };
 }
 
 /** The traffic split of a live endpoint: each named variant's weight, in percent. */

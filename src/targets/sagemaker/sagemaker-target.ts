@@ -48,7 +48,7 @@ import type { BuildRef } from '../../packaging/index.js';
 import type { AwsApi } from './api.js';
 import { createAwsApi, ifExists, withErrorTranslation } from './aws-client.js';
 import { captureSources } from './capture.js';
-import { chooseCompute } from './instance.js';
+import { chooseCompute, variantTimeouts } from './instance.js';
 import { alertSteps, monitoringSteps, retrainingSteps } from './converge-steps.js';
 import { EndpointWaiter } from './endpoint-wait.js';
 import { sagemakerPush } from './push.js';
@@ -57,6 +57,7 @@ import { runRetrainingPipeline } from './retrain-run.js';
 import { S3Registry, versionInfo, type PackageInfo } from './registry.js';
 import {
   createEndpointRequest,
+  dataCaptureAllowed,
   endpointConfigRequest,
   modelRequest,
   scalingRequests,
@@ -219,7 +220,7 @@ export class SageMakerTarget extends CloudTarget<Session, SageMakerTargetOptions
     const recorded = mode.config ? await ifExists(() => api.describeEndpointConfig({ EndpointConfigName: mode.config! })) : undefined;
     const final = recorded
       ? { name: mode.config!, variants: (recorded.ProductionVariants ?? []).map((v) => v.VariantName ?? '') }
-      : await this.configStep(session, steps, [{ version: pkg.version, modelName: model.ModelName!, weight: 1 }], compute);
+      : await this.configStep(session, steps, [{ version: pkg.version, modelName: model.ModelName!, weight: 1 }], compute, rec.modelBytes);
 
     const onConfig = state?.config === final.name && state.status === 'InService';
     const timeoutS = request.timeoutSeconds ?? DEFAULT_TIMEOUT_S;
@@ -271,6 +272,7 @@ export class SageMakerTarget extends CloudTarget<Session, SageMakerTargetOptions
           { version: pkg.version, modelName: model.ModelName!, weight: 0 },
         ],
         compute,
+        rec.modelBytes,
       );
       steps.push(...this.switchSteps(session, state.config, both, timeoutS));
       steps.push({
@@ -308,6 +310,7 @@ export class SageMakerTarget extends CloudTarget<Session, SageMakerTargetOptions
       run: async () => void (await api.putScalingPolicy(scaling.policy)),
     });
 
+    const capture = dataCaptureAllowed(manifest, r);
     steps.push(...(await monitoringSteps(session, this.ctx, rec, role)));
     steps.push(...(await alertSteps(session, this.ctx, rec)));
     steps.push(...(await retrainingSteps(session, this.ctx, rec, role, compute)));
@@ -318,9 +321,10 @@ export class SageMakerTarget extends CloudTarget<Session, SageMakerTargetOptions
       to: pkg.version,
       compute,
       url: invokeUrl(r),
-      logging: { enabled: true, destination: s3Uri(r, keys.capture(r)) },
+      logging: { enabled: capture.allowed, destination: s3Uri(r, keys.capture(r)) },
       steps,
       noop: onConfig,
+      ...(!capture.allowed && { warnings: [capture.reason] }),
     };
     return { session, plan, steps, pkg, rec, configName: final.name, previous: state?.version, compute, run };
   }
@@ -335,9 +339,17 @@ export class SageMakerTarget extends CloudTarget<Session, SageMakerTargetOptions
   }
 
   /** A new endpoint configuration of these variants, planned when it does not exist yet. */
-  private async configStep(session: Session, steps: Step[], variants: VariantSpec[], compute: ComputeChoice): Promise<{ name: string; variants: string[] }> {
+  private async configStep(
+    session: Session,
+    steps: Step[],
+    variants: VariantSpec[],
+    compute: ComputeChoice,
+    modelBytes: number | undefined,
+  ): Promise<{ name: string; variants: string[] }> {
     const { api, r } = session;
-    const config = endpointConfigRequest(r, variants, compute);
+    const timeouts = variantTimeouts(this.ctx.manifest, compute, modelBytes);
+    const capture = dataCaptureAllowed(this.ctx.manifest, r).allowed;
+    const config = endpointConfigRequest(r, variants, compute, { timeouts, capture });
     const name = config.EndpointConfigName!;
     if (!(await ifExists(() => api.describeEndpointConfig({ EndpointConfigName: name })))) {
       steps.push({
@@ -347,7 +359,8 @@ export class SageMakerTarget extends CloudTarget<Session, SageMakerTargetOptions
           variants: Object.fromEntries(config.ProductionVariants!.map((v) => [v.VariantName, { model: v.ModelName, weight: v.InitialVariantWeight }])),
           instanceType: compute.instanceType,
           instanceCount: compute.replicas.min,
-          dataCapture: { percent: 100, modes: ['Input', 'Output'], destination: s3Uri(r, keys.capture(r)) },
+          ...(timeouts && { modelDataDownloadTimeoutSeconds: timeouts.download, containerStartupHealthCheckTimeoutSeconds: timeouts.startup }),
+          dataCapture: capture ? { percent: 100, modes: ['Input', 'Output'], destination: s3Uri(r, keys.capture(r)) } : 'off',
         },
         run: async () => void (await api.createEndpointConfig(config)),
       });
@@ -495,6 +508,8 @@ export class SageMakerTarget extends CloudTarget<Session, SageMakerTargetOptions
   private async execute(request: DeployRequest, mode: { action: 'deploy' | 'rollback'; config?: string }): Promise<DeployResult> {
     const prepared = await this.prepare(request, mode);
     const { session, plan, steps, pkg, configName, previous, compute, run } = prepared;
+    // What `--plan` would have said (no Data Capture…), said on the way too.
+    for (const w of plan.warnings ?? []) this.ctx.output.warn(w);
     const { api, r, registry } = session;
     if (pkg.approval === 'Rejected' && mode.action === 'deploy') {
       this.ctx.output.warn(`${pkg.version} was rejected (rolled back earlier); deploying it marks it Approved again`);

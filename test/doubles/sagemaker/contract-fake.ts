@@ -18,12 +18,15 @@
  * CreateEndpointConfig with an instance type the real API accepts (the SDK's enum) but moto rejects
  * (ml.g5, ml.g6, ml.p4d…) is passed to moto with a stand-in type moto knows, and DescribeEndpointConfig
  * answers with the real type again.
+ * The SageMaker Runtime's `POST /endpoints/…` (InvokeEndpoint, InvokeEndpointWithResponseStream) goes to
+ * `runtime` when one is set (`runtime.ts`: the endpoint's variants run for real, with Data Capture).
  * Everything else (S3, STS, ECR, model package groups and packages, models, endpoint configs,
  * CreateEndpoint, pipelines, Application Auto Scaling, CloudWatch, EventBridge Scheduler) is moto;
  * CloudWatch GetMetricData is moto's too (which cannot compute percentile statistics of datapoints:
  * the canary's bake with traffic is covered by the in-memory fake).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { SageMakerRuntimeFake } from './runtime.js';
 import { validateAutoScalingInput, validateSageMakerInput } from './sdk-shapes.js';
 
 export const FAKED_OPERATIONS = [
@@ -81,6 +84,8 @@ export class ContractFake {
   private schedules = new Map<string, Record<string, unknown>>();
   private server?: Server;
   url = '';
+  /** The runtime double answering InvokeEndpoint (runtime.ts); without one, nothing runs the endpoints. */
+  runtime?: SageMakerRuntimeFake;
 
   constructor(private readonly motoUrl: string) {}
 
@@ -117,6 +122,7 @@ export class ContractFake {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const raw = Buffer.concat(chunks);
+    if (this.runtime && req.method === 'POST' && (req.url ?? '').startsWith('/endpoints/')) return this.runtime.handle(req, res, raw);
     const target = String(req.headers['x-amz-target'] ?? '');
     const [service, operation] = target.includes('.') ? (target.split('.') as [string, string]) : [this.serviceOf(req), `${req.method} ${req.url}`];
     let body: Record<string, unknown> = {};

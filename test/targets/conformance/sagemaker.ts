@@ -26,9 +26,10 @@ export const harness: ConformanceHarness = {
   start: async () => (await startSageMaker()).world,
 };
 
-/** A conformance world on SageMaker, with its fake (SageMaker's own tests look inside it) and what the target printed. */
-export async function startSageMaker(): Promise<{ world: ConformanceWorld; fake: MemorySageMaker; stderr: () => string }> {
-  const project = sagemakerProject();
+/** A conformance world on SageMaker (the example project, or another SageMaker project), with its fake (SageMaker's own tests look inside it) and what the target printed. */
+export async function startSageMaker(
+  project: { manifestFile: string; cleanup: () => void } = sagemakerProject(),
+): Promise<{ world: ConformanceWorld; fake: MemorySageMaker; stderr: () => string }> {
   const manifest = loadManifestFile(project.manifestFile);
   const fake = memorySageMaker();
   const clock = manualClock();

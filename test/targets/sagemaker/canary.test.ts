@@ -5,16 +5,20 @@
  * suite checks the outcomes on every target). Also the CloudWatch reader on its own: microseconds to
  * ms, and a window without datapoints is no data, not zero errors.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { cloudWatchReader } from '../../../src/targets/sagemaker/metrics.js';
 import { memorySageMaker } from '../../doubles/sagemaker/memory.js';
 import { startSageMaker } from '../conformance/sagemaker.js';
+import { variantTimeouts } from '../../../src/targets/sagemaker/instance.js';
+import { startupTimeouts } from '../../../src/targets/sagemaker/requests.js';
+import { sagemakerLlmProject } from './project.js';
 
 const canary = { kind: 'canary' as const, percent: 10, bakeMinutes: 2, minRequests: 5 };
 
-/** A world with v1 live and v2 pushed. */
-async function twoVersions() {
-  const started = await startSageMaker();
+/** A world with v1 live and v2 pushed (of the example, or of another project). */
+async function twoVersions(project?: Parameters<typeof startSageMaker>[0]) {
+  const started = await startSageMaker(project);
   const w = started.world;
   await w.target.push(await w.build(1), w.pushOptions);
   await w.target.deploy({ timeoutSeconds: w.timeoutSeconds });
@@ -88,6 +92,52 @@ describe('SageMaker canary', () => {
       expect(stderr()).toMatch(/v1 is still live and serving all traffic/);
       expect(await w.serving()).toBe('v1');
       expect(fake.calls).toContain('getMetricData');
+    } finally {
+      await w.close();
+    }
+  });
+});
+
+describe('SageMaker canary of an LLM', () => {
+  it('an LLM version rolls out like any other: GPU variants with start-up timeouts of its size, split, bake, promoted', async () => {
+    const { world: w, fake } = await twoVersions(sagemakerLlmProject());
+    try {
+      const plan = await w.target.plan({ version: 'v2', strategy: canary });
+      expect(plan.compute).toMatchObject({ gpu: true, runtime: 'llama.cpp' });
+      const configs = plan.steps.filter((s) => s.action === 'sagemaker:CreateEndpointConfig');
+      // These builds' build.json name no model size: sized by the 7 B parameters at int4 (3.5 GB) on a GPU.
+      const timeouts = variantTimeouts(w.manifest, plan.compute!)!;
+      expect(timeouts).toEqual(startupTimeouts(3.5e9, true));
+      for (const step of configs)
+        expect(step.details).toMatchObject({ modelDataDownloadTimeoutSeconds: timeouts.download, containerStartupHealthCheckTimeoutSeconds: timeouts.startup });
+      expect(plan.steps.map((s) => s.action)).toContain('rollout:Canary');
+      const result = await w.target.deploy({ version: 'v2', strategy: canary, timeoutSeconds: w.timeoutSeconds });
+      expect(result).toMatchObject({ changed: true, previous: 'v1', live: { version: 'v2' } });
+      expect(fake.calls.filter((c) => c === 'getMetricData')).toHaveLength(2);
+      expect((await w.target.status()).details).toMatchObject({ trafficSplit: { v2: 100 } });
+      expect(await w.serving()).toBe('v2');
+    } finally {
+      await w.close();
+    }
+  });
+
+  it('prompts kept out of the log (log_content: hashed) are kept out of Data Capture too: capture off, and the plan says why', async () => {
+    const project = sagemakerLlmProject();
+    writeFileSync(
+      project.manifestFile,
+      readFileSync(project.manifestFile, 'utf8').replace(/^target: sagemaker$/m, 'target: sagemaker\nmonitoring:\n  log_content: hashed'),
+    );
+    const { world: w, fake, stderr } = await startSageMaker(project);
+    try {
+      await w.target.push(await w.build(1), w.pushOptions);
+      const plan = await w.target.plan({});
+      expect(plan.logging.enabled).toBe(false);
+      expect(plan.warnings).toEqual([expect.stringMatching(/log_content is hashed, and SageMaker's Data Capture would store every prompt/)]);
+      expect(plan.steps.find((s) => s.action === 'sagemaker:CreateEndpointConfig')?.details).toMatchObject({ dataCapture: 'off' });
+      await w.target.deploy({ timeoutSeconds: w.timeoutSeconds });
+      expect(stderr()).toMatch(/log_content is hashed.*capture is off for endpoint chat/);
+      const config = String((await w.target.status()).details?.endpointConfig);
+      expect((await fake.api.describeEndpointConfig({ EndpointConfigName: config })).DataCaptureConfig).toBeUndefined();
     } finally {
       await w.close();
     }

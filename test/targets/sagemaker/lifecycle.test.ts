@@ -20,7 +20,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { OperationError } from '../../../src/util/errors.js';
 import { manualClock } from '../../../src/deploy/poll.js';
-import { chooseCompute } from '../../../src/targets/sagemaker/instance.js';
+import { chooseCompute, variantTimeouts } from '../../../src/targets/sagemaker/instance.js';
 import { SageMakerTarget } from '../../../src/targets/sagemaker/sagemaker-target.js';
 import type { ContractFake } from '../../doubles/sagemaker/contract-fake.js';
 import { useAwsDoubles, type Moto } from '../../doubles/sagemaker/moto.js';
@@ -380,7 +380,14 @@ describe('SageMaker target against moto and the contract fake', { timeout: 180_0
     await pusher.push(makeBuild(ctx.manifest), { image: 'img:gpu' });
     const deployed = await target().target.deploy({});
     const config = await new SageMakerClient({}).send(new DescribeEndpointConfigCommand({ EndpointConfigName: String(deployed.live.details?.endpointConfig) }));
-    expect(config.ProductionVariants?.[0]).toMatchObject({ InstanceType: 'ml.g5.xlarge', ContainerStartupHealthCheckTimeoutInSeconds: 900 });
+    // A GPU model gets the start-up time of its size (requests.ts startupTimeouts), a GPU's warm-up included.
+    const timeouts = variantTimeouts(ctx.manifest, chooseCompute(ctx.manifest))!;
+    expect(timeouts.startup).toBeGreaterThan(timeouts.download);
+    expect(config.ProductionVariants?.[0]).toMatchObject({
+      InstanceType: 'ml.g5.xlarge',
+      ContainerStartupHealthCheckTimeoutInSeconds: timeouts.startup,
+      ModelDataDownloadTimeoutInSeconds: timeouts.download,
+    });
     expect(fake.calls.find((c) => c.operation === 'CreateEndpointConfig')?.faked).toBe(true);
     expect((await target('status').target.status()).details).toMatchObject({ instanceType: 'ml.g5.xlarge' });
   });

@@ -8,6 +8,7 @@ import { pipelineRequest, renderPipelineDefinition, scheduleRequest, trainingScr
 import {
   bucketRequests,
   createEndpointRequest,
+  dataCaptureAllowed,
   dataQualityJobRequest,
   endpointConfigRequest,
   modelPackageRequest,
@@ -15,11 +16,14 @@ import {
   monitorImage,
   monitoringScheduleConfig,
   scalingRequests,
+  startupTimeouts,
   updateEndpointRequest,
   weightsRequest,
   type VersionRecord,
 } from '../../../src/targets/sagemaker/requests.js';
 import { resolveResources } from '../../../src/targets/sagemaker/resources.js';
+import { variantTimeouts } from '../../../src/targets/sagemaker/instance.js';
+import { modelLoadSeconds } from '../../../src/compute/load-time.js';
 import type { ComputeChoice } from '../../../src/deploy/types.js';
 import { expectGolden } from '../../helpers/golden.js';
 import { ROLE, sagemakerProject } from './project.js';
@@ -132,11 +136,39 @@ describe('SageMaker request builders (golden)', () => {
   it('GPU instance types the real API accepts pass the shape check', () => {
     const r = resolveResources(manifest, '123456789012', 'us-east-1');
     const variant = [{ version: 'v3', modelName: 'churn-v3-aaaaaaaa', weight: 1 }];
-    const gpu = endpointConfigRequest(r, variant, { instanceType: 'ml.g5.xlarge', replicas: { min: 1, max: 2 }, gpu: true, reasons: [] });
+    const gpu = endpointConfigRequest(
+      r,
+      variant,
+      { instanceType: 'ml.g5.xlarge', replicas: { min: 1, max: 2 }, gpu: true, reasons: [] },
+      { timeouts: startupTimeouts(14e9, true) },
+    );
     sageMakerValid('CreateEndpointConfig', gpu);
-    expect(gpu.ProductionVariants?.[0]?.ContainerStartupHealthCheckTimeoutInSeconds).toBe(900);
+    expect(gpu.ProductionVariants?.[0]).toMatchObject({ ContainerStartupHealthCheckTimeoutInSeconds: 460, ModelDataDownloadTimeoutInSeconds: 340 });
+    const uncaptured = endpointConfigRequest(r, variant, compute, { capture: false });
+    sageMakerValid('CreateEndpointConfig', uncaptured);
+    expect(uncaptured.DataCaptureConfig).toBeUndefined();
+    expect(dataCaptureAllowed(manifest, r)).toEqual({ allowed: true });
+    const hashed = { ...manifest, monitoring: { ...manifest.monitoring, log_content: 'hashed' } } as Manifest;
+    expect(dataCaptureAllowed(hashed, r)).toMatchObject({ allowed: false, reason: expect.stringMatching(/log_content is hashed.*capture is off/) });
     const bogus = endpointConfigRequest(r, variant, { instanceType: 'ml.g99.huge', replicas: { min: 1, max: 2 }, gpu: true, reasons: [] });
     expect(validateSageMakerInput('CreateEndpointConfig', bogus).join()).toMatch(/not a ProductionVariantInstanceType/);
+  });
+
+  it("start-up timeouts: the shared load-time estimate of the model's bytes, within SageMaker's 60-3600 s, only for an LLM or a GPU", () => {
+    // The start-up health check allows the whole load (a GPU's warm-up too), the download the copy alone.
+    expect(startupTimeouts(14e9, true)).toEqual({ download: modelLoadSeconds(14e9, false), startup: modelLoadSeconds(14e9, true) });
+    expect(startupTimeouts(14e9, true)).toEqual({ download: 340, startup: 460 }); // 7B fp16 on a GPU
+    expect(startupTimeouts(572_000, false)).toEqual({ download: 70, startup: 70 }); // the tiny test model
+    expect(startupTimeouts(0, false)).toEqual({ download: 60, startup: 60 });
+    expect(startupTimeouts(1e12, true)).toEqual({ download: 3600, startup: 3600 });
+    // The manifest's model: none for the example on a CPU; the pushed bytes when the record has them, else the choice's parameters at its quantization.
+    const cpu = { instanceType: 'ml.c5.large', replicas: { min: 1, max: 2 }, gpu: false, reasons: [] };
+    expect(variantTimeouts(manifest, cpu)).toBeUndefined();
+    const sizing = { params: 7e9 } as ComputeChoice['sizing'];
+    const llm = { ...manifest, model: { ...manifest.model, flavor: 'llm', quantization: 'fp16' } } as unknown as Manifest;
+    expect(variantTimeouts(llm, { ...cpu, instanceType: 'ml.g6.xlarge', gpu: true, sizing })).toEqual(startupTimeouts(14e9, true));
+    expect(variantTimeouts(llm, { ...cpu, sizing })).toEqual(startupTimeouts(14e9, false));
+    expect(variantTimeouts(llm, { ...cpu, sizing }, 4e9)).toEqual(startupTimeouts(4e9, false));
   });
 
   it('monitoring: Model Monitor statistics and constraints, job definition, schedule', () => {
