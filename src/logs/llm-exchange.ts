@@ -4,7 +4,8 @@
  * (python/mlship_serving/llm/openai.py `log_line`): the input `{endpoint: "chat", messages}` or
  * `{endpoint: "completions", prompt}`, the completion text as output, and `LlmFacts`.
  *
- * A cloud log holds the bodies, not the gateway's clock, so the facts come from the answer alone:
+ * The gateway adds its log line's facts to every answer on a platform's route (`gatewayFacts`): those
+ * are taken when there. Else (another server in front, an older image) the facts come from the answer:
  * tokens from its `usage` (else llama-server's `timings`: prompt_n, predicted_n, cache_n), the finish
  * reason from its `choices`, and the latencies from llama-server's `timings` when present: time to
  * first token = its prompt time (`prompt_ms`), inter-token latency = `predicted_per_token_ms`,
@@ -41,7 +42,21 @@ function events(answer: unknown): Record<string, unknown>[] | undefined {
   return out.length > 0 ? out : undefined;
 }
 
-/** The exchange of `request` and `answer`, or undefined when they are not an OpenAI request and its answer. */
+/**
+ * The facts mlship's gateway adds to an answer on a platform's route (python/mlship_serving/llm/gateway.py
+ * `facts_block`): `"mlship": {id, version, llm}` in a whole answer, or an event `{"mlship": {…}}` of a
+ * collected stream (its `: mlship {…}` comment, as a platform's capture keeps it). Undefined without one.
+ */
+export function gatewayFacts(answer: unknown): Record<string, unknown> | undefined {
+  const holder = Array.isArray(answer) ? answer.find((e) => isObject(e) && isObject(e.mlship)) : answer;
+  return isObject(holder) && isObject(holder.mlship) ? holder.mlship : undefined;
+}
+
+/**
+ * The exchange of `request` and `answer`, or undefined when they are not an OpenAI request and its
+ * answer. The gateway's own facts (`gatewayFacts`) take precedence over what the answer says: they are
+ * the log line's, measured where the stream was served.
+ */
 export function llmExchange(request: unknown, answer: unknown): LlmExchange | undefined {
   const kind = llmRequestKind(request);
   const list = events(answer);
@@ -79,5 +94,6 @@ export function llmExchange(request: unknown, answer: unknown): LlmExchange | un
     queue_ms: null,
   };
   const input = kind === 'chat' ? { endpoint: 'chat', messages: body.messages } : { endpoint: 'completions', prompt: body.prompt };
-  return { input, output: parts.join(''), llm };
+  const block = gatewayFacts(answer);
+  return { input, output: parts.join(''), llm: isObject(block?.llm) ? (block.llm as LlmFacts) : llm };
 }

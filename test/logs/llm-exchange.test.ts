@@ -94,6 +94,25 @@ describe('llmExchange', () => {
     expect(bare.llm).toMatchObject({ prompt_tokens: null, completion_tokens: null, ttft_ms: null, itl_ms: null, e2e_ms: null });
   });
 
+  it("the gateway's own facts (its `mlship` block, in a whole answer or a collected stream) take precedence", () => {
+    const facts = {
+      stream: false,
+      status: 200,
+      prompt_tokens: 51,
+      completion_tokens: 5,
+      ttft_ms: 12.5,
+      itl_ms: 3.1,
+      e2e_ms: 25,
+      queue_ms: 0.4,
+      usage_source: 'backend',
+    };
+    expect(llmExchange(chat, { ...whole, mlship: { id: 'r1', version: 'v2', llm: facts } })!.llm).toEqual(facts);
+    const streamFacts = { ...facts, stream: true };
+    const x = llmExchange({ ...chat, stream: true }, [...streamed, { mlship: { id: 'r2', version: 'v2', llm: streamFacts } }])!;
+    expect(x.llm).toEqual(streamFacts);
+    expect(x.output).toBe('0]');
+  });
+
   it('is undefined for what is not an OpenAI request and its answer (tabular rows stay tabular)', () => {
     expect(llmRequestKind({ tenure: 3 })).toBeUndefined();
     expect(llmExchange({ tenure: 3 }, { prediction: 0.2 })).toBeUndefined();

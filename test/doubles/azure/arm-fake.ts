@@ -1137,10 +1137,21 @@ function isoSeconds(d: string | undefined): number {
   return m ? Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0) : 0;
 }
 
-/** The JSON of each `data:` event of a text/event-stream body (`[DONE]` and other text left out). */
+/**
+ * The JSON of each `data:` event of a text/event-stream body (`[DONE]` and other text left out), and
+ * the gateway's `: mlship {…}` comment as an event `{"mlship": {…}}` (the collector keeps the body).
+ */
 function streamEvents(body: Buffer): unknown[][] {
   const events: unknown[] = [];
   for (const block of body.toString('utf8').replace(/\r\n/g, '\n').split('\n\n')) {
+    if (block.startsWith(': mlship ')) {
+      try {
+        events.push({ mlship: JSON.parse(block.slice(': mlship '.length)) });
+      } catch {
+        // not the gateway's facts
+      }
+      continue;
+    }
     const data = block
       .split('\n')
       .filter((l) => l.startsWith('data:'))

@@ -163,6 +163,9 @@ describe('an LLM on Azure ML (init → build → push → deploy → chat → st
         finish_reason: expect.stringMatching(/^(stop|length)$/),
         ttft_ms: expect.any(Number),
         itl_ms: expect.any(Number),
+        // The gateway's own facts, carried in its answer (its `mlship` block), not re-derived from timings.
+        e2e_ms: expect.any(Number),
+        usage_source: 'backend',
       });
     }
   }, 300_000);

@@ -154,6 +154,9 @@ describe('an LLM on Vertex AI (init → build → push → deploy → chat → s
         finish_reason: expect.stringMatching(/^(stop|length)$/),
         ttft_ms: expect.any(Number),
         itl_ms: expect.any(Number),
+        // The gateway's own facts, carried in its answer (its `mlship` block), not re-derived from timings.
+        e2e_ms: expect.any(Number),
+        usage_source: 'backend',
       });
     } finally {
       await target.close();
