@@ -10,7 +10,7 @@
  * - a deployment is provisioned for real: its model version's folder is downloaded from the
  *   datastore (Azurite) into `azureml-models/<name>/<version>/`, and its environment's image is run
  *   the way a managed online endpoint runs a custom container: the serving app of the build the model
- *   version records (its `mlship.build` tag; else the image's tag: `<buildsDir>/<id>`), `AZUREML_MODEL_DIR` set, probed on the environment's
+ *   version records (its `mlship.build` tag; else the image's tag: `<buildsDir>/<id>`; run by ../shared/container.ts), `AZUREML_MODEL_DIR` set, probed on the environment's
  *   `inferenceConfig` readiness route. A container that does not get ready fails the deployment, with
  *   its output in `getLogs`.
  * - a data plane (plain HTTP, `dataUrl`): the App Service managed-identity token endpoint that
@@ -29,7 +29,7 @@
  *   RequestLatency_P95) computed from the traffic the scoring URL saw, and
  *   `Microsoft.Insights/autoscalesettings` stored as sent (shape checked by hand: not in the contract).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -37,7 +37,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BlobServiceClient, newPipeline, StorageSharedKeyCredential, type ContainerClient } from '@azure/storage-blob';
-import { serverCommand } from '../../../src/packaging/launch.js';
+import { ContainerStartError, startContainer, type RunningContainer } from '../shared/container.js';
 import { freePort } from '../../../src/targets/local/processes.js';
 import { changesContent } from './memory.js';
 import { matchOperation, validateRequest } from './contract/spec-validator.js';
@@ -100,9 +100,9 @@ interface AsyncOp {
 }
 
 interface Running {
-  child: ChildProcess;
-  port: number;
-  log: string;
+  container: RunningContainer;
+  /** What getLogs shows: the pull, then the container's output. */
+  log(): string;
 }
 
 interface Hit {
@@ -175,7 +175,7 @@ export class ArmFake {
   }
 
   async stop(): Promise<void> {
-    for (const r of this.running.values()) r.child.kill('SIGTERM');
+    await Promise.all([...this.running.values()].map((r) => r.container.stop()));
     this.running.clear();
     await Promise.all([this.arm, this.data].map((s) => new Promise((r) => (s ? s.close(r) : r(undefined)))));
     rmSync(this.work, { recursive: true, force: true });
@@ -341,7 +341,7 @@ export class ArmFake {
         return existing ? send(res, 200, { accessToken: this.keyOf(existing), tokenType: 'Bearer', expiryTimeUtc: Date.now() + 3600_000 }) : notFound(res, id);
       case 'OnlineDeployments_GetLogs': {
         const tail = Number((body as { tail?: number } | undefined)?.tail ?? 100);
-        const log = this.running.get(key)?.log ?? this.logs.get(key) ?? '';
+        const log = this.running.get(key)?.log() ?? this.logs.get(key) ?? '';
         return existing ? send(res, 200, { content: log.split('\n').slice(-tail).join('\n') }) : notFound(res, id);
       }
       case 'Jobs_Cancel':
@@ -592,7 +592,7 @@ export class ArmFake {
       async () => {
         for (const k of [...this.resources.keys()]) {
           if (k === key || k.startsWith(`${key}/`)) {
-            this.running.get(k)?.child.kill('SIGTERM');
+            await this.running.get(k)?.container.stop();
             this.running.delete(k);
             this.resources.delete(k);
           }
@@ -691,45 +691,34 @@ export class ArmFake {
       await this.blobs.getBlobClient(blob.name).downloadToFile(target);
     }
 
-    this.running.get(key)?.child.kill('SIGTERM');
-    const port = await freePort();
-    // The build's one launch contract (src/packaging/launch.ts), with the environment Azure gives the container.
-    const cmd = serverCommand(this.options.python, buildDir, { port, host: '127.0.0.1', logDir: path.join(this.work, name, 'logs') });
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      // An LLM build's gateway runs llama-server on CPU here (MLSHIP_LLAMA_SERVER from this process), on one thread.
-      MLSHIP_LLAMA_THREADS: process.env.MLSHIP_LLAMA_THREADS ?? '1',
-      ...(props.environmentVariables as Record<string, string> | undefined),
-      ...cmd.env,
-      AZUREML_MODEL_DIR: path.join(this.work, name, 'azureml-models'),
-    };
-    const child = spawn(cmd.command, cmd.args, {
-      cwd: buildDir || this.work,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const run: Running = { child, port, log: `Pulling image ${image}\n` };
-    child.stdout!.on('data', (d: Buffer) => (run.log += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (run.log += d.toString()));
-    child.on('error', (e) => (run.log += `${e.message}\n`));
-    this.running.set(key, run);
-    // As long as the deployment's startup probe allows (initial delay + period × failures), else 60 s.
+    await this.running.get(key)?.container.stop();
+    this.running.delete(key);
+    // The build run as Azure runs the image (../shared/container.ts: the one launch contract), with the
+    // deployment's variables and the model mount; as long to get ready as its startup probe allows
+    // (initial delay + period × failures), else 60 s.
     const startup = props.startupProbe as { initialDelay?: string; period?: string; failureThreshold?: number } | undefined;
     const startupMs = startup ? (isoSeconds(startup.initialDelay) + (isoSeconds(startup.period) || 10) * (startup.failureThreshold ?? 30)) * 1000 : 60_000;
-    const deadline = Date.now() + startupMs;
-    while (Date.now() < deadline) {
-      if (child.exitCode !== null || child.signalCode !== null) break;
-      const status = await probe(port, inference.readinessRoute.path);
-      if (status === 200) return;
-      await new Promise((r) => setTimeout(r, 100));
+    const pulled = `Pulling image ${image}\n`;
+    try {
+      const container = await startContainer({
+        buildDir,
+        logDir: path.join(this.work, name, 'logs'),
+        healthRoute: inference.readinessRoute.path,
+        timeoutMs: startupMs,
+        python: this.options.python,
+        env: () => ({
+          ...(props.environmentVariables as Record<string, string> | undefined),
+          AZUREML_MODEL_DIR: path.join(this.work, name, 'azureml-models'),
+        }),
+      });
+      this.running.set(key, { container, log: () => pulled + container.log() });
+    } catch (error) {
+      this.logs.set(key, pulled + (error instanceof ContainerStartError ? error.log : String(error)));
+      throw {
+        code: 'ResourceNotReady',
+        message: `User container has crashed or terminated: the readiness probe at ${inference.readinessRoute.path} never answered 200. Check the container logs (getLogs).`,
+      };
     }
-    this.logs.set(key, run.log);
-    child.kill('SIGKILL');
-    this.running.delete(key);
-    throw {
-      code: 'ResourceNotReady',
-      message: `User container has crashed or terminated: the readiness probe at ${inference.readinessRoute.path} never answered 200. Check the container logs (getLogs).`,
-    };
   }
 
   private resourceById(id: string | undefined): Resource | undefined {
@@ -994,7 +983,7 @@ export class ArmFake {
     }
     // The answer is passed on as it comes (an LLM's event stream event by event), then collected whole.
     const answer = await forward(
-      run.port,
+      run.container.port,
       route,
       body,
       req.headers['content-type'],
@@ -1117,18 +1106,6 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
 
 function notFound(res: ServerResponse, id: string): void {
   send(res, 404, { error: { code: 'ResourceNotFound', message: `The resource '${id}' was not found.` } });
-}
-
-function probe(port: number, route: string): Promise<number> {
-  return new Promise((resolve) => {
-    const r = httpRequest({ host: '127.0.0.1', port, path: route, method: 'GET', timeout: 2000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    r.on('error', () => resolve(0));
-    r.on('timeout', () => (r.destroy(), resolve(0)));
-    r.end();
-  });
 }
 
 /** Seconds of an ISO 8601 duration of hours, minutes and seconds (`PT10S`, `PT3M`, `PT1H30M`); 0 when absent. */
