@@ -5,6 +5,7 @@
  * gateway's requirements and the image: the server's own pinned build beside the gateway. Pure like
  * `render`: every decision is taken here, the templates only lay out text.
  */
+import { modelLoadSeconds } from '../compute/load-time.js';
 import { selectForManifest } from '../compute/select.js';
 import { DEFAULTS } from '../manifest/resolve.js';
 import type { Manifest, Quantization } from '../manifest/types.js';
@@ -24,14 +25,6 @@ const GATEWAY_BASE = { cpu: 'python:3.11-slim', gpu: 'nvidia/cuda:12.6.3-cudnn-r
 /** Where vLLM listens inside the container (loopback only: the gateway is the one door). */
 const VLLM_PORT = 8000;
 
-/**
- * How long the model server may take to load the weights before health fails: the gateway waits this
- * long, and the clouds' start-up health checks are sized from the same number. Disk and PCIe read
- * a few hundred MB/s at worst: 60 s plus 10 s per GB (a 7B fp16 model: about 3 minutes), at most an hour.
- */
-export function modelLoadSeconds(bytes: number): number {
-  return Math.min(3600, 60 + Math.ceil((bytes / 1e9) * 10));
-}
 /** Archives of a Hugging Face weights folder, unpacked into the image at build time. */
 const ARCHIVE = /\.(tar|tar\.gz|tgz)$/i;
 
@@ -76,7 +69,8 @@ export function renderLlm(manifest: Manifest, model: ModelInfo, choice: ComputeC
     logContent: manifest.monitoring.log_content,
     parallel,
     parallelWhy: choice.gpu ? 'a GPU batches concurrent requests' : 'on CPU more slots only split the cores: requests queue',
-    loadTimeout: modelLoadSeconds(model.bytes),
+    // The gateway waits for the server as long as the platforms' health checks do (one estimate).
+    loadTimeout: modelLoadSeconds(model.bytes, choice.gpu),
     serverArgs: vllm || !choice.gpu ? [] : ['--n-gpu-layers', '999'],
   });
   const gpu = choice.gpu;

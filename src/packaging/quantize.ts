@@ -13,7 +13,7 @@
  * tool's timing is prompt evaluation, a batched matrix product: not the rate a stream is written at.)
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -253,13 +253,27 @@ async function perplexity(
   sweep: QuantizationSweepSettings,
   env: NodeJS.ProcessEnv,
 ): Promise<{ perplexity: number; chunks: number; build?: string }> {
+  const run = (text: string) =>
+    execa(tool, ['-m', file, '-f', text, '-c', String(sweep.context), '-b', String(sweep.context), '-t', String(availableParallelism())], {
+      env,
+      reject: false,
+      all: true,
+    });
   const args = ['-m', file, '-f', sweep.eval_text, '-c', String(sweep.context), '-b', String(sweep.context), '-t', String(availableParallelism())];
-  // llama.cpp writes its log from a thread that does not always drain at exit: on a loaded machine the
-  // last lines (the final estimate) go missing from a run that succeeded (exit 0), about one in three
-  // here. The figure is deterministic, so such a run is repeated.
-  let r = await execa(tool, args, { env, reject: false, all: true });
-  for (let retry = 0; retry < PERPLEXITY_RETRIES && r.exitCode === 0 && !FINAL.test(r.all ?? '') && !lastWindow(r.all ?? ''); retry++)
-    r = await execa(tool, args, { env, reject: false, all: true });
+  // llama.cpp logs from a thread of a logger it leaks at exit (llama.cpp issue 22142): on a loaded
+  // machine the last lines (the last windows and the final estimate) can be lost from a run that
+  // succeeded. The figure is deterministic, so such a run is repeated on the text followed by copies
+  // of itself: the windows of the text come first and give the same running estimate at its last
+  // window, and the copies' windows (at least a second of work) give the logger time to write it.
+  let r = await run(sweep.eval_text);
+  for (let retry = 0; retry < PERPLEXITY_RETRIES && r.exitCode === 0 && !FINAL.test(r.all ?? '') && !lastWindow(r.all ?? ''); retry++) {
+    const padded = paddedText(sweep.eval_text, r.all ?? '', file);
+    if (!padded) break;
+    const again = await run(padded.file);
+    const value = new RegExp(`\\[${padded.windows}\\]([0-9.eE+-]+|nan|inf),`).exec(again.all ?? '');
+    // The lost run's own lines (its window count, its build), completed with the text's estimate.
+    if (again.exitCode === 0 && value) r = { ...r, all: `${r.all}\n[${padded.windows}]${value[1]},\nFinal estimate: PPL = ${value[1]}\n` };
+  }
   const text = r.all ?? '';
   const tooShort = /need at least (\d+) tokens/.exec(text);
   if (tooShort) {
@@ -350,6 +364,23 @@ async function tokensPerSecond(server: string, file: string, prompt: string, env
  * The running estimate after the last window (`[15]3.2767,` of "over 15 chunks"), which is the final
  * estimate: what a run that lost only its last line still says.
  */
+/**
+ * The evaluation text followed by copies of itself, written beside `model` (undefined when the lost
+ * run did not say how many windows the text has): `windows` is the text's own count, the running
+ * estimate at that window is the text's perplexity. The copies add about a second of windows (from
+ * the run's own seconds per pass), at least 8.
+ */
+function paddedText(evalText: string, lostRun: string, model: string): { file: string; windows: number } | undefined {
+  const windows = Number(/over (\d+) chunks/.exec(lostRun)?.[1] ?? 0);
+  if (windows <= 0) return undefined;
+  const perPass = Number(/([0-9.]+) seconds per pass/.exec(lostRun)?.[1] ?? 0);
+  const extra = Math.min(4096, Math.max(8, perPass > 0 ? Math.ceil(1 / perPass) : 64));
+  const text = readFileSync(evalText, 'utf8');
+  const file = path.join(path.dirname(model), `${path.basename(model)}.padded-eval.txt`);
+  writeFileSync(file, [text, ...Array.from({ length: 1 + Math.ceil(extra / windows) }, () => text)].join('\n\n'));
+  return { file, windows };
+}
+
 function lastWindow(text: string): RegExpExecArray | null {
   const chunks = /over (\d+) chunks/.exec(text)?.[1];
   return chunks ? new RegExp(`\\[${chunks}\\]([0-9.eE+-]+|nan|inf),`).exec(text) : null;

@@ -26,7 +26,8 @@ function budget(lines: string): void {
 
 beforeAll(async () => {
   ({ dir, cleanup } = await tinyLlmProject('mlship-llm-budget-'));
-  manifestText = readFileSync(path.join(dir, 'mlship.yaml'), 'utf8');
+  // init's manifest with its budget block taken out: each test writes its own.
+  manifestText = readFileSync(path.join(dir, 'mlship.yaml'), 'utf8').replace(/^budget:\n(?: {2}.*\n)+/m, '');
   url = `http://127.0.0.1:${await freePort()}`;
   for (const step of [['build'], ['push'], ['deploy', '--port', url.split(':')[2]!]]) {
     const r = await cli(...step);

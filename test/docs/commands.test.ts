@@ -35,6 +35,10 @@ const COVERED: Record<string, { tests: string[]; runHere?: string }> = {
     tests: ['test/init/init.test.ts'],
     runHere: 'mlship init, both lines',
   },
+  // README's LLM section: the same flow, shorter.
+  'mlship init --yes                  # in a folder holding model/<name>.gguf: an LLM manifest': {
+    tests: ['test/helpers/llm.ts', 'test/targets/local/llm.test.ts', 'test/monitoring/drift/llm-e2e.test.ts', 'test/budget/llm-budget-cli.test.ts'],
+  },
   // docs/llm.md: a GGUF model from init to rollback on the local target, its drift and its budget.
   'mlship init --yes              # in a folder holding model/<name>.gguf: an LLM manifest (no features, no train.py)': {
     tests: ['test/helpers/llm.ts', 'test/targets/local/llm.test.ts', 'test/monitoring/drift/llm-e2e.test.ts', 'test/budget/llm-budget-cli.test.ts'],

@@ -7,7 +7,7 @@
  * allowed, Q8_0 next to nothing. An already-quantized source and missing tools are refused.
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chooseQuantization } from '../../src/compute/quantization.js';
@@ -113,6 +113,30 @@ describe('mlship build with model.quantization (measured)', () => {
     expect(second.build.quantization).toEqual(first.quantization);
     expect(again.stderr).not.toContain('quantization measured');
   });
+
+  it('measures the same perplexity when llama.cpp loses the end of its log (its leaked logger: llama.cpp issue 22142)', async () => {
+    // The real llama-perplexity behind a wrapper that drops what a loaded machine loses at exit on the
+    // plain text: the last window and the final estimate. The build reads the text's own estimate from
+    // a run on the padded text instead, and gets the figure the intact run gave.
+    const lossy = quantizeProject('tiny-f16.gguf', makeSource, { candidates: ['Q8_0'] });
+    try {
+      const real = path.join(path.dirname(process.env.MLSHIP_LLAMA_SERVER!), 'llama-perplexity');
+      const wrapper = path.join(lossy.dir, 'lossy-perplexity');
+      writeFileSync(
+        wrapper,
+        `#!/bin/sh\ncase "$*" in *padded-eval*) exec "${real}" "$@" ;; esac\n"${real}" "$@" 2>&1 | sed -e 's/\\[15\\][^,]*,//' | grep -v 'Final estimate'\n`,
+        { mode: 0o755 },
+      );
+      const run = await runCli(['build', '--no-image', '--json'], { cwd: lossy.dir, env: { MLSHIP_LLAMA_PERPLEXITY: wrapper }, timeoutMs: 300_000 });
+      expect(run.code, run.stderr).toBe(0);
+      const q = json<{ build: BuildInfo }>(run).build.quantization!;
+      const first = json<{ build: BuildInfo }>(built).build.quantization!;
+      expect(q.source.perplexity).toBe(first.source.perplexity);
+      expect(q.candidates[0]!.perplexity).toBe(first.candidates.find((c) => c.type === 'Q8_0')!.perplexity);
+    } finally {
+      lossy.cleanup();
+    }
+  }, 320_000);
 
   it('refuses a source that is already quantized (exit 2), saying so and what to do', async () => {
     const { dir, build } = json<{ dir: string; build: BuildInfo }>(built);

@@ -25,7 +25,7 @@ SPEC = LlmSpec(
     log_content="full",
     # Requests the model server generates at once (on CPU more slots only split the cores: requests queue).
     parallel=1,
-    load_timeout_s=61,
+    load_timeout_s=70,
     server_args=(),
 )
 

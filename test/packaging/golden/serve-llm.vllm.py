@@ -25,7 +25,7 @@ SPEC = LlmSpec(
     log_content="full",
     # Requests the model server generates at once (a GPU batches concurrent requests).
     parallel=4,
-    load_timeout_s=61,
+    load_timeout_s=190,
     server_args=(),
 )
 

@@ -83,7 +83,7 @@ async function capturedRecords(): Promise<PredictionRecord[]> {
 }
 
 describe.skipIf(!process.env.MLSHIP_LLAMA_SERVER)('an LLM on SageMaker (spawned CLI, runtime double)', () => {
-  it('build → push → deploy → chat (whole and streamed) → status → capture → v2 → rollback', async () => {
+  it('build → push → deploy → chat (whole and streamed) → status → capture → drift-check → v2 → rollback', async () => {
     const build = await cli('build', '--no-image');
     expect(build.code, build.stderr).toBe(0);
     const built = json<{ dir: string; build: Record<string, any> }>(build);
@@ -157,6 +157,25 @@ describe.skipIf(!process.env.MLSHIP_LLAMA_SERVER)('an LLM on SageMaker (spawned 
       expect(r.llm!.ttft_ms).toBeGreaterThanOrEqual(0);
       expect(r.llm!.e2e_ms).toBeGreaterThan(0);
     }
+
+    // drift-check reads the capture: reference traffic in English, live traffic in Russian.
+    writeFileSync(
+      path.join(dir, 'reference.jsonl'),
+      `${Array.from({ length: 40 }, (_, i) => JSON.stringify({ messages: messages(`hello number ${i}, how are you today?`) })).join('\n')}\n`,
+    );
+    const manifestFile = path.join(dir, 'mlship.yaml');
+    writeFileSync(
+      manifestFile,
+      readFileSync(manifestFile, 'utf8').replace('drift: { schedule: "0 2 * * *" }', 'drift: { schedule: "0 2 * * *", reference: reference.jsonl }'),
+    );
+    const ru = 'быстрая коричневая лиса прыгает через ленивую собаку пока семь весёлых котов смотрят из окна';
+    for (let i = 0; i < 40; i++) await invoke(`${ru} ${i} ${ru}?`);
+    const drift = await cli('drift-check');
+    expect(drift.code, drift.stderr).toBe(3);
+    expect(json<{ drift: boolean; drifted: string[] }>(drift)).toMatchObject({
+      drift: true,
+      drifted: expect.arrayContaining(['prompt_chars', 'prompt_script']),
+    });
 
     // A second version (a shorter context), deployed all at once; then rolled back.
     const manifest = path.join(dir, 'mlship.yaml');
