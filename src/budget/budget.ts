@@ -16,6 +16,8 @@ import { runStreamLoadTest, type StreamLoadResult } from './stream.js';
 import { analyzeTokens, type TokenReport } from './tokens.js';
 import { buildCostFor, recordThroughput, type MeasuredThroughput } from '../compute/measured.js';
 import { OperationError } from '../util/errors.js';
+import { httpLiveClient } from '../deploy/live-client.js';
+import type { LiveClient } from '../deploy/types.js';
 import { selectCompute, selectionInput, type SelectionInput } from '../compute/select.js';
 
 /** Defaults: a few seconds at the manifest's expected rate. */
@@ -147,9 +149,9 @@ function costed(manifest: Manifest, input: SelectionInput): { compute: ComputeCh
   return { compute, cost, cloudReference: estimateCost(cloud, selectCompute(cloud), manifest.budget.monthly_usd) };
 }
 
-/** An LLM's test: streams at once and for how long. */
+/** An LLM's test: the deployment's client, streams at once and for how long. */
 export interface LlmLoadPlan {
-  url: string;
+  client: LiveClient;
   concurrency: number;
   durationSeconds: number;
 }
@@ -180,10 +182,16 @@ export function chatUrl(url: string): string {
   return parsed.toString();
 }
 
+/** A --url's client: the chat route (`/v1/chat/completions` on a bare base URL) over plain HTTP, without credentials. */
+export function urlClient(url: string): LiveClient {
+  const chat = chatUrl(url);
+  return httpLiveClient({ url: chat, routes: { whole: chat, stream: chat } });
+}
+
 /** An LLM's load after defaults: `budget.concurrency` streams unless `connections` says otherwise. */
-export function planLlmLoad(manifest: Manifest, request: Omit<BudgetRequest, 'rps'>): LlmLoadPlan {
+export function planLlmLoad(manifest: Manifest, request: Omit<BudgetRequest, 'rps' | 'url'> & { client: LiveClient }): LlmLoadPlan {
   return {
-    url: chatUrl(request.url),
+    client: request.client,
     concurrency: request.connections ?? manifest.budget.llm?.concurrency ?? 1,
     durationSeconds: request.durationSeconds ?? DEFAULT_LLM_DURATION_SECONDS,
   };
@@ -198,7 +206,7 @@ export async function measureLlmBudget(manifest: Manifest, plan: LlmLoadPlan, op
   const budget = manifest.budget.llm;
   if (!budget) throw new OperationError('budget_not_llm', 'the manifest is not an LLM (model.flavor: llm)');
   const run = await runStreamLoadTest({
-    url: plan.url,
+    client: plan.client,
     bodies: llmRequestBodies(manifest),
     concurrency: plan.concurrency,
     durationSeconds: plan.durationSeconds,
@@ -206,7 +214,7 @@ export async function measureLlmBudget(manifest: Manifest, plan: LlmLoadPlan, op
   const { samples, ...load } = run;
   const tokens = analyzeTokens(samples, budget, run.wallMs, plan.concurrency);
   if (samples.length > 0 && tokens.failed === samples.length) {
-    throw new OperationError('endpoint_failed', `${plan.url} failed every request of the load test (${samples.length}): ${samples[0]!.error}`, {
+    throw new OperationError('endpoint_failed', `${plan.client.url} failed every request of the load test (${samples.length}): ${samples[0]!.error}`, {
       hint: 'check the deployment (`mlship status`, its logs) and run `mlship budget` again',
     });
   }
@@ -233,7 +241,7 @@ export async function measureLlmBudget(manifest: Manifest, plan: LlmLoadPlan, op
   if (cost.withinBudget === false) reasons.push(`$${cost.selected.monthlyUsd.expected}/month > monthly budget $${cost.monthlyBudgetUsd}`);
   return {
     kind: 'llm',
-    url: plan.url,
+    url: plan.client.url,
     verdict: reasons.length > 0 ? 'over' : 'within',
     reasons,
     load,

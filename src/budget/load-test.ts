@@ -4,7 +4,7 @@
  * latency and `Server-Timing` stages become one sample. The generator's own CPU use is measured so a
  * saturated load generator is reported instead of mistaken for a slow server.
  */
-import { OperationError } from '../util/errors.js';
+import { MlshipError, OperationError } from '../util/errors.js';
 import { parseServerTiming } from './server-timing.js';
 
 /** What to send, how fast and for how long. */
@@ -188,21 +188,23 @@ function headerValues(flat: string[], name: string): string[] {
  * clear error here (with the server's answer), not a load test full of failures; the server warms up.
  */
 export async function preflight(
-  options: Pick<LoadTestOptions, 'url' | 'bodies' | 'warmupRequests' | 'timeoutSeconds'>,
+  options: Pick<LoadTestOptions, 'url' | 'bodies' | 'warmupRequests' | 'timeoutSeconds'> & {
+    /** How a request is sent (the deployment's client); default a JSON POST to `url`. */
+    send?: (body: string, signal: AbortSignal) => Promise<Response>;
+  },
   rejectedHint = 'check that the URL is the prediction route and that features.baseline rows match features.schema',
 ): Promise<void> {
   const count = Math.max(1, options.warmupRequests ?? 5);
+  const send =
+    options.send ??
+    ((body: string, signal: AbortSignal) => fetch(options.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal }));
   for (let i = 0; i < count; i++) {
     const body = options.bodies[i % options.bodies.length]!;
     let response: Response;
     try {
-      response = await fetch(options.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body,
-        signal: AbortSignal.timeout((options.timeoutSeconds ?? 10) * 1000),
-      });
+      response = await send(body, AbortSignal.timeout((options.timeoutSeconds ?? 10) * 1000));
     } catch (error) {
+      if (error instanceof MlshipError) throw error;
       const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
       throw new OperationError('endpoint_unreachable', `cannot reach ${options.url} (${cause})`, {
         hint: 'start the deployment (`mlship deploy` or `mlship serve`) or pass --url of a running endpoint',
@@ -213,7 +215,7 @@ export async function preflight(
       throw new OperationError('budget_request_rejected', `${options.url} answered ${response.status} to a test request: ${text.slice(0, 300)}`, {
         hint:
           response.status === 401 || response.status === 403
-            ? 'the endpoint wants credentials mlship does not send; measure the same build locally (`mlship serve`, then --url http://127.0.0.1:8080) with --target naming the cloud to cost'
+            ? 'the endpoint refused the request’s credentials: mlship sends the platform’s credentials only to the target’s own live deployment (`mlship budget` without --url); or measure the same build locally (`mlship serve`, then --url http://127.0.0.1:8080) with --target naming the cloud to cost'
             : rejectedHint,
         details: { status: response.status, body: body.slice(0, 500) },
       });

@@ -1,16 +1,18 @@
 /**
  * The streaming load test behind `mlship budget` for an LLM: `concurrency` streams at once, each
  * sending one chat completion (`stream: true`, `stream_options.include_usage`) after another for the
- * test's duration, reading the `text/event-stream` answer with Node's own fetch and stamping every
- * event as it arrives. What each request saw becomes one `StreamSample`; the arithmetic on them is
- * pure (tokens.ts).
+ * test's duration through the deployment's `LiveClient` (the platform's own route and credentials:
+ * plain HTTP locally, SageMaker's runtime stream, Vertex's streamRawPredict, Azure's scoring URI),
+ * reading the `text/event-stream` answer and stamping every event as it arrives. What each request
+ * saw becomes one `StreamSample`; the arithmetic on them is pure (tokens.ts).
  */
+import type { LiveClient } from '../deploy/types.js';
 import { generatorUsage, preflight, type GeneratorUsage } from './load-test.js';
 
 /** What to send, at how many streams at once, for how long. */
 export interface StreamLoadOptions {
-  /** Full URL of the route (`/v1/chat/completions`, or a platform route taking the same body). */
-  url: string;
+  /** The deployment as its callers reach it (`httpLiveClient` for a bare URL). */
+  client: LiveClient;
   /** Request bodies (JSON text), sent in turn. */
   bodies: string[];
   /** Streams at once: each sends its next request when its last one ended. */
@@ -58,8 +60,15 @@ export interface StreamLoadResult {
 /** Run the test. Throws `OperationError` (via the preflight) when the endpoint is unreachable or rejects the request. */
 export async function runStreamLoadTest(options: StreamLoadOptions): Promise<StreamLoadResult> {
   const timeoutMs = (options.timeoutSeconds ?? 120) * 1000;
+  const { client } = options;
   await preflight(
-    { url: options.url, bodies: options.bodies, warmupRequests: options.warmupRequests ?? 2, timeoutSeconds: timeoutMs / 1000 },
+    {
+      url: client.url,
+      bodies: options.bodies,
+      warmupRequests: options.warmupRequests ?? 2,
+      timeoutSeconds: timeoutMs / 1000,
+      send: (body, signal) => client.chat(body, { stream: true, signal }),
+    },
     'check that the URL is the OpenAI-compatible chat route (/v1/chat/completions) and that budget.request.max_tokens fits the model’s context',
   );
   const samples: StreamSample[] = [];
@@ -71,7 +80,7 @@ export async function runStreamLoadTest(options: StreamLoadOptions): Promise<Str
   const stream = async () => {
     while (performance.now() < deadline) {
       const body = options.bodies[next++ % options.bodies.length]!;
-      samples.push(await streamOnce(options.url, body, timeoutMs, t0));
+      samples.push(await streamOnce(client, body, timeoutMs, t0));
     }
   };
   await Promise.all(Array.from({ length: options.concurrency }, stream));
@@ -79,7 +88,7 @@ export async function runStreamLoadTest(options: StreamLoadOptions): Promise<Str
   const statusCounts: Record<string, number> = {};
   for (const s of samples) statusCounts[s.status] = (statusCounts[s.status] ?? 0) + 1;
   return {
-    url: options.url,
+    url: client.url,
     concurrency: options.concurrency,
     durationSeconds: options.durationSeconds,
     wallMs: Math.round(wallMs * 1000) / 1000,
@@ -91,18 +100,13 @@ export async function runStreamLoadTest(options: StreamLoadOptions): Promise<Str
 }
 
 /** Send one request and read its stream to the end, stamping each event. Never throws. */
-export async function streamOnce(url: string, body: string, timeoutMs: number, origin = performance.now()): Promise<StreamSample> {
+export async function streamOnce(client: LiveClient, body: string, timeoutMs: number, origin = performance.now()): Promise<StreamSample> {
   const sent = performance.now();
   const sample: StreamSample = { sentAtMs: sent - origin, status: 0, contentMs: [], endMs: 0 };
   const since = () => performance.now() - sent;
   let response: Response;
   try {
-    response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
-      body,
-      signal: AbortSignal.timeout(timeoutMs),
-    });
+    response = await client.chat(body, { stream: true, signal: AbortSignal.timeout(timeoutMs) });
   } catch (error) {
     return { ...sample, endMs: since(), error: transportError(error) };
   }

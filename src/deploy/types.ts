@@ -192,6 +192,21 @@ export interface RetrainingRun {
   version?: string;
 }
 
+/**
+ * The live version as its callers reach it, through the platform's own route and credentials (SigV4
+ * on SageMaker's runtime, a Google token, the endpoint's key): what `mlship budget` load-tests. A
+ * chat is an OpenAI-compatible body, sent as it is; the answer is a fetch `Response` (a model's own
+ * error status included) whose body arrives as the platform delivers it — an event stream when the
+ * body asks for `stream: true`. Built by `live-client.ts`.
+ */
+export interface LiveClient {
+  /** The version serving, when the target knows it (not for a --url). */
+  version?: string;
+  /** What a user would call, for messages. */
+  url: string;
+  chat(body: string, options: { stream: boolean; signal: AbortSignal }): Promise<Response>;
+}
+
 export interface Target {
   readonly name: TargetName;
   /** Register a build as a new version; an identical build returns the existing version. */
@@ -203,6 +218,8 @@ export interface Target {
   /** Make the previous live (or the named) version live again. */
   rollback(request: RollbackRequest): Promise<DeployResult>;
   status(): Promise<TargetStatus>;
+  /** A client of the live version (undefined when nothing is live). */
+  liveClient(): Promise<LiveClient | undefined>;
   /** Stop serving (local); clouds may delete the endpoint. */
   stop(): Promise<StopResult>;
   /** The registered versions, oldest first. */

@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventParser, streamOnce, type StreamSample } from '../../src/budget/stream.js';
+import { urlClient } from '../../src/budget/budget.js';
 import { analyzeTokens, rateSummary, requestTimings } from '../../src/budget/tokens.js';
 import type { LlmBudget } from '../../src/manifest/types.js';
 
@@ -145,7 +146,7 @@ describe('streamOnce', () => {
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   it('times the first non-empty content, not the role-only first chunk, and reads the usage', async () => {
-    const s = await streamOnce(`${url}/v1/chat/completions`, '{}', 10_000);
+    const s = await streamOnce(urlClient(`${url}/v1/chat/completions`), '{}', 10_000);
     expect(s.error).toBeUndefined();
     expect(s.status).toBe(200);
     expect(s.contentMs).toHaveLength(2);
@@ -157,14 +158,14 @@ describe('streamOnce', () => {
   });
 
   it('turns an error status, an error event, a stream without [DONE] and no server into failed samples', async () => {
-    expect((await streamOnce(`${url}/rejected`, '{}', 10_000)).error).toBe('HTTP 400: {"error":{"message":"max_tokens too large"}}');
-    expect((await streamOnce(`${url}/error-event`, '{}', 10_000)).error).toBe('an error event: backend died');
-    expect((await streamOnce(`${url}/no-done`, '{}', 10_000)).error).toBe('the stream ended without data: [DONE]');
+    expect((await streamOnce(urlClient(`${url}/rejected`), '{}', 10_000)).error).toBe('HTTP 400: {"error":{"message":"max_tokens too large"}}');
+    expect((await streamOnce(urlClient(`${url}/error-event`), '{}', 10_000)).error).toBe('an error event: backend died');
+    expect((await streamOnce(urlClient(`${url}/no-done`), '{}', 10_000)).error).toBe('the stream ended without data: [DONE]');
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const dead = await streamOnce(`http://127.0.0.1:${port}/v1/chat/completions`, '{}', 10_000);
+    const dead = await streamOnce(urlClient(`http://127.0.0.1:${port}/v1/chat/completions`), '{}', 10_000);
     expect(dead).toMatchObject({ status: 0, error: 'ECONNREFUSED' });
   });
 });

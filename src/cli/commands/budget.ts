@@ -4,11 +4,12 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { measureBudget, measureLlmBudget, planLlmLoad, planLoad } from '../../budget/budget.js';
+import { measureBudget, measureLlmBudget, planLlmLoad, planLoad, urlClient } from '../../budget/budget.js';
 import { renderBudget, renderLlmBudget } from '../../budget/render.js';
 import { durationSeconds } from '../../util/duration.js';
 import { ExitCode, OperationError, UsageError } from '../../util/errors.js';
 import type { Manifest } from '../../manifest/types.js';
+import type { LiveClient } from '../../deploy/types.js';
 import type { CommandModule, Context } from '../context.js';
 
 export const run: CommandModule['run'] = async (ctx, _args, options) => {
@@ -50,13 +51,15 @@ async function runLlm(ctx: Context, manifest: Manifest, options: Record<string, 
       hint: 'set budget.concurrency in mlship.yaml, or pass --connections N',
     });
   const live = typeof options.url !== 'string';
-  const url = live ? await liveUrl(ctx, manifest) : checkUrl(options.url as string);
+  const client = live ? await liveClient(ctx, manifest) : urlClient(checkUrl(options.url as string));
   const plan = planLlmLoad(manifest, {
-    url,
+    client,
     ...numberOption(options.connections, '--connections', 'connections', true),
     ...(options.duration !== undefined && { durationSeconds: durationSeconds(options.duration, '--duration') }),
   });
-  const progress = await ctx.output.progress(`streaming ${plan.concurrency} at once to ${plan.url} for ${plan.durationSeconds} s`);
+  const progress = await ctx.output.progress(
+    `streaming ${plan.concurrency} at once to ${client.version ? `${client.version} at ` : ''}${client.url} for ${plan.durationSeconds} s`,
+  );
   let result;
   try {
     result = await measureLlmBudget(manifest, plan, { record: live });
@@ -85,17 +88,30 @@ function writeReport(ctx: Context, name: string, html: string): void {
   ctx.output.info(`report written to ${path.relative(ctx.cwd, file) || file}`);
 }
 
+/** The target of the command's manifest. */
+async function target(ctx: Context, manifest: Manifest) {
+  const { createTarget } = await import('../../targets/index.js');
+  return createTarget({ manifest, output: ctx.output, env: ctx.env, command: 'budget', now: () => new Date() });
+}
+
+function nothingLive(manifest: Manifest): OperationError {
+  return new OperationError('nothing_live', `no version is live on the ${manifest.target} target`, {
+    hint: 'run `mlship deploy` first, or pass --url of a running endpoint',
+  });
+}
+
 /** The live deployment's URL from the target; a clear error when nothing is live. */
 async function liveUrl(ctx: Context, manifest: Manifest): Promise<string> {
-  const { createTarget } = await import('../../targets/index.js');
-  const target = await createTarget({ manifest, output: ctx.output, env: ctx.env, command: 'budget', now: () => new Date() });
-  const status = await target.status();
-  if (!status.live) {
-    throw new OperationError('nothing_live', `no version is live on the ${manifest.target} target`, {
-      hint: 'run `mlship deploy` first, or pass --url of a running endpoint',
-    });
-  }
+  const status = await (await target(ctx, manifest)).status();
+  if (!status.live) throw nothingLive(manifest);
   return status.live.url;
+}
+
+/** The live deployment as its callers reach it (the platform's route and credentials). */
+async function liveClient(ctx: Context, manifest: Manifest): Promise<LiveClient> {
+  const client = await (await target(ctx, manifest)).liveClient();
+  if (!client) throw nothingLive(manifest);
+  return client;
 }
 
 function checkUrl(value: string): string {

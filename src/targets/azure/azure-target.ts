@@ -23,6 +23,7 @@ import { CloudError, translatingCalls } from '../../deploy/cloud-errors.js';
 import { chooseRollback, historyEntry, liveSince, recentHistory } from '../../deploy/history.js';
 import { pushVersion } from '../../deploy/push.js';
 import { resolveVersion } from '../../deploy/versions.js';
+import { httpLiveClient } from '../../deploy/live-client.js';
 import type { ObjectStore } from '../../deploy/object-store.js';
 import { ObjectRegistry } from '../../deploy/registry.js';
 import { ALL_AT_ONCE, CanaryRevertedError, guardsFromManifest, runRollout, type MetricsReader, type TrafficControl } from '../../deploy/rollout.js';
@@ -31,6 +32,7 @@ import type {
   DeployPlan,
   DeployRequest,
   DeployResult,
+  LiveClient,
   PushOptions,
   PushResult,
   RetrainingRun,
@@ -462,6 +464,22 @@ export class AzureTarget extends CloudTarget<Session, AzureTargetOptions> implem
         ...(retrain && { retraining: schedule(retrain) }),
       },
     };
+  }
+
+  /** The scoring URI takes the OpenAI body as it is (whole or streamed), with the endpoint's key or an AAD token. */
+  async liveClient(): Promise<LiveClient | undefined> {
+    const s = await this.open();
+    const state = await this.endpointState(s);
+    const url = state.endpoint?.properties.scoringUri;
+    if (!state.live || typeof url !== 'string') return undefined;
+    const authMode = String(state.endpoint!.properties.authMode ?? 'Key');
+    let authorization: Promise<string> | undefined;
+    return httpLiveClient({
+      version: state.live,
+      url,
+      routes: { whole: url, stream: url },
+      headers: async () => ({ authorization: await (authorization ??= s.api.scoringAuthorization(s.r.endpoint, authMode)) }),
+    });
   }
 
   async stop(): Promise<StopResult> {

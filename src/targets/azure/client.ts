@@ -91,6 +91,8 @@ export interface AzureMl {
   putEndpoint(name: string, body: ArmResource): Promise<ArmResource>;
   deleteEndpoint(name: string): Promise<void>;
   endpointKey(name: string): Promise<string>;
+  /** The Authorization header of a call to an endpoint's scoring URI: its primary key (`Key` auth), or an AAD token for Azure ML (`AADToken`). */
+  scoringAuthorization(endpoint: string, authMode: string): Promise<string>;
   getDeployment(endpoint: string, name: string): Promise<ArmResource | undefined>;
   listDeployments(endpoint: string): Promise<ArmResource[]>;
   putDeployment(endpoint: string, name: string, body: ArmResource): Promise<ArmResource>;
@@ -293,6 +295,12 @@ export async function connectAzureMl(options: ConnectOptions): Promise<AzureMl> 
     async endpointKey(name) {
       const keys = await sdk('OnlineEndpoints_ListKeys', () => client.onlineEndpoints.listKeys(rg, ws, name));
       return keys?.primaryKey ?? '';
+    },
+    async scoringAuthorization(endpoint, authMode) {
+      if (authMode !== 'AADToken') return `Bearer ${await this.endpointKey(endpoint)}`;
+      const token = await credential.getToken('https://ml.azure.com/.default');
+      if (!token) throw new AzureCallError('OnlineEndpoints_GetToken', 401, 'NoToken', 'the Azure credential returned no access token');
+      return `Bearer ${token.token}`;
     },
     async getDeployment(ep, name) {
       const r = check('OnlineDeployments_Get', await send('OnlineDeployments_Get', 'GET', `${wsPath}/onlineEndpoints/${ep}/deployments/${name}`), true);

@@ -28,10 +28,12 @@ import { contextClock, pollUntil, systemClock } from '../../deploy/poll.js';
 import { guardsFromManifest, runRollout, type MetricsReader, type TrafficControl, type VersionMetrics } from '../../deploy/rollout.js';
 import { chooseRollback, historyEntry, NoVersionsError, recentHistory } from '../../deploy/history.js';
 import { readMetrics, resolveVersion, settlePending } from '../../deploy/versions.js';
+import { httpLiveClient } from '../../deploy/live-client.js';
 import type {
   DeployPlan,
   DeployRequest,
   DeployResult,
+  LiveClient,
   LiveInfo,
   PushOptions,
   PushResult,
@@ -206,6 +208,13 @@ export class LocalTarget implements Target {
       versions: await this.versions(),
       details: { registry: this.registry.root, logs: this.logDir, ...(http && { http }) },
     };
+  }
+
+  async liveClient(): Promise<LiveClient | undefined> {
+    const live = (await this.status()).live;
+    if (!live) return undefined;
+    const chat = `${live.url}/v1/chat/completions`;
+    return httpLiveClient({ version: live.version, url: chat, routes: { whole: chat, stream: chat } });
   }
 
   async stop(): Promise<StopResult> {

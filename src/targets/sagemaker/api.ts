@@ -10,6 +10,7 @@ import type * as CW from '@aws-sdk/client-cloudwatch';
 import type * as ECR from '@aws-sdk/client-ecr';
 import type * as S3 from '@aws-sdk/client-s3';
 import type * as SM from '@aws-sdk/client-sagemaker';
+import type * as RT from '@aws-sdk/client-sagemaker-runtime';
 import type * as SCH from '@aws-sdk/client-scheduler';
 import type * as SNS from '@aws-sdk/client-sns';
 import type * as STS from '@aws-sdk/client-sts';
@@ -20,6 +21,17 @@ type Call<I, O> = (input: I) => Promise<O>;
 export interface S3Body {
   stream(): AsyncIterable<Uint8Array>;
   text(): Promise<string>;
+}
+
+/**
+ * What a SageMaker Runtime call answered: the container's status (its own error status too: a
+ * ModelError is an answer, not a failure), content type and bytes as they arrive (a response
+ * stream's PayloadParts, one by one).
+ */
+export interface InvokeAnswer {
+  status: number;
+  contentType?: string;
+  body: AsyncIterable<Uint8Array>;
 }
 
 /** Every AWS call the SageMaker target makes, and only those. */
@@ -72,6 +84,10 @@ export interface AwsApi {
   updatePipeline: Call<SM.UpdatePipelineCommandInput, SM.UpdatePipelineCommandOutput>;
   startPipelineExecution: Call<SM.StartPipelineExecutionCommandInput, SM.StartPipelineExecutionCommandOutput>;
   describePipelineExecution: Call<SM.DescribePipelineExecutionCommandInput, SM.DescribePipelineExecutionCommandOutput>;
+
+  // SageMaker Runtime: the live endpoint as its callers reach it (`mlship budget`).
+  invokeEndpoint(input: RT.InvokeEndpointCommandInput, options?: { abortSignal?: AbortSignal }): Promise<InvokeAnswer>;
+  invokeEndpointWithResponseStream(input: RT.InvokeEndpointWithResponseStreamCommandInput, options?: { abortSignal?: AbortSignal }): Promise<InvokeAnswer>;
 
   // Application Auto Scaling: replicas between the manifest's min and max.
   registerScalableTarget: Call<AAS.RegisterScalableTargetCommandInput, AAS.RegisterScalableTargetCommandOutput>;
@@ -134,6 +150,8 @@ export const CALLS = {
   updatePipeline: ['sagemaker', 'UpdatePipeline'],
   startPipelineExecution: ['sagemaker', 'StartPipelineExecution'],
   describePipelineExecution: ['sagemaker', 'DescribePipelineExecution'],
+  invokeEndpoint: ['sagemaker-runtime', 'InvokeEndpoint'],
+  invokeEndpointWithResponseStream: ['sagemaker-runtime', 'InvokeEndpointWithResponseStream'],
   registerScalableTarget: ['application-autoscaling', 'RegisterScalableTarget'],
   deregisterScalableTarget: ['application-autoscaling', 'DeregisterScalableTarget'],
   putScalingPolicy: ['application-autoscaling', 'PutScalingPolicy'],
@@ -154,7 +172,7 @@ export type CallName = keyof typeof CALLS;
 /** The IAM action of a call, e.g. `sagemaker:CreateEndpoint` (named in access-denied messages). */
 export function iamAction(call: CallName): string {
   const [service, op] = CALLS[call];
-  const prefix = service === 'monitoring' ? 'cloudwatch' : service;
+  const prefix = service === 'monitoring' ? 'cloudwatch' : service === 'sagemaker-runtime' ? 'sagemaker' : service;
   // HeadBucket/HeadObject are authorised as ListBucket/GetObject.
   if (op === 'HeadBucket') return 's3:ListBucket';
   if (op === 'HeadObject') return 's3:GetObject';

@@ -6,14 +6,14 @@
  * `AWS_ENDPOINT_URL_<SERVICE>` variables are honoured by the SDK itself.
  */
 import { OperationError } from '../../util/errors.js';
-import { CALLS, type AwsApi, type CallName, type S3Body } from './api.js';
+import { CALLS, type AwsApi, type CallName, type InvokeAnswer, type S3Body } from './api.js';
 import { ifFound, translatingCalls } from '../../deploy/cloud-errors.js';
 import { isNotFound, translateAwsError } from './errors.js';
 
 type Service = (typeof CALLS)[CallName][0];
 
 interface SdkClient {
-  send(command: unknown): Promise<unknown>;
+  send(command: unknown, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
   config: { region: () => Promise<string> };
 }
 type SdkModule = Record<string, unknown>;
@@ -24,6 +24,7 @@ const SDK: Record<Service, { load: () => Promise<SdkModule>; client: string }> =
   s3: { load: () => import('@aws-sdk/client-s3') as Promise<SdkModule>, client: 'S3Client' },
   ecr: { load: () => import('@aws-sdk/client-ecr') as Promise<SdkModule>, client: 'ECRClient' },
   sagemaker: { load: () => import('@aws-sdk/client-sagemaker') as Promise<SdkModule>, client: 'SageMakerClient' },
+  'sagemaker-runtime': { load: () => import('@aws-sdk/client-sagemaker-runtime') as Promise<SdkModule>, client: 'SageMakerRuntimeClient' },
   'application-autoscaling': { load: () => import('@aws-sdk/client-application-auto-scaling') as Promise<SdkModule>, client: 'ApplicationAutoScalingClient' },
   monitoring: { load: () => import('@aws-sdk/client-cloudwatch') as Promise<SdkModule>, client: 'CloudWatchClient' },
   scheduler: { load: () => import('@aws-sdk/client-scheduler') as Promise<SdkModule>, client: 'SchedulerClient' },
@@ -68,11 +69,11 @@ export async function createAwsApi(options: AwsClientOptions = {}): Promise<AwsA
     }
   }
 
-  const send = async (call: CallName, input: unknown): Promise<unknown> => {
+  const send = async (call: CallName, input: unknown, options?: { abortSignal?: AbortSignal }): Promise<unknown> => {
     const [service, op] = CALLS[call];
     const { client, mod } = await clientFor(service);
     const Command = mod[`${op}Command`] as new (input: unknown) => unknown;
-    return client.send(new Command(input ?? {}));
+    return client.send(new Command(input ?? {}), options);
   };
 
   const api: Record<string, unknown> = { region };
@@ -85,7 +86,49 @@ export async function createAwsApi(options: AwsClientOptions = {}): Promise<AwsA
     if (!body) throw new OperationError('aws_error', 'S3 returned an object without a body.');
     return { stream: () => body, text: () => body.transformToString() };
   };
+  api.invokeEndpoint = (input: unknown, options?: { abortSignal?: AbortSignal }): Promise<InvokeAnswer> =>
+    answered(async () => {
+      const out = (await send('invokeEndpoint', input, options)) as { Body?: Uint8Array; ContentType?: string };
+      return { status: 200, ...(out.ContentType && { contentType: out.ContentType }), body: once(out.Body ?? new Uint8Array()) };
+    });
+  api.invokeEndpointWithResponseStream = (input: unknown, options?: { abortSignal?: AbortSignal }): Promise<InvokeAnswer> =>
+    answered(async () => {
+      const out = (await send('invokeEndpointWithResponseStream', input, options)) as { Body?: AsyncIterable<RuntimeEvent>; ContentType?: string };
+      return { status: 200, ...(out.ContentType && { contentType: out.ContentType }), body: payloadParts(out.Body) };
+    });
   return api as unknown as AwsApi;
+}
+
+/** A runtime response stream's events, as the SDK yields them. */
+interface RuntimeEvent {
+  PayloadPart?: { Bytes?: Uint8Array };
+  ModelStreamError?: { Message?: string; ErrorCode?: string };
+  InternalStreamFailure?: { Message?: string };
+}
+
+/** The bytes of each PayloadPart as it arrives; an error event ends the stream with its message. */
+async function* payloadParts(events: AsyncIterable<RuntimeEvent> | undefined): AsyncIterable<Uint8Array> {
+  if (!events) return;
+  for await (const event of events) {
+    if (event.PayloadPart?.Bytes) yield event.PayloadPart.Bytes;
+    const failure = event.ModelStreamError ?? event.InternalStreamFailure;
+    if (failure) throw new Error(`the endpoint's stream failed: ${failure.Message ?? 'no message'}`);
+  }
+}
+
+async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
+  yield bytes;
+}
+
+/** The container's own error status (a ModelError: `OriginalStatusCode`, `OriginalMessage`) is an answer; anything else is a failure. */
+async function answered(call: () => Promise<InvokeAnswer>): Promise<InvokeAnswer> {
+  try {
+    return await call();
+  } catch (error) {
+    const e = error as { name?: string; OriginalStatusCode?: number; OriginalMessage?: string };
+    if (e.name !== 'ModelError' || e.OriginalStatusCode === undefined) throw error;
+    return { status: e.OriginalStatusCode, body: once(new TextEncoder().encode(e.OriginalMessage ?? '')) };
+  }
 }
 
 /**

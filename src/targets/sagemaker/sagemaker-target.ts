@@ -25,6 +25,7 @@ import { OperationError, UsageError } from '../../util/errors.js';
 import type { BaselineProfile } from '../../baseline/profile.js';
 import { actor, chooseRollback, historyEntry, liveSince, NoVersionsError, recentHistory } from '../../deploy/history.js';
 import { resolveVersion } from '../../deploy/versions.js';
+import { responseOf } from '../../deploy/live-client.js';
 import { runSteps, toPlan, type Step } from '../../deploy/steps.js';
 import { CanaryRevertedError, guardsFromManifest, runRollout, type RolloutStrategy, type TrafficControl } from '../../deploy/rollout.js';
 import type {
@@ -32,6 +33,7 @@ import type {
   DeployPlan,
   DeployRequest,
   DeployResult,
+  LiveClient,
   LiveInfo,
   PushOptions,
   PushResult,
@@ -609,6 +611,26 @@ export class SageMakerTarget extends CloudTarget<Session, SageMakerTargetOptions
       }
     }
     return { target: this.name, ...(live && { live }), history: recentHistory(history), versions, details };
+  }
+
+  /** Chats go through the SageMaker Runtime (signed by the SDK): InvokeEndpoint whole, InvokeEndpointWithResponseStream streamed. */
+  async liveClient(): Promise<LiveClient | undefined> {
+    const session = await this.open();
+    const state = await endpointState(session);
+    if (!state?.version) return undefined;
+    const { api, r } = session;
+    return {
+      version: state.version,
+      // What the budget's streams call: InvokeEndpointWithResponseStream's route.
+      url: `${invokeUrl(r)}-response-stream`,
+      async chat(body, { stream, signal }) {
+        const input = { EndpointName: r.endpoint, ContentType: 'application/json', Body: new TextEncoder().encode(body) };
+        const answer = stream
+          ? await api.invokeEndpointWithResponseStream({ ...input, Accept: 'text/event-stream' }, { abortSignal: signal })
+          : await api.invokeEndpoint({ ...input, Accept: 'application/json' }, { abortSignal: signal });
+        return responseOf(answer.status, answer.contentType, answer.body);
+      },
+    };
   }
 
   async stop(): Promise<StopResult> {

@@ -89,6 +89,8 @@ export interface VertexApi {
   timeSeries(filter: string, from: Date, to: Date): Promise<{ labels: Record<string, string>; points: MetricPoint[] }[]>;
   /** An OAuth access token of the ADC identity (docker login to Artifact Registry, on stdin only). */
   accessToken(): Promise<string>;
+  /** The headers of a call to the endpoint's own routes (predict, rawPredict): the ADC identity's bearer token (none against an emulator). */
+  predictHeaders(): Promise<Record<string, string>>;
   close(): Promise<void>;
 }
 
@@ -120,6 +122,7 @@ export const CALLS: Partial<Record<keyof VertexApi, CallName>> = {
   ensureDataset: 'bigquery.datasets.create',
   timeSeries: 'monitoring.timeSeries.list',
   accessToken: 'auth.token',
+  predictHeaders: 'auth.token',
   getModel: 'aiplatform.models.get',
   getEndpoint: 'aiplatform.endpoints.get',
   bucketLocation: 'storage.buckets.get',

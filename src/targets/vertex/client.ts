@@ -209,6 +209,12 @@ export async function createVertexApi(settings: ClientSettings): Promise<VertexA
       if (!token) throw new OperationError('gcp_no_credentials', 'Application Default Credentials returned no access token');
       return token;
     },
+    predictHeaders: async (): Promise<Record<string, string>> => {
+      if (plain) return {};
+      const token = await auth.getAccessToken();
+      if (!token) throw new OperationError('gcp_no_credentials', 'Application Default Credentials returned no access token');
+      return { authorization: `Bearer ${token}` };
+    },
     async close() {
       await Promise.all([models.close(), endpoints.close(), jobs.close(), pipelines.close(), schedules.close()]);
     },

@@ -24,12 +24,14 @@ import type { BaselineProfile } from '../../baseline/profile.js';
 import { chooseRollback, historyEntry, liveSince, NoVersionsError, recentHistory } from '../../deploy/history.js';
 import { ObjectRegistry } from '../../deploy/registry.js';
 import { resolveVersion } from '../../deploy/versions.js';
+import { httpLiveClient } from '../../deploy/live-client.js';
 import { ALL_AT_ONCE, CanaryRevertedError, guardsFromManifest, runRollout, type RolloutStrategy, type TrafficControl } from '../../deploy/rollout.js';
 import { converge, runSteps, toPlan, type Step } from '../../deploy/steps.js';
 import type {
   DeployPlan,
   DeployRequest,
   DeployResult,
+  LiveClient,
   LiveInfo,
   PushOptions,
   PushResult,
@@ -442,6 +444,21 @@ export class VertexTarget extends CloudTarget<VertexSession, VertexTargetOptions
         monitoringJob: job ? `${job.displayName} (${String(job.state ?? 'unknown')}, ${String(job.scheduleState ?? 'unknown')})` : 'none',
       },
     };
+  }
+
+  /** An LLM's chat goes to `:rawPredict` (whole) and `:streamRawPredict` (streamed): the OpenAI body and answer as they are. */
+  async liveClient(): Promise<LiveClient | undefined> {
+    const session = await this.open();
+    const live = (await readEndpoint(session))?.live;
+    if (!live) return undefined;
+    const { api, r } = session;
+    const route = (verb: string) => r.predictUrl.replace(/:predict$/, `:${verb}`);
+    return httpLiveClient({
+      version: live.version,
+      url: route('streamRawPredict'),
+      routes: { whole: route('rawPredict'), stream: route('streamRawPredict') },
+      headers: () => api.predictHeaders(),
+    });
   }
 
   async stop(): Promise<StopResult> {

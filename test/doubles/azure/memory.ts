@@ -271,6 +271,7 @@ export function memoryAzure(): MemoryAzure {
       endpoint = undefined;
     }) as AzureMl['deleteEndpoint'],
     endpointKey: call('endpointKey', 'OnlineEndpoints_ListKeys', () => 'fake-primary-key') as AzureMl['endpointKey'],
+    scoringAuthorization: call('scoringAuthorization', 'OnlineEndpoints_ListKeys', () => 'Bearer fake-primary-key') as AzureMl['scoringAuthorization'],
     getDeployment: call(
       'getDeployment',
       'OnlineDeployments_Get',

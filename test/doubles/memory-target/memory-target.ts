@@ -23,6 +23,7 @@ import type {
   DeployPlan,
   DeployRequest,
   DeployResult,
+  LiveClient,
   PushOptions,
   PushResult,
   RollbackRequest,
@@ -275,6 +276,17 @@ export class MemoryTarget implements Target {
       history: recentHistory(history),
       versions: await this.versions(),
       details: { store: this.cloud.store.description, deployments: Object.keys(this.cloud.endpoint.deployments) },
+    };
+  }
+
+  /** No process serves a memory deployment: its client answers every call 501, saying so. */
+  async liveClient(): Promise<LiveClient | undefined> {
+    const live = this.cloud.servingAll();
+    if (!live) return undefined;
+    return {
+      version: live,
+      url: this.url,
+      chat: async () => Response.json({ error: { message: 'the in-memory target runs no deployment: it is about the control plane' } }, { status: 501 }),
     };
   }
 

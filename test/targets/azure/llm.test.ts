@@ -25,7 +25,7 @@ import { collectorSources } from '../../../src/targets/azure/data-collector.js';
 import { json, python, runCli } from '../../helpers/cli.js';
 import { startAzureDoubles, type AzureDoubles } from '../../doubles/azure/index.js';
 import { shifted } from '../../monitoring/drift/llm-traffic.js';
-import { addTargets, CHAT, changeContext, cloudLlmProject, DRIFT_N, sseEvents } from '../llm-cloud.js';
+import { addTargets, CHAT, changeContext, cloudLlmProject, DRIFT_N, expectCloudBudget, sseEvents } from '../llm-cloud.js';
 
 let doubles: AzureDoubles;
 let project: { dir: string; cleanup: () => void };
@@ -81,7 +81,7 @@ afterAll(async () => {
   project?.cleanup();
 });
 
-describe('an LLM on Azure ML (init → build → push → deploy → chat → status → drift-check → rollback)', () => {
+describe('an LLM on Azure ML (init → build → push → deploy → chat → status → drift-check → budget → rollback)', () => {
   it('pushes v1, deploys it on a GPU instance type with a load-sized startup probe, and chats whole and streamed', async () => {
     await buildAndPush('v1');
     const planned = json<{ plan: { steps: { action: string; details: Record<string, unknown> }[] } }>(await cli('deploy', '--plan', '--json'));
@@ -184,6 +184,11 @@ describe('an LLM on Azure ML (init → build → push → deploy → chat → st
     expect(doc.rows).toBe(DRIFT_N + 2);
     expect(doc.drifted).toEqual(expect.arrayContaining(['prompt_chars', 'prompt_script']));
   }, 600_000);
+
+  it('budget streams through the scoring URI with the endpoint key and judges the deployment per token', async () => {
+    const to = await live();
+    await expectCloudBudget(cli, 'azure', to.url);
+  }, 300_000);
 
   it('rolls v2 out by a canary through the shared rollout controller, then rolls back to v1', async () => {
     changeContext(project.dir, 2048);

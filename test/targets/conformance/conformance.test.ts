@@ -67,12 +67,15 @@ describe.each(HARNESSES.map((h) => [h.descriptor.name, h] as const))('%s conform
       expect(plan.steps.length).toBeGreaterThan(0);
       expect(w.mutations()).toBe(before);
       expect((await w.target.status()).live).toBeUndefined();
+      expect(await w.target.liveClient()).toBeUndefined();
     });
 
     it('deploy, then deploy again changes nothing', async () => {
       const first = await w.target.deploy({ version: 'v1', timeoutSeconds: w.timeoutSeconds });
       expect(first).toMatchObject({ changed: true, live: { version: 'v1', healthy: true } });
       expect(await w.serving()).toBe('v1');
+      // The client callers reach it by (what `mlship budget` load-tests) names the version live.
+      expect(await w.target.liveClient()).toMatchObject({ version: 'v1', url: expect.any(String) });
       const again = await w.target.deploy({ version: 'v1', timeoutSeconds: w.timeoutSeconds });
       expect(again).toMatchObject({ changed: false, live: { version: 'v1' } });
       expect((await w.target.plan({ version: 'v1' })).noop).toBe(true);

@@ -3,7 +3,8 @@
  * behind the contract fake with the runtime double (test/doubles/sagemaker/runtime.ts) in place of
  * SageMaker's instances: init → build → push → deploy → chat through InvokeEndpoint with an OpenAI
  * body (whole, and streamed through InvokeEndpointWithResponseStream) → status → the Data Capture
- * read back as LLM records → a second version → rollback. The endpoint's variant runs the real build:
+ * read back as LLM records → drift-check → `mlship budget` through the runtime's response stream → a
+ * second version → rollback. The endpoint's variant runs the real build:
  * mlship's gateway in front of a real llama-server (one thread) on the tiny model, in place of the GPU
  * container.
  */
@@ -27,6 +28,7 @@ import type { ContractFake } from '../../doubles/sagemaker/contract-fake.js';
 import { awsTestEnv, useAwsDoubles } from '../../doubles/sagemaker/moto.js';
 import { SageMakerRuntimeFake } from '../../doubles/sagemaker/runtime.js';
 import { ROLE } from './project.js';
+import { expectCloudBudget } from '../llm-cloud.js';
 
 const REPO = '123456789012.dkr.ecr.us-east-1.amazonaws.com/mlship/tiny';
 let fake: ContractFake;
@@ -83,7 +85,7 @@ async function capturedRecords(): Promise<PredictionRecord[]> {
 }
 
 describe.skipIf(!process.env.MLSHIP_LLAMA_SERVER)('an LLM on SageMaker (spawned CLI, runtime double)', () => {
-  it('build → push → deploy → chat (whole and streamed) → status → capture → drift-check → v2 → rollback', async () => {
+  it('build → push → deploy → chat (whole and streamed) → status → capture → drift-check → budget → v2 → rollback', async () => {
     const build = await cli('build', '--no-image');
     expect(build.code, build.stderr).toBe(0);
     const built = json<{ dir: string; build: Record<string, any> }>(build);
@@ -176,6 +178,18 @@ describe.skipIf(!process.env.MLSHIP_LLAMA_SERVER)('an LLM on SageMaker (spawned 
       drift: true,
       drifted: expect.arrayContaining(['prompt_chars', 'prompt_script']),
     });
+
+    // budget: streams through InvokeEndpointWithResponseStream (signed by the SDK), judged per token.
+    await expectCloudBudget(cli, 'sagemaker', 'https://runtime.sagemaker.us-east-1.amazonaws.com/endpoints/tiny/invocations-response-stream');
+    expect(runtime.invocations.filter((i) => i.operation === 'InvokeEndpointWithResponseStream' && i.status === 200).length).toBeGreaterThanOrEqual(3);
+    // The container's own 4xx (a ModelError on SageMaker) is the answer the user sees, not an AWS failure.
+    const withBudget = readFileSync(manifestFile, 'utf8');
+    writeFileSync(manifestFile, withBudget.replace(/^budget:\n/m, `budget:\n  request: { prompt: "${'word '.repeat(5000).trim()}", max_tokens: 8 }\n`));
+    const rejected = await cli('budget', '--duration', '1');
+    writeFileSync(manifestFile, withBudget);
+    expect(rejected.code, rejected.stdout + rejected.stderr).toBe(1);
+    expect(rejected.stdout + rejected.stderr).toMatch(/invocations-response-stream answered 400 to a test request: .*context/);
+    expect(rejected.stderr).not.toMatch(/\n\s+at /);
 
     // A second version (a shorter context), deployed all at once; then rolled back.
     const manifest = path.join(dir, 'mlship.yaml');

@@ -23,7 +23,7 @@ import { targetContext } from '../../helpers/build.js';
 import { json, python, runCli } from '../../helpers/cli.js';
 import { startVertexFakes, type VertexFakes } from '../../doubles/vertex/run-fake.js';
 import { shifted } from '../../monitoring/drift/llm-traffic.js';
-import { CHAT, changeContext, cloudLlmProject, DRIFT_N, sseEvents } from '../llm-cloud.js';
+import { CHAT, changeContext, cloudLlmProject, DRIFT_N, expectCloudBudget, sseEvents } from '../llm-cloud.js';
 
 const IMAGE = 'us-central1-docker.pkg.dev/mlship-demo/mlship/tiny';
 let fakes: VertexFakes;
@@ -78,7 +78,7 @@ afterAll(async () => {
   project?.cleanup();
 });
 
-describe('an LLM on Vertex AI (init → build → push → deploy → chat → status → drift-check → rollback)', () => {
+describe('an LLM on Vertex AI (init → build → push → deploy → chat → status → drift-check → budget → rollback)', () => {
   let url = '';
 
   it('pushes v1 with probes sized for the model load, deploys it on a GPU machine and chats (whole and streamed)', async () => {
@@ -174,6 +174,10 @@ describe('an LLM on Vertex AI (init → build → push → deploy → chat → s
     expect(doc.rows).toBe(DRIFT_N + 2);
     expect(doc.drifted).toEqual(expect.arrayContaining(['prompt_chars', 'prompt_script']));
   }, 600_000);
+
+  it('budget streams through :streamRawPredict and judges the deployment per token', async () => {
+    await expectCloudBudget(cli, 'vertex', url.replace(/:predict$/, ':streamRawPredict'));
+  }, 300_000);
 
   it('rolls v2 out by a canary through the shared rollout controller, then rolls back to v1', async () => {
     changeContext(project.dir, 2048);
