@@ -1,8 +1,10 @@
 /**
- * The LLM gateway's overhead (issue #23): streamed chat completions on the tiny model
- * (test/fixtures/llm/make_tiny_gguf.py) through mlship's gateway against the same llama-server
- * (one thread, 8 slots) asked directly, at 1 and 8 concurrent streams, alternating the two in rounds
- * so load on the shared machine falls on both alike:
+ * The LLM gateway's overhead (issue #23): streamed chat completions through mlship's gateway against
+ * the same llama-server (one thread, 8 slots) asked directly, at 1 and 8 concurrent streams,
+ * alternating the two in rounds so load on the shared machine falls on both alike, on two models
+ * (test/fixtures/llm/make_tiny_gguf.py): the tiny one the issue names (a fraction of a millisecond per
+ * token, where the gateway's fixed cost per event shows most) and one of a real model's speed
+ * (`--realistic`, tens of milliseconds per token):
  * - time to first token (to the first non-empty content event), p50: gateway ≤ 1.05× direct + 1 ms;
  * - tokens/s: content events delivered per second over a round (all its streams, request to last
  *   byte), median of the rounds: ≥ 0.97×;
@@ -20,8 +22,12 @@ import { logLines, startApp } from '../serving/app-helpers.js';
 import type { BenchRow } from './run.js';
 
 const MAX_TOKENS = 48;
-/** Rounds per concurrency: about 30 streams each way (medians of a few samples are noise here). */
-const ROUNDS: Record<number, number> = { 1: 30, 8: 4 };
+
+/** The models, and rounds per concurrency: about 30 streams each way on the tiny one, fewer on the slow one. */
+const MODELS = [
+  { label: '', flags: [] as string[], rounds: { 1: 30, 8: 4 } as Record<number, number> },
+  { label: ', 110M-parameter model', flags: ['--realistic', '--f16'], rounds: { 1: 10, 8: 3 } as Record<number, number> },
+];
 
 interface Stream {
   ttft: number;
@@ -73,14 +79,22 @@ function median(xs: number[]): number {
 
 export async function bench(): Promise<BenchRow[]> {
   const binary = ensureLlamaServer({ log: (l) => process.stderr.write(`${l}\n`), isRoot: false, install: () => false });
+  const rows: BenchRow[] = [];
+  for (const model of MODELS) rows.push(...(await measure(binary, model)));
+  return rows;
+}
+
+/** The rows of one model: TTFT and tokens/s at 1 and 8 streams, and the requests logged. */
+async function measure(binary: string, model: (typeof MODELS)[number]): Promise<BenchRow[]> {
   const dir = mkdtempSync(path.join(tmpdir(), 'mlship-bench-llm-'));
   const rows: BenchRow[] = [];
+  const ms = (n: number) => `${n.toFixed(1)} ms`;
   try {
-    const model = path.join(dir, 'tiny.gguf');
-    execFileSync(python, [path.join(repoRoot, 'test', 'fixtures', 'llm', 'make_tiny_gguf.py'), model]);
+    const file = path.join(dir, 'tiny.gguf');
+    execFileSync(python, [path.join(repoRoot, 'test', 'fixtures', 'llm', 'make_tiny_gguf.py'), ...model.flags, file]);
     const build = path.join(dir, 'build');
     mkdirSync(path.join(build, 'model'), { recursive: true });
-    const bytes = readFileSync(model);
+    const bytes = readFileSync(file);
     writeFileSync(path.join(build, 'model', 'tiny.gguf'), bytes);
     writeFileSync(path.join(build, 'build.json'), JSON.stringify({ id: 'bench', model: { sha256: createHash('sha256').update(bytes).digest('hex') } }));
     writeFileSync(
@@ -100,6 +114,7 @@ export async function bench(): Promise<BenchRow[]> {
       const direct = /llama-server on (http:\/\/127\.0\.0\.1:\d+)/.exec(app.stderr())?.[1];
       if (!direct) throw new Error(`no backend URL in the gateway's output:\n${app.stderr()}`);
       let sent = 0;
+      const perToken: number[] = [];
       for (const concurrency of [1, 8]) {
         const results: Record<'gateway' | 'direct', Stream[]> = { gateway: [], direct: [] };
         const rates: Record<'gateway' | 'direct', number[]> = { gateway: [], direct: [] };
@@ -115,13 +130,14 @@ export async function bench(): Promise<BenchRow[]> {
         await run('direct'); // warm-up (not kept)
         results.direct = [];
         rates.direct = [];
-        for (let r = 0; r < ROUNDS[concurrency]!; r++) {
+        for (let r = 0; r < model.rounds[concurrency]!; r++) {
           for (const which of r % 2 === 0 ? (['gateway', 'direct'] as const) : (['direct', 'gateway'] as const)) await run(which);
         }
         const ttft = { gateway: median(results.gateway.map((s) => s.ttft)), direct: median(results.direct.map((s) => s.ttft)) };
         const rate = { gateway: median(rates.gateway), direct: median(rates.direct) };
+        if (concurrency === 1) perToken.push(1000 / rate.direct);
         rows.push({
-          name: `LLM gateway time to first token, ${concurrency} stream${concurrency > 1 ? 's' : ''} (p50)`,
+          name: `LLM gateway time to first token, ${concurrency} stream${concurrency > 1 ? 's' : ''} (p50${model.label})`,
           value: ttft.gateway,
           unit: 'ms',
           baseline: { name: 'llama-server directly', value: ttft.direct },
@@ -130,7 +146,7 @@ export async function bench(): Promise<BenchRow[]> {
           ok: ttft.gateway <= ttft.direct * 1.05 + 1,
         });
         rows.push({
-          name: `LLM gateway tokens/s, ${concurrency} stream${concurrency > 1 ? 's' : ''} together (median of rounds)`,
+          name: `LLM gateway tokens/s, ${concurrency} stream${concurrency > 1 ? 's' : ''} together (median of rounds${model.label})`,
           value: rate.gateway,
           unit: 'tokens/s',
           baseline: { name: 'llama-server directly', value: rate.direct },
@@ -141,7 +157,7 @@ export async function bench(): Promise<BenchRow[]> {
       }
       const logged = logLines(logDir).length;
       rows.push({
-        name: 'LLM gateway requests logged',
+        name: `LLM gateway requests logged${model.label ? ` (${model.label.slice(2)}, ${ms(perToken[0]!)} per token)` : ''}`,
         value: logged,
         unit: 'lines',
         baseline: { name: 'requests sent', value: sent },
