@@ -22,8 +22,9 @@
  * `runtime` when one is set (`runtime.ts`: the endpoint's variants run for real, with Data Capture).
  * Everything else (S3, STS, ECR, model package groups and packages, models, endpoint configs,
  * CreateEndpoint, pipelines, Application Auto Scaling, CloudWatch, EventBridge Scheduler) is moto;
- * CloudWatch GetMetricData is moto's too (which cannot compute percentile statistics of datapoints:
- * the canary's bake with traffic is covered by the in-memory fake).
+ * CloudWatch GetMetricData is moto's too, except with a runtime double: then it is the double's
+ * answer over the invocations it served (`runtime.metricData`; moto cannot compute percentiles), so
+ * a canary bakes on real traffic.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { SageMakerRuntimeFake } from './runtime.js';
@@ -148,6 +149,10 @@ export class ContractFake {
           return this.json(res, 400, { __type: 'ValidationException', message: `contract fake: ${problems.join('; ')}` });
         }
         if (faked) return this.fake(operation, body, res);
+      }
+      if (this.runtime && service === 'GraniteServiceVersion20100801' && operation === 'GetMetricData') {
+        // What SageMaker publishes for the invocations the runtime double answered (moto computes no percentiles).
+        return this.json(res, 200, this.runtime.metricData(body));
       }
       if (service === 'AnyScaleFrontendService') {
         // Application Auto Scaling speaks the same awsJson protocol: its bodies are checked against its SDK model too.

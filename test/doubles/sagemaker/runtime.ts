@@ -70,6 +70,11 @@ export interface Invocation {
   variant?: string;
   /** The status the caller got (200, 400, 424…). */
   status: number;
+  /** When it came (epoch ms). */
+  at: number;
+  /** What SageMaker publishes of it: the container's own status and its time to answer (µs, ModelLatency). */
+  modelStatus?: number;
+  modelLatencyUs?: number;
 }
 
 interface Running {
@@ -196,7 +201,7 @@ export class SageMakerRuntimeFake {
       return this.error(res, new RuntimeError(404, 'UnknownOperationException', `${req.method} ${url.pathname} is not a SageMaker Runtime operation`));
     const { op } = match;
     const endpoint = decodeURIComponent(match.m![1]!);
-    const record: Invocation = { operation: op.name, endpoint, status: 0 };
+    const record: Invocation = { operation: op.name, endpoint, status: 0, at: Date.now() };
     this.invocations.push(record);
     try {
       const problems = checkRuntimeRequest(op, req.headers, body, endpoint);
@@ -209,6 +214,7 @@ export class SageMakerRuntimeFake {
       const running = await this.container(endpoint, variant);
       const input = { body, contentType: header(req, 'content-type') ?? 'application/octet-stream' };
       const accept = op.name === 'InvokeEndpoint' ? header(req, 'accept') : header(req, 'x-amzn-sagemaker-accept');
+      const sent = performance.now();
       const answer = await fetch(`${running.container.url}/invocations`, {
         method: 'POST',
         headers: {
@@ -227,6 +233,8 @@ export class SageMakerRuntimeFake {
         );
       });
       const contentType = answer.headers.get('content-type') ?? 'application/octet-stream';
+      record.modelStatus = answer.status;
+      record.modelLatencyUs = Math.round((performance.now() - sent) * 1000);
       if (answer.status < 200 || answer.status > 299) {
         const text = await answer.text();
         throw new RuntimeError(
@@ -276,6 +284,48 @@ export class SageMakerRuntimeFake {
       if (res.headersSent) return void res.end();
       this.error(res, e);
     }
+  }
+
+  /**
+   * CloudWatch GetMetricData over what SageMaker publishes for the invocations this double answered
+   * (moto stores datapoints but cannot compute percentiles): `AWS/SageMaker` Invocations (Sum),
+   * Invocation5XXErrors (Sum: the container answered 5xx) and ModelLatency (µs; Average, Sum, pNN)
+   * by EndpointName + VariantName, one value per period from StartTime that had invocations (none:
+   * no datapoint, as CloudWatch). The body and answer are CloudWatch's JSON protocol (awsJson1_0).
+   */
+  metricData(body: Record<string, any>): Record<string, unknown> {
+    const start = epochMs(body.StartTime);
+    const end = epochMs(body.EndTime);
+    const results = ((body.MetricDataQueries ?? []) as Record<string, any>[]).map((q) => {
+      const stat = q.MetricStat ?? {};
+      const metric = stat.Metric ?? {};
+      const dims = Object.fromEntries(((metric.Dimensions ?? []) as { Name: string; Value: string }[]).map((d) => [d.Name, d.Value]));
+      const periodMs = Number(stat.Period ?? 60) * 1000;
+      const mine = this.invocations.filter(
+        (i) =>
+          metric.Namespace === 'AWS/SageMaker' &&
+          i.modelStatus !== undefined &&
+          i.endpoint === dims.EndpointName &&
+          i.variant === dims.VariantName &&
+          i.at >= start &&
+          i.at < end,
+      );
+      const buckets = new Map<number, Invocation[]>();
+      for (const i of mine) {
+        const at = start + Math.floor((i.at - start) / periodMs) * periodMs;
+        buckets.set(at, [...(buckets.get(at) ?? []), i]);
+      }
+      const timestamps: number[] = [];
+      const values: number[] = [];
+      for (const [at, xs] of [...buckets].sort((a, b) => b[0] - a[0])) {
+        const value = statistic(metric.MetricName, String(stat.Stat), xs);
+        if (value === undefined) continue;
+        timestamps.push(at / 1000);
+        values.push(value);
+      }
+      return { Id: q.Id, Label: metric.MetricName, Timestamps: timestamps, Values: values, StatusCode: 'Complete' };
+    });
+    return { MetricDataResults: results, Messages: [] };
   }
 
   /** Stop every container (by pid) and forget their folders. */
@@ -486,4 +536,21 @@ function header(req: IncomingMessage, name: string): string | undefined {
 
 function logStream(options: RuntimeOptions, endpoint: string): string {
   return `arn:aws:logs:${options.region ?? 'us-east-1'}:${options.account ?? '123456789012'}:log-group:/aws/sagemaker/Endpoints/${endpoint}`;
+}
+
+/** A CloudWatch JSON timestamp (epoch seconds, or an ISO string) in epoch ms. */
+function epochMs(value: unknown): number {
+  return typeof value === 'number' ? value * 1000 : Date.parse(String(value));
+}
+
+/** One statistic of one metric over a period's invocations. */
+function statistic(metric: string, stat: string, xs: Invocation[]): number | undefined {
+  if (metric === 'Invocations') return stat === 'Sum' || stat === 'SampleCount' ? xs.length : undefined;
+  if (metric === 'Invocation5XXErrors') return stat === 'Sum' ? xs.filter((i) => (i.modelStatus ?? 0) >= 500).length : undefined;
+  if (metric !== 'ModelLatency') return undefined;
+  const lat = xs.map((i) => i.modelLatencyUs ?? 0).sort((a, b) => a - b);
+  if (stat === 'Average') return lat.reduce((a, b) => a + b, 0) / lat.length;
+  if (stat === 'Sum') return lat.reduce((a, b) => a + b, 0);
+  const p = /^p(\d+(?:\.\d+)?)$/.exec(stat);
+  return p ? lat[Math.min(lat.length - 1, Math.ceil((Number(p[1]) / 100) * lat.length) - 1)] : undefined;
 }

@@ -4,7 +4,7 @@
  * SageMaker's instances: init → build → push → deploy → chat through InvokeEndpoint with an OpenAI
  * body (whole, and streamed through InvokeEndpointWithResponseStream) → status → the Data Capture
  * read back as LLM records → drift-check → `mlship budget` through the runtime's response stream → a
- * second version → rollback. The endpoint's variant runs the real build:
+ * second version by a canary (evidence from CloudWatch as the double publishes it) → rollback. The endpoint's variant runs the real build:
  * mlship's gateway in front of a real llama-server (one thread) on the tiny model, in place of the GPU
  * container.
  */
@@ -85,7 +85,7 @@ async function capturedRecords(): Promise<PredictionRecord[]> {
 }
 
 describe.skipIf(!process.env.MLSHIP_LLAMA_SERVER)('an LLM on SageMaker (spawned CLI, runtime double)', () => {
-  it('build → push → deploy → chat (whole and streamed) → status → capture → drift-check → budget → v2 → rollback', async () => {
+  it('build → push → deploy → chat (whole and streamed) → status → capture → drift-check → budget → v2 by canary → rollback', async () => {
     const build = await cli('build', '--no-image');
     expect(build.code, build.stderr).toBe(0);
     const built = json<{ dir: string; build: Record<string, any> }>(build);
@@ -191,7 +191,7 @@ describe.skipIf(!process.env.MLSHIP_LLAMA_SERVER)('an LLM on SageMaker (spawned 
     expect(rejected.stdout + rejected.stderr).toMatch(/invocations-response-stream answered 400 to a test request: .*context/);
     expect(rejected.stderr).not.toMatch(/\n\s+at /);
 
-    // A second version (a shorter context), deployed all at once; then rolled back.
+    // A second version (a shorter context), deployed by a canary; then rolled back.
     const manifest = path.join(dir, 'mlship.yaml');
     writeFileSync(manifest, readFileSync(manifest, 'utf8').replace('context: 4096', 'context: 2048'));
     const build2 = await cli('build', '--no-image');
@@ -199,9 +199,25 @@ describe.skipIf(!process.env.MLSHIP_LLAMA_SERVER)('an LLM on SageMaker (spawned 
     const v2Build = path.basename(json<{ dir: string }>(build2).dir);
     expect(v2Build).not.toBe(v1Build);
     expect(json(await cli('push', '--image', `${REPO}:${v2Build}`))).toMatchObject({ version: { version: 'v2' } });
-    const second = await cli('deploy');
-    expect(second.code, second.stderr).toBe(0);
+    // By a canary through the shared rollout controller: half the traffic to v2 while chats keep coming,
+    // its 5xx and invocations read from what SageMaker publishes to CloudWatch for each variant.
+    let deploying = true;
+    const chats = (async () => {
+      let n = 0;
+      while (deploying) {
+        await invoke(`canary ${n++}`).catch(() => undefined);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    const second = await cli('deploy', '--strategy', 'canary', '--canary-percent', '50', '--bake-minutes', '0.1', '--min-requests', '3').finally(
+      () => (deploying = false),
+    );
+    await chats;
+    expect(second.code, second.stdout + second.stderr).toBe(0);
     expect(json(second)).toMatchObject({ live: { version: 'v2' }, previous: 'v1' });
+    expect(runtime.invocations.filter((i) => i.variant === 'v2' && i.status === 200).length).toBeGreaterThanOrEqual(3);
+    expect(fake.operations()).toContain('UpdateEndpointWeightsAndCapacities');
+    expect(fake.operations('GraniteServiceVersion20100801')).toContain('GetMetricData');
     expect(await invoke('v2?')).toMatchObject({ variant: 'v2', answer: { mlship: { version: 'v2' } } });
 
     const back = await cli('rollback');
