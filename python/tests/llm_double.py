@@ -15,6 +15,7 @@ Every request's parsed body is kept in `requests`.
 
 import asyncio
 import json
+import os
 import threading
 from typing import Any
 
@@ -97,6 +98,13 @@ class Double:
             return await self._json(writer, 200, {"default_generation_settings": {"n_ctx": 256}})
         if path == "/v1/models":
             return await self._json(writer, 200, {"object": "list", "data": [{"id": "double", "object": "model"}]})
+        if path == "/metrics":
+            # What vLLM 0.10 exposes (a recorded sample of its metric families): the double stands in for vLLM here.
+            with open(os.path.join(os.path.dirname(__file__), "fixtures", "vllm-0.10-metrics.txt"), "rb") as f:
+                data = f.read()
+            writer.write(f"HTTP/1.1 200 OK\r\ncontent-type: text/plain; version=0.0.4\r\ncontent-length: {len(data)}\r\n\r\n".encode() + data)
+            await writer.drain()
+            return True
         if path == "/release":
             self.release.set()
             return await self._json(writer, 200, {})

@@ -3,6 +3,8 @@
 backend. The same gateway against a real llama-server: test_llm_gateway.py."""
 
 import json
+import os
+import re
 import time
 
 import httpx
@@ -146,6 +148,26 @@ def test_metrics_count_requests_tokens_and_latencies(gateway):
     ):
         assert metric(after, name) == metric(before, name) + step, name
     assert 'mlship_model_info{model="tiny",version="v1",build="llm-test-build",flavor="gguf"} 1' in after
+
+
+def test_a_vllm_backends_metrics_pass_through_as_one_valid_page(gateway):
+    """Behind vLLM (the double serves a recorded vLLM 0.10 /metrics): every vllm:* family once, as
+    vLLM wrote it, and the queue time the gateway cannot see per request relayed under its own name."""
+    text = httpx.get(f"{gateway.url}/metrics", timeout=10).text
+    with open(os.path.join(os.path.dirname(__file__), "fixtures", "vllm-0.10-metrics.txt")) as f:
+        recorded = [line for line in f.read().splitlines() if line]
+    lines = text.splitlines()
+    assert all(line in lines for line in recorded)
+    types = [line.split()[2] for line in lines if line.startswith("# TYPE ")]
+    assert len(types) == len(set(types)) and "vllm:request_queue_time_seconds" in types
+    for name in ("vllm:time_to_first_token_seconds", "vllm:inter_token_latency_seconds", "vllm:e2e_request_latency_seconds"):
+        assert f"# TYPE {name} histogram" in lines
+    # vLLM's answers carry no timings: mlship's queue-time histogram is vLLM's, its label sets added up.
+    assert 'mlship_llm_queue_time_seconds_bucket{le="0.5"} 7' in lines
+    assert metric(text, "mlship_llm_queue_time_seconds_count") == 10 and metric(text, "mlship_llm_queue_time_seconds_sum") == 4.5
+    # One valid exposition: every line a comment or a sample of a declared family.
+    samples = [line for line in lines if line and not line.startswith("#")]
+    assert all(re.match(r"^[a-zA-Z_:][a-zA-Z0-9_:]*(\{.*\})? \S+$", line) for line in samples)
 
 
 def test_each_platform_predict_route_answers_openai_bodies(gateway, double):
