@@ -126,6 +126,7 @@ def test_completions_streamed_and_not(gateway):
 def test_models_and_metrics(gateway):
     r = httpx.get(f"{gateway.url}/v1/models", timeout=10)
     assert r.status_code == 200 and [m["id"] for m in r.json()["data"]] == ["tiny"]
+    assert httpx.get(f"{gateway.url}/health", timeout=10).json()["backend"] == "llama-server"
     text = httpx.get(f"{gateway.url}/metrics", timeout=10).text
     # The gateway's own, then llama-server's (--metrics) as it exposes them.
     assert "mlship_llm_time_to_first_token_seconds_bucket" in text and "llamacpp:tokens_predicted_total" in text

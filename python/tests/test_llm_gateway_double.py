@@ -26,7 +26,9 @@ def double():
 def gateway(tmp_path_factory, double):
     folder = tmp_path_factory.mktemp("llm-double")
     build = make_build(str(folder / "build"), make_model(str(folder)))
-    g = Gateway(build, {"MLSHIP_LLM_UPSTREAM": double.url, "AIP_PREDICT_ROUTE": VERTEX_PREDICT, "AIP_HEALTH_ROUTE": "/vertex/health"})
+    g = Gateway(
+        build, {"MLSHIP_LLM_UPSTREAM": double.url, "MLSHIP_LLM_BACKEND": "vllm", "AIP_PREDICT_ROUTE": VERTEX_PREDICT, "AIP_HEALTH_ROUTE": "/vertex/health"}
+    )
     yield g
     g.stop()
 
@@ -153,6 +155,7 @@ def test_metrics_count_requests_tokens_and_latencies(gateway):
 def test_a_vllm_backends_metrics_pass_through_as_one_valid_page(gateway):
     """Behind vLLM (the double serves a recorded vLLM 0.10 /metrics): every vllm:* family once, as
     vLLM wrote it, and the queue time the gateway cannot see per request relayed under its own name."""
+    assert httpx.get(f"{gateway.url}/health", timeout=10).json()["backend"] == "vllm"
     text = httpx.get(f"{gateway.url}/metrics", timeout=10).text
     with open(os.path.join(os.path.dirname(__file__), "fixtures", "vllm-0.10-metrics.txt")) as f:
         recorded = [line for line in f.read().splitlines() if line]

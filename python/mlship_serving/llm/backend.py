@@ -99,10 +99,11 @@ class Backend:
     """The server the gateway forwards to: its base URL, its context per request, and the process
     when this gateway started it."""
 
-    def __init__(self, url: str, context: int, process: "subprocess.Popen[bytes] | None" = None) -> None:
+    def __init__(self, url: str, context: int, process: "subprocess.Popen[bytes] | None" = None, name: str = "llama-server") -> None:
         self.url = url.rstrip("/")
         self.context = context
         self.process = process
+        self.name = name  # what /health names: llama-server, or the attached server (vllm)
 
     @classmethod
     def start(cls, spec: LlmSpec, model: str, log_folder: str, threads: int, environ: Mapping[str, str] = os.environ) -> "Backend":
@@ -127,9 +128,9 @@ class Backend:
         return backend
 
     @classmethod
-    def attach(cls, url: str, spec: LlmSpec, timeout_s: float) -> "Backend":
-        """A server that runs already (MLSHIP_LLM_UPSTREAM): wait until it answers, read its context."""
-        backend = cls(url, spec.context)
+    def attach(cls, url: str, spec: LlmSpec, timeout_s: float, name: str = "attached") -> "Backend":
+        """A server that runs already (MLSHIP_LLM_UPSTREAM, named by MLSHIP_LLM_BACKEND): wait until it answers, read its context."""
+        backend = cls(url, spec.context, name=name)
         backend.wait_ready(timeout_s, None)
         return backend
 

@@ -188,7 +188,13 @@ class Gateway:
             ok = (await self.client.get("/health", 5.0))[0] == 200
         except UpstreamError:
             ok = False
-        body = {"status": "ok" if ok else "unavailable", "model": self.s.name, "version": self.s.version, "build": self.s.build_id, "backend": "llama-server"}
+        body = {
+            "status": "ok" if ok else "unavailable",
+            "model": self.s.name,
+            "version": self.s.version,
+            "build": self.s.build_id,
+            "backend": self.backend.name,
+        }
         await self._reply(send, rid, 200 if ok else 503, _dumps(body))
 
     async def prometheus(self, rid: str, send: Send) -> None:

@@ -4,6 +4,7 @@ the gateway on one process (it only forwards bytes: one event loop keeps up with
 Environment, read once at start-up (besides server.py's port, host, version, log and model folders):
     MLSHIP_LLAMA_SERVER      the llama-server binary (default: `llama-server` on PATH)
     MLSHIP_LLM_UPSTREAM      a backend that runs already (http://host:port): nothing is started
+    MLSHIP_LLM_BACKEND       what that backend is, named in /health (the vLLM image's entrypoint: vllm)
     MLSHIP_LLAMA_THREADS     llama-server's threads (default: spec.threads, else the CPUs available)
     MLSHIP_LLM_LOG_CONTENT   full | redacted | hashed (default: spec.log_content)
 
@@ -54,7 +55,11 @@ def serve_llm(spec: LlmSpec, build_dir: str) -> None:
 
     upstream = environ.get("MLSHIP_LLM_UPSTREAM", "").strip()
     try:
-        backend = Backend.attach(upstream, spec, spec.load_timeout_s) if upstream else Backend.start(spec, artifact, log_folder, n_threads, environ)
+        backend = (
+            Backend.attach(upstream, spec, spec.load_timeout_s, environ.get("MLSHIP_LLM_BACKEND") or "attached")
+            if upstream
+            else Backend.start(spec, artifact, log_folder, n_threads, environ)
+        )
     except StartupError as e:
         fail(str(e))
     try:

@@ -10,5 +10,5 @@ model="${MLSHIP_MODEL_PATH:-$weights}"
 # MLSHIP_LLM_ARGS is split on spaces on purpose: it is a list of flags.
 # shellcheck disable=SC2086
 python3 -m vllm.entrypoints.openai.api_server --model "$model" --host 127.0.0.1 --port 8000 --served-model-name chat --dtype float16 --max-model-len 4096 ${MLSHIP_LLM_ARGS:-} &
-export MLSHIP_LLM_UPSTREAM="http://127.0.0.1:8000"
+export MLSHIP_LLM_UPSTREAM="http://127.0.0.1:8000" MLSHIP_LLM_BACKEND=vllm
 exec /opt/gateway/bin/python /opt/mlship/serve.py "$@"
