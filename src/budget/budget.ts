@@ -23,10 +23,10 @@ import { selectCompute, selectionInput, type SelectionInput } from '../compute/s
 /** Defaults: a few seconds at the manifest's expected rate. */
 export const DEFAULT_DURATION_SECONDS = 5;
 
-/** What to measure: the endpoint and, optionally, the load. */
+/** What to measure: the deployment (its client) and, optionally, the load. */
 export interface BudgetRequest {
-  /** The endpoint: a base URL (`/predict` is appended) or the full prediction route. */
-  url: string;
+  /** The deployment as its callers reach it: the target's `liveClient()`, or `urlClient(--url)`. */
+  client: LiveClient;
   /** Overall request rate; default `serving.expected_rps` unless only `connections` is given. */
   rps?: number;
   connections?: number;
@@ -35,7 +35,7 @@ export interface BudgetRequest {
 
 /** The load the test will apply, after defaults. */
 export interface LoadPlan {
-  url: string;
+  client: LiveClient;
   rps?: number;
   connections: number;
   durationSeconds: number;
@@ -68,7 +68,7 @@ export function planLoad(manifest: Manifest, request: BudgetRequest): LoadPlan {
   // The load generator paces whole requests per second.
   const rps = asked === undefined ? undefined : Math.max(1, Math.round(asked));
   return {
-    url: predictUrl(request.url),
+    client: request.client,
     ...(rps !== undefined && { rps }),
     connections: request.connections ?? defaultConnections(rps),
     durationSeconds: request.durationSeconds ?? DEFAULT_DURATION_SECONDS,
@@ -87,7 +87,7 @@ function defaultConnections(rps: number | undefined): number {
 /** Run the whole measurement. */
 export async function measureBudget(manifest: Manifest, plan: LoadPlan): Promise<BudgetResult> {
   const run = await runLoadTest({
-    url: plan.url,
+    client: plan.client,
     bodies: requestBodies(manifest),
     durationSeconds: plan.durationSeconds,
     connections: plan.connections,
@@ -101,7 +101,7 @@ export async function measureBudget(manifest: Manifest, plan: LoadPlan): Promise
   if (run.generator.saturated) {
     latency.findings.push(`the load generator used ${run.generator.cpuPercent}% of a core: it may have limited the rate; the latencies are a lower bound`);
   }
-  return judge(manifest, plan.url, load, latency);
+  return judge(manifest, plan.client.predictRoute, load, latency);
 }
 
 /**
@@ -182,14 +182,17 @@ export function chatUrl(url: string): string {
   return parsed.toString();
 }
 
-/** A --url's client: the chat route (`/v1/chat/completions` on a bare base URL) over plain HTTP, without credentials. */
+/**
+ * A --url's client over plain HTTP, without credentials: a bare base URL gets the prediction route
+ * (`/predict`) and the chat route (`/v1/chat/completions`); a full route is used as it is.
+ */
 export function urlClient(url: string): LiveClient {
   const chat = chatUrl(url);
-  return httpLiveClient({ url: chat, routes: { whole: chat, stream: chat } });
+  return httpLiveClient({ routes: { predict: predictUrl(url), chat, chatStream: chat } });
 }
 
 /** An LLM's load after defaults: `budget.concurrency` streams unless `connections` says otherwise. */
-export function planLlmLoad(manifest: Manifest, request: Omit<BudgetRequest, 'rps' | 'url'> & { client: LiveClient }): LlmLoadPlan {
+export function planLlmLoad(manifest: Manifest, request: Omit<BudgetRequest, 'rps'>): LlmLoadPlan {
   return {
     client: request.client,
     concurrency: request.connections ?? manifest.budget.llm?.concurrency ?? 1,
@@ -214,7 +217,7 @@ export async function measureLlmBudget(manifest: Manifest, plan: LlmLoadPlan, op
   const { samples, ...load } = run;
   const tokens = analyzeTokens(samples, budget, run.wallMs, plan.concurrency);
   if (samples.length > 0 && tokens.failed === samples.length) {
-    throw new OperationError('endpoint_failed', `${plan.client.url} failed every request of the load test (${samples.length}): ${samples[0]!.error}`, {
+    throw new OperationError('endpoint_failed', `${plan.client.chatRoute} failed every request of the load test (${samples.length}): ${samples[0]!.error}`, {
       hint: 'check the deployment (`mlship status`, its logs) and run `mlship budget` again',
     });
   }
@@ -241,7 +244,7 @@ export async function measureLlmBudget(manifest: Manifest, plan: LlmLoadPlan, op
   if (cost.withinBudget === false) reasons.push(`$${cost.selected.monthlyUsd.expected}/month > monthly budget $${cost.monthlyBudgetUsd}`);
   return {
     kind: 'llm',
-    url: plan.client.url,
+    url: plan.client.chatRoute,
     verdict: reasons.length > 0 ? 'over' : 'within',
     reasons,
     load,

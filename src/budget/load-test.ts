@@ -1,20 +1,25 @@
 /**
- * The bounded load test behind `mlship budget`: autocannon (loaded lazily, only when a test runs)
- * sends real requests at a rate or a concurrency for a few seconds; every response's client-side
- * latency and `Server-Timing` stages become one sample. The generator's own CPU use is measured so a
- * saturated load generator is reported instead of mistaken for a slow server.
+ * The bounded load test behind `mlship budget`: real requests through the deployment's `LiveClient`
+ * (the platform's own route and credentials: plain HTTP locally and for a --url, SageMaker's
+ * InvokeEndpoint, Vertex's :predict, Azure's scoring URI) at a rate or a concurrency for a few
+ * seconds; every response's client-side latency and `Server-Timing` stages become one sample. A rate
+ * is spread over lanes, each with at most one request in flight, sending at evenly spaced instants
+ * (staggered across lanes), so no burst queues at the server that real traffic at that rate would not
+ * make. The generator's own CPU use is measured so a saturated load generator is reported instead of
+ * mistaken for a slow server.
  */
+import type { LiveClient } from '../deploy/types.js';
 import { MlshipError, OperationError } from '../util/errors.js';
 import { parseServerTiming } from './server-timing.js';
 
 /** What to send, how fast and for how long. */
 export interface LoadTestOptions {
-  /** Full URL of the prediction route. */
-  url: string;
-  /** Request bodies (JSON text), sent in turn. */
+  /** The deployment as its callers reach it (`urlClient` for a bare URL). */
+  client: LiveClient;
+  /** Request bodies (one JSON record each), sent in turn. */
   bodies: string[];
   durationSeconds: number;
-  /** Concurrent connections (each one request at a time). */
+  /** Concurrent requests (each lane one at a time). */
   connections: number;
   /** Overall requests per second; undefined = as fast as the connections go. */
   rps?: number;
@@ -26,7 +31,7 @@ export interface LoadTestOptions {
 /** One measured response. */
 export interface Sample {
   status: number;
-  /** Client-side latency: request written → response complete (ms). */
+  /** Client-side latency: request sent → response body read (ms). */
   totalMs: number;
   /** Server-reported stages (ms). */
   stages: Record<string, number>;
@@ -61,76 +66,77 @@ export interface LoadTestResult {
   generator: GeneratorUsage;
 }
 
-/** The narrow slice of autocannon this module uses. */
-interface AutocannonClient {
-  on(event: 'headers', listener: (info: { statusCode: number; headers: string[] }) => void): void;
-  on(event: 'response', listener: (statusCode: number, bytes: number, durationMs: number) => void): void;
-}
-interface AutocannonResult {
-  errors: number;
-  timeouts: number;
-  duration: number;
-}
-type Autocannon = (options: Record<string, unknown>) => Promise<AutocannonResult>;
-
 /** Run the load test. Throws `OperationError` when the endpoint is unreachable or rejects the requests. */
 export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestResult> {
   if (options.bodies.length === 0)
     throw new OperationError('budget_no_requests', 'no request bodies to send', { hint: 'set features.baseline so mlship can build requests from its rows' });
-  await preflight(options);
-  const { default: autocannon } = (await import('autocannon')) as unknown as { default: Autocannon };
+  const { client } = options;
+  const url = client.predictRoute;
+  await preflight({
+    url,
+    bodies: options.bodies,
+    ...(options.warmupRequests !== undefined && { warmupRequests: options.warmupRequests }),
+    ...(options.timeoutSeconds !== undefined && { timeoutSeconds: options.timeoutSeconds }),
+    send: (body, signal) => client.predict(body, { signal }),
+  });
 
   const samples: Sample[] = [];
   const statusCounts: Record<string, number> = {};
-  const setupClient = (client: AutocannonClient) => {
-    // One request in flight per connection: each `headers` event belongs to the next `response`.
-    let stages: Record<string, number> = {};
-    let batchSize: number | undefined;
-    client.on('headers', (info) => {
-      stages = parseServerTiming(headerValues(info.headers, 'server-timing'));
-      const batch = Number(headerValues(info.headers, 'x-batch-size')[0]);
-      batchSize = Number.isFinite(batch) && batch > 0 ? batch : undefined;
-    });
-    client.on('response', (statusCode, _bytes, durationMs) => {
-      samples.push({ status: statusCode, totalMs: durationMs, stages, ...(batchSize !== undefined && { batchSize }) });
-      statusCounts[statusCode] = (statusCounts[statusCode] ?? 0) + 1;
-      stages = {};
-      batchSize = undefined;
-    });
+  const failures = { errors: 0, timeouts: 0 };
+  const timeoutMs = (options.timeoutSeconds ?? 10) * 1000;
+  let next = 0;
+  const once = async () => {
+    const body = options.bodies[next++ % options.bodies.length]!;
+    const sent = performance.now();
+    try {
+      const response = await client.predict(body, { signal: AbortSignal.timeout(timeoutMs) });
+      await response.arrayBuffer();
+      const batch = Number(response.headers.get('x-batch-size'));
+      samples.push({
+        status: response.status,
+        totalMs: performance.now() - sent,
+        stages: parseServerTiming(response.headers.get('server-timing') ?? undefined),
+        ...(Number.isFinite(batch) && batch > 0 && { batchSize: batch }),
+      });
+      statusCounts[response.status] = (statusCounts[response.status] ?? 0) + 1;
+    } catch (error) {
+      if ((error as Error).name === 'TimeoutError') failures.timeouts++;
+      else failures.errors++;
+    }
   };
 
   const cpuBefore = process.cpuUsage();
   const started = process.hrtime.bigint();
-  const base = {
-    url: options.url,
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    requests: options.bodies.map((body) => ({ method: 'POST', body })),
-    duration: options.durationSeconds,
-    timeout: options.timeoutSeconds ?? 10,
-    setupClient,
+  const t0 = performance.now();
+  const deadline = t0 + options.durationSeconds * 1000;
+  // A lane sends one request at a time: unthrottled, the next as soon as the last one ended; at a
+  // rate, at its evenly spaced instants (a late answer delays only that lane's next request).
+  const rates = options.rps === undefined ? Array.from({ length: options.connections }, () => undefined) : lanesFor(options.rps, options.connections);
+  const lane = async (rate: number | undefined, offsetMs: number) => {
+    const interval = rate === undefined ? 0 : 1000 / rate;
+    let at = t0 + offsetMs;
+    for (;;) {
+      const wait = at - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      if (performance.now() >= deadline) return;
+      await once();
+      // A late lane sends its next request at once, never a burst to catch up.
+      at = rate === undefined ? 0 : Math.max(at + interval, performance.now());
+    }
   };
-  let results: AutocannonResult[];
-  try {
-    results =
-      options.rps === undefined
-        ? [await autocannon({ ...base, connections: options.connections })]
-        : await paced(autocannon, base, options.rps, options.connections);
-  } catch (error) {
-    throw new OperationError('budget_load_failed', `the load test against ${options.url} failed: ${(error as Error).message}`, { cause: error });
-  }
-  const result = { errors: results.reduce((a, r) => a + r.errors, 0), timeouts: results.reduce((a, r) => a + r.timeouts, 0) };
+  // Lanes at a rate start staggered over one lane's interval, so their requests interleave.
+  const stagger = options.rps === undefined ? 0 : 1000 / options.rps;
+  await Promise.all(rates.map((rate, i) => lane(rate, i * stagger)));
   const generator = generatorUsage(cpuBefore, started);
   return {
-    url: options.url,
+    url,
     durationSeconds: options.durationSeconds,
-    connections: options.rps === undefined ? options.connections : lanesFor(options.rps, options.connections).length,
+    connections: rates.length,
     targetRps: options.rps ?? null,
     responses: samples.length,
-    // Paced lanes start staggered over up to a second, each running the full duration.
     achievedRps: Math.round((samples.length / options.durationSeconds) * 10) / 10,
-    errors: result.errors,
-    timeouts: result.timeouts,
+    errors: failures.errors,
+    timeouts: failures.timeouts,
     statusCounts,
     samples,
     generator,
@@ -146,29 +152,6 @@ export function generatorUsage(cpuBefore: NodeJS.CpuUsage, started: bigint): Gen
   return { cpuPercent, cpuMs: Math.round(cpuMs), saturated: cpuPercent > 80 };
 }
 
-/**
- * A rate spread evenly over the second. autocannon's rate limit sends each second's share of a
- * connection back to back at the start of the second; those bursts queue at the server and would be
- * measured as latency no real traffic at that rate has. So the rate is split over several lanes of one
- * connection each, started at evenly staggered offsets: at most one request per lane in flight, and
- * the bursts interleave instead of piling up.
- */
-async function paced(autocannon: Autocannon, base: Record<string, unknown>, rps: number, connections: number): Promise<AutocannonResult[]> {
-  const lanes = lanesFor(rps, connections);
-  const step = 1000 / lanes.length;
-  // Stop a hair before the last whole second: a lane's once-a-second refill and autocannon's stop
-  // timer would otherwise both fire at `duration` and the refill's burst would slip in first.
-  const duration = Math.max(0.05, Number(base.duration) - 0.02);
-  return Promise.all(
-    lanes.map(
-      (rate, i) =>
-        new Promise<AutocannonResult>((resolve, reject) => {
-          setTimeout(() => autocannon({ ...base, duration, connections: 1, overallRate: rate }).then(resolve, reject), i * step);
-        }),
-    ),
-  );
-}
-
 /** Per-lane whole rates adding up to `rps` (at least 1 rps in all), over at most `connections` lanes. */
 export function lanesFor(rps: number, connections: number): number[] {
   const total = Math.max(1, Math.round(rps));
@@ -176,28 +159,21 @@ export function lanesFor(rps: number, connections: number): number[] {
   return Array.from({ length: count }, (_, i) => Math.floor(total / count) + (i < total % count ? 1 : 0));
 }
 
-/** All values of a header in autocannon's flat `[name, value, name, value…]` list. */
-function headerValues(flat: string[], name: string): string[] {
-  const out: string[] = [];
-  for (let i = 0; i + 1 < flat.length; i += 2) if (flat[i]!.toLowerCase() === name) out.push(flat[i + 1]!);
-  return out;
-}
-
 /**
  * A few requests one at a time before measuring: an unreachable endpoint or a rejected body becomes a
  * clear error here (with the server's answer), not a load test full of failures; the server warms up.
  */
 export async function preflight(
-  options: Pick<LoadTestOptions, 'url' | 'bodies' | 'warmupRequests' | 'timeoutSeconds'> & {
-    /** How a request is sent (the deployment's client); default a JSON POST to `url`. */
-    send?: (body: string, signal: AbortSignal) => Promise<Response>;
+  options: Pick<LoadTestOptions, 'bodies' | 'warmupRequests' | 'timeoutSeconds'> & {
+    /** The route the requests reach, for messages. */
+    url: string;
+    /** How a request is sent: the deployment's client. */
+    send: (body: string, signal: AbortSignal) => Promise<Response>;
   },
   rejectedHint = 'check that the URL is the prediction route and that features.baseline rows match features.schema',
 ): Promise<void> {
   const count = Math.max(1, options.warmupRequests ?? 5);
-  const send =
-    options.send ??
-    ((body: string, signal: AbortSignal) => fetch(options.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal }));
+  const { send } = options;
   for (let i = 0; i < count; i++) {
     const body = options.bodies[i % options.bodies.length]!;
     let response: Response;

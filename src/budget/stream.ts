@@ -63,7 +63,7 @@ export async function runStreamLoadTest(options: StreamLoadOptions): Promise<Str
   const { client } = options;
   await preflight(
     {
-      url: client.url,
+      url: client.chatRoute,
       bodies: options.bodies,
       warmupRequests: options.warmupRequests ?? 2,
       timeoutSeconds: timeoutMs / 1000,
@@ -88,7 +88,7 @@ export async function runStreamLoadTest(options: StreamLoadOptions): Promise<Str
   const statusCounts: Record<string, number> = {};
   for (const s of samples) statusCounts[s.status] = (statusCounts[s.status] ?? 0) + 1;
   return {
-    url: client.url,
+    url: client.chatRoute,
     concurrency: options.concurrency,
     durationSeconds: options.durationSeconds,
     wallMs: Math.round(wallMs * 1000) / 1000,

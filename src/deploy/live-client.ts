@@ -1,30 +1,34 @@
 /**
  * The live version as its callers reach it: one `LiveClient` per target (types.ts), built here from
- * what differs — a route per kind of call and the platform's credentials on an HTTP request
- * (local, Vertex, Azure, a --url), or an SDK call whose answer arrives as bytes (SageMaker's
- * runtime). Either way the caller gets a fetch `Response` whose body streams as it arrives.
+ * what differs — a route per kind of call, the platform's envelope of a record and its credentials on
+ * an HTTP request (local, Vertex, Azure, a --url), or an SDK call whose answer arrives as bytes
+ * (SageMaker's runtime). Either way the caller gets a fetch `Response` whose body streams as it arrives.
  */
 import type { LiveClient } from './types.js';
 
-/** A client that POSTs to a plain HTTP route (one for whole answers, one for streams) with the platform's headers. */
+/** A client that POSTs to plain HTTP routes with the platform's headers. */
 export function httpLiveClient(options: {
   version?: string;
-  url: string;
-  routes: { whole: string; stream: string };
+  routes: {
+    predict: string;
+    /** A whole chat answer, and a streamed one (the same route but on Vertex). */
+    chat: string;
+    chatStream: string;
+  };
+  /** The platform's envelope of one record (Vertex: `{"instances": [record]}`); default the record as it is. */
+  predictBody?: (record: string) => string;
   /** The platform's credentials, asked for per request (tokens expire). */
   headers?: () => Promise<Record<string, string>>;
 }): LiveClient {
+  const post = async (url: string, body: string, accept: string, signal: AbortSignal) =>
+    fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept, ...(await options.headers?.()) }, body, signal });
   return {
     ...(options.version !== undefined && { version: options.version }),
-    url: options.url,
-    async chat(body, { stream, signal }) {
-      return fetch(stream ? options.routes.stream : options.routes.whole, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: stream ? 'text/event-stream' : 'application/json', ...(await options.headers?.()) },
-        body,
-        signal,
-      });
-    },
+    predictRoute: options.routes.predict,
+    chatRoute: options.routes.chatStream,
+    predict: (record, { signal }) => post(options.routes.predict, options.predictBody ? options.predictBody(record) : record, 'application/json', signal),
+    chat: (body, { stream, signal }) =>
+      post(stream ? options.routes.chatStream : options.routes.chat, body, stream ? 'text/event-stream' : 'application/json', signal),
   };
 }
 

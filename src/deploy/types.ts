@@ -195,15 +195,18 @@ export interface RetrainingRun {
 /**
  * The live version as its callers reach it, through the platform's own route and credentials (SigV4
  * on SageMaker's runtime, a Google token, the endpoint's key): what `mlship budget` load-tests. A
- * chat is an OpenAI-compatible body, sent as it is; the answer is a fetch `Response` (a model's own
- * error status included) whose body arrives as the platform delivers it — an event stream when the
- * body asks for `stream: true`. Built by `live-client.ts`.
+ * prediction is one JSON record (the platform's envelope added, e.g. Vertex's `instances`); a chat
+ * is an OpenAI-compatible body, sent as it is. The answer is a fetch `Response` (a model's own error
+ * status included) whose body arrives as the platform delivers it — an event stream when a chat asks
+ * for `stream: true`. Built by `live-client.ts`.
  */
 export interface LiveClient {
   /** The version serving, when the target knows it (not for a --url). */
   version?: string;
-  /** What a user would call, for messages. */
-  url: string;
+  /** Where a prediction goes and where a streamed chat goes, for messages. */
+  predictRoute: string;
+  chatRoute: string;
+  predict(record: string, options: { signal: AbortSignal }): Promise<Response>;
   chat(body: string, options: { stream: boolean; signal: AbortSignal }): Promise<Response>;
 }
 

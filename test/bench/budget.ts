@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { urlClient } from '../../src/budget/budget.js';
 import { runLoadTest } from '../../src/budget/load-test.js';
 import type { BenchRow } from './run.js';
 
@@ -26,7 +27,7 @@ export async function bench(): Promise<BenchRow[]> {
     const [chunk] = (await once(child.stdout, 'data')) as [Buffer];
     const url = `http://127.0.0.1:${chunk.toString().trim()}/predict`;
     const body = JSON.stringify({ tenure_months: 12, monthly_charges: 70.5, support_calls: 1, plan: 'pro', payment_method: 'card' });
-    const r = await runLoadTest({ url, bodies: [body], durationSeconds: 3, connections: 10, warmupRequests: 20 });
+    const r = await runLoadTest({ client: urlClient(url), bodies: [body], durationSeconds: 3, connections: 10, warmupRequests: 20 });
     const aim = 500;
     return [
       {

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { urlClient } from '../../src/budget/budget.js';
 import { lanesFor, runLoadTest } from '../../src/budget/load-test.js';
 import { OperationError } from '../../src/util/errors.js';
 import { startTimingServer, type TimingServer } from './timing-server.js';
@@ -22,7 +23,7 @@ describe('runLoadTest', () => {
   it('reads every response’s Server-Timing stages at a bounded rate', async () => {
     server = await startTimingServer({ stages: { validate: 0.2, features: 0.4, model: 1.1 } });
     const r = await runLoadTest({
-      url: `${server.url}/predict`,
+      client: urlClient(`${server.url}/predict`),
       bodies: ['{"a":1}', '{"a":2}'],
       durationSeconds: 1,
       connections: 2,
@@ -42,11 +43,13 @@ describe('runLoadTest', () => {
 
   it('fails clearly when the endpoint rejects the request or is unreachable', async () => {
     server = await startTimingServer({ status: 422 });
-    await expect(runLoadTest({ url: `${server.url}/predict`, bodies: ['{}'], durationSeconds: 1, connections: 1 })).rejects.toThrow(/answered 422/);
+    await expect(runLoadTest({ client: urlClient(`${server.url}/predict`), bodies: ['{}'], durationSeconds: 1, connections: 1 })).rejects.toThrow(
+      /answered 422/,
+    );
     const url = server.url;
     await server.close();
     server = undefined;
-    const error = await runLoadTest({ url: `${url}/predict`, bodies: ['{}'], durationSeconds: 1, connections: 1 }).catch((e: unknown) => e);
+    const error = await runLoadTest({ client: urlClient(`${url}/predict`), bodies: ['{}'], durationSeconds: 1, connections: 1 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OperationError);
     expect((error as OperationError).code).toBe('endpoint_unreachable');
   });

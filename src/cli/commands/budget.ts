@@ -15,14 +15,16 @@ import type { CommandModule, Context } from '../context.js';
 export const run: CommandModule['run'] = async (ctx, _args, options) => {
   const manifest = await ctx.manifest();
   if (manifest.model.flavor === 'llm') return runLlm(ctx, manifest, options);
-  const url = typeof options.url === 'string' ? checkUrl(options.url) : await liveUrl(ctx, manifest);
+  const client = typeof options.url === 'string' ? urlClient(checkUrl(options.url)) : await liveClient(ctx, manifest);
   const plan = planLoad(manifest, {
-    url,
+    client,
     ...numberOption(options.rps, '--rps', 'rps'),
     ...numberOption(options.connections, '--connections', 'connections', true),
     ...(options.duration !== undefined && { durationSeconds: durationSeconds(options.duration, '--duration') }),
   });
-  const progress = await ctx.output.progress(`load-testing ${plan.url} for ${plan.durationSeconds} s${plan.rps === undefined ? '' : ` at ${plan.rps} rps`}`);
+  const progress = await ctx.output.progress(
+    `load-testing ${client.version ? `${client.version} at ` : ''}${client.predictRoute} for ${plan.durationSeconds} s${plan.rps === undefined ? '' : ` at ${plan.rps} rps`}`,
+  );
   let result;
   try {
     result = await measureBudget(manifest, plan);
@@ -58,7 +60,7 @@ async function runLlm(ctx: Context, manifest: Manifest, options: Record<string, 
     ...(options.duration !== undefined && { durationSeconds: durationSeconds(options.duration, '--duration') }),
   });
   const progress = await ctx.output.progress(
-    `streaming ${plan.concurrency} at once to ${client.version ? `${client.version} at ` : ''}${client.url} for ${plan.durationSeconds} s`,
+    `streaming ${plan.concurrency} at once to ${client.version ? `${client.version} at ` : ''}${client.chatRoute} for ${plan.durationSeconds} s`,
   );
   let result;
   try {
@@ -88,29 +90,16 @@ function writeReport(ctx: Context, name: string, html: string): void {
   ctx.output.info(`report written to ${path.relative(ctx.cwd, file) || file}`);
 }
 
-/** The target of the command's manifest. */
-async function target(ctx: Context, manifest: Manifest) {
-  const { createTarget } = await import('../../targets/index.js');
-  return createTarget({ manifest, output: ctx.output, env: ctx.env, command: 'budget', now: () => new Date() });
-}
-
-function nothingLive(manifest: Manifest): OperationError {
-  return new OperationError('nothing_live', `no version is live on the ${manifest.target} target`, {
-    hint: 'run `mlship deploy` first, or pass --url of a running endpoint',
-  });
-}
-
-/** The live deployment's URL from the target; a clear error when nothing is live. */
-async function liveUrl(ctx: Context, manifest: Manifest): Promise<string> {
-  const status = await (await target(ctx, manifest)).status();
-  if (!status.live) throw nothingLive(manifest);
-  return status.live.url;
-}
-
-/** The live deployment as its callers reach it (the platform's route and credentials). */
+/** The live deployment as its callers reach it (the platform's route and credentials); a clear error when nothing is live. */
 async function liveClient(ctx: Context, manifest: Manifest): Promise<LiveClient> {
-  const client = await (await target(ctx, manifest)).liveClient();
-  if (!client) throw nothingLive(manifest);
+  const { createTarget } = await import('../../targets/index.js');
+  const target = await createTarget({ manifest, output: ctx.output, env: ctx.env, command: 'budget', now: () => new Date() });
+  const client = await target.liveClient();
+  if (!client) {
+    throw new OperationError('nothing_live', `no version is live on the ${manifest.target} target`, {
+      hint: 'run `mlship deploy` first, or pass --url of a running endpoint',
+    });
+  }
   return client;
 }
 

@@ -214,7 +214,7 @@ export class LocalTarget implements Target {
     const live = (await this.status()).live;
     if (!live) return undefined;
     const chat = `${live.url}/v1/chat/completions`;
-    return httpLiveClient({ version: live.version, url: chat, routes: { whole: chat, stream: chat } });
+    return httpLiveClient({ version: live.version, routes: { predict: `${live.url}/predict`, chat, chatStream: chat } });
   }
 
   async stop(): Promise<StopResult> {

@@ -47,7 +47,7 @@ import type {
 } from '../../deploy/types.js';
 import type { LogSource, LogWindow } from '../../logs/types.js';
 import type { BuildRef } from '../../packaging/index.js';
-import type { AwsApi } from './api.js';
+import type { AwsApi, InvokeAnswer } from './api.js';
 import { createAwsApi, ifExists, withErrorTranslation } from './aws-client.js';
 import { captureSources } from './capture.js';
 import { chooseCompute, variantTimeouts } from './instance.js';
@@ -613,23 +613,25 @@ export class SageMakerTarget extends CloudTarget<Session, SageMakerTargetOptions
     return { target: this.name, ...(live && { live }), history: recentHistory(history), versions, details };
   }
 
-  /** Chats go through the SageMaker Runtime (signed by the SDK): InvokeEndpoint whole, InvokeEndpointWithResponseStream streamed. */
+  /** Predictions and chats go through the SageMaker Runtime (signed by the SDK): InvokeEndpoint, and InvokeEndpointWithResponseStream for a streamed chat. */
   async liveClient(): Promise<LiveClient | undefined> {
     const session = await this.open();
     const state = await endpointState(session);
     if (!state?.version) return undefined;
     const { api, r } = session;
+    const input = (body: string) => ({ EndpointName: r.endpoint, ContentType: 'application/json', Body: new TextEncoder().encode(body) });
+    const answer = (a: InvokeAnswer) => responseOf(a.status, a.contentType, a.body);
     return {
       version: state.version,
-      // What the budget's streams call: InvokeEndpointWithResponseStream's route.
-      url: `${invokeUrl(r)}-response-stream`,
-      async chat(body, { stream, signal }) {
-        const input = { EndpointName: r.endpoint, ContentType: 'application/json', Body: new TextEncoder().encode(body) };
-        const answer = stream
-          ? await api.invokeEndpointWithResponseStream({ ...input, Accept: 'text/event-stream' }, { abortSignal: signal })
-          : await api.invokeEndpoint({ ...input, Accept: 'application/json' }, { abortSignal: signal });
-        return responseOf(answer.status, answer.contentType, answer.body);
-      },
+      predictRoute: invokeUrl(r),
+      chatRoute: `${invokeUrl(r)}-response-stream`,
+      predict: async (record, { signal }) => answer(await api.invokeEndpoint({ ...input(record), Accept: 'application/json' }, { abortSignal: signal })),
+      chat: async (body, { stream, signal }) =>
+        answer(
+          stream
+            ? await api.invokeEndpointWithResponseStream({ ...input(body), Accept: 'text/event-stream' }, { abortSignal: signal })
+            : await api.invokeEndpoint({ ...input(body), Accept: 'application/json' }, { abortSignal: signal }),
+        ),
     };
   }
 

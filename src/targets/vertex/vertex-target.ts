@@ -446,7 +446,7 @@ export class VertexTarget extends CloudTarget<VertexSession, VertexTargetOptions
     };
   }
 
-  /** An LLM's chat goes to `:rawPredict` (whole) and `:streamRawPredict` (streamed): the OpenAI body and answer as they are. */
+  /** A record goes to `:predict` as `{"instances": [record]}`; an LLM's chat to `:rawPredict` (whole) and `:streamRawPredict` (streamed): the OpenAI body and answer as they are. */
   async liveClient(): Promise<LiveClient | undefined> {
     const session = await this.open();
     const live = (await readEndpoint(session))?.live;
@@ -455,8 +455,8 @@ export class VertexTarget extends CloudTarget<VertexSession, VertexTargetOptions
     const route = (verb: string) => r.predictUrl.replace(/:predict$/, `:${verb}`);
     return httpLiveClient({
       version: live.version,
-      url: route('streamRawPredict'),
-      routes: { whole: route('rawPredict'), stream: route('streamRawPredict') },
+      routes: { predict: r.predictUrl, chat: route('rawPredict'), chatStream: route('streamRawPredict') },
+      predictBody: (record) => `{"instances":[${record}]}`,
       headers: () => api.predictHeaders(),
     });
   }

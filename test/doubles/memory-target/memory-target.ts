@@ -283,11 +283,8 @@ export class MemoryTarget implements Target {
   async liveClient(): Promise<LiveClient | undefined> {
     const live = this.cloud.servingAll();
     if (!live) return undefined;
-    return {
-      version: live,
-      url: this.url,
-      chat: async () => Response.json({ error: { message: 'the in-memory target runs no deployment: it is about the control plane' } }, { status: 501 }),
-    };
+    const none = async () => Response.json({ error: { message: 'the in-memory target runs no deployment: it is about the control plane' } }, { status: 501 });
+    return { version: live, predictRoute: this.url, chatRoute: this.url, predict: none, chat: none };
   }
 
   async stop(): Promise<StopResult> {

@@ -29,6 +29,7 @@ import { SageMakerTarget } from '../../../src/targets/sagemaker/sagemaker-target
 import { cachedBuild } from '../../helpers/build-cache.js';
 import { targetContext } from '../../helpers/build.js';
 import { python, repoRoot, runCli, tempDir } from '../../helpers/cli.js';
+import { expectTabularBudget } from '../../targets/cloud-budget.js';
 import { sagemakerProject } from '../../targets/sagemaker/project.js';
 import type { ContractFake } from './contract-fake.js';
 import { awsTestEnv, useAwsDoubles } from './moto.js';
@@ -303,6 +304,13 @@ describe('the SageMaker runtime double with a tabular build that mlship pushed a
         });
         expect(values).toEqual([[3, 'basic']]);
         expect(stats.malformed).toBe(0);
+        // `mlship budget` through InvokeEndpoint (the SDK signs it), as the spawned CLI runs it.
+        const before = tabular.invocations.length;
+        const budget = await expectTabularBudget(
+          (...args) => runCli(args, { cwd: project.dir, env, timeoutMs: 120_000 }),
+          'https://runtime.sagemaker.us-east-1.amazonaws.com/endpoints/churn/invocations',
+        );
+        expect(tabular.invocations.length - before).toBeGreaterThanOrEqual(budget.load.responses);
         expect(tabular.violations).toEqual([]);
       } finally {
         await tabular.stop();

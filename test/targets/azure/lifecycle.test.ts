@@ -24,6 +24,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCsvFile } from '../../../src/util/csv.js';
 import { cachedBuild, trainWithSeed } from '../../helpers/build-cache.js';
+import { expectTabularBudget } from '../cloud-budget.js';
 import { copyExample, json, python, runCli, type RunResult } from '../../helpers/cli.js';
 import { expectGolden } from '../../helpers/golden.js';
 import { pointProjectAt, startAzureDoubles, type AzureDoubles } from '../../doubles/azure/index.js';
@@ -244,6 +245,10 @@ describe('mlship --target azure (spawned CLI against the Azure doubles)', () => 
     expect(drift.code, drift.stderr).toBe(3);
     expect(drift.stderr).not.toMatch(/\n\s+at /);
   }, 900_000);
+
+  it('budget load-tests the live version through the scoring URI with its key', async () => {
+    await expectTabularBudget(cli, (await live()).url);
+  }, 300_000);
 
   it('sent nothing the published contract refuses', () => {
     expect(doubles.arm.violations).toEqual([]);

@@ -75,7 +75,7 @@ describe.each(HARNESSES.map((h) => [h.descriptor.name, h] as const))('%s conform
       expect(first).toMatchObject({ changed: true, live: { version: 'v1', healthy: true } });
       expect(await w.serving()).toBe('v1');
       // The client callers reach it by (what `mlship budget` load-tests) names the version live.
-      expect(await w.target.liveClient()).toMatchObject({ version: 'v1', url: expect.any(String) });
+      expect(await w.target.liveClient()).toMatchObject({ version: 'v1', predictRoute: expect.any(String), chatRoute: expect.any(String) });
       const again = await w.target.deploy({ version: 'v1', timeoutSeconds: w.timeoutSeconds });
       expect(again).toMatchObject({ changed: false, live: { version: 'v1' } });
       expect((await w.target.plan({ version: 'v1' })).noop).toBe(true);

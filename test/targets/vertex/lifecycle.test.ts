@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { churnRecord, postJson } from '../../helpers/http.js';
 import { cachedBuild, trainWithSeed } from '../../helpers/build-cache.js';
 import { json, runCli } from '../../helpers/cli.js';
+import { expectTabularBudget } from '../cloud-budget.js';
 import { vertexProject, type VertexProject } from './project.js';
 
 let project: VertexProject;
@@ -151,4 +152,8 @@ describe('vertex lifecycle against the fakes', () => {
     const result = JSON.parse(drift.stdout) as { drift: boolean; records?: number; rows?: number };
     expect(result.drift).toBe(true);
   }, 600_000);
+
+  it('budget load-tests the live version through :predict, one record per {"instances": [...]}', async () => {
+    await expectTabularBudget(cli, url);
+  }, 300_000);
 });

@@ -1,4 +1,4 @@
-/** The one autocannon entry point mlship calls; `load-test.ts` narrows its options and results. */
+/** The one autocannon entry point the serving benches call; each narrows its options and results. */
 declare module 'autocannon' {
   const autocannon: (options: Record<string, unknown>) => Promise<unknown>;
   export default autocannon;
