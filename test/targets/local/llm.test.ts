@@ -130,4 +130,12 @@ describe('an LLM on the local target', () => {
     expect(error.hint).toMatch(/targets\.local\.llama_server/);
     expect(json(await cli('status', '--json'))).toMatchObject({ live: { version: 'v1', healthy: true } });
   }, 120_000);
+
+  it('retrain says it does not retrain a language model, and how to ship a new one', async () => {
+    const retrain = await cli('retrain', '--json');
+    expect(retrain.code).toBe(2);
+    const { error } = json<{ error: { code: string; message: string; hint: string } }>(retrain);
+    expect(error.code).toBe('retrain_llm');
+    expect(error.hint).toContain('mlship build && mlship push && mlship deploy');
+  }, 60_000);
 });
