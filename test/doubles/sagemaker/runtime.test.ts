@@ -35,7 +35,6 @@ import type { ContractFake } from './contract-fake.js';
 import { awsTestEnv, useAwsDoubles } from './moto.js';
 import { checkRuntimeRequest, OPERATIONS, SageMakerRuntimeFake } from './runtime.js';
 
-const LLAMA = process.env.MLSHIP_LLAMA_SERVER;
 const BUCKET = 'mlship-test-bucket';
 const ROLE = 'arn:aws:iam::123456789012:role/mlship-sagemaker';
 const REPO = '123456789012.dkr.ecr.us-east-1.amazonaws.com/mlship/tiny';
@@ -163,7 +162,7 @@ describe('the runtime double checks requests against the SDK model', () => {
   });
 });
 
-describe.skipIf(!LLAMA)('the SageMaker runtime double with an LLM build (gateway + llama-server)', () => {
+describe('the SageMaker runtime double with an LLM build (gateway + llama-server)', () => {
   it('answers InvokeEndpoint and the response stream, turns a 4xx into a ModelError, and captures both answers with their facts', async () => {
     await llmEndpoint([{ version: 'v1', weight: 1 }]);
 

@@ -12,7 +12,6 @@ import { json, python, runCli, tempDir } from '../../helpers/cli.js';
 import { at, type Body, type Line, shifted, usual, writeDaily } from './llm-traffic.js';
 
 const HERE = path.dirname(new URL(import.meta.url).pathname);
-const BINARY = process.env.MLSHIP_LLAMA_SERVER;
 const DAY = 86_400_000;
 
 const N = 40;
@@ -86,7 +85,7 @@ const FEATURES = [
   'refusal',
 ];
 
-describe.skipIf(!BINARY)('mlship drift-check on an LLM (real gateway logs)', () => {
+describe('mlship drift-check on an LLM (real gateway logs)', () => {
   const weekAgo = Date.now() - 10 * DAY;
 
   beforeAll(() => {

@@ -40,7 +40,7 @@ afterAll(async () => {
   cleanup();
 });
 
-describe.skipIf(!process.env.MLSHIP_LLAMA_SERVER)('drift-check on an LLM deployed locally', () => {
+describe('drift-check on an LLM deployed locally', () => {
   it('deploys, serves the usual and the shifted traffic, and finds the shift against the first week', async () => {
     for (const step of [['build'], ['push'], ['deploy', '--port', url.split(':')[2]!]]) {
       const r = await cli(...step);

@@ -84,7 +84,7 @@ async function capturedRecords(): Promise<PredictionRecord[]> {
   return records;
 }
 
-describe.skipIf(!process.env.MLSHIP_LLAMA_SERVER)('an LLM on SageMaker (spawned CLI, runtime double)', () => {
+describe('an LLM on SageMaker (spawned CLI, runtime double)', () => {
   it('build → push → deploy → chat (whole and streamed) → status → capture → drift-check → budget → v2 by canary → rollback', async () => {
     const build = await cli('build', '--no-image');
     expect(build.code, build.stderr).toBe(0);
