@@ -187,8 +187,7 @@ export function chatUrl(url: string): string {
  * (`/predict`) and the chat route (`/v1/chat/completions`); a full route is used as it is.
  */
 export function urlClient(url: string): LiveClient {
-  const chat = chatUrl(url);
-  return httpLiveClient({ routes: { predict: predictUrl(url), chat, chatStream: chat } });
+  return httpLiveClient({ routes: { predict: predictUrl(url), chat: chatUrl(url) } });
 }
 
 /** An LLM's load after defaults: `budget.concurrency` streams unless `connections` says otherwise. */

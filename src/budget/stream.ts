@@ -67,7 +67,7 @@ export async function runStreamLoadTest(options: StreamLoadOptions): Promise<Str
       bodies: options.bodies,
       warmupRequests: options.warmupRequests ?? 2,
       timeoutSeconds: timeoutMs / 1000,
-      send: (body, signal) => client.chat(body, { stream: true, signal }),
+      send: (body, signal) => client.streamChat(body, { signal }),
     },
     'check that the URL is the OpenAI-compatible chat route (/v1/chat/completions) and that budget.request.max_tokens fits the model’s context',
   );
@@ -106,7 +106,7 @@ export async function streamOnce(client: LiveClient, body: string, timeoutMs: nu
   const since = () => performance.now() - sent;
   let response: Response;
   try {
-    response = await client.chat(body, { stream: true, signal: AbortSignal.timeout(timeoutMs) });
+    response = await client.streamChat(body, { signal: AbortSignal.timeout(timeoutMs) });
   } catch (error) {
     return { ...sample, endMs: since(), error: transportError(error) };
   }

@@ -9,12 +9,8 @@ import type { LiveClient } from './types.js';
 /** A client that POSTs to plain HTTP routes with the platform's headers. */
 export function httpLiveClient(options: {
   version?: string;
-  routes: {
-    predict: string;
-    /** A whole chat answer, and a streamed one (the same route but on Vertex). */
-    chat: string;
-    chatStream: string;
-  };
+  /** Where a record goes, and where a streamed chat goes. */
+  routes: { predict: string; chat: string };
   /** The platform's envelope of one record (Vertex: `{"instances": [record]}`); default the record as it is. */
   predictBody?: (record: string) => string;
   /** The platform's credentials, asked for per request (tokens expire). */
@@ -25,10 +21,9 @@ export function httpLiveClient(options: {
   return {
     ...(options.version !== undefined && { version: options.version }),
     predictRoute: options.routes.predict,
-    chatRoute: options.routes.chatStream,
+    chatRoute: options.routes.chat,
     predict: (record, { signal }) => post(options.routes.predict, options.predictBody ? options.predictBody(record) : record, 'application/json', signal),
-    chat: (body, { stream, signal }) =>
-      post(stream ? options.routes.chatStream : options.routes.chat, body, stream ? 'text/event-stream' : 'application/json', signal),
+    streamChat: (body, { signal }) => post(options.routes.chat, body, 'text/event-stream', signal),
   };
 }
 

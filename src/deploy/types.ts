@@ -196,9 +196,9 @@ export interface RetrainingRun {
  * The live version as its callers reach it, through the platform's own route and credentials (SigV4
  * on SageMaker's runtime, a Google token, the endpoint's key): what `mlship budget` load-tests. A
  * prediction is one JSON record (the platform's envelope added, e.g. Vertex's `instances`); a chat
- * is an OpenAI-compatible body, sent as it is. The answer is a fetch `Response` (a model's own error
- * status included) whose body arrives as the platform delivers it — an event stream when a chat asks
- * for `stream: true`. Built by `live-client.ts`.
+ * is an OpenAI-compatible body asking for `stream: true`, sent as it is. The answer is a fetch
+ * `Response` (a model's own error status included) whose body arrives as the platform delivers it —
+ * for a chat, its event stream. Built by `live-client.ts`.
  */
 export interface LiveClient {
   /** The version serving, when the target knows it (not for a --url). */
@@ -207,7 +207,7 @@ export interface LiveClient {
   predictRoute: string;
   chatRoute: string;
   predict(record: string, options: { signal: AbortSignal }): Promise<Response>;
-  chat(body: string, options: { stream: boolean; signal: AbortSignal }): Promise<Response>;
+  streamChat(body: string, options: { signal: AbortSignal }): Promise<Response>;
 }
 
 export interface Target {

@@ -6,7 +6,6 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { expect } from 'vitest';
 import { tinyLlmProject } from '../helpers/llm.js';
 import { usual } from '../monitoring/drift/llm-traffic.js';
 
@@ -53,40 +52,4 @@ export function sseEvents(text: string): { events: Record<string, unknown>[]; do
     .filter((l) => l.startsWith('data: '))
     .map((l) => l.slice(6));
   return { events: data.filter((d) => d !== '[DONE]').map((d) => JSON.parse(d) as Record<string, unknown>), done: data.at(-1) === '[DONE]' };
-}
-
-/** What `mlship budget --json` says of an LLM deployment (the parts these tests read). */
-export interface LlmBudgetDoc {
-  kind: string;
-  url: string;
-  verdict: 'within' | 'over';
-  tokens: { requests: number; failed: number; ttftMs: { p50: number }; completionTokens: { mean: number }; aggregateTokensPerSecond: number };
-  throughput?: { target: string; instanceType: string; concurrency: number; tokensPerSecond: number };
-  compute: { instanceType: string; gpu: boolean };
-}
-
-/**
- * `mlship budget` on a cloud's live LLM deployment: two streams for two seconds through the platform's
- * own streaming route (`route`) with its credentials, every request answered, the verdict's exit code,
- * and the throughput kept for that cloud's selected GPU instance.
- */
-export async function expectCloudBudget(
-  cli: (...args: string[]) => Promise<{ code: number; stdout: string; stderr: string }>,
-  target: string,
-  route: string | RegExp,
-): Promise<LlmBudgetDoc> {
-  const r = await cli('budget', '--connections', '2', '--duration', '2', '--json');
-  expect([0, 3], r.stderr).toContain(r.code);
-  const doc = JSON.parse(r.stdout) as LlmBudgetDoc;
-  expect(r.code).toBe(doc.verdict === 'over' ? 3 : 0);
-  expect(doc.kind).toBe('llm');
-  expect(doc.url).toMatch(route);
-  expect(doc.tokens.failed).toBe(0);
-  expect(doc.tokens.requests).toBeGreaterThanOrEqual(2);
-  expect(doc.tokens.ttftMs.p50).toBeGreaterThan(0);
-  expect(doc.tokens.completionTokens.mean).toBeGreaterThan(0);
-  expect(doc.tokens.aggregateTokensPerSecond).toBeGreaterThan(0);
-  expect(doc.compute.gpu).toBe(true);
-  expect(doc.throughput).toMatchObject({ target, instanceType: doc.compute.instanceType, concurrency: 2 });
-  return doc;
 }

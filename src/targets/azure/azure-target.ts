@@ -466,7 +466,7 @@ export class AzureTarget extends CloudTarget<Session, AzureTargetOptions> implem
     };
   }
 
-  /** The scoring URI takes a record, or the OpenAI body as it is (whole or streamed), with the endpoint's key or an AAD token. */
+  /** The scoring URI takes a record, or the OpenAI body as it is, with the endpoint's key or an AAD token. */
   async liveClient(): Promise<LiveClient | undefined> {
     const s = await this.open();
     const state = await this.endpointState(s);
@@ -476,7 +476,7 @@ export class AzureTarget extends CloudTarget<Session, AzureTargetOptions> implem
     let authorization: Promise<string> | undefined;
     return httpLiveClient({
       version: state.live,
-      routes: { predict: url, chat: url, chatStream: url },
+      routes: { predict: url, chat: url },
       headers: async () => ({ authorization: await (authorization ??= s.api.scoringAuthorization(s.r.endpoint, authMode)) }),
     });
   }

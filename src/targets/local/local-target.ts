@@ -211,10 +211,10 @@ export class LocalTarget implements Target {
   }
 
   async liveClient(): Promise<LiveClient | undefined> {
-    const live = (await this.status()).live;
-    if (!live) return undefined;
-    const chat = `${live.url}/v1/chat/completions`;
-    return httpLiveClient({ version: live.version, routes: { predict: `${live.url}/predict`, chat, chatStream: chat } });
+    const state = await this.cleanStale();
+    if (!state.live || !state.router) return undefined;
+    const url = `http://127.0.0.1:${state.router.port}`;
+    return httpLiveClient({ version: state.live.version, routes: { predict: `${url}/predict`, chat: `${url}/v1/chat/completions` } });
   }
 
   async stop(): Promise<StopResult> {

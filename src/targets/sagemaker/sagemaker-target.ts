@@ -613,7 +613,7 @@ export class SageMakerTarget extends CloudTarget<Session, SageMakerTargetOptions
     return { target: this.name, ...(live && { live }), history: recentHistory(history), versions, details };
   }
 
-  /** Predictions and chats go through the SageMaker Runtime (signed by the SDK): InvokeEndpoint, and InvokeEndpointWithResponseStream for a streamed chat. */
+  /** Through the SageMaker Runtime (signed by the SDK): a record by InvokeEndpoint, a streamed chat by InvokeEndpointWithResponseStream. */
   async liveClient(): Promise<LiveClient | undefined> {
     const session = await this.open();
     const state = await endpointState(session);
@@ -626,12 +626,8 @@ export class SageMakerTarget extends CloudTarget<Session, SageMakerTargetOptions
       predictRoute: invokeUrl(r),
       chatRoute: `${invokeUrl(r)}-response-stream`,
       predict: async (record, { signal }) => answer(await api.invokeEndpoint({ ...input(record), Accept: 'application/json' }, { abortSignal: signal })),
-      chat: async (body, { stream, signal }) =>
-        answer(
-          stream
-            ? await api.invokeEndpointWithResponseStream({ ...input(body), Accept: 'text/event-stream' }, { abortSignal: signal })
-            : await api.invokeEndpoint({ ...input(body), Accept: 'application/json' }, { abortSignal: signal }),
-        ),
+      streamChat: async (body, { signal }) =>
+        answer(await api.invokeEndpointWithResponseStream({ ...input(body), Accept: 'text/event-stream' }, { abortSignal: signal })),
     };
   }
 

@@ -103,6 +103,11 @@ export async function createVertexApi(settings: ClientSettings): Promise<VertexA
   // Failures are translated by the one seam (`withTranslation`); here only absence is read.
   const absent = <T>(fn: () => Promise<T>): Promise<T | undefined> => ifFound(fn, isNotFound);
   const monitoringBase = env.MONITORING_EMULATOR_HOST?.replace(/\/$/, '');
+  const accessToken = async (): Promise<string> => {
+    const token = await auth.getAccessToken();
+    if (!token) throw new OperationError('gcp_no_credentials', 'Application Default Credentials returned no access token');
+    return token;
+  };
 
   return {
     project: settings.project,
@@ -204,17 +209,8 @@ export async function createVertexApi(settings: ClientSettings): Promise<VertexA
       } while (token);
       return out;
     },
-    accessToken: async () => {
-      const token = await auth.getAccessToken();
-      if (!token) throw new OperationError('gcp_no_credentials', 'Application Default Credentials returned no access token');
-      return token;
-    },
-    predictHeaders: async (): Promise<Record<string, string>> => {
-      if (plain) return {};
-      const token = await auth.getAccessToken();
-      if (!token) throw new OperationError('gcp_no_credentials', 'Application Default Credentials returned no access token');
-      return { authorization: `Bearer ${token}` };
-    },
+    accessToken,
+    predictHeaders: async (): Promise<Record<string, string>> => (plain ? {} : { authorization: `Bearer ${await accessToken()}` }),
     async close() {
       await Promise.all([models.close(), endpoints.close(), jobs.close(), pipelines.close(), schedules.close()]);
     },

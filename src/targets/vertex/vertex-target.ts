@@ -446,16 +446,15 @@ export class VertexTarget extends CloudTarget<VertexSession, VertexTargetOptions
     };
   }
 
-  /** A record goes to `:predict` as `{"instances": [record]}`; an LLM's chat to `:rawPredict` (whole) and `:streamRawPredict` (streamed): the OpenAI body and answer as they are. */
+  /** A record goes to `:predict` as `{"instances": [record]}`; an LLM's streamed chat to `:streamRawPredict`: the OpenAI body and events as they are. */
   async liveClient(): Promise<LiveClient | undefined> {
     const session = await this.open();
     const live = (await readEndpoint(session))?.live;
     if (!live) return undefined;
     const { api, r } = session;
-    const route = (verb: string) => r.predictUrl.replace(/:predict$/, `:${verb}`);
     return httpLiveClient({
       version: live.version,
-      routes: { predict: r.predictUrl, chat: route('rawPredict'), chatStream: route('streamRawPredict') },
+      routes: { predict: r.predictUrl, chat: r.predictUrl.replace(/:predict$/, ':streamRawPredict') },
       predictBody: (record) => `{"instances":[${record}]}`,
       headers: () => api.predictHeaders(),
     });

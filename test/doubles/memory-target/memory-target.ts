@@ -284,7 +284,7 @@ export class MemoryTarget implements Target {
     const live = this.cloud.servingAll();
     if (!live) return undefined;
     const none = async () => Response.json({ error: { message: 'the in-memory target runs no deployment: it is about the control plane' } }, { status: 501 });
-    return { version: live, predictRoute: this.url, chatRoute: this.url, predict: none, chat: none };
+    return { version: live, predictRoute: this.url, chatRoute: this.url, predict: none, streamChat: none };
   }
 
   async stop(): Promise<StopResult> {

@@ -25,7 +25,8 @@ import { collectorSources } from '../../../src/targets/azure/data-collector.js';
 import { json, python, runCli } from '../../helpers/cli.js';
 import { startAzureDoubles, type AzureDoubles } from '../../doubles/azure/index.js';
 import { shifted } from '../../monitoring/drift/llm-traffic.js';
-import { addTargets, CHAT, changeContext, cloudLlmProject, DRIFT_N, expectCloudBudget, sseEvents } from '../llm-cloud.js';
+import { addTargets, CHAT, changeContext, cloudLlmProject, DRIFT_N, sseEvents } from '../llm-cloud.js';
+import { expectLlmBudget } from '../cloud-budget.js';
 
 let doubles: AzureDoubles;
 let project: { dir: string; cleanup: () => void };
@@ -187,7 +188,7 @@ describe('an LLM on Azure ML (init → build → push → deploy → chat → st
 
   it('budget streams through the scoring URI with the endpoint key and judges the deployment per token', async () => {
     const to = await live();
-    await expectCloudBudget(cli, 'azure', to.url);
+    await expectLlmBudget(cli, 'azure', to.url);
   }, 300_000);
 
   it('rolls v2 out by a canary through the shared rollout controller, then rolls back to v1', async () => {

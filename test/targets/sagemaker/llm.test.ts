@@ -28,7 +28,7 @@ import type { ContractFake } from '../../doubles/sagemaker/contract-fake.js';
 import { awsTestEnv, useAwsDoubles } from '../../doubles/sagemaker/moto.js';
 import { SageMakerRuntimeFake } from '../../doubles/sagemaker/runtime.js';
 import { ROLE } from './project.js';
-import { expectCloudBudget } from '../llm-cloud.js';
+import { expectLlmBudget } from '../cloud-budget.js';
 
 const REPO = '123456789012.dkr.ecr.us-east-1.amazonaws.com/mlship/tiny';
 let fake: ContractFake;
@@ -180,7 +180,7 @@ describe('an LLM on SageMaker (spawned CLI, runtime double)', () => {
     });
 
     // budget: streams through InvokeEndpointWithResponseStream (signed by the SDK), judged per token.
-    await expectCloudBudget(cli, 'sagemaker', 'https://runtime.sagemaker.us-east-1.amazonaws.com/endpoints/tiny/invocations-response-stream');
+    await expectLlmBudget(cli, 'sagemaker', 'https://runtime.sagemaker.us-east-1.amazonaws.com/endpoints/tiny/invocations-response-stream');
     expect(runtime.invocations.filter((i) => i.operation === 'InvokeEndpointWithResponseStream' && i.status === 200).length).toBeGreaterThanOrEqual(3);
     // The container's own 4xx (a ModelError on SageMaker) is the answer the user sees, not an AWS failure.
     const withBudget = readFileSync(manifestFile, 'utf8');

@@ -23,7 +23,8 @@ import { targetContext } from '../../helpers/build.js';
 import { json, python, runCli } from '../../helpers/cli.js';
 import { startVertexFakes, type VertexFakes } from '../../doubles/vertex/run-fake.js';
 import { shifted } from '../../monitoring/drift/llm-traffic.js';
-import { CHAT, changeContext, cloudLlmProject, DRIFT_N, expectCloudBudget, sseEvents } from '../llm-cloud.js';
+import { CHAT, changeContext, cloudLlmProject, DRIFT_N, sseEvents } from '../llm-cloud.js';
+import { expectLlmBudget } from '../cloud-budget.js';
 
 const IMAGE = 'us-central1-docker.pkg.dev/mlship-demo/mlship/tiny';
 let fakes: VertexFakes;
@@ -176,7 +177,7 @@ describe('an LLM on Vertex AI (init → build → push → deploy → chat → s
   }, 600_000);
 
   it('budget streams through :streamRawPredict and judges the deployment per token', async () => {
-    await expectCloudBudget(cli, 'vertex', url.replace(/:predict$/, ':streamRawPredict'));
+    await expectLlmBudget(cli, 'vertex', url.replace(/:predict$/, ':streamRawPredict'));
   }, 300_000);
 
   it('rolls v2 out by a canary through the shared rollout controller, then rolls back to v1', async () => {
